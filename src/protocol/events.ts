@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { Emoji, MessageText, RoomName, Seq, Topic, UserRef, Visibility } from "./names.ts";
+
+/** A message's id is the seq of its `message.posted` event. */
+export const MessageId = Seq;
+
+/** The `data` of each v1 event type. */
+export const EventData = {
+  "room.created": z.object({ name: RoomName, topic: Topic, visibility: Visibility }),
+  "room.topic_changed": z.object({ topic: Topic }),
+  "member.joined": z.object({}),
+  "member.left": z.object({}),
+  "message.posted": z.object({ text: MessageText, replyTo: MessageId.optional() }),
+  "message.edited": z.object({ messageId: MessageId, text: MessageText }),
+  "message.deleted": z.object({ messageId: MessageId }),
+  "reaction.added": z.object({ messageId: MessageId, emoji: Emoji }),
+  "reaction.removed": z.object({ messageId: MessageId, emoji: Emoji }),
+} as const;
+
+export type EventType = keyof typeof EventData;
+
+function event<T extends EventType>(type: T) {
+  return z.object({
+    seq: Seq,
+    id: z.string().min(1),
+    type: z.literal(type),
+    at: z.number().int(),
+    actor: UserRef,
+    data: EventData[type],
+  });
+}
+
+/** One logged event, discriminated by `type`. */
+export const RoomEvent = z.discriminatedUnion("type", [
+  event("room.created"),
+  event("room.topic_changed"),
+  event("member.joined"),
+  event("member.left"),
+  event("message.posted"),
+  event("message.edited"),
+  event("message.deleted"),
+  event("reaction.added"),
+  event("reaction.removed"),
+]);
+export type RoomEvent = z.infer<typeof RoomEvent>;
+
+type Distribute<T> = T extends RoomEvent ? Pick<T, "type" | "data"> : never;
+/** An event as a decision produces it, before the log numbers and stamps it. */
+export type NewEvent = Distribute<RoomEvent>;

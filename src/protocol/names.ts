@@ -1,0 +1,47 @@
+import { z } from "zod";
+
+/** Limits of the v1 contract (PROTOCOL.md, "Names and values"). */
+export const LIMITS = {
+  messageCodePoints: 4000,
+  topicCodePoints: 200,
+  frameBytes: 64 * 1024,
+  clientIdChars: 64,
+  eventsPageDefault: 100,
+  eventsPageMax: 1000,
+  resumeMax: 1000,
+} as const;
+
+const codePoints = (s: string) => [...s].length;
+
+export const RoomName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "a room name is 1-64 of a-z, 0-9, _ and -, starting with a letter or digit");
+
+export const Username = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]{3,32}$/, "a name is 3-32 of A-Z, a-z, 0-9, _, . and -");
+
+export const UserId = z.string().min(1).max(64);
+
+export const ClientId = z.string().min(1).max(LIMITS.clientIdChars);
+
+/** A positive event number: seq starts at 1. */
+export const Seq = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+export const MessageText = z
+  .string()
+  .refine((s) => codePoints(s) >= 1, "text is empty")
+  .refine((s) => codePoints(s) <= LIMITS.messageCodePoints, `text is longer than ${LIMITS.messageCodePoints} characters`)
+  .refine((s) => s.trim().length > 0, "text is only white space");
+
+export const Topic = z
+  .string()
+  .refine((s) => codePoints(s) <= LIMITS.topicCodePoints, `topic is longer than ${LIMITS.topicCodePoints} characters`);
+
+/** Exactly one emoji as Unicode defines it (RGI), skin tones and ZWJ sequences included. */
+export const Emoji = z.string().max(64).regex(/^\p{RGI_Emoji}$/v, "not a single emoji");
+
+export const Visibility = z.enum(["public", "private"]);
+
+export const UserRef = z.object({ id: UserId, name: z.string() });
+export type UserRef = z.infer<typeof UserRef>;
