@@ -1,0 +1,80 @@
+import type { RoomEvent } from "../protocol/index.ts";
+import { PROJECTION_TABLES } from "./schema.ts";
+
+type Sql = SqlStorage;
+
+/**
+ * Applies one event to the projections. Called in the same transaction as the append, and
+ * by `rebuildProjections`, so the live path and a replay of the log cannot drift apart.
+ */
+export function project(sql: Sql, event: RoomEvent): void {
+  switch (event.type) {
+    case "room.created":
+      sql.exec(
+        "INSERT INTO room (singleton, name, topic, visibility, created_at, created_by) VALUES (1, ?, ?, ?, ?, ?)",
+        event.data.name,
+        event.data.topic,
+        event.data.visibility,
+        event.at,
+        event.actor.id,
+      );
+      return;
+    case "room.topic_changed":
+      sql.exec("UPDATE room SET topic = ?", event.data.topic);
+      return;
+    case "member.joined":
+      sql.exec(
+        "INSERT INTO members (user_id, name, joined_at) VALUES (?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET name = excluded.name",
+        event.actor.id,
+        event.actor.name,
+        event.at,
+      );
+      return;
+    case "member.left":
+      sql.exec("DELETE FROM members WHERE user_id = ?", event.actor.id);
+      return;
+    case "message.posted":
+      sql.exec(
+        "INSERT INTO messages (id, author_id, author_name, text, at, reply_to) VALUES (?, ?, ?, ?, ?, ?)",
+        event.seq,
+        event.actor.id,
+        event.actor.name,
+        event.data.text,
+        event.at,
+        event.data.replyTo ?? null,
+      );
+      return;
+    case "message.edited":
+      sql.exec("UPDATE messages SET text = ?, edited_at = ? WHERE id = ?", event.data.text, event.at, event.data.messageId);
+      return;
+    case "message.deleted":
+      sql.exec("UPDATE messages SET text = '', deleted = 1 WHERE id = ?", event.data.messageId);
+      sql.exec("DELETE FROM reactions WHERE message_id = ?", event.data.messageId);
+      return;
+    case "reaction.added":
+      sql.exec(
+        "INSERT OR IGNORE INTO reactions (message_id, emoji, user_id, at) VALUES (?, ?, ?, ?)",
+        event.data.messageId,
+        event.data.emoji,
+        event.actor.id,
+        event.at,
+      );
+      return;
+    case "reaction.removed":
+      sql.exec(
+        "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?",
+        event.data.messageId,
+        event.data.emoji,
+        event.actor.id,
+      );
+      return;
+  }
+}
+
+/** Empties every projection and replays the whole log into it: proof that the log is the truth. */
+export function rebuildProjections(storage: DurableObjectStorage, readAll: () => Iterable<RoomEvent>): void {
+  storage.transactionSync(() => {
+    for (const table of PROJECTION_TABLES) storage.sql.exec(`DELETE FROM ${table}`);
+    for (const event of readAll()) project(storage.sql, event);
+  });
+}

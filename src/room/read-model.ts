@@ -1,0 +1,102 @@
+import type { Message, MessagesPage, RoomInfo } from "../protocol/index.ts";
+import type { RoomView } from "./decide.ts";
+
+type RoomRow = { name: string; topic: string; visibility: "public" | "private"; created_at: number; created_by: string };
+type MessageRow = {
+  id: number;
+  author_id: string;
+  author_name: string;
+  text: string;
+  at: number;
+  edited_at: number | null;
+  reply_to: number | null;
+  deleted: number;
+};
+
+/** Queries over the projections: what the rules see and what readers are served. */
+export class ReadModel {
+  readonly #sql: SqlStorage;
+  constructor(sql: SqlStorage) {
+    this.#sql = sql;
+  }
+
+  room(): RoomRow | undefined {
+    return this.#sql.exec<RoomRow>("SELECT * FROM room").toArray()[0];
+  }
+
+  /** The view the pure rules decide on; undefined for a room never created. */
+  view(): RoomView | undefined {
+    const room = this.room();
+    if (!room) return undefined;
+    const sql = this.#sql;
+    return {
+      visibility: room.visibility,
+      createdBy: room.created_by,
+      isMember: (userId) => sql.exec("SELECT 1 FROM members WHERE user_id = ?", userId).toArray().length > 0,
+      message: (id) => {
+        const row = sql.exec<{ author_id: string; deleted: number }>("SELECT author_id, deleted FROM messages WHERE id = ?", id).toArray()[0];
+        return row && { authorId: row.author_id, deleted: row.deleted === 1 };
+      },
+      hasReaction: (messageId, emoji, userId) =>
+        sql.exec("SELECT 1 FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?", messageId, emoji, userId).toArray()
+          .length > 0,
+    };
+  }
+
+  info(lastSeq: number, online: number): RoomInfo | undefined {
+    const room = this.room();
+    if (!room) return undefined;
+    const members = this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM members").one().n;
+    return { name: room.name, topic: room.topic, visibility: room.visibility, createdAt: room.created_at, lastSeq, members, online };
+  }
+
+  /** Messages with id < before, newest first, with their reactions. */
+  messages(before: number | undefined, limit: number): MessagesPage {
+    const rows = this.#sql
+      .exec<MessageRow>("SELECT * FROM messages WHERE id < ? ORDER BY id DESC LIMIT ?", before ?? Number.MAX_SAFE_INTEGER, limit + 1)
+      .toArray();
+    const page = rows.slice(0, limit);
+    const reactions = this.#reactions(page.map((m) => m.id));
+    const messages = page.map((row) => toMessage(row, reactions.get(row.id) ?? {}));
+    return { messages, nextBefore: rows.length > limit ? page.at(-1)!.id : null };
+  }
+
+  readSeq(userId: string): number {
+    return this.#sql.exec<{ seq: number }>("SELECT seq FROM read_markers WHERE user_id = ?", userId).toArray()[0]?.seq ?? 0;
+  }
+
+  /** Moves a read marker forward only: a late frame from another tab must not move it back. */
+  markRead(userId: string, seq: number): void {
+    this.#sql.exec(
+      "INSERT INTO read_markers (user_id, seq) VALUES (?, ?) ON CONFLICT (user_id) DO UPDATE SET seq = max(seq, excluded.seq)",
+      userId,
+      seq,
+    );
+  }
+
+  #reactions(ids: number[]): Map<number, Record<string, string[]>> {
+    const byMessage = new Map<number, Record<string, string[]>>();
+    if (ids.length === 0) return byMessage;
+    const rows = this.#sql
+      .exec<{ message_id: number; emoji: string; user_id: string }>(
+        "SELECT message_id, emoji, user_id FROM reactions WHERE message_id BETWEEN ? AND ? ORDER BY at, user_id",
+        Math.min(...ids),
+        Math.max(...ids),
+      )
+      .toArray();
+    for (const row of rows) {
+      const reactions = byMessage.get(row.message_id) ?? {};
+      (reactions[row.emoji] ??= []).push(row.user_id);
+      byMessage.set(row.message_id, reactions);
+    }
+    return byMessage;
+  }
+}
+
+function toMessage(row: MessageRow, reactions: Record<string, string[]>): Message {
+  const message: Message = { id: row.id, author: { id: row.author_id, name: row.author_name }, text: row.text, at: row.at, reactions };
+  if (row.edited_at !== null) message.editedAt = row.edited_at;
+  if (row.reply_to !== null) message.replyTo = row.reply_to;
+  if (row.deleted === 1) message.deleted = true;
+  return message;
+}

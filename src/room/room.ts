@@ -1,0 +1,290 @@
+import { DurableObject } from "cloudflare:workers";
+import {
+  CLOSE,
+  LIMITS,
+  SUBPROTOCOL,
+  User,
+  type Command,
+  type CreateRoom,
+  type EventsPage,
+  type MessagesPage,
+  type NewEvent,
+  type Refusal,
+  type Result,
+  type RoomEvent,
+  type RoomInfo,
+  type UserRef,
+} from "../protocol/index.ts";
+import { notifyDirectory } from "../directory/notify.ts";
+import { decide, decideCreate, decideJoin, canSee, type Decision } from "./decide.ts";
+import { parseFrame } from "./inbound.ts";
+import { EventLog } from "./log.ts";
+import { COMMAND_RATE, Limiter, MALFORMED_RATE, REJECTED_RATE, TYPING_INTERVAL_MS } from "./rate-limit.ts";
+import { ReadModel } from "./read-model.ts";
+import { Schedule } from "./schedule.ts";
+import { migrate } from "./schema.ts";
+import { attachmentOf, close, onlineUsers, send, type Attachment } from "./sockets.ts";
+
+/** Idempotency keys are honoured for 24 hours, then expired by the alarm. */
+export const COMMAND_TTL_MS = 24 * 60 * 60 * 1000;
+/** The header through which the worker hands the verified user to the object. */
+export const USER_HEADER = "x-edgechat-user";
+const PING = JSON.stringify({ type: "ping" });
+const PONG = JSON.stringify({ type: "pong" });
+
+const notFound = { ok: false, error: { code: "not_found", message: "no such room" } } as const;
+
+/**
+ * One chat room. Thin on purpose: it moves frames between sockets and storage; the rules live
+ * in decide.ts, the tables in schema.ts/project.ts, the queries in read-model.ts.
+ */
+export class Room extends DurableObject<Env> {
+  readonly #log: EventLog;
+  readonly #read: ReadModel;
+  readonly #schedule: Schedule;
+  // Memory only: lost on hibernation, which merely refills the buckets.
+  readonly #commands = new Limiter(COMMAND_RATE);
+  readonly #malformed = new Limiter(MALFORMED_RATE);
+  readonly #rejected = new Limiter(REJECTED_RATE);
+  readonly #typingAt = new Map<string, number>();
+  #directory: "idle" | "busy" | "again" = "idle";
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    migrate(ctx.storage);
+    this.#log = new EventLog(ctx.storage.sql);
+    this.#read = new ReadModel(ctx.storage.sql);
+    this.#schedule = new Schedule(ctx.storage);
+    // Answered by the runtime without waking the object, so idle rooms keep hibernating.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+  }
+
+  // ---- RPC, called by the worker after it verified the caller's token ----
+
+  async create(input: CreateRoom, actor: UserRef): Promise<Result<RoomInfo>> {
+    const decision = decideCreate(input, this.#read.room() !== undefined);
+    if (!decision.ok) return decision;
+    this.#commit(decision.events, actor);
+    return { ok: true, value: this.#info()! };
+  }
+
+  async info(actor: UserRef): Promise<Result<RoomInfo>> {
+    const view = this.#read.view();
+    if (!view || !canSee(view, actor.id)) return notFound;
+    return { ok: true, value: this.#info()! };
+  }
+
+  async events(actor: UserRef, after: number, limit: number): Promise<Result<EventsPage>> {
+    const view = this.#read.view();
+    if (!view || !canSee(view, actor.id)) return notFound;
+    return { ok: true, value: { events: this.#log.range(after, limit), lastSeq: this.#log.lastSeq } };
+  }
+
+  async messages(actor: UserRef, before: number | undefined, limit: number): Promise<Result<MessagesPage>> {
+    const view = this.#read.view();
+    if (!view || !canSee(view, actor.id)) return notFound;
+    return { ok: true, value: this.#read.messages(before, limit) };
+  }
+
+  /** The HTTP twin of a WebSocket command, for bots and integrations. */
+  async command(command: Command, actor: UserRef): Promise<Result<{ seq: number }>> {
+    const outcome = this.#execute(command, actor);
+    return outcome.ok ? { ok: true, value: { seq: outcome.seq } } : outcome;
+  }
+
+  // ---- WebSockets (hibernation API) ----
+
+  override async fetch(request: Request): Promise<Response> {
+    const user = User.safeParse(JSON.parse(request.headers.get(USER_HEADER) ?? "null"));
+    if (!user.success || request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return new Response("expected a WebSocket upgrade from the worker", { status: 400 });
+    }
+    const view = this.#read.view();
+    const joined = view ? decideJoin(view, user.data) : undefined;
+    if (!joined?.ok) return Response.json({ error: notFound.error }, { status: 404 });
+    this.#commit(joined.events, user.data);
+
+    const firstConnection = !this.#socketsOf(user.data.id).length;
+    const { 0: client, 1: server } = new WebSocketPair();
+    const attachment: Attachment = { user: user.data, connId: crypto.randomUUID() };
+    this.ctx.acceptWebSocket(server, [user.data.id]);
+    server.serializeAttachment(attachment);
+    this.#greet(server, user.data, Number(new URL(request.url).searchParams.get("since") ?? NaN));
+    if (firstConnection) this.#broadcast({ type: "presence", joined: user.data }, server);
+    void this.#notifyDirectory();
+
+    const asked = (request.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
+    const headers = asked.includes(SUBPROTOCOL) ? { "sec-websocket-protocol": SUBPROTOCOL } : undefined;
+    return new Response(null, { status: 101, webSocket: client, headers });
+  }
+
+  override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    const attachment = attachmentOf(ws);
+    if (!attachment) return close(ws, CLOSE.protocolAbuse, "unknown connection");
+    try {
+      this.#receive(ws, attachment, data);
+    } catch (error) {
+      console.error("edgechat: room frame failed", error);
+      send(ws, { type: "error", code: "internal", message: "something went wrong on our side" });
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
+    this.#left(ws);
+    // Complete the closing handshake; 1005/1006 are reserved and must not be sent.
+    close(ws, code === 1005 || code === 1006 ? 1000 : code, "closed");
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    this.#left(ws);
+  }
+
+  // ---- Alarm: the schedule's tasks ----
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    for (const task of this.#schedule.takeDue(now)) {
+      if (task === "expire-commands") this.#expireCommands(now);
+      if (task === "notify-directory") await this.#notifyDirectory();
+    }
+  }
+
+  // ---- internals ----
+
+  #receive(ws: WebSocket, { user, connId }: Attachment, data: string | ArrayBuffer): void {
+    const now = Date.now();
+    if (!this.#commands.allow(connId, now)) {
+      if (!this.#rejected.allow(connId, now)) return close(ws, CLOSE.rateAbuse, "too many frames");
+      return send(ws, { type: "error", code: "rate_limited", message: "slow down: at most 20 commands a second" });
+    }
+    const inbound = parseFrame(data);
+    if (!inbound.ok) {
+      if (!this.#malformed.allow(connId, now)) return close(ws, CLOSE.protocolAbuse, "too many malformed frames");
+      const { ok: _, ...error } = inbound;
+      return send(ws, { type: "error", ...error });
+    }
+    const frame = inbound.frame;
+    switch (frame.type) {
+      case "ping":
+        return send(ws, PONG);
+      case "typing":
+        return this.#typing(ws, user, now);
+      case "read":
+        return this.#read.markRead(user.id, Math.min(frame.seq, this.#log.lastSeq));
+      default: {
+        const outcome = this.#execute(frame, user, ws);
+        if (!outcome.ok) send(ws, { type: "error", ...outcome.error, clientId: frame.clientId });
+      }
+    }
+  }
+
+  /**
+   * The command path: idempotency check → pure decision → one transaction → ack → broadcast.
+   * Synchronous from decision to write, so no other event interleaves (no input gate opens).
+   */
+  #execute(command: Command, actor: UserRef, ws?: WebSocket): { ok: true; seq: number } | { ok: false; error: Refusal } {
+    const view = this.#read.view();
+    if (!view) return notFound;
+    const now = Date.now();
+    const prior = this.ctx.storage.sql
+      .exec<{ seq: number }>("SELECT seq FROM commands WHERE user_id = ? AND client_id = ? AND at > ?", actor.id, command.clientId, now - COMMAND_TTL_MS)
+      .toArray()[0];
+    if (prior) {
+      if (ws) send(ws, { type: "ack", clientId: command.clientId, seq: prior.seq });
+      return { ok: true, seq: prior.seq };
+    }
+    const decision: Decision = decide(command, actor, view);
+    if (!decision.ok) return decision;
+    const stored = this.#commit(decision.events, actor, () => {
+      this.ctx.storage.sql.exec(
+        "INSERT OR REPLACE INTO commands (user_id, client_id, seq, at) VALUES (?, ?, ?, ?)",
+        actor.id,
+        command.clientId,
+        this.#log.lastSeq + decision.events.length,
+        now,
+      );
+    }, ws && (() => send(ws, { type: "ack", clientId: command.clientId, seq: this.#log.lastSeq })));
+    this.#schedule.at("expire-commands", now + COMMAND_TTL_MS);
+    return { ok: true, seq: stored.at(-1)?.seq ?? this.#log.lastSeq };
+  }
+
+  /** Appends and projects `events` (plus `alsoWrite`) in one transaction, then acks and broadcasts. */
+  #commit(events: readonly NewEvent[], actor: UserRef, alsoWrite?: () => void, ack?: () => void): RoomEvent[] {
+    const stored = this.ctx.storage.transactionSync(() => {
+      const appended = this.#log.append(events, actor, Date.now());
+      alsoWrite?.();
+      return appended;
+    });
+    this.#log.committed(stored);
+    // The output gate holds these sends until the transaction is durable: an ack means stored.
+    ack?.();
+    for (const event of stored) this.#broadcast({ type: "event", event });
+    if (stored.some((e) => e.type.startsWith("member.") || e.type.startsWith("room."))) void this.#notifyDirectory();
+    return stored;
+  }
+
+  /** Welcome, then the missed events (at most 1000, after a gap frame), before anything live. */
+  #greet(ws: WebSocket, user: UserRef, since: number): void {
+    const lastSeq = this.#log.lastSeq;
+    const online = onlineUsers(this.ctx.getWebSockets());
+    send(ws, { type: "welcome", room: this.#read.room()!.name, you: user, lastSeq, online, readSeq: this.#read.readSeq(user.id) });
+    if (!Number.isSafeInteger(since) || since < 0 || since >= lastSeq) return;
+    const after = Math.max(since, lastSeq - LIMITS.resumeMax);
+    if (after > since) send(ws, { type: "gap", after: since, before: after + 1 });
+    for (const event of this.#log.range(after, LIMITS.resumeMax)) send(ws, { type: "event", event });
+  }
+
+  #typing(ws: WebSocket, user: UserRef, now: number): void {
+    if (now - (this.#typingAt.get(user.id) ?? 0) < TYPING_INTERVAL_MS) return;
+    this.#typingAt.set(user.id, now);
+    this.#broadcast({ type: "typing", user }, ws);
+  }
+
+  #left(ws: WebSocket): void {
+    const attachment = attachmentOf(ws);
+    if (!attachment) return;
+    this.#commands.forget(attachment.connId);
+    this.#malformed.forget(attachment.connId);
+    this.#rejected.forget(attachment.connId);
+    if (this.#socketsOf(attachment.user.id).some((other) => other !== ws)) return;
+    this.#broadcast({ type: "presence", left: { id: attachment.user.id } }, ws);
+    void this.#notifyDirectory();
+  }
+
+  #socketsOf(userId: string): WebSocket[] {
+    return this.ctx.getWebSockets(userId);
+  }
+
+  #broadcast(frame: Parameters<typeof send>[1], except?: WebSocket): void {
+    const text = typeof frame === "string" ? frame : JSON.stringify(frame);
+    for (const ws of this.ctx.getWebSockets()) if (ws !== except) send(ws, text);
+  }
+
+  #info(): RoomInfo | undefined {
+    return this.#read.info(this.#log.lastSeq, onlineUsers(this.ctx.getWebSockets()).length);
+  }
+
+  #expireCommands(now: number): void {
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM commands WHERE at <= ?", now - COMMAND_TTL_MS);
+    const oldest = sql.exec<{ at: number | null }>("SELECT min(at) AS at FROM commands").one().at;
+    if (oldest !== null) this.#schedule.at("expire-commands", oldest + COMMAND_TTL_MS);
+  }
+
+  /**
+   * Keeps the directory's copy of this room's summary fresh. Calls are coalesced (a burst of
+   * joins sends one update after the one in flight) and retried by the alarm on failure.
+   */
+  async #notifyDirectory(): Promise<void> {
+    if (this.#directory !== "idle") {
+      this.#directory = "again";
+      return;
+    }
+    do {
+      this.#directory = "busy";
+      const info = this.#info();
+      if (info && !(await notifyDirectory(this.env, info))) this.#schedule.at("notify-directory", Date.now() + 5_000);
+    } while ((this.#directory as string) === "again");
+    this.#directory = "idle";
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * The Room object's own SQLite tables, as numbered migrations applied once, in order, at start.
+ * `events` is the source of truth; every other table is a projection of it (see project.ts)
+ * except `commands` (idempotency keys), `read_markers` and `schedule`, which are not events.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE events (
+     seq INTEGER PRIMARY KEY,
+     id TEXT NOT NULL UNIQUE,
+     type TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     actor_id TEXT NOT NULL,
+     actor_name TEXT NOT NULL,
+     data TEXT NOT NULL
+   );
+   CREATE TABLE room (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     name TEXT NOT NULL,
+     topic TEXT NOT NULL,
+     visibility TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     created_by TEXT NOT NULL
+   );
+   CREATE TABLE members (
+     user_id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     joined_at INTEGER NOT NULL
+   );
+   CREATE TABLE messages (
+     id INTEGER PRIMARY KEY,
+     author_id TEXT NOT NULL,
+     author_name TEXT NOT NULL,
+     text TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     edited_at INTEGER,
+     reply_to INTEGER,
+     deleted INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE reactions (
+     message_id INTEGER NOT NULL,
+     emoji TEXT NOT NULL,
+     user_id TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     PRIMARY KEY (message_id, emoji, user_id)
+   );
+   CREATE TABLE commands (
+     user_id TEXT NOT NULL,
+     client_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     at INTEGER NOT NULL,
+     PRIMARY KEY (user_id, client_id)
+   );
+   CREATE INDEX commands_at ON commands (at);
+   CREATE TABLE read_markers (user_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+   CREATE TABLE schedule (task TEXT PRIMARY KEY, due INTEGER NOT NULL);`,
+];
+
+/** Tables rebuilt from the log by `rebuildProjections`. */
+export const PROJECTION_TABLES = ["room", "members", "messages", "reactions"] as const;
+
+/** Applies the migrations this object has not run yet; returns the schema version. */
+export function migrate(storage: DurableObjectStorage): number {
+  const sql = storage.sql;
+  sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  const row = sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0];
+  let version = row?.version ?? 0;
+  if (version >= MIGRATIONS.length) return version;
+  storage.transactionSync(() => {
+    for (; version < MIGRATIONS.length; version++) sql.exec(MIGRATIONS[version]!);
+    sql.exec("DELETE FROM schema_version");
+    sql.exec("INSERT INTO schema_version (version) VALUES (?)", version);
+  });
+  return version;
+}

@@ -1,0 +1,46 @@
+import { z } from "zod";
+import { LIMITS, type ServerFrame, UserRef } from "../protocol/index.ts";
+
+/** What a socket remembers across hibernation: who is on it. */
+export const Attachment = z.object({ user: UserRef, connId: z.string() });
+export type Attachment = z.infer<typeof Attachment>;
+
+export function attachmentOf(ws: WebSocket): Attachment | undefined {
+  const parsed = Attachment.safeParse(ws.deserializeAttachment());
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** Sends one frame; a socket that closed meanwhile is not an error worth surfacing. */
+export function send(ws: WebSocket, frame: ServerFrame | string): void {
+  try {
+    ws.send(typeof frame === "string" ? frame : JSON.stringify(frame));
+  } catch {
+    // The close handler will clean up after it.
+  }
+}
+
+/** Closes with a code from the contract; workerd throws on reserved codes and on closed sockets. */
+export function close(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.close(code, reason);
+  } catch {
+    // Already closed.
+  }
+}
+
+/** The distinct users behind `sockets`, in connection order. */
+export function onlineUsers(sockets: readonly WebSocket[]): UserRef[] {
+  const users = new Map<string, UserRef>();
+  for (const ws of sockets) {
+    const attachment = attachmentOf(ws);
+    if (attachment && !users.has(attachment.user.id)) users.set(attachment.user.id, attachment.user);
+  }
+  return [...users.values()];
+}
+
+const encoder = new TextEncoder();
+/** Whether a text frame exceeds the contract's 64 KiB, counting UTF-8 bytes only when it could. */
+export function tooLarge(text: string): boolean {
+  if (text.length * 3 <= LIMITS.frameBytes) return false;
+  return text.length > LIMITS.frameBytes || encoder.encode(text).byteLength > LIMITS.frameBytes;
+}
