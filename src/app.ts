@@ -1,0 +1,71 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { secureHeaders } from "hono/secure-headers";
+import type { AppEnv } from "./env.ts";
+import { ApiError, renderError } from "./http/api-error.ts";
+import { docsPage } from "./http/docs-page.ts";
+import { LIMITS } from "./protocol/index.ts";
+import { auth } from "./routes/auth.ts";
+import { health } from "./routes/health.ts";
+import { roomSocket } from "./routes/room-socket.ts";
+import { rooms } from "./routes/rooms.ts";
+
+const OPENAPI_INFO = {
+  openapi: "3.1.0",
+  info: {
+    title: "edgechat",
+    version: "1",
+    description: "Realtime chat on Cloudflare Workers. Every non-2xx body is {\"error\": {\"code\", \"message\"}}.",
+  },
+};
+
+/** The worker's Hono app: small routers mounted on one root with shared middleware. */
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>();
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+      strictTransportSecurity: "max-age=63072000; includeSubDomains",
+      referrerPolicy: "no-referrer",
+    }),
+  );
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: LIMITS.frameBytes,
+      onError: () => {
+        throw new ApiError("too_large", `a request body is at most ${LIMITS.frameBytes} bytes`);
+      },
+    }),
+  );
+  app.route("/", health);
+  app.route("/", auth);
+  app.route("/", rooms);
+  app.route("/", roomSocket);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  app.doc31("/api/openapi.json", OPENAPI_INFO);
+  app.get("/api/docs", (c) => c.html(docsPage(app.getOpenAPI31Document(OPENAPI_INFO))));
+
+  app.all("/api/*", () => {
+    throw new ApiError("not_found", "no such endpoint");
+  });
+  // Everything else is the browser UI, from Workers static assets (with the headers above).
+  app.get("*", async (c) => {
+    const asset = await c.env.ASSETS.fetch(c.req.raw);
+    return new Response(asset.body, asset); // a mutable copy, so the middleware can add headers
+  });
+  app.notFound(() => new ApiError("not_found", "not found").getResponse());
+  app.onError(renderError);
+  return app;
+}

@@ -1,0 +1,35 @@
+import { OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
+import type { z } from "zod";
+import type { AppEnv } from "../env.ts";
+import { ERROR_STATUS, ErrorBody, type ErrorCode, type Refusal, type Result } from "../protocol/index.ts";
+import { ApiError } from "./api-error.ts";
+
+/** A router whose zod validation failures become the contract's 400 `bad_request`. */
+export function router() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      const issue = result.error.issues[0];
+      const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+      throw new ApiError("bad_request", `${where}${issue?.message ?? "invalid input"}`);
+    },
+  });
+}
+
+export const json = <S extends z.ZodType>(schema: S, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});
+
+/** The documented error responses of a route, all with the one error body. */
+export function errors(...codes: ErrorCode[]): RouteConfig["responses"] {
+  return Object.fromEntries(codes.map((code) => [ERROR_STATUS[code], json(ErrorBody, code)]));
+}
+
+export const bearer = [{ bearer: [] }];
+
+/** The value of a Durable Object's result, or its refusal thrown as the contract's error. */
+export function unwrap<T>(result: Result<T>): T {
+  if (result.ok) return result.value;
+  throw ApiError.from(result.error satisfies Refusal);
+}

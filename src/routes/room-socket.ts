@@ -1,0 +1,42 @@
+import { authenticate, bearerToken } from "../http/authenticate.ts";
+import { ApiError } from "../http/api-error.ts";
+import { router } from "../http/openapi.ts";
+import { ErrorBody, RoomName, RoomParam, SUBPROTOCOL, WsQuery } from "../protocol/index.ts";
+import { USER_HEADER } from "../room/room.ts";
+
+/** The WebSocket upgrade: checked and authenticated here, then handed to the room's object. */
+export const roomSocket = router();
+
+roomSocket.openAPIRegistry.registerPath({
+  method: "get",
+  path: "/api/rooms/{room}/ws",
+  summary: "Open the room's WebSocket (protocol: docs/protocol.md)",
+  description:
+    "Send `Upgrade: websocket` and `Sec-WebSocket-Protocol: edgechat.v1, bearer.<token>` (or an Authorization header). " +
+    "`since` resumes after that seq. A bad token is refused with 401 and an unknown room with 404, before the upgrade.",
+  security: [{ bearer: [] }],
+  request: { params: RoomParam, query: WsQuery },
+  responses: {
+    101: { description: "switching protocols; frames as in docs/protocol.md" },
+    400: { description: "bad_request", content: { "application/json": { schema: ErrorBody } } },
+    401: { description: "unauthorized", content: { "application/json": { schema: ErrorBody } } },
+    404: { description: "not_found", content: { "application/json": { schema: ErrorBody } } },
+  },
+});
+
+roomSocket.get("/api/rooms/:room/ws", authenticate, async (c) => {
+  const room = RoomName.safeParse(c.req.param("room"));
+  if (!room.success) throw new ApiError("bad_request", "invalid room name");
+  const query = WsQuery.safeParse(c.req.query());
+  if (!query.success) throw new ApiError("bad_request", "since: expected a non-negative integer");
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new ApiError("bad_request", "expected Upgrade: websocket");
+
+  const forward = new URL(`https://room/${room.data}/ws`);
+  if (query.data.since !== undefined) forward.searchParams.set("since", String(query.data.since));
+  // The object trusts the user the worker verified, and never sees the token itself.
+  const headers = new Headers({ upgrade: "websocket", [USER_HEADER]: JSON.stringify(c.var.user) });
+  if (bearerToken(new Headers({ "sec-websocket-protocol": c.req.header("sec-websocket-protocol") ?? "" }))) {
+    headers.set("sec-websocket-protocol", SUBPROTOCOL);
+  }
+  return c.env.ROOM.getByName(room.data).fetch(new Request(forward, { headers }));
+});
