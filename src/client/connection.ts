@@ -1,0 +1,269 @@
+import {
+  BEARER_PREFIX,
+  CLOSE,
+  ServerFrame,
+  SUBPROTOCOL,
+  type Command,
+  type RoomEvent,
+  type ServerFrameOf,
+  type UserRef,
+} from "../protocol/index.ts";
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";
+import { Emitter } from "./emitter.ts";
+import { ApiError, EdgechatApi } from "./http.ts";
+import { Outbox } from "./outbox.ts";
+
+export type ConnectionStatus = "connecting" | "open" | "reconnecting" | "closed";
+
+export type ConnectionEvents = {
+  status: ConnectionStatus;
+  welcome: ServerFrameOf<"welcome">;
+  /** Each room event exactly once, in seq order. */
+  event: RoomEvent;
+  /** More was missed than the server replays: page `after`..`before` in over HTTP. */
+  gap: ServerFrameOf<"gap">;
+  presence: ServerFrameOf<"presence">;
+  typing: UserRef;
+  /** An error frame that answers no pending command (a malformed frame, a signal). */
+  error: ServerFrameOf<"error">;
+  /** The client stopped for good: the token was refused, the room is gone, or you were removed. */
+  fatal: { code: string; message: string };
+};
+
+export type ConnectionOptions = {
+  baseUrl: string;
+  room: string;
+  token: string;
+  /** Resume after this seq: the events after it are replayed before live ones. */
+  since?: number;
+  backoff?: BackoffOptions;
+  /** Sends a ping this often and reconnects when no pong follows within the same time. */
+  heartbeatMs?: number;
+  WebSocket?: typeof WebSocket;
+};
+
+const FATAL_CLOSES = new Set<number>([CLOSE.tokenRevoked, CLOSE.removed]);
+
+/**
+ * One live connection to a room: reconnects with backoff and jitter, resumes with `since`,
+ * and resends unacknowledged commands with their original clientId.
+ * @example
+ * const room = new RoomConnection({ baseUrl, room: "lobby", token });
+ * room.on("event", (e) => console.log(e.seq, e.type));
+ * room.connect();
+ * const seq = await room.post("hello");
+ */
+export class RoomConnection extends Emitter<ConnectionEvents> {
+  /** The seq of the last event delivered; resumes start after it. */
+  lastSeq: number;
+  status: ConnectionStatus = "closed";
+  /** Frames the server should never send; counted for tests and the benchmark. */
+  readonly anomalies = { duplicates: 0, outOfOrder: 0 };
+  readonly #options: ConnectionOptions;
+  readonly #outbox = new Outbox();
+  #socket: WebSocket | undefined;
+  #attempt = 0;
+  #welcomed = false;
+  #timers = new Set<ReturnType<typeof setTimeout>>();
+  #lastPong = 0;
+  #counter = 0;
+
+  constructor(options: ConnectionOptions) {
+    super();
+    this.#options = options;
+    this.lastSeq = options.since ?? 0;
+  }
+
+  connect(): void {
+    if (this.status !== "closed" && this.status !== "reconnecting") return;
+    this.#setStatus(this.#attempt === 0 ? "connecting" : "reconnecting");
+    const url = new URL(`/api/rooms/${encodeURIComponent(this.#options.room)}/ws`, this.#options.baseUrl);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    if (this.lastSeq > 0) url.searchParams.set("since", String(this.lastSeq));
+    const Socket = this.#options.WebSocket ?? globalThis.WebSocket;
+    const socket = new Socket(url.toString(), [SUBPROTOCOL, BEARER_PREFIX + this.#options.token]);
+    this.#socket = socket;
+    this.#welcomed = false;
+    socket.addEventListener("message", (message) => socket === this.#socket && this.#receive(message.data));
+    socket.addEventListener("close", (close) => socket === this.#socket && this.#closed(close.code, close.reason));
+    socket.addEventListener("error", () => undefined);
+  }
+
+  /** Closes for good; pending commands are rejected. */
+  close(): void {
+    this.#setStatus("closed");
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
+    const socket = this.#socket;
+    this.#socket = undefined;
+    socket?.close(1000, "bye");
+    this.#outbox.failAll("closed", "the connection was closed");
+  }
+
+  /** Drops the socket as a network failure would; the client then reconnects by itself. */
+  dropForTest(): void {
+    this.#socket?.close(4000, "dropped");
+  }
+
+  post(text: string, options: { replyTo?: number; clientId?: string } = {}): Promise<number> {
+    const { replyTo, clientId = this.nextClientId() } = options;
+    return this.send({ type: "post", clientId, text, ...(replyTo === undefined ? {} : { replyTo }) });
+  }
+
+  edit(messageId: number, text: string): Promise<number> {
+    return this.send({ type: "edit", clientId: this.nextClientId(), messageId, text });
+  }
+
+  delete(messageId: number): Promise<number> {
+    return this.send({ type: "delete", clientId: this.nextClientId(), messageId });
+  }
+
+  react(messageId: number, emoji: string, on: boolean): Promise<number> {
+    return this.send({ type: "react", clientId: this.nextClientId(), messageId, emoji, on });
+  }
+
+  setTopic(topic: string): Promise<number> {
+    return this.send({ type: "topic", clientId: this.nextClientId(), topic });
+  }
+
+  /** Sends a command now or after the next welcome; resolves with the seq of its event. */
+  send(command: Command): Promise<number> {
+    const acked = this.#outbox.add(command);
+    if (this.#welcomed) this.#write(command);
+    return acked;
+  }
+
+  typing(): void {
+    if (this.#welcomed) this.#write({ type: "typing" });
+  }
+
+  read(seq: number): void {
+    if (this.#welcomed) this.#write({ type: "read", seq });
+  }
+
+  get pendingCommands(): number {
+    return this.#outbox.size;
+  }
+
+  /** A clientId unique per user: random prefix per connection object, then a counter. */
+  nextClientId(): string {
+    this.#counter += 1;
+    return `${this.#prefix}-${this.#counter}`;
+  }
+
+  readonly #prefix = Math.random().toString(36).slice(2, 10);
+
+  #write(frame: object): void {
+    if (this.#socket?.readyState === 1) this.#socket.send(JSON.stringify(frame));
+  }
+
+  #receive(data: unknown): void {
+    if (typeof data !== "string") return;
+    let json: unknown;
+    try {
+      json = JSON.parse(data);
+    } catch {
+      return;
+    }
+    const parsed = ServerFrame.safeParse(json);
+    if (!parsed.success) return; // a newer server's frame: ignore what we do not know
+    this.#handle(parsed.data);
+  }
+
+  #handle(frame: ServerFrame): void {
+    switch (frame.type) {
+      case "welcome":
+        return this.#welcome(frame);
+      case "event":
+        return this.#event(frame.event);
+      case "gap":
+        this.lastSeq = Math.max(this.lastSeq, frame.before - 1);
+        return this.emit("gap", frame);
+      case "ack":
+        this.#outbox.ack(frame.clientId, frame.seq);
+        return;
+      case "error":
+        if (frame.clientId && this.#outbox.refuse(frame.clientId, frame.code, frame.message)) return;
+        return this.emit("error", frame);
+      case "presence":
+        return this.emit("presence", frame);
+      case "typing":
+        return this.emit("typing", frame.user);
+      case "pong":
+        this.#lastPong = Date.now();
+        return;
+    }
+  }
+
+  #welcome(frame: ServerFrameOf<"welcome">): void {
+    this.#welcomed = true;
+    this.#attempt = 0;
+    this.#lastPong = Date.now();
+    this.#setStatus("open");
+    this.emit("welcome", frame);
+    for (const command of this.#outbox.frames()) this.#write(command);
+    this.#heartbeat();
+  }
+
+  #event(event: RoomEvent): void {
+    if (event.seq <= this.lastSeq) {
+      this.anomalies.duplicates += 1;
+      return;
+    }
+    if (event.seq !== this.lastSeq + 1) this.anomalies.outOfOrder += 1;
+    this.lastSeq = event.seq;
+    this.emit("event", event);
+  }
+
+  #heartbeat(): void {
+    const every = this.#options.heartbeatMs ?? 25_000;
+    const socket = this.#socket;
+    this.#later(every, () => {
+      if (socket !== this.#socket || this.status !== "open") return;
+      if (Date.now() - this.#lastPong > 2 * every) return socket?.close(4000, "no pong");
+      this.#write({ type: "ping" });
+      this.#heartbeat();
+    });
+  }
+
+  #closed(code: number, reason: string): void {
+    this.#socket = undefined;
+    if (this.status === "closed") return;
+    if (FATAL_CLOSES.has(code)) return this.#fatal(String(code), reason || "the server ended this session");
+    if (!this.#welcomed && this.#attempt > 0) void this.#checkRoom();
+    const delay = backoffDelay(this.#attempt, this.#options.backoff ?? DEFAULT_BACKOFF);
+    this.#attempt += 1;
+    this.#setStatus("reconnecting");
+    this.#later(delay, () => this.status === "reconnecting" && this.connect());
+  }
+
+  /** A browser cannot read why an upgrade was refused; ask over HTTP and stop on 401 or 404. */
+  async #checkRoom(): Promise<void> {
+    try {
+      await new EdgechatApi(this.#options.baseUrl, this.#options.token).getRoom(this.#options.room);
+    } catch (error) {
+      if (error instanceof ApiError && (error.status === 401 || error.status === 404)) {
+        this.#fatal(error.code, error.message);
+      }
+    }
+  }
+
+  #fatal(code: string, message: string): void {
+    this.close();
+    this.emit("fatal", { code, message });
+  }
+
+  #later(ms: number, run: () => void): void {
+    const timer = setTimeout(() => {
+      this.#timers.delete(timer);
+      run();
+    }, ms);
+    this.#timers.add(timer);
+  }
+
+  #setStatus(status: ConnectionStatus): void {
+    if (this.status === status) return;
+    this.status = status;
+    this.emit("status", status);
+  }
+}
