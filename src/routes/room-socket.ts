@@ -38,5 +38,7 @@ roomSocket.get("/api/rooms/:room/ws", authenticate, async (c) => {
   if (bearerToken(new Headers({ "sec-websocket-protocol": c.req.header("sec-websocket-protocol") ?? "" }))) {
     headers.set("sec-websocket-protocol", SUBPROTOCOL);
   }
-  return c.env.ROOM.getByName(room.data).fetch(new Request(forward, { headers }));
+  const answer = await c.env.ROOM.getByName(room.data).fetch(new Request(forward, { headers }));
+  // A response from a stub has immutable headers; copy it so the secure-headers middleware can add its own.
+  return new Response(answer.body, { status: answer.status, headers: answer.headers, webSocket: answer.webSocket });
 });
