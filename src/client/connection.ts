@@ -230,7 +230,7 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     this.#socket = undefined;
     if (this.status === "closed") return;
     if (FATAL_CLOSES.has(code)) return this.#fatal(String(code), reason || "the server ended this session");
-    if (!this.#welcomed && this.#attempt > 0) void this.#checkRoom();
+    if (!this.#welcomed) void this.#checkRoom();
     const delay = backoffDelay(this.#attempt, this.#options.backoff ?? DEFAULT_BACKOFF);
     this.#attempt += 1;
     this.#setStatus("reconnecting");
