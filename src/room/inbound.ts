@@ -1,5 +1,4 @@
 import { ClientFrame, LIMITS, type ErrorCode } from "../protocol/index.ts";
-import { tooLarge } from "./sockets.ts";
 
 export type Inbound = { ok: true; frame: ClientFrame } | { ok: false; code: ErrorCode; message: string; clientId?: string };
 
@@ -29,4 +28,11 @@ function clientIdOf(json: unknown): { clientId?: string } {
   if (typeof json !== "object" || json === null || !("clientId" in json)) return {};
   const clientId = json.clientId;
   return typeof clientId === "string" && clientId.length > 0 && clientId.length <= LIMITS.clientIdChars ? { clientId } : {};
+}
+
+const encoder = new TextEncoder();
+/** Whether a text frame exceeds the contract's 64 KiB, counting UTF-8 bytes only when it could. */
+function tooLarge(text: string): boolean {
+  if (text.length * 3 <= LIMITS.frameBytes) return false;
+  return text.length > LIMITS.frameBytes || encoder.encode(text).byteLength > LIMITS.frameBytes;
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LIMITS, type ServerFrame, UserRef } from "../protocol/index.ts";
+import { type ServerFrame, UserRef } from "../protocol/index.ts";
 
 /** What a socket remembers across hibernation: who is on it. */
 export const Attachment = z.object({ user: UserRef, connId: z.string() });
@@ -36,11 +36,4 @@ export function onlineUsers(sockets: readonly WebSocket[]): UserRef[] {
     if (attachment && !users.has(attachment.user.id)) users.set(attachment.user.id, attachment.user);
   }
   return [...users.values()];
-}
-
-const encoder = new TextEncoder();
-/** Whether a text frame exceeds the contract's 64 KiB, counting UTF-8 bytes only when it could. */
-export function tooLarge(text: string): boolean {
-  if (text.length * 3 <= LIMITS.frameBytes) return false;
-  return text.length > LIMITS.frameBytes || encoder.encode(text).byteLength > LIMITS.frameBytes;
 }
