@@ -4,6 +4,8 @@
  */
 export class Schedule {
   readonly #storage: DurableObjectStorage;
+  /** The alarm time last set by this instance, so that a busy room does not rewrite it per command. */
+  #armed: number | null | undefined;
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
   }
@@ -30,6 +32,8 @@ export class Schedule {
 
   #arm(): void {
     const next = this.#storage.sql.exec<{ due: number | null }>("SELECT min(due) AS due FROM schedule").one().due;
+    if (next === this.#armed) return;
+    this.#armed = next;
     // Storage writes are covered by the output gate: no await needed for durability.
     void (next === null ? this.#storage.deleteAlarm() : this.#storage.setAlarm(next));
   }
