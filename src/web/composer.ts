@@ -1,0 +1,49 @@
+import { h } from "./dom.ts";
+
+const TYPING_EVERY_MS = 2_000;
+
+/** The compose box: Enter sends, Shift+Enter starts a new line; typing is signalled at most every 2 s. */
+export class Composer {
+  readonly el: HTMLFormElement;
+  readonly input = h("textarea", { id: "compose", name: "text", rows: 2, "data-testid": "compose", placeholder: "Write a message", autocomplete: "off" });
+  readonly #button = h("button", { type: "submit", "data-testid": "send" }, "Send");
+  #typedAt = 0;
+
+  constructor(send: (text: string) => void, typing: () => void) {
+    this.el = h(
+      "form",
+      {
+        class: "compose",
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            const text = this.input.value;
+            if (!text.trim()) return;
+            this.input.value = "";
+            send(text);
+          },
+        },
+      },
+      h("label", { for: "compose", class: "visually-hidden" }, "Message"),
+      this.input,
+      this.#button,
+    );
+    this.input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.el.requestSubmit();
+      }
+    });
+    this.input.addEventListener("input", () => {
+      const now = Date.now();
+      if (now - this.#typedAt < TYPING_EVERY_MS || !this.input.value) return;
+      this.#typedAt = now;
+      typing();
+    });
+  }
+
+  disable(): void {
+    this.input.disabled = true;
+    this.#button.disabled = true;
+  }
+}

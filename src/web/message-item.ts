@@ -1,0 +1,165 @@
+import { h, replace, time } from "./dom.ts";
+import type { MessageModel } from "./timeline.ts";
+
+export const EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "😢"] as const;
+
+/** What a message item may ask of the room; each returns the command's promise. */
+export type MessageActions = {
+  you: () => string | undefined;
+  edit: (id: number, text: string) => Promise<unknown>;
+  remove: (id: number) => Promise<unknown>;
+  react: (id: number, emoji: string, on: boolean) => Promise<unknown>;
+};
+
+/** One message in the list: author, time, text, reactions, and edit/delete for its author. */
+export class MessageItem {
+  readonly el: HTMLLIElement;
+  #message: MessageModel;
+  readonly #actions: MessageActions;
+  #editor: HTMLFormElement | undefined;
+  #error = h("p", { class: "item-error", role: "alert", hidden: true });
+
+  constructor(message: MessageModel, actions: MessageActions) {
+    this.#message = message;
+    this.#actions = actions;
+    this.el = h("li", { class: "message", "data-testid": "message", "data-id": message.id });
+    this.render();
+  }
+
+  update(message: MessageModel): void {
+    this.#message = message;
+    if (message.deleted) this.#editor = undefined;
+    this.render();
+  }
+
+  render(): void {
+    const m = this.#message;
+    const mine = m.author.id === this.#actions.you();
+    this.el.classList.toggle("mine", mine);
+    this.el.classList.toggle("deleted", m.deleted);
+    const head = h(
+      "div",
+      { class: "meta" },
+      h("span", { class: "author", "data-testid": "author" }, m.author.name),
+      " ",
+      time(m.at),
+      m.editedAt !== undefined && !m.deleted ? h("span", { class: "edited" }, " (edited)") : null,
+    );
+    const body = m.deleted
+      ? h("p", { class: "text", "data-testid": "text" }, "message deleted")
+      : (this.#editor ?? h("p", { class: "text", "data-testid": "text" }, m.text));
+    replace(this.el, head, body, m.deleted ? null : this.#reactions(), mine && !m.deleted && !this.#editor ? this.#ownActions() : null, this.#error);
+  }
+
+  #reactions(): HTMLElement {
+    const you = this.#actions.you();
+    const bar = h("div", { class: "reactions" });
+    for (const [emoji, users] of this.#message.reactions) {
+      if (users.size === 0) continue;
+      const on = you !== undefined && users.has(you);
+      bar.append(
+        h(
+          "button",
+          {
+            type: "button",
+            class: "reaction",
+            "data-testid": "reaction",
+            "data-emoji": emoji,
+            "aria-pressed": String(on),
+            "aria-label": `${emoji} ${users.size}${on ? ", remove yours" : ", add yours"}`,
+            on: { click: () => this.#react(emoji, !on) },
+          },
+          `${emoji} ${users.size}`,
+        ),
+      );
+    }
+    const picker = h("details", { class: "picker" }, h("summary", { "aria-label": "Add a reaction", "data-testid": "react" }, "☺+"));
+    const choices = h("div", { class: "choices" });
+    for (const emoji of EMOJI) {
+      const on = you !== undefined && (this.#message.reactions.get(emoji)?.has(you) ?? false);
+      choices.append(
+        h(
+          "button",
+          {
+            type: "button",
+            "data-testid": "react-choice",
+            "data-emoji": emoji,
+            "aria-pressed": String(on),
+            on: {
+              click: () => {
+                picker.open = false;
+                this.#react(emoji, !on);
+              },
+            },
+          },
+          emoji,
+        ),
+      );
+    }
+    picker.append(choices);
+    bar.append(picker);
+    return bar;
+  }
+
+  #ownActions(): HTMLElement {
+    return h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "button", "data-testid": "edit", on: { click: () => this.#startEdit() } }, "Edit"),
+      h("button", { type: "button", "data-testid": "delete", on: { click: () => this.#run(this.#actions.remove(this.#message.id)) } }, "Delete"),
+    );
+  }
+
+  #startEdit(): void {
+    const input = h("textarea", { class: "edit-text", "data-testid": "edit-text", "aria-label": "Edit message", rows: 2, required: true });
+    input.value = this.#message.text;
+    const cancel = () => {
+      this.#editor = undefined;
+      this.render();
+    };
+    const form = h(
+      "form",
+      {
+        class: "editor",
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            const text = input.value;
+            if (!text.trim()) return;
+            if (text !== this.#message.text) this.#run(this.#actions.edit(this.#message.id, text));
+            cancel();
+          },
+        },
+      },
+      input,
+      h("div", { class: "actions" }, h("button", { type: "submit", "data-testid": "save" }, "Save"), h("button", { type: "button", on: { click: cancel } }, "Cancel")),
+    );
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Escape") cancel();
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    this.#editor = form;
+    this.render();
+    input.focus();
+  }
+
+  #react(emoji: string, on: boolean): void {
+    this.#run(this.#actions.react(this.#message.id, emoji, on));
+  }
+
+  #run(command: Promise<unknown>): void {
+    this.#error.hidden = true;
+    command.catch((error: unknown) => {
+      this.#error.textContent = error instanceof Error ? error.message : String(error);
+      this.#error.hidden = false;
+    });
+  }
+}
+
+/** A line for a join or leave. */
+export function noticeItem(seq: number, at: number, text: string): HTMLLIElement {
+  return h("li", { class: "notice", "data-testid": "notice", "data-seq": seq }, text, " ", time(at));
+}
