@@ -64,6 +64,8 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
   #socket: WebSocket | undefined;
   #attempt = 0;
   #welcomed = false;
+  /** Whether the current socket asked for a replay with `since`. */
+  #resuming = false;
   #timers = new Set<ReturnType<typeof setTimeout>>();
   #lastPong = 0;
   #counter = 0;
@@ -79,7 +81,8 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     this.#setStatus(this.#attempt === 0 ? "connecting" : "reconnecting");
     const url = new URL(`/api/rooms/${encodeURIComponent(this.#options.room)}/ws`, this.#options.baseUrl);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-    if (this.lastSeq > 0) url.searchParams.set("since", String(this.lastSeq));
+    this.#resuming = this.lastSeq > 0;
+    if (this.#resuming) url.searchParams.set("since", String(this.lastSeq));
     const Socket = this.#options.WebSocket ?? globalThis.WebSocket;
     const socket = new Socket(url.toString(), [SUBPROTOCOL, BEARER_PREFIX + this.#options.token]);
     this.#socket = socket;
@@ -198,6 +201,9 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
   #welcome(frame: ServerFrameOf<"welcome">): void {
     this.#welcomed = true;
     this.#attempt = 0;
+    // Without `since` nothing is replayed: live events start after the welcome's lastSeq, and a
+    // later reconnect must resume from there, or what is posted while it is down is lost.
+    if (!this.#resuming) this.lastSeq = Math.max(this.lastSeq, frame.lastSeq);
     this.#lastPong = Date.now();
     this.#setStatus("open");
     this.emit("welcome", frame);
