@@ -54,11 +54,9 @@ export function assertNoInvalidFrames(): void {
  * so it runs before the SDK's own listener; `frames` keeps every parsed frame of this socket.
  */
 export class CheckedWebSocket extends WebSocket {
-  static readonly all: CheckedWebSocket[] = [];
   readonly frames: ServerFrame[] = [];
   constructor(url: string | URL, protocols?: string | string[]) {
     super(url, protocols);
-    CheckedWebSocket.all.push(this);
     this.addEventListener("message", (message) => {
       const frame = checkFrame(`sdk ${String(url)}`, message.data);
       if (frame) this.frames.push(frame);
@@ -122,9 +120,18 @@ export class Client {
   readonly typing: { id: string; name: string }[] = [];
   readonly errors: ServerFrameOf<"error">[] = [];
   readonly fatals: { code: string; message: string }[] = [];
+  /** Every socket this client opened, oldest first, with the frames each received. */
+  readonly sockets: CheckedWebSocket[] = [];
 
   constructor(options: Omit<ConnectionOptions, "WebSocket">) {
-    this.conn = new RoomConnection({ backoff: { baseMs: 50, maxMs: 500 }, ...options, WebSocket: CheckedWebSocket });
+    const sockets = this.sockets;
+    const Socket = class extends CheckedWebSocket {
+      constructor(url: string | URL, protocols?: string | string[]) {
+        super(url, protocols);
+        sockets.push(this);
+      }
+    };
+    this.conn = new RoomConnection({ backoff: { baseMs: 50, maxMs: 500 }, ...options, WebSocket: Socket });
     this.conn.on("event", (e) => this.events.push(e));
     this.conn.on("status", (s) => this.statuses.push(s));
     this.conn.on("welcome", (w) => this.welcomes.push(w));
@@ -305,4 +312,41 @@ export function isContiguous(seqs: number[], from?: number): boolean {
 
 export function range(from: number, to: number): number[] {
   return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+}
+
+// ---------------------------------------------------------------- pacing
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Posts `texts` through `conn`, paced under the per-connection command limit (20/s, burst 40):
+ * `first` at once, then `per` every `everyMs`. Resolves with the acked seqs, in send order.
+ */
+export async function pacedPosts(
+  conn: RoomConnection,
+  texts: string[],
+  { first = 30, per = 15, everyMs = 1000 }: { first?: number; per?: number; everyMs?: number } = {},
+): Promise<number[]> {
+  const acks: Promise<number>[] = [];
+  let i = 0;
+  for (let batch = first; i < texts.length; batch = per) {
+    if (i > 0) await sleep(everyMs);
+    for (const end = Math.min(texts.length, i + batch); i < end; i++) acks.push(conn.post(texts[i]!));
+  }
+  return Promise.all(acks);
+}
+
+/** Posts over HTTP (no per-connection limit) with `parallel` requests in flight; returns the seqs. */
+export async function httpPosts(who: Guest, room: string, count: number, prefix = "h", parallel = 16): Promise<number[]> {
+  const seqs: number[] = new Array(count);
+  let next = 0;
+  const tag = randomBytes(3).toString("hex");
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      seqs[i] = (await who.api.postMessage(room, { text: `${prefix}${i}`, clientId: `${prefix}-${tag}-${i}` })).seq;
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return seqs;
 }

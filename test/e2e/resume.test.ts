@@ -1,0 +1,154 @@
+import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import {
+  assertNoInvalidFrames,
+  closeAll,
+  connect,
+  freshRoom,
+  guest,
+  httpPosts,
+  range,
+  rawConnect,
+  startServer,
+  waitUntil,
+  type Guest,
+  type TestServer,
+} from "./helpers.ts";
+
+let server: TestServer;
+let ada: Guest;
+let bob: Guest;
+
+beforeAll(async () => {
+  server = await startServer();
+  [ada, bob] = await Promise.all([guest(server.url, "ada"), guest(server.url, "bob")]);
+});
+afterAll(async () => server?.dispose());
+afterEach(async () => {
+  await closeAll();
+  assertNoInvalidFrames();
+});
+
+it("replays exactly the 500 missed events to a client that resumes with since, then live ones", async () => {
+  const room = await freshRoom(ada, "resume");
+  const first = await connect(server.url, room, bob);
+  const warmup = await httpPosts(ada, room, 5, "w");
+  await first.untilSeq(Math.max(...warmup));
+  const cut = first.conn.lastSeq;
+  first.close();
+
+  const missed = await httpPosts(ada, room, 500, "m");
+  expect(Math.min(...missed)).toBe(cut + 1);
+  const end = cut + 500;
+
+  const back = await connect(server.url, room, bob, { since: cut });
+  await back.untilSeq(end);
+  const frames = back.sockets[0]!.frames;
+  expect(frames[0]).toMatchObject({ type: "welcome", lastSeq: end });
+  expect(frames.filter((f) => f.type === "gap")).toEqual([]);
+  const replayed = frames.filter((f) => f.type === "event").map((f) => f.event.seq);
+  expect(replayed).toEqual(range(cut + 1, end));
+  expect(back.seqs).toEqual(range(cut + 1, end));
+  // Replayed content is the log's content.
+  const texts = back.events.map((e) => (e.data as { text: string }).text);
+  expect(texts).toEqual(range(0, 499).map((i) => `m${i}`));
+
+  // Then live.
+  const live = await Promise.all([back.conn.post("live 1"), ada.api.postMessage(room, { text: "live 2", clientId: "l2" })]);
+  await back.untilSeq(Math.max(live[0], live[1].seq));
+  expect(back.seqs).toEqual(range(cut + 1, end + 2));
+  expect(back.gaps).toEqual([]);
+  expect(back.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+});
+
+it("sends a gap frame and the newest 1000 events to a client behind by more than 1000", async () => {
+  const room = await freshRoom(ada, "gap");
+  // bob becomes a member first, so that his connecting later appends no member.joined.
+  await bob.api.postMessage(room, { text: "hi", clientId: "join" });
+  const cut = (await ada.api.getRoom(room)).lastSeq;
+  await httpPosts(ada, room, 1200, "g", 24);
+  const end = cut + 1200;
+
+  const raw = await rawConnect(server.url, room, bob.token, cut);
+  await raw.nth("event", 1000);
+  const afterWelcome = raw.frames.slice(1);
+  expect(raw.frames[0]).toMatchObject({ type: "welcome", lastSeq: end });
+  expect(afterWelcome[0]).toEqual({ type: "gap", after: cut, before: end - 999 });
+  const seqs = afterWelcome.slice(1).map((f) => (f.type === "event" ? f.event.seq : -1));
+  expect(seqs).toEqual(range(end - 999, end));
+  // The client pages the hole in over HTTP and so has the whole log, once.
+  const hole = await bob.api.events(room, cut, end - 999 - 1 - cut);
+  expect([...hole.events.map((e) => e.seq), ...seqs]).toEqual(range(cut + 1, end));
+
+  // The SDK reports the gap, skips its cursor past it, and counts no anomaly.
+  const sdk = await connect(server.url, room, bob, { since: cut });
+  await sdk.untilSeq(end);
+  expect(sdk.gaps).toEqual([{ type: "gap", after: cut, before: end - 999 }]);
+  expect(sdk.seqs).toEqual(range(end - 999, end));
+  expect(sdk.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+
+  // Exactly 1000 behind: no gap.
+  const exact = await rawConnect(server.url, room, bob.token, end - 1000);
+  await exact.nth("event", 1000);
+  await exact.roundTrip();
+  expect(exact.of("gap")).toEqual([]);
+  expect(exact.of("event").map((f) => f.event.seq)).toEqual(range(end - 999, end));
+  // since = lastSeq, or beyond it: nothing to replay.
+  for (const since of [end, end + 50]) {
+    const upToDate = await rawConnect(server.url, room, bob.token, since);
+    await upToDate.roundTrip();
+    expect(upToDate.frames.map((f) => f.type)).toEqual(["welcome", "pong"]);
+  }
+});
+
+it("SDK reconnects by itself after drops and catches up with no loss and no duplicate", async () => {
+  const room = await freshRoom(ada, "drops");
+  const reader = await connect(server.url, room, bob);
+  const from = reader.welcomes[0]!.lastSeq + 1;
+  let writing = true;
+  const writer = httpPosts(ada, room, 400, "d", 4).finally(() => (writing = false));
+  let drops = 0;
+  while (writing && drops < 6) {
+    const seen = reader.conn.lastSeq;
+    await waitUntil(() => !writing || (reader.conn.status === "open" && reader.conn.lastSeq > seen + 10), "progress before a drop");
+    if (!writing) break;
+    reader.conn.dropForTest();
+    drops += 1;
+  }
+  const seqs = await writer;
+  const end = Math.max(...seqs);
+  await reader.untilSeq(end);
+  expect(drops).toBeGreaterThanOrEqual(2);
+  expect(reader.welcomes.length).toBe(drops + 1);
+  expect(reader.statuses.filter((s) => s === "reconnecting").length).toBe(drops);
+  expect(reader.seqs).toEqual(range(from, end));
+  expect(reader.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+  // Every reconnect asked for a replay after what it had.
+  for (const socket of reader.sockets.slice(1)) expect(new URL(socket.url).searchParams.get("since")).toMatch(/^\d+$/);
+});
+
+it("a client that saw no event yet still resumes after the welcome's lastSeq (nothing lost while it was away)", async () => {
+  const room = await freshRoom(ada, "quiet");
+  await httpPosts(ada, room, 10, "old");
+  const reader = await connect(server.url, room, bob);
+  const welcomeSeq = reader.welcomes[0]!.lastSeq;
+  expect(reader.events).toEqual([]);
+  expect(reader.conn.lastSeq).toBe(welcomeSeq);
+
+  // Away (closed), then the same object connects again.
+  reader.conn.close();
+  const missed = await httpPosts(ada, room, 20, "away");
+  reader.conn.connect();
+  await reader.welcomed(2);
+  await reader.untilSeq(Math.max(...missed));
+  expect(reader.seqs).toEqual(range(welcomeSeq + 1, welcomeSeq + 20));
+
+  // The same through a network drop.
+  const quiet = await connect(server.url, room, bob);
+  const base = quiet.conn.lastSeq;
+  quiet.conn.dropForTest();
+  const more = await httpPosts(ada, room, 20, "drop");
+  await quiet.welcomed(2);
+  await quiet.untilSeq(Math.max(...more));
+  expect(quiet.seqs).toEqual(range(base + 1, base + 20));
+  expect(quiet.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+});
