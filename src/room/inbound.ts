@@ -23,6 +23,19 @@ export function parseFrame(data: string | ArrayBuffer): Inbound {
   return { ok: false, code: "bad_request", message: `${where}${issue?.message ?? "invalid frame"}`, ...clientIdOf(json) };
 }
 
+/**
+ * The clientId of a frame refused before parsing (rate limit), so that the sender can match the
+ * error to its pending command. Oversized, binary and malformed frames have none.
+ */
+export function clientIdOfFrame(data: string | ArrayBuffer): { clientId?: string } {
+  if (typeof data !== "string" || tooLarge(data)) return {};
+  try {
+    return clientIdOf(JSON.parse(data));
+  } catch {
+    return {};
+  }
+}
+
 /** The clientId of a refused command, so that the sender can match the error to it. */
 function clientIdOf(json: unknown): { clientId?: string } {
   if (typeof json !== "object" || json === null || !("clientId" in json)) return {};

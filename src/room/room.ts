@@ -17,7 +17,7 @@ import {
 } from "../protocol/index.ts";
 import { notifyDirectory } from "../directory/notify.ts";
 import { decide, decideCreate, decideJoin, canSee, type Decision } from "./decide.ts";
-import { parseFrame } from "./inbound.ts";
+import { clientIdOfFrame, parseFrame } from "./inbound.ts";
 import { EventLog } from "./log.ts";
 import { COMMAND_RATE, Limiter, MALFORMED_RATE, REJECTED_RATE, TYPING_INTERVAL_MS } from "./rate-limit.ts";
 import { ReadModel } from "./read-model.ts";
@@ -155,7 +155,9 @@ export class Room extends DurableObject<Env> {
     const now = Date.now();
     if (!this.#commands.allow(connId, now)) {
       if (!this.#rejected.allow(connId, now)) return close(ws, CLOSE.rateAbuse, "too many frames");
-      return send(ws, { type: "error", code: "rate_limited", message: "slow down: at most 20 commands a second" });
+      // With the clientId, an SDK can reject the pending command instead of waiting forever.
+      const refused = { type: "error", code: "rate_limited", message: "slow down: at most 20 commands a second" } as const;
+      return send(ws, { ...refused, ...clientIdOfFrame(data) });
     }
     const inbound = parseFrame(data);
     if (!inbound.ok) {
