@@ -1,0 +1,237 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CommandError } from "../../src/client/index.ts";
+import { CLOSE } from "../../src/protocol/index.ts";
+import {
+  assertNoInvalidFrames,
+  closeAll,
+  connect,
+  freshRoom,
+  guest,
+  range,
+  rawConnect,
+  sleep,
+  startServer,
+  waitUntil,
+  type Client,
+  type Guest,
+  type RawClient,
+  type TestServer,
+} from "./helpers.ts";
+
+let server: TestServer;
+let ada: Guest;
+let bob: Guest;
+let eve: Guest;
+
+beforeAll(async () => {
+  server = await startServer();
+  [ada, bob, eve] = await Promise.all(["ada", "bob", "eve"].map((n) => guest(server.url, n)));
+});
+afterAll(async () => server?.dispose());
+afterEach(async () => {
+  await closeAll();
+  assertNoInvalidFrames();
+});
+
+/** Two well-behaved users chatting in the background, one message at a time. */
+async function chatting(room: string) {
+  const a = await connect(server.url, room, ada);
+  const b = await connect(server.url, room, bob);
+  let running = true;
+  const acked: number[] = [];
+  const failures: unknown[] = [];
+  const loop = (async () => {
+    for (let i = 0; running && i < 2000; i++) {
+      const who = i % 2 === 0 ? a : b;
+      try {
+        acked.push(await who.conn.post(`chat ${i}`));
+      } catch (error) {
+        failures.push(error);
+      }
+      await sleep(20);
+    }
+  })();
+  return {
+    a,
+    b,
+    acked,
+    /** Stops chatting and checks that both saw every event, in order, and nothing went wrong. */
+    async stopAndCheck(minimum = 5): Promise<void> {
+      running = false;
+      await loop;
+      expect(failures).toEqual([]);
+      expect(acked.length).toBeGreaterThanOrEqual(minimum);
+      const last = (await ada.api.getRoom(room)).lastSeq;
+      for (const c of [a, b] as Client[]) {
+        await c.untilSeq(last);
+        expect(c.seqs).toEqual(range(c.welcomes[0]!.lastSeq + 1, last));
+        expect(c.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+        expect(c.errors).toEqual([]);
+        expect(c.fatals).toEqual([]);
+        expect(c.welcomes).toHaveLength(1); // never disconnected
+        const seen = new Set(c.seqs);
+        for (const seq of acked) expect(seen.has(seq)).toBe(true);
+      }
+    },
+  };
+}
+
+describe("malformed frames", () => {
+  it("answers each bad frame with an error and keeps the connection open, others unharmed", async () => {
+    const room = await freshRoom(ada, "bad");
+    const chat = await chatting(room);
+    const raw = await rawConnect(server.url, room, eve.token);
+    const posted = await eve.api.postMessage(room, { text: "target", clientId: "target" });
+
+    const cases: [string, string | Buffer, "bad_request" | "too_large", string?][] = [
+      ["malformed JSON", "{not json", "bad_request"],
+      ["a number", "42", "bad_request"],
+      ["an array", "[1,2,3]", "bad_request"],
+      ["null", "null", "bad_request"],
+      ["unknown type", JSON.stringify({ type: "shout", clientId: "u1" }), "bad_request", "u1"],
+      ["no type", JSON.stringify({ text: "hi" }), "bad_request"],
+      ["post without clientId", JSON.stringify({ type: "post", text: "hi" }), "bad_request"],
+      ["post without text", JSON.stringify({ type: "post", clientId: "m1" }), "bad_request", "m1"],
+      ["oversized frame", JSON.stringify({ type: "post", clientId: "big", text: "x".repeat(66 * 1024) }), "too_large"],
+      ["oversized in UTF-8 only", JSON.stringify({ type: "post", clientId: "big2", text: "é".repeat(33 * 1024) }), "too_large"],
+      ["binary frame", Buffer.from(JSON.stringify({ type: "ping" })), "bad_request"],
+      ["not an emoji", JSON.stringify({ type: "react", clientId: "e1", messageId: posted.seq, emoji: "lol", on: true }), "bad_request", "e1"],
+      ["two emoji", JSON.stringify({ type: "react", clientId: "e2", messageId: posted.seq, emoji: "👍👍", on: true }), "bad_request", "e2"],
+      ["only spaces", JSON.stringify({ type: "post", clientId: "s1", text: " \t\n  " }), "bad_request", "s1"],
+      ["4001 code points", JSON.stringify({ type: "post", clientId: "l1", text: "😀".repeat(4001) }), "bad_request", "l1"],
+      ["messageId 0", JSON.stringify({ type: "edit", clientId: "z1", messageId: 0, text: "x" }), "bad_request", "z1"],
+      ["clientId too long", JSON.stringify({ type: "post", clientId: "c".repeat(65), text: "x" }), "bad_request"],
+    ];
+    for (const [what, data, code, clientId] of cases) {
+      const before = raw.of("error").length;
+      raw.send(data, typeof data !== "string");
+      const error = await raw.nth("error", before + 1);
+      expect({ what, code: error.code }).toEqual({ what, code });
+      expect(error.clientId, what).toBe(clientId);
+      expect(error.message, what).not.toMatch(/\n\s+at /);
+      expect(raw.isOpen, what).toBe(true);
+    }
+    // Still a working connection: 4000 code points are fine, and nothing bad was logged.
+    raw.sendJson({ type: "post", clientId: "ok-1", text: "😀".repeat(4000) });
+    const ack = await raw.nth("ack", 1);
+    expect(ack.clientId).toBe("ok-1");
+    await raw.roundTrip();
+    expect(raw.isOpen).toBe(true);
+    const evesEvents = (await eve.api.events(room, 0, 1000)).events.filter((e) => e.actor.id === eve.user.id);
+    expect(evesEvents.map((e) => e.type)).toEqual(["member.joined", "message.posted", "message.posted"]);
+
+    await chat.stopAndCheck();
+  });
+
+  it("closes a flood of malformed frames with 4400 and nobody else notices", async () => {
+    const room = await freshRoom(ada, "flood-bad");
+    const chat = await chatting(room);
+    const raw = await rawConnect(server.url, room, eve.token);
+    for (let i = 0; i < 200 && raw.isOpen; i++) raw.send(`{garbage ${i}`);
+    const { code } = await raw.closed;
+    expect(code).toBe(CLOSE.protocolAbuse);
+    const errors = raw.of("error");
+    expect(errors.length).toBeGreaterThanOrEqual(20);
+    expect(errors.length).toBeLessThanOrEqual(25);
+    expect(errors.every((e) => e.code === "bad_request")).toBe(true);
+    // A new connection of the same user is welcome again.
+    const again = await rawConnect(server.url, room, eve.token);
+    await again.roundTrip();
+    await sleep(200); // let the chat run on after the abuse
+    await chat.stopAndCheck();
+  });
+});
+
+describe("rate limits", () => {
+  /** Sends `n` posts at once; resolves when each got an ack or an error, or the socket closed. */
+  async function burst(raw: RawClient, n: number, tag: string) {
+    for (let i = 0; i < n && raw.isOpen; i++) raw.sendJson({ type: "post", clientId: `${tag}-${i}`, text: `${tag} ${i}` });
+    await waitUntil(() => !raw.isOpen || raw.of("ack").length + raw.of("error").length >= n, `answers to ${n} posts`);
+    return { acks: raw.of("ack"), limited: raw.of("error").filter((e) => e.code === "rate_limited") };
+  }
+
+  it("refuses commands beyond the burst with rate_limited and keeps the connection", async () => {
+    const room = await freshRoom(ada, "flood-cmd");
+    const chat = await chatting(room);
+    const raw = await rawConnect(server.url, room, eve.token);
+    const { acks, limited } = await burst(raw, 60, "f");
+    expect(raw.isOpen).toBe(true);
+    expect(acks.length).toBeGreaterThanOrEqual(38);
+    expect(acks.length).toBeLessThanOrEqual(45);
+    expect(acks.length + limited.length).toBe(60);
+    expect(raw.of("error").every((e) => e.code === "rate_limited")).toBe(true);
+    // The first 38 at least are accepted, in order, with distinct seqs; every refusal names its command.
+    expect(acks.slice(0, 38).map((a) => a.clientId)).toEqual(range(0, 37).map((i) => `f-${i}`));
+    const answered = [...acks.map((a) => a.clientId), ...limited.map((e) => e.clientId)];
+    expect(answered.sort()).toEqual(range(0, 59).map((i) => `f-${i}`).sort());
+    expect(new Set(acks.map((a) => a.seq)).size).toBe(acks.length);
+    // After a pause the bucket refills.
+    await waitUntil(async () => {
+      const before = raw.of("ack").length;
+      raw.sendJson({ type: "post", clientId: `later-${before}-${Date.now()}`, text: "later" });
+      await raw.roundTrip().catch(() => undefined);
+      return raw.of("ack").length > before;
+    }, "a post accepted again", 5_000, 200);
+    await chat.stopAndCheck();
+  });
+
+  it("rejects an SDK command refused by the rate limit instead of leaving it pending", async () => {
+    const room = await freshRoom(ada, "flood-sdk");
+    const flooder = await connect(server.url, room, eve);
+    const outcomes = await Promise.allSettled(range(1, 60).map((i) => flooder.conn.post(`sdk ${i}`)));
+    const limited = outcomes.filter((o) => o.status === "rejected");
+    expect(limited.length).toBeGreaterThan(0);
+    for (const o of limited) {
+      expect((o as PromiseRejectedResult).reason).toBeInstanceOf(CommandError);
+      expect((o as PromiseRejectedResult).reason).toMatchObject({ code: "rate_limited" });
+    }
+    expect(flooder.conn.pendingCommands).toBe(0);
+  }, 15_000);
+
+  it("closes an abusive flood with 4429 and nobody else notices", async () => {
+    const room = await freshRoom(ada, "flood-abuse");
+    const chat = await chatting(room);
+    const raw = await rawConnect(server.url, room, eve.token);
+    await burst(raw, 400, "x");
+    const { code } = await raw.closed;
+    expect(code).toBe(CLOSE.rateAbuse);
+    const acks = raw.of("ack").length;
+    const limited = raw.of("error").filter((e) => e.code === "rate_limited").length;
+    // 40 at once, plus what the bucket refills (20/s) while the flood is being processed.
+    expect(acks).toBeGreaterThanOrEqual(38);
+    expect(acks).toBeLessThanOrEqual(60);
+    expect(raw.of("ack").slice(0, 38).map((a) => a.clientId)).toEqual(range(0, 37).map((i) => `x-${i}`));
+    expect(limited).toBeGreaterThanOrEqual(95);
+    expect(limited).toBeLessThanOrEqual(110);
+    await sleep(200);
+    await chat.stopAndCheck();
+  });
+});
+
+describe("refused commands", () => {
+  it("refuses editing or deleting someone else's message (forbidden) and unknown messages (not_found)", async () => {
+    const room = await freshRoom(ada, "refuse");
+    const a = await connect(server.url, room, ada);
+    const e = await connect(server.url, room, eve);
+    const mine = await a.conn.post("ada's");
+    await expect(e.conn.edit(mine, "hacked")).rejects.toMatchObject({ name: "CommandError", code: "forbidden" });
+    await expect(e.conn.delete(mine)).rejects.toMatchObject({ code: "forbidden" });
+    await expect(e.conn.edit(999_999, "x")).rejects.toMatchObject({ code: "not_found" });
+    await expect(e.conn.delete(999_999)).rejects.toMatchObject({ code: "not_found" });
+    await expect(e.conn.react(999_999, "👍", true)).rejects.toMatchObject({ code: "not_found" });
+    await expect(e.conn.post("reply", { replyTo: 999_999 })).rejects.toMatchObject({ code: "not_found" });
+    await expect(e.conn.setTopic("mine now")).rejects.toMatchObject({ code: "forbidden" });
+    // Not an event's id either: a seq that is not a message.
+    await expect(e.conn.edit(1, "x")).rejects.toMatchObject({ code: "not_found" });
+    // Reacting to someone else's message is fine; a deleted message is gone for everyone.
+    await e.conn.react(mine, "👍", true);
+    await a.conn.delete(mine);
+    await expect(a.conn.edit(mine, "back")).rejects.toMatchObject({ code: "not_found" });
+    await expect(e.conn.react(mine, "🎉", true)).rejects.toMatchObject({ code: "not_found" });
+    // None of it reached the log; ada's own copy is intact until she deleted it.
+    const page = await ada.api.events(room, 0, 1000);
+    expect(page.events.filter((x) => x.type === "message.edited")).toEqual([]);
+    expect(page.events.filter((x) => x.type === "message.deleted")).toHaveLength(1);
+    expect(a.errors).toEqual([]);
+  });
+});
