@@ -15,6 +15,7 @@ export function nameScreen(baseUrl: string, signedIn: (session: Session) => void
     "form",
     {
       class: "card name-form",
+      novalidate: true,
       on: {
         submit: async (event) => {
           event.preventDefault();

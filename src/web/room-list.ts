@@ -38,6 +38,7 @@ export function roomList(ctx: AppContext): View {
     "form",
     {
       class: "card create",
+      novalidate: true,
       on: {
         submit: async (event) => {
           event.preventDefault();

@@ -1,0 +1,256 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { createServer, connect, type Server, type Socket } from "node:net";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, startServer, type TestServer } from "../support/server.ts";
+
+/**
+ * The browser UI end to end: two guests in Debian's Chromium (driven by playwright-core)
+ * against the real worker. Skips loudly without a Chromium; REQUIRE_BROWSER=1 makes that a failure.
+ */
+const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
+const executablePath = CANDIDATES.find((path) => existsSync(path));
+const required = process.env.REQUIRE_BROWSER === "1";
+
+if (!executablePath) {
+  console.warn(
+    [
+      "",
+      "************************************************************************",
+      "*  BROWSER TESTS SKIPPED: no Chromium at " + CANDIDATES.join(", "),
+      "*  Install one (apt-get install -y chromium) or set REQUIRE_BROWSER=1",
+      "*  to make its absence fail the run.",
+      "************************************************************************",
+      "",
+    ].join("\n"),
+  );
+}
+
+describe.runIf(!executablePath && required)("browser (required)", () => {
+  it("finds a Chromium", () => {
+    throw new Error(`REQUIRE_BROWSER=1 but no Chromium found at ${CANDIDATES.join(", ")}`);
+  });
+});
+
+/**
+ * A TCP proxy in front of the server whose network can be cut: cutting destroys every open
+ * connection (the page sees its WebSocket fail like a real network drop) and refuses new ones.
+ */
+type Cable = { url: string; cut(): void; mend(): void; close(): Promise<void> };
+
+async function cable(targetPort: number): Promise<Cable> {
+  let cut = false;
+  const open = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    if (cut) return client.destroy();
+    const upstream = connect(targetPort, "127.0.0.1");
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+      open.delete(upstream);
+    };
+    for (const socket of [client, upstream]) {
+      open.add(socket);
+      socket.on("error", drop).on("close", drop);
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    cut() {
+      cut = true;
+      for (const socket of open) socket.destroy();
+      open.clear();
+    },
+    mend() {
+      cut = false;
+    },
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of open) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const WAIT = { timeout: 20_000, interval: 100 };
+
+describe.skipIf(!executablePath)("chat in Chromium", () => {
+  let server: TestServer;
+  let adaCable: Cable;
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  const problems: string[] = [];
+  let adaOffline = false;
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
+    server = await startServer();
+    adaCable = await cable(server.port);
+    browser = await chromium.launch({ executablePath, args: ARGS });
+  });
+
+  afterAll(async () => {
+    for (const context of contexts) await context.close().catch(() => undefined);
+    await browser?.close();
+    await adaCable?.close();
+    await server?.dispose();
+  });
+
+  async function open(name: string, baseUrl: string, viewport = { width: 1000, height: 720 }, hash = ""): Promise<Page> {
+    const context = await browser.newContext({ viewport });
+    contexts.push(context);
+    const page = await context.newPage();
+    page.on("pageerror", (error) => problems.push(`${name}: page error: ${error.message}`));
+    page.on("dialog", (dialog) => {
+      problems.push(`${name}: a dialog opened: ${dialog.message()}`);
+      void dialog.dismiss();
+    });
+    page.on("console", (message) => {
+      // The one failed request the scenario causes on purpose: creating a room that exists.
+      // and, while ada's cable is cut, her reconnect attempts failing.
+      const expected = /status of 409/.test(message.text()) || (name === "ada" && adaOffline && /net::ERR_/.test(message.text()));
+      if (message.type() === "error" && !expected) {
+        problems.push(`${name}: console error: ${message.text()} (${message.location().url})`);
+      }
+    });
+    await page.goto(`${baseUrl}/${hash}`);
+    await page.getByTestId("name").fill(name);
+    await page.getByTestId("sign-in").click();
+    await page.getByTestId("me").waitFor();
+    return page;
+  }
+
+  const texts = (page: Page) => page.locator("[data-testid=messages] [data-testid=message] [data-testid=text]").allTextContents();
+  const message = (page: Page, text: string) => page.locator("[data-testid=messages] [data-testid=message]", { hasText: text });
+  const online = (page: Page) => page.locator("[data-testid=online] li").allTextContents();
+  const banner = (page: Page) => page.getByTestId("reconnecting");
+
+  async function send(page: Page, text: string): Promise<void> {
+    await page.getByTestId("compose").fill(text);
+    await page.getByTestId("compose").press("Enter");
+  }
+
+  it("two guests chat, edit, delete, react, see typing and presence, and survive a dropped connection", async () => {
+    const ada = await open("ada", adaCable.url);
+    const bob = await open("bob", server.url);
+
+    // ada creates the room and lands in it.
+    await ada.getByTestId("room-name").fill("lobby");
+    await ada.getByTestId("room-topic").fill("Say hi");
+    await ada.getByTestId("create").click();
+    await ada.getByTestId("compose").waitFor();
+    expect(new URL(ada.url()).hash).toBe("#/room/lobby");
+    await expect.poll(() => ada.getByTestId("topic").textContent(), WAIT).toBe("Say hi");
+
+    // A bad name is refused before the server is asked; a taken one with the server's message.
+    await bob.getByTestId("room-name").fill("Not Valid");
+    await bob.getByTestId("create").click();
+    await bob.getByTestId("create-error").waitFor();
+    await bob.getByTestId("room-name").fill("lobby");
+    await bob.getByTestId("create").click();
+    await expect.poll(() => bob.getByTestId("create-error").textContent(), WAIT).toMatch(/exist|taken|already/i);
+
+    // bob finds it in the list (with its counts) and opens it.
+    await expect
+      .poll(async () => {
+        await bob.getByTestId("refresh").click();
+        return bob.locator("[data-room=lobby]").count();
+      }, WAIT)
+      .toBe(1);
+    expect(await bob.locator("[data-room=lobby]").textContent()).toMatch(/1 member · 1 online/);
+    await bob.locator("[data-room=lobby] a").click();
+    await bob.getByTestId("compose").waitFor();
+
+    // Presence: both are online for both.
+    await expect.poll(async () => (await online(ada)).join("|"), WAIT).toMatch(/^ada \(you\)\|bob$/);
+    await expect.poll(async () => (await online(bob)).join("|"), WAIT).toMatch(/^ada\|bob \(you\)$/);
+
+    // Each sends; the other sees both in the same order.
+    await send(ada, "hello from ada");
+    await expect.poll(() => texts(bob), WAIT).toEqual(["hello from ada"]);
+    await bob.getByTestId("compose").pressSequentially("hi ada", { delay: 20 });
+    await expect.poll(() => ada.getByTestId("typing").textContent(), WAIT).toBe("bob is typing…");
+    await bob.getByTestId("compose").press("Enter");
+    await expect.poll(() => texts(ada), WAIT).toEqual(["hello from ada", "hi ada"]);
+    await expect.poll(() => texts(bob), WAIT).toEqual(["hello from ada", "hi ada"]);
+    await expect.poll(() => ada.getByTestId("typing").textContent(), WAIT).toBe("");
+
+    // Only the author can edit or delete.
+    expect(await message(ada, "hi ada").getByTestId("edit").count()).toBe(0);
+    expect(await message(ada, "hello from ada").getByTestId("edit").count()).toBe(1);
+
+    // bob edits his message and deletes another.
+    await message(bob, "hi ada").getByTestId("edit").click();
+    await bob.getByTestId("edit-text").fill("hi ada, edited");
+    await bob.getByTestId("edit-text").press("Enter");
+    await expect.poll(() => texts(ada), WAIT).toEqual(["hello from ada", "hi ada, edited"]);
+    expect(await message(ada, "hi ada, edited").textContent()).toContain("(edited)");
+    await send(bob, "oops, wrong room");
+    await expect.poll(() => texts(ada), WAIT).toEqual(["hello from ada", "hi ada, edited", "oops, wrong room"]);
+    await message(bob, "oops, wrong room").getByTestId("delete").click();
+    await expect.poll(() => texts(ada), WAIT).toEqual(["hello from ada", "hi ada, edited", "message deleted"]);
+
+    // ada reacts, bob sees the count; a second click takes it back; then on again.
+    const bobsLine = (page: Page) => message(page, "hi ada, edited");
+    await bobsLine(ada).getByTestId("react").click();
+    await bobsLine(ada).locator("[data-testid=react-choice][data-emoji='👍']").click();
+    await expect.poll(() => bobsLine(bob).getByTestId("reaction").allTextContents(), WAIT).toEqual(["👍 1"]);
+    await expect.poll(() => bobsLine(ada).getByTestId("reaction").getAttribute("aria-pressed"), WAIT).toBe("true");
+    await bobsLine(ada).getByTestId("reaction").click();
+    await expect.poll(() => bobsLine(bob).getByTestId("reaction").count(), WAIT).toBe(0);
+    await bobsLine(ada).getByTestId("react").click();
+    await bobsLine(ada).locator("[data-testid=react-choice][data-emoji='🎉']").click();
+    await expect.poll(() => bobsLine(bob).getByTestId("reaction").allTextContents(), WAIT).toEqual(["🎉 1"]);
+
+    // Markup in a message is text, never HTML.
+    const xss = "<img src=x onerror=alert(1)>";
+    await send(ada, xss);
+    await expect.poll(async () => (await texts(bob)).at(-1), WAIT).toBe(xss);
+    expect(await bob.locator("[data-testid=messages] img").count()).toBe(0);
+    expect(await ada.locator("[data-testid=messages] img").count()).toBe(0);
+
+    // ada's network drops: the banner shows; bob posts meanwhile; ada comes back and sees it once.
+    await expect.poll(() => texts(ada), WAIT).toEqual(await texts(bob));
+    adaOffline = true;
+    adaCable.cut();
+    await banner(ada).waitFor({ state: "visible", timeout: 20_000 });
+    expect(await banner(ada).getAttribute("role")).toBe("status");
+    await send(bob, "while you were away");
+    await expect.poll(async () => (await texts(bob)).at(-1), WAIT).toBe("while you were away");
+    expect(await texts(ada)).not.toContain("while you were away");
+    adaCable.mend();
+    await banner(ada).waitFor({ state: "hidden", timeout: 30_000 });
+    adaOffline = false;
+    await expect.poll(() => texts(ada), WAIT).toEqual(await texts(bob));
+    expect((await texts(ada)).filter((t) => t === "while you were away")).toHaveLength(1);
+    const ids = await ada.locator("[data-testid=messages] [data-testid=message]").evaluateAll((els) => els.map((el) => el.getAttribute("data-id")));
+    expect(new Set(ids).size).toBe(ids.length);
+
+    // A reload keeps the session and the room (hash routing), with the same history.
+    await ada.reload();
+    await expect.poll(() => texts(ada), WAIT).toEqual(await texts(bob));
+    expect(await ada.getByTestId("me").textContent()).toBe("ada");
+
+    mkdirSync("test-results", { recursive: true });
+    await ada.screenshot({ path: "test-results/chat.png" });
+
+    // On a phone: one column, the compose box in view, and a newcomer's unread divider.
+    const carol = await open("carol", server.url, { width: 390, height: 844 }, "#/room/lobby");
+    await carol.getByTestId("compose").waitFor();
+    await expect.poll(() => texts(carol), WAIT).toEqual(await texts(bob));
+    const box = await carol.getByTestId("compose").boundingBox();
+    expect(box).not.toBeNull();
+    expect(box!.y + box!.height).toBeLessThanOrEqual(844);
+    expect(box!.x + box!.width).toBeLessThanOrEqual(390);
+    await carol.getByTestId("unread-divider").waitFor();
+    await carol.screenshot({ path: "test-results/chat-phone.png" });
+
+    expect(problems).toEqual([]);
+  });
+});
