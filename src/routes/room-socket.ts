@@ -1,4 +1,4 @@
-import { authenticate, bearerToken } from "../http/authenticate.ts";
+import { authenticate } from "../http/authenticate.ts";
 import { ApiError } from "../http/api-error.ts";
 import { router } from "../http/openapi.ts";
 import { ErrorBody, RoomName, RoomParam, SUBPROTOCOL, WsQuery } from "../protocol/index.ts";
@@ -35,9 +35,9 @@ roomSocket.get("/api/rooms/:room/ws", authenticate, async (c) => {
   if (query.data.since !== undefined) forward.searchParams.set("since", String(query.data.since));
   // The object trusts the user the worker verified, and never sees the token itself.
   const headers = new Headers({ upgrade: "websocket", [USER_HEADER]: JSON.stringify(c.var.user) });
-  if (bearerToken(new Headers({ "sec-websocket-protocol": c.req.header("sec-websocket-protocol") ?? "" }))) {
-    headers.set("sec-websocket-protocol", SUBPROTOCOL);
-  }
+  // Select edgechat.v1 whenever it was offered, also when the token came in an Authorization header.
+  const offered = (c.req.header("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
+  if (offered.includes(SUBPROTOCOL)) headers.set("sec-websocket-protocol", SUBPROTOCOL);
   const answer = await c.env.ROOM.getByName(room.data).fetch(new Request(forward, { headers }));
   // A response from a stub has immutable headers; copy it so the secure-headers middleware can add its own.
   return new Response(answer.body, { status: answer.status, headers: answer.headers, webSocket: answer.webSocket });
