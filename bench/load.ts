@@ -41,6 +41,7 @@ export type RunResult = {
   ackedPerS: number;
   rejects: Record<string, number>;
   rejected: number;
+  unmatchedErrors: Record<string, number>;
   expected: number;
   delivered: number;
   lost: number;
@@ -57,7 +58,11 @@ export type RunResult = {
   closedLoopTimeouts: number;
   durable?: { acked: number; found: number; missing: number; wrongText: number; error?: string };
   loadgenCpuMs: number;
+  timeline: Array<[number, number, number]>;
 };
+
+const sum = (o: Record<string, number>) => Object.values(o).reduce((a, b) => a + b, 0);
+const round = (n: number) => Math.round(n * 10) / 10;
 
 /** A socket class for the SDK: `ws` without permessage-deflate, for both targets alike. */
 class BenchSocket extends WsSocket {
@@ -80,6 +85,7 @@ type Message = {
   seq: number;
   rejected: boolean;
   delivered: number;
+  lastAt: number;
   /** Closed loop: resolves when the sender has seen its own event. */
   ownEvent?: () => void;
 };
@@ -98,9 +104,9 @@ export function percentiles(values: Float64Array | number[]): Percentiles {
   if (n === 0) return { p50: NaN, p95: NaN, p99: NaN, max: NaN, mean: NaN, n: 0 };
   const sorted = Float64Array.from(values).sort();
   const at = (q: number) => sorted[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))]!;
-  let sum = 0;
-  for (const v of sorted) sum += v;
-  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[n - 1]!, mean: sum / n, n };
+  let total = 0;
+  for (const v of sorted) total += v;
+  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: sorted[n - 1]!, mean: total / n, n };
 }
 
 /** A growable Float64 sample buffer. */
@@ -135,7 +141,15 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 export const roomName = (r: number) => `bench-${r}`;
 
 /** Runs one scenario against one target at `baseUrl`. */
-export async function runScenario(target: TargetName, baseUrl: string, s: Scenario, log: (line: string) => void): Promise<RunResult> {
+export type Probe = { start(): void; end(): void };
+
+export async function runScenario(
+  target: TargetName,
+  baseUrl: string,
+  s: Scenario,
+  log: (line: string) => void,
+  probe?: Probe,
+): Promise<RunResult> {
   const cpu0 = process.cpuUsage();
   const total = s.rooms * s.clients;
   const tokens: string[] = new Array(total).fill("raw-server-takes-any-token");
@@ -143,7 +157,7 @@ export async function runScenario(target: TargetName, baseUrl: string, s: Scenar
 
   // ---- setup: tokens and rooms (edgechat only; the raw server has no auth and no room directory)
   const t0 = performance.now();
-  if (target === "edgechat") {
+  if (target !== "raw") {
     const api = new EdgechatApi(baseUrl);
     owner = api.withToken((await api.signInGuest("bench-owner")).token);
     for (let r = 0; r < s.rooms; r++) await owner.createRoom({ name: roomName(r) });
@@ -172,6 +186,7 @@ export async function runScenario(target: TargetName, baseUrl: string, s: Scenar
   let outstanding = 0; // measured deliveries still expected
   let onSettled: (() => void) | undefined;
   const rejects: Record<string, number> = {};
+  const unmatchedErrors: Record<string, number> = {};
 
   const clients: Client[] = [];
   const onEvent = (c: Client, e: RoomEvent) => {
@@ -191,6 +206,7 @@ export async function runScenario(target: TargetName, baseUrl: string, s: Scenar
     if (c.seen.has(g)) return void (duplicateMessages += 1); // the same message under another seq
     c.seen.add(g);
     m.delivered += 1;
+    m.lastAt = at;
     if (m.sender === c.index) m.ownEvent?.();
     if (!m.measured) return;
     latencies.push(at - Number(text.slice(0, sp1)));
@@ -216,6 +232,11 @@ export async function runScenario(target: TargetName, baseUrl: string, s: Scenar
     conn.on("welcome", (w) => (c.lastSeq = Math.max(c.lastSeq, w.lastSeq)));
     conn.on("event", (e) => onEvent(c, e));
     conn.on("fatal", (f) => log(`  client ${i}: fatal ${f.code}: ${f.message}`));
+    // Error frames that name no pending command (the SDK cannot match them to a post).
+    conn.on("error", (f) => {
+      if (phase === "done" || phase === "connect") return;
+      unmatchedErrors[f.code] = (unmatchedErrors[f.code] ?? 0) + 1;
+    });
     clients.push(c);
   }
   try {
@@ -249,7 +270,7 @@ export async function runScenario(target: TargetName, baseUrl: string, s: Scenar
       const sentAt = now();
       const head = `${sentAt.toFixed(3)} ${g} `;
       const text = head.length >= s.size ? head + "x" : head + pad.slice(head.length);
-      const m: Message = { g, room: c.room, sender: c.index, measured, text, sentAt, ackAt: 0, seq: 0, rejected: false, delivered: 0 };
+      const m: Message = { g, room: c.room, sender: c.index, measured, text, sentAt, ackAt: 0, seq: 0, rejected: false, delivered: 0, lastAt: 0 };
       messages.push(m);
       if (measured) outstanding += s.clients;
       c.conn.post(text).then(
@@ -279,7 +300,10 @@ export async function runScenario(target: TargetName, baseUrl: string, s: Scenar
     measureStart = start + s.warmup * 1000;
     measureEnd = measureStart + s.duration * 1000;
     phase = "warmup";
-    const phaseTimer = setTimeout(() => (phase = "measure"), s.warmup * 1000);
+    const phaseTimer = setTimeout(() => {
+      phase = "measure";
+      probe?.start();
+    }, s.warmup * 1000);
     let maxSendLagMs = 0;
     let closedLoopTimeouts = 0;
 
@@ -323,6 +347,7 @@ export async function runScenario(target: TargetName, baseUrl: string, s: Scenar
       );
     }
     clearTimeout(phaseTimer);
+    probe?.end();
 
     // ---- drain: until every measured delivery arrived (or was refused), bounded
     phase = "drain";
@@ -357,7 +382,8 @@ export async function runScenario(target: TargetName, baseUrl: string, s: Scenar
       acked: measured.filter((m) => m.ackAt > 0).length,
       ackedPerS: ackedInWindow / s.duration,
       rejects,
-      rejected: measured.length - accepted.length,
+      rejected: measured.length - accepted.length + sum(unmatchedErrors),
+      unmatchedErrors,
       expected,
       delivered,
       lost: expected - delivered,
@@ -374,6 +400,8 @@ export async function runScenario(target: TargetName, baseUrl: string, s: Scenar
       closedLoopTimeouts,
       durable,
       loadgenCpuMs: (cpu.user + cpu.system) / 1000,
+      // [sent at (ms after the window opened), ack latency, slowest delivery latency] per message
+      timeline: measured.map((m) => [round(m.sentAt - measureStart), m.ackAt ? round(m.ackAt - m.sentAt) : -1, round(m.lastAt - m.sentAt)]),
     };
   } finally {
     phase = "done";

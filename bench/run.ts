@@ -26,7 +26,8 @@ const STANDARD: Record<string, Scenario> = {
 };
 
 type Goal = { label: string; raw: string; edgechat: string; ratio: string; pass: boolean };
-type ScenarioReport = { scenario: Scenario; results: Partial<Record<TargetName, RunResult & { serverCpuMs: Record<string, number> }>>; goals: Goal[] };
+type Measured = RunResult & { serverCpuMs: Record<string, number>; windowServerCpuMs: Record<string, number> };
+type ScenarioReport = { scenario: Scenario; results: Partial<Record<TargetName, Measured>>; goals: Goal[] };
 
 const { values: flags } = parseArgs({
   options: {
@@ -79,10 +80,15 @@ function scenarios(): Scenario[] {
   return [{ ...STANDARD.fanout!, name: "custom", ...overrides }];
 }
 
+const ALL_TARGETS: TargetName[] = ["raw", "edgechat", "edgechat-direct"];
+
+/** --target both (raw and edgechat), all (plus edgechat-direct), or a comma-separated list. */
 function targets(): TargetName[] {
   if (flags.target === "both") return ["raw", "edgechat"];
-  if (flags.target === "raw" || flags.target === "edgechat") return [flags.target];
-  throw new Error("--target: raw, edgechat or both");
+  if (flags.target === "all") return ALL_TARGETS;
+  const list = (flags.target ?? "").split(",").map((t) => t.trim());
+  for (const t of list) if (!ALL_TARGETS.includes(t as TargetName)) throw new Error(`--target: both, all, or a list of ${ALL_TARGETS.join(", ")}`);
+  return list as TargetName[];
 }
 
 const log = (line: string) => console.error(line);
@@ -124,22 +130,27 @@ function goalsFor(s: Scenario, raw?: RunResult, edge?: RunResult): Goal[] {
 
 function table(report: ScenarioReport): string {
   const { scenario: s, results } = report;
+  const cols = ALL_TARGETS.filter((t) => results[t]);
+  const others = cols.filter((t) => t !== "raw");
   const raw = results.raw;
-  const edge = results.edgechat;
-  const row = (label: string, get: (r: RunResult) => number | undefined, digits = 1, showRatio = true) => {
-    const a = raw ? get(raw) : undefined;
-    const b = edge ? get(edge) : undefined;
-    return `| ${label} | ${fmt(a, digits)} | ${fmt(b, digits)} | ${showRatio ? fmt(ratio(b, a), 2) : ""} |`;
+  const edge = results.edgechat ?? results["edgechat-direct"];
+  const row = (label: string, get: (r: Measured) => number | undefined, digits = 1, showRatio = true) => {
+    const base = raw ? get(raw) : undefined;
+    const cells = cols.map((t) => fmt(get(results[t]!), digits));
+    const ratios = raw ? others.map((t) => (showRatio ? fmt(ratio(get(results[t]!), base), 2) : "")) : [];
+    return `| ${label} | ${[...cells, ...ratios].join(" | ")} |`;
   };
   const shape =
     s.mode === "open"
       ? `${s.rooms} room(s) × ${s.clients} clients, ${s.senders} sender(s)/room, open loop ${s.rate} msg/s aggregate`
       : `${s.rooms} room(s) × ${s.clients} clients, ${s.senders} sender(s)/room, closed loop${s.pace ? ` (each sender ≤ ${s.pace} msg/s)` : ""}`;
+  const names: Record<TargetName, string> = { raw: "raw ws", edgechat: "edgechat", "edgechat-direct": "edgechat direct" };
+  const heads = [...cols.map((t) => names[t]), ...(raw ? others.map((t) => `${names[t]}/raw`) : [])];
   const lines = [
     `### ${s.name}: ${shape}, ${s.size}-char messages, ${s.duration} s (+${s.warmup} s warm-up, ≤${s.drain} s drain)`,
     "",
-    "| metric | raw ws | edgechat | edgechat/raw |",
-    "| --- | ---: | ---: | ---: |",
+    `| metric | ${heads.join(" | ")} |`,
+    `| --- | ${heads.map(() => "---:").join(" | ")} |`,
     row("sent msg/s", (r) => r.sentPerS),
     row("acked msg/s", (r) => r.ackedPerS),
     row("delivered msg/s", (r) => r.messagesPerS),
@@ -157,10 +168,17 @@ function table(report: ScenarioReport): string {
     row("out of order (SDK)", (r) => r.outOfOrder, 0, false),
     row("seq gaps (own check)", (r) => r.gaps, 0, false),
     row("max send lag ms (load generator)", (r) => r.maxSendLagMs, 1, false),
-    row("server CPU s", (r) => sum((r as RunResult & { serverCpuMs: Record<string, number> }).serverCpuMs) / 1000, 2),
-    row("load generator CPU s", (r) => r.loadgenCpuMs / 1000, 2),
+    row("server CPU s, measured window", (r) => sum(r.windowServerCpuMs) / 1000, 2),
+    row("load generator CPU s, whole run", (r) => r.loadgenCpuMs / 1000, 2),
   ];
-  const rejectCodes = edge && Object.keys(edge.rejects).length ? `edgechat rejects by code: ${JSON.stringify(edge.rejects)}` : "";
+  for (const t of cols) {
+    const w = results[t]!.windowServerCpuMs;
+    if (t !== "raw") lines.push("", `${names[t]} server CPU in the window by process (ms): ${JSON.stringify(w)}`);
+  }
+  const rejectCodes =
+    edge && (Object.keys(edge.rejects).length || Object.keys(edge.unmatchedErrors).length)
+      ? `edgechat rejects by code: ${JSON.stringify(edge.rejects)}; error frames without a clientId: ${JSON.stringify(edge.unmatchedErrors)}`
+      : "";
   if (rejectCodes) lines.push("", rejectCodes);
   if (edge?.durable) lines.push("", `edgechat log check (GET /api/rooms/{room}/events, paged): ${edge.durable.found}/${edge.durable.acked} acked messages found with their text, ${edge.durable.missing} missing, ${edge.durable.wrongText} with other text${edge.durable.error ? `, error: ${edge.durable.error}` : ""}`);
   if (report.goals.length) {
@@ -185,19 +203,25 @@ async function main(): Promise<void> {
       try {
         log(`[${s.name}] ${target}: ${server.url} (pid ${server.pid})`);
         const before = treeCpu(server.pid);
-        const result = await runScenario(target, server.url, s, log);
+        let windowStart = before;
+        let windowServerCpuMs: Record<string, number> = {};
+        const probe = {
+          start: () => void (windowStart = treeCpu(server.pid)),
+          end: () => void (windowServerCpuMs = cpuDelta(windowStart, treeCpu(server.pid))),
+        };
+        const result = await runScenario(target, server.url, s, log, probe);
         const serverCpuMs = cpuDelta(before, treeCpu(server.pid));
-        report.results[target] = { ...result, serverCpuMs };
+        report.results[target] = { ...result, serverCpuMs, windowServerCpuMs };
         log(
           `[${s.name}] ${target}: acked ${fmt(result.ackedPerS)} msg/s, delivered ${fmt(result.messagesPerS)} msg/s, ` +
             `p50/p99 ${fmt(result.latencyMs.p50, 2)}/${fmt(result.latencyMs.p99, 2)} ms, lost ${result.lost}, rejects ${result.rejected}, ` +
-            `server CPU ${JSON.stringify(serverCpuMs)} ms`,
+            `server CPU in window ${JSON.stringify(windowServerCpuMs)} ms`,
         );
       } finally {
         await server.stop();
       }
     }
-    report.goals = goalsFor(s, report.results.raw, report.results.edgechat);
+    report.goals = goalsFor(s, report.results.raw, report.results.edgechat ?? report.results["edgechat-direct"]);
     reports.push(report);
   }
 

@@ -3,11 +3,12 @@
  * process tree from /proc (Linux) so the report can say where the CPU went.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
-export type TargetName = "raw" | "edgechat";
+/** edgechat-direct: the same worker, but the clients skip wrangler's dev proxy (see edgechat-server.ts). */
+export type TargetName = "raw" | "edgechat" | "edgechat-direct";
 
 export type RunningServer = {
   readonly target: TargetName;
@@ -17,11 +18,15 @@ export type RunningServer = {
 };
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const SCRIPTS: Record<TargetName, string> = { raw: "bench/raw-server.ts", edgechat: "bench/edgechat-server.ts" };
+const SCRIPTS: Record<TargetName, string[]> = {
+  raw: ["bench/raw-server.ts"],
+  edgechat: ["bench/edgechat-server.ts"],
+  "edgechat-direct": ["bench/edgechat-server.ts", "--direct"],
+};
 
 /** Spawns the target's server script with node and waits (bounded) for its first stdout line. */
 export async function startTarget(target: TargetName, timeoutMs = 90_000): Promise<RunningServer> {
-  const child = spawn(process.execPath, [SCRIPTS[target]], {
+  const child = spawn(process.execPath, SCRIPTS[target], {
     cwd: ROOT,
     env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false" },
     stdio: ["pipe", "pipe", "inherit"],
@@ -41,10 +46,10 @@ export async function startTarget(target: TargetName, timeoutMs = 90_000): Promi
     await stopChild(child);
     throw error;
   });
-  const info = JSON.parse(line) as { url?: string; port: number };
+  const info = JSON.parse(line) as { url?: string; directUrl?: string; port: number };
   return {
     target,
-    url: info.url ?? `http://127.0.0.1:${info.port}`,
+    url: info.directUrl ?? info.url ?? `http://127.0.0.1:${info.port}`,
     pid: child.pid!,
     stop: () => stopChild(child),
   };
@@ -112,4 +117,48 @@ export function cpuDelta(before: ProcCpu[], after: ProcCpu[]): Record<string, nu
     out[key] = p.cpuMs - (base.get(p.pid) ?? 0);
   }
   return out;
+}
+
+/** The pids of `pid` and its descendants. */
+export function descendants(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const e of readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
+    try {
+      const raw = readFileSync(`/proc/${e}/stat`, "utf8");
+      parents.set(Number(e), Number(raw.slice(raw.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // gone
+    }
+  }
+  const want = new Set([pid]);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [p, pp] of parents) if (!want.has(p) && want.has(pp)) (want.add(p), (grew = true));
+  }
+  return [...want];
+}
+
+/** TCP ports on 127.0.0.1 that process `pid` listens on (Linux /proc). */
+export function listeningPorts(pid: number): number[] {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+        if (m) inodes.add(m[1]!);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  } catch {
+    return [];
+  }
+  const ports: number[] = [];
+  for (const line of readFileSync("/proc/net/tcp", "utf8").split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10 || f[3] !== "0A" || !inodes.has(f[9]!)) continue;
+    ports.push(parseInt(f[1]!.split(":")[1]!, 16));
+  }
+  return ports;
 }
