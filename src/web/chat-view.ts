@@ -44,6 +44,7 @@ export function chatView(ctx: AppContext, room: string): View {
     react: (id, emoji, on) => command(() => conn!.react(id, emoji, on)),
   };
   const composer = new Composer(send, () => conn?.typing());
+  composer.setEnabled(false);
 
   const el = h(
     "section",
@@ -66,7 +67,7 @@ export function chatView(ctx: AppContext, room: string): View {
     fatal.replaceChildren(h("p", {}, "You were disconnected from this room: ", message), h("a", { href: "#/", "data-testid": "fatal-back" }, "Back to the room list"));
     fatal.hidden = false;
     banner.hidden = true;
-    composer.disable();
+    composer.setEnabled(false);
   }
 
   // ---- rendering ----
@@ -172,10 +173,10 @@ export function chatView(ctx: AppContext, room: string): View {
 
   function send(text: string): void {
     const status = h("span", { class: "status" }, "sending…");
+    if (!conn) return;
     const line = h("li", { class: "message mine pending", "data-testid": "pending" }, h("p", { class: "text" }, text), status);
     list.addPending(line);
     list.scrollToBottom();
-    if (!conn) return;
     conn.post(text).then(
       (seq) => {
         if (timeline.messages.has(seq) || items.has(seq)) line.remove();
@@ -207,6 +208,8 @@ export function chatView(ctx: AppContext, room: string): View {
     // Resume after the seq the history load starts from: every later event arrives over the socket.
     const c = new RoomConnection({ baseUrl: ctx.baseUrl, room, token: ctx.session.token, since: lastSeq });
     conn = c;
+    composer.setEnabled(true);
+    composer.input.focus();
     c.on("status", (status) => {
       if (status === "open") wasOpen = true;
       banner.hidden = !(wasOpen && (status === "connecting" || status === "reconnecting"));
@@ -245,7 +248,6 @@ export function chatView(ctx: AppContext, room: string): View {
   document.addEventListener("visibilitychange", onVisible);
   list.el.addEventListener("scroll", onVisible, { passive: true });
   void start();
-  queueMicrotask(() => composer.input.focus());
 
   return {
     el,

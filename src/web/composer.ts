@@ -42,8 +42,9 @@ export class Composer {
     });
   }
 
-  disable(): void {
-    this.input.disabled = true;
-    this.#button.disabled = true;
+  /** Off until the room is found, and for good after a fatal close. */
+  setEnabled(enabled: boolean): void {
+    this.input.disabled = !enabled;
+    this.#button.disabled = !enabled;
   }
 }

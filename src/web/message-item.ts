@@ -17,6 +17,7 @@ export class MessageItem {
   #message: MessageModel;
   readonly #actions: MessageActions;
   #editor: HTMLFormElement | undefined;
+  #pickerOpen = false;
   #error = h("p", { class: "item-error", role: "alert", hidden: true });
 
   constructor(message: MessageModel, actions: MessageActions) {
@@ -73,7 +74,9 @@ export class MessageItem {
         ),
       );
     }
-    const picker = h("details", { class: "picker" }, h("summary", { "aria-label": "Add a reaction", "data-testid": "react" }, "☺+"));
+    // The picker stays open across re-renders (someone else's reaction must not close it).
+    const picker = h("details", { class: "picker", open: this.#pickerOpen }, h("summary", { "aria-label": "Add a reaction", "data-testid": "react" }, "☺+"));
+    picker.addEventListener("toggle", () => (this.#pickerOpen = picker.open));
     const choices = h("div", { class: "choices" });
     for (const emoji of EMOJI) {
       const on = you !== undefined && (this.#message.reactions.get(emoji)?.has(you) ?? false);
@@ -87,7 +90,7 @@ export class MessageItem {
             "aria-pressed": String(on),
             on: {
               click: () => {
-                picker.open = false;
+                this.#pickerOpen = picker.open = false;
                 this.#react(emoji, !on);
               },
             },

@@ -8,7 +8,7 @@ import { h } from "./dom.ts";
 export class MessageList {
   readonly el: HTMLElement;
   readonly older: HTMLButtonElement;
-  readonly #list = h("ol", { class: "messages", "data-testid": "messages", "aria-label": "Messages" });
+  readonly #list = h("ol", { class: "messages", role: "log", "data-testid": "messages", "aria-label": "Messages" });
   readonly #pending = h("ol", { class: "pending", "aria-label": "Sending" });
   readonly #divider = h("li", { class: "divider", role: "separator", "data-testid": "unread-divider" }, "New messages");
   readonly #start = h("p", { class: "start", hidden: true }, "This is the beginning of the room.");

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EdgechatApi } from "../../src/client/index.ts";
 import { freePort, startServer, type TestServer } from "../support/server.ts";
 
 /**
@@ -86,7 +87,7 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
   let browser: Browser;
   const contexts: BrowserContext[] = [];
   const problems: string[] = [];
-  let adaOffline = false;
+  const expectedErrors: [string, RegExp][] = [];
 
   beforeAll(async () => {
     execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
@@ -104,6 +105,7 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
 
   async function open(name: string, baseUrl: string, viewport = { width: 1000, height: 720 }, hash = ""): Promise<Page> {
     const context = await browser.newContext({ viewport });
+    context.setDefaultTimeout(20_000);
     contexts.push(context);
     const page = await context.newPage();
     page.on("pageerror", (error) => problems.push(`${name}: page error: ${error.message}`));
@@ -112,9 +114,8 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
       void dialog.dismiss();
     });
     page.on("console", (message) => {
-      // The one failed request the scenario causes on purpose: creating a room that exists.
-      // and, while ada's cable is cut, her reconnect attempts failing.
-      const expected = /status of 409/.test(message.text()) || (name === "ada" && adaOffline && /net::ERR_/.test(message.text()));
+      // Failures the scenario causes on purpose are listed in `expectedErrors` before it causes them.
+      const expected = expectedErrors.some(([who, pattern]) => who === name && pattern.test(message.text()));
       if (message.type() === "error" && !expected) {
         problems.push(`${name}: console error: ${message.text()} (${message.location().url})`);
       }
@@ -153,6 +154,7 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     await bob.getByTestId("create").click();
     await bob.getByTestId("create-error").waitFor();
     await bob.getByTestId("room-name").fill("lobby");
+    expectedErrors.push(["bob", /status of 409/]);
     await bob.getByTestId("create").click();
     await expect.poll(() => bob.getByTestId("create-error").textContent(), WAIT).toMatch(/exist|taken|already/i);
 
@@ -204,6 +206,7 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     await expect.poll(() => bobsLine(ada).getByTestId("reaction").getAttribute("aria-pressed"), WAIT).toBe("true");
     await bobsLine(ada).getByTestId("reaction").click();
     await expect.poll(() => bobsLine(bob).getByTestId("reaction").count(), WAIT).toBe(0);
+    await expect.poll(() => bobsLine(ada).getByTestId("reaction").count(), WAIT).toBe(0);
     await bobsLine(ada).getByTestId("react").click();
     await bobsLine(ada).locator("[data-testid=react-choice][data-emoji='🎉']").click();
     await expect.poll(() => bobsLine(bob).getByTestId("reaction").allTextContents(), WAIT).toEqual(["🎉 1"]);
@@ -217,7 +220,8 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
 
     // ada's network drops: the banner shows; bob posts meanwhile; ada comes back and sees it once.
     await expect.poll(() => texts(ada), WAIT).toEqual(await texts(bob));
-    adaOffline = true;
+    const offline: [string, RegExp] = ["ada", /net::ERR_/];
+    expectedErrors.push(offline);
     adaCable.cut();
     await banner(ada).waitFor({ state: "visible", timeout: 20_000 });
     expect(await banner(ada).getAttribute("role")).toBe("status");
@@ -226,7 +230,7 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     expect(await texts(ada)).not.toContain("while you were away");
     adaCable.mend();
     await banner(ada).waitFor({ state: "hidden", timeout: 30_000 });
-    adaOffline = false;
+    expectedErrors.splice(expectedErrors.indexOf(offline), 1);
     await expect.poll(() => texts(ada), WAIT).toEqual(await texts(bob));
     expect((await texts(ada)).filter((t) => t === "while you were away")).toHaveLength(1);
     const ids = await ada.locator("[data-testid=messages] [data-testid=message]").evaluateAll((els) => els.map((el) => el.getAttribute("data-id")));
@@ -236,6 +240,7 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     await ada.reload();
     await expect.poll(() => texts(ada), WAIT).toEqual(await texts(bob));
     expect(await ada.getByTestId("me").textContent()).toBe("ada");
+    expect(await ada.getByTestId("unread-divider").count()).toBe(0); // she had read everything
 
     mkdirSync("test-results", { recursive: true });
     await ada.screenshot({ path: "test-results/chat.png" });
@@ -251,6 +256,35 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     await carol.getByTestId("unread-divider").waitFor();
     await carol.screenshot({ path: "test-results/chat-phone.png" });
 
+    // A room that does not exist: the reason, and a way back to the list.
+    expectedErrors.push(["carol", /status of 404/]);
+    await carol.goto(`${server.url}/#/room/nope`);
+    await carol.getByTestId("fatal").waitFor();
+    expect(await carol.getByTestId("fatal").textContent()).toMatch(/room/i);
+    await carol.getByTestId("fatal-back").click();
+    await carol.locator("[data-room=lobby]").waitFor();
+
+    expect(problems).toEqual([]);
+  });
+
+  it("pages older history in when scrolled to the top, each message once and in order", async () => {
+    const api = new EdgechatApi(server.url);
+    const { token } = await api.signInGuest("poster");
+    const poster = api.withToken(token);
+    await poster.createRoom({ name: "history" });
+    for (let i = 1; i <= 60; i += 1) await poster.postMessage("history", { text: `m${i}`, clientId: `c${i}` });
+
+    const dan = await open("dan", server.url, undefined, "#/room/history");
+    const all = Array.from({ length: 60 }, (_, i) => `m${i + 1}`);
+    await expect.poll(() => texts(dan), WAIT).toEqual(all.slice(10));
+    await dan.getByTestId("load-older").waitFor();
+    await dan.getByTestId("scroller").evaluate((el) => el.scrollTo(0, 0));
+    await expect.poll(() => texts(dan), WAIT).toEqual(all);
+    await dan.getByTestId("load-older").waitFor({ state: "hidden" });
+    // A live message after paging lands at the end.
+    await poster.postMessage("history", { text: "m61", clientId: "c61" });
+    await expect.poll(async () => (await texts(dan)).at(-1), WAIT).toBe("m61");
+    expect(await texts(dan)).toHaveLength(61);
     expect(problems).toEqual([]);
   });
 });
