@@ -103,8 +103,12 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     await server?.dispose();
   });
 
-  async function open(name: string, baseUrl: string, viewport = { width: 1000, height: 720 }, hash = ""): Promise<Page> {
-    const context = await browser.newContext({ viewport });
+  async function open(
+    name: string,
+    baseUrl: string,
+    { viewport = { width: 1000, height: 720 }, hash = "", colorScheme = "light" as "light" | "dark" } = {},
+  ): Promise<Page> {
+    const context = await browser.newContext({ viewport, colorScheme });
     context.setDefaultTimeout(20_000);
     contexts.push(context);
     const page = await context.newPage();
@@ -246,7 +250,7 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     await ada.screenshot({ path: "test-results/chat.png" });
 
     // On a phone: one column, the compose box in view, and a newcomer's unread divider.
-    const carol = await open("carol", server.url, { width: 390, height: 844 }, "#/room/lobby");
+    const carol = await open("carol", server.url, { viewport: { width: 390, height: 844 }, hash: "#/room/lobby", colorScheme: "dark" });
     await carol.getByTestId("compose").waitFor();
     await expect.poll(() => texts(carol), WAIT).toEqual(await texts(bob));
     const box = await carol.getByTestId("compose").boundingBox();
@@ -264,6 +268,16 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     await carol.getByTestId("fatal-back").click();
     await carol.locator("[data-room=lobby]").waitFor();
 
+    // A token the server refuses (401) sends you back to the name screen.
+    await carol.evaluate(() => {
+      const session = JSON.parse(localStorage.getItem("edgechat.session") ?? "{}") as { token: string };
+      localStorage.setItem("edgechat.session", JSON.stringify({ ...session, token: "not.a.token" }));
+    });
+    expectedErrors.push(["carol", /status of 401/]);
+    await carol.reload();
+    await carol.getByTestId("name").waitFor();
+    expect(await carol.evaluate(() => localStorage.getItem("edgechat.session"))).toBeNull();
+
     expect(problems).toEqual([]);
   });
 
@@ -274,7 +288,7 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     await poster.createRoom({ name: "history" });
     for (let i = 1; i <= 60; i += 1) await poster.postMessage("history", { text: `m${i}`, clientId: `c${i}` });
 
-    const dan = await open("dan", server.url, undefined, "#/room/history");
+    const dan = await open("dan", server.url, { hash: "#/room/history" });
     const all = Array.from({ length: 60 }, (_, i) => `m${i + 1}`);
     await expect.poll(() => texts(dan), WAIT).toEqual(all.slice(10));
     await dan.getByTestId("load-older").waitFor();
