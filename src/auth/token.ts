@@ -1,5 +1,5 @@
 import { sign, verify } from "hono/jwt";
-import { z } from "zod";
+import * as z from "zod";
 import { User, UserKind, UserRef } from "../protocol/index.ts";
 
 /** Pinned: verification accepts this algorithm only, so `alg: none` or a swapped algorithm fails. */

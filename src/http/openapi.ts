@@ -1,5 +1,5 @@
 import { OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { AppEnv } from "../env.ts";
 import { ERROR_STATUS, ErrorBody, type ErrorCode, type Refusal, type Result } from "../protocol/index.ts";
 import { ApiError } from "./api-error.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Every error code of the contract and its HTTP status. */
 export const ERROR_STATUS = {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { Emoji, MessageText, RoomName, Seq, Topic, UserRef, Visibility } from "./names.ts";
 
 /** A message's id is the seq of its `message.posted` event. */

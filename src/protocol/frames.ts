@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ErrorCode } from "./errors.ts";
 import { MessageId, RoomEvent } from "./events.ts";
 import { ClientId, Emoji, MessageText, RoomName, Seq, Topic, UserId, UserRef } from "./names.ts";

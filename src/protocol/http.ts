@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { RoomEvent } from "./events.ts";
 import { ClientId, Emoji, MessageText, RoomName, Seq, Topic, UserId, UserRef, Username, Visibility } from "./names.ts";
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Limits of the v1 contract (PROTOCOL.md, "Names and values"). */
 export const LIMITS = {

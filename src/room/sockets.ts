@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { type ServerFrame, UserRef } from "../protocol/index.ts";
 
 /** What a socket remembers across hibernation: who is on it. */
