@@ -90,7 +90,9 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
   const expectedErrors: [string, RegExp][] = [];
 
   beforeAll(async () => {
-    execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
+    // `npm test` builds the UI before any test runs; rebuilding here would empty public/ under
+    // the other projects' servers. Build only when the suite runs on its own without a build.
+    if (!existsSync("public/app.js")) execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
     server = await startServer();
     adaCable = await cable(server.port);
     browser = await chromium.launch({ executablePath, args: ARGS });
