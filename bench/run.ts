@@ -6,10 +6,11 @@
  *   node bench/run.ts --scenario fanout        one standard scenario (flags override its settings)
  *   node bench/run.ts --clients 50 --senders 5 --rate 100 --size 100 --duration 10 --rooms 1
  *                                              a custom open-loop scenario (--mode closed for closed loop)
- *   --target raw|edgechat|both  --warmup S  --drain S  --pace N  --out FILE
+ *   --target raw|edgechat|edgechat-direct|both|all  --warmup S  --drain S  --pace N  --out FILE
+ *   --persist-root DIR   where edgechat's Durable Objects keep their SQLite files (default $TMPDIR)
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, loadavg } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { runScenario, type RunResult, type Scenario } from "./load.ts";
@@ -44,6 +45,7 @@ const { values: flags } = parseArgs({
     pace: { type: "string" },
     mode: { type: "string" },
     out: { type: "string" },
+    "persist-root": { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -52,7 +54,8 @@ if (flags.help) {
   console.log(
     "usage: node bench/run.ts [--scenario fanout|closed-loop|rooms] [--target raw|edgechat|both]\n" +
       "       [--clients N] [--senders N] [--rate MSG/S] [--size CHARS] [--duration S] [--rooms N]\n" +
-      "       [--warmup S] [--drain S] [--pace MSG/S] [--mode open|closed] [--out FILE]",
+      "       [--warmup S] [--drain S] [--pace MSG/S] [--mode open|closed] [--out FILE]\n" +
+      "       [--persist-root DIR]   (where edgechat keeps its SQLite files; default $TMPDIR)",
   );
   process.exit(0);
 }
@@ -199,7 +202,7 @@ async function main(): Promise<void> {
     const report: ScenarioReport = { scenario: s, results: {}, goals: [] };
     for (const target of which) {
       log(`[${s.name}] ${target}: starting server`);
-      const server = await startTarget(target);
+      const server = await startTarget(target, { persistRoot: flags["persist-root"] });
       try {
         log(`[${s.name}] ${target}: ${server.url} (pid ${server.pid})`);
         const before = treeCpu(server.pid);
@@ -232,7 +235,8 @@ async function main(): Promise<void> {
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}; Node ${process.version}.`,
     "Path: the SDK's RoomConnection (ws, no permessage-deflate) → edgechat via wrangler `unstable_startWorker` " +
       "(test/support/server.ts: wrangler's dev proxy in front of workerd, as `wrangler dev` users get), " +
-      "or → a minimal Node `ws` broadcast server (bench/raw-server.ts). Each server in its own process.",
+      "or → a minimal Node `ws` broadcast server (bench/raw-server.ts). Each server in its own process." +
+      (flags["persist-root"] ? ` edgechat storage under ${flags["persist-root"]}.` : ` edgechat storage under ${tmpdir()}.`),
   ].join("\n");
   const summary = ["| scenario | goal | raw | edgechat | ratio | result |", "| --- | --- | ---: | ---: | ---: | --- |"];
   for (const r of reports) for (const g of r.goals) summary.push(`| ${r.scenario.name} | ${g.label} | ${g.raw} | ${g.edgechat} | ${g.ratio} | ${g.pass ? "PASS" : "FAIL"} |`);

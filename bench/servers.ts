@@ -25,10 +25,13 @@ const SCRIPTS: Record<TargetName, string[]> = {
 };
 
 /** Spawns the target's server script with node and waits (bounded) for its first stdout line. */
-export async function startTarget(target: TargetName, timeoutMs = 90_000): Promise<RunningServer> {
+export async function startTarget(target: TargetName, options: { persistRoot?: string; timeoutMs?: number } = {}): Promise<RunningServer> {
+  const timeoutMs = options.timeoutMs ?? 90_000;
+  // startServer() keeps the Durable Objects' SQLite files under os.tmpdir(), i.e. $TMPDIR.
+  const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", ...(options.persistRoot ? { TMPDIR: options.persistRoot } : {}) };
   const child = spawn(process.execPath, SCRIPTS[target], {
     cwd: ROOT,
-    env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+    env,
     stdio: ["pipe", "pipe", "inherit"],
   });
   const line = await new Promise<string>((resolve, reject) => {
