@@ -25,7 +25,11 @@ let eve: Guest;
 
 beforeAll(async () => {
   server = await startServer();
-  [ada, bob, eve] = await Promise.all(["ada", "bob", "eve"].map((n) => guest(server.url, n)));
+  [ada, bob, eve] = await Promise.all([
+    guest(server.url, "ada"),
+    guest(server.url, "bob"),
+    guest(server.url, "eve"),
+  ]);
 });
 afterAll(async () => server?.dispose());
 afterEach(async () => {
@@ -57,6 +61,10 @@ async function chatting(room: string) {
     acked,
     /** Stops chatting and checks that both saw every event, in order, and nothing went wrong. */
     async stopAndCheck(minimum = 5): Promise<void> {
+      await waitUntil(
+        () => acked.length >= minimum || failures.length > 0,
+        `${minimum} chat messages`,
+      );
       running = false;
       await loop;
       expect(failures).toEqual([]);
@@ -92,15 +100,64 @@ describe("malformed frames", () => {
       ["no type", JSON.stringify({ text: "hi" }), "bad_request"],
       ["post without clientId", JSON.stringify({ type: "post", text: "hi" }), "bad_request"],
       ["post without text", JSON.stringify({ type: "post", clientId: "m1" }), "bad_request", "m1"],
-      ["oversized frame", JSON.stringify({ type: "post", clientId: "big", text: "x".repeat(66 * 1024) }), "too_large"],
-      ["oversized in UTF-8 only", JSON.stringify({ type: "post", clientId: "big2", text: "é".repeat(33 * 1024) }), "too_large"],
+      [
+        "oversized frame",
+        JSON.stringify({ type: "post", clientId: "big", text: "x".repeat(66 * 1024) }),
+        "too_large",
+      ],
+      [
+        "oversized in UTF-8 only",
+        JSON.stringify({ type: "post", clientId: "big2", text: "é".repeat(33 * 1024) }),
+        "too_large",
+      ],
       ["binary frame", Buffer.from(JSON.stringify({ type: "ping" })), "bad_request"],
-      ["not an emoji", JSON.stringify({ type: "react", clientId: "e1", messageId: posted.seq, emoji: "lol", on: true }), "bad_request", "e1"],
-      ["two emoji", JSON.stringify({ type: "react", clientId: "e2", messageId: posted.seq, emoji: "👍👍", on: true }), "bad_request", "e2"],
-      ["only spaces", JSON.stringify({ type: "post", clientId: "s1", text: " \t\n  " }), "bad_request", "s1"],
-      ["4001 code points", JSON.stringify({ type: "post", clientId: "l1", text: "😀".repeat(4001) }), "bad_request", "l1"],
-      ["messageId 0", JSON.stringify({ type: "edit", clientId: "z1", messageId: 0, text: "x" }), "bad_request", "z1"],
-      ["clientId too long", JSON.stringify({ type: "post", clientId: "c".repeat(65), text: "x" }), "bad_request"],
+      [
+        "not an emoji",
+        JSON.stringify({
+          type: "react",
+          clientId: "e1",
+          messageId: posted.seq,
+          emoji: "lol",
+          on: true,
+        }),
+        "bad_request",
+        "e1",
+      ],
+      [
+        "two emoji",
+        JSON.stringify({
+          type: "react",
+          clientId: "e2",
+          messageId: posted.seq,
+          emoji: "👍👍",
+          on: true,
+        }),
+        "bad_request",
+        "e2",
+      ],
+      [
+        "only spaces",
+        JSON.stringify({ type: "post", clientId: "s1", text: " \t\n  " }),
+        "bad_request",
+        "s1",
+      ],
+      [
+        "4001 code points",
+        JSON.stringify({ type: "post", clientId: "l1", text: "😀".repeat(4001) }),
+        "bad_request",
+        "l1",
+      ],
+      [
+        "messageId 0",
+        JSON.stringify({ type: "edit", clientId: "z1", messageId: 0, text: "x" }),
+        "bad_request",
+        "z1",
+      ],
+      [
+        "clientId too long",
+        JSON.stringify({ type: "post", clientId: "c".repeat(65), text: "x" }),
+        "bad_request",
+      ],
     ];
     for (const [what, data, code, clientId] of cases) {
       const before = raw.of("error").length;
@@ -117,8 +174,14 @@ describe("malformed frames", () => {
     expect(ack.clientId).toBe("ok-1");
     await raw.roundTrip();
     expect(raw.isOpen).toBe(true);
-    const evesEvents = (await eve.api.events(room, 0, 1000)).events.filter((e) => e.actor.id === eve.user.id);
-    expect(evesEvents.map((e) => e.type)).toEqual(["member.joined", "message.posted", "message.posted"]);
+    const evesEvents = (await eve.api.events(room, 0, 1000)).events.filter(
+      (e) => e.actor.id === eve.user.id,
+    );
+    expect(evesEvents.map((e) => e.type)).toEqual([
+      "member.joined",
+      "message.posted",
+      "message.posted",
+    ]);
 
     await chat.stopAndCheck();
   });
@@ -145,40 +208,62 @@ describe("malformed frames", () => {
 describe("rate limits", () => {
   /** Sends `n` posts at once; resolves when each got an ack or an error, or the socket closed. */
   async function burst(raw: RawClient, n: number, tag: string) {
-    for (let i = 0; i < n && raw.isOpen; i++) raw.sendJson({ type: "post", clientId: `${tag}-${i}`, text: `${tag} ${i}` });
-    await waitUntil(() => !raw.isOpen || raw.of("ack").length + raw.of("error").length >= n, `answers to ${n} posts`);
-    return { acks: raw.of("ack"), limited: raw.of("error").filter((e) => e.code === "rate_limited") };
+    const started = Date.now();
+    for (let i = 0; i < n && raw.isOpen; i++)
+      raw.sendJson({ type: "post", clientId: `${tag}-${i}`, text: `${tag} ${i}` });
+    await waitUntil(
+      () => !raw.isOpen || raw.of("ack").length + raw.of("error").length >= n,
+      `answers to ${n} posts`,
+    );
+    // The bucket holds 40 and refills at 20/s: what the server could accept while the burst lasted.
+    const allowed = 40 + Math.ceil((20 * (Date.now() - started)) / 1000) + 1;
+    return {
+      allowed,
+      acks: raw.of("ack"),
+      limited: raw.of("error").filter((e) => e.code === "rate_limited"),
+    };
   }
 
   it("refuses commands beyond the burst with rate_limited and keeps the connection", async () => {
     const room = await freshRoom(ada, "flood-cmd");
     const chat = await chatting(room);
     const raw = await rawConnect(server.url, room, eve.token);
-    const { acks, limited } = await burst(raw, 60, "f");
+    const { acks, limited, allowed } = await burst(raw, 60, "f");
     expect(raw.isOpen).toBe(true);
     expect(acks.length).toBeGreaterThanOrEqual(38);
-    expect(acks.length).toBeLessThanOrEqual(45);
+    expect(acks.length).toBeLessThanOrEqual(allowed);
     expect(acks.length + limited.length).toBe(60);
     expect(raw.of("error").every((e) => e.code === "rate_limited")).toBe(true);
     // The first 38 at least are accepted, in order, with distinct seqs; every refusal names its command.
     expect(acks.slice(0, 38).map((a) => a.clientId)).toEqual(range(0, 37).map((i) => `f-${i}`));
     const answered = [...acks.map((a) => a.clientId), ...limited.map((e) => e.clientId)];
-    expect(answered.sort()).toEqual(range(0, 59).map((i) => `f-${i}`).sort());
+    expect(answered.sort()).toEqual(
+      range(0, 59)
+        .map((i) => `f-${i}`)
+        .sort(),
+    );
     expect(new Set(acks.map((a) => a.seq)).size).toBe(acks.length);
     // After a pause the bucket refills.
-    await waitUntil(async () => {
-      const before = raw.of("ack").length;
-      raw.sendJson({ type: "post", clientId: `later-${before}-${Date.now()}`, text: "later" });
-      await raw.roundTrip().catch(() => undefined);
-      return raw.of("ack").length > before;
-    }, "a post accepted again", 5_000, 200);
+    await waitUntil(
+      async () => {
+        const before = raw.of("ack").length;
+        raw.sendJson({ type: "post", clientId: `later-${before}-${Date.now()}`, text: "later" });
+        await raw.roundTrip().catch(() => undefined);
+        return raw.of("ack").length > before;
+      },
+      "a post accepted again",
+      5_000,
+      200,
+    );
     await chat.stopAndCheck();
   });
 
   it("rejects an SDK command refused by the rate limit instead of leaving it pending", async () => {
     const room = await freshRoom(ada, "flood-sdk");
     const flooder = await connect(server.url, room, eve);
-    const outcomes = await Promise.allSettled(range(1, 60).map((i) => flooder.conn.post(`sdk ${i}`)));
+    const outcomes = await Promise.allSettled(
+      range(1, 60).map((i) => flooder.conn.post(`sdk ${i}`)),
+    );
     const limited = outcomes.filter((o) => o.status === "rejected");
     expect(limited.length).toBeGreaterThan(0);
     for (const o of limited) {
@@ -192,15 +277,20 @@ describe("rate limits", () => {
     const room = await freshRoom(ada, "flood-abuse");
     const chat = await chatting(room);
     const raw = await rawConnect(server.url, room, eve.token);
-    await burst(raw, 400, "x");
+    const { allowed } = await burst(raw, 400, "x");
     const { code } = await raw.closed;
     expect(code).toBe(CLOSE.rateAbuse);
     const acks = raw.of("ack").length;
     const limited = raw.of("error").filter((e) => e.code === "rate_limited").length;
     // 40 at once, plus what the bucket refills (20/s) while the flood is being processed.
     expect(acks).toBeGreaterThanOrEqual(38);
-    expect(acks).toBeLessThanOrEqual(60);
-    expect(raw.of("ack").slice(0, 38).map((a) => a.clientId)).toEqual(range(0, 37).map((i) => `x-${i}`));
+    expect(acks).toBeLessThanOrEqual(allowed);
+    expect(
+      raw
+        .of("ack")
+        .slice(0, 38)
+        .map((a) => a.clientId),
+    ).toEqual(range(0, 37).map((i) => `x-${i}`));
     expect(limited).toBeGreaterThanOrEqual(95);
     expect(limited).toBeLessThanOrEqual(110);
     await sleep(200);
@@ -214,12 +304,17 @@ describe("refused commands", () => {
     const a = await connect(server.url, room, ada);
     const e = await connect(server.url, room, eve);
     const mine = await a.conn.post("ada's");
-    await expect(e.conn.edit(mine, "hacked")).rejects.toMatchObject({ name: "CommandError", code: "forbidden" });
+    await expect(e.conn.edit(mine, "hacked")).rejects.toMatchObject({
+      name: "CommandError",
+      code: "forbidden",
+    });
     await expect(e.conn.delete(mine)).rejects.toMatchObject({ code: "forbidden" });
     await expect(e.conn.edit(999_999, "x")).rejects.toMatchObject({ code: "not_found" });
     await expect(e.conn.delete(999_999)).rejects.toMatchObject({ code: "not_found" });
     await expect(e.conn.react(999_999, "👍", true)).rejects.toMatchObject({ code: "not_found" });
-    await expect(e.conn.post("reply", { replyTo: 999_999 })).rejects.toMatchObject({ code: "not_found" });
+    await expect(e.conn.post("reply", { replyTo: 999_999 })).rejects.toMatchObject({
+      code: "not_found",
+    });
     await expect(e.conn.setTopic("mine now")).rejects.toMatchObject({ code: "forbidden" });
     // Not an event's id either: a seq that is not a message.
     await expect(e.conn.edit(1, "x")).rejects.toMatchObject({ code: "not_found" });

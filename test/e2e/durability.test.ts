@@ -62,10 +62,17 @@ it("keeps every acked event across a restart; clients resume and seqs continue",
   const messagesAfter = (await ada.api.messages(room, { limit: 1000 })).messages;
   expect(messagesAfter.slice(1)).toEqual(messagesBefore);
   expect(messagesAfter.find((m) => m.id === viaSocket[0])).toMatchObject({ text: "ws 1 (edited)" });
-  expect(messagesAfter.find((m) => m.id === viaSocket[1])!.reactions).toEqual({ "👍": [ada.user.id] });
-  expect(messagesAfter.find((m) => m.id === viaSocket[2])).toMatchObject({ deleted: true, text: "" });
+  expect(messagesAfter.find((m) => m.id === viaSocket[1])!.reactions).toEqual({
+    "👍": [ada.user.id],
+  });
+  expect(messagesAfter.find((m) => m.id === viaSocket[2])).toMatchObject({
+    deleted: true,
+    text: "",
+  });
   // Idempotency keys survive too.
-  expect((await ada.api.postMessage(room, { text: "remember me", clientId: "keep-1" })).seq).toBe(idem.seq);
+  expect((await ada.api.postMessage(room, { text: "remember me", clientId: "keep-1" })).seq).toBe(
+    idem.seq,
+  );
   // So do the room's info and the directory.
   expect(await ada.api.getRoom(room)).toMatchObject({ name: room, members: 2, lastSeq: last + 1 });
   expect((await ada.api.listRooms()).rooms.map((r) => r.name)).toContain(room);
@@ -82,7 +89,11 @@ it("keeps every acked event across a restart; clients resume and seqs continue",
   await back.untilSeq(last + 1);
   expect(back.seqs).toEqual(range(cut + 1, last + 1));
   expect(back.gaps).toEqual([]);
-  expect(back.events.filter((e) => e.type === "message.posted").map((e) => e.seq)).toEqual([...viaHttp.sort((a, b) => a - b), idem.seq, duringSeq]);
+  expect(back.events.filter((e) => e.type === "message.posted").map((e) => e.seq)).toEqual([
+    ...viaHttp.sort((a, b) => a - b),
+    idem.seq,
+    duringSeq,
+  ]);
 
   // New posts continue the seq without a hole.
   const next = await Promise.all([writer.conn.post("after 1"), back.conn.post("after 2")]);
@@ -101,6 +112,9 @@ it("an ack means stored: a restart right after the ack loses nothing", async () 
   const posted = page.events.filter((e) => e.type === "message.posted");
   expect(posted.map((e) => e.seq)).toEqual(seqs);
   expect(posted.map((e) => e.data.text)).toEqual(range(1, 10).map((i) => `quick ${i}`));
-  await waitUntil(() => writer.conn.status === "open" && writer.welcomes.length === 2, "writer back");
+  await waitUntil(
+    () => writer.conn.status === "open" && writer.welcomes.length === 2,
+    "writer back",
+  );
   expect(writer.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
 });

@@ -37,7 +37,11 @@ export function checkFrame(where: string, data: unknown): ServerFrame | undefine
   }
   const parsed = ServerFrame.safeParse(json);
   if (!parsed.success) {
-    invalidFrames.push({ where, data: data.slice(0, 200), issue: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
+    invalidFrames.push({
+      where,
+      data: data.slice(0, 200),
+      issue: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+    });
     return undefined;
   }
   return parsed.data;
@@ -46,7 +50,9 @@ export function checkFrame(where: string, data: unknown): ServerFrame | undefine
 export function assertNoInvalidFrames(): void {
   if (invalidFrames.length === 0) return;
   const found = invalidFrames.splice(0);
-  throw new Error(`server sent ${found.length} frame(s) that fail ServerFrame: ${JSON.stringify(found.slice(0, 5))}`);
+  throw new Error(
+    `server sent ${found.length} frame(s) that fail ServerFrame: ${JSON.stringify(found.slice(0, 5))}`,
+  );
 }
 
 /**
@@ -55,7 +61,7 @@ export function assertNoInvalidFrames(): void {
  */
 export class CheckedWebSocket extends WebSocket {
   readonly frames: ServerFrame[] = [];
-  constructor(url: string | URL, protocols?: string | string[]) {
+  constructor(url: string | URL, protocols?: ConstructorParameters<typeof WebSocket>[1]) {
     super(url, protocols);
     this.addEventListener("message", (message) => {
       const frame = checkFrame(`sdk ${String(url)}`, message.data);
@@ -67,7 +73,12 @@ export class CheckedWebSocket extends WebSocket {
 // ---------------------------------------------------------------- waiting
 
 /** Polls `check` until it returns a truthy value; fails after `timeoutMs` with `what`. */
-export async function waitUntil<T>(check: () => T | Promise<T>, what = "condition", timeoutMs = 15_000, everyMs = 10): Promise<NonNullable<T>> {
+export async function waitUntil<T>(
+  check: () => T | Promise<T>,
+  what = "condition",
+  timeoutMs = 15_000,
+  everyMs = 10,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -78,7 +89,9 @@ export async function waitUntil<T>(check: () => T | Promise<T>, what = "conditio
       last = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
@@ -126,12 +139,16 @@ export class Client {
   constructor(options: Omit<ConnectionOptions, "WebSocket">) {
     const sockets = this.sockets;
     const Socket = class extends CheckedWebSocket {
-      constructor(url: string | URL, protocols?: string | string[]) {
+      constructor(url: string | URL, protocols?: ConstructorParameters<typeof WebSocket>[1]) {
         super(url, protocols);
         sockets.push(this);
       }
     };
-    this.conn = new RoomConnection({ backoff: { baseMs: 50, maxMs: 500 }, ...options, WebSocket: Socket });
+    this.conn = new RoomConnection({
+      backoff: { baseMs: 50, maxMs: 500 },
+      ...options,
+      WebSocket: Socket,
+    });
     this.conn.on("event", (e) => this.events.push(e));
     this.conn.on("status", (s) => this.statuses.push(s));
     this.conn.on("welcome", (w) => this.welcomes.push(w));
@@ -157,7 +174,11 @@ export class Client {
   }
 
   async untilSeq(seq: number, timeoutMs = 20_000): Promise<void> {
-    await waitUntil(() => this.conn.lastSeq >= seq, `lastSeq >= ${seq} (at ${this.conn.lastSeq})`, timeoutMs);
+    await waitUntil(
+      () => this.conn.lastSeq >= seq,
+      `lastSeq >= ${seq} (at ${this.conn.lastSeq})`,
+      timeoutMs,
+    );
   }
 
   close(): void {
@@ -168,7 +189,12 @@ export class Client {
 const openClients: Client[] = [];
 
 /** Opens an SDK connection and waits for its welcome. */
-export async function connect(baseUrl: string, room: string, who: Guest, options: Partial<ConnectionOptions> = {}): Promise<Client> {
+export async function connect(
+  baseUrl: string,
+  room: string,
+  who: Guest,
+  options: Partial<ConnectionOptions> = {},
+): Promise<Client> {
   const client = new Client({ baseUrl, room, token: who.token, ...options });
   openClients.push(client);
   client.conn.connect();
@@ -177,7 +203,12 @@ export async function connect(baseUrl: string, room: string, who: Guest, options
 }
 
 /** Opens a client without waiting for anything (for refusals). */
-export function connectLater(baseUrl: string, room: string, token: string, options: Partial<ConnectionOptions> = {}): Client {
+export function connectLater(
+  baseUrl: string,
+  room: string,
+  token: string,
+  options: Partial<ConnectionOptions> = {},
+): Client {
   const client = new Client({ baseUrl, room, token, ...options });
   openClients.push(client);
   client.conn.connect();
@@ -211,7 +242,9 @@ export class RawClient {
     this.opened = new Promise((resolve, reject) => {
       this.ws.once("open", () => resolve());
       this.ws.once("error", reject);
-      this.ws.once("unexpected-response", (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
+      this.ws.once("unexpected-response", (_req, res) =>
+        reject(new Error(`upgrade refused: ${res.statusCode}`)),
+      );
     });
     this.opened.catch(() => undefined);
     this.closed = new Promise((resolve) =>
@@ -240,8 +273,16 @@ export class RawClient {
   }
 
   /** Waits until `n` frames of `type` arrived; returns the n-th. */
-  async nth<T extends ServerFrame["type"]>(type: T, n: number, timeoutMs = 15_000): Promise<ServerFrameOf<T>> {
-    await waitUntil(() => this.of(type).length >= n, `${n} ${type} frame(s) (have ${this.of(type).length})`, timeoutMs);
+  async nth<T extends ServerFrame["type"]>(
+    type: T,
+    n: number,
+    timeoutMs = 15_000,
+  ): Promise<ServerFrameOf<T>> {
+    await waitUntil(
+      () => this.of(type).length >= n,
+      `${n} ${type} frame(s) (have ${this.of(type).length})`,
+      timeoutMs,
+    );
     return this.of(type)[n - 1]!;
   }
 
@@ -256,7 +297,12 @@ export class RawClient {
 const openRaw: RawClient[] = [];
 
 /** A raw client authenticated the browser way (subprotocol), welcomed. */
-export async function rawConnect(baseUrl: string, room: string, token: string, since?: number): Promise<RawClient> {
+export async function rawConnect(
+  baseUrl: string,
+  room: string,
+  token: string,
+  since?: number,
+): Promise<RawClient> {
   const raw = new RawClient(wsUrl(baseUrl, room, since), [SUBPROTOCOL, BEARER_PREFIX + token]);
   await raw.opened;
   await raw.nth("welcome", 1);
@@ -277,7 +323,13 @@ export function tryUpgrade(
     ws.once("unexpected-response", (_req, res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8"), headers: res.headers }));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString("utf8"),
+          headers: res.headers,
+        }),
+      );
       res.on("error", reject);
     });
     ws.once("upgrade", (res) => {
@@ -331,20 +383,32 @@ export async function pacedPosts(
   let i = 0;
   for (let batch = first; i < texts.length; batch = per) {
     if (i > 0) await sleep(everyMs);
-    for (const end = Math.min(texts.length, i + batch); i < end; i++) acks.push(conn.post(texts[i]!));
+    for (const end = Math.min(texts.length, i + batch); i < end; i++)
+      acks.push(conn.post(texts[i]!));
   }
   return Promise.all(acks);
 }
 
 /** Posts over HTTP (no per-connection limit) with `parallel` requests in flight; returns the seqs. */
-export async function httpPosts(who: Guest, room: string, count: number, prefix = "h", parallel = 16): Promise<number[]> {
+export async function httpPosts(
+  who: Guest,
+  room: string,
+  count: number,
+  prefix = "h",
+  parallel = 16,
+): Promise<number[]> {
   const seqs: number[] = new Array(count);
   let next = 0;
   const tag = randomBytes(3).toString("hex");
   const worker = async () => {
     while (next < count) {
       const i = next++;
-      seqs[i] = (await who.api.postMessage(room, { text: `${prefix}${i}`, clientId: `${prefix}-${tag}-${i}` })).seq;
+      seqs[i] = (
+        await who.api.postMessage(room, {
+          text: `${prefix}${i}`,
+          clientId: `${prefix}-${tag}-${i}`,
+        })
+      ).seq;
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));

@@ -1,7 +1,25 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ApiError } from "../../src/client/index.ts";
-import { ErrorBody, EventsPage, MessagesPage, RoomInfo, Session } from "../../src/protocol/index.ts";
-import { assertNoInvalidFrames, closeAll, connect, freshRoom, guest, range, roomName, startServer, waitUntil, type Guest, type TestServer } from "./helpers.ts";
+import {
+  ErrorBody,
+  EventsPage,
+  MessagesPage,
+  RoomInfo,
+  Session,
+} from "../../src/protocol/index.ts";
+import {
+  assertNoInvalidFrames,
+  closeAll,
+  connect,
+  freshRoom,
+  guest,
+  range,
+  roomName,
+  startServer,
+  waitUntil,
+  type Guest,
+  type TestServer,
+} from "./helpers.ts";
 
 let server: TestServer;
 let ada: Guest;
@@ -18,7 +36,11 @@ afterEach(async () => {
 
 type Answer = { status: number; headers: Headers; text: string; json: unknown };
 
-async function call(method: string, path: string, options: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+async function call(
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const headers: Record<string, string> = { ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   let body: string | undefined = options.raw;
@@ -55,13 +77,19 @@ describe("auth", () => {
     expect(session.user).toMatchObject({ name: "grace", kind: "guest" });
     expect(session.token.split(".")).toHaveLength(3);
     // Two guests of the same name are two users.
-    const again = Session.parse((await call("POST", "/api/auth/guest", { body: { name: "grace" } })).json);
+    const again = Session.parse(
+      (await call("POST", "/api/auth/guest", { body: { name: "grace" } })).json,
+    );
     expect(again.user.id).not.toBe(session.user.id);
   });
 
   it("refuses a bad guest name and a malformed body with 400", async () => {
     expectError(await call("POST", "/api/auth/guest", { body: { name: "a" } }), 400, "bad_request");
-    expectError(await call("POST", "/api/auth/guest", { body: { name: "has space" } }), 400, "bad_request");
+    expectError(
+      await call("POST", "/api/auth/guest", { body: { name: "has space" } }),
+      400,
+      "bad_request",
+    );
     expectError(await call("POST", "/api/auth/guest", { raw: "{not json" }), 400, "bad_request");
     expectError(await call("POST", "/api/auth/guest", { body: {} }), 400, "bad_request");
   });
@@ -69,7 +97,11 @@ describe("auth", () => {
   it("refuses a missing, malformed or forged token with 401", async () => {
     expectError(await call("GET", "/api/rooms"), 401, "unauthorized");
     expectError(await call("GET", "/api/rooms", { token: "not-a-jwt" }), 401, "unauthorized");
-    expectError(await call("GET", "/api/rooms", { headers: { authorization: "Basic abc" } }), 401, "unauthorized");
+    expectError(
+      await call("GET", "/api/rooms", { headers: { authorization: "Basic abc" } }),
+      401,
+      "unauthorized",
+    );
     // Same header and payload, a different signature.
     const [header, payload] = ada.token.split(".");
     const forged = `${header}.${payload}.${Buffer.from("x".repeat(32)).toString("base64url")}`;
@@ -90,18 +122,32 @@ describe("auth", () => {
 describe("rooms", () => {
   it("creates a room (201), refuses a repeat (409), lists and describes it", async () => {
     const name = roomName("create");
-    const created = await call("POST", "/api/rooms", { token: ada.token, body: { name, topic: "tea" } });
+    const created = await call("POST", "/api/rooms", {
+      token: ada.token,
+      body: { name, topic: "tea" },
+    });
     expect(created.status).toBe(201);
     const info = RoomInfo.parse(created.json);
     expect(info).toMatchObject({ name, topic: "tea", visibility: "public", members: 1, online: 0 });
     expect(info.lastSeq).toBeGreaterThanOrEqual(1);
 
-    expectError(await call("POST", "/api/rooms", { token: ada.token, body: { name } }), 409, "conflict");
+    expectError(
+      await call("POST", "/api/rooms", { token: ada.token, body: { name } }),
+      409,
+      "conflict",
+    );
     const bob = await guest(server.url, "bob");
-    expectError(await call("POST", "/api/rooms", { token: bob.token, body: { name } }), 409, "conflict");
+    expectError(
+      await call("POST", "/api/rooms", { token: bob.token, body: { name } }),
+      409,
+      "conflict",
+    );
 
     // The directory is updated asynchronously: wait for it, bounded.
-    const listed = await waitUntil(async () => (await ada.api.listRooms()).rooms.find((r) => r.name === name), "room in the list");
+    const listed = await waitUntil(
+      async () => (await ada.api.listRooms()).rooms.find((r) => r.name === name),
+      "room in the list",
+    );
     expect(listed).toMatchObject({ name, topic: "tea", visibility: "public" });
 
     const got = await ada.api.getRoom(name);
@@ -129,28 +175,67 @@ describe("rooms", () => {
 
   it("refuses bad room names with 400 and unknown rooms with 404", async () => {
     for (const bad of ["Upper", "-dash", "a".repeat(65), "sp ace", "dot.name"]) {
-      expectError(await call("POST", "/api/rooms", { token: ada.token, body: { name: bad } }), 400, "bad_request");
-      expectError(await call("GET", `/api/rooms/${encodeURIComponent(bad)}`, { token: ada.token }), 400, "bad_request");
+      expectError(
+        await call("POST", "/api/rooms", { token: ada.token, body: { name: bad } }),
+        400,
+        "bad_request",
+      );
+      expectError(
+        await call("GET", `/api/rooms/${encodeURIComponent(bad)}`, { token: ada.token }),
+        400,
+        "bad_request",
+      );
     }
-    expectError(await call("POST", "/api/rooms", { token: ada.token, body: { name: "ok1", visibility: "secret" } }), 400, "bad_request");
+    expectError(
+      await call("POST", "/api/rooms", {
+        token: ada.token,
+        body: { name: "ok1", visibility: "secret" },
+      }),
+      400,
+      "bad_request",
+    );
     const missing = roomName("missing");
     expectError(await call("GET", `/api/rooms/${missing}`, { token: ada.token }), 404, "not_found");
-    expectError(await call("GET", `/api/rooms/${missing}/events`, { token: ada.token }), 404, "not_found");
-    expectError(await call("GET", `/api/rooms/${missing}/messages`, { token: ada.token }), 404, "not_found");
-    expectError(await call("POST", `/api/rooms/${missing}/messages`, { token: ada.token, body: { text: "hi", clientId: "c1" } }), 404, "not_found");
+    expectError(
+      await call("GET", `/api/rooms/${missing}/events`, { token: ada.token }),
+      404,
+      "not_found",
+    );
+    expectError(
+      await call("GET", `/api/rooms/${missing}/messages`, { token: ada.token }),
+      404,
+      "not_found",
+    );
+    expectError(
+      await call("POST", `/api/rooms/${missing}/messages`, {
+        token: ada.token,
+        body: { text: "hi", clientId: "c1" },
+      }),
+      404,
+      "not_found",
+    );
     // Asking did not create it.
-    await expect(ada.api.getRoom(missing)).rejects.toMatchObject({ status: 404, code: "not_found" });
+    await expect(ada.api.getRoom(missing)).rejects.toMatchObject({
+      status: 404,
+      code: "not_found",
+    });
   });
 });
 
 describe("messages and events", () => {
   it("posts over HTTP (201 {seq}); a repeated clientId gets the same seq and no new event", async () => {
     const name = await freshRoom(ada, "post");
-    const first = await call("POST", `/api/rooms/${name}/messages`, { token: ada.token, body: { text: "hello", clientId: "c-1" } });
+    const first = await call("POST", `/api/rooms/${name}/messages`, {
+      token: ada.token,
+      body: { text: "hello", clientId: "c-1" },
+    });
     expect(first.status).toBe(201);
     const { seq } = first.json as { seq: number };
     expect(Object.keys(first.json as object)).toEqual(["seq"]);
-    const again = await call("POST", `/api/rooms/${name}/messages`, { token: ada.token, body: { text: "hello", clientId: "c-1" } });
+    const again = await call("POST", `/api/rooms/${name}/messages`, {
+      token: ada.token,
+      body: { text: "hello", clientId: "c-1" },
+    });
     expect(again.status).toBe(201);
     expect(again.json).toEqual({ seq });
     // Even with a different text, the clientId decides.
@@ -167,7 +252,8 @@ describe("messages and events", () => {
 
   it("refuses bad message bodies", async () => {
     const name = await freshRoom(ada, "badpost");
-    const post = (body: unknown) => call("POST", `/api/rooms/${name}/messages`, { token: ada.token, body });
+    const post = (body: unknown) =>
+      call("POST", `/api/rooms/${name}/messages`, { token: ada.token, body });
     expectError(await post({ text: "   \n\t ", clientId: "c1" }), 400, "bad_request");
     expectError(await post({ text: "", clientId: "c1" }), 400, "bad_request");
     expectError(await post({ text: "x".repeat(4001), clientId: "c1" }), 400, "bad_request");
@@ -183,23 +269,43 @@ describe("messages and events", () => {
   it("refuses a body over 64 KiB with 413", async () => {
     const name = await freshRoom(ada, "big");
     const big = { text: "x".repeat(70 * 1024), clientId: "big" };
-    expectError(await call("POST", `/api/rooms/${name}/messages`, { token: ada.token, body: big }), 413, "too_large");
-    expectError(await call("POST", "/api/auth/guest", { body: { name: "n".repeat(70 * 1024) } }), 413, "too_large");
-    expectError(await call("POST", "/api/rooms", { token: ada.token, body: { name: "zz", topic: "t".repeat(70 * 1024) } }), 413, "too_large");
+    expectError(
+      await call("POST", `/api/rooms/${name}/messages`, { token: ada.token, body: big }),
+      413,
+      "too_large",
+    );
+    expectError(
+      await call("POST", "/api/auth/guest", { body: { name: "n".repeat(70 * 1024) } }),
+      413,
+      "too_large",
+    );
+    expectError(
+      await call("POST", "/api/rooms", {
+        token: ada.token,
+        body: { name: "zz", topic: "t".repeat(70 * 1024) },
+      }),
+      413,
+      "too_large",
+    );
   });
 
   it("pages events with after/limit and refuses limit > 1000", async () => {
     const name = await freshRoom(ada, "events");
     const base = (await ada.api.getRoom(name)).lastSeq;
-    for (let i = 0; i < 30; i++) await ada.api.postMessage(name, { text: `m${i}`, clientId: `e${i}` });
-    const all = EventsPage.parse((await call("GET", `/api/rooms/${name}/events`, { token: ada.token })).json);
+    for (let i = 0; i < 30; i++)
+      await ada.api.postMessage(name, { text: `m${i}`, clientId: `e${i}` });
+    const all = EventsPage.parse(
+      (await call("GET", `/api/rooms/${name}/events`, { token: ada.token })).json,
+    );
     expect(all.lastSeq).toBe(base + 30);
     expect(all.events.map((e) => e.seq)).toEqual(range(1, base + 30));
     expect(all.events[0]!.type).toBe("room.created");
 
     const page = await ada.api.events(name, base + 5, 10);
     expect(page.events.map((e) => e.seq)).toEqual(range(base + 6, base + 15));
-    expect(page.events.map((e) => (e.data as { text: string }).text)).toEqual(range(5, 14).map((i) => `m${i}`));
+    expect(page.events.map((e) => (e.data as { text: string }).text)).toEqual(
+      range(5, 14).map((i) => `m${i}`),
+    );
     expect(page.lastSeq).toBe(base + 30);
     expect((await ada.api.events(name, base + 30, 10)).events).toEqual([]);
     expect((await ada.api.events(name, 10_000, 10)).events).toEqual([]);
@@ -207,9 +313,18 @@ describe("messages and events", () => {
     expect(new Set(all.events.map((e) => e.id)).size).toBe(all.events.length);
 
     // Default limit 100 and max 1000.
-    const q = (query: string) => call("GET", `/api/rooms/${name}/events?${query}`, { token: ada.token });
+    const q = (query: string) =>
+      call("GET", `/api/rooms/${name}/events?${query}`, { token: ada.token });
     expect((await q("limit=1000")).status).toBe(200);
-    for (const bad of ["limit=1001", "limit=0", "limit=-1", "limit=abc", "after=-1", "after=1.5", "after=x"]) {
+    for (const bad of [
+      "limit=1001",
+      "limit=0",
+      "limit=-1",
+      "limit=abc",
+      "after=-1",
+      "after=1.5",
+      "after=x",
+    ]) {
       expectError(await q(bad), 400, "bad_request");
     }
   });
@@ -217,9 +332,12 @@ describe("messages and events", () => {
   it("pages messages newest first with before/nextBefore and shows deleted messages", async () => {
     const name = await freshRoom(ada, "msgs");
     const seqs: number[] = [];
-    for (let i = 0; i < 7; i++) seqs.push((await ada.api.postMessage(name, { text: `n${i}`, clientId: `m${i}` })).seq);
+    for (let i = 0; i < 7; i++)
+      seqs.push((await ada.api.postMessage(name, { text: `n${i}`, clientId: `m${i}` })).seq);
 
-    const first = MessagesPage.parse((await call("GET", `/api/rooms/${name}/messages?limit=3`, { token: ada.token })).json);
+    const first = MessagesPage.parse(
+      (await call("GET", `/api/rooms/${name}/messages?limit=3`, { token: ada.token })).json,
+    );
     expect(first.messages.map((m) => m.id)).toEqual([seqs[6], seqs[5], seqs[4]]);
     expect(first.nextBefore).toBe(seqs[4]);
     const second = await ada.api.messages(name, { before: first.nextBefore!, limit: 3 });
@@ -228,7 +346,11 @@ describe("messages and events", () => {
     expect(third.messages.map((m) => m.id)).toEqual([seqs[0]]);
     expect(third.nextBefore).toBeNull();
     const m = first.messages[0]!;
-    expect(m).toMatchObject({ text: "n6", author: { id: ada.user.id, name: "ada" }, reactions: {} });
+    expect(m).toMatchObject({
+      text: "n6",
+      author: { id: ada.user.id, name: "ada" },
+      reactions: {},
+    });
     expect(m.deleted).toBeUndefined();
 
     // Edit, react and delete through the WebSocket; HTTP shows the current state.
@@ -246,7 +368,11 @@ describe("messages and events", () => {
     expect(page.messages).toHaveLength(7);
 
     for (const bad of ["limit=1001", "limit=0", "before=0", "before=-3", "before=x"]) {
-      expectError(await call("GET", `/api/rooms/${name}/messages?${bad}`, { token: ada.token }), 400, "bad_request");
+      expectError(
+        await call("GET", `/api/rooms/${name}/messages?${bad}`, { token: ada.token }),
+        400,
+        "bad_request",
+      );
     }
   });
 
@@ -266,7 +392,11 @@ describe("the rest of the surface", () => {
 
   it("answers unknown /api paths and methods with a 404 error body", async () => {
     expectError(await call("GET", "/api/nope"), 404, "not_found");
-    expectError(await call("GET", "/api/rooms/x/nope/deeper", { token: ada.token }), 404, "not_found");
+    expectError(
+      await call("GET", "/api/rooms/x/nope/deeper", { token: ada.token }),
+      404,
+      "not_found",
+    );
     expectError(await call("DELETE", "/api/auth/guest"), 404, "not_found");
     expectError(await call("POST", "/api/nothing", { body: {} }), 404, "not_found");
   });
@@ -276,7 +406,15 @@ describe("the rest of the surface", () => {
     expect(answer.status).toBe(200);
     const doc = answer.json as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toMatch(/^3\./);
-    for (const path of ["/api/auth/guest", "/api/rooms", "/api/rooms/{room}", "/api/rooms/{room}/events", "/api/rooms/{room}/messages", "/api/rooms/{room}/ws", "/healthz"]) {
+    for (const path of [
+      "/api/auth/guest",
+      "/api/rooms",
+      "/api/rooms/{room}",
+      "/api/rooms/{room}/events",
+      "/api/rooms/{room}/messages",
+      "/api/rooms/{room}/ws",
+      "/healthz",
+    ]) {
       expect(doc.paths, path).toHaveProperty([path]);
     }
     expect(Object.keys(doc.paths["/api/rooms/{room}/messages"]!).sort()).toEqual(["get", "post"]);
@@ -291,7 +429,13 @@ describe("the rest of the surface", () => {
   });
 
   it("sends security headers on the API, errors, docs and the UI", async () => {
-    for (const [method, path] of [["GET", "/healthz"], ["GET", "/api/nope"], ["GET", "/api/docs"], ["GET", "/"], ["GET", "/api/rooms"]] as const) {
+    for (const [method, path] of [
+      ["GET", "/healthz"],
+      ["GET", "/api/nope"],
+      ["GET", "/api/docs"],
+      ["GET", "/"],
+      ["GET", "/api/rooms"],
+    ] as const) {
       const { headers } = await call(method, path);
       const csp = headers.get("content-security-policy") ?? "";
       expect(csp, path).toContain("default-src 'self'");

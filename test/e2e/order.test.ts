@@ -36,7 +36,14 @@ it("gives every receiver the same total order while 3 clients and an HTTP bot se
   const PER_SENDER = 100;
   const BOT = 60;
   const [acked, botSeqs] = await Promise.all([
-    Promise.all(senders.map((s, k) => pacedPosts(s.conn, range(0, PER_SENDER - 1).map((i) => `s${k}-${i}`)))),
+    Promise.all(
+      senders.map((s, k) =>
+        pacedPosts(
+          s.conn,
+          range(0, PER_SENDER - 1).map((i) => `s${k}-${i}`),
+        ),
+      ),
+    ),
     httpPosts(bot, room, BOT, "bot"),
   ]);
 
@@ -49,7 +56,9 @@ it("gives every receiver the same total order while 3 clients and an HTTP bot se
   await Promise.all(receivers.map((r) => r.untilSeq(last)));
 
   // Everyone saw the same events, contiguous from just after its welcome, without dup or reorder.
-  const reference = listener.events.filter((e) => e.seq > Math.max(...receivers.map((r) => r.welcomes[0]!.lastSeq)));
+  const reference = listener.events.filter(
+    (e) => e.seq > Math.max(...receivers.map((r) => r.welcomes[0]!.lastSeq)),
+  );
   for (const r of receivers) {
     const from = r.welcomes[0]!.lastSeq + 1;
     expect(r.seqs).toEqual(range(from, last));

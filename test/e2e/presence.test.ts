@@ -20,7 +20,11 @@ let cat: Guest;
 
 beforeAll(async () => {
   server = await startServer();
-  [ada, bob, cat] = await Promise.all(["ada", "bob", "cat"].map((n) => guest(server.url, n)));
+  [ada, bob, cat] = await Promise.all([
+    guest(server.url, "ada"),
+    guest(server.url, "bob"),
+    guest(server.url, "cat"),
+  ]);
 });
 afterAll(async () => server?.dispose());
 afterEach(async () => {
@@ -76,6 +80,7 @@ it("tells who is online in the welcome and announces first and last connections 
     { type: "presence", left: { id: cat.user.id } },
     { type: "presence", joined: { id: cat.user.id, name: "cat" } },
   ]);
+  await c.welcomed(2);
   expect(c.welcomes[1]!.online.map((u) => u.id).sort()).toEqual([ada.user.id, cat.user.id].sort());
 });
 
@@ -111,7 +116,9 @@ it("relays typing to the others, not to the typist, at most once per 2 s", async
   expect(c.typing).toHaveLength(2);
   expect(b.typing).toEqual([]);
   // Typing is not an event.
-  expect((await ada.api.events(room, 0, 1000)).events.some((e) => (e.type as string).includes("typing"))).toBe(false);
+  expect(
+    (await ada.api.events(room, 0, 1000)).events.some((e) => (e.type as string).includes("typing")),
+  ).toBe(false);
 
   // The throttle is per user: cat may type right away.
   c.conn.typing();

@@ -50,10 +50,15 @@ it("replays exactly the 500 missed events to a client that resumes with since, t
   expect(back.seqs).toEqual(range(cut + 1, end));
   // Replayed content is what was posted at each seq (parallel posts land in any order).
   const textAt = new Map(missed.map((seq, i) => [seq, `m${i}`]));
-  expect(back.events.map((e) => (e.data as { text: string }).text)).toEqual(back.seqs.map((seq) => textAt.get(seq)));
+  expect(back.events.map((e) => (e.data as { text: string }).text)).toEqual(
+    back.seqs.map((seq) => textAt.get(seq)),
+  );
 
   // Then live.
-  const live = await Promise.all([back.conn.post("live 1"), ada.api.postMessage(room, { text: "live 2", clientId: "l2" })]);
+  const live = await Promise.all([
+    back.conn.post("live 1"),
+    ada.api.postMessage(room, { text: "live 2", clientId: "l2" }),
+  ]);
   await back.untilSeq(Math.max(live[0], live[1].seq));
   expect(back.seqs).toEqual(range(cut + 1, end + 2));
   expect(back.gaps).toEqual([]);
@@ -109,7 +114,10 @@ it("SDK reconnects by itself after drops and catches up with no loss and no dupl
   let drops = 0;
   while (writing && drops < 6) {
     const seen = reader.conn.lastSeq;
-    await waitUntil(() => !writing || (reader.conn.status === "open" && reader.conn.lastSeq > seen + 10), "progress before a drop");
+    await waitUntil(
+      () => !writing || (reader.conn.status === "open" && reader.conn.lastSeq > seen + 10),
+      "progress before a drop",
+    );
     if (!writing) break;
     reader.conn.dropForTest();
     drops += 1;
@@ -123,7 +131,8 @@ it("SDK reconnects by itself after drops and catches up with no loss and no dupl
   expect(reader.seqs).toEqual(range(from, end));
   expect(reader.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
   // Every reconnect asked for a replay after what it had.
-  for (const socket of reader.sockets.slice(1)) expect(new URL(socket.url).searchParams.get("since")).toMatch(/^\d+$/);
+  for (const socket of reader.sockets.slice(1))
+    expect(new URL(socket.url).searchParams.get("since")).toMatch(/^\d+$/);
 });
 
 it("a client that saw no event yet still resumes after the welcome's lastSeq (nothing lost while it was away)", async () => {

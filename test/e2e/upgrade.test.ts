@@ -35,7 +35,11 @@ function forge(token: string): string {
   return `${header}.${payload}.${Buffer.from("not the signature at all, really").toString("base64url")}`;
 }
 
-function expectRefusal(answer: { status: number; body: string }, status: number, code: string): void {
+function expectRefusal(
+  answer: { status: number; body: string },
+  status: number,
+  code: string,
+): void {
   expect(answer.status, answer.body).toBe(status);
   const body = ErrorBody.safeParse(JSON.parse(answer.body));
   expect(body.success, answer.body).toBe(true);
@@ -54,7 +58,12 @@ it("refuses upgrades without a valid token with 401, before the room is touched"
     ["garbage token", url, [SUBPROTOCOL, BEARER_PREFIX + "abc"]],
     ["token in the URL only", `${url}?token=${bob.token}`, undefined],
     ["access_token in the URL only", `${url}?access_token=${bob.token}`, [SUBPROTOCOL]],
-    ["forged Authorization header", url, undefined, { authorization: `Bearer ${forge(bob.token)}` }],
+    [
+      "forged Authorization header",
+      url,
+      undefined,
+      { authorization: `Bearer ${forge(bob.token)}` },
+    ],
   ];
   for (const [what, target, protocols, headers] of cases) {
     const answer = await tryUpgrade(target, protocols, headers);
@@ -63,7 +72,11 @@ it("refuses upgrades without a valid token with 401, before the room is touched"
     expect(answer.body).not.toContain(bob.token);
   }
   // Unknown rooms too: auth comes first, so a bad token cannot probe which rooms exist.
-  expectRefusal(await tryUpgrade(wsUrl(server.url, roomName("ghost")), [SUBPROTOCOL, BEARER_PREFIX + "abc"]), 401, "unauthorized");
+  expectRefusal(
+    await tryUpgrade(wsUrl(server.url, roomName("ghost")), [SUBPROTOCOL, BEARER_PREFIX + "abc"]),
+    401,
+    "unauthorized",
+  );
   // Nothing happened in the room: bob did not join, nobody is online, no event was logged.
   const after = await ada.api.getRoom(room);
   expect(after).toEqual(before);
@@ -71,31 +84,54 @@ it("refuses upgrades without a valid token with 401, before the room is touched"
 
 it("refuses an unknown room with 404 and a bad room name or since with 400", async () => {
   const ghost = roomName("ghost");
-  expectRefusal(await tryUpgrade(wsUrl(server.url, ghost), [SUBPROTOCOL, BEARER_PREFIX + bob.token]), 404, "not_found");
+  expectRefusal(
+    await tryUpgrade(wsUrl(server.url, ghost), [SUBPROTOCOL, BEARER_PREFIX + bob.token]),
+    404,
+    "not_found",
+  );
   // The refused upgrade did not create the room.
   await expect(bob.api.getRoom(ghost)).rejects.toMatchObject({ status: 404 });
   for (const bad of ["Upper", "-x", "a".repeat(65), "dot.dot"]) {
-    expectRefusal(await tryUpgrade(wsUrl(server.url, encodeURIComponent(bad)), [SUBPROTOCOL, BEARER_PREFIX + bob.token]), 400, "bad_request");
+    expectRefusal(
+      await tryUpgrade(wsUrl(server.url, encodeURIComponent(bad)), [
+        SUBPROTOCOL,
+        BEARER_PREFIX + bob.token,
+      ]),
+      400,
+      "bad_request",
+    );
   }
   const room = await freshRoom(ada, "since");
   for (const since of ["-1", "abc", "1.5"]) {
     const url = `${wsUrl(server.url, room)}?since=${since}`;
-    expectRefusal(await tryUpgrade(url, [SUBPROTOCOL, BEARER_PREFIX + bob.token]), 400, "bad_request");
+    expectRefusal(
+      await tryUpgrade(url, [SUBPROTOCOL, BEARER_PREFIX + bob.token]),
+      400,
+      "bad_request",
+    );
   }
   // A plain GET of the socket path is not an upgrade.
-  const plain = await fetch(`${server.url}/api/rooms/${room}/ws`, { headers: { authorization: `Bearer ${bob.token}` } });
+  const plain = await fetch(`${server.url}/api/rooms/${room}/ws`, {
+    headers: { authorization: `Bearer ${bob.token}` },
+  });
   expect(plain.status).toBe(400);
   expect(ErrorBody.parse(await plain.json()).error.code).toBe("bad_request");
 });
 
 it("selects the edgechat.v1 subprotocol and never echoes the bearer", async () => {
   const room = await freshRoom(ada, "proto");
-  const answer = await tryUpgrade(wsUrl(server.url, room), [SUBPROTOCOL, BEARER_PREFIX + bob.token]);
+  const answer = await tryUpgrade(wsUrl(server.url, room), [
+    SUBPROTOCOL,
+    BEARER_PREFIX + bob.token,
+  ]);
   expect(answer.status).toBe(101);
   expect(answer.protocol).toBe(SUBPROTOCOL);
   expect(String(answer.headers["sec-websocket-protocol"])).toBe(SUBPROTOCOL);
   // The bearer first, the subprotocol second: still the subprotocol.
-  const reversed = await tryUpgrade(wsUrl(server.url, room), [BEARER_PREFIX + bob.token, SUBPROTOCOL]);
+  const reversed = await tryUpgrade(wsUrl(server.url, room), [
+    BEARER_PREFIX + bob.token,
+    SUBPROTOCOL,
+  ]);
   expect(reversed.protocol).toBe(SUBPROTOCOL);
   // The browser's own WebSocket (Node's global, undici) agrees.
   const socket = new WebSocket(wsUrl(server.url, room), [SUBPROTOCOL, BEARER_PREFIX + bob.token]);
@@ -109,7 +145,9 @@ it("selects the edgechat.v1 subprotocol and never echoes the bearer", async () =
 
 it("accepts the Authorization header from non-browser clients", async () => {
   const room = await freshRoom(ada, "header");
-  const raw = new RawClient(wsUrl(server.url, room), undefined, { authorization: `Bearer ${bob.token}` });
+  const raw = new RawClient(wsUrl(server.url, room), undefined, {
+    authorization: `Bearer ${bob.token}`,
+  });
   await raw.opened;
   const welcome = await raw.nth("welcome", 1);
   expect(welcome.you).toEqual({ id: bob.user.id, name: "bob" });
@@ -117,7 +155,9 @@ it("accepts the Authorization header from non-browser clients", async () => {
   expect((await raw.nth("ack", 1)).clientId).toBe("h1");
 
   // With the header and the bare subprotocol (no bearer in it), the subprotocol is still selected.
-  const both = new RawClient(wsUrl(server.url, room), [SUBPROTOCOL], { authorization: `Bearer ${bob.token}` });
+  const both = new RawClient(wsUrl(server.url, room), [SUBPROTOCOL], {
+    authorization: `Bearer ${bob.token}`,
+  });
   await both.opened;
   expect(both.ws.protocol).toBe(SUBPROTOCOL);
   await both.nth("welcome", 1);
