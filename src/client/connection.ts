@@ -1,4 +1,5 @@
 import {
+  AnyEventFrame,
   BEARER_PREFIX,
   CLOSE,
   ServerFrame,
@@ -42,6 +43,9 @@ export type ConnectionOptions = {
   WebSocket?: typeof WebSocket;
 };
 
+/** A socket that stayed open this long was a success: the next drop starts the backoff afresh. */
+const STABLE_MS = 5_000;
+
 const FATAL_CLOSES = new Set<number>([CLOSE.tokenRevoked, CLOSE.removed]);
 
 /**
@@ -66,6 +70,9 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
   #welcomed = false;
   /** Whether the current socket asked for a replay with `since`. */
   #resuming = false;
+  #openedAt = 0;
+  /** The highest read marker asked for while not connected, sent after the next welcome. */
+  #pendingRead = -1;
   #timers = new Set<ReturnType<typeof setTimeout>>();
   #lastPong = 0;
   #counter = 0;
@@ -141,7 +148,8 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
   }
 
   read(seq: number): void {
-    if (this.#welcomed) this.#write({ type: "read", seq });
+    if (this.#welcomed) return this.#write({ type: "read", seq });
+    this.#pendingRead = Math.max(this.#pendingRead, seq);
   }
 
   get pendingCommands(): number {
@@ -169,8 +177,11 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
       return;
     }
     const parsed = ServerFrame.safeParse(json);
-    if (!parsed.success) return; // a newer server's frame: ignore what we do not know
-    this.#handle(parsed.data);
+    if (parsed.success) return this.#handle(parsed.data);
+    // A newer server's frame: ignore what we do not know, but keep counting the seqs of
+    // event types we cannot read, or every later event would look out of order.
+    const seq = AnyEventFrame.safeParse(json);
+    if (seq.success) this.#advance(seq.data.event.seq);
   }
 
   #handle(frame: ServerFrame): void {
@@ -200,7 +211,7 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
 
   #welcome(frame: ServerFrameOf<"welcome">): void {
     this.#welcomed = true;
-    this.#attempt = 0;
+    this.#openedAt = Date.now();
     // Without `since` nothing is replayed: live events start after the welcome's lastSeq, and a
     // later reconnect must resume from there, or what is posted while it is down is lost.
     if (!this.#resuming) this.lastSeq = Math.max(this.lastSeq, frame.lastSeq);
@@ -208,17 +219,24 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     this.#setStatus("open");
     this.emit("welcome", frame);
     for (const command of this.#outbox.frames()) this.#write(command);
+    if (this.#pendingRead >= 0) this.#write({ type: "read", seq: this.#pendingRead });
+    this.#pendingRead = -1;
     this.#heartbeat();
   }
 
   #event(event: RoomEvent): void {
-    if (event.seq <= this.lastSeq) {
+    if (this.#advance(event.seq)) this.emit("event", event);
+  }
+
+  /** Moves the cursor to `seq`; false for a duplicate, which must not be delivered again. */
+  #advance(seq: number): boolean {
+    if (seq <= this.lastSeq) {
       this.anomalies.duplicates += 1;
-      return;
+      return false;
     }
-    if (event.seq !== this.lastSeq + 1) this.anomalies.outOfOrder += 1;
-    this.lastSeq = event.seq;
-    this.emit("event", event);
+    if (seq !== this.lastSeq + 1) this.anomalies.outOfOrder += 1;
+    this.lastSeq = seq;
+    return true;
   }
 
   #heartbeat(): void {
@@ -237,6 +255,9 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     if (this.status === "closed") return;
     if (FATAL_CLOSES.has(code)) return this.#fatal(String(code), reason || "the server ended this session");
     if (!this.#welcomed) void this.#checkRoom();
+    // Reset only after a stable connection, so a server that accepts and at once closes
+    // (4400, 4429, a crash loop) meets a growing backoff rather than a tight reconnect loop.
+    if (this.#welcomed && Date.now() - this.#openedAt >= STABLE_MS) this.#attempt = 0;
     const delay = backoffDelay(this.#attempt, this.#options.backoff ?? DEFAULT_BACKOFF);
     this.#attempt += 1;
     this.#setStatus("reconnecting");

@@ -69,6 +69,8 @@ export const WelcomeFrame = z.object({
   readSeq: z.number().int().nonnegative().optional(),
 });
 export const EventFrame = z.object({ type: z.literal("event"), event: RoomEvent });
+/** Any event frame, of a type this client may not know yet: enough to keep counting seqs. */
+export const AnyEventFrame = z.object({ type: z.literal("event"), event: z.object({ seq: Seq }) });
 export const GapFrame = z.object({ type: z.literal("gap"), after: z.number().int().nonnegative(), before: Seq });
 export const AckFrame = z.object({ type: z.literal("ack"), clientId: ClientId, seq: z.number().int().nonnegative() });
 export const ErrorFrame = z.object({
