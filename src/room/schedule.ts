@@ -6,12 +6,16 @@ export class Schedule {
   readonly #storage: DurableObjectStorage;
   /** The alarm time last set by this instance, so that a busy room does not rewrite it per command. */
   #armed: number | null | undefined;
+  /** Due times this instance knows are stored, so that asking again for a later time writes nothing. */
+  readonly #known = new Map<string, number>();
   constructor(storage: DurableObjectStorage) {
     this.#storage = storage;
   }
 
   /** Runs `task` at `due` or earlier if it is already scheduled earlier. */
   at(task: string, due: number): void {
+    if ((this.#known.get(task) ?? Infinity) <= due) return;
+    this.#known.set(task, due);
     this.#storage.sql.exec(
       "INSERT INTO schedule (task, due) VALUES (?, ?) ON CONFLICT (task) DO UPDATE SET due = min(due, excluded.due)",
       task,
@@ -26,6 +30,7 @@ export class Schedule {
       .exec<{ task: string }>("DELETE FROM schedule WHERE due <= ? RETURNING task", now)
       .toArray()
       .map((row) => row.task);
+    for (const task of due) this.#known.delete(task);
     this.#arm();
     return due;
   }

@@ -5,8 +5,15 @@ import { type ServerFrame, UserRef } from "../protocol/index.ts";
 export const Attachment = z.object({ user: UserRef, connId: z.string() });
 export type Attachment = z.infer<typeof Attachment>;
 
+// Parsed once per socket object; after hibernation the runtime hands out new objects, so
+// the cache never outlives the attachment it was read from.
+const parsedAttachments = new WeakMap<WebSocket, Attachment>();
+
 export function attachmentOf(ws: WebSocket): Attachment | undefined {
+  const cached = parsedAttachments.get(ws);
+  if (cached) return cached;
   const parsed = Attachment.safeParse(ws.deserializeAttachment());
+  if (parsed.success) parsedAttachments.set(ws, parsed.data);
   return parsed.success ? parsed.data : undefined;
 }
 
