@@ -48,8 +48,12 @@ async function findDirect(): Promise<string | undefined> {
 }
 
 const direct = process.argv.includes("--direct") ? await findDirect() : undefined;
-if (process.argv.includes("--direct") && !direct) console.error("edgechat-server: --direct: no user workerd port found");
-process.stdout.write(JSON.stringify({ url: server.url, port: server.port, ...(direct ? { directUrl: direct } : {}) }) + "\n");
+if (process.argv.includes("--direct") && !direct)
+  console.error("edgechat-server: --direct: no user workerd port found");
+process.stdout.write(
+  JSON.stringify({ url: server.url, port: server.port, ...(direct ? { directUrl: direct } : {}) }) +
+    "\n",
+);
 
 let stopping = false;
 async function shutdown(): Promise<void> {

@@ -27,7 +27,14 @@ export type Scenario = {
   pace: number;
 };
 
-export type Percentiles = { p50: number; p95: number; p99: number; max: number; mean: number; n: number };
+export type Percentiles = {
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+  n: number;
+};
 
 export type RunResult = {
   target: TargetName;
@@ -126,7 +133,11 @@ class Samples {
   }
 }
 
-async function inBatches<T>(items: T[], size: number, run: (item: T) => Promise<void>): Promise<void> {
+async function inBatches<T>(
+  items: T[],
+  size: number,
+  run: (item: T) => Promise<void>,
+): Promise<void> {
   for (let i = 0; i < items.length; i += size) await Promise.all(items.slice(i, i + size).map(run));
 }
 
@@ -134,7 +145,10 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   let timer: ReturnType<typeof setTimeout>;
   return Promise.race([
     promise,
-    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms))),
+    new Promise<T>(
+      (_, reject) =>
+        (timer = setTimeout(() => reject(new Error(`${what}: timed out after ${ms} ms`)), ms)),
+    ),
   ]).finally(() => clearTimeout(timer));
 }
 
@@ -228,7 +242,14 @@ export async function runScenario(
       WebSocket: BenchSocket as unknown as typeof WebSocket,
       heartbeatMs: 60_000,
     });
-    const c: Client = { index: i, room, conn, lastSeq: -1, seen: new Set(), baselineAnomalies: { duplicates: 0, outOfOrder: 0 } };
+    const c: Client = {
+      index: i,
+      room,
+      conn,
+      lastSeq: -1,
+      seen: new Set(),
+      baselineAnomalies: { duplicates: 0, outOfOrder: 0 },
+    };
     conn.on("welcome", (w) => (c.lastSeq = Math.max(c.lastSeq, w.lastSeq)));
     conn.on("event", (e) => onEvent(c, e));
     conn.on("fatal", (f) => log(`  client ${i}: fatal ${f.code}: ${f.message}`));
@@ -259,18 +280,33 @@ export async function runScenario(
       c.baselineAnomalies = { ...c.conn.anomalies };
       sdkOutOfOrderAtConnect += c.conn.anomalies.outOfOrder;
     }
-    log(`  ${total} clients connected in ${connectMs.toFixed(0)} ms (setup ${(connectStart - t0).toFixed(0)} ms)`);
+    log(
+      `  ${total} clients connected in ${connectMs.toFixed(0)} ms (setup ${(connectStart - t0).toFixed(0)} ms)`,
+    );
 
     // ---- the senders: the first `senders` clients of each room, interleaved across rooms
     const senders: Client[] = [];
-    for (let k = 0; k < s.senders; k++) for (let r = 0; r < s.rooms; r++) senders.push(clients[r * s.clients + k]!);
+    for (let k = 0; k < s.senders; k++)
+      for (let r = 0; r < s.rooms; r++) senders.push(clients[r * s.clients + k]!);
     const pad = "x".repeat(Math.max(0, s.size));
     const send = (c: Client, measured: boolean): Message => {
       const g = messages.length;
       const sentAt = now();
       const head = `${sentAt.toFixed(3)} ${g} `;
       const text = head.length >= s.size ? head + "x" : head + pad.slice(head.length);
-      const m: Message = { g, room: c.room, sender: c.index, measured, text, sentAt, ackAt: 0, seq: 0, rejected: false, delivered: 0, lastAt: 0 };
+      const m: Message = {
+        g,
+        room: c.room,
+        sender: c.index,
+        measured,
+        text,
+        sentAt,
+        ackAt: 0,
+        seq: 0,
+        rejected: false,
+        delivered: 0,
+        lastAt: 0,
+      };
       messages.push(m);
       if (measured) outstanding += s.clients;
       c.conn.post(text).then(
@@ -401,7 +437,11 @@ export async function runScenario(
       durable,
       loadgenCpuMs: (cpu.user + cpu.system) / 1000,
       // [sent at (ms after the window opened), ack latency, slowest delivery latency] per message
-      timeline: measured.map((m) => [round(m.sentAt - measureStart), m.ackAt ? round(m.ackAt - m.sentAt) : -1, round(m.lastAt - m.sentAt)]),
+      timeline: measured.map((m) => [
+        round(m.sentAt - measureStart),
+        m.ackAt ? round(m.ackAt - m.sentAt) : -1,
+        round(m.lastAt - m.sentAt),
+      ]),
     };
   } finally {
     phase = "done";
@@ -411,7 +451,11 @@ export async function runScenario(
 }
 
 /** Pages the rooms' logs over HTTP and checks that every acked message is there, with its text. */
-async function verifyDurable(api: EdgechatApi, rooms: number, messages: Message[]): Promise<NonNullable<RunResult["durable"]>> {
+async function verifyDurable(
+  api: EdgechatApi,
+  rooms: number,
+  messages: Message[],
+): Promise<NonNullable<RunResult["durable"]>> {
   const acked = messages.filter((m) => m.seq > 0);
   let found = 0;
   let wrongText = 0;
@@ -435,7 +479,13 @@ async function verifyDurable(api: EdgechatApi, rooms: number, messages: Message[
       }
     }
   } catch (error) {
-    return { acked: acked.length, found, missing: acked.length - found - wrongText, wrongText, error: String(error) };
+    return {
+      acked: acked.length,
+      found,
+      missing: acked.length - found - wrongText,
+      wrongText,
+      error: String(error),
+    };
   }
   return { acked: acked.length, found, missing: acked.length - found - wrongText, wrongText };
 }

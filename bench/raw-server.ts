@@ -51,7 +51,9 @@ function join(ws: WebSocket, name: string): void {
   r.sockets.add(ws);
   users += 1;
   const you = { id: `raw_${users}`, name: `guest${users}` };
-  ws.send(JSON.stringify({ type: "welcome", room: name, you, lastSeq: r.seq, online: [], readSeq: 0 }));
+  ws.send(
+    JSON.stringify({ type: "welcome", room: name, you, lastSeq: r.seq, online: [], readSeq: 0 }),
+  );
   ws.on("message", (data, isBinary) => {
     if (isBinary) return;
     let frame: { type?: unknown; clientId?: unknown; text?: unknown };
@@ -62,14 +64,27 @@ function join(ws: WebSocket, name: string): void {
       return;
     }
     if (frame.type === "ping") return ws.send('{"type":"pong"}');
-    if (frame.type !== "post" || typeof frame.clientId !== "string" || typeof frame.text !== "string") {
-      ws.send(JSON.stringify({ type: "error", code: "bad_request", message: "raw server: post only" }));
+    if (
+      frame.type !== "post" ||
+      typeof frame.clientId !== "string" ||
+      typeof frame.text !== "string"
+    ) {
+      ws.send(
+        JSON.stringify({ type: "error", code: "bad_request", message: "raw server: post only" }),
+      );
       return;
     }
     r.seq += 1;
     const seq = r.seq;
     ws.send(JSON.stringify({ type: "ack", clientId: frame.clientId, seq }));
-    const event = { seq, id: randomUUID(), type: "message.posted", at: Date.now(), actor: you, data: { text: frame.text } };
+    const event = {
+      seq,
+      id: randomUUID(),
+      type: "message.posted",
+      at: Date.now(),
+      actor: you,
+      data: { text: frame.text },
+    };
     const text = JSON.stringify({ type: "event", event });
     for (const other of r.sockets) if (other.readyState === 1) other.send(text);
   });
@@ -92,5 +107,7 @@ process.stdin.resume();
 
 http.listen(port, "127.0.0.1", () => {
   const address = http.address();
-  process.stdout.write(JSON.stringify({ port: typeof address === "object" && address ? address.port : port }) + "\n");
+  process.stdout.write(
+    JSON.stringify({ port: typeof address === "object" && address ? address.port : port }) + "\n",
+  );
 });

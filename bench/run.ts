@@ -17,18 +17,61 @@ import { runScenario, type RunResult, type Scenario } from "./load.ts";
 import { cpuDelta, startTarget, treeCpu, type TargetName } from "./servers.ts";
 
 const STANDARD: Record<string, Scenario> = {
-  fanout: { name: "fanout", mode: "open", rooms: 1, clients: 100, senders: 10, rate: 200, size: 100, duration: 10, warmup: 2, drain: 5, pace: 0 },
+  fanout: {
+    name: "fanout",
+    mode: "open",
+    rooms: 1,
+    clients: 100,
+    senders: 10,
+    rate: 200,
+    size: 100,
+    duration: 10,
+    warmup: 2,
+    drain: 5,
+    pace: 0,
+  },
   // Every client sends, each at most 20/s (the server's per-connection limit, as a well-behaved
   // client would pace itself): the ceiling 100 × 20 = 2000 msg/s is far above what one room's
   // 100-way fan-out reaches here, so the rate limit does not decide the result.
-  "closed-loop": { name: "closed-loop", mode: "closed", rooms: 1, clients: 100, senders: 100, rate: 0, size: 100, duration: 10, warmup: 2, drain: 5, pace: 20 },
+  "closed-loop": {
+    name: "closed-loop",
+    mode: "closed",
+    rooms: 1,
+    clients: 100,
+    senders: 100,
+    rate: 0,
+    size: 100,
+    duration: 10,
+    warmup: 2,
+    drain: 5,
+    pace: 20,
+  },
   // 10 rooms × 20 clients, 5 senders per room at 20/s each = 1000 msg/s, within the default limit.
-  rooms: { name: "rooms", mode: "open", rooms: 10, clients: 20, senders: 5, rate: 1000, size: 100, duration: 10, warmup: 2, drain: 5, pace: 0 },
+  rooms: {
+    name: "rooms",
+    mode: "open",
+    rooms: 10,
+    clients: 20,
+    senders: 5,
+    rate: 1000,
+    size: 100,
+    duration: 10,
+    warmup: 2,
+    drain: 5,
+    pace: 0,
+  },
 };
 
 type Goal = { label: string; raw: string; edgechat: string; ratio: string; pass: boolean };
-type Measured = RunResult & { serverCpuMs: Record<string, number>; windowServerCpuMs: Record<string, number> };
-type ScenarioReport = { scenario: Scenario; results: Partial<Record<TargetName, Measured>>; goals: Goal[] };
+type Measured = RunResult & {
+  serverCpuMs: Record<string, number>;
+  windowServerCpuMs: Record<string, number>;
+};
+type ScenarioReport = {
+  scenario: Scenario;
+  results: Partial<Record<TargetName, Measured>>;
+  goals: Goal[];
+};
 
 const { values: flags } = parseArgs({
   options: {
@@ -61,13 +104,24 @@ if (flags.help) {
 }
 
 function scenarios(): Scenario[] {
-  const numeric = ["clients", "senders", "rate", "size", "duration", "rooms", "warmup", "drain", "pace"] as const;
+  const numeric = [
+    "clients",
+    "senders",
+    "rate",
+    "size",
+    "duration",
+    "rooms",
+    "warmup",
+    "drain",
+    "pace",
+  ] as const;
   const overrides: Partial<Scenario> = {};
   for (const key of numeric) {
     const v = flags[key];
     if (v === undefined) continue;
     const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`--${key}: expected a non-negative number, got ${v}`);
+    if (!Number.isFinite(n) || n < 0)
+      throw new Error(`--${key}: expected a non-negative number, got ${v}`);
     overrides[key] = n;
   }
   if (flags.mode !== undefined) {
@@ -90,13 +144,17 @@ function targets(): TargetName[] {
   if (flags.target === "both") return ["raw", "edgechat"];
   if (flags.target === "all") return ALL_TARGETS;
   const list = (flags.target ?? "").split(",").map((t) => t.trim());
-  for (const t of list) if (!ALL_TARGETS.includes(t as TargetName)) throw new Error(`--target: both, all, or a list of ${ALL_TARGETS.join(", ")}`);
+  for (const t of list)
+    if (!ALL_TARGETS.includes(t as TargetName))
+      throw new Error(`--target: both, all, or a list of ${ALL_TARGETS.join(", ")}`);
   return list as TargetName[];
 }
 
 const log = (line: string) => console.error(line);
-const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? "–" : n.toFixed(digits));
-const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || !b ? undefined : a / b);
+const fmt = (n: number | undefined, digits = 1) =>
+  n === undefined || Number.isNaN(n) ? "–" : n.toFixed(digits);
+const ratio = (a: number | undefined, b: number | undefined) =>
+  a === undefined || b === undefined || !b ? undefined : a / b;
 
 function goalsFor(s: Scenario, raw?: RunResult, edge?: RunResult): Goal[] {
   if (!edge) return [];
@@ -110,11 +168,23 @@ function goalsFor(s: Scenario, raw?: RunResult, edge?: RunResult): Goal[] {
     pass: p99 !== undefined && p99 <= 3,
   });
   if (s.name === "fanout") {
-    goals.push({ label: "zero loss", raw: String(raw?.lost ?? "–"), edgechat: String(edge.lost), ratio: "", pass: edge.lost === 0 && edge.expected > 0 });
+    goals.push({
+      label: "zero loss",
+      raw: String(raw?.lost ?? "–"),
+      edgechat: String(edge.lost),
+      ratio: "",
+      pass: edge.lost === 0 && edge.expected > 0,
+    });
     goals.push(latencyGoal());
   } else if (s.name === "closed-loop") {
     const r = ratio(edge.ackedPerS, raw?.ackedPerS);
-    goals.push({ label: "acked msg/s ≥ 0.45× raw", raw: fmt(raw?.ackedPerS), edgechat: fmt(edge.ackedPerS), ratio: `${fmt(r, 2)}×`, pass: r !== undefined && r >= 0.45 });
+    goals.push({
+      label: "acked msg/s ≥ 0.45× raw",
+      raw: fmt(raw?.ackedPerS),
+      edgechat: fmt(edge.ackedPerS),
+      ratio: `${fmt(r, 2)}×`,
+      pass: r !== undefined && r >= 0.45,
+    });
     const d = edge.durable;
     goals.push({
       label: "every acked seq in the log (HTTP)",
@@ -125,7 +195,13 @@ function goalsFor(s: Scenario, raw?: RunResult, edge?: RunResult): Goal[] {
     });
   } else if (s.name === "rooms") {
     const rejects = edge.rejected;
-    goals.push({ label: "zero rejects", raw: String(raw?.rejected ?? "–"), edgechat: String(rejects), ratio: "", pass: rejects === 0 && edge.sent > 0 });
+    goals.push({
+      label: "zero rejects",
+      raw: String(raw?.rejected ?? "–"),
+      edgechat: String(rejects),
+      ratio: "",
+      pass: rejects === 0 && edge.sent > 0,
+    });
     goals.push(latencyGoal());
   }
   return goals;
@@ -137,18 +213,32 @@ function table(report: ScenarioReport): string {
   const others = cols.filter((t) => t !== "raw");
   const raw = results.raw;
   const edge = results.edgechat ?? results["edgechat-direct"];
-  const row = (label: string, get: (r: Measured) => number | undefined, digits = 1, showRatio = true) => {
+  const row = (
+    label: string,
+    get: (r: Measured) => number | undefined,
+    digits = 1,
+    showRatio = true,
+  ) => {
     const base = raw ? get(raw) : undefined;
     const cells = cols.map((t) => fmt(get(results[t]!), digits));
-    const ratios = raw ? others.map((t) => (showRatio ? fmt(ratio(get(results[t]!), base), 2) : "")) : [];
+    const ratios = raw
+      ? others.map((t) => (showRatio ? fmt(ratio(get(results[t]!), base), 2) : ""))
+      : [];
     return `| ${label} | ${[...cells, ...ratios].join(" | ")} |`;
   };
   const shape =
     s.mode === "open"
       ? `${s.rooms} room(s) × ${s.clients} clients, ${s.senders} sender(s)/room, open loop ${s.rate} msg/s aggregate`
       : `${s.rooms} room(s) × ${s.clients} clients, ${s.senders} sender(s)/room, closed loop${s.pace ? ` (each sender ≤ ${s.pace} msg/s)` : ""}`;
-  const names: Record<TargetName, string> = { raw: "raw ws", edgechat: "edgechat", "edgechat-direct": "edgechat direct" };
-  const heads = [...cols.map((t) => names[t]), ...(raw ? others.map((t) => `${names[t]}/raw`) : [])];
+  const names: Record<TargetName, string> = {
+    raw: "raw ws",
+    edgechat: "edgechat",
+    "edgechat-direct": "edgechat direct",
+  };
+  const heads = [
+    ...cols.map((t) => names[t]),
+    ...(raw ? others.map((t) => `${names[t]}/raw`) : []),
+  ];
   const lines = [
     `### ${s.name}: ${shape}, ${s.size}-char messages, ${s.duration} s (+${s.warmup} s warm-up, ≤${s.drain} s drain)`,
     "",
@@ -176,22 +266,31 @@ function table(report: ScenarioReport): string {
   ];
   for (const t of cols) {
     const w = results[t]!.windowServerCpuMs;
-    if (t !== "raw") lines.push("", `${names[t]} server CPU in the window by process (ms): ${JSON.stringify(w)}`);
+    if (t !== "raw")
+      lines.push("", `${names[t]} server CPU in the window by process (ms): ${JSON.stringify(w)}`);
   }
   const rejectCodes =
     edge && (Object.keys(edge.rejects).length || Object.keys(edge.unmatchedErrors).length)
       ? `edgechat rejects by code: ${JSON.stringify(edge.rejects)}; error frames without a clientId: ${JSON.stringify(edge.unmatchedErrors)}`
       : "";
   if (rejectCodes) lines.push("", rejectCodes);
-  if (edge?.durable) lines.push("", `edgechat log check (GET /api/rooms/{room}/events, paged): ${edge.durable.found}/${edge.durable.acked} acked messages found with their text, ${edge.durable.missing} missing, ${edge.durable.wrongText} with other text${edge.durable.error ? `, error: ${edge.durable.error}` : ""}`);
+  if (edge?.durable)
+    lines.push(
+      "",
+      `edgechat log check (GET /api/rooms/{room}/events, paged): ${edge.durable.found}/${edge.durable.acked} acked messages found with their text, ${edge.durable.missing} missing, ${edge.durable.wrongText} with other text${edge.durable.error ? `, error: ${edge.durable.error}` : ""}`,
+    );
   if (report.goals.length) {
     lines.push("");
-    for (const g of report.goals) lines.push(`- **${g.pass ? "PASS" : "FAIL"}** ${g.label}: raw ${g.raw}, edgechat ${g.edgechat}${g.ratio ? ` (${g.ratio})` : ""}`);
+    for (const g of report.goals)
+      lines.push(
+        `- **${g.pass ? "PASS" : "FAIL"}** ${g.label}: raw ${g.raw}, edgechat ${g.edgechat}${g.ratio ? ` (${g.ratio})` : ""}`,
+      );
   }
   return lines.join("\n");
 }
 
-const sum = (o: Record<string, number> | undefined) => Object.values(o ?? {}).reduce((a, b) => a + b, 0);
+const sum = (o: Record<string, number> | undefined) =>
+  Object.values(o ?? {}).reduce((a, b) => a + b, 0);
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -224,7 +323,11 @@ async function main(): Promise<void> {
         await server.stop();
       }
     }
-    report.goals = goalsFor(s, report.results.raw, report.results.edgechat ?? report.results["edgechat-direct"]);
+    report.goals = goalsFor(
+      s,
+      report.results.raw,
+      report.results.edgechat ?? report.results["edgechat-direct"],
+    );
     reports.push(report);
   }
 
@@ -232,21 +335,52 @@ async function main(): Promise<void> {
   const header = [
     `## edgechat benchmark, ${new Date(started).toISOString()}`,
     "",
-    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}; Node ${process.version}.`,
+    `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, load average at start ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}; Node ${process.version}.`,
     "Path: the SDK's RoomConnection (ws, no permessage-deflate) → edgechat via wrangler `unstable_startWorker` " +
       "(test/support/server.ts: wrangler's dev proxy in front of workerd, as `wrangler dev` users get), " +
       "or → a minimal Node `ws` broadcast server (bench/raw-server.ts). Each server in its own process." +
-      (flags["persist-root"] ? ` edgechat storage under ${flags["persist-root"]}.` : ` edgechat storage under ${tmpdir()}.`),
+      (flags["persist-root"]
+        ? ` edgechat storage under ${flags["persist-root"]}.`
+        : ` edgechat storage under ${tmpdir()}.`),
   ].join("\n");
-  const summary = ["| scenario | goal | raw | edgechat | ratio | result |", "| --- | --- | ---: | ---: | ---: | --- |"];
-  for (const r of reports) for (const g of r.goals) summary.push(`| ${r.scenario.name} | ${g.label} | ${g.raw} | ${g.edgechat} | ${g.ratio} | ${g.pass ? "PASS" : "FAIL"} |`);
-  const markdown = [header, "", ...reports.map(table).flatMap((t) => [t, ""]), ...(summary.length > 2 ? ["### Goals", "", ...summary, ""] : []), `Run time: ${elapsed.toFixed(0)} s.`].join("\n");
+  const summary = [
+    "| scenario | goal | raw | edgechat | ratio | result |",
+    "| --- | --- | ---: | ---: | ---: | --- |",
+  ];
+  for (const r of reports)
+    for (const g of r.goals)
+      summary.push(
+        `| ${r.scenario.name} | ${g.label} | ${g.raw} | ${g.edgechat} | ${g.ratio} | ${g.pass ? "PASS" : "FAIL"} |`,
+      );
+  const markdown = [
+    header,
+    "",
+    ...reports.map(table).flatMap((t) => [t, ""]),
+    ...(summary.length > 2 ? ["### Goals", "", ...summary, ""] : []),
+    `Run time: ${elapsed.toFixed(0)} s.`,
+  ].join("\n");
   console.log(markdown);
 
   const dir = fileURLToPath(new URL("./results/", import.meta.url));
   mkdirSync(dir, { recursive: true });
   const file = flags.out ?? `${dir}${new Date(started).toISOString().replace(/[:.]/g, "-")}.json`;
-  writeFileSync(file, JSON.stringify({ startedAt: new Date(started).toISOString(), elapsedS: elapsed, node: process.version, cpus: cpus().length, reports, markdown }, null, 2));
+  writeFileSync(
+    file,
+    JSON.stringify(
+      {
+        startedAt: new Date(started).toISOString(),
+        elapsedS: elapsed,
+        node: process.version,
+        cpus: cpus().length,
+        reports,
+        markdown,
+      },
+      null,
+      2,
+    ),
+  );
   log(`results: ${file}`);
 }
 

@@ -25,17 +25,27 @@ const SCRIPTS: Record<TargetName, string[]> = {
 };
 
 /** Spawns the target's server script with node and waits (bounded) for its first stdout line. */
-export async function startTarget(target: TargetName, options: { persistRoot?: string; timeoutMs?: number } = {}): Promise<RunningServer> {
+export async function startTarget(
+  target: TargetName,
+  options: { persistRoot?: string; timeoutMs?: number } = {},
+): Promise<RunningServer> {
   const timeoutMs = options.timeoutMs ?? 90_000;
   // startServer() keeps the Durable Objects' SQLite files under os.tmpdir(), i.e. $TMPDIR.
-  const env = { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", ...(options.persistRoot ? { TMPDIR: options.persistRoot } : {}) };
+  const env = {
+    ...process.env,
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    ...(options.persistRoot ? { TMPDIR: options.persistRoot } : {}),
+  };
   const child = spawn(process.execPath, SCRIPTS[target], {
     cwd: ROOT,
     env,
     stdio: ["pipe", "pipe", "inherit"],
   });
   const line = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${target} server did not start within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${target} server did not start within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     const lines = createInterface({ input: child.stdout! });
     lines.once("line", (l) => {
       clearTimeout(timer);
@@ -63,7 +73,11 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   child.stdin?.end();
-  const bounded = (ms: number) => Promise.race([exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+  const bounded = (ms: number) =>
+    Promise.race([
+      exited.then(() => true),
+      new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref()),
+    ]);
   if (await bounded(12_000)) return;
   child.kill("SIGTERM");
   if (await bounded(5_000)) return;
@@ -91,7 +105,11 @@ export function treeCpu(pid: number): ProcCpu[] {
       const name = raw.slice(raw.indexOf("(") + 1, close);
       const fields = raw.slice(close + 2).split(" ");
       // fields[0] = state (field 3); ppid is field 4, utime 14, stime 15.
-      stats.set(Number(e), { ppid: Number(fields[1]), name, cpuMs: (Number(fields[11]) + Number(fields[12])) * TICK_MS });
+      stats.set(Number(e), {
+        ppid: Number(fields[1]),
+        name,
+        cpuMs: (Number(fields[11]) + Number(fields[12])) * TICK_MS,
+      });
     } catch {
       // the process exited meanwhile
     }

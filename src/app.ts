@@ -15,7 +15,8 @@ const OPENAPI_INFO = {
   info: {
     title: "edgechat",
     version: "1",
-    description: "Realtime chat on Cloudflare Workers. Every non-2xx body is {\"error\": {\"code\", \"message\"}}.",
+    description:
+      'Realtime chat on Cloudflare Workers. Every non-2xx body is {"error": {"code", "message"}}.',
   },
 };
 
@@ -53,7 +54,11 @@ export function createApp() {
   app.route("/", rooms);
   app.route("/", roomSocket);
 
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
   app.doc31("/api/openapi.json", OPENAPI_INFO);
   app.get("/api/docs", (c) => c.html(docsPage(app.getOpenAPI31Document(OPENAPI_INFO))));
 

@@ -16,7 +16,9 @@ export function config(env: Env): Config {
   const parsed = Config.safeParse(env);
   if (!parsed.success) {
     const problem = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    console.error(`edgechat: configuration error: ${problem}. Set it in .dev.vars locally or with \`wrangler secret put\`.`);
+    console.error(
+      `edgechat: configuration error: ${problem}. Set it in .dev.vars locally or with \`wrangler secret put\`.`,
+    );
     throw new ApiError("internal", "the server is not configured");
   }
   cache.set(env, parsed.data);

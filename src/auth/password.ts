@@ -9,10 +9,18 @@ export const PASSWORD_ITERATIONS = MAX_ITERATIONS;
 const SALT_BYTES = 16;
 const HASH_BITS = 256;
 
-export type PasswordHash = { algorithm: "pbkdf2-sha256"; iterations: number; salt: string; hash: string };
+export type PasswordHash = {
+  algorithm: "pbkdf2-sha256";
+  iterations: number;
+  salt: string;
+  hash: string;
+};
 
 /** Hashes `password` with a fresh random salt. */
-export async function hashPassword(password: string, iterations = PASSWORD_ITERATIONS): Promise<PasswordHash> {
+export async function hashPassword(
+  password: string,
+  iterations = PASSWORD_ITERATIONS,
+): Promise<PasswordHash> {
   if (!Number.isInteger(iterations) || iterations < 1 || iterations > MAX_ITERATIONS) {
     throw new RangeError(`PBKDF2 iterations must be 1..${MAX_ITERATIONS}`);
   }
@@ -36,8 +44,18 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 async function derive(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
-  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, ["deriveBits"]);
-  const bits = await crypto.subtle.deriveBits({ name: "PBKDF2", hash: "SHA-256", salt, iterations }, key, HASH_BITS);
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(password),
+    "PBKDF2",
+    false,
+    ["deriveBits"],
+  );
+  const bits = await crypto.subtle.deriveBits(
+    { name: "PBKDF2", hash: "SHA-256", salt, iterations },
+    key,
+    HASH_BITS,
+  );
   return new Uint8Array(bits);
 }
 

@@ -11,9 +11,22 @@ export const GUEST_TOKEN_SECONDS = 24 * 60 * 60;
 const Claims = z.object({ sub: UserRef.shape.id, name: UserRef.shape.name, kind: UserKind });
 
 /** Signs an access token for `user`. */
-export async function issueToken(user: User, secret: string, now = Date.now(), ttlSeconds = GUEST_TOKEN_SECONDS) {
+export async function issueToken(
+  user: User,
+  secret: string,
+  now = Date.now(),
+  ttlSeconds = GUEST_TOKEN_SECONDS,
+) {
   const iat = Math.floor(now / 1000);
-  const payload = { sub: user.id, name: user.name, kind: user.kind, iss: ISSUER, aud: AUDIENCE, iat, exp: iat + ttlSeconds };
+  const payload = {
+    sub: user.id,
+    name: user.name,
+    kind: user.kind,
+    iss: ISSUER,
+    aud: AUDIENCE,
+    iat,
+    exp: iat + ttlSeconds,
+  };
   return sign(payload, secret, ALGORITHM);
 }
 

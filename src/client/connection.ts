@@ -86,7 +86,10 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
   connect(): void {
     if (this.status !== "closed" && this.status !== "reconnecting") return;
     this.#setStatus(this.#attempt === 0 ? "connecting" : "reconnecting");
-    const url = new URL(`/api/rooms/${encodeURIComponent(this.#options.room)}/ws`, this.#options.baseUrl);
+    const url = new URL(
+      `/api/rooms/${encodeURIComponent(this.#options.room)}/ws`,
+      this.#options.baseUrl,
+    );
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     this.#resuming = this.lastSeq > 0;
     if (this.#resuming) url.searchParams.set("since", String(this.lastSeq));
@@ -94,8 +97,14 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     const socket = new Socket(url.toString(), [SUBPROTOCOL, BEARER_PREFIX + this.#options.token]);
     this.#socket = socket;
     this.#welcomed = false;
-    socket.addEventListener("message", (message) => socket === this.#socket && this.#receive(message.data));
-    socket.addEventListener("close", (close) => socket === this.#socket && this.#closed(close.code, close.reason));
+    socket.addEventListener(
+      "message",
+      (message) => socket === this.#socket && this.#receive(message.data),
+    );
+    socket.addEventListener(
+      "close",
+      (close) => socket === this.#socket && this.#closed(close.code, close.reason),
+    );
     socket.addEventListener("error", () => undefined);
   }
 
@@ -117,7 +126,12 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
 
   post(text: string, options: { replyTo?: number; clientId?: string } = {}): Promise<number> {
     const { replyTo, clientId = this.nextClientId() } = options;
-    return this.send({ type: "post", clientId, text, ...(replyTo === undefined ? {} : { replyTo }) });
+    return this.send({
+      type: "post",
+      clientId,
+      text,
+      ...(replyTo === undefined ? {} : { replyTo }),
+    });
   }
 
   edit(messageId: number, text: string): Promise<number> {
@@ -197,7 +211,8 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
         this.#outbox.ack(frame.clientId, frame.seq);
         return;
       case "error":
-        if (frame.clientId && this.#outbox.refuse(frame.clientId, frame.code, frame.message)) return;
+        if (frame.clientId && this.#outbox.refuse(frame.clientId, frame.code, frame.message))
+          return;
         return this.emit("error", frame);
       case "presence":
         return this.emit("presence", frame);
@@ -253,7 +268,8 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
   #closed(code: number, reason: string): void {
     this.#socket = undefined;
     if (this.status === "closed") return;
-    if (FATAL_CLOSES.has(code)) return this.#fatal(String(code), reason || "the server ended this session");
+    if (FATAL_CLOSES.has(code))
+      return this.#fatal(String(code), reason || "the server ended this session");
     if (!this.#welcomed) void this.#checkRoom();
     // Reset only after a stable connection, so a server that accepts and at once closes
     // (4400, 4429, a crash loop) meets a growing backoff rather than a tight reconnect loop.

@@ -58,20 +58,33 @@ export class EdgechatApi {
   }
 
   events(room: string, after = 0, limit = 100) {
-    return this.#call(EventsPage, "GET", `/api/rooms/${encodeURIComponent(room)}/events?after=${after}&limit=${limit}`);
+    return this.#call(
+      EventsPage,
+      "GET",
+      `/api/rooms/${encodeURIComponent(room)}/events?after=${after}&limit=${limit}`,
+    );
   }
 
   messages(room: string, options: { before?: number; limit?: number } = {}) {
     const query = new URLSearchParams({ limit: String(options.limit ?? 50) });
     if (options.before !== undefined) query.set("before", String(options.before));
-    return this.#call(MessagesPage, "GET", `/api/rooms/${encodeURIComponent(room)}/messages?${query}`);
+    return this.#call(
+      MessagesPage,
+      "GET",
+      `/api/rooms/${encodeURIComponent(room)}/messages?${query}`,
+    );
   }
 
   postMessage(room: string, body: { text: string; clientId: string; replyTo?: number }) {
     return this.#call(Posted, "POST", `/api/rooms/${encodeURIComponent(room)}/messages`, body);
   }
 
-  async #call<S extends z.ZodType>(schema: S, method: string, path: string, body?: unknown): Promise<z.infer<S>> {
+  async #call<S extends z.ZodType>(
+    schema: S,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<z.infer<S>> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.token) headers.authorization = `Bearer ${this.token}`;
@@ -83,7 +96,8 @@ export class EdgechatApi {
     const json: unknown = await response.json().catch(() => undefined);
     if (!response.ok) {
       const error = ErrorBody.safeParse(json);
-      if (error.success) throw new ApiError(response.status, error.data.error.code, error.data.error.message);
+      if (error.success)
+        throw new ApiError(response.status, error.data.error.code, error.data.error.message);
       throw new ApiError(response.status, "internal", `HTTP ${response.status}`);
     }
     return schema.parse(json);

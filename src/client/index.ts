@@ -1,5 +1,10 @@
 /** The edgechat client SDK, for browsers and Node alike. */
-export { RoomConnection, type ConnectionEvents, type ConnectionOptions, type ConnectionStatus } from "./connection.ts";
+export {
+  RoomConnection,
+  type ConnectionEvents,
+  type ConnectionOptions,
+  type ConnectionStatus,
+} from "./connection.ts";
 export { EdgechatApi, ApiError } from "./http.ts";
 export { CommandError, Outbox } from "./outbox.ts";
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";

@@ -24,8 +24,13 @@ export class Outbox {
   /** Keeps `frame` until its ack or refusal; the promise gives the seq of its event. */
   add(frame: Command): Promise<number> {
     const existing = this.#pending.get(frame.clientId);
-    if (existing) return Promise.reject(new CommandError("bad_request", "clientId already pending", frame.clientId));
-    return new Promise((resolve, reject) => this.#pending.set(frame.clientId, { frame, resolve, reject }));
+    if (existing)
+      return Promise.reject(
+        new CommandError("bad_request", "clientId already pending", frame.clientId),
+      );
+    return new Promise((resolve, reject) =>
+      this.#pending.set(frame.clientId, { frame, resolve, reject }),
+    );
   }
 
   ack(clientId: string, seq: number): boolean {

@@ -43,7 +43,10 @@ export class Directory extends DurableObject<Env> {
   /** The public rooms, busiest first. */
   async listPublic(limit = 500): Promise<RoomInfo[]> {
     return this.ctx.storage.sql
-      .exec<Row>("SELECT * FROM rooms WHERE visibility = 'public' ORDER BY online DESC, last_seq DESC, name LIMIT ?", limit)
+      .exec<Row>(
+        "SELECT * FROM rooms WHERE visibility = 'public' ORDER BY online DESC, last_seq DESC, name LIMIT ?",
+        limit,
+      )
       .toArray()
       .map((row) => ({
         name: row.name,

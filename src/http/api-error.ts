@@ -19,15 +19,15 @@ export class ApiError extends Error {
   getResponse(): Response {
     const body: ErrorBody = { error: { code: this.code, message: this.message } };
     const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
-    if (this.retryAfterSeconds !== undefined) headers["retry-after"] = String(this.retryAfterSeconds);
+    if (this.retryAfterSeconds !== undefined)
+      headers["retry-after"] = String(this.retryAfterSeconds);
     return new Response(JSON.stringify(body), { status: ERROR_STATUS[this.code], headers });
   }
 }
 
-const CODE_OF_STATUS = Object.fromEntries(Object.entries(ERROR_STATUS).map(([code, status]) => [status, code])) as Record<
-  number,
-  ErrorCode | undefined
->;
+const CODE_OF_STATUS = Object.fromEntries(
+  Object.entries(ERROR_STATUS).map(([code, status]) => [status, code]),
+) as Record<number, ErrorCode | undefined>;
 
 /** Maps anything thrown to the contract's error body; a client never sees a stack trace. */
 export function renderError(error: unknown, c: Context): Response {

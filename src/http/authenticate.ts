@@ -17,7 +17,11 @@ export function bearerToken(headers: Headers): string | undefined {
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.raw.headers);
   const user = token ? await verifyToken(token, config(c.env).JWT_SECRET) : undefined;
-  if (!user) throw new ApiError("unauthorized", token ? "the token is invalid or expired" : "a bearer token is required");
+  if (!user)
+    throw new ApiError(
+      "unauthorized",
+      token ? "the token is invalid or expired" : "a bearer token is required",
+    );
   c.set("user", user);
   await next();
 });

@@ -1,7 +1,13 @@
 import { OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import type * as z from "zod";
 import type { AppEnv } from "../env.ts";
-import { ERROR_STATUS, ErrorBody, type ErrorCode, type Refusal, type Result } from "../protocol/index.ts";
+import {
+  ERROR_STATUS,
+  ErrorBody,
+  type ErrorCode,
+  type Refusal,
+  type Result,
+} from "../protocol/index.ts";
 import { ApiError } from "./api-error.ts";
 
 /** A router whose zod validation failures become the contract's 400 `bad_request`. */

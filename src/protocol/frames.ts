@@ -23,8 +23,17 @@ export const PostFrame = z.object({
   text: MessageText,
   replyTo: MessageId.optional(),
 });
-export const EditFrame = z.object({ type: z.literal("edit"), clientId: ClientId, messageId: MessageId, text: MessageText });
-export const DeleteFrame = z.object({ type: z.literal("delete"), clientId: ClientId, messageId: MessageId });
+export const EditFrame = z.object({
+  type: z.literal("edit"),
+  clientId: ClientId,
+  messageId: MessageId,
+  text: MessageText,
+});
+export const DeleteFrame = z.object({
+  type: z.literal("delete"),
+  clientId: ClientId,
+  messageId: MessageId,
+});
 export const ReactFrame = z.object({
   type: z.literal("react"),
   clientId: ClientId,
@@ -37,7 +46,14 @@ export const TopicFrame = z.object({ type: z.literal("topic"), clientId: ClientI
 /** Addition to v1: leave the room (member.left); reconnecting joins again. */
 export const LeaveFrame = z.object({ type: z.literal("leave"), clientId: ClientId });
 
-export const Command = z.discriminatedUnion("type", [PostFrame, EditFrame, DeleteFrame, ReactFrame, TopicFrame, LeaveFrame]);
+export const Command = z.discriminatedUnion("type", [
+  PostFrame,
+  EditFrame,
+  DeleteFrame,
+  ReactFrame,
+  TopicFrame,
+  LeaveFrame,
+]);
 export type Command = z.infer<typeof Command>;
 
 // Signals: not logged, no clientId.
@@ -71,8 +87,16 @@ export const WelcomeFrame = z.object({
 export const EventFrame = z.object({ type: z.literal("event"), event: RoomEvent });
 /** Any event frame, of a type this client may not know yet: enough to keep counting seqs. */
 export const AnyEventFrame = z.object({ type: z.literal("event"), event: z.object({ seq: Seq }) });
-export const GapFrame = z.object({ type: z.literal("gap"), after: z.number().int().nonnegative(), before: Seq });
-export const AckFrame = z.object({ type: z.literal("ack"), clientId: ClientId, seq: z.number().int().nonnegative() });
+export const GapFrame = z.object({
+  type: z.literal("gap"),
+  after: z.number().int().nonnegative(),
+  before: Seq,
+});
+export const AckFrame = z.object({
+  type: z.literal("ack"),
+  clientId: ClientId,
+  seq: z.number().int().nonnegative(),
+});
 export const ErrorFrame = z.object({
   type: z.literal("error"),
   code: ErrorCode,

@@ -1,6 +1,17 @@
 import * as z from "zod";
 import { RoomEvent } from "./events.ts";
-import { ClientId, Emoji, MessageText, RoomName, Seq, Topic, UserId, UserRef, Username, Visibility } from "./names.ts";
+import {
+  ClientId,
+  Emoji,
+  MessageText,
+  RoomName,
+  Seq,
+  Topic,
+  UserId,
+  UserRef,
+  Username,
+  Visibility,
+} from "./names.ts";
 
 export const UserKind = z.enum(["guest", "user"]);
 export const User = UserRef.extend({ kind: UserKind });
@@ -42,7 +53,10 @@ export const EventsQuery = z.object({
   after: queryInt.default(0),
   limit: queryInt.pipe(z.number().int().min(1).max(1000)).default(100),
 });
-export const EventsPage = z.object({ events: z.array(RoomEvent), lastSeq: z.number().int().nonnegative() });
+export const EventsPage = z.object({
+  events: z.array(RoomEvent),
+  lastSeq: z.number().int().nonnegative(),
+});
 export type EventsPage = z.infer<typeof EventsPage>;
 
 export const MessagesQuery = z.object({
@@ -64,7 +78,11 @@ export type Message = z.infer<typeof Message>;
 export const MessagesPage = z.object({ messages: z.array(Message), nextBefore: Seq.nullable() });
 export type MessagesPage = z.infer<typeof MessagesPage>;
 
-export const PostMessage = z.object({ text: MessageText, clientId: ClientId, replyTo: Seq.optional() });
+export const PostMessage = z.object({
+  text: MessageText,
+  clientId: ClientId,
+  replyTo: Seq.optional(),
+});
 export const Posted = z.object({ seq: Seq });
 
 export const RoomParam = z.object({ room: RoomName });

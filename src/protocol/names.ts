@@ -15,7 +15,10 @@ const codePoints = (s: string) => [...s].length;
 
 export const RoomName = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "a room name is 1-64 of a-z, 0-9, _ and -, starting with a letter or digit");
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,63}$/,
+    "a room name is 1-64 of a-z, 0-9, _ and -, starting with a letter or digit",
+  );
 
 export const Username = z
   .string()
@@ -31,15 +34,24 @@ export const Seq = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 export const MessageText = z
   .string()
   .refine((s) => codePoints(s) >= 1, "text is empty")
-  .refine((s) => codePoints(s) <= LIMITS.messageCodePoints, `text is longer than ${LIMITS.messageCodePoints} characters`)
+  .refine(
+    (s) => codePoints(s) <= LIMITS.messageCodePoints,
+    `text is longer than ${LIMITS.messageCodePoints} characters`,
+  )
   .refine((s) => s.trim().length > 0, "text is only white space");
 
 export const Topic = z
   .string()
-  .refine((s) => codePoints(s) <= LIMITS.topicCodePoints, `topic is longer than ${LIMITS.topicCodePoints} characters`);
+  .refine(
+    (s) => codePoints(s) <= LIMITS.topicCodePoints,
+    `topic is longer than ${LIMITS.topicCodePoints} characters`,
+  );
 
 /** Exactly one emoji as Unicode defines it (RGI), skin tones and ZWJ sequences included. */
-export const Emoji = z.string().max(64).regex(/^\p{RGI_Emoji}$/v, "not a single emoji");
+export const Emoji = z
+  .string()
+  .max(64)
+  .regex(/^\p{RGI_Emoji}$/v, "not a single emoji");
 
 export const Visibility = z.enum(["public", "private"]);
 

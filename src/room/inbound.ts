@@ -1,6 +1,8 @@
 import { ClientFrame, LIMITS, type ErrorCode } from "../protocol/index.ts";
 
-export type Inbound = { ok: true; frame: ClientFrame } | { ok: false; code: ErrorCode; message: string; clientId?: string };
+export type Inbound =
+  | { ok: true; frame: ClientFrame }
+  | { ok: false; code: ErrorCode; message: string; clientId?: string };
 
 /**
  * Parses one WebSocket frame against the contract. Pure: every malformed, oversized or unknown
@@ -8,8 +10,14 @@ export type Inbound = { ok: true; frame: ClientFrame } | { ok: false; code: Erro
  * @example parseFrame('{"type":"ping"}') // { ok: true, frame: { type: "ping" } }
  */
 export function parseFrame(data: string | ArrayBuffer): Inbound {
-  if (typeof data !== "string") return { ok: false, code: "bad_request", message: "frames are JSON text, not binary" };
-  if (tooLarge(data)) return { ok: false, code: "too_large", message: `a frame is at most ${LIMITS.frameBytes} bytes` };
+  if (typeof data !== "string")
+    return { ok: false, code: "bad_request", message: "frames are JSON text, not binary" };
+  if (tooLarge(data))
+    return {
+      ok: false,
+      code: "too_large",
+      message: `a frame is at most ${LIMITS.frameBytes} bytes`,
+    };
   let json: unknown;
   try {
     json = JSON.parse(data);
@@ -20,7 +28,12 @@ export function parseFrame(data: string | ArrayBuffer): Inbound {
   if (parsed.success) return { ok: true, frame: parsed.data };
   const issue = parsed.error.issues[0];
   const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
-  return { ok: false, code: "bad_request", message: `${where}${issue?.message ?? "invalid frame"}`, ...clientIdOf(json) };
+  return {
+    ok: false,
+    code: "bad_request",
+    message: `${where}${issue?.message ?? "invalid frame"}`,
+    ...clientIdOf(json),
+  };
 }
 
 /**
@@ -40,7 +53,11 @@ export function clientIdOfFrame(data: string | ArrayBuffer): { clientId?: string
 function clientIdOf(json: unknown): { clientId?: string } {
   if (typeof json !== "object" || json === null || !("clientId" in json)) return {};
   const clientId = json.clientId;
-  return typeof clientId === "string" && clientId.length > 0 && clientId.length <= LIMITS.clientIdChars ? { clientId } : {};
+  return typeof clientId === "string" &&
+    clientId.length > 0 &&
+    clientId.length <= LIMITS.clientIdChars
+    ? { clientId }
+    : {};
 }
 
 const encoder = new TextEncoder();

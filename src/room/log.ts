@@ -1,7 +1,15 @@
 import type { NewEvent, RoomEvent, UserRef } from "../protocol/index.ts";
 import { project } from "./project.ts";
 
-type EventRow = { seq: number; id: string; type: string; at: number; actor_id: string; actor_name: string; data: string };
+type EventRow = {
+  seq: number;
+  id: string;
+  type: string;
+  at: number;
+  actor_id: string;
+  actor_name: string;
+  data: string;
+};
 
 /**
  * The room's append-only event log. `seq` is the SQLite rowid: contiguous because rows are
@@ -14,7 +22,9 @@ export class EventLog {
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
-    const last = sql.exec<{ seq: number; at: number }>("SELECT seq, at FROM events ORDER BY seq DESC LIMIT 1").toArray()[0];
+    const last = sql
+      .exec<{ seq: number; at: number }>("SELECT seq, at FROM events ORDER BY seq DESC LIMIT 1")
+      .toArray()[0];
     this.#lastSeq = last?.seq ?? 0;
     this.#lastAt = last?.at ?? 0;
   }
@@ -31,7 +41,9 @@ export class EventLog {
     // Monotonic time: a clock step backwards must not make a later event look older.
     const at = Math.max(now, this.#lastAt);
     let seq = this.#lastSeq;
-    const stored = events.map((event) => ({ ...event, seq: ++seq, id: uuidv7(at), at, actor }) as RoomEvent);
+    const stored = events.map(
+      (event) => ({ ...event, seq: ++seq, id: uuidv7(at), at, actor }) as RoomEvent,
+    );
     for (const event of stored) {
       this.#sql.exec(
         "INSERT INTO events (seq, id, type, at, actor_id, actor_name, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -59,13 +71,19 @@ export class EventLog {
   /** Events with after < seq <= until, oldest first, at most `limit`. */
   range(after: number, limit: number, until = this.#lastSeq): RoomEvent[] {
     return this.#sql
-      .exec<EventRow>("SELECT * FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?", after, until, limit)
+      .exec<EventRow>(
+        "SELECT * FROM events WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+        after,
+        until,
+        limit,
+      )
       .toArray()
       .map(toEvent);
   }
 
   *all(): Iterable<RoomEvent> {
-    for (const row of this.#sql.exec<EventRow>("SELECT * FROM events ORDER BY seq")) yield toEvent(row);
+    for (const row of this.#sql.exec<EventRow>("SELECT * FROM events ORDER BY seq"))
+      yield toEvent(row);
   }
 }
 

@@ -45,7 +45,12 @@ export function project(sql: Sql, event: RoomEvent): void {
       );
       return;
     case "message.edited":
-      sql.exec("UPDATE messages SET text = ?, edited_at = ? WHERE id = ?", event.data.text, event.at, event.data.messageId);
+      sql.exec(
+        "UPDATE messages SET text = ?, edited_at = ? WHERE id = ?",
+        event.data.text,
+        event.at,
+        event.data.messageId,
+      );
       return;
     case "message.deleted":
       sql.exec("UPDATE messages SET text = '', deleted = 1 WHERE id = ?", event.data.messageId);
@@ -72,7 +77,10 @@ export function project(sql: Sql, event: RoomEvent): void {
 }
 
 /** Empties every projection and replays the whole log into it: proof that the log is the truth. */
-export function rebuildProjections(storage: DurableObjectStorage, readAll: () => Iterable<RoomEvent>): void {
+export function rebuildProjections(
+  storage: DurableObjectStorage,
+  readAll: () => Iterable<RoomEvent>,
+): void {
   storage.transactionSync(() => {
     for (const table of PROJECTION_TABLES) storage.sql.exec(`DELETE FROM ${table}`);
     for (const event of readAll()) project(storage.sql, event);

@@ -15,7 +15,11 @@ export const TYPING_INTERVAL_MS = 2000;
  * Takes one token at `now` (ms).
  * @example take(undefined, COMMAND_RATE, 0) // { allowed: true, bucket: { tokens: 39, at: 0 } }
  */
-export function take(bucket: Bucket | undefined, rate: Rate, now: number): { allowed: boolean; bucket: Bucket } {
+export function take(
+  bucket: Bucket | undefined,
+  rate: Rate,
+  now: number,
+): { allowed: boolean; bucket: Bucket } {
   const elapsed = bucket ? Math.max(0, now - bucket.at) / 1000 : 0;
   const tokens = Math.min(rate.burst, (bucket?.tokens ?? rate.burst) + elapsed * rate.perSecond);
   if (tokens < 1) return { allowed: false, bucket: { tokens, at: now } };

@@ -1,7 +1,13 @@
 import type { Message, MessagesPage, RoomInfo } from "../protocol/index.ts";
 import type { RoomView } from "./decide.ts";
 
-type RoomRow = { name: string; topic: string; visibility: "public" | "private"; created_at: number; created_by: string };
+type RoomRow = {
+  name: string;
+  topic: string;
+  visibility: "public" | "private";
+  created_at: number;
+  created_by: string;
+};
 type MessageRow = {
   id: number;
   author_id: string;
@@ -32,14 +38,26 @@ export class ReadModel {
     return {
       visibility: room.visibility,
       createdBy: room.created_by,
-      isMember: (userId) => sql.exec("SELECT 1 FROM members WHERE user_id = ?", userId).toArray().length > 0,
+      isMember: (userId) =>
+        sql.exec("SELECT 1 FROM members WHERE user_id = ?", userId).toArray().length > 0,
       message: (id) => {
-        const row = sql.exec<{ author_id: string; deleted: number }>("SELECT author_id, deleted FROM messages WHERE id = ?", id).toArray()[0];
+        const row = sql
+          .exec<{ author_id: string; deleted: number }>(
+            "SELECT author_id, deleted FROM messages WHERE id = ?",
+            id,
+          )
+          .toArray()[0];
         return row && { authorId: row.author_id, deleted: row.deleted === 1 };
       },
       hasReaction: (messageId, emoji, userId) =>
-        sql.exec("SELECT 1 FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?", messageId, emoji, userId).toArray()
-          .length > 0,
+        sql
+          .exec(
+            "SELECT 1 FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?",
+            messageId,
+            emoji,
+            userId,
+          )
+          .toArray().length > 0,
     };
   }
 
@@ -47,13 +65,25 @@ export class ReadModel {
     const room = this.room();
     if (!room) return undefined;
     const members = this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM members").one().n;
-    return { name: room.name, topic: room.topic, visibility: room.visibility, createdAt: room.created_at, lastSeq, members, online };
+    return {
+      name: room.name,
+      topic: room.topic,
+      visibility: room.visibility,
+      createdAt: room.created_at,
+      lastSeq,
+      members,
+      online,
+    };
   }
 
   /** Messages with id < before, newest first, with their reactions. */
   messages(before: number | undefined, limit: number): MessagesPage {
     const rows = this.#sql
-      .exec<MessageRow>("SELECT * FROM messages WHERE id < ? ORDER BY id DESC LIMIT ?", before ?? Number.MAX_SAFE_INTEGER, limit + 1)
+      .exec<MessageRow>(
+        "SELECT * FROM messages WHERE id < ? ORDER BY id DESC LIMIT ?",
+        before ?? Number.MAX_SAFE_INTEGER,
+        limit + 1,
+      )
       .toArray();
     const page = rows.slice(0, limit);
     const reactions = this.#reactions(page.map((m) => m.id));
@@ -62,7 +92,11 @@ export class ReadModel {
   }
 
   readSeq(userId: string): number {
-    return this.#sql.exec<{ seq: number }>("SELECT seq FROM read_markers WHERE user_id = ?", userId).toArray()[0]?.seq ?? 0;
+    return (
+      this.#sql
+        .exec<{ seq: number }>("SELECT seq FROM read_markers WHERE user_id = ?", userId)
+        .toArray()[0]?.seq ?? 0
+    );
   }
 
   /** Moves a read marker forward only: a late frame from another tab must not move it back. */
@@ -94,7 +128,13 @@ export class ReadModel {
 }
 
 function toMessage(row: MessageRow, reactions: Record<string, string[]>): Message {
-  const message: Message = { id: row.id, author: { id: row.author_id, name: row.author_name }, text: row.text, at: row.at, reactions };
+  const message: Message = {
+    id: row.id,
+    author: { id: row.author_id, name: row.author_name },
+    text: row.text,
+    at: row.at,
+    reactions,
+  };
   if (row.edited_at !== null) message.editedAt = row.edited_at;
   if (row.reply_to !== null) message.replyTo = row.reply_to;
   if (row.deleted === 1) message.deleted = true;

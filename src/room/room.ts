@@ -19,7 +19,13 @@ import { notifyDirectory } from "../directory/notify.ts";
 import { decide, decideCreate, decideJoin, canSee, type Decision } from "./decide.ts";
 import { clientIdOfFrame, parseFrame } from "./inbound.ts";
 import { EventLog } from "./log.ts";
-import { COMMAND_RATE, Limiter, MALFORMED_RATE, REJECTED_RATE, TYPING_INTERVAL_MS } from "./rate-limit.ts";
+import {
+  COMMAND_RATE,
+  Limiter,
+  MALFORMED_RATE,
+  REJECTED_RATE,
+  TYPING_INTERVAL_MS,
+} from "./rate-limit.ts";
 import { ReadModel } from "./read-model.ts";
 import { Schedule } from "./schedule.ts";
 import { migrate } from "./schema.ts";
@@ -77,10 +83,17 @@ export class Room extends DurableObject<Env> {
   async events(actor: UserRef, after: number, limit: number): Promise<Result<EventsPage>> {
     const view = this.#read.view();
     if (!view || !canSee(view, actor.id)) return notFound;
-    return { ok: true, value: { events: this.#log.range(after, limit), lastSeq: this.#log.lastSeq } };
+    return {
+      ok: true,
+      value: { events: this.#log.range(after, limit), lastSeq: this.#log.lastSeq },
+    };
   }
 
-  async messages(actor: UserRef, before: number | undefined, limit: number): Promise<Result<MessagesPage>> {
+  async messages(
+    actor: UserRef,
+    before: number | undefined,
+    limit: number,
+  ): Promise<Result<MessagesPage>> {
     const view = this.#read.view();
     if (!view || !canSee(view, actor.id)) return notFound;
     return { ok: true, value: this.#read.messages(before, limit) };
@@ -113,8 +126,12 @@ export class Room extends DurableObject<Env> {
     if (firstConnection) this.#broadcast({ type: "presence", joined: user.data }, server);
     void this.#notifyDirectory();
 
-    const asked = (request.headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
-    const headers = asked.includes(SUBPROTOCOL) ? { "sec-websocket-protocol": SUBPROTOCOL } : undefined;
+    const asked = (request.headers.get("sec-websocket-protocol") ?? "")
+      .split(",")
+      .map((p) => p.trim());
+    const headers = asked.includes(SUBPROTOCOL)
+      ? { "sec-websocket-protocol": SUBPROTOCOL }
+      : undefined;
     return new Response(null, { status: 101, webSocket: client, headers });
   }
 
@@ -156,12 +173,17 @@ export class Room extends DurableObject<Env> {
     if (!this.#commands.allow(connId, now)) {
       if (!this.#rejected.allow(connId, now)) return close(ws, CLOSE.rateAbuse, "too many frames");
       // With the clientId, an SDK can reject the pending command instead of waiting forever.
-      const refused = { type: "error", code: "rate_limited", message: "slow down: at most 20 commands a second" } as const;
+      const refused = {
+        type: "error",
+        code: "rate_limited",
+        message: "slow down: at most 20 commands a second",
+      } as const;
       return send(ws, { ...refused, ...clientIdOfFrame(data) });
     }
     const inbound = parseFrame(data);
     if (!inbound.ok) {
-      if (!this.#malformed.allow(connId, now)) return close(ws, CLOSE.protocolAbuse, "too many malformed frames");
+      if (!this.#malformed.allow(connId, now))
+        return close(ws, CLOSE.protocolAbuse, "too many malformed frames");
       const { ok: _, ...error } = inbound;
       return send(ws, { type: "error", ...error });
     }
@@ -184,12 +206,21 @@ export class Room extends DurableObject<Env> {
    * The command path: idempotency check → pure decision → one transaction → ack → broadcast.
    * Synchronous from decision to write, so no other event interleaves (no input gate opens).
    */
-  #execute(command: Command, actor: UserRef, ws?: WebSocket): { ok: true; seq: number } | { ok: false; error: Refusal } {
+  #execute(
+    command: Command,
+    actor: UserRef,
+    ws?: WebSocket,
+  ): { ok: true; seq: number } | { ok: false; error: Refusal } {
     const view = this.#read.view();
     if (!view) return notFound;
     const now = Date.now();
     const prior = this.ctx.storage.sql
-      .exec<{ seq: number }>("SELECT seq FROM commands WHERE user_id = ? AND client_id = ? AND at > ?", actor.id, command.clientId, now - COMMAND_TTL_MS)
+      .exec<{ seq: number }>(
+        "SELECT seq FROM commands WHERE user_id = ? AND client_id = ? AND at > ?",
+        actor.id,
+        command.clientId,
+        now - COMMAND_TTL_MS,
+      )
       .toArray()[0];
     if (prior) {
       if (ws) send(ws, { type: "ack", clientId: command.clientId, seq: prior.seq });
@@ -197,21 +228,31 @@ export class Room extends DurableObject<Env> {
     }
     const decision: Decision = decide(command, actor, view);
     if (!decision.ok) return decision;
-    const stored = this.#commit(decision.events, actor, () => {
-      this.ctx.storage.sql.exec(
-        "INSERT OR REPLACE INTO commands (user_id, client_id, seq, at) VALUES (?, ?, ?, ?)",
-        actor.id,
-        command.clientId,
-        this.#log.lastSeq + decision.events.length,
-        now,
-      );
-    }, ws && (() => send(ws, { type: "ack", clientId: command.clientId, seq: this.#log.lastSeq })));
+    const stored = this.#commit(
+      decision.events,
+      actor,
+      () => {
+        this.ctx.storage.sql.exec(
+          "INSERT OR REPLACE INTO commands (user_id, client_id, seq, at) VALUES (?, ?, ?, ?)",
+          actor.id,
+          command.clientId,
+          this.#log.lastSeq + decision.events.length,
+          now,
+        );
+      },
+      ws && (() => send(ws, { type: "ack", clientId: command.clientId, seq: this.#log.lastSeq })),
+    );
     this.#schedule.at("expire-commands", now + COMMAND_TTL_MS);
     return { ok: true, seq: stored.at(-1)?.seq ?? this.#log.lastSeq };
   }
 
   /** Appends and projects `events` (plus `alsoWrite`) in one transaction, then acks and broadcasts. */
-  #commit(events: readonly NewEvent[], actor: UserRef, alsoWrite?: () => void, ack?: () => void): RoomEvent[] {
+  #commit(
+    events: readonly NewEvent[],
+    actor: UserRef,
+    alsoWrite?: () => void,
+    ack?: () => void,
+  ): RoomEvent[] {
     const stored = this.ctx.storage.transactionSync(() => {
       const appended = this.#log.append(events, actor, Date.now());
       alsoWrite?.();
@@ -221,7 +262,8 @@ export class Room extends DurableObject<Env> {
     // The output gate holds these sends until the transaction is durable: an ack means stored.
     ack?.();
     for (const event of stored) this.#broadcast({ type: "event", event });
-    if (stored.some((e) => e.type.startsWith("member.") || e.type.startsWith("room."))) void this.#notifyDirectory();
+    if (stored.some((e) => e.type.startsWith("member.") || e.type.startsWith("room.")))
+      void this.#notifyDirectory();
     return stored;
   }
 
@@ -229,11 +271,19 @@ export class Room extends DurableObject<Env> {
   #greet(ws: WebSocket, user: UserRef, since: number): void {
     const lastSeq = this.#log.lastSeq;
     const online = onlineUsers(this.ctx.getWebSockets());
-    send(ws, { type: "welcome", room: this.#read.room()!.name, you: user, lastSeq, online, readSeq: this.#read.readSeq(user.id) });
+    send(ws, {
+      type: "welcome",
+      room: this.#read.room()!.name,
+      you: user,
+      lastSeq,
+      online,
+      readSeq: this.#read.readSeq(user.id),
+    });
     if (!Number.isSafeInteger(since) || since < 0 || since >= lastSeq) return;
     const after = Math.max(since, lastSeq - LIMITS.resumeMax);
     if (after > since) send(ws, { type: "gap", after: since, before: after + 1 });
-    for (const event of this.#log.range(after, LIMITS.resumeMax)) send(ws, { type: "event", event });
+    for (const event of this.#log.range(after, LIMITS.resumeMax))
+      send(ws, { type: "event", event });
   }
 
   #typing(ws: WebSocket, user: UserRef, now: number): void {
@@ -285,7 +335,8 @@ export class Room extends DurableObject<Env> {
     do {
       this.#directory = "busy";
       const info = this.#info();
-      if (info && !(await notifyDirectory(this.env, info))) this.#schedule.at("notify-directory", Date.now() + 5_000);
+      if (info && !(await notifyDirectory(this.env, info)))
+        this.#schedule.at("notify-directory", Date.now() + 5_000);
     } while ((this.#directory as string) === "again");
     this.#directory = "idle";
   }

@@ -36,7 +36,9 @@ export class Schedule {
   }
 
   #arm(): void {
-    const next = this.#storage.sql.exec<{ due: number | null }>("SELECT min(due) AS due FROM schedule").one().due;
+    const next = this.#storage.sql
+      .exec<{ due: number | null }>("SELECT min(due) AS due FROM schedule")
+      .one().due;
     if (next === this.#armed) return;
     this.#armed = next;
     // Storage writes are covered by the output gate: no await needed for durability.

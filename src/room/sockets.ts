@@ -40,7 +40,8 @@ export function onlineUsers(sockets: readonly WebSocket[]): UserRef[] {
   const users = new Map<string, UserRef>();
   for (const ws of sockets) {
     const attachment = attachmentOf(ws);
-    if (attachment && !users.has(attachment.user.id)) users.set(attachment.user.id, attachment.user);
+    if (attachment && !users.has(attachment.user.id))
+      users.set(attachment.user.id, attachment.user);
   }
   return [...users.values()];
 }

@@ -12,7 +12,10 @@ export const auth = router().openapi(
     summary: "Sign in as a guest",
     description: "A guest is a user of kind `guest` with a fresh id; names need not be unique.",
     request: { body: { content: { "application/json": { schema: GuestSignIn } }, required: true } },
-    responses: { 200: json(Session, "a token for the new guest"), ...errors("bad_request", "too_large", "rate_limited") },
+    responses: {
+      200: json(Session, "a token for the new guest"),
+      ...errors("bad_request", "too_large", "rate_limited"),
+    },
   }),
   async (c) => {
     const { name } = c.req.valid("json");

@@ -29,7 +29,8 @@ roomSocket.get("/api/rooms/:room/ws", authenticate, async (c) => {
   if (!room.success) throw new ApiError("bad_request", "invalid room name");
   const query = WsQuery.safeParse(c.req.query());
   if (!query.success) throw new ApiError("bad_request", "since: expected a non-negative integer");
-  if (c.req.header("upgrade")?.toLowerCase() !== "websocket") throw new ApiError("bad_request", "expected Upgrade: websocket");
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
+    throw new ApiError("bad_request", "expected Upgrade: websocket");
 
   const forward = new URL(`https://room/${room.data}/ws`);
   if (query.data.since !== undefined) forward.searchParams.set("since", String(query.data.since));
@@ -40,5 +41,9 @@ roomSocket.get("/api/rooms/:room/ws", authenticate, async (c) => {
   if (offered.includes(SUBPROTOCOL)) headers.set("sec-websocket-protocol", SUBPROTOCOL);
   const answer = await c.env.ROOM.getByName(room.data).fetch(new Request(forward, { headers }));
   // A response from a stub has immutable headers; copy it so the secure-headers middleware can add its own.
-  return new Response(answer.body, { status: answer.status, headers: answer.headers, webSocket: answer.webSocket });
+  return new Response(answer.body, {
+    status: answer.status,
+    headers: answer.headers,
+    webSocket: answer.webSocket,
+  });
 });

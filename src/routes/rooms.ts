@@ -31,7 +31,10 @@ rooms.openapi(
     summary: "Create a room",
     security: bearer,
     request: body(CreateRoom),
-    responses: { 201: json(RoomInfo, "the new room"), ...errors("bad_request", "unauthorized", "conflict", "too_large") },
+    responses: {
+      201: json(RoomInfo, "the new room"),
+      ...errors("bad_request", "unauthorized", "conflict", "too_large"),
+    },
   }),
   async (c) => {
     const input = c.req.valid("json");
@@ -59,7 +62,10 @@ rooms.openapi(
     summary: "One room",
     security: bearer,
     request: { params: RoomParam },
-    responses: { 200: json(RoomInfo, "the room"), ...errors("bad_request", "unauthorized", "not_found") },
+    responses: {
+      200: json(RoomInfo, "the room"),
+      ...errors("bad_request", "unauthorized", "not_found"),
+    },
   }),
   async (c) => {
     const { room } = c.req.valid("param");
@@ -75,7 +81,10 @@ rooms.openapi(
     description: "Events with seq > `after`, oldest first; `limit` defaults to 100, at most 1000.",
     security: bearer,
     request: { params: RoomParam, query: EventsQuery },
-    responses: { 200: json(EventsPage, "a page of events"), ...errors("bad_request", "unauthorized", "not_found") },
+    responses: {
+      200: json(EventsPage, "a page of events"),
+      ...errors("bad_request", "unauthorized", "not_found"),
+    },
   }),
   async (c) => {
     const { room } = c.req.valid("param");
@@ -89,15 +98,22 @@ rooms.openapi(
     method: "get",
     path: "/api/rooms/{room}/messages",
     summary: "Page through a room's messages, newest first",
-    description: "The current state of messages with id < `before` (all without it); `nextBefore` pages further back.",
+    description:
+      "The current state of messages with id < `before` (all without it); `nextBefore` pages further back.",
     security: bearer,
     request: { params: RoomParam, query: MessagesQuery },
-    responses: { 200: json(MessagesPage, "a page of messages"), ...errors("bad_request", "unauthorized", "not_found") },
+    responses: {
+      200: json(MessagesPage, "a page of messages"),
+      ...errors("bad_request", "unauthorized", "not_found"),
+    },
   }),
   async (c) => {
     const { room } = c.req.valid("param");
     const { before, limit } = c.req.valid("query");
-    return c.json(unwrap(await c.env.ROOM.getByName(room).messages(c.var.user, before, limit)), 200);
+    return c.json(
+      unwrap(await c.env.ROOM.getByName(room).messages(c.var.user, before, limit)),
+      200,
+    );
   },
 );
 
@@ -117,7 +133,12 @@ rooms.openapi(
   async (c) => {
     const { room } = c.req.valid("param");
     const { text, clientId, replyTo } = c.req.valid("json");
-    const command = { type: "post" as const, clientId, text, ...(replyTo === undefined ? {} : { replyTo }) };
+    const command = {
+      type: "post" as const,
+      clientId,
+      text,
+      ...(replyTo === undefined ? {} : { replyTo }),
+    };
     return c.json(unwrap(await c.env.ROOM.getByName(room).command(command, c.var.user)), 201);
   },
 );

@@ -12,7 +12,11 @@ const baseUrl = location.origin;
 const root = document.getElementById("app")!;
 const who = h("div", { class: "who" });
 const outlet = h("div", { class: "outlet" });
-replace(root, h("header", { class: "top" }, h("h1", {}, h("a", { href: "#/" }, "edgechat")), who), outlet);
+replace(
+  root,
+  h("header", { class: "top" }, h("h1", {}, h("a", { href: "#/" }, "edgechat")), who),
+  outlet,
+);
 
 let session = loadSession();
 let view: View | undefined;
@@ -44,9 +48,18 @@ function render(): void {
     who,
     h("span", { "data-testid": "me" }, session.user.name),
     " ",
-    h("button", { type: "button", class: "link", "data-testid": "sign-out", on: { click: signOut } }, "Sign out"),
+    h(
+      "button",
+      { type: "button", class: "link", "data-testid": "sign-out", on: { click: signOut } },
+      "Sign out",
+    ),
   );
-  const ctx: AppContext = { api: new EdgechatApi(baseUrl, session.token), session, baseUrl, signOut };
+  const ctx: AppContext = {
+    api: new EdgechatApi(baseUrl, session.token),
+    session,
+    baseUrl,
+    signOut,
+  };
   const route = currentRoute();
   show(route.view === "room" ? chatView(ctx, route.room) : roomList(ctx));
   document.title = route.view === "room" ? `#${route.room} · edgechat` : "edgechat";

@@ -15,7 +15,17 @@ const PAGE = 50;
  */
 export function chatView(ctx: AppContext, room: string): View {
   const topic = h("p", { class: "topic", "data-testid": "topic" });
-  const banner = h("div", { class: "banner", role: "status", "aria-live": "polite", "data-testid": "reconnecting", hidden: true }, "Connection lost. Reconnecting…");
+  const banner = h(
+    "div",
+    {
+      class: "banner",
+      role: "status",
+      "aria-live": "polite",
+      "data-testid": "reconnecting",
+      hidden: true,
+    },
+    "Connection lost. Reconnecting…",
+  );
   const fatal = h("div", { class: "fatal", role: "alert", "data-testid": "fatal", hidden: true });
   const loadError = h("p", { class: "error", role: "alert", hidden: true });
   const online = new OnlineList();
@@ -49,7 +59,13 @@ export function chatView(ctx: AppContext, room: string): View {
   const el = h(
     "section",
     { class: "chat", "aria-labelledby": "room-title" },
-    h("header", { class: "chat-head" }, h("a", { href: "#/", class: "back", "data-testid": "back" }, "← Rooms"), h("h2", { id: "room-title" }, `#${room}`), topic),
+    h(
+      "header",
+      { class: "chat-head" },
+      h("a", { href: "#/", class: "back", "data-testid": "back" }, "← Rooms"),
+      h("h2", { id: "room-title" }, `#${room}`),
+      topic,
+    ),
     banner,
     fatal,
     loadError,
@@ -64,7 +80,10 @@ export function chatView(ctx: AppContext, room: string): View {
   }
 
   function showFatal(message: string): void {
-    fatal.replaceChildren(h("p", {}, "You were disconnected from this room: ", message), h("a", { href: "#/", "data-testid": "fatal-back" }, "Back to the room list"));
+    fatal.replaceChildren(
+      h("p", {}, "You were disconnected from this room: ", message),
+      h("a", { href: "#/", "data-testid": "fatal-back" }, "Back to the room list"),
+    );
     fatal.hidden = false;
     banner.hidden = true;
     composer.setEnabled(false);
@@ -91,11 +110,20 @@ export function chatView(ctx: AppContext, room: string): View {
       if (change.fresh) {
         typing.stopped(change.message.author.id);
         const mine = change.message.author.id === you?.id;
-        if (!mine && list.dividerAt === undefined && readSeq !== undefined && document.visibilityState !== "visible") list.markUnread(change.message.id);
+        if (
+          !mine &&
+          list.dividerAt === undefined &&
+          readSeq !== undefined &&
+          document.visibilityState !== "visible"
+        )
+          list.markUnread(change.message.id);
         if (mine || stick) list.scrollToBottom();
       }
     } else if (change.kind === "notice") {
-      list.put(change.notice.seq, noticeItem(change.notice.seq, change.notice.at, change.notice.text));
+      list.put(
+        change.notice.seq,
+        noticeItem(change.notice.seq, change.notice.at, change.notice.text),
+      );
       if (stick) list.scrollToBottom();
     } else if (change.kind === "topic") {
       topic.textContent = change.topic;
@@ -115,7 +143,9 @@ export function chatView(ctx: AppContext, room: string): View {
   /** The divider goes once, before the first message by someone else after the read marker. */
   function placeDivider(): void {
     if (readSeq === undefined || !timeline.loaded || !you || list.dividerAt !== undefined) return;
-    const first = [...timeline.messages.values()].filter((m) => m.id > readSeq! && m.author.id !== you!.id).sort((a, b) => a.id - b.id)[0];
+    const first = [...timeline.messages.values()]
+      .filter((m) => m.id > readSeq! && m.author.id !== you!.id)
+      .sort((a, b) => a.id - b.id)[0];
     if (first) list.markUnread(first.id);
   }
 
@@ -126,7 +156,10 @@ export function chatView(ctx: AppContext, room: string): View {
     loading += 1;
     list.setHistoryState(timeline.nextBefore !== null, true);
     try {
-      const page = await ctx.api.messages(room, before === undefined ? { limit: PAGE } : { before, limit: PAGE });
+      const page = await ctx.api.messages(
+        room,
+        before === undefined ? { limit: PAGE } : { before, limit: PAGE },
+      );
       if (mine !== generation || disposed) return;
       const merge = () => timeline.merge(page).forEach(renderMessage);
       if (before === undefined) {
@@ -174,7 +207,12 @@ export function chatView(ctx: AppContext, room: string): View {
   function send(text: string): void {
     const status = h("span", { class: "status" }, "sending…");
     if (!conn) return;
-    const line = h("li", { class: "message mine pending", "data-testid": "pending" }, h("p", { class: "text" }, text), status);
+    const line = h(
+      "li",
+      { class: "message mine pending", "data-testid": "pending" },
+      h("p", { class: "text" }, text),
+      status,
+    );
     list.addPending(line);
     list.scrollToBottom();
     conn.post(text).then(
@@ -185,7 +223,11 @@ export function chatView(ctx: AppContext, room: string): View {
       (error: unknown) => {
         line.classList.add("failed");
         status.replaceWith(
-          h("span", { class: "item-error", role: "alert" }, `Not sent: ${error instanceof CommandError || error instanceof Error ? error.message : String(error)} `),
+          h(
+            "span",
+            { class: "item-error", role: "alert" },
+            `Not sent: ${error instanceof CommandError || error instanceof Error ? error.message : String(error)} `,
+          ),
           h("button", { type: "button", on: { click: () => line.remove() } }, "Dismiss"),
         );
       },
@@ -206,7 +248,12 @@ export function chatView(ctx: AppContext, room: string): View {
     }
     if (disposed) return;
     // Resume after the seq the history load starts from: every later event arrives over the socket.
-    const c = new RoomConnection({ baseUrl: ctx.baseUrl, room, token: ctx.session.token, since: lastSeq });
+    const c = new RoomConnection({
+      baseUrl: ctx.baseUrl,
+      room,
+      token: ctx.session.token,
+      since: lastSeq,
+    });
     conn = c;
     composer.setEnabled(true);
     composer.input.focus();

@@ -5,7 +5,14 @@ const TYPING_EVERY_MS = 2_000;
 /** The compose box: Enter sends, Shift+Enter starts a new line; typing is signalled at most every 2 s. */
 export class Composer {
   readonly el: HTMLFormElement;
-  readonly input = h("textarea", { id: "compose", name: "text", rows: 2, "data-testid": "compose", placeholder: "Write a message", autocomplete: "off" });
+  readonly input = h("textarea", {
+    id: "compose",
+    name: "text",
+    rows: 2,
+    "data-testid": "compose",
+    placeholder: "Write a message",
+    autocomplete: "off",
+  });
   readonly #button = h("button", { type: "submit", "data-testid": "send" }, "Send");
   #typedAt = 0;
 

@@ -16,7 +16,8 @@ export type View = { el: HTMLElement; dispose(): void };
 /** Text for people from any failure; ApiError messages come from the server. */
 export function errorText(error: unknown): string {
   if (error instanceof ApiError) return error.message;
-  if (error instanceof TypeError) return "The server cannot be reached. Check your connection and try again.";
+  if (error instanceof TypeError)
+    return "The server cannot be reached. Check your connection and try again.";
   return error instanceof Error ? error.message : String(error);
 }
 

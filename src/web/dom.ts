@@ -5,14 +5,24 @@
  */
 type Child = Node | string | number | false | null | undefined;
 type Attrs = {
-  [name: string]: string | number | boolean | undefined | Partial<Record<keyof HTMLElementEventMap, (event: never) => void>>;
+  [name: string]:
+    | string
+    | number
+    | boolean
+    | undefined
+    | Partial<Record<keyof HTMLElementEventMap, (event: never) => void>>;
 } & { on?: Partial<{ [K in keyof HTMLElementEventMap]: (event: HTMLElementEventMap[K]) => void }> };
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Attrs = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [name, value] of Object.entries(attrs)) {
     if (name === "on") {
-      for (const [type, listener] of Object.entries(value as Record<string, EventListener>)) el.addEventListener(type, listener);
+      for (const [type, listener] of Object.entries(value as Record<string, EventListener>))
+        el.addEventListener(type, listener);
     } else if (value === true) {
       el.setAttribute(name, "");
     } else if (value !== false && value !== undefined) {

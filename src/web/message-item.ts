@@ -49,7 +49,14 @@ export class MessageItem {
     const body = m.deleted
       ? h("p", { class: "text", "data-testid": "text" }, "message deleted")
       : (this.#editor ?? h("p", { class: "text", "data-testid": "text" }, m.text));
-    replace(this.el, head, body, m.deleted ? null : this.#reactions(), mine && !m.deleted && !this.#editor ? this.#ownActions() : null, this.#error);
+    replace(
+      this.el,
+      head,
+      body,
+      m.deleted ? null : this.#reactions(),
+      mine && !m.deleted && !this.#editor ? this.#ownActions() : null,
+      this.#error,
+    );
   }
 
   #reactions(): HTMLElement {
@@ -75,7 +82,11 @@ export class MessageItem {
       );
     }
     // The picker stays open across re-renders (someone else's reaction must not close it).
-    const picker = h("details", { class: "picker", open: this.#pickerOpen }, h("summary", { "aria-label": "Add a reaction", "data-testid": "react" }, "☺+"));
+    const picker = h(
+      "details",
+      { class: "picker", open: this.#pickerOpen },
+      h("summary", { "aria-label": "Add a reaction", "data-testid": "react" }, "☺+"),
+    );
     picker.addEventListener("toggle", () => (this.#pickerOpen = picker.open));
     const choices = h("div", { class: "choices" });
     for (const emoji of EMOJI) {
@@ -108,13 +119,31 @@ export class MessageItem {
     return h(
       "div",
       { class: "actions" },
-      h("button", { type: "button", "data-testid": "edit", on: { click: () => this.#startEdit() } }, "Edit"),
-      h("button", { type: "button", "data-testid": "delete", on: { click: () => this.#run(this.#actions.remove(this.#message.id)) } }, "Delete"),
+      h(
+        "button",
+        { type: "button", "data-testid": "edit", on: { click: () => this.#startEdit() } },
+        "Edit",
+      ),
+      h(
+        "button",
+        {
+          type: "button",
+          "data-testid": "delete",
+          on: { click: () => this.#run(this.#actions.remove(this.#message.id)) },
+        },
+        "Delete",
+      ),
     );
   }
 
   #startEdit(): void {
-    const input = h("textarea", { class: "edit-text", "data-testid": "edit-text", "aria-label": "Edit message", rows: 2, required: true });
+    const input = h("textarea", {
+      class: "edit-text",
+      "data-testid": "edit-text",
+      "aria-label": "Edit message",
+      rows: 2,
+      required: true,
+    });
     input.value = this.#message.text;
     const cancel = () => {
       this.#editor = undefined;
@@ -135,7 +164,12 @@ export class MessageItem {
         },
       },
       input,
-      h("div", { class: "actions" }, h("button", { type: "submit", "data-testid": "save" }, "Save"), h("button", { type: "button", on: { click: cancel } }, "Cancel")),
+      h(
+        "div",
+        { class: "actions" },
+        h("button", { type: "submit", "data-testid": "save" }, "Save"),
+        h("button", { type: "button", on: { click: cancel } }, "Cancel"),
+      ),
     );
     input.addEventListener("keydown", (event) => {
       if (event.key === "Escape") cancel();
@@ -164,5 +198,11 @@ export class MessageItem {
 
 /** A line for a join or leave. */
 export function noticeItem(seq: number, at: number, text: string): HTMLLIElement {
-  return h("li", { class: "notice", "data-testid": "notice", "data-seq": seq }, text, " ", time(at));
+  return h(
+    "li",
+    { class: "notice", "data-testid": "notice", "data-seq": seq },
+    text,
+    " ",
+    time(at),
+  );
 }

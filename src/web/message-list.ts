@@ -8,17 +8,43 @@ import { h } from "./dom.ts";
 export class MessageList {
   readonly el: HTMLElement;
   readonly older: HTMLButtonElement;
-  readonly #list = h("ol", { class: "messages", role: "log", "data-testid": "messages", "aria-label": "Messages" });
+  readonly #list = h("ol", {
+    class: "messages",
+    role: "log",
+    "data-testid": "messages",
+    "aria-label": "Messages",
+  });
   readonly #pending = h("ol", { class: "pending", "aria-label": "Sending" });
-  readonly #divider = h("li", { class: "divider", role: "separator", "data-testid": "unread-divider" }, "New messages");
+  readonly #divider = h(
+    "li",
+    { class: "divider", role: "separator", "data-testid": "unread-divider" },
+    "New messages",
+  );
   readonly #start = h("p", { class: "start", hidden: true }, "This is the beginning of the room.");
   #keys: number[] = [];
   #items = new Map<number, HTMLElement>();
   #dividerAt: number | undefined;
 
   constructor(loadOlder: () => void) {
-    this.older = h("button", { type: "button", class: "older", "data-testid": "load-older", hidden: true, on: { click: loadOlder } }, "Load older");
-    this.el = h("div", { class: "scroller", "data-testid": "scroller", tabindex: 0 }, this.#start, this.older, this.#list, this.#pending);
+    this.older = h(
+      "button",
+      {
+        type: "button",
+        class: "older",
+        "data-testid": "load-older",
+        hidden: true,
+        on: { click: loadOlder },
+      },
+      "Load older",
+    );
+    this.el = h(
+      "div",
+      { class: "scroller", "data-testid": "scroller", tabindex: 0 },
+      this.#start,
+      this.older,
+      this.#list,
+      this.#pending,
+    );
     this.el.addEventListener("scroll", () => {
       if (this.el.scrollTop < 40 && !this.older.hidden && !this.older.disabled) loadOlder();
     });

@@ -28,7 +28,17 @@ export class OnlineList {
   #render(): void {
     this.#heading.textContent = `Online (${this.#users.size})`;
     const names = [...this.#users].sort((a, b) => a[1].localeCompare(b[1]));
-    replace(this.#list, ...names.map(([id, name]) => h("li", { "data-user": id }, name, id === this.#you ? h("span", { class: "you" }, " (you)") : null)));
+    replace(
+      this.#list,
+      ...names.map(([id, name]) =>
+        h(
+          "li",
+          { "data-user": id },
+          name,
+          id === this.#you ? h("span", { class: "you" }, " (you)") : null,
+        ),
+      ),
+    );
   }
 }
 
@@ -41,7 +51,10 @@ export class TypingIndicator {
 
   saw(user: UserRef): void {
     clearTimeout(this.#typing.get(user.id)?.timer);
-    this.#typing.set(user.id, { name: user.name, timer: setTimeout(() => this.stopped(user.id), SHOWN_MS) });
+    this.#typing.set(user.id, {
+      name: user.name,
+      timer: setTimeout(() => this.stopped(user.id), SHOWN_MS),
+    });
     this.#render();
   }
 
@@ -62,6 +75,12 @@ export class TypingIndicator {
   #render(): void {
     const names = [...this.#typing.values()].map((t) => t.name);
     this.el.textContent =
-      names.length === 0 ? "" : names.length === 1 ? `${names[0]} is typing…` : names.length === 2 ? `${names[0]} and ${names[1]} are typing…` : `${names.length} people are typing…`;
+      names.length === 0
+        ? ""
+        : names.length === 1
+          ? `${names[0]} is typing…`
+          : names.length === 2
+            ? `${names[0]} and ${names[1]} are typing…`
+            : `${names.length} people are typing…`;
   }
 }

@@ -7,7 +7,11 @@ import { goToRoom, roomHref } from "./route.ts";
 export function roomList(ctx: AppContext): View {
   const list = h("ul", { class: "rooms", "data-testid": "rooms", "aria-live": "polite" });
   const listError = h("p", { class: "error", role: "alert", hidden: true });
-  const refresh = h("button", { type: "button", "data-testid": "refresh", on: { click: () => void load() } }, "Refresh");
+  const refresh = h(
+    "button",
+    { type: "button", "data-testid": "refresh", on: { click: () => void load() } },
+    "Refresh",
+  );
   let disposed = false;
 
   async function load(): Promise<void> {
@@ -16,7 +20,12 @@ export function roomList(ctx: AppContext): View {
       const { rooms } = await ctx.api.listRooms();
       if (disposed) return;
       listError.hidden = true;
-      replace(list, ...(rooms.length ? rooms.map(roomLine) : [h("li", { class: "empty" }, "No rooms yet. Create the first one.")]));
+      replace(
+        list,
+        ...(rooms.length
+          ? rooms.map(roomLine)
+          : [h("li", { class: "empty" }, "No rooms yet. Create the first one.")]),
+      );
     } catch (error) {
       if (handleUnauthorized(ctx, error)) return;
       listError.textContent = errorText(error);
@@ -26,9 +35,28 @@ export function roomList(ctx: AppContext): View {
     }
   }
 
-  const name = h("input", { id: "room-name", name: "name", required: true, maxlength: 64, pattern: "[a-z0-9][a-z0-9_\\-]{0,63}", "data-testid": "room-name", autocomplete: "off" });
-  const topic = h("input", { id: "room-topic", name: "topic", maxlength: 200, "data-testid": "room-topic", autocomplete: "off" });
-  const createError = h("p", { class: "error", role: "alert", "data-testid": "create-error", hidden: true });
+  const name = h("input", {
+    id: "room-name",
+    name: "name",
+    required: true,
+    maxlength: 64,
+    pattern: "[a-z0-9][a-z0-9_\\-]{0,63}",
+    "data-testid": "room-name",
+    autocomplete: "off",
+  });
+  const topic = h("input", {
+    id: "room-topic",
+    name: "topic",
+    maxlength: 200,
+    "data-testid": "room-topic",
+    autocomplete: "off",
+  });
+  const createError = h("p", {
+    class: "error",
+    role: "alert",
+    "data-testid": "create-error",
+    hidden: true,
+  });
   const create = h("button", { type: "submit", "data-testid": "create" }, "Create room");
   const fail = (text: string) => {
     createError.textContent = text;
@@ -70,7 +98,13 @@ export function roomList(ctx: AppContext): View {
   const el = h(
     "main",
     { class: "screen lobby" },
-    h("section", { class: "card", "aria-labelledby": "rooms-title" }, h("div", { class: "row spread" }, h("h2", { id: "rooms-title" }, "Rooms"), refresh), listError, list),
+    h(
+      "section",
+      { class: "card", "aria-labelledby": "rooms-title" },
+      h("div", { class: "row spread" }, h("h2", { id: "rooms-title" }, "Rooms"), refresh),
+      listError,
+      list,
+    ),
     form,
   );
   void load();
@@ -88,6 +122,10 @@ function roomLine(room: RoomInfo): HTMLLIElement {
     { "data-testid": "room", "data-room": room.name },
     h("a", { href: roomHref(room.name) }, `#${room.name}`),
     room.topic ? h("span", { class: "topic" }, room.topic) : null,
-    h("span", { class: "counts" }, `${room.members} ${room.members === 1 ? "member" : "members"} · ${room.online} online`),
+    h(
+      "span",
+      { class: "counts" },
+      `${room.members} ${room.members === 1 ? "member" : "members"} · ${room.online} online`,
+    ),
   );
 }

@@ -8,7 +8,8 @@ export function loadSession(): Session | undefined {
     const raw = localStorage.getItem(KEY);
     if (!raw) return undefined;
     const session = JSON.parse(raw) as Session;
-    if (typeof session?.token !== "string" || typeof session.user?.id !== "string") return undefined;
+    if (typeof session?.token !== "string" || typeof session.user?.id !== "string")
+      return undefined;
     const exp = tokenExpiry(session.token);
     if (exp !== undefined && exp * 1000 <= Date.now()) return clearSession();
     return session;
@@ -31,7 +32,9 @@ function tokenExpiry(token: string): number | undefined {
   const payload = token.split(".")[1];
   if (!payload) return undefined;
   try {
-    const json = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))) as { exp?: unknown };
+    const json = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))) as {
+      exp?: unknown;
+    };
     return typeof json.exp === "number" ? json.exp : undefined;
   } catch {
     return undefined;

@@ -23,7 +23,8 @@ export type Change =
 
 export function fromMessage(message: Message): MessageModel {
   const reactions = new Map<string, Set<string>>();
-  for (const [emoji, users] of Object.entries(message.reactions)) if (users.length) reactions.set(emoji, new Set(users));
+  for (const [emoji, users] of Object.entries(message.reactions))
+    if (users.length) reactions.set(emoji, new Set(users));
   return {
     id: message.id,
     author: message.author,
@@ -116,7 +117,11 @@ export class Timeline {
         if (this.unloaded(event.seq)) return { kind: "none" };
         return {
           kind: "notice",
-          notice: { seq: event.seq, at: event.at, text: `${event.actor.name} ${event.type === "member.joined" ? "joined" : "left"}` },
+          notice: {
+            seq: event.seq,
+            at: event.at,
+            text: `${event.actor.name} ${event.type === "member.joined" ? "joined" : "left"}`,
+          },
         };
       default:
         return { kind: "none" };

@@ -79,7 +79,15 @@ async function cable(targetPort: number): Promise<Cable> {
   };
 }
 
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
 const WAIT = { timeout: 20_000, interval: 100 };
 
 describe.skipIf(!executablePath)("chat in Chromium", () => {
@@ -93,7 +101,8 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
   beforeAll(async () => {
     // `npm test` builds the UI before any test runs; rebuilding here would empty public/ under
     // the other projects' servers. Build only when the suite runs on its own without a build.
-    if (!existsSync("public/app.js")) execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
+    if (!existsSync("public/app.js"))
+      execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
     server = await startServer();
     adaCable = await cable(server.port);
     browser = await chromium.launch({ executablePath, args: ARGS });
@@ -109,7 +118,11 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
   async function open(
     name: string,
     baseUrl: string,
-    { viewport = { width: 1000, height: 720 }, hash = "", colorScheme = "light" as "light" | "dark" } = {},
+    {
+      viewport = { width: 1000, height: 720 },
+      hash = "",
+      colorScheme = "light" as "light" | "dark",
+    } = {},
   ): Promise<Page> {
     const context = await browser.newContext({ viewport, colorScheme });
     context.setDefaultTimeout(20_000);
@@ -122,7 +135,9 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     });
     page.on("console", (message) => {
       // Failures the scenario causes on purpose are listed in `expectedErrors` before it causes them.
-      const expected = expectedErrors.some(([who, pattern]) => who === name && pattern.test(message.text()));
+      const expected = expectedErrors.some(
+        ([who, pattern]) => who === name && pattern.test(message.text()),
+      );
       if (message.type() === "error" && !expected) {
         problems.push(`${name}: console error: ${message.text()} (${message.location().url})`);
       }
@@ -134,8 +149,12 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     return page;
   }
 
-  const texts = (page: Page) => page.locator("[data-testid=messages] [data-testid=message] [data-testid=text]").allTextContents();
-  const message = (page: Page, text: string) => page.locator("[data-testid=messages] [data-testid=message]", { hasText: text });
+  const texts = (page: Page) =>
+    page
+      .locator("[data-testid=messages] [data-testid=message] [data-testid=text]")
+      .allTextContents();
+  const message = (page: Page, text: string) =>
+    page.locator("[data-testid=messages] [data-testid=message]", { hasText: text });
   const online = (page: Page) => page.locator("[data-testid=online] li").allTextContents();
   const banner = (page: Page) => page.getByTestId("reconnecting");
 
@@ -163,7 +182,9 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     await bob.getByTestId("room-name").fill("lobby");
     expectedErrors.push(["bob", /status of 409/]);
     await bob.getByTestId("create").click();
-    await expect.poll(() => bob.getByTestId("create-error").textContent(), WAIT).toMatch(/exist|taken|already/i);
+    await expect
+      .poll(() => bob.getByTestId("create-error").textContent(), WAIT)
+      .toMatch(/exist|taken|already/i);
 
     // bob finds it in the list (with its counts) and opens it.
     await expect
@@ -177,8 +198,12 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     await bob.getByTestId("compose").waitFor();
 
     // Presence: both are online for both.
-    await expect.poll(async () => (await online(ada)).join("|"), WAIT).toMatch(/^ada \(you\)\|bob$/);
-    await expect.poll(async () => (await online(bob)).join("|"), WAIT).toMatch(/^ada\|bob \(you\)$/);
+    await expect
+      .poll(async () => (await online(ada)).join("|"), WAIT)
+      .toMatch(/^ada \(you\)\|bob$/);
+    await expect
+      .poll(async () => (await online(bob)).join("|"), WAIT)
+      .toMatch(/^ada\|bob \(you\)$/);
 
     // Each sends; the other sees both in the same order.
     await send(ada, "hello from ada");
@@ -201,22 +226,32 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     await expect.poll(() => texts(ada), WAIT).toEqual(["hello from ada", "hi ada, edited"]);
     expect(await message(ada, "hi ada, edited").textContent()).toContain("(edited)");
     await send(bob, "oops, wrong room");
-    await expect.poll(() => texts(ada), WAIT).toEqual(["hello from ada", "hi ada, edited", "oops, wrong room"]);
+    await expect
+      .poll(() => texts(ada), WAIT)
+      .toEqual(["hello from ada", "hi ada, edited", "oops, wrong room"]);
     await message(bob, "oops, wrong room").getByTestId("delete").click();
-    await expect.poll(() => texts(ada), WAIT).toEqual(["hello from ada", "hi ada, edited", "message deleted"]);
+    await expect
+      .poll(() => texts(ada), WAIT)
+      .toEqual(["hello from ada", "hi ada, edited", "message deleted"]);
 
     // ada reacts, bob sees the count; a second click takes it back; then on again.
     const bobsLine = (page: Page) => message(page, "hi ada, edited");
     await bobsLine(ada).getByTestId("react").click();
     await bobsLine(ada).locator("[data-testid=react-choice][data-emoji='👍']").click();
-    await expect.poll(() => bobsLine(bob).getByTestId("reaction").allTextContents(), WAIT).toEqual(["👍 1"]);
-    await expect.poll(() => bobsLine(ada).getByTestId("reaction").getAttribute("aria-pressed"), WAIT).toBe("true");
+    await expect
+      .poll(() => bobsLine(bob).getByTestId("reaction").allTextContents(), WAIT)
+      .toEqual(["👍 1"]);
+    await expect
+      .poll(() => bobsLine(ada).getByTestId("reaction").getAttribute("aria-pressed"), WAIT)
+      .toBe("true");
     await bobsLine(ada).getByTestId("reaction").click();
     await expect.poll(() => bobsLine(bob).getByTestId("reaction").count(), WAIT).toBe(0);
     await expect.poll(() => bobsLine(ada).getByTestId("reaction").count(), WAIT).toBe(0);
     await bobsLine(ada).getByTestId("react").click();
     await bobsLine(ada).locator("[data-testid=react-choice][data-emoji='🎉']").click();
-    await expect.poll(() => bobsLine(bob).getByTestId("reaction").allTextContents(), WAIT).toEqual(["🎉 1"]);
+    await expect
+      .poll(() => bobsLine(bob).getByTestId("reaction").allTextContents(), WAIT)
+      .toEqual(["🎉 1"]);
 
     // Markup in a message is text, never HTML.
     const xss = "<img src=x onerror=alert(1)>";
@@ -240,7 +275,9 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     expectedErrors.splice(expectedErrors.indexOf(offline), 1);
     await expect.poll(() => texts(ada), WAIT).toEqual(await texts(bob));
     expect((await texts(ada)).filter((t) => t === "while you were away")).toHaveLength(1);
-    const ids = await ada.locator("[data-testid=messages] [data-testid=message]").evaluateAll((els) => els.map((el) => el.getAttribute("data-id")));
+    const ids = await ada
+      .locator("[data-testid=messages] [data-testid=message]")
+      .evaluateAll((els) => els.map((el) => el.getAttribute("data-id")));
     expect(new Set(ids).size).toBe(ids.length);
 
     // A reload keeps the session and the room (hash routing), with the same history.
@@ -253,7 +290,11 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     await ada.screenshot({ path: "test-results/chat.png" });
 
     // On a phone: one column, the compose box in view, and a newcomer's unread divider.
-    const carol = await open("carol", server.url, { viewport: { width: 390, height: 844 }, hash: "#/room/lobby", colorScheme: "dark" });
+    const carol = await open("carol", server.url, {
+      viewport: { width: 390, height: 844 },
+      hash: "#/room/lobby",
+      colorScheme: "dark",
+    });
     await carol.getByTestId("compose").waitFor();
     await expect.poll(() => texts(carol), WAIT).toEqual(await texts(bob));
     const box = await carol.getByTestId("compose").boundingBox();
@@ -273,8 +314,13 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
 
     // A token the server refuses (401) sends you back to the name screen.
     await carol.evaluate(() => {
-      const session = JSON.parse(localStorage.getItem("edgechat.session") ?? "{}") as { token: string };
-      localStorage.setItem("edgechat.session", JSON.stringify({ ...session, token: "not.a.token" }));
+      const session = JSON.parse(localStorage.getItem("edgechat.session") ?? "{}") as {
+        token: string;
+      };
+      localStorage.setItem(
+        "edgechat.session",
+        JSON.stringify({ ...session, token: "not.a.token" }),
+      );
     });
     expectedErrors.push(["carol", /status of 401/]);
     await carol.reload();
@@ -289,7 +335,8 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     const { token } = await api.signInGuest("poster");
     const poster = api.withToken(token);
     await poster.createRoom({ name: "history" });
-    for (let i = 1; i <= 60; i += 1) await poster.postMessage("history", { text: `m${i}`, clientId: `c${i}` });
+    for (let i = 1; i <= 60; i += 1)
+      await poster.postMessage("history", { text: `m${i}`, clientId: `c${i}` });
 
     const dan = await open("dan", server.url, { hash: "#/room/history" });
     const all = Array.from({ length: 60 }, (_, i) => `m${i + 1}`);

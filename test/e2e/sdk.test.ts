@@ -6,17 +6,35 @@ import { RoomConnection, type RoomEvent } from "../../src/client/index.ts";
 
 /** A scripted WebSocket server on 127.0.0.1: each test decides what the "server" says. */
 async function scripted(onConnection: (socket: ServerSocket, count: number) => void) {
-  const server = new WebSocketServer({ host: "127.0.0.1", port: 0, handleProtocols: () => "edgechat.v1" });
+  const server = new WebSocketServer({
+    host: "127.0.0.1",
+    port: 0,
+    handleProtocols: () => "edgechat.v1",
+  });
   let count = 0;
   server.on("connection", (socket) => onConnection(socket, ++count));
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
-  return { baseUrl: `http://127.0.0.1:${port}`, connections: () => count, close: () => new Promise((r) => server.close(r)) };
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    connections: () => count,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }
 
-const welcome = (lastSeq: number) => JSON.stringify({ type: "welcome", room: "r", you: { id: "g_a", name: "ada" }, lastSeq, online: [] });
+const welcome = (lastSeq: number) =>
+  JSON.stringify({
+    type: "welcome",
+    room: "r",
+    you: { id: "g_a", name: "ada" },
+    lastSeq,
+    online: [],
+  });
 const event = (seq: number, type: string, data: object) =>
-  JSON.stringify({ type: "event", event: { seq, id: `e${seq}`, type, at: 1, actor: { id: "g_b", name: "bob" }, data } });
+  JSON.stringify({
+    type: "event",
+    event: { seq, id: `e${seq}`, type, at: 1, actor: { id: "g_b", name: "bob" }, data },
+  });
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -48,7 +66,12 @@ describe("the SDK against a scripted server", () => {
       socket.close(4429, "too many frames");
     });
     cleanups.push(server.close);
-    const connection = new RoomConnection({ baseUrl: server.baseUrl, room: "r", token: "t", backoff: { baseMs: 100, maxMs: 10_000 } });
+    const connection = new RoomConnection({
+      baseUrl: server.baseUrl,
+      room: "r",
+      token: "t",
+      backoff: { baseMs: 100, maxMs: 10_000 },
+    });
     cleanups.push(() => connection.close());
     connection.connect();
     await new Promise((resolve) => setTimeout(resolve, 2000));

@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { unstable_startWorker } from "wrangler";
 import { TEST_SECRET } from "./secret.ts";
 
-
 export type TestServer = {
   /** http://127.0.0.1:<port> */
   readonly url: string;
@@ -24,7 +23,11 @@ export async function freePort(): Promise<number> {
     probe.once("error", reject);
     probe.listen(0, "127.0.0.1", () => {
       const address = probe.address();
-      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      probe.close(() =>
+        typeof address === "object" && address
+          ? resolve(address.port)
+          : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -36,7 +39,9 @@ export async function freePort(): Promise<number> {
  * const api = new EdgechatApi(server.url);
  * await server.dispose();
  */
-export async function startServer(options: { port?: number; persistDir?: string } = {}): Promise<TestServer> {
+export async function startServer(
+  options: { port?: number; persistDir?: string } = {},
+): Promise<TestServer> {
   const port = options.port ?? (await freePort());
   const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "edgechat-"));
   const ownsDir = options.persistDir === undefined;
@@ -45,7 +50,13 @@ export async function startServer(options: { port?: number; persistDir?: string 
     const worker = await unstable_startWorker({
       config: "wrangler.toml",
       bindings: { JWT_SECRET: { type: "plain_text", value: TEST_SECRET } },
-      dev: { server: { hostname: "127.0.0.1", port }, inspector: false, persist: persistDir, watch: false, logLevel: "error" },
+      dev: {
+        server: { hostname: "127.0.0.1", port },
+        inspector: false,
+        persist: persistDir,
+        watch: false,
+        logLevel: "error",
+      },
     });
     await worker.ready;
     return worker;

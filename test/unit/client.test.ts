@@ -3,7 +3,9 @@ import { backoffDelay, CommandError, DEFAULT_BACKOFF, Outbox } from "../../src/c
 
 describe("backoffDelay", () => {
   it("grows exponentially from 250 ms and caps at 15 s", () => {
-    const ceilings = [0, 1, 2, 3, 4, 5, 6, 7, 50].map((attempt) => backoffDelay(attempt, DEFAULT_BACKOFF, () => 0.999999));
+    const ceilings = [0, 1, 2, 3, 4, 5, 6, 7, 50].map((attempt) =>
+      backoffDelay(attempt, DEFAULT_BACKOFF, () => 0.999999),
+    );
     expect(ceilings).toEqual([249, 499, 999, 1999, 3999, 7999, 14999, 14999, 14999]);
   });
 
@@ -42,7 +44,11 @@ describe("Outbox", () => {
     const outbox = new Outbox();
     const refused = outbox.add(post("a"));
     outbox.refuse("a", "forbidden", "not yours");
-    await expect(refused).rejects.toMatchObject({ name: "CommandError", code: "forbidden", clientId: "a" });
+    await expect(refused).rejects.toMatchObject({
+      name: "CommandError",
+      code: "forbidden",
+      clientId: "a",
+    });
   });
 
   it("refuses a second command with a pending clientId", async () => {

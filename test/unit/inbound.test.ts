@@ -26,7 +26,8 @@ describe("parseFrame", () => {
       { type: "read", seq: 0 },
       { type: "ping" },
     ];
-    for (const frame of frames) expect(parseFrame(JSON.stringify(frame))).toEqual({ ok: true, frame });
+    for (const frame of frames)
+      expect(parseFrame(JSON.stringify(frame))).toEqual({ ok: true, frame });
   });
 
   it("refuses malformed, unknown and binary frames with bad_request", () => {
@@ -43,21 +44,42 @@ describe("parseFrame", () => {
     const error = expectError('{"type":"post","clientId":"c9","text":"   "}', "bad_request");
     expect(error?.message).toMatch(/^text: /);
     expect(error?.clientId).toBe("c9");
-    expectError(JSON.stringify({ type: "post", clientId: "c", text: "a".repeat(4001) }), "bad_request");
-    expectError(JSON.stringify({ type: "post", clientId: "x".repeat(65), text: "hi" }), "bad_request");
-    expectError(JSON.stringify({ type: "react", clientId: "c", messageId: 1, emoji: "ab", on: true }), "bad_request");
-    expectError(JSON.stringify({ type: "react", clientId: "c", messageId: 1, emoji: "👍👍", on: true }), "bad_request");
-    expectError(JSON.stringify({ type: "edit", clientId: "c", messageId: -1, text: "x" }), "bad_request");
+    expectError(
+      JSON.stringify({ type: "post", clientId: "c", text: "a".repeat(4001) }),
+      "bad_request",
+    );
+    expectError(
+      JSON.stringify({ type: "post", clientId: "x".repeat(65), text: "hi" }),
+      "bad_request",
+    );
+    expectError(
+      JSON.stringify({ type: "react", clientId: "c", messageId: 1, emoji: "ab", on: true }),
+      "bad_request",
+    );
+    expectError(
+      JSON.stringify({ type: "react", clientId: "c", messageId: 1, emoji: "👍👍", on: true }),
+      "bad_request",
+    );
+    expectError(
+      JSON.stringify({ type: "edit", clientId: "c", messageId: -1, text: "x" }),
+      "bad_request",
+    );
     expectError(JSON.stringify({ type: "read", seq: 1.5 }), "bad_request");
   });
 
   it("counts message length in code points, not UTF-16 units", () => {
     const emoji4000 = "😀".repeat(4000); // 8000 UTF-16 units
-    expect(parseFrame(JSON.stringify({ type: "post", clientId: "c", text: emoji4000 })).ok).toBe(true);
+    expect(parseFrame(JSON.stringify({ type: "post", clientId: "c", text: emoji4000 })).ok).toBe(
+      true,
+    );
   });
 
   it("refuses a frame over 64 KiB with too_large before parsing it", () => {
-    const big = JSON.stringify({ type: "post", clientId: "c", text: "a".repeat(LIMITS.frameBytes) });
+    const big = JSON.stringify({
+      type: "post",
+      clientId: "c",
+      text: "a".repeat(LIMITS.frameBytes),
+    });
     expectError(big, "too_large");
   });
 

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { constantTimeEqual, hashPassword, MAX_ITERATIONS, PASSWORD_ITERATIONS, verifyPassword } from "../../src/auth/password.ts";
+import {
+  constantTimeEqual,
+  hashPassword,
+  MAX_ITERATIONS,
+  PASSWORD_ITERATIONS,
+  verifyPassword,
+} from "../../src/auth/password.ts";
 
 describe("passwords", () => {
   it("stays within the production Workers PBKDF2 limit of 100,000 iterations", () => {

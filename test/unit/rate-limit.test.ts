@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { COMMAND_RATE, Limiter, retryAfterSeconds, take, type Bucket } from "../../src/room/rate-limit.ts";
+import {
+  COMMAND_RATE,
+  Limiter,
+  retryAfterSeconds,
+  take,
+  type Bucket,
+} from "../../src/room/rate-limit.ts";
 
 describe("token bucket", () => {
   it("allows a burst of 40 at once, then refuses", () => {

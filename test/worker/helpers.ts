@@ -2,12 +2,17 @@ import { env, exports } from "cloudflare:workers";
 import { ServerFrame, type Session } from "../../src/protocol/index.ts";
 
 /** Calls the real worker entry (the Hono app with its bindings), no server needed. */
-export function call(path: string, init: RequestInit & { token?: string; json?: unknown } = {}): Promise<Response> {
+export function call(
+  path: string,
+  init: RequestInit & { token?: string; json?: unknown } = {},
+): Promise<Response> {
   const headers = new Headers(init.headers);
   if (init.token) headers.set("authorization", `Bearer ${init.token}`);
   if (init.json !== undefined) headers.set("content-type", "application/json");
   const body = init.json === undefined ? init.body : JSON.stringify(init.json);
-  return exports.default.fetch(new Request(`http://edgechat.test${path}`, { ...init, headers, body }));
+  return exports.default.fetch(
+    new Request(`http://edgechat.test${path}`, { ...init, headers, body }),
+  );
 }
 
 export async function guest(name: string): Promise<Session> {
@@ -47,9 +52,13 @@ export class Client {
   static async open(room: string, session: Session, since?: number): Promise<Client> {
     const query = since === undefined ? "" : `?since=${since}`;
     const res = await call(`/api/rooms/${room}/ws${query}`, {
-      headers: { upgrade: "websocket", "sec-websocket-protocol": `edgechat.v1, bearer.${session.token}` },
+      headers: {
+        upgrade: "websocket",
+        "sec-websocket-protocol": `edgechat.v1, bearer.${session.token}`,
+      },
     });
-    if (res.status !== 101 || !res.webSocket) throw new Error(`upgrade: ${res.status} ${await res.text()}`);
+    if (res.status !== 101 || !res.webSocket)
+      throw new Error(`upgrade: ${res.status} ${await res.text()}`);
     const client = new Client(res.webSocket);
     await client.next("welcome");
     return client;
@@ -60,12 +69,18 @@ export class Client {
   }
 
   /** The first frame of `type` not yet taken (frames are taken in order). */
-  async next<T extends ServerFrame["type"]>(type: T, timeoutMs = 5000): Promise<Extract<ServerFrame, { type: T }>> {
+  async next<T extends ServerFrame["type"]>(
+    type: T,
+    timeoutMs = 5000,
+  ): Promise<Extract<ServerFrame, { type: T }>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const index = this.frames.findIndex((f) => f.type === type);
       if (index >= 0) return this.frames.splice(index, 1)[0] as Extract<ServerFrame, { type: T }>;
-      if (Date.now() > deadline) throw new Error(`no ${type} frame within ${timeoutMs} ms; have ${JSON.stringify(this.frames)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `no ${type} frame within ${timeoutMs} ms; have ${JSON.stringify(this.frames)}`,
+        );
       await new Promise<void>((wake) => {
         this.#waiters.push(wake);
         setTimeout(wake, 50);

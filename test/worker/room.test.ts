@@ -7,7 +7,12 @@ import { migrate, PROJECTION_TABLES } from "../../src/room/schema.ts";
 import { Client, guest, newRoom, roomStub } from "./helpers.ts";
 
 const dump = (sql: SqlStorage) =>
-  Object.fromEntries(PROJECTION_TABLES.map((table) => [table, sql.exec(`SELECT * FROM ${table} ORDER BY 1, 2`).toArray()]));
+  Object.fromEntries(
+    PROJECTION_TABLES.map((table) => [
+      table,
+      sql.exec(`SELECT * FROM ${table} ORDER BY 1, 2`).toArray(),
+    ]),
+  );
 
 describe("the Room object", () => {
   it("applies its schema migration once", async () => {
@@ -30,10 +35,22 @@ describe("the Room object", () => {
     const first = await post(ada, "one", "a1");
     const second = await post(bob, "two", "b1");
     if (!first.ok || !second.ok) throw new Error("post refused");
-    await stub.command({ type: "react", clientId: "b2", messageId: first.value.seq, emoji: "👍", on: true }, bob.user);
-    await stub.command({ type: "react", clientId: "a2", messageId: first.value.seq, emoji: "🎉", on: true }, ada.user);
-    await stub.command({ type: "react", clientId: "a3", messageId: first.value.seq, emoji: "🎉", on: false }, ada.user);
-    await stub.command({ type: "edit", clientId: "b3", messageId: second.value.seq, text: "two!" }, bob.user);
+    await stub.command(
+      { type: "react", clientId: "b2", messageId: first.value.seq, emoji: "👍", on: true },
+      bob.user,
+    );
+    await stub.command(
+      { type: "react", clientId: "a2", messageId: first.value.seq, emoji: "🎉", on: true },
+      ada.user,
+    );
+    await stub.command(
+      { type: "react", clientId: "a3", messageId: first.value.seq, emoji: "🎉", on: false },
+      ada.user,
+    );
+    await stub.command(
+      { type: "edit", clientId: "b3", messageId: second.value.seq, text: "two!" },
+      bob.user,
+    );
     await stub.command({ type: "delete", clientId: "a4", messageId: first.value.seq }, ada.user);
     await stub.command({ type: "topic", clientId: "a5", topic: "news" }, ada.user);
     await stub.command({ type: "leave", clientId: "b4" }, bob.user);
@@ -83,7 +100,11 @@ describe("the Room object", () => {
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     await runInDurableObject(stub, async (_instance: Room, state) => {
       expect(state.storage.sql.exec("SELECT count(*) AS n FROM commands").one().n).toBe(0);
-      expect(state.storage.sql.exec("SELECT count(*) AS n FROM schedule WHERE task = 'expire-commands'").one().n).toBe(0);
+      expect(
+        state.storage.sql
+          .exec("SELECT count(*) AS n FROM schedule WHERE task = 'expire-commands'")
+          .one().n,
+      ).toBe(0);
     });
     // An expired key no longer deduplicates: the same clientId makes a new event.
     const later = await stub.command({ type: "post", clientId: "once", text: "hi" }, ada.user);
@@ -97,13 +118,18 @@ describe("the Room object", () => {
     await stub.command({ type: "post", clientId: "old", text: "a" }, ada.user);
     await stub.command({ type: "post", clientId: "new", text: "b" }, ada.user);
     await runInDurableObject(stub, async (_instance: Room, state) => {
-      state.storage.sql.exec("UPDATE commands SET at = at - ? WHERE client_id = 'old'", COMMAND_TTL_MS + 1);
+      state.storage.sql.exec(
+        "UPDATE commands SET at = at - ? WHERE client_id = 'old'",
+        COMMAND_TTL_MS + 1,
+      );
       state.storage.sql.exec("UPDATE schedule SET due = ?", Date.now() - 1);
       await state.storage.setAlarm(Date.now() - 1);
     });
     await runDurableObjectAlarm(stub);
     await runInDurableObject(stub, async (_instance: Room, state) => {
-      const keys = state.storage.sql.exec<{ client_id: string }>("SELECT client_id FROM commands").toArray();
+      const keys = state.storage.sql
+        .exec<{ client_id: string }>("SELECT client_id FROM commands")
+        .toArray();
       expect(keys.map((k) => k.client_id)).toEqual(["new"]);
       expect(await state.storage.getAlarm()).toBeGreaterThan(Date.now());
     });
@@ -126,7 +152,11 @@ describe("the Room object", () => {
     const after = await a.next("ack");
     expect(after.seq).toBe(ack.seq + 1);
     const seen = (await b.next("event")).event;
-    expect(seen).toMatchObject({ seq: after.seq, actor: { id: ada.user.id, name: "ada" }, data: { text: "after" } });
+    expect(seen).toMatchObject({
+      seq: after.seq,
+      actor: { id: ada.user.id, name: "ada" },
+      data: { text: "after" },
+    });
     // Identity and idempotency came back from the attachment and from SQLite.
     a.send({ type: "post", clientId: "p1", text: "before" });
     expect((await a.next("ack")).seq).toBe(ack.seq);
@@ -142,7 +172,8 @@ describe("sockets", () => {
     const ada = await guest("ada");
     const room = await newRoom(ada);
     const stub = roomStub(room);
-    for (let i = 0; i < 3; i++) await stub.command({ type: "post", clientId: `c${i}`, text: `m${i}` }, ada.user);
+    for (let i = 0; i < 3; i++)
+      await stub.command({ type: "post", clientId: `c${i}`, text: `m${i}` }, ada.user);
     const client = await Client.open(room, ada, 3);
     expect((await client.next("event")).event.seq).toBe(4);
     expect((await client.next("event")).event.seq).toBe(5);
@@ -157,7 +188,8 @@ describe("sockets", () => {
     const ada = await guest("ada");
     const room = await newRoom(ada);
     await runInDurableObject(roomStub(room), (instance: Room) => {
-      for (let i = 0; i < 1100; i++) void instance.command({ type: "post", clientId: `c${i}`, text: `m${i}` }, ada.user);
+      for (let i = 0; i < 1100; i++)
+        void instance.command({ type: "post", clientId: `c${i}`, text: `m${i}` }, ada.user);
     });
     const client = await Client.open(room, ada, 0);
     expect(await client.next("gap")).toEqual({ type: "gap", after: 0, before: 103 });
