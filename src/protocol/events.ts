@@ -1,5 +1,15 @@
 import * as z from "zod";
-import { Emoji, MessageText, RoomName, Seq, Topic, UserRef, Visibility } from "./names.ts";
+import {
+  Emoji,
+  MessageText,
+  Role,
+  RoomName,
+  Seq,
+  Topic,
+  UserId,
+  UserRef,
+  Visibility,
+} from "./names.ts";
 
 /** A message's id is the seq of its `message.posted` event. */
 export const MessageId = Seq;
@@ -15,6 +25,16 @@ export const EventData = {
   "message.deleted": z.object({ messageId: MessageId }),
   "reaction.added": z.object({ messageId: MessageId, emoji: Emoji }),
   "reaction.removed": z.object({ messageId: MessageId, emoji: Emoji }),
+  // Additions to v1 (the accounts issue): roles, invitations and moderation.
+  "member.invited": z.object({ user: UserRef, role: Role }),
+  "member.role_changed": z.object({ userId: UserId, role: Role }),
+  "member.kicked": z.object({ userId: UserId }),
+  "member.banned": z.object({ userId: UserId }),
+  "member.unbanned": z.object({ userId: UserId }),
+  "member.muted": z.object({ userId: UserId, until: z.number().int() }),
+  "member.unmuted": z.object({ userId: UserId }),
+  "room.slow_mode_changed": z.object({ seconds: z.number().int().nonnegative() }),
+  "room.ownership_transferred": z.object({ userId: UserId }),
 } as const;
 
 export type EventType = keyof typeof EventData;
@@ -41,6 +61,15 @@ export const RoomEvent = z.discriminatedUnion("type", [
   event("message.deleted"),
   event("reaction.added"),
   event("reaction.removed"),
+  event("member.invited"),
+  event("member.role_changed"),
+  event("member.kicked"),
+  event("member.banned"),
+  event("member.unbanned"),
+  event("member.muted"),
+  event("member.unmuted"),
+  event("room.slow_mode_changed"),
+  event("room.ownership_transferred"),
 ]);
 export type RoomEvent = z.infer<typeof RoomEvent>;
 

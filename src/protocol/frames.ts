@@ -1,7 +1,19 @@
 import * as z from "zod";
 import { ErrorCode } from "./errors.ts";
 import { MessageId, RoomEvent } from "./events.ts";
-import { ClientId, Emoji, MessageText, RoomName, Seq, Topic, UserId, UserRef } from "./names.ts";
+import {
+  ClientId,
+  Emoji,
+  MAX_MUTE_SECONDS,
+  MAX_SLOW_MODE_SECONDS,
+  MessageText,
+  Role,
+  RoomName,
+  Seq,
+  Topic,
+  UserId,
+  UserRef,
+} from "./names.ts";
 
 /** The WebSocket subprotocol of v1; the token travels beside it as `bearer.<token>`. */
 export const SUBPROTOCOL = "edgechat.v1";
@@ -41,19 +53,60 @@ export const ReactFrame = z.object({
   emoji: Emoji,
   on: z.boolean(),
 });
-/** Addition to v1: the room's creator changes its topic. */
+/** Addition to v1: the room's owner or a moderator changes its topic. */
 export const TopicFrame = z.object({ type: z.literal("topic"), clientId: ClientId, topic: Topic });
 /** Addition to v1: leave the room (member.left); reconnecting joins again. */
 export const LeaveFrame = z.object({ type: z.literal("leave"), clientId: ClientId });
 
-export const Command = z.discriminatedUnion("type", [
+// Additions to v1 (the accounts issue): moderation. Who may do what: docs/roles.md.
+const aimedAt = <T extends string>(type: T) =>
+  z.object({ type: z.literal(type), clientId: ClientId, userId: UserId });
+/** Owner only: make a member a moderator or back. Ownership moves with `transfer`. */
+export const RoleFrame = aimedAt("role").extend({ role: Role.exclude(["owner"]) });
+export const KickFrame = aimedAt("kick");
+export const BanFrame = aimedAt("ban");
+export const UnbanFrame = aimedAt("unban");
+export const MuteFrame = aimedAt("mute").extend({
+  seconds: z.number().int().min(1).max(MAX_MUTE_SECONDS),
+});
+export const UnmuteFrame = aimedAt("unmute");
+export const TransferFrame = aimedAt("transfer");
+export const SlowModeFrame = z.object({
+  type: z.literal("slow_mode"),
+  clientId: ClientId,
+  seconds: z.number().int().min(0).max(MAX_SLOW_MODE_SECONDS),
+});
+
+/** Every command a client may send over the WebSocket. */
+const clientCommands = [
   PostFrame,
   EditFrame,
   DeleteFrame,
   ReactFrame,
   TopicFrame,
   LeaveFrame,
-]);
+  RoleFrame,
+  KickFrame,
+  BanFrame,
+  UnbanFrame,
+  MuteFrame,
+  UnmuteFrame,
+  TransferFrame,
+  SlowModeFrame,
+] as const;
+
+/**
+ * An invitation, built by the worker once it has found the invited account by username
+ * (POST /api/rooms/{room}/members); never accepted as a frame.
+ */
+export const InviteCommand = z.object({
+  type: z.literal("invite"),
+  clientId: ClientId,
+  user: UserRef,
+  role: Role.exclude(["owner"]),
+});
+
+export const Command = z.discriminatedUnion("type", [...clientCommands, InviteCommand]);
 export type Command = z.infer<typeof Command>;
 
 // Signals: not logged, no clientId.
@@ -63,12 +116,7 @@ export const PingFrame = z.object({ type: z.literal("ping") });
 
 /** Every frame a client may send. */
 export const ClientFrame = z.discriminatedUnion("type", [
-  PostFrame,
-  EditFrame,
-  DeleteFrame,
-  ReactFrame,
-  TopicFrame,
-  LeaveFrame,
+  ...clientCommands,
   TypingFrame,
   ReadFrame,
   PingFrame,

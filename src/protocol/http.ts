@@ -4,6 +4,7 @@ import {
   ClientId,
   Emoji,
   MessageText,
+  Role,
   RoomName,
   Seq,
   Topic,
@@ -42,6 +43,18 @@ export const RoomInfo = z.object({
 export type RoomInfo = z.infer<typeof RoomInfo>;
 
 export const RoomList = z.object({ rooms: z.array(RoomInfo) });
+
+/** Addition to v1 (accounts issue): a member and their role. */
+export const Member = z.object({
+  id: UserId,
+  name: z.string(),
+  role: Role,
+  joinedAt: z.number().int(),
+  mutedUntil: z.number().int().optional(),
+});
+export type Member = z.infer<typeof Member>;
+export const MemberList = z.object({ members: z.array(Member) });
+export type MemberList = z.infer<typeof MemberList>;
 
 /** Query numbers arrive as strings; anything but a plain non-negative integer is a 400. */
 const queryInt = z

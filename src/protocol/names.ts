@@ -55,5 +55,19 @@ export const Emoji = z
 
 export const Visibility = z.enum(["public", "private"]);
 
+/** A member's role in a room, highest first. */
+export const Role = z.enum(["owner", "moderator", "member"]);
+export type Role = z.infer<typeof Role>;
+
+/** Passwords: 8 to 256 characters (PROTOCOL.md, Accounts). */
+export const Password = z
+  .string()
+  .min(8, "a password has at least 8 characters")
+  .max(256, "a password has at most 256 characters");
+
+/** The longest mute and the slowest slow mode a moderator may set. */
+export const MAX_MUTE_SECONDS = 30 * 24 * 60 * 60;
+export const MAX_SLOW_MODE_SECONDS = 60 * 60;
+
 export const UserRef = z.object({ id: UserId, name: z.string() });
 export type UserRef = z.infer<typeof UserRef>;

@@ -1,10 +1,17 @@
-import type { Command, CreateRoom, NewEvent, Refusal, UserRef } from "../protocol/index.ts";
+import type { Command, CreateRoom, NewEvent, Refusal, Role } from "../protocol/index.ts";
+import type { Actor } from "./actor.ts";
 
 /** What the rules need to know of a room: read from its projections, or from memory in tests. */
 export interface RoomView {
   readonly visibility: "public" | "private";
-  readonly createdBy: string;
-  isMember(userId: string): boolean;
+  readonly slowModeSeconds: number;
+  /** undefined for someone who is not a member. */
+  role(userId: string): Role | undefined;
+  isBanned(userId: string): boolean;
+  /** When the user's mute ends (ms), or 0. */
+  mutedUntil(userId: string): number;
+  /** When the user last posted (ms), or 0. */
+  lastPostAt(userId: string): number;
   message(id: number): { authorId: string; deleted: boolean } | undefined;
   hasReaction(messageId: number, emoji: string, userId: string): boolean;
 }
@@ -17,10 +24,27 @@ const refuse = (code: Refusal["code"], message: string): Decision => ({
   ok: false,
   error: { code, message },
 });
+const notFound = () => refuse("not_found", "no such room");
 
-/** The events that create a room; its creator is its first member. */
-export function decideCreate(input: CreateRoom, exists: boolean): Decision {
+/**
+ * How much say someone has in a room: admins (named in configuration) over owners over
+ * moderators over members over everyone else. A moderation command needs a rank of at least
+ * a moderator's and a higher rank than its target's.
+ */
+export function rankOf(view: RoomView, actor: Actor): number {
+  if (actor.admin) return 3;
+  const role = view.role(actor.id);
+  return role === "owner" ? 2 : role === "moderator" ? 1 : role === "member" ? 0 : -1;
+}
+
+const rankOfUser = (view: RoomView, userId: string) => rankOf(view, { id: userId, name: "" });
+
+/** The events that create a room; its creator is its owner and first member. */
+export function decideCreate(input: CreateRoom, exists: boolean, actor: Actor): Decision {
   if (exists) return refuse("conflict", `room "${input.name}" already exists`);
+  if (input.visibility === "private" && actor.kind === "guest") {
+    return refuse("forbidden", "guests cannot create private rooms: register first");
+  }
   return accept(
     {
       type: "room.created",
@@ -30,37 +54,74 @@ export function decideCreate(input: CreateRoom, exists: boolean): Decision {
   );
 }
 
-/** May `user` see the room at all? To anyone else a private room does not exist. */
-export function canSee(view: RoomView, userId: string): boolean {
-  return view.visibility === "public" || view.isMember(userId);
+/**
+ * Why `actor` may not see the room, if they may not. To anyone outside a private room it does
+ * not exist; a banned user is told so in a public room (its existence is public anyway).
+ */
+export function denyAccess(view: RoomView, actor: Actor): Refusal | undefined {
+  if (actor.admin) return undefined;
+  if (view.visibility === "private") {
+    return view.role(actor.id) ? undefined : { code: "not_found", message: "no such room" };
+  }
+  if (view.isBanned(actor.id))
+    return { code: "forbidden", message: "you are banned from this room" };
+  return undefined;
 }
 
-/** Joining happens on first connect or first post: a member.joined event, once. */
-export function decideJoin(view: RoomView, actor: UserRef): Decision {
-  if (!canSee(view, actor.id)) return refuse("not_found", "no such room");
-  return view.isMember(actor.id) ? accept() : accept({ type: "member.joined", data: {} });
+export const canSee = (view: RoomView, actor: Actor) => denyAccess(view, actor) === undefined;
+
+/** Joining happens on first connect or first post in a public room: a member.joined event, once. */
+export function decideJoin(view: RoomView, actor: Actor): Decision {
+  const denied = denyAccess(view, actor);
+  if (denied) return { ok: false, error: denied };
+  if (view.role(actor.id) || actor.admin) return accept();
+  return accept({ type: "member.joined", data: {} });
 }
 
 /**
  * The rules of every command.
- * @example decide({ type: "post", clientId: "c1", text: "hi" }, ada, view) // ok: [member.joined?, message.posted]
+ * @example decide({ type: "post", clientId: "c1", text: "hi" }, ada, view, Date.now()) // ok: [member.joined?, message.posted]
  */
-export function decide(command: Command, actor: UserRef, view: RoomView): Decision {
-  if (!canSee(view, actor.id)) return refuse("not_found", "no such room");
-  if (command.type === "leave")
-    return view.isMember(actor.id) ? accept({ type: "member.left", data: {} }) : accept();
-  const outcome = decideAsMember(command, actor, view);
-  if (!outcome.ok || view.isMember(actor.id) || outcome.events.length === 0) return outcome;
-  return accept({ type: "member.joined", data: {} }, ...outcome.events);
+export function decide(command: Command, actor: Actor, view: RoomView, now: number): Decision {
+  const denied = denyAccess(view, actor);
+  if (denied) return { ok: false, error: denied };
+  switch (command.type) {
+    case "post":
+    case "edit":
+    case "delete":
+    case "react": {
+      const outcome = decideMessage(command, actor, view, now);
+      if (!outcome.ok || view.role(actor.id) || actor.admin || outcome.events.length === 0)
+        return outcome;
+      return accept({ type: "member.joined", data: {} }, ...outcome.events);
+    }
+    case "leave":
+      if (view.role(actor.id) === "owner") {
+        return refuse("forbidden", "the owner cannot leave: transfer ownership first");
+      }
+      return view.role(actor.id) ? accept({ type: "member.left", data: {} }) : accept();
+    default:
+      return decideModeration(command, actor, view, now);
+  }
 }
 
-function decideAsMember(
-  command: Exclude<Command, { type: "leave" }>,
-  actor: UserRef,
+type MessageCommand = Extract<Command, { type: "post" | "edit" | "delete" | "react" }>;
+
+function decideMessage(
+  command: MessageCommand,
+  actor: Actor,
   view: RoomView,
+  now: number,
 ): Decision {
+  const muted = view.mutedUntil(actor.id);
+  if (muted > now && command.type !== "delete") {
+    return refuse("forbidden", `you are muted until ${new Date(muted).toISOString()}`);
+  }
   switch (command.type) {
     case "post": {
+      const wait = slowModeWait(view, actor, now);
+      if (wait > 0)
+        return refuse("rate_limited", `slow mode: wait ${wait} s before your next message`);
       if (command.replyTo !== undefined && !live(view, command.replyTo))
         return noMessage(command.replyTo);
       const data =
@@ -69,18 +130,23 @@ function decideAsMember(
           : { text: command.text, replyTo: command.replyTo };
       return accept({ type: "message.posted", data });
     }
-    case "edit":
-    case "delete": {
+    case "edit": {
       const message = view.message(command.messageId);
       if (!message || message.deleted) return noMessage(command.messageId);
       if (message.authorId !== actor.id)
-        return refuse("forbidden", `only its author may ${command.type} a message`);
-      return command.type === "edit"
-        ? accept({
-            type: "message.edited",
-            data: { messageId: command.messageId, text: command.text },
-          })
-        : accept({ type: "message.deleted", data: { messageId: command.messageId } });
+        return refuse("forbidden", "only its author may edit a message");
+      return accept({
+        type: "message.edited",
+        data: { messageId: command.messageId, text: command.text },
+      });
+    }
+    case "delete": {
+      const message = view.message(command.messageId);
+      if (!message || message.deleted) return noMessage(command.messageId);
+      if (message.authorId !== actor.id && rankOf(view, actor) < 1) {
+        return refuse("forbidden", "only its author or a moderator may delete a message");
+      }
+      return accept({ type: "message.deleted", data: { messageId: command.messageId } });
     }
     case "react": {
       if (!live(view, command.messageId)) return noMessage(command.messageId);
@@ -92,12 +158,101 @@ function decideAsMember(
         command.on ? { type: "reaction.added", data } : { type: "reaction.removed", data },
       );
     }
-    case "topic":
-      if (view.createdBy !== actor.id)
-        return refuse("forbidden", "only the room's creator may change its topic");
-      return accept({ type: "room.topic_changed", data: { topic: command.topic } });
   }
+}
+
+type ModerationCommand = Exclude<Command, MessageCommand | { type: "leave" }>;
+
+function decideModeration(
+  command: ModerationCommand,
+  actor: Actor,
+  view: RoomView,
+  now: number,
+): Decision {
+  const rank = rankOf(view, actor);
+  if (rank < 1) return refuse("forbidden", "only the room's owner and moderators may do that");
+  switch (command.type) {
+    case "topic":
+      return accept({ type: "room.topic_changed", data: { topic: command.topic } });
+    case "slow_mode":
+      if (command.seconds === view.slowModeSeconds) return accept();
+      return accept({ type: "room.slow_mode_changed", data: { seconds: command.seconds } });
+    case "invite": {
+      if (command.role === "moderator" && rank < 2)
+        return refuse("forbidden", "only the owner names moderators");
+      if (view.isBanned(command.user.id))
+        return refuse("conflict", "that user is banned: unban them first");
+      if (view.role(command.user.id)) return accept();
+      return accept({ type: "member.invited", data: { user: command.user, role: command.role } });
+    }
+    case "role": {
+      if (rank < 2) return refuse("forbidden", "only the owner changes roles");
+      const current = view.role(command.userId);
+      if (!current) return noMember(command.userId);
+      if (current === "owner")
+        return refuse("forbidden", "the owner's role changes only by a transfer");
+      if (current === command.role) return accept();
+      return accept({
+        type: "member.role_changed",
+        data: { userId: command.userId, role: command.role },
+      });
+    }
+    case "transfer": {
+      if (rank < 2) return refuse("forbidden", "only the owner transfers ownership");
+      const current = view.role(command.userId);
+      if (!current) return noMember(command.userId);
+      if (current === "owner") return accept();
+      return accept({ type: "room.ownership_transferred", data: { userId: command.userId } });
+    }
+    case "kick":
+    case "mute":
+    case "unmute":
+    case "ban":
+    case "unban":
+      return decideSanction(command, rank, view, now);
+  }
+}
+
+type Sanction = Extract<Command, { type: "kick" | "mute" | "unmute" | "ban" | "unban" }>;
+
+function decideSanction(command: Sanction, rank: number, view: RoomView, now: number): Decision {
+  const { userId } = command;
+  // Not even an admin: a room without its owner would have nobody to hand it on.
+  if (view.role(userId) === "owner")
+    return refuse("forbidden", "the owner cannot be kicked, banned or muted");
+  if (rankOfUser(view, userId) >= rank) {
+    return refuse("forbidden", "you may only act on someone of a lower role than yours");
+  }
+  const member = view.role(userId) !== undefined;
+  switch (command.type) {
+    case "kick":
+      return member ? accept({ type: "member.kicked", data: { userId } }) : noMember(userId);
+    case "mute":
+      if (!member) return noMember(userId);
+      return accept({
+        type: "member.muted",
+        data: { userId, until: now + command.seconds * 1000 },
+      });
+    case "unmute":
+      return view.mutedUntil(userId) > now
+        ? accept({ type: "member.unmuted", data: { userId } })
+        : accept();
+    case "ban":
+      return view.isBanned(userId) ? accept() : accept({ type: "member.banned", data: { userId } });
+    case "unban":
+      return view.isBanned(userId)
+        ? accept({ type: "member.unbanned", data: { userId } })
+        : accept();
+  }
+}
+
+/** Seconds a member must still wait under slow mode; moderators and owners are exempt. */
+function slowModeWait(view: RoomView, actor: Actor, now: number): number {
+  if (view.slowModeSeconds === 0 || rankOf(view, actor) >= 1) return 0;
+  const next = view.lastPostAt(actor.id) + view.slowModeSeconds * 1000;
+  return next > now ? Math.ceil((next - now) / 1000) : 0;
 }
 
 const live = (view: RoomView, id: number) => view.message(id)?.deleted === false;
 const noMessage = (id: number) => refuse("not_found", `no message ${id}`);
+const noMember = (userId: string) => refuse("not_found", `${userId} is not a member of this room`);

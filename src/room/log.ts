@@ -41,8 +41,10 @@ export class EventLog {
     // Monotonic time: a clock step backwards must not make a later event look older.
     const at = Math.max(now, this.#lastAt);
     let seq = this.#lastSeq;
+    // Only the id and name are logged: the caller may carry more (session id, admin flag).
+    const by: UserRef = { id: actor.id, name: actor.name };
     const stored = events.map(
-      (event) => ({ ...event, seq: ++seq, id: uuidv7(at), at, actor }) as RoomEvent,
+      (event) => ({ ...event, seq: ++seq, id: uuidv7(at), at, actor: by }) as RoomEvent,
     );
     for (const event of stored) {
       this.#sql.exec(
@@ -51,8 +53,8 @@ export class EventLog {
         event.id,
         event.type,
         event.at,
-        actor.id,
-        actor.name,
+        by.id,
+        by.name,
         JSON.stringify(event.data),
       );
       project(this.#sql, event);

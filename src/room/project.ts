@@ -11,11 +11,12 @@ export function project(sql: Sql, event: RoomEvent): void {
   switch (event.type) {
     case "room.created":
       sql.exec(
-        "INSERT INTO room (singleton, name, topic, visibility, created_at, created_by) VALUES (1, ?, ?, ?, ?, ?)",
+        "INSERT INTO room (singleton, name, topic, visibility, created_at, created_by, owner_id) VALUES (1, ?, ?, ?, ?, ?, ?)",
         event.data.name,
         event.data.topic,
         event.data.visibility,
         event.at,
+        event.actor.id,
         event.actor.id,
       );
       return;
@@ -23,15 +24,55 @@ export function project(sql: Sql, event: RoomEvent): void {
       sql.exec("UPDATE room SET topic = ?", event.data.topic);
       return;
     case "member.joined":
-      sql.exec(
-        "INSERT INTO members (user_id, name, joined_at) VALUES (?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET name = excluded.name",
-        event.actor.id,
-        event.actor.name,
+      // The room's creator joins right after room.created, as its owner.
+      addMember(
+        sql,
+        event.actor,
         event.at,
+        "(SELECT CASE WHEN owner_id = ? THEN 'owner' ELSE 'member' END FROM room)",
+        event.actor.id,
       );
+      return;
+    case "member.invited":
+      addMember(sql, event.data.user, event.at, "?", event.data.role);
       return;
     case "member.left":
       sql.exec("DELETE FROM members WHERE user_id = ?", event.actor.id);
+      return;
+    case "member.kicked":
+      sql.exec("DELETE FROM members WHERE user_id = ?", event.data.userId);
+      return;
+    case "member.banned":
+      sql.exec("DELETE FROM members WHERE user_id = ?", event.data.userId);
+      sql.exec(
+        "INSERT OR REPLACE INTO bans (user_id, at) VALUES (?, ?)",
+        event.data.userId,
+        event.at,
+      );
+      return;
+    case "member.unbanned":
+      sql.exec("DELETE FROM bans WHERE user_id = ?", event.data.userId);
+      return;
+    case "member.muted":
+      sql.exec(
+        "INSERT OR REPLACE INTO mutes (user_id, until) VALUES (?, ?)",
+        event.data.userId,
+        event.data.until,
+      );
+      return;
+    case "member.unmuted":
+      sql.exec("DELETE FROM mutes WHERE user_id = ?", event.data.userId);
+      return;
+    case "member.role_changed":
+      sql.exec("UPDATE members SET role = ? WHERE user_id = ?", event.data.role, event.data.userId);
+      return;
+    case "room.ownership_transferred":
+      sql.exec("UPDATE members SET role = 'moderator' WHERE role = 'owner'");
+      sql.exec("UPDATE members SET role = 'owner' WHERE user_id = ?", event.data.userId);
+      sql.exec("UPDATE room SET owner_id = ?", event.data.userId);
+      return;
+    case "room.slow_mode_changed":
+      sql.exec("UPDATE room SET slow_mode_seconds = ?", event.data.seconds);
       return;
     case "message.posted":
       sql.exec(
@@ -74,6 +115,24 @@ export function project(sql: Sql, event: RoomEvent): void {
       );
       return;
   }
+}
+
+/** Adds or renames a member; `roleSql` is an SQL expression for the role, bound to `roleArg`. */
+function addMember(
+  sql: Sql,
+  user: { id: string; name: string },
+  at: number,
+  roleSql: string,
+  roleArg: string,
+): void {
+  sql.exec(
+    `INSERT INTO members (user_id, name, joined_at, role) VALUES (?, ?, ?, ${roleSql})
+     ON CONFLICT (user_id) DO UPDATE SET name = excluded.name`,
+    user.id,
+    user.name,
+    at,
+    roleArg,
+  );
 }
 
 /** Empties every projection and replays the whole log into it: proof that the log is the truth. */

@@ -1,4 +1,4 @@
-import type { Message, MessagesPage, RoomInfo } from "../protocol/index.ts";
+import type { Member, Message, MessagesPage, Role, RoomInfo } from "../protocol/index.ts";
 import type { RoomView } from "./decide.ts";
 
 type RoomRow = {
@@ -7,6 +7,8 @@ type RoomRow = {
   visibility: "public" | "private";
   created_at: number;
   created_by: string;
+  owner_id: string;
+  slow_mode_seconds: number;
 };
 type MessageRow = {
   id: number;
@@ -37,9 +39,23 @@ export class ReadModel {
     const sql = this.#sql;
     return {
       visibility: room.visibility,
-      createdBy: room.created_by,
-      isMember: (userId) =>
-        sql.exec("SELECT 1 FROM members WHERE user_id = ?", userId).toArray().length > 0,
+      slowModeSeconds: room.slow_mode_seconds,
+      role: (userId) =>
+        sql.exec<{ role: Role }>("SELECT role FROM members WHERE user_id = ?", userId).toArray()[0]
+          ?.role,
+      isBanned: (userId) =>
+        sql.exec("SELECT 1 FROM bans WHERE user_id = ?", userId).toArray().length > 0,
+      mutedUntil: (userId) =>
+        sql
+          .exec<{ until: number }>("SELECT until FROM mutes WHERE user_id = ?", userId)
+          .toArray()[0]?.until ?? 0,
+      lastPostAt: (userId) =>
+        sql
+          .exec<{ at: number | null }>(
+            "SELECT max(at) AS at FROM messages WHERE author_id = ?",
+            userId,
+          )
+          .one().at ?? 0,
       message: (id) => {
         const row = sql
           .exec<{ author_id: string; deleted: number }>(
@@ -89,6 +105,23 @@ export class ReadModel {
     const reactions = this.#reactions(page.map((m) => m.id));
     const messages = page.map((row) => toMessage(row, reactions.get(row.id) ?? {}));
     return { messages, nextBefore: rows.length > limit ? page.at(-1)!.id : null };
+  }
+
+  /** Every member with their role, owners first, then moderators, then by name. */
+  members(now: number): Member[] {
+    return this.#sql
+      .exec<{ user_id: string; name: string; role: Role; joined_at: number; until: number | null }>(
+        `SELECT m.user_id, m.name, m.role, m.joined_at, u.until FROM members m LEFT JOIN mutes u ON u.user_id = m.user_id
+         ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'moderator' THEN 1 ELSE 2 END, m.name COLLATE NOCASE`,
+      )
+      .toArray()
+      .map((row) => ({
+        id: row.user_id,
+        name: row.name,
+        role: row.role,
+        joinedAt: row.joined_at,
+        ...(row.until !== null && row.until > now ? { mutedUntil: row.until } : {}),
+      }));
   }
 
   readSeq(userId: string): number {

@@ -3,8 +3,9 @@ import {
   CLOSE,
   LIMITS,
   SUBPROTOCOL,
-  User,
+  ERROR_STATUS,
   type Command,
+  type MemberList,
   type CreateRoom,
   type EventsPage,
   type MessagesPage,
@@ -16,7 +17,7 @@ import {
   type UserRef,
 } from "../protocol/index.ts";
 import { notifyDirectory } from "../directory/notify.ts";
-import { decide, decideCreate, decideJoin, canSee, type Decision } from "./decide.ts";
+import { decide, decideCreate, decideJoin, denyAccess, rankOf, type Decision } from "./decide.ts";
 import { clientIdOfFrame, parseFrame } from "./inbound.ts";
 import { EventLog } from "./log.ts";
 import {
@@ -29,6 +30,7 @@ import {
 import { ReadModel } from "./read-model.ts";
 import { Schedule } from "./schedule.ts";
 import { migrate } from "./schema.ts";
+import { Actor } from "./actor.ts";
 import { attachmentOf, close, onlineUsers, send, type Attachment } from "./sockets.ts";
 
 /** Idempotency keys are honoured for 24 hours, then expired by the alarm. */
@@ -67,22 +69,45 @@ export class Room extends DurableObject<Env> {
 
   // ---- RPC, called by the worker after it verified the caller's token ----
 
-  async create(input: CreateRoom, actor: UserRef): Promise<Result<RoomInfo>> {
-    const decision = decideCreate(input, this.#read.room() !== undefined);
+  async create(input: CreateRoom, actor: Actor): Promise<Result<RoomInfo>> {
+    const decision = decideCreate(input, this.#read.room() !== undefined, actor);
     if (!decision.ok) return decision;
     this.#commit(decision.events, actor);
     return { ok: true, value: this.#info()! };
   }
 
-  async info(actor: UserRef): Promise<Result<RoomInfo>> {
-    const view = this.#read.view();
-    if (!view || !canSee(view, actor.id)) return notFound;
-    return { ok: true, value: this.#info()! };
+  async info(actor: Actor): Promise<Result<RoomInfo>> {
+    return this.#deny(actor) ?? { ok: true, value: this.#info()! };
   }
 
-  async events(actor: UserRef, after: number, limit: number): Promise<Result<EventsPage>> {
-    const view = this.#read.view();
-    if (!view || !canSee(view, actor.id)) return notFound;
+  /** The members and their roles, for anyone who may see the room. */
+  async members(actor: Actor): Promise<Result<MemberList>> {
+    return this.#deny(actor) ?? { ok: true, value: { members: this.#read.members(Date.now()) } };
+  }
+
+  /** How much say `actor` has here (see rankOf), for the worker's own check before a command. */
+  async rank(actor: Actor): Promise<Result<number>> {
+    return this.#deny(actor) ?? { ok: true, value: rankOf(this.#read.view()!, actor) };
+  }
+
+  /**
+   * Closes the sockets of `userId`'s ended sessions (all of them without `sessionIds`) with 4401:
+   * called by the user's account when they sign out, change their password or are deleted.
+   */
+  async endSessions(userId: string, sessionIds?: string[]): Promise<number> {
+    let closed = 0;
+    for (const ws of this.#socketsOf(userId)) {
+      const sid = attachmentOf(ws)?.user.sid;
+      if (sessionIds && (sid === undefined || !sessionIds.includes(sid))) continue;
+      close(ws, CLOSE.tokenRevoked, "your session has ended");
+      closed += 1;
+    }
+    return closed;
+  }
+
+  async events(actor: Actor, after: number, limit: number): Promise<Result<EventsPage>> {
+    const denied = this.#deny(actor);
+    if (denied) return denied;
     return {
       ok: true,
       value: { events: this.#log.range(after, limit), lastSeq: this.#log.lastSeq },
@@ -90,17 +115,17 @@ export class Room extends DurableObject<Env> {
   }
 
   async messages(
-    actor: UserRef,
+    actor: Actor,
     before: number | undefined,
     limit: number,
   ): Promise<Result<MessagesPage>> {
-    const view = this.#read.view();
-    if (!view || !canSee(view, actor.id)) return notFound;
+    const denied = this.#deny(actor);
+    if (denied) return denied;
     return { ok: true, value: this.#read.messages(before, limit) };
   }
 
   /** The HTTP twin of a WebSocket command, for bots and integrations. */
-  async command(command: Command, actor: UserRef): Promise<Result<{ seq: number }>> {
+  async command(command: Command, actor: Actor): Promise<Result<{ seq: number }>> {
     const outcome = this.#execute(command, actor);
     return outcome.ok ? { ok: true, value: { seq: outcome.seq } } : outcome;
   }
@@ -108,13 +133,16 @@ export class Room extends DurableObject<Env> {
   // ---- WebSockets (hibernation API) ----
 
   override async fetch(request: Request): Promise<Response> {
-    const user = User.safeParse(JSON.parse(request.headers.get(USER_HEADER) ?? "null"));
+    const user = Actor.safeParse(JSON.parse(request.headers.get(USER_HEADER) ?? "null"));
     if (!user.success || request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("expected a WebSocket upgrade from the worker", { status: 400 });
     }
     const view = this.#read.view();
     const joined = view ? decideJoin(view, user.data) : undefined;
-    if (!joined?.ok) return Response.json({ error: notFound.error }, { status: 404 });
+    if (!joined?.ok) {
+      const error = joined?.error ?? notFound.error;
+      return Response.json({ error }, { status: ERROR_STATUS[error.code] });
+    }
     this.#commit(joined.events, user.data);
 
     const firstConnection = !this.#socketsOf(user.data.id).length;
@@ -122,8 +150,9 @@ export class Room extends DurableObject<Env> {
     const attachment: Attachment = { user: user.data, connId: crypto.randomUUID() };
     this.ctx.acceptWebSocket(server, [user.data.id]);
     server.serializeAttachment(attachment);
-    this.#greet(server, user.data, Number(new URL(request.url).searchParams.get("since") ?? NaN));
-    if (firstConnection) this.#broadcast({ type: "presence", joined: user.data }, server);
+    const you = { id: user.data.id, name: user.data.name };
+    this.#greet(server, you, Number(new URL(request.url).searchParams.get("since") ?? NaN));
+    if (firstConnection) this.#broadcast({ type: "presence", joined: you }, server);
     void this.#notifyDirectory();
 
     const asked = (request.headers.get("sec-websocket-protocol") ?? "")
@@ -208,7 +237,7 @@ export class Room extends DurableObject<Env> {
    */
   #execute(
     command: Command,
-    actor: UserRef,
+    actor: Actor,
     ws?: WebSocket,
   ): { ok: true; seq: number } | { ok: false; error: Refusal } {
     const view = this.#read.view();
@@ -226,7 +255,7 @@ export class Room extends DurableObject<Env> {
       if (ws) send(ws, { type: "ack", clientId: command.clientId, seq: prior.seq });
       return { ok: true, seq: prior.seq };
     }
-    const decision: Decision = decide(command, actor, view);
+    const decision: Decision = decide(command, actor, view, now);
     if (!decision.ok) return decision;
     const stored = this.#commit(
       decision.events,
@@ -262,6 +291,7 @@ export class Room extends DurableObject<Env> {
     // The output gate holds these sends until the transaction is durable: an ack means stored.
     ack?.();
     for (const event of stored) this.#broadcast({ type: "event", event });
+    this.#removeLostAccess(stored);
     if (stored.some((e) => e.type.startsWith("member.") || e.type.startsWith("room.")))
       void this.#notifyDirectory();
     return stored;
@@ -284,6 +314,37 @@ export class Room extends DurableObject<Env> {
     if (after > since) send(ws, { type: "gap", after: since, before: after + 1 });
     for (const event of this.#log.range(after, LIMITS.resumeMax))
       send(ws, { type: "event", event });
+  }
+
+  /** The refusal for someone who may not see this room (or for a room never created). */
+  #deny(actor: Actor): { ok: false; error: Refusal } | undefined {
+    const view = this.#read.view();
+    if (!view) return notFound;
+    const denied = denyAccess(view, actor);
+    return denied && { ok: false, error: denied };
+  }
+
+  /** Sockets of people who lost access with these events are closed with 4403. */
+  #removeLostAccess(events: readonly RoomEvent[]): void {
+    const view = this.#read.view();
+    if (!view) return;
+    for (const event of events) {
+      const userId =
+        event.type === "member.kicked" || event.type === "member.banned"
+          ? event.data.userId
+          : event.type === "member.left" && view.visibility === "private"
+            ? event.actor.id
+            : undefined;
+      if (userId === undefined) continue;
+      for (const ws of this.#socketsOf(userId)) {
+        if (attachmentOf(ws)?.user.admin) continue;
+        close(
+          ws,
+          CLOSE.removed,
+          event.type === "member.banned" ? "you were banned" : "you were removed from the room",
+        );
+      }
+    }
   }
 
   #typing(ws: WebSocket, user: UserRef, now: number): void {

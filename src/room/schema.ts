@@ -53,10 +53,26 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX commands_at ON commands (at);
    CREATE TABLE read_markers (user_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
    CREATE TABLE schedule (task TEXT PRIMARY KEY, due INTEGER NOT NULL);`,
+  // v2, the accounts issue: roles, bans, mutes, slow mode.
+  `ALTER TABLE room ADD COLUMN owner_id TEXT NOT NULL DEFAULT '';
+   UPDATE room SET owner_id = created_by;
+   ALTER TABLE room ADD COLUMN slow_mode_seconds INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE members ADD COLUMN role TEXT NOT NULL DEFAULT 'member';
+   UPDATE members SET role = 'owner' WHERE user_id = (SELECT created_by FROM room);
+   CREATE TABLE bans (user_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
+   CREATE TABLE mutes (user_id TEXT PRIMARY KEY, until INTEGER NOT NULL);
+   CREATE INDEX messages_author ON messages (author_id, at);`,
 ];
 
 /** Tables rebuilt from the log by `rebuildProjections`. */
-export const PROJECTION_TABLES = ["room", "members", "messages", "reactions"] as const;
+export const PROJECTION_TABLES = [
+  "room",
+  "members",
+  "messages",
+  "reactions",
+  "bans",
+  "mutes",
+] as const;
 
 /** Applies the migrations this object has not run yet; returns the schema version. */
 export function migrate(storage: DurableObjectStorage): number {

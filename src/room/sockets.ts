@@ -1,8 +1,9 @@
 import * as z from "zod";
-import { type ServerFrame, UserRef } from "../protocol/index.ts";
+import type { ServerFrame, UserRef } from "../protocol/index.ts";
+import { Actor } from "./actor.ts";
 
 /** What a socket remembers across hibernation: who is on it. */
-export const Attachment = z.object({ user: UserRef, connId: z.string() });
+export const Attachment = z.object({ user: Actor, connId: z.string() });
 export type Attachment = z.infer<typeof Attachment>;
 
 // Parsed once per socket object; after hibernation the runtime hands out new objects, so
@@ -40,8 +41,9 @@ export function onlineUsers(sockets: readonly WebSocket[]): UserRef[] {
   const users = new Map<string, UserRef>();
   for (const ws of sockets) {
     const attachment = attachmentOf(ws);
-    if (attachment && !users.has(attachment.user.id))
-      users.set(attachment.user.id, attachment.user);
+    if (attachment && !users.has(attachment.user.id)) {
+      users.set(attachment.user.id, { id: attachment.user.id, name: attachment.user.name });
+    }
   }
   return [...users.values()];
 }

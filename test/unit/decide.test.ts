@@ -1,21 +1,42 @@
 import { describe, expect, it } from "vitest";
-import type { Command, UserRef } from "../../src/protocol/index.ts";
-import { canSee, decide, decideCreate, decideJoin, type RoomView } from "../../src/room/decide.ts";
+import type { Command, Role } from "../../src/protocol/index.ts";
+import type { Actor } from "../../src/room/actor.ts";
+import {
+  decide,
+  decideCreate,
+  decideJoin,
+  denyAccess,
+  type RoomView,
+} from "../../src/room/decide.ts";
 
-const ada: UserRef = { id: "g_ada", name: "ada" };
-const bob: UserRef = { id: "g_bob", name: "bob" };
+const NOW = 1_800_000_000_000;
+const ada: Actor = { id: "u_ada", name: "ada", kind: "user" }; // the owner
+const mo: Actor = { id: "u_mo", name: "mo", kind: "user" }; // a moderator
+const bob: Actor = { id: "g_bob", name: "bob", kind: "guest" }; // a member
+const eve: Actor = { id: "u_eve", name: "eve", kind: "user" }; // not a member
+const root: Actor = { id: "u_root", name: "root", kind: "user", admin: true };
 
 /** A room held in memory: the rules only see the RoomView interface. */
-function view(state: {
-  visibility?: "public" | "private";
-  members?: string[];
-  messages?: Record<number, { authorId: string; deleted?: boolean }>;
-  reactions?: string[];
-}): RoomView {
+function view(
+  state: {
+    visibility?: "public" | "private";
+    roles?: Record<string, Role>;
+    banned?: string[];
+    muted?: Record<string, number>;
+    lastPost?: Record<string, number>;
+    slowMode?: number;
+    messages?: Record<number, { authorId: string; deleted?: boolean }>;
+    reactions?: string[];
+  } = {},
+): RoomView {
+  const roles = state.roles ?? { [ada.id]: "owner", [mo.id]: "moderator", [bob.id]: "member" };
   return {
     visibility: state.visibility ?? "public",
-    createdBy: ada.id,
-    isMember: (id) => (state.members ?? [ada.id]).includes(id),
+    slowModeSeconds: state.slowMode ?? 0,
+    role: (id) => roles[id],
+    isBanned: (id) => (state.banned ?? []).includes(id),
+    mutedUntil: (id) => state.muted?.[id] ?? 0,
+    lastPostAt: (id) => state.lastPost?.[id] ?? 0,
     message: (id) => {
       const m = state.messages?.[id];
       return m && { authorId: m.authorId, deleted: m.deleted ?? false };
@@ -31,11 +52,12 @@ const post = (text: string, extra: Partial<Extract<Command, { type: "post" }>> =
   text,
   ...extra,
 });
+const run = (command: Command, actor: Actor, room = view()) => decide(command, actor, room, NOW);
+const refusal = (code: string) => ({ ok: false, error: { code } });
 
 describe("decideCreate", () => {
   it("creates the room and makes its creator a member", () => {
-    const decision = decideCreate({ name: "lobby", topic: "", visibility: "public" }, false);
-    expect(decision).toEqual({
+    expect(decideCreate({ name: "lobby", topic: "", visibility: "public" }, false, bob)).toEqual({
       ok: true,
       events: [
         { type: "room.created", data: { name: "lobby", topic: "", visibility: "public" } },
@@ -44,39 +66,45 @@ describe("decideCreate", () => {
     });
   });
 
-  it("refuses a room that exists with conflict", () => {
-    expect(decideCreate({ name: "lobby", topic: "", visibility: "public" }, true)).toMatchObject({
-      ok: false,
-      error: { code: "conflict" },
-    });
+  it("refuses a room that exists with conflict, and a private room for a guest", () => {
+    expect(decideCreate({ name: "x", topic: "", visibility: "public" }, true, ada)).toMatchObject(
+      refusal("conflict"),
+    );
+    expect(decideCreate({ name: "x", topic: "", visibility: "private" }, false, bob)).toMatchObject(
+      refusal("forbidden"),
+    );
+    expect(decideCreate({ name: "x", topic: "", visibility: "private" }, false, ada).ok).toBe(true);
   });
 });
 
-describe("visibility and joining", () => {
-  it("hides a private room from non-members", () => {
-    expect(canSee(view({ visibility: "private" }), bob.id)).toBe(false);
-    expect(canSee(view({ visibility: "private" }), ada.id)).toBe(true);
-    expect(decideJoin(view({ visibility: "private" }), bob)).toMatchObject({
-      ok: false,
-      error: { code: "not_found" },
-    });
-    expect(decide(post("hi"), bob, view({ visibility: "private" }))).toMatchObject({
-      ok: false,
-      error: { code: "not_found" },
-    });
+describe("access", () => {
+  it("hides a private room from everyone but its members and admins", () => {
+    const room = view({ visibility: "private" });
+    expect(denyAccess(room, eve)).toMatchObject({ code: "not_found" });
+    expect(denyAccess(room, bob)).toBeUndefined();
+    expect(denyAccess(room, root)).toBeUndefined();
+    expect(decideJoin(room, eve)).toMatchObject(refusal("not_found"));
+    expect(run(post("hi"), eve, room)).toMatchObject(refusal("not_found"));
   });
 
-  it("joins once: a member joining again logs nothing", () => {
-    expect(decideJoin(view({}), bob)).toEqual({
+  it("keeps banned users out: not found in a private room, forbidden in a public one", () => {
+    expect(denyAccess(view({ visibility: "private", banned: [eve.id] }), eve)).toMatchObject({
+      code: "not_found",
+    });
+    expect(denyAccess(view({ banned: [eve.id] }), eve)).toMatchObject({ code: "forbidden" });
+    expect(run(post("hi"), eve, view({ banned: [eve.id] }))).toMatchObject(refusal("forbidden"));
+  });
+
+  it("joins a public room once: a member joining again logs nothing", () => {
+    expect(decideJoin(view(), eve)).toEqual({
       ok: true,
       events: [{ type: "member.joined", data: {} }],
     });
-    expect(decideJoin(view({}), ada)).toEqual({ ok: true, events: [] });
+    expect(decideJoin(view(), bob)).toEqual({ ok: true, events: [] });
   });
 
-  it("makes a non-member's first command join them first", () => {
-    const decision = decide(post("hi"), bob, view({}));
-    expect(decision).toEqual({
+  it("makes a non-member's first message join them first", () => {
+    expect(run(post("hi"), eve)).toEqual({
       ok: true,
       events: [
         { type: "member.joined", data: {} },
@@ -85,71 +113,82 @@ describe("visibility and joining", () => {
     });
   });
 
-  it("leaves a member, and leaving twice is a no-op", () => {
-    expect(decide({ type: "leave", clientId: "c" }, ada, view({}))).toEqual({
-      ok: true,
-      events: [{ type: "member.left", data: {} }],
-    });
-    expect(decide({ type: "leave", clientId: "c" }, bob, view({}))).toEqual({
-      ok: true,
-      events: [],
-    });
+  it("lets members leave, but not the owner, and leaving twice is a no-op", () => {
+    const leave: Command = { type: "leave", clientId: "c" };
+    expect(run(leave, bob)).toEqual({ ok: true, events: [{ type: "member.left", data: {} }] });
+    expect(run(leave, eve)).toEqual({ ok: true, events: [] });
+    expect(run(leave, ada)).toMatchObject(refusal("forbidden"));
   });
 });
 
 describe("messages", () => {
   const room = view({
-    members: [ada.id, bob.id],
     messages: { 3: { authorId: ada.id }, 4: { authorId: bob.id, deleted: true } },
   });
 
   it("posts, with a reply to a live message only", () => {
-    expect(decide(post("re", { replyTo: 3 }), bob, room)).toEqual({
+    expect(run(post("re", { replyTo: 3 }), bob, room)).toEqual({
       ok: true,
       events: [{ type: "message.posted", data: { text: "re", replyTo: 3 } }],
     });
-    expect(decide(post("re", { replyTo: 4 }), bob, room)).toMatchObject({
-      ok: false,
-      error: { code: "not_found" },
-    });
-    expect(decide(post("re", { replyTo: 99 }), bob, room)).toMatchObject({
-      ok: false,
-      error: { code: "not_found" },
-    });
+    expect(run(post("re", { replyTo: 4 }), bob, room)).toMatchObject(refusal("not_found"));
+    expect(run(post("re", { replyTo: 99 }), bob, room)).toMatchObject(refusal("not_found"));
   });
 
-  it("lets only the author edit or delete", () => {
+  it("lets only the author edit, and the author or a moderator delete", () => {
     const edit: Command = { type: "edit", clientId: "e", messageId: 3, text: "fixed" };
     const del: Command = { type: "delete", clientId: "d", messageId: 3 };
-    expect(decide(edit, ada, room)).toEqual({
+    expect(run(edit, ada, room)).toEqual({
       ok: true,
       events: [{ type: "message.edited", data: { messageId: 3, text: "fixed" } }],
     });
-    expect(decide(del, ada, room)).toEqual({
-      ok: true,
-      events: [{ type: "message.deleted", data: { messageId: 3 } }],
-    });
-    expect(decide(edit, bob, room)).toMatchObject({ ok: false, error: { code: "forbidden" } });
-    expect(decide(del, bob, room)).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    expect(run(edit, mo, room)).toMatchObject(refusal("forbidden"));
+    expect(run(del, bob, room)).toMatchObject(refusal("forbidden"));
+    for (const who of [ada, mo, root]) {
+      expect(run(del, who, room)).toEqual({
+        ok: true,
+        events: [{ type: "message.deleted", data: { messageId: 3 } }],
+      });
+    }
   });
 
   it("treats a deleted or unknown message as not found", () => {
-    expect(
-      decide({ type: "edit", clientId: "e", messageId: 4, text: "x" }, bob, room),
-    ).toMatchObject({ ok: false, error: { code: "not_found" } });
-    expect(decide({ type: "delete", clientId: "d", messageId: 99 }, ada, room)).toMatchObject({
-      ok: false,
-      error: { code: "not_found" },
+    expect(run({ type: "edit", clientId: "e", messageId: 4, text: "x" }, bob, room)).toMatchObject(
+      refusal("not_found"),
+    );
+    expect(run({ type: "delete", clientId: "d", messageId: 99 }, ada, room)).toMatchObject(
+      refusal("not_found"),
+    );
+  });
+
+  it("silences a muted member until the mute ends, except to delete their own", () => {
+    const muted = view({
+      muted: { [bob.id]: NOW + 60_000 },
+      messages: { 5: { authorId: bob.id } },
     });
+    expect(run(post("hi"), bob, muted)).toMatchObject(refusal("forbidden"));
+    expect(
+      run({ type: "react", clientId: "r", messageId: 5, emoji: "👍", on: true }, bob, muted),
+    ).toMatchObject(refusal("forbidden"));
+    expect(run({ type: "delete", clientId: "d", messageId: 5 }, bob, muted).ok).toBe(true);
+    expect(run(post("hi"), bob, view({ muted: { [bob.id]: NOW - 1 } })).ok).toBe(true);
+  });
+
+  it("holds members to slow mode, but not moderators", () => {
+    const slow = view({ slowMode: 30, lastPost: { [bob.id]: NOW - 10_000, [mo.id]: NOW - 1 } });
+    expect(run(post("again"), bob, slow)).toMatchObject({
+      ok: false,
+      error: { code: "rate_limited", message: expect.stringContaining("20 s") },
+    });
+    expect(run(post("again"), mo, slow).ok).toBe(true);
+    expect(
+      run(post("again"), bob, view({ slowMode: 30, lastPost: { [bob.id]: NOW - 30_000 } })).ok,
+    ).toBe(true);
   });
 });
 
 describe("reactions", () => {
-  const room = view({
-    members: [ada.id, bob.id],
-    messages: { 3: { authorId: ada.id } },
-    reactions: ["3:👍:g_bob"],
-  });
+  const room = view({ messages: { 3: { authorId: ada.id } }, reactions: [`3:👍:${bob.id}`] });
   const react = (emoji: string, on: boolean): Command => ({
     type: "react",
     clientId: "r",
@@ -159,38 +198,138 @@ describe("reactions", () => {
   });
 
   it("adds and removes", () => {
-    expect(decide(react("🎉", true), bob, room)).toEqual({
+    expect(run(react("🎉", true), bob, room)).toEqual({
       ok: true,
       events: [{ type: "reaction.added", data: { messageId: 3, emoji: "🎉" } }],
     });
-    expect(decide(react("👍", false), bob, room)).toEqual({
+    expect(run(react("👍", false), bob, room)).toEqual({
       ok: true,
       events: [{ type: "reaction.removed", data: { messageId: 3, emoji: "👍" } }],
     });
   });
 
   it("is a no-op when the reaction is already as asked", () => {
-    expect(decide(react("👍", true), bob, room)).toEqual({ ok: true, events: [] });
-    expect(decide(react("🎉", false), bob, room)).toEqual({ ok: true, events: [] });
+    expect(run(react("👍", true), bob, room)).toEqual({ ok: true, events: [] });
+    expect(run(react("🎉", false), bob, room)).toEqual({ ok: true, events: [] });
   });
 
   it("refuses a reaction on a missing message", () => {
     expect(
-      decide({ type: "react", clientId: "r", messageId: 7, emoji: "👍", on: true }, bob, room),
-    ).toMatchObject({ ok: false, error: { code: "not_found" } });
+      run({ type: "react", clientId: "r", messageId: 7, emoji: "👍", on: true }, bob, room),
+    ).toMatchObject(refusal("not_found"));
   });
 });
 
-describe("topic", () => {
-  it("is changed by the room's creator only", () => {
+describe("roles and moderation", () => {
+  const aim = (
+    type: "kick" | "ban" | "unban" | "unmute" | "transfer",
+    userId: string,
+  ): Command => ({ type, clientId: "m", userId });
+
+  it("lets owners and moderators change the topic and slow mode, not members", () => {
     const topic: Command = { type: "topic", clientId: "t", topic: "news" };
-    expect(decide(topic, ada, view({}))).toEqual({
+    expect(run(topic, mo)).toEqual({
       ok: true,
       events: [{ type: "room.topic_changed", data: { topic: "news" } }],
     });
-    expect(decide(topic, bob, view({ members: [ada.id, bob.id] }))).toMatchObject({
-      ok: false,
-      error: { code: "forbidden" },
+    expect(run(topic, bob)).toMatchObject(refusal("forbidden"));
+    const slow: Command = { type: "slow_mode", clientId: "s", seconds: 10 };
+    expect(run(slow, ada)).toEqual({
+      ok: true,
+      events: [{ type: "room.slow_mode_changed", data: { seconds: 10 } }],
     });
+    expect(run(slow, bob)).toMatchObject(refusal("forbidden"));
+    expect(run({ type: "slow_mode", clientId: "s", seconds: 0 }, ada)).toEqual({
+      ok: true,
+      events: [],
+    });
+  });
+
+  it("lets only the owner (or an admin) name moderators", () => {
+    const promote: Command = { type: "role", clientId: "r", userId: bob.id, role: "moderator" };
+    expect(run(promote, ada)).toEqual({
+      ok: true,
+      events: [{ type: "member.role_changed", data: { userId: bob.id, role: "moderator" } }],
+    });
+    expect(run(promote, root).ok).toBe(true);
+    expect(run(promote, mo)).toMatchObject(refusal("forbidden"));
+    expect(
+      run({ type: "role", clientId: "r", userId: ada.id, role: "member" }, root),
+    ).toMatchObject(refusal("forbidden"));
+    expect(run({ type: "role", clientId: "r", userId: eve.id, role: "member" }, ada)).toMatchObject(
+      refusal("not_found"),
+    );
+  });
+
+  it("lets moderators act on members only, and owners on moderators too", () => {
+    expect(run(aim("kick", bob.id), mo)).toEqual({
+      ok: true,
+      events: [{ type: "member.kicked", data: { userId: bob.id } }],
+    });
+    expect(run(aim("kick", mo.id), mo)).toMatchObject(refusal("forbidden"));
+    expect(run(aim("kick", ada.id), mo)).toMatchObject(refusal("forbidden"));
+    expect(run(aim("ban", mo.id), ada)).toEqual({
+      ok: true,
+      events: [{ type: "member.banned", data: { userId: mo.id } }],
+    });
+    expect(run(aim("ban", ada.id), root).ok).toBe(false); // admins outrank owners but bans need a transfer first
+    expect(run(aim("kick", bob.id), bob)).toMatchObject(refusal("forbidden"));
+    expect(run(aim("kick", eve.id), ada)).toMatchObject(refusal("not_found"));
+  });
+
+  it("bans non-members too, and unbans; repeats are no-ops", () => {
+    expect(run(aim("ban", eve.id), mo)).toEqual({
+      ok: true,
+      events: [{ type: "member.banned", data: { userId: eve.id } }],
+    });
+    const banned = view({ banned: [eve.id] });
+    expect(run(aim("ban", eve.id), mo, banned)).toEqual({ ok: true, events: [] });
+    expect(run(aim("unban", eve.id), mo, banned)).toEqual({
+      ok: true,
+      events: [{ type: "member.unbanned", data: { userId: eve.id } }],
+    });
+    expect(run(aim("unban", eve.id), mo)).toEqual({ ok: true, events: [] });
+  });
+
+  it("mutes for a while and unmutes", () => {
+    expect(run({ type: "mute", clientId: "m", userId: bob.id, seconds: 60 }, mo)).toEqual({
+      ok: true,
+      events: [{ type: "member.muted", data: { userId: bob.id, until: NOW + 60_000 } }],
+    });
+    expect(run(aim("unmute", bob.id), mo, view({ muted: { [bob.id]: NOW + 1 } }))).toEqual({
+      ok: true,
+      events: [{ type: "member.unmuted", data: { userId: bob.id } }],
+    });
+    expect(run(aim("unmute", bob.id), mo)).toEqual({ ok: true, events: [] });
+  });
+
+  it("invites by the worker's lookup: moderators invite members, only owners invite moderators", () => {
+    const invite = (role: "member" | "moderator"): Command => ({
+      type: "invite",
+      clientId: "i",
+      user: { id: eve.id, name: "eve" },
+      role,
+    });
+    expect(run(invite("member"), mo)).toEqual({
+      ok: true,
+      events: [
+        { type: "member.invited", data: { user: { id: eve.id, name: "eve" }, role: "member" } },
+      ],
+    });
+    expect(run(invite("moderator"), mo)).toMatchObject(refusal("forbidden"));
+    expect(run(invite("moderator"), ada).ok).toBe(true);
+    expect(run(invite("member"), bob)).toMatchObject(refusal("forbidden"));
+    expect(run(invite("member"), ada, view({ banned: [eve.id] }))).toMatchObject(
+      refusal("conflict"),
+    );
+  });
+
+  it("transfers ownership to a member, by the owner only", () => {
+    expect(run(aim("transfer", mo.id), ada)).toEqual({
+      ok: true,
+      events: [{ type: "room.ownership_transferred", data: { userId: mo.id } }],
+    });
+    expect(run(aim("transfer", mo.id), mo)).toMatchObject(refusal("forbidden"));
+    expect(run(aim("transfer", eve.id), ada)).toMatchObject(refusal("not_found"));
   });
 });
