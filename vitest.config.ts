@@ -15,7 +15,13 @@ export default defineConfig({
         plugins: [
           cloudflareTest({
             wrangler: { configPath: "./wrangler.toml" },
-            miniflare: { bindings: { JWT_SECRET: TEST_SECRET } },
+            miniflare: {
+              bindings: {
+                JWT_SECRET: TEST_SECRET,
+                ADMIN_USERNAMES: "root",
+                AUTH_WINDOW_SECONDS: "2",
+              },
+            },
           }),
         ],
         test: { name: "worker", include: ["test/worker/**/*.test.ts"] },

@@ -5,8 +5,11 @@ import type { AppEnv } from "./env.ts";
 import { ApiError, renderError } from "./http/api-error.ts";
 import { docsPage } from "./http/docs-page.ts";
 import { LIMITS } from "./protocol/index.ts";
+import { apiCors } from "./http/origin.ts";
+import { account } from "./routes/account.ts";
 import { auth } from "./routes/auth.ts";
 import { health } from "./routes/health.ts";
+import { members } from "./routes/members.ts";
 import { roomSocket } from "./routes/room-socket.ts";
 import { rooms } from "./routes/rooms.ts";
 
@@ -49,9 +52,12 @@ export function createApp() {
       },
     }),
   );
+  app.use("/api/*", apiCors);
   app.route("/", health);
   app.route("/", auth);
+  app.route("/", account);
   app.route("/", rooms);
+  app.route("/", members);
   app.route("/", roomSocket);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

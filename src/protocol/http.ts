@@ -4,6 +4,7 @@ import {
   ClientId,
   Emoji,
   MessageText,
+  Password,
   Role,
   RoomName,
   Seq,
@@ -19,8 +20,26 @@ export const User = UserRef.extend({ kind: UserKind });
 export type User = z.infer<typeof User>;
 
 export const GuestSignIn = z.object({ name: Username });
-export const Session = z.object({ token: z.string(), user: User });
+/**
+ * A signed-in session. `refreshToken` is in the body only for clients that send no `Origin`
+ * header (bots, services); browsers get it as an HttpOnly cookie that scripts cannot read.
+ */
+export const Session = z.object({
+  token: z.string(),
+  user: User,
+  refreshToken: z.string().optional(),
+});
 export type Session = z.infer<typeof Session>;
+
+// Accounts (addition of the accounts issue; the contract's shapes).
+export const Credentials = z.object({ username: Username, password: Password });
+export const RefreshRequest = z.object({ refreshToken: z.string().max(512).optional() });
+export const ChangePassword = z.object({ currentPassword: Password, newPassword: Password });
+export const DeleteAccount = z.object({ password: Password });
+export const Invite = z.object({
+  username: Username,
+  role: Role.exclude(["owner"]).default("member"),
+});
 
 export const CreateRoom = z.object({
   name: RoomName,

@@ -1,4 +1,6 @@
+import { accountKey } from "../account/tokens.ts";
 import { authenticate } from "../http/authenticate.ts";
+import { sameOriginOnly } from "../http/origin.ts";
 import { ApiError } from "../http/api-error.ts";
 import { router } from "../http/openapi.ts";
 import { ErrorBody, RoomName, RoomParam, SUBPROTOCOL, WsQuery } from "../protocol/index.ts";
@@ -20,11 +22,15 @@ roomSocket.openAPIRegistry.registerPath({
     101: { description: "switching protocols; frames as in docs/protocol.md" },
     400: { description: "bad_request", content: { "application/json": { schema: ErrorBody } } },
     401: { description: "unauthorized", content: { "application/json": { schema: ErrorBody } } },
+    403: {
+      description: "forbidden: a foreign Origin, or banned from the room",
+      content: { "application/json": { schema: ErrorBody } },
+    },
     404: { description: "not_found", content: { "application/json": { schema: ErrorBody } } },
   },
 });
 
-roomSocket.get("/api/rooms/:room/ws", authenticate, async (c) => {
+roomSocket.get("/api/rooms/:room/ws", sameOriginOnly, authenticate, async (c) => {
   const room = RoomName.safeParse(c.req.param("room"));
   if (!room.success) throw new ApiError("bad_request", "invalid room name");
   const query = WsQuery.safeParse(c.req.query());
@@ -39,6 +45,10 @@ roomSocket.get("/api/rooms/:room/ws", authenticate, async (c) => {
   // Select edgechat.v1 whenever it was offered, also when the token came in an Authorization header.
   const offered = (c.req.header("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
   if (offered.includes(SUBPROTOCOL)) headers.set("sec-websocket-protocol", SUBPROTOCOL);
+  const user = c.var.user;
+  // The account must know of this room before the socket exists, or a sign-out could miss it.
+  if (user.kind === "user")
+    await c.env.ACCOUNT.getByName(accountKey(user.name)).noteRoom(room.data);
   const answer = await c.env.ROOM.getByName(room.data).fetch(new Request(forward, { headers }));
   // A response from a stub has immutable headers; copy it so the secure-headers middleware can add its own.
   return new Response(answer.body, {

@@ -33,14 +33,15 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts the real worker (workerd through wrangler) on a free local port with fresh storage.
+ * Starts the real worker (workerd through wrangler) on a free local port with fresh storage;
+ * `vars` sets configuration (e.g. ADMIN_USERNAMES, AUTH_WINDOW_SECONDS) beside the test secret.
  * @example
  * const server = await startServer();
  * const api = new EdgechatApi(server.url);
  * await server.dispose();
  */
 export async function startServer(
-  options: { port?: number; persistDir?: string } = {},
+  options: { port?: number; persistDir?: string; vars?: Record<string, string> } = {},
 ): Promise<TestServer> {
   const port = options.port ?? (await freePort());
   const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "edgechat-"));
@@ -49,7 +50,12 @@ export async function startServer(
   const boot = async () => {
     const worker = await unstable_startWorker({
       config: "wrangler.toml",
-      bindings: { JWT_SECRET: { type: "plain_text", value: TEST_SECRET } },
+      bindings: Object.fromEntries(
+        Object.entries({ JWT_SECRET: TEST_SECRET, ...options.vars }).map(([name, value]) => [
+          name,
+          { type: "plain_text" as const, value },
+        ]),
+      ),
       dev: {
         server: { hostname: "127.0.0.1", port },
         inspector: false,

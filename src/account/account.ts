@@ -1,0 +1,244 @@
+import { DurableObject } from "cloudflare:workers";
+import { hashPassword, verifyPassword, type PasswordHash } from "../auth/password.ts";
+import { newUserId } from "../auth/token.ts";
+import { config } from "../env.ts";
+import type { Refusal, Result, User } from "../protocol/index.ts";
+import { formatRefreshToken, lockoutSeconds, newSecret, newSessionId, sha256 } from "./tokens.ts";
+
+/** A session just opened or rotated: the user, its id, and the refresh token to hand back. */
+export type Issued = { user: User; sid: string; refreshToken: string };
+/** A refusal that may say when to try again (429 `Retry-After`). */
+export type AccountResult<T> =
+  Result<T> | { ok: false; error: Refusal & { retryAfterSeconds?: number } };
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS account (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    user_id TEXT NOT NULL, username TEXT NOT NULL, password TEXT NOT NULL, created_at INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS sessions (
+    sid TEXT PRIMARY KEY, refresh_hash TEXT NOT NULL, created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL, revoked_at INTEGER);
+  CREATE TABLE IF NOT EXISTS spent_refresh (hash TEXT PRIMARY KEY, sid TEXT NOT NULL);
+  CREATE TABLE IF NOT EXISTS failures (at INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS rooms (name TEXT PRIMARY KEY);`;
+
+type AccountRow = { user_id: string; username: string; password: string };
+type SessionRow = {
+  sid: string;
+  refresh_hash: string;
+  expires_at: number;
+  revoked_at: number | null;
+};
+
+// One message for every failed sign-in, so that nobody learns whether a username exists.
+const badCredentials = {
+  ok: false,
+  error: { code: "unauthorized", message: "wrong username or password" },
+} as const;
+const badRefresh = {
+  ok: false,
+  error: { code: "unauthorized", message: "the session has ended: sign in again" },
+} as const;
+
+/**
+ * One registered account, addressed by its lower-cased username: that makes usernames unique
+ * without a global lock. Holds the password hash, the sessions and their refresh tokens, and
+ * the rooms where the user has had sockets, so that ending a session can close them (4401).
+ */
+export class Account extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(SCHEMA);
+  }
+
+  async register(username: string, password: string): Promise<AccountResult<Issued>> {
+    if (this.#account())
+      return { ok: false, error: { code: "conflict", message: "that username is taken" } };
+    const hash = await hashPassword(password);
+    // Hashing awaited: another registration may have won meanwhile.
+    if (this.#account())
+      return { ok: false, error: { code: "conflict", message: "that username is taken" } };
+    const now = Date.now();
+    this.ctx.storage.sql.exec(
+      "INSERT INTO account (singleton, user_id, username, password, created_at) VALUES (1, ?, ?, ?, ?)",
+      newUserId(),
+      username,
+      JSON.stringify(hash),
+      now,
+    );
+    return { ok: true, value: await this.#openSession(now) };
+  }
+
+  async login(password: string): Promise<AccountResult<Issued>> {
+    const now = Date.now();
+    const { AUTH_WINDOW_SECONDS, AUTH_MAX_FAILURES } = config(this.env);
+    const windowMs = AUTH_WINDOW_SECONDS * 1000;
+    const failures = this.ctx.storage.sql.exec<{ at: number }>("SELECT at FROM failures").toArray();
+    const wait = lockoutSeconds(
+      failures.map((f) => f.at),
+      now,
+      windowMs,
+      AUTH_MAX_FAILURES,
+    );
+    if (wait > 0) {
+      const message = `too many wrong passwords: try again in ${wait} s`;
+      return { ok: false, error: { code: "rate_limited", message, retryAfterSeconds: wait } };
+    }
+    const account = this.#account();
+    // Hash even for a missing account, so the answer takes as long either way.
+    const stored: PasswordHash = account ? JSON.parse(account.password) : DECOY;
+    const matches = await verifyPassword(password, stored);
+    if (!account || !matches) {
+      // Counted for missing accounts too: a lockout must not reveal that a name exists.
+      this.ctx.storage.sql.exec("DELETE FROM failures WHERE at <= ?", now - windowMs);
+      this.ctx.storage.sql.exec("INSERT INTO failures (at) VALUES (?)", now);
+      return badCredentials;
+    }
+    this.ctx.storage.sql.exec("DELETE FROM failures");
+    return { ok: true, value: await this.#openSession(now) };
+  }
+
+  /** Rotates a refresh token. A token that was already rotated is theft: the session ends. */
+  async refresh(sid: string, secret: string): Promise<AccountResult<Issued>> {
+    const now = Date.now();
+    const session = this.#session(sid);
+    if (!session || session.revoked_at !== null || session.expires_at <= now) return badRefresh;
+    const hash = await sha256(secret);
+    if (hash !== session.refresh_hash) {
+      const spent = this.ctx.storage.sql.exec(
+        "SELECT 1 FROM spent_refresh WHERE hash = ? AND sid = ?",
+        hash,
+        sid,
+      );
+      if (spent.toArray().length > 0) await this.#revoke([sid], now);
+      return badRefresh;
+    }
+    const next = newSecret();
+    this.ctx.storage.sql.exec("INSERT INTO spent_refresh (hash, sid) VALUES (?, ?)", hash, sid);
+    this.ctx.storage.sql.exec(
+      "UPDATE sessions SET refresh_hash = ? WHERE sid = ?",
+      await sha256(next),
+      sid,
+    );
+    return { ok: true, value: this.#issued(sid, next) };
+  }
+
+  /** Whether an access token's session is still open: asked by the worker on every request. */
+  async sessionActive(sid: string): Promise<boolean> {
+    const session = this.#session(sid);
+    return session !== undefined && session.revoked_at === null && session.expires_at > Date.now();
+  }
+
+  async logout(sid: string): Promise<void> {
+    if (this.#session(sid)) await this.#revoke([sid], Date.now());
+  }
+
+  /** Checks the current password, sets the new one, ends every session and opens a fresh one. */
+  async changePassword(current: string, next: string): Promise<AccountResult<Issued>> {
+    const account = this.#account();
+    if (!account || !(await verifyPassword(current, JSON.parse(account.password))))
+      return badCredentials;
+    const now = Date.now();
+    this.ctx.storage.sql.exec(
+      "UPDATE account SET password = ?",
+      JSON.stringify(await hashPassword(next)),
+    );
+    await this.#revoke(this.#openSessionIds(now), now);
+    return { ok: true, value: await this.#openSession(now) };
+  }
+
+  /** Ends every session, closes the user's sockets and forgets the account and its name. */
+  async deleteAccount(password: string): Promise<AccountResult<null>> {
+    const account = this.#account();
+    if (!account || !(await verifyPassword(password, JSON.parse(account.password))))
+      return badCredentials;
+    await this.#revoke(this.#openSessionIds(Date.now()), Date.now());
+    await this.ctx.storage.deleteAll();
+    this.ctx.storage.sql.exec(SCHEMA);
+    return { ok: true, value: null };
+  }
+
+  /** The user behind this account, for invitations by username. */
+  async profile(): Promise<User | undefined> {
+    const account = this.#account();
+    return account && { id: account.user_id, name: account.username, kind: "user" };
+  }
+
+  /** Remembers a room where the user opened a socket, so that revocation can reach it. */
+  async noteRoom(name: string): Promise<void> {
+    this.ctx.storage.sql.exec("INSERT OR IGNORE INTO rooms (name) VALUES (?)", name);
+  }
+
+  // ---- internals ----
+
+  #account(): AccountRow | undefined {
+    return this.ctx.storage.sql
+      .exec<AccountRow>("SELECT user_id, username, password FROM account")
+      .toArray()[0];
+  }
+
+  #session(sid: string): SessionRow | undefined {
+    return this.ctx.storage.sql
+      .exec<SessionRow>(
+        "SELECT sid, refresh_hash, expires_at, revoked_at FROM sessions WHERE sid = ?",
+        sid,
+      )
+      .toArray()[0];
+  }
+
+  #openSessionIds(now: number): string[] {
+    return this.ctx.storage.sql
+      .exec<{ sid: string }>(
+        "SELECT sid FROM sessions WHERE revoked_at IS NULL AND expires_at > ?",
+        now,
+      )
+      .toArray()
+      .map((row) => row.sid);
+  }
+
+  async #openSession(now: number): Promise<Issued> {
+    const sid = newSessionId();
+    const secret = newSecret();
+    const expires = now + config(this.env).REFRESH_TOKEN_SECONDS * 1000;
+    this.ctx.storage.sql.exec(
+      "INSERT INTO sessions (sid, refresh_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
+      sid,
+      await sha256(secret),
+      now,
+      expires,
+    );
+    return this.#issued(sid, secret);
+  }
+
+  #issued(sid: string, secret: string): Issued {
+    const account = this.#account()!;
+    const user: User = { id: account.user_id, name: account.username, kind: "user" };
+    const refreshToken = formatRefreshToken({
+      account: account.username.toLowerCase(),
+      sid,
+      secret,
+    });
+    return { user, sid, refreshToken };
+  }
+
+  /** Marks sessions revoked, then closes their sockets in every room the user has used. */
+  async #revoke(sids: string[], now: number): Promise<void> {
+    if (sids.length === 0) return;
+    for (const sid of sids)
+      this.ctx.storage.sql.exec("UPDATE sessions SET revoked_at = ? WHERE sid = ?", now, sid);
+    const userId = this.#account()?.user_id;
+    if (!userId) return;
+    const rooms = this.ctx.storage.sql.exec<{ name: string }>("SELECT name FROM rooms").toArray();
+    await Promise.allSettled(
+      rooms.map(({ name }) => this.env.ROOM.getByName(name).endSessions(userId, sids)),
+    );
+  }
+}
+
+/** A hash to verify against when the account does not exist (its password is unguessable). */
+const DECOY: PasswordHash = {
+  algorithm: "pbkdf2-sha256",
+  iterations: 100_000,
+  salt: "AAAAAAAAAAAAAAAAAAAAAA==",
+  hash: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+};
