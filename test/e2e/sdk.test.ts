@@ -46,7 +46,7 @@ describe("the SDK against a scripted server", () => {
     const server = await scripted((socket) => {
       socket.send(welcome(0));
       socket.send(event(1, "message.posted", { text: "one" }));
-      socket.send(event(2, "member.role_changed", { userId: "g_b", role: "moderator" }));
+      socket.send(event(2, "poll.created", { question: "lunch?" }));
       socket.send(event(3, "message.posted", { text: "three" }));
     });
     cleanups.push(server.close);
