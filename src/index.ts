@@ -1,7 +1,7 @@
 /** The worker entry: the Hono app and the Durable Object classes it routes to. */
 import { env } from "cloudflare:workers";
 import { createApp } from "./app.ts";
-import { assertConfigured } from "./env.ts";
+import { assertConfigured } from "./config.ts";
 
 export { Room } from "./room/room.ts";
 export { Directory } from "./directory/directory.ts";

@@ -1,0 +1,55 @@
+import * as z from "zod";
+
+const list = z
+  .string()
+  .default("")
+  .transform((s) =>
+    s
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean),
+  );
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Configuration from the environment (wrangler.toml vars, .dev.vars, secrets), parsed once. */
+const Config = z.object({
+  JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters"),
+  /** "production" makes a missing secret fail the worker at start instead of at first use. */
+  ENVIRONMENT: z.string().default("development"),
+  /** Registered usernames (case-insensitive) who may act on any room. */
+  ADMIN_USERNAMES: list.transform((names) => names.map((name) => name.toLowerCase())),
+  /** Origins besides the worker's own that may call the API and open WebSockets. */
+  ALLOWED_ORIGINS: list,
+  /** Wrong passwords per account, and attempts per IP, within AUTH_WINDOW_SECONDS. */
+  AUTH_WINDOW_SECONDS: seconds(300),
+  AUTH_MAX_FAILURES: seconds(5),
+  AUTH_MAX_ATTEMPTS_PER_IP: seconds(30),
+  ACCESS_TOKEN_SECONDS: seconds(15 * 60),
+  REFRESH_TOKEN_SECONDS: seconds(30 * 24 * 60 * 60),
+});
+export type Config = z.infer<typeof Config>;
+
+/**
+ * Called once when the worker starts: in production a missing or weak secret stops the worker
+ * with a message that names it, rather than failing request by request.
+ */
+export function assertConfigured(env: object): void {
+  if ((env as { ENVIRONMENT?: unknown }).ENVIRONMENT !== "production") return;
+  const parsed = Config.safeParse(env);
+  if (!parsed.success) throw new Error(`edgechat: configuration error: ${describe(parsed.error)}`);
+}
+
+function describe(error: z.ZodError): string {
+  const problems = error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+  return `${problems}. Set it in .dev.vars locally or with \`wrangler secret put\`.`;
+}
+
+/** The config, or a message naming what is missing or wrong. */
+export function parseConfig(
+  env: object,
+): { ok: true; config: Config } | { ok: false; problem: string } {
+  const parsed = Config.safeParse(env);
+  return parsed.success
+    ? { ok: true, config: parsed.data }
+    : { ok: false, problem: describe(parsed.error) };
+}
