@@ -39,6 +39,17 @@ export default defineConfig({
       },
       {
         test: {
+          name: "security",
+          environment: "node",
+          include: ["test/security/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 90_000,
+          // One real server per file; one file at a time on two cores.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: "browser",
           environment: "node",
           include: ["test/browser/**/*.test.ts"],
