@@ -34,7 +34,8 @@ export type ConnectionEvents = {
 export type ConnectionOptions = {
   baseUrl: string;
   room: string;
-  token: string;
+  /** The access token, or a function that returns the current one (read at every connect). */
+  token: string | (() => string);
   /** Resume after this seq: the events after it are replayed before live ones. */
   since?: number;
   backoff?: BackoffOptions;
@@ -94,7 +95,7 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     this.#resuming = this.lastSeq > 0;
     if (this.#resuming) url.searchParams.set("since", String(this.lastSeq));
     const Socket = this.#options.WebSocket ?? globalThis.WebSocket;
-    const socket = new Socket(url.toString(), [SUBPROTOCOL, BEARER_PREFIX + this.#options.token]);
+    const socket = new Socket(url.toString(), [SUBPROTOCOL, BEARER_PREFIX + this.#token()]);
     this.#socket = socket;
     this.#welcomed = false;
     socket.addEventListener(
@@ -283,12 +284,17 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
   /** A browser cannot read why an upgrade was refused; ask over HTTP and stop on 401 or 404. */
   async #checkRoom(): Promise<void> {
     try {
-      await new EdgechatApi(this.#options.baseUrl, this.#options.token).getRoom(this.#options.room);
+      await new EdgechatApi(this.#options.baseUrl, this.#token()).getRoom(this.#options.room);
     } catch (error) {
       if (error instanceof ApiError && (error.status === 401 || error.status === 404)) {
         this.#fatal(error.code, error.message);
       }
     }
+  }
+
+  #token(): string {
+    const { token } = this.#options;
+    return typeof token === "function" ? token() : token;
   }
 
   #fatal(code: string, message: string): void {

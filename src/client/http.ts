@@ -2,23 +2,35 @@ import type * as z from "zod";
 import {
   ErrorBody,
   EventsPage,
+  MemberList,
   MessagesPage,
   Posted,
   RoomInfo,
   RoomList,
   Session,
+  User,
+  type ClientFrame,
   type CreateRoom,
+  type Role,
 } from "../protocol/index.ts";
+
+/** Any command frame (one with a clientId), as POST /api/rooms/{room}/commands takes it. */
+export type CommandFrame = Extract<ClientFrame, { clientId: string }>;
+
+const NoContent = null;
 
 /** An HTTP call answered with the contract's error body. */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
-  constructor(status: number, code: string, message: string) {
+  /** Seconds to wait, from a 429's Retry-After header. */
+  readonly retryAfter: number | undefined;
+  constructor(status: number, code: string, message: string, retryAfter?: number) {
     super(message);
     this.name = "ApiError";
     this.status = status;
     this.code = code;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -43,6 +55,51 @@ export class EdgechatApi {
 
   signInGuest(name: string) {
     return this.#call(Session, "POST", "/api/auth/guest", { name });
+  }
+
+  /** Registers and signs in; browsers get the refresh token as an HttpOnly cookie. */
+  register(username: string, password: string) {
+    return this.#call(Session, "POST", "/api/auth/register", { username, password });
+  }
+
+  login(username: string, password: string) {
+    return this.#call(Session, "POST", "/api/auth/login", { username, password });
+  }
+
+  /**
+   * A new access token (and a rotated refresh token) for the session: from the cookie in a
+   * browser, or from `refreshToken` for clients that keep it themselves.
+   */
+  refresh(refreshToken?: string) {
+    return this.#call(
+      Session,
+      "POST",
+      "/api/auth/refresh",
+      refreshToken === undefined ? undefined : { refreshToken },
+    );
+  }
+
+  /** Ends the session of the refresh cookie (or of `refreshToken`). */
+  logout(refreshToken?: string) {
+    return this.#call(
+      NoContent,
+      "POST",
+      "/api/auth/logout",
+      refreshToken === undefined ? undefined : { refreshToken },
+    );
+  }
+
+  /** Ends every session of the user and opens a new one. */
+  changePassword(currentPassword: string, newPassword: string) {
+    return this.#call(Session, "POST", "/api/auth/password", { currentPassword, newPassword });
+  }
+
+  deleteAccount(password: string) {
+    return this.#call(NoContent, "DELETE", "/api/auth/account", { password });
+  }
+
+  me() {
+    return this.#call(User, "GET", "/api/auth/me");
   }
 
   createRoom(room: Partial<CreateRoom> & { name: string }) {
@@ -79,12 +136,28 @@ export class EdgechatApi {
     return this.#call(Posted, "POST", `/api/rooms/${encodeURIComponent(room)}/messages`, body);
   }
 
-  async #call<S extends z.ZodType>(
+  members(room: string) {
+    return this.#call(MemberList, "GET", `/api/rooms/${encodeURIComponent(room)}/members`);
+  }
+
+  invite(room: string, username: string, role: Exclude<Role, "owner"> = "member") {
+    return this.#call(Posted, "POST", `/api/rooms/${encodeURIComponent(room)}/members`, {
+      username,
+      role,
+    });
+  }
+
+  /** Any room command over HTTP (moderation included); resolves with the seq of its event. */
+  command(room: string, frame: CommandFrame) {
+    return this.#call(Posted, "POST", `/api/rooms/${encodeURIComponent(room)}/commands`, frame);
+  }
+
+  async #call<S extends z.ZodType | null>(
     schema: S,
     method: string,
     path: string,
     body?: unknown,
-  ): Promise<z.infer<S>> {
+  ): Promise<S extends z.ZodType ? z.infer<S> : void> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.token) headers.authorization = `Bearer ${this.token}`;
@@ -92,14 +165,25 @@ export class EdgechatApi {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
+      // The refresh cookie lives on /api/auth: sent to the same origin only.
+      credentials: "same-origin",
     });
     const json: unknown = await response.json().catch(() => undefined);
     if (!response.ok) {
       const error = ErrorBody.safeParse(json);
+      const retry = Number(response.headers.get("retry-after") ?? Number.NaN);
+      const retryAfter = Number.isFinite(retry) && retry >= 0 ? retry : undefined;
       if (error.success)
-        throw new ApiError(response.status, error.data.error.code, error.data.error.message);
-      throw new ApiError(response.status, "internal", `HTTP ${response.status}`);
+        throw new ApiError(
+          response.status,
+          error.data.error.code,
+          error.data.error.message,
+          retryAfter,
+        );
+      throw new ApiError(response.status, "internal", `HTTP ${response.status}`, retryAfter);
     }
-    return schema.parse(json);
+    return (schema === null ? undefined : schema.parse(json)) as S extends z.ZodType
+      ? z.infer<S>
+      : void;
   }
 }
