@@ -25,6 +25,12 @@ const Config = z.object({
   AUTH_MAX_FAILURES: seconds(5),
   AUTH_MAX_ATTEMPTS_PER_IP: seconds(30),
   ACCESS_TOKEN_SECONDS: seconds(15 * 60),
+  /** Postgres (optional): the primary, its read replicas, and locally the WebSocket proxy. */
+  DATABASE_URL: z.string().optional(),
+  DATABASE_REPLICA_URLS: list,
+  PG_WS_PROXY: z.string().optional(),
+  /** A replica further behind than this is skipped for reads. */
+  REPLICA_MAX_LAG_MS: seconds(5_000),
   REFRESH_TOKEN_SECONDS: seconds(30 * 24 * 60 * 60),
 });
 export type Config = z.infer<typeof Config>;

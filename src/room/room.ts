@@ -27,6 +27,7 @@ import {
   REJECTED_RATE,
   TYPING_INTERVAL_MS,
 } from "./rate-limit.ts";
+import { FLUSH_DELAY_MS, Outbox, type OutboxState } from "./outbox.ts";
 import { ReadModel } from "./read-model.ts";
 import { Schedule } from "./schedule.ts";
 import { migrate } from "./schema.ts";
@@ -50,6 +51,7 @@ export class Room extends DurableObject<Env> {
   readonly #log: EventLog;
   readonly #read: ReadModel;
   readonly #schedule: Schedule;
+  readonly #outbox: Outbox;
   // Memory only: lost on hibernation, which merely refills the buckets.
   readonly #commands = new Limiter(COMMAND_RATE);
   readonly #malformed = new Limiter(MALFORMED_RATE);
@@ -63,6 +65,7 @@ export class Room extends DurableObject<Env> {
     this.#log = new EventLog(ctx.storage.sql);
     this.#read = new ReadModel(ctx.storage.sql);
     this.#schedule = new Schedule(ctx.storage);
+    this.#outbox = new Outbox(ctx.storage.sql, this.#log, env);
     // Answered by the runtime without waking the object, so idle rooms keep hibernating.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
@@ -192,6 +195,7 @@ export class Room extends DurableObject<Env> {
     for (const task of this.#schedule.takeDue(now)) {
       if (task === "expire-commands") this.#expireCommands(now);
       if (task === "notify-directory") await this.#notifyDirectory();
+      if (task === "flush") await this.#flush(now);
     }
   }
 
@@ -292,6 +296,8 @@ export class Room extends DurableObject<Env> {
     ack?.();
     for (const event of stored) this.#broadcast({ type: "event", event });
     this.#removeLostAccess(stored);
+    if (stored.length > 0 && this.#outbox.enabled)
+      this.#schedule.at("flush", Date.now() + FLUSH_DELAY_MS);
     if (stored.some((e) => e.type.startsWith("member.") || e.type.startsWith("room.")))
       void this.#notifyDirectory();
     return stored;
@@ -375,6 +381,19 @@ export class Room extends DurableObject<Env> {
 
   #info(): RoomInfo | undefined {
     return this.#read.info(this.#log.lastSeq, onlineUsers(this.ctx.getWebSockets()).length);
+  }
+
+  /** One batch to Postgres; more batches or a retry are put back on the schedule. */
+  async #flush(now: number): Promise<void> {
+    const room = this.#read.room()?.name;
+    if (!room) return;
+    const next = await this.#outbox.flush(room, now);
+    if (next !== undefined) this.#schedule.at("flush", next);
+  }
+
+  /** How far this room's log has reached Postgres: for the admin's backlog view. */
+  async backlog(): Promise<{ lastSeq: number } & OutboxState> {
+    return { lastSeq: this.#log.lastSeq, ...this.#outbox.state() };
   }
 
   #expireCommands(now: number): void {

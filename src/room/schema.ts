@@ -62,6 +62,13 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE bans (user_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
    CREATE TABLE mutes (user_id TEXT PRIMARY KEY, until INTEGER NOT NULL);
    CREATE INDEX messages_author ON messages (author_id, at);`,
+  // v3, the Postgres issue: how far the log has been flushed (the log itself is the backlog).
+  `CREATE TABLE outbox (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     flushed_seq INTEGER NOT NULL,
+     attempts INTEGER NOT NULL,
+     last_error TEXT);
+   INSERT INTO outbox (singleton, flushed_seq, attempts) VALUES (1, 0, 0);`,
 ];
 
 /** Tables rebuilt from the log by `rebuildProjections`. */
