@@ -1,13 +1,13 @@
-import { EdgechatApi, type Session } from "../client/index.ts";
+import { accountMenu } from "./account-menu.ts";
 import { chatView } from "./chat-view.ts";
 import type { AppContext, View } from "./context.ts";
 import { h, replace } from "./dom.ts";
-import { nameScreen } from "./name-screen.ts";
-import { roomList } from "./room-list.ts";
 import { currentRoute } from "./route.ts";
-import { clearSession, loadSession, saveSession } from "./session.ts";
+import { Auth } from "./session.ts";
+import { signInScreen } from "./sign-in.ts";
+import { roomList } from "./room-list.ts";
 
-/** The entry point: the signed-in guest and the URL hash decide which screen shows. */
+/** The entry point: the session and the URL hash decide which screen shows. */
 const baseUrl = location.origin;
 const root = document.getElementById("app")!;
 const who = h("div", { class: "who" });
@@ -18,8 +18,9 @@ replace(
   outlet,
 );
 
-let session = loadSession();
+const auth = new Auth(baseUrl, () => render());
 let view: View | undefined;
+let menu: View | undefined;
 
 function show(next: View): void {
   view?.dispose();
@@ -27,43 +28,38 @@ function show(next: View): void {
   replace(outlet, next.el);
 }
 
-function signOut(): void {
-  session = clearSession();
-  render();
-}
-
 function render(): void {
+  menu?.dispose();
+  menu = undefined;
+  const session = auth.session;
   if (!session) {
     replace(who);
-    show(
-      nameScreen(baseUrl, (signedIn: Session) => {
-        saveSession(signedIn);
-        session = signedIn;
-        render();
-      }),
-    );
+    document.title = "Sign in · edgechat";
+    show(signInScreen(baseUrl, (signedIn) => auth.signedIn(signedIn)));
     return;
   }
-  replace(
-    who,
-    h("span", { "data-testid": "me" }, session.user.name),
-    " ",
-    h(
-      "button",
-      { type: "button", class: "link", "data-testid": "sign-out", on: { click: signOut } },
-      "Sign out",
-    ),
-  );
   const ctx: AppContext = {
-    api: new EdgechatApi(baseUrl, session.token),
+    auth,
     session,
     baseUrl,
-    signOut,
+    call: (run) => auth.call(run),
+    rerender: render,
   };
+  menu = accountMenu(ctx);
+  replace(who, menu.el);
   const route = currentRoute();
   show(route.view === "room" ? chatView(ctx, route.room) : roomList(ctx));
   document.title = route.view === "room" ? `#${route.room} · edgechat` : "edgechat";
 }
 
-window.addEventListener("hashchange", render);
-render();
+async function start(): Promise<void> {
+  // A registered user's access token lasts 15 minutes: renew it from the refresh cookie first.
+  if (auth.isUser) {
+    replace(outlet, h("p", { class: "screen hint", role: "status" }, "Signing you in…"));
+    await auth.renew(auth.session?.token);
+  }
+  window.addEventListener("hashchange", render);
+  render();
+}
+
+void start();

@@ -1,13 +1,26 @@
-import { CommandError, RoomConnection, type RoomEvent, type UserRef } from "../client/index.ts";
+import {
+  CommandError,
+  RoomConnection,
+  type CommandFrame,
+  type Role,
+  type RoomEvent,
+  type UserRef,
+} from "../client/index.ts";
 import { Composer } from "./composer.ts";
 import { errorText, handleUnauthorized, type AppContext, type View } from "./context.ts";
 import { h } from "./dom.ts";
 import { MessageItem, noticeItem, type MessageActions } from "./message-item.ts";
 import { MessageList } from "./message-list.ts";
-import { OnlineList, TypingIndicator } from "./presence.ts";
+import { MemberPanel, type PanelCommand } from "./members.ts";
+import { TypingIndicator } from "./presence.ts";
+import { forgetRoom, rememberRoom } from "./room-list.ts";
+import { goToRooms, setFlash } from "./route.ts";
 import { Timeline, type MessageModel } from "./timeline.ts";
 
 const PAGE = 50;
+
+/** A command frame before the connection gives it a clientId. */
+type Unsent<T> = T extends unknown ? Omit<T, "clientId"> : never;
 
 /**
  * One room: history over HTTP, live events over the SDK's RoomConnection, a compose box,
@@ -28,7 +41,13 @@ export function chatView(ctx: AppContext, room: string): View {
   );
   const fatal = h("div", { class: "fatal", role: "alert", "data-testid": "fatal", hidden: true });
   const loadError = h("p", { class: "error", role: "alert", hidden: true });
-  const online = new OnlineList();
+  const members = new MemberPanel({
+    you: () => you?.id,
+    send: (command: PanelCommand) => sendCommand(command),
+    invite: (username, role) => ctx.call((api) => api.invite(room, username, role)),
+    roleChanged: (role) => roleChanged(role),
+  });
+  const controls = roomControls();
   const typing = new TypingIndicator();
   const list = new MessageList(() => void loadOlder());
   const timeline = new Timeline();
@@ -46,11 +65,14 @@ export function chatView(ctx: AppContext, room: string): View {
   let loading = 0;
   let generation = 0;
   let buffered: RoomEvent[] = [];
+  let leaving = false;
+  let membersTimer: ReturnType<typeof setTimeout> | undefined;
 
   const actions: MessageActions = {
     you: () => you?.id,
     edit: (id, text) => command(() => conn!.edit(id, text)),
     remove: (id) => command(() => conn!.delete(id)),
+    canModerate: () => members.myRole === "owner" || members.myRole === "moderator",
     react: (id, emoji, on) => command(() => conn!.react(id, emoji, on)),
   };
   const composer = new Composer(send, () => conn?.typing());
@@ -65,11 +87,12 @@ export function chatView(ctx: AppContext, room: string): View {
       h("a", { href: "#/", class: "back", "data-testid": "back" }, "← Rooms"),
       h("h2", { id: "room-title" }, `#${room}`),
       topic,
+      controls.el,
     ),
     banner,
     fatal,
     loadError,
-    h("div", { class: "chat-body" }, list.el, online.el),
+    h("div", { class: "chat-body" }, list.el, members.el),
     typing.el,
     composer.el,
   );
@@ -79,9 +102,177 @@ export function chatView(ctx: AppContext, room: string): View {
     return run();
   }
 
-  function showFatal(message: string): void {
+  /** Sends a moderation (or leave) command over the socket; resolves on its ack. */
+  function sendCommand(command: PanelCommand | Unsent<CommandFrame>): Promise<number> {
+    if (!conn) return Promise.reject(new Error("not connected yet"));
+    return conn.send({ ...command, clientId: conn.nextClientId() } as CommandFrame);
+  }
+
+  /** Your role decides the controls: moderation in the header and Delete on others' messages. */
+  function roleChanged(role: Role | undefined): void {
+    controls.setRole(role);
+    for (const item of items.values()) item.render();
+  }
+
+  /** Loads the member list now and again shortly after member events (the events apply at once). */
+  async function loadMembers(): Promise<void> {
+    try {
+      const { members: list } = await ctx.call((api) => api.members(room));
+      if (!disposed) members.setMembers(list);
+    } catch (error) {
+      if (handleUnauthorized(ctx, error) || disposed) return;
+      loadError.textContent = `Could not load the members: ${errorText(error)}`;
+      loadError.hidden = false;
+    }
+  }
+  function reloadMembersSoon(): void {
+    clearTimeout(membersTimer);
+    membersTimer = setTimeout(() => void loadMembers(), 400);
+  }
+
+  // ---- the header's controls: topic, slow mode (owner and moderators), leave ----
+
+  function roomControls() {
+    const error = h("p", {
+      class: "error",
+      role: "alert",
+      "data-testid": "controls-error",
+      hidden: true,
+    });
+    const status = h("span", { class: "hint", "data-testid": "slow-mode-status" });
+    const run = (task: Promise<unknown>) => {
+      error.hidden = true;
+      task.catch((e: unknown) => {
+        error.textContent = errorText(e);
+        error.hidden = false;
+      });
+    };
+    const slow = h(
+      "select",
+      { id: "slow-mode", "data-testid": "slow-mode", "aria-label": "Slow mode" },
+      h("option", { value: "", disabled: true, selected: true }, "Slow mode…"),
+      ...[
+        [0, "Off"],
+        [10, "10 s"],
+        [30, "30 s"],
+        [60, "1 min"],
+        [300, "5 min"],
+        [900, "15 min"],
+        [3600, "1 hour"],
+      ].map(([value, label]) => h("option", { value: String(value) }, `Slow mode: ${label}`)),
+    );
+    slow.addEventListener("change", () => {
+      if (slow.value === "") return;
+      run(sendCommand({ type: "slow_mode", seconds: Number(slow.value) }));
+    });
+    const topicInput = h("input", {
+      id: "topic-input",
+      maxlength: 200,
+      "data-testid": "topic-input",
+      "aria-label": "Topic",
+      autocomplete: "off",
+    });
+    const topicForm = h(
+      "form",
+      {
+        class: "topic-form row",
+        hidden: true,
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            topicForm.hidden = true;
+            editTopic.hidden = false;
+            run(command(() => conn!.setTopic(topicInput.value.trim())));
+            editTopic.focus();
+          },
+        },
+      },
+      topicInput,
+      h("button", { type: "submit", "data-testid": "topic-save" }, "Save"),
+      h(
+        "button",
+        {
+          type: "button",
+          on: {
+            click: () => {
+              topicForm.hidden = true;
+              editTopic.hidden = false;
+              editTopic.focus();
+            },
+          },
+        },
+        "Cancel",
+      ),
+    );
+    topicInput.addEventListener("keydown", (event) => {
+      if (event.key === "Escape")
+        topicForm.querySelector<HTMLButtonElement>("button[type=button]")?.click();
+    });
+    const editTopic = h(
+      "button",
+      {
+        type: "button",
+        "data-testid": "edit-topic",
+        on: {
+          click: () => {
+            topicInput.value = topic.textContent ?? "";
+            editTopic.hidden = true;
+            topicForm.hidden = false;
+            topicInput.focus();
+          },
+        },
+      },
+      "Edit topic",
+    );
+    const moderation = h(
+      "div",
+      { class: "row moderation", hidden: true },
+      editTopic,
+      topicForm,
+      slow,
+      status,
+    );
+    const leave = h(
+      "button",
+      {
+        type: "button",
+        "data-testid": "leave",
+        on: {
+          click: () => {
+            leaving = true;
+            sendCommand({ type: "leave" }).then(
+              () => {
+                forgetRoom(ctx.session.user.id, room);
+                setFlash(`You left #${room}.`);
+                goToRooms();
+              },
+              (e: unknown) => {
+                leaving = false;
+                error.textContent = errorText(e);
+                error.hidden = false;
+              },
+            );
+          },
+        },
+      },
+      "Leave room",
+    );
+    return {
+      el: h("div", { class: "controls" }, h("div", { class: "row" }, moderation, leave), error),
+      setRole(role: Role | undefined) {
+        moderation.hidden = !(role === "owner" || role === "moderator");
+      },
+      slowMode(seconds: number) {
+        const known = [...slow.options].some((o) => o.value === String(seconds));
+        slow.value = known ? String(seconds) : "";
+        status.textContent = seconds ? `slow mode on: ${seconds} s` : "";
+      },
+    };
+  }
+
+  function showFatal(message: string, prefix = "You were disconnected from this room: "): void {
     fatal.replaceChildren(
-      h("p", {}, "You were disconnected from this room: ", message),
+      h("p", {}, prefix, message),
       h("a", { href: "#/", "data-testid": "fatal-back" }, "Back to the room list"),
     );
     fatal.hidden = false;
@@ -104,6 +295,7 @@ export function chatView(ctx: AppContext, room: string): View {
 
   function applyEvent(event: RoomEvent): void {
     const stick = list.atBottom();
+    const memberChange = members.apply(event);
     const change = timeline.apply(event);
     if (change.kind === "message") {
       renderMessage(change.message);
@@ -127,8 +319,52 @@ export function chatView(ctx: AppContext, room: string): View {
       if (stick) list.scrollToBottom();
     } else if (change.kind === "topic") {
       topic.textContent = change.topic;
+      notice(event, `${event.actor.name} changed the topic`);
+    } else if (memberChange) {
+      notice(event, memberNotice(event));
+      reloadMembersSoon();
+    } else if (event.type === "room.slow_mode_changed") {
+      controls.slowMode(event.data.seconds);
+      notice(
+        event,
+        event.data.seconds
+          ? `${event.actor.name} turned on slow mode: one message every ${event.data.seconds} s`
+          : `${event.actor.name} turned off slow mode`,
+      );
     }
     markRead();
+  }
+
+  function notice(event: RoomEvent, text: string | undefined): void {
+    if (!text || event.type === "member.joined" || event.type === "member.left") return; // the timeline has those
+    const stick = list.atBottom();
+    list.put(event.seq, noticeItem(event.seq, event.at, text));
+    if (stick) list.scrollToBottom();
+  }
+
+  function memberNotice(event: RoomEvent): string | undefined {
+    const by = event.actor.name;
+    const name = (id: string) => members.nameOf(id);
+    switch (event.type) {
+      case "member.invited":
+        return `${by} invited ${event.data.user.name} as ${event.data.role}`;
+      case "member.role_changed":
+        return `${by} made ${name(event.data.userId)} a ${event.data.role}`;
+      case "member.kicked":
+        return `${by} removed ${name(event.data.userId)}`;
+      case "member.banned":
+        return `${by} banned ${name(event.data.userId)}`;
+      case "member.unbanned":
+        return `${by} unbanned ${name(event.data.userId)}`;
+      case "member.muted":
+        return `${by} muted ${name(event.data.userId)} until ${new Date(event.data.until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
+      case "member.unmuted":
+        return `${by} unmuted ${name(event.data.userId)}`;
+      case "room.ownership_transferred":
+        return `${by} handed the room to ${name(event.data.userId)}`;
+      default:
+        return undefined;
+    }
   }
 
   /** Tells the server what was read, when the page is visible and the newest message is in view. */
@@ -156,9 +392,8 @@ export function chatView(ctx: AppContext, room: string): View {
     loading += 1;
     list.setHistoryState(timeline.nextBefore !== null, true);
     try {
-      const page = await ctx.api.messages(
-        room,
-        before === undefined ? { limit: PAGE } : { before, limit: PAGE },
+      const page = await ctx.call((api) =>
+        api.messages(room, before === undefined ? { limit: PAGE } : { before, limit: PAGE }),
       );
       if (mine !== generation || disposed) return;
       const merge = () => timeline.merge(page).forEach(renderMessage);
@@ -239,19 +474,21 @@ export function chatView(ctx: AppContext, room: string): View {
   async function start(): Promise<void> {
     let lastSeq: number;
     try {
-      const info = await ctx.api.getRoom(room);
+      const info = await ctx.call((api) => api.getRoom(room));
       topic.textContent = info.topic;
       lastSeq = info.lastSeq;
+      rememberRoom(ctx.session.user.id, room, info.visibility);
     } catch (error) {
       if (handleUnauthorized(ctx, error) || disposed) return;
-      return showFatal(errorText(error));
+      forgetRoom(ctx.session.user.id, room);
+      return showFatal(errorText(error), "Cannot open this room: ");
     }
     if (disposed) return;
     // Resume after the seq the history load starts from: every later event arrives over the socket.
     const c = new RoomConnection({
       baseUrl: ctx.baseUrl,
       room,
-      token: ctx.session.token,
+      token: ctx.auth.token,
       since: lastSeq,
     });
     conn = c;
@@ -263,7 +500,8 @@ export function chatView(ctx: AppContext, room: string): View {
     });
     c.on("welcome", (welcome) => {
       you = welcome.you;
-      online.reset(welcome.online, welcome.you.id);
+      members.resetOnline(welcome.online);
+      void loadMembers();
       if (readSeq === undefined) {
         readSeq = welcome.readSeq ?? 0;
         for (const item of items.values()) item.render(); // own messages get their edit and delete buttons
@@ -274,7 +512,7 @@ export function chatView(ctx: AppContext, room: string): View {
     c.on("event", (event) => (loading > 0 ? buffered.push(event) : applyEvent(event)));
     c.on("gap", reload);
     c.on("presence", (frame) => {
-      online.apply(frame);
+      members.presence(frame);
       if (frame.left) typing.stopped(frame.left.id);
     });
     c.on("typing", (user) => user.id !== you?.id && typing.saw(user));
@@ -283,7 +521,18 @@ export function chatView(ctx: AppContext, room: string): View {
       loadError.hidden = false;
     });
     c.on("fatal", ({ code, message }) => {
-      if (code === "unauthorized" || code === "4401") return ctx.signOut();
+      if (code === "unauthorized" || code === "4401") {
+        // The token expired or the session was revoked: renew once and start over, else sign in.
+        const stale = ctx.auth.token();
+        void ctx.auth.reauth(stale).then((renewed) => renewed && !disposed && ctx.rerender());
+        return;
+      }
+      if (code === "4403") {
+        forgetRoom(ctx.session.user.id, room);
+        if (leaving) return; // leaving a private room closes its sockets too
+        setFlash(`You were removed from #${room}${message ? ` (${message})` : ""}.`);
+        return goToRooms();
+      }
       showFatal(message);
     });
     const history = load(); // counts as loading before any event can arrive
@@ -302,6 +551,8 @@ export function chatView(ctx: AppContext, room: string): View {
       disposed = true;
       document.removeEventListener("visibilitychange", onVisible);
       typing.dispose();
+      members.dispose();
+      clearTimeout(membersTimer);
       conn?.close();
     },
   };

@@ -1,13 +1,16 @@
 import { ApiError, type EdgechatApi, type Session } from "../client/index.ts";
+import type { Auth } from "./session.ts";
 
 /** What every screen gets from the app. */
 export type AppContext = {
-  /** The API with the session's token. */
-  api: EdgechatApi;
+  auth: Auth;
+  /** The session the screen was built for. */
   session: Session;
   baseUrl: string;
-  /** Forgets the session and shows the name screen (also on any 401). */
-  signOut: () => void;
+  /** An API call with the current token; a 401 renews the session and retries once. */
+  call<T>(run: (api: EdgechatApi) => Promise<T>): Promise<T>;
+  /** Builds the current screen again (after a socket's session was renewed). */
+  rerender(): void;
 };
 
 /** A mounted screen; dispose closes its connections and timers. */
@@ -15,15 +18,22 @@ export type View = { el: HTMLElement; dispose(): void };
 
 /** Text for people from any failure; ApiError messages come from the server. */
 export function errorText(error: unknown): string {
-  if (error instanceof ApiError) return error.message;
+  if (error instanceof ApiError) {
+    if (error.status === 429 && error.retryAfter !== undefined && !/\d+ ?s\b/.test(error.message))
+      return `${error.message} (try again in ${error.retryAfter} s)`;
+    return error.message;
+  }
   if (error instanceof TypeError)
     return "The server cannot be reached. Check your connection and try again.";
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Signs out when the server refused the token; true if it did. */
+/**
+ * True for a 401: `ctx.call` has already tried to renew the session and signed out, so the
+ * screen has nothing more to do.
+ */
 export function handleUnauthorized(ctx: AppContext, error: unknown): boolean {
   if (!(error instanceof ApiError && error.status === 401)) return false;
-  ctx.signOut();
+  ctx.auth.expire();
   return true;
 }

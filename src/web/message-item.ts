@@ -8,6 +8,8 @@ export type MessageActions = {
   you: () => string | undefined;
   edit: (id: number, text: string) => Promise<unknown>;
   remove: (id: number) => Promise<unknown>;
+  /** Owners and moderators may delete anyone's message. */
+  canModerate: () => boolean;
   react: (id: number, emoji: string, on: boolean) => Promise<unknown>;
 };
 
@@ -54,7 +56,11 @@ export class MessageItem {
       head,
       body,
       m.deleted ? null : this.#reactions(),
-      mine && !m.deleted && !this.#editor ? this.#ownActions() : null,
+      mine && !m.deleted && !this.#editor
+        ? this.#ownActions()
+        : !mine && !m.deleted && this.#actions.canModerate()
+          ? this.#moderatorActions()
+          : null,
       this.#error,
     );
   }
@@ -129,6 +135,23 @@ export class MessageItem {
         {
           type: "button",
           "data-testid": "delete",
+          on: { click: () => this.#run(this.#actions.remove(this.#message.id)) },
+        },
+        "Delete",
+      ),
+    );
+  }
+
+  #moderatorActions(): HTMLElement {
+    return h(
+      "div",
+      { class: "actions" },
+      h(
+        "button",
+        {
+          type: "button",
+          "data-testid": "delete",
+          "aria-label": `Delete ${this.#message.author.name}'s message`,
           on: { click: () => this.#run(this.#actions.remove(this.#message.id)) },
         },
         "Delete",

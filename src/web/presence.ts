@@ -1,46 +1,5 @@
-import type { ServerFrameOf, UserRef } from "../client/index.ts";
-import { h, replace } from "./dom.ts";
-
-/** Who is online in the room: the welcome's list, then presence frames. */
-export class OnlineList {
-  readonly el: HTMLElement;
-  readonly #heading = h("h3", {}, "Online");
-  readonly #list = h("ul", { "data-testid": "online" });
-  #users = new Map<string, string>();
-  #you: string | undefined;
-
-  constructor() {
-    this.el = h("aside", { class: "online", "aria-label": "Online" }, this.#heading, this.#list);
-  }
-
-  reset(users: readonly UserRef[], you: string): void {
-    this.#you = you;
-    this.#users = new Map(users.map((u) => [u.id, u.name]));
-    this.#render();
-  }
-
-  apply(frame: ServerFrameOf<"presence">): void {
-    if (frame.joined) this.#users.set(frame.joined.id, frame.joined.name);
-    if (frame.left) this.#users.delete(frame.left.id);
-    this.#render();
-  }
-
-  #render(): void {
-    this.#heading.textContent = `Online (${this.#users.size})`;
-    const names = [...this.#users].sort((a, b) => a[1].localeCompare(b[1]));
-    replace(
-      this.#list,
-      ...names.map(([id, name]) =>
-        h(
-          "li",
-          { "data-user": id },
-          name,
-          id === this.#you ? h("span", { class: "you" }, " (you)") : null,
-        ),
-      ),
-    );
-  }
-}
+import type { UserRef } from "../client/index.ts";
+import { h } from "./dom.ts";
 
 const SHOWN_MS = 3_000;
 

@@ -1,7 +1,7 @@
 import { RoomName, type RoomInfo } from "../client/index.ts";
 import { errorText, handleUnauthorized, type AppContext, type View } from "./context.ts";
 import { h, replace } from "./dom.ts";
-import { goToRoom, roomHref } from "./route.ts";
+import { goToRoom, roomHref, takeFlash } from "./route.ts";
 
 /** The public rooms with their member and online counts, and a form to create one. */
 export function roomList(ctx: AppContext): View {
@@ -17,7 +17,7 @@ export function roomList(ctx: AppContext): View {
   async function load(): Promise<void> {
     refresh.disabled = true;
     try {
-      const { rooms } = await ctx.api.listRooms();
+      const { rooms } = await ctx.call((api) => api.listRooms());
       if (disposed) return;
       listError.hidden = true;
       replace(
@@ -57,6 +57,48 @@ export function roomList(ctx: AppContext): View {
     "data-testid": "create-error",
     hidden: true,
   });
+  const guest = ctx.session.user.kind !== "user";
+  const publicRoom = h("input", {
+    id: "visibility-public",
+    type: "radio",
+    name: "visibility",
+    value: "public",
+    checked: true,
+    "data-testid": "visibility-public",
+  });
+  const privateRoom = h("input", {
+    id: "visibility-private",
+    type: "radio",
+    name: "visibility",
+    value: "private",
+    disabled: guest,
+    "aria-describedby": "private-hint",
+    "data-testid": "visibility-private",
+  });
+  const visibility = h(
+    "fieldset",
+    { class: "visibility" },
+    h("legend", {}, "Who can join"),
+    h(
+      "div",
+      { class: "choice" },
+      publicRoom,
+      h("label", { for: "visibility-public" }, "Public: listed, anyone may join"),
+    ),
+    h(
+      "div",
+      { class: "choice" },
+      privateRoom,
+      h("label", { for: "visibility-private" }, "Private: invited members only"),
+    ),
+    h(
+      "p",
+      { class: "hint", id: "private-hint" },
+      guest
+        ? "Guests cannot create private rooms: sign out and create an account first."
+        : "A private room is never listed; you invite its members by username.",
+    ),
+  );
   const create = h("button", { type: "submit", "data-testid": "create" }, "Create room");
   const fail = (text: string) => {
     createError.textContent = text;
@@ -75,7 +117,11 @@ export function roomList(ctx: AppContext): View {
           if (!valid.success) return fail(valid.error.issues[0]?.message ?? "invalid room name");
           create.disabled = true;
           try {
-            await ctx.api.createRoom({ name: room, topic: topic.value.trim() });
+            const visibility = privateRoom.checked ? "private" : "public";
+            await ctx.call((api) =>
+              api.createRoom({ name: room, topic: topic.value.trim(), visibility }),
+            );
+            rememberRoom(ctx.session.user.id, room, visibility);
             goToRoom(room);
           } catch (error) {
             if (!handleUnauthorized(ctx, error)) fail(errorText(error));
@@ -91,13 +137,89 @@ export function roomList(ctx: AppContext): View {
     h("p", { class: "hint" }, "Lower-case letters, digits, _ and -; up to 64."),
     h("label", { for: "room-topic" }, "Topic (optional)"),
     topic,
+    visibility,
     create,
     createError,
   );
 
+  // Private rooms are never listed: open one by name, and find the ones you visited here.
+  const goName = h("input", {
+    id: "go-name",
+    name: "room",
+    required: true,
+    maxlength: 64,
+    autocomplete: "off",
+    "data-testid": "go-name",
+  });
+  const goError = h("p", { class: "error", role: "alert", hidden: true });
+  const goForm = h(
+    "form",
+    {
+      class: "card go",
+      novalidate: true,
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          const room = goName.value.trim().replace(/^#/, "");
+          if (!RoomName.safeParse(room).success) {
+            goError.textContent = "That is not a room name.";
+            goError.hidden = false;
+            return;
+          }
+          goToRoom(room);
+        },
+      },
+    },
+    h("h2", {}, "Open a room"),
+    h("label", { for: "go-name" }, "Room name"),
+    h(
+      "div",
+      { class: "row" },
+      goName,
+      h("button", { type: "submit", "data-testid": "go" }, "Open"),
+    ),
+    h("p", { class: "hint" }, "For private rooms you were invited to."),
+    goError,
+  );
+  const recent = recentRooms(ctx.session.user.id).filter((r) => r.visibility === "private");
+  const yours = recent.length
+    ? h(
+        "section",
+        { class: "card", "aria-labelledby": "yours-title" },
+        h("h2", { id: "yours-title" }, "Your private rooms"),
+        h(
+          "ul",
+          { class: "rooms", "data-testid": "private-rooms" },
+          ...recent.map((r) =>
+            h(
+              "li",
+              { "data-room": r.name },
+              h("a", { href: roomHref(r.name) }, `#${r.name}`),
+              h("span", { class: "counts" }, "private"),
+            ),
+          ),
+        ),
+      )
+    : null;
+
+  const flashText = takeFlash();
+  const flash = flashText
+    ? h(
+        "div",
+        { class: "flash", role: "status", "data-testid": "flash" },
+        h("span", {}, flashText),
+        " ",
+        h(
+          "button",
+          { type: "button", class: "link", on: { click: () => flash?.remove() } },
+          "Dismiss",
+        ),
+      )
+    : null;
   const el = h(
     "main",
     { class: "screen lobby" },
+    flash,
     h(
       "section",
       { class: "card", "aria-labelledby": "rooms-title" },
@@ -105,7 +227,7 @@ export function roomList(ctx: AppContext): View {
       listError,
       list,
     ),
-    form,
+    h("div", { class: "side" }, form, goForm, yours),
   );
   void load();
   return {
@@ -127,5 +249,40 @@ function roomLine(room: RoomInfo): HTMLLIElement {
       { class: "counts" },
       `${room.members} ${room.members === 1 ? "member" : "members"} · ${room.online} online`,
     ),
+  );
+}
+
+type Recent = { name: string; visibility: "public" | "private" };
+const recentKey = (userId: string) => `edgechat.rooms.${userId}`;
+
+/** Rooms this user opened in this browser, newest first (private rooms appear in no list). */
+export function recentRooms(userId: string): Recent[] {
+  try {
+    const parsed = JSON.parse(localStorage.getItem(recentKey(userId)) ?? "[]") as unknown;
+    return Array.isArray(parsed)
+      ? parsed.filter(
+          (r): r is Recent =>
+            typeof r?.name === "string" &&
+            RoomName.safeParse(r.name).success &&
+            (r.visibility === "public" || r.visibility === "private"),
+        )
+      : [];
+  } catch {
+    return [];
+  }
+}
+
+export function rememberRoom(userId: string, name: string, visibility: Recent["visibility"]): void {
+  const rooms = [{ name, visibility }, ...recentRooms(userId).filter((r) => r.name !== name)].slice(
+    0,
+    20,
+  );
+  localStorage.setItem(recentKey(userId), JSON.stringify(rooms));
+}
+
+export function forgetRoom(userId: string, name: string): void {
+  localStorage.setItem(
+    recentKey(userId),
+    JSON.stringify(recentRooms(userId).filter((r) => r.name !== name)),
   );
 }

@@ -22,3 +22,17 @@ export function goToRoom(room: string): void {
 export function goToRooms(): void {
   location.hash = "#/";
 }
+
+let flash: string | undefined;
+
+/** A notice for the next screen (e.g. why you are back at the room list). */
+export function setFlash(text: string): void {
+  flash = text;
+}
+
+/** The pending notice, once. */
+export function takeFlash(): string | undefined {
+  const text = flash;
+  flash = undefined;
+  return text;
+}

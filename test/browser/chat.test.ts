@@ -155,7 +155,17 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
       .allTextContents();
   const message = (page: Page, text: string) =>
     page.locator("[data-testid=messages] [data-testid=message]", { hasText: text });
-  const online = (page: Page) => page.locator("[data-testid=online] li").allTextContents();
+  /** The people shown online, "(you)" marked; the list also holds offline members. */
+  const online = (page: Page) =>
+    page
+      .locator("[data-testid=members] li[data-online=true]")
+      .evaluateAll((els) =>
+        els.map(
+          (el) =>
+            (el.querySelector("[data-testid=member-name]")?.textContent ?? "") +
+            (el.querySelector(".you") ? " (you)" : ""),
+        ),
+      );
   const banner = (page: Page) => page.getByTestId("reconnecting");
 
   async function send(page: Page, text: string): Promise<void> {
