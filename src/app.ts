@@ -7,9 +7,11 @@ import { docsPage } from "./http/docs-page.ts";
 import { LIMITS } from "./protocol/index.ts";
 import { apiCors } from "./http/origin.ts";
 import { account } from "./routes/account.ts";
+import { admin } from "./routes/admin.ts";
 import { auth } from "./routes/auth.ts";
 import { health } from "./routes/health.ts";
 import { members } from "./routes/members.ts";
+import { reads } from "./routes/reads.ts";
 import { roomSocket } from "./routes/room-socket.ts";
 import { rooms } from "./routes/rooms.ts";
 
@@ -58,6 +60,8 @@ export function createApp() {
   app.route("/", account);
   app.route("/", rooms);
   app.route("/", members);
+  app.route("/", reads);
+  app.route("/", admin);
   app.route("/", roomSocket);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {

@@ -41,6 +41,14 @@ export class Directory extends DurableObject<Env> {
   }
 
   /** The public rooms, busiest first. */
+  /** Every room's name, private ones included: for the admin's flush backlog view. */
+  async listNames(limit = 1000): Promise<string[]> {
+    return this.ctx.storage.sql
+      .exec<{ name: string }>("SELECT name FROM rooms ORDER BY last_seq DESC LIMIT ?", limit)
+      .toArray()
+      .map((row) => row.name);
+  }
+
   async listPublic(limit = 500): Promise<RoomInfo[]> {
     return this.ctx.storage.sql
       .exec<Row>(

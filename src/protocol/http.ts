@@ -121,3 +121,85 @@ export const RoomParam = z.object({ room: RoomName });
 export const WsQuery = z.object({ since: queryInt.optional() });
 
 export const Health = z.object({ ok: z.literal(true) });
+
+// Reads served from Postgres replicas (the Postgres issue). Without Postgres: 503 `unavailable`.
+export const SearchQuery = z.object({
+  q: z.string().trim().min(1, "q: give something to search for").max(200),
+  limit: queryInt.pipe(z.number().int().min(1).max(100)).default(20),
+  offset: queryInt.pipe(z.number().int().min(0).max(10_000)).default(0),
+  /** Read-your-writes: the results must include this room's events up to `seq`… */
+  room: RoomName.optional(),
+  seq: queryInt.optional(),
+  /** …or this primary LSN (e.g. `0/16B6C50`). */
+  lsn: z
+    .string()
+    .regex(/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i, "lsn: like 0/16B6C50")
+    .optional(),
+});
+export const SearchHit = z.object({
+  room: RoomName,
+  id: Seq,
+  author: UserRef,
+  text: z.string(),
+  at: z.number().int(),
+  rank: z.number(),
+  highlight: z.array(z.object({ text: z.string(), match: z.boolean() })),
+});
+export const SearchResults = z.object({
+  results: z.array(SearchHit),
+  nextOffset: z.number().int().nullable(),
+});
+export const DirectoryList = z.object({
+  rooms: z.array(
+    z.object({
+      name: RoomName,
+      topic: z.string(),
+      members: z.number().int(),
+      messages: z.number().int(),
+      lastActivityAt: z.number().int(),
+      lastSeq: z.number().int(),
+    }),
+  ),
+});
+export const MyRooms = z.object({
+  rooms: z.array(
+    z.object({
+      name: RoomName,
+      topic: z.string(),
+      visibility: Visibility,
+      role: Role,
+      lastActivityAt: z.number().int(),
+      lastSeq: z.number().int(),
+    }),
+  ),
+});
+export const ReplicaReport = z.object({
+  nodes: z.array(
+    z.object({
+      url: z.string(),
+      role: z.enum(["primary", "replica"]),
+      healthy: z.boolean(),
+      openUntil: z.number(),
+      lagBytes: z.number().nullable(),
+      lagMs: z.number().nullable(),
+      replayLsn: z.string().nullable(),
+      paused: z.boolean(),
+      error: z.string().nullable(),
+      checkedAt: z.number(),
+    }),
+  ),
+  maxLagMs: z.number().int(),
+});
+export const BacklogReport = z.object({
+  total: z.number().int(),
+  rooms: z.array(
+    z.object({
+      name: RoomName,
+      lastSeq: z.number().int(),
+      flushedSeq: z.number().int(),
+      backlog: z.number().int(),
+      attempts: z.number().int(),
+      lastError: z.string().nullable(),
+    }),
+  ),
+});

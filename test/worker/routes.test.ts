@@ -259,6 +259,16 @@ describe("the app", () => {
     expect(await docs.text()).toContain("/api/rooms/{room}/messages");
   });
 
+  it("answers the Postgres reads with 503 when there is no Postgres, and keeps the rest working", async () => {
+    const ada = await guest("ada");
+    for (const path of ["/api/search?q=hello", "/api/directory", "/api/me/rooms"]) {
+      await expectError(await call(path, { token: ada.token }), 503, "unavailable");
+    }
+    await expectError(await call("/api/search?q=", { token: ada.token }), 400, "bad_request");
+    await expectError(await call("/api/admin/replicas", { token: ada.token }), 403, "forbidden");
+    expect((await call("/api/rooms", { token: ada.token })).status).toBe(200);
+  });
+
   it("answers unknown API paths with the contract's 404", async () => {
     await expectError(await call("/api/nothing-here"), 404, "not_found");
   });

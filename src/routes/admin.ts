@@ -1,0 +1,62 @@
+import { createRoute } from "@hono/zod-openapi";
+import { createMiddleware } from "hono/factory";
+import { DIRECTORY_NAME } from "../directory/notify.ts";
+import { config, type AppEnv } from "../env.ts";
+import { ApiError } from "../http/api-error.ts";
+import { authenticate } from "../http/authenticate.ts";
+import { readRouter } from "../http/database.ts";
+import { bearer, errors, json, router } from "../http/openapi.ts";
+import { BacklogReport, ReplicaReport } from "../protocol/index.ts";
+
+/** For instance admins (ADMIN_USERNAMES): replica health and lag, the flush backlog. */
+export const admin = router();
+
+const adminsOnly = createMiddleware<AppEnv>(async (c, next) => {
+  if (!c.var.user.admin) throw new ApiError("forbidden", "for instance admins only");
+  await next();
+});
+admin.use("/api/admin/*", authenticate, adminsOnly);
+
+admin.openapi(
+  createRoute({
+    method: "get",
+    path: "/api/admin/replicas",
+    summary: "Each database node's health and replication lag",
+    description:
+      "Probes every node now: replay LSN, lag in bytes and milliseconds, paused replay, circuit state.",
+    security: bearer,
+    responses: {
+      200: json(ReplicaReport, "the nodes"),
+      ...errors("unauthorized", "forbidden", "unavailable"),
+    },
+  }),
+  async (c) => {
+    const nodes = await readRouter(c).report();
+    return c.json({ nodes, maxLagMs: config(c.env).REPLICA_MAX_LAG_MS }, 200);
+  },
+);
+
+admin.openapi(
+  createRoute({
+    method: "get",
+    path: "/api/admin/backlog",
+    summary: "Events not yet in Postgres, per room and in total",
+    description: "Each room's log is its own backlog: lastSeq against the seq flushed so far.",
+    security: bearer,
+    responses: {
+      200: json(BacklogReport, "the backlog"),
+      ...errors("unauthorized", "forbidden", "unavailable"),
+    },
+  }),
+  async (c) => {
+    readRouter(c); // 503 without Postgres: there is nothing to flush to
+    const names = await c.env.DIRECTORY.getByName(DIRECTORY_NAME).listNames();
+    const rooms = await Promise.all(
+      names.map(async (name) => {
+        const state = await c.env.ROOM.getByName(name).backlog();
+        return { name, ...state, backlog: state.lastSeq - state.flushedSeq };
+      }),
+    );
+    return c.json({ total: rooms.reduce((sum, room) => sum + room.backlog, 0), rooms }, 200);
+  },
+);
