@@ -246,6 +246,10 @@ export class Room extends DurableObject<Env> {
   ): { ok: true; seq: number } | { ok: false; error: Refusal } {
     const view = this.#read.view();
     if (!view) return notFound;
+    // Before the idempotency lookup: a replayed clientId must not be acked to someone who lost
+    // access (a banned user, or anyone outside a private room, to whom it does not exist).
+    const denied = denyAccess(view, actor);
+    if (denied) return { ok: false, error: denied };
     const now = Date.now();
     const prior = this.ctx.storage.sql
       .exec<{ seq: number }>(
