@@ -234,6 +234,26 @@ describe.skipIf(!executablePath)("accounts and moderation in Chromium", () => {
     mkdirSync("test-results", { recursive: true });
     await ada.screenshot({ path: "test-results/accounts.png" });
 
+    // ada signs in on a second device too. Changing her password here ends every other
+    // session: that device's socket is closed (4401), renewing fails, and it asks her to sign in;
+    // this tab's socket is closed too, renews with the new session and carries on.
+    const adaPhone = await tab(await profile({ width: 390, height: 844 }), "ada-phone");
+    await adaPhone.getByTestId("account-username").fill("ada");
+    await adaPhone.getByTestId("account-password").fill(PASSWORD);
+    await adaPhone.getByTestId("account-submit").click();
+    await openRoom(adaPhone, "secret");
+    await adaPhone.getByTestId("compose").waitFor();
+    expectedErrors.push(["ada-phone", /status of 401/]);
+    await ada.getByTestId("account-menu").click();
+    await ada.getByTestId("pw-current").fill(PASSWORD);
+    await ada.getByTestId("pw-new").fill("a brand new password");
+    await ada.getByTestId("pw-submit").click();
+    await adaPhone.getByTestId("account-username").waitFor({ timeout: 10_000 });
+    await expect.poll(() => ada.getByTestId("compose").isEnabled(), WAIT).toBe(true);
+    await ada.getByTestId("compose").fill("new password, same me");
+    await ada.getByTestId("compose").press("Enter");
+    await expect.poll(async () => (await texts(bob)).at(-1), WAIT).toBe("new password, same me");
+
     // ada has the room open in a second tab; she signs out in the first. The second tab's
     // socket is closed by the server (4401) and it goes to the sign-in screen within seconds.
     const ada2 = await tab(adaProfile, "ada2", "#/room/secret");
