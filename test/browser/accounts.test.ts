@@ -136,7 +136,7 @@ describe.skipIf(!executablePath)("accounts and moderation in Chromium", () => {
       sameSite: "Strict",
       path: "/api/auth",
     });
-    expect(await ada.evaluate(() => document.cookie)).not.toContain("edgechat_refresh");
+    expect(await ada.evaluate<string>("document.cookie")).not.toContain("edgechat_refresh");
     await ada.evaluate(() => {
       const session = JSON.parse(localStorage.getItem("edgechat.session") ?? "{}") as object;
       localStorage.setItem("edgechat.session", JSON.stringify({ ...session, token: "spoiled" }));
