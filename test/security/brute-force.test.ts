@@ -69,7 +69,12 @@ describe("per-account lockout", () => {
     const right = await attempt(server.url, "olga", "the real password");
     expectError(right, 429, "rate_limited", "right password while locked");
     for (let i = 0; i < 5; i++)
-      expectError(await attempt(server.url, "olga", `more guesses ${i}`), 429, "rate_limited", `more ${i}`);
+      expectError(
+        await attempt(server.url, "olga", `more guesses ${i}`),
+        429,
+        "rate_limited",
+        `more ${i}`,
+      );
 
     // The existing session is unaffected, and nothing changed in her room.
     const me = await call(server.url, "GET", "/api/auth/me", { token: olga.token });
@@ -85,8 +90,14 @@ describe("per-account lockout", () => {
 
   it("a lockout of one account does not lock another", async () => {
     const mia = await register(server.url, "mia", "mia's password");
-    for (let i = 0; i < MAX_FAILURES; i++) await attempt(server.url, "nora-does-not-exist", `guessing ${i}`);
-    expectError(await attempt(server.url, "nora-does-not-exist", "guessing again"), 429, "rate_limited", "unknown locked");
+    for (let i = 0; i < MAX_FAILURES; i++)
+      await attempt(server.url, "nora-does-not-exist", `guessing ${i}`);
+    expectError(
+      await attempt(server.url, "nora-does-not-exist", "guessing again"),
+      429,
+      "rate_limited",
+      "unknown locked",
+    );
     const answer = await attempt(server.url, "mia", mia.password!);
     expect(answer.status, answer.text).toBe(200);
   });
@@ -139,14 +150,18 @@ describe("per-IP throttle", () => {
     const right = await attempt(server.url, "olga", "the real password");
     expectError(right, 429, "rate_limited", "right password while blocked");
     expectError(
-      await call(server.url, "POST", "/api/auth/register", { body: { username: "squatter", password: "squatter password" } }),
+      await call(server.url, "POST", "/api/auth/register", {
+        body: { username: "squatter", password: "squatter password" },
+      }),
       429,
       "rate_limited",
       "register while blocked",
     );
     // Guests and token holders are not affected.
     expect((await call(server.url, "GET", "/api/auth/me", { token: olga.token })).status).toBe(200);
-    expect((await call(server.url, "POST", "/api/auth/guest", { body: { name: "passerby" } })).status).toBe(200);
+    expect(
+      (await call(server.url, "POST", "/api/auth/guest", { body: { name: "passerby" } })).status,
+    ).toBe(200);
 
     await waitOut(right);
     const answer = await attempt(server.url, "olga", "the real password");

@@ -94,7 +94,11 @@ export async function signInGuest(base: string, name: string): Promise<Who> {
 }
 
 /** Registers a user (no Origin header, so the refresh token is in the body). */
-export async function register(base: string, username: string, password = "correct horse 1"): Promise<Who> {
+export async function register(
+  base: string,
+  username: string,
+  password = "correct horse 1",
+): Promise<Who> {
   const answer = await call(base, "POST", "/api/auth/register", { body: { username, password } });
   expect(answer.status, answer.text).toBe(201);
   return { ...Session.parse(answer.json), password };
@@ -120,7 +124,12 @@ export async function createRoom(
 }
 
 /** A command over HTTP that must be applied; returns its seq. */
-export async function command(base: string, who: Who, room: string, frame: object): Promise<number> {
+export async function command(
+  base: string,
+  who: Who,
+  room: string,
+  frame: object,
+): Promise<number> {
   const answer = await call(base, "POST", `/api/rooms/${room}/commands`, {
     token: who.token,
     body: frame,
@@ -129,7 +138,13 @@ export async function command(base: string, who: Who, room: string, frame: objec
   return (answer.json as { seq: number }).seq;
 }
 
-export async function invite(base: string, owner: Who, room: string, username: string, role?: string) {
+export async function invite(
+  base: string,
+  owner: Who,
+  room: string,
+  username: string,
+  role?: string,
+) {
   const answer = await call(base, "POST", `/api/rooms/${room}/members`, {
     token: owner.token,
     body: role ? { username, role } : { username },
@@ -210,7 +225,12 @@ export function claimsOf(token: string): Record<string, unknown> {
 }
 
 /** Tries a WebSocket upgrade the browser way (subprotocol bearer), optionally with headers. */
-export function upgrade(base: string, room: string, token: string | undefined, headers: Record<string, string> = {}) {
+export function upgrade(
+  base: string,
+  room: string,
+  token: string | undefined,
+  headers: Record<string, string> = {},
+) {
   return tryUpgrade(
     wsUrl(base, room),
     token === undefined ? [SUBPROTOCOL] : [SUBPROTOCOL, BEARER_PREFIX + token],
@@ -237,7 +257,10 @@ export function expectUpgradeRefused(
 export async function closeFrameCode(raw: RawClient, timeoutMs = 15_000): Promise<number> {
   const ws = raw.ws as unknown as { _closeFrameReceived?: boolean; _closeCode?: number };
   const code = await waitUntil(
-    () => (ws._closeFrameReceived || raw.closeCode !== undefined ? (raw.closeCode ?? ws._closeCode) : undefined),
+    () =>
+      ws._closeFrameReceived || raw.closeCode !== undefined
+        ? (raw.closeCode ?? ws._closeCode)
+        : undefined,
     "a close frame",
     timeoutMs,
     5,

@@ -76,7 +76,10 @@ function attempts(who: Who, victim: Who): Attempt[] {
   const http =
     (method: string, path: string, body?: unknown) =>
     async (room: string): Promise<{ status: number; body: string }> => {
-      const answer: Answer = await call(base, method, `/api/rooms/${room}${path}`, { token: who.token, body });
+      const answer: Answer = await call(base, method, `/api/rooms/${room}${path}`, {
+        token: who.token,
+        body,
+      });
       return { status: answer.status, body: answer.text };
     };
   const cmd = (frame: Record<string, unknown>) => http("POST", "/commands", frame);
@@ -88,35 +91,89 @@ function attempts(who: Who, victim: Who): Attempt[] {
     { what: "GET messages", run: http("GET", "/messages") },
     { what: "GET messages before", run: http("GET", "/messages?before=3&limit=1") },
     { what: "GET members", run: http("GET", "/members") },
-    { what: "POST messages", run: http("POST", "/messages", { text: "let me in", clientId: `${tag}-m` }) },
+    {
+      what: "POST messages",
+      run: http("POST", "/messages", { text: "let me in", clientId: `${tag}-m` }),
+    },
     // The clientId of a message they posted while they were a member: a replay must not be acked.
     {
       what: "POST messages (replayed clientId)",
       run: http("POST", "/messages", { text: "again", clientId: `${who.user.name}-1` }),
     },
     { what: "POST members (invite)", run: http("POST", "/members", { username: "nina" }) },
-    { what: "POST members (self as moderator)", run: http("POST", "/members", { username: who.user.name, role: "moderator" }) },
-    { what: "POST commands post", run: cmd({ type: "post", clientId: `${tag}-p`, text: "let me in" }) },
+    {
+      what: "POST members (self as moderator)",
+      run: http("POST", "/members", { username: who.user.name, role: "moderator" }),
+    },
+    {
+      what: "POST commands post",
+      run: cmd({ type: "post", clientId: `${tag}-p`, text: "let me in" }),
+    },
     {
       what: "POST commands post (replayed clientId)",
       run: cmd({ type: "post", clientId: `${who.user.name}-1`, text: "again" }),
     },
-    { what: "POST commands topic", run: cmd({ type: "topic", clientId: `${tag}-t`, topic: "pwned" }) },
-    { what: "POST commands edit own", run: cmd({ type: "edit", clientId: `${tag}-e`, messageId: seqOf[who.user.name] ?? seqOf.olga!, text: "edited" }) },
-    { what: "POST commands delete", run: cmd({ type: "delete", clientId: `${tag}-d`, messageId: seqOf.olga! }) },
-    { what: "POST commands react", run: cmd({ type: "react", clientId: `${tag}-r`, messageId: seqOf.olga!, emoji: "👍", on: true }) },
+    {
+      what: "POST commands topic",
+      run: cmd({ type: "topic", clientId: `${tag}-t`, topic: "pwned" }),
+    },
+    {
+      what: "POST commands edit own",
+      run: cmd({
+        type: "edit",
+        clientId: `${tag}-e`,
+        messageId: seqOf[who.user.name] ?? seqOf.olga!,
+        text: "edited",
+      }),
+    },
+    {
+      what: "POST commands delete",
+      run: cmd({ type: "delete", clientId: `${tag}-d`, messageId: seqOf.olga! }),
+    },
+    {
+      what: "POST commands react",
+      run: cmd({
+        type: "react",
+        clientId: `${tag}-r`,
+        messageId: seqOf.olga!,
+        emoji: "👍",
+        on: true,
+      }),
+    },
     { what: "POST commands leave", run: cmd({ type: "leave", clientId: `${tag}-l` }) },
-    { what: "POST commands kick", run: cmd({ type: "kick", clientId: `${tag}-k`, userId: victim.user.id }) },
-    { what: "POST commands ban", run: cmd({ type: "ban", clientId: `${tag}-b`, userId: victim.user.id }) },
-    { what: "POST commands unban self", run: cmd({ type: "unban", clientId: `${tag}-u`, userId: who.user.id }) },
-    { what: "POST commands role", run: cmd({ type: "role", clientId: `${tag}-o`, userId: who.user.id, role: "moderator" }) },
-    { what: "POST commands transfer", run: cmd({ type: "transfer", clientId: `${tag}-x`, userId: who.user.id }) },
-    { what: "POST commands slow_mode", run: cmd({ type: "slow_mode", clientId: `${tag}-s`, seconds: 60 }) },
-    { what: "POST commands mute", run: cmd({ type: "mute", clientId: `${tag}-mu`, userId: victim.user.id, seconds: 60 }) },
+    {
+      what: "POST commands kick",
+      run: cmd({ type: "kick", clientId: `${tag}-k`, userId: victim.user.id }),
+    },
+    {
+      what: "POST commands ban",
+      run: cmd({ type: "ban", clientId: `${tag}-b`, userId: victim.user.id }),
+    },
+    {
+      what: "POST commands unban self",
+      run: cmd({ type: "unban", clientId: `${tag}-u`, userId: who.user.id }),
+    },
+    {
+      what: "POST commands role",
+      run: cmd({ type: "role", clientId: `${tag}-o`, userId: who.user.id, role: "moderator" }),
+    },
+    {
+      what: "POST commands transfer",
+      run: cmd({ type: "transfer", clientId: `${tag}-x`, userId: who.user.id }),
+    },
+    {
+      what: "POST commands slow_mode",
+      run: cmd({ type: "slow_mode", clientId: `${tag}-s`, seconds: 60 }),
+    },
+    {
+      what: "POST commands mute",
+      run: cmd({ type: "mute", clientId: `${tag}-mu`, userId: victim.user.id, seconds: 60 }),
+    },
     { what: "WS upgrade", run: (room) => upgrade(base, room, who.token) },
     {
       what: "WS upgrade since=0 (Authorization header)",
-      run: (room) => tryUpgrade(wsUrl(base, room, 0), [SUBPROTOCOL], { authorization: `Bearer ${who.token}` }),
+      run: (room) =>
+        tryUpgrade(wsUrl(base, room, 0), [SUBPROTOCOL], { authorization: `Bearer ${who.token}` }),
     },
     {
       what: "WS upgrade since=1",
@@ -133,14 +190,23 @@ async function invisibleTo(who: Who, label: string): Promise<void> {
     const real = await attempt.run(priv);
     const never = await attempt.run(ghost);
     if (real.status !== 404 || never.status !== 404 || real.body !== never.body) {
-      failures.push(`${label} ${attempt.what}: private ${real.status} ${real.body} / never-created ${never.status} ${never.body}`);
+      failures.push(
+        `${label} ${attempt.what}: private ${real.status} ${real.body} / never-created ${never.status} ${never.body}`,
+      );
     }
   }
   expect(failures).toEqual([]);
   await expectUnchanged(server.url, olga, priv, before);
   // The ghost was not created by any of this either.
-  expectError(await call(server.url, "GET", `/api/rooms/${ghost}`, { token: olga.token }), 404, "not_found", "ghost");
-  const listed = RoomList.parse((await call(server.url, "GET", "/api/rooms", { token: who.token })).json);
+  expectError(
+    await call(server.url, "GET", `/api/rooms/${ghost}`, { token: olga.token }),
+    404,
+    "not_found",
+    "ghost",
+  );
+  const listed = RoomList.parse(
+    (await call(server.url, "GET", "/api/rooms", { token: who.token })).json,
+  );
   expect(listed.rooms.map((r) => r.name)).not.toContain(priv);
 }
 
@@ -151,7 +217,9 @@ describe("a private room", () => {
       expect(answer.status, answer.text).toBe(200);
     }
     // Private rooms are never listed, not even for their owner.
-    const listed = RoomList.parse((await call(server.url, "GET", "/api/rooms", { token: olga.token })).json);
+    const listed = RoomList.parse(
+      (await call(server.url, "GET", "/api/rooms", { token: olga.token })).json,
+    );
     expect(listed.rooms.map((r) => r.name)).not.toContain(priv);
   });
 
@@ -166,14 +234,22 @@ describe("a private room", () => {
 
   it("does not exist for a kicked member; their open socket was closed with 4403", async () => {
     const socket = await rawConnect(server.url, priv, kim.token);
-    await command(server.url, olga, priv, { type: "kick", clientId: "kick-kim", userId: kim.user.id });
+    await command(server.url, olga, priv, {
+      type: "kick",
+      clientId: "kick-kim",
+      userId: kim.user.id,
+    });
     expect(await closeFrameCode(socket)).toBe(CLOSE.removed);
     await invisibleTo(kim, "kim");
   });
 
   it("does not exist for a banned member; their open socket was closed with 4403", async () => {
     const socket = await rawConnect(server.url, priv, bart.token);
-    await command(server.url, olga, priv, { type: "ban", clientId: "ban-bart", userId: bart.user.id });
+    await command(server.url, olga, priv, {
+      type: "ban",
+      clientId: "ban-bart",
+      userId: bart.user.id,
+    });
     expect(await closeFrameCode(socket)).toBe(CLOSE.removed);
     await invisibleTo(bart, "bart");
   });
@@ -202,11 +278,17 @@ describe("a private room", () => {
       { type: "edit", clientId: "max-e", messageId: seqOf.olga!, text: "olga said nothing" },
     ];
     for (const frame of frames) {
-      const answer = await call(server.url, "POST", `/api/rooms/${priv}/commands`, { token: max.token, body: frame });
+      const answer = await call(server.url, "POST", `/api/rooms/${priv}/commands`, {
+        token: max.token,
+        body: frame,
+      });
       expectError(answer, 403, "forbidden", `max ${frame.type}`);
     }
     expectError(
-      await call(server.url, "POST", `/api/rooms/${priv}/members`, { token: max.token, body: { username: "nina" } }),
+      await call(server.url, "POST", `/api/rooms/${priv}/members`, {
+        token: max.token,
+        body: { username: "nina" },
+      }),
       403,
       "forbidden",
       "max invite",
@@ -234,12 +316,17 @@ describe("a public room", () => {
     const failures: string[] = [];
     for (const attempt of attempts(bob, olga)) {
       const answer = await attempt.run(pub);
-      if (answer.status !== 403) failures.push(`bob ${attempt.what}: ${answer.status} ${answer.body}`);
+      if (answer.status !== 403)
+        failures.push(`bob ${attempt.what}: ${answer.status} ${answer.body}`);
     }
     expect(failures).toEqual([]);
     await expectUnchanged(server.url, olga, pub, before);
     // Unbanned, bob may come back.
-    await command(server.url, olga, pub, { type: "unban", clientId: "unban-bob", userId: bob.user.id });
+    await command(server.url, olga, pub, {
+      type: "unban",
+      clientId: "unban-bob",
+      userId: bob.user.id,
+    });
     expect((await upgrade(server.url, pub, bob.token)).status).toBe(101);
   });
 
@@ -247,7 +334,11 @@ describe("a public room", () => {
     const carl = await signInGuest(server.url, "carl");
     const socket = await rawConnect(server.url, pub, carl.token);
     const second = await rawConnect(server.url, pub, carl.token);
-    await command(server.url, olga, pub, { type: "kick", clientId: "kick-carl", userId: carl.user.id });
+    await command(server.url, olga, pub, {
+      type: "kick",
+      clientId: "kick-carl",
+      userId: carl.user.id,
+    });
     expect(await closeFrameCode(socket)).toBe(CLOSE.removed);
     expect(await closeFrameCode(second)).toBe(CLOSE.removed);
     const members = (await snapshot(server.url, olga, pub)).members.members.map((m) => m.id);
@@ -268,7 +359,10 @@ describe("a public room", () => {
       { type: "transfer", clientId: "m-x", userId: mod1.user.id },
     ]) {
       expectError(
-        await call(server.url, "POST", `/api/rooms/${pub}/commands`, { token: mod1.token, body: frame }),
+        await call(server.url, "POST", `/api/rooms/${pub}/commands`, {
+          token: mod1.token,
+          body: frame,
+        }),
         403,
         "forbidden",
         `mod1 ${frame.type}`,
@@ -302,9 +396,17 @@ describe("the instance admin", () => {
     const zoe = await register(base, "zoe");
     await invite(base, olga, priv, "zoe");
     const zoeSocket = await rawConnect(base, priv, zoe.token);
-    const kicked = await command(base, root, priv, { type: "kick", clientId: "root-kick", userId: zoe.user.id });
+    const kicked = await command(base, root, priv, {
+      type: "kick",
+      clientId: "root-kick",
+      userId: zoe.user.id,
+    });
     expect(await closeFrameCode(zoeSocket)).toBe(CLOSE.removed);
-    const topic = await command(base, root, priv, { type: "topic", clientId: "root-topic", topic: "moderated" });
+    const topic = await command(base, root, priv, {
+      type: "topic",
+      clientId: "root-topic",
+      topic: "moderated",
+    });
     const events = (await snapshot(base, olga, priv)).events.events;
     expect(events.find((e) => e.seq === kicked)).toMatchObject({
       type: "member.kicked",

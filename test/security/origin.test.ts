@@ -29,7 +29,9 @@ let olga: Who;
 let room: string;
 
 beforeAll(async () => {
-  server = await startServer({ vars: { ...SECURITY_VARS, ALLOWED_ORIGINS: `${ALLOWED}, https://other.example.org` } });
+  server = await startServer({
+    vars: { ...SECURITY_VARS, ALLOWED_ORIGINS: `${ALLOWED}, https://other.example.org` },
+  });
   olga = await register(server.url, "olga");
   room = roomName("origin");
   await createRoom(server.url, olga, room);
@@ -74,7 +76,12 @@ describe("the WebSocket upgrade", () => {
         origin,
         authorization: `Bearer ${guest.token}`,
       });
-      expectUpgradeRefused(withHeader, 403, "forbidden", `origin ${JSON.stringify(origin)} + header`);
+      expectUpgradeRefused(
+        withHeader,
+        403,
+        "forbidden",
+        `origin ${JSON.stringify(origin)} + header`,
+      );
     }
     expect(await online()).toBe(0);
     // The victim never joined: no member.joined, no new member.
@@ -83,7 +90,12 @@ describe("the WebSocket upgrade", () => {
 
   it("same origin, no Origin and an allowed origin work", async () => {
     for (const origin of [server.url, ALLOWED, "https://other.example.org", undefined]) {
-      const answer = await upgrade(server.url, room, olga.token, origin === undefined ? {} : { origin });
+      const answer = await upgrade(
+        server.url,
+        room,
+        olga.token,
+        origin === undefined ? {} : { origin },
+      );
       expect({ origin, status: answer.status }).toEqual({ origin, status: 101 });
       expect(answer.protocol).toBe("edgechat.v1");
     }
@@ -103,7 +115,10 @@ describe("the cookie routes", () => {
           `${path} from ${JSON.stringify(origin)} (cookie)`,
         );
         expectError(
-          await call(server.url, "POST", path, { headers: { origin }, body: { refreshToken: victim.refreshToken } }),
+          await call(server.url, "POST", path, {
+            headers: { origin },
+            body: { refreshToken: victim.refreshToken },
+          }),
           403,
           "forbidden",
           `${path} from ${JSON.stringify(origin)} (body)`,
@@ -113,7 +128,9 @@ describe("the cookie routes", () => {
     // Nothing was logged out or rotated: the access token works and the refresh token works once.
     const me = await call(server.url, "GET", "/api/auth/me", { token: victim.token });
     expect(me.status, me.text).toBe(200);
-    const refreshed = await call(server.url, "POST", "/api/auth/refresh", { body: { refreshToken: victim.refreshToken } });
+    const refreshed = await call(server.url, "POST", "/api/auth/refresh", {
+      body: { refreshToken: victim.refreshToken },
+    });
     expect(refreshed.status, refreshed.text).toBe(200);
   });
 
@@ -136,7 +153,12 @@ describe("the cookie routes", () => {
       headers: { origin: server.url, cookie: setCookie.split(";")[0]! },
     });
     expect(out.status).toBe(204);
-    expectError(await call(server.url, "GET", "/api/auth/me", { token: session.token }), 401, "unauthorized", "after logout");
+    expectError(
+      await call(server.url, "GET", "/api/auth/me", { token: session.token }),
+      401,
+      "unauthorized",
+      "after logout",
+    );
   });
 
   it("sign-in from a browser never puts the refresh token in the body", async () => {
@@ -161,7 +183,13 @@ describe("CORS", () => {
 
   it("a preflight from a foreign origin gets no access-control-allow-origin", async () => {
     for (const origin of foreignOrigins()) {
-      for (const path of ["/api/rooms", `/api/rooms/${room}/messages`, "/api/auth/refresh", "/api/auth/logout", "/api/auth/login"]) {
+      for (const path of [
+        "/api/rooms",
+        `/api/rooms/${room}/messages`,
+        "/api/auth/refresh",
+        "/api/auth/logout",
+        "/api/auth/login",
+      ]) {
         const answer = await preflight(path, origin);
         expect({ origin, path, acao: answer.headers.get("access-control-allow-origin") }).toEqual({
           origin,

@@ -88,7 +88,14 @@ describe("command frames over the WebSocket", () => {
     const socket = await rawConnect(server.url, room, eve.token);
     const since = Date.now();
     const frames = [
-      { type: "post", clientId: "ws-post", text: "eve speaks", ...smuggled(olga), seq: 999, replyTo: olgaMessage },
+      {
+        type: "post",
+        clientId: "ws-post",
+        text: "eve speaks",
+        ...smuggled(olga),
+        seq: 999,
+        replyTo: olgaMessage,
+      },
     ];
     socket.sendJson(frames[0]);
     const posted = (await socket.nth("ack", 1)).seq;
@@ -96,11 +103,24 @@ describe("command frames over the WebSocket", () => {
     expectHonest(await eventAt(posted), eve, posted, since);
     expect((await eventAt(posted)).data).toEqual({ text: "eve speaks", replyTo: olgaMessage });
 
-    socket.sendJson({ type: "edit", clientId: "ws-edit", messageId: posted, text: "eve edits", ...smuggled(olga) });
+    socket.sendJson({
+      type: "edit",
+      clientId: "ws-edit",
+      messageId: posted,
+      text: "eve edits",
+      ...smuggled(olga),
+    });
     const edited = (await socket.nth("ack", 2)).seq;
     expectHonest(await eventAt(edited), eve, edited, since);
 
-    socket.sendJson({ type: "react", clientId: "ws-react", messageId: olgaMessage, emoji: "👍", on: true, ...smuggled(olga) });
+    socket.sendJson({
+      type: "react",
+      clientId: "ws-react",
+      messageId: olgaMessage,
+      emoji: "👍",
+      on: true,
+      ...smuggled(olga),
+    });
     const reacted = (await socket.nth("ack", 3)).seq;
     expectHonest(await eventAt(reacted), eve, reacted, since);
     const messages = (await snapshot(server.url, olga, room)).messages.messages;
@@ -108,7 +128,12 @@ describe("command frames over the WebSocket", () => {
     expect(messages.find((m) => m.id === olgaMessage)?.author.id).toBe(olga.user.id);
     expect(messages.find((m) => m.id === posted)?.author.id).toBe(eve.user.id);
 
-    socket.sendJson({ type: "delete", clientId: "ws-delete", messageId: posted, ...smuggled(olga) });
+    socket.sendJson({
+      type: "delete",
+      clientId: "ws-delete",
+      messageId: posted,
+      ...smuggled(olga),
+    });
     const deleted = (await socket.nth("ack", 4)).seq;
     expectHonest(await eventAt(deleted), eve, deleted, since);
   });
@@ -117,20 +142,40 @@ describe("command frames over the WebSocket", () => {
     const socket = await rawConnect(server.url, room, eve.token);
     const before = await snapshot(server.url, olga, room);
     const attempts = [
-      { type: "delete", clientId: "ws-x1", messageId: olgaMessage, ...smuggled(olga), userId: olga.user.id },
-      { type: "edit", clientId: "ws-x2", messageId: olgaMessage, text: "olga is wrong", ...smuggled(olga) },
+      {
+        type: "delete",
+        clientId: "ws-x1",
+        messageId: olgaMessage,
+        ...smuggled(olga),
+        userId: olga.user.id,
+      },
+      {
+        type: "edit",
+        clientId: "ws-x2",
+        messageId: olgaMessage,
+        text: "olga is wrong",
+        ...smuggled(olga),
+      },
       { type: "topic", clientId: "ws-x3", topic: "eve's room", ...smuggled(olga) },
       { type: "slow_mode", clientId: "ws-x4", seconds: 3600, ...smuggled(olga) },
       { type: "ban", clientId: "ws-x5", userId: olga.user.id, ...smuggled(olga) },
       { type: "kick", clientId: "ws-x6", userId: rita.user.id, ...smuggled(olga) },
-      { type: "role", clientId: "ws-x7", userId: eve.user.id, ...smuggled(olga), role: "moderator" },
+      {
+        type: "role",
+        clientId: "ws-x7",
+        userId: eve.user.id,
+        ...smuggled(olga),
+        role: "moderator",
+      },
       { type: "transfer", clientId: "ws-x8", userId: eve.user.id, ...smuggled(olga) },
       { type: "mute", clientId: "ws-x9", userId: olga.user.id, seconds: 60, ...smuggled(olga) },
     ];
     for (const frame of attempts) socket.sendJson(frame);
     await socket.nth("error", attempts.length);
     const errors = socket.of("error");
-    expect(errors.map((e) => [e.clientId, e.code])).toEqual(attempts.map((f) => [f.clientId, "forbidden"]));
+    expect(errors.map((e) => [e.clientId, e.code])).toEqual(
+      attempts.map((f) => [f.clientId, "forbidden"]),
+    );
     expect(socket.of("ack")).toEqual([]);
     await expectUnchanged(server.url, olga, room, before);
   });
@@ -139,11 +184,11 @@ describe("command frames over the WebSocket", () => {
     const socket = await rawConnect(server.url, room, eve.token);
     const before = await snapshot(server.url, olga, room);
     socket.sendJson({
+      ...smuggled(olga),
       type: "invite",
       clientId: "ws-invite",
       user: { id: eve.user.id, name: "eve" },
       role: "moderator",
-      ...smuggled(olga),
     });
     const error = await socket.nth("error", 1);
     expect(error.code).toBe("bad_request");
@@ -175,7 +220,13 @@ describe("command bodies over HTTP", () => {
     expectHonest(await eventAt(viaCommands), eve, viaCommands, since);
     const answer = await call(server.url, "POST", `/api/rooms/${room}/messages`, {
       token: eve.token,
-      body: { text: "bot message", clientId: "http-msg", ...smuggled(olga), type: "delete", messageId: olgaMessage },
+      body: {
+        text: "bot message",
+        clientId: "http-msg",
+        ...smuggled(olga),
+        type: "delete",
+        messageId: olgaMessage,
+      },
     });
     expect(answer.status, answer.text).toBe(201);
     const seq = (answer.json as { seq: number }).seq;
@@ -183,7 +234,9 @@ describe("command bodies over HTTP", () => {
     expectHonest(event, eve, seq, since);
     expect(event.type).toBe("message.posted");
     // olga's message is intact.
-    const olgas = (await snapshot(server.url, olga, room)).messages.messages.find((m) => m.id === olgaMessage);
+    const olgas = (await snapshot(server.url, olga, room)).messages.messages.find(
+      (m) => m.id === olgaMessage,
+    );
     expect(olgas).toMatchObject({ text: "olga's message", author: { id: olga.user.id } });
     expect(olgas?.deleted).toBeUndefined();
   });
@@ -198,7 +251,10 @@ describe("command bodies over HTTP", () => {
       { type: "delete", clientId: "h-5", messageId: olgaMessage, ...smuggled(olga) },
     ]) {
       expectError(
-        await call(server.url, "POST", `/api/rooms/${room}/commands`, { token: eve.token, body: frame }),
+        await call(server.url, "POST", `/api/rooms/${room}/commands`, {
+          token: eve.token,
+          body: frame,
+        }),
         403,
         "forbidden",
         `eve ${frame.type}`,
@@ -207,7 +263,12 @@ describe("command bodies over HTTP", () => {
     expectError(
       await call(server.url, "POST", `/api/rooms/${room}/commands`, {
         token: eve.token,
-        body: { type: "invite", clientId: "h-6", user: { id: eve.user.id, name: "eve" }, role: "moderator" },
+        body: {
+          type: "invite",
+          clientId: "h-6",
+          user: { id: eve.user.id, name: "eve" },
+          role: "moderator",
+        },
       }),
       400,
       "bad_request",
@@ -216,7 +277,10 @@ describe("command bodies over HTTP", () => {
     // Signals are not commands over HTTP.
     for (const frame of [{ type: "typing" }, { type: "read", seq: 1 }, { type: "ping" }]) {
       expectError(
-        await call(server.url, "POST", `/api/rooms/${room}/commands`, { token: eve.token, body: frame }),
+        await call(server.url, "POST", `/api/rooms/${room}/commands`, {
+          token: eve.token,
+          body: frame,
+        }),
         400,
         "bad_request",
         `signal ${frame.type}`,
@@ -240,7 +304,12 @@ describe("command bodies over HTTP", () => {
     // The invited user is the one named by `username`, whatever `userId`/`user` claim.
     const invited = await call(server.url, "POST", `/api/rooms/${room}/members`, {
       token: olga.token,
-      body: { username: "rita", userId: eve.user.id, user: { id: eve.user.id, name: "eve" }, admin: true },
+      body: {
+        username: "rita",
+        userId: eve.user.id,
+        user: { id: eve.user.id, name: "eve" },
+        admin: true,
+      },
     });
     expect(invited.status, invited.text).toBe(201);
     const event = await eventAt((invited.json as { seq: number }).seq);
@@ -288,15 +357,27 @@ describe("auth and room bodies", () => {
     // Not an admin: a private room of someone else stays invisible.
     const priv = roomName("hidden");
     await createRoom(server.url, olga, priv, "private");
-    expectError(await call(server.url, "GET", `/api/rooms/${priv}`, { token: session.token }), 404, "not_found");
+    expectError(
+      await call(server.url, "GET", `/api/rooms/${priv}`, { token: session.token }),
+      404,
+      "not_found",
+    );
     // And the account answers with the same user.
-    const me = User.parse((await call(server.url, "GET", "/api/auth/me", { token: session.token })).json);
+    const me = User.parse(
+      (await call(server.url, "GET", "/api/auth/me", { token: session.token })).json,
+    );
     expect(me).toEqual(session.user);
   });
 
   it("login with extra fields signs in only the named user", async () => {
     const answer = await call(server.url, "POST", "/api/auth/login", {
-      body: { username: "rita", password: rita.password, id: olga.user.id, admin: true, role: "owner" },
+      body: {
+        username: "rita",
+        password: rita.password,
+        id: olga.user.id,
+        admin: true,
+        role: "owner",
+      },
     });
     expect(answer.status, answer.text).toBe(200);
     expect(Session.parse(answer.json).user).toEqual(rita.user);
@@ -304,7 +385,14 @@ describe("auth and room bodies", () => {
 
   it("guest sign-in with kind/id/admin: still a fresh guest", async () => {
     const answer = await call(server.url, "POST", "/api/auth/guest", {
-      body: { name: "olga", kind: "user", id: olga.user.id, admin: true, role: "owner", sid: "0".repeat(32) },
+      body: {
+        name: "olga",
+        kind: "user",
+        id: olga.user.id,
+        admin: true,
+        role: "owner",
+        sid: "0".repeat(32),
+      },
     });
     expect(answer.status, answer.text).toBe(200);
     const session = Session.parse(answer.json);
@@ -312,7 +400,9 @@ describe("auth and room bodies", () => {
     expect(session.user.id).toMatch(/^g_/);
     expect(session.user.id).not.toBe(olga.user.id);
     expect(session.refreshToken).toBeUndefined();
-    const me = User.parse((await call(server.url, "GET", "/api/auth/me", { token: session.token })).json);
+    const me = User.parse(
+      (await call(server.url, "GET", "/api/auth/me", { token: session.token })).json,
+    );
     expect(me.kind).toBe("guest");
     // A guest named "olga" is not olga: her moderation is refused.
     expectError(
@@ -356,7 +446,9 @@ describe("auth and room bodies", () => {
     expect(answer.status, answer.text).toBe(201);
     expect(answer.json).toMatchObject({ name, lastSeq: 2, members: 1, visibility: "public" });
     expect((answer.json as { createdAt: number }).createdAt).toBeGreaterThanOrEqual(since - 5_000);
-    const members = await call(server.url, "GET", `/api/rooms/${name}/members`, { token: eve.token });
+    const members = await call(server.url, "GET", `/api/rooms/${name}/members`, {
+      token: eve.token,
+    });
     expect((members.json as { members: { id: string; role: string }[] }).members).toEqual([
       expect.objectContaining({ id: eve.user.id, role: "owner" }),
     ]);

@@ -69,7 +69,11 @@ async function refusedEverywhere(token: string, what: string): Promise<void> {
     ["GET", `/api/rooms/${room}/messages`],
     ["GET", `/api/rooms/${room}/members`],
     ["POST", `/api/rooms/${room}/messages`, { text: "pwned", clientId: `x-${what}` }],
-    ["POST", `/api/rooms/${room}/commands`, { type: "topic", clientId: `t-${what}`, topic: "pwned" }],
+    [
+      "POST",
+      `/api/rooms/${room}/commands`,
+      { type: "topic", clientId: `t-${what}`, topic: "pwned" },
+    ],
     ["POST", `/api/rooms/${room}/commands`, { type: "post", clientId: `p-${what}`, text: "pwned" }],
     ["POST", `/api/rooms/${room}/members`, { username: "mallory", role: "moderator" }],
     ["POST", "/api/rooms", { name: roomName("squat") }],
@@ -77,7 +81,12 @@ async function refusedEverywhere(token: string, what: string): Promise<void> {
     ["DELETE", "/api/auth/account", { password: "correct horse 1" }],
   ];
   for (const [method, path, body] of attempts) {
-    expectError(await call(base, method, path, { token, body }), 401, "unauthorized", `${what}: ${method} ${path}`);
+    expectError(
+      await call(base, method, path, { token, body }),
+      401,
+      "unauthorized",
+      `${what}: ${method} ${path}`,
+    );
   }
   expectUpgradeRefused(await upgrade(base, room, token), 401, "unauthorized", `${what}: upgrade`);
   expectUpgradeRefused(
@@ -87,7 +96,12 @@ async function refusedEverywhere(token: string, what: string): Promise<void> {
     `${what}: upgrade with Authorization`,
   );
   // A room that does not exist answers 401 too, not 404: the token is checked before any room.
-  expectUpgradeRefused(await upgrade(base, ghost, token), 401, "unauthorized", `${what}: upgrade to a ghost`);
+  expectUpgradeRefused(
+    await upgrade(base, ghost, token),
+    401,
+    "unauthorized",
+    `${what}: upgrade to a ghost`,
+  );
   await expectUnchanged(base, owner, room, before);
 }
 
@@ -106,10 +120,15 @@ describe("forged and foreign tokens", () => {
 
   it("a forged signature", async () => {
     const [header, payload] = mallory.token.split(".");
-    await refusedEverywhere(`${header}.${payload}.${Buffer.alloc(32, 7).toString("base64url")}`, "forged-sig");
+    await refusedEverywhere(
+      `${header}.${payload}.${Buffer.alloc(32, 7).toString("base64url")}`,
+      "forged-sig",
+    );
     // The owner's claims with a signature from another key.
     await refusedEverywhere(
-      await forge(claimsOf(owner.token), { secret: "not-the-secret-but-long-enough-0123456789abcdef" }),
+      await forge(claimsOf(owner.token), {
+        secret: "not-the-secret-but-long-enough-0123456789abcdef",
+      }),
       "other-key",
     );
     // The signature of another token.
@@ -119,8 +138,14 @@ describe("forged and foreign tokens", () => {
   it("alg: none (all spellings), with and without a signature", async () => {
     const claims = claimsOf(guestUser.token);
     for (const alg of ["none", "None", "NONE", "nOnE"]) {
-      await refusedEverywhere(await forgeWithHeader({ alg, typ: "JWT" }, claims, "none"), `alg-${alg}`);
-      await refusedEverywhere(await forgeWithHeader({ alg, typ: "JWT" }, claims, "hs256"), `alg-${alg}-signed`);
+      await refusedEverywhere(
+        await forgeWithHeader({ alg, typ: "JWT" }, claims, "none"),
+        `alg-${alg}`,
+      );
+      await refusedEverywhere(
+        await forgeWithHeader({ alg, typ: "JWT" }, claims, "hs256"),
+        `alg-${alg}-signed`,
+      );
     }
   });
 
@@ -128,9 +153,15 @@ describe("forged and foreign tokens", () => {
     const claims = claimsOf(guestUser.token);
     await refusedEverywhere(await forge(claims, { alg: "HS512" }), "hs512");
     await refusedEverywhere(await forge(claims, { alg: "HS384" }), "hs384");
-    await refusedEverywhere(await forgeWithHeader({ alg: "RS256", typ: "JWT" }, claims), "rs256-hmac");
     await refusedEverywhere(
-      await forgeWithHeader({ alg: "RS256", typ: "JWT", kid: "../../dev/null", jku: "http://127.0.0.1:1/k" }, claims),
+      await forgeWithHeader({ alg: "RS256", typ: "JWT" }, claims),
+      "rs256-hmac",
+    );
+    await refusedEverywhere(
+      await forgeWithHeader(
+        { alg: "RS256", typ: "JWT", kid: "../../dev/null", jku: "http://127.0.0.1:1/k" },
+        claims,
+      ),
       "rs256-kid",
     );
     await refusedEverywhere(await forgeWithHeader({ alg: "ES256", typ: "JWT" }, claims), "es256");
@@ -145,7 +176,13 @@ describe("forged and foreign tokens", () => {
     await refusedEverywhere(await forge({ ...claims, aud: ["other-app"] }), "aud-array");
     await refusedEverywhere(await forge({ ...claims, iss: "evil" }), "iss");
     const { iss: _iss, aud: _aud, ...bare } = claims;
-    await refusedEverywhere(await forgeWithHeader({ alg: "HS256", typ: "JWT" }, { ...bare, iss: undefined, aud: undefined }), "no-iss-aud");
+    await refusedEverywhere(
+      await forgeWithHeader(
+        { alg: "HS256", typ: "JWT" },
+        { ...bare, iss: undefined, aud: undefined },
+      ),
+      "no-iss-aud",
+    );
   });
 
   it("claims that do not hold: a registered user without sid, a made-up sid, unknown kinds", async () => {
@@ -160,20 +197,32 @@ describe("forged and foreign tokens", () => {
       await forge({ sub: "u_root", name: "root", kind: "user", sid: "f".repeat(32) }),
       "admin-made-up",
     );
-    await refusedEverywhere(await forge({ ...claimsOf(guestUser.token), kind: "admin" }), "kind-admin");
+    await refusedEverywhere(
+      await forge({ ...claimsOf(guestUser.token), kind: "admin" }),
+      "kind-admin",
+    );
     await refusedEverywhere(await forge({ ...claimsOf(guestUser.token), sub: "" }), "empty-sub");
     await refusedEverywhere(await forge({ name: "x", kind: "guest" }), "no-sub");
   });
 
   it("garbage in the Authorization header", async () => {
-    for (const token of ["", "abc", "a.b.c", "..", `${guestUser.token}x`, `Bearer ${guestUser.token}`]) {
+    for (const token of [
+      "",
+      "abc",
+      "a.b.c",
+      "..",
+      `${guestUser.token}x`,
+      `Bearer ${guestUser.token}`,
+    ]) {
       const answer = await call(server.url, "GET", `/api/rooms/${room}`, {
         headers: { authorization: `Bearer ${token}` },
       });
       expectError(answer, 401, "unauthorized", `garbage ${token.slice(0, 12)}`);
     }
     expectError(
-      await call(server.url, "GET", `/api/rooms/${room}`, { headers: { authorization: `Basic ${guestUser.token}` } }),
+      await call(server.url, "GET", `/api/rooms/${room}`, {
+        headers: { authorization: `Basic ${guestUser.token}` },
+      }),
       401,
       "unauthorized",
       "basic scheme",
@@ -195,7 +244,9 @@ describe("revoked sessions", () => {
     await expectUnchanged(server.url, owner, room, before);
     await refusedEverywhere(session.token, "after-logout");
     expectError(
-      await call(server.url, "POST", "/api/auth/refresh", { body: { refreshToken: session.refreshToken } }),
+      await call(server.url, "POST", "/api/auth/refresh", {
+        body: { refreshToken: session.refreshToken },
+      }),
       401,
       "unauthorized",
       "refresh after logout",
@@ -229,7 +280,9 @@ describe("revoked sessions", () => {
     }
     await works(fresh.token, "after change");
     expectError(
-      await call(server.url, "POST", "/api/auth/login", { body: { username: "changer", password: "old password 1" } }),
+      await call(server.url, "POST", "/api/auth/login", {
+        body: { username: "changer", password: "old password 1" },
+      }),
       401,
       "unauthorized",
       "old password",
@@ -266,7 +319,9 @@ describe("refresh-token reuse", () => {
     const before = await snapshot(server.url, owner, room);
     // The thief (or the victim) presents the spent token again.
     expectError(
-      await call(server.url, "POST", "/api/auth/refresh", { body: { refreshToken: first.refreshToken } }),
+      await call(server.url, "POST", "/api/auth/refresh", {
+        body: { refreshToken: first.refreshToken },
+      }),
       401,
       "unauthorized",
       "reuse",
@@ -277,7 +332,9 @@ describe("refresh-token reuse", () => {
     await refusedEverywhere(second.token, "family-newest");
     await refusedEverywhere(first.token, "family-first");
     expectError(
-      await call(server.url, "POST", "/api/auth/refresh", { body: { refreshToken: second.refreshToken } }),
+      await call(server.url, "POST", "/api/auth/refresh", {
+        body: { refreshToken: second.refreshToken },
+      }),
       401,
       "unauthorized",
       "newest refresh token",
@@ -306,7 +363,9 @@ describe("refresh-token reuse", () => {
     }
     // A wrong secret is not reuse: the real token still works once.
     await works(session.token, "after tampering");
-    const ok = await call(server.url, "POST", "/api/auth/refresh", { body: { refreshToken: session.refreshToken } });
+    const ok = await call(server.url, "POST", "/api/auth/refresh", {
+      body: { refreshToken: session.refreshToken },
+    });
     expect(ok.status, ok.text).toBe(200);
     // Another user's account in the token does not reach the owner's sessions.
     await works(owner.token, "owner untouched");
@@ -317,8 +376,15 @@ describe("the WebSocket after a session ends", () => {
   it("a socket opened before the end is closed with 4401 and cannot reconnect", async () => {
     const session = await register(server.url, "sockets");
     const socket = await rawConnect(server.url, room, session.token);
-    await call(server.url, "POST", "/api/auth/logout", { body: { refreshToken: session.refreshToken } });
+    await call(server.url, "POST", "/api/auth/logout", {
+      body: { refreshToken: session.refreshToken },
+    });
     expect(await closeFrameCode(socket)).toBe(CLOSE.tokenRevoked);
-    expectUpgradeRefused(await upgrade(server.url, room, session.token), 401, "unauthorized", "reconnect");
+    expectUpgradeRefused(
+      await upgrade(server.url, room, session.token),
+      401,
+      "unauthorized",
+      "reconnect",
+    );
   });
 });
