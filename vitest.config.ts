@@ -39,6 +39,17 @@ export default defineConfig({
       },
       {
         test: {
+          name: "db",
+          environment: "node",
+          include: ["test/db/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+          // A real primary and two streaming replicas per file: one file at a time.
+          fileParallelism: false,
+        },
+      },
+      {
+        test: {
           name: "security",
           environment: "node",
           include: ["test/security/**/*.test.ts"],
