@@ -245,6 +245,9 @@ async function sleep(ms: number): Promise<void> {
   await new Promise((resolvePromise) => setTimeout(resolvePromise, ms));
 }
 
+/** Thrown by a probe to stop waiting at once: the node's postmaster is gone. */
+class NodeDied extends Error {}
+
 async function waitFor<T>(
   what: string,
   timeoutMs: number,
@@ -258,6 +261,7 @@ async function waitFor<T>(
       const value = await probe();
       if (value !== undefined) return value;
     } catch (error) {
+      if (error instanceof NodeDied) throw error;
       lastError = error;
     }
     if (Date.now() > deadline) {
@@ -385,8 +389,13 @@ async function startNodeProcess(node: NodeInfo, primaryPort: number, log: (line:
 
 async function waitForConnections(node: NodeInfo): Promise<void> {
   await waitFor(`${node.name} to accept connections`, 30_000, async () => {
+    // pg_ctl -w can report success for a postmaster that died at once (e.g. port taken).
+    if ((await readPidFile(node.dir)).state !== "running") throw new NodeDied();
     await nodeQuery(node, "SELECT 1");
     return true;
+  }).catch(async (error: unknown) => {
+    if (!(error instanceof NodeDied)) throw error;
+    throw new Error(`${node.name} (port ${node.port}) exited during start-up\n--- ${node.log} ---\n${await tail(node.log, 8)}`);
   });
 }
 
