@@ -8,10 +8,10 @@
 import { mkdtempSync, rmSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Pool } from "@neondatabase/serverless";
+import { neonConfig, Pool } from "@neondatabase/serverless";
 import { WebSocket } from "ws";
 import { startCluster, type Cluster } from "./cluster.ts";
-import { configureNeonLocal } from "./neon-local.ts";
+import { useLocalProxy } from "../../src/db/connect.ts";
 import { startWsProxy, type WsProxy } from "./ws-proxy.ts";
 import { freePort } from "../../test/support/server.ts";
 
@@ -19,7 +19,9 @@ const t0 = Date.now();
 let last = t0;
 function step(label: string): void {
   const now = Date.now();
-  console.log(`${String(now - last).padStart(6)} ms  (${String(now - t0).padStart(6)} ms)  ${label}`);
+  console.log(
+    `${String(now - last).padStart(6)} ms  (${String(now - t0).padStart(6)} ms)  ${label}`,
+  );
   last = now;
 }
 
@@ -27,7 +29,11 @@ function check(condition: unknown, message: string): asserts condition {
   if (!condition) throw new Error(`FAILED: ${message}`);
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -38,7 +44,9 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, tim
 }
 
 async function rowsIn(pool: Pool, note: string): Promise<string[]> {
-  const result = await pool.query<{ note: string }>("SELECT note FROM smoke WHERE note = $1", [note]);
+  const result = await pool.query<{ note: string }>("SELECT note FROM smoke WHERE note = $1", [
+    note,
+  ]);
   return result.rows.map((row) => row.note);
 }
 
@@ -50,51 +58,83 @@ const pools: Pool[] = [];
 
 try {
   const ports = { primary: await freePort(), replicas: [await freePort(), await freePort()] };
-  cluster = await startCluster({ dataDir, ports, fresh: true, log: (line) => console.log(`          ${line}`) });
-  step(`cluster up: ${cluster.primaryUrl} + ${cluster.replicaUrls.length} replicas (data ${dataDir})`);
+  cluster = await startCluster({
+    dataDir,
+    ports,
+    fresh: true,
+    log: (line) => console.log(`          ${line}`),
+  });
+  step(
+    `cluster up: ${cluster.primaryUrl} + ${cluster.replicaUrls.length} replicas (data ${dataDir})`,
+  );
 
   proxy = await startWsProxy({ port: 0 });
-  configureNeonLocal(proxy.address, { webSocketConstructor: WebSocket });
+  neonConfig.webSocketConstructor = WebSocket as unknown as typeof neonConfig.webSocketConstructor;
+  useLocalProxy(proxy.address);
   step(`ws proxy on ${proxy.address}`);
 
   const primary = new Pool({ connectionString: cluster.primaryUrl, max: 2 });
-  const [replica1, replica2] = cluster.replicaUrls.map((url) => new Pool({ connectionString: url, max: 2 })) as [Pool, Pool];
+  const [replica1, replica2] = cluster.replicaUrls.map(
+    (url) => new Pool({ connectionString: url, max: 2 }),
+  ) as [Pool, Pool];
   pools.push(primary, replica1, replica2);
   // Idle pooled connections get "terminating connection due to administrator command" when a
   // node stops; a Pool without an error listener would crash the process on it.
-  for (const pool of pools) pool.on("error", (error: Error) => console.log(`          (pool, idle client: ${error.message})`));
+  for (const pool of pools)
+    pool.on("error", (error: Error) =>
+      console.log(`          (pool, idle client: ${error.message})`),
+    );
 
   const version = await primary.query<{ v: string; recovery: boolean }>(
     "SELECT version() AS v, pg_is_in_recovery() AS recovery",
   );
   check(version.rows[0]?.recovery === false, "primary is not in recovery");
   step(`neon Pool → proxy → primary: ${version.rows[0]?.v.split(",")[0]}`);
-  for (const [name, pool] of [["replica1", replica1], ["replica2", replica2]] as const) {
-    const result = await pool.query<{ recovery: boolean }>("SELECT pg_is_in_recovery() AS recovery");
+  for (const [name, pool] of [
+    ["replica1", replica1],
+    ["replica2", replica2],
+  ] as const) {
+    const result = await pool.query<{ recovery: boolean }>(
+      "SELECT pg_is_in_recovery() AS recovery",
+    );
     check(result.rows[0]?.recovery === true, `${name} is in recovery`);
   }
   step("both replicas answer through the proxy and are in recovery");
 
-  await primary.query("CREATE TABLE smoke (id serial PRIMARY KEY, note text NOT NULL, at timestamptz DEFAULT now())");
+  await primary.query(
+    "CREATE TABLE smoke (id serial PRIMARY KEY, note text NOT NULL, at timestamptz DEFAULT now())",
+  );
   await primary.query("INSERT INTO smoke (note) VALUES ($1)", ["first"]);
   step("created table and inserted on the primary");
 
-  for (const [name, pool] of [["replica1", replica1], ["replica2", replica2]] as const) {
+  for (const [name, pool] of [
+    ["replica1", replica1],
+    ["replica2", replica2],
+  ] as const) {
     const started = Date.now();
-    await waitFor(`'first' on ${name}`, async () => ((await rowsIn(pool, "first").catch(() => [])).length === 1 ? true : undefined));
+    await waitFor(`'first' on ${name}`, async () =>
+      (await rowsIn(pool, "first").catch(() => [])).length === 1 ? true : undefined,
+    );
     console.log(`          ${name}: row visible after ${Date.now() - started} ms`);
   }
   step("row replicated to both replicas");
 
   await replica1.query("SELECT pg_wal_replay_pause()");
   await waitFor("replay paused on replica1", async () => {
-    const result = await replica1.query<{ state: string }>("SELECT pg_get_wal_replay_pause_state() AS state");
+    const result = await replica1.query<{ state: string }>(
+      "SELECT pg_get_wal_replay_pause_state() AS state",
+    );
     return result.rows[0]?.state === "paused" ? true : undefined;
   });
   await primary.query("INSERT INTO smoke (note) VALUES ($1)", ["while-paused"]);
-  await waitFor("'while-paused' on replica2", async () => ((await rowsIn(replica2, "while-paused")).length === 1 ? true : undefined));
+  await waitFor("'while-paused' on replica2", async () =>
+    (await rowsIn(replica2, "while-paused")).length === 1 ? true : undefined,
+  );
   await new Promise((resolve) => setTimeout(resolve, 300));
-  check((await rowsIn(replica1, "while-paused")).length === 0, "paused replica1 must not see the new row");
+  check(
+    (await rowsIn(replica1, "while-paused")).length === 0,
+    "paused replica1 must not see the new row",
+  );
   step("replay paused on replica1: new row on replica2, not on replica1");
 
   await replica1.query("SELECT pg_wal_replay_resume()");
@@ -110,12 +150,14 @@ try {
   );
   check(failed, "stopped replica1 must not answer");
   await primary.query("INSERT INTO smoke (note) VALUES ($1)", ["replica1-down"]);
-  await waitFor("'replica1-down' on replica2", async () => ((await rowsIn(replica2, "replica1-down")).length === 1 ? true : undefined));
+  await waitFor("'replica1-down' on replica2", async () =>
+    (await rowsIn(replica2, "replica1-down")).length === 1 ? true : undefined,
+  );
   step("replica1 stopped: replica2 still answers and replicates");
 
   await cluster.startNode("replica1");
   await waitFor("'replica1-down' on restarted replica1", async () =>
-    ((await rowsIn(replica1, "replica1-down").catch(() => [])).length === 1 ? true : undefined),
+    (await rowsIn(replica1, "replica1-down").catch(() => [])).length === 1 ? true : undefined,
   );
   step("replica1 restarted and caught up through its slot");
 
@@ -125,13 +167,18 @@ try {
     () => true,
   );
   check(primaryDown, "stopped primary must not answer");
-  check((await rowsIn(replica2, "first")).length === 1, "replicas keep serving reads while the primary is down");
+  check(
+    (await rowsIn(replica2, "first")).length === 1,
+    "replicas keep serving reads while the primary is down",
+  );
   step("primary stopped: replicas still serve reads");
 
   await cluster.startNode("primary");
   await primary.query("INSERT INTO smoke (note) VALUES ($1)", ["after-restart"]);
   for (const pool of [replica1, replica2]) {
-    await waitFor("'after-restart' on replicas", async () => ((await rowsIn(pool, "after-restart").catch(() => [])).length === 1 ? true : undefined));
+    await waitFor("'after-restart' on replicas", async () =>
+      (await rowsIn(pool, "after-restart").catch(() => [])).length === 1 ? true : undefined,
+    );
   }
   const count = await primary.query<{ n: string }>("SELECT count(*) AS n FROM smoke");
   check(count.rows[0]?.n === "4", `4 rows on the primary (got ${count.rows[0]?.n})`);

@@ -1,6 +1,6 @@
 /**
  * A local stand-in for Neon's WebSocket proxy: `@neondatabase/serverless` (Pool/Client) opens
- * `ws://<proxy>/v1?address=<host>:<port>` (see neon-local.ts) and speaks the plain Postgres wire
+ * `ws://<proxy>/v1?address=<host>:<port>` (see src/db/connect.ts, useLocalProxy) and speaks the plain Postgres wire
  * protocol inside binary WebSocket frames; this server opens a TCP connection to that address
  * and pipes bytes both ways, closing both sides together. Only loopback targets are allowed.
  *
@@ -27,7 +27,7 @@ export type WsProxyOptions = {
 export type WsProxy = {
   readonly port: number;
   readonly host: string;
-  /** "127.0.0.1:6543", what configureNeonLocal() takes. */
+  /** "127.0.0.1:6543", what useLocalProxy() takes. */
   readonly address: string;
   /** Open tunnels right now. */
   connections(): number;
@@ -75,7 +75,8 @@ function tunnel(ws: WebSocket, tcp: Socket, onClose: () => void): void {
   const closeBoth = (code: number, reason: string) => {
     if (closed) return;
     closed = true;
-    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) ws.close(code, reason.slice(0, 120));
+    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING)
+      ws.close(code, reason.slice(0, 120));
     // Give ws a moment to flush its close frame, then make sure nothing lingers.
     setTimeout(() => ws.terminate(), 1_000).unref();
     tcp.destroy();
@@ -112,7 +113,7 @@ function tunnel(ws: WebSocket, tcp: Socket, onClose: () => void): void {
  * Starts the proxy and resolves once it listens.
  * @example
  * const proxy = await startWsProxy({ port: 6543 });
- * configureNeonLocal(proxy.address);
+ * useLocalProxy(proxy.address);
  * await proxy.close();
  */
 export async function startWsProxy(options: WsProxyOptions): Promise<WsProxy> {
@@ -128,7 +129,11 @@ export async function startWsProxy(options: WsProxyOptions): Promise<WsProxy> {
       .writeHead(426, { "content-type": "text/plain", upgrade: "websocket" })
       .end("WebSocket proxy for Postgres: connect with ?address=host:port\n");
   });
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 * 1024 });
+  const wss = new WebSocketServer({
+    noServer: true,
+    perMessageDeflate: false,
+    maxPayload: 64 * 1024 * 1024,
+  });
 
   server.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(request.url ?? "/", "http://proxy.local");

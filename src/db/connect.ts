@@ -8,12 +8,16 @@ export type Db = NeonDatabase<typeof schema>;
  * Points Neon's driver at a local WebSocket-to-TCP proxy (scripts/pg/ws-proxy.ts) instead of
  * Neon's own, for a plain local Postgres: no TLS inside the socket, no pipelining tricks.
  * Without `proxy` (production on Neon) the driver's defaults stay. Same code path either way.
+ * Node without a global WebSocket must also set `neonConfig.webSocketConstructor` (e.g. to `ws`).
  */
 export function useLocalProxy(proxy: string | undefined): void {
   if (!proxy) return;
-  neonConfig.wsProxy = (host, port) => `${proxy}/v1?address=${host}:${port}`;
+  const where = proxy.replace(/^(wss?|https?):\/\//, "").replace(/\/+$/, "");
+  neonConfig.wsProxy = (host, port) => `${where}/v1?address=${host}:${port}`;
   neonConfig.useSecureWebSocket = false;
+  neonConfig.forceDisablePgSSL = true;
   neonConfig.pipelineTLS = false;
+  // The local cluster authenticates with SCRAM, which cannot be pipelined.
   neonConfig.pipelineConnect = false;
 }
 

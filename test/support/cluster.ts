@@ -8,7 +8,7 @@ import { freePort } from "./server.ts";
 export type TestCluster = Cluster & {
   /** Port of the WebSocket-to-TCP proxy that plays Neon's. */
   readonly proxyPort: number;
-  /** "127.0.0.1:<proxyPort>", what configureNeonLocal() / PG_WS_PROXY take. */
+  /** "127.0.0.1:<proxyPort>", what useLocalProxy() / PG_WS_PROXY take. */
   readonly proxyAddress: string;
 };
 
@@ -18,7 +18,7 @@ export type TestCluster = Cluster & {
  * again is a no-op. If the test process dies first, the cluster's exit hook still stops the nodes.
  * @example
  * const cluster = await startTestCluster();
- * configureNeonLocal(cluster.proxyAddress, { webSocketConstructor: WebSocket });
+ * useLocalProxy(cluster.proxyAddress);
  * const pool = new Pool({ connectionString: cluster.primaryUrl });
  * await cluster.stop();
  */
