@@ -18,6 +18,8 @@ import {
 export const UserKind = z.enum(["guest", "user"]);
 export const User = UserRef.extend({ kind: UserKind });
 export type User = z.infer<typeof User>;
+/** `GET /api/auth/me`: the user, and whether the configuration makes them an instance admin. */
+export const Me = User.extend({ admin: z.boolean() });
 
 export const GuestSignIn = z.object({ name: Username });
 /**
@@ -58,6 +60,8 @@ export const RoomInfo = z.object({
   members: z.number().int().nonnegative(),
   /** Number of distinct users connected now. */
   online: z.number().int().nonnegative(),
+  /** Addition (accounts issue): seconds a member must wait between messages; 0 when off. */
+  slowModeSeconds: z.number().int().nonnegative().optional(),
 });
 export type RoomInfo = z.infer<typeof RoomInfo>;
 

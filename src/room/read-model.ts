@@ -89,6 +89,7 @@ export class ReadModel {
       lastSeq,
       members,
       online,
+      slowModeSeconds: room.slow_mode_seconds,
     };
   }
 

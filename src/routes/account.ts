@@ -14,8 +14,8 @@ import {
   Credentials,
   DeleteAccount,
   RefreshRequest,
+  Me,
   Session,
-  User,
 } from "../protocol/index.ts";
 
 /** The refresh cookie: HttpOnly (no script reads it), Secure, SameSite=Strict, only for /api/auth. */
@@ -168,11 +168,11 @@ account.openapi(
     path: "/api/auth/me",
     summary: "Who the token belongs to",
     security: bearer,
-    responses: { 200: json(User, "the signed-in user"), ...errors("unauthorized") },
+    responses: { 200: json(Me, "the signed-in user"), ...errors("unauthorized") },
   }),
   async (c) => {
-    const { id, name, kind } = c.var.user;
-    return c.json({ id, name, kind: kind ?? "guest" }, 200);
+    const { id, name, kind, admin } = c.var.user;
+    return c.json({ id, name, kind: kind ?? "guest", admin: admin === true }, 200);
   },
 );
 

@@ -36,7 +36,7 @@ describe("accounts", () => {
     expect(login.status).toBe(200);
     expect(Session.parse(await login.json()).user.id).toBe(session.user.id);
     const me = await call("/api/auth/me", { token: session.token });
-    expect(await me.json()).toEqual(session.user);
+    expect(await me.json()).toEqual({ ...session.user, admin: false });
   });
 
   it("answers a wrong password and an unknown username alike", async () => {
@@ -170,6 +170,18 @@ describe("accounts", () => {
     expect(Number(locked.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     await new Promise((resolve) => setTimeout(resolve, 2100)); // AUTH_WINDOW_SECONDS is 2 here
     expect((await attempt(PASSWORD)).status).toBe(200);
+  });
+
+  it("tells an admin named in the configuration that they are one", async () => {
+    const res = await call("/api/auth/register", {
+      method: "POST",
+      json: { username: "Root", password: PASSWORD },
+    });
+    const session = Session.parse(await res.json());
+    expect(await (await call("/api/auth/me", { token: session.token })).json()).toMatchObject({
+      name: "Root",
+      admin: true,
+    });
   });
 
   it("refuses passwords outside 8 to 256 characters", async () => {
