@@ -336,6 +336,7 @@ export class Room extends DurableObject<Env> {
 
   /** Sockets of people who lost access with these events are closed with 4403. */
   #removeLostAccess(events: readonly RoomEvent[]): void {
+    if (!events.some((e) => e.type.startsWith("member.") && e.type !== "member.joined")) return;
     const view = this.#read.view();
     if (!view) return;
     for (const event of events) {
