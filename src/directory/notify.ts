@@ -13,3 +13,34 @@ export async function notifyDirectory(env: Env, info: RoomInfo): Promise<boolean
     return false;
   }
 }
+
+/**
+ * Keeps the directory's copy of one room's summary fresh. Pushes are coalesced (a burst of
+ * joins sends one update after the one in flight); a failed one asks for a retry via the
+ * room's alarm.
+ */
+export class DirectoryFeed {
+  readonly #env: Env;
+  readonly #summary: () => RoomInfo | undefined;
+  readonly #retryAt: (at: number) => void;
+  #state: "idle" | "busy" | "again" = "idle";
+
+  constructor(env: Env, summary: () => RoomInfo | undefined, retryAt: (at: number) => void) {
+    this.#env = env;
+    this.#summary = summary;
+    this.#retryAt = retryAt;
+  }
+
+  async push(): Promise<void> {
+    if (this.#state !== "idle") {
+      this.#state = "again";
+      return;
+    }
+    do {
+      this.#state = "busy";
+      const info = this.#summary();
+      if (info && !(await notifyDirectory(this.#env, info))) this.#retryAt(Date.now() + 5_000);
+    } while ((this.#state as string) === "again");
+    this.#state = "idle";
+  }
+}

@@ -16,7 +16,7 @@ import {
   type RoomInfo,
   type UserRef,
 } from "../protocol/index.ts";
-import { notifyDirectory } from "../directory/notify.ts";
+import { DirectoryFeed } from "../directory/notify.ts";
 import { decide, decideCreate, decideJoin, denyAccess, rankOf, type Decision } from "./decide.ts";
 import { clientIdOfFrame, parseFrame } from "./inbound.ts";
 import { EventLog } from "./log.ts";
@@ -27,6 +27,7 @@ import {
   REJECTED_RATE,
   TYPING_INTERVAL_MS,
 } from "./rate-limit.ts";
+import { COMMAND_TTL_MS, IdempotencyKeys } from "./idempotency.ts";
 import { FLUSH_DELAY_MS, Outbox, type OutboxState } from "./outbox.ts";
 import { ReadModel } from "./read-model.ts";
 import { Schedule } from "./schedule.ts";
@@ -34,8 +35,6 @@ import { migrate } from "./schema.ts";
 import { Actor } from "./actor.ts";
 import { attachmentOf, close, onlineUsers, send, type Attachment } from "./sockets.ts";
 
-/** Idempotency keys are honoured for 24 hours, then expired by the alarm. */
-export const COMMAND_TTL_MS = 24 * 60 * 60 * 1000;
 /** The header through which the worker hands the verified user to the object. */
 export const USER_HEADER = "x-edgechat-user";
 const PING = JSON.stringify({ type: "ping" });
@@ -52,12 +51,13 @@ export class Room extends DurableObject<Env> {
   readonly #read: ReadModel;
   readonly #schedule: Schedule;
   readonly #outbox: Outbox;
+  readonly #keys: IdempotencyKeys;
   // Memory only: lost on hibernation, which merely refills the buckets.
   readonly #commands = new Limiter(COMMAND_RATE);
   readonly #malformed = new Limiter(MALFORMED_RATE);
   readonly #rejected = new Limiter(REJECTED_RATE);
   readonly #typingAt = new Map<string, number>();
-  #directory: "idle" | "busy" | "again" = "idle";
+  readonly #directory: DirectoryFeed;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -66,6 +66,12 @@ export class Room extends DurableObject<Env> {
     this.#read = new ReadModel(ctx.storage.sql);
     this.#schedule = new Schedule(ctx.storage);
     this.#outbox = new Outbox(ctx.storage.sql, this.#log, env);
+    this.#keys = new IdempotencyKeys(ctx.storage.sql);
+    this.#directory = new DirectoryFeed(
+      env,
+      () => this.#info(),
+      (at) => this.#schedule.at("notify-directory", at),
+    );
     // Answered by the runtime without waking the object, so idle rooms keep hibernating.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
@@ -156,7 +162,7 @@ export class Room extends DurableObject<Env> {
     const you = { id: user.data.id, name: user.data.name };
     this.#greet(server, you, Number(new URL(request.url).searchParams.get("since") ?? NaN));
     if (firstConnection) this.#broadcast({ type: "presence", joined: you }, server);
-    void this.#notifyDirectory();
+    void this.#directory.push();
 
     const asked = (request.headers.get("sec-websocket-protocol") ?? "")
       .split(",")
@@ -194,7 +200,7 @@ export class Room extends DurableObject<Env> {
     const now = Date.now();
     for (const task of this.#schedule.takeDue(now)) {
       if (task === "expire-commands") this.#expireCommands(now);
-      if (task === "notify-directory") await this.#notifyDirectory();
+      if (task === "notify-directory") await this.#directory.push();
       if (task === "flush") await this.#flush(now);
     }
   }
@@ -251,32 +257,23 @@ export class Room extends DurableObject<Env> {
     const denied = denyAccess(view, actor);
     if (denied) return { ok: false, error: denied };
     const now = Date.now();
-    const prior = this.ctx.storage.sql
-      .exec<{ seq: number }>(
-        "SELECT seq FROM commands WHERE user_id = ? AND client_id = ? AND at > ?",
-        actor.id,
-        command.clientId,
-        now - COMMAND_TTL_MS,
-      )
-      .toArray()[0];
-    if (prior) {
-      if (ws) send(ws, { type: "ack", clientId: command.clientId, seq: prior.seq });
-      return { ok: true, seq: prior.seq };
+    const prior = this.#keys.find(actor.id, command.clientId, now);
+    if (prior !== undefined) {
+      if (ws) send(ws, { type: "ack", clientId: command.clientId, seq: prior });
+      return { ok: true, seq: prior };
     }
     const decision: Decision = decide(command, actor, view, now);
     if (!decision.ok) return decision;
     const stored = this.#commit(
       decision.events,
       actor,
-      () => {
-        this.ctx.storage.sql.exec(
-          "INSERT OR REPLACE INTO commands (user_id, client_id, seq, at) VALUES (?, ?, ?, ?)",
+      () =>
+        this.#keys.remember(
           actor.id,
           command.clientId,
           this.#log.lastSeq + decision.events.length,
           now,
-        );
-      },
+        ),
       ws && (() => send(ws, { type: "ack", clientId: command.clientId, seq: this.#log.lastSeq })),
     );
     this.#schedule.at("expire-commands", now + COMMAND_TTL_MS);
@@ -303,7 +300,7 @@ export class Room extends DurableObject<Env> {
     if (stored.length > 0 && this.#outbox.enabled)
       this.#schedule.at("flush", Date.now() + FLUSH_DELAY_MS);
     if (stored.some((e) => e.type.startsWith("member.") || e.type.startsWith("room.")))
-      void this.#notifyDirectory();
+      void this.#directory.push();
     return stored;
   }
 
@@ -372,7 +369,7 @@ export class Room extends DurableObject<Env> {
     this.#rejected.forget(attachment.connId);
     if (this.#socketsOf(attachment.user.id).some((other) => other !== ws)) return;
     this.#broadcast({ type: "presence", left: { id: attachment.user.id } }, ws);
-    void this.#notifyDirectory();
+    void this.#directory.push();
   }
 
   #socketsOf(userId: string): WebSocket[] {
@@ -402,27 +399,7 @@ export class Room extends DurableObject<Env> {
   }
 
   #expireCommands(now: number): void {
-    const sql = this.ctx.storage.sql;
-    sql.exec("DELETE FROM commands WHERE at <= ?", now - COMMAND_TTL_MS);
-    const oldest = sql.exec<{ at: number | null }>("SELECT min(at) AS at FROM commands").one().at;
-    if (oldest !== null) this.#schedule.at("expire-commands", oldest + COMMAND_TTL_MS);
-  }
-
-  /**
-   * Keeps the directory's copy of this room's summary fresh. Calls are coalesced (a burst of
-   * joins sends one update after the one in flight) and retried by the alarm on failure.
-   */
-  async #notifyDirectory(): Promise<void> {
-    if (this.#directory !== "idle") {
-      this.#directory = "again";
-      return;
-    }
-    do {
-      this.#directory = "busy";
-      const info = this.#info();
-      if (info && !(await notifyDirectory(this.env, info)))
-        this.#schedule.at("notify-directory", Date.now() + 5_000);
-    } while ((this.#directory as string) === "again");
-    this.#directory = "idle";
+    const next = this.#keys.expire(now);
+    if (next !== undefined) this.#schedule.at("expire-commands", next);
   }
 }

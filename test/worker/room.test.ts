@@ -2,7 +2,8 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "c
 import { describe, expect, it } from "vitest";
 import { EventLog } from "../../src/room/log.ts";
 import { rebuildProjections } from "../../src/room/project.ts";
-import { COMMAND_TTL_MS, type Room } from "../../src/room/room.ts";
+import { COMMAND_TTL_MS } from "../../src/room/idempotency.ts";
+import type { Room } from "../../src/room/room.ts";
 import { migrate, PROJECTION_TABLES } from "../../src/room/schema.ts";
 import { Client, guest, newRoom, roomStub } from "./helpers.ts";
 
