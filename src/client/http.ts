@@ -1,14 +1,17 @@
 import type * as z from "zod";
 import {
+  BacklogReport,
   ErrorBody,
   EventsPage,
+  Me,
   MemberList,
   MessagesPage,
   Posted,
+  ReplicaReport,
   RoomInfo,
   RoomList,
+  SearchResults,
   Session,
-  User,
   type ClientFrame,
   type CreateRoom,
   type Role,
@@ -98,8 +101,37 @@ export class EdgechatApi {
     return this.#call(NoContent, "DELETE", "/api/auth/account", { password });
   }
 
+  /** The signed-in user, and whether they are an instance admin. */
   me() {
-    return this.#call(User, "GET", "/api/auth/me");
+    return this.#call(Me, "GET", "/api/auth/me");
+  }
+
+  /**
+   * Full-text search over every room you may read (needs Postgres: 503 `unavailable` without).
+   * `room` + `seq` ask for read-your-writes: the results include that room's events up to `seq`.
+   */
+  search(
+    q: string,
+    options: { limit?: number; offset?: number; room?: string; seq?: number; lsn?: string } = {},
+  ) {
+    const query = new URLSearchParams({ q, limit: String(options.limit ?? 20) });
+    if (options.offset) query.set("offset", String(options.offset));
+    if (options.room !== undefined && options.seq !== undefined) {
+      query.set("room", options.room);
+      query.set("seq", String(options.seq));
+    }
+    if (options.lsn !== undefined) query.set("lsn", options.lsn);
+    return this.#call(SearchResults, "GET", `/api/search?${query}`);
+  }
+
+  /** Admins: each database node's health and lag (503 without Postgres). */
+  replicas() {
+    return this.#call(ReplicaReport, "GET", "/api/admin/replicas");
+  }
+
+  /** Admins: events not yet flushed to Postgres, per room (503 without Postgres). */
+  backlog() {
+    return this.#call(BacklogReport, "GET", "/api/admin/backlog");
   }
 
   createRoom(room: Partial<CreateRoom> & { name: string }) {

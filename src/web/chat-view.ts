@@ -15,6 +15,7 @@ import { MemberPanel, type PanelCommand } from "./members.ts";
 import { TypingIndicator } from "./presence.ts";
 import { forgetRoom, rememberRoom } from "./room-list.ts";
 import { goToRooms, setFlash } from "./route.ts";
+import { noteWrite } from "./search-view.ts";
 import { Timeline, type MessageModel } from "./timeline.ts";
 
 const PAGE = 50;
@@ -72,7 +73,8 @@ export function chatView(ctx: AppContext, room: string): View {
     you: () => you?.id,
     edit: (id, text) => command(() => conn!.edit(id, text)),
     remove: (id) => command(() => conn!.delete(id)),
-    canModerate: () => members.myRole === "owner" || members.myRole === "moderator",
+    canModerate: () =>
+      members.admin || members.myRole === "owner" || members.myRole === "moderator",
     react: (id, emoji, on) => command(() => conn!.react(id, emoji, on)),
   };
   const composer = new Composer(send, () => conn?.typing());
@@ -108,9 +110,12 @@ export function chatView(ctx: AppContext, room: string): View {
     return conn.send({ ...command, clientId: conn.nextClientId() } as CommandFrame);
   }
 
-  /** Your role decides the controls: moderation in the header and Delete on others' messages. */
+  /**
+   * Your role decides the controls: moderation in the header and Delete on others' messages.
+   * Instance admins get them in every room, members or not.
+   */
   function roleChanged(role: Role | undefined): void {
-    controls.setRole(role);
+    controls.setRole(role, members.admin);
     for (const item of items.values()) item.render();
   }
 
@@ -259,8 +264,10 @@ export function chatView(ctx: AppContext, room: string): View {
     );
     return {
       el: h("div", { class: "controls" }, h("div", { class: "row" }, moderation, leave), error),
-      setRole(role: Role | undefined) {
-        moderation.hidden = !(role === "owner" || role === "moderator");
+      setRole(role: Role | undefined, admin: boolean) {
+        moderation.hidden = !(admin || role === "owner" || role === "moderator");
+        // An admin who is no member has nothing to leave.
+        leave.hidden = admin && role === undefined;
       },
       slowMode(seconds: number) {
         const known = [...slow.options].some((o) => o.value === String(seconds));
@@ -452,6 +459,7 @@ export function chatView(ctx: AppContext, room: string): View {
     list.scrollToBottom();
     conn.post(text).then(
       (seq) => {
+        noteWrite(room, seq);
         if (timeline.messages.has(seq) || items.has(seq)) line.remove();
         else pendingBySeq.set(seq, line);
       },
@@ -476,6 +484,7 @@ export function chatView(ctx: AppContext, room: string): View {
     try {
       const info = await ctx.call((api) => api.getRoom(room));
       topic.textContent = info.topic;
+      if (info.slowModeSeconds !== undefined) controls.slowMode(info.slowModeSeconds);
       lastSeq = info.lastSeq;
       rememberRoom(ctx.session.user.id, room, info.visibility);
     } catch (error) {
@@ -539,6 +548,12 @@ export function chatView(ctx: AppContext, room: string): View {
     c.connect();
     await history;
   }
+
+  void ctx.admin.then((admin) => {
+    if (disposed || !admin) return;
+    members.setAdmin(true);
+    roleChanged(members.myRole);
+  });
 
   const onVisible = () => markRead();
   document.addEventListener("visibilitychange", onVisible);

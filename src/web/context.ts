@@ -11,6 +11,11 @@ export type AppContext = {
   call<T>(run: (api: EdgechatApi) => Promise<T>): Promise<T>;
   /** Builds the current screen again (after a socket's session was renewed). */
   rerender(): void;
+  /**
+   * Whether the user is an instance admin (`GET /api/auth/me`): moderation in every room and
+   * the admin dashboard. Asked once per user; false for guests and when the question fails.
+   */
+  admin: Promise<boolean>;
 };
 
 /** A mounted screen; dispose closes its connections and timers. */

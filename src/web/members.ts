@@ -20,13 +20,15 @@ type Person = { id: string; name: string; role: Role | undefined; mutedUntil: nu
 
 const RANK: Record<Role, number> = { owner: 2, moderator: 1, member: 0 };
 const rank = (role: Role | undefined) => (role ? RANK[role] : -1);
+/** Instance admins outrank everyone in every room (docs/roles.md), members or not. */
+const ADMIN_RANK = 3;
 const MUTE_SECONDS = 10 * 60;
 
 /**
  * Everyone in the room: members with their role badges and an online dot (and anyone online
  * who is not a member), kept live from the member events and presence frames. Owners and
- * moderators get per-person actions as the rules allow, an invite form and, for the bans
- * seen here, an unban.
+ * moderators (and instance admins, in every room) get per-person actions as the rules allow,
+ * an invite form and, for the bans seen here, an unban.
  */
 export class MemberPanel {
   readonly el: HTMLElement;
@@ -46,6 +48,7 @@ export class MemberPanel {
   #online = new Map<string, string>();
   #bans = new Map<string, string>();
   #myRole: Role | undefined;
+  #admin = false;
   #openMenu: string | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -113,6 +116,22 @@ export class MemberPanel {
 
   get myRole(): Role | undefined {
     return this.#myRole;
+  }
+
+  get admin(): boolean {
+    return this.#admin;
+  }
+
+  /** You are an instance admin: the owner's controls, whatever your role here. */
+  setAdmin(admin: boolean): void {
+    if (admin === this.#admin) return;
+    this.#admin = admin;
+    this.#render();
+  }
+
+  /** Your say here: an admin's, else your role's. */
+  get #myRank(): number {
+    return this.#admin ? ADMIN_RANK : rank(this.#myRole);
   }
 
   /** The members as the server lists them (on open and after every reconnect). */
@@ -225,11 +244,12 @@ export class MemberPanel {
     this.#heading.textContent = `People (${everyone.size}) · ${online} online`;
     replace(this.#list, ...sorted.map((p) => this.#line(p, you, now)));
 
-    const moderator = rank(mine) >= 1;
+    const moderator = this.#myRank >= 1;
+    const ownerLike = this.#myRank >= 2;
     this.#invite.hidden = !moderator;
     (this.#inviteRole.querySelector("option[value=moderator]") as HTMLOptionElement).disabled =
-      mine !== "owner";
-    if (mine !== "owner") this.#inviteRole.value = "member";
+      !ownerLike;
+    if (!ownerLike) this.#inviteRole.value = "member";
     replace(
       this.#banned,
       ...(moderator && this.#bans.size
@@ -303,8 +323,8 @@ export class MemberPanel {
 
   /** The actions you may take on `p`: the rules of src/room/decide.ts, so nothing offered is refused. */
   #menu(p: Person, you: string | undefined, muted: boolean): HTMLElement | null {
-    const mine = this.#myRole;
-    if (p.id === you || rank(mine) < 1 || !p.role || p.role === "owner") return null;
+    const mine = this.#myRank;
+    if (p.id === you || mine < 1 || !p.role || p.role === "owner") return null;
     const buttons: HTMLButtonElement[] = [];
     const add = (testid: string, label: string, command: PanelCommand) =>
       buttons.push(
@@ -314,18 +334,18 @@ export class MemberPanel {
           label,
         ),
       );
-    if (mine === "owner") {
+    if (mine >= 2) {
       if (p.role === "member")
         add("act-promote", "Make moderator", { type: "role", userId: p.id, role: "moderator" });
       else add("act-demote", "Make member", { type: "role", userId: p.id, role: "member" });
     }
-    if (rank(p.role) < rank(mine)) {
+    if (rank(p.role) < mine) {
       if (muted) add("act-unmute", "Unmute", { type: "unmute", userId: p.id });
       else add("act-mute", "Mute 10 min", { type: "mute", userId: p.id, seconds: MUTE_SECONDS });
       add("act-kick", "Remove from room", { type: "kick", userId: p.id });
       add("act-ban", "Ban", { type: "ban", userId: p.id });
     }
-    if (mine === "owner") add("act-transfer", "Make owner", { type: "transfer", userId: p.id });
+    if (mine >= 2) add("act-transfer", "Make owner", { type: "transfer", userId: p.id });
     if (!buttons.length) return null;
     const details = h(
       "details",

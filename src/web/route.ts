@@ -1,14 +1,27 @@
-/** The URL hash is the app's one piece of navigation state: `#/room/<name>` or the room list. */
-export type Route = { view: "rooms" } | { view: "room"; room: string };
+/**
+ * The URL hash is the app's one piece of navigation state: `#/room/<name>`, `#/search/<query>`,
+ * `#/admin` or the room list.
+ */
+export type Route =
+  | { view: "rooms" }
+  | { view: "room"; room: string }
+  | { view: "search"; q: string }
+  | { view: "admin" };
 
 export function currentRoute(): Route {
-  const match = /^#\/room\/([^/]+)$/.exec(location.hash);
-  if (!match?.[1]) return { view: "rooms" };
+  if (location.hash === "#/admin") return { view: "admin" };
+  const match = /^#\/(room|search)\/([^/]+)$/.exec(location.hash);
+  if (!match?.[2]) return { view: "rooms" };
   try {
-    return { view: "room", room: decodeURIComponent(match[1]) };
+    const value = decodeURIComponent(match[2]);
+    return match[1] === "room" ? { view: "room", room: value } : { view: "search", q: value };
   } catch {
     return { view: "rooms" };
   }
+}
+
+export function searchHref(q: string): string {
+  return `#/search/${encodeURIComponent(q)}`;
 }
 
 export function roomHref(room: string): string {
