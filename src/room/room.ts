@@ -18,15 +18,9 @@ import {
 } from "../protocol/index.ts";
 import { DirectoryFeed } from "../directory/notify.ts";
 import { decide, decideCreate, decideJoin, denyAccess, rankOf, type Decision } from "./decide.ts";
-import { clientIdOfFrame, parseFrame } from "./inbound.ts";
+import { FrameGate } from "./frame-gate.ts";
 import { EventLog } from "./log.ts";
-import {
-  COMMAND_RATE,
-  Limiter,
-  MALFORMED_RATE,
-  REJECTED_RATE,
-  TYPING_INTERVAL_MS,
-} from "./rate-limit.ts";
+import { TYPING_INTERVAL_MS } from "./rate-limit.ts";
 import { COMMAND_TTL_MS, IdempotencyKeys } from "./idempotency.ts";
 import { FLUSH_DELAY_MS, Outbox, type OutboxState } from "./outbox.ts";
 import { ReadModel } from "./read-model.ts";
@@ -53,9 +47,7 @@ export class Room extends DurableObject<Env> {
   readonly #outbox: Outbox;
   readonly #keys: IdempotencyKeys;
   // Memory only: lost on hibernation, which merely refills the buckets.
-  readonly #commands = new Limiter(COMMAND_RATE);
-  readonly #malformed = new Limiter(MALFORMED_RATE);
-  readonly #rejected = new Limiter(REJECTED_RATE);
+  readonly #gate = new FrameGate();
   readonly #typingAt = new Map<string, number>();
   readonly #directory: DirectoryFeed;
 
@@ -209,24 +201,10 @@ export class Room extends DurableObject<Env> {
 
   #receive(ws: WebSocket, { user, connId }: Attachment, data: string | ArrayBuffer): void {
     const now = Date.now();
-    if (!this.#commands.allow(connId, now)) {
-      if (!this.#rejected.allow(connId, now)) return close(ws, CLOSE.rateAbuse, "too many frames");
-      // With the clientId, an SDK can reject the pending command instead of waiting forever.
-      const refused = {
-        type: "error",
-        code: "rate_limited",
-        message: "slow down: at most 20 commands a second",
-      } as const;
-      return send(ws, { ...refused, ...clientIdOfFrame(data) });
-    }
-    const inbound = parseFrame(data);
-    if (!inbound.ok) {
-      if (!this.#malformed.allow(connId, now))
-        return close(ws, CLOSE.protocolAbuse, "too many malformed frames");
-      const { ok: _, ...error } = inbound;
-      return send(ws, { type: "error", ...error });
-    }
-    const frame = inbound.frame;
+    const verdict = this.#gate.admit(connId, data, now);
+    if (verdict.kind === "close") return close(ws, verdict.code, verdict.reason);
+    if (verdict.kind === "refuse") return send(ws, verdict.error);
+    const frame = verdict.frame;
     switch (frame.type) {
       case "ping":
         return send(ws, PONG);
@@ -364,9 +342,7 @@ export class Room extends DurableObject<Env> {
   #left(ws: WebSocket): void {
     const attachment = attachmentOf(ws);
     if (!attachment) return;
-    this.#commands.forget(attachment.connId);
-    this.#malformed.forget(attachment.connId);
-    this.#rejected.forget(attachment.connId);
+    this.#gate.forget(attachment.connId);
     if (this.#socketsOf(attachment.user.id).some((other) => other !== ws)) return;
     this.#broadcast({ type: "presence", left: { id: attachment.user.id } }, ws);
     void this.#directory.push();
