@@ -6,7 +6,7 @@
  *
  *   node bench/db.ts                        everything, ~4 minutes
  *   --rooms 1,4,10  --direct-seconds 4      the flushEvents / ceiling sweep
- *   --e2e-rooms 10  --e2e-seconds 10  --in-flight 40  --guests 4
+ *   --e2e-rooms 10  --e2e-seconds 10  --in-flight 40  --guests 2 (per room)
  *   --readers 8  --read-seconds 8
  *   --skip-e2e  (no worker: no end-to-end flush and no GET /api/search)   --out FILE
  */
@@ -21,12 +21,29 @@ import { useLocalProxy, withDb } from "../src/db/connect.ts";
 import { EdgechatApi } from "../src/client/index.ts";
 import { startServer, type TestServer } from "../test/support/server.ts";
 import { startBenchCluster, type BenchCluster } from "./db/cluster.ts";
-import { measureConnect, PLAIN_DDL, runDirect, type ConnectCost, type DirectConfig, type DirectResult } from "./db/direct.ts";
+import {
+  measureConnect,
+  PLAIN_DDL,
+  runDirect,
+  type ConnectCost,
+  type DirectConfig,
+  type DirectResult,
+} from "./db/direct.ts";
 import { runE2e, type E2eResult } from "./db/e2e.ts";
 import { LagMonitor, MARKER_DDL, type LagWindow } from "./db/lag.ts";
 import { runReads, type ReadResult, type ReadTarget } from "./db/reads.ts";
 import { SEARCH_TERMS } from "./db/synthetic.ts";
-import { busyBetween, cpuSample, fmt, fmtInt, sleep, bounded } from "./db/util.ts";
+import {
+  busyBetween,
+  cpuByGroup,
+  cpuSample,
+  fmt,
+  fmtInt,
+  postmasterPids,
+  procTable,
+  sleep,
+  bounded,
+} from "./db/util.ts";
 import { sql } from "drizzle-orm";
 
 const { values: flags } = parseArgs({
@@ -36,7 +53,7 @@ const { values: flags } = parseArgs({
     "e2e-rooms": { type: "string", default: "10" },
     "e2e-seconds": { type: "string", default: "10" },
     "in-flight": { type: "string", default: "40" },
-    guests: { type: "string", default: "4" },
+    guests: { type: "string", default: "2" },
     readers: { type: "string", default: "8" },
     "read-seconds": { type: "string", default: "8" },
     "skip-e2e": { type: "boolean", default: false },
@@ -63,12 +80,36 @@ const roomsList = String(flags.rooms)
 
 const log = (line: string) => console.error(line);
 
-type Phase = { name: string; from: number; to: number; busy: number; lag?: LagWindow };
-type DirectRow = DirectResult & { busy: number };
+/** `deadlocks`: pg_stat_database.deadlocks on the primary, its rise over the phase (+1 s). */
+type Phase = {
+  name: string;
+  from: number;
+  to: number;
+  busy: number;
+  deadlocks?: number;
+  lag?: LagWindow;
+  /** % of one core by process group (util.ts cpuByGroup). */
+  cpu?: Record<string, number>;
+};
+type DirectRow = DirectResult & { busy: number; deadlocks: number };
+
+async function deadlocks(url: string): Promise<number> {
+  const [row] = await q<{ n: string }>(
+    url,
+    "SELECT deadlocks AS n FROM pg_stat_database WHERE datname = current_database()",
+  );
+  return Number(row?.n ?? 0);
+}
 
 let cluster: BenchCluster | undefined;
 let server: TestServer | undefined;
 let monitor: LagMonitor | undefined;
+
+/** This run's processes, for the CPU table. */
+const ours = () => ({
+  proxyPid: cluster?.proxyPid,
+  postmasters: cluster ? postmasterPids(cluster.dataDir) : [],
+});
 
 async function cleanup(): Promise<void> {
   await bounded(monitor?.stop() ?? Promise.resolve(), 5_000, undefined).catch(() => undefined);
@@ -84,9 +125,10 @@ async function q<T>(url: string, text: string): Promise<T[]> {
 
 async function waitReplicasCaughtUp(c: BenchCluster, timeoutMs: number): Promise<number> {
   const started = Date.now();
-  const [{ lsn }] = (await q<{ lsn: string }>(c.primaryUrl, "SELECT pg_current_wal_lsn()::text AS lsn")) as [
-    { lsn: string },
-  ];
+  const [{ lsn }] = (await q<{ lsn: string }>(
+    c.primaryUrl,
+    "SELECT pg_current_wal_lsn()::text AS lsn",
+  )) as [{ lsn: string }];
   while (Date.now() - started < timeoutMs) {
     const behind = await Promise.all(
       c.replicaUrls.map(async (url) => {
@@ -119,7 +161,9 @@ async function main(): Promise<void> {
   await applyMigrations(cluster.primaryUrl, cluster.proxyAddress);
   await q(cluster.primaryUrl, PLAIN_DDL);
   await q(cluster.primaryUrl, MARKER_DDL);
-  const [{ version }] = (await q<{ version: string }>(cluster.primaryUrl, "SHOW server_version")).map((r) => ({
+  const [{ version }] = (
+    await q<{ version: string }>(cluster.primaryUrl, "SHOW server_version")
+  ).map((r) => ({
     version: (r as unknown as { server_version: string }).server_version,
   })) as [{ version: string }];
   const pgSettings = await q<{ name: string; setting: string }>(
@@ -137,29 +181,74 @@ async function main(): Promise<void> {
   monitor.start();
   await sleep(1500);
   const idle0 = cpuSample();
+  const idleP = procTable();
   const idleFrom = Date.now();
   await sleep(2000);
-  phases.push({ name: "idle (monitors only)", from: idleFrom, to: Date.now(), busy: busyBetween(idle0, cpuSample()) });
+  phases.push({
+    name: "idle (monitors only)",
+    from: idleFrom,
+    to: Date.now(),
+    busy: busyBetween(idle0, cpuSample()),
+    cpu: cpuByGroup(idleP, procTable(), ours()),
+  });
 
   // ---- 1b: flushEvents alone vs the ceiling
   const configs: DirectConfig[] = [];
   for (const connections of ["per-batch", "kept"] as const)
     for (const rooms of roomsList)
       for (const writer of ["flush", "ceiling"] as const)
-        configs.push({ writer, rooms, connections, mix: "posts", seconds: directSeconds });
+        configs.push({
+          writer,
+          rooms,
+          connections,
+          mix: "posts",
+          sharedUsers: false,
+          seconds: directSeconds,
+        });
+  const maxRooms = Math.max(...roomsList);
   const mixedRooms = roomsList.includes(4) ? 4 : roomsList[0]!;
-  configs.push({ writer: "flush", rooms: mixedRooms, connections: "per-batch", mix: "mixed", seconds: directSeconds });
+  configs.push(
+    {
+      writer: "flush",
+      rooms: mixedRooms,
+      connections: "per-batch",
+      mix: "mixed",
+      sharedUsers: false,
+      seconds: directSeconds,
+    },
+    {
+      writer: "flush",
+      rooms: maxRooms,
+      connections: "per-batch",
+      mix: "posts",
+      sharedUsers: true,
+      seconds: directSeconds,
+    },
+  );
   for (const config of configs) {
+    const d0 = await deadlocks(cluster.primaryUrl);
     const c0 = cpuSample();
+    const p0 = procTable();
     const result = await runDirect(cluster.primaryUrl, config);
     const busy = busyBetween(c0, cpuSample());
-    direct.push({ ...result, busy });
-    phases.push({ name: `direct: ${result.label}`, from: result.from, to: result.to, busy });
+    const cpu = cpuByGroup(p0, procTable(), ours());
+    await sleep(1000);
+    const dl = (await deadlocks(cluster.primaryUrl)) - d0;
+    direct.push({ ...result, busy, deadlocks: dl });
+    phases.push({
+      name: `direct: ${result.label}`,
+      from: result.from,
+      to: result.to,
+      busy,
+      deadlocks: dl,
+      cpu,
+    });
     log(
       `  ${result.label}: ${fmtInt(result.eventsPerS)} events/s, batch p50/p99 ${fmt(result.batchMs.p50)}/${fmt(result.batchMs.p99)} ms, CPU ${fmt(busy * 100, 0)}%` +
-        (result.errors ? `, ${result.errors} errors: ${result.firstError}` : ""),
+        (result.errors
+          ? `, ${result.errors} failed batches (${dl} deadlocks): ${result.firstError}`
+          : ""),
     );
-    await sleep(1000);
   }
 
   // ---- 1a: end to end through the worker
@@ -174,13 +263,15 @@ async function main(): Promise<void> {
         ADMIN_USERNAMES: "root",
       },
     });
+    const d0 = await deadlocks(cluster.primaryUrl);
     const c0 = cpuSample();
+    const p0 = procTable();
     e2e = await runE2e(
       server.url,
       cluster.primaryUrl,
       {
         rooms: num("e2e-rooms"),
-        guests: num("guests"),
+        guestsPerRoom: num("guests"),
         inFlight: num("in-flight"),
         warmupS: 2,
         seconds: num("e2e-seconds"),
@@ -190,9 +281,19 @@ async function main(): Promise<void> {
       log,
     );
     const busy = busyBetween(c0, cpuSample());
-    phases.push({ name: "end to end: worker, HTTP posts", from: e2e.from, to: e2e.to, busy });
+    const cpu = cpuByGroup(p0, procTable(), ours());
+    await sleep(1000);
+    const dl = (await deadlocks(cluster.primaryUrl)) - d0;
+    phases.push({
+      name: "end to end: worker, HTTP posts",
+      from: e2e.from,
+      to: e2e.to,
+      busy,
+      deadlocks: dl,
+      cpu,
+    });
     log(
-      `  e2e: acked ${fmtInt(e2e.ackedPerS)} posts/s, flushed ${fmtInt(e2e.flushedPerS)} events/s, ack→Postgres p50/p99 ${fmt(e2e.ackToPostgresMs.p50, 0)}/${fmt(e2e.ackToPostgresMs.p99, 0)} ms, drain ${fmt(e2e.drainMs, 0)} ms`,
+      `  e2e (${dl} deadlocks on the primary): acked ${fmtInt(e2e.ackedPerS)} posts/s, flushed ${fmtInt(e2e.flushedPerS)} events/s, ack→Postgres p50/p99 ${fmt(e2e.ackToPostgresMs.p50, 0)}/${fmt(e2e.ackToPostgresMs.p99, 0)} ms, drain ${fmt(e2e.drainMs, 0)} ms`,
     );
     token = (await new EdgechatApi(server.url).signInGuest("bench-reader")).token;
   }
@@ -220,16 +321,25 @@ async function main(): Promise<void> {
       return { ...t, matches: Number(row?.n ?? 0) };
     }),
   );
-  log(`data: ${sizes?.messages} messages, ${sizes?.events} events; replicas caught up ${fmt(caughtUpMs, 0)} ms after the writes`);
+  log(
+    `data: ${sizes?.messages} messages, ${sizes?.events} events; replicas caught up ${fmt(caughtUpMs, 0)} ms after the writes`,
+  );
   // warm every node's cache with one pass of each term
   for (const url of [cluster.primaryUrl, ...cluster.replicaUrls])
     for (const t of termHits) await runWarm(url, t.q);
   const readers = num("readers");
   const readSeconds = num("read-seconds");
-  const targets: ReadTarget[] = ["primary", "router", "router-spread", "primary-kept"];
+  const targets: ReadTarget[] = [
+    "primary",
+    "router",
+    "router-spread",
+    "primary-kept",
+    "replicas-kept",
+  ];
   if (server && token) targets.push("worker");
   for (const target of targets) {
     const c0 = cpuSample();
+    const p0 = procTable();
     const result = await runReads(
       target,
       { primary: cluster.primaryUrl, replicas: cluster.replicaUrls, server: server?.url, token },
@@ -238,7 +348,13 @@ async function main(): Promise<void> {
     );
     const busy = busyBetween(c0, cpuSample());
     reads.push(result);
-    phases.push({ name: `reads: ${target}`, from: result.from, to: result.to, busy });
+    phases.push({
+      name: `reads: ${target}`,
+      from: result.from,
+      to: result.to,
+      busy,
+      cpu: cpuByGroup(p0, procTable(), ours()),
+    });
     log(
       `  reads ${target}: ${fmt(result.qps)} qps, p50/p99 ${fmt(result.latencyMs.p50)}/${fmt(result.latencyMs.p99)} ms, served by ${JSON.stringify(result.servedBy)}, CPU ${fmt(busy * 100, 0)}%` +
         (result.errors ? `, ${result.errors} errors: ${result.firstError}` : ""),
@@ -269,11 +385,29 @@ async function main(): Promise<void> {
   console.log(markdown);
   const dir = fileURLToPath(new URL("./results/", import.meta.url));
   mkdirSync(dir, { recursive: true });
-  const file = flags.out ?? `${dir}db-${new Date(started).toISOString().replace(/[:.]/g, "-")}.json`;
+  const file =
+    flags.out ?? `${dir}db-${new Date(started).toISOString().replace(/[:.]/g, "-")}.json`;
   writeFileSync(
     file,
     JSON.stringify(
-      { startedAt: new Date(started).toISOString(), elapsedS: elapsed, node: process.version, cpus: cpus().length, version, pgSettings, connect, flags, phases, direct, e2e, reads, sizes, termHits, lagErrors, markdown },
+      {
+        startedAt: new Date(started).toISOString(),
+        elapsedS: elapsed,
+        node: process.version,
+        cpus: cpus().length,
+        version,
+        pgSettings,
+        connect,
+        flags,
+        phases,
+        direct,
+        e2e,
+        reads,
+        sizes,
+        termHits,
+        lagErrors,
+        markdown,
+      },
       null,
       2,
     ),
@@ -319,20 +453,49 @@ function report(r: ReportInput): string {
     "",
     "### 1b. flushEvents alone vs the ceiling (batches of 500 posts, one batch at a time per room)",
     "",
-    "| rooms in parallel | connections | flush events/s | ceiling events/s | flush/ceiling | flush batch p50 / p99 ms | ceiling batch p50 / p99 ms | CPU flush / ceiling |",
-    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "Each room has its own 20 users here. Ceiling: the same rows, one multi-row INSERT of 500 into a plain table with the events table's columns (no keys, no indexes).",
+    "",
+    "| rooms in parallel | connections | flush events/s | ceiling events/s | flush/ceiling | flush batch p50 / p99 ms | ceiling batch p50 / p99 ms | CPU flush / ceiling | failed flush batches |",
+    "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
-  const find = (writer: string, rooms: number, connections: string, mix = "posts") =>
-    r.direct.find((d) => d.writer === writer && d.rooms === rooms && d.connections === connections && d.mix === mix);
+  const find = (
+    writer: string,
+    rooms: number,
+    connections: string,
+    mix = "posts",
+    shared = false,
+  ) =>
+    r.direct.find(
+      (d) =>
+        d.writer === writer &&
+        d.rooms === rooms &&
+        d.connections === connections &&
+        d.mix === mix &&
+        d.sharedUsers === shared,
+    );
   for (const connections of ["per-batch", "kept"])
     for (const rooms of [...new Set(r.direct.map((d) => d.rooms))]) {
       const f = find("flush", rooms, connections);
       const c = find("ceiling", rooms, connections);
       if (!f || !c) continue;
       lines.push(
-        `| ${rooms} | ${connections === "per-batch" ? "one per batch (as the outbox)" : "kept open"} | ${fmtInt(f.eventsPerS)} | ${fmtInt(c.eventsPerS)} | ${fmt(f.eventsPerS / c.eventsPerS, 2)} | ${fmt(f.batchMs.p50, 0)} / ${fmt(f.batchMs.p99, 0)} | ${fmt(c.batchMs.p50, 0)} / ${fmt(c.batchMs.p99, 0)} | ${pct(f.busy)} / ${pct(c.busy)} |`,
+        `| ${rooms} | ${connections === "per-batch" ? "one per batch (as the outbox)" : "kept open"} | ${fmtInt(f.eventsPerS)} | ${fmtInt(c.eventsPerS)} | ${fmt(f.eventsPerS / c.eventsPerS, 2)} | ${fmt(f.batchMs.p50, 0)} / ${fmt(f.batchMs.p99, 0)} | ${fmt(c.batchMs.p50, 0)} / ${fmt(c.batchMs.p99, 0)} | ${pct(f.busy)} / ${pct(c.busy)} | ${f.errors} |`,
       );
     }
+  const shared = r.direct.find((d) => d.sharedUsers);
+  if (shared) {
+    const same = find("flush", shared.rooms, shared.connections);
+    lines.push(
+      "",
+      `Shared users (the same 20 users post in all ${shared.rooms} rooms), one connection per batch: **${fmtInt(shared.eventsPerS)} events/s**` +
+        (same
+          ? ` (${fmt(shared.eventsPerS / same.eventsPerS, 2)}× the same run with per-room users)`
+          : "") +
+        `, batch p50/p99 ${fmt(shared.batchMs.p50, 0)}/${fmt(shared.batchMs.p99, 0)} ms, ${shared.errors} failed batches, ${shared.deadlocks} deadlocks on the primary` +
+        (shared.firstError ? ` (first: ${shared.firstError})` : "") +
+        ".",
+    );
+  }
   const mixed = r.direct.find((d) => d.mix === "mixed");
   if (mixed) {
     const postsSame = find("flush", mixed.rooms, mixed.connections);
@@ -340,7 +503,9 @@ function report(r: ReportInput): string {
       "",
       `Mixed events (90% posts, 6% reactions, 2% edits, 1% deletes, joins), ${mixed.rooms} rooms, one connection per batch: ` +
         `**${fmtInt(mixed.eventsPerS)} events/s** (batch p50/p99 ${fmt(mixed.batchMs.p50, 0)}/${fmt(mixed.batchMs.p99, 0)} ms)` +
-        (postsSame ? `, ${fmt(mixed.eventsPerS / postsSame.eventsPerS, 2)}× the posts-only flush.` : "."),
+        (postsSame
+          ? `, ${fmt(mixed.eventsPerS / postsSame.eventsPerS, 2)}× the posts-only flush.`
+          : "."),
     );
   }
   lines.push(
@@ -359,7 +524,7 @@ function report(r: ReportInput): string {
     const e = r.e2e;
     lines.push(
       "",
-      `### 1a. End to end: the worker, ${e.rooms} rooms, ${e.inFlight} HTTP posts in flight from ${e.guests} guests, ${e.seconds} s (+${e.warmupS} s warm-up)`,
+      `### 1a. End to end: the worker, ${e.rooms} rooms, ${e.inFlight} HTTP posts in flight from ${e.guestsPerRoom} guests per room, ${e.seconds} s (+${e.warmupS} s warm-up)`,
       "",
       "| metric | value |",
       "| --- | ---: |",
@@ -371,6 +536,7 @@ function report(r: ReportInput): string {
       `| largest backlog seen (acked − flushed, all rooms) | ${fmtInt(e.maxBacklog)} |`,
       `| drain after the last ack ms | ${fmt(e.drainMs, 0)} |`,
       `| post errors | ${e.postErrors}${e.firstPostError ? ` (${e.firstPostError})` : ""} |`,
+      `| deadlocks on the primary during the phase | ${r.phases.find((p) => p.name.startsWith("end to end"))?.deadlocks ?? "–"} |`,
       `| CPU during the window | ${pct(r.phases.find((p) => p.name.startsWith("end to end"))?.busy ?? NaN)} |`,
       "",
       `room_cursors polled every ${e.pollMs} ms on a kept-open connection (${e.polls} polls): the delay resolution is ~${e.pollMs} ms + a round trip. The flush runs ${"200"} ms after a commit by design.`,
@@ -384,12 +550,21 @@ function report(r: ReportInput): string {
     "| phase | CPU | markers | replica 1 lag ms p50 / p99 / max | replica 2 lag ms p50 / p99 / max | replica 1 bytes p50 / p99 / max | replica 2 bytes p50 / p99 / max | marker commit p50 / p99 ms |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   );
-  const kb = (n: number) => (Number.isNaN(n) ? "–" : n >= 1024 * 1024 ? `${fmt(n / 1024 / 1024, 1)} MB` : n >= 1024 ? `${fmt(n / 1024, 0)} kB` : `${fmt(n, 0)} B`);
+  const kb = (n: number) =>
+    Number.isNaN(n)
+      ? "–"
+      : n >= 1024 * 1024
+        ? `${fmt(n / 1024 / 1024, 1)} MB`
+        : n >= 1024
+          ? `${fmt(n / 1024, 0)} kB`
+          : `${fmt(n, 0)} B`;
   for (const p of r.phases) {
     if (!p.lag) continue;
     const l = p.lag;
-    const lag = (i: number) => `${fmt(l.lagMs[i]?.p50, 0)} / ${fmt(l.lagMs[i]?.p99, 0)} / ${fmt(l.lagMs[i]?.max, 0)}${l.unseen[i] ? ` (${l.unseen[i]} unseen)` : ""}`;
-    const bytes = (i: number) => `${kb(l.bytes[i]?.p50 ?? NaN)} / ${kb(l.bytes[i]?.p99 ?? NaN)} / ${kb(l.bytes[i]?.max ?? NaN)}`;
+    const lag = (i: number) =>
+      `${fmt(l.lagMs[i]?.p50, 0)} / ${fmt(l.lagMs[i]?.p99, 0)} / ${fmt(l.lagMs[i]?.max, 0)}${l.unseen[i] ? ` (${l.unseen[i]} unseen)` : ""}`;
+    const bytes = (i: number) =>
+      `${kb(l.bytes[i]?.p50 ?? NaN)} / ${kb(l.bytes[i]?.p99 ?? NaN)} / ${kb(l.bytes[i]?.max ?? NaN)}`;
     lines.push(
       `| ${p.name} | ${pct(p.busy)} | ${l.markers} | ${lag(0)} | ${lag(1)} | ${bytes(0)} | ${bytes(1)} | ${fmt(l.markerCommitMs.p50, 1)} / ${fmt(l.markerCommitMs.p99, 1)} |`,
     );
@@ -401,7 +576,8 @@ function report(r: ReportInput): string {
     primary: "(a) primary alone — ReadRouter(primary, [])",
     router: "(b) ReadRouter(primary, [r1, r2]) as configured",
     "router-spread": "(b') ReadRouter, half the readers [r2, r1]",
-    "primary-kept": "primary, kept-open pool (query cost only)",
+    "primary-kept": "(a, kept) primary, kept-open pool (query cost only)",
+    "replicas-kept": "(b, kept) both replicas, kept-open pools, readers split",
     worker: "(c) GET /api/search via the worker",
   };
   lines.push(
@@ -417,7 +593,13 @@ function report(r: ReportInput): string {
   for (const x of r.reads) {
     const busy = r.phases.find((p) => p.name === `reads: ${x.target}`)?.busy ?? NaN;
     lines.push(
-      `| ${names[x.target]} | ${fmt(x.qps)} | ${fmt(x.latencyMs.p50)} | ${fmt(x.latencyMs.p99)} | ${fmt(x.latencyMs.max)} | ${Object.entries(x.servedBy).map(([k, v]) => `${k} ${v}`).join(", ")} | ${fmt(x.hitsPerQuery, 1)} | ${x.errors} | ${pct(busy)} | ${primary ? `${fmt(x.qps / primary.qps, 2)}×` : "–"} |`,
+      `| ${names[x.target]} | ${fmt(x.qps)} | ${fmt(x.latencyMs.p50)} | ${fmt(x.latencyMs.p99)} | ${fmt(x.latencyMs.max)} | ${Object.entries(
+        x.servedBy,
+      )
+        .map(([k, v]) => `${k} ${v}`)
+        .join(
+          ", ",
+        )} | ${fmt(x.hitsPerQuery, 1)} | ${x.errors} | ${pct(busy)} | ${primary ? `${fmt(x.qps / primary.qps, 2)}×` : "–"} |`,
     );
   }
   const kept = r.reads.find((x) => x.target === "primary-kept");
@@ -431,6 +613,17 @@ function report(r: ReportInput): string {
       (t) =>
         `| ${t.label} | \`${t.q}\` | ${fmtInt(t.matches)} | ${fmt(primary?.perTerm[t.label]?.p50)} | ${fmt(kept?.perTerm[t.label]?.p50)} |`,
     ),
+    "",
+    "### CPU by process during each phase (% of one core; this machine has " +
+      cpus().length +
+      "; other = everything else on the machine)",
+    "",
+    "| phase | postgres (3 nodes) | workerd | bench node | ws proxy | other | machine busy |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...r.phases.map((p) => {
+      const c = p.cpu ?? {};
+      return `| ${p.name} | ${fmt(c.postgres, 0)} | ${fmt(c.workerd, 0)} | ${fmt(c["bench node"], 0)} | ${fmt(c["ws proxy"], 0)} | ${fmt(c.other, 0)} | ${pct(p.busy)} |`;
+    }),
     "",
     `Run time: ${r.elapsed.toFixed(0)} s.`,
   );

@@ -42,6 +42,8 @@ export type DirectConfig = {
   rooms: number;
   connections: Connections;
   mix: EventMix;
+  /** Whether the same 20 users act in every room (see RoomLog), or each room has its own. */
+  sharedUsers: boolean;
   seconds: number;
 };
 
@@ -62,7 +64,8 @@ let runCounter = 0;
 async function writeBatch(db: Db, writer: Writer, room: string, batch: RoomEvent[]): Promise<void> {
   if (writer === "flush") {
     const cursor = await flushEvents(db, room, batch);
-    if (cursor !== batch.at(-1)!.seq) throw new Error(`flush of ${room} returned cursor ${cursor}, expected ${batch.at(-1)!.seq}`);
+    if (cursor !== batch.at(-1)!.seq)
+      throw new Error(`flush of ${room} returned cursor ${cursor}, expected ${batch.at(-1)!.seq}`);
     return;
   }
   await db.insert(plainEvents).values(
@@ -82,10 +85,16 @@ async function writeBatch(db: Db, writer: Writer, room: string, batch: RoomEvent
 /** One configuration; events count when their batch's statement/transaction returned in the window. */
 export async function runDirect(primaryUrl: string, config: DirectConfig): Promise<DirectResult> {
   runCounter += 1;
-  const label = `${config.writer} ${config.rooms} room(s) ${config.mix} ${config.connections}`;
+  const label = `${config.writer} ${config.rooms} room(s) ${config.mix} ${config.connections}${config.sharedUsers ? " shared-users" : ""}`;
   const logs = Array.from(
     { length: config.rooms },
-    (_, i) => new RoomLog(`direct-${runCounter}-${config.writer}-${i}`, config.mix, runCounter * 1000 + i),
+    (_, i) =>
+      new RoomLog(
+        `direct-${runCounter}-${config.writer}-${i}`,
+        config.mix,
+        runCounter * 1000 + i,
+        config.sharedUsers,
+      ),
   );
   const kept = config.connections === "kept" ? logs.map(() => openPool(primaryUrl)) : [];
   const latencies: number[] = [];
@@ -105,7 +114,8 @@ export async function runDirect(primaryUrl: string, config: DirectConfig): Promi
           retry = undefined;
           const started = performance.now();
           try {
-            if (config.connections === "kept") await writeBatch(kept[i]!.db, config.writer, log.room, batch);
+            if (config.connections === "kept")
+              await writeBatch(kept[i]!.db, config.writer, log.room, batch);
             else await withDb(primaryUrl, (db) => writeBatch(db, config.writer, log.room, batch));
           } catch (error) {
             errors += 1;

@@ -1,7 +1,8 @@
 /**
  * The flush end to end: the real worker (test/support/server.ts → wrangler unstable_startWorker,
  * workerd) configured with the cluster, N public rooms, P posts in flight over
- * POST /api/rooms/{room}/messages (no per-connection limit on HTTP) from G guests. Meanwhile a
+ * POST /api/rooms/{room}/messages (no per-connection limit on HTTP) from G guests per room
+ * (each room its own guests: the flushEvents run with shared users shows why). Meanwhile a
  * kept-open connection polls `room_cursors` on the primary every `pollMs`; each acked seq's
  * "ack → in Postgres" delay is the first poll whose cursor for that room is ≥ the seq, minus
  * the ack's arrival time (resolution ≈ pollMs + one round trip).
@@ -13,7 +14,8 @@ import { describe, dist, openPool, sleep, type Dist } from "./util.ts";
 
 export type E2eConfig = {
   rooms: number;
-  guests: number;
+  /** Guests of each room (every room has its own, so that no user's row is shared by two rooms' flushes). */
+  guestsPerRoom: number;
   inFlight: number;
   warmupS: number;
   seconds: number;
@@ -77,9 +79,18 @@ export async function runE2e(
   const ownerApi = new EdgechatApi(serverUrl, owner.token);
   const roomNames = Array.from({ length: config.rooms }, (_, i) => `e2e-${tag}-${i}`);
   for (const name of roomNames) await ownerApi.createRoom({ name });
-  const guests: EdgechatApi[] = [];
-  for (let i = 0; i < config.guests; i++)
-    guests.push(new EdgechatApi(serverUrl, (await new EdgechatApi(serverUrl).signInGuest(`poster${i}`)).token));
+  const guests: EdgechatApi[][] = [];
+  for (let r = 0; r < config.rooms; r++) {
+    const mine: EdgechatApi[] = [];
+    for (let i = 0; i < config.guestsPerRoom; i++)
+      mine.push(
+        new EdgechatApi(
+          serverUrl,
+          (await new EdgechatApi(serverUrl).signInGuest(`poster${r}.${i}`)).token,
+        ),
+      );
+    guests.push(mine);
+  }
 
   const monitor = openPool(primaryUrl);
   const series = new Map<string, Series>(roomNames.map((r) => [r, []]));
@@ -91,17 +102,20 @@ export async function runE2e(
   const poller = (async () => {
     while (polling) {
       try {
-        const res = await monitor.pool.query("SELECT room, seq::int AS seq FROM room_cursors WHERE room = ANY($1)", [
-          roomNames,
-        ]);
+        const res = await monitor.pool.query(
+          "SELECT room, seq::int AS seq FROM room_cursors WHERE room = ANY($1)",
+          [roomNames],
+        );
         const now = Date.now();
         polls += 1;
         let backlog = 0;
         for (const row of res.rows as { room: string; seq: number }[]) {
           const s = series.get(row.room)!;
-          if (!s.length || s.at(-1)!.seq !== Number(row.seq)) s.push({ at: now, seq: Number(row.seq) });
+          if (!s.length || s.at(-1)!.seq !== Number(row.seq))
+            s.push({ at: now, seq: Number(row.seq) });
         }
-        for (const [room, s] of series) backlog += Math.max(0, (lastAcked.get(room) ?? 0) - (s.at(-1)?.seq ?? 0));
+        for (const [room, s] of series)
+          backlog += Math.max(0, (lastAcked.get(room) ?? 0) - (s.at(-1)?.seq ?? 0));
         maxBacklog = Math.max(maxBacklog, backlog);
       } catch {
         await sleep(50);
@@ -117,10 +131,13 @@ export async function runE2e(
   const started = Date.now();
   const from = started + config.warmupS * 1000;
   const to = from + config.seconds * 1000;
-  log(`  e2e: posting to ${config.rooms} rooms, ${config.inFlight} in flight, ${config.warmupS}+${config.seconds} s`);
+  log(
+    `  e2e: posting to ${config.rooms} rooms, ${config.inFlight} in flight, ${config.warmupS}+${config.seconds} s`,
+  );
   const workers = Array.from({ length: config.inFlight }, async (_, w) => {
     const room = roomNames[w % config.rooms]!;
-    const api = guests[w % config.guests]!;
+    const mine = guests[w % config.rooms]!;
+    const api = mine[Math.floor(w / config.rooms) % mine.length]!;
     const r = rng(7 + w);
     while (posting) {
       const i = n++;
@@ -146,7 +163,9 @@ export async function runE2e(
   let drainMs = NaN;
   const drainEnd = stoppedAt + config.drainS * 1000;
   while (Date.now() < drainEnd) {
-    const done = roomNames.every((r) => (series.get(r)!.at(-1)?.seq ?? 0) >= (lastAcked.get(r) ?? 0));
+    const done = roomNames.every(
+      (r) => (series.get(r)!.at(-1)?.seq ?? 0) >= (lastAcked.get(r) ?? 0),
+    );
     if (done) {
       drainMs = Math.max(...roomNames.map((r) => series.get(r)!.at(-1)?.at ?? 0)) - stoppedAt;
       break;

@@ -68,9 +68,17 @@ export class LagMonitor {
           if (!this.#running) break;
           id += 1;
           const sentAt = Date.now();
-          const sample: MarkerSample = { id, sentAt, ackAt: NaN, seenAt: this.#replicas.map(() => null) };
+          const sample: MarkerSample = {
+            id,
+            sentAt,
+            ackAt: NaN,
+            seenAt: this.#replicas.map(() => null),
+          };
           try {
-            await marker.pool.query("INSERT INTO bench_markers (id, sent_at) VALUES ($1, $2)", [id, sentAt]);
+            await marker.pool.query("INSERT INTO bench_markers (id, sent_at) VALUES ($1, $2)", [
+              id,
+              sentAt,
+            ]);
             sample.ackAt = Date.now();
             this.markers.push(sample);
           } catch (error) {
@@ -87,11 +95,14 @@ export class LagMonitor {
           let seen = 0;
           while (this.#running) {
             try {
-              const res = await poller.pool.query("SELECT coalesce(max(id), 0)::int AS id FROM bench_markers");
+              const res = await poller.pool.query(
+                "SELECT coalesce(max(id), 0)::int AS id FROM bench_markers",
+              );
               const now = Date.now();
               const max = Number((res.rows[0] as { id: number }).id);
               if (max > seen) {
-                for (const m of this.markers) if (m.id > seen && m.id <= max && m.seenAt[r] === null) m.seenAt[r] = now;
+                for (const m of this.markers)
+                  if (m.id > seen && m.id <= max && m.seenAt[r] === null) m.seenAt[r] = now;
                 seen = max;
               }
             } catch (error) {
@@ -150,10 +161,18 @@ export class LagMonitor {
       markers: markers.length,
       unseen: this.#replicas.map((_, r) => markers.filter((m) => m.seenAt[r] === null).length),
       lagMs: this.#replicas.map((_, r) =>
-        dist(markers.flatMap((m) => (m.seenAt[r] === null ? [] : [Math.max(0, m.seenAt[r]! - m.ackAt)]))),
+        dist(
+          markers.flatMap((m) =>
+            m.seenAt[r] === null ? [] : [Math.max(0, m.seenAt[r]! - m.ackAt)],
+          ),
+        ),
       ),
       bytes: this.#replicas.map((_, r) =>
-        dist(bytes.flatMap((b) => (b.bytes[r] === null || b.bytes[r] === undefined ? [] : [b.bytes[r]!]))),
+        dist(
+          bytes.flatMap((b) =>
+            b.bytes[r] === null || b.bytes[r] === undefined ? [] : [b.bytes[r]!],
+          ),
+        ),
       ),
       markerCommitMs: dist(markers.map((m) => m.ackAt - m.sentAt)),
     };

@@ -8,6 +8,7 @@
  *  - router-spread:   half the readers ReadRouter(primary, [r1, r2]), half [r2, r1]
  *  - primary-kept:    searchMessages on a kept-open pool of K connections to the primary (no
  *                     per-read connection set-up; the query cost alone)
+ *  - replicas-kept:   the same on kept-open pools to the two replicas, readers split evenly
  *  - worker:          GET /api/search through the real worker with a guest token
  */
 import { ReadRouter } from "../../src/db/replicas.ts";
@@ -16,7 +17,8 @@ import type { Actor } from "../../src/room/actor.ts";
 import { SEARCH_TERMS } from "./synthetic.ts";
 import { describe, dist, openPool, type Dist } from "./util.ts";
 
-export type ReadTarget = "primary" | "router" | "router-spread" | "primary-kept" | "worker";
+export type ReadTarget =
+  "primary" | "router" | "router-spread" | "primary-kept" | "replicas-kept" | "worker";
 
 export type ReadResult = {
   target: ReadTarget;
@@ -43,7 +45,12 @@ export async function runReads(
   readers: number,
   seconds: number,
 ): Promise<ReadResult> {
-  const kept = target === "primary-kept" ? openPool(urls.primary, readers) : undefined;
+  const keptPools =
+    target === "primary-kept"
+      ? [openPool(urls.primary, readers)]
+      : target === "replicas-kept"
+        ? urls.replicas.map((url) => openPool(url, Math.ceil(readers / urls.replicas.length)))
+        : [];
   const label = (url: string) =>
     url === urls.primary ? "primary" : `replica-${urls.replicas.indexOf(url) + 1}`;
   const routers = Array.from({ length: readers }, (_, i) =>
@@ -64,7 +71,10 @@ export async function runReads(
   let next = 0;
   try {
     await Promise.all(
-      routers.map(async (router) => {
+      routers.map(async (router, i) => {
+        const kept = keptPools.length ? keptPools[i % keptPools.length] : undefined;
+        const keptLabel =
+          target === "replicas-kept" ? `replica-${(i % keptPools.length) + 1}` : "primary";
         while (Date.now() < end) {
           const term = SEARCH_TERMS[next++ % SEARCH_TERMS.length]!;
           const t0 = performance.now();
@@ -76,14 +86,19 @@ export async function runReads(
                 `${urls.server}/api/search?q=${encodeURIComponent(term.q)}&limit=20`,
                 { headers: { authorization: `Bearer ${urls.token}` } },
               );
-              if (res.status !== 200) throw new Error(`GET /api/search: ${res.status} ${(await res.text()).slice(0, 200)}`);
+              if (res.status !== 200)
+                throw new Error(
+                  `GET /api/search: ${res.status} ${(await res.text()).slice(0, 200)}`,
+                );
               served = res.headers.get("x-edgechat-served-by") ?? "?";
               count = ((await res.json()) as { results: unknown[] }).results.length;
             } else if (kept) {
               count = (await searchMessages(kept.db, READER, term.q, 21, 0)).length;
-              served = "primary";
+              served = keptLabel;
             } else {
-              const { value, servedBy: url } = await router.read((db) => searchMessages(db, READER, term.q, 21, 0));
+              const { value, servedBy: url } = await router.read((db) =>
+                searchMessages(db, READER, term.q, 21, 0),
+              );
               count = value.length;
               served = label(url);
             }
@@ -104,7 +119,7 @@ export async function runReads(
       }),
     );
   } finally {
-    await kept?.close();
+    await Promise.all(keptPools.map((pool) => pool.close()));
   }
   return {
     target,

@@ -19,8 +19,36 @@ export function rng(seed: number): () => number {
 }
 
 const SYLLABLES = [
-  "ka", "lo", "mi", "ter", "su", "ven", "do", "ra", "pel", "qui", "zor", "an", "bel", "cor", "fen",
-  "gal", "hin", "jup", "kel", "mun", "nor", "ost", "pra", "rud", "sil", "tov", "urb", "vel", "wix", "yar",
+  "ka",
+  "lo",
+  "mi",
+  "ter",
+  "su",
+  "ven",
+  "do",
+  "ra",
+  "pel",
+  "qui",
+  "zor",
+  "an",
+  "bel",
+  "cor",
+  "fen",
+  "gal",
+  "hin",
+  "jup",
+  "kel",
+  "mun",
+  "nor",
+  "ost",
+  "pra",
+  "rud",
+  "sil",
+  "tov",
+  "urb",
+  "vel",
+  "wix",
+  "yar",
 ];
 
 /** 4000 distinct pseudo-words; rank 0 is the most frequent. */
@@ -95,11 +123,18 @@ export class RoomLog {
   #users: number;
   #joined = new Set<number>();
 
-  constructor(room: string, mix: EventMix, seed: number, users = 20) {
+  readonly #userPrefix: string;
+
+  /**
+   * `sharedUsers`: the same 20 users act in every room (`u_bench_<i>`); otherwise each room has
+   * its own 20 (`u_<room>_<i>`).
+   */
+  constructor(room: string, mix: EventMix, seed: number, sharedUsers = false, users = 20) {
     this.room = room;
     this.mix = mix;
     this.#r = rng(seed);
     this.#users = users;
+    this.#userPrefix = sharedUsers ? "u_bench" : `u_${room}`;
   }
 
   get lastSeq(): number {
@@ -107,7 +142,7 @@ export class RoomLog {
   }
 
   #actor(i: number) {
-    return { id: `u_bench_${i}`, name: `bench user ${i}` };
+    return { id: `${this.#userPrefix}_${i}`, name: `bench user ${i}` };
   }
 
   #event(type: RoomEvent["type"], actor: number, data: unknown, at: number): RoomEvent {
@@ -128,7 +163,12 @@ export class RoomLog {
     const r = this.#r;
     if (this.#seq === 0) {
       out.push(
-        this.#event("room.created", 0, { name: this.room, topic: "bench", visibility: "public" }, at),
+        this.#event(
+          "room.created",
+          0,
+          { name: this.room, topic: "bench", visibility: "public" },
+          at,
+        ),
         this.#event("member.joined", 0, {}, at),
       );
       this.#joined.add(0);
@@ -137,7 +177,9 @@ export class RoomLog {
       const author = Math.floor(r() * this.#users);
       const roll = this.mix === "mixed" ? r() : 0;
       const target = this.#posted.length
-        ? this.#posted[this.#posted.length - 1 - Math.floor(r() * Math.min(50, this.#posted.length))]!
+        ? this.#posted[
+            this.#posted.length - 1 - Math.floor(r() * Math.min(50, this.#posted.length))
+          ]!
         : undefined;
       if (this.mix === "mixed" && !this.#joined.has(author) && roll < 0.5) {
         this.#joined.add(author);
@@ -146,7 +188,12 @@ export class RoomLog {
         out.push(this.#event("reaction.added", author, { messageId: target.seq, emoji: "👍" }, at));
       } else if (roll >= 0.96 && roll < 0.98 && target) {
         out.push(
-          this.#event("message.edited", target.author, { messageId: target.seq, text: chatText(r) }, at),
+          this.#event(
+            "message.edited",
+            target.author,
+            { messageId: target.seq, text: chatText(r) },
+            at,
+          ),
         );
       } else if (roll >= 0.98 && roll < 0.99 && target) {
         out.push(this.#event("message.deleted", target.author, { messageId: target.seq }, at));

@@ -2,7 +2,7 @@
  * Small shared pieces of the database benchmark: percentiles, formatting, CPU sampling, a
  * persistent connection helper on the same driver and proxy as the worker.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { Pool } from "@neondatabase/serverless";
 import { drizzle } from "drizzle-orm/neon-serverless";
 import * as schema from "../../src/db/schema.ts";
@@ -79,4 +79,102 @@ export function describe(error: unknown): string {
   const code = cause && "code" in cause ? ` [${String((cause as { code: unknown }).code)}]` : "";
   const head = error.message.split("\n")[0]!.slice(0, 120);
   return cause ? `${cause.message}${code} (in: ${head}…)` : head;
+}
+
+/** CPU time (ms) and parent of every process now, from /proc (Linux; empty elsewhere). */
+export type ProcTable = {
+  at: number;
+  procs: Map<number, { name: string; ppid: number; cpuMs: number }>;
+};
+export function procTable(): ProcTable {
+  const procs = new Map<number, { name: string; ppid: number; cpuMs: number }>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync("/proc").filter((e) => /^\d+$/.test(e));
+  } catch {
+    return { at: Date.now(), procs };
+  }
+  for (const e of entries) {
+    try {
+      const raw = readFileSync(`/proc/${e}/stat`, "utf8");
+      const close = raw.lastIndexOf(")");
+      const fields = raw.slice(close + 2).split(" ");
+      procs.set(Number(e), {
+        name: raw.slice(raw.indexOf("(") + 1, close),
+        ppid: Number(fields[1]),
+        cpuMs: (Number(fields[11]) + Number(fields[12])) * 10, // USER_HZ = 100
+      });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { at: Date.now(), procs };
+}
+
+function descendantsOf(table: ProcTable, roots: readonly number[]): Set<number> {
+  const want = new Set(roots);
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, p] of table.procs)
+      if (!want.has(pid) && want.has(p.ppid)) {
+        want.add(pid);
+        grew = true;
+      }
+  }
+  return want;
+}
+
+/**
+ * CPU used between two tables by group, in % of one core (200% = both cores of this machine):
+ * this run's postgres (the three postmasters and their backends), this run's workerd, this
+ * benchmark's node process, its proxy, and other (everything else on the machine, e.g. other
+ * people's tests, which share the CPUs).
+ */
+export function cpuByGroup(
+  a: ProcTable,
+  b: ProcTable,
+  ours: { proxyPid?: number; postmasters: readonly number[] },
+): Record<string, number> {
+  const wall = Math.max(1, b.at - a.at);
+  const postgres = descendantsOf(b, ours.postmasters);
+  const mine = descendantsOf(b, [process.pid]);
+  const out: Record<string, number> = {
+    postgres: 0,
+    workerd: 0,
+    "bench node": 0,
+    "ws proxy": 0,
+    other: 0,
+  };
+  for (const [pid, p] of b.procs) {
+    const used = p.cpuMs - (a.procs.get(pid)?.cpuMs ?? 0);
+    if (used <= 0) continue;
+    const group =
+      pid === process.pid
+        ? "bench node"
+        : pid === ours.proxyPid
+          ? "ws proxy"
+          : postgres.has(pid)
+            ? "postgres"
+            : mine.has(pid) && p.name.startsWith("workerd")
+              ? "workerd"
+              : "other";
+    out[group]! += used;
+  }
+  for (const k of Object.keys(out)) out[k] = (out[k]! / wall) * 100;
+  return out;
+}
+
+/** The postmaster pids of the cluster's nodes (first line of each postmaster.pid). */
+export function postmasterPids(dataDir: string): number[] {
+  const pids: number[] = [];
+  for (const node of ["primary", "replica1", "replica2"]) {
+    try {
+      const pid = Number(readFileSync(`${dataDir}/${node}/postmaster.pid`, "utf8").split("\n")[0]);
+      if (pid > 0) pids.push(pid);
+    } catch {
+      // not running
+    }
+  }
+  return pids;
 }
