@@ -197,7 +197,7 @@ function nodeRow(node: Node): HTMLTableRowElement {
       "data-healthy": String(node.healthy),
       class: node.healthy ? undefined : "bad",
     },
-    h("th", { scope: "row", class: "wrap" }, nodeName(node.url)),
+    h("th", { scope: "row" }, nodeName(node.url)),
     h("td", {}, node.role),
     h(
       "td",

@@ -70,7 +70,11 @@ export function searchView(ctx: AppContext, q: string): View {
         api.search(q, { limit: PAGE, offset, ...(lastWrite ?? {}) }),
       );
       if (disposed) return;
-      page.results.forEach((hit) => list.append(hitLine(hit)));
+      const lines = page.results.map(hitLine);
+      list.append(...lines);
+      // The button may go away under the keyboard's focus: hand it to the first new result.
+      if (offset > 0 && document.activeElement === more)
+        lines[0]?.querySelector<HTMLAnchorElement>("a")?.focus();
       count += page.results.length;
       nextOffset = page.nextOffset;
       more.hidden = nextOffset === null;

@@ -282,6 +282,19 @@ describe.skipIf(!executablePath)("search and the admin dashboard in Chromium", (
       .not.toBe(before);
     mkdirSync("test-results", { recursive: true });
     await root.screenshot({ path: "test-results/admin.png", fullPage: true });
+    // On a phone the page does not scroll sideways: wide tables scroll inside their own box.
+    await root.setViewportSize({ width: 390, height: 844 });
+    await expect
+      .poll(
+        () =>
+          root.evaluate<number>(
+            "Math.max(document.documentElement.scrollWidth, document.querySelector('main.admin').scrollWidth)",
+          ),
+        WAIT,
+      )
+      .toBeLessThanOrEqual(390);
+    await root.screenshot({ path: "test-results/admin-phone.png", fullPage: true });
+    await root.setViewportSize({ width: 1000, height: 720 });
 
     // In gina's room root has the owner's controls without being a member: slow mode, and
     // actions on bob, but none on the owner.
