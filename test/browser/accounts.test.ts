@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
+import { executablePath, launchChromium, requireChromium, WAIT } from "./chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../support/server.ts";
 
@@ -9,41 +10,8 @@ import { startServer, type TestServer } from "../support/server.ts";
  * Chromium (driven by playwright-core) against the real worker. Skips loudly without a
  * Chromium; REQUIRE_BROWSER=1 makes that a failure.
  */
-const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
-const executablePath = CANDIDATES.find((path) => existsSync(path));
-const required = process.env.REQUIRE_BROWSER === "1";
+requireChromium();
 
-if (!executablePath) {
-  console.warn(
-    [
-      "",
-      "************************************************************************",
-      "*  BROWSER TESTS SKIPPED: no Chromium at " + CANDIDATES.join(", "),
-      "*  Install one (apt-get install -y chromium) or set REQUIRE_BROWSER=1",
-      "*  to make its absence fail the run.",
-      "************************************************************************",
-      "",
-    ].join("\n"),
-  );
-}
-
-// Defined only when it must fail, so a normal run shows no permanently skipped test.
-if (!executablePath && required) {
-  it("finds a Chromium (REQUIRE_BROWSER=1)", () => {
-    throw new Error(`REQUIRE_BROWSER=1 but no Chromium found at ${CANDIDATES.join(", ")}`);
-  });
-}
-
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-const WAIT = { timeout: 20_000, interval: 100 };
 const PASSWORD = "correct horse battery";
 
 describe.skipIf(!executablePath)("accounts and moderation in Chromium", () => {
@@ -58,7 +26,7 @@ describe.skipIf(!executablePath)("accounts and moderation in Chromium", () => {
     if (!existsSync("public/app.js"))
       execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
     server = await startServer();
-    browser = await chromium.launch({ executablePath, args: ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { createServer, connect, type Server, type Socket } from "node:net";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
+import { executablePath, launchChromium, requireChromium, WAIT } from "./chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EdgechatApi } from "../../src/client/index.ts";
 import { freePort, startServer, type TestServer } from "../support/server.ts";
@@ -10,30 +11,7 @@ import { freePort, startServer, type TestServer } from "../support/server.ts";
  * The browser UI end to end: two guests in Debian's Chromium (driven by playwright-core)
  * against the real worker. Skips loudly without a Chromium; REQUIRE_BROWSER=1 makes that a failure.
  */
-const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
-const executablePath = CANDIDATES.find((path) => existsSync(path));
-const required = process.env.REQUIRE_BROWSER === "1";
-
-if (!executablePath) {
-  console.warn(
-    [
-      "",
-      "************************************************************************",
-      "*  BROWSER TESTS SKIPPED: no Chromium at " + CANDIDATES.join(", "),
-      "*  Install one (apt-get install -y chromium) or set REQUIRE_BROWSER=1",
-      "*  to make its absence fail the run.",
-      "************************************************************************",
-      "",
-    ].join("\n"),
-  );
-}
-
-// Defined only when it must fail, so a normal run shows no permanently skipped test.
-if (!executablePath && required) {
-  it("finds a Chromium (REQUIRE_BROWSER=1)", () => {
-    throw new Error(`REQUIRE_BROWSER=1 but no Chromium found at ${CANDIDATES.join(", ")}`);
-  });
-}
+requireChromium();
 
 /**
  * A TCP proxy in front of the server whose network can be cut: cutting destroys every open
@@ -79,17 +57,6 @@ async function cable(targetPort: number): Promise<Cable> {
   };
 }
 
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-const WAIT = { timeout: 20_000, interval: 100 };
-
 describe.skipIf(!executablePath)("chat in Chromium", () => {
   let server: TestServer;
   let adaCable: Cable;
@@ -105,7 +72,7 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
       execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
     server = await startServer();
     adaCable = await cable(server.port);
-    browser = await chromium.launch({ executablePath, args: ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

@@ -1,7 +1,8 @@
 import { neonConfig } from "@neondatabase/serverless";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, type Page } from "playwright-core";
+import { executablePath, launchChromium, requireChromium, WAIT } from "./chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { applyMigrations } from "../../scripts/db-migrate.ts";
@@ -15,40 +16,8 @@ import { startServer, type TestServer } from "../support/server.ts";
  * dashboard and moderation in a room they do not belong to, and search's 503 without Postgres.
  * Skips loudly without a Chromium; REQUIRE_BROWSER=1 makes that a failure.
  */
-const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
-const executablePath = CANDIDATES.find((path) => existsSync(path));
-const required = process.env.REQUIRE_BROWSER === "1";
+requireChromium();
 
-if (!executablePath) {
-  console.warn(
-    [
-      "",
-      "************************************************************************",
-      "*  BROWSER TESTS SKIPPED: no Chromium at " + CANDIDATES.join(", "),
-      "*  Install one (apt-get install -y chromium) or set REQUIRE_BROWSER=1",
-      "*  to make its absence fail the run.",
-      "************************************************************************",
-      "",
-    ].join("\n"),
-  );
-}
-
-if (!executablePath && required) {
-  it("finds a Chromium (REQUIRE_BROWSER=1)", () => {
-    throw new Error(`REQUIRE_BROWSER=1 but no Chromium found at ${CANDIDATES.join(", ")}`);
-  });
-}
-
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
-const WAIT = { timeout: 20_000, interval: 100 };
 const PASSWORD = "correct horse battery";
 
 describe.skipIf(!executablePath)("search and the admin dashboard in Chromium", () => {
@@ -77,7 +46,7 @@ describe.skipIf(!executablePath)("search and the admin dashboard in Chromium", (
       },
     });
     plain = await startServer();
-    browser = await chromium.launch({ executablePath, args: ARGS });
+    browser = await launchChromium();
   }, 180_000);
 
   afterAll(async () => {

@@ -1,0 +1,50 @@
+import { existsSync } from "node:fs";
+import { chromium, type Browser } from "playwright-core";
+import { it } from "vitest";
+
+/**
+ * Debian's Chromium, driven by playwright-core (`npx playwright install` cannot work offline).
+ * Without one the browser tests skip loudly; with REQUIRE_BROWSER=1 (CI) that is a failure.
+ */
+const CANDIDATES = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"];
+export const executablePath = CANDIDATES.find((path) => existsSync(path));
+
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+/** Playwright's polling for the UI's asynchronous updates. */
+export const WAIT = { timeout: 20_000, interval: 100 };
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath, args: ARGS });
+}
+
+/**
+ * Call at the top of a browser test file: warns when there is no Chromium and, when one is
+ * required, defines the failing test (only then, so a normal run shows no skipped test).
+ */
+export function requireChromium(): void {
+  if (executablePath) return;
+  console.warn(
+    [
+      "",
+      "************************************************************************",
+      "*  BROWSER TESTS SKIPPED: no Chromium at " + CANDIDATES.join(", "),
+      "*  Install one (apt-get install -y chromium) or set REQUIRE_BROWSER=1",
+      "*  to make its absence fail the run.",
+      "************************************************************************",
+      "",
+    ].join("\n"),
+  );
+  if (process.env.REQUIRE_BROWSER !== "1") return;
+  it("finds a Chromium (REQUIRE_BROWSER=1)", () => {
+    throw new Error(`REQUIRE_BROWSER=1 but no Chromium found at ${CANDIDATES.join(", ")}`);
+  });
+}
