@@ -78,6 +78,14 @@ export async function startBenchCluster(log: (line: string) => void): Promise<Be
     removeDir();
     throw error;
   }
+  // If something else ends the process first (wrangler handles SIGINT itself, for one), the
+  // cluster's own exit hook (registered before this one) stops the nodes synchronously; this one
+  // then removes the proxy and the data folder.
+  const onExit = () => {
+    proxy.child.kill("SIGKILL");
+    removeDir();
+  };
+  process.on("exit", onExit);
   let stopping: Promise<void> | undefined;
   return {
     ...cluster,
@@ -90,6 +98,7 @@ export async function startBenchCluster(log: (line: string) => void): Promise<Be
           await cluster.stop();
         } finally {
           removeDir();
+          process.off("exit", onExit);
         }
       })();
       return stopping;
