@@ -91,9 +91,12 @@ async function upsertUsers(tx: Tx, batch: readonly RoomEvent[]): Promise<void> {
     note(event.actor.id, event.actor.name, event.at);
     if (event.type === "member.invited") note(event.data.user.id, event.data.user.name, event.at);
   }
+  // In id order: flushes of rooms sharing users would otherwise lock the rows in different
+  // orders and deadlock.
+  const rows = [...seen.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   await tx
     .insert(users)
-    .values([...seen.values()])
+    .values(rows)
     .onConflictDoUpdate({
       target: users.id,
       set: { name: sql`excluded.name`, lastSeenAt: sql`excluded.last_seen_at` },

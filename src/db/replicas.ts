@@ -29,6 +29,7 @@ type Health = { failures: number; openUntil: number; report: NodeReport | undefi
  */
 const health = new Map<string, Health>();
 const MAX_OPEN_MS = 30_000;
+let turn = 0;
 
 /**
  * Routes reads to healthy replicas that are recent enough, falling back to the primary; writes
@@ -71,9 +72,14 @@ export class ReadRouter {
     return [primary.report, ...replicas];
   }
 
-  /** Replicas whose circuit is closed; lag and consistency are checked on the read itself. */
+  /**
+   * Replicas whose circuit is closed, starting from the next one in turn so that reads spread
+   * over all of them; lag and consistency are checked on the read itself.
+   */
   #candidates(now: number): string[] {
-    return this.#replicas.filter((url) => (health.get(url)?.openUntil ?? 0) <= now);
+    const open = this.#replicas.filter((url) => (health.get(url)?.openUntil ?? 0) <= now);
+    turn = (turn + 1) % Math.max(1, open.length);
+    return [...open.slice(turn), ...open.slice(0, turn)];
   }
 
   async #tryReplica<T>(
