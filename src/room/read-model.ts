@@ -21,6 +21,8 @@ type MessageRow = {
   deleted: number;
 };
 
+type Standing = { role: Role | null; banned: number; until: number | null };
+
 /** Queries over the projections: what the rules see and what readers are served. */
 export class ReadModel {
   readonly #sql: SqlStorage;
@@ -37,18 +39,32 @@ export class ReadModel {
     const room = this.room();
     if (!room) return undefined;
     const sql = this.#sql;
+    // A command asks about its actor several times (access, role, mute): one query, kept for
+    // the life of this view, which is one command.
+    const standings = new Map<string, Standing>();
+    const standing = (userId: string): Standing => {
+      let found = standings.get(userId);
+      if (!found) {
+        found = sql
+          .exec<Standing>(
+            `SELECT (SELECT role FROM members WHERE user_id = ?) AS role,
+                    EXISTS (SELECT 1 FROM bans WHERE user_id = ?) AS banned,
+                    (SELECT until FROM mutes WHERE user_id = ?) AS until`,
+            userId,
+            userId,
+            userId,
+          )
+          .one();
+        standings.set(userId, found);
+      }
+      return found;
+    };
     return {
       visibility: room.visibility,
       slowModeSeconds: room.slow_mode_seconds,
-      role: (userId) =>
-        sql.exec<{ role: Role }>("SELECT role FROM members WHERE user_id = ?", userId).toArray()[0]
-          ?.role,
-      isBanned: (userId) =>
-        sql.exec("SELECT 1 FROM bans WHERE user_id = ?", userId).toArray().length > 0,
-      mutedUntil: (userId) =>
-        sql
-          .exec<{ until: number }>("SELECT until FROM mutes WHERE user_id = ?", userId)
-          .toArray()[0]?.until ?? 0,
+      role: (userId) => standing(userId).role ?? undefined,
+      isBanned: (userId) => standing(userId).banned === 1,
+      mutedUntil: (userId) => standing(userId).until ?? 0,
       lastPostAt: (userId) =>
         sql
           .exec<{ at: number | null }>(
