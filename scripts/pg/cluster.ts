@@ -106,7 +106,9 @@ let postgresIds: Promise<Ids> | undefined;
 function run(file: string, args: string[]): Promise<string> {
   return new Promise((resolvePromise, reject) =>
     execFile(file, args, (error, stdout, stderr) =>
-      error ? reject(new Error(`${file} ${args.join(" ")}: ${stderr || error.message}`)) : resolvePromise(stdout),
+      error
+        ? reject(new Error(`${file} ${args.join(" ")}: ${stderr || error.message}`))
+        : resolvePromise(stdout),
     ),
   );
 }
@@ -123,7 +125,15 @@ function getPostgresIds(): Promise<Ids> {
       return await lookup();
     } catch {
       await run("groupadd", ["--system", USER]).catch(() => undefined);
-      await run("useradd", ["--system", "--gid", USER, "--no-create-home", "--shell", "/usr/sbin/nologin", USER]);
+      await run("useradd", [
+        "--system",
+        "--gid",
+        USER,
+        "--no-create-home",
+        "--shell",
+        "/usr/sbin/nologin",
+        USER,
+      ]);
       return lookup();
     }
   })();
@@ -215,7 +225,10 @@ function processesIn(dir: string): number[] {
   return pids.filter((pid) => pid !== process.pid);
 }
 
-type PidState = { state: "none" } | { state: "running"; pid: number; port: number } | { state: "stale"; pid: number };
+type PidState =
+  | { state: "none" }
+  | { state: "running"; pid: number; port: number }
+  | { state: "stale"; pid: number };
 
 /** Reads postmaster.pid and tells whether it belongs to a live postmaster of this folder. */
 async function readPidFile(dir: string): Promise<PidState> {
@@ -236,7 +249,8 @@ async function readPidFile(dir: string): Promise<PidState> {
       if (cwd !== realpathOr(dir)) return { state: "stale", pid };
     } catch (error) {
       // EACCES when not root and the pid belongs to someone else: then it is not our postmaster.
-      if ((error as NodeJS.ErrnoException).code !== "EACCES" || isRoot) return { state: "stale", pid };
+      if ((error as NodeJS.ErrnoException).code !== "EACCES" || isRoot)
+        return { state: "stale", pid };
     }
   }
   return { state: "running", pid, port };
@@ -335,7 +349,10 @@ async function writeNodeConf(node: NodeInfo, primaryPort: number): Promise<void>
   ];
   if (node.name !== "primary") {
     const conninfo = `host=127.0.0.1 port=${primaryPort} user=${USER} password=${PASSWORD} application_name=${node.name}`;
-    lines.push(`primary_conninfo = ${quoteConf(conninfo)}`, `primary_slot_name = ${quoteConf(node.name)}`);
+    lines.push(
+      `primary_conninfo = ${quoteConf(conninfo)}`,
+      `primary_slot_name = ${quoteConf(node.name)}`,
+    );
   }
   const file = join(node.dir, "node.conf");
   await writeFile(file, lines.join("\n") + "\n");
@@ -353,7 +370,11 @@ async function pgCtl(args: string[], dir: string): Promise<Result> {
 }
 
 /** Starts one node (no-op if it already runs on the right port) and waits for connections. */
-async function startNodeProcess(node: NodeInfo, primaryPort: number, log: (line: string) => void): Promise<void> {
+async function startNodeProcess(
+  node: NodeInfo,
+  primaryPort: number,
+  log: (line: string) => void,
+): Promise<void> {
   const current = await readPidFile(node.dir);
   if (current.state === "running") {
     if (current.port === node.port) {
@@ -371,12 +392,21 @@ async function startNodeProcess(node: NodeInfo, primaryPort: number, log: (line:
   }
   await writeNodeConf(node, primaryPort);
   const started = Date.now();
-  let result = await pgCtl(["start", "-D", node.dir, "-l", node.log, "-w", "-t", "60", "-s"], node.dir);
-  if (result.code !== 0 && /shared memory block|lock file .* already exists/.test(await tail(node.log, 5))) {
+  let result = await pgCtl(
+    ["start", "-D", node.dir, "-l", node.log, "-w", "-t", "60", "-s"],
+    node.dir,
+  );
+  if (
+    result.code !== 0 &&
+    /shared memory block|lock file .* already exists/.test(await tail(node.log, 5))
+  ) {
     // Children of a killed postmaster still hold its shared memory: end them and retry once.
     await killOrphans(node, log);
     await clearStaleLocks(node);
-    result = await pgCtl(["start", "-D", node.dir, "-l", node.log, "-w", "-t", "60", "-s"], node.dir);
+    result = await pgCtl(
+      ["start", "-D", node.dir, "-l", node.log, "-w", "-t", "60", "-s"],
+      node.dir,
+    );
   }
   if (result.code !== 0) {
     throw new Error(
@@ -396,7 +426,9 @@ async function waitForConnections(node: NodeInfo): Promise<void> {
     return true;
   }).catch(async (error: unknown) => {
     if (!(error instanceof NodeDied)) throw error;
-    throw new Error(`${node.name} (port ${node.port}) exited during start-up\n--- ${node.log} ---\n${await tail(node.log, 8)}`);
+    throw new Error(
+      `${node.name} (port ${node.port}) exited during start-up\n--- ${node.log} ---\n${await tail(node.log, 8)}`,
+    );
   });
 }
 
@@ -445,15 +477,24 @@ async function stopNodeProcess(node: NodeInfo, log: (line: string) => void): Pro
     return;
   }
   const started = Date.now();
-  let result = await pgCtl(["stop", "-D", node.dir, "-m", "fast", "-w", "-t", "30", "-s"], node.dir);
+  let result = await pgCtl(
+    ["stop", "-D", node.dir, "-m", "fast", "-w", "-t", "30", "-s"],
+    node.dir,
+  );
   if (result.code !== 0 && (await readPidFile(node.dir)).state === "running") {
     log(`${node.name}: fast stop failed (${result.stderr.trim()}), trying immediate`);
-    result = await pgCtl(["stop", "-D", node.dir, "-m", "immediate", "-w", "-t", "10", "-s"], node.dir);
+    result = await pgCtl(
+      ["stop", "-D", node.dir, "-m", "immediate", "-w", "-t", "10", "-s"],
+      node.dir,
+    );
   }
   // pg_ctl returns once the postmaster is gone; make sure no child is left behind either.
-  await waitFor(`${node.name} processes to exit`, 10_000, async () => (processesIn(node.dir).length === 0 ? true : undefined), 50).catch(
-    () => killOrphans(node, log),
-  );
+  await waitFor(
+    `${node.name} processes to exit`,
+    10_000,
+    async () => (processesIn(node.dir).length === 0 ? true : undefined),
+    50,
+  ).catch(() => killOrphans(node, log));
   log(`${node.name}: stopped in ${Date.now() - started} ms`);
 }
 
@@ -461,9 +502,17 @@ async function stopNodeProcess(node: NodeInfo, log: (line: string) => void): Pro
 function stopNodeSync(pgCtlPath: string, ids: Ids, node: NodeInfo): void {
   if (!existsSync(join(node.dir, "postmaster.pid"))) return;
   const options = { cwd: node.dir, stdio: "ignore" as const, timeout: 20_000, ...(ids ?? {}) };
-  const fast = spawnSync(pgCtlPath, ["stop", "-D", node.dir, "-m", "fast", "-w", "-t", "15", "-s"], options);
+  const fast = spawnSync(
+    pgCtlPath,
+    ["stop", "-D", node.dir, "-m", "fast", "-w", "-t", "15", "-s"],
+    options,
+  );
   if (fast.status !== 0 && existsSync(join(node.dir, "postmaster.pid"))) {
-    spawnSync(pgCtlPath, ["stop", "-D", node.dir, "-m", "immediate", "-w", "-t", "5", "-s"], options);
+    spawnSync(
+      pgCtlPath,
+      ["stop", "-D", node.dir, "-m", "immediate", "-w", "-t", "5", "-s"],
+      options,
+    );
   }
 }
 
@@ -491,7 +540,11 @@ async function wipe(dataDir: string, log: (line: string) => void): Promise<void>
 }
 
 /** Copies the (cleanly stopped) primary into a replica folder and makes it a standby. */
-async function cloneReplica(primary: NodeInfo, replica: NodeInfo, log: (line: string) => void): Promise<void> {
+async function cloneReplica(
+  primary: NodeInfo,
+  replica: NodeInfo,
+  log: (line: string) => void,
+): Promise<void> {
   const started = Date.now();
   await rm(replica.dir, { recursive: true, force: true });
   await run("cp", ["-a", primary.dir, replica.dir]); // -a keeps the postgres ownership and 0700
@@ -508,7 +561,11 @@ async function cloneReplica(primary: NodeInfo, replica: NodeInfo, log: (line: st
   log(`${replica.name}: cloned from the primary in ${Date.now() - started} ms`);
 }
 
-async function initialise(dataDir: string, nodes: NodeInfo[], log: (line: string) => void): Promise<void> {
+async function initialise(
+  dataDir: string,
+  nodes: NodeInfo[],
+  log: (line: string) => void,
+): Promise<void> {
   const [primary, ...replicas] = nodes as [NodeInfo, ...NodeInfo[]];
   const started = Date.now();
   await mkdir(dataDir, { recursive: true });
@@ -546,7 +603,10 @@ async function initialise(dataDir: string, nodes: NodeInfo[], log: (line: string
 
   // First run of the primary: database, replication slots; then a clean stop so it can be copied.
   await startNodeProcess(primary, primary.port, log);
-  const databases = await nodeQuery(primary, `SELECT 1 FROM pg_database WHERE datname = '${DATABASE}'`);
+  const databases = await nodeQuery(
+    primary,
+    `SELECT 1 FROM pg_database WHERE datname = '${DATABASE}'`,
+  );
   if (databases.length === 0) await nodeQuery(primary, `CREATE DATABASE ${DATABASE}`);
   for (const replica of replicas) {
     await nodeQuery(
@@ -558,7 +618,10 @@ async function initialise(dataDir: string, nodes: NodeInfo[], log: (line: string
   await stopNodeProcess(primary, log);
   for (const replica of replicas) await cloneReplica(primary, replica, log);
   const marker = join(dataDir, MARKER);
-  await writeFile(marker, JSON.stringify({ createdAt: new Date().toISOString(), nodes: NODE_NAMES }, null, 2) + "\n");
+  await writeFile(
+    marker,
+    JSON.stringify({ createdAt: new Date().toISOString(), nodes: NODE_NAMES }, null, 2) + "\n",
+  );
   log(`cluster initialised in ${Date.now() - started} ms`);
 }
 
@@ -566,7 +629,9 @@ async function initialise(dataDir: string, nodes: NodeInfo[], log: (line: string
 async function repairReplicas(nodes: NodeInfo[], log: (line: string) => void): Promise<void> {
   const [primary, ...replicas] = nodes as [NodeInfo, ...NodeInfo[]];
   const broken = replicas.filter(
-    (replica) => !existsSync(join(replica.dir, "PG_VERSION")) || !existsSync(join(replica.dir, "standby.signal")),
+    (replica) =>
+      !existsSync(join(replica.dir, "PG_VERSION")) ||
+      !existsSync(join(replica.dir, "standby.signal")),
   );
   if (broken.length === 0) return;
   log(`re-cloning ${broken.map((replica) => replica.name).join(", ")} from the primary`);
@@ -580,7 +645,9 @@ async function repairReplicas(nodes: NodeInfo[], log: (line: string) => void): P
 
 async function streamingReplicas(primary: NodeInfo): Promise<Set<string>> {
   const rows = await nodeQuery(primary, "SELECT application_name, state FROM pg_stat_replication");
-  return new Set(rows.filter((row) => row.state === "streaming").map((row) => row.application_name ?? ""));
+  return new Set(
+    rows.filter((row) => row.state === "streaming").map((row) => row.application_name ?? ""),
+  );
 }
 
 async function runningNodes(nodes: NodeInfo[]): Promise<NodeInfo[]> {
@@ -590,13 +657,18 @@ async function runningNodes(nodes: NodeInfo[]): Promise<NodeInfo[]> {
 
 async function waitForStreaming(primary: NodeInfo, replicas: NodeInfo[]): Promise<void> {
   if (replicas.length === 0) return;
-  await waitFor(`${replicas.map((replica) => replica.name).join(", ")} to stream from the primary`, 30_000, async () => {
-    const streaming = await streamingReplicas(primary);
-    return replicas.every((replica) => streaming.has(replica.name)) ? true : undefined;
-  });
+  await waitFor(
+    `${replicas.map((replica) => replica.name).join(", ")} to stream from the primary`,
+    30_000,
+    async () => {
+      const streaming = await streamingReplicas(primary);
+      return replicas.every((replica) => streaming.has(replica.name)) ? true : undefined;
+    },
+  );
   for (const replica of replicas) {
     const [row] = await nodeQuery(replica, "SELECT pg_is_in_recovery() AS recovery");
-    if (row?.recovery !== "t") throw new Error(`${replica.name} is not in recovery: it is not a standby`);
+    if (row?.recovery !== "t")
+      throw new Error(`${replica.name} is not in recovery: it is not a standby`);
   }
 }
 
@@ -655,7 +727,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     replicas: options.ports?.replicas ?? [5434, 5435],
   };
   if (ports.replicas.length !== 2) throw new Error("exactly two replica ports are needed");
-  if (new Set([ports.primary, ...ports.replicas]).size !== 3) throw new Error("the three ports must differ");
+  if (new Set([ports.primary, ...ports.replicas]).size !== 3)
+    throw new Error("the three ports must differ");
   const nodes = nodesFor(dataDir, ports);
   const [primary, ...replicas] = nodes as [NodeInfo, ...NodeInfo[]];
   await getPostgresIds();
@@ -709,7 +782,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       // A restarted replica must stream again; a restarted primary must get its replicas back.
       const running = await runningNodes(replicas);
       if (name === "primary") await waitForStreaming(primary, running);
-      else if ((await readPidFile(primary.dir)).state === "running") await waitForStreaming(primary, [node]);
+      else if ((await readPidFile(primary.dir)).state === "running")
+        await waitForStreaming(primary, [node]);
     },
     query(name, sql, database = DATABASE) {
       return nodeQuery(byName(name), sql, database);
@@ -718,10 +792,20 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
 }
 
 /** Stops every node running from `dataDir`, whatever its port. */
-export async function stopClusterAt(dataDir: string, options: { log?: (line: string) => void } = {}): Promise<void> {
+export async function stopClusterAt(
+  dataDir: string,
+  options: { log?: (line: string) => void } = {},
+): Promise<void> {
   const log = options.log ?? (() => undefined);
-  const nodes = NODE_NAMES.map((name) => ({ name, dir: join(resolve(dataDir), name), port: 0, log: "" }));
-  await Promise.all(nodes.filter((node) => existsSync(node.dir)).map((node) => stopNodeProcess(node, log)));
+  const nodes = NODE_NAMES.map((name) => ({
+    name,
+    dir: join(resolve(dataDir), name),
+    port: 0,
+    log: "",
+  }));
+  await Promise.all(
+    nodes.filter((node) => existsSync(node.dir)).map((node) => stopNodeProcess(node, log)),
+  );
 }
 
 export type NodeStatus = {
@@ -745,12 +829,22 @@ export async function clusterStatus(dataDir: string): Promise<NodeStatus[]> {
       continue;
     }
     const node: NodeInfo = { name, dir, port: pidState.port, log: "" };
-    const status: NodeStatus = { name, running: true, pid: pidState.pid, port: pidState.port, url: url(pidState.port) };
+    const status: NodeStatus = {
+      name,
+      running: true,
+      pid: pidState.pid,
+      port: pidState.port,
+      url: url(pidState.port),
+    };
     try {
-      const [row] = await nodeQuery(node, "SELECT pg_is_in_recovery() AS recovery, pg_last_wal_replay_lsn() AS replay");
+      const [row] = await nodeQuery(
+        node,
+        "SELECT pg_is_in_recovery() AS recovery, pg_last_wal_replay_lsn() AS replay",
+      );
       status.inRecovery = row?.recovery === "t";
       if (status.inRecovery) status.detail = `replayed up to ${row?.replay}`;
-      else status.detail = `streaming to: ${[...(await streamingReplicas(node))].join(", ") || "nobody"}`;
+      else
+        status.detail = `streaming to: ${[...(await streamingReplicas(node))].join(", ") || "nobody"}`;
     } catch (error) {
       status.detail = `not answering: ${(error as Error).message}`;
     }
@@ -764,14 +858,28 @@ export async function clusterStatus(dataDir: string): Promise<NodeStatus[]> {
 
 function envPorts(): { primary: number; replicas: number[] } {
   const primary = Number.parseInt(process.env.PG_PRIMARY_PORT ?? "5433", 10);
-  const replicas = (process.env.PG_REPLICA_PORTS ?? "5434,5435").split(",").map((port) => Number.parseInt(port.trim(), 10));
-  if (!Number.isInteger(primary) || replicas.length !== 2 || replicas.some((port) => !Number.isInteger(port))) {
-    throw new Error("PG_PRIMARY_PORT must be a port and PG_REPLICA_PORTS two comma-separated ports");
+  const replicas = (process.env.PG_REPLICA_PORTS ?? "5434,5435")
+    .split(",")
+    .map((port) => Number.parseInt(port.trim(), 10));
+  if (
+    !Number.isInteger(primary) ||
+    replicas.length !== 2 ||
+    replicas.some((port) => !Number.isInteger(port))
+  ) {
+    throw new Error(
+      "PG_PRIMARY_PORT must be a port and PG_REPLICA_PORTS two comma-separated ports",
+    );
   }
   return { primary, replicas };
 }
 
-export const DEFAULT_DATA_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", ".data", "pg");
+export const DEFAULT_DATA_DIR = join(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  ".data",
+  "pg",
+);
 
 async function main(argv: string[]): Promise<void> {
   const command = argv[0] ?? "status";
@@ -781,7 +889,13 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case "start": {
       const started = Date.now();
-      const cluster = await startCluster({ dataDir, ports: envPorts(), fresh, stopOnExit: false, log });
+      const cluster = await startCluster({
+        dataDir,
+        ports: envPorts(),
+        fresh,
+        stopOnExit: false,
+        log,
+      });
       console.log(`DATABASE_URL=${cluster.primaryUrl}`);
       console.log(`DATABASE_REPLICA_URLS=${cluster.replicaUrls.join(",")}`);
       log(`ready in ${Date.now() - started} ms (data: ${dataDir}); stop with: npm run pg:stop`);

@@ -19,10 +19,14 @@ export type DevDatabase = {
   stop(): Promise<void>;
 };
 
-export async function startDevDatabase(options: { fresh?: boolean; log?: (line: string) => void } = {}): Promise<DevDatabase> {
+export async function startDevDatabase(
+  options: { fresh?: boolean; log?: (line: string) => void } = {},
+): Promise<DevDatabase> {
   const log = options.log ?? ((line: string) => console.error(`[pg] ${line}`));
   const primary = Number.parseInt(process.env.PG_PRIMARY_PORT ?? "5433", 10);
-  const replicas = (process.env.PG_REPLICA_PORTS ?? "5434,5435").split(",").map((port) => Number.parseInt(port, 10));
+  const replicas = (process.env.PG_REPLICA_PORTS ?? "5434,5435")
+    .split(",")
+    .map((port) => Number.parseInt(port, 10));
   const cluster = await startCluster({
     dataDir: process.env.PG_DATA_DIR ?? DEFAULT_DATA_DIR,
     ports: { primary, replicas },

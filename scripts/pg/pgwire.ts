@@ -96,7 +96,10 @@ export function query(target: WireTarget, sql: string, options: QueryOptions = {
     let rows: Row[] = [];
     let lastRows: Row[] = [];
     let failure: Error | undefined;
-    const timer = setTimeout(() => finish(new Error(`query timed out after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`query timed out after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
 
     const finish = (error?: Error, result?: Row[]) => {
       if (phase === "done") return;
@@ -130,7 +133,11 @@ export function query(target: WireTarget, sql: string, options: QueryOptions = {
             socket.write(message("p", cstring(`md5${outer}`)));
             return;
           }
-          finish(new Error(`unsupported authentication request ${code} (use the unix socket, where auth is trust)`));
+          finish(
+            new Error(
+              `unsupported authentication request ${code} (use the unix socket, where auth is trust)`,
+            ),
+          );
           return;
         }
         case "E":
