@@ -7,7 +7,9 @@ import { EdgechatApi } from "../../src/client/index.ts";
 import { useLocalProxy, withDb } from "../../src/db/connect.ts";
 import {
   BacklogReport,
+  DirectoryList,
   EventsPage,
+  MyRooms,
   ReplicaReport,
   SearchResults,
   Session,
@@ -79,7 +81,7 @@ beforeAll(async () => {
       DATABASE_REPLICA_URLS: cluster.replicaUrls.join(","),
       PG_WS_PROXY: cluster.proxyAddress,
       ADMIN_USERNAMES: "root",
-      REPLICA_MAX_LAG_MS: "3000",
+      REPLICA_MAX_LAG_MS: "1000",
     },
   });
   root = await register("root");
@@ -154,6 +156,10 @@ describe("the flush", () => {
     await flushed(room, 22);
     await cluster.stopNode("primary");
     const during = await httpPosts(ada, room, 100, "during");
+    // Reads go on from the replicas meanwhile.
+    const read = await get(`/api/search?q=before1`, ada.token);
+    expect(read.status).toBe(200);
+    expect(read.headers.get("x-edgechat-served-by")).toMatch(/^replica-/);
     const backlog = BacklogReport.parse(await (await get("/api/admin/backlog", root.token)).json());
     const mine = backlog.rooms.find((r) => r.name === room);
     expect(mine?.backlog).toBeGreaterThan(0);
@@ -245,6 +251,54 @@ describe("reads from replicas", () => {
     } finally {
       for (const url of cluster.replicaUrls) await query(url, sql`SELECT pg_wal_replay_resume()`);
     }
+  });
+
+  it("skips replicas further behind than the bound for plain reads", async () => {
+    const ada = await guest(server.url, "ada");
+    const room = await freshRoom(ada);
+    for (const url of cluster.replicaUrls) await query(url, sql`SELECT pg_wal_replay_pause()`);
+    try {
+      const { seq } = await ada.api.postMessage(room, { text: "lagging behind", clientId: "l1" });
+      await flushed(room, seq);
+      await new Promise((resolve) => setTimeout(resolve, 1_300)); // REPLICA_MAX_LAG_MS is 1000 here
+      const plain = await search(ada, "lagging");
+      expect(plain.servedBy).toBe("primary");
+      expect(plain.results.map((hit) => hit.room)).toContain(room);
+    } finally {
+      for (const url of cluster.replicaUrls) await query(url, sql`SELECT pg_wal_replay_resume()`);
+    }
+  });
+
+  it("serves the directory with activity figures and each user's rooms", async () => {
+    const owner = await register(`dir${Date.now() % 100000}`);
+    const room = `d-${Date.now()}`;
+    await owner.api.createRoom({ name: room });
+    const hidden = `h-${Date.now()}`;
+    await owner.api.createRoom({ name: hidden, visibility: "private" });
+    const { seq } = await owner.api.postMessage(room, { text: "busy room", clientId: "d1" });
+    await owner.api.postMessage(hidden, { text: "quiet room", clientId: "d2" });
+    await flushed(room, seq);
+    await flushed(hidden, 3);
+    const directory = await waitUntil(async () => {
+      const body = DirectoryList.parse(await (await get("/api/directory", owner.token)).json());
+      return body.rooms.find((r) => r.name === room && r.messages === 1) ? body : undefined;
+    }, "the room in the directory");
+    expect(directory.rooms.find((r) => r.name === room)).toMatchObject({
+      members: 1,
+      messages: 1,
+      lastSeq: seq,
+    });
+    expect(directory.rooms.map((r) => r.name)).not.toContain(hidden);
+    const mine = await waitUntil(async () => {
+      const body = MyRooms.parse(await (await get("/api/me/rooms", owner.token)).json());
+      return body.rooms.length === 2 ? body : undefined;
+    }, "both rooms in my rooms");
+    expect(mine.rooms.map((r) => [r.name, r.role, r.visibility]).sort()).toEqual(
+      [
+        [room, "owner", "public"],
+        [hidden, "owner", "private"],
+      ].sort(),
+    );
   });
 
   it("never returns a room the caller may not read", async () => {
