@@ -1,4 +1,4 @@
-import type { Command, CreateRoom, NewEvent, Refusal, Role } from "../protocol/index.ts";
+import type { Command, CreateRoom, NewEvent, Refusal, Role, RoomEvent } from "../protocol/index.ts";
 import type { Actor } from "./actor.ts";
 
 /** What the rules need to know of a room: read from its projections, or from memory in tests. */
@@ -69,6 +69,24 @@ export function denyAccess(view: RoomView, actor: Actor): Refusal | undefined {
 }
 
 export const canSee = (view: RoomView, actor: Actor) => denyAccess(view, actor) === undefined;
+
+/**
+ * Who loses sight of the room with these events, and must have their sockets closed (4403):
+ * the kicked and the banned, and in a private room whoever left.
+ */
+export function lostAccess(
+  events: readonly RoomEvent[],
+  visibility: "public" | "private",
+): { userId: string; banned: boolean }[] {
+  const lost: { userId: string; banned: boolean }[] = [];
+  for (const event of events) {
+    if (event.type === "member.kicked") lost.push({ userId: event.data.userId, banned: false });
+    if (event.type === "member.banned") lost.push({ userId: event.data.userId, banned: true });
+    if (event.type === "member.left" && visibility === "private")
+      lost.push({ userId: event.actor.id, banned: false });
+  }
+  return lost;
+}
 
 /** Joining happens on first connect or first post in a public room: a member.joined event, once. */
 export function decideJoin(view: RoomView, actor: Actor): Decision {

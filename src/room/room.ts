@@ -17,7 +17,15 @@ import {
   type UserRef,
 } from "../protocol/index.ts";
 import { DirectoryFeed } from "../directory/notify.ts";
-import { decide, decideCreate, decideJoin, denyAccess, rankOf, type Decision } from "./decide.ts";
+import {
+  decide,
+  decideCreate,
+  decideJoin,
+  denyAccess,
+  lostAccess,
+  rankOf,
+  type Decision,
+} from "./decide.ts";
 import { FrameGate } from "./frame-gate.ts";
 import { EventLog } from "./log.ts";
 import { TYPING_INTERVAL_MS } from "./rate-limit.ts";
@@ -27,7 +35,7 @@ import { ReadModel } from "./read-model.ts";
 import { Schedule } from "./schedule.ts";
 import { migrate } from "./schema.ts";
 import { Actor } from "./actor.ts";
-import { attachmentOf, close, onlineUsers, send, type Attachment } from "./sockets.ts";
+import { attachmentOf, close, Connections, send, type Attachment } from "./sockets.ts";
 
 /** The header through which the worker hands the verified user to the object. */
 export const USER_HEADER = "x-edgechat-user";
@@ -48,6 +56,7 @@ export class Room extends DurableObject<Env> {
   readonly #keys: IdempotencyKeys;
   // Memory only: lost on hibernation, which merely refills the buckets.
   readonly #gate = new FrameGate();
+  readonly #sockets: Connections;
   readonly #typingAt = new Map<string, number>();
   readonly #directory: DirectoryFeed;
 
@@ -57,6 +66,7 @@ export class Room extends DurableObject<Env> {
     this.#log = new EventLog(ctx.storage.sql);
     this.#read = new ReadModel(ctx.storage.sql);
     this.#schedule = new Schedule(ctx.storage);
+    this.#sockets = new Connections(ctx);
     this.#outbox = new Outbox(ctx.storage.sql, this.#log, env);
     this.#keys = new IdempotencyKeys(ctx.storage.sql);
     this.#directory = new DirectoryFeed(
@@ -96,14 +106,9 @@ export class Room extends DurableObject<Env> {
    * called by the user's account when they sign out, change their password or are deleted.
    */
   async endSessions(userId: string, sessionIds?: string[]): Promise<number> {
-    let closed = 0;
-    for (const ws of this.#socketsOf(userId)) {
-      const sid = attachmentOf(ws)?.user.sid;
-      if (sessionIds && (sid === undefined || !sessionIds.includes(sid))) continue;
-      close(ws, CLOSE.tokenRevoked, "your session has ended");
-      closed += 1;
-    }
-    return closed;
+    const ended = ({ user }: Attachment) =>
+      !sessionIds || (user.sid !== undefined && sessionIds.includes(user.sid));
+    return this.#sockets.closeUser(userId, CLOSE.tokenRevoked, "your session has ended", ended);
   }
 
   async events(actor: Actor, after: number, limit: number): Promise<Result<EventsPage>> {
@@ -146,14 +151,12 @@ export class Room extends DurableObject<Env> {
     }
     this.#commit(joined.events, user.data);
 
-    const firstConnection = !this.#socketsOf(user.data.id).length;
+    const firstConnection = !this.#sockets.of(user.data.id).length;
     const { 0: client, 1: server } = new WebSocketPair();
-    const attachment: Attachment = { user: user.data, connId: crypto.randomUUID() };
-    this.ctx.acceptWebSocket(server, [user.data.id]);
-    server.serializeAttachment(attachment);
+    this.#sockets.accept(server, user.data);
     const you = { id: user.data.id, name: user.data.name };
     this.#greet(server, you, Number(new URL(request.url).searchParams.get("since") ?? NaN));
-    if (firstConnection) this.#broadcast({ type: "presence", joined: you }, server);
+    if (firstConnection) this.#sockets.broadcast({ type: "presence", joined: you }, server);
     void this.#directory.push();
 
     const asked = (request.headers.get("sec-websocket-protocol") ?? "")
@@ -273,7 +276,7 @@ export class Room extends DurableObject<Env> {
     this.#log.committed(stored);
     // The output gate holds these sends until the transaction is durable: an ack means stored.
     ack?.();
-    for (const event of stored) this.#broadcast({ type: "event", event });
+    for (const event of stored) this.#sockets.broadcast({ type: "event", event });
     this.#removeLostAccess(stored);
     if (stored.length > 0 && this.#outbox.enabled)
       this.#schedule.at("flush", Date.now() + FLUSH_DELAY_MS);
@@ -285,7 +288,7 @@ export class Room extends DurableObject<Env> {
   /** Welcome, then the missed events (at most 1000, after a gap frame), before anything live. */
   #greet(ws: WebSocket, user: UserRef, since: number): void {
     const lastSeq = this.#log.lastSeq;
-    const online = onlineUsers(this.ctx.getWebSockets());
+    const online = this.#sockets.online();
     send(ws, {
       type: "welcome",
       room: this.#read.room()!.name,
@@ -309,56 +312,33 @@ export class Room extends DurableObject<Env> {
     return denied && { ok: false, error: denied };
   }
 
-  /** Sockets of people who lost access with these events are closed with 4403. */
+  /** Sockets of people who lost access with these events are closed with 4403 (admins keep theirs). */
   #removeLostAccess(events: readonly RoomEvent[]): void {
-    if (!events.some((e) => e.type.startsWith("member.") && e.type !== "member.joined")) return;
-    const view = this.#read.view();
-    if (!view) return;
-    for (const event of events) {
-      const userId =
-        event.type === "member.kicked" || event.type === "member.banned"
-          ? event.data.userId
-          : event.type === "member.left" && view.visibility === "private"
-            ? event.actor.id
-            : undefined;
-      if (userId === undefined) continue;
-      for (const ws of this.#socketsOf(userId)) {
-        if (attachmentOf(ws)?.user.admin) continue;
-        close(
-          ws,
-          CLOSE.removed,
-          event.type === "member.banned" ? "you were banned" : "you were removed from the room",
-        );
-      }
+    const visibility = this.#read.room()?.visibility;
+    if (!visibility) return;
+    for (const { userId, banned } of lostAccess(events, visibility)) {
+      const reason = banned ? "you were banned" : "you were removed from the room";
+      this.#sockets.closeUser(userId, CLOSE.removed, reason, ({ user }) => !user.admin);
     }
   }
 
   #typing(ws: WebSocket, user: UserRef, now: number): void {
     if (now - (this.#typingAt.get(user.id) ?? 0) < TYPING_INTERVAL_MS) return;
     this.#typingAt.set(user.id, now);
-    this.#broadcast({ type: "typing", user }, ws);
+    this.#sockets.broadcast({ type: "typing", user }, ws);
   }
 
   #left(ws: WebSocket): void {
     const attachment = attachmentOf(ws);
     if (!attachment) return;
     this.#gate.forget(attachment.connId);
-    if (this.#socketsOf(attachment.user.id).some((other) => other !== ws)) return;
-    this.#broadcast({ type: "presence", left: { id: attachment.user.id } }, ws);
+    if (this.#sockets.of(attachment.user.id).some((other) => other !== ws)) return;
+    this.#sockets.broadcast({ type: "presence", left: { id: attachment.user.id } }, ws);
     void this.#directory.push();
   }
 
-  #socketsOf(userId: string): WebSocket[] {
-    return this.ctx.getWebSockets(userId);
-  }
-
-  #broadcast(frame: Parameters<typeof send>[1], except?: WebSocket): void {
-    const text = typeof frame === "string" ? frame : JSON.stringify(frame);
-    for (const ws of this.ctx.getWebSockets()) if (ws !== except) send(ws, text);
-  }
-
   #info(): RoomInfo | undefined {
-    return this.#read.info(this.#log.lastSeq, onlineUsers(this.ctx.getWebSockets()).length);
+    return this.#read.info(this.#log.lastSeq, this.#sockets.online().length);
   }
 
   /** One batch to Postgres; more batches or a retry are put back on the schedule. */

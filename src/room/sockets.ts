@@ -47,3 +47,50 @@ export function onlineUsers(sockets: readonly WebSocket[]): UserRef[] {
   }
   return [...users.values()];
 }
+
+/**
+ * The room's open sockets through the hibernation API: each tagged with its user's id, with
+ * who is on it in the attachment, so that all of it survives the object being evicted.
+ */
+export class Connections {
+  readonly #ctx: DurableObjectState;
+  constructor(ctx: DurableObjectState) {
+    this.#ctx = ctx;
+  }
+
+  accept(server: WebSocket, user: Actor): void {
+    this.#ctx.acceptWebSocket(server, [user.id]);
+    server.serializeAttachment({ user, connId: crypto.randomUUID() } satisfies Attachment);
+  }
+
+  of(userId: string): WebSocket[] {
+    return this.#ctx.getWebSockets(userId);
+  }
+
+  online(): UserRef[] {
+    return onlineUsers(this.#ctx.getWebSockets());
+  }
+
+  /** One serialization, every socket (but `except`). */
+  broadcast(frame: ServerFrame | string, except?: WebSocket): void {
+    const text = typeof frame === "string" ? frame : JSON.stringify(frame);
+    for (const ws of this.#ctx.getWebSockets()) if (ws !== except) send(ws, text);
+  }
+
+  /** Closes `userId`'s sockets whose attachment passes `which`; returns how many. */
+  closeUser(
+    userId: string,
+    code: number,
+    reason: string,
+    which: (a: Attachment) => boolean = () => true,
+  ): number {
+    let closed = 0;
+    for (const ws of this.of(userId)) {
+      const attachment = attachmentOf(ws);
+      if (!attachment || !which(attachment)) continue;
+      close(ws, code, reason);
+      closed += 1;
+    }
+    return closed;
+  }
+}

@@ -6,6 +6,7 @@ import {
   decideCreate,
   decideJoin,
   denyAccess,
+  lostAccess,
   type RoomView,
 } from "../../src/room/decide.ts";
 
@@ -331,5 +332,24 @@ describe("roles and moderation", () => {
     });
     expect(run(aim("transfer", mo.id), mo)).toMatchObject(refusal("forbidden"));
     expect(run(aim("transfer", eve.id), ada)).toMatchObject(refusal("not_found"));
+  });
+});
+
+describe("lostAccess", () => {
+  const event = (type: string, data: object, actor = ada) =>
+    ({ seq: 1, id: "e", type, at: NOW, actor: { id: actor.id, name: actor.name }, data }) as never;
+
+  it("names the kicked and the banned, and in a private room whoever left", () => {
+    const events = [
+      event("member.kicked", { userId: bob.id }),
+      event("member.banned", { userId: eve.id }),
+      event("member.left", {}, mo),
+      event("message.posted", { text: "hi" }),
+    ];
+    expect(lostAccess(events, "public")).toEqual([
+      { userId: bob.id, banned: false },
+      { userId: eve.id, banned: true },
+    ]);
+    expect(lostAccess(events, "private")).toContainEqual({ userId: mo.id, banned: false });
   });
 });
