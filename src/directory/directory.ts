@@ -14,7 +14,7 @@ type Row = {
 /**
  * The room directory: one object holding a summary row per room, pushed by each Room after it
  * changes. A projection, not a source of truth: rooms re-send their summary whenever it moves.
- * With Postgres (a later issue) the directory is served from the read replicas instead.
+ * With Postgres, /api/directory also serves public rooms with activity figures from the replicas.
  */
 export class Directory extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {

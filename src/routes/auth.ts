@@ -4,7 +4,7 @@ import { config } from "../env.ts";
 import { errors, json, router } from "../http/openapi.ts";
 import { GuestSignIn, Session, type User } from "../protocol/index.ts";
 
-/** Sign-in. Guests now; registration and login slot in beside them (issue: accounts). */
+/** Guest sign-in; registered accounts are in account.ts. */
 export const auth = router().openapi(
   createRoute({
     method: "post",
