@@ -20,6 +20,7 @@ import { applyMigrations } from "../scripts/db-migrate.ts";
 import { useLocalProxy, withDb } from "../src/db/connect.ts";
 import { EdgechatApi } from "../src/client/index.ts";
 import { startServer, type TestServer } from "../test/support/server.ts";
+import { databaseVars } from "../test/support/cluster.ts";
 import { startBenchCluster, type BenchCluster } from "./db/cluster.ts";
 import {
   measureConnect,
@@ -255,14 +256,7 @@ async function main(): Promise<void> {
   let token: string | undefined;
   if (!flags["skip-e2e"]) {
     log("starting the worker (wrangler unstable_startWorker) against the cluster…");
-    server = await startServer({
-      vars: {
-        DATABASE_URL: cluster.primaryUrl,
-        DATABASE_REPLICA_URLS: cluster.replicaUrls.join(","),
-        PG_WS_PROXY: cluster.proxyAddress,
-        ADMIN_USERNAMES: "root",
-      },
-    });
+    server = await startServer({ vars: databaseVars(cluster, { ADMIN_USERNAMES: "root" }) });
     const d0 = await deadlocks(cluster.primaryUrl);
     const c0 = cpuSample();
     const p0 = procTable();

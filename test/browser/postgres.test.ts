@@ -1,13 +1,10 @@
-import { neonConfig } from "@neondatabase/serverless";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { executablePath, launchChromium, requireChromium, WAIT } from "./chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
-import { applyMigrations } from "../../scripts/db-migrate.ts";
 import { EdgechatApi } from "../../src/client/index.ts";
-import { startTestCluster, type TestCluster } from "../support/cluster.ts";
+import { databaseVars, startMigratedCluster, type TestCluster } from "../support/cluster.ts";
 import { startServer, type TestServer } from "../support/server.ts";
 
 /**
@@ -33,18 +30,8 @@ describe.skipIf(!executablePath)("search and the admin dashboard in Chromium", (
     // As in the other browser files: build only when no build is there (npm test builds first).
     if (!existsSync("public/app.js"))
       execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
-    neonConfig.webSocketConstructor =
-      WebSocket as unknown as typeof neonConfig.webSocketConstructor;
-    cluster = await startTestCluster();
-    await applyMigrations(cluster.primaryUrl, cluster.proxyAddress);
-    server = await startServer({
-      vars: {
-        DATABASE_URL: cluster.primaryUrl,
-        DATABASE_REPLICA_URLS: cluster.replicaUrls.join(","),
-        PG_WS_PROXY: cluster.proxyAddress,
-        ADMIN_USERNAMES: "root",
-      },
-    });
+    cluster = await startMigratedCluster();
+    server = await startServer({ vars: databaseVars(cluster, { ADMIN_USERNAMES: "root" }) });
     plain = await startServer();
     browser = await launchChromium();
   }, 180_000);

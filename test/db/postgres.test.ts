@@ -1,10 +1,7 @@
-import { neonConfig } from "@neondatabase/serverless";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import WebSocket from "ws";
-import { applyMigrations } from "../../scripts/db-migrate.ts";
 import { EdgechatApi } from "../../src/client/index.ts";
-import { useLocalProxy, withDb } from "../../src/db/connect.ts";
+import { withDb } from "../../src/db/connect.ts";
 import {
   BacklogReport,
   DirectoryList,
@@ -14,7 +11,7 @@ import {
   SearchResults,
   Session,
 } from "../../src/protocol/index.ts";
-import { startTestCluster } from "../support/cluster.ts";
+import { databaseVars, startMigratedCluster } from "../support/cluster.ts";
 import {
   connect,
   freshRoom,
@@ -26,7 +23,7 @@ import {
   type TestServer,
 } from "../e2e/helpers.ts";
 
-type Cluster = Awaited<ReturnType<typeof startTestCluster>>;
+type Cluster = Awaited<ReturnType<typeof startMigratedCluster>>;
 
 let cluster: Cluster;
 let server: TestServer;
@@ -71,18 +68,9 @@ async function flushed(room: string, lastSeq: number, timeoutMs = 30_000): Promi
 }
 
 beforeAll(async () => {
-  neonConfig.webSocketConstructor = WebSocket as unknown as typeof neonConfig.webSocketConstructor;
-  cluster = await startTestCluster();
-  useLocalProxy(cluster.proxyAddress);
-  await applyMigrations(cluster.primaryUrl, cluster.proxyAddress);
+  cluster = await startMigratedCluster();
   server = await startServer({
-    vars: {
-      DATABASE_URL: cluster.primaryUrl,
-      DATABASE_REPLICA_URLS: cluster.replicaUrls.join(","),
-      PG_WS_PROXY: cluster.proxyAddress,
-      ADMIN_USERNAMES: "root",
-      REPLICA_MAX_LAG_MS: "1000",
-    },
+    vars: databaseVars(cluster, { ADMIN_USERNAMES: "root", REPLICA_MAX_LAG_MS: "1000" }),
   });
   root = await register("root");
 }, 180_000);

@@ -1,8 +1,12 @@
 import { chmodSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { neonConfig } from "@neondatabase/serverless";
+import WebSocket from "ws";
+import { applyMigrations } from "../../scripts/db-migrate.ts";
 import { startCluster, type Cluster } from "../../scripts/pg/cluster.ts";
 import { startWsProxy } from "../../scripts/pg/ws-proxy.ts";
+import { useLocalProxy } from "../../src/db/connect.ts";
 import { freePort } from "./server.ts";
 
 export type TestCluster = Cluster & {
@@ -61,5 +65,36 @@ export async function startTestCluster(): Promise<TestCluster> {
       })();
       return stopping;
     },
+  };
+}
+
+/**
+ * A test cluster with the migrations applied, and Neon's driver in this process pointed at
+ * its proxy, so that tests can query the nodes with `withDb` as the worker does.
+ */
+export async function startMigratedCluster(): Promise<TestCluster> {
+  neonConfig.webSocketConstructor ??=
+    WebSocket as unknown as typeof neonConfig.webSocketConstructor;
+  const cluster = await startTestCluster();
+  try {
+    useLocalProxy(cluster.proxyAddress);
+    await applyMigrations(cluster.primaryUrl, cluster.proxyAddress);
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
+  return cluster;
+}
+
+/** The worker's configuration for a database on `cluster`, for `startServer({ vars })`. */
+export function databaseVars(
+  cluster: { primaryUrl: string; replicaUrls: string[]; proxyAddress: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    DATABASE_URL: cluster.primaryUrl,
+    DATABASE_REPLICA_URLS: cluster.replicaUrls.join(","),
+    PG_WS_PROXY: cluster.proxyAddress,
+    ...extra,
   };
 }
