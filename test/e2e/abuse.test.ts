@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CommandError } from "../../src/client/index.ts";
 import { CLOSE } from "../../src/protocol/index.ts";
 import {
@@ -16,6 +16,8 @@ import {
   type Guest,
   type RawClient,
   type TestServer,
+  signIn,
+  useServer,
 } from "./helpers.ts";
 
 let server: TestServer;
@@ -23,18 +25,9 @@ let ada: Guest;
 let bob: Guest;
 let eve: Guest;
 
-beforeAll(async () => {
-  server = await startServer();
-  [ada, bob, eve] = await Promise.all([
-    guest(server.url, "ada"),
-    guest(server.url, "bob"),
-    guest(server.url, "eve"),
-  ]);
-});
-afterAll(async () => server?.dispose());
-afterEach(async () => {
-  await closeAll();
-  assertNoInvalidFrames();
+useServer(async (started) => {
+  server = started;
+  [ada, bob, eve] = await signIn(server, "ada", "bob", "eve");
 });
 
 /** Two well-behaved users chatting in the background, one message at a time. */

@@ -1,9 +1,10 @@
 /**
  * Helpers of the end-to-end suite: real server, real sockets. Every frame a server sends to any
  * socket opened through these helpers is checked against the contract's `ServerFrame` schema;
- * `assertNoInvalidFrames()` (called in each file's afterEach) fails the test on any violation.
+ * `assertNoInvalidFrames()` (called after each test by `useServer`) fails the test on any violation.
  */
 import { randomBytes } from "node:crypto";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import WS from "ws";
 import { EdgechatApi, RoomConnection, type ConnectionOptions } from "../../src/client/index.ts";
 import {
@@ -15,7 +16,9 @@ import {
   type Session,
 } from "../../src/protocol/index.ts";
 
-export { startServer, type TestServer } from "../support/server.ts";
+import { startServer, type TestServer } from "../support/server.ts";
+
+export { startServer, type TestServer };
 
 // ---------------------------------------------------------------- frame validation
 
@@ -413,4 +416,41 @@ export async function httpPosts(
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   return seqs;
+}
+
+// ---------------------------------------------------------------- per-file setup
+
+/**
+ * One real server per test file, started before its tests and stopped after them, and the
+ * checks every e2e test ends with: its sockets closed, every frame it received valid.
+ * `ready` receives the server (to sign in the file's users).
+ * @example
+ * let server: TestServer;
+ * let ada: Guest;
+ * useServer(async (started) => {
+ *   server = started;
+ *   [ada] = await signIn(server, "ada");
+ * });
+ */
+export function useServer(ready: (server: TestServer) => Promise<void> | void): void {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startServer();
+    await ready(server);
+  });
+  afterAll(async () => server?.dispose());
+  afterEach(async () => {
+    await closeAll();
+    assertNoInvalidFrames();
+  });
+}
+
+/** Guests signed in at once, one per name. */
+export function signIn<const N extends readonly string[]>(
+  server: TestServer,
+  ...names: N
+): Promise<{ [K in keyof N]: Guest }> {
+  return Promise.all(names.map((name) => guest(server.url, name))) as Promise<{
+    [K in keyof N]: Guest;
+  }>;
 }

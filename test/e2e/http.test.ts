@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ApiError } from "../../src/client/index.ts";
 import {
   ErrorBody,
@@ -19,19 +19,16 @@ import {
   waitUntil,
   type Guest,
   type TestServer,
+  signIn,
+  useServer,
 } from "./helpers.ts";
 
 let server: TestServer;
 let ada: Guest;
 
-beforeAll(async () => {
-  server = await startServer();
-  ada = await guest(server.url, "ada");
-});
-afterAll(async () => server?.dispose());
-afterEach(async () => {
-  await closeAll();
-  assertNoInvalidFrames();
+useServer(async (started) => {
+  server = started;
+  [ada] = await signIn(server, "ada");
 });
 
 type Answer = { status: number; headers: Headers; text: string; json: unknown };

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import {
   assertNoInvalidFrames,
   closeAll,
@@ -10,19 +10,16 @@ import {
   waitUntil,
   type Guest,
   type TestServer,
+  signIn,
+  useServer,
 } from "./helpers.ts";
 
 let server: TestServer;
 let ada: Guest;
 
-beforeAll(async () => {
-  server = await startServer();
-  ada = await guest(server.url, "ada");
-});
-afterAll(async () => server?.dispose());
-afterEach(async () => {
-  await closeAll();
-  assertNoInvalidFrames();
+useServer(async (started) => {
+  server = started;
+  [ada] = await signIn(server, "ada");
 });
 
 /** The events of `room` whose text is `text`. */

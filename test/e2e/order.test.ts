@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import {
   assertNoInvalidFrames,
   closeAll,
@@ -11,17 +11,14 @@ import {
   startServer,
   type Client,
   type TestServer,
+  signIn,
+  useServer,
 } from "./helpers.ts";
 
 let server: TestServer;
 
-beforeAll(async () => {
-  server = await startServer();
-});
-afterAll(async () => server?.dispose());
-afterEach(async () => {
-  await closeAll();
-  assertNoInvalidFrames();
+useServer(async (started) => {
+  server = started;
 });
 
 it("gives every receiver the same total order while 3 clients and an HTTP bot send at once", async () => {

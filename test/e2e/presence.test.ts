@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import {
   assertNoInvalidFrames,
   closeAll,
@@ -11,6 +11,8 @@ import {
   type Client,
   type Guest,
   type TestServer,
+  signIn,
+  useServer,
 } from "./helpers.ts";
 
 let server: TestServer;
@@ -18,18 +20,9 @@ let ada: Guest;
 let bob: Guest;
 let cat: Guest;
 
-beforeAll(async () => {
-  server = await startServer();
-  [ada, bob, cat] = await Promise.all([
-    guest(server.url, "ada"),
-    guest(server.url, "bob"),
-    guest(server.url, "cat"),
-  ]);
-});
-afterAll(async () => server?.dispose());
-afterEach(async () => {
-  await closeAll();
-  assertNoInvalidFrames();
+useServer(async (started) => {
+  server = started;
+  [ada, bob, cat] = await signIn(server, "ada", "bob", "cat");
 });
 
 /**

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import {
   assertNoInvalidFrames,
   closeAll,
@@ -12,20 +12,17 @@ import {
   waitUntil,
   type Guest,
   type TestServer,
+  signIn,
+  useServer,
 } from "./helpers.ts";
 
 let server: TestServer;
 let ada: Guest;
 let bob: Guest;
 
-beforeAll(async () => {
-  server = await startServer();
-  [ada, bob] = await Promise.all([guest(server.url, "ada"), guest(server.url, "bob")]);
-});
-afterAll(async () => server?.dispose());
-afterEach(async () => {
-  await closeAll();
-  assertNoInvalidFrames();
+useServer(async (started) => {
+  server = started;
+  [ada, bob] = await signIn(server, "ada", "bob");
 });
 
 it("replays exactly the 500 missed events to a client that resumes with since, then live ones", async () => {

@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { BEARER_PREFIX, ErrorBody, SUBPROTOCOL } from "../../src/protocol/index.ts";
 import {
   assertNoInvalidFrames,
@@ -14,20 +14,17 @@ import {
   wsUrl,
   type Guest,
   type TestServer,
+  signIn,
+  useServer,
 } from "./helpers.ts";
 
 let server: TestServer;
 let ada: Guest;
 let bob: Guest;
 
-beforeAll(async () => {
-  server = await startServer();
-  [ada, bob] = await Promise.all([guest(server.url, "ada"), guest(server.url, "bob")]);
-});
-afterAll(async () => server?.dispose());
-afterEach(async () => {
-  await closeAll();
-  assertNoInvalidFrames();
+useServer(async (started) => {
+  server = started;
+  [ada, bob] = await signIn(server, "ada", "bob");
 });
 
 function forge(token: string): string {
