@@ -123,6 +123,22 @@ export async function createRoom(
   expect(answer.status, answer.text).toBe(201);
 }
 
+/** A command over HTTP that must be refused with `status` and `code`. */
+export async function refusedCommand(
+  base: string,
+  who: Who,
+  room: string,
+  frame: object,
+  [status, code]: [number, string],
+  what: string,
+): Promise<void> {
+  const answer = await call(base, "POST", `/api/rooms/${room}/commands`, {
+    token: who.token,
+    body: frame,
+  });
+  expectError(answer, status, code, what);
+}
+
 /** A command over HTTP that must be applied; returns its seq. */
 export async function command(
   base: string,

@@ -31,6 +31,7 @@ import {
   type Answer,
   type TestServer,
   type Who,
+  refusedCommand,
 } from "./helpers.ts";
 
 let server: TestServer;
@@ -358,15 +359,7 @@ describe("a public room", () => {
       { type: "role", clientId: "m-r", userId: mod1.user.id, role: "member" },
       { type: "transfer", clientId: "m-x", userId: mod1.user.id },
     ]) {
-      expectError(
-        await call(server.url, "POST", `/api/rooms/${pub}/commands`, {
-          token: mod1.token,
-          body: frame,
-        }),
-        403,
-        "forbidden",
-        `mod1 ${frame.type}`,
-      );
+      await refusedCommand(server.url, mod1, pub, frame, [403, "forbidden"], `mod1 ${frame.type}`);
     }
     expectError(
       await call(server.url, "POST", `/api/rooms/${pub}/members`, {

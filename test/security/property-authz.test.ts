@@ -24,6 +24,7 @@ import {
   startServer,
   type TestServer,
   type Who,
+  refusedCommand,
 } from "./helpers.ts";
 
 let server: TestServer;
@@ -250,15 +251,7 @@ describe("command bodies over HTTP", () => {
       { type: "role", clientId: "h-4", userId: eve.user.id, ...smuggled(olga), role: "moderator" },
       { type: "delete", clientId: "h-5", messageId: olgaMessage, ...smuggled(olga) },
     ]) {
-      expectError(
-        await call(server.url, "POST", `/api/rooms/${room}/commands`, {
-          token: eve.token,
-          body: frame,
-        }),
-        403,
-        "forbidden",
-        `eve ${frame.type}`,
-      );
+      await refusedCommand(server.url, eve, room, frame, [403, "forbidden"], `eve ${frame.type}`);
     }
     expectError(
       await call(server.url, "POST", `/api/rooms/${room}/commands`, {
@@ -276,13 +269,12 @@ describe("command bodies over HTTP", () => {
     );
     // Signals are not commands over HTTP.
     for (const frame of [{ type: "typing" }, { type: "read", seq: 1 }, { type: "ping" }]) {
-      expectError(
-        await call(server.url, "POST", `/api/rooms/${room}/commands`, {
-          token: eve.token,
-          body: frame,
-        }),
-        400,
-        "bad_request",
+      await refusedCommand(
+        server.url,
+        eve,
+        room,
+        frame,
+        [400, "bad_request"],
         `signal ${frame.type}`,
       );
     }
