@@ -1,7 +1,13 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { executablePath, launchChromium, requireChromium, WAIT } from "./chromium.ts";
+import {
+  ensureWebBuild,
+  executablePath,
+  launchChromium,
+  requireChromium,
+  WAIT,
+  watchPage,
+} from "./chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../support/server.ts";
 
@@ -23,8 +29,7 @@ describe.skipIf(!executablePath)("accounts and moderation in Chromium", () => {
   const expectedErrors: [string, RegExp][] = [];
 
   beforeAll(async () => {
-    if (!existsSync("public/app.js"))
-      execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
+    ensureWebBuild();
     server = await startServer();
     browser = await launchChromium();
   });
@@ -45,18 +50,7 @@ describe.skipIf(!executablePath)("accounts and moderation in Chromium", () => {
 
   async function tab(context: BrowserContext, name: string, hash = ""): Promise<Page> {
     const page = await context.newPage();
-    page.on("pageerror", (error) => problems.push(`${name}: page error: ${error.message}`));
-    page.on("dialog", (dialog) => {
-      problems.push(`${name}: a dialog opened: ${dialog.message()}`);
-      void dialog.dismiss();
-    });
-    page.on("console", (message) => {
-      const expected = expectedErrors.some(
-        ([who, pattern]) => who === name && pattern.test(message.text()),
-      );
-      if (message.type() === "error" && !expected)
-        problems.push(`${name}: console error: ${message.text()} (${message.location().url})`);
-    });
+    watchPage(page, name, problems, expectedErrors);
     await page.goto(`${server.url}/${hash}`);
     return page;
   }

@@ -1,8 +1,14 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { createServer, connect, type Server, type Socket } from "node:net";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { executablePath, launchChromium, requireChromium, WAIT } from "./chromium.ts";
+import {
+  ensureWebBuild,
+  executablePath,
+  launchChromium,
+  requireChromium,
+  WAIT,
+  watchPage,
+} from "./chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EdgechatApi } from "../../src/client/index.ts";
 import { freePort, startServer, type TestServer } from "../support/server.ts";
@@ -66,10 +72,7 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
   const expectedErrors: [string, RegExp][] = [];
 
   beforeAll(async () => {
-    // `npm test` builds the UI before any test runs; rebuilding here would empty public/ under
-    // the other projects' servers. Build only when the suite runs on its own without a build.
-    if (!existsSync("public/app.js"))
-      execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
+    ensureWebBuild();
     server = await startServer();
     adaCable = await cable(server.port);
     browser = await launchChromium();
@@ -95,20 +98,7 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     context.setDefaultTimeout(20_000);
     contexts.push(context);
     const page = await context.newPage();
-    page.on("pageerror", (error) => problems.push(`${name}: page error: ${error.message}`));
-    page.on("dialog", (dialog) => {
-      problems.push(`${name}: a dialog opened: ${dialog.message()}`);
-      void dialog.dismiss();
-    });
-    page.on("console", (message) => {
-      // Failures the scenario causes on purpose are listed in `expectedErrors` before it causes them.
-      const expected = expectedErrors.some(
-        ([who, pattern]) => who === name && pattern.test(message.text()),
-      );
-      if (message.type() === "error" && !expected) {
-        problems.push(`${name}: console error: ${message.text()} (${message.location().url})`);
-      }
-    });
+    watchPage(page, name, problems, expectedErrors);
     await page.goto(`${baseUrl}/${hash}`);
     await page.getByTestId("name").fill(name);
     await page.getByTestId("sign-in").click();

@@ -1,5 +1,6 @@
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import { chromium, type Browser, type Page } from "playwright-core";
 import { it } from "vitest";
 
 /**
@@ -46,5 +47,40 @@ export function requireChromium(): void {
   if (process.env.REQUIRE_BROWSER !== "1") return;
   it("finds a Chromium (REQUIRE_BROWSER=1)", () => {
     throw new Error(`REQUIRE_BROWSER=1 but no Chromium found at ${CANDIDATES.join(", ")}`);
+  });
+}
+
+/**
+ * `npm test` builds the UI before any test runs; rebuilding here would empty public/ under the
+ * other projects' servers. Builds only when a browser file runs on its own without a build.
+ */
+export function ensureWebBuild(): void {
+  if (!existsSync("public/app.js")) {
+    execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
+  }
+}
+
+/**
+ * Records into `problems` what a page must never do: throw, open a dialog (an injected
+ * `alert`), or log an error that the scenario did not announce in `expected` beforehand.
+ */
+export function watchPage(
+  page: Page,
+  name: string,
+  problems: string[],
+  expected: [string, RegExp][],
+): void {
+  page.on("pageerror", (error) => problems.push(`${name}: page error: ${error.message}`));
+  page.on("dialog", (dialog) => {
+    problems.push(`${name}: a dialog opened: ${dialog.message()}`);
+    void dialog.dismiss();
+  });
+  page.on("console", (message) => {
+    const announced = expected.some(
+      ([who, pattern]) => who === name && pattern.test(message.text()),
+    );
+    if (message.type() === "error" && !announced) {
+      problems.push(`${name}: console error: ${message.text()} (${message.location().url})`);
+    }
   });
 }

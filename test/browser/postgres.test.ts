@@ -1,7 +1,13 @@
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { executablePath, launchChromium, requireChromium, WAIT } from "./chromium.ts";
+import {
+  ensureWebBuild,
+  executablePath,
+  launchChromium,
+  requireChromium,
+  WAIT,
+  watchPage,
+} from "./chromium.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EdgechatApi } from "../../src/client/index.ts";
 import { databaseVars, startMigratedCluster, type TestCluster } from "../support/cluster.ts";
@@ -27,9 +33,7 @@ describe.skipIf(!executablePath)("search and the admin dashboard in Chromium", (
   const expectedErrors: [string, RegExp][] = [];
 
   beforeAll(async () => {
-    // As in the other browser files: build only when no build is there (npm test builds first).
-    if (!existsSync("public/app.js"))
-      execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
+    ensureWebBuild();
     cluster = await startMigratedCluster();
     server = await startServer({ vars: databaseVars(cluster, { ADMIN_USERNAMES: "root" }) });
     plain = await startServer();
@@ -53,18 +57,7 @@ describe.skipIf(!executablePath)("search and the admin dashboard in Chromium", (
     context.setDefaultTimeout(20_000);
     contexts.push(context);
     const page = await context.newPage();
-    page.on("pageerror", (error) => problems.push(`${name}: page error: ${error.message}`));
-    page.on("dialog", (dialog) => {
-      problems.push(`${name}: a dialog opened: ${dialog.message()}`);
-      void dialog.dismiss();
-    });
-    page.on("console", (message) => {
-      const expected = expectedErrors.some(
-        ([who, pattern]) => who === name && pattern.test(message.text()),
-      );
-      if (message.type() === "error" && !expected)
-        problems.push(`${name}: console error: ${message.text()} (${message.location().url})`);
-    });
+    watchPage(page, name, problems, expectedErrors);
     await page.goto(`${baseUrl}/`);
     return page;
   }
