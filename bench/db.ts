@@ -10,9 +10,8 @@
  *   --readers 8  --read-seconds 8
  *   --skip-e2e  (no worker: no end-to-end flush and no GET /api/search)   --out FILE
  */
-import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { fileURLToPath } from "node:url";
+import { writeResults } from "./results.ts";
 import { parseArgs } from "node:util";
 import { neonConfig } from "@neondatabase/serverless";
 import WebSocket from "ws";
@@ -377,34 +376,25 @@ async function main(): Promise<void> {
     readSeconds,
   });
   console.log(markdown);
-  const dir = fileURLToPath(new URL("./results/", import.meta.url));
-  mkdirSync(dir, { recursive: true });
-  const file =
-    flags.out ?? `${dir}db-${new Date(started).toISOString().replace(/[:.]/g, "-")}.json`;
-  writeFileSync(
-    file,
-    JSON.stringify(
-      {
-        startedAt: new Date(started).toISOString(),
-        elapsedS: elapsed,
-        node: process.version,
-        cpus: cpus().length,
-        version,
-        pgSettings,
-        connect,
-        flags,
-        phases,
-        direct,
-        e2e,
-        reads,
-        sizes,
-        termHits,
-        lagErrors,
-        markdown,
-      },
-      null,
-      2,
-    ),
+  const file = writeResults(
+    "db-",
+    started,
+    elapsed,
+    {
+      version,
+      pgSettings,
+      connect,
+      flags,
+      phases,
+      direct,
+      e2e,
+      reads,
+      sizes,
+      termHits,
+      lagErrors,
+      markdown,
+    },
+    flags.out,
   );
   log(`results: ${file}`);
 }

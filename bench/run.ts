@@ -9,9 +9,8 @@
  *   --target raw|edgechat|edgechat-direct|both|all  --warmup S  --drain S  --pace N  --out FILE
  *   --persist-root DIR   where edgechat's Durable Objects keep their SQLite files (default $TMPDIR)
  */
-import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { fileURLToPath } from "node:url";
+import { writeResults } from "./results.ts";
 import { parseArgs } from "node:util";
 import { runScenario, type RunResult, type Scenario } from "./load.ts";
 import { cpuDelta, startTarget, treeCpu, type TargetName } from "./servers.ts";
@@ -363,24 +362,7 @@ async function main(): Promise<void> {
   ].join("\n");
   console.log(markdown);
 
-  const dir = fileURLToPath(new URL("./results/", import.meta.url));
-  mkdirSync(dir, { recursive: true });
-  const file = flags.out ?? `${dir}${new Date(started).toISOString().replace(/[:.]/g, "-")}.json`;
-  writeFileSync(
-    file,
-    JSON.stringify(
-      {
-        startedAt: new Date(started).toISOString(),
-        elapsedS: elapsed,
-        node: process.version,
-        cpus: cpus().length,
-        reports,
-        markdown,
-      },
-      null,
-      2,
-    ),
-  );
+  const file = writeResults("", started, elapsed, { reports, markdown }, flags.out);
   log(`results: ${file}`);
 }
 

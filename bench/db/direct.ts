@@ -12,7 +12,7 @@
 import { sql } from "drizzle-orm";
 import { bigint, jsonb, pgTable, text } from "drizzle-orm/pg-core";
 import { withDb, type Db } from "../../src/db/connect.ts";
-import { flushEvents } from "../../src/db/flush.ts";
+import { eventRow, flushEvents } from "../../src/db/flush.ts";
 /** src/room/outbox.ts FLUSH_BATCH (not imported: that module needs the Workers types). */
 const FLUSH_BATCH = 500;
 import type { RoomEvent } from "../../src/protocol/index.ts";
@@ -68,18 +68,7 @@ async function writeBatch(db: Db, writer: Writer, room: string, batch: RoomEvent
       throw new Error(`flush of ${room} returned cursor ${cursor}, expected ${batch.at(-1)!.seq}`);
     return;
   }
-  await db.insert(plainEvents).values(
-    batch.map((e) => ({
-      room,
-      seq: e.seq,
-      id: e.id,
-      type: e.type,
-      at: e.at,
-      actorId: e.actor.id,
-      actorName: e.actor.name,
-      data: e.data,
-    })),
-  );
+  await db.insert(plainEvents).values(batch.map((event) => eventRow(room, event)));
 }
 
 /** One configuration; events count when their batch's statement/transaction returned in the window. */

@@ -26,18 +26,7 @@ export async function flushEvents(
     if (fresh[0]!.seq !== cursor + 1) return cursor;
     await tx
       .insert(events)
-      .values(
-        fresh.map((e) => ({
-          room,
-          seq: e.seq,
-          id: e.id,
-          type: e.type,
-          at: e.at,
-          actorId: e.actor.id,
-          actorName: e.actor.name,
-          data: e.data,
-        })),
-      )
+      .values(fresh.map((event) => eventRow(room, event)))
       .onConflictDoNothing();
     await upsertUsers(tx, fresh);
     let posted: RoomEvent[] = [];
@@ -68,6 +57,12 @@ export async function flushEvents(
       .where(eq(roomCursors.room, room));
     return last.seq;
   });
+}
+
+/** A room event as a row of the `events` mirror. */
+export function eventRow(room: string, event: RoomEvent) {
+  const { seq, id, type, at, actor, data } = event;
+  return { room, seq, id, type, at, actorId: actor.id, actorName: actor.name, data };
 }
 
 async function lockCursor(tx: Tx, room: string): Promise<number> {
