@@ -11,10 +11,12 @@ import { errorText, handleUnauthorized, type AppContext, type View } from "./con
 import { h } from "./dom.ts";
 import { MessageItem, noticeItem, type MessageActions } from "./message-item.ts";
 import { MessageList } from "./message-list.ts";
+import { memberNotice, slowModeNotice } from "./notices.ts";
 import { MemberPanel, type PanelCommand } from "./members.ts";
 import { TypingIndicator } from "./presence.ts";
 import { forgetRoom, rememberRoom } from "./room-list.ts";
 import { goToRooms, setFlash } from "./route.ts";
+import { roomControls } from "./room-controls.ts";
 import { noteWrite } from "./search-view.ts";
 import { Timeline, type MessageModel } from "./timeline.ts";
 
@@ -48,7 +50,12 @@ export function chatView(ctx: AppContext, room: string): View {
     invite: (username, role) => ctx.call((api) => api.invite(room, username, role)),
     roleChanged: (role) => roleChanged(role),
   });
-  const controls = roomControls();
+  const controls = roomControls({
+    currentTopic: () => topic.textContent ?? "",
+    setTopic: (text) => command(() => conn!.setTopic(text)),
+    setSlowMode: (seconds) => sendCommand({ type: "slow_mode", seconds }),
+    leave: () => leaveRoom(),
+  });
   const typing = new TypingIndicator();
   const list = new MessageList(() => void loadOlder());
   const timeline = new Timeline();
@@ -135,146 +142,18 @@ export function chatView(ctx: AppContext, room: string): View {
     membersTimer = setTimeout(() => void loadMembers(), 400);
   }
 
-  // ---- the header's controls: topic, slow mode (owner and moderators), leave ----
-
-  function roomControls() {
-    const error = h("p", {
-      class: "error",
-      role: "alert",
-      "data-testid": "controls-error",
-      hidden: true,
-    });
-    const status = h("span", { class: "hint", "data-testid": "slow-mode-status" });
-    const run = (task: Promise<unknown>) => {
-      error.hidden = true;
-      task.catch((e: unknown) => {
-        error.textContent = errorText(e);
-        error.hidden = false;
-      });
-    };
-    const slow = h(
-      "select",
-      { id: "slow-mode", "data-testid": "slow-mode", "aria-label": "Slow mode" },
-      h("option", { value: "", disabled: true, selected: true }, "Slow mode…"),
-      ...[
-        [0, "Off"],
-        [10, "10 s"],
-        [30, "30 s"],
-        [60, "1 min"],
-        [300, "5 min"],
-        [900, "15 min"],
-        [3600, "1 hour"],
-      ].map(([value, label]) => h("option", { value: String(value) }, `Slow mode: ${label}`)),
-    );
-    slow.addEventListener("change", () => {
-      if (slow.value === "") return;
-      run(sendCommand({ type: "slow_mode", seconds: Number(slow.value) }));
-    });
-    const topicInput = h("input", {
-      id: "topic-input",
-      maxlength: 200,
-      "data-testid": "topic-input",
-      "aria-label": "Topic",
-      autocomplete: "off",
-    });
-    const topicForm = h(
-      "form",
-      {
-        class: "topic-form row",
-        hidden: true,
-        on: {
-          submit: (event) => {
-            event.preventDefault();
-            topicForm.hidden = true;
-            editTopic.hidden = false;
-            run(command(() => conn!.setTopic(topicInput.value.trim())));
-            editTopic.focus();
-          },
-        },
-      },
-      topicInput,
-      h("button", { type: "submit", "data-testid": "topic-save" }, "Save"),
-      h(
-        "button",
-        {
-          type: "button",
-          on: {
-            click: () => {
-              topicForm.hidden = true;
-              editTopic.hidden = false;
-              editTopic.focus();
-            },
-          },
-        },
-        "Cancel",
-      ),
-    );
-    topicInput.addEventListener("keydown", (event) => {
-      if (event.key === "Escape")
-        topicForm.querySelector<HTMLButtonElement>("button[type=button]")?.click();
-    });
-    const editTopic = h(
-      "button",
-      {
-        type: "button",
-        "data-testid": "edit-topic",
-        on: {
-          click: () => {
-            topicInput.value = topic.textContent ?? "";
-            editTopic.hidden = true;
-            topicForm.hidden = false;
-            topicInput.focus();
-          },
-        },
-      },
-      "Edit topic",
-    );
-    const moderation = h(
-      "div",
-      { class: "row moderation", hidden: true },
-      editTopic,
-      topicForm,
-      slow,
-      status,
-    );
-    const leave = h(
-      "button",
-      {
-        type: "button",
-        "data-testid": "leave",
-        on: {
-          click: () => {
-            leaving = true;
-            sendCommand({ type: "leave" }).then(
-              () => {
-                forgetRoom(ctx.session.user.id, room);
-                setFlash(`You left #${room}.`);
-                goToRooms();
-              },
-              (e: unknown) => {
-                leaving = false;
-                error.textContent = errorText(e);
-                error.hidden = false;
-              },
-            );
-          },
-        },
-      },
-      "Leave room",
-    );
-    return {
-      el: h("div", { class: "controls" }, h("div", { class: "row" }, moderation, leave), error),
-      setRole(role: Role | undefined, admin: boolean) {
-        moderation.hidden = !(admin || role === "owner" || role === "moderator");
-        // An admin who is no member has nothing to leave.
-        leave.hidden = admin && role === undefined;
-      },
-      slowMode(seconds: number) {
-        const known = [...slow.options].some((o) => o.value === String(seconds));
-        slow.value = known ? String(seconds) : "";
-        status.textContent = seconds ? `slow mode on: ${seconds} s` : "";
-      },
-    };
+  /** Leaves the room; a refusal is shown by the controls. */
+  async function leaveRoom(): Promise<void> {
+    leaving = true;
+    try {
+      await sendCommand({ type: "leave" });
+    } catch (error) {
+      leaving = false;
+      throw error;
+    }
+    forgetRoom(ctx.session.user.id, room);
+    setFlash(`You left #${room}.`);
+    goToRooms();
   }
 
   function showFatal(message: string, prefix = "You were disconnected from this room: "): void {
@@ -328,16 +207,14 @@ export function chatView(ctx: AppContext, room: string): View {
       topic.textContent = change.topic;
       notice(event, `${event.actor.name} changed the topic`);
     } else if (memberChange) {
-      notice(event, memberNotice(event));
+      notice(
+        event,
+        memberNotice(event, (id) => members.nameOf(id)),
+      );
       reloadMembersSoon();
     } else if (event.type === "room.slow_mode_changed") {
       controls.slowMode(event.data.seconds);
-      notice(
-        event,
-        event.data.seconds
-          ? `${event.actor.name} turned on slow mode: one message every ${event.data.seconds} s`
-          : `${event.actor.name} turned off slow mode`,
-      );
+      notice(event, slowModeNotice(event.actor.name, event.data.seconds));
     }
     markRead();
   }
@@ -347,31 +224,6 @@ export function chatView(ctx: AppContext, room: string): View {
     const stick = list.atBottom();
     list.put(event.seq, noticeItem(event.seq, event.at, text));
     if (stick) list.scrollToBottom();
-  }
-
-  function memberNotice(event: RoomEvent): string | undefined {
-    const by = event.actor.name;
-    const name = (id: string) => members.nameOf(id);
-    switch (event.type) {
-      case "member.invited":
-        return `${by} invited ${event.data.user.name} as ${event.data.role}`;
-      case "member.role_changed":
-        return `${by} made ${name(event.data.userId)} a ${event.data.role}`;
-      case "member.kicked":
-        return `${by} removed ${name(event.data.userId)}`;
-      case "member.banned":
-        return `${by} banned ${name(event.data.userId)}`;
-      case "member.unbanned":
-        return `${by} unbanned ${name(event.data.userId)}`;
-      case "member.muted":
-        return `${by} muted ${name(event.data.userId)} until ${new Date(event.data.until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}`;
-      case "member.unmuted":
-        return `${by} unmuted ${name(event.data.userId)}`;
-      case "room.ownership_transferred":
-        return `${by} handed the room to ${name(event.data.userId)}`;
-      default:
-        return undefined;
-    }
   }
 
   /** Tells the server what was read, when the page is visible and the newest message is in view. */

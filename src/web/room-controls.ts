@@ -1,0 +1,141 @@
+import type { Role } from "../client/index.ts";
+import { errorText } from "./context.ts";
+import { h } from "./dom.ts";
+
+/** What the room's header controls do; each refusal is shown beside them. */
+export type RoomControlActions = {
+  currentTopic: () => string;
+  setTopic: (topic: string) => Promise<unknown>;
+  setSlowMode: (seconds: number) => Promise<unknown>;
+  leave: () => Promise<unknown>;
+};
+
+/**
+ * The room's header controls: topic and slow mode for the owner, moderators and admins, and
+ * "Leave room" for members.
+ */
+export function roomControls(actions: RoomControlActions) {
+  const error = h("p", {
+    class: "error",
+    role: "alert",
+    "data-testid": "controls-error",
+    hidden: true,
+  });
+  const status = h("span", { class: "hint", "data-testid": "slow-mode-status" });
+  const run = (task: Promise<unknown>) => {
+    error.hidden = true;
+    task.catch((e: unknown) => {
+      error.textContent = errorText(e);
+      error.hidden = false;
+    });
+  };
+  const slow = h(
+    "select",
+    { id: "slow-mode", "data-testid": "slow-mode", "aria-label": "Slow mode" },
+    h("option", { value: "", disabled: true, selected: true }, "Slow mode…"),
+    ...[
+      [0, "Off"],
+      [10, "10 s"],
+      [30, "30 s"],
+      [60, "1 min"],
+      [300, "5 min"],
+      [900, "15 min"],
+      [3600, "1 hour"],
+    ].map(([value, label]) => h("option", { value: String(value) }, `Slow mode: ${label}`)),
+  );
+  slow.addEventListener("change", () => {
+    if (slow.value === "") return;
+    run(actions.setSlowMode(Number(slow.value)));
+  });
+  const topicInput = h("input", {
+    id: "topic-input",
+    maxlength: 200,
+    "data-testid": "topic-input",
+    "aria-label": "Topic",
+    autocomplete: "off",
+  });
+  const topicForm = h(
+    "form",
+    {
+      class: "topic-form row",
+      hidden: true,
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          topicForm.hidden = true;
+          editTopic.hidden = false;
+          run(actions.setTopic(topicInput.value.trim()));
+          editTopic.focus();
+        },
+      },
+    },
+    topicInput,
+    h("button", { type: "submit", "data-testid": "topic-save" }, "Save"),
+    h(
+      "button",
+      {
+        type: "button",
+        on: {
+          click: () => {
+            topicForm.hidden = true;
+            editTopic.hidden = false;
+            editTopic.focus();
+          },
+        },
+      },
+      "Cancel",
+    ),
+  );
+  topicInput.addEventListener("keydown", (event) => {
+    if (event.key === "Escape")
+      topicForm.querySelector<HTMLButtonElement>("button[type=button]")?.click();
+  });
+  const editTopic = h(
+    "button",
+    {
+      type: "button",
+      "data-testid": "edit-topic",
+      on: {
+        click: () => {
+          topicInput.value = actions.currentTopic();
+          editTopic.hidden = true;
+          topicForm.hidden = false;
+          topicInput.focus();
+        },
+      },
+    },
+    "Edit topic",
+  );
+  const moderation = h(
+    "div",
+    { class: "row moderation", hidden: true },
+    editTopic,
+    topicForm,
+    slow,
+    status,
+  );
+  const leave = h(
+    "button",
+    {
+      type: "button",
+      "data-testid": "leave",
+      on: {
+        click: () => run(actions.leave()),
+      },
+    },
+    "Leave room",
+  );
+  return {
+    el: h("div", { class: "controls" }, h("div", { class: "row" }, moderation, leave), error),
+    setRole(role: Role | undefined, admin: boolean) {
+      moderation.hidden = !(admin || role === "owner" || role === "moderator");
+      // An admin who is no member has nothing to leave.
+      leave.hidden = admin && role === undefined;
+    },
+    slowMode(seconds: number) {
+      const known = [...slow.options].some((o) => o.value === String(seconds));
+      slow.value = known ? String(seconds) : "";
+      status.textContent = seconds ? `slow mode on: ${seconds} s` : "";
+    },
+  };
+}
