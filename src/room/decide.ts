@@ -1,4 +1,12 @@
-import type { Command, CreateRoom, NewEvent, Refusal, Role, RoomEvent } from "../protocol/index.ts";
+import {
+  roleRank,
+  type Command,
+  type CreateRoom,
+  type NewEvent,
+  type Refusal,
+  type Role,
+  type RoomEvent,
+} from "../protocol/index.ts";
 import type { Actor } from "./actor.ts";
 
 /** What the rules need to know of a room: read from its projections, or from memory in tests. */
@@ -24,17 +32,13 @@ const refuse = (code: Refusal["code"], message: string): Decision => ({
   ok: false,
   error: { code, message },
 });
-const notFound = () => refuse("not_found", "no such room");
 
 /**
- * How much say someone has in a room: admins (named in configuration) over owners over
- * moderators over members over everyone else. A moderation command needs a rank of at least
- * a moderator's and a higher rank than its target's.
+ * `actor`'s rank here (see roleRank). A moderation command needs at least a moderator's rank
+ * and a higher rank than its target's.
  */
 export function rankOf(view: RoomView, actor: Actor): number {
-  if (actor.admin) return 3;
-  const role = view.role(actor.id);
-  return role === "owner" ? 2 : role === "moderator" ? 1 : role === "member" ? 0 : -1;
+  return roleRank(view.role(actor.id), actor.admin);
 }
 
 const rankOfUser = (view: RoomView, userId: string) => rankOf(view, { id: userId, name: "" });

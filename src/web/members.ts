@@ -1,4 +1,11 @@
-import type { Member, Role, RoomEvent, ServerFrameOf, UserRef } from "../client/index.ts";
+import {
+  roleRank,
+  type Member,
+  type Role,
+  type RoomEvent,
+  type ServerFrameOf,
+  type UserRef,
+} from "../client/index.ts";
 import { errorText } from "./context.ts";
 import { h, replace } from "./dom.ts";
 
@@ -18,10 +25,6 @@ export type PanelActions = {
 
 type Person = { id: string; name: string; role: Role | undefined; mutedUntil: number };
 
-const RANK: Record<Role, number> = { owner: 2, moderator: 1, member: 0 };
-const rank = (role: Role | undefined) => (role ? RANK[role] : -1);
-/** Instance admins outrank everyone in every room (docs/roles.md), members or not. */
-const ADMIN_RANK = 3;
 const MUTE_SECONDS = 10 * 60;
 
 /**
@@ -131,7 +134,7 @@ export class MemberPanel {
 
   /** Your say here: an admin's, else your role's. */
   get #myRank(): number {
-    return this.#admin ? ADMIN_RANK : rank(this.#myRole);
+    return roleRank(this.#myRole, this.#admin);
   }
 
   /** The members as the server lists them (on open and after every reconnect). */
@@ -236,7 +239,7 @@ export class MemberPanel {
       if (!everyone.has(id)) everyone.set(id, { id, name, role: undefined, mutedUntil: 0 });
     const sorted = [...everyone.values()].sort(
       (a, b) =>
-        rank(b.role) - rank(a.role) ||
+        roleRank(b.role) - roleRank(a.role) ||
         Number(this.#online.has(b.id)) - Number(this.#online.has(a.id)) ||
         a.name.localeCompare(b.name),
     );
@@ -339,7 +342,7 @@ export class MemberPanel {
         add("act-promote", "Make moderator", { type: "role", userId: p.id, role: "moderator" });
       else add("act-demote", "Make member", { type: "role", userId: p.id, role: "member" });
     }
-    if (rank(p.role) < mine) {
+    if (roleRank(p.role) < mine) {
       if (muted) add("act-unmute", "Unmute", { type: "unmute", userId: p.id });
       else add("act-mute", "Mute 10 min", { type: "mute", userId: p.id, seconds: MUTE_SECONDS });
       add("act-kick", "Remove from room", { type: "kick", userId: p.id });
