@@ -77,6 +77,19 @@ export const SlowModeFrame = z.object({
   seconds: z.number().int().min(0).max(MAX_SLOW_MODE_SECONDS),
 });
 
+/** The commands only a room's owner and moderators (or an admin) may send: docs/roles.md. */
+export const MODERATION_COMMANDS: ReadonlySet<string> = new Set([
+  "topic",
+  "slow_mode",
+  "role",
+  "kick",
+  "ban",
+  "unban",
+  "mute",
+  "unmute",
+  "transfer",
+]);
+
 /** Every command a client may send over the WebSocket. */
 const clientCommands = [
   PostFrame,

@@ -6,25 +6,13 @@ import { bearer, errors, json, router, unwrap } from "../http/openapi.ts";
 import {
   ClientFrame,
   Invite,
+  MODERATION_COMMANDS,
   MemberList,
   Posted,
   RoomParam,
   type Command,
 } from "../protocol/index.ts";
 import type { Actor } from "../room/actor.ts";
-
-/** Commands that only the owner or a moderator may send: checked here, and again in the room. */
-const MODERATION = new Set([
-  "topic",
-  "slow_mode",
-  "role",
-  "kick",
-  "ban",
-  "unban",
-  "mute",
-  "unmute",
-  "transfer",
-]);
 
 /** Members, invitations and every room command over HTTP (moderation included). */
 export const members = router();
@@ -117,7 +105,8 @@ members.openapi(
     if (!("clientId" in frame))
       throw new ApiError("bad_request", `${frame.type} is a WebSocket signal, not a command`);
     const stub = c.env.ROOM.getByName(room);
-    if (MODERATION.has(frame.type)) await requireModerator(stub, c.var.user);
+    // Checked here at the edge, and again by the room.
+    if (MODERATION_COMMANDS.has(frame.type)) await requireModerator(stub, c.var.user);
     return c.json(unwrap(await stub.command(frame, c.var.user)), 201);
   },
 );
