@@ -5,13 +5,10 @@
  * bounded; the cluster's own exit hook stops the nodes if this process dies first.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { startCluster, type Cluster } from "../../scripts/pg/cluster.ts";
-import { freePort } from "../../test/support/server.ts";
+import type { Cluster } from "../../scripts/pg/cluster.ts";
+import { startTemporaryCluster } from "../../test/support/cluster.ts";
 
 export type BenchCluster = Cluster & { proxyAddress: string; proxyPid: number };
 
@@ -55,21 +52,9 @@ export async function stopChild(child: ChildProcess): Promise<void> {
 }
 
 export async function startBenchCluster(log: (line: string) => void): Promise<BenchCluster> {
-  const dataDir = mkdtempSync(join(tmpdir(), "edgechat-benchdb-"));
-  chmodSync(dataDir, 0o755); // postgres runs as its own user when we are root
-  const removeDir = () => rmSync(dataDir, { recursive: true, force: true });
-  let cluster: Cluster;
-  try {
-    cluster = await startCluster({
-      dataDir,
-      fresh: true,
-      ports: { primary: await freePort(), replicas: [await freePort(), await freePort()] },
-      log: (line) => log(`  [pg] ${line}`),
-    });
-  } catch (error) {
-    removeDir();
-    throw error;
-  }
+  const { cluster, removeDir } = await startTemporaryCluster("edgechat-benchdb-", (line) =>
+    log(`  [pg] ${line}`),
+  );
   let proxy: { child: ChildProcess; address: string };
   try {
     proxy = await startProxy();

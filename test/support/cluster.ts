@@ -17,6 +17,29 @@ export type TestCluster = Cluster & {
 };
 
 /**
+ * A fresh cluster in a new temp folder on free ports; `removeDir` deletes the folder once the
+ * cluster is stopped. Nothing is left behind if the start fails.
+ */
+export async function startTemporaryCluster(
+  prefix: string,
+  log?: (line: string) => void,
+): Promise<{ cluster: Cluster; removeDir: () => void }> {
+  const dataDir = mkdtempSync(join(tmpdir(), prefix));
+  chmodSync(dataDir, 0o755); // mkdtemp makes it 0700; postgres runs as its own user when we are root
+  const removeDir = () => rmSync(dataDir, { recursive: true, force: true });
+  try {
+    const ports = { primary: await freePort(), replicas: [await freePort(), await freePort()] };
+    return {
+      cluster: await startCluster({ dataDir, fresh: true, ports, ...(log ? { log } : {}) }),
+      removeDir,
+    };
+  } catch (error) {
+    removeDir();
+    throw error;
+  }
+}
+
+/**
  * A fresh primary + two streaming replicas in a temp folder on free ports, plus the WebSocket
  * proxy on a free port. `stop()` stops the proxy and every node and removes the folder; calling it
  * again is a no-op. If the test process dies first, the cluster's exit hook still stops the nodes.
@@ -27,20 +50,7 @@ export type TestCluster = Cluster & {
  * await cluster.stop();
  */
 export async function startTestCluster(): Promise<TestCluster> {
-  const dataDir = mkdtempSync(join(tmpdir(), "edgechat-pg-"));
-  chmodSync(dataDir, 0o755); // mkdtemp makes it 0700; postgres runs as its own user when we are root
-  const removeDir = () => rmSync(dataDir, { recursive: true, force: true });
-  let cluster: Cluster;
-  try {
-    cluster = await startCluster({
-      dataDir,
-      fresh: true,
-      ports: { primary: await freePort(), replicas: [await freePort(), await freePort()] },
-    });
-  } catch (error) {
-    removeDir();
-    throw error;
-  }
+  const { cluster, removeDir } = await startTemporaryCluster("edgechat-pg-");
   let proxy: Awaited<ReturnType<typeof startWsProxy>>;
   try {
     proxy = await startWsProxy({ port: await freePort() });
