@@ -1,14 +1,14 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
-import type { AppEnv } from "./env.ts";
-import { ApiError, renderError } from "./http/api-error.ts";
+import type { AppEnv } from "./http/app-env.ts";
+import { ApiError, errorResponse, renderError } from "./http/api-error.ts";
 import { docsPage } from "./http/docs-page.ts";
 import { LIMITS } from "./protocol/index.ts";
 import { apiCors } from "./http/origin.ts";
-import { account } from "./routes/account.ts";
 import { admin } from "./routes/admin.ts";
 import { auth } from "./routes/auth.ts";
+import { commands } from "./routes/commands.ts";
 import { health } from "./routes/health.ts";
 import { members } from "./routes/members.ts";
 import { reads } from "./routes/reads.ts";
@@ -57,9 +57,9 @@ export function createApp() {
   app.use("/api/*", apiCors);
   app.route("/", health);
   app.route("/", auth);
-  app.route("/", account);
   app.route("/", rooms);
   app.route("/", members);
+  app.route("/", commands);
   app.route("/", reads);
   app.route("/", admin);
   app.route("/", roomSocket);
@@ -80,7 +80,7 @@ export function createApp() {
     const asset = await c.env.ASSETS.fetch(c.req.raw);
     return new Response(asset.body, asset); // a mutable copy, so the middleware can add headers
   });
-  app.notFound(() => new ApiError("not_found", "not found").getResponse());
+  app.notFound(() => errorResponse(new ApiError("not_found", "not found")));
   app.onError(renderError);
   return app;
 }

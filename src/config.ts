@@ -50,12 +50,28 @@ function describe(error: z.ZodError): string {
   return `${problems}. Set it in .dev.vars locally or with \`wrangler secret put\`.`;
 }
 
-/** The config, or a message naming what is missing or wrong. */
-export function parseConfig(
-  env: object,
-): { ok: true; config: Config } | { ok: false; problem: string } {
+export type ConfigResult = { ok: true; config: Config } | { ok: false; problem: string };
+
+const parsedConfigs = new WeakMap<object, ConfigResult>();
+
+/** The config, or a message naming what is missing or wrong; parsed once per environment. */
+export function parseConfig(env: object): ConfigResult {
+  const cached = parsedConfigs.get(env);
+  if (cached) return cached;
   const parsed = Config.safeParse(env);
-  return parsed.success
+  const result: ConfigResult = parsed.success
     ? { ok: true, config: parsed.data }
     : { ok: false, problem: describe(parsed.error) };
+  parsedConfigs.set(env, result);
+  return result;
+}
+
+/**
+ * The config, for code that cannot go on without it (a Durable Object answering a call the
+ * worker already let through): a plain error naming the problem, never an HTTP answer.
+ */
+export function requireConfig(env: object): Config {
+  const parsed = parseConfig(env);
+  if (!parsed.ok) throw new Error(`edgechat: configuration error: ${parsed.problem}`);
+  return parsed.config;
 }

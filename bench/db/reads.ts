@@ -13,7 +13,7 @@
  */
 import { ReadRouter } from "../../src/db/replicas.ts";
 import { searchMessages } from "../../src/db/reads.ts";
-import type { Actor } from "../../src/room/actor.ts";
+import type { Actor } from "../../src/identity/actor.ts";
 import { SEARCH_TERMS } from "./synthetic.ts";
 import { describe, dist, openPool, type Dist } from "./util.ts";
 

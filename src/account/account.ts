@@ -1,15 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
-import { hashPassword, verifyPassword, type PasswordHash } from "../auth/password.ts";
-import { newUserId } from "../auth/token.ts";
-import { config } from "../env.ts";
-import type { Refusal, Result, User } from "../protocol/index.ts";
-import { formatRefreshToken, lockoutSeconds, newSecret, newSessionId, sha256 } from "./tokens.ts";
+import { hashPassword, verifyPassword, type PasswordHash } from "../identity/password.ts";
+import { newUserId } from "../identity/access-token.ts";
+import { requireConfig } from "../config.ts";
+import type { Result, User } from "../protocol/index.ts";
+import { formatRefreshToken, newSecret, newSessionId, sha256 } from "../identity/refresh-token.ts";
+import { lockoutSeconds } from "./lockout.ts";
 
 /** A session just opened or rotated: the user, its id, and the refresh token to hand back. */
 export type Issued = { user: User; sid: string; refreshToken: string };
-/** A refusal that may say when to try again (429 `Retry-After`). */
-export type AccountResult<T> =
-  Result<T> | { ok: false; error: Refusal & { retryAfterSeconds?: number } };
 
 const SCHEMA = `
   CREATE TABLE IF NOT EXISTS account (
@@ -51,7 +49,7 @@ export class Account extends DurableObject<Env> {
     ctx.storage.sql.exec(SCHEMA);
   }
 
-  async register(username: string, password: string): Promise<AccountResult<Issued>> {
+  async register(username: string, password: string): Promise<Result<Issued>> {
     if (this.#account())
       return { ok: false, error: { code: "conflict", message: "that username is taken" } };
     const hash = await hashPassword(password);
@@ -69,9 +67,9 @@ export class Account extends DurableObject<Env> {
     return { ok: true, value: await this.#openSession(now) };
   }
 
-  async login(password: string): Promise<AccountResult<Issued>> {
+  async login(password: string): Promise<Result<Issued>> {
     const now = Date.now();
-    const { AUTH_WINDOW_SECONDS, AUTH_MAX_FAILURES } = config(this.env);
+    const { AUTH_WINDOW_SECONDS, AUTH_MAX_FAILURES } = requireConfig(this.env);
     const windowMs = AUTH_WINDOW_SECONDS * 1000;
     const failures = this.ctx.storage.sql.exec<{ at: number }>("SELECT at FROM failures").toArray();
     const wait = lockoutSeconds(
@@ -82,7 +80,7 @@ export class Account extends DurableObject<Env> {
     );
     if (wait > 0) {
       const message = `too many wrong passwords: try again in ${wait} s`;
-      return { ok: false, error: { code: "rate_limited", message, retryAfterSeconds: wait } };
+      return { ok: false, error: { code: "rate_limited", message, retryAfter: wait } };
     }
     const account = this.#account();
     // Hash even for a missing account, so the answer takes as long either way.
@@ -99,7 +97,7 @@ export class Account extends DurableObject<Env> {
   }
 
   /** Rotates a refresh token. A token that was already rotated is theft: the session ends. */
-  async refresh(sid: string, secret: string): Promise<AccountResult<Issued>> {
+  async refresh(sid: string, secret: string): Promise<Result<Issued>> {
     const now = Date.now();
     const session = this.#session(sid);
     if (!session || session.revoked_at !== null || session.expires_at <= now) return badRefresh;
@@ -134,7 +132,7 @@ export class Account extends DurableObject<Env> {
   }
 
   /** Checks the current password, sets the new one, ends every session and opens a fresh one. */
-  async changePassword(current: string, next: string): Promise<AccountResult<Issued>> {
+  async changePassword(current: string, next: string): Promise<Result<Issued>> {
     const account = this.#account();
     if (!account || !(await verifyPassword(current, JSON.parse(account.password))))
       return badCredentials;
@@ -148,7 +146,7 @@ export class Account extends DurableObject<Env> {
   }
 
   /** Ends every session, closes the user's sockets and forgets the account and its name. */
-  async deleteAccount(password: string): Promise<AccountResult<null>> {
+  async deleteAccount(password: string): Promise<Result<null>> {
     const account = this.#account();
     if (!account || !(await verifyPassword(password, JSON.parse(account.password))))
       return badCredentials;
@@ -199,7 +197,7 @@ export class Account extends DurableObject<Env> {
   async #openSession(now: number): Promise<Issued> {
     const sid = newSessionId();
     const secret = newSecret();
-    const expires = now + config(this.env).REFRESH_TOKEN_SECONDS * 1000;
+    const expires = now + requireConfig(this.env).REFRESH_TOKEN_SECONDS * 1000;
     this.ctx.storage.sql.exec(
       "INSERT INTO sessions (sid, refresh_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
       sid,

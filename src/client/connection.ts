@@ -1,5 +1,6 @@
 import {
   AnyEventFrame,
+  ApiError,
   BEARER_PREFIX,
   CLOSE,
   ServerFrame,
@@ -11,7 +12,7 @@ import {
 } from "../protocol/index.ts";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";
 import { Emitter } from "./emitter.ts";
-import { ApiError, EdgechatApi } from "./http.ts";
+import { EdgechatApi } from "./http.ts";
 import { Outbox } from "./outbox.ts";
 
 export type ConnectionStatus = "connecting" | "open" | "reconnecting" | "closed";

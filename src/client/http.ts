@@ -1,5 +1,6 @@
 import type * as z from "zod";
 import {
+  ApiError,
   BacklogReport,
   ErrorBody,
   EventsPage,
@@ -21,21 +22,6 @@ import {
 export type CommandFrame = Extract<ClientFrame, { clientId: string }>;
 
 const NoContent = null;
-
-/** An HTTP call answered with the contract's error body. */
-export class ApiError extends Error {
-  readonly status: number;
-  readonly code: string;
-  /** Seconds to wait, from a 429's Retry-After header. */
-  readonly retryAfter: number | undefined;
-  constructor(status: number, code: string, message: string, retryAfter?: number) {
-    super(message);
-    this.name = "ApiError";
-    this.status = status;
-    this.code = code;
-    this.retryAfter = retryAfter;
-  }
-}
 
 /**
  * The REST half of the SDK: sign-in, the room directory, history and posting.
@@ -205,14 +191,10 @@ export class EdgechatApi {
       const error = ErrorBody.safeParse(json);
       const retry = Number(response.headers.get("retry-after") ?? Number.NaN);
       const retryAfter = Number.isFinite(retry) && retry >= 0 ? retry : undefined;
+      const { status } = response;
       if (error.success)
-        throw new ApiError(
-          response.status,
-          error.data.error.code,
-          error.data.error.message,
-          retryAfter,
-        );
-      throw new ApiError(response.status, "internal", `HTTP ${response.status}`, retryAfter);
+        throw new ApiError(error.data.error.code, error.data.error.message, { status, retryAfter });
+      throw new ApiError("internal", `HTTP ${status}`, { status, retryAfter });
     }
     return (schema === null ? undefined : schema.parse(json)) as S extends z.ZodType
       ? z.infer<S>

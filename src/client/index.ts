@@ -5,7 +5,7 @@ export {
   type ConnectionOptions,
   type ConnectionStatus,
 } from "./connection.ts";
-export { EdgechatApi, ApiError, type CommandFrame } from "./http.ts";
+export { EdgechatApi, type CommandFrame } from "./http.ts";
 export { CommandError, Outbox } from "./outbox.ts";
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";
 export * from "../protocol/index.ts";

@@ -1,5 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
-import type { RoomEvent } from "../protocol/index.ts";
+import { unhandled, type RoomEvent, type UserRef } from "../protocol/index.ts";
 import type { Db } from "./connect.ts";
 import { bans, events, members, messages, reactions, roomCursors, rooms, users } from "./schema.ts";
 
@@ -82,10 +82,8 @@ async function upsertUsers(tx: Tx, batch: readonly RoomEvent[]): Promise<void> {
   >();
   const note = (id: string, name: string, at: number) =>
     seen.set(id, { id, name, kind: id.startsWith("g_") ? "guest" : "user", lastSeenAt: at });
-  for (const event of batch) {
-    note(event.actor.id, event.actor.name, event.at);
-    if (event.type === "member.invited") note(event.data.user.id, event.data.user.name, event.at);
-  }
+  for (const event of batch)
+    for (const user of [event.actor, ...invitedBy(event)]) note(user.id, user.name, event.at);
   // In id order: flushes of rooms sharing users would otherwise lock the rows in different
   // orders and deadlock.
   const rows = [...seen.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -96,6 +94,34 @@ async function upsertUsers(tx: Tx, batch: readonly RoomEvent[]): Promise<void> {
       target: users.id,
       set: { name: sql`excluded.name`, lastSeenAt: sql`excluded.last_seen_at` },
     });
+}
+
+/** Users an event names with their display name besides its actor: only invitations do. */
+function invitedBy(event: RoomEvent): UserRef[] {
+  switch (event.type) {
+    case "member.invited":
+      return [event.data.user];
+    case "room.created":
+    case "room.topic_changed":
+    case "room.slow_mode_changed":
+    case "room.ownership_transferred":
+    case "member.joined":
+    case "member.left":
+    case "member.role_changed":
+    case "member.kicked":
+    case "member.banned":
+    case "member.unbanned":
+    case "member.muted":
+    case "member.unmuted":
+    case "message.posted":
+    case "message.edited":
+    case "message.deleted":
+    case "reaction.added":
+    case "reaction.removed":
+      return [];
+    default:
+      return unhandled(event);
+  }
 }
 
 async function insertMessages(tx: Tx, room: string, posted: readonly RoomEvent[]): Promise<void> {
@@ -221,5 +247,7 @@ async function project(tx: Tx, room: string, event: RoomEvent): Promise<void> {
           ),
         );
       return;
+    default:
+      unhandled(event);
   }
 }

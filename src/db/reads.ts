@@ -1,22 +1,12 @@
 import { and, desc, eq, sql } from "drizzle-orm";
-import type { Actor } from "../room/actor.ts";
+import type { Actor } from "../identity/actor.ts";
+import type { SearchHit } from "../protocol/index.ts";
 import type { Db } from "./connect.ts";
 import { members, rooms } from "./schema.ts";
 
 // Private-use characters mark the matches in ts_headline; they are split out before sending.
 const START = "\uE000";
 const STOP = "\uE001";
-
-export type SearchHit = {
-  room: string;
-  id: number;
-  author: { id: string; name: string };
-  text: string;
-  at: number;
-  rank: number;
-  /** The text around the matches, cut into pieces; render `match` pieces highlighted, as text. */
-  highlight: { text: string; match: boolean }[];
-};
 
 /** Rooms `actor` may read: public ones they are not banned from, the ones they belong to. */
 function readable(actor: Actor, room: ReturnType<typeof sql.raw>) {

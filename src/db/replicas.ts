@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import type { NodeReport } from "../protocol/index.ts";
 import { withDb, type Db } from "./connect.ts";
 
 /**
@@ -6,20 +7,6 @@ import { withDb, type Db } from "./connect.ts";
  * moves `room_cursors` in the same transaction as the rows). Read-your-writes for the caller.
  */
 export type Consistency = { lsn?: string; room?: string; seq?: number };
-
-export type NodeReport = {
-  url: string;
-  role: "primary" | "replica";
-  healthy: boolean;
-  /** The circuit is open until this time (ms): the node is not tried before. */
-  openUntil: number;
-  lagBytes: number | null;
-  lagMs: number | null;
-  replayLsn: string | null;
-  paused: boolean;
-  error: string | null;
-  checkedAt: number;
-};
 
 type Health = { failures: number; openUntil: number; report: NodeReport | undefined };
 

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
-import { useLocalProxy } from "../db/connect.ts";
-import { ReadRouter } from "../db/replicas.ts";
-import { config, type AppEnv } from "../env.ts";
+import type { ReadRouter } from "../db/replicas.ts";
+import { readRouterOf } from "../db/postgres.ts";
+import { settings, type AppEnv } from "./app-env.ts";
 import { ApiError } from "./api-error.ts";
 
 /**
@@ -9,18 +9,11 @@ import { ApiError } from "./api-error.ts";
  * (the embedded default): everything else keeps working.
  */
 export function readRouter(c: Context<AppEnv>): ReadRouter {
-  const settings = config(c.env);
-  if (!settings.DATABASE_URL) {
-    throw new ApiError(
-      "unavailable",
-      "this server runs without Postgres: search and activity figures are off",
-    );
-  }
-  useLocalProxy(settings.PG_WS_PROXY);
-  return new ReadRouter(
-    settings.DATABASE_URL,
-    settings.DATABASE_REPLICA_URLS,
-    settings.REPLICA_MAX_LAG_MS,
+  const router = readRouterOf(settings(c));
+  if (router) return router;
+  throw new ApiError(
+    "unavailable",
+    "this server runs without Postgres: search and activity figures are off",
   );
 }
 

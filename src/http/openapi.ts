@@ -1,6 +1,6 @@
 import { OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import type * as z from "zod";
-import type { AppEnv } from "../env.ts";
+import type { AppEnv } from "./app-env.ts";
 import {
   ERROR_STATUS,
   ErrorBody,
@@ -25,6 +25,11 @@ export function router() {
 export const json = <S extends z.ZodType>(schema: S, description: string) => ({
   content: { "application/json": { schema } },
   description,
+});
+
+/** A required JSON request body validated by `schema`. */
+export const jsonBody = <S extends z.ZodType>(schema: S) => ({
+  body: { content: { "application/json": { schema } }, required: true },
 });
 
 /** The documented error responses of a route, all with the one error body. */

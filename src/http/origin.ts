@@ -1,12 +1,12 @@
 import type { Context } from "hono";
 import { cors } from "hono/cors";
 import { createMiddleware } from "hono/factory";
-import { config, type AppEnv } from "../env.ts";
+import { settings, type AppEnv } from "./app-env.ts";
 import { ApiError } from "./api-error.ts";
 
 /** The worker's own origin and those named in ALLOWED_ORIGINS. */
 export function isAllowedOrigin(c: Context<AppEnv>, origin: string): boolean {
-  return origin === new URL(c.req.url).origin || config(c.env).ALLOWED_ORIGINS.includes(origin);
+  return origin === new URL(c.req.url).origin || settings(c).ALLOWED_ORIGINS.includes(origin);
 }
 
 /**

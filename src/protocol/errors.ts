@@ -20,12 +20,36 @@ export const ErrorCode = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...Erro
 export const ErrorBody = z.object({ error: z.object({ code: ErrorCode, message: z.string() }) });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
-/** An expected failure, returned (not thrown) by rules and Durable Object methods. */
-export type Refusal = { code: ErrorCode; message: string };
+/**
+ * An expected failure, returned (not thrown) by rules and Durable Object methods; `retryAfter`
+ * (seconds) when waiting helps, for a 429's Retry-After.
+ */
+export type Refusal = { code: ErrorCode; message: string; retryAfter?: number };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: Refusal };
 
-export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const refuse = (code: ErrorCode, message: string): { ok: false; error: Refusal } => ({
-  ok: false,
-  error: { code, message },
-});
+/**
+ * The contract's error as an exception: the worker's handlers throw it and render it as the
+ * error body; the SDK throws it for every non-2xx answer.
+ */
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  /** The HTTP status: the code's own, or what the server answered. */
+  readonly status: number;
+  /** Seconds to wait before trying again (Retry-After), when the server said. */
+  readonly retryAfter: number | undefined;
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { status?: number; retryAfter?: number | undefined } = {},
+  ) {
+    super(message);
+    this.name = "ApiError";
+    this.code = code;
+    this.status = options.status ?? ERROR_STATUS[code];
+    this.retryAfter = options.retryAfter;
+  }
+
+  static from(refusal: Refusal): ApiError {
+    return new ApiError(refusal.code, refusal.message, { retryAfter: refusal.retryAfter });
+  }
+}

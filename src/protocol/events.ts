@@ -76,3 +76,11 @@ export type RoomEvent = z.infer<typeof RoomEvent>;
 type Distribute<T> = T extends RoomEvent ? Pick<T, "type" | "data"> : never;
 /** An event as a decision produces it, before the log numbers and stamps it. */
 export type NewEvent = Distribute<RoomEvent>;
+
+/**
+ * The `default` of every switch over event types: the type check fails here when a new event
+ * type is not handled above it, and a value that slips past the types at run time is an error.
+ */
+export function unhandled(value: never): never {
+  throw new Error(`unhandled event type: ${JSON.stringify((value as { type?: unknown }).type)}`);
+}

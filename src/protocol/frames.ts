@@ -19,6 +19,15 @@ import {
 export const SUBPROTOCOL = "edgechat.v1";
 export const BEARER_PREFIX = "bearer.";
 
+/** The subprotocols a WebSocket upgrade offers (`Sec-WebSocket-Protocol`, comma-separated). */
+export function offeredSubprotocols(headers: Headers): string[] {
+  return (headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
+}
+
+/** Whether an upgrade offers edgechat.v1, which the answer must then select. */
+export const offersSubprotocol = (headers: Headers) =>
+  offeredSubprotocols(headers).includes(SUBPROTOCOL);
+
 /** Close codes of the contract. */
 export const CLOSE = {
   protocolAbuse: 4400,
@@ -58,7 +67,7 @@ export const TopicFrame = z.object({ type: z.literal("topic"), clientId: ClientI
 /** Addition to v1: leave the room (member.left); reconnecting joins again. */
 export const LeaveFrame = z.object({ type: z.literal("leave"), clientId: ClientId });
 
-// Additions to v1 (the accounts issue): moderation. Who may do what: docs/roles.md.
+// Moderation, an addition to v1. Who may do what: permissions.ts and docs/roles.md.
 const aimedAt = <T extends string>(type: T) =>
   z.object({ type: z.literal(type), clientId: ClientId, userId: UserId });
 /** Owner only: make a member a moderator or back. Ownership moves with `transfer`. */
@@ -76,19 +85,6 @@ export const SlowModeFrame = z.object({
   clientId: ClientId,
   seconds: z.number().int().min(0).max(MAX_SLOW_MODE_SECONDS),
 });
-
-/** The commands only a room's owner and moderators (or an admin) may send: docs/roles.md. */
-export const MODERATION_COMMANDS: ReadonlySet<string> = new Set([
-  "topic",
-  "slow_mode",
-  "role",
-  "kick",
-  "ban",
-  "unban",
-  "mute",
-  "unmute",
-  "transfer",
-]);
 
 /** Every command a client may send over the WebSocket. */
 const clientCommands = [

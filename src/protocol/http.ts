@@ -147,8 +147,10 @@ export const SearchHit = z.object({
   text: z.string(),
   at: z.number().int(),
   rank: z.number(),
+  /** The text around the matches, cut into pieces; render `match` pieces highlighted, as text. */
   highlight: z.array(z.object({ text: z.string(), match: z.boolean() })),
 });
+export type SearchHit = z.infer<typeof SearchHit>;
 export const SearchResults = z.object({
   results: z.array(SearchHit),
   nextOffset: z.number().int().nullable(),
@@ -177,21 +179,23 @@ export const MyRooms = z.object({
     }),
   ),
 });
+/** One Postgres node as the read router last saw it. */
+export const NodeReport = z.object({
+  url: z.string(),
+  role: z.enum(["primary", "replica"]),
+  healthy: z.boolean(),
+  /** The circuit is open until this time (ms): the node is not tried before. */
+  openUntil: z.number(),
+  lagBytes: z.number().nullable(),
+  lagMs: z.number().nullable(),
+  replayLsn: z.string().nullable(),
+  paused: z.boolean(),
+  error: z.string().nullable(),
+  checkedAt: z.number(),
+});
+export type NodeReport = z.infer<typeof NodeReport>;
 export const ReplicaReport = z.object({
-  nodes: z.array(
-    z.object({
-      url: z.string(),
-      role: z.enum(["primary", "replica"]),
-      healthy: z.boolean(),
-      openUntil: z.number(),
-      lagBytes: z.number().nullable(),
-      lagMs: z.number().nullable(),
-      replayLsn: z.string().nullable(),
-      paused: z.boolean(),
-      error: z.string().nullable(),
-      checkedAt: z.number(),
-    }),
-  ),
+  nodes: z.array(NodeReport),
   maxLagMs: z.number().int(),
 });
 export const BacklogReport = z.object({

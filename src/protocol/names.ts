@@ -54,20 +54,11 @@ export const Emoji = z
   .regex(/^\p{RGI_Emoji}$/v, "not a single emoji");
 
 export const Visibility = z.enum(["public", "private"]);
+export type Visibility = z.infer<typeof Visibility>;
 
 /** A member's role in a room, highest first. */
 export const Role = z.enum(["owner", "moderator", "member"]);
 export type Role = z.infer<typeof Role>;
-
-/**
- * How much say someone has in a room (docs/roles.md): instance admins over owners over
- * moderators over members over everyone else. Acting on someone takes a higher rank; the
- * server's rules and the UI's menus both read it from here.
- */
-export function roleRank(role: Role | undefined, admin = false): number {
-  if (admin) return 3;
-  return role === "owner" ? 2 : role === "moderator" ? 1 : role === "member" ? 0 : -1;
-}
 
 /** Passwords: 8 to 256 characters (PROTOCOL.md, Accounts). */
 export const Password = z

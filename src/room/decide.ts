@@ -1,13 +1,14 @@
 import {
-  roleRank,
+  atLeast,
+  refusal,
   type Command,
   type CreateRoom,
   type NewEvent,
   type Refusal,
   type Role,
-  type RoomEvent,
+  type Standing,
 } from "../protocol/index.ts";
-import type { Actor } from "./actor.ts";
+import type { Actor } from "../identity/actor.ts";
 
 /** What the rules need to know of a room: read from its projections, or from memory in tests. */
 export interface RoomView {
@@ -33,15 +34,13 @@ const refuse = (code: Refusal["code"], message: string): Decision => ({
   error: { code, message },
 });
 
-/**
- * `actor`'s rank here (see roleRank). A moderation command needs at least a moderator's rank
- * and a higher rank than its target's.
- */
-export function rankOf(view: RoomView, actor: Actor): number {
-  return roleRank(view.role(actor.id), actor.admin);
+/** `actor`'s standing here, for the permission rules (src/protocol/permissions.ts). */
+export function standingOf(view: RoomView, actor: Actor): Standing {
+  return { role: view.role(actor.id), admin: actor.admin };
 }
 
-const rankOfUser = (view: RoomView, userId: string) => rankOf(view, { id: userId, name: "" });
+/** A member's standing as the target of a command: admins are named by the instance, not the room. */
+const targetOf = (view: RoomView, userId: string): Standing => ({ role: view.role(userId) });
 
 /** The events that create a room; its creator is its owner and first member. */
 export function decideCreate(input: CreateRoom, exists: boolean, actor: Actor): Decision {
@@ -72,26 +71,6 @@ export function denyAccess(view: RoomView, actor: Actor): Refusal | undefined {
   return undefined;
 }
 
-export const canSee = (view: RoomView, actor: Actor) => denyAccess(view, actor) === undefined;
-
-/**
- * Who loses sight of the room with these events, and must have their sockets closed (4403):
- * the kicked and the banned, and in a private room whoever left.
- */
-export function lostAccess(
-  events: readonly RoomEvent[],
-  visibility: "public" | "private",
-): { userId: string; banned: boolean }[] {
-  const lost: { userId: string; banned: boolean }[] = [];
-  for (const event of events) {
-    if (event.type === "member.kicked") lost.push({ userId: event.data.userId, banned: false });
-    if (event.type === "member.banned") lost.push({ userId: event.data.userId, banned: true });
-    if (event.type === "member.left" && visibility === "private")
-      lost.push({ userId: event.actor.id, banned: false });
-  }
-  return lost;
-}
-
 /** Joining happens on first connect or first post in a public room: a member.joined event, once. */
 export function decideJoin(view: RoomView, actor: Actor): Decision {
   const denied = denyAccess(view, actor);
@@ -101,12 +80,11 @@ export function decideJoin(view: RoomView, actor: Actor): Decision {
 }
 
 /**
- * The rules of every command.
+ * The rules of every command, for someone `denyAccess` let in (the room asks it once, before
+ * the idempotency lookup).
  * @example decide({ type: "post", clientId: "c1", text: "hi" }, ada, view, Date.now()) // ok: [member.joined?, message.posted]
  */
 export function decide(command: Command, actor: Actor, view: RoomView, now: number): Decision {
-  const denied = denyAccess(view, actor);
-  if (denied) return { ok: false, error: denied };
   switch (command.type) {
     case "post":
     case "edit":
@@ -165,7 +143,7 @@ function decideMessage(
     case "delete": {
       const message = view.message(command.messageId);
       if (!message || message.deleted) return noMessage(command.messageId);
-      if (message.authorId !== actor.id && rankOf(view, actor) < 1) {
+      if (message.authorId !== actor.id && refusal(standingOf(view, actor), "delete_any")) {
         return refuse("forbidden", "only its author or a moderator may delete a message");
       }
       return accept({ type: "message.deleted", data: { messageId: command.messageId } });
@@ -191,8 +169,9 @@ function decideModeration(
   view: RoomView,
   now: number,
 ): Decision {
-  const rank = rankOf(view, actor);
-  if (rank < 1) return refuse("forbidden", "only the room's owner and moderators may do that");
+  const who = standingOf(view, actor);
+  const denied = refusal(who, command.type);
+  if (denied) return { ok: false, error: denied };
   switch (command.type) {
     case "topic":
       return accept({ type: "room.topic_changed", data: { topic: command.topic } });
@@ -200,7 +179,7 @@ function decideModeration(
       if (command.seconds === view.slowModeSeconds) return accept();
       return accept({ type: "room.slow_mode_changed", data: { seconds: command.seconds } });
     case "invite": {
-      if (command.role === "moderator" && rank < 2)
+      if (command.role === "moderator" && !atLeast(who, "owner"))
         return refuse("forbidden", "only the owner names moderators");
       if (view.isBanned(command.user.id))
         return refuse("conflict", "that user is banned: unban them first");
@@ -208,7 +187,6 @@ function decideModeration(
       return accept({ type: "member.invited", data: { user: command.user, role: command.role } });
     }
     case "role": {
-      if (rank < 2) return refuse("forbidden", "only the owner changes roles");
       const current = view.role(command.userId);
       if (!current) return noMember(command.userId);
       if (current === "owner")
@@ -220,7 +198,6 @@ function decideModeration(
       });
     }
     case "transfer": {
-      if (rank < 2) return refuse("forbidden", "only the owner transfers ownership");
       const current = view.role(command.userId);
       if (!current) return noMember(command.userId);
       if (current === "owner") return accept();
@@ -231,20 +208,16 @@ function decideModeration(
     case "unmute":
     case "ban":
     case "unban":
-      return decideSanction(command, rank, view, now);
+      return decideSanction(command, who, view, now);
   }
 }
 
 type Sanction = Extract<Command, { type: "kick" | "mute" | "unmute" | "ban" | "unban" }>;
 
-function decideSanction(command: Sanction, rank: number, view: RoomView, now: number): Decision {
+function decideSanction(command: Sanction, who: Standing, view: RoomView, now: number): Decision {
   const { userId } = command;
-  // Not even an admin: a room without its owner would have nobody to hand it on.
-  if (view.role(userId) === "owner")
-    return refuse("forbidden", "the owner cannot be kicked, banned or muted");
-  if (rankOfUser(view, userId) >= rank) {
-    return refuse("forbidden", "you may only act on someone of a lower role than yours");
-  }
+  const denied = refusal(who, command.type, targetOf(view, userId));
+  if (denied) return { ok: false, error: denied };
   const member = view.role(userId) !== undefined;
   switch (command.type) {
     case "kick":
@@ -270,7 +243,7 @@ function decideSanction(command: Sanction, rank: number, view: RoomView, now: nu
 
 /** Seconds a member must still wait under slow mode; moderators and owners are exempt. */
 function slowModeWait(view: RoomView, actor: Actor, now: number): number {
-  if (view.slowModeSeconds === 0 || rankOf(view, actor) >= 1) return 0;
+  if (view.slowModeSeconds === 0 || !refusal(standingOf(view, actor), "skip_slow_mode")) return 0;
   const next = view.lastPostAt(actor.id) + view.slowModeSeconds * 1000;
   return next > now ? Math.ceil((next - now) / 1000) : 0;
 }

@@ -1,4 +1,4 @@
-import type { NewEvent, RoomEvent, UserRef } from "../protocol/index.ts";
+import { RoomEvent, type NewEvent, type UserRef } from "../protocol/index.ts";
 import { project } from "./project.ts";
 
 type EventRow = {
@@ -43,9 +43,13 @@ export class EventLog {
     let seq = this.#lastSeq;
     // Only the id and name are logged: the caller may carry more (session id, admin flag).
     const by: UserRef = { id: actor.id, name: actor.name };
-    const stored = events.map(
-      (event) => ({ ...event, seq: ++seq, id: uuidv7(at), at, actor: by }) as RoomEvent,
-    );
+    const stored = events.map((event): RoomEvent => ({
+      ...event,
+      seq: ++seq,
+      id: uuidv7(at),
+      at,
+      actor: by,
+    }));
     for (const event of stored) {
       this.#sql.exec(
         "INSERT INTO events (seq, id, type, at, actor_id, actor_name, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -89,16 +93,16 @@ export class EventLog {
   }
 }
 
-// Rows are written only by `append`, from events that passed the rules: their shape is known.
+/** A stored row as an event, checked against the contract: storage is read, never trusted. */
 const toEvent = (row: EventRow): RoomEvent =>
-  ({
+  RoomEvent.parse({
     seq: row.seq,
     id: row.id,
     type: row.type,
     at: row.at,
     actor: { id: row.actor_id, name: row.actor_name },
     data: JSON.parse(row.data),
-  }) as RoomEvent;
+  });
 
 /** A UUIDv7 (RFC 9562): time-ordered and globally unique, so event ids sort by creation. */
 export function uuidv7(now: number): string {

@@ -1,6 +1,4 @@
-import { parseConfig } from "../config.ts";
-import { useLocalProxy, withDb } from "../db/connect.ts";
-import { flushEvents } from "../db/flush.ts";
+import type { RoomEvent } from "../protocol/index.ts";
 import type { EventLog } from "./log.ts";
 
 /** Events per Postgres transaction. */
@@ -8,6 +6,12 @@ export const FLUSH_BATCH = 500;
 /** How long after a commit the flush runs, so that a burst goes in one batch. */
 export const FLUSH_DELAY_MS = 200;
 const MAX_RETRY_MS = 10_000;
+
+/**
+ * Where the room's events go on to (Postgres, wired in src/index.ts): writes a contiguous batch
+ * exactly once in effect and answers how far the sink's copy of the room now reaches.
+ */
+export type EventSink = { write(room: string, batch: readonly RoomEvent[]): Promise<number> };
 
 export type OutboxState = { flushedSeq: number; attempts: number; lastError: string | null };
 
@@ -19,19 +23,17 @@ export type OutboxState = { flushedSeq: number; attempts: number; lastError: str
 export class Outbox {
   readonly #sql: SqlStorage;
   readonly #log: EventLog;
-  readonly #databaseUrl: string | undefined;
+  readonly #sink: EventSink | undefined;
 
-  constructor(sql: SqlStorage, log: EventLog, env: Env) {
+  constructor(sql: SqlStorage, log: EventLog, sink: EventSink | undefined) {
     this.#sql = sql;
     this.#log = log;
-    const parsed = parseConfig(env);
-    this.#databaseUrl = parsed.ok ? parsed.config.DATABASE_URL : undefined;
-    if (parsed.ok) useLocalProxy(parsed.config.PG_WS_PROXY);
+    this.#sink = sink;
   }
 
-  /** Whether there is a Postgres to flush to (without DATABASE_URL the chat runs on DO storage alone). */
+  /** Whether there is a sink to flush to (without Postgres the chat runs on DO storage alone). */
   get enabled(): boolean {
-    return this.#databaseUrl !== undefined;
+    return this.#sink !== undefined;
   }
 
   state(): OutboxState {
@@ -45,12 +47,12 @@ export class Outbox {
 
   /** Flushes one batch; returns when to run again (more to send, or a retry), or undefined. */
   async flush(room: string, now: number): Promise<number | undefined> {
-    if (!this.#databaseUrl) return undefined;
+    if (!this.#sink) return undefined;
     const { flushedSeq, attempts } = this.state();
     const batch = this.#log.range(flushedSeq, FLUSH_BATCH);
     if (batch.length === 0) return undefined;
     try {
-      const cursor = await withDb(this.#databaseUrl, (db) => flushEvents(db, room, batch));
+      const cursor = await this.#sink.write(room, batch);
       // Postgres's cursor is the truth about what it holds, even when it is behind ours.
       this.#sql.exec("UPDATE outbox SET flushed_seq = ?, attempts = 0, last_error = NULL", cursor);
       return cursor < this.#log.lastSeq ? now : undefined;

@@ -1,4 +1,4 @@
-import type { RoomEvent } from "../protocol/index.ts";
+import { unhandled, type RoomEvent } from "../protocol/index.ts";
 import { PROJECTION_TABLES } from "./schema.ts";
 
 type Sql = SqlStorage;
@@ -114,6 +114,8 @@ export function project(sql: Sql, event: RoomEvent): void {
         event.actor.id,
       );
       return;
+    default:
+      unhandled(event);
   }
 }
 

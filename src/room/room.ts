@@ -2,8 +2,9 @@ import { DurableObject } from "cloudflare:workers";
 import {
   CLOSE,
   LIMITS,
-  SUBPROTOCOL,
   ERROR_STATUS,
+  offersSubprotocol,
+  SUBPROTOCOL,
   type Command,
   type MemberList,
   type CreateRoom,
@@ -14,35 +15,31 @@ import {
   type Result,
   type RoomEvent,
   type RoomInfo,
+  type Standing,
   type UserRef,
 } from "../protocol/index.ts";
 import { DirectoryFeed } from "../directory/notify.ts";
-import {
-  decide,
-  decideCreate,
-  decideJoin,
-  denyAccess,
-  lostAccess,
-  rankOf,
-  type Decision,
-} from "./decide.ts";
+import { Actor, USER_HEADER } from "../identity/actor.ts";
+import { decide, decideCreate, decideJoin, denyAccess, standingOf } from "./decide.ts";
+import { changesSummary, lostAccess } from "./effects.ts";
 import { FrameGate } from "./frame-gate.ts";
 import { EventLog } from "./log.ts";
 import { TYPING_INTERVAL_MS } from "./rate-limit.ts";
 import { COMMAND_TTL_MS, IdempotencyKeys } from "./idempotency.ts";
-import { FLUSH_DELAY_MS, Outbox, type OutboxState } from "./outbox.ts";
+import { FLUSH_DELAY_MS, Outbox, type EventSink, type OutboxState } from "./outbox.ts";
 import { ReadModel } from "./read-model.ts";
-import { Schedule } from "./schedule.ts";
+import { Schedule, type Task } from "./schedule.ts";
 import { migrate } from "./schema.ts";
-import { Actor } from "./actor.ts";
 import { attachmentOf, close, Connections, send, type Attachment } from "./sockets.ts";
 
-/** The header through which the worker hands the verified user to the object. */
-export const USER_HEADER = "x-edgechat-user";
 const PING = JSON.stringify({ type: "ping" });
 const PONG = JSON.stringify({ type: "pong" });
 
 const notFound = { ok: false, error: { code: "not_found", message: "no such room" } } as const;
+const refused = (error: Refusal) => ({ ok: false, error }) as const;
+
+/** A command's idempotency key and, for a socket, where its ack goes. */
+type Origin = { clientId: string; ws: WebSocket | undefined };
 
 /**
  * One chat room. Thin on purpose: it moves frames between sockets and storage; the rules live
@@ -60,14 +57,15 @@ export class Room extends DurableObject<Env> {
   readonly #typingAt = new Map<string, number>();
   readonly #directory: DirectoryFeed;
 
-  constructor(ctx: DurableObjectState, env: Env) {
+  /** `sink`: where the outbox sends the log on to (Postgres), wired by the worker's entry. */
+  constructor(ctx: DurableObjectState, env: Env, sink?: EventSink) {
     super(ctx, env);
     migrate(ctx.storage);
     this.#log = new EventLog(ctx.storage.sql);
     this.#read = new ReadModel(ctx.storage.sql);
     this.#schedule = new Schedule(ctx.storage);
     this.#sockets = new Connections(ctx);
-    this.#outbox = new Outbox(ctx.storage.sql, this.#log, env);
+    this.#outbox = new Outbox(ctx.storage.sql, this.#log, sink);
     this.#keys = new IdempotencyKeys(ctx.storage.sql);
     this.#directory = new DirectoryFeed(
       env,
@@ -83,7 +81,7 @@ export class Room extends DurableObject<Env> {
   async create(input: CreateRoom, actor: Actor): Promise<Result<RoomInfo>> {
     const decision = decideCreate(input, this.#read.room() !== undefined, actor);
     if (!decision.ok) return decision;
-    this.#commit(decision.events, actor);
+    this.#commit(decision.events, actor, Date.now());
     return { ok: true, value: this.#info()! };
   }
 
@@ -96,9 +94,9 @@ export class Room extends DurableObject<Env> {
     return this.#deny(actor) ?? { ok: true, value: { members: this.#read.members(Date.now()) } };
   }
 
-  /** How much say `actor` has here (see rankOf), for the worker's own check before a command. */
-  async rank(actor: Actor): Promise<Result<number>> {
-    return this.#deny(actor) ?? { ok: true, value: rankOf(this.#read.view()!, actor) };
+  /** `actor`'s standing here, for the worker's own permission check (src/protocol/permissions.ts). */
+  async standing(actor: Actor): Promise<Result<Standing>> {
+    return this.#deny(actor) ?? { ok: true, value: standingOf(this.#read.view()!, actor) };
   }
 
   /**
@@ -132,14 +130,13 @@ export class Room extends DurableObject<Env> {
 
   /** The HTTP twin of a WebSocket command, for bots and integrations. */
   async command(command: Command, actor: Actor): Promise<Result<{ seq: number }>> {
-    const outcome = this.#execute(command, actor);
-    return outcome.ok ? { ok: true, value: { seq: outcome.seq } } : outcome;
+    return this.#execute(command, actor);
   }
 
   // ---- WebSockets (hibernation API) ----
 
   override async fetch(request: Request): Promise<Response> {
-    const user = Actor.safeParse(JSON.parse(request.headers.get(USER_HEADER) ?? "null"));
+    const user = Actor.safeParse(parseJson(request.headers.get(USER_HEADER)));
     if (!user.success || request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("expected a WebSocket upgrade from the worker", { status: 400 });
     }
@@ -149,7 +146,7 @@ export class Room extends DurableObject<Env> {
       const error = joined?.error ?? notFound.error;
       return Response.json({ error }, { status: ERROR_STATUS[error.code] });
     }
-    this.#commit(joined.events, user.data);
+    this.#commit(joined.events, user.data, Date.now());
 
     const firstConnection = !this.#sockets.of(user.data.id).length;
     const { 0: client, 1: server } = new WebSocketPair();
@@ -159,10 +156,7 @@ export class Room extends DurableObject<Env> {
     if (firstConnection) this.#sockets.broadcast({ type: "presence", joined: you }, server);
     void this.#directory.push();
 
-    const asked = (request.headers.get("sec-websocket-protocol") ?? "")
-      .split(",")
-      .map((p) => p.trim());
-    const headers = asked.includes(SUBPROTOCOL)
+    const headers = offersSubprotocol(request.headers)
       ? { "sec-websocket-protocol": SUBPROTOCOL }
       : undefined;
     return new Response(null, { status: 101, webSocket: client, headers });
@@ -191,13 +185,15 @@ export class Room extends DurableObject<Env> {
 
   // ---- Alarm: the schedule's tasks ----
 
+  readonly #tasks: Record<Task, (now: number) => Promise<void> | void> = {
+    "expire-commands": (now) => this.#expireCommands(now),
+    "notify-directory": () => this.#directory.push(),
+    flush: (now) => this.#flush(now),
+  };
+
   override async alarm(): Promise<void> {
     const now = Date.now();
-    for (const task of this.#schedule.takeDue(now)) {
-      if (task === "expire-commands") this.#expireCommands(now);
-      if (task === "notify-directory") await this.#directory.push();
-      if (task === "flush") await this.#flush(now);
-    }
+    for (const task of this.#schedule.takeDue(now)) await this.#tasks[task](now);
   }
 
   // ---- internals ----
@@ -223,66 +219,56 @@ export class Room extends DurableObject<Env> {
   }
 
   /**
-   * The command path: idempotency check → pure decision → one transaction → ack → broadcast.
-   * Synchronous from decision to write, so no other event interleaves (no input gate opens).
+   * The command path: access → idempotency lookup → pure decision → one transaction → ack →
+   * broadcast. Synchronous from decision to write, so no other event interleaves (no input gate
+   * opens); the seq that the key stores and the ack carries comes from the write itself.
    */
-  #execute(
-    command: Command,
-    actor: Actor,
-    ws?: WebSocket,
-  ): { ok: true; seq: number } | { ok: false; error: Refusal } {
+  #execute(command: Command, actor: Actor, ws?: WebSocket): Result<{ seq: number }> {
     const view = this.#read.view();
     if (!view) return notFound;
-    // Before the idempotency lookup: a replayed clientId must not be acked to someone who lost
-    // access (a banned user, or anyone outside a private room, to whom it does not exist).
+    // Once, and before the idempotency lookup: a replayed clientId must not be acked to someone
+    // who lost access (a banned user, or anyone outside a private room, to whom it does not exist).
     const denied = denyAccess(view, actor);
-    if (denied) return { ok: false, error: denied };
+    if (denied) return refused(denied);
     const now = Date.now();
+    const origin = { clientId: command.clientId, ws };
     const prior = this.#keys.find(actor.id, command.clientId, now);
     if (prior !== undefined) {
-      if (ws) send(ws, { type: "ack", clientId: command.clientId, seq: prior });
-      return { ok: true, seq: prior };
+      this.#ack(origin, prior);
+      return { ok: true, value: { seq: prior } };
     }
-    const decision: Decision = decide(command, actor, view, now);
+    const decision = decide(command, actor, view, now);
     if (!decision.ok) return decision;
-    const stored = this.#commit(
-      decision.events,
-      actor,
-      () =>
-        this.#keys.remember(
-          actor.id,
-          command.clientId,
-          this.#log.lastSeq + decision.events.length,
-          now,
-        ),
-      ws && (() => send(ws, { type: "ack", clientId: command.clientId, seq: this.#log.lastSeq })),
-    );
+    const seq = this.#commit(decision.events, actor, now, origin);
     this.#schedule.at("expire-commands", now + COMMAND_TTL_MS);
-    return { ok: true, seq: stored.at(-1)?.seq ?? this.#log.lastSeq };
+    return { ok: true, value: { seq } };
   }
 
-  /** Appends and projects `events` (plus `alsoWrite`) in one transaction, then acks and broadcasts. */
-  #commit(
-    events: readonly NewEvent[],
-    actor: UserRef,
-    alsoWrite?: () => void,
-    ack?: () => void,
-  ): RoomEvent[] {
-    const stored = this.ctx.storage.transactionSync(() => {
-      const appended = this.#log.append(events, actor, Date.now());
-      alsoWrite?.();
-      return appended;
+  /**
+   * Appends and projects `events` in one transaction, with the command's idempotency key when
+   * there is one, then acks and broadcasts. Returns the seq of the last event written, or the
+   * room's current seq for a command that changed nothing.
+   */
+  #commit(events: readonly NewEvent[], actor: UserRef, now: number, origin?: Origin): number {
+    const { stored, seq } = this.ctx.storage.transactionSync(() => {
+      const stored = this.#log.append(events, actor, now);
+      const seq = stored.at(-1)?.seq ?? this.#log.lastSeq;
+      if (origin) this.#keys.remember(actor.id, origin.clientId, seq, now);
+      return { stored, seq };
     });
     this.#log.committed(stored);
     // The output gate holds these sends until the transaction is durable: an ack means stored.
-    ack?.();
+    if (origin) this.#ack(origin, seq);
     for (const event of stored) this.#sockets.broadcast({ type: "event", event });
     this.#removeLostAccess(stored);
     if (stored.length > 0 && this.#outbox.enabled)
       this.#schedule.at("flush", Date.now() + FLUSH_DELAY_MS);
-    if (stored.some((e) => e.type.startsWith("member.") || e.type.startsWith("room.")))
-      void this.#directory.push();
-    return stored;
+    if (changesSummary(stored)) void this.#directory.push();
+    return seq;
+  }
+
+  #ack({ clientId, ws }: Origin, seq: number): void {
+    if (ws) send(ws, { type: "ack", clientId, seq });
   }
 
   /** Welcome, then the missed events (at most 1000, after a gap frame), before anything live. */
@@ -309,7 +295,7 @@ export class Room extends DurableObject<Env> {
     const view = this.#read.view();
     if (!view) return notFound;
     const denied = denyAccess(view, actor);
-    return denied && { ok: false, error: denied };
+    return denied && refused(denied);
   }
 
   /** Sockets of people who lost access with these events are closed with 4403 (admins keep theirs). */
@@ -357,5 +343,15 @@ export class Room extends DurableObject<Env> {
   #expireCommands(now: number): void {
     const next = this.#keys.expire(now);
     if (next !== undefined) this.#schedule.at("expire-commands", next);
+  }
+}
+
+/** A header's JSON, or undefined when it is missing or not JSON. */
+function parseJson(text: string | null): unknown {
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import type { ServerFrame, UserRef } from "../protocol/index.ts";
-import { Actor } from "./actor.ts";
+import { Actor } from "../identity/actor.ts";
 
 /** What a socket remembers across hibernation: who is on it. */
 export const Attachment = z.object({ user: Actor, connId: z.string() });

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
 import { DIRECTORY_NAME } from "../directory/notify.ts";
-import { config, type AppEnv } from "../env.ts";
+import { settings, type AppEnv } from "../http/app-env.ts";
 import { ApiError } from "../http/api-error.ts";
 import { authenticate } from "../http/authenticate.ts";
 import { readRouter } from "../http/database.ts";
@@ -32,7 +32,7 @@ admin.openapi(
   }),
   async (c) => {
     const nodes = await readRouter(c).report();
-    return c.json({ nodes, maxLagMs: config(c.env).REPLICA_MAX_LAG_MS }, 200);
+    return c.json({ nodes, maxLagMs: settings(c).REPLICA_MAX_LAG_MS }, 200);
   },
 );
 

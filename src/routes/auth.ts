@@ -1,17 +1,40 @@
 import { createRoute } from "@hono/zod-openapi";
-import { issueToken, newGuestId } from "../auth/token.ts";
-import { config } from "../env.ts";
-import { errors, json, router } from "../http/openapi.ts";
-import { GuestSignIn, Session, type User } from "../protocol/index.ts";
+import type { Context } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import type { Issued } from "../account/account.ts";
+import { accountKey, parseRefreshToken } from "../identity/refresh-token.ts";
+import { issueToken, newGuestId } from "../identity/access-token.ts";
+import { settings, type AppEnv } from "../http/app-env.ts";
+import { ApiError } from "../http/api-error.ts";
+import { signedIn } from "../http/authenticate.ts";
+import { errors, json, jsonBody, router, unwrap } from "../http/openapi.ts";
+import { sameOriginOnly } from "../http/origin.ts";
+import {
+  ChangePassword,
+  Credentials,
+  DeleteAccount,
+  GuestSignIn,
+  RefreshRequest,
+  Me,
+  Session,
+  type User,
+} from "../protocol/index.ts";
 
-/** Guest sign-in; registered accounts are in account.ts. */
-export const auth = router().openapi(
+/** The refresh cookie: HttpOnly (no script reads it), Secure, SameSite=Strict, only for /api/auth. */
+export const REFRESH_COOKIE = "edgechat_refresh";
+
+/** Everything under /api/auth: guest sign-in, accounts and their sessions (register, login, refresh, logout, password, delete, me). */
+export const auth = router();
+auth.use("/api/auth/refresh", sameOriginOnly);
+auth.use("/api/auth/logout", sameOriginOnly);
+
+auth.openapi(
   createRoute({
     method: "post",
     path: "/api/auth/guest",
     summary: "Sign in as a guest",
     description: "A guest is a user of kind `guest` with a fresh id; names need not be unique.",
-    request: { body: { content: { "application/json": { schema: GuestSignIn } }, required: true } },
+    request: jsonBody(GuestSignIn),
     responses: {
       200: json(Session, "a token for the new guest"),
       ...errors("bad_request", "too_large", "rate_limited"),
@@ -20,7 +43,201 @@ export const auth = router().openapi(
   async (c) => {
     const { name } = c.req.valid("json");
     const user: User = { id: newGuestId(), name, kind: "guest" };
-    const token = await issueToken(user, config(c.env).JWT_SECRET);
+    const token = await issueToken(user, settings(c).JWT_SECRET);
     return c.json({ token, user }, 200);
   },
 );
+
+auth.openapi(
+  createRoute({
+    method: "post",
+    path: "/api/auth/register",
+    summary: "Register a username and password",
+    description:
+      "Usernames are unique case-insensitively. Browsers get the refresh token as an HttpOnly cookie; " +
+      "clients that send no Origin header also get it in the body.",
+    request: jsonBody(Credentials),
+    responses: {
+      201: json(Session, "the new user, signed in"),
+      ...errors("bad_request", "conflict", "too_large", "rate_limited"),
+    },
+  }),
+  async (c) => {
+    await throttleByIp(c);
+    const { username, password } = c.req.valid("json");
+    const issued = unwrap(
+      await c.env.ACCOUNT.getByName(accountKey(username)).register(username, password),
+    );
+    return c.json(await signIn(c, issued), 201);
+  },
+);
+
+auth.openapi(
+  createRoute({
+    method: "post",
+    path: "/api/auth/login",
+    summary: "Sign in with a username and password",
+    description:
+      "A wrong username and a wrong password get the same 401. Repeated failures get 429 with Retry-After, per account and per IP address.",
+    request: jsonBody(Credentials),
+    responses: {
+      200: json(Session, "signed in"),
+      ...errors("bad_request", "unauthorized", "too_large", "rate_limited"),
+    },
+  }),
+  async (c) => {
+    await throttleByIp(c);
+    const { username, password } = c.req.valid("json");
+    const issued = unwrap(await c.env.ACCOUNT.getByName(accountKey(username)).login(password));
+    return c.json(await signIn(c, issued), 200);
+  },
+);
+
+auth.openapi(
+  createRoute({
+    method: "post",
+    path: "/api/auth/refresh",
+    summary: "Trade a refresh token for a new access token (and a new refresh token)",
+    description:
+      "The refresh token comes from the HttpOnly cookie or the body's `refreshToken`. Each works once: " +
+      "presenting an already rotated token ends the whole session.",
+    request: {
+      body: { content: { "application/json": { schema: RefreshRequest } }, required: false },
+    },
+    responses: {
+      200: json(Session, "signed in again"),
+      ...errors("bad_request", "unauthorized", "forbidden"),
+    },
+  }),
+  async (c) => {
+    const token = await refreshTokenOf(c);
+    if (!token) throw new ApiError("unauthorized", "no refresh token");
+    const issued = unwrap(
+      await c.env.ACCOUNT.getByName(token.account).refresh(token.sid, token.secret),
+    );
+    return c.json(await signIn(c, issued), 200);
+  },
+);
+
+auth.openapi(
+  createRoute({
+    method: "post",
+    path: "/api/auth/logout",
+    summary: "End the session of a refresh token",
+    description:
+      "Its access tokens stop working and its WebSockets close with 4401 within seconds.",
+    request: {
+      body: { content: { "application/json": { schema: RefreshRequest } }, required: false },
+    },
+    responses: { 204: { description: "signed out" }, ...errors("bad_request", "forbidden") },
+  }),
+  async (c) => {
+    const token = await refreshTokenOf(c);
+    if (token) await c.env.ACCOUNT.getByName(token.account).logout(token.sid);
+    deleteCookie(c, REFRESH_COOKIE, { path: "/api/auth", secure: true });
+    return c.body(null, 204);
+  },
+);
+
+auth.openapi(
+  createRoute({
+    method: "post",
+    path: "/api/auth/password",
+    summary: "Change the password",
+    description:
+      "Ends every session of the user (their sockets close with 4401) and opens a new one for this client.",
+    ...signedIn,
+    request: jsonBody(ChangePassword),
+    responses: {
+      200: json(Session, "signed in with the new password"),
+      ...errors("bad_request", "unauthorized"),
+    },
+  }),
+  async (c) => {
+    const { currentPassword, newPassword } = c.req.valid("json");
+    const issued = unwrap(await accountOf(c).changePassword(currentPassword, newPassword));
+    return c.json(await signIn(c, issued), 200);
+  },
+);
+
+auth.openapi(
+  createRoute({
+    method: "delete",
+    path: "/api/auth/account",
+    summary: "Delete the account",
+    description: "Needs the password. Ends every session; the username becomes free again.",
+    ...signedIn,
+    request: jsonBody(DeleteAccount),
+    responses: { 204: { description: "deleted" }, ...errors("bad_request", "unauthorized") },
+  }),
+  async (c) => {
+    unwrap(await accountOf(c).deleteAccount(c.req.valid("json").password));
+    deleteCookie(c, REFRESH_COOKIE, { path: "/api/auth", secure: true });
+    return c.body(null, 204);
+  },
+);
+
+auth.openapi(
+  createRoute({
+    method: "get",
+    path: "/api/auth/me",
+    summary: "Who the token belongs to",
+    ...signedIn,
+    responses: { 200: json(Me, "the signed-in user"), ...errors("unauthorized") },
+  }),
+  async (c) => {
+    const { id, name, kind, admin } = c.var.user;
+    return c.json({ id, name, kind: kind ?? "guest", admin: admin === true }, 200);
+  },
+);
+
+type Ctx = Context<AppEnv>;
+
+function accountOf(c: Ctx) {
+  if (c.var.user.kind !== "user") throw new ApiError("forbidden", "guests have no account");
+  return c.env.ACCOUNT.getByName(accountKey(c.var.user.name));
+}
+
+/** Issues the access token; the refresh token goes into the cookie, and into the body for non-browsers. */
+async function signIn(c: Ctx, issued: Issued): Promise<Session> {
+  const config = settings(c);
+  const token = await issueToken(
+    { ...issued.user, sid: issued.sid },
+    config.JWT_SECRET,
+    Date.now(),
+    config.ACCESS_TOKEN_SECONDS,
+  );
+  setCookie(c, REFRESH_COOKIE, issued.refreshToken, {
+    httpOnly: true,
+    secure: true,
+    sameSite: "Strict",
+    path: "/api/auth",
+    maxAge: config.REFRESH_TOKEN_SECONDS,
+  });
+  const browser = c.req.header("origin") !== undefined;
+  return browser
+    ? { token, user: issued.user }
+    : { token, user: issued.user, refreshToken: issued.refreshToken };
+}
+
+async function refreshTokenOf(c: Ctx) {
+  const fromBody = c.req.header("content-type")?.includes("application/json")
+    ? RefreshRequest.safeParse(await c.req.json().catch(() => ({}))).data?.refreshToken
+    : undefined;
+  const text = fromBody ?? getCookie(c, REFRESH_COOKIE);
+  return text === undefined ? undefined : parseRefreshToken(text);
+}
+
+/** Registration and password sign-in are limited per IP address, with growing blocks. */
+async function throttleByIp(c: Ctx): Promise<void> {
+  const config = settings(c);
+  const ip = c.req.header("cf-connecting-ip") ?? "unknown";
+  const wait = await c.env.THROTTLE.getByName(`ip:${ip}`).attempt(
+    config.AUTH_MAX_ATTEMPTS_PER_IP,
+    config.AUTH_WINDOW_SECONDS,
+  );
+  if (wait > 0)
+    throw new ApiError("rate_limited", `too many sign-in attempts: try again in ${wait} s`, {
+      retryAfter: wait,
+    });
+}

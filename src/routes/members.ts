@@ -1,30 +1,29 @@
 import { createRoute } from "@hono/zod-openapi";
-import { accountKey } from "../account/tokens.ts";
+import { accountKey } from "../identity/refresh-token.ts";
 import { ApiError } from "../http/api-error.ts";
-import { authenticate } from "../http/authenticate.ts";
-import { bearer, errors, json, router, unwrap } from "../http/openapi.ts";
+import { signedIn } from "../http/authenticate.ts";
+import { errors, json, jsonBody, router, unwrap } from "../http/openapi.ts";
 import {
-  ClientFrame,
   Invite,
-  MODERATION_COMMANDS,
   MemberList,
   Posted,
+  refusal,
   RoomParam,
   type Command,
+  type Role,
 } from "../protocol/index.ts";
-import type { Actor } from "../room/actor.ts";
+import type { Room } from "../room/room.ts";
+import type { Actor } from "../identity/actor.ts";
 
-/** Members, invitations and every room command over HTTP (moderation included). */
+/** A room's members and invitations. */
 export const members = router();
-members.use("/api/rooms/:room/members", authenticate);
-members.use("/api/rooms/:room/commands", authenticate);
 
 members.openapi(
   createRoute({
     method: "get",
     path: "/api/rooms/{room}/members",
     summary: "The room's members and their roles",
-    security: bearer,
+    ...signedIn,
     request: { params: RoomParam },
     responses: {
       200: json(MemberList, "owner first, then moderators, then members"),
@@ -44,10 +43,10 @@ members.openapi(
     summary: "Invite a registered user",
     description:
       "Owners and moderators invite members; only the owner invites moderators. An invitation makes them a member at once.",
-    security: bearer,
+    ...signedIn,
     request: {
       params: RoomParam,
-      body: { content: { "application/json": { schema: Invite } }, required: true },
+      ...jsonBody(Invite),
     },
     responses: {
       201: json(
@@ -61,7 +60,7 @@ members.openapi(
     const { room } = c.req.valid("param");
     const { username, role } = c.req.valid("json");
     const stub = c.env.ROOM.getByName(room);
-    await requireModerator(stub, c.var.user);
+    await requireInviter(stub, c.var.user, role);
     const invited = await c.env.ACCOUNT.getByName(accountKey(username)).profile();
     if (!invited) throw new ApiError("not_found", `no user named ${username}`);
     const command: Command = {
@@ -74,48 +73,16 @@ members.openapi(
   },
 );
 
-members.openapi(
-  createRoute({
-    method: "post",
-    path: "/api/rooms/{room}/commands",
-    summary: "Send any room command over HTTP",
-    description:
-      "The body is one command frame of the WebSocket protocol (post, edit, delete, react, topic, leave, " +
-      "role, kick, ban, unban, mute, unmute, transfer, slow_mode), with the same rules and the same idempotency on `clientId`.",
-    security: bearer,
-    request: {
-      params: RoomParam,
-      body: { content: { "application/json": { schema: ClientFrame } }, required: true },
-    },
-    responses: {
-      201: json(Posted, "applied; the seq of its (last) event"),
-      ...errors(
-        "bad_request",
-        "unauthorized",
-        "forbidden",
-        "not_found",
-        "conflict",
-        "rate_limited",
-      ),
-    },
-  }),
-  async (c) => {
-    const { room } = c.req.valid("param");
-    const frame = c.req.valid("json");
-    if (!("clientId" in frame))
-      throw new ApiError("bad_request", `${frame.type} is a WebSocket signal, not a command`);
-    const stub = c.env.ROOM.getByName(room);
-    // Checked here at the edge, and again by the room.
-    if (MODERATION_COMMANDS.has(frame.type)) await requireModerator(stub, c.var.user);
-    return c.json(unwrap(await stub.command(frame, c.var.user)), 201);
-  },
-);
-
-/** The edge's own check before a moderation command reaches the room (which checks again). */
-async function requireModerator(
-  stub: DurableObjectStub<import("../room/room.ts").Room>,
+/**
+ * The edge's own check before an invitation, so that only those who may invite learn whether a
+ * username exists; the room checks again when it applies the command.
+ */
+async function requireInviter(
+  stub: DurableObjectStub<Room>,
   actor: Actor,
+  role: Role,
 ): Promise<void> {
-  const rank = unwrap(await stub.rank(actor));
-  if (rank < 1) throw new ApiError("forbidden", "only the room's owner and moderators may do that");
+  const standing = unwrap(await stub.standing(actor));
+  const denied = refusal(standing, role === "moderator" ? "invite_moderator" : "invite");
+  if (denied) throw ApiError.from(denied);
 }

@@ -1,16 +1,13 @@
 import { createRoute } from "@hono/zod-openapi";
 import { publicDirectory, roomsOf, searchMessages } from "../db/reads.ts";
-import { config } from "../env.ts";
-import { authenticate } from "../http/authenticate.ts";
+import { settings } from "../http/app-env.ts";
+import { signedIn } from "../http/authenticate.ts";
 import { orUnavailable, readRouter } from "../http/database.ts";
-import { bearer, errors, json, router } from "../http/openapi.ts";
+import { errors, json, router } from "../http/openapi.ts";
 import { DirectoryList, MyRooms, SearchQuery, SearchResults } from "../protocol/index.ts";
 
 /** Reads served from Postgres read replicas: search, the directory with activity, a user's rooms. */
 export const reads = router();
-reads.use("/api/search", authenticate);
-reads.use("/api/directory", authenticate);
-reads.use("/api/me/rooms", authenticate);
 
 /** Which node answered, for tests and curious operators. */
 const SERVED_BY = "x-edgechat-served-by";
@@ -24,7 +21,7 @@ reads.openapi(
       "Full text, ranked, with highlights. Served by a replica when one is healthy and recent enough. " +
       "Read-your-writes: pass `room` and `seq` (or `lsn`) and the answer includes that write, from a replica " +
       "that has replayed it or else from the primary.",
-    security: bearer,
+    ...signedIn,
     request: { query: SearchQuery },
     responses: {
       200: json(SearchResults, "the best matches first"),
@@ -52,7 +49,7 @@ reads.openapi(
     path: "/api/directory",
     summary: "Public rooms with activity figures",
     description: "Most recently active first: members, messages, last activity. From the replicas.",
-    security: bearer,
+    ...signedIn,
     responses: {
       200: json(DirectoryList, "the public rooms"),
       ...errors("unauthorized", "unavailable"),
@@ -72,7 +69,7 @@ reads.openapi(
     method: "get",
     path: "/api/me/rooms",
     summary: "The rooms you belong to",
-    security: bearer,
+    ...signedIn,
     responses: {
       200: json(MyRooms, "your rooms, most recently active first"),
       ...errors("unauthorized", "unavailable"),
@@ -89,6 +86,6 @@ reads.openapi(
 
 /** "primary" or "replica-N", never a connection string. */
 function servedByLabel(c: Parameters<typeof readRouter>[0], url: string): string {
-  const index = config(c.env).DATABASE_REPLICA_URLS.indexOf(url);
+  const index = settings(c).DATABASE_REPLICA_URLS.indexOf(url);
   return index >= 0 ? `replica-${index + 1}` : "primary";
 }

@@ -1,10 +1,17 @@
-import { accountKey } from "../account/tokens.ts";
+import { accountKey } from "../identity/refresh-token.ts";
 import { authenticate } from "../http/authenticate.ts";
 import { sameOriginOnly } from "../http/origin.ts";
 import { ApiError } from "../http/api-error.ts";
 import { router } from "../http/openapi.ts";
-import { ErrorBody, RoomName, RoomParam, SUBPROTOCOL, WsQuery } from "../protocol/index.ts";
-import { USER_HEADER } from "../room/room.ts";
+import {
+  ErrorBody,
+  offersSubprotocol,
+  RoomName,
+  RoomParam,
+  SUBPROTOCOL,
+  WsQuery,
+} from "../protocol/index.ts";
+import { USER_HEADER } from "../identity/actor.ts";
 
 /** The WebSocket upgrade: checked and authenticated here, then handed to the room's object. */
 export const roomSocket = router();
@@ -43,8 +50,7 @@ roomSocket.get("/api/rooms/:room/ws", sameOriginOnly, authenticate, async (c) =>
   // The object trusts the user the worker verified, and never sees the token itself.
   const headers = new Headers({ upgrade: "websocket", [USER_HEADER]: JSON.stringify(c.var.user) });
   // Select edgechat.v1 whenever it was offered, also when the token came in an Authorization header.
-  const offered = (c.req.header("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
-  if (offered.includes(SUBPROTOCOL)) headers.set("sec-websocket-protocol", SUBPROTOCOL);
+  if (offersSubprotocol(c.req.raw.headers)) headers.set("sec-websocket-protocol", SUBPROTOCOL);
   const user = c.var.user;
   // The account must know of this room before the socket exists, or a sign-out could miss it.
   if (user.kind === "user")

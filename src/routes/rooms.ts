@@ -1,36 +1,28 @@
 import { createRoute } from "@hono/zod-openapi";
 import { DIRECTORY_NAME } from "../directory/notify.ts";
-import { authenticate } from "../http/authenticate.ts";
-import { bearer, errors, json, router, unwrap } from "../http/openapi.ts";
+import { signedIn } from "../http/authenticate.ts";
+import { errors, json, jsonBody, router, unwrap } from "../http/openapi.ts";
 import {
   CreateRoom,
   EventsPage,
   EventsQuery,
   MessagesPage,
   MessagesQuery,
-  Posted,
-  PostMessage,
   RoomInfo,
   RoomList,
   RoomParam,
 } from "../protocol/index.ts";
 
-const body = <S extends Parameters<typeof json>[0]>(schema: S) => ({
-  body: { content: { "application/json": { schema } }, required: true },
-});
-
-/** Rooms over HTTP: the directory, room info, history and posting for bots. */
+/** Rooms over HTTP: create, the public list, one room, its events and its messages. */
 export const rooms = router();
-rooms.use("/api/rooms", authenticate);
-rooms.use("/api/rooms/*", authenticate);
 
 rooms.openapi(
   createRoute({
     method: "post",
     path: "/api/rooms",
     summary: "Create a room",
-    security: bearer,
-    request: body(CreateRoom),
+    ...signedIn,
+    request: jsonBody(CreateRoom),
     responses: {
       201: json(RoomInfo, "the new room"),
       ...errors("bad_request", "unauthorized", "conflict", "too_large"),
@@ -49,7 +41,7 @@ rooms.openapi(
     path: "/api/rooms",
     summary: "List the public rooms",
     description: "Busiest first, with member and online counts.",
-    security: bearer,
+    ...signedIn,
     responses: { 200: json(RoomList, "the public rooms"), ...errors("unauthorized") },
   }),
   async (c) => c.json({ rooms: await c.env.DIRECTORY.getByName(DIRECTORY_NAME).listPublic() }, 200),
@@ -60,7 +52,7 @@ rooms.openapi(
     method: "get",
     path: "/api/rooms/{room}",
     summary: "One room",
-    security: bearer,
+    ...signedIn,
     request: { params: RoomParam },
     responses: {
       200: json(RoomInfo, "the room"),
@@ -79,7 +71,7 @@ rooms.openapi(
     path: "/api/rooms/{room}/events",
     summary: "Page through a room's event log",
     description: "Events with seq > `after`, oldest first; `limit` defaults to 100, at most 1000.",
-    security: bearer,
+    ...signedIn,
     request: { params: RoomParam, query: EventsQuery },
     responses: {
       200: json(EventsPage, "a page of events"),
@@ -100,7 +92,7 @@ rooms.openapi(
     summary: "Page through a room's messages, newest first",
     description:
       "The current state of messages with id < `before` (all without it); `nextBefore` pages further back.",
-    security: bearer,
+    ...signedIn,
     request: { params: RoomParam, query: MessagesQuery },
     responses: {
       200: json(MessagesPage, "a page of messages"),
@@ -114,31 +106,5 @@ rooms.openapi(
       unwrap(await c.env.ROOM.getByName(room).messages(c.var.user, before, limit)),
       200,
     );
-  },
-);
-
-rooms.openapi(
-  createRoute({
-    method: "post",
-    path: "/api/rooms/{room}/messages",
-    summary: "Post a message",
-    description: "The same command as a WebSocket `post`, with the same idempotency on `clientId`.",
-    security: bearer,
-    request: { params: RoomParam, ...body(PostMessage) },
-    responses: {
-      201: json(Posted, "stored; `seq` is the message's id"),
-      ...errors("bad_request", "unauthorized", "forbidden", "not_found", "too_large"),
-    },
-  }),
-  async (c) => {
-    const { room } = c.req.valid("param");
-    const { text, clientId, replyTo } = c.req.valid("json");
-    const command = {
-      type: "post" as const,
-      clientId,
-      text,
-      ...(replyTo === undefined ? {} : { replyTo }),
-    };
-    return c.json(unwrap(await c.env.ROOM.getByName(room).command(command, c.var.user)), 201);
   },
 );

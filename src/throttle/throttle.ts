@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { nextBlock, type Strikes } from "./backoff.ts";
+import { nextBlock, type Strikes } from "./blocks.ts";
 
 /**
  * Counts attempts per key (an IP address) in a fixed window; past the limit the key is blocked,

@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { lockoutSeconds } from "../../src/account/lockout.ts";
 import {
   formatRefreshToken,
-  lockoutSeconds,
   newSecret,
   newSessionId,
   parseRefreshToken,
-} from "../../src/account/tokens.ts";
+} from "../../src/identity/refresh-token.ts";
 import { assertConfigured } from "../../src/config.ts";
-import { nextBlock, type Strikes } from "../../src/throttle/backoff.ts";
+import { nextBlock, type Strikes } from "../../src/throttle/blocks.ts";
 
 describe("refresh tokens", () => {
   it("round-trip through their text form", () => {

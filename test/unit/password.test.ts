@@ -5,7 +5,7 @@ import {
   MAX_ITERATIONS,
   PASSWORD_ITERATIONS,
   verifyPassword,
-} from "../../src/auth/password.ts";
+} from "../../src/identity/password.ts";
 
 describe("passwords", () => {
   it("stays within the production Workers PBKDF2 limit of 100,000 iterations", () => {

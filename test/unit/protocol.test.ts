@@ -6,7 +6,6 @@ import {
   MessagesQuery,
   MessageText,
   RoomEvent,
-  roleRank,
   RoomName,
   ServerFrame,
   Username,
@@ -109,18 +108,5 @@ describe("HTTP", () => {
     }
     expect(MessagesQuery.parse({ before: "10" })).toEqual({ before: 10, limit: 100 });
     expect(MessagesQuery.safeParse({ before: "0" }).success).toBe(false);
-  });
-});
-
-describe("roles", () => {
-  it("rank admins over owners over moderators over members over outsiders", () => {
-    const ranks = [
-      roleRank("member", true),
-      roleRank("owner"),
-      roleRank("moderator"),
-      roleRank("member"),
-      roleRank(undefined),
-    ];
-    expect(ranks).toEqual([3, 2, 1, 0, -1]);
   });
 });

@@ -12,3 +12,6 @@ export const Actor = UserRef.extend({
   sid: z.string().optional(),
 });
 export type Actor = z.infer<typeof Actor>;
+
+/** The header through which the worker hands the verified actor to a room on a WebSocket upgrade. */
+export const USER_HEADER = "x-edgechat-user";

@@ -1,0 +1,40 @@
+import { parseConfig, type Config } from "../config.ts";
+import type { RoomEvent } from "../protocol/index.ts";
+import { useLocalProxy, withDb } from "./connect.ts";
+import { flushEvents } from "./flush.ts";
+import { ReadRouter } from "./replicas.ts";
+
+/**
+ * The read router over the configured primary and replicas, or undefined without DATABASE_URL
+ * (the chat then runs on Durable Object storage alone).
+ */
+export function readRouterOf(config: Config): ReadRouter | undefined {
+  if (!config.DATABASE_URL) return undefined;
+  useDriverSettings(config);
+  return new ReadRouter(
+    config.DATABASE_URL,
+    config.DATABASE_REPLICA_URLS,
+    config.REPLICA_MAX_LAG_MS,
+  );
+}
+
+/**
+ * Where a room's outbox writes its events: a transaction on the primary per batch, answering
+ * the room's cursor in Postgres afterwards. Undefined without DATABASE_URL (or with a config
+ * the worker refuses anyway).
+ */
+export function postgresSink(env: object) {
+  const parsed = parseConfig(env);
+  const url = parsed.ok ? parsed.config.DATABASE_URL : undefined;
+  if (!parsed.ok || !url) return undefined;
+  useDriverSettings(parsed.config);
+  return {
+    write: (room: string, batch: readonly RoomEvent[]): Promise<number> =>
+      withDb(url, (db) => flushEvents(db, room, batch)),
+  };
+}
+
+/** The one place in the worker that sets the driver's global options. */
+function useDriverSettings(config: Config): void {
+  useLocalProxy(config.PG_WS_PROXY);
+}
