@@ -24,7 +24,6 @@ import { chmod, mkdir, readdir, rm, writeFile, appendFile } from "node:fs/promis
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { query } from "./pgwire.ts";
 import {
   type Cluster,
   type ClusterOptions,

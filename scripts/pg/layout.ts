@@ -1,5 +1,7 @@
 /** The cluster's fixed names and shapes: nodes, database, user, options. */
-import { query, type Row } from "./pgwire.ts";
+
+/** A result row from `Cluster.query`: every value as the server's text, or null. */
+export type Row = Record<string, string | null>;
 
 export type NodeName = "primary" | "replica1" | "replica2";
 

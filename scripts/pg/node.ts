@@ -5,8 +5,8 @@ import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { query, type Row } from "./pgwire.ts";
-import { DATABASE, PASSWORD, USER, type NodeInfo } from "./layout.ts";
+import { Client } from "pg";
+import { DATABASE, PASSWORD, USER, type NodeInfo, type Row } from "./layout.ts";
 import {
   type Ids,
   type Result,
@@ -26,12 +26,40 @@ export function socketDir(node: { dir: string; port: number }): string {
   return join(tmpdir(), `edgechat-pg-${hash}`);
 }
 
-export function socketPath(node: { dir: string; port: number }): string {
-  return join(socketDir(node), `.s.PGSQL.${node.port}`);
-}
-
-export function nodeQuery(node: NodeInfo, sql: string, database = "postgres"): Promise<Row[]> {
-  return query({ socketPath: socketPath(node) }, sql, { database });
+/**
+ * Runs `sql` on a node as `postgres` over its unix socket (trust: no password) with a client of
+ * its own, closed afterwards. Resolves with the rows of the last statement that returned any.
+ * @example
+ * const [row] = await nodeQuery(node, "SELECT pg_is_in_recovery() AS recovery"); // { recovery: "t" }
+ */
+export async function nodeQuery(
+  node: NodeInfo,
+  sql: string,
+  database = "postgres",
+): Promise<Row[]> {
+  const client = new Client({
+    host: socketDir(node), // a folder: pg connects to the .s.PGSQL.<port> socket inside it
+    port: node.port,
+    user: USER,
+    database,
+    application_name: "edgechat-pg-tools",
+    // A node that hangs (or is half started) must fail the probe, not stall start or status.
+    connectionTimeoutMillis: 10_000,
+    query_timeout: 10_000,
+    // Row promises the server's text for every value, whatever the column type.
+    types: { getTypeParser: () => (value: string) => value },
+  });
+  // Failures reject the pending call; without a listener, one arriving between calls (a node
+  // shutting down) would be an uncaught 'error' event and end the process.
+  client.on("error", () => undefined);
+  try {
+    await client.connect();
+    // Several statements in one string (simple query protocol) give one result each.
+    const results = [await client.query<Row>(sql)].flat();
+    return results.findLast((result) => result.fields.length > 0)?.rows ?? [];
+  } finally {
+    await client.end();
+  }
 }
 
 export function url(port: number): string {
