@@ -1,4 +1,4 @@
-/** The wire contract of edgechat v1 (shared/PROTOCOL.md): one zod schema per wire type. */
+/** The wire contract of edgechat v1 (docs/protocol.md): one zod schema per wire type, and who may do what. */
 export * from "./names.ts";
 export * from "./errors.ts";
 export * from "./events.ts";

@@ -1,6 +1,6 @@
 import * as z from "zod";
 
-/** Limits of the v1 contract (PROTOCOL.md, "Names and values"). */
+/** Limits of the v1 wire contract, its "Names and values" (docs/protocol.md). */
 export const LIMITS = {
   messageCodePoints: 4000,
   topicCodePoints: 200,
@@ -60,7 +60,7 @@ export type Visibility = z.infer<typeof Visibility>;
 export const Role = z.enum(["owner", "moderator", "member"]);
 export type Role = z.infer<typeof Role>;
 
-/** Passwords: 8 to 256 characters (PROTOCOL.md, Accounts). */
+/** Passwords: 8 to 256 characters (the v1 wire contract, Accounts). */
 export const Password = z
   .string()
   .min(8, "a password has at least 8 characters")
