@@ -40,7 +40,7 @@ export type Config = z.infer<typeof Config>;
  * with a message that names it, rather than failing request by request.
  */
 export function assertConfigured(env: object): void {
-  if ((env as { ENVIRONMENT?: unknown }).ENVIRONMENT !== "production") return;
+  if (!("ENVIRONMENT" in env) || env.ENVIRONMENT !== "production") return;
   const parsed = Config.safeParse(env);
   if (!parsed.success) throw new Error(`edgechat: configuration error: ${describe(parsed.error)}`);
 }

@@ -55,9 +55,7 @@ export async function searchMessages(
 export function splitHighlight(headline: string): { text: string; match: boolean }[] {
   const pieces: { text: string; match: boolean }[] = [];
   for (const part of headline.split(START)) {
-    const [hit, rest] = part.includes(STOP)
-      ? (part.split(STOP, 2) as [string, string])
-      : [undefined, part];
+    const [hit, rest] = part.includes(STOP) ? part.split(STOP, 2) : [undefined, part];
     if (hit) pieces.push({ text: hit, match: true });
     if (rest) pieces.push({ text: rest, match: false });
   }

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { ApiError, ERROR_STATUS, type ErrorBody, type ErrorCode } from "../protocol/index.ts";
+import { ApiError, ERROR_STATUS, ErrorCode, type ErrorBody } from "../protocol/index.ts";
 
 export { ApiError };
 
@@ -12,15 +12,16 @@ export function errorResponse(error: ApiError): Response {
   return new Response(JSON.stringify(body), { status: ERROR_STATUS[error.code], headers });
 }
 
-const CODE_OF_STATUS = Object.fromEntries(
-  Object.entries(ERROR_STATUS).map(([code, status]) => [status, code]),
-) as Record<number, ErrorCode | undefined>;
+const CODE_OF_STATUS = new Map<number, ErrorCode>(
+  ErrorCode.options.map((code) => [ERROR_STATUS[code], code]),
+);
 
 /** Maps anything thrown to the contract's error body; a client never sees a stack trace. */
 export function renderError(error: unknown, c: Context): Response {
   if (error instanceof ApiError) return errorResponse(error);
   if (error instanceof HTTPException) {
-    const code = CODE_OF_STATUS[error.status] ?? (error.status < 500 ? "bad_request" : "internal");
+    const code =
+      CODE_OF_STATUS.get(error.status) ?? (error.status < 500 ? "bad_request" : "internal");
     return errorResponse(new ApiError(code, error.message || code.replace("_", " ")));
   }
   console.error(`edgechat: unhandled error on ${c.req.method} ${c.req.path}`, error);

@@ -1,3 +1,5 @@
+import * as z from "zod";
+
 /**
  * Password hashing with PBKDF2-SHA256 through WebCrypto. The iteration count is stored beside
  * each hash so it can be raised later without locking anyone out.
@@ -9,12 +11,14 @@ export const PASSWORD_ITERATIONS = MAX_ITERATIONS;
 const SALT_BYTES = 16;
 const HASH_BITS = 256;
 
-export type PasswordHash = {
-  algorithm: "pbkdf2-sha256";
-  iterations: number;
-  salt: string;
-  hash: string;
-};
+/** A stored hash, as the Account object keeps it (JSON in its SQLite row). */
+export const PasswordHash = z.object({
+  algorithm: z.literal("pbkdf2-sha256"),
+  iterations: z.number().int().positive(),
+  salt: z.string(),
+  hash: z.string(),
+});
+export type PasswordHash = z.infer<typeof PasswordHash>;
 
 /** Hashes `password` with a fresh random salt. */
 export async function hashPassword(

@@ -15,9 +15,8 @@ export function formatRefreshToken(token: RefreshToken): string {
 
 /** The parts of a refresh token, or undefined for anything that is not one. */
 export function parseRefreshToken(text: string): RefreshToken | undefined {
-  const parts = text.split(".");
-  if (parts.length !== 4 || parts[0] !== PREFIX) return undefined;
-  const [, account, sid, secret] = parts as [string, string, string, string];
+  const [prefix, account = "", sid = "", secret = "", ...rest] = text.split(".");
+  if (prefix !== PREFIX || rest.length > 0) return undefined;
   if (
     !/^[A-Za-z0-9_-]{1,64}$/.test(account) ||
     !/^[a-f0-9]{32}$/.test(sid) ||

@@ -25,7 +25,7 @@ export const EventData = {
   "message.deleted": z.object({ messageId: MessageId }),
   "reaction.added": z.object({ messageId: MessageId, emoji: Emoji }),
   "reaction.removed": z.object({ messageId: MessageId, emoji: Emoji }),
-  // Additions to v1 (the accounts issue): roles, invitations and moderation.
+  // Additions to v1: roles, invitations and moderation.
   "member.invited": z.object({ user: UserRef, role: Role }),
   "member.role_changed": z.object({ userId: UserId, role: Role }),
   "member.kicked": z.object({ userId: UserId }),

@@ -33,7 +33,7 @@ export const Session = z.object({
 });
 export type Session = z.infer<typeof Session>;
 
-// Accounts (addition of the accounts issue; the contract's shapes).
+// Accounts: the contract's shapes.
 export const Credentials = z.object({ username: Username, password: Password });
 export const RefreshRequest = z.object({ refreshToken: z.string().max(512).optional() });
 export const ChangePassword = z.object({ currentPassword: Password, newPassword: Password });
@@ -60,14 +60,14 @@ export const RoomInfo = z.object({
   members: z.number().int().nonnegative(),
   /** Number of distinct users connected now. */
   online: z.number().int().nonnegative(),
-  /** Addition (accounts issue): seconds a member must wait between messages; 0 when off. */
+  /** Addition to v1: seconds a member must wait between messages; 0 when off. */
   slowModeSeconds: z.number().int().nonnegative().optional(),
 });
 export type RoomInfo = z.infer<typeof RoomInfo>;
 
 export const RoomList = z.object({ rooms: z.array(RoomInfo) });
 
-/** Addition to v1 (accounts issue): a member and their role. */
+/** Addition to v1: a member and their role. */
 export const Member = z.object({
   id: UserId,
   name: z.string(),
@@ -126,7 +126,7 @@ export const WsQuery = z.object({ since: queryInt.optional() });
 
 export const Health = z.object({ ok: z.literal(true) });
 
-// Reads served from Postgres replicas (the Postgres issue). Without Postgres: 503 `unavailable`.
+// Reads served from Postgres replicas. Without Postgres: 503 `unavailable`.
 export const SearchQuery = z.object({
   q: z.string().trim().min(1, "q: give something to search for").max(200),
   limit: queryInt.pipe(z.number().int().min(1).max(100)).default(20),

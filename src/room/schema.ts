@@ -53,7 +53,7 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX commands_at ON commands (at);
    CREATE TABLE read_markers (user_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);
    CREATE TABLE schedule (task TEXT PRIMARY KEY, due INTEGER NOT NULL);`,
-  // v2, the accounts issue: roles, bans, mutes, slow mode.
+  // v2: roles, bans, mutes, slow mode.
   `ALTER TABLE room ADD COLUMN owner_id TEXT NOT NULL DEFAULT '';
    UPDATE room SET owner_id = created_by;
    ALTER TABLE room ADD COLUMN slow_mode_seconds INTEGER NOT NULL DEFAULT 0;
@@ -62,7 +62,7 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE bans (user_id TEXT PRIMARY KEY, at INTEGER NOT NULL);
    CREATE TABLE mutes (user_id TEXT PRIMARY KEY, until INTEGER NOT NULL);
    CREATE INDEX messages_author ON messages (author_id, at);`,
-  // v3, the Postgres issue: how far the log has been flushed (the log itself is the backlog).
+  // v3: how far the log has been flushed to Postgres (the log itself is the backlog).
   `CREATE TABLE outbox (
      singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
      flushed_seq INTEGER NOT NULL,
