@@ -8,8 +8,8 @@ export type MessageActions = {
   you: () => string | undefined;
   edit: (id: number, text: string) => Promise<unknown>;
   remove: (id: number) => Promise<unknown>;
-  /** Owners and moderators may delete anyone's message. */
-  canModerate: () => boolean;
+  /** Whether you may delete other people's messages (the `delete_any` permission). */
+  mayDeleteAny: () => boolean;
   react: (id: number, emoji: string, on: boolean) => Promise<unknown>;
 };
 
@@ -27,6 +27,11 @@ export class MessageItem {
     this.#actions = actions;
     this.el = h("li", { class: "message", "data-testid": "message", "data-id": message.id });
     this.render();
+  }
+
+  /** The model last drawn: a new one means the message changed. */
+  get message(): MessageModel {
+    return this.#message;
   }
 
   update(message: MessageModel): void {
@@ -58,7 +63,7 @@ export class MessageItem {
       m.deleted ? null : this.#reactions(),
       mine && !m.deleted && !this.#editor
         ? this.#ownActions()
-        : !mine && !m.deleted && this.#actions.canModerate()
+        : !mine && !m.deleted && this.#actions.mayDeleteAny()
           ? this.#moderatorActions()
           : null,
       this.#error,
@@ -228,4 +233,28 @@ export function noticeItem(seq: number, at: number, text: string): HTMLLIElement
     " ",
     time(at),
   );
+}
+
+/** A post not yet acked: "sending…", then why it was not sent and a button to dismiss it. */
+export function pendingItem(text: string, dismiss: () => void) {
+  const status = h("span", { class: "status" }, "sending…");
+  const el = h(
+    "li",
+    { class: "message mine pending", "data-testid": "pending" },
+    h("p", { class: "text" }, text),
+    status,
+  );
+  let failed = false;
+  return {
+    el,
+    fail(reason: string): void {
+      if (failed) return;
+      failed = true;
+      el.classList.add("failed");
+      status.replaceWith(
+        h("span", { class: "item-error", role: "alert" }, `Not sent: ${reason} `),
+        h("button", { type: "button", on: { click: dismiss } }, "Dismiss"),
+      );
+    },
+  };
 }

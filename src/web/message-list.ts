@@ -1,3 +1,4 @@
+import type { HistoryState } from "./chat-model.ts";
 import { h } from "./dom.ts";
 
 /**
@@ -99,11 +100,12 @@ export class MessageList {
     this.#pending.append(el);
   }
 
-  setHistoryState(hasOlder: boolean, loading: boolean): void {
+  /** The top of the list: "Load older" (busy while `loading`), or the beginning-of-room line. */
+  setHistoryState({ hasOlder, loading, beginning }: HistoryState): void {
     this.older.hidden = !hasOlder;
     this.older.disabled = loading;
     this.older.textContent = loading ? "Loading…" : "Load older";
-    this.#start.hidden = hasOlder || this.#keys.length === 0;
+    this.#start.hidden = !beginning;
   }
 
   /** Whether the newest item is in view (within a few pixels). */

@@ -1,12 +1,22 @@
-import type { RoomEvent } from "../client/index.ts";
+import { unhandled, type RoomEvent } from "../client/index.ts";
 
-/** The timeline's line for a membership or moderation event, or undefined when it has none. */
-export function memberNotice(
-  event: RoomEvent,
-  name: (userId: string) => string,
-): string | undefined {
+/**
+ * The timeline's line for an event that is no message (a join, a topic, a moderation), or
+ * undefined when it has none. `name` finds a member's name by id, as known before the event.
+ */
+export function noticeText(event: RoomEvent, name: (userId: string) => string): string | undefined {
   const by = event.actor.name;
   switch (event.type) {
+    case "member.joined":
+      return `${by} joined`;
+    case "member.left":
+      return `${by} left`;
+    case "room.topic_changed":
+      return `${by} changed the topic`;
+    case "room.slow_mode_changed":
+      return event.data.seconds
+        ? `${by} turned on slow mode: one message every ${event.data.seconds} s`
+        : `${by} turned off slow mode`;
     case "member.invited":
       return `${by} invited ${event.data.user.name} as ${event.data.role}`;
     case "member.role_changed":
@@ -23,13 +33,14 @@ export function memberNotice(
       return `${by} unmuted ${name(event.data.userId)}`;
     case "room.ownership_transferred":
       return `${by} handed the room to ${name(event.data.userId)}`;
-    default:
+    case "room.created":
+    case "message.posted":
+    case "message.edited":
+    case "message.deleted":
+    case "reaction.added":
+    case "reaction.removed":
       return undefined;
+    default:
+      return unhandled(event);
   }
-}
-
-export function slowModeNotice(by: string, seconds: number): string {
-  return seconds
-    ? `${by} turned on slow mode: one message every ${seconds} s`
-    : `${by} turned off slow mode`;
 }

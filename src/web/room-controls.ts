@@ -1,4 +1,4 @@
-import type { Role } from "../client/index.ts";
+import { can, type Standing } from "../client/index.ts";
 import { errorText } from "./context.ts";
 import { h } from "./dom.ts";
 
@@ -11,7 +11,7 @@ export type RoomControlActions = {
 };
 
 /**
- * The room's header controls: topic and slow mode for the owner, moderators and admins, and
+ * The room's header controls: the topic and slow mode for those who may change them, and
  * "Leave room" for members.
  */
 export function roomControls(actions: RoomControlActions) {
@@ -127,10 +127,16 @@ export function roomControls(actions: RoomControlActions) {
   );
   return {
     el: h("div", { class: "controls" }, h("div", { class: "row" }, moderation, leave), error),
-    setRole(role: Role | undefined, admin: boolean) {
-      moderation.hidden = !(admin || role === "owner" || role === "moderator");
+    /** Shows the controls `you` may use. */
+    setStanding(you: Standing) {
+      const mayTopic = can(you, "topic");
+      const maySlow = can(you, "slow_mode");
+      moderation.hidden = !mayTopic && !maySlow;
+      if (!mayTopic) topicForm.hidden = true;
+      editTopic.hidden = !mayTopic || !topicForm.hidden;
+      slow.hidden = status.hidden = !maySlow;
       // An admin who is no member has nothing to leave.
-      leave.hidden = admin && role === undefined;
+      leave.hidden = you.admin === true && you.role === undefined;
     },
     slowMode(seconds: number) {
       const known = [...slow.options].some((o) => o.value === String(seconds));

@@ -1,7 +1,9 @@
-import { RoomName, type RoomInfo } from "../client/index.ts";
+import * as z from "zod";
+import { RoomName, Visibility, type RoomInfo } from "../client/index.ts";
 import { errorText, handleUnauthorized, type AppContext, type View } from "./context.ts";
 import { h, replace } from "./dom.ts";
 import { goToRoom, roomHref, takeFlash } from "./route.ts";
+import { readStored } from "./stored.ts";
 
 /** The public rooms with their member and online counts, and a form to create one. */
 export function roomList(ctx: AppContext): View {
@@ -252,24 +254,19 @@ function roomLine(room: RoomInfo): HTMLLIElement {
   );
 }
 
-type Recent = { name: string; visibility: "public" | "private" };
+const Recent = z.object({ name: RoomName, visibility: Visibility });
+type Recent = z.infer<typeof Recent>;
 const recentKey = (userId: string) => `edgechat.rooms.${userId}`;
 
 /** Rooms this user opened in this browser, newest first (private rooms appear in no list). */
 export function recentRooms(userId: string): Recent[] {
-  try {
-    const parsed = JSON.parse(localStorage.getItem(recentKey(userId)) ?? "[]") as unknown;
-    return Array.isArray(parsed)
-      ? parsed.filter(
-          (r): r is Recent =>
-            typeof r?.name === "string" &&
-            RoomName.safeParse(r.name).success &&
-            (r.visibility === "public" || r.visibility === "private"),
-        )
-      : [];
-  } catch {
-    return [];
-  }
+  const stored = readStored(recentKey(userId), z.array(z.unknown()));
+  if (stored.found !== "value") return [];
+  // One bad entry does not cost the others.
+  return stored.value.flatMap((entry) => {
+    const room = Recent.safeParse(entry);
+    return room.success ? [room.data] : [];
+  });
 }
 
 export function rememberRoom(userId: string, name: string, visibility: Recent["visibility"]): void {

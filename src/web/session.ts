@@ -1,4 +1,6 @@
-import { ApiError, EdgechatApi, type Session } from "../client/index.ts";
+import * as z from "zod";
+import { ApiError, EdgechatApi, Session } from "../client/index.ts";
+import { readStored } from "./stored.ts";
 
 const KEY = "edgechat.session";
 /** Renew a registered user's access token this long before it expires. */
@@ -12,17 +14,13 @@ const REAUTH_MS = 15_000;
  * A guest whose token expired is signed out; a registered user is kept, to be renewed.
  */
 export function loadSession(): Session | undefined {
-  try {
-    const raw = localStorage.getItem(KEY);
-    if (!raw) return undefined;
-    const session = JSON.parse(raw) as Session;
-    if (typeof session?.token !== "string" || typeof session.user?.id !== "string")
-      return undefined;
-    if (session.user.kind !== "user" && !fresh(session.token, 0)) return clearSession();
-    return session;
-  } catch {
-    return undefined;
-  }
+  const stored = readStored(KEY, Session);
+  if (stored.found === "nothing") return undefined;
+  // A value this app would not have written (edited, or from another version) signs you out.
+  if (stored.found === "bad") return clearSession();
+  const session = stored.value;
+  if (session.user.kind !== "user" && !fresh(session.token, 0)) return clearSession();
+  return session;
 }
 
 export function saveSession(session: Session): void {
@@ -41,15 +39,18 @@ function fresh(token: string, marginMs: number): boolean {
   return exp === undefined || exp * 1000 - marginMs > Date.now();
 }
 
+/** The claims the app reads from an access token: when it expires (seconds). */
+const Claims = z.object({ exp: z.number().optional() });
+
 /** The `exp` claim of a JWT (seconds), read without verifying: the server verifies. */
 export function tokenExpiry(token: string): number | undefined {
   const payload = token.split(".")[1];
   if (!payload) return undefined;
   try {
-    const json = JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))) as {
-      exp?: unknown;
-    };
-    return typeof json.exp === "number" ? json.exp : undefined;
+    const claims = Claims.safeParse(
+      JSON.parse(atob(payload.replace(/-/g, "+").replace(/_/g, "/"))),
+    );
+    return claims.success ? claims.data.exp : undefined;
   } catch {
     return undefined;
   }

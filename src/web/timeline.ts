@@ -1,28 +1,44 @@
-import type { Message, MessagesPage, RoomEvent, UserRef } from "../client/index.ts";
+import {
+  unhandled,
+  type Message,
+  type MessagesPage,
+  type RoomEvent,
+  type UserRef,
+} from "../client/index.ts";
 
-/** A message as the view keeps it: reactions as sets, so replaying an event changes nothing twice. */
+/**
+ * A message as the view keeps it. Models are never changed in place: an event makes a new one,
+ * so the DOM side redraws exactly the messages whose model is no longer the one it drew.
+ */
 export type MessageModel = {
-  id: number;
-  author: UserRef;
-  text: string;
-  at: number;
-  editedAt?: number;
-  replyTo?: number;
-  reactions: Map<string, Set<string>>;
-  deleted: boolean;
+  readonly id: number;
+  readonly author: UserRef;
+  readonly text: string;
+  readonly at: number;
+  readonly editedAt?: number;
+  readonly replyTo?: number;
+  /** Who reacted with each emoji: sets, so that replaying an event changes nothing twice. */
+  readonly reactions: ReadonlyMap<string, ReadonlySet<string>>;
+  readonly deleted: boolean;
 };
 
-/** A line for an event that is not a message (someone joined or left). */
-export type Notice = { seq: number; at: number; text: string };
+/**
+ * The room's messages as far as they are loaded, keyed by id (= the seq of message.posted).
+ * History pages (HTTP) and live events (WebSocket) may overlap: merging a page replaces the
+ * messages it holds, and applying an event is idempotent, so replaying one in order is harmless.
+ */
+export type Timeline = {
+  readonly messages: ReadonlyMap<number, MessageModel>;
+  /** The `before` for the next older page; null once the first message is loaded. */
+  readonly nextBefore: number | null;
+  /** Whether any page was loaded yet. */
+  readonly loaded: boolean;
+};
 
-export type Change =
-  | { kind: "message"; message: MessageModel; fresh: boolean }
-  | { kind: "notice"; notice: Notice }
-  | { kind: "topic"; topic: string }
-  | { kind: "none" };
+export const emptyTimeline: Timeline = { messages: new Map(), nextBefore: null, loaded: false };
 
 export function fromMessage(message: Message): MessageModel {
-  const reactions = new Map<string, Set<string>>();
+  const reactions = new Map<string, ReadonlySet<string>>();
   for (const [emoji, users] of Object.entries(message.reactions))
     if (users.length) reactions.set(emoji, new Set(users));
   return {
@@ -37,101 +53,87 @@ export function fromMessage(message: Message): MessageModel {
   };
 }
 
-/**
- * The room's messages as far as they are loaded, keyed by id (= the seq of message.posted).
- * History pages (HTTP) and live events (WebSocket) may overlap: merging a page replaces the
- * messages it holds, and applying an event is idempotent, so replaying one in order is harmless.
- */
-export class Timeline {
-  readonly messages = new Map<number, MessageModel>();
-  /** The `before` for the next older page; null once the first message is loaded. */
-  nextBefore: number | null = null;
-  /** Whether any page was loaded yet. */
-  loaded = false;
+/** Merges a page (the newest, or the one before `nextBefore`). */
+export function mergePage(timeline: Timeline, page: MessagesPage): Timeline {
+  const messages = new Map(timeline.messages);
+  for (const message of page.messages) messages.set(message.id, fromMessage(message));
+  return { messages, nextBefore: page.nextBefore, loaded: true };
+}
 
-  reset(): void {
-    this.messages.clear();
-    this.nextBefore = null;
-    this.loaded = false;
-  }
+/** Whether a seq falls below what is loaded (older history that paging will bring). */
+export function unloaded(timeline: Timeline, seq: number): boolean {
+  return timeline.nextBefore !== null && seq < timeline.nextBefore;
+}
 
-  /** Merges a page (the newest, or the one before `nextBefore`). Returns the merged models. */
-  merge(page: MessagesPage): MessageModel[] {
-    this.nextBefore = page.nextBefore;
-    this.loaded = true;
-    return page.messages.map((message) => {
-      const model = fromMessage(message);
-      this.messages.set(model.id, model);
-      return model;
-    });
-  }
-
-  /** Whether a seq falls below what is loaded (older history that paging will bring). */
-  unloaded(seq: number): boolean {
-    return this.nextBefore !== null && seq < this.nextBefore;
-  }
-
-  apply(event: RoomEvent): Change {
-    switch (event.type) {
-      case "message.posted": {
-        if (this.messages.has(event.seq) || this.unloaded(event.seq)) return { kind: "none" };
-        const message: MessageModel = {
-          id: event.seq,
-          author: event.actor,
-          text: event.data.text,
-          at: event.at,
-          ...(event.data.replyTo === undefined ? {} : { replyTo: event.data.replyTo }),
-          reactions: new Map(),
-          deleted: false,
-        };
-        this.messages.set(message.id, message);
-        return { kind: "message", message, fresh: true };
-      }
-      case "message.edited":
-        return this.#change(event.data.messageId, (m) => {
-          m.text = event.data.text;
-          m.editedAt = event.at;
-        });
-      case "message.deleted":
-        return this.#change(event.data.messageId, (m) => {
-          m.deleted = true;
-          m.text = "";
-          m.reactions.clear();
-        });
-      case "reaction.added":
-        return this.#change(event.data.messageId, (m) => {
-          const users = m.reactions.get(event.data.emoji) ?? new Set<string>();
-          users.add(event.actor.id);
-          m.reactions.set(event.data.emoji, users);
-        });
-      case "reaction.removed":
-        return this.#change(event.data.messageId, (m) => {
-          const users = m.reactions.get(event.data.emoji);
-          users?.delete(event.actor.id);
-          if (users?.size === 0) m.reactions.delete(event.data.emoji);
-        });
-      case "room.topic_changed":
-        return { kind: "topic", topic: event.data.topic };
-      case "member.joined":
-      case "member.left":
-        if (this.unloaded(event.seq)) return { kind: "none" };
-        return {
-          kind: "notice",
-          notice: {
-            seq: event.seq,
-            at: event.at,
-            text: `${event.actor.name} ${event.type === "member.joined" ? "joined" : "left"}`,
-          },
-        };
-      default:
-        return { kind: "none" };
+/** The timeline after `event`: the same object when the event changes no loaded message. */
+export function applyToTimeline(timeline: Timeline, event: RoomEvent): Timeline {
+  switch (event.type) {
+    case "message.posted": {
+      if (timeline.messages.has(event.seq) || unloaded(timeline, event.seq)) return timeline;
+      return withMessage(timeline, {
+        id: event.seq,
+        author: event.actor,
+        text: event.data.text,
+        at: event.at,
+        ...(event.data.replyTo === undefined ? {} : { replyTo: event.data.replyTo }),
+        reactions: new Map(),
+        deleted: false,
+      });
     }
+    case "message.edited":
+      return change(timeline, event.data.messageId, (m) => ({
+        ...m,
+        text: event.data.text,
+        editedAt: event.at,
+      }));
+    case "message.deleted":
+      return change(timeline, event.data.messageId, (m) =>
+        m.deleted ? m : { ...m, deleted: true, text: "", reactions: new Map() },
+      );
+    case "reaction.added":
+    case "reaction.removed":
+      return change(timeline, event.data.messageId, (m) => {
+        const on = event.type === "reaction.added";
+        const users = m.reactions.get(event.data.emoji) ?? new Set<string>();
+        if (users.has(event.actor.id) === on) return m;
+        const next = new Set(users);
+        if (on) next.add(event.actor.id);
+        else next.delete(event.actor.id);
+        const reactions = new Map(m.reactions);
+        if (next.size) reactions.set(event.data.emoji, next);
+        else reactions.delete(event.data.emoji);
+        return { ...m, reactions };
+      });
+    case "room.created":
+    case "room.topic_changed":
+    case "room.slow_mode_changed":
+    case "room.ownership_transferred":
+    case "member.joined":
+    case "member.left":
+    case "member.invited":
+    case "member.role_changed":
+    case "member.kicked":
+    case "member.banned":
+    case "member.unbanned":
+    case "member.muted":
+    case "member.unmuted":
+      return timeline;
+    default:
+      return unhandled(event);
   }
+}
 
-  #change(id: number, mutate: (message: MessageModel) => void): Change {
-    const message = this.messages.get(id);
-    if (!message) return { kind: "none" };
-    mutate(message);
-    return { kind: "message", message, fresh: false };
-  }
+function withMessage(timeline: Timeline, message: MessageModel): Timeline {
+  return { ...timeline, messages: new Map(timeline.messages).set(message.id, message) };
+}
+
+function change(
+  timeline: Timeline,
+  id: number,
+  next: (message: MessageModel) => MessageModel,
+): Timeline {
+  const message = timeline.messages.get(id);
+  if (!message) return timeline;
+  const changed = next(message);
+  return changed === message ? timeline : withMessage(timeline, changed);
 }

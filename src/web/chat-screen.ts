@@ -1,0 +1,177 @@
+import { can } from "../client/index.ts";
+import { canCompose, reconnecting, type ChatState } from "./chat-state.ts";
+import { Composer } from "./composer.ts";
+import { h } from "./dom.ts";
+import { standing } from "./members-state.ts";
+import { MemberPanel, type PanelActions } from "./members.ts";
+import { MessageItem, noticeItem, pendingItem, type MessageActions } from "./message-item.ts";
+import { MessageList } from "./message-list.ts";
+import { TypingIndicator } from "./presence.ts";
+import { roomControls, type RoomControlActions } from "./room-controls.ts";
+
+/** What the room's screen asks of the room, beside what it draws. */
+export type ScreenActions = {
+  message: Omit<MessageActions, "you" | "mayDeleteAny">;
+  panel: PanelActions;
+  controls: Omit<RoomControlActions, "currentTopic">;
+  /** The reader wants older history. */
+  older: () => void;
+  /** A refused post's line is dismissed. */
+  dismiss: (id: number) => void;
+  send: (text: string) => void;
+  typing: () => void;
+};
+
+/**
+ * The DOM of one room, drawn from its ChatState: the header, banners, the message list with its
+ * notices, divider and pending posts, the people panel and the compose box. `render` compares
+ * the state before and after an action and touches only what changed.
+ */
+export class ChatScreen {
+  readonly el: HTMLElement;
+  readonly list: MessageList;
+  readonly composer: Composer;
+  readonly typing = new TypingIndicator();
+  readonly #topic = h("p", { class: "topic", "data-testid": "topic" });
+  readonly #banner = h(
+    "div",
+    {
+      class: "banner",
+      role: "status",
+      "aria-live": "polite",
+      "data-testid": "reconnecting",
+      hidden: true,
+    },
+    "Connection lost. Reconnecting…",
+  );
+  readonly #fatal = h("div", {
+    class: "fatal",
+    role: "alert",
+    "data-testid": "fatal",
+    hidden: true,
+  });
+  readonly #error = h("p", { class: "error", role: "alert", hidden: true });
+  readonly #members: MemberPanel;
+  readonly #controls: ReturnType<typeof roomControls>;
+  readonly #items = new Map<number, MessageItem>();
+  readonly #pending = new Map<number, ReturnType<typeof pendingItem>>();
+  readonly #messageActions: MessageActions;
+  readonly #dismiss: (id: number) => void;
+  #state: ChatState | undefined;
+
+  constructor(room: string, actions: ScreenActions) {
+    this.#dismiss = actions.dismiss;
+    this.#messageActions = {
+      ...actions.message,
+      you: () => this.#state?.members.you,
+      mayDeleteAny: () => !!this.#state && can(standing(this.#state.members), "delete_any"),
+    };
+    this.#members = new MemberPanel(actions.panel);
+    this.#controls = roomControls({
+      ...actions.controls,
+      currentTopic: () => this.#state?.topic ?? "",
+    });
+    this.list = new MessageList(actions.older);
+    this.composer = new Composer(actions.send, actions.typing);
+    this.composer.setEnabled(false);
+    this.el = h(
+      "section",
+      { class: "chat", "aria-labelledby": "room-title" },
+      h(
+        "header",
+        { class: "chat-head" },
+        h("a", { href: "#/", class: "back", "data-testid": "back" }, "← Rooms"),
+        h("h2", { id: "room-title" }, `#${room}`),
+        this.#topic,
+        this.#controls.el,
+      ),
+      this.#banner,
+      this.#fatal,
+      this.#error,
+      h("div", { class: "chat-body" }, this.list.el, this.#members.el),
+      this.typing.el,
+      this.composer.el,
+    );
+  }
+
+  render(before: ChatState, after: ChatState): void {
+    this.#state = after;
+    if (after.topic !== before.topic) this.#topic.textContent = after.topic;
+    if (after.slowModeSeconds !== before.slowModeSeconds && after.slowModeSeconds !== undefined)
+      this.#controls.slowMode(after.slowModeSeconds);
+    this.#banner.hidden = !reconnecting(after);
+    this.composer.setEnabled(canCompose(after));
+    if (after.fatal && after.fatal !== before.fatal) {
+      this.#fatal.replaceChildren(
+        h("p", {}, after.fatal.prefix, after.fatal.message),
+        h("a", { href: "#/", "data-testid": "fatal-back" }, "Back to the room list"),
+      );
+      this.#fatal.hidden = false;
+    }
+    this.#error.textContent = after.error ?? "";
+    this.#error.hidden = after.error === undefined;
+
+    if (after.generation !== before.generation) {
+      this.#items.clear();
+      this.list.clear();
+    }
+    if (after.timeline !== before.timeline) this.#renderMessages(after);
+    if (after.notices !== before.notices)
+      for (const { seq, at, text } of after.notices.values())
+        if (!this.list.has(seq)) this.list.put(seq, noticeItem(seq, at, text));
+    if (after.members !== before.members) this.#renderMembers(before, after);
+    if (after.dividerAt !== undefined && after.dividerAt !== this.list.dividerAt)
+      this.list.markUnread(after.dividerAt);
+    if (after.pending !== before.pending) this.#renderPending(after);
+    if (after.history !== before.history) this.list.setHistoryState(after.history);
+  }
+
+  dispose(): void {
+    this.typing.dispose();
+    this.#members.dispose();
+  }
+
+  #renderMessages(after: ChatState): void {
+    for (const [id, message] of after.timeline.messages) {
+      const item = this.#items.get(id);
+      if (item) {
+        if (item.message !== message) item.update(message);
+        continue;
+      }
+      const created = new MessageItem(message, this.#messageActions);
+      this.#items.set(id, created);
+      this.list.put(id, created.el);
+    }
+  }
+
+  #renderMembers(before: ChatState, after: ChatState): void {
+    this.#members.render(after.members);
+    const was = standing(before.members);
+    const now = standing(after.members);
+    if (now.role !== was.role || now.admin !== was.admin) this.#controls.setStanding(now);
+    // Your id and your say decide the buttons of every message.
+    if (
+      after.members.you !== before.members.you ||
+      can(now, "delete_any") !== can(was, "delete_any")
+    )
+      for (const item of this.#items.values()) item.render();
+  }
+
+  #renderPending(after: ChatState): void {
+    const ids = new Set(after.pending.map((post) => post.id));
+    for (const [id, line] of this.#pending)
+      if (!ids.has(id)) {
+        line.el.remove();
+        this.#pending.delete(id);
+      }
+    for (const post of after.pending) {
+      let line = this.#pending.get(post.id);
+      if (!line) {
+        line = pendingItem(post.text, () => this.#dismiss(post.id));
+        this.#pending.set(post.id, line);
+        this.list.addPending(line.el);
+      }
+      if (post.error !== undefined) line.fail(post.error);
+    }
+  }
+}
