@@ -21,8 +21,6 @@ import {
 /** Any command frame (one with a clientId), as POST /api/rooms/{room}/commands takes it. */
 export type CommandFrame = Extract<ClientFrame, { clientId: string }>;
 
-const NoContent = null;
-
 /**
  * The REST half of the SDK: sign-in, the room directory, history and posting.
  * @example
@@ -70,8 +68,7 @@ export class EdgechatApi {
 
   /** Ends the session of the refresh cookie (or of `refreshToken`). */
   logout(refreshToken?: string) {
-    return this.#call(
-      NoContent,
+    return this.#send(
       "POST",
       "/api/auth/logout",
       refreshToken === undefined ? undefined : { refreshToken },
@@ -84,7 +81,7 @@ export class EdgechatApi {
   }
 
   deleteAccount(password: string) {
-    return this.#call(NoContent, "DELETE", "/api/auth/account", { password });
+    return this.#send("DELETE", "/api/auth/account", { password });
   }
 
   /** The signed-in user, and whether they are an instance admin. */
@@ -170,12 +167,23 @@ export class EdgechatApi {
     return this.#call(Posted, "POST", `/api/rooms/${encodeURIComponent(room)}/commands`, frame);
   }
 
-  async #call<S extends z.ZodType | null>(
+  /** Calls the API and parses the answer with `schema`: what the server says is checked, not trusted. */
+  async #call<S extends z.ZodType>(
     schema: S,
     method: string,
     path: string,
     body?: unknown,
-  ): Promise<S extends z.ZodType ? z.infer<S> : void> {
+  ): Promise<z.output<S>> {
+    return schema.parse(await this.#fetch(method, path, body));
+  }
+
+  /** Calls the API for an answer without a body (204). */
+  async #send(method: string, path: string, body?: unknown): Promise<void> {
+    await this.#fetch(method, path, body);
+  }
+
+  /** The answer's JSON (undefined without one); a non-2xx answer throws the contract's ApiError. */
+  async #fetch(method: string, path: string, body?: unknown): Promise<unknown> {
     const headers: Record<string, string> = {};
     if (body !== undefined) headers["content-type"] = "application/json";
     if (this.token) headers.authorization = `Bearer ${this.token}`;
@@ -187,17 +195,13 @@ export class EdgechatApi {
       credentials: "same-origin",
     });
     const json: unknown = await response.json().catch(() => undefined);
-    if (!response.ok) {
-      const error = ErrorBody.safeParse(json);
-      const retry = Number(response.headers.get("retry-after") ?? Number.NaN);
-      const retryAfter = Number.isFinite(retry) && retry >= 0 ? retry : undefined;
-      const { status } = response;
-      if (error.success)
-        throw new ApiError(error.data.error.code, error.data.error.message, { status, retryAfter });
-      throw new ApiError("internal", `HTTP ${status}`, { status, retryAfter });
-    }
-    return (schema === null ? undefined : schema.parse(json)) as S extends z.ZodType
-      ? z.infer<S>
-      : void;
+    if (response.ok) return json;
+    const error = ErrorBody.safeParse(json);
+    const retry = Number(response.headers.get("retry-after") ?? Number.NaN);
+    const retryAfter = Number.isFinite(retry) && retry >= 0 ? retry : undefined;
+    const { status } = response;
+    if (error.success)
+      throw new ApiError(error.data.error.code, error.data.error.message, { status, retryAfter });
+    throw new ApiError("internal", `HTTP ${status}`, { status, retryAfter });
   }
 }

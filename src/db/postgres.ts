@@ -1,6 +1,7 @@
 import { parseConfig, type Config } from "../config.ts";
 import type { RoomEvent } from "../protocol/index.ts";
 import { useLocalProxy, withDb } from "./connect.ts";
+import { describeDbError } from "./errors.ts";
 import { flushEvents } from "./flush.ts";
 import { ReadRouter } from "./replicas.ts";
 
@@ -29,8 +30,13 @@ export function postgresSink(env: object) {
   if (!parsed.ok || !url) return undefined;
   useDriverSettings(parsed.config);
   return {
-    write: (room: string, batch: readonly RoomEvent[]): Promise<number> =>
-      withDb(url, (db) => flushEvents(db, room, batch)),
+    async write(room: string, batch: readonly RoomEvent[]): Promise<number> {
+      try {
+        return await withDb(url, (db) => flushEvents(db, room, batch));
+      } catch (error) {
+        throw new Error(describeDbError(error), { cause: error });
+      }
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { NodeReport } from "../protocol/index.ts";
 import { withDb, type Db } from "./connect.ts";
+import { describeDbError } from "./errors.ts";
 
 /**
  * What a read must include: a write's LSN on the primary, or a room's event seq (the flush
@@ -217,7 +218,7 @@ function recordSuccess(url: string, facts: Partial<NodeReport>, now: number): vo
 function recordFailure(url: string, error: unknown, now: number): void {
   const failures = (health.get(url)?.failures ?? 0) + 1;
   const openUntil = now + Math.min(MAX_OPEN_MS, 1000 * 2 ** (failures - 1));
-  const message = error instanceof Error ? error.message : String(error);
+  const message = describeDbError(error);
   const previous = health.get(url)?.report;
   const report: NodeReport = {
     url,
