@@ -63,6 +63,11 @@ export type ChatState = {
   readonly pending: readonly PendingPost[];
   /** You asked to leave: the socket's closing is then no removal to announce. */
   readonly leaving: boolean;
+  /**
+   * The session is being renewed: this view is about to be replaced, so it takes no more text
+   * (a message typed now would go to a socket that no longer exists).
+   */
+  readonly renewing: boolean;
   readonly members: MembersState;
 };
 
@@ -78,6 +83,7 @@ export const initialChatState: ChatState = {
   dividerAt: undefined,
   loading: 0,
   history: { hasOlder: false, loading: false, beginning: false },
+  renewing: false,
   generation: 0,
   buffered: [],
   timeline: emptyTimeline,

@@ -201,7 +201,8 @@ function loadEnded(state: ChatState, seen: Seen): Step {
 
 function fatal(state: ChatState, code: string, message: string): Step {
   // An expired token or a revoked session: renew once and start over, else sign in.
-  if (code === "unauthorized" || code === "4401") return step(state, { kind: "reauth" });
+  if (code === "unauthorized" || code === "4401")
+    return step({ ...state, renewing: true }, { kind: "reauth" });
   if (code === "4403") {
     // Leaving a private room closes its sockets too: that is no removal.
     if (state.leaving) return step(state, { kind: "forget-room" });
@@ -221,7 +222,7 @@ export function reconnecting(state: ChatState): boolean {
   );
 }
 
-/** Whether the compose box takes text: once the room is found, and never after a fatal stop. */
+/** Whether the compose box takes text: once the room is found, not while the session is renewed, never after a fatal stop. */
 export function canCompose(state: ChatState): boolean {
-  return state.connection !== "starting" && !state.fatal;
+  return state.connection !== "starting" && !state.fatal && !state.renewing;
 }

@@ -405,11 +405,14 @@ describe("chat state: the connection", () => {
     expect(reconnecting(play(dropped.state, { type: "status", status: "open" }).state)).toBe(false);
   });
 
-  it("renews the session on a refused token", () => {
-    for (const code of ["unauthorized", "4401"])
-      expect(play(opened(), { type: "fatal", code, message: "" }).effects).toEqual([
-        { kind: "reauth" },
-      ]);
+  it("renews the session on a refused token, taking no text meanwhile", () => {
+    expect(canCompose(opened())).toBe(true);
+    for (const code of ["unauthorized", "4401"]) {
+      const renewing = play(opened(), { type: "fatal", code, message: "" });
+      expect(renewing.effects).toEqual([{ kind: "reauth" }]);
+      // A message typed into this view would go to a closed socket and be lost.
+      expect(canCompose(renewing.state)).toBe(false);
+    }
   });
 
   it("goes back to the list when removed, quietly when you left yourself", () => {
