@@ -121,11 +121,6 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     this.#outbox.failAll("closed", "the connection was closed");
   }
 
-  /** Drops the socket as a network failure would; the client then reconnects by itself. */
-  dropForTest(): void {
-    this.#socket?.close(4000, "dropped");
-  }
-
   post(text: string, options: { replyTo?: number; clientId?: string } = {}): Promise<number> {
     const { replyTo, clientId = this.nextClientId() } = options;
     return this.send({

@@ -16,9 +16,10 @@ import {
   type Session,
 } from "../../src/protocol/index.ts";
 
+import { startProxy, type NetworkProxy } from "../support/proxy.ts";
 import { startServer, type TestServer } from "../support/server.ts";
 
-export { startServer, type TestServer };
+export { startServer, type NetworkProxy, type TestServer };
 
 // ---------------------------------------------------------------- frame validation
 
@@ -64,12 +65,15 @@ export function assertNoInvalidFrames(): void {
  */
 export class CheckedWebSocket extends WebSocket {
   readonly frames: ServerFrame[] = [];
+  /** How it closed, once it did: 1006 (and not clean) when the connection broke without a close frame. */
+  closed: { code: number; wasClean: boolean } | undefined;
   constructor(url: string | URL, protocols?: ConstructorParameters<typeof WebSocket>[1]) {
     super(url, protocols);
     this.addEventListener("message", (message) => {
       const frame = checkFrame(`sdk ${String(url)}`, message.data);
       if (frame) this.frames.push(frame);
     });
+    this.addEventListener("close", ({ code, wasClean }) => (this.closed = { code, wasClean }));
   }
 }
 
@@ -348,11 +352,26 @@ export function tryUpgrade(
   });
 }
 
+// ---------------------------------------------------------------- the network between
+
+const openProxies: NetworkProxy[] = [];
+
+/**
+ * A network path to `server` that can fail: connect clients to its `url`, then `cut()` breaks
+ * their TCP connections without a close frame (see test/support/proxy.ts). Closed by `closeAll`.
+ */
+export async function flakyNetwork(server: TestServer): Promise<NetworkProxy> {
+  const proxy = await startProxy(server.url);
+  openProxies.push(proxy);
+  return proxy;
+}
+
 // ---------------------------------------------------------------- cleanup
 
-/** Closes every socket the helpers opened (call in afterEach). */
+/** Closes every socket the helpers opened, and their proxies (call in afterEach). */
 export async function closeAll(): Promise<void> {
   for (const client of openClients.splice(0)) client.close();
+  await Promise.all(openProxies.splice(0).map((proxy) => proxy.close()));
   const raws = openRaw.splice(0);
   for (const raw of raws) {
     if (raw.ws.readyState === WS.OPEN || raw.ws.readyState === WS.CONNECTING) raw.ws.terminate();
@@ -371,25 +390,26 @@ export function range(from: number, to: number): number[] {
 
 // ---------------------------------------------------------------- pacing
 
+/** For pacing a sender only; waiting for something to happen is `waitUntil`'s job. */
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Posts `texts` through `conn`, paced under the per-connection command limit (20/s, burst 40):
- * `first` at once, then `per` every `everyMs`. Resolves with the acked seqs, in send order.
+ * `first` at once, then `per` at a time, each batch `everyMs` after the previous one was acked.
+ * Pacing from the acks rather than from the clock keeps it under the limit however late the
+ * server gets to a batch on a loaded machine. Resolves with the acked seqs, in send order.
  */
 export async function pacedPosts(
   conn: RoomConnection,
   texts: string[],
   { first = 30, per = 15, everyMs = 1000 }: { first?: number; per?: number; everyMs?: number } = {},
 ): Promise<number[]> {
-  const acks: Promise<number>[] = [];
-  let i = 0;
-  for (let batch = first; i < texts.length; batch = per) {
+  const seqs: number[] = [];
+  for (let i = 0, batch = first; i < texts.length; i += batch, batch = per) {
     if (i > 0) await sleep(everyMs);
-    for (const end = Math.min(texts.length, i + batch); i < end; i++)
-      acks.push(conn.post(texts[i]!));
+    seqs.push(...(await Promise.all(texts.slice(i, i + batch).map((text) => conn.post(text)))));
   }
-  return Promise.all(acks);
+  return seqs;
 }
 
 /** Posts over HTTP (no per-connection limit) with `parallel` requests in flight; returns the seqs. */
@@ -423,7 +443,8 @@ export async function httpPosts(
 /**
  * One real server per test file, started before its tests and stopped after them, and the
  * checks every e2e test ends with: its sockets closed, every frame it received valid.
- * `ready` receives the server (to sign in the file's users).
+ * `ready` receives the server (to sign in the file's users); `options` go to `startServer`
+ * (e.g. `vars` for configuration).
  * @example
  * let server: TestServer;
  * let ada: Guest;
@@ -432,10 +453,13 @@ export async function httpPosts(
  *   [ada] = await signIn(server, "ada");
  * });
  */
-export function useServer(ready: (server: TestServer) => Promise<void> | void): void {
+export function useServer(
+  ready: (server: TestServer) => Promise<void> | void,
+  options: Parameters<typeof startServer>[0] = {},
+): void {
   let server: TestServer | undefined;
   beforeAll(async () => {
-    server = await startServer();
+    server = await startServer(options);
     await ready(server);
   });
   afterAll(async () => server?.dispose());

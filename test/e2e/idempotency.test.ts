@@ -3,6 +3,7 @@ import {
   assertNoInvalidFrames,
   closeAll,
   connect,
+  flakyNetwork,
   freshRoom,
   guest,
   rawConnect,
@@ -110,43 +111,83 @@ it("acks back-to-back duplicates on a raw socket twice with one seq and broadcas
   expect(raw.of("error")).toEqual([]);
 });
 
-it("resends an unacked command after a drop and it is applied once", async () => {
+it("resends a command whose ack was lost in a network drop, and it is applied once", async () => {
   const room = await freshRoom(ada, "outbox");
-  const writer = await connect(server.url, room, ada);
   const bob = await guest(server.url, "bob");
+  // The watcher first, so that nothing but answers to its posts travels to the writer.
   const watcher = await connect(server.url, room, bob);
+  const network = await flakyNetwork(server);
+  const writer = await connect(network.url, room, ada);
   const texts: string[] = [];
   const seqs: number[] = [];
-  for (let i = 0; i < 15; i++) {
+  for (let i = 0; i < 10; i++) {
     await waitUntil(() => writer.conn.status === "open", "writer open");
-    const text = `drop ${i}`;
+    const text = `lost ack ${i}`;
     texts.push(text);
+    // The server stores the post and answers; the answer (ack, event) dies with the connection.
+    const cut = network.cutOnReply();
     const acked = writer.conn.post(text);
-    writer.conn.dropForTest();
+    await cut;
+    expect(writer.conn.pendingCommands).toBe(1);
     seqs.push(await acked);
     expect(writer.conn.pendingCommands).toBe(0);
   }
-  expect(new Set(seqs).size).toBe(15);
+  // Every post was in the log before the resend went out (the next socket's welcome counts it),
+  // so the resend was answered from the idempotency key with the original seq.
+  expect(new Set(seqs).size).toBe(10);
+  seqs.forEach((seq, i) =>
+    expect(writer.sockets[i + 1]!.frames[0]).toMatchObject({
+      type: "welcome",
+      lastSeq: expect.toSatisfy((last: number) => last >= seq),
+    }),
+  );
   await watcher.untilSeq(Math.max(...seqs));
   const posted = watcher.messages();
   expect(posted.map((e) => (e.data as { text: string }).text)).toEqual(texts);
   expect(posted.map((e) => e.seq)).toEqual(seqs);
   expect(watcher.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
-  // The resends went out with the original clientIds: the writer's sockets saw one ack per command at most twice.
+  for (const text of texts) expect(await postedWith(ada, room, text)).toHaveLength(1);
+  // The writer got each event once, by the replay after its reconnect.
+  await writer.untilSeq(Math.max(...seqs));
   expect(writer.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+  for (const socket of writer.sockets.slice(0, 10))
+    expect(socket.closed).toEqual({ code: 1006, wasClean: false });
+});
+
+it("resends a command that a network drop kept from the server, and it is applied once", async () => {
+  const room = await freshRoom(ada, "unsent");
+  const network = await flakyNetwork(server);
+  const writer = await connect(network.url, room, ada);
+  // Cut in the same turn as the send: the frame is still in the relay's buffers, never forwarded.
+  const first = writer.conn.post("never arrived");
+  expect(network.cut()).toBe(1);
+  const seq = await first;
+  expect(await postedWith(ada, room, "never arrived")).toEqual([expect.objectContaining({ seq })]);
+  // Stored only by the resend, after the new socket's welcome.
+  expect(writer.sockets[1]!.frames[0]).toMatchObject({ type: "welcome", lastSeq: seq - 1 });
 
   // A command issued while reconnecting waits in the outbox and goes out after the welcome.
-  writer.conn.dropForTest();
+  await waitUntil(() => writer.conn.status === "open", "writer open");
+  network.outage();
+  await waitUntil(() => writer.conn.status === "reconnecting", "writer notices the outage");
   const queued = writer.conn.post("while away");
-  const seq = await queued;
-  expect(await postedWith(ada, room, "while away")).toEqual([expect.objectContaining({ seq })]);
+  expect(writer.conn.pendingCommands).toBe(1);
+  network.restore();
+  const queuedSeq = await queued;
+  expect(await postedWith(ada, room, "while away")).toEqual([
+    expect.objectContaining({ seq: queuedSeq }),
+  ]);
 });
 
 it("rejects pending commands when the connection is closed for good", async () => {
   const room = await freshRoom(ada, "closed");
-  const writer = await connect(server.url, room, ada);
-  writer.conn.dropForTest();
+  const network = await flakyNetwork(server);
+  const writer = await connect(network.url, room, ada);
+  network.outage();
+  await waitUntil(() => writer.conn.status === "reconnecting", "writer notices the outage");
   const pending = writer.conn.post("never");
   writer.conn.close();
   await expect(pending).rejects.toMatchObject({ name: "CommandError", code: "closed" });
+  network.restore();
+  expect(await postedWith(ada, room, "never")).toEqual([]);
 });

@@ -3,6 +3,7 @@ import {
   assertNoInvalidFrames,
   closeAll,
   connect,
+  flakyNetwork,
   freshRoom,
   guest,
   httpPosts,
@@ -102,9 +103,10 @@ it("sends a gap frame and the newest 1000 events to a client behind by more than
   }
 });
 
-it("SDK reconnects by itself after drops and catches up with no loss and no duplicate", async () => {
+it("SDK reconnects by itself after network drops and catches up with no loss and no duplicate", async () => {
   const room = await freshRoom(ada, "drops");
-  const reader = await connect(server.url, room, bob);
+  const network = await flakyNetwork(server);
+  const reader = await connect(network.url, room, bob);
   const from = reader.welcomes[0]!.lastSeq + 1;
   let writing = true;
   const writer = httpPosts(ada, room, 400, "d", 4).finally(() => (writing = false));
@@ -116,7 +118,8 @@ it("SDK reconnects by itself after drops and catches up with no loss and no dupl
       "progress before a drop",
     );
     if (!writing) break;
-    reader.conn.dropForTest();
+    // Events in flight on the cut connection are lost with it; the resume must bring them back.
+    expect(network.cut()).toBe(1);
     drops += 1;
   }
   const seqs = await writer;
@@ -127,9 +130,18 @@ it("SDK reconnects by itself after drops and catches up with no loss and no dupl
   expect(reader.statuses.filter((s) => s === "reconnecting").length).toBe(drops);
   expect(reader.seqs).toEqual(range(from, end));
   expect(reader.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
-  // Every reconnect asked for a replay after what it had.
-  for (const socket of reader.sockets.slice(1))
-    expect(new URL(socket.url).searchParams.get("since")).toMatch(/^\d+$/);
+  // Each drop was a broken connection, not a close; every reconnect asked for a replay after
+  // what it had, and the replay started right there.
+  for (const socket of reader.sockets.slice(0, drops))
+    expect(socket.closed).toEqual({ code: 1006, wasClean: false });
+  let delivered = from - 1;
+  for (const socket of reader.sockets) {
+    const since = new URL(socket.url).searchParams.get("since");
+    if (socket !== reader.sockets[0]) expect(since).toBe(String(delivered));
+    const events = socket.frames.flatMap((f) => (f.type === "event" ? [f.event.seq] : []));
+    if (events.length > 0 && socket !== reader.sockets[0]) expect(events[0]).toBe(delivered + 1);
+    delivered = Math.max(delivered, ...events);
+  }
 });
 
 it("a client that saw no event yet still resumes after the welcome's lastSeq (nothing lost while it was away)", async () => {
@@ -149,11 +161,13 @@ it("a client that saw no event yet still resumes after the welcome's lastSeq (no
   expect(reader.seqs).toEqual(range(welcomeSeq + 1, welcomeSeq + 20));
 
   // The same through a network drop.
-  const quiet = await connect(server.url, room, bob);
+  const network = await flakyNetwork(server);
+  const quiet = await connect(network.url, room, bob);
   const base = quiet.conn.lastSeq;
-  quiet.conn.dropForTest();
+  expect(network.cut()).toBe(1);
   const more = await httpPosts(ada, room, 20, "drop");
   await quiet.welcomed(2);
+  expect(new URL(quiet.sockets[1]!.url).searchParams.get("since")).toBe(String(base));
   await quiet.untilSeq(Math.max(...more));
   expect(quiet.seqs).toEqual(range(base + 1, base + 20));
   expect(quiet.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });

@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { WebSocketServer, type WebSocket as ServerSocket } from "ws";
 import { RoomConnection, type RoomEvent } from "../../src/client/index.ts";
 
@@ -11,16 +11,24 @@ async function scripted(onConnection: (socket: ServerSocket, count: number) => v
     port: 0,
     handleProtocols: () => "edgechat.v1",
   });
-  let count = 0;
-  server.on("connection", (socket) => onConnection(socket, ++count));
+  const connectedAt: number[] = [];
+  server.on("connection", (socket) => {
+    connectedAt.push(performance.now());
+    onConnection(socket, connectedAt.length);
+  });
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
   return {
     baseUrl: `http://127.0.0.1:${port}`,
-    connections: () => count,
+    connections: () => connectedAt.length,
+    /** When each connection arrived (performance.now()), oldest first. */
+    connectedAt,
     close: () => new Promise((r) => server.close(r)),
   };
 }
+
+/** Generous bounds for polls: a loaded machine must not fail them, a broken SDK still does. */
+const POLL = { timeout: 15_000, interval: 10 };
 
 const welcome = (lastSeq: number) =>
   JSON.stringify({
@@ -55,12 +63,16 @@ describe("the SDK against a scripted server", () => {
     const seen: RoomEvent[] = [];
     connection.on("event", (e) => seen.push(e));
     connection.connect();
-    await expect.poll(() => connection.lastSeq).toBe(3);
+    await expect.poll(() => connection.lastSeq, POLL).toBe(3);
     expect(seen.map((e) => e.seq)).toEqual([1, 3]);
     expect(connection.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
   });
 
   it("backs off from a server that accepts and closes at once, instead of looping", async () => {
+    // The jitter's draw pinned to the middle, so each delay is known: half its ceiling,
+    // 100 ms doubling per attempt. The sockets, the timers and the server are real.
+    const random = vi.spyOn(Math, "random").mockReturnValue(0.5);
+    cleanups.push(() => random.mockRestore());
     const server = await scripted((socket) => {
       socket.send(welcome(0));
       socket.close(4429, "too many frames");
@@ -74,11 +86,11 @@ describe("the SDK against a scripted server", () => {
     });
     cleanups.push(() => connection.close());
     connection.connect();
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    // With full jitter the expected total wait after n drops is 100 * (2^n - 1) / 2 ms: about 6
-    // drops in 2 s, where resetting the backoff on every welcome would allow some 40.
-    expect(server.connections()).toBeGreaterThanOrEqual(2);
-    expect(server.connections()).toBeLessThan(15);
+    await expect.poll(() => server.connections(), POLL).toBeGreaterThanOrEqual(5);
+    // Each wait at least as long as its delay (50, 100, 200, 400 ms): a welcome followed at once by
+    // a close must not reset the backoff, or every wait would be the first one (50 ms).
+    const gaps = server.connectedAt.slice(1, 5).map((at, i) => at - server.connectedAt[i]!);
+    gaps.forEach((gap, attempt) => expect(gap).toBeGreaterThanOrEqual(50 * 2 ** attempt - 1));
   });
 
   it("sends a read marker asked for while disconnected after the next welcome", async () => {
@@ -93,6 +105,6 @@ describe("the SDK against a scripted server", () => {
     connection.read(5);
     connection.read(7);
     connection.connect();
-    await expect.poll(() => reads).toEqual([{ type: "read", seq: 7 }]);
+    await expect.poll(() => reads, POLL).toEqual([{ type: "read", seq: 7 }]);
   });
 });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,8 +11,22 @@ export type TestServer = {
   readonly port: number;
   /** Where the Durable Objects keep their SQLite files; survives `restart()`. */
   readonly persistDir: string;
-  /** Stops the runtime and starts it again on the same port and storage. */
+  /**
+   * Stops the whole dev server, wrangler's proxy and the runtime (miniflare ends each workerd
+   * with SIGKILL), and starts a new one on the same port and storage: what clients see of a
+   * deploy or of `wrangler dev` restarted, every socket lost at once. Unlike `crash()`, it happens
+   * when the caller chooses to await it, not under traffic.
+   */
   restart(): Promise<void>;
+  /** The pid of the workerd process that runs the worker and its Durable Objects (Linux: /proc). */
+  readonly runtimePid: number;
+  /**
+   * Kills that workerd with SIGKILL at once (synchronously, so it can land between two frames),
+   * as a crash would, while wrangler's proxy in front of it stays up; miniflare notices and
+   * starts the runtime again on the same ports and storage. Resolves when the new runtime is
+   * answering; fails loudly if it is not back within `timeoutMs`.
+   */
+  crash(timeoutMs?: number): Promise<void>;
   dispose(): Promise<void>;
 };
 
@@ -31,6 +45,67 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+// ---------------------------------------------------------------- runtime processes (/proc)
+
+/** workerd processes started by servers of this process, so two servers never claim one. */
+const claimed = new Set<number>();
+
+/** The live (not zombie) workerd children of this process, with their command lines. */
+function workerdChildren(): { pid: number; cmd: string }[] {
+  const found: { pid: number; cmd: string }[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // Fields after the command name: state, ppid, ...
+      const [state, ppid] = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(ppid) !== process.pid || state === "Z") continue;
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8").replaceAll("\0", " ");
+      if (cmd.includes("workerd")) found.push({ pid: Number(entry), cmd });
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return found;
+}
+
+/** The Node side of miniflare that a runtime reports to; a restarted runtime keeps it. */
+const loopbackOf = (cmd: string) => /--external-addr=loopback=(\S+)/.exec(cmd)?.[1];
+
+/**
+ * Waits (bounded) until the worker answers at `url` and a workerd child matching `which` runs;
+ * claims it and the proxy in front of it. wrangler starts two: its proxy, listening on the
+ * public port, and behind it the runtime of the worker itself, which starts only once the proxy
+ * is ready.
+ */
+async function findRuntime(
+  url: string,
+  which: (child: { pid: number; cmd: string }) => boolean,
+  timeoutMs = 30_000,
+): Promise<{ pid: number; loopback: string | undefined; proxies: number[] }> {
+  const deadline = Date.now() + timeoutMs;
+  const publicEntry = `entry=127.0.0.1:${new URL(url).port} `;
+  for (;;) {
+    // A request through the proxy waits for the runtime behind it.
+    const healthy = await fetch(`${url}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    const children = workerdChildren().filter((child) => !claimed.has(child.pid));
+    const proxies = children.filter(({ cmd }) => cmd.includes(publicEntry)).map((c) => c.pid);
+    const runtime = children.find((child) => !child.cmd.includes(publicEntry) && which(child));
+    if (healthy && runtime) {
+      for (const pid of [runtime.pid, ...proxies]) claimed.add(pid);
+      return { pid: runtime.pid, loopback: loopbackOf(runtime.cmd), proxies };
+    }
+    if (Date.now() > deadline)
+      throw new Error(`no workerd runtime answering at ${url} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+const alive = (pid: number) => workerdChildren().some((child) => child.pid === pid);
 
 /**
  * Starts the real worker (workerd through wrangler) on a free local port with fresh storage;
@@ -67,17 +142,53 @@ export async function startServer(
     await worker.ready;
     return worker;
   };
+  const url = `http://127.0.0.1:${port}`;
+  // Without /proc (not Linux) the server runs all the same; only crash() cannot.
+  const locate = () => (existsSync("/proc/self") ? findRuntime(url, () => true) : undefined);
+  const release = () => {
+    for (const pid of [runtime?.pid, ...(runtime?.proxies ?? [])]) if (pid) claimed.delete(pid);
+  };
   let worker = await boot();
+  let runtime = await locate();
+  const current = () => {
+    if (!runtime) throw new Error("finding the workerd process needs /proc (Linux)");
+    return runtime;
+  };
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     port,
     persistDir,
+    get runtimePid() {
+      return current().pid;
+    },
     async restart() {
       await worker.dispose();
+      release();
       worker = await boot();
+      runtime = await locate();
+    },
+    crash(timeoutMs = 30_000) {
+      const killed = current();
+      process.kill(killed.pid, "SIGKILL");
+      return (async () => {
+        const deadline = Date.now() + timeoutMs;
+        while (alive(killed.pid)) {
+          if (Date.now() > deadline) throw new Error(`workerd ${killed.pid} survived SIGKILL`);
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        claimed.delete(killed.pid);
+        // miniflare starts the new runtime for the same Node side, on the same ports.
+        const restarted = await findRuntime(
+          url,
+          ({ pid, cmd }) => pid !== killed.pid && loopbackOf(cmd) === killed.loopback,
+          Math.max(1, deadline - Date.now()),
+        );
+        runtime = { ...restarted, proxies: killed.proxies };
+      })();
     },
     async dispose() {
       await worker.dispose();
+      release();
       if (ownsDir) rmSync(persistDir, { recursive: true, force: true });
     },
   };
