@@ -10,6 +10,7 @@ const list = z
       .filter(Boolean),
   );
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+const count = seconds;
 
 /** Configuration from the environment (wrangler.toml vars, .dev.vars, secrets), parsed once. */
 const Config = z.object({
@@ -32,6 +33,14 @@ const Config = z.object({
   /** A replica further behind than this is skipped for reads. */
   REPLICA_MAX_LAG_MS: seconds(5_000),
   REFRESH_TOKEN_SECONDS: seconds(30 * 24 * 60 * 60),
+  /**
+   * A room's command queue (docs/benchmark.md, backpressure): how many commands may wait, and how
+   * long the oldest may have waited (ms), before new ones are refused with `overloaded`.
+   */
+  ROOM_QUEUE_MAX_COMMANDS: count(2000),
+  ROOM_QUEUE_MAX_WAIT_MS: count(250),
+  /** How many events a socket on edgechat.v1.batch may be behind before it is cut off (4408). */
+  ROOM_SLOW_CONSUMER_EVENTS: count(5000),
 });
 export type Config = z.infer<typeof Config>;
 

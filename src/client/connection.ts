@@ -1,6 +1,7 @@
 import {
   AnyEventFrame,
   ApiError,
+  BATCH_SUBPROTOCOL,
   BEARER_PREFIX,
   CLOSE,
   ServerFrame,
@@ -10,6 +11,7 @@ import {
   type ServerFrameOf,
   type UserRef,
 } from "../protocol/index.ts";
+import * as z from "zod";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";
 import { Emitter } from "./emitter.ts";
 import { EdgechatApi } from "./http.ts";
@@ -30,7 +32,12 @@ export type ConnectionEvents = {
   error: ServerFrameOf<"error">;
   /** The client stopped for good: the token was refused, the room is gone, or you were removed. */
   fatal: { code: string; message: string };
+  /** The room was too busy for a command; it is sent again after `retryAfterMs`. */
+  overloaded: { clientId: string; retryAfterMs: number };
 };
+
+/** A batch frame's outer shape; its frames are read one by one like single frames. */
+const BatchEnvelope = z.object({ type: z.literal("batch"), frames: z.array(z.unknown()) });
 
 export type ConnectionOptions = {
   baseUrl: string;
@@ -78,6 +85,10 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
   #timers = new Set<ReturnType<typeof setTimeout>>();
   #lastPong = 0;
   #counter = 0;
+  /** How often the room refused each pending command as overloaded, for its backoff. */
+  readonly #overloads = new Map<string, number>();
+  /** The last seq reported to the room with a `received` frame, and when. */
+  #reported = { seq: 0, at: 0 };
 
   constructor(options: ConnectionOptions) {
     super();
@@ -96,7 +107,12 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     this.#resuming = this.lastSeq > 0;
     if (this.#resuming) url.searchParams.set("since", String(this.lastSeq));
     const Socket = this.#options.WebSocket ?? globalThis.WebSocket;
-    const socket = new Socket(url.toString(), [SUBPROTOCOL, BEARER_PREFIX + this.#token()]);
+    // Batches when the server has them (one frame for a turn's acks and events), else plain v1.
+    const socket = new Socket(url.toString(), [
+      BATCH_SUBPROTOCOL,
+      SUBPROTOCOL,
+      BEARER_PREFIX + this.#token(),
+    ]);
     this.#socket = socket;
     this.#welcomed = false;
     socket.addEventListener(
@@ -119,6 +135,7 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     this.#socket = undefined;
     socket?.close(1000, "bye");
     this.#outbox.failAll("closed", "the connection was closed");
+    this.#overloads.clear();
   }
 
   post(text: string, options: { replyTo?: number; clientId?: string } = {}): Promise<number> {
@@ -187,6 +204,27 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     } catch {
       return;
     }
+    // A batch is read frame by frame, so that one frame of a newer kind does not lose the rest.
+    const batch = BatchEnvelope.safeParse(json);
+    if (batch.success) for (const frame of batch.data.frames) this.#receiveOne(frame);
+    else this.#receiveOne(json);
+    this.#reportReceived();
+  }
+
+  /**
+   * On edgechat.v1.batch, tells the room how far this client has read (every 100 events or
+   * every second while events come), so that it can tell a client that fell behind from one
+   * that keeps up; the room cannot see what waits in the network for a socket.
+   */
+  #reportReceived(): void {
+    if (this.#socket?.protocol !== BATCH_SUBPROTOCOL || this.lastSeq <= this.#reported.seq) return;
+    const now = Date.now();
+    if (this.lastSeq - this.#reported.seq < 100 && now - this.#reported.at < 1000) return;
+    this.#reported = { seq: this.lastSeq, at: now };
+    this.#write({ type: "received", seq: this.lastSeq });
+  }
+
+  #receiveOne(json: unknown): void {
     const parsed = ServerFrame.safeParse(json);
     if (parsed.success) return this.#handle(parsed.data);
     // A newer server's frame: ignore what we do not know, but keep counting the seqs of
@@ -206,11 +244,16 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
         return this.emit("gap", frame);
       case "ack":
         this.#outbox.ack(frame.clientId, frame.seq);
+        this.#overloads.delete(frame.clientId);
         return;
       case "error":
+        if (frame.clientId && frame.code === "overloaded" && this.#retryLater(frame)) return;
         if (frame.clientId && this.#outbox.refuse(frame.clientId, frame.code, frame.message))
-          return;
+          return void this.#overloads.delete(frame.clientId);
         return this.emit("error", frame);
+      case "batch":
+        for (const inner of frame.frames) this.#handle(inner);
+        return;
       case "presence":
         return this.emit("presence", frame);
       case "typing":
@@ -227,6 +270,8 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     // Without `since` nothing is replayed: live events start after the welcome's lastSeq, and a
     // later reconnect must resume from there, or what is posted while it is down is lost.
     if (!this.#resuming) this.lastSeq = Math.max(this.lastSeq, frame.lastSeq);
+    // A fresh socket: the room knows nothing of it yet, so the first report waits its turn.
+    this.#reported = { seq: this.lastSeq, at: Date.now() };
     this.#lastPong = Date.now();
     this.#setStatus("open");
     this.emit("welcome", frame);
@@ -248,6 +293,27 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     }
     if (seq !== this.lastSeq + 1) this.anomalies.outOfOrder += 1;
     this.lastSeq = seq;
+    return true;
+  }
+
+  /**
+   * The room was too busy for this command: it stays in the outbox and goes again after at
+   * least the time the server asked for, backing off further each time the same command is
+   * refused, with jitter so that refused clients do not come back together.
+   */
+  #retryLater(frame: ServerFrameOf<"error">): boolean {
+    const command = this.#outbox.frames().find((c) => c.clientId === frame.clientId);
+    if (!command) return false;
+    const attempt = this.#overloads.get(command.clientId) ?? 0;
+    this.#overloads.set(command.clientId, attempt + 1);
+    const asked = frame.retryAfterMs ?? 500;
+    const wait = asked + backoffDelay(attempt, { baseMs: asked, maxMs: 10_000 });
+    const socket = this.#socket;
+    this.#later(wait, () => {
+      // After a reconnect the welcome has resent it already.
+      if (socket === this.#socket && this.#outbox.frames().includes(command)) this.#write(command);
+    });
+    this.emit("overloaded", { clientId: command.clientId, retryAfterMs: wait });
     return true;
   }
 

@@ -8,12 +8,13 @@ export { ApiError };
 export function errorResponse(error: ApiError): Response {
   const body: ErrorBody = { error: { code: error.code, message: error.message } };
   const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
-  if (error.retryAfter !== undefined) headers["retry-after"] = String(error.retryAfter);
+  if (error.retryAfter !== undefined) headers["retry-after"] = String(Math.ceil(error.retryAfter));
   return new Response(JSON.stringify(body), { status: ERROR_STATUS[error.code], headers });
 }
 
+// The first code of a status names it (503 is `unavailable`; `overloaded` is only ever meant).
 const CODE_OF_STATUS = new Map<number, ErrorCode>(
-  ErrorCode.options.map((code) => [ERROR_STATUS[code], code]),
+  ErrorCode.options.toReversed().map((code) => [ERROR_STATUS[code], code]),
 );
 
 /** Maps anything thrown to the contract's error body; a client never sees a stack trace. */

@@ -2,15 +2,15 @@ import { createMiddleware } from "hono/factory";
 import { accountKey } from "../identity/refresh-token.ts";
 import { verifyToken } from "../identity/access-token.ts";
 import { settings, type AppEnv } from "./app-env.ts";
-import { BEARER_PREFIX, offeredSubprotocols, SUBPROTOCOL } from "../protocol/index.ts";
+import { BEARER_PREFIX, chooseSubprotocol, offeredSubprotocols } from "../protocol/index.ts";
 import { ApiError } from "./api-error.ts";
 
 /** The bearer token of a request: the Authorization header, or the WebSocket subprotocol for browsers. */
 export function bearerToken(headers: Headers): string | undefined {
   const authorization = headers.get("authorization");
   if (authorization) return /^Bearer ([^\s]+)$/i.exec(authorization)?.[1];
+  if (!chooseSubprotocol(headers)) return undefined;
   const protocols = offeredSubprotocols(headers);
-  if (!protocols.includes(SUBPROTOCOL)) return undefined;
   return protocols.find((p) => p.startsWith(BEARER_PREFIX))?.slice(BEARER_PREFIX.length);
 }
 

@@ -11,6 +11,8 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   internal: 500,
   unavailable: 503,
+  /** Addition to v1: the room has more work queued than it can do in time; retry after a while. */
+  overloaded: 503,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -22,7 +24,7 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /**
  * An expected failure, returned (not thrown) by rules and Durable Object methods; `retryAfter`
- * (seconds) when waiting helps, for a 429's Retry-After.
+ * (seconds, maybe fractional) when waiting helps: HTTP sends it rounded up as Retry-After.
  */
 export type Refusal = { code: ErrorCode; message: string; retryAfter?: number };
 export type Result<T> = { ok: true; value: T } | { ok: false; error: Refusal };

@@ -17,6 +17,11 @@ import {
 
 /** The WebSocket subprotocol of v1; the token travels beside it as `bearer.<token>`. */
 export const SUBPROTOCOL = "edgechat.v1";
+/**
+ * Addition to v1: the same protocol, except that acks and events leaving for a socket in one
+ * turn come together in one `batch` frame. Clients that offer it get it; others get v1.
+ */
+export const BATCH_SUBPROTOCOL = "edgechat.v1.batch";
 export const BEARER_PREFIX = "bearer.";
 
 /** The subprotocols a WebSocket upgrade offers (`Sec-WebSocket-Protocol`, comma-separated). */
@@ -24,9 +29,11 @@ export function offeredSubprotocols(headers: Headers): string[] {
   return (headers.get("sec-websocket-protocol") ?? "").split(",").map((p) => p.trim());
 }
 
-/** Whether an upgrade offers edgechat.v1, which the answer must then select. */
-export const offersSubprotocol = (headers: Headers) =>
-  offeredSubprotocols(headers).includes(SUBPROTOCOL);
+/** The subprotocol the answer selects: batches when offered, else v1, else none (no edgechat client). */
+export function chooseSubprotocol(headers: Headers): string | undefined {
+  const offered = offeredSubprotocols(headers);
+  return [BATCH_SUBPROTOCOL, SUBPROTOCOL].find((protocol) => offered.includes(protocol));
+}
 
 /** Close codes of the contract. */
 export const CLOSE = {
@@ -34,6 +41,8 @@ export const CLOSE = {
   tokenRevoked: 4401,
   removed: 4403,
   rateAbuse: 4429,
+  /** Addition to v1: the socket fell too far behind on what the room sends; resume with `since`. */
+  slowConsumer: 4408,
   restarting: 1012,
 } as const;
 
@@ -122,6 +131,14 @@ export type Command = z.infer<typeof Command>;
 export const TypingFrame = z.object({ type: z.literal("typing") });
 export const ReadFrame = z.object({ type: z.literal("read"), seq: z.number().int().nonnegative() });
 export const PingFrame = z.object({ type: z.literal("ping") });
+/**
+ * Addition to v1: the last seq this client has received. A socket more than
+ * SLOW_CONSUMER_EVENTS behind what was sent to it is closed with 4408 (docs/protocol.md).
+ */
+export const ReceivedFrame = z.object({
+  type: z.literal("received"),
+  seq: z.number().int().nonnegative(),
+});
 
 /** Every frame a client may send. */
 export const ClientFrame = z.discriminatedUnion("type", [
@@ -129,6 +146,7 @@ export const ClientFrame = z.discriminatedUnion("type", [
   TypingFrame,
   ReadFrame,
   PingFrame,
+  ReceivedFrame,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 
@@ -159,6 +177,8 @@ export const ErrorFrame = z.object({
   code: ErrorCode,
   message: z.string(),
   clientId: z.string().optional(),
+  /** Addition to v1: with `overloaded` (and `rate_limited`), when to send the command again. */
+  retryAfterMs: z.number().int().nonnegative().optional(),
 });
 export const PresenceFrame = z.object({
   type: z.literal("presence"),
@@ -168,8 +188,7 @@ export const PresenceFrame = z.object({
 export const TypingNotice = z.object({ type: z.literal("typing"), user: UserRef });
 export const PongFrame = z.object({ type: z.literal("pong") });
 
-/** Every frame the server sends. */
-export const ServerFrame = z.discriminatedUnion("type", [
+const singleFrames = [
   WelcomeFrame,
   EventFrame,
   GapFrame,
@@ -178,6 +197,18 @@ export const ServerFrame = z.discriminatedUnion("type", [
   PresenceFrame,
   TypingNotice,
   PongFrame,
-]);
+] as const;
+
+/**
+ * Addition to v1, on `edgechat.v1.batch` only: the acks and events the room sends a socket in one
+ * turn, in order, read as if each had come alone.
+ */
+export const BatchFrame = z.object({
+  type: z.literal("batch"),
+  frames: z.array(z.discriminatedUnion("type", [...singleFrames])),
+});
+
+/** Every frame the server sends. */
+export const ServerFrame = z.discriminatedUnion("type", [...singleFrames, BatchFrame]);
 export type ServerFrame = z.infer<typeof ServerFrame>;
 export type ServerFrameOf<T extends ServerFrame["type"]> = Extract<ServerFrame, { type: T }>;

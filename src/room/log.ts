@@ -11,6 +11,8 @@ type EventRow = {
   data: string;
 };
 
+export type LogMark = { readonly seq: number; readonly at: number } | undefined;
+
 /**
  * The room's append-only event log. `seq` is the SQLite rowid: contiguous because rows are
  * only ever appended, one at a time, inside the command's transaction, and never deleted.
@@ -19,6 +21,8 @@ export class EventLog {
   readonly #sql: SqlStorage;
   #lastSeq: number;
   #lastAt: number;
+  /** Where appends in the open transaction have reached; undefined when none is open. */
+  #tentative: LogMark;
 
   constructor(sql: SqlStorage) {
     this.#sql = sql;
@@ -29,18 +33,25 @@ export class EventLog {
     this.#lastAt = last?.at ?? 0;
   }
 
+  /** The last committed seq: what readers may see. */
   get lastSeq(): number {
     return this.#lastSeq;
   }
 
+  /** The last seq written, committed or not: what the next append follows. */
+  get headSeq(): number {
+    return this.#tentative?.seq ?? this.#lastSeq;
+  }
+
   /**
-   * Numbers, stamps, stores and projects `events`. Call inside a transaction: on a throw the
-   * caller's rollback must also forget the numbers, so the in-memory cursor moves only at the end.
+   * Numbers, stamps, stores and projects `events`. Call inside a transaction, then `committed()`
+   * or `rolledBack()`: several appends may share one transaction (a group commit), so the
+   * numbers they take are tentative until it commits.
    */
   append(events: readonly NewEvent[], actor: UserRef, now: number): RoomEvent[] {
     // Monotonic time: a clock step backwards must not make a later event look older.
-    const at = Math.max(now, this.#lastAt);
-    let seq = this.#lastSeq;
+    const at = Math.max(now, this.#tentative?.at ?? this.#lastAt);
+    let seq = this.headSeq;
     // Only the id and name are logged: the caller may carry more (session id, admin flag).
     const by: UserRef = { id: actor.id, name: actor.name };
     const stored = events.map((event): RoomEvent => ({
@@ -63,15 +74,26 @@ export class EventLog {
       );
       project(this.#sql, event);
     }
+    if (stored.length > 0) this.#tentative = { seq, at };
     return stored;
   }
 
-  /** Moves the cursor once the transaction holding `stored` has committed. */
-  committed(stored: readonly RoomEvent[]): void {
-    const last = stored.at(-1);
-    if (!last) return;
-    this.#lastSeq = last.seq;
-    this.#lastAt = last.at;
+  /** The transaction holding the appends since the last commit has committed. */
+  committed(): void {
+    if (!this.#tentative) return;
+    this.#lastSeq = this.#tentative.seq;
+    this.#lastAt = this.#tentative.at;
+    this.#tentative = undefined;
+  }
+
+  /** Where the open transaction's appends stand, to go back to if what follows is rolled back. */
+  mark(): LogMark {
+    return this.#tentative;
+  }
+
+  /** What was appended after `mark` was rolled back (the whole transaction, by default). */
+  rollBackTo(mark: LogMark = undefined): void {
+    this.#tentative = mark;
   }
 
   /** Events with after < seq <= until, oldest first, at most `limit`. */

@@ -1,10 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
 import {
+  BATCH_SUBPROTOCOL,
+  chooseSubprotocol,
   CLOSE,
   LIMITS,
   ERROR_STATUS,
-  offersSubprotocol,
-  SUBPROTOCOL,
   type Command,
   type MemberList,
   type CreateRoom,
@@ -20,9 +20,11 @@ import {
 } from "../protocol/index.ts";
 import { DirectoryFeed } from "../directory/notify.ts";
 import { Actor, USER_HEADER } from "../identity/actor.ts";
-import { decide, decideCreate, decideJoin, denyAccess, standingOf } from "./decide.ts";
+import { CommandBatch, type Job, type Outcome } from "./command-batch.ts";
+import { decideCreate, decideJoin, denyAccess, standingOf } from "./decide.ts";
 import { changesSummary, lostAccess } from "./effects.ts";
 import { FrameGate } from "./frame-gate.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { EventLog } from "./log.ts";
 import { TYPING_INTERVAL_MS } from "./rate-limit.ts";
 import { COMMAND_TTL_MS, IdempotencyKeys } from "./idempotency.ts";
@@ -30,6 +32,7 @@ import { FLUSH_DELAY_MS, Outbox, type EventSink, type OutboxState } from "./outb
 import { ReadModel } from "./read-model.ts";
 import { Schedule, type Task } from "./schedule.ts";
 import { migrate } from "./schema.ts";
+import { roomSettings } from "./settings.ts";
 import { attachmentOf, close, Connections, send, type Attachment } from "./sockets.ts";
 
 const PING = JSON.stringify({ type: "ping" });
@@ -37,9 +40,6 @@ const PONG = JSON.stringify({ type: "pong" });
 
 const notFound = { ok: false, error: { code: "not_found", message: "no such room" } } as const;
 const refused = (error: Refusal) => ({ ok: false, error }) as const;
-
-/** A command's idempotency key and, for a socket, where its ack goes. */
-type Origin = { clientId: string; ws: WebSocket | undefined };
 
 /**
  * One chat room. Thin on purpose: it moves frames between sockets and storage; the rules live
@@ -56,6 +56,8 @@ export class Room extends DurableObject<Env> {
   readonly #sockets: Connections;
   readonly #typingAt = new Map<string, number>();
   readonly #directory: DirectoryFeed;
+  readonly #batch: CommandBatch;
+  readonly #commits: GroupCommit<Job>;
 
   /** `sink`: where the outbox sends the log on to (Postgres), wired by the worker's entry. */
   constructor(ctx: DurableObjectState, env: Env, sink?: EventSink) {
@@ -64,9 +66,16 @@ export class Room extends DurableObject<Env> {
     this.#log = new EventLog(ctx.storage.sql);
     this.#read = new ReadModel(ctx.storage.sql);
     this.#schedule = new Schedule(ctx.storage);
-    this.#sockets = new Connections(ctx);
+    const settings = roomSettings(env);
+    this.#sockets = new Connections(ctx, settings.slowConsumerEvents);
     this.#outbox = new Outbox(ctx.storage.sql, this.#log, sink);
     this.#keys = new IdempotencyKeys(ctx.storage.sql);
+    this.#batch = new CommandBatch(ctx.storage, this.#log, this.#read, this.#keys);
+    this.#commits = new GroupCommit(
+      (jobs) => this.#commitBatch(jobs),
+      () => this.#settled(),
+      settings.queue,
+    );
     this.#directory = new DirectoryFeed(
       env,
       () => this.#info(),
@@ -81,7 +90,7 @@ export class Room extends DurableObject<Env> {
   async create(input: CreateRoom, actor: Actor): Promise<Result<RoomInfo>> {
     const decision = decideCreate(input, this.#read.room() !== undefined, actor);
     if (!decision.ok) return decision;
-    this.#commit(decision.events, actor, Date.now());
+    this.#commit(decision.events, actor);
     return { ok: true, value: this.#info()! };
   }
 
@@ -128,9 +137,9 @@ export class Room extends DurableObject<Env> {
     return { ok: true, value: this.#read.messages(before, limit) };
   }
 
-  /** The HTTP twin of a WebSocket command, for bots and integrations. */
+  /** The HTTP twin of a WebSocket command, for bots and integrations: the same queue and rules. */
   async command(command: Command, actor: Actor): Promise<Result<{ seq: number }>> {
-    return this.#execute(command, actor);
+    return new Promise((settle) => this.#submit({ command, actor, settle }));
   }
 
   // ---- WebSockets (hibernation API) ----
@@ -146,19 +155,18 @@ export class Room extends DurableObject<Env> {
       const error = joined?.error ?? notFound.error;
       return Response.json({ error }, { status: ERROR_STATUS[error.code] });
     }
-    this.#commit(joined.events, user.data, Date.now());
+    this.#commit(joined.events, user.data);
 
+    const protocol = chooseSubprotocol(request.headers);
     const firstConnection = !this.#sockets.of(user.data.id).length;
     const { 0: client, 1: server } = new WebSocketPair();
-    this.#sockets.accept(server, user.data);
+    this.#sockets.accept(server, user.data, protocol === BATCH_SUBPROTOCOL);
     const you = { id: user.data.id, name: user.data.name };
     this.#greet(server, you, Number(new URL(request.url).searchParams.get("since") ?? NaN));
     if (firstConnection) this.#sockets.broadcast({ type: "presence", joined: you }, server);
     void this.#directory.push();
 
-    const headers = offersSubprotocol(request.headers)
-      ? { "sec-websocket-protocol": SUBPROTOCOL }
-      : undefined;
+    const headers = protocol ? { "sec-websocket-protocol": protocol } : undefined;
     return new Response(null, { status: 101, webSocket: client, headers });
   }
 
@@ -209,66 +217,98 @@ export class Room extends DurableObject<Env> {
         return send(ws, PONG);
       case "typing":
         return this.#typing(ws, user, now);
+      case "received":
+        return this.#sockets.received(ws, frame.seq);
       case "read":
         return this.#read.markRead(user.id, Math.min(frame.seq, this.#log.lastSeq));
-      default: {
-        const outcome = this.#execute(frame, user, ws);
-        if (!outcome.ok) send(ws, { type: "error", ...outcome.error, clientId: frame.clientId });
-      }
+      default:
+        return this.#submit({ command: frame, actor: user, ws });
     }
   }
 
-  /**
-   * The command path: access → idempotency lookup → pure decision → one transaction → ack →
-   * broadcast. Synchronous from decision to write, so no other event interleaves (no input gate
-   * opens); the seq that the key stores and the ack carries comes from the write itself.
-   */
-  #execute(command: Command, actor: Actor, ws?: WebSocket): Result<{ seq: number }> {
-    const view = this.#read.view();
-    if (!view) return notFound;
-    // Once, and before the idempotency lookup: a replayed clientId must not be acked to someone
-    // who lost access (a banned user, or anyone outside a private room, to whom it does not exist).
-    const denied = denyAccess(view, actor);
-    if (denied) return refused(denied);
-    const now = Date.now();
-    const origin = { clientId: command.clientId, ws };
-    const prior = this.#keys.find(actor.id, command.clientId, now);
-    if (prior !== undefined) {
-      this.#ack(origin, prior);
-      return { ok: true, value: { seq: prior } };
-    }
-    const decision = decide(command, actor, view, now);
-    if (!decision.ok) return decision;
-    const seq = this.#commit(decision.events, actor, now, origin);
-    this.#schedule.at("expire-commands", now + COMMAND_TTL_MS);
-    return { ok: true, value: { seq } };
-  }
-
-  /**
-   * Appends and projects `events` in one transaction, with the command's idempotency key when
-   * there is one, then acks and broadcasts. Returns the seq of the last event written, or the
-   * room's current seq for a command that changed nothing.
-   */
-  #commit(events: readonly NewEvent[], actor: UserRef, now: number, origin?: Origin): number {
-    const { stored, seq } = this.ctx.storage.transactionSync(() => {
-      const stored = this.#log.append(events, actor, now);
-      const seq = stored.at(-1)?.seq ?? this.#log.lastSeq;
-      if (origin) this.#keys.remember(actor.id, origin.clientId, seq, now);
-      return { stored, seq };
+  /** Into the group commit's queue, or refused at once when the room is too far behind. */
+  #submit(job: Job): void {
+    const admitted = this.#commits.offer(job, Date.now());
+    if (admitted.ok) return;
+    const seconds = admitted.retryAfterMs / 1000;
+    this.#answer(job, {
+      ok: false,
+      error: {
+        code: "overloaded",
+        message: `the room is busy: try again in ${seconds.toFixed(1)} s`,
+        retryAfter: seconds,
+      },
     });
-    this.#log.committed(stored);
-    // The output gate holds these sends until the transaction is durable: an ack means stored.
-    if (origin) this.#ack(origin, seq);
-    for (const event of stored) this.#sockets.broadcast({ type: "event", event });
-    this.#removeLostAccess(stored);
-    if (stored.length > 0 && this.#outbox.enabled)
-      this.#schedule.at("flush", Date.now() + FLUSH_DELAY_MS);
-    if (changesSummary(stored)) void this.#directory.push();
-    return seq;
   }
 
-  #ack({ clientId, ws }: Origin, seq: number): void {
-    if (ws) send(ws, { type: "ack", clientId, seq });
+  /**
+   * One turn of the group commit: the batch is written in one transaction, then every socket
+   * gets its acks and the new events (the output gate holds them until the commit is durable:
+   * an ack means stored), then refusals and HTTP callers are answered.
+   */
+  #commitBatch(jobs: Job[]): void {
+    const now = Date.now();
+    const outcomes = this.#batch.write(jobs, now);
+    const acks = new Map<WebSocket, string[]>();
+    for (const { job, result } of outcomes) {
+      if (!result.ok || !job.ws) continue;
+      const ack = JSON.stringify({
+        type: "ack",
+        clientId: job.command.clientId,
+        seq: result.value.seq,
+      });
+      acks.set(job.ws, [...(acks.get(job.ws) ?? []), ack]);
+    }
+    const stored = outcomes.flatMap((outcome) => outcome.stored);
+    this.#sockets.deliver(stored, acks);
+    for (const outcome of outcomes)
+      if (!outcome.result.ok) this.#answer(outcome.job, outcome.result);
+    for (const { job, result } of outcomes) if (result.ok) job.settle?.(result);
+    if (outcomes.some((outcome) => outcome.result.ok))
+      this.#schedule.at("expire-commands", now + COMMAND_TTL_MS);
+    this.#afterCommit(stored);
+  }
+
+  /** A refusal to whoever sent the command: an error frame on its socket, or the HTTP answer. */
+  #answer(job: Job, result: Outcome["result"]): void {
+    job.settle?.(result);
+    if (result.ok || !job.ws) return;
+    const { code, message, retryAfter } = result.error;
+    send(job.ws, {
+      type: "error",
+      code,
+      message,
+      clientId: job.command.clientId,
+      ...(retryAfter === undefined ? {} : { retryAfterMs: Math.round(retryAfter * 1000) }),
+    });
+  }
+
+  /**
+   * Resolves once the last batch is durable and the room has read what arrived meanwhile: the
+   * commands that came in during the commit form the next batch. Locally the commit blocks the
+   * thread, so one macrotask lets the runtime hand over the frames that queued up behind it.
+   */
+  async #settled(): Promise<void> {
+    await this.ctx.storage.sync();
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  }
+
+  /** Appends and projects `events` in one transaction of their own, then sends them. */
+  #commit(events: readonly NewEvent[], actor: UserRef): void {
+    const stored = this.ctx.storage.transactionSync(() =>
+      this.#log.append(events, actor, Date.now()),
+    );
+    this.#log.committed();
+    this.#sockets.deliver(stored, new Map());
+    this.#afterCommit(stored);
+  }
+
+  /** What committed events cause beyond the log: removals, the flush, the directory. */
+  #afterCommit(stored: readonly RoomEvent[]): void {
+    if (stored.length === 0) return;
+    this.#removeLostAccess(stored);
+    if (this.#outbox.enabled) this.#schedule.at("flush", Date.now() + FLUSH_DELAY_MS);
+    if (changesSummary(stored)) void this.#directory.push();
   }
 
   /** Welcome, then the missed events (at most 1000, after a gap frame), before anything live. */

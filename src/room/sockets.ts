@@ -1,9 +1,17 @@
 import * as z from "zod";
-import type { ServerFrame, UserRef } from "../protocol/index.ts";
+import { CLOSE, type RoomEvent, type ServerFrame, type UserRef } from "../protocol/index.ts";
 import { Actor } from "../identity/actor.ts";
 
-/** What a socket remembers across hibernation: who is on it. */
-export const Attachment = z.object({ user: Actor, connId: z.string() });
+/**
+ * What a socket remembers across hibernation: who is on it, and whether it speaks
+ * edgechat.v1.batch (acks and events of one turn in one frame).
+ */
+export const Attachment = z.object({
+  user: Actor,
+  connId: z.string(),
+  // Sockets accepted before batches existed speak plain v1.
+  batch: z.boolean().default(false),
+});
 export type Attachment = z.infer<typeof Attachment>;
 
 // Parsed once per socket object; after hibernation the runtime hands out new objects, so
@@ -36,6 +44,23 @@ export function close(ws: WebSocket, code: number, reason: string): void {
   }
 }
 
+/**
+ * How far behind what was sent to it a socket may fall before it counts as a slow consumer and
+ * is cut off (4408), by default (ROOM_SLOW_CONSUMER_EVENTS): many seconds of the busiest room. The runtime buffers a socket's unsent
+ * frames without bound and reports no `bufferedAmount` for them (measured: 24 MB to a client that
+ * stopped reading left it at 0), so a client says what it has received (`received` frames,
+ * sent by the SDK on edgechat.v1.batch) and the room compares.
+ */
+export const SLOW_CONSUMER_EVENTS = 5000;
+
+/** The last seq sent to a socket and the last it said it received; memory only. */
+type Progress = { sent: number; received: number };
+
+/** One frame as it goes out: alone, or several in a batch frame (texts already serialized). */
+function batchText(frames: readonly string[]): string {
+  return frames.length === 1 ? frames[0]! : `{"type":"batch","frames":[${frames.join(",")}]}`;
+}
+
 /** The distinct users behind `sockets`, in connection order. */
 export function onlineUsers(sockets: readonly WebSocket[]): UserRef[] {
   const users = new Map<string, UserRef>();
@@ -54,13 +79,17 @@ export function onlineUsers(sockets: readonly WebSocket[]): UserRef[] {
  */
 export class Connections {
   readonly #ctx: DurableObjectState;
-  constructor(ctx: DurableObjectState) {
+  // Keyed by the socket object: hibernation hands out new ones, which start afresh (forgiving).
+  readonly #progress = new WeakMap<WebSocket, Progress>();
+  readonly #slowConsumerEvents: number;
+  constructor(ctx: DurableObjectState, slowConsumerEvents = SLOW_CONSUMER_EVENTS) {
     this.#ctx = ctx;
+    this.#slowConsumerEvents = slowConsumerEvents;
   }
 
-  accept(server: WebSocket, user: Actor): void {
+  accept(server: WebSocket, user: Actor, batch: boolean): void {
     this.#ctx.acceptWebSocket(server, [user.id]);
-    server.serializeAttachment({ user, connId: crypto.randomUUID() } satisfies Attachment);
+    server.serializeAttachment({ user, connId: crypto.randomUUID(), batch } satisfies Attachment);
   }
 
   of(userId: string): WebSocket[] {
@@ -75,6 +104,48 @@ export class Connections {
   broadcast(frame: ServerFrame | string, except?: WebSocket): void {
     const text = typeof frame === "string" ? frame : JSON.stringify(frame);
     for (const ws of this.#ctx.getWebSockets()) if (ws !== except) send(ws, text);
+  }
+
+  /**
+   * Sends what one commit produced: each event serialized once, for every socket; a socket's
+   * own acks first. On edgechat.v1.batch they leave as one frame (events alone share one text
+   * across sockets); on v1, one frame each. A batch socket that fell SLOW_CONSUMER_EVENTS behind
+   * is cut off (4408) rather than buffered without end: it resumes with `since`.
+   */
+  deliver(events: readonly RoomEvent[], acks: ReadonlyMap<WebSocket, readonly string[]>): void {
+    if (events.length === 0 && acks.size === 0) return;
+    const eventTexts = events.map((event) => JSON.stringify({ type: "event", event }));
+    const shared = eventTexts.length > 0 ? batchText(eventTexts) : undefined;
+    const first = events[0]?.seq;
+    const last = events.at(-1)?.seq;
+    for (const ws of this.#ctx.getWebSockets()) {
+      const own = acks.get(ws) ?? [];
+      if (own.length === 0 && eventTexts.length === 0) continue;
+      if (!attachmentOf(ws)?.batch) {
+        for (const text of own) send(ws, text);
+        for (const text of eventTexts) send(ws, text);
+        continue;
+      }
+      if (first !== undefined && last !== undefined && this.#fellBehind(ws, first, last)) {
+        close(ws, CLOSE.slowConsumer, "too far behind: reconnect with since");
+        continue;
+      }
+      send(ws, own.length === 0 ? shared! : batchText([...own, ...eventTexts]));
+    }
+  }
+
+  /** A client's `received` report. */
+  received(ws: WebSocket, seq: number): void {
+    const progress = this.#progress.get(ws);
+    if (progress) progress.received = Math.max(progress.received, Math.min(seq, progress.sent));
+  }
+
+  /** Notes that seqs up to `last` go to `ws`; whether it is now too far behind to go on. */
+  #fellBehind(ws: WebSocket, first: number, last: number): boolean {
+    const progress = this.#progress.get(ws) ?? { sent: first - 1, received: first - 1 };
+    progress.sent = last;
+    this.#progress.set(ws, progress);
+    return progress.sent - progress.received > this.#slowConsumerEvents;
   }
 
   /** Closes `userId`'s sockets whose attachment passes `which`; returns how many. */

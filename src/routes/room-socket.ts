@@ -3,14 +3,7 @@ import { authenticate } from "../http/authenticate.ts";
 import { sameOriginOnly } from "../http/origin.ts";
 import { ApiError } from "../http/api-error.ts";
 import { router } from "../http/openapi.ts";
-import {
-  ErrorBody,
-  offersSubprotocol,
-  RoomName,
-  RoomParam,
-  SUBPROTOCOL,
-  WsQuery,
-} from "../protocol/index.ts";
+import { ErrorBody, chooseSubprotocol, RoomName, RoomParam, WsQuery } from "../protocol/index.ts";
 import { USER_HEADER } from "../identity/actor.ts";
 
 /** The WebSocket upgrade: checked and authenticated here, then handed to the room's object. */
@@ -49,8 +42,9 @@ roomSocket.get("/api/rooms/:room/ws", sameOriginOnly, authenticate, async (c) =>
   if (query.data.since !== undefined) forward.searchParams.set("since", String(query.data.since));
   // The object trusts the user the worker verified, and never sees the token itself.
   const headers = new Headers({ upgrade: "websocket", [USER_HEADER]: JSON.stringify(c.var.user) });
-  // Select edgechat.v1 whenever it was offered, also when the token came in an Authorization header.
-  if (offersSubprotocol(c.req.raw.headers)) headers.set("sec-websocket-protocol", SUBPROTOCOL);
+  // Select the subprotocol whenever one was offered, also when the token came in an Authorization header.
+  const protocol = chooseSubprotocol(c.req.raw.headers);
+  if (protocol) headers.set("sec-websocket-protocol", protocol);
   const user = c.var.user;
   // The account must know of this room before the socket exists, or a sign-out could miss it.
   if (user.kind === "user")

@@ -278,8 +278,10 @@ describe("rate limits", () => {
       range(1, 90).map((i) => flooder.conn.post(`sdk ${i}`)),
     );
     const limited = outcomes.filter((o) => o.status === "rejected");
+    // The burst of 40 is shared with the SDK's own signals (its `received` reports).
+    const signals = flooder.sockets[0]!.sent.filter((type) => type === "received").length;
+    expect(90 - limited.length).toBeGreaterThanOrEqual(40 - signals);
     // However slowly the room got through them, no more than the bucket allowed were accepted.
-    expect(90 - limited.length).toBeGreaterThanOrEqual(40);
     expect(limited.length).toBeGreaterThanOrEqual(90 - refilled(40, 20, started));
     for (const o of limited) {
       expect((o as PromiseRejectedResult).reason).toBeInstanceOf(CommandError);

@@ -59,21 +59,37 @@ export function assertNoInvalidFrames(): void {
   );
 }
 
+/** A frame as its parts: a batch frame's frames in order, any other frame alone. */
+export const unbatched = (frame: ServerFrame): ServerFrame[] =>
+  frame.type === "batch" ? frame.frames : [frame];
+
 /**
  * The global WebSocket, plus a validator on every incoming frame. Registered in the constructor,
  * so it runs before the SDK's own listener; `frames` keeps every parsed frame of this socket.
  */
 export class CheckedWebSocket extends WebSocket {
+  /** Every frame as the client reads it: a batch frame's frames one by one, in order. */
   readonly frames: ServerFrame[] = [];
+  /** How many WebSocket messages carried them (fewer than `frames` when batches came). */
+  messages = 0;
+  /** The type of every frame the client sent, in order. */
+  readonly sent: string[] = [];
   /** How it closed, once it did: 1006 (and not clean) when the connection broke without a close frame. */
   closed: { code: number; wasClean: boolean } | undefined;
   constructor(url: string | URL, protocols?: ConstructorParameters<typeof WebSocket>[1]) {
     super(url, protocols);
     this.addEventListener("message", (message) => {
       const frame = checkFrame(`sdk ${String(url)}`, message.data);
-      if (frame) this.frames.push(frame);
+      this.messages += 1;
+      if (frame) this.frames.push(...unbatched(frame));
     });
     this.addEventListener("close", ({ code, wasClean }) => (this.closed = { code, wasClean }));
+  }
+
+  override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
+    if (typeof data === "string")
+      this.sent.push(String((JSON.parse(data) as { type?: unknown }).type));
+    super.send(data);
   }
 }
 
@@ -231,10 +247,12 @@ export function wsUrl(baseUrl: string, room: string, since?: number): string {
   return url.toString();
 }
 
-/** A raw `ws` socket with every frame validated and kept. */
+/** A raw `ws` socket with every frame validated and kept (a batch frame's frames one by one). */
 export class RawClient {
   readonly ws: WS;
   readonly frames: ServerFrame[] = [];
+  /** Every WebSocket message as it came, batch frames whole. */
+  readonly messages: ServerFrame[] = [];
   readonly opened: Promise<void>;
   readonly closed: Promise<{ code: number; reason: string }>;
   closeCode: number | undefined;
@@ -244,7 +262,9 @@ export class RawClient {
     this.ws.on("error", () => undefined); // surfaced through `opened`/`closed`
     this.ws.on("message", (data, isBinary) => {
       const frame = checkFrame(`raw ${url}`, isBinary ? data : data.toString("utf8"));
-      if (frame) this.frames.push(frame);
+      if (!frame) return;
+      this.messages.push(frame);
+      this.frames.push(...unbatched(frame));
     });
     this.opened = new Promise((resolve, reject) => {
       this.ws.once("open", () => resolve());
@@ -309,8 +329,9 @@ export async function rawConnect(
   room: string,
   token: string,
   since?: number,
+  protocol = SUBPROTOCOL,
 ): Promise<RawClient> {
-  const raw = new RawClient(wsUrl(baseUrl, room, since), [SUBPROTOCOL, BEARER_PREFIX + token]);
+  const raw = new RawClient(wsUrl(baseUrl, room, since), [protocol, BEARER_PREFIX + token]);
   await raw.opened;
   await raw.nth("welcome", 1);
   return raw;

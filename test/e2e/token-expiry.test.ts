@@ -1,7 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { expect, it } from "vitest";
 import { ApiError, EdgechatApi } from "../../src/client/index.ts";
-import { BEARER_PREFIX, CLOSE, ErrorBody, SUBPROTOCOL } from "../../src/protocol/index.ts";
+import {
+  BATCH_SUBPROTOCOL,
+  BEARER_PREFIX,
+  CLOSE,
+  ErrorBody,
+  SUBPROTOCOL,
+} from "../../src/protocol/index.ts";
 import {
   connect,
   flakyNetwork,
@@ -101,7 +107,7 @@ it("an open socket outlives its access token until the session ends; reconnectin
 
   // The one that reads the current token reconnects with the fresh one and resumes.
   await renewing.welcomed(2);
-  expect(renewing.sockets[1]!.protocol).toBe(SUBPROTOCOL);
+  expect(renewing.sockets[1]!.protocol).toBe(BATCH_SUBPROTOCOL);
   const back = await renewing.conn.post("back with a fresh token");
   await other.untilSeq(back);
   expect(renewing.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });

@@ -90,6 +90,7 @@ describe("HTTP", () => {
       rate_limited: 429,
       internal: 500,
       unavailable: 503,
+      overloaded: 503,
     });
   });
 

@@ -188,10 +188,14 @@ describe("sockets", () => {
   it("sends a gap frame and the newest 1000 when more were missed", async () => {
     const ada = await guest("ada");
     const room = await newRoom(ada);
-    await runInDurableObject(roomStub(room), (instance: Room) => {
-      for (let i = 0; i < 1100; i++)
-        void instance.command({ type: "post", clientId: `c${i}`, text: `m${i}` }, ada.user);
-    });
+    // Queued at once, so the room writes them in group commits.
+    await runInDurableObject(roomStub(room), (instance: Room) =>
+      Promise.all(
+        Array.from({ length: 1100 }, (_, i) =>
+          instance.command({ type: "post", clientId: `c${i}`, text: `m${i}` }, ada.user),
+        ),
+      ),
+    );
     const client = await Client.open(room, ada, 0);
     expect(await client.next("gap")).toEqual({ type: "gap", after: 0, before: 103 });
     const first = await client.next("event");

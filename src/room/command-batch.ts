@@ -1,0 +1,93 @@
+import type { Command, Refusal, Result, RoomEvent } from "../protocol/index.ts";
+import type { Actor } from "../identity/actor.ts";
+import { decide, denyAccess } from "./decide.ts";
+import type { IdempotencyKeys } from "./idempotency.ts";
+import type { EventLog } from "./log.ts";
+import type { ReadModel } from "./read-model.ts";
+
+/** A command on its way through the room: from a socket (acked there) or over HTTP (settled). */
+export type Job = {
+  readonly command: Command;
+  readonly actor: Actor;
+  readonly ws?: WebSocket | undefined;
+  readonly settle?: ((result: Result<{ seq: number }>) => void) | undefined;
+};
+
+/** What became of a job: its result, and the events it stored (none for a repeat or a no-op). */
+export type Outcome = { job: Job; result: Result<{ seq: number }>; stored: RoomEvent[] };
+
+const noRoom: Refusal = { code: "not_found", message: "no such room" };
+const broken: Refusal = { code: "internal", message: "something went wrong on our side" };
+
+/**
+ * Writes a batch of commands in one transaction (one commit, one trip to disk), each decided
+ * against the state its predecessors left, in order, with its own seq, idempotency key and
+ * result. A command whose write throws is rolled back alone (a savepoint of its own); if the
+ * commit itself fails, every command of the batch is answered `internal` and nothing is stored.
+ */
+export class CommandBatch {
+  readonly #storage: DurableObjectStorage;
+  readonly #log: EventLog;
+  readonly #read: ReadModel;
+  readonly #keys: IdempotencyKeys;
+
+  constructor(
+    storage: DurableObjectStorage,
+    log: EventLog,
+    read: ReadModel,
+    keys: IdempotencyKeys,
+  ) {
+    this.#storage = storage;
+    this.#log = log;
+    this.#read = read;
+    this.#keys = keys;
+  }
+
+  write(jobs: readonly Job[], now: number): Outcome[] {
+    try {
+      const outcomes = this.#storage.transactionSync(() => jobs.map((job) => this.#one(job, now)));
+      this.#log.committed();
+      return outcomes;
+    } catch (error) {
+      this.#log.rollBackTo();
+      console.error("edgechat: a batch of commands failed to commit", error);
+      return jobs.map((job) => ({ job, result: { ok: false, error: broken }, stored: [] }));
+    }
+  }
+
+  #one(job: Job, now: number): Outcome {
+    const mark = this.#log.mark();
+    try {
+      return this.#storage.transactionSync(() => this.#apply(job, now));
+    } catch (error) {
+      this.#log.rollBackTo(mark);
+      console.error("edgechat: a command failed", error);
+      return { job, result: { ok: false, error: broken }, stored: [] };
+    }
+  }
+
+  /** Access → idempotency → the rules → append, with the key holding the seq the append took. */
+  #apply(job: Job, now: number): Outcome {
+    const { command, actor } = job;
+    const refused = (error: Refusal): Outcome => ({
+      job,
+      result: { ok: false, error },
+      stored: [],
+    });
+    const view = this.#read.view();
+    if (!view) return refused(noRoom);
+    // Before the idempotency lookup: a replayed clientId must not be acked to someone who lost
+    // access (a banned user, or anyone outside a private room, to whom it does not exist).
+    const denied = denyAccess(view, actor);
+    if (denied) return refused(denied);
+    const prior = this.#keys.find(actor.id, command.clientId, now);
+    if (prior !== undefined)
+      return { job, result: { ok: true, value: { seq: prior } }, stored: [] };
+    const decision = decide(command, actor, view, now);
+    if (!decision.ok) return refused(decision.error);
+    const stored = this.#log.append(decision.events, actor, now);
+    const seq = stored.at(-1)?.seq ?? this.#log.headSeq;
+    this.#keys.remember(actor.id, command.clientId, seq, now);
+    return { job, result: { ok: true, value: { seq } }, stored };
+  }
+}

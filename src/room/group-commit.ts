@@ -1,0 +1,73 @@
+/**
+ * Group commit. Commands that arrive while the room is busy (a commit is on its way to disk, or
+ * the room is still reading what came in meanwhile) wait in a queue; the next turn takes them
+ * all, decides them one by one in arrival order and writes them in one transaction. An idle
+ * room runs a command at once: nothing ever waits for company.
+ *
+ * Past its limits the queue refuses instead of growing: a room that cannot keep up says so
+ * (`overloaded`, with when to try again) rather than accepting work it would deliver late.
+ * Pure apart from the two functions it is given, so it is tested without a runtime.
+ */
+export type QueueLimits = {
+  /** Commands waiting at most. */
+  readonly maxQueued: number;
+  /** How long the oldest waiting command may have waited before new ones are refused (ms). */
+  readonly maxWaitMs: number;
+};
+
+export const QUEUE_LIMITS: QueueLimits = { maxQueued: 2000, maxWaitMs: 250 };
+
+export type Admission = { ok: true } | { ok: false; retryAfterMs: number };
+
+export type Backlog = { queued: number; oldestWaitMs: number };
+
+export class GroupCommit<Job> {
+  readonly #commit: (jobs: Job[]) => void;
+  readonly #settle: () => Promise<void>;
+  readonly #limits: QueueLimits;
+  #queue: { job: Job; at: number }[] = [];
+  #running = false;
+
+  /**
+   * `commit` decides, writes and answers one batch (synchronously: no other event interleaves);
+   * `settle` resolves once that batch is durable and what arrived meanwhile has been read.
+   */
+  constructor(commit: (jobs: Job[]) => void, settle: () => Promise<void>, limits = QUEUE_LIMITS) {
+    this.#commit = commit;
+    this.#settle = settle;
+    this.#limits = limits;
+  }
+
+  /** Queues `job`, or refuses it when the room is too far behind; an idle room runs it now. */
+  offer(job: Job, now: number): Admission {
+    const { queued, oldestWaitMs } = this.backlog(now);
+    if (queued >= this.#limits.maxQueued || oldestWaitMs > this.#limits.maxWaitMs) {
+      // Come back once the queue has had time to drain what is in it now.
+      return { ok: false, retryAfterMs: Math.max(100, Math.min(5_000, 2 * oldestWaitMs)) };
+    }
+    this.#queue.push({ job, at: now });
+    if (!this.#running) void this.#run();
+    return { ok: true };
+  }
+
+  backlog(now: number): Backlog {
+    const oldest = this.#queue[0];
+    return { queued: this.#queue.length, oldestWaitMs: oldest ? now - oldest.at : 0 };
+  }
+
+  get running(): boolean {
+    return this.#running;
+  }
+
+  async #run(): Promise<void> {
+    this.#running = true;
+    try {
+      while (this.#queue.length > 0) {
+        this.#commit(this.#queue.splice(0).map((queued) => queued.job));
+        await this.#settle();
+      }
+    } finally {
+      this.#running = false;
+    }
+  }
+}
