@@ -5,12 +5,30 @@ import { TEST_SECRET } from "./test/support/secret.ts";
 /**
  * The test layers, all run by `npm test`:
  * unit (pure code in Node), worker (inside workerd), e2e (a real server and real clients),
- * browser (Debian's Chromium through playwright-core).
+ * security (a real server under fuzzing and brute force), db (real Postgres clusters), browser
+ * (Debian's Chromium through playwright-core).
+ *
+ * The projects run as groups, one after another (`sequence.groupOrder`), each group alone on the
+ * machine: layers that measure time (lockout windows, ordering and resume deadlines, SDK backoff)
+ * must not share two cores with the fuzzers' thousands of frames or with a primary and two
+ * replicas streaming WAL. Cheap, fast feedback first (unit, worker), then the real server alone
+ * (e2e), then the CPU hogs one by one: security, db, and the browser last (it starts the worker
+ * and Chromium together). The numbers start at 1 because vitest puts every project left at 0 that
+ * runs one file at a time (fileParallelism false, or any project on a 2-core machine) into one
+ * catch-all group after the numbered ones, ordered by project name: browser first, unit last.
  */
+const GROUP = { unit: 1, worker: 2, e2e: 3, security: 4, db: 5, browser: 6 } as const;
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: "unit", environment: "node", include: ["test/unit/**/*.test.ts"] } },
+      {
+        test: {
+          name: "unit",
+          environment: "node",
+          include: ["test/unit/**/*.test.ts"],
+          sequence: { groupOrder: GROUP.unit },
+        },
+      },
       {
         plugins: [
           cloudflareTest({
@@ -19,17 +37,26 @@ export default defineConfig({
               bindings: {
                 JWT_SECRET: TEST_SECRET,
                 ADMIN_USERNAMES: "root",
-                AUTH_WINDOW_SECONDS: "2",
+                // Holds the lockout test's six password hashes with a wide margin on a busy
+                // machine, and is still short enough to wait out (accounts.test.ts).
+                AUTH_WINDOW_SECONDS: "5",
+                // Every test registers from the same address: the per-IP limit is not under test here.
+                AUTH_MAX_ATTEMPTS_PER_IP: "100000",
               },
             },
           }),
         ],
-        test: { name: "worker", include: ["test/worker/**/*.test.ts"] },
+        test: {
+          name: "worker",
+          include: ["test/worker/**/*.test.ts"],
+          sequence: { groupOrder: GROUP.worker },
+        },
       },
       {
         test: {
           name: "e2e",
           environment: "node",
+          sequence: { groupOrder: GROUP.e2e },
           include: ["test/e2e/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 60_000,
@@ -41,6 +68,7 @@ export default defineConfig({
         test: {
           name: "db",
           environment: "node",
+          sequence: { groupOrder: GROUP.db },
           include: ["test/db/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 180_000,
@@ -52,6 +80,7 @@ export default defineConfig({
         test: {
           name: "security",
           environment: "node",
+          sequence: { groupOrder: GROUP.security },
           include: ["test/security/**/*.test.ts"],
           testTimeout: 120_000,
           hookTimeout: 90_000,
@@ -63,6 +92,7 @@ export default defineConfig({
         test: {
           name: "browser",
           environment: "node",
+          sequence: { groupOrder: GROUP.browser },
           include: ["test/browser/**/*.test.ts"],
           testTimeout: 90_000,
           hookTimeout: 90_000,

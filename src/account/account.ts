@@ -127,8 +127,11 @@ export class Account extends DurableObject<Env> {
     return session !== undefined && session.revoked_at === null && session.expires_at > Date.now();
   }
 
-  async logout(sid: string): Promise<void> {
-    if (this.#session(sid)) await this.#revoke([sid], Date.now());
+  /** Ends the session whose current refresh token this is; a token with the wrong secret ends nothing. */
+  async logout(sid: string, secret: string): Promise<void> {
+    const session = this.#session(sid);
+    if (session && (await sha256(secret)) === session.refresh_hash)
+      await this.#revoke([sid], Date.now());
   }
 
   /** Checks the current password, sets the new one, ends every session and opens a fresh one. */

@@ -133,7 +133,7 @@ auth.openapi(
   }),
   async (c) => {
     const token = await refreshTokenOf(c);
-    if (token) await c.env.ACCOUNT.getByName(token.account).logout(token.sid);
+    if (token) await c.env.ACCOUNT.getByName(token.account).logout(token.sid, token.secret);
     deleteCookie(c, REFRESH_COOKIE, { path: "/api/auth", secure: true });
     return c.body(null, 204);
   },

@@ -200,7 +200,7 @@ export async function snapshot(base: string, owner: Who, room: string): Promise<
   };
 }
 
-/** Waits a moment for anything in flight, then asserts the room is exactly as before. */
+/** Asserts the room is exactly as before: call it once the refused request was answered. */
 export async function expectUnchanged(base: string, owner: Who, room: string, before: Snapshot) {
   expect(await snapshot(base, owner, room)).toEqual(before);
 }
@@ -264,6 +264,18 @@ export function expectUpgradeRefused(
   const parsed = ErrorBody.safeParse(JSON.parse(answer.body));
   expect(parsed.success, answer.body).toBe(true);
   expect(parsed.data!.error.code, what).toBe(code);
+}
+
+let handledPings = 0;
+/**
+ * Resolves once the room has handled every frame sent on `socket` before this call. The runtime
+ * answers the exact `{"type":"ping"}` by itself (setWebSocketAutoResponse), possibly ahead of
+ * frames the room has yet to handle; a ping with any other field goes to the room, in order.
+ */
+export async function handled(socket: RawClient): Promise<void> {
+  const pongs = socket.of("pong").length;
+  socket.sendJson({ type: "ping", handled: ++handledPings });
+  await socket.nth("pong", pongs + 1);
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   createRoom,
   expectError,
   expectUnchanged,
+  handled,
   expectUpgradeRefused,
   invite,
   post,
@@ -411,7 +412,7 @@ describe("the instance admin", () => {
       actor: { id: root.user.id },
     });
     // The admin's socket saw it all and stays open.
-    await socket.roundTrip();
+    await handled(socket);
     expect(socket.isOpen).toBe(true);
     // Not even the admin may remove the owner.
     expectError(

@@ -257,6 +257,22 @@ describe("revoked sessions", () => {
     await refusedEverywhere(session.token, "after-logout-and-login");
   });
 
+  it("logout with a forged refresh token (the right account and session, a guessed secret) ends nothing", async () => {
+    const session = await register(server.url, "forgery-target");
+    // The account and session id are no secret: the session id rides in every access token.
+    const [prefix, account, sid] = session.refreshToken!.split(".");
+    const forged = [prefix, account, sid, "A".repeat(43)].join(".");
+    const out = await call(server.url, "POST", "/api/auth/logout", {
+      body: { refreshToken: forged },
+    });
+    expect(out.status).toBe(204);
+    await works(session.token, "after a forged logout");
+    const refreshed = await call(server.url, "POST", "/api/auth/refresh", {
+      body: { refreshToken: session.refreshToken },
+    });
+    expect(refreshed.status).toBe(200);
+  });
+
   it("after a password change: every other session ends, the new one works", async () => {
     const first = await register(server.url, "changer", "old password 1");
     const second = await login(server.url, "changer", "old password 1");

@@ -160,17 +160,42 @@ describe("accounts", () => {
   });
 
   it("locks an account after repeated wrong passwords, then lets its owner in after the window", async () => {
-    const name = fresh();
-    await register(name);
-    const attempt = (password: string) =>
-      call("/api/auth/login", { method: "POST", json: { username: name, password } });
-    for (let i = 0; i < 5; i++) expect((await attempt(`guess number ${i}`)).status).toBe(401);
-    const locked = await attempt(PASSWORD); // even the right password waits: no free guesses
-    await expectError(locked, 429, "rate_limited");
-    expect(Number(locked.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    await new Promise((resolve) => setTimeout(resolve, 2100)); // AUTH_WINDOW_SECONDS is 2 here
-    expect((await attempt(PASSWORD)).status).toBe(200);
-  });
+    // The worker project's AUTH_WINDOW_SECONDS (vitest.config.ts): short enough to wait out.
+    const { env } = await import("cloudflare:workers");
+    const windowMs = Number((env as unknown as Record<string, string>).AUTH_WINDOW_SECONDS) * 1000;
+    // Each attempt runs a full password hash. A missing lock is only excused when the first
+    // failure may already have left the window (a busy machine); then a fresh account tries
+    // again, a bounded number of times.
+    let locked: Response | undefined;
+    for (let round = 0; round < 3 && !locked; round++) {
+      const name = fresh();
+      await register(name);
+      const attempt = (password: string) =>
+        call("/api/auth/login", { method: "POST", json: { username: name, password } });
+      const firstSentAt = Date.now();
+      for (let i = 0; i < 5; i++) expect((await attempt(`guess number ${i}`)).status).toBe(401);
+      const answer = await attempt(PASSWORD); // even the right password waits: no free guesses
+      if (answer.status !== 429) {
+        expect(Date.now() - firstSentAt, "not locked within the window").toBeGreaterThanOrEqual(
+          windowMs,
+        );
+        expect(answer.status).toBe(200); // a failure left the window: four do not lock
+        continue;
+      }
+      locked = answer;
+      const lockedAt = Date.now();
+      await expectError(answer, 429, "rate_limited");
+      const retryAfter = Number(answer.headers.get("retry-after"));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter * 1000).toBeLessThanOrEqual(windowMs);
+      // Waits for what Retry-After announced, then the owner's password works.
+      await new Promise((resolve) =>
+        setTimeout(resolve, lockedAt + retryAfter * 1000 + 250 - Date.now()),
+      );
+      expect((await attempt(PASSWORD)).status).toBe(200);
+    }
+    expect(locked, "never locked: every round outlasted the window").toBeDefined();
+  }, 60_000); // the wait for the window is most of it
 
   it("tells an admin named in the configuration that they are one", async () => {
     const res = await call("/api/auth/register", {

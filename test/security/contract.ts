@@ -1,0 +1,526 @@
+/**
+ * An oracle of the wire contract, written by hand from /work/shared/PROTOCOL.md, docs/protocol.md,
+ * docs/roles.md, docs/auth.md and docs/architecture.md. It deliberately imports nothing from
+ * src/: the fuzz tests predict the server's answers with this model, so a mistake in the
+ * product's own schemas cannot hide behind the same mistake in the prediction.
+ *
+ * Where the written contract does not decide (a guest name's format, a topic's length, the
+ * order of two refusals, "characters" that are one code point but two UTF-16 units …), the
+ * verdict is `unclear` and the oracle accepts every answer that a reasonable reading allows,
+ * never a 5xx or `internal`.
+ */
+
+/** The contract's error codes and their HTTP statuses (PROTOCOL.md, "HTTP errors"). */
+export const STATUS_OF = {
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  rate_limited: 429,
+  unavailable: 503,
+  internal: 500,
+} as const;
+export type Code = keyof typeof STATUS_OF;
+export const isCode = (value: unknown): value is Code =>
+  typeof value === "string" && Object.hasOwn(STATUS_OF, value);
+
+/** Limits, as written: frames and HTTP bodies, message text, clientId, moderation numbers. */
+export const CONTRACT = {
+  frameBytes: 64 * 1024, // "A frame is at most 64 KiB"; architecture.md: "64 KiB body limit"
+  textCodePoints: 4000, // "1 to 4000 characters (Unicode code points), not only white space"
+  clientIdChars: 64, // "clientId (1 to 64 characters …)"
+  passwordChars: [8, 256], // "Passwords: 8 to 256 characters"
+  muteSeconds: [1, 30 * 24 * 60 * 60], // roles.md: "1 s to 30 days"
+  slowModeSeconds: [0, 3600], // roles.md: "(0 to 3600)"
+  /** Not written anywhere: a topic this short is surely fine, a longer one may be refused. */
+  surelyFineTopicCodePoints: 100,
+} as const;
+
+export const ROOM_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+export const USERNAME = /^[A-Za-z0-9_.-]{3,32}$/;
+/** "An emoji is one RGI emoji": Unicode's own definition, as the JS engine implements it. */
+const ONE_EMOJI = /^\p{RGI_Emoji}$/v;
+/** Unicode's White_Space property (not JS `trim`, which also strips U+FEFF and keeps U+0085). */
+const ONLY_WHITE_SPACE = /^\p{White_Space}*$/u;
+const ONLY_WHITE_SPACE_OR_BOM = /^[\p{White_Space}\uFEFF]*$/u;
+
+export const COMMAND_TYPES = [
+  "post",
+  "edit",
+  "delete",
+  "react",
+  "topic",
+  "leave",
+  "role",
+  "kick",
+  "ban",
+  "unban",
+  "mute",
+  "unmute",
+  "transfer",
+  "slow_mode",
+] as const;
+export const SIGNAL_TYPES = ["typing", "read", "ping"] as const;
+/** roles.md: only owners and moderators (or admins) may send these. */
+export const MODERATION_TYPES: ReadonlySet<string> = new Set([
+  "topic",
+  "slow_mode",
+  "role",
+  "kick",
+  "ban",
+  "unban",
+  "mute",
+  "unmute",
+  "transfer",
+]);
+
+// ---------------------------------------------------------------- verdicts
+
+/** ok: valid by the contract; bad: invalid by it; unclear: the contract does not say. */
+export type Verdict = "ok" | "bad" | "unclear";
+const worst = (...verdicts: Verdict[]): Verdict =>
+  verdicts.includes("bad") ? "bad" : verdicts.includes("unclear") ? "unclear" : "ok";
+
+const codePoints = (s: string) => [...s].length;
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const has = (o: Record<string, unknown>, key: string) => Object.hasOwn(o, key);
+
+/** 1 to 64 "characters": code points and UTF-16 units agree except for astral characters. */
+export function clientIdVerdict(v: unknown): Verdict {
+  if (typeof v !== "string" || v.length === 0) return "bad";
+  if (codePoints(v) > CONTRACT.clientIdChars) return "bad";
+  return v.length > CONTRACT.clientIdChars ? "unclear" : "ok";
+}
+
+export function textVerdict(v: unknown): Verdict {
+  if (typeof v !== "string") return "bad";
+  const n = codePoints(v);
+  if (n < 1 || n > CONTRACT.textCodePoints) return "bad";
+  if (ONLY_WHITE_SPACE.test(v)) return "bad";
+  // U+FEFF is not White_Space, but it is invisible and JS `trim` strips it: either reading holds.
+  return ONLY_WHITE_SPACE_OR_BOM.test(v) ? "unclear" : "ok";
+}
+
+/** A seq or messageId: a positive integer that JSON numbers carry exactly. */
+export const seqVerdict = (v: unknown): Verdict =>
+  typeof v === "number" && Number.isSafeInteger(v) && v > 0 ? "ok" : "bad";
+
+export const emojiVerdict = (v: unknown): Verdict =>
+  typeof v === "string" && ONE_EMOJI.test(v) ? "ok" : "bad";
+
+export function topicVerdict(v: unknown): Verdict {
+  if (typeof v !== "string") return "bad";
+  return codePoints(v) <= CONTRACT.surelyFineTopicCodePoints ? "ok" : "unclear";
+}
+
+/** User ids are opaque strings; their length is not written down. */
+export function userIdVerdict(v: unknown): Verdict {
+  if (typeof v !== "string") return "bad";
+  return v.length >= 1 && v.length <= 64 ? "ok" : "unclear";
+}
+
+function rangeVerdict(v: unknown, [min, max]: readonly [number, number]): Verdict {
+  if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) return "bad";
+  // Seconds are whole in every example; a fraction inside the range is not ruled out in words.
+  return Number.isInteger(v) ? "ok" : "unclear";
+}
+
+export function passwordVerdict(v: unknown): Verdict {
+  if (typeof v !== "string") return "bad";
+  const [min, max] = CONTRACT.passwordChars;
+  const byPoints = codePoints(v) >= min && codePoints(v) <= max;
+  const byUnits = v.length >= min && v.length <= max;
+  return byPoints && byUnits ? "ok" : byPoints || byUnits ? "unclear" : "bad";
+}
+
+export const usernameVerdict = (v: unknown): Verdict =>
+  typeof v === "string" && USERNAME.test(v) ? "ok" : "bad";
+
+/** Guest names: only the example "ada" is written; username-like names are surely fine. */
+export function guestNameVerdict(v: unknown): Verdict {
+  if (typeof v !== "string") return "bad";
+  return USERNAME.test(v) ? "ok" : "unclear";
+}
+
+// ---------------------------------------------------------------- frames
+
+/** A command reduced to the fields the contract defines (unknown fields are ignored). */
+export type Command = { type: (typeof COMMAND_TYPES)[number]; clientId: string } & Record<
+  string,
+  unknown
+>;
+
+export type FrameVerdict =
+  | { verdict: "bad"; why: string }
+  | { verdict: "ok" | "unclear"; kind: "command"; command: Command; why?: string }
+  | {
+      verdict: "ok" | "unclear";
+      kind: "signal";
+      type: (typeof SIGNAL_TYPES)[number];
+      why?: string;
+    };
+
+/** The documented fields of each command and signal, with their checks. */
+const FIELDS: Record<
+  string,
+  Record<string, { check: (v: unknown) => Verdict; optional?: true }>
+> = {
+  post: {
+    clientId: { check: clientIdVerdict },
+    text: { check: textVerdict },
+    replyTo: { check: seqVerdict, optional: true },
+  },
+  edit: {
+    clientId: { check: clientIdVerdict },
+    messageId: { check: seqVerdict },
+    text: { check: textVerdict },
+  },
+  delete: { clientId: { check: clientIdVerdict }, messageId: { check: seqVerdict } },
+  react: {
+    clientId: { check: clientIdVerdict },
+    messageId: { check: seqVerdict },
+    emoji: { check: emojiVerdict },
+    on: { check: (v) => (typeof v === "boolean" ? "ok" : "bad") },
+  },
+  topic: { clientId: { check: clientIdVerdict }, topic: { check: topicVerdict } },
+  leave: { clientId: { check: clientIdVerdict } },
+  role: {
+    clientId: { check: clientIdVerdict },
+    userId: { check: userIdVerdict },
+    role: { check: (v) => (v === "moderator" || v === "member" ? "ok" : "bad") },
+  },
+  kick: { clientId: { check: clientIdVerdict }, userId: { check: userIdVerdict } },
+  ban: { clientId: { check: clientIdVerdict }, userId: { check: userIdVerdict } },
+  unban: { clientId: { check: clientIdVerdict }, userId: { check: userIdVerdict } },
+  unmute: { clientId: { check: clientIdVerdict }, userId: { check: userIdVerdict } },
+  transfer: { clientId: { check: clientIdVerdict }, userId: { check: userIdVerdict } },
+  mute: {
+    clientId: { check: clientIdVerdict },
+    userId: { check: userIdVerdict },
+    seconds: { check: (v) => rangeVerdict(v, CONTRACT.muteSeconds) },
+  },
+  slow_mode: {
+    clientId: { check: clientIdVerdict },
+    seconds: { check: (v) => rangeVerdict(v, CONTRACT.slowModeSeconds) },
+  },
+  typing: {},
+  // The brief contract: "moves the user's read marker"; seqs start at 1, so 0 ("nothing read")
+  // is a reading the words neither allow nor forbid.
+  read: {
+    seq: { check: (v) => (v === 0 ? "unclear" : seqVerdict(v)) },
+  },
+  ping: {},
+};
+
+/** Classifies one parsed JSON value as a client frame. */
+export function classifyFrame(json: unknown): FrameVerdict {
+  if (!isObject(json)) return { verdict: "bad", why: "not a JSON object" };
+  const type = json.type;
+  if (typeof type !== "string" || !Object.hasOwn(FIELDS, type))
+    return { verdict: "bad", why: `unknown type ${JSON.stringify(type)}` };
+  const fields = FIELDS[type]!;
+  const verdicts: Verdict[] = [];
+  const normalized: Record<string, unknown> = { type };
+  const unclear: string[] = [];
+  for (const [name, { check, optional }] of Object.entries(fields)) {
+    if (!has(json, name)) {
+      if (optional) continue;
+      return { verdict: "bad", why: `${type} without ${name}` };
+    }
+    const verdict = check(json[name]);
+    if (verdict === "bad") return { verdict: "bad", why: `${type}.${name} is invalid` };
+    if (verdict === "unclear") unclear.push(name);
+    verdicts.push(verdict);
+    normalized[name] = json[name];
+  }
+  const verdict = worst(...verdicts) as "ok" | "unclear";
+  const why = unclear.length ? `${type}: unclear ${unclear.join(", ")}` : undefined;
+  if ((SIGNAL_TYPES as readonly string[]).includes(type))
+    return { verdict, kind: "signal", type: type as (typeof SIGNAL_TYPES)[number], why };
+  return { verdict, kind: "command", command: normalized as Command, why };
+}
+
+/** A stable key of a command's meaning, to tell an exact repeat from a reused clientId. */
+export const commandKey = (command: Command): string =>
+  JSON.stringify(Object.entries(command).sort(([a], [b]) => (a < b ? -1 : 1)));
+
+/**
+ * The clientId a refusal must echo: "Refusals are error frames carrying the command's clientId".
+ * `required`: the frame is an object of a non-signal type with a well-formed clientId;
+ * `optional`: we cannot tell (too large, binary), it is a signal, or the clientId itself is
+ * unclear: absent or that value;
+ * `absent`: no well-formed clientId to echo.
+ */
+export type Echo = { rule: "required" | "optional"; clientId: string } | { rule: "absent" };
+
+export function echoOf(json: unknown): Echo {
+  if (!isObject(json)) return { rule: "absent" };
+  const verdict = clientIdVerdict(json.clientId);
+  if (verdict === "bad") return { rule: "absent" };
+  const clientId = json.clientId as string;
+  const signal = (SIGNAL_TYPES as readonly unknown[]).includes(json.type);
+  return { rule: signal || verdict === "unclear" ? "optional" : "required", clientId };
+}
+
+// ---------------------------------------------------------------- the room
+
+/** What the oracle may say about a seq of the room's log. */
+type Known =
+  { type: "message.posted"; author: string; deleted: boolean } | { type: "other"; what: string };
+
+/** How an ack's seq must look: exactly this, or at least this. */
+export type SeqRule = { exact: number } | { atLeast: number };
+
+export type Outcome =
+  | { ok: true; seq: SeqRule; apply: (seq: number) => void; replay?: true }
+  | { ok: false; code: Code };
+
+/**
+ * The room as the contract's rules see it, kept from what the test itself did and saw.
+ *
+ * `exact`: the test is the only writer (HTTP fuzzing), so the oracle knows `lastSeq` and every
+ * seq's meaning. Otherwise (WebSocket fuzzing beside honest chatters) `lastSeq` is the highest
+ * seq known to be stored, and a few seqs past it may be the chatters' messages in flight.
+ */
+export class RoomModel {
+  lastSeq = 0;
+  readonly exact: boolean;
+  readonly #log = new Map<number, Known>();
+  readonly #members = new Set<string>();
+  /** The seq of each user's latest membership change known, so a late event cannot undo it. */
+  readonly #memberAt = new Map<string, number>();
+  readonly #reactions = new Set<string>();
+  readonly #keys = new Map<string, { seq: number; key: string }>();
+  /** How many seqs past `lastSeq` may already be stored by others (not exact mode). */
+  readonly inFlight: number;
+
+  constructor(options: { exact: boolean; inFlight?: number }) {
+    this.exact = options.exact;
+    this.inFlight = options.exact ? 0 : (options.inFlight ?? 16);
+  }
+
+  /** An event the test saw (from the log or any socket): stored, with its meaning. */
+  observe(event: { seq: number; type: string; actor: { id: string }; data?: unknown }): void {
+    this.lastSeq = Math.max(this.lastSeq, event.seq);
+    const data = (event.data ?? {}) as { messageId?: number };
+    if (event.type === "message.posted") {
+      const known = this.#log.get(event.seq);
+      if (known?.type !== "message.posted")
+        this.#log.set(event.seq, {
+          type: "message.posted",
+          author: event.actor.id,
+          deleted: false,
+        });
+    } else {
+      this.#log.set(event.seq, { type: "other", what: event.type });
+    }
+    if (event.type === "message.deleted" && typeof data.messageId === "number") {
+      const target = this.#log.get(data.messageId);
+      if (target?.type === "message.posted") target.deleted = true;
+    }
+    if (event.type === "member.joined") this.#membership(event.actor.id, true, event.seq);
+    if (event.type === "member.left") this.#membership(event.actor.id, false, event.seq);
+  }
+
+  #membership(userId: string, member: boolean, seq: number): void {
+    if ((this.#memberAt.get(userId) ?? 0) > seq) return;
+    this.#memberAt.set(userId, seq);
+    if (member) this.#members.add(userId);
+    else this.#members.delete(userId);
+  }
+
+  /** A seq known to be stored (an ack to someone else, a welcome's lastSeq). */
+  stored(seq: number): void {
+    this.lastSeq = Math.max(this.lastSeq, seq);
+  }
+
+  /** A socket of `userId` opened: a public room makes them a member (one member.joined). */
+  connected(userId: string, welcomeLastSeq: number): void {
+    if (!this.#members.has(userId)) {
+      this.#membership(userId, true, welcomeLastSeq);
+      this.#log.set(welcomeLastSeq, { type: "other", what: "member.joined" });
+    }
+    this.stored(welcomeLastSeq);
+  }
+
+  isMember(userId: string): boolean {
+    return this.#members.has(userId);
+  }
+
+  /** Every seq whose meaning is known: ids to aim commands at. */
+  knownSeqs(): number[] {
+    return [...this.#log.keys()];
+  }
+
+  /** The messages of `userId` known to the model, deleted ones included. */
+  messagesOf(userId: string): { id: number; deleted: boolean }[] {
+    return [...this.#log]
+      .filter(([, k]) => k.type === "message.posted" && k.author === userId)
+      .map(([id, k]) => ({ id, deleted: (k as { deleted: boolean }).deleted }));
+  }
+
+  /** `userId`'s reactions as "messageId emoji", sorted. */
+  reactionsOf(userId: string): string[] {
+    return [...this.#reactions]
+      .filter((r) => r.startsWith(`${userId}\u0000`))
+      .map((r) => r.split("\u0000").slice(1).join(" "))
+      .sort();
+  }
+
+  /** live / gone (deleted, or not a message) / unknown (may be a message stored by others). */
+  #message(id: number): { state: "live"; author: string } | { state: "gone" | "unknown" } {
+    const known = this.#log.get(id);
+    if (known?.type === "message.posted")
+      return known.deleted ? { state: "gone" } : { state: "live", author: known.author };
+    if (known) return { state: "gone" };
+    if (this.exact) return { state: "gone" };
+    return id <= this.lastSeq + this.inFlight ? { state: "unknown" } : { state: "gone" };
+  }
+
+  /**
+   * Every answer the contract allows to `command` from `userId`, a plain member or a stranger
+   * (these tests never act as owner, moderator or admin).
+   */
+  outcomes(userId: string, command: Command): Outcome[] {
+    const key = `${userId}\u0000${command.clientId}`;
+    const prior = this.#keys.get(key);
+    if (prior) {
+      // "A command repeated with the same user and clientId … is not applied again"; "a repeated
+      // command is acked with its original seq".
+      const replay: Outcome = {
+        ok: true,
+        seq: { exact: prior.seq },
+        apply: () => {},
+        replay: true,
+      };
+      if (prior.key === commandKey(command)) return [replay];
+      // A reused clientId with another command breaks "unique per user": the server may take it
+      // for the repeat, or refuse the new command on its own merits; it must not apply it.
+      return [replay, ...this.#fresh(userId, command).filter((o) => !o.ok)];
+    }
+    return this.#fresh(userId, command);
+  }
+
+  #fresh(userId: string, command: Command): Outcome[] {
+    const refuse = (code: Code): Outcome => ({ ok: false, code });
+    if (MODERATION_TYPES.has(command.type)) return [refuse("forbidden")];
+    const member = this.#members.has(userId);
+    const remember = (seq: number) =>
+      this.#keys.set(`${userId}\u0000${command.clientId}`, { seq, key: commandKey(command) });
+    /**
+     * An ack that logs `events` (joining first if needed), then runs `effect(seq)`. Beside
+     * others' traffic (not exact) the oracle pins less: seqs at least past the known ones, and
+     * only the acked seq's own meaning; joins and the rest arrive with the watched events.
+     */
+    const logs = (events: string[], effect: (seq: number) => void = () => {}): Outcome => {
+      const all = !member && events.length > 0 ? ["member.joined", ...events] : events;
+      const base = this.lastSeq;
+      const seq: SeqRule = this.exact
+        ? { exact: base + all.length }
+        : { atLeast: base + (events.length > 0 && command.type !== "leave" ? 1 : 0) };
+      return {
+        ok: true,
+        seq,
+        apply: (acked) => {
+          if (this.exact) {
+            const first = acked - all.length + 1;
+            all.forEach((type, i) => this.#log.set(first + i, { type: "other", what: type }));
+            if (all.includes("member.joined")) this.#membership(userId, true, first);
+          } else if (events.length > 0 && command.type !== "react") {
+            // Posting, editing or deleting makes a member (react may have been a no-op).
+            this.#membership(userId, true, acked);
+          }
+          this.stored(acked);
+          effect(acked);
+          remember(acked);
+        },
+      };
+    };
+    switch (command.type) {
+      case "leave": {
+        // Whoever was acked a leave is no member now; "leave when not a member" logs nothing.
+        const left = (seq: number) => this.#membership(userId, false, seq);
+        return [member ? logs(["member.left"], left) : logs([], left)];
+      }
+      case "post": {
+        const post = logs(["message.posted"], (seq) =>
+          this.#log.set(seq, { type: "message.posted", author: userId, deleted: false }),
+        );
+        if (command.replyTo === undefined) return [post];
+        const target = this.#message(command.replyTo as number);
+        if (target.state === "live") return [post];
+        if (target.state === "gone") return [refuse("not_found")];
+        return [post, refuse("not_found")];
+      }
+      case "edit":
+      case "delete": {
+        const id = command.messageId as number;
+        const target = this.#message(id);
+        const act = logs([command.type === "edit" ? "message.edited" : "message.deleted"], () => {
+          const known = this.#log.get(id);
+          if (command.type === "delete" && known?.type === "message.posted") known.deleted = true;
+        });
+        if (target.state === "gone") return [refuse("not_found")];
+        // Seqs in flight are the chatters' own messages, never this user's.
+        if (target.state !== "live") return [refuse("not_found"), refuse("forbidden")];
+        return target.author === userId ? [act] : [refuse("forbidden")];
+      }
+      case "react": {
+        const id = command.messageId as number;
+        const reaction = `${userId}\u0000${id}\u0000${command.emoji as string}`;
+        const set = (on: boolean) =>
+          on ? this.#reactions.add(reaction) : this.#reactions.delete(reaction);
+        const target = this.#message(id);
+        if (target.state === "gone") return [refuse("not_found")];
+        const on = command.on === true;
+        // Asking for the state that already holds is a no-op, acked with the current lastSeq.
+        const act =
+          target.state === "live" && this.#reactions.has(reaction) === on
+            ? logs([])
+            : logs([on ? "reaction.added" : "reaction.removed"], () => set(on));
+        if (target.state === "unknown") {
+          // The message may be one in flight; whatever was logged, the reaction is now as asked.
+          const either: Outcome = {
+            ok: true,
+            seq: { atLeast: this.lastSeq },
+            apply: (seq) => {
+              set(on);
+              this.stored(seq);
+              remember(seq);
+            },
+          };
+          return [either, refuse("not_found")];
+        }
+        return [act];
+      }
+      default:
+        throw new Error(`the oracle has no rule for ${command.type}`);
+    }
+  }
+}
+
+/** Whether an acked seq fits its rule. */
+export const seqFits = (seq: unknown, rule: SeqRule): boolean =>
+  typeof seq === "number" &&
+  Number.isSafeInteger(seq) &&
+  seq >= 0 &&
+  ("exact" in rule ? seq === rule.exact : seq >= rule.atLeast);
+
+export const describeOutcome = (o: Outcome): string =>
+  o.ok ? `ack ${"exact" in o.seq ? `= ${o.seq.exact}` : `>= ${o.seq.atLeast}`}` : o.code;
+
+/** The contract's error body, checked by hand: `{"error": {"code", "message"}}`, no stack trace. */
+export function errorBodyProblem(status: number, json: unknown, text: string): string | undefined {
+  if (!isObject(json) || !isObject(json.error)) return "not the error body";
+  const { code, message } = json.error;
+  if (!isCode(code)) return `unknown code ${JSON.stringify(code)}`;
+  if (STATUS_OF[code] !== status) return `code ${code} with status ${status}`;
+  if (typeof message !== "string") return "no message";
+  if (STACK.test(text)) return "stack-like message";
+  return undefined;
+}
+
+export const STACK = /\bat \S+ \(|\.ts:\d+|\.js:\d+|Error:|\bstack\b/i;
