@@ -8,6 +8,7 @@ import { assertConfigured } from "./config.ts";
 import { postgresSink } from "./db/postgres.ts";
 import { Room as RoomObject } from "./room/room.ts";
 
+export { RoomShard } from "./room/shard.ts";
 export { Directory } from "./directory/directory.ts";
 export { Account } from "./account/account.ts";
 export { Throttle } from "./throttle/throttle.ts";

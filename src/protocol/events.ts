@@ -1,6 +1,7 @@
 import * as z from "zod";
 import {
   Emoji,
+  FanoutShards,
   MessageText,
   Role,
   RoomName,
@@ -16,7 +17,13 @@ export const MessageId = Seq;
 
 /** The `data` of each v1 event type. */
 export const EventData = {
-  "room.created": z.object({ name: RoomName, topic: Topic, visibility: Visibility }),
+  "room.created": z.object({
+    name: RoomName,
+    topic: Topic,
+    visibility: Visibility,
+    /** Addition to v1: fan-out shards for a big room; absent or 0 for none. */
+    shards: FanoutShards.optional(),
+  }),
   "room.topic_changed": z.object({ topic: Topic }),
   "member.joined": z.object({}),
   "member.left": z.object({}),

@@ -3,6 +3,7 @@ import { RoomEvent } from "./events.ts";
 import {
   ClientId,
   Emoji,
+  FanoutShards,
   MessageText,
   Password,
   Role,
@@ -47,6 +48,11 @@ export const CreateRoom = z.object({
   name: RoomName,
   topic: Topic.default(""),
   visibility: Visibility.default("public"),
+  /**
+   * Addition to v1: for a room expected to be big, how many shard objects hold its sockets and
+   * relay its events (0, the default: the room holds them itself). docs/scaling.md.
+   */
+  shards: FanoutShards.default(0),
 });
 export type CreateRoom = z.infer<typeof CreateRoom>;
 
@@ -62,6 +68,8 @@ export const RoomInfo = z.object({
   online: z.number().int().nonnegative(),
   /** Addition to v1: seconds a member must wait between messages; 0 when off. */
   slowModeSeconds: z.number().int().nonnegative().optional(),
+  /** Addition to v1: the room's fan-out shards; 0 when it holds its sockets itself. */
+  shards: z.number().int().nonnegative().optional(),
 });
 export type RoomInfo = z.infer<typeof RoomInfo>;
 

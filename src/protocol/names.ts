@@ -12,6 +12,8 @@ export const LIMITS = {
 } as const;
 
 const codePoints = (s: string) => [...s].length;
+/** Unicode's White_Space (U+0085 NEXT LINE included, which String.trim keeps) and the BOM. */
+const ONLY_WHITE_SPACE = /^[\p{White_Space}\uFEFF]*$/u;
 
 export const RoomName = z
   .string()
@@ -38,7 +40,7 @@ export const MessageText = z
     (s) => codePoints(s) <= LIMITS.messageCodePoints,
     `text is longer than ${LIMITS.messageCodePoints} characters`,
   )
-  .refine((s) => s.trim().length > 0, "text is only white space");
+  .refine((s) => !ONLY_WHITE_SPACE.test(s), "text is only white space");
 
 export const Topic = z
   .string()
@@ -65,6 +67,13 @@ export const Password = z
   .string()
   .min(8, "a password has at least 8 characters")
   .max(256, "a password has at most 256 characters");
+
+/**
+ * The most fan-out shards a room may have: objects that each hold a slice of a big room's
+ * sockets and relay its events to them (docs/scaling.md).
+ */
+export const MAX_FANOUT_SHARDS = 16;
+export const FanoutShards = z.number().int().min(0).max(MAX_FANOUT_SHARDS);
 
 /** The longest mute and the slowest slow mode a moderator may set. */
 export const MAX_MUTE_SECONDS = 30 * 24 * 60 * 60;

@@ -51,7 +51,12 @@ export function decideCreate(input: CreateRoom, exists: boolean, actor: Actor): 
   return accept(
     {
       type: "room.created",
-      data: { name: input.name, topic: input.topic, visibility: input.visibility },
+      data: {
+        name: input.name,
+        topic: input.topic,
+        visibility: input.visibility,
+        ...(input.shards > 0 ? { shards: input.shards } : {}),
+      },
     },
     { type: "member.joined", data: {} },
   );

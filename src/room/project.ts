@@ -11,13 +11,14 @@ export function project(sql: Sql, event: RoomEvent): void {
   switch (event.type) {
     case "room.created":
       sql.exec(
-        "INSERT INTO room (singleton, name, topic, visibility, created_at, created_by, owner_id) VALUES (1, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO room (singleton, name, topic, visibility, created_at, created_by, owner_id, shards) VALUES (1, ?, ?, ?, ?, ?, ?, ?)",
         event.data.name,
         event.data.topic,
         event.data.visibility,
         event.at,
         event.actor.id,
         event.actor.id,
+        event.data.shards ?? 0,
       );
       return;
     case "room.topic_changed":

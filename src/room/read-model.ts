@@ -9,6 +9,7 @@ type RoomRow = {
   created_by: string;
   owner_id: string;
   slow_mode_seconds: number;
+  shards: number;
 };
 type MessageRow = {
   id: number;
@@ -106,6 +107,7 @@ export class ReadModel {
       members,
       online,
       slowModeSeconds: room.slow_mode_seconds,
+      ...(room.shards > 0 ? { shards: room.shards } : {}),
     };
   }
 

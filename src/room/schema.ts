@@ -69,6 +69,9 @@ const MIGRATIONS: readonly string[] = [
      attempts INTEGER NOT NULL,
      last_error TEXT);
    INSERT INTO outbox (singleton, flushed_seq, attempts) VALUES (1, 0, 0);`,
+  // v4: fan-out shards, and who is online on each (memory would forget it on hibernation).
+  `ALTER TABLE room ADD COLUMN shards INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE shard_presence (user_id TEXT PRIMARY KEY, name TEXT NOT NULL, shard INTEGER NOT NULL);`,
 ];
 
 /** Tables rebuilt from the log by `rebuildProjections`. */

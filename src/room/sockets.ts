@@ -112,25 +112,31 @@ export class Connections {
    * across sockets); on v1, one frame each. A batch socket that fell SLOW_CONSUMER_EVENTS behind
    * is cut off (4408) rather than buffered without end: it resumes with `since`.
    */
-  deliver(events: readonly RoomEvent[], acks: ReadonlyMap<WebSocket, readonly string[]>): void {
+  deliver(
+    events: readonly RoomEvent[],
+    acks: ReadonlyMap<WebSocket, readonly string[]> = new Map(),
+    hasUpTo?: (ws: WebSocket) => number | undefined,
+  ): void {
     if (events.length === 0 && acks.size === 0) return;
     const eventTexts = events.map((event) => JSON.stringify({ type: "event", event }));
     const shared = eventTexts.length > 0 ? batchText(eventTexts) : undefined;
-    const first = events[0]?.seq;
-    const last = events.at(-1)?.seq;
     for (const ws of this.#ctx.getWebSockets()) {
+      // A socket that already has some of these (a shard's newly greeted one) gets the rest.
+      const upTo = hasUpTo?.(ws);
+      const skip = upTo === undefined ? 0 : events.findIndex((e) => e.seq > upTo);
+      const texts = skip === 0 ? eventTexts : skip < 0 ? [] : eventTexts.slice(skip);
       const own = acks.get(ws) ?? [];
-      if (own.length === 0 && eventTexts.length === 0) continue;
+      if (own.length === 0 && texts.length === 0) continue;
       if (!attachmentOf(ws)?.batch) {
-        for (const text of own) send(ws, text);
-        for (const text of eventTexts) send(ws, text);
+        for (const text of [...own, ...texts]) send(ws, text);
         continue;
       }
-      if (first !== undefined && last !== undefined && this.#fellBehind(ws, first, last)) {
+      const first = events.at(-texts.length)?.seq;
+      if (texts.length > 0 && this.#fellBehind(ws, first!, events.at(-1)!.seq)) {
         close(ws, CLOSE.slowConsumer, "too far behind: reconnect with since");
         continue;
       }
-      send(ws, own.length === 0 ? shared! : batchText([...own, ...eventTexts]));
+      send(ws, own.length === 0 && texts === eventTexts ? shared! : batchText([...own, ...texts]));
     }
   }
 

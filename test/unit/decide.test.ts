@@ -58,7 +58,9 @@ const refusal = (code: string) => ({ ok: false, error: { code } });
 
 describe("decideCreate", () => {
   it("creates the room and makes its creator a member", () => {
-    expect(decideCreate({ name: "lobby", topic: "", visibility: "public" }, false, bob)).toEqual({
+    expect(
+      decideCreate({ name: "lobby", topic: "", visibility: "public", shards: 0 }, false, bob),
+    ).toEqual({
       ok: true,
       events: [
         { type: "room.created", data: { name: "lobby", topic: "", visibility: "public" } },
@@ -68,13 +70,15 @@ describe("decideCreate", () => {
   });
 
   it("refuses a room that exists with conflict, and a private room for a guest", () => {
-    expect(decideCreate({ name: "x", topic: "", visibility: "public" }, true, ada)).toMatchObject(
-      refusal("conflict"),
-    );
-    expect(decideCreate({ name: "x", topic: "", visibility: "private" }, false, bob)).toMatchObject(
-      refusal("forbidden"),
-    );
-    expect(decideCreate({ name: "x", topic: "", visibility: "private" }, false, ada).ok).toBe(true);
+    expect(
+      decideCreate({ name: "x", topic: "", visibility: "public", shards: 0 }, true, ada),
+    ).toMatchObject(refusal("conflict"));
+    expect(
+      decideCreate({ name: "x", topic: "", visibility: "private", shards: 0 }, false, bob),
+    ).toMatchObject(refusal("forbidden"));
+    expect(
+      decideCreate({ name: "x", topic: "", visibility: "private", shards: 0 }, false, ada).ok,
+    ).toBe(true);
   });
 });
 

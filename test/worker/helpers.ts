@@ -23,10 +23,11 @@ export async function guest(name: string): Promise<Session> {
 
 let rooms = 0;
 /** A fresh room created by `owner`; names are unique per test file run. */
-export async function newRoom(owner: Session, prefix = "room"): Promise<string> {
+export async function newRoom(owner: Session, prefix = "room", shards = 0): Promise<string> {
   rooms += 1;
   const name = `${prefix}-${rooms}-${crypto.randomUUID().slice(0, 8)}`;
-  const res = await call("/api/rooms", { method: "POST", token: owner.token, json: { name } });
+  const json = shards > 0 ? { name, shards } : { name };
+  const res = await call("/api/rooms", { method: "POST", token: owner.token, json });
   if (res.status !== 201) throw new Error(`create room: ${res.status} ${await res.text()}`);
   return name;
 }

@@ -1,0 +1,59 @@
+import type { RoomEvent, ServerFrame, UserRef } from "../protocol/index.ts";
+import { TYPING_INTERVAL_MS } from "./rate-limit.ts";
+import type { Closing, ShardFanout } from "./shard-fanout.ts";
+import type { Connections } from "./sockets.ts";
+
+/**
+ * Everyone connected to a room, wherever their socket lives: on the room itself or on one of its
+ * fan-out shards. What the room sends to its people goes through here, so that a sharded room
+ * and a plain one behave alike.
+ */
+export class Audience {
+  readonly #sockets: Connections;
+  readonly #fanout: ShardFanout;
+  // Memory only: forgetting it on hibernation merely lets one more notice through.
+  readonly #typingAt = new Map<string, number>();
+
+  constructor(sockets: Connections, fanout: ShardFanout) {
+    this.#sockets = sockets;
+    this.#fanout = fanout;
+  }
+
+  /** The distinct users online, on the room and on its shards. */
+  online(): UserRef[] {
+    const users = new Map<string, UserRef>();
+    for (const user of [...this.#sockets.online(), ...this.#fanout.online()])
+      if (!users.has(user.id)) users.set(user.id, user);
+    return [...users.values()];
+  }
+
+  /** Committed events, with the acks of the room's own sockets. */
+  deliver(events: readonly RoomEvent[], acks?: ReadonlyMap<WebSocket, readonly string[]>): void {
+    this.#sockets.deliver(events, acks);
+    this.#fanout.relay(events);
+  }
+
+  /** A presence or typing frame for everyone but `except` (a user, and here a socket too). */
+  signal(frame: ServerFrame, except?: { user: string; ws?: WebSocket | undefined }): void {
+    const text = JSON.stringify(frame);
+    this.#sockets.broadcast(text, except?.ws);
+    this.#fanout.relay([], [{ text, exceptUser: except?.user }]);
+  }
+
+  /** "Typing…", at most once per user per TYPING_INTERVAL_MS. */
+  typing(user: UserRef, now: number, ws?: WebSocket): void {
+    if (now - (this.#typingAt.get(user.id) ?? 0) < TYPING_INTERVAL_MS) return;
+    this.#typingAt.set(user.id, now);
+    this.signal({ type: "typing", user }, { user: user.id, ws });
+  }
+
+  /** Closes `userId`'s sockets here and on the shards; returns how many closed here. */
+  closeUser(userId: string, code: number, reason: string, which: Closing): number {
+    this.#fanout.closeUser(userId, code, reason, which);
+    const { sessionIds, keepAdmins } = which;
+    return this.#sockets.closeUser(userId, code, reason, ({ user }) => {
+      if (keepAdmins && user.admin) return false;
+      return !sessionIds || (user.sid !== undefined && sessionIds.includes(user.sid));
+    });
+  }
+}

@@ -1,0 +1,116 @@
+import type { NewEvent, Result, RoomEvent, UserRef } from "../protocol/index.ts";
+import type { Audience } from "./audience.ts";
+import { CommandBatch, type Job, type Outcome } from "./command-batch.ts";
+import { GroupCommit, type QueueLimits } from "./group-commit.ts";
+import type { IdempotencyKeys } from "./idempotency.ts";
+import type { EventLog } from "./log.ts";
+import type { ReadModel } from "./read-model.ts";
+import { send } from "./sockets.ts";
+
+export type CommandFlowParts = {
+  storage: DurableObjectStorage;
+  log: EventLog;
+  read: ReadModel;
+  keys: IdempotencyKeys;
+  audience: Audience;
+  limits: QueueLimits;
+  /** After every commit: what the events cause beyond the log (removals, flush, directory). */
+  committed: (stored: readonly RoomEvent[], now: number, keysStored: boolean) => void;
+};
+
+/**
+ * The room's write path. Commands go through the group commit (a queue, one transaction per
+ * turn, backpressure); every commit is then sent to the audience (the output gate holds it until
+ * the commit is durable: an ack means stored), refusals and HTTP callers are answered.
+ */
+export class CommandFlow {
+  readonly #parts: CommandFlowParts;
+  readonly #batch: CommandBatch;
+  readonly #commits: GroupCommit<Job>;
+
+  constructor(parts: CommandFlowParts) {
+    this.#parts = parts;
+    this.#batch = new CommandBatch(parts.storage, parts.log, parts.read, parts.keys);
+    this.#commits = new GroupCommit(
+      (jobs) => this.#commitBatch(jobs),
+      () => this.#settled(),
+      parts.limits,
+    );
+  }
+
+  /** Into the queue, or refused at once when the room is too far behind. */
+  submit(job: Job): void {
+    const admitted = this.#commits.offer(job, Date.now());
+    if (admitted.ok) return;
+    const seconds = admitted.retryAfterMs / 1000;
+    answer(job, {
+      ok: false,
+      error: {
+        code: "overloaded",
+        message: `the room is busy: try again in ${seconds.toFixed(1)} s`,
+        retryAfter: seconds,
+      },
+    });
+  }
+
+  /** Events that need no queue (a room created, someone joining): one transaction of their own. */
+  commit(events: readonly NewEvent[], actor: UserRef): void {
+    const { storage, log, audience } = this.#parts;
+    const now = Date.now();
+    const stored = storage.transactionSync(() => log.append(events, actor, now));
+    log.committed();
+    audience.deliver(stored);
+    this.#parts.committed(stored, now, false);
+  }
+
+  #commitBatch(jobs: Job[]): void {
+    const now = Date.now();
+    const outcomes = this.#batch.write(jobs, now);
+    const stored = outcomes.flatMap((outcome) => outcome.stored);
+    this.#parts.audience.deliver(stored, acksBySocket(outcomes));
+    for (const outcome of outcomes) answer(outcome.job, outcome.result);
+    this.#parts.committed(
+      stored,
+      now,
+      outcomes.some((outcome) => outcome.result.ok),
+    );
+  }
+
+  /**
+   * Resolves once the last batch is durable and the room has read what arrived meanwhile: the
+   * commands that came in during the commit form the next batch. Locally the commit blocks the
+   * thread, so one macrotask lets the runtime hand over the frames that queued up behind it.
+   */
+  async #settled(): Promise<void> {
+    await this.#parts.storage.sync();
+    await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  }
+}
+
+function acksBySocket(outcomes: readonly Outcome[]): Map<WebSocket, string[]> {
+  const acks = new Map<WebSocket, string[]>();
+  for (const { job, result } of outcomes) {
+    if (!result.ok || !job.ws) continue;
+    const ack = JSON.stringify({
+      type: "ack",
+      clientId: job.command.clientId,
+      seq: result.value.seq,
+    });
+    acks.set(job.ws, [...(acks.get(job.ws) ?? []), ack]);
+  }
+  return acks;
+}
+
+/** The outcome to whoever sent the command: the HTTP caller, or an error frame on its socket (acks went with the events). */
+function answer(job: Job, result: Result<{ seq: number }>): void {
+  job.settle?.(result);
+  if (result.ok || !job.ws) return;
+  const { code, message, retryAfter } = result.error;
+  send(job.ws, {
+    type: "error",
+    code,
+    message,
+    clientId: job.command.clientId,
+    ...(retryAfter === undefined ? {} : { retryAfterMs: Math.round(retryAfter * 1000) }),
+  });
+}
