@@ -1,19 +1,18 @@
 import {
-  AnyEventFrame,
   ApiError,
   BATCH_SUBPROTOCOL,
   BEARER_PREFIX,
   CLOSE,
-  ServerFrame,
+  type ServerFrame,
   SUBPROTOCOL,
   type Command,
   type RoomEvent,
   type ServerFrameOf,
   type UserRef,
 } from "../protocol/index.ts";
-import * as z from "zod";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";
 import { Emitter } from "./emitter.ts";
+import { readMessage } from "./incoming.ts";
 import { EdgechatApi } from "./http.ts";
 import { Outbox } from "./outbox.ts";
 
@@ -35,9 +34,6 @@ export type ConnectionEvents = {
   /** The room was too busy for a command; it is sent again after `retryAfterMs`. */
   overloaded: { clientId: string; retryAfterMs: number };
 };
-
-/** A batch frame's outer shape; its frames are read one by one like single frames. */
-const BatchEnvelope = z.object({ type: z.literal("batch"), frames: z.array(z.unknown()) });
 
 export type ConnectionOptions = {
   baseUrl: string;
@@ -85,8 +81,6 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
   #timers = new Set<ReturnType<typeof setTimeout>>();
   #lastPong = 0;
   #counter = 0;
-  /** How often the room refused each pending command as overloaded, for its backoff. */
-  readonly #overloads = new Map<string, number>();
   /** The last seq reported to the room with a `received` frame, and when. */
   #reported = { seq: 0, at: 0 };
 
@@ -135,7 +129,6 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     this.#socket = undefined;
     socket?.close(1000, "bye");
     this.#outbox.failAll("closed", "the connection was closed");
-    this.#overloads.clear();
   }
 
   post(text: string, options: { replyTo?: number; clientId?: string } = {}): Promise<number> {
@@ -197,17 +190,10 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
   }
 
   #receive(data: unknown): void {
-    if (typeof data !== "string") return;
-    let json: unknown;
-    try {
-      json = JSON.parse(data);
-    } catch {
-      return;
+    for (const incoming of readMessage(data)) {
+      if ("frame" in incoming) this.#handle(incoming.frame);
+      else this.#advance(incoming.unknownEventSeq);
     }
-    // A batch is read frame by frame, so that one frame of a newer kind does not lose the rest.
-    const batch = BatchEnvelope.safeParse(json);
-    if (batch.success) for (const frame of batch.data.frames) this.#receiveOne(frame);
-    else this.#receiveOne(json);
     this.#reportReceived();
   }
 
@@ -224,15 +210,6 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     this.#write({ type: "received", seq: this.lastSeq });
   }
 
-  #receiveOne(json: unknown): void {
-    const parsed = ServerFrame.safeParse(json);
-    if (parsed.success) return this.#handle(parsed.data);
-    // A newer server's frame: ignore what we do not know, but keep counting the seqs of
-    // event types we cannot read, or every later event would look out of order.
-    const seq = AnyEventFrame.safeParse(json);
-    if (seq.success) this.#advance(seq.data.event.seq);
-  }
-
   #handle(frame: ServerFrame): void {
     switch (frame.type) {
       case "welcome":
@@ -244,12 +221,11 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
         return this.emit("gap", frame);
       case "ack":
         this.#outbox.ack(frame.clientId, frame.seq);
-        this.#overloads.delete(frame.clientId);
         return;
       case "error":
         if (frame.clientId && frame.code === "overloaded" && this.#retryLater(frame)) return;
         if (frame.clientId && this.#outbox.refuse(frame.clientId, frame.code, frame.message))
-          return void this.#overloads.delete(frame.clientId);
+          return;
         return this.emit("error", frame);
       case "batch":
         for (const inner of frame.frames) this.#handle(inner);
@@ -296,24 +272,16 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     return true;
   }
 
-  /**
-   * The room was too busy for this command: it stays in the outbox and goes again after at
-   * least the time the server asked for, backing off further each time the same command is
-   * refused, with jitter so that refused clients do not come back together.
-   */
+  /** The room was too busy for this command: the outbox says when it goes again. */
   #retryLater(frame: ServerFrameOf<"error">): boolean {
-    const command = this.#outbox.frames().find((c) => c.clientId === frame.clientId);
-    if (!command) return false;
-    const attempt = this.#overloads.get(command.clientId) ?? 0;
-    this.#overloads.set(command.clientId, attempt + 1);
-    const asked = frame.retryAfterMs ?? 500;
-    const wait = asked + backoffDelay(attempt, { baseMs: asked, maxMs: 10_000 });
+    const retry = this.#outbox.retryAfterOverload(frame.clientId ?? "", frame.retryAfterMs ?? 500);
+    if (!retry) return false;
     const socket = this.#socket;
-    this.#later(wait, () => {
+    this.#later(retry.waitMs, () => {
       // After a reconnect the welcome has resent it already.
-      if (socket === this.#socket && this.#outbox.frames().includes(command)) this.#write(command);
+      if (socket === this.#socket && this.#outbox.holds(retry.frame)) this.#write(retry.frame);
     });
-    this.emit("overloaded", { clientId: command.clientId, retryAfterMs: wait });
+    this.emit("overloaded", { clientId: retry.frame.clientId, retryAfterMs: retry.waitMs });
     return true;
   }
 

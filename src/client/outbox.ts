@@ -1,6 +1,14 @@
 import type { Command } from "../protocol/index.ts";
 
-type Pending = { frame: Command; resolve: (seq: number) => void; reject: (error: Error) => void };
+import { backoffDelay } from "./backoff.ts";
+
+type Pending = {
+  frame: Command;
+  resolve: (seq: number) => void;
+  reject: (error: Error) => void;
+  /** How often the room refused it as overloaded so far. */
+  overloads: number;
+};
 
 /** A command the server refused; `code` is one of the contract's error codes. */
 export class CommandError extends Error {
@@ -29,7 +37,7 @@ export class Outbox {
         new CommandError("bad_request", "clientId already pending", frame.clientId),
       );
     return new Promise((resolve, reject) =>
-      this.#pending.set(frame.clientId, { frame, resolve, reject }),
+      this.#pending.set(frame.clientId, { frame, resolve, reject, overloads: 0 }),
     );
   }
 
@@ -43,6 +51,26 @@ export class Outbox {
     const entry = this.#take(clientId);
     entry?.reject(new CommandError(code, message, clientId));
     return entry !== undefined;
+  }
+
+  /**
+   * The room was too busy for a pending command: it stays, and goes again after at least what
+   * the server asked, backing off further each time, with jitter so that refused clients do not
+   * come back together. Undefined when no such command is pending.
+   */
+  retryAfterOverload(
+    clientId: string,
+    askedMs: number,
+  ): { frame: Command; waitMs: number } | undefined {
+    const entry = this.#pending.get(clientId);
+    if (!entry) return undefined;
+    const waitMs = askedMs + backoffDelay(entry.overloads++, { baseMs: askedMs, maxMs: 10_000 });
+    return { frame: entry.frame, waitMs };
+  }
+
+  /** Whether `frame` is still waiting for its ack. */
+  holds(frame: Command): boolean {
+    return this.#pending.get(frame.clientId)?.frame === frame;
   }
 
   /** Rejects every pending command, for a client that gives up for good. */

@@ -1,4 +1,11 @@
-import type { RoomEvent, ServerFrame, UserRef } from "../protocol/index.ts";
+import {
+  CLOSE,
+  type RoomEvent,
+  type ServerFrame,
+  type UserRef,
+  type Visibility,
+} from "../protocol/index.ts";
+import { lostAccess } from "./effects.ts";
 import { TYPING_INTERVAL_MS } from "./rate-limit.ts";
 import type { Closing, ShardFanout } from "./shard-fanout.ts";
 import type { Connections } from "./sockets.ts";
@@ -45,6 +52,14 @@ export class Audience {
     if (now - (this.#typingAt.get(user.id) ?? 0) < TYPING_INTERVAL_MS) return;
     this.#typingAt.set(user.id, now);
     this.signal({ type: "typing", user }, { user: user.id, ws });
+  }
+
+  /** Sockets of people who lost access with these events close with 4403 (admins keep theirs). */
+  removeLostAccess(events: readonly RoomEvent[], visibility: Visibility): void {
+    for (const { userId, banned } of lostAccess(events, visibility)) {
+      const reason = banned ? "you were banned" : "you were removed from the room";
+      this.closeUser(userId, CLOSE.removed, reason, { keepAdmins: true });
+    }
   }
 
   /** Closes `userId`'s sockets here and on the shards; returns how many closed here. */

@@ -22,7 +22,7 @@ import { Actor, USER_HEADER } from "../identity/actor.ts";
 import { Audience } from "./audience.ts";
 import { CommandFlow } from "./command-flow.ts";
 import { decideCreate, decideJoin, denyAccess, standingOf } from "./decide.ts";
-import { changesSummary, lostAccess } from "./effects.ts";
+import { changesSummary } from "./effects.ts";
 import { FrameGate } from "./frame-gate.ts";
 import { greetingFrames } from "./greeting.ts";
 import { COMMAND_TTL_MS, IdempotencyKeys } from "./idempotency.ts";
@@ -299,7 +299,8 @@ export class Room extends DurableObject<Env> {
   #committed(stored: readonly RoomEvent[], now: number, keysStored: boolean): void {
     if (keysStored) this.#schedule.at("expire-commands", now + COMMAND_TTL_MS);
     if (stored.length === 0) return;
-    this.#removeLostAccess(stored);
+    const visibility = this.#read.room()?.visibility;
+    if (visibility) this.#audience.removeLostAccess(stored, visibility);
     if (this.#outbox.enabled) this.#schedule.at("flush", now + FLUSH_DELAY_MS);
     if (changesSummary(stored)) void this.#directory.push();
   }
@@ -310,16 +311,6 @@ export class Room extends DurableObject<Env> {
     if (!view) return notFound;
     const denied = denyAccess(view, actor);
     return denied && refused(denied);
-  }
-
-  /** Sockets of people who lost access with these events are closed with 4403 (admins keep theirs). */
-  #removeLostAccess(events: readonly RoomEvent[]): void {
-    const visibility = this.#read.room()?.visibility;
-    if (!visibility) return;
-    for (const { userId, banned } of lostAccess(events, visibility)) {
-      const reason = banned ? "you were banned" : "you were removed from the room";
-      this.#audience.closeUser(userId, CLOSE.removed, reason, { keepAdmins: true });
-    }
   }
 
   #left(ws: WebSocket): void {
