@@ -19,7 +19,11 @@ export const QUEUE_LIMITS: QueueLimits = { maxQueued: 2000, maxWaitMs: 250 };
 
 export type Admission = { ok: true } | { ok: false; retryAfterMs: number };
 
-export type Backlog = { queued: number; oldestWaitMs: number };
+/** What waits: how many commands, how long the oldest has, and how long the queue will take. */
+export type Backlog = { queued: number; oldestWaitMs: number; drainMs: number };
+
+/** How much the newest turns weigh in the running cost per command. */
+const COST_WEIGHT = 0.2;
 
 export class GroupCommit<Job> {
   readonly #commit: (jobs: Job[]) => void;
@@ -27,23 +31,39 @@ export class GroupCommit<Job> {
   readonly #limits: QueueLimits;
   #queue: { job: Job; at: number }[] = [];
   #running = false;
+  /** Milliseconds a command has recently taken, its share of a turn (commit, fan-out, settle). */
+  #costPerJob = 0;
 
   /**
    * `commit` decides, writes and answers one batch (synchronously: no other event interleaves);
    * `settle` resolves once that batch is durable and what arrived meanwhile has been read.
    */
-  constructor(commit: (jobs: Job[]) => void, settle: () => Promise<void>, limits = QUEUE_LIMITS) {
+  /** `clock` is only read around awaits, where the runtime's time moves. */
+  constructor(
+    commit: (jobs: Job[]) => void,
+    settle: () => Promise<void>,
+    limits = QUEUE_LIMITS,
+    clock: () => number = Date.now,
+  ) {
     this.#commit = commit;
     this.#settle = settle;
     this.#limits = limits;
+    this.#clock = clock;
   }
 
-  /** Queues `job`, or refuses it when the room is too far behind; an idle room runs it now. */
+  readonly #clock: () => number;
+
+  /**
+   * Queues `job`, or refuses it when the room is too far behind: too many waiting, the oldest
+   * waiting too long, or the queue as it stands would take longer than that to get through (so
+   * that what is accepted is done in time). An idle room runs it now.
+   */
   offer(job: Job, now: number): Admission {
-    const { queued, oldestWaitMs } = this.backlog(now);
-    if (queued >= this.#limits.maxQueued || oldestWaitMs > this.#limits.maxWaitMs) {
-      // Come back once the queue has had time to drain what is in it now.
-      return { ok: false, retryAfterMs: Math.max(100, Math.min(5_000, 2 * oldestWaitMs)) };
+    const { queued, oldestWaitMs, drainMs } = this.backlog(now);
+    const behind = Math.max(oldestWaitMs, drainMs);
+    if (queued >= this.#limits.maxQueued || behind > this.#limits.maxWaitMs) {
+      // Come back once the queue has had time to get through what is in it now.
+      return { ok: false, retryAfterMs: Math.round(Math.max(100, Math.min(5_000, 2 * behind))) };
     }
     this.#queue.push({ job, at: now });
     if (!this.#running) void this.#run();
@@ -52,7 +72,11 @@ export class GroupCommit<Job> {
 
   backlog(now: number): Backlog {
     const oldest = this.#queue[0];
-    return { queued: this.#queue.length, oldestWaitMs: oldest ? now - oldest.at : 0 };
+    return {
+      queued: this.#queue.length,
+      oldestWaitMs: oldest ? now - oldest.at : 0,
+      drainMs: this.#queue.length * this.#costPerJob,
+    };
   }
 
   get running(): boolean {
@@ -63,8 +87,12 @@ export class GroupCommit<Job> {
     this.#running = true;
     try {
       while (this.#queue.length > 0) {
-        this.#commit(this.#queue.splice(0).map((queued) => queued.job));
+        const jobs = this.#queue.splice(0).map((queued) => queued.job);
+        const started = this.#clock();
+        this.#commit(jobs);
         await this.#settle();
+        const cost = (this.#clock() - started) / jobs.length;
+        this.#costPerJob += COST_WEIGHT * (cost - this.#costPerJob);
       }
     } finally {
       this.#running = false;

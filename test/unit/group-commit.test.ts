@@ -44,7 +44,7 @@ describe("GroupCommit", () => {
     commits.offer("c", 0);
     const full = commits.offer("d", 0);
     expect(full.ok).toBe(false);
-    expect(commits.backlog(0)).toEqual({ queued: 2, oldestWaitMs: 0 });
+    expect(commits.backlog(0)).toMatchObject({ queued: 2, oldestWaitMs: 0 });
     // The oldest waiting command has waited too long: the room is behind, new work is refused.
     await settle();
     commits.offer("e", 300);
@@ -53,5 +53,35 @@ describe("GroupCommit", () => {
     expect(late).toEqual({ ok: false, retryAfterMs: 600 });
     await settle();
     expect(batches).toEqual([["a"], ["b", "c"], ["e", "f"]]);
+  });
+});
+
+describe("GroupCommit's cost per command", () => {
+  it("refuses once the queue as it stands would take longer than the limit to get through", async () => {
+    let now = 0;
+    let release: () => void = () => undefined;
+    const commits = new GroupCommit<number>(
+      () => undefined,
+      () => new Promise<void>((resolve) => (release = resolve)),
+      { maxQueued: 1000, maxWaitMs: 250 },
+      () => now,
+    );
+    // One turn of 10 commands that took 100 ms: 10 ms a command so far.
+    commits.offer(0, now);
+    for (let i = 1; i <= 10; i++) commits.offer(i, now);
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    now = 100;
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    const cost = commits.backlog(now);
+    expect(cost.queued).toBe(0);
+    // Commands arriving at once while a turn is on its way: accepted until the queue's
+    // expected time passes 250 ms, then refused although none has waited yet.
+    let accepted = 0;
+    while (commits.offer(100 + accepted, now).ok) accepted++;
+    expect(accepted).toBeGreaterThan(5);
+    expect(accepted).toBeLessThan(1000);
+    expect(commits.backlog(now).drainMs).toBeGreaterThan(250);
   });
 });
