@@ -46,10 +46,11 @@ export function close(ws: WebSocket, code: number, reason: string): void {
 
 /**
  * How far behind what was sent to it a socket may fall before it counts as a slow consumer and
- * is cut off (4408), by default (ROOM_SLOW_CONSUMER_EVENTS): many seconds of the busiest room. The runtime buffers a socket's unsent
- * frames without bound and reports no `bufferedAmount` for them (measured: 24 MB sent to a client
- * that had stopped reading never raised it past 100 KB), so a client says what it has received (`received` frames,
- * sent by the SDK on edgechat.v1.batch) and the room compares.
+ * is cut off (4408), by default (ROOM_SLOW_CONSUMER_EVENTS): many seconds of the busiest room.
+ * The runtime buffers a socket's unsent frames without bound and reports no `bufferedAmount` for
+ * them (measured: 24 MB sent to a client that had stopped reading never raised it past 100 KB),
+ * so a client says what it has received (`received` frames, sent by the SDK on
+ * edgechat.v1.batch) and the room compares.
  */
 export const SLOW_CONSUMER_EVENTS = 5000;
 
