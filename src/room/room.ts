@@ -73,6 +73,7 @@ export class Room extends DurableObject<Env> {
     this.#sockets = new Connections(ctx, settings.slowConsumerEvents);
     this.#fanout = new ShardFanout(
       ctx.storage.sql,
+      () => this.#read.room()?.shards,
       (index) => env.ROOM_SHARD.getByName(`${this.#read.room()!.name}/shard-${index}`),
       (work) => ctx.waitUntil(work),
     );

@@ -29,14 +29,22 @@ export class ShardFanout {
   readonly #stub: (index: number) => ShardStub;
   readonly #relay: ShardRelay;
   readonly #keepAlive: (work: Promise<unknown>) => void;
+  readonly #shardsOf: () => number | undefined;
+  /** The room's shard count, fixed when it was created: read once. */
+  #shards: number | undefined;
 
-  /** `keepAlive`: the object's waitUntil, so that calls to shards outlive the event that made them. */
+  /**
+   * `shards`: the room's shard count (undefined before it exists); `keepAlive`: the object's
+   * waitUntil, so that calls to shards outlive the event that made them.
+   */
   constructor(
     sql: SqlStorage,
+    shards: () => number | undefined,
     stub: (index: number) => ShardStub,
     keepAlive: (work: Promise<unknown>) => void,
   ) {
     this.#sql = sql;
+    this.#shardsOf = shards;
     this.#stub = stub;
     this.#keepAlive = keepAlive;
     this.#relay = new ShardRelay((index, relay) => stub(index).relay(relay), keepAlive);
@@ -52,6 +60,7 @@ export class ShardFanout {
 
   /** Who is online on the shards. */
   online(): UserRef[] {
+    if (!this.#sharded) return [];
     return this.#sql
       .exec<{ user_id: string; name: string }>("SELECT user_id, name FROM shard_presence")
       .toArray()
@@ -93,7 +102,14 @@ export class ShardFanout {
       );
   }
 
+  /** Whether the room has shards at all: most rooms do not, and then nothing here runs. */
+  get #sharded(): boolean {
+    this.#shards ??= this.#shardsOf();
+    return (this.#shards ?? 0) > 0;
+  }
+
   #active(): number[] {
+    if (!this.#sharded) return [];
     return this.#sql
       .exec<{ shard: number }>("SELECT DISTINCT shard FROM shard_presence")
       .toArray()

@@ -129,7 +129,8 @@ export class Connections {
       const own = acks.get(ws) ?? [];
       if (own.length === 0 && texts.length === 0) continue;
       if (!attachmentOf(ws)?.batch) {
-        for (const text of [...own, ...texts]) send(ws, text);
+        for (const text of own) send(ws, text);
+        for (const text of texts) send(ws, text);
         continue;
       }
       const first = events.at(-texts.length)?.seq;
