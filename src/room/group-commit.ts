@@ -24,6 +24,12 @@ export type Backlog = { queued: number; oldestWaitMs: number; drainMs: number };
 
 /** How much the newest turns weigh in the running cost per command. */
 const COST_WEIGHT = 0.2;
+/**
+ * The queue's expected time may reach this many times the wait limit before new commands are
+ * refused: the estimate is rough (a busy machine inflates it), so it only stops a queue that
+ * clearly could not be done in time, and the oldest command's real wait does the rest.
+ */
+const DRAIN_FACTOR = 4;
 
 export class GroupCommit<Job> {
   readonly #commit: (jobs: Job[]) => void;
@@ -55,12 +61,12 @@ export class GroupCommit<Job> {
 
   /**
    * Queues `job`, or refuses it when the room is too far behind: too many waiting, the oldest
-   * waiting too long, or the queue as it stands would take longer than that to get through (so
-   * that what is accepted is done in time). An idle room runs it now.
+   * waiting too long, or the queue as it stands would take several times that to get through
+   * (so that what is accepted is done in time). An idle room runs it now.
    */
   offer(job: Job, now: number): Admission {
     const { queued, oldestWaitMs, drainMs } = this.backlog(now);
-    const behind = Math.max(oldestWaitMs, drainMs);
+    const behind = Math.max(oldestWaitMs, drainMs / DRAIN_FACTOR);
     if (queued >= this.#limits.maxQueued || behind > this.#limits.maxWaitMs) {
       // Come back once the queue has had time to get through what is in it now.
       return { ok: false, retryAfterMs: Math.round(Math.max(100, Math.min(5_000, 2 * behind))) };

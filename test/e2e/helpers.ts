@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll } from "vitest";
 import WS from "ws";
 import { EdgechatApi, RoomConnection, type ConnectionOptions } from "../../src/client/index.ts";
 import {
+  ApiError,
   ServerFrame,
   SUBPROTOCOL,
   BEARER_PREFIX,
@@ -433,6 +434,25 @@ export async function pacedPosts(
   return seqs;
 }
 
+/**
+ * One post over HTTP, sent again with the same clientId (so applied once) after the server's
+ * Retry-After for as long as the room answers `overloaded`, as a well-behaved client does.
+ */
+export async function postPolitely(
+  who: Guest,
+  room: string,
+  body: { text: string; clientId: string },
+): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return (await who.api.postMessage(room, body)).seq;
+    } catch (error) {
+      if (!(error instanceof ApiError && error.code === "overloaded") || attempt >= 50) throw error;
+      await sleep((error.retryAfter ?? 1) * 1000);
+    }
+  }
+}
+
 /** Posts over HTTP (no per-connection limit) with `parallel` requests in flight; returns the seqs. */
 export async function httpPosts(
   who: Guest,
@@ -447,12 +467,10 @@ export async function httpPosts(
   const worker = async () => {
     while (next < count) {
       const i = next++;
-      seqs[i] = (
-        await who.api.postMessage(room, {
-          text: `${prefix}${i}`,
-          clientId: `${prefix}-${tag}-${i}`,
-        })
-      ).seq;
+      seqs[i] = await postPolitely(who, room, {
+        text: `${prefix}${i}`,
+        clientId: `${prefix}-${tag}-${i}`,
+      });
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));

@@ -57,7 +57,7 @@ describe("GroupCommit", () => {
 });
 
 describe("GroupCommit's cost per command", () => {
-  it("refuses once the queue as it stands would take longer than the limit to get through", async () => {
+  it("refuses once the queue as it stands would take several times the limit to get through", async () => {
     let now = 0;
     let release: () => void = () => undefined;
     const commits = new GroupCommit<number>(
@@ -82,6 +82,6 @@ describe("GroupCommit's cost per command", () => {
     while (commits.offer(100 + accepted, now).ok) accepted++;
     expect(accepted).toBeGreaterThan(5);
     expect(accepted).toBeLessThan(1000);
-    expect(commits.backlog(now).drainMs).toBeGreaterThan(250);
+    expect(commits.backlog(now).drainMs).toBeGreaterThan(4 * 250);
   });
 });
