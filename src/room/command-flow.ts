@@ -14,6 +14,8 @@ export type CommandFlowParts = {
   keys: IdempotencyKeys;
   audience: Audience;
   limits: QueueLimits;
+  /** How many commands one turn may take (see GroupCommit.boundTurns). */
+  turnSize: () => number;
   /** After every commit: what the events cause beyond the log (removals, flush, directory). */
   committed: (stored: readonly RoomEvent[], now: number, keysStored: boolean) => void;
 };
@@ -36,6 +38,7 @@ export class CommandFlow {
       () => this.#settled(),
       parts.limits,
     );
+    this.#commits.boundTurns(parts.turnSize);
   }
 
   /** Into the queue, or refused at once when the room is too far behind. */

@@ -58,6 +58,16 @@ export class GroupCommit<Job> {
   }
 
   readonly #clock: () => number;
+  #turnSize: () => number = () => Number.POSITIVE_INFINITY;
+
+  /**
+   * How many commands one turn may take. A turn holds the thread (commit and fan-out), and frames
+   * that arrive meanwhile wait unseen in the network until it ends: a bounded turn keeps that
+   * wait short and lets the queue, which the limits can see, take the load instead.
+   */
+  boundTurns(size: () => number): void {
+    this.#turnSize = size;
+  }
 
   /**
    * Queues `job`, or refuses it when the room is too far behind: too many waiting, the oldest
@@ -93,7 +103,8 @@ export class GroupCommit<Job> {
     this.#running = true;
     try {
       while (this.#queue.length > 0) {
-        const jobs = this.#queue.splice(0).map((queued) => queued.job);
+        const size = Math.max(1, Math.floor(this.#turnSize()));
+        const jobs = this.#queue.splice(0, size).map((queued) => queued.job);
         const started = this.#clock();
         this.#commit(jobs);
         await this.#settle();

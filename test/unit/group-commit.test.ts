@@ -85,3 +85,21 @@ describe("GroupCommit's cost per command", () => {
     expect(commits.backlog(now).drainMs).toBeGreaterThan(4 * 250);
   });
 });
+
+describe("GroupCommit's turns", () => {
+  it("takes at most the bounded number of commands a turn, in order, the rest in the next", async () => {
+    const batches: number[][] = [];
+    let release: () => void = () => undefined;
+    const commits = new GroupCommit<number>(
+      (jobs) => batches.push(jobs),
+      () => new Promise<void>((resolve) => (release = resolve)),
+    );
+    commits.boundTurns(() => 3);
+    for (let i = 0; i < 8; i++) commits.offer(i, 0);
+    for (let turn = 0; turn < 4; turn++) {
+      release();
+      await new Promise((resolve) => setTimeout(resolve, 0));
+    }
+    expect(batches).toEqual([[0], [1, 2, 3], [4, 5, 6], [7]]);
+  });
+});
