@@ -1,163 +1,371 @@
 /**
- * Starting and stopping the two targets, each in its own child process, plus CPU accounting of a
- * process tree from /proc (Linux) so the report can say where the CPU went.
+ * The benchmark's targets, each in its own process tree, and CPU accounting from /proc (Linux).
+ *
+ * - `raw`: bench/raw-server.ts, a minimal Node `ws` broadcast server (this machine's ceiling).
+ * - `edgechat-dev`: the real user path, `wrangler dev` (what `npm run dev` runs) as a child
+ *   process: wrangler's dev proxy (a workerd) in front of the workerd that runs the worker and
+ *   its Durable Objects, storage under `--persist-to`.
+ * - `edgechat-direct`: the same `wrangler dev`, but the clients connect straight to the inner
+ *   workerd (its port found from /proc), skipping the proxy, as the raw server's clients do.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  closeSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+} from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../test/support/server.ts";
+import { sleep } from "./util.ts";
 
-/** edgechat-direct: the same worker, but the clients skip wrangler's dev proxy (see edgechat-server.ts). */
-export type TargetName = "raw" | "edgechat" | "edgechat-direct";
+export { freePort };
+
+export type TargetName = "raw" | "edgechat-dev" | "edgechat-direct";
+export const TARGETS: readonly TargetName[] = ["raw", "edgechat-dev", "edgechat-direct"];
+
+/** Where the Durable Objects' SQLite files live: the VM's disk, or memory. */
+export type Storage = "disk" | "tmpfs";
+export const STORAGE_ROOT: Record<Storage, string> = { disk: "/tmp", tmpfs: "/dev/shm" };
 
 export type RunningServer = {
   readonly target: TargetName;
   readonly url: string;
+  /** The root of the server's process tree. */
   readonly pid: number;
+  /** edgechat: the workerd that runs the worker and the Durable Objects (looked up afresh). */
+  runtimePid(): number | undefined;
+  /** Names a process of the tree for the CPU report (runtime, proxy, wrangler, raw). */
+  role(pid: number): string;
   stop(): Promise<void>;
 };
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const SCRIPTS: Record<TargetName, string[]> = {
-  raw: ["bench/raw-server.ts"],
-  edgechat: ["bench/edgechat-server.ts"],
-  "edgechat-direct": ["bench/edgechat-server.ts", "--direct"],
+export type ServerOptions = {
+  storage: Storage;
+  /** The edgechat tree that `wrangler dev` runs (its wrangler.toml, src/, public/). */
+  serverRoot: string;
+  timeoutMs?: number;
+  /** edgechat: log the worker's workerd's fsync/fdatasync calls to this file (strace-workerd.sh). */
+  straceFile?: string;
+  /** edgechat: the port of wrangler's inspector (DevTools protocol), for profile.ts. */
+  inspectorPort?: number;
 };
 
-/** Spawns the target's server script with node and waits (bounded) for its first stdout line. */
+export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
+
 export async function startTarget(
   target: TargetName,
-  options: { persistRoot?: string; timeoutMs?: number } = {},
+  options: ServerOptions,
 ): Promise<RunningServer> {
-  const timeoutMs = options.timeoutMs ?? 90_000;
-  // startServer() keeps the Durable Objects' SQLite files under os.tmpdir(), i.e. $TMPDIR.
-  const env = {
-    ...process.env,
-    CLOUDFLARE_CF_FETCH_ENABLED: "false",
-    ...(options.persistRoot ? { TMPDIR: options.persistRoot } : {}),
-  };
-  const child = spawn(process.execPath, SCRIPTS[target], {
-    cwd: ROOT,
-    env,
-    stdio: ["pipe", "pipe", "inherit"],
+  return target === "raw" ? startRaw(options) : startWranglerDev(target, options);
+}
+
+// ---------------------------------------------------------------- process groups
+
+/** Groups started by this process, killed on the way out whatever happens. */
+const groups = new Set<number>();
+process.once("exit", () => {
+  for (const pgid of groups) signalGroup(pgid, "SIGKILL");
+});
+
+function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
+  try {
+    process.kill(-pgid, signal);
+    return true;
+  } catch {
+    return false; // no process left in the group
+  }
+}
+
+/** Spawns `args` with node in a process group of its own, so that stopping it reaches its children. */
+function spawnGroup(
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  logFile?: string,
+): ChildProcess {
+  const log = logFile ? openSync(logFile, "a") : "inherit";
+  const child = spawn(process.execPath, args, {
+    cwd,
+    env: { ...process.env, ...env },
+    detached: true,
+    stdio: ["pipe", logFile ? log : "pipe", log],
   });
-  const line = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`${target} server did not start within ${timeoutMs} ms`)),
-      timeoutMs,
-    );
-    const lines = createInterface({ input: child.stdout! });
-    lines.once("line", (l) => {
-      clearTimeout(timer);
-      resolve(l);
+  if (typeof log === "number") closeSync(log);
+  groups.add(child.pid!);
+  return child;
+}
+
+/** SIGTERM to the group, then SIGKILL to whatever of it is left after a bound. */
+async function stopGroup(child: ChildProcess): Promise<void> {
+  const pgid = child.pid!;
+  child.stdin?.end();
+  signalGroup(pgid, "SIGTERM");
+  for (let waited = 0; waited < 10_000 && signalGroup(pgid, 0); waited += 100) await sleep(100);
+  signalGroup(pgid, "SIGKILL");
+  for (let waited = 0; waited < 3_000 && signalGroup(pgid, 0); waited += 100) await sleep(100);
+  groups.delete(pgid);
+}
+
+async function waitFor(
+  what: string,
+  timeoutMs: number,
+  child: ChildProcess,
+  ready: () => Promise<boolean>,
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await ready())) {
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${what} exited early (code ${child.exitCode ?? child.signalCode})`);
+    if (Date.now() > deadline) throw new Error(`${what} did not start within ${timeoutMs} ms`);
+    await sleep(100);
+  }
+}
+
+// ---------------------------------------------------------------- raw
+
+async function startRaw(options: ServerOptions): Promise<RunningServer> {
+  const child = spawnGroup(["bench/raw-server.ts"], REPO_ROOT, {});
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once("line", resolve);
+      child.once("exit", (code) => reject(new Error(`raw server exited early (code ${code})`)));
+      setTimeout(
+        () => reject(new Error("raw server did not start")),
+        options.timeoutMs ?? 30_000,
+      ).unref();
     });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${target} server exited early (code ${code})`));
-    });
-  }).catch(async (error: unknown) => {
-    await stopChild(child);
+    const { port } = JSON.parse(line) as { port: number };
+    return {
+      target: "raw",
+      url: `http://127.0.0.1:${port}`,
+      pid: child.pid!,
+      runtimePid: () => child.pid,
+      role: () => "raw",
+      stop: () => stopGroup(child),
+    };
+  } catch (error) {
+    await stopGroup(child);
     throw error;
-  });
-  const info = JSON.parse(line) as { url?: string; directUrl?: string; port: number };
+  }
+}
+
+// ---------------------------------------------------------------- wrangler dev
+
+const healthy = (url: string) =>
+  fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5_000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
+
+/**
+ * `wrangler dev --ip 127.0.0.1 --port P --persist-to DIR` in `serverRoot`, with a JWT secret as
+ * `--var` (what .dev.vars gives `npm run dev`) and without fetching account data or sending
+ * metrics; its output goes to DIR/wrangler.log. DIR is fresh and removed at stop.
+ */
+async function startWranglerDev(
+  target: TargetName,
+  options: ServerOptions,
+): Promise<RunningServer> {
+  buildUi(options.serverRoot);
+  const port = await freePort();
+  const dir = mkdtempSync(join(STORAGE_ROOT[options.storage], "edgechat-bench-"));
+  const secret = randomBytes(32).toString("base64url");
+  const wrangler = join(options.serverRoot, "node_modules/wrangler/bin/wrangler.js");
+  const args = [wrangler, "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", dir];
+  args.push("--var", `JWT_SECRET:${secret}`, "--show-interactive-dev-session=false");
+  args.push("--log-level", "warn");
+  if (options.inspectorPort) args.push("--inspector-port", String(options.inspectorPort));
+  const env = {
+    CLOUDFLARE_CF_FETCH_ENABLED: "false",
+    WRANGLER_SEND_METRICS: "false",
+    ...(options.straceFile ? traced(options.serverRoot, options.straceFile) : {}),
+  };
+  const child = spawnGroup(args, options.serverRoot, env, join(dir, "wrangler.log"));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    await stopGroup(child);
+    reportLog(join(dir, "wrangler.log"));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await waitFor("wrangler dev", options.timeoutMs ?? 90_000, child, () => healthy(url));
+    const runtime = () => workerdOf(child.pid!, port);
+    let direct: string | undefined;
+    if (target === "edgechat-direct") {
+      await waitFor("the inner workerd", 30_000, child, async () => {
+        direct = await directUrl(runtime().runtime);
+        return direct !== undefined;
+      });
+    }
+    return {
+      target,
+      url: direct ?? url,
+      pid: child.pid!,
+      runtimePid: () => runtime().runtime,
+      role: (pid) => {
+        const { runtime: r, proxy } = runtime();
+        return pid === r ? "runtime" : pid === proxy ? "proxy" : "wrangler";
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * What wrangler and the worker said (warnings and errors: console.error in a room shows here):
+ * the last lines on stderr, and a long log kept in bench/results/ for a closer look.
+ */
+function reportLog(file: string): void {
+  const lines = existsSync(file) ? readFileSync(file, "utf8").trim().split("\n") : [];
+  if (lines.length === 0 || lines[0] === "") return;
+  console.error(`  wrangler dev said (${lines.length} lines, the last 3):`);
+  for (const line of lines.slice(-3)) console.error(`    ${line.slice(0, 300)}`);
+  if (lines.length <= 20) return;
+  const kept = fileURLToPath(new URL(`./results/wrangler-${Date.now()}.log`, import.meta.url));
+  mkdirSync(dirname(kept), { recursive: true });
+  copyFileSync(file, kept);
+  console.error(`    (all of it: ${kept})`);
+}
+
+/** The environment that makes miniflare start the worker's workerd under strace. */
+function traced(serverRoot: string, file: string): NodeJS.ProcessEnv {
+  const miniflare = createRequire(join(serverRoot, "node_modules/wrangler/package.json")).resolve(
+    "miniflare",
+  );
+  const workerd = (createRequire(miniflare)("workerd") as { default: string }).default;
   return {
-    target,
-    url: info.directUrl ?? info.url ?? `http://127.0.0.1:${info.port}`,
-    pid: child.pid!,
-    stop: () => stopChild(child),
+    MINIFLARE_WORKERD_PATH: join(REPO_ROOT, "bench/strace-workerd.sh"),
+    BENCH_WORKERD: workerd,
+    BENCH_STRACE_OUT: file,
   };
 }
 
-/** Asks politely (stdin EOF, then SIGTERM), then SIGKILLs this one child after a bound. */
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  child.stdin?.end();
-  const bounded = (ms: number) =>
-    Promise.race([
-      exited.then(() => true),
-      new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref()),
-    ]);
-  if (await bounded(12_000)) return;
-  child.kill("SIGTERM");
-  if (await bounded(5_000)) return;
-  child.kill("SIGKILL");
-  await bounded(2_000);
+/** wrangler serves the UI from public/, which `npm run dev` builds first: build it once if missing. */
+function buildUi(serverRoot: string): void {
+  if (existsSync(join(serverRoot, "public/index.html"))) return;
+  console.error(`  building the UI in ${serverRoot} (scripts/build-web.mjs)`);
+  execFileSync(process.execPath, ["scripts/build-web.mjs"], {
+    cwd: serverRoot,
+    stdio: "inherit",
+    timeout: 120_000,
+  });
 }
+
+const cmdline = (pid: number) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ");
+  } catch {
+    return "";
+  }
+};
+
+/** The two workerds of a `wrangler dev` tree: the proxy listens on the public port. */
+function workerdOf(root: number, port: number): { runtime?: number; proxy?: number } {
+  const found: { runtime?: number; proxy?: number } = {};
+  for (const pid of descendants(root)) {
+    const cmd = cmdline(pid);
+    // workerd itself, not a wrapper (strace) whose command line names it.
+    if (!/^\S*workerd serve /.test(cmd)) continue;
+    if (cmd.includes(`entry=127.0.0.1:${port} `)) found.proxy = pid;
+    else found.runtime = pid;
+  }
+  return found;
+}
+
+/** The inner workerd's entry port, once it answers. */
+async function directUrl(runtime: number | undefined): Promise<string | undefined> {
+  if (runtime === undefined) return undefined;
+  for (const port of listeningPorts(runtime)) {
+    const url = `http://127.0.0.1:${port}`;
+    if (await healthy(url)) return url;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------- /proc
 
 export type ProcCpu = { pid: number; name: string; cpuMs: number };
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
-/** CPU time (user+system) of `pid` and all its descendants, per process. Empty off Linux. */
-export function treeCpu(pid: number): ProcCpu[] {
+function procStats(): Map<number, { ppid: number; name: string; cpuMs: number }> {
+  const stats = new Map<number, { ppid: number; name: string; cpuMs: number }>();
   let entries: string[];
   try {
     entries = readdirSync("/proc").filter((e) => /^\d+$/.test(e));
   } catch {
-    return [];
+    return stats;
   }
-  const stats = new Map<number, { ppid: number; name: string; cpuMs: number }>();
   for (const e of entries) {
     try {
       const raw = readFileSync(`/proc/${e}/stat`, "utf8");
       const close = raw.lastIndexOf(")");
-      const name = raw.slice(raw.indexOf("(") + 1, close);
       const fields = raw.slice(close + 2).split(" ");
       // fields[0] = state (field 3); ppid is field 4, utime 14, stime 15.
       stats.set(Number(e), {
         ppid: Number(fields[1]),
-        name,
+        name: raw.slice(raw.indexOf("(") + 1, close),
         cpuMs: (Number(fields[11]) + Number(fields[12])) * TICK_MS,
       });
     } catch {
       // the process exited meanwhile
     }
   }
-  const out: ProcCpu[] = [];
+  return stats;
+}
+
+function treeOf(pid: number, parents: Map<number, { ppid: number }>): number[] {
   const want = new Set([pid]);
   let grew = true;
   while (grew) {
     grew = false;
-    for (const [p, s] of stats) if (!want.has(p) && want.has(s.ppid)) (want.add(p), (grew = true));
+    for (const [p, s] of parents)
+      if (!want.has(p) && want.has(s.ppid)) (want.add(p), (grew = true));
   }
-  for (const p of want) {
-    const s = stats.get(p);
-    if (s) out.push({ pid: p, name: s.name, cpuMs: s.cpuMs });
-  }
-  return out;
-}
-
-/** Per-process CPU spent between two samples, with a label per process (e.g. workerd#2). */
-export function cpuDelta(before: ProcCpu[], after: ProcCpu[]): Record<string, number> {
-  const base = new Map(before.map((p) => [p.pid, p.cpuMs]));
-  const out: Record<string, number> = {};
-  for (const p of after) {
-    let key = `${p.name}`;
-    for (let i = 2; key in out; i++) key = `${p.name}#${i}`;
-    out[key] = p.cpuMs - (base.get(p.pid) ?? 0);
-  }
-  return out;
+  return [...want];
 }
 
 /** The pids of `pid` and its descendants. */
 export function descendants(pid: number): number[] {
-  const parents = new Map<number, number>();
-  for (const e of readdirSync("/proc").filter((x) => /^\d+$/.test(x))) {
-    try {
-      const raw = readFileSync(`/proc/${e}/stat`, "utf8");
-      parents.set(Number(e), Number(raw.slice(raw.lastIndexOf(")") + 2).split(" ")[1]));
-    } catch {
-      // gone
-    }
+  return treeOf(pid, procStats());
+}
+
+/** CPU time (user+system) of `pid` and all its descendants, per process. Empty off Linux. */
+export function treeCpu(pid: number): ProcCpu[] {
+  const stats = procStats();
+  return treeOf(pid, stats).flatMap((p) => {
+    const s = stats.get(p);
+    return s ? [{ pid: p, name: s.name, cpuMs: s.cpuMs }] : [];
+  });
+}
+
+/** CPU spent between two samples, summed per role (see RunningServer.role). */
+export function cpuDelta(
+  before: ProcCpu[],
+  after: ProcCpu[],
+  role: (pid: number) => string,
+): Record<string, number> {
+  const base = new Map(before.map((p) => [p.pid, p.cpuMs]));
+  const out: Record<string, number> = {};
+  for (const p of after) {
+    const key = role(p.pid);
+    out[key] = (out[key] ?? 0) + p.cpuMs - (base.get(p.pid) ?? 0);
   }
-  const want = new Set([pid]);
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const [p, pp] of parents) if (!want.has(p) && want.has(pp)) (want.add(p), (grew = true));
-  }
-  return [...want];
+  return out;
 }
 
 /** TCP ports on 127.0.0.1 that process `pid` listens on (Linux /proc). */

@@ -1,0 +1,261 @@
+/**
+ * The two kinds of load-generator client, behind one interface so that every scenario drives
+ * them the same way:
+ *
+ * - `sdk`: the SDK's RoomConnection, which offers edgechat.v1.batch (a turn's acks and events in
+ *   one frame), sends `received` reports and resends commands refused as `overloaded`.
+ * - `raw`: an SDK-less client as the project's outside testers write one: a `ws` socket offering
+ *   only plain `edgechat.v1` (one frame per event), a `post` frame per message, no resend.
+ *
+ * Both use the `ws` package without permessage-deflate, drop an event whose seq they have seen
+ * (a duplicate) and count one that does not follow the previous seq (out of order), exactly
+ * like the SDK's own `anomalies`.
+ */
+import { WebSocket as WsSocket } from "ws";
+import { CommandError, RoomConnection, SUBPROTOCOL, BEARER_PREFIX } from "../src/client/index.ts";
+
+export type ClientKind = "sdk" | "raw";
+export const CLIENT_KINDS: readonly ClientKind[] = ["sdk", "raw"];
+
+/** What clients report to the load generator, which does all the bookkeeping. */
+export type ClientHooks = {
+  /** An event delivered once, in the order received; `text` for `message.posted` only. */
+  event(client: BenchClient, seq: number, text: string | undefined): void;
+  /** An error frame that answers no pending command. */
+  unmatchedError(code: string): void;
+  /** The server closed the socket (the SDK then reconnects and resumes; a raw client does not). */
+  closed(code: number): void;
+  /** One WebSocket message arrived (a batch counts once): what the server paid a send for. */
+  frame(): void;
+  log(line: string): void;
+};
+
+/** How one post ended, as the client saw it. */
+export type PostHandlers = {
+  acked(seq: number): void;
+  refused(code: string): void;
+  /** Refused as `overloaded` and kept by the SDK, which sends it again later (sdk only). */
+  overloaded(): void;
+};
+
+export type ClientSpec = {
+  index: number;
+  room: number;
+  roomName: string;
+  baseUrl: string;
+  token: string;
+  hooks: ClientHooks;
+};
+
+export interface BenchClient {
+  readonly index: number;
+  readonly room: number;
+  /** The highest seq seen (the welcome's lastSeq at first). */
+  readonly lastSeq: number;
+  readonly anomalies: { readonly duplicates: number; readonly outOfOrder: number };
+  /** Opens the socket; resolves at the welcome. */
+  connect(): Promise<void>;
+  post(text: string, on: PostHandlers): void;
+  close(): void;
+}
+
+export function createClient(kind: ClientKind, spec: ClientSpec): BenchClient {
+  return kind === "sdk" ? new SdkClient(spec) : new WireClient(spec);
+}
+
+const wsUrl = (baseUrl: string, room: string) => {
+  const url = new URL(`/api/rooms/${encodeURIComponent(room)}/ws`, baseUrl);
+  url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+  return url.toString();
+};
+
+/** Seq bookkeeping shared by both kinds: false for a duplicate, which is not delivered. */
+class SeqCursor {
+  lastSeq = -1;
+  readonly anomalies = { duplicates: 0, outOfOrder: 0 };
+  advance(seq: number): boolean {
+    if (seq <= this.lastSeq) {
+      this.anomalies.duplicates += 1;
+      return false;
+    }
+    if (this.lastSeq >= 0 && seq !== this.lastSeq + 1) this.anomalies.outOfOrder += 1;
+    this.lastSeq = seq;
+    return true;
+  }
+}
+
+class SdkClient implements BenchClient {
+  readonly index: number;
+  readonly room: number;
+  readonly #conn: RoomConnection;
+  readonly #pending = new Map<string, PostHandlers>();
+  readonly #hooks: ClientHooks;
+  #closing = false;
+
+  constructor(spec: ClientSpec) {
+    this.index = spec.index;
+    this.room = spec.room;
+    this.#hooks = spec.hooks;
+    const client = this;
+    // ws without permessage-deflate; reports the server's close codes, which the SDK keeps to itself.
+    class BenchSocket extends WsSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols, { perMessageDeflate: false });
+        this.on("close", (code) => !client.#closing && client.#hooks.closed(code));
+        this.on("message", () => client.#hooks.frame());
+      }
+    }
+    this.#conn = new RoomConnection({
+      baseUrl: spec.baseUrl,
+      room: spec.roomName,
+      token: spec.token,
+      WebSocket: BenchSocket as unknown as typeof WebSocket,
+      heartbeatMs: 60_000,
+    });
+    this.#conn.on("event", (e) =>
+      spec.hooks.event(this, e.seq, e.type === "message.posted" ? e.data.text : undefined),
+    );
+    this.#conn.on("error", (f) => spec.hooks.unmatchedError(f.code));
+    this.#conn.on("fatal", (f) => spec.hooks.log(`  client ${this.index}: fatal ${f.code}`));
+    this.#conn.on("overloaded", ({ clientId }) => this.#pending.get(clientId)?.overloaded());
+  }
+
+  get lastSeq(): number {
+    return this.#conn.lastSeq;
+  }
+
+  get anomalies() {
+    return this.#conn.anomalies;
+  }
+
+  connect(): Promise<void> {
+    const welcomed = new Promise<void>((resolve) => {
+      const off = this.#conn.on("welcome", () => (off(), resolve()));
+    });
+    this.#conn.connect();
+    return welcomed;
+  }
+
+  post(text: string, on: PostHandlers): void {
+    const clientId = this.#conn.nextClientId();
+    this.#pending.set(clientId, on);
+    this.#conn.post(text, { clientId }).then(
+      (seq) => (this.#pending.delete(clientId), on.acked(seq)),
+      (error: unknown) => {
+        this.#pending.delete(clientId);
+        if (!this.#closing) on.refused(error instanceof CommandError ? error.code : "error");
+      },
+    );
+  }
+
+  close(): void {
+    this.#closing = true;
+    this.#conn.close();
+  }
+}
+
+type WireFrame = {
+  type?: string;
+  lastSeq?: number;
+  event?: { seq: number; type: string; data?: { text?: string } };
+  clientId?: string;
+  seq?: number;
+  code?: string;
+  frames?: WireFrame[];
+};
+
+/** A plain edgechat.v1 client: one JSON frame per event, no SDK, no resend, no reconnect. */
+class WireClient implements BenchClient {
+  readonly index: number;
+  readonly room: number;
+  readonly #spec: ClientSpec;
+  readonly #cursor = new SeqCursor();
+  readonly #pending = new Map<string, PostHandlers>();
+  #socket: WsSocket | undefined;
+  #counter = 0;
+  #closing = false;
+
+  constructor(spec: ClientSpec) {
+    this.index = spec.index;
+    this.room = spec.room;
+    this.#spec = spec;
+  }
+
+  get lastSeq(): number {
+    return this.#cursor.lastSeq;
+  }
+
+  get anomalies() {
+    return this.#cursor.anomalies;
+  }
+
+  connect(): Promise<void> {
+    const { baseUrl, roomName, token, hooks } = this.#spec;
+    const socket = new WsSocket(wsUrl(baseUrl, roomName), [SUBPROTOCOL, BEARER_PREFIX + token], {
+      perMessageDeflate: false,
+    });
+    this.#socket = socket;
+    return new Promise<void>((resolve, reject) => {
+      socket.on("message", (data, isBinary) => {
+        hooks.frame();
+        if (isBinary) return;
+        const frame = JSON.parse(data.toString()) as WireFrame;
+        if (frame.type === "welcome") {
+          this.#cursor.lastSeq = frame.lastSeq ?? 0;
+          resolve();
+        } else this.#frame(frame);
+      });
+      socket.on("unexpected-response", (_req, res) =>
+        reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)),
+      );
+      socket.on("error", (error) => reject(error));
+      socket.on("close", (code) => {
+        reject(new Error(`closed before the welcome (${code})`));
+        if (!this.#closing) hooks.closed(code);
+      });
+    });
+  }
+
+  #frame(frame: WireFrame): void {
+    switch (frame.type) {
+      case "event": {
+        const { seq, type, data } = frame.event!;
+        if (this.#cursor.advance(seq))
+          this.#spec.hooks.event(this, seq, type === "message.posted" ? data?.text : undefined);
+        return;
+      }
+      case "ack":
+        this.#settle(frame.clientId, (on) => on.acked(frame.seq!));
+        return;
+      case "error":
+        if (!this.#settle(frame.clientId, (on) => on.refused(frame.code ?? "error")))
+          this.#spec.hooks.unmatchedError(frame.code ?? "error");
+        return;
+      case "batch":
+        for (const inner of frame.frames ?? []) this.#frame(inner);
+        return;
+    }
+  }
+
+  /** Answers the post with this clientId; false when there is none pending. */
+  #settle(clientId: string | undefined, answer: (on: PostHandlers) => void): boolean {
+    const on = clientId === undefined ? undefined : this.#pending.get(clientId);
+    if (!on) return false;
+    this.#pending.delete(clientId!);
+    answer(on);
+    return true;
+  }
+
+  post(text: string, on: PostHandlers): void {
+    this.#counter += 1;
+    const clientId = `w${this.index}-${this.#counter}`;
+    this.#pending.set(clientId, on);
+    if (this.#socket?.readyState === WsSocket.OPEN)
+      this.#socket.send(JSON.stringify({ type: "post", clientId, text }));
+  }
+
+  close(): void {
+    this.#closing = true;
+    this.#socket?.close(1000, "bye");
+  }
+}
