@@ -4,20 +4,11 @@
  * its next message once the previous one came back). Every message's text starts with its send
  * time and number, from which every receiver measures latency.
  */
-import { createClient, type BenchClient, type ClientKind, type PostHandlers } from "./clients.ts";
+import { createClient, type BenchClient, type ClientKind } from "./clients.ts";
 import { createRoom, readLog, signInGuest } from "./http.ts";
 import type { TargetName } from "./servers.ts";
-import {
-  bump,
-  inBatches,
-  now,
-  percentiles,
-  Samples,
-  sleep,
-  sum,
-  withTimeout,
-  type Percentiles,
-} from "./util.ts";
+import { Tally, type Message } from "./tally.ts";
+import { inBatches, now, sleep, withTimeout, type Percentiles } from "./util.ts";
 
 export type Scenario = {
   name: string;
@@ -109,25 +100,6 @@ export type RunResult = {
   timeline: Array<[number, number, number]>;
 };
 
-type Message = {
-  g: number;
-  room: number;
-  sender: number;
-  measured: boolean;
-  text: string;
-  sentAt: number;
-  outcome: "pending" | "acked" | "refused";
-  code?: string;
-  ackAt: number;
-  seq: number;
-  overloaded: number;
-  delivered: number;
-  lastAt: number;
-  /** Closed loop: resolves when the sender has seen its own event or a refusal. */
-  cameBack?: () => void;
-};
-
-const round = (n: number) => Math.round(n * 10) / 10;
 export const roomName = (r: number) => `bench-${r}`;
 const TOKEN_FOR_RAW = "raw-server-takes-any-token";
 
@@ -172,70 +144,14 @@ async function settle(clients: BenchClient[], rooms: number): Promise<void> {
 }
 
 export async function runScenario(ctx: RunContext, s: Scenario): Promise<RunResult> {
+  if (s.senders > s.clients)
+    throw new Error(`${s.name}: ${s.senders} senders but ${s.clients} clients a room`);
   const cpu0 = process.cpuUsage();
   const total = s.rooms * s.clients;
   const t0 = performance.now();
   const { tokens, owner } = await setup(ctx, s, total);
-
-  const messages: Message[] = [];
-  const latencies = new Samples();
-  const retriedLatencies = new Samples();
-  const ackLatencies = new Samples();
-  let phase: "connect" | "warmup" | "measure" | "drain" | "done" = "connect";
-  let measureStart = Infinity;
-  let measureEnd = Infinity;
-  let deliveredInWindow = 0;
-  let ackedInWindow = 0;
-  let framesInWindow = 0;
-  let gaps = 0;
-  let unexpectedEvents = 0;
-  let duplicateMessages = 0;
-  let outstanding = 0; // deliveries of measured messages still expected
-  let unansweredCount = 0; // measured messages with neither ack nor refusal yet
-  let onSettled: (() => void) | undefined;
-  const unmatchedErrors: Record<string, number> = {};
-  const closes: Record<string, number> = {};
-  const seen: Set<number>[] = Array.from({ length: total }, () => new Set());
-  const prevSeq = new Array<number>(total).fill(-1);
-  const running = () => phase === "warmup" || phase === "measure" || phase === "drain";
-  const checkSettled = () => {
-    if (outstanding <= 0 && unansweredCount <= 0 && phase === "drain") onSettled?.();
-  };
-
-  const onEvent = (c: BenchClient, seq: number, text: string | undefined) => {
-    const at = now();
-    const prev = prevSeq[c.index]!;
-    if (prev >= 0 && seq > prev + 1) gaps += seq - prev - 1;
-    prevSeq[c.index] = Math.max(prev, seq);
-    if (text === undefined) {
-      if (running()) unexpectedEvents += 1;
-      return;
-    }
-    const sp1 = text.indexOf(" ");
-    const sp2 = text.indexOf(" ", sp1 + 1);
-    const g = Number(text.slice(sp1 + 1, sp2));
-    const m = messages[g];
-    if (!m) return void (unexpectedEvents += 1);
-    const mine = seen[c.index]!;
-    if (mine.has(g)) return void (duplicateMessages += 1); // the same message under another seq
-    mine.add(g);
-    m.delivered += 1;
-    m.lastAt = at;
-    if (m.sender === c.index) m.cameBack?.();
-    if (!m.measured) return;
-    (m.overloaded > 0 ? retriedLatencies : latencies).push(at - Number(text.slice(0, sp1)));
-    if (at >= measureStart && at <= measureEnd) deliveredInWindow += 1;
-    outstanding -= 1;
-    checkSettled();
-  };
-
-  const hooks = {
-    event: onEvent,
-    unmatchedError: (code: string) => running() && bump(unmatchedErrors, code),
-    closed: (code: number) => phase !== "connect" && phase !== "done" && bump(closes, String(code)),
-    frame: () => void (phase === "measure" && (framesInWindow += 1)),
-    log: ctx.log,
-  };
+  const tally = new Tally(s, total);
+  const hooks = tally.hooks(ctx.log);
   const clients: BenchClient[] = [...Array(total).keys()].map((i) =>
     createClient(ctx.client, {
       index: i,
@@ -251,152 +167,64 @@ export async function runScenario(ctx: RunContext, s: Scenario): Promise<RunResu
     await connectAll(clients);
     const connectMs = performance.now() - connectStart;
     await settle(clients, s.rooms);
-    for (const c of clients) prevSeq[c.index] = c.lastSeq;
-    const baseline = clients.map((c) => ({ ...c.anomalies }));
+    tally.baseline(clients);
     ctx.log(
       `  ${total} ${ctx.client} clients connected in ${connectMs.toFixed(0)} ms (setup ${(connectStart - t0).toFixed(0)} ms)`,
     );
-
-    // ---- the senders: the first `senders` clients of each room, interleaved across rooms
-    const senders: BenchClient[] = [];
-    for (let k = 0; k < s.senders; k++)
-      for (let r = 0; r < s.rooms; r++) senders.push(clients[r * s.clients + k]!);
-    const pad = "x".repeat(Math.max(0, s.size));
-    const send = (c: BenchClient, measured: boolean): Message => {
-      const g = messages.length;
-      const sentAt = now();
-      const head = `${sentAt.toFixed(3)} ${g} `;
-      const text = head.length >= s.size ? head + "x" : head + pad.slice(head.length);
-      const m: Message = {
-        g,
-        room: c.room,
-        sender: c.index,
-        measured,
-        text,
-        sentAt,
-        outcome: "pending",
-        ackAt: 0,
-        seq: 0,
-        overloaded: 0,
-        delivered: 0,
-        lastAt: 0,
-      };
-      messages.push(m);
-      if (measured) {
-        outstanding += s.clients;
-        unansweredCount += 1;
-      }
-      c.post(text, answers(m));
-      return m;
-    };
-    const answers = (m: Message): PostHandlers => ({
-      acked: (seq) => {
-        m.outcome = "acked";
-        m.seq = seq;
-        m.ackAt = now();
-        if (!m.measured) return;
-        unansweredCount -= 1;
-        ackLatencies.push(m.ackAt - m.sentAt);
-        if (m.ackAt >= measureStart && m.ackAt <= measureEnd) ackedInWindow += 1;
-        checkSettled();
-      },
-      refused: (code) => {
-        if (phase === "done") return;
-        m.outcome = "refused";
-        m.code = code;
-        if (code === "overloaded") m.overloaded += 1;
-        m.cameBack?.();
-        if (!m.measured) return;
-        unansweredCount -= 1;
-        outstanding -= s.clients - m.delivered;
-        checkSettled();
-      },
-      overloaded: () => void (m.overloaded += 1),
-    });
-
-    const start = now();
-    measureStart = start + s.warmup * 1000;
-    measureEnd = measureStart + s.duration * 1000;
-    phase = "warmup";
-    const phaseTimer = setTimeout(() => {
-      phase = "measure";
-      ctx.probe?.start();
-    }, s.warmup * 1000);
-    const sending =
-      s.mode === "open"
-        ? openLoop(s, senders, start, measureStart, measureEnd, send)
-        : closedLoop(s, senders, measureStart, measureEnd, send);
-    const { maxSendLagMs, closedLoopTimeouts } = await sending;
-    clearTimeout(phaseTimer);
-    ctx.probe?.end();
-
-    // ---- drain: until every measured message is answered and delivered (or refused), bounded
-    phase = "drain";
-    if (outstanding > 0 || unansweredCount > 0)
-      await Promise.race([new Promise<void>((r) => (onSettled = r)), sleep(s.drain * 1000)]);
-    phase = "done";
-
-    const measured = messages.filter((m) => m.measured);
-    const acked = measured.filter((m) => m.outcome === "acked");
-    const rejects: Record<string, number> = {};
-    for (const m of measured) if (m.outcome === "refused") bump(rejects, m.code ?? "error");
-    const expected = acked.length * s.clients;
-    const lastDelivery = acked.reduce((latest, m) => Math.max(latest, m.lastAt), measureEnd);
-    const delivered = acked.reduce((n, m) => n + m.delivered, 0);
-    let duplicates = duplicateMessages;
-    let outOfOrder = 0;
-    clients.forEach((c, i) => {
-      duplicates += c.anomalies.duplicates - baseline[i]!.duplicates;
-      outOfOrder += c.anomalies.outOfOrder - baseline[i]!.outOfOrder;
-    });
-    const durable = owner ? await verifyDurable(ctx.baseUrl, owner, s.rooms, messages) : undefined;
+    const { maxSendLagMs, closedLoopTimeouts } = await load(ctx, s, tally, clients);
+    await tally.drain(s.drain * 1000);
+    const counts = tally.counts(clients);
+    const durable = owner
+      ? await verifyDurable(ctx.baseUrl, owner, s.rooms, tally.messages)
+      : undefined;
     const cpu = process.cpuUsage(cpu0);
+    const { ackedInWindow, deliveredInWindow, ...rest } = counts;
     return {
+      ...rest,
       target: ctx.target,
       client: ctx.client,
       scenario: s.name,
       durationS: s.duration,
       connectMs: Math.round(connectMs),
-      sent: measured.length,
-      sentPerS: measured.length / s.duration,
-      acked: acked.length,
+      sentPerS: counts.sent / s.duration,
       ackedPerS: ackedInWindow / s.duration,
-      rejects,
-      rejected: sum(rejects),
-      refusedOnce: measured.filter((m) => m.overloaded > 0).length,
-      unanswered: measured.filter((m) => m.outcome === "pending").length,
-      unmatchedErrors,
-      closes,
-      expected,
-      delivered,
-      lost: expected - delivered,
       deliveriesPerS: deliveredInWindow / s.duration,
       messagesPerS: deliveredInWindow / s.duration / s.clients,
-      backlogMs: lastDelivery - measureEnd,
-      framesInWindow,
-      latencyMs: percentiles(latencies.values()),
-      latencyRetriedMs: percentiles(retriedLatencies.values()),
-      ackLatencyMs: percentiles(ackLatencies.values()),
-      duplicates,
-      outOfOrder,
-      gaps,
-      unexpectedEvents,
       maxSendLagMs,
       closedLoopTimeouts,
       durable,
       loadgenCpuMs: (cpu.user + cpu.system) / 1000,
-      // [sent at (ms after the window opened), ack latency, slowest delivery latency] per message
-      timeline: measured.map((m) => [
-        round(m.sentAt - measureStart),
-        m.ackAt ? round(m.ackAt - m.sentAt) : -1,
-        round(m.lastAt - m.sentAt),
-      ]),
     };
   } finally {
-    phase = "done";
+    tally.phase = "done";
     for (const c of clients) c.close();
     await sleep(300);
   }
+}
+
+/**
+ * Warm-up, then the measured window (the probe starts and ends with it), sending from the first
+ * `senders` clients of each room, interleaved across rooms.
+ */
+async function load(ctx: RunContext, s: Scenario, tally: Tally, clients: BenchClient[]) {
+  const senders: BenchClient[] = [];
+  for (let k = 0; k < s.senders; k++)
+    for (let r = 0; r < s.rooms; r++) senders.push(clients[r * s.clients + k]!);
+  const send: Send = (c, measured) => tally.post(c, measured);
+  const start = now();
+  tally.measureStart = start + s.warmup * 1000;
+  tally.measureEnd = tally.measureStart + s.duration * 1000;
+  tally.phase = "warmup";
+  const phaseTimer = setTimeout(() => {
+    tally.phase = "measure";
+    ctx.probe?.start();
+  }, s.warmup * 1000);
+  const result = await (s.mode === "open"
+    ? openLoop(s, senders, start, tally.measureStart, tally.measureEnd, send)
+    : closedLoop(s, senders, tally.measureStart, tally.measureEnd, send));
+  clearTimeout(phaseTimer);
+  ctx.probe?.end();
+  return result;
 }
 
 type Send = (c: BenchClient, measured: boolean) => Message;

@@ -47,6 +47,9 @@ export function shape(s: Scenario): string {
   return `${s.rooms} room(s) × ${s.clients} clients, ${s.senders} sender(s)/room, ${load}${shards}, ${s.size}-char messages, ${s.duration} s (+${s.warmup} s warm-up, ≤${s.drain} s drain)`;
 }
 
+/** CPU of the process that runs the rooms: the worker's workerd, or the raw server. */
+const runtimeCpuMs = (r: Measured) => r.windowServerCpuMs.runtime ?? r.windowServerCpuMs.raw ?? 0;
+
 type Row = [
   label: string,
   get: (r: Measured) => number | string | undefined,
@@ -79,6 +82,12 @@ const ROWS: Row[] = [
   ["error frames without a clientId", (r) => codes(r.unmatchedErrors), 0, false],
   ["closed by the server (code:count)", (r) => codes(r.closes), 0, false],
   ["server CPU s in the window", (r) => sum(r.windowServerCpuMs) / 1000, 2],
+  ["runtime CPU ms per acked post", (r) => runtimeCpuMs(r) / (r.ackedPerS * r.durationS), 2],
+  [
+    "WebSocket messages received per acked post",
+    (r) => r.framesInWindow / (r.ackedPerS * r.durationS),
+    1,
+  ],
   [
     "of which the worker's workerd",
     (r) => (r.windowServerCpuMs.runtime ?? r.windowServerCpuMs.raw ?? 0) / 1000,

@@ -11,7 +11,7 @@
  * raw: plain edgechat.v1, one send per event and socket).
  *
  *   node bench/where.ts [--storage disk|tmpfs|both] [--client sdk|raw|both] [--server-root DIR]
- *                       [--label TEXT] [--rate MSG/S] [--duration S] [--narrow N] [--wide N]
+ *                       [--label TEXT] [--rate MSG/S] [--senders N] [--duration S] [--narrow N] [--wide N]
  *                       [--no-strace] [--out FILE]
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
@@ -39,6 +39,7 @@ const { values: flags } = parseArgs({
     "server-root": { type: "string" },
     label: { type: "string" },
     rate: { type: "string", default: "100" },
+    senders: { type: "string", default: "10" },
     duration: { type: "string", default: "10" },
     narrow: { type: "string", default: "10" },
     wide: { type: "string", default: "100" },
@@ -78,7 +79,7 @@ const scenario = (clients: number): Scenario => ({
   mode: "open",
   rooms: 1,
   clients,
-  senders: 10,
+  senders: Number(flags.senders),
   rate,
   size: 100,
   duration,
@@ -214,7 +215,7 @@ function markdown(rows: Breakdown[]): string {
   const f = (n: number | undefined, d = 2) =>
     n === undefined || Number.isNaN(n) ? "–" : n.toFixed(d);
   const lines = [
-    `## Where the time goes${flags.label ? ` (${flags.label})` : ""}: ${rate} msg/s open loop, 10 senders, 1 room of ${flags.narrow} then ${flags.wide} clients, ${duration} s windows`,
+    `## Where the time goes${flags.label ? ` (${flags.label})` : ""}: ${rate} msg/s open loop, ${flags.senders} senders, 1 room of ${flags.narrow} then ${flags.wide} clients, ${duration} s windows`,
     "",
     "| storage | client | target | CPU ms per command | CPU µs per delivered event | frames received per command (wide) | runtime CPU s narrow / wide | p99 ms narrow / wide | fsyncs per command | fsync ms per command |",
     "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
