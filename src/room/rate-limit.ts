@@ -8,6 +8,8 @@ export const COMMAND_RATE: Rate = { perSecond: 20, burst: 40 };
 export const MALFORMED_RATE: Rate = { perSecond: 1, burst: 20 };
 /** Rate-limited frames a connection may keep sending before it is closed with 4429. */
 export const REJECTED_RATE: Rate = { perSecond: 5, burst: 100 };
+/** `received` reports: the SDK sends at most one a second or per 100 events; past this they are dropped. */
+export const REPORT_RATE: Rate = { perSecond: 10, burst: 20 };
 /** Typing notices are relayed at most once per user per 2 s. */
 export const TYPING_INTERVAL_MS = 2000;
 

@@ -287,6 +287,7 @@ export class Room extends DurableObject<Env> {
     const verdict = this.#gate.admit(connId, data, now);
     if (verdict.kind === "close") return close(ws, verdict.code, verdict.reason);
     if (verdict.kind === "refuse") return send(ws, verdict.error);
+    if (verdict.kind === "drop") return;
     const frame = verdict.frame;
     switch (frame.type) {
       case "ping":

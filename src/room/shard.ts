@@ -94,6 +94,7 @@ export class RoomShard extends DurableObject<Env> {
     const verdict = this.#gate.admit(attachment.connId, data, Date.now());
     if (verdict.kind === "close") return close(ws, verdict.code, verdict.reason);
     if (verdict.kind === "refuse") return send(ws, verdict.error);
+    if (verdict.kind === "drop") return;
     const { frame } = verdict;
     const { user } = attachment;
     try {

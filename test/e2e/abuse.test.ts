@@ -278,9 +278,8 @@ describe("rate limits", () => {
       range(1, 90).map((i) => flooder.conn.post(`sdk ${i}`)),
     );
     const limited = outcomes.filter((o) => o.status === "rejected");
-    // The burst of 40 is shared with the SDK's own signals (its `received` reports).
-    const signals = flooder.sockets[0]!.sent.filter((type) => type === "received").length;
-    expect(90 - limited.length).toBeGreaterThanOrEqual(40 - signals);
+    // The SDK's own `received` reports have a bucket of their own: the burst of 40 is the posts'.
+    expect(90 - limited.length).toBeGreaterThanOrEqual(40);
     // However slowly the room got through them, no more than the bucket allowed were accepted.
     expect(limited.length).toBeGreaterThanOrEqual(90 - refilled(40, 20, started));
     for (const o of limited) {

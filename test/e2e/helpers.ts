@@ -73,8 +73,7 @@ export class CheckedWebSocket extends WebSocket {
   readonly frames: ServerFrame[] = [];
   /** How many WebSocket messages carried them (fewer than `frames` when batches came). */
   messages = 0;
-  /** The type of every frame the client sent, in order. */
-  readonly sent: string[] = [];
+
   /** How it closed, once it did: 1006 (and not clean) when the connection broke without a close frame. */
   closed: { code: number; wasClean: boolean } | undefined;
   constructor(url: string | URL, protocols?: ConstructorParameters<typeof WebSocket>[1]) {
@@ -85,12 +84,6 @@ export class CheckedWebSocket extends WebSocket {
       if (frame) this.frames.push(...unbatched(frame));
     });
     this.addEventListener("close", ({ code, wasClean }) => (this.closed = { code, wasClean }));
-  }
-
-  override send(data: string | ArrayBufferLike | Blob | ArrayBufferView): void {
-    if (typeof data === "string")
-      this.sent.push(String((JSON.parse(data) as { type?: unknown }).type));
-    super.send(data);
   }
 }
 

@@ -44,3 +44,20 @@ describe("FrameGate", () => {
     expect(gate.admit("a", post(41), 0).kind).toBe("frame");
   });
 });
+
+describe("received reports", () => {
+  it("have a bucket of their own: they never cost the sender its commands, and a flood of them is dropped", () => {
+    const gate = new FrameGate();
+    const report = (seq: number) => JSON.stringify({ type: "received", seq });
+    const verdicts = Array.from({ length: 30 }, (_, i) => gate.admit("c", report(i), 0).kind);
+    expect(verdicts.filter((k) => k === "frame")).toHaveLength(20);
+    expect(verdicts.filter((k) => k === "drop")).toHaveLength(10);
+    // The command bucket is untouched: the full burst of 40 posts still goes through.
+    const posts = Array.from(
+      { length: 40 },
+      (_, i) =>
+        gate.admit("c", JSON.stringify({ type: "post", clientId: `p${i}`, text: "hi" }), 0).kind,
+    );
+    expect(posts.every((k) => k === "frame")).toBe(true);
+  });
+});
