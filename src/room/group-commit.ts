@@ -19,17 +19,8 @@ export const QUEUE_LIMITS: QueueLimits = { maxQueued: 2000, maxWaitMs: 250 };
 
 export type Admission = { ok: true } | { ok: false; retryAfterMs: number };
 
-/** What waits: how many commands, how long the oldest has, and how long the queue will take. */
-export type Backlog = { queued: number; oldestWaitMs: number; drainMs: number };
-
-/** How much the newest turns weigh in the running cost per command. */
-const COST_WEIGHT = 0.2;
-/**
- * The queue's expected time may reach this many times the wait limit before new commands are
- * refused: the estimate is rough (a busy machine inflates it), so it only stops a queue that
- * clearly could not be done in time, and the oldest command's real wait does the rest.
- */
-const DRAIN_FACTOR = 4;
+/** What waits: how many commands, and how long the oldest has. */
+export type Backlog = { queued: number; oldestWaitMs: number };
 
 export class GroupCommit<Job> {
   readonly #commit: (jobs: Job[]) => void;
@@ -37,27 +28,16 @@ export class GroupCommit<Job> {
   readonly #limits: QueueLimits;
   #queue: { job: Job; at: number }[] = [];
   #running = false;
-  /** Milliseconds a command has recently taken, its share of a turn (commit, fan-out, settle). */
-  #costPerJob = 0;
 
   /**
    * `commit` decides, writes and answers one batch (synchronously: no other event interleaves);
    * `settle` resolves once that batch is durable and what arrived meanwhile has been read.
    */
-  /** `clock` is only read around awaits, where the runtime's time moves. */
-  constructor(
-    commit: (jobs: Job[]) => void,
-    settle: () => Promise<void>,
-    limits = QUEUE_LIMITS,
-    clock: () => number = Date.now,
-  ) {
+  constructor(commit: (jobs: Job[]) => void, settle: () => Promise<void>, limits = QUEUE_LIMITS) {
     this.#commit = commit;
     this.#settle = settle;
     this.#limits = limits;
-    this.#clock = clock;
   }
-
-  readonly #clock: () => number;
   #turnSize: () => number = () => Number.POSITIVE_INFINITY;
 
   /**
@@ -70,16 +50,14 @@ export class GroupCommit<Job> {
   }
 
   /**
-   * Queues `job`, or refuses it when the room is too far behind: too many waiting, the oldest
-   * waiting too long, or the queue as it stands would take several times that to get through
-   * (so that what is accepted is done in time). An idle room runs it now.
+   * Queues `job`, or refuses it when the room is too far behind: too many waiting, or the oldest
+   * waiting too long. An idle room runs it now.
    */
   offer(job: Job, now: number): Admission {
-    const { queued, oldestWaitMs, drainMs } = this.backlog(now);
-    const behind = Math.max(oldestWaitMs, drainMs / DRAIN_FACTOR);
-    if (queued >= this.#limits.maxQueued || behind > this.#limits.maxWaitMs) {
+    const { queued, oldestWaitMs } = this.backlog(now);
+    if (queued >= this.#limits.maxQueued || oldestWaitMs > this.#limits.maxWaitMs) {
       // Come back once the queue has had time to get through what is in it now.
-      return { ok: false, retryAfterMs: Math.round(Math.max(100, Math.min(5_000, 2 * behind))) };
+      return { ok: false, retryAfterMs: Math.max(100, Math.min(5_000, 2 * oldestWaitMs)) };
     }
     this.#queue.push({ job, at: now });
     if (!this.#running) void this.#run();
@@ -88,11 +66,7 @@ export class GroupCommit<Job> {
 
   backlog(now: number): Backlog {
     const oldest = this.#queue[0];
-    return {
-      queued: this.#queue.length,
-      oldestWaitMs: oldest ? now - oldest.at : 0,
-      drainMs: this.#queue.length * this.#costPerJob,
-    };
+    return { queued: this.#queue.length, oldestWaitMs: oldest ? now - oldest.at : 0 };
   }
 
   get running(): boolean {
@@ -105,11 +79,8 @@ export class GroupCommit<Job> {
       while (this.#queue.length > 0) {
         const size = Math.max(1, Math.floor(this.#turnSize()));
         const jobs = this.#queue.splice(0, size).map((queued) => queued.job);
-        const started = this.#clock();
         this.#commit(jobs);
         await this.#settle();
-        const cost = (this.#clock() - started) / jobs.length;
-        this.#costPerJob += COST_WEIGHT * (cost - this.#costPerJob);
       }
     } finally {
       this.#running = false;

@@ -56,36 +56,6 @@ describe("GroupCommit", () => {
   });
 });
 
-describe("GroupCommit's cost per command", () => {
-  it("refuses once the queue as it stands would take several times the limit to get through", async () => {
-    let now = 0;
-    let release: () => void = () => undefined;
-    const commits = new GroupCommit<number>(
-      () => undefined,
-      () => new Promise<void>((resolve) => (release = resolve)),
-      { maxQueued: 1000, maxWaitMs: 250 },
-      () => now,
-    );
-    // One turn of 10 commands that took 100 ms: 10 ms a command so far.
-    commits.offer(0, now);
-    for (let i = 1; i <= 10; i++) commits.offer(i, now);
-    release();
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    now = 100;
-    release();
-    await new Promise((resolve) => setTimeout(resolve, 0));
-    const cost = commits.backlog(now);
-    expect(cost.queued).toBe(0);
-    // Commands arriving at once while a turn is on its way: accepted until the queue's
-    // expected time passes 250 ms, then refused although none has waited yet.
-    let accepted = 0;
-    while (commits.offer(100 + accepted, now).ok) accepted++;
-    expect(accepted).toBeGreaterThan(5);
-    expect(accepted).toBeLessThan(1000);
-    expect(commits.backlog(now).drainMs).toBeGreaterThan(4 * 250);
-  });
-});
-
 describe("GroupCommit's turns", () => {
   it("takes at most the bounded number of commands a turn, in order, the rest in the next", async () => {
     const batches: number[][] = [];
