@@ -34,7 +34,10 @@ export type ClientHooks = {
 export type PostHandlers = {
   acked(seq: number): void;
   refused(code: string): void;
-  /** Refused as `overloaded` and kept by the SDK, which sends it again later (sdk only). */
+  /**
+   * Pushed back by the room (sdk only): refused as `overloaded` and kept by the SDK, which sends
+   * it again later, or posted while the SDK holds commands back after such a refusal.
+   */
   overloaded(): void;
 };
 
@@ -91,6 +94,8 @@ class SdkClient implements BenchClient {
   readonly #pending = new Map<string, PostHandlers>();
   readonly #hooks: ClientHooks;
   #closing = false;
+  /** Until when the SDK holds commands back after an `overloaded` (Date.now() time). */
+  #holdUntil = 0;
 
   constructor(spec: ClientSpec) {
     this.index = spec.index;
@@ -117,7 +122,10 @@ class SdkClient implements BenchClient {
     );
     this.#conn.on("error", (f) => spec.hooks.unmatchedError(f.code));
     this.#conn.on("fatal", (f) => spec.hooks.log(`  client ${this.index}: fatal ${f.code}`));
-    this.#conn.on("overloaded", ({ clientId }) => this.#pending.get(clientId)?.overloaded());
+    this.#conn.on("overloaded", ({ clientId, retryAfterMs }) => {
+      this.#holdUntil = Math.max(this.#holdUntil, Date.now() + retryAfterMs);
+      this.#pending.get(clientId)?.overloaded();
+    });
   }
 
   get lastSeq(): number {
@@ -139,6 +147,8 @@ class SdkClient implements BenchClient {
   post(text: string, on: PostHandlers): void {
     const clientId = this.#conn.nextClientId();
     this.#pending.set(clientId, on);
+    // The SDK holds what is posted while the room's overloaded wait lasts: pushed back too.
+    if (Date.now() < this.#holdUntil) on.overloaded();
     this.#conn.post(text, { clientId }).then(
       (seq) => (this.#pending.delete(clientId), on.acked(seq)),
       (error: unknown) => {

@@ -67,7 +67,7 @@ export type RunResult = {
   /** Measured messages refused in the end, by code. */
   rejects: Record<string, number>;
   rejected: number;
-  /** Measured messages refused as `overloaded` at least once (sdk: then resent). */
+  /** Measured messages refused as `overloaded` at least once (sdk: or held back by the SDK after one). */
   refusedOnce: number;
   /** Measured messages with no answer at all by the end of the drain. */
   unanswered: number;
@@ -86,7 +86,7 @@ export type RunResult = {
   framesInWindow: number;
   /** Fan-out latency of messages accepted at the first try. */
   latencyMs: Percentiles;
-  /** Fan-out latency (from the first send) of messages refused as overloaded, then accepted. */
+  /** Fan-out latency (from the post) of messages pushed back (refused or held), then accepted. */
   latencyRetriedMs: Percentiles;
   ackLatencyMs: Percentiles;
   duplicates: number;

@@ -39,6 +39,8 @@ const Config = z.object({
    */
   ROOM_QUEUE_MAX_COMMANDS: count(2000),
   ROOM_QUEUE_MAX_WAIT_MS: count(250),
+  /** How late (ms, the median of its batch clients' reports) a room's events may reach them. */
+  ROOM_MAX_DELIVERY_LAG_MS: count(500),
   /** How many events a socket on edgechat.v1.batch may be behind before it is cut off (4408). */
   ROOM_SLOW_CONSUMER_EVENTS: count(5000),
 });

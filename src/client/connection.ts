@@ -31,8 +31,11 @@ export type ConnectionEvents = {
   error: ServerFrameOf<"error">;
   /** The client stopped for good: the token was refused, the room is gone, or you were removed. */
   fatal: { code: string; message: string };
-  /** The room was too busy for a command; it is sent again after `retryAfterMs`. */
-  overloaded: { clientId: string; retryAfterMs: number };
+  /**
+   * The room was too busy for a command (`overloaded`, or `rate_limited` with a wait): the client
+   * holds every command for `retryAfterMs`, then sends what waits, oldest first.
+   */
+  overloaded: { clientId: string; code: "overloaded" | "rate_limited"; retryAfterMs: number };
 };
 
 export type ConnectionOptions = {
@@ -76,6 +79,10 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
   /** Whether the current socket asked for a replay with `since`. */
   #resuming = false;
   #openedAt = 0;
+  /** Commands wait until then: the room said it is overloaded (Date.now() time). */
+  #holdUntil = 0;
+  /** The one timer that sends what waits, and when it fires. */
+  #sendTimer: { due: number; timer: ReturnType<typeof setTimeout> } | undefined;
   /** The highest read marker asked for while not connected, sent after the next welcome. */
   #pendingRead = -1;
   #timers = new Set<ReturnType<typeof setTimeout>>();
@@ -125,6 +132,8 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     this.#setStatus("closed");
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
+    if (this.#sendTimer) clearTimeout(this.#sendTimer.timer);
+    this.#sendTimer = undefined;
     const socket = this.#socket;
     this.#socket = undefined;
     socket?.close(1000, "bye");
@@ -157,10 +166,14 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     return this.send({ type: "topic", clientId: this.nextClientId(), topic });
   }
 
-  /** Sends a command now or after the next welcome; resolves with the seq of its event. */
+  /**
+   * Sends a command now, or after the next welcome, or once the room's `overloaded` wait is
+   * over; resolves with the seq of its event. Past MAX_PENDING_COMMANDS waiting it is refused
+   * at once with `overloaded`.
+   */
   send(command: Command): Promise<number> {
     const acked = this.#outbox.add(command);
-    if (this.#welcomed) this.#write(command);
+    this.#sendCommands();
     return acked;
   }
 
@@ -220,12 +233,12 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
         this.lastSeq = Math.max(this.lastSeq, frame.before - 1);
         return this.emit("gap", frame);
       case "ack":
-        this.#outbox.ack(frame.clientId, frame.seq);
+        if (this.#outbox.ack(frame.clientId, frame.seq)) this.#sendCommands();
         return;
       case "error":
-        if (frame.clientId && frame.code === "overloaded" && this.#retryLater(frame)) return;
+        if (frame.clientId && this.#retryLater(frame)) return;
         if (frame.clientId && this.#outbox.refuse(frame.clientId, frame.code, frame.message))
-          return;
+          return this.#sendCommands();
         return this.emit("error", frame);
       case "batch":
         for (const inner of frame.frames) this.#handle(inner);
@@ -251,7 +264,8 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     this.#lastPong = Date.now();
     this.#setStatus("open");
     this.emit("welcome", frame);
-    for (const command of this.#outbox.frames()) this.#write(command);
+    this.#outbox.unsendAll();
+    this.#sendCommands();
     if (this.#pendingRead >= 0) this.#write({ type: "read", seq: this.#pendingRead });
     this.#pendingRead = -1;
     this.#heartbeat();
@@ -272,17 +286,47 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     return true;
   }
 
-  /** The room was too busy for this command: the outbox says when it goes again. */
+  /**
+   * The room was too busy for this command (`overloaded`, or `rate_limited` with a wait; slow
+   * mode's refusal has none and goes to the caller): every command waits until the outbox says.
+   */
   #retryLater(frame: ServerFrameOf<"error">): boolean {
-    const retry = this.#outbox.retryAfterOverload(frame.clientId ?? "", frame.retryAfterMs ?? 500);
-    if (!retry) return false;
-    const socket = this.#socket;
-    this.#later(retry.waitMs, () => {
-      // After a reconnect the welcome has resent it already.
-      if (socket === this.#socket && this.#outbox.holds(retry.frame)) this.#write(retry.frame);
-    });
-    this.emit("overloaded", { clientId: retry.frame.clientId, retryAfterMs: retry.waitMs });
+    const { code } = frame;
+    const pushedBack = code === "overloaded" || code === "rate_limited";
+    if (!pushedBack || frame.retryAfterMs === undefined) return false;
+    const clientId = frame.clientId ?? "";
+    const waitMs = this.#outbox.pushedBack(clientId, frame.retryAfterMs);
+    if (waitMs === undefined) return false;
+    this.#holdUntil = Math.max(this.#holdUntil, Date.now() + waitMs);
+    this.#sendCommands();
+    this.emit("overloaded", { clientId, code, retryAfterMs: waitMs });
     return true;
+  }
+
+  /**
+   * Writes the commands that wait, oldest first, as the outbox's window and pace allow, unless
+   * the room asked to hold off: then once the wait is over. A refused command goes again with the
+   * ones posted after it, not ahead of the room's wait, so that a busy room's refusals do not
+   * come back on top of new work.
+   */
+  #sendCommands(): void {
+    const now = Date.now();
+    if (this.#holdUntil > now) return this.#sendAt(this.#holdUntil);
+    if (!this.#welcomed || this.#socket?.readyState !== 1) return;
+    for (const command of this.#outbox.takeUnsent(now)) this.#write(command);
+    const paceMs = this.#outbox.paceMs(now);
+    if (paceMs > 0) this.#sendAt(now + paceMs);
+  }
+
+  /** Runs #sendCommands at `due`, or sooner if it is already due sooner. */
+  #sendAt(due: number): void {
+    if (this.#sendTimer && this.#sendTimer.due <= due) return;
+    if (this.#sendTimer) clearTimeout(this.#sendTimer.timer);
+    const timer = setTimeout(() => {
+      this.#sendTimer = undefined;
+      this.#sendCommands();
+    }, due - Date.now());
+    this.#sendTimer = { due, timer };
   }
 
   #heartbeat(): void {

@@ -5,3 +5,4 @@ export * from "./events.ts";
 export * from "./frames.ts";
 export * from "./http.ts";
 export * from "./permissions.ts";
+export * from "./rates.ts";

@@ -14,6 +14,8 @@ export type CommandFlowParts = {
   keys: IdempotencyKeys;
   audience: Audience;
   limits: QueueLimits;
+  /** How late the room's events reach its clients now (delivery-lag.ts). */
+  deliveryLagMs: (now: number) => number;
   /** How many commands one turn may take (see GroupCommit.boundTurns). */
   turnSize: () => number;
   /** After every commit: what the events cause beyond the log (removals, flush, directory). */
@@ -43,7 +45,8 @@ export class CommandFlow {
 
   /** Into the queue, or refused at once when the room is too far behind. */
   submit(job: Job): void {
-    const admitted = this.#commits.offer(job, Date.now());
+    const now = Date.now();
+    const admitted = this.#commits.offer(job, now, this.#parts.deliveryLagMs(now));
     if (admitted.ok) return;
     const seconds = admitted.retryAfterMs / 1000;
     answer(job, {

@@ -32,11 +32,12 @@ export class FrameGate {
     if (!this.#commands.allow(connId, now)) {
       if (!this.#rejected.allow(connId, now))
         return { kind: "close", code: CLOSE.rateAbuse, reason: "too many frames" };
-      // With the clientId, an SDK can reject the pending command instead of waiting forever.
+      // With the clientId and the wait, an SDK can send the command again when a token is back.
       const error = {
         type: "error",
         code: "rate_limited",
         message: "slow down: at most 20 commands a second",
+        retryAfterMs: this.#commands.waitMs(connId, now),
       } as const;
       return { kind: "refuse", error: { ...error, ...clientIdOfFrame(data) } };
     }

@@ -13,9 +13,11 @@ export type QueueLimits = {
   readonly maxQueued: number;
   /** How long the oldest waiting command may have waited before new ones are refused (ms). */
   readonly maxWaitMs: number;
+  /** How late the room's events may reach its clients before new commands are refused (ms). */
+  readonly maxLagMs: number;
 };
 
-export const QUEUE_LIMITS: QueueLimits = { maxQueued: 2000, maxWaitMs: 250 };
+export const QUEUE_LIMITS: QueueLimits = { maxQueued: 2000, maxWaitMs: 250, maxLagMs: 500 };
 
 export type Admission = { ok: true } | { ok: false; retryAfterMs: number };
 
@@ -50,14 +52,17 @@ export class GroupCommit<Job> {
   }
 
   /**
-   * Queues `job`, or refuses it when the room is too far behind: too many waiting, or the oldest
-   * waiting too long. An idle room runs it now.
+   * Queues `job`, or refuses it when the room is too far behind: too many waiting, the oldest
+   * waiting too long, or its events reaching clients too late (`deliveryLagMs`, see
+   * delivery-lag.ts). An idle room runs it now.
    */
-  offer(job: Job, now: number): Admission {
+  offer(job: Job, now: number, deliveryLagMs = 0): Admission {
     const { queued, oldestWaitMs } = this.backlog(now);
-    if (queued >= this.#limits.maxQueued || oldestWaitMs > this.#limits.maxWaitMs) {
-      // Come back once the queue has had time to get through what is in it now.
-      return { ok: false, retryAfterMs: Math.max(100, Math.min(5_000, 2 * oldestWaitMs)) };
+    const { maxQueued, maxWaitMs, maxLagMs } = this.#limits;
+    if (queued >= maxQueued || oldestWaitMs > maxWaitMs || deliveryLagMs > maxLagMs) {
+      // Come back once the room has had time to get through what it holds now.
+      const behindMs = Math.max(oldestWaitMs, deliveryLagMs);
+      return { ok: false, retryAfterMs: Math.max(100, Math.min(5_000, 2 * behindMs)) };
     }
     this.#queue.push({ job, at: now });
     if (!this.#running) void this.#run();

@@ -90,6 +90,7 @@ export class Room extends DurableObject<Env> {
       keys: this.#keys,
       audience: this.#audience,
       limits: settings.queue,
+      deliveryLagMs: (now) => this.#sockets.lag.lagMs(now),
       // About 140 ms of sends at the measured ~35 µs a frame (docs/scaling.md), whatever the
       // room's size: a room of 100 plain-v1 sockets takes 40 commands a turn.
       turnSize: () => TURN_DELIVERIES / Math.max(1, ctx.getWebSockets().length),
@@ -295,7 +296,7 @@ export class Room extends DurableObject<Env> {
       case "typing":
         return this.#audience.typing({ id: user.id, name: user.name }, now, ws);
       case "received":
-        return this.#sockets.received(ws, frame.seq);
+        return this.#sockets.received(ws, frame.seq, now);
       case "read":
         return this.#read.markRead(user.id, Math.min(frame.seq, this.#log.lastSeq));
       default:
@@ -325,6 +326,7 @@ export class Room extends DurableObject<Env> {
     const attachment = attachmentOf(ws);
     if (!attachment) return;
     this.#gate.forget(attachment.connId);
+    this.#sockets.lag.forget(attachment.connId);
     const { id } = attachment.user;
     if (this.#sockets.of(id).some((other) => other !== ws)) return;
     this.#audience.signal({ type: "presence", left: { id } }, { user: id, ws });

@@ -8,10 +8,13 @@ export type RoomSettings = { queue: QueueLimits; slowConsumerEvents: number };
 export function roomSettings(env: object): RoomSettings {
   const parsed = parseConfig(env);
   if (!parsed.ok) return { queue: QUEUE_LIMITS, slowConsumerEvents: SLOW_CONSUMER_EVENTS };
-  const { ROOM_QUEUE_MAX_COMMANDS, ROOM_QUEUE_MAX_WAIT_MS, ROOM_SLOW_CONSUMER_EVENTS } =
-    parsed.config;
+  const config = parsed.config;
   return {
-    queue: { maxQueued: ROOM_QUEUE_MAX_COMMANDS, maxWaitMs: ROOM_QUEUE_MAX_WAIT_MS },
-    slowConsumerEvents: ROOM_SLOW_CONSUMER_EVENTS,
+    queue: {
+      maxQueued: config.ROOM_QUEUE_MAX_COMMANDS,
+      maxWaitMs: config.ROOM_QUEUE_MAX_WAIT_MS,
+      maxLagMs: config.ROOM_MAX_DELIVERY_LAG_MS,
+    },
+    slowConsumerEvents: config.ROOM_SLOW_CONSUMER_EVENTS,
   };
 }

@@ -102,7 +102,7 @@ export class RoomShard extends DurableObject<Env> {
         case "ping":
           return send(ws, PONG);
         case "received":
-          return this.#sockets.received(ws, frame.seq);
+          return this.#sockets.received(ws, frame.seq, Date.now());
         case "typing":
           return void (await this.#room().typing(user));
         case "read":

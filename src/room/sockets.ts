@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { CLOSE, type RoomEvent, type ServerFrame, type UserRef } from "../protocol/index.ts";
 import { Actor } from "../identity/actor.ts";
+import { DeliveryLag } from "./delivery-lag.ts";
 
 /**
  * What a socket remembers across hibernation: who is on it, and whether it speaks
@@ -83,6 +84,8 @@ export class Connections {
   // Keyed by the socket object: hibernation hands out new ones, which start afresh (forgiving).
   readonly #progress = new WeakMap<WebSocket, Progress>();
   readonly #slowConsumerEvents: number;
+  /** How late events reach the batch clients, from their reports: for admission. */
+  readonly lag = new DeliveryLag();
   constructor(ctx: DurableObjectState, slowConsumerEvents = SLOW_CONSUMER_EVENTS) {
     this.#ctx = ctx;
     this.#slowConsumerEvents = slowConsumerEvents;
@@ -119,6 +122,7 @@ export class Connections {
     hasUpTo?: (ws: WebSocket) => number | undefined,
   ): void {
     if (events.length === 0 && acks.size === 0) return;
+    if (events.length > 0) this.lag.sent(events.at(-1)!.seq, Date.now());
     const eventTexts = events.map((event) => JSON.stringify({ type: "event", event }));
     const shared = eventTexts.length > 0 ? batchText(eventTexts) : undefined;
     for (const ws of this.#ctx.getWebSockets()) {
@@ -143,9 +147,12 @@ export class Connections {
   }
 
   /** A client's `received` report. */
-  received(ws: WebSocket, seq: number): void {
+  received(ws: WebSocket, seq: number, now: number): void {
     const progress = this.#progress.get(ws);
-    if (progress) progress.received = Math.max(progress.received, Math.min(seq, progress.sent));
+    if (!progress) return;
+    progress.received = Math.max(progress.received, Math.min(seq, progress.sent));
+    const connId = attachmentOf(ws)?.connId;
+    if (connId) this.lag.reported(connId, progress.received, now);
   }
 
   /** Notes that seqs up to `last` go to `ws`; whether it is now too far behind to go on. */

@@ -7,6 +7,7 @@ import {
   range,
   rawConnect,
   signIn,
+  sleep,
   useServer,
   waitUntil,
   type Guest,
@@ -18,7 +19,8 @@ let ada: Guest;
 let bob: Guest;
 let cat: Guest;
 
-// A tiny queue and slow-consumer bound, so that a test can reach them with a few hundred commands.
+// A tiny queue and slow-consumer bound, so that a test can reach them with a few hundred commands;
+// a delivery-lag bound above what a test's own clients reach.
 useServer(
   async (started) => {
     server = started;
@@ -29,6 +31,7 @@ useServer(
       ROOM_QUEUE_MAX_COMMANDS: "3",
       ROOM_QUEUE_MAX_WAIT_MS: "1000",
       ROOM_SLOW_CONSUMER_EVENTS: "300",
+      ROOM_MAX_DELIVERY_LAG_MS: "1000",
     },
   },
 );
@@ -102,4 +105,35 @@ it("a batch client that falls behind is cut off with 4408 and resumes by seq; on
     "the resumed client at the end",
   );
   expect(back.of("event").map((f) => f.event.seq)).toEqual(range(had + 1, last));
+});
+
+it("refuses new commands while its clients say its events reach them late, and takes them again after", async () => {
+  const room = await freshRoom(ada, "late");
+  const post = (text: string) =>
+    fetch(`${server.url}/api/rooms/${room}/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ada.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ text, clientId: text }),
+    });
+  const late = await rawConnect(server.url, room, bob.token, undefined, BATCH_SUBPROTOCOL);
+  const [seq] = await httpPosts(ada, room, 1, "first", 1);
+  await waitUntil(() => late.of("event").some((f) => f.event.seq === seq), "the event delivered");
+  // Said 1.3 s after the event left: to the room, its events now reach this client that late.
+  await sleep(1300);
+  late.sendJson({ type: "received", seq });
+  let refusal: Response | undefined;
+  await waitUntil(async () => {
+    const response = await post(`while late ${Date.now()}`);
+    if (response.status === 503) refusal = response;
+    return refusal !== undefined;
+  }, "a post refused while the room is late");
+  expect(ErrorBody.parse(await refusal!.json()).error.code).toBe("overloaded");
+  expect(Number(refusal!.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+  // A report says nothing after 2 s: with no fresh one the room is not late any more.
+  await waitUntil(
+    async () => (await post(`after ${Date.now()}`)).status === 201,
+    "a post accepted again",
+    5_000,
+    200,
+  );
 });

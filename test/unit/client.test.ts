@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { backoffDelay, CommandError, DEFAULT_BACKOFF, Outbox } from "../../src/client/index.ts";
+import { MAX_IN_FLIGHT, SEND_RATE } from "../../src/client/outbox.ts";
+import { COMMAND_RATE } from "../../src/protocol/index.ts";
 
 describe("backoffDelay", () => {
   it("grows exponentially from 250 ms and caps at 15 s", () => {
@@ -37,7 +39,86 @@ describe("Outbox", () => {
     void outbox.add(post("b"));
     void outbox.add(post("c"));
     outbox.ack("b", 2);
-    expect(outbox.frames().map((f) => f.clientId)).toEqual(["a", "c"]);
+    outbox.unsendAll();
+    expect(outbox.takeUnsent(0).map((f) => f.clientId)).toEqual(["a", "c"]);
+  });
+
+  it("after overloaded keeps the command to send again, waiting at least as asked, longer each time", async () => {
+    const outbox = new Outbox();
+    const acked = outbox.add(post("c1"));
+    expect(outbox.takeUnsent(0).map((f) => f.clientId)).toEqual(["c1"]);
+    const waits = [1, 2, 3, 4].map(() => outbox.pushedBack("c1", 200)!);
+    for (const wait of waits) expect(wait).toBeGreaterThanOrEqual(200);
+    // Full jitter over a doubling ceiling: the fourth wait may reach 200 + 1600.
+    expect(Math.max(...waits)).toBeLessThan(200 + 1600);
+    expect(outbox.takeUnsent(0).map((f) => f.clientId)).toEqual(["c1"]);
+    outbox.ack("c1", 5);
+    expect(await acked).toBe(5);
+    expect(outbox.pushedBack("c1", 200)).toBeUndefined();
+    expect(outbox.size).toBe(0);
+  });
+
+  it("sends each command once per socket, oldest first, the refused one with the newer ones", () => {
+    const outbox = new Outbox();
+    for (const id of ["a", "b"]) void outbox.add(post(id));
+    expect(outbox.takeUnsent(0).map((f) => f.clientId)).toEqual(["a", "b"]);
+    void outbox.add(post("c"));
+    outbox.pushedBack("a", 100);
+    // The window is down to one, and b is on its way.
+    expect(outbox.takeUnsent(0)).toEqual([]);
+    outbox.ack("b", 1);
+    expect(outbox.takeUnsent(0).map((f) => f.clientId)).toEqual(["a", "c"]);
+    expect(outbox.takeUnsent(0)).toEqual([]);
+    outbox.unsendAll();
+    expect(outbox.takeUnsent(0).map((f) => f.clientId)).toEqual(["a", "c"]);
+  });
+
+  it("has at most MAX_IN_FLIGHT commands on their way; answers make room for the next", () => {
+    const outbox = new Outbox();
+    for (let i = 0; i < MAX_IN_FLIGHT + 5; i++) outbox.add(post(`c${i}`)).catch(() => undefined);
+    expect(outbox.takeUnsent(0)).toHaveLength(MAX_IN_FLIGHT);
+    expect(outbox.takeUnsent(0)).toEqual([]);
+    outbox.ack("c0", 1);
+    outbox.refuse("c1", "forbidden", "no");
+    expect(outbox.takeUnsent(0).map((f) => f.clientId)).toEqual(["c20", "c21"]);
+  });
+
+  it("after a push-back sends one command at a time, then one more with each ack", () => {
+    const outbox = new Outbox();
+    for (let i = 0; i < 8; i++) outbox.add(post(`c${i}`)).catch(() => undefined);
+    outbox.takeUnsent(0);
+    for (let i = 0; i < 8; i++) outbox.pushedBack(`c${i}`, 100);
+    expect(outbox.takeUnsent(0).map((f) => f.clientId)).toEqual(["c0"]);
+    outbox.ack("c0", 1);
+    expect(outbox.takeUnsent(0).map((f) => f.clientId)).toEqual(["c1", "c2"]);
+    outbox.ack("c1", 2);
+    outbox.ack("c2", 3);
+    expect(outbox.takeUnsent(0).map((f) => f.clientId)).toEqual(["c3", "c4", "c5", "c6"]);
+  });
+
+  it("sends at SEND_RATE, under the contract's rate limit, and says when the next may go", () => {
+    const outbox = new Outbox();
+    for (let i = 0; i < 40; i++) outbox.add(post(`c${i}`)).catch(() => undefined);
+    expect(outbox.takeUnsent(0)).toHaveLength(MAX_IN_FLIGHT);
+    expect(outbox.paceMs(0)).toBe(0); // the window is full: the acks say when
+    for (let i = 0; i < MAX_IN_FLIGHT; i++) outbox.ack(`c${i}`, i + 1);
+    expect(outbox.takeUnsent(0)).toHaveLength(SEND_RATE.burst - MAX_IN_FLIGHT);
+    expect(outbox.paceMs(0)).toBe(Math.ceil(1000 / SEND_RATE.perSecond));
+    expect(outbox.takeUnsent(1000).map((f) => f.clientId)).toEqual(
+      Array.from({ length: 10 }, (_, i) => `c${30 + i}`),
+    );
+    expect(SEND_RATE.perSecond).toBeLessThan(COMMAND_RATE.perSecond);
+    expect(SEND_RATE.burst).toBeLessThan(COMMAND_RATE.burst);
+  });
+
+  it("refuses at once, as overloaded, past its bound", async () => {
+    const outbox = new Outbox(2);
+    void outbox.add(post("a"));
+    void outbox.add(post("b"));
+    await expect(outbox.add(post("c"))).rejects.toMatchObject({ code: "overloaded" });
+    outbox.ack("a", 1);
+    void outbox.add(post("c"));
+    expect(outbox.size).toBe(2);
   });
 
   it("rejects a refused command with the contract's code", async () => {

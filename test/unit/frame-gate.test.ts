@@ -6,14 +6,20 @@ const post = (i: number) => JSON.stringify({ type: "post", clientId: `c${i}`, te
 const kinds = (verdicts: Verdict[]) => verdicts.map((v) => (v.kind === "close" ? v.code : v.kind));
 
 describe("FrameGate", () => {
-  it("lets a burst of 40 commands through, then refuses with the command's clientId", () => {
+  it("lets a burst of 40 commands through, then refuses with the command's clientId and the wait for a token", () => {
     const gate = new FrameGate();
     const verdicts = Array.from({ length: 45 }, (_, i) => gate.admit("a", post(i), 0));
     expect(kinds(verdicts).filter((k) => k === "frame")).toHaveLength(40);
     const refused = verdicts[44]!;
     expect(refused).toEqual({
       kind: "refuse",
-      error: { type: "error", code: "rate_limited", message: expect.any(String), clientId: "c44" },
+      error: {
+        type: "error",
+        code: "rate_limited",
+        message: expect.any(String),
+        clientId: "c44",
+        retryAfterMs: 50,
+      },
     });
     if (refused.kind === "refuse") expect(ServerFrame.safeParse(refused.error).success).toBe(true);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { GroupCommit } from "../../src/room/group-commit.ts";
 
 /** A group commit whose "durability" is a promise the test resolves by hand. */
-function harness(limits = { maxQueued: 100, maxWaitMs: 250 }) {
+function harness(limits = { maxQueued: 100, maxWaitMs: 250, maxLagMs: 500 }) {
   const batches: string[][] = [];
   let release: () => void = () => undefined;
   const commits = new GroupCommit<string>(
@@ -38,7 +38,7 @@ describe("GroupCommit", () => {
   });
 
   it("refuses past its limits, saying when to come back, instead of queueing without end", async () => {
-    const { commits, batches, settle } = harness({ maxQueued: 2, maxWaitMs: 250 });
+    const { commits, batches, settle } = harness({ maxQueued: 2, maxWaitMs: 250, maxLagMs: 500 });
     commits.offer("a", 0);
     commits.offer("b", 0);
     commits.offer("c", 0);
@@ -53,6 +53,13 @@ describe("GroupCommit", () => {
     expect(late).toEqual({ ok: false, retryAfterMs: 600 });
     await settle();
     expect(batches).toEqual([["a"], ["b", "c"], ["e", "f"]]);
+  });
+
+  it("refuses while the room's events reach its clients too late, though its queue is empty", () => {
+    const { commits, batches } = harness();
+    expect(commits.offer("a", 0, 800)).toEqual({ ok: false, retryAfterMs: 1600 });
+    expect(commits.offer("b", 0, 400)).toEqual({ ok: true });
+    expect(batches).toEqual([["b"]]);
   });
 });
 

@@ -1,11 +1,6 @@
 import { describe, expect, it } from "vitest";
-import {
-  COMMAND_RATE,
-  Limiter,
-  retryAfterSeconds,
-  take,
-  type Bucket,
-} from "../../src/room/rate-limit.ts";
+import { COMMAND_RATE, take, tokenWaitMs, type Bucket } from "../../src/protocol/index.ts";
+import { Limiter } from "../../src/room/rate-limit.ts";
 
 describe("token bucket", () => {
   it("allows a burst of 40 at once, then refuses", () => {
@@ -39,9 +34,10 @@ describe("token bucket", () => {
     expect(bucket.allowed).toBe(false);
   });
 
-  it("says when to retry", () => {
-    expect(retryAfterSeconds({ tokens: 0, at: 0 }, COMMAND_RATE)).toBe(1);
-    expect(retryAfterSeconds({ tokens: 0, at: 0 }, { perSecond: 0.1, burst: 5 })).toBe(10);
+  it("says when the next token is back", () => {
+    expect(tokenWaitMs({ tokens: 0, at: 0 }, COMMAND_RATE, 0)).toBe(50);
+    expect(tokenWaitMs({ tokens: 0.5, at: 0 }, { perSecond: 0.1, burst: 5 }, 0)).toBe(5000);
+    expect(tokenWaitMs({ tokens: 0, at: 0 }, COMMAND_RATE, 50)).toBe(0);
   });
 
   it("keeps one bucket per key and forgets it", () => {

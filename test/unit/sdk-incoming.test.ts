@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { readMessage } from "../../src/client/incoming.ts";
-import { Outbox } from "../../src/client/outbox.ts";
 
 const event = (seq: number) => ({
   type: "event",
@@ -35,22 +34,5 @@ describe("readMessage", () => {
     ]);
     expect(readMessage("not json")).toEqual([]);
     expect(readMessage(new ArrayBuffer(2))).toEqual([]);
-  });
-});
-
-describe("Outbox after overloaded", () => {
-  it("keeps the command and waits at least as asked, longer each time, until its ack", async () => {
-    const outbox = new Outbox();
-    const frame = { type: "post" as const, clientId: "c1", text: "hi" };
-    const acked = outbox.add(frame);
-    const waits = [1, 2, 3, 4].map(() => outbox.retryAfterOverload("c1", 200)!.waitMs);
-    for (const wait of waits) expect(wait).toBeGreaterThanOrEqual(200);
-    // Full jitter over a doubling ceiling: the fourth wait may reach 200 + 1600.
-    expect(Math.max(...waits)).toBeLessThan(200 + 1600);
-    expect(outbox.holds(frame)).toBe(true);
-    outbox.ack("c1", 5);
-    expect(await acked).toBe(5);
-    expect(outbox.holds(frame)).toBe(false);
-    expect(outbox.retryAfterOverload("c1", 200)).toBeUndefined();
   });
 });
