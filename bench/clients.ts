@@ -39,6 +39,8 @@ export type PostHandlers = {
    * it again later, or posted while the SDK holds commands back after such a refusal.
    */
   overloaded(): void;
+  /** Its frame was written to the socket (again, after a push-back or a reconnect). */
+  written(): void;
 };
 
 export type ClientSpec = {
@@ -108,6 +110,12 @@ class SdkClient implements BenchClient {
         super(url, protocols, { perMessageDeflate: false });
         this.on("close", (code) => !client.#closing && client.#hooks.closed(code));
         this.on("message", () => client.#hooks.frame());
+      }
+
+      override send(data: string): void {
+        const clientId = /"clientId":"([^"]+)"/.exec(data)?.[1];
+        if (clientId) client.#pending.get(clientId)?.written();
+        super.send(data);
       }
     }
     this.#conn = new RoomConnection({
@@ -260,8 +268,9 @@ class WireClient implements BenchClient {
     this.#counter += 1;
     const clientId = `w${this.index}-${this.#counter}`;
     this.#pending.set(clientId, on);
-    if (this.#socket?.readyState === WsSocket.OPEN)
-      this.#socket.send(JSON.stringify({ type: "post", clientId, text }));
+    if (this.#socket?.readyState !== WsSocket.OPEN) return;
+    on.written();
+    this.#socket.send(JSON.stringify({ type: "post", clientId, text }));
   }
 
   close(): void {

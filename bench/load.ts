@@ -88,6 +88,11 @@ export type RunResult = {
   latencyMs: Percentiles;
   /** Fan-out latency (from the post) of messages pushed back (refused or held), then accepted. */
   latencyRetriedMs: Percentiles;
+  /**
+   * Fan-out latency of every accepted message from the send the room accepted (its last write to
+   * the socket): the room's part, without what the SDK held back in the client.
+   */
+  latencyFromSendMs: Percentiles;
   ackLatencyMs: Percentiles;
   duplicates: number;
   outOfOrder: number;

@@ -66,6 +66,7 @@ const ROWS: Row[] = [
   ["fan-out latency p95 ms", (r) => r.latencyMs.p95, 2],
   ["fan-out latency p99 ms", (r) => r.latencyMs.p99, 2],
   ["fan-out latency max ms", (r) => r.latencyMs.max, 2],
+  ["fan-out latency p99 ms from the accepted send", (r) => r.latencyFromSendMs?.p99, 2],
   ["ack latency p50 ms", (r) => r.ackLatencyMs.p50, 2],
   ["ack latency p99 ms", (r) => r.ackLatencyMs.p99, 2],
   ["messages acked / sent", (r) => `${r.acked}/${r.sent}`, 0, false],

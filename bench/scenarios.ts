@@ -100,15 +100,21 @@ function keepsUpGoal(edge: RunResult): Goal {
   };
 }
 
+/**
+ * Accepted work is what the room accepted: its latency runs from that send (for plain clients
+ * the post itself; the SDK may have held a post back before, which is shown beside it).
+ */
 function floodGoals(edge: RunResult): Goal[] {
   const codes = Object.keys(edge.rejects);
+  const p99 = edge.latencyFromSendMs.p99;
+  const fromPost = `from the post: first try ${fmt(edge.latencyMs.p99)} ms, pushed back ${fmt(edge.latencyRetriedMs.p99)} ms`;
   return [
     {
-      label: "accepted work delivered, p99 < 1 s",
+      label: "accepted work delivered, p99 < 1 s (from the accepted send)",
       raw: "",
-      edgechat: `${edge.acked} acked, p99 ${fmt(edge.latencyMs.p99)} ms`,
+      edgechat: `${edge.acked} acked, p99 ${fmt(p99)} ms (${fromPost})`,
       ratio: "",
-      pass: edge.acked > 0 && edge.lost === 0 && edge.latencyMs.p99 < 1000,
+      pass: edge.acked > 0 && edge.lost === 0 && p99 < 1000,
     },
     {
       label: "the rest refused with a clear code",

@@ -16,6 +16,8 @@ export type Message = {
   measured: boolean;
   text: string;
   sentAt: number;
+  /** When its frame was last written to the socket: the send the room answered. */
+  writtenAt: number;
   outcome: "pending" | "acked" | "refused";
   code?: string;
   ackAt: number;
@@ -46,6 +48,7 @@ export type Counts = {
   framesInWindow: number;
   latencyMs: Percentiles;
   latencyRetriedMs: Percentiles;
+  latencyFromSendMs: Percentiles;
   ackLatencyMs: Percentiles;
   duplicates: number;
   outOfOrder: number;
@@ -65,6 +68,7 @@ export class Tally {
   readonly #pad: string;
   readonly #latencies = new Samples();
   readonly #retriedLatencies = new Samples();
+  readonly #fromSendLatencies = new Samples();
   readonly #ackLatencies = new Samples();
   readonly #unmatchedErrors: Record<string, number> = {};
   readonly #closes: Record<string, number> = {};
@@ -124,6 +128,7 @@ export class Tally {
       measured,
       text,
       sentAt,
+      writtenAt: sentAt,
       outcome: "pending",
       ackAt: 0,
       seq: 0,
@@ -180,6 +185,7 @@ export class Tally {
       framesInWindow: this.#framesInWindow,
       latencyMs: percentiles(this.#latencies.values()),
       latencyRetriedMs: percentiles(this.#retriedLatencies.values()),
+      latencyFromSendMs: percentiles(this.#fromSendLatencies.values()),
       ackLatencyMs: percentiles(this.#ackLatencies.values()),
       duplicates,
       outOfOrder,
@@ -226,6 +232,7 @@ export class Tally {
     if (!m.measured) return;
     const latency = at - Number(text.slice(0, sp1));
     (m.overloaded > 0 ? this.#retriedLatencies : this.#latencies).push(latency);
+    this.#fromSendLatencies.push(at - m.writtenAt);
     if (at >= this.measureStart && at <= this.measureEnd) this.#deliveredInWindow += 1;
     this.#outstanding -= 1;
     this.#checkSettled();
@@ -257,6 +264,7 @@ export class Tally {
         this.#checkSettled();
       },
       overloaded: () => void (m.overloaded += 1),
+      written: () => void (m.writtenAt = now()),
     };
   }
 }
