@@ -22,8 +22,9 @@ const broken: Refusal = { code: "internal", message: "something went wrong on ou
 /**
  * Writes a batch of commands in one transaction (one commit, one trip to disk), each decided
  * against the state its predecessors left, in order, with its own seq, idempotency key and
- * result. A command whose write throws is rolled back alone (a savepoint of its own); if the
- * commit itself fails, every command of the batch is answered `internal` and nothing is stored.
+ * result. A command whose write throws is rolled back alone: the batch goes again with a
+ * savepoint per command (rare, so the common path pays for none). If the commit itself fails,
+ * every command of the batch is answered `internal` and nothing is stored.
  */
 export class CommandBatch {
   readonly #storage: DurableObjectStorage;
@@ -44,18 +45,28 @@ export class CommandBatch {
   }
 
   write(jobs: readonly Job[], now: number): Outcome[] {
+    return (
+      this.#transaction(jobs, (job) => this.#apply(job, now)) ??
+      this.#transaction(jobs, (job) => this.#isolated(job, now)) ??
+      jobs.map((job) => ({ job, result: { ok: false, error: broken }, stored: [] }))
+    );
+  }
+
+  /** The jobs in one transaction; undefined (and nothing stored) if any of it throws. */
+  #transaction(jobs: readonly Job[], run: (job: Job) => Outcome): Outcome[] | undefined {
     try {
-      const outcomes = this.#storage.transactionSync(() => jobs.map((job) => this.#one(job, now)));
+      const outcomes = this.#storage.transactionSync(() => jobs.map(run));
       this.#log.committed();
       return outcomes;
     } catch (error) {
       this.#log.rollBackTo();
       console.error("edgechat: a batch of commands failed to commit", error);
-      return jobs.map((job) => ({ job, result: { ok: false, error: broken }, stored: [] }));
+      return undefined;
     }
   }
 
-  #one(job: Job, now: number): Outcome {
+  /** One job inside a savepoint of its own: if it throws, it alone is undone and refused. */
+  #isolated(job: Job, now: number): Outcome {
     const mark = this.#log.mark();
     try {
       return this.#storage.transactionSync(() => this.#apply(job, now));

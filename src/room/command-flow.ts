@@ -63,7 +63,13 @@ export class CommandFlow {
   commit(events: readonly NewEvent[], actor: UserRef): void {
     const { storage, log, audience } = this.#parts;
     const now = Date.now();
-    const stored = storage.transactionSync(() => log.append(events, actor, now));
+    let stored: RoomEvent[];
+    try {
+      stored = storage.transactionSync(() => log.append(events, actor, now));
+    } catch (error) {
+      log.rollBackTo();
+      throw error;
+    }
     log.committed();
     audience.deliver(stored);
     this.#parts.committed(stored, now, false);

@@ -1,5 +1,6 @@
 import { RoomEvent, type NewEvent, type UserRef } from "../protocol/index.ts";
 import { project } from "./project.ts";
+import { uuidv7 } from "./uuid.ts";
 
 type EventRow = {
   seq: number;
@@ -13,19 +14,27 @@ type EventRow = {
 
 export type LogMark = { readonly seq: number; readonly at: number } | undefined;
 
+/** Told of appends and rollbacks: a cache of the projections (read-model.ts) stays right. */
+export type LogListener = {
+  appended(events: readonly RoomEvent[]): void;
+  rolledBack(): void;
+};
+
 /**
  * The room's append-only event log. `seq` is the SQLite rowid: contiguous because rows are
  * only ever appended, one at a time, inside the command's transaction, and never deleted.
  */
 export class EventLog {
   readonly #sql: SqlStorage;
+  readonly #listener: LogListener | undefined;
   #lastSeq: number;
   #lastAt: number;
   /** Where appends in the open transaction have reached; undefined when none is open. */
   #tentative: LogMark;
 
-  constructor(sql: SqlStorage) {
+  constructor(sql: SqlStorage, listener?: LogListener) {
     this.#sql = sql;
+    this.#listener = listener;
     const last = sql
       .exec<{ seq: number; at: number }>("SELECT seq, at FROM events ORDER BY seq DESC LIMIT 1")
       .toArray()[0];
@@ -75,6 +84,7 @@ export class EventLog {
       project(this.#sql, event);
     }
     if (stored.length > 0) this.#tentative = { seq, at };
+    this.#listener?.appended(stored);
     return stored;
   }
 
@@ -94,6 +104,7 @@ export class EventLog {
   /** What was appended after `mark` was rolled back (the whole transaction, by default). */
   rollBackTo(mark: LogMark = undefined): void {
     this.#tentative = mark;
+    this.#listener?.rolledBack();
   }
 
   /** Events with after < seq <= until, oldest first, at most `limit`. */
@@ -125,13 +136,3 @@ const toEvent = (row: EventRow): RoomEvent =>
     actor: { id: row.actor_id, name: row.actor_name },
     data: JSON.parse(row.data),
   });
-
-/** A UUIDv7 (RFC 9562): time-ordered and globally unique, so event ids sort by creation. */
-export function uuidv7(now: number): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  for (let i = 0; i < 6; i++) bytes[i] = Math.floor(now / 2 ** (8 * (5 - i))) & 0xff;
-  bytes[6] = (bytes[6]! & 0x0f) | 0x70;
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
-  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}

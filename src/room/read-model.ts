@@ -1,4 +1,12 @@
-import type { Member, Message, MessagesPage, Role, RoomInfo } from "../protocol/index.ts";
+import type {
+  EventType,
+  Member,
+  Message,
+  MessagesPage,
+  Role,
+  RoomEvent,
+  RoomInfo,
+} from "../protocol/index.ts";
 import type { RoomView } from "./decide.ts";
 
 type RoomRow = {
@@ -24,15 +32,62 @@ type MessageRow = {
 
 type Standing = { role: Role | null; banned: number; until: number | null };
 
-/** Queries over the projections: what the rules see and what readers are served. */
+/**
+ * Whether an event leaves the room's row and its members' standings (role, ban, mute) as they
+ * were: messages and reactions do, and they are nearly all of a busy room's events, so those
+ * stay in memory across commands. Any other event empties the memory.
+ */
+const KEEPS_STANDINGS = {
+  "room.created": false,
+  "room.topic_changed": false,
+  "room.slow_mode_changed": false,
+  "room.ownership_transferred": false,
+  "member.joined": false,
+  "member.invited": false,
+  "member.left": false,
+  "member.kicked": false,
+  "member.banned": false,
+  "member.unbanned": false,
+  "member.muted": false,
+  "member.unmuted": false,
+  "member.role_changed": false,
+  "message.posted": true,
+  "message.edited": true,
+  "message.deleted": true,
+  "reaction.added": true,
+  "reaction.removed": true,
+} as const satisfies Record<EventType, boolean>;
+
+/** Standings kept at most: a room's active posters, not all its members. */
+const MAX_STANDINGS = 10_000;
+
+/**
+ * Queries over the projections: what the rules see and what readers are served. The room's row
+ * and the standings of recent actors are kept in memory, as the log's listener: emptied by any
+ * event that could change them and by any rollback, so they always equal the tables.
+ */
 export class ReadModel {
   readonly #sql: SqlStorage;
+  #room: { row: RoomRow | undefined } | undefined;
+  readonly #standings = new Map<string, Standing>();
   constructor(sql: SqlStorage) {
     this.#sql = sql;
   }
 
+  /** The log appended `events` (not yet committed): forget what they may have changed. */
+  appended(events: readonly RoomEvent[]): void {
+    if (events.every((event) => KEEPS_STANDINGS[event.type])) return;
+    this.#forget();
+  }
+
+  /** The log's uncommitted appends were rolled back: what was read since may be gone. */
+  rolledBack(): void {
+    this.#forget();
+  }
+
   room(): RoomRow | undefined {
-    return this.#sql.exec<RoomRow>("SELECT * FROM room").toArray()[0];
+    this.#room ??= { row: this.#sql.exec<RoomRow>("SELECT * FROM room").toArray()[0] };
+    return this.#room.row;
   }
 
   /** The view the pure rules decide on; undefined for a room never created. */
@@ -40,26 +95,7 @@ export class ReadModel {
     const room = this.room();
     if (!room) return undefined;
     const sql = this.#sql;
-    // A command asks about its actor several times (access, role, mute): one query, kept for
-    // the life of this view, which is one command.
-    const standings = new Map<string, Standing>();
-    const standing = (userId: string): Standing => {
-      let found = standings.get(userId);
-      if (!found) {
-        found = sql
-          .exec<Standing>(
-            `SELECT (SELECT role FROM members WHERE user_id = ?) AS role,
-                    EXISTS (SELECT 1 FROM bans WHERE user_id = ?) AS banned,
-                    (SELECT until FROM mutes WHERE user_id = ?) AS until`,
-            userId,
-            userId,
-            userId,
-          )
-          .one();
-        standings.set(userId, found);
-      }
-      return found;
-    };
+    const standing = (userId: string): Standing => this.#standing(userId);
     return {
       visibility: room.visibility,
       slowModeSeconds: room.slow_mode_seconds,
@@ -158,6 +194,30 @@ export class ReadModel {
       userId,
       seq,
     );
+  }
+
+  #standing(userId: string): Standing {
+    let found = this.#standings.get(userId);
+    if (!found) {
+      if (this.#standings.size >= MAX_STANDINGS) this.#standings.clear();
+      found = this.#sql
+        .exec<Standing>(
+          `SELECT (SELECT role FROM members WHERE user_id = ?) AS role,
+                  EXISTS (SELECT 1 FROM bans WHERE user_id = ?) AS banned,
+                  (SELECT until FROM mutes WHERE user_id = ?) AS until`,
+          userId,
+          userId,
+          userId,
+        )
+        .one();
+      this.#standings.set(userId, found);
+    }
+    return found;
+  }
+
+  #forget(): void {
+    this.#room = undefined;
+    this.#standings.clear();
   }
 
   #reactions(ids: number[]): Map<number, Record<string, string[]>> {

@@ -70,8 +70,8 @@ export class Room extends DurableObject<Env> {
     super(ctx, env);
     migrate(ctx.storage);
     const settings = roomSettings(env);
-    this.#log = new EventLog(ctx.storage.sql);
     this.#read = new ReadModel(ctx.storage.sql);
+    this.#log = new EventLog(ctx.storage.sql, this.#read);
     this.#schedule = new Schedule(ctx.storage);
     this.#sockets = new Connections(ctx, settings.slowConsumerEvents);
     this.#fanout = new ShardFanout(

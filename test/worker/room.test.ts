@@ -83,6 +83,43 @@ describe("the Room object", () => {
     });
   });
 
+  it("refuses a command whose write fails alone: the rest of its batch is stored, seqs contiguous", async () => {
+    const ada = await guest("ada");
+    const room = await newRoom(ada);
+    await runInDurableObject(roomStub(room), async (instance: Room, state) => {
+      const sql = state.storage.sql;
+      // A storage fault for one message: the insert of its projection throws.
+      sql.exec(
+        "CREATE TRIGGER boom BEFORE INSERT ON messages WHEN NEW.text = 'boom' BEGIN SELECT RAISE(ABORT, 'boom'); END",
+      );
+      const post = (clientId: string, text: string) =>
+        instance.command({ type: "post", clientId, text }, ada.user);
+      // The first runs at once; the rest arrive while it commits and share the next turn.
+      const results = await Promise.all([
+        post("a", "a"),
+        instance.command({ type: "topic", clientId: "t", topic: "before boom" }, ada.user),
+        post("boom", "boom"),
+        post("c", "c"),
+      ]);
+      sql.exec("DROP TRIGGER boom");
+      expect(results.map((r) => r.ok)).toEqual([true, true, false, true]);
+      expect(results[2]).toMatchObject({ ok: false, error: { code: "internal" } });
+      const log = new EventLog(sql);
+      const events = log.range(0, 1000);
+      expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
+      expect(events.slice(-3).map((e) => e.type)).toEqual([
+        "message.posted",
+        "room.topic_changed",
+        "message.posted",
+      ]);
+      // What the room keeps in memory followed the rollback: a retry of the refused one goes in.
+      expect(await post("boom", "boom")).toMatchObject({ ok: true });
+      expect((await instance.info(ada.user)).ok && (await instance.info(ada.user))).toMatchObject({
+        value: { topic: "before boom" },
+      });
+    });
+  });
+
   it("keeps idempotency keys 24 hours and expires them with the alarm", async () => {
     const ada = await guest("ada");
     const room = await newRoom(ada);
