@@ -51,6 +51,14 @@ export type ConnectionOptions = {
   WebSocket?: typeof WebSocket;
 };
 
+/**
+ * A `received` report goes every this many events, or this often while events come. Reports
+ * are frames the room must read: in a room of 1000 a report a second each was a tenth of its
+ * work, and the room needs them only to see a client fall behind (thousands of events) or its
+ * events arrive late under load (when 100 events pass in well under a second).
+ */
+const REPORT_EVERY = { events: 100, ms: 5_000 };
+
 /** A socket that stayed open this long was a success: the next drop starts the backoff afresh. */
 const STABLE_MS = 5_000;
 
@@ -211,14 +219,15 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
   }
 
   /**
-   * On edgechat.v1.batch, tells the room how far this client has read (every 100 events or
-   * every second while events come), so that it can tell a client that fell behind from one
-   * that keeps up; the room cannot see what waits in the network for a socket.
+   * On edgechat.v1.batch, tells the room how far this client has read (REPORT_EVERY), so that it
+   * can tell a client that fell behind from one that keeps up, and see how late its events
+   * arrive; the room cannot see what waits in the network for a socket.
    */
   #reportReceived(): void {
     if (this.#socket?.protocol !== BATCH_SUBPROTOCOL || this.lastSeq <= this.#reported.seq) return;
     const now = Date.now();
-    if (this.lastSeq - this.#reported.seq < 100 && now - this.#reported.at < 1000) return;
+    const events = this.lastSeq - this.#reported.seq;
+    if (events < REPORT_EVERY.events && now - this.#reported.at < REPORT_EVERY.ms) return;
     this.#reported = { seq: this.lastSeq, at: now };
     this.#write({ type: "received", seq: this.lastSeq });
   }

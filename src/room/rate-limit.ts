@@ -6,7 +6,7 @@ export { COMMAND_RATE } from "../protocol/index.ts";
 export const MALFORMED_RATE: Rate = { perSecond: 1, burst: 20 };
 /** Rate-limited frames a connection may keep sending before it is closed with 4429. */
 export const REJECTED_RATE: Rate = { perSecond: 5, burst: 100 };
-/** `received` reports: the SDK sends at most one a second or per 100 events; past this they are dropped. */
+/** `received` reports: the SDK sends one per 100 events, or one per 5 s; past this they are dropped. */
 export const REPORT_RATE: Rate = { perSecond: 10, burst: 20 };
 /** Typing notices are relayed at most once per user per 2 s. */
 export const TYPING_INTERVAL_MS = 2000;
