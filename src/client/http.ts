@@ -5,6 +5,7 @@ import {
   ErrorBody,
   EventsPage,
   Me,
+  BanList,
   MemberList,
   MessagesPage,
   Posted,
@@ -153,6 +154,11 @@ export class EdgechatApi {
 
   members(room: string) {
     return this.#call(MemberList, "GET", `/api/rooms/${encodeURIComponent(room)}/members`);
+  }
+
+  /** Who is banned: for the room's moderators and owner. */
+  bans(room: string) {
+    return this.#call(BanList, "GET", `/api/rooms/${encodeURIComponent(room)}/bans`);
   }
 
   invite(room: string, username: string, role: Exclude<Role, "owner"> = "member") {

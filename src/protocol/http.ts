@@ -87,6 +87,16 @@ export type Member = z.infer<typeof Member>;
 export const MemberList = z.object({ members: z.array(Member) });
 export type MemberList = z.infer<typeof MemberList>;
 
+/** Addition to v1: someone banned from a room, by the name they had there when known. */
+export const Ban = z.object({
+  id: UserId,
+  name: z.string().optional(),
+  at: z.number().int(),
+});
+export type Ban = z.infer<typeof Ban>;
+export const BanList = z.object({ bans: z.array(Ban) });
+export type BanList = z.infer<typeof BanList>;
+
 /** Query numbers arrive as strings; anything but a plain non-negative integer is a 400. */
 const queryInt = z
   .string()

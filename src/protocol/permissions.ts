@@ -72,6 +72,8 @@ export const EXTRA_RANK = {
   invite_moderator: "owner",
   /** Post without waiting for slow mode. */
   skip_slow_mode: "moderator",
+  /** See who is banned. */
+  list_bans: "moderator",
 } as const satisfies Record<string, Rank>;
 
 export type Action = CommandType | keyof typeof EXTRA_RANK;

@@ -44,12 +44,14 @@ export function project(sql: Sql, event: RoomEvent): void {
       sql.exec("DELETE FROM members WHERE user_id = ?", event.data.userId);
       return;
     case "member.banned":
-      sql.exec("DELETE FROM members WHERE user_id = ?", event.data.userId);
+      // The name first: it comes from the member row the ban removes.
       sql.exec(
-        "INSERT OR REPLACE INTO bans (user_id, at) VALUES (?, ?)",
+        "INSERT OR REPLACE INTO bans (user_id, at, name) VALUES (?, ?, (SELECT name FROM members WHERE user_id = ?))",
         event.data.userId,
         event.at,
+        event.data.userId,
       );
+      sql.exec("DELETE FROM members WHERE user_id = ?", event.data.userId);
       return;
     case "member.unbanned":
       sql.exec("DELETE FROM bans WHERE user_id = ?", event.data.userId);

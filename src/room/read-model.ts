@@ -1,4 +1,5 @@
 import type {
+  Ban,
   EventType,
   Member,
   Message,
@@ -177,6 +178,16 @@ export class ReadModel {
         joinedAt: row.joined_at,
         ...(row.until !== null && row.until > now ? { mutedUntil: row.until } : {}),
       }));
+  }
+
+  /** Everyone banned here, the latest ban first. */
+  bans(): Ban[] {
+    return this.#sql
+      .exec<{ user_id: string; name: string | null; at: number }>(
+        "SELECT user_id, name, at FROM bans ORDER BY at DESC, user_id",
+      )
+      .toArray()
+      .map((row) => ({ id: row.user_id, at: row.at, ...(row.name ? { name: row.name } : {}) }));
   }
 
   readSeq(userId: string): number {

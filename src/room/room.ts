@@ -1,6 +1,9 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   BATCH_SUBPROTOCOL,
+  refusal,
+  type Action,
+  type BanList,
   chooseSubprotocol,
   CLOSE,
   ERROR_STATUS,
@@ -121,6 +124,12 @@ export class Room extends DurableObject<Env> {
   /** The members and their roles, for anyone who may see the room. */
   async members(actor: Actor): Promise<Result<MemberList>> {
     return this.#deny(actor) ?? { ok: true, value: { members: this.#read.members(Date.now()) } };
+  }
+
+  /** Who is banned, for moderators and above. */
+  async bans(actor: Actor): Promise<Result<BanList>> {
+    const denied = this.#deny(actor) ?? this.#refuse(actor, "list_bans");
+    return denied ?? { ok: true, value: { bans: this.#read.bans() } };
   }
 
   /** `actor`'s standing here, for the worker's own permission check (src/protocol/permissions.ts). */
@@ -319,6 +328,12 @@ export class Room extends DurableObject<Env> {
     const view = this.#read.view();
     if (!view) return notFound;
     const denied = denyAccess(view, actor);
+    return denied && refused(denied);
+  }
+
+  /** The refusal for someone whose standing here does not allow `action`. */
+  #refuse(actor: Actor, action: Action): { ok: false; error: Refusal } | undefined {
+    const denied = refusal(standingOf(this.#read.view()!, actor), action);
     return denied && refused(denied);
   }
 

@@ -72,6 +72,10 @@ const MIGRATIONS: readonly string[] = [
   // v4: fan-out shards, and who is online on each (memory would forget it on hibernation).
   `ALTER TABLE room ADD COLUMN shards INTEGER NOT NULL DEFAULT 0;
    CREATE TABLE shard_presence (user_id TEXT PRIMARY KEY, name TEXT NOT NULL, shard INTEGER NOT NULL);`,
+  // v5: the name a banned user had in the room, for the list of bans (the last one they acted
+  // under, for bans made before this column).
+  `ALTER TABLE bans ADD COLUMN name TEXT;
+   UPDATE bans SET name = (SELECT actor_name FROM events WHERE actor_id = bans.user_id ORDER BY seq DESC LIMIT 1);`,
 ];
 
 /** Tables rebuilt from the log by `rebuildProjections`. */

@@ -4,6 +4,7 @@ import { ApiError } from "../http/api-error.ts";
 import { signedIn } from "../http/authenticate.ts";
 import { errors, json, jsonBody, router, unwrap } from "../http/openapi.ts";
 import {
+  BanList,
   Invite,
   MemberList,
   Posted,
@@ -70,6 +71,26 @@ members.openapi(
       role,
     };
     return c.json(unwrap(await stub.command(command, c.var.user)), 201);
+  },
+);
+
+members.openapi(
+  createRoute({
+    method: "get",
+    path: "/api/rooms/{room}/bans",
+    summary: "Who is banned from the room",
+    description:
+      "For the room's moderators and owner (and instance admins): the latest ban first, with the name the user had in the room when it is known.",
+    ...signedIn,
+    request: { params: RoomParam },
+    responses: {
+      200: json(BanList, "the bans"),
+      ...errors("unauthorized", "forbidden", "not_found"),
+    },
+  }),
+  async (c) => {
+    const { room } = c.req.valid("param");
+    return c.json(unwrap(await c.env.ROOM.getByName(room).bans(c.var.user)), 200);
   },
 );
 

@@ -1,5 +1,6 @@
 import type {
   ConnectionStatus,
+  Ban,
   Member,
   MessagesPage,
   RoomEvent,
@@ -45,6 +46,7 @@ export type ChatAction =
   /** The page was shown, scrolled or came into view; `lastSeq` is the connection's cursor. */
   | { type: "seen"; seen: Seen; lastSeq: number }
   | { type: "members"; members: readonly Member[] }
+  | { type: "bans"; bans: readonly Ban[] }
   | { type: "members-failed"; message: string }
   | { type: "presence"; frame: ServerFrameOf<"presence"> }
   | { type: "admin"; admin: boolean }
@@ -138,6 +140,8 @@ export function reduce(state: ChatState, action: ChatAction): Step {
     }
     case "members":
       return step(withMembers(state, { type: "listed", members: action.members }));
+    case "bans":
+      return step(withMembers(state, { type: "bans", bans: action.bans }));
     case "members-failed":
       return step({ ...state, error: `Could not load the members: ${action.message}` });
     case "presence": {

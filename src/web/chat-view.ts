@@ -13,6 +13,7 @@ import { errorText, handleUnauthorized, type AppContext, type View } from "./con
 import { forgetRoom, rememberRoom } from "./room-list.ts";
 import { goToRooms, setFlash } from "./route.ts";
 import { noteWrite } from "./search-view.ts";
+import { maySeeBans } from "./members-state.ts";
 
 const PAGE = 50;
 
@@ -124,6 +125,9 @@ export function chatView(ctx: AppContext, room: string): View {
     try {
       const { members } = await ctx.call((api) => api.members(room));
       dispatch({ type: "members", members });
+      if (!maySeeBans(state.members)) return;
+      const { bans } = await ctx.call((api) => api.bans(room));
+      dispatch({ type: "bans", bans });
     } catch (error) {
       if (!handleUnauthorized(ctx, error))
         dispatch({ type: "members-failed", message: errorText(error) });

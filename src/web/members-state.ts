@@ -2,6 +2,7 @@ import {
   byRank,
   can,
   unhandled,
+  type Ban,
   type Member,
   type Role,
   type RoomEvent,
@@ -26,7 +27,7 @@ export type MembersState = {
   readonly people: ReadonlyMap<string, Person>;
   /** Who is connected now, members or not: id → name. */
   readonly online: ReadonlyMap<string, string>;
-  /** The bans seen since the room was opened, id → name: the server lists no bans. */
+  /** Who is banned, id → name: listed by the server for those who may see it, kept live from events. */
   readonly bans: ReadonlyMap<string, string>;
   /** Your user id, once the welcome frame has said it. */
   readonly you: string | undefined;
@@ -45,6 +46,8 @@ export const emptyMembers: MembersState = {
 export type MembersAction =
   /** The members as the server lists them (on open and after member events). */
   | { type: "listed"; members: readonly Member[] }
+  /** The bans as the server lists them (for moderators and the owner). */
+  | { type: "bans"; bans: readonly Ban[] }
   | { type: "welcome"; you: string; online: readonly UserRef[] }
   | { type: "presence"; frame: ServerFrameOf<"presence"> }
   | { type: "admin"; admin: boolean }
@@ -65,6 +68,9 @@ export function reduceMembers(state: MembersState, action: MembersAction): Membe
           ]),
         ),
       };
+    case "bans":
+      // A ban of someone the room never knew by name shows their id.
+      return { ...state, bans: new Map(action.bans.map((ban) => [ban.id, ban.name ?? ban.id])) };
     case "welcome":
       return {
         ...state,
@@ -217,6 +223,9 @@ export function peopleLines(state: MembersState, now: number): PersonLine[] {
       menu: menuFor(state, person, now),
     }));
 }
+
+/** Whether you may see the room's bans: then the view asks the server for them. */
+export const maySeeBans = (state: MembersState): boolean => can(standing(state), "list_bans");
 
 /** The bans you may lift: none unless you may unban. */
 export function liftableBans(state: MembersState): { id: string; name: string }[] {

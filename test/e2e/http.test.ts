@@ -409,6 +409,7 @@ describe("the rest of the surface", () => {
       "/api/rooms/{room}",
       "/api/rooms/{room}/events",
       "/api/rooms/{room}/messages",
+      "/api/rooms/{room}/bans",
       "/api/rooms/{room}/ws",
       "/healthz",
     ]) {

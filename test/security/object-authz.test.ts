@@ -5,7 +5,7 @@
  * closed with 4403; an instance admin may read and moderate any room.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { CLOSE, RoomList, SUBPROTOCOL, BEARER_PREFIX } from "../../src/protocol/index.ts";
+import { BanList, CLOSE, RoomList, SUBPROTOCOL, BEARER_PREFIX } from "../../src/protocol/index.ts";
 import {
   assertNoInvalidFrames,
   call,
@@ -93,6 +93,7 @@ function attempts(who: Who, victim: Who): Attempt[] {
     { what: "GET messages", run: http("GET", "/messages") },
     { what: "GET messages before", run: http("GET", "/messages?before=3&limit=1") },
     { what: "GET members", run: http("GET", "/members") },
+    { what: "GET bans", run: http("GET", "/bans") },
     {
       what: "POST messages",
       run: http("POST", "/messages", { text: "let me in", clientId: `${tag}-m` }),
@@ -262,6 +263,48 @@ describe("a private room", () => {
     await post(server.url, lea, priv, "bye", "lea-1");
     await command(server.url, lea, priv, { type: "leave", clientId: "lea-leave" });
     await invisibleTo(lea, "lea");
+  });
+
+  it("lists its bans to its owner and moderators only, with the name the user had there", async () => {
+    const mona = await register(server.url, "mona");
+    const mel = await register(server.url, "mel");
+    await invite(server.url, olga, priv, "mona", "moderator");
+    await invite(server.url, olga, priv, "mel");
+    const troll = await register(server.url, "troll");
+    await invite(server.url, olga, priv, "troll");
+    await command(server.url, mona, priv, {
+      type: "ban",
+      clientId: "ban-troll",
+      userId: troll.user.id,
+    });
+    for (const who of [olga, mona, root]) {
+      const answer = await call(server.url, "GET", `/api/rooms/${priv}/bans`, { token: who.token });
+      expect(answer.status, answer.text).toBe(200);
+      const { bans } = BanList.parse(answer.json);
+      expect(bans[0]).toMatchObject({ id: troll.user.id, name: "troll" });
+      expect(bans.map((b) => b.id)).toContain(bart.user.id);
+    }
+    // A member may not; the banned user and outsiders do not even see the room.
+    expectError(
+      await call(server.url, "GET", `/api/rooms/${priv}/bans`, { token: mel.token }),
+      403,
+      "forbidden",
+      "mel bans",
+    );
+    for (const who of [troll, nina, gus]) {
+      expectError(
+        await call(server.url, "GET", `/api/rooms/${priv}/bans`, { token: who.token }),
+        404,
+        "not_found",
+        `${who.user.name} bans`,
+      );
+    }
+    expectError(
+      await call(server.url, "GET", `/api/rooms/${priv}/bans`),
+      401,
+      "unauthorized",
+      "anonymous bans",
+    );
   });
 
   it("a plain member cannot moderate: 403, nothing changes", async () => {

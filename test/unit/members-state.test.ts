@@ -3,6 +3,7 @@ import { RoomEvent, type EventType, type Member } from "../../src/client/index.t
 import {
   emptyMembers,
   liftableBans,
+  maySeeBans,
   menuFor,
   MUTE_SECONDS,
   nameOf,
@@ -101,6 +102,27 @@ describe("members state: who may do what to whom", () => {
       mel: [],
       gus: [],
     });
+  });
+
+  it("takes the bans the server lists, by the name they had, and keeps them live from events", () => {
+    let state = reduceMembers(room("mo"), {
+      type: "bans",
+      bans: [
+        { id: "old", name: "oldtroll", at: 1 },
+        { id: "anon", at: 2 },
+      ],
+    });
+    expect(liftableBans(state)).toEqual([
+      { id: "old", name: "oldtroll" },
+      { id: "anon", name: "anon" },
+    ]);
+    state = reduceMembers(state, {
+      type: "event",
+      event: event("member.unbanned", { userId: "old" }, { id: "mo", name: "mo" }),
+    });
+    expect(liftableBans(state).map((b) => b.id)).toEqual(["anon"]);
+    expect(maySeeBans(state)).toBe(true);
+    expect(maySeeBans(room("mel"))).toBe(false);
   });
 
   it("lists a banned user among the bans, not among the people", () => {
