@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { LIFTED_LIMITS } from "./test/support/limits.ts";
 import { TEST_SECRET } from "./test/support/secret.ts";
 
 /**
@@ -36,6 +37,7 @@ export default defineConfig({
             miniflare: {
               bindings: {
                 JWT_SECRET: TEST_SECRET,
+                ...LIFTED_LIMITS,
                 ADMIN_USERNAMES: "root",
                 // Holds the lockout test's six password hashes with a wide margin on a busy
                 // machine, and is still short enough to wait out (accounts.test.ts).

@@ -12,6 +12,46 @@ const list = z
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const count = seconds;
 
+/** What a room reads: its queue, its consumers and the abuse limits it enforces. */
+const RoomConfig = z.object({
+  /**
+   * A room's command queue (docs/benchmark.md, backpressure): how many commands may wait, and how
+   * long the oldest may have waited (ms), before new ones are refused with `overloaded`.
+   */
+  ROOM_QUEUE_MAX_COMMANDS: count(2000),
+  ROOM_QUEUE_MAX_WAIT_MS: count(250),
+  /** How late (ms, the median of its batch clients' reports) a room's events may reach them. */
+  ROOM_MAX_DELIVERY_LAG_MS: count(500),
+  /** How many events a socket on edgechat.v1.batch may be behind before it is cut off (4408). */
+  ROOM_SLOW_CONSUMER_EVENTS: count(5000),
+  // Abuse limits a room enforces (docs/limits.md).
+  /** Commands per user in one room, however they arrive: a token bucket. */
+  LIMIT_COMMANDS_PER_SECOND: count(20),
+  LIMIT_COMMANDS_BURST: count(40),
+  /** Open WebSockets per user in one room, and in all rooms together (`quota`). */
+  LIMIT_SOCKETS_PER_ROOM: count(10),
+  LIMIT_SOCKETS_PER_USER: count(50),
+  /** Invitations per room. */
+  LIMIT_INVITES_PER_ROOM: count(50),
+  LIMIT_INVITES_WINDOW_SECONDS: seconds(3600),
+});
+export type RoomConfig = z.infer<typeof RoomConfig>;
+
+const roomConfigs = new WeakMap<object, RoomConfig>();
+
+/**
+ * The room's part of the config, its defaults for what is missing or does not parse: a room
+ * keeps working on a broken configuration (the worker reports it on every request).
+ */
+export function roomConfig(env: object): RoomConfig {
+  let config = roomConfigs.get(env);
+  if (!config) {
+    config = RoomConfig.safeParse(env).data ?? RoomConfig.parse({});
+    roomConfigs.set(env, config);
+  }
+  return config;
+}
+
 /** Configuration from the environment (wrangler.toml vars, .dev.vars, secrets), parsed once. */
 const Config = z.object({
   JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters"),
@@ -33,16 +73,17 @@ const Config = z.object({
   /** A replica further behind than this is skipped for reads. */
   REPLICA_MAX_LAG_MS: seconds(5_000),
   REFRESH_TOKEN_SECONDS: seconds(30 * 24 * 60 * 60),
-  /**
-   * A room's command queue (docs/benchmark.md, backpressure): how many commands may wait, and how
-   * long the oldest may have waited (ms), before new ones are refused with `overloaded`.
-   */
-  ROOM_QUEUE_MAX_COMMANDS: count(2000),
-  ROOM_QUEUE_MAX_WAIT_MS: count(250),
-  /** How late (ms, the median of its batch clients' reports) a room's events may reach them. */
-  ROOM_MAX_DELIVERY_LAG_MS: count(500),
-  /** How many events a socket on edgechat.v1.batch may be behind before it is cut off (4408). */
-  ROOM_SLOW_CONSUMER_EVENTS: count(5000),
+  // Abuse limits (docs/limits.md): windows in seconds, counts per window.
+  /** Guest sign-ins per address. */
+  LIMIT_GUESTS_PER_IP: count(20),
+  LIMIT_GUESTS_WINDOW_SECONDS: seconds(600),
+  /** Room creations per user and per address. */
+  LIMIT_ROOMS_PER_USER: count(10),
+  LIMIT_ROOMS_PER_IP: count(30),
+  LIMIT_ROOMS_WINDOW_SECONDS: seconds(3600),
+  /** Rooms a user may own at once (a standing cap: `quota`). */
+  LIMIT_ROOMS_OWNED: count(50),
+  ...RoomConfig.shape,
 });
 export type Config = z.infer<typeof Config>;
 

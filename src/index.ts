@@ -11,7 +11,8 @@ import { Room as RoomObject } from "./room/room.ts";
 export { RoomShard } from "./room/shard.ts";
 export { Directory } from "./directory/directory.ts";
 export { Account } from "./account/account.ts";
-export { Throttle } from "./throttle/throttle.ts";
+export { Throttle } from "./limits/throttle.ts";
+export { UserLimits } from "./limits/user-limits.ts";
 
 export class Room extends RoomObject {
   constructor(ctx: DurableObjectState, env: Env) {

@@ -34,7 +34,13 @@ export const jsonBody = <S extends z.ZodType>(schema: S) => ({
 
 /** The documented error responses of a route, all with the one error body. */
 export function errors(...codes: ErrorCode[]): RouteConfig["responses"] {
-  return Object.fromEntries(codes.map((code) => [ERROR_STATUS[code], json(ErrorBody, code)]));
+  // Codes that share a status (forbidden and quota: 403) share its entry.
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const code of codes)
+    byStatus.set(ERROR_STATUS[code], [...(byStatus.get(ERROR_STATUS[code]) ?? []), code]);
+  return Object.fromEntries(
+    [...byStatus].map(([status, shared]) => [status, json(ErrorBody, shared.join(" or "))]),
+  );
 }
 
 export const bearer = [{ bearer: [] }];

@@ -13,6 +13,11 @@ export const ERROR_STATUS = {
   unavailable: 503,
   /** Addition to v1: the room has more work queued than it can do in time; retry after a while. */
   overloaded: 503,
+  /**
+   * Addition to v1: a standing cap is reached (rooms owned, open sockets): it lifts when
+   * something is given up, not with time (docs/limits.md).
+   */
+  quota: 403,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -41,7 +41,8 @@ export const EventData = {
   "member.muted": z.object({ userId: UserId, until: z.number().int() }),
   "member.unmuted": z.object({ userId: UserId }),
   "room.slow_mode_changed": z.object({ seconds: z.number().int().nonnegative() }),
-  "room.ownership_transferred": z.object({ userId: UserId }),
+  /** `from`, an addition: the previous owner (absent in events logged before it existed). */
+  "room.ownership_transferred": z.object({ userId: UserId, from: UserId.optional() }),
 } as const;
 
 export type EventType = keyof typeof EventData;

@@ -14,6 +14,7 @@ import type { Actor } from "../identity/actor.ts";
 export interface RoomView {
   readonly visibility: "public" | "private";
   readonly slowModeSeconds: number;
+  readonly ownerId: string;
   /** undefined for someone who is not a member. */
   role(userId: string): Role | undefined;
   isBanned(userId: string): boolean;
@@ -23,6 +24,10 @@ export interface RoomView {
   lastPostAt(userId: string): number;
   message(id: number): { authorId: string; deleted: boolean } | undefined;
   hasReaction(messageId: number, emoji: string, userId: string): boolean;
+  /** Invitations made since `since` (ms): how many, and when the oldest of them was. */
+  invitesSince(since: number): { count: number; oldestAt: number };
+  /** At most `count` invitations per `windowMs` (docs/limits.md). */
+  readonly inviteLimit: { readonly count: number; readonly windowMs: number };
 }
 
 /** The outcome of a command: events to log (none for a no-op), or a refusal. */
@@ -189,6 +194,8 @@ function decideModeration(
       if (view.isBanned(command.user.id))
         return refuse("conflict", "that user is banned: unban them first");
       if (view.role(command.user.id)) return accept();
+      const limited = inviteWait(view, now);
+      if (limited) return { ok: false, error: limited };
       return accept({ type: "member.invited", data: { user: command.user, role: command.role } });
     }
     case "role": {
@@ -206,7 +213,10 @@ function decideModeration(
       const current = view.role(command.userId);
       if (!current) return noMember(command.userId);
       if (current === "owner") return accept();
-      return accept({ type: "room.ownership_transferred", data: { userId: command.userId } });
+      return accept({
+        type: "room.ownership_transferred",
+        data: { userId: command.userId, from: view.ownerId },
+      });
     }
     case "kick":
     case "mute":
@@ -244,6 +254,19 @@ function decideSanction(command: Sanction, who: Standing, view: RoomView, now: n
         ? accept({ type: "member.unbanned", data: { userId } })
         : accept();
   }
+}
+
+/** The refusal when the room has made all the invitations its window allows. */
+function inviteWait(view: RoomView, now: number): Refusal | undefined {
+  const { count, windowMs } = view.inviteLimit;
+  const recent = view.invitesSince(now - windowMs);
+  if (recent.count < count) return undefined;
+  const minutes = Math.round(windowMs / 60_000);
+  return {
+    code: "rate_limited",
+    message: `this room has made ${count} invitations in ${minutes} min, its limit: try again later`,
+    retryAfter: Math.max(1, (recent.oldestAt + windowMs - now) / 1000),
+  };
 }
 
 /** Seconds a member must still wait under slow mode; moderators and owners are exempt. */

@@ -36,6 +36,7 @@ export function project(sql: Sql, event: RoomEvent): void {
       return;
     case "member.invited":
       addMember(sql, event.data.user, event.at, "?", event.data.role);
+      sql.exec("INSERT INTO invites (seq, at) VALUES (?, ?)", event.seq, event.at);
       return;
     case "member.left":
       sql.exec("DELETE FROM members WHERE user_id = ?", event.actor.id);

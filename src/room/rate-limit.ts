@@ -13,21 +13,21 @@ export const TYPING_INTERVAL_MS = 2000;
 
 /** Per-key buckets held in memory; they reset when the object hibernates, which only forgives. */
 export class Limiter {
-  readonly #rate: Rate;
+  readonly rate: Rate;
   readonly #buckets = new Map<string, Bucket>();
   constructor(rate: Rate) {
-    this.#rate = rate;
+    this.rate = rate;
   }
 
   allow(key: string, now: number): boolean {
-    const { allowed, bucket } = take(this.#buckets.get(key), this.#rate, now);
+    const { allowed, bucket } = take(this.#buckets.get(key), this.rate, now);
     this.#buckets.set(key, bucket);
     return allowed;
   }
 
   /** Milliseconds until `key` has a token again (0 when it has one now). */
   waitMs(key: string, now: number): number {
-    return tokenWaitMs(this.#buckets.get(key), this.#rate, now);
+    return tokenWaitMs(this.#buckets.get(key), this.rate, now);
   }
 
   forget(key: string): void {

@@ -69,10 +69,12 @@ const MAX_STANDINGS = 10_000;
  */
 export class ReadModel {
   readonly #sql: SqlStorage;
+  readonly #inviteLimit: RoomView["inviteLimit"];
   #room: { row: RoomRow | undefined } | undefined;
   readonly #standings = new Map<string, Standing>();
-  constructor(sql: SqlStorage) {
+  constructor(sql: SqlStorage, inviteLimit: RoomView["inviteLimit"]) {
     this.#sql = sql;
+    this.#inviteLimit = inviteLimit;
   }
 
   /** The log appended `events` (not yet committed): forget what they may have changed. */
@@ -100,6 +102,7 @@ export class ReadModel {
     return {
       visibility: room.visibility,
       slowModeSeconds: room.slow_mode_seconds,
+      ownerId: room.owner_id,
       role: (userId) => standing(userId).role ?? undefined,
       isBanned: (userId) => standing(userId).banned === 1,
       mutedUntil: (userId) => standing(userId).until ?? 0,
@@ -119,6 +122,16 @@ export class ReadModel {
           .toArray()[0];
         return row && { authorId: row.author_id, deleted: row.deleted === 1 };
       },
+      invitesSince: (since) => {
+        const row = sql
+          .exec<{ count: number; oldest: number | null }>(
+            "SELECT count(*) AS count, min(at) AS oldest FROM invites WHERE at > ?",
+            since,
+          )
+          .one();
+        return { count: row.count, oldestAt: row.oldest ?? since };
+      },
+      inviteLimit: this.#inviteLimit,
       hasReaction: (messageId, emoji, userId) =>
         sql
           .exec(

@@ -38,6 +38,8 @@ import { migrate } from "./schema.ts";
 import { roomSettings } from "./settings.ts";
 import { ShardFanout } from "./shard-fanout.ts";
 import { shardOf } from "./shard-index.ts";
+import { SocketQuota } from "./socket-quota.ts";
+import { Limiter } from "./rate-limit.ts";
 import { attachmentOf, close, Connections, send, type Attachment } from "./sockets.ts";
 
 /** Frames one group-commit turn may send, at most: it bounds how long a turn holds the thread. */
@@ -47,6 +49,8 @@ const PING = JSON.stringify({ type: "ping" });
 const PONG = JSON.stringify({ type: "pong" });
 
 const notFound = { ok: false, error: { code: "not_found", message: "no such room" } } as const;
+const refusedUpgrade = (error: Refusal) =>
+  Response.json({ error }, { status: ERROR_STATUS[error.code] });
 const refused = (error: Refusal) => ({ ok: false, error }) as const;
 
 /**
@@ -67,13 +71,16 @@ export class Room extends DurableObject<Env> {
   readonly #audience: Audience;
   readonly #commands: CommandFlow;
   readonly #directory: DirectoryFeed;
+  readonly #socketQuota: SocketQuota;
+  // Memory only, like the gate: hibernation merely refills the buckets.
+  readonly #userCommands: Limiter;
 
   /** `sink`: where the outbox sends the log on to (Postgres), wired by the worker's entry. */
   constructor(ctx: DurableObjectState, env: Env, sink?: EventSink) {
     super(ctx, env);
     migrate(ctx.storage);
     const settings = roomSettings(env);
-    this.#read = new ReadModel(ctx.storage.sql);
+    this.#read = new ReadModel(ctx.storage.sql, settings.limits.invites);
     this.#log = new EventLog(ctx.storage.sql, this.#read);
     this.#schedule = new Schedule(ctx.storage);
     this.#sockets = new Connections(ctx, settings.slowConsumerEvents);
@@ -99,6 +106,12 @@ export class Room extends DurableObject<Env> {
       turnSize: () => TURN_DELIVERIES / Math.max(1, ctx.getWebSockets().length),
       committed: (stored, now, keysStored) => this.#committed(stored, now, keysStored),
     });
+    this.#userCommands = new Limiter(settings.limits.commands);
+    this.#socketQuota = new SocketQuota(
+      (userId) => env.USER_LIMITS.getByName(userId),
+      { perRoom: settings.limits.socketsPerRoom, perUser: settings.limits.socketsPerUser },
+      (work) => ctx.waitUntil(work),
+    );
     this.#directory = new DirectoryFeed(
       env,
       () => this.#info(),
@@ -167,6 +180,8 @@ export class Room extends DurableObject<Env> {
 
   /** The HTTP twin of a WebSocket command, for bots and integrations: the same queue and rules. */
   async command(command: Command, actor: Actor): Promise<Result<{ seq: number }>> {
+    const limited = this.#spend(actor.id, Date.now());
+    if (limited) return refused(limited);
     return new Promise((settle) => this.#commands.submit({ command, actor, settle }));
   }
 
@@ -216,12 +231,18 @@ export class Room extends DurableObject<Env> {
     }
     const view = this.#read.view();
     const joined = view ? decideJoin(view, user.data) : undefined;
-    if (!joined?.ok) {
-      const error = joined?.error ?? notFound.error;
-      return Response.json({ error }, { status: ERROR_STATUS[error.code] });
+    if (!joined?.ok) return refusedUpgrade(joined?.error ?? notFound.error);
+    const room = this.#read.room()!;
+    // A sharded room's sockets are counted by their shard.
+    if (room.shards === 0) {
+      const over = await this.#socketQuota.admit(
+        room.name,
+        user.data.id,
+        this.#sockets.of(user.data.id).length,
+      );
+      if (over) return refusedUpgrade(over);
     }
     this.#commands.commit(joined.events, user.data);
-    const room = this.#read.room()!;
     if (room.shards > 0) {
       const index = shardOf(user.data.id, room.shards);
       return this.#fanout.handOver(request, user.data, { room: room.name, index });
@@ -308,9 +329,25 @@ export class Room extends DurableObject<Env> {
         return this.#sockets.received(ws, frame.seq, now);
       case "read":
         return this.#read.markRead(user.id, Math.min(frame.seq, this.#log.lastSeq));
-      default:
-        return this.#commands.submit({ command: frame, actor: user, ws });
+      default: {
+        const limited = this.#spend(user.id, now);
+        if (!limited) return this.#commands.submit({ command: frame, actor: user, ws });
+        const { code, message, retryAfter = 0 } = limited;
+        const retryAfterMs = Math.ceil(retryAfter * 1000);
+        return send(ws, { type: "error", code, message, clientId: frame.clientId, retryAfterMs });
+      }
     }
+  }
+
+  /** One command of `userId`'s budget here, however it arrived; the refusal when it is spent. */
+  #spend(userId: string, now: number): Refusal | undefined {
+    if (this.#userCommands.allow(userId, now)) return undefined;
+    const { perSecond } = this.#userCommands.rate;
+    return {
+      code: "rate_limited",
+      message: `slow down: at most ${perSecond} commands a second in this room`,
+      retryAfter: this.#userCommands.waitMs(userId, now) / 1000,
+    };
   }
 
   /** What committed events cause beyond the log: removals, key expiry, the flush, the directory. */
@@ -321,6 +358,19 @@ export class Room extends DurableObject<Env> {
     if (visibility) this.#audience.removeLostAccess(stored, visibility);
     if (this.#outbox.enabled) this.#schedule.at("flush", now + FLUSH_DELAY_MS);
     if (changesSummary(stored)) void this.#directory.push();
+    for (const event of stored)
+      if (event.type === "room.ownership_transferred") this.#handedOver(event.data);
+  }
+
+  /** The rooms each owns (for LIMIT_ROOMS_OWNED) follow a transfer: counted for the new owner. */
+  #handedOver({ userId, from }: { userId: string; from?: string | undefined }): void {
+    const room = this.#read.room()!.name;
+    const limits = (id: string) => this.env.USER_LIMITS.getByName(id);
+    const moved = Promise.all([
+      limits(userId).claimRoom(room),
+      from === undefined ? undefined : limits(from).releaseRoom(room),
+    ]).catch((error: unknown) => console.warn("edgechat: rooms owned not updated", error));
+    this.ctx.waitUntil(moved);
   }
 
   /** The refusal for someone who may not see this room (or for a room never created). */
@@ -343,7 +393,9 @@ export class Room extends DurableObject<Env> {
     this.#gate.forget(attachment.connId);
     this.#sockets.lag.forget(attachment.connId);
     const { id } = attachment.user;
-    if (this.#sockets.of(id).some((other) => other !== ws)) return;
+    const stillOpen = this.#sockets.of(id).filter((other) => other !== ws).length;
+    this.#socketQuota.left(this.#read.room()!.name, id, stillOpen);
+    if (stillOpen > 0) return;
     this.#audience.signal({ type: "presence", left: { id } }, { user: id, ws });
     void this.#directory.push();
   }

@@ -76,6 +76,10 @@ const MIGRATIONS: readonly string[] = [
   // under, for bans made before this column).
   `ALTER TABLE bans ADD COLUMN name TEXT;
    UPDATE bans SET name = (SELECT actor_name FROM events WHERE actor_id = bans.user_id ORDER BY seq DESC LIMIT 1);`,
+  // v6: when invitations were made, for the room's invitation limit (docs/limits.md).
+  `CREATE TABLE invites (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL);
+   CREATE INDEX invites_at ON invites (at);
+   INSERT INTO invites (seq, at) SELECT seq, at FROM events WHERE type = 'member.invited';`,
 ];
 
 /** Tables rebuilt from the log by `rebuildProjections`. */
@@ -86,6 +90,7 @@ export const PROJECTION_TABLES = [
   "reactions",
   "bans",
   "mutes",
+  "invites",
 ] as const;
 
 /** Applies the migrations this object has not run yet; returns the schema version. */

@@ -3,6 +3,7 @@ import {
   BATCH_SUBPROTOCOL,
   chooseSubprotocol,
   CLOSE,
+  ERROR_STATUS,
   type RoomEvent,
   type UserRef,
 } from "../protocol/index.ts";
@@ -10,6 +11,7 @@ import { Actor, USER_HEADER } from "../identity/actor.ts";
 import { FrameGate } from "./frame-gate.ts";
 import { parseJson } from "./json.ts";
 import { roomSettings } from "./settings.ts";
+import { SocketQuota } from "./socket-quota.ts";
 import { SHARD_HEADER, ShardHome, type Closing } from "./shard-fanout.ts";
 import type { Relay } from "./shard-relay.ts";
 import { attachmentOf, close, Connections, send, type Attachment } from "./sockets.ts";
@@ -32,10 +34,17 @@ export class RoomShard extends DurableObject<Env> {
   /** How far a newly greeted socket already has the log, so that no event reaches it twice. */
   readonly #hasUpTo = new WeakMap<WebSocket, number>();
   #home: ShardHome | undefined;
+  readonly #socketQuota: SocketQuota;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#sockets = new Connections(ctx, roomSettings(env).slowConsumerEvents);
+    const settings = roomSettings(env);
+    this.#sockets = new Connections(ctx, settings.slowConsumerEvents);
+    this.#socketQuota = new SocketQuota(
+      (userId) => env.USER_LIMITS.getByName(userId),
+      { perRoom: settings.limits.socketsPerRoom, perUser: settings.limits.socketsPerUser },
+      (work) => ctx.waitUntil(work),
+    );
     ctx.storage.sql.exec(
       "CREATE TABLE IF NOT EXISTS home (room TEXT NOT NULL, shard INTEGER NOT NULL)",
     );
@@ -53,8 +62,12 @@ export class RoomShard extends DurableObject<Env> {
     if (!user.success || !home.success)
       return new Response("expected a WebSocket handed over by its room", { status: 400 });
     this.#settle(home.data);
+    // Every socket of a user lives on the same shard: the room's count per user is this one.
+    const here = this.#sockets.of(user.data.id).length;
+    const over = await this.#socketQuota.admit(home.data.room, user.data.id, here);
+    if (over) return Response.json({ error: over }, { status: ERROR_STATUS[over.code] });
     const protocol = chooseSubprotocol(request.headers);
-    const firstHere = this.#sockets.of(user.data.id).length === 0;
+    const firstHere = here === 0;
     const { 0: client, 1: server } = new WebSocketPair();
     this.#sockets.accept(server, user.data, protocol === BATCH_SUBPROTOCOL);
     this.#joining.set(server, []);
@@ -164,7 +177,9 @@ export class RoomShard extends DurableObject<Env> {
     if (!attachment || !this.#home) return;
     this.#gate.forget(attachment.connId);
     const { id, name } = attachment.user;
-    if (this.#sockets.of(id).some((other) => other !== ws)) return;
+    const stillOpen = this.#sockets.of(id).filter((other) => other !== ws).length;
+    this.#socketQuota.left(this.#home.room, id, stillOpen);
+    if (stillOpen > 0) return;
     await this.#room()
       .shardPresence(this.#home.index, { id, name }, false)
       .catch((error: unknown) => console.warn("edgechat: presence to the room failed", error));

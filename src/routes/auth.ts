@@ -8,6 +8,7 @@ import { settings, type AppEnv } from "../http/app-env.ts";
 import { ApiError } from "../http/api-error.ts";
 import { signedIn } from "../http/authenticate.ts";
 import { errors, json, jsonBody, router, unwrap } from "../http/openapi.ts";
+import { clientAddress, spend } from "../http/limits.ts";
 import { sameOriginOnly } from "../http/origin.ts";
 import {
   ChangePassword,
@@ -33,7 +34,9 @@ auth.openapi(
     method: "post",
     path: "/api/auth/guest",
     summary: "Sign in as a guest",
-    description: "A guest is a user of kind `guest` with a fresh id; names need not be unique.",
+    description:
+      "A guest is a user of kind `guest` with a fresh id; names need not be unique. At most " +
+      "LIMIT_GUESTS_PER_IP sign-ins per address per LIMIT_GUESTS_WINDOW_SECONDS (docs/limits.md).",
     request: jsonBody(GuestSignIn),
     responses: {
       200: json(Session, "a token for the new guest"),
@@ -42,6 +45,13 @@ auth.openapi(
   }),
   async (c) => {
     const { name } = c.req.valid("json");
+    const config = settings(c);
+    await spend(
+      c,
+      `guests:${clientAddress(c)}`,
+      { count: config.LIMIT_GUESTS_PER_IP, windowSeconds: config.LIMIT_GUESTS_WINDOW_SECONDS },
+      "guest sign-ins from your address",
+    );
     const user: User = { id: newGuestId(), name, kind: "guest" };
     const token = await issueToken(user, settings(c).JWT_SECRET);
     return c.json({ token, user }, 200);
@@ -231,13 +241,10 @@ async function refreshTokenOf(c: Ctx) {
 /** Registration and password sign-in are limited per IP address, with growing blocks. */
 async function throttleByIp(c: Ctx): Promise<void> {
   const config = settings(c);
-  const ip = c.req.header("cf-connecting-ip") ?? "unknown";
-  const wait = await c.env.THROTTLE.getByName(`ip:${ip}`).attempt(
-    config.AUTH_MAX_ATTEMPTS_PER_IP,
-    config.AUTH_WINDOW_SECONDS,
+  await spend(
+    c,
+    `ip:${clientAddress(c)}`,
+    { count: config.AUTH_MAX_ATTEMPTS_PER_IP, windowSeconds: config.AUTH_WINDOW_SECONDS },
+    "sign-in attempts",
   );
-  if (wait > 0)
-    throw new ApiError("rate_limited", `too many sign-in attempts: try again in ${wait} s`, {
-      retryAfter: wait,
-    });
 }

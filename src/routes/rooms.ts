@@ -1,6 +1,9 @@
 import { createRoute } from "@hono/zod-openapi";
 import { DIRECTORY_NAME } from "../directory/notify.ts";
+import { settings } from "../http/app-env.ts";
+import { ApiError } from "../http/api-error.ts";
 import { signedIn } from "../http/authenticate.ts";
+import { clientAddress, spend } from "../http/limits.ts";
 import { errors, json, jsonBody, router, unwrap } from "../http/openapi.ts";
 import {
   CreateRoom,
@@ -21,17 +24,50 @@ rooms.openapi(
     method: "post",
     path: "/api/rooms",
     summary: "Create a room",
+    description:
+      "At most LIMIT_ROOMS_PER_USER and LIMIT_ROOMS_PER_IP creations per LIMIT_ROOMS_WINDOW_SECONDS " +
+      "(`rate_limited`), and LIMIT_ROOMS_OWNED rooms owned at once (`quota`): docs/limits.md.",
     ...signedIn,
     request: jsonBody(CreateRoom),
     responses: {
       201: json(RoomInfo, "the new room"),
-      ...errors("bad_request", "unauthorized", "conflict", "too_large"),
+      ...errors(
+        "bad_request",
+        "unauthorized",
+        "forbidden",
+        "conflict",
+        "too_large",
+        "rate_limited",
+        "quota",
+      ),
     },
   }),
   async (c) => {
     const input = c.req.valid("json");
-    const info = unwrap(await c.env.ROOM.getByName(input.name).create(input, c.var.user));
-    return c.json(info, 201);
+    const user = c.var.user;
+    const config = settings(c);
+    const window = config.LIMIT_ROOMS_WINDOW_SECONDS;
+    await spend(
+      c,
+      `rooms:user:${user.id}`,
+      { count: config.LIMIT_ROOMS_PER_USER, windowSeconds: window },
+      "rooms created",
+    );
+    await spend(
+      c,
+      `rooms:ip:${clientAddress(c)}`,
+      { count: config.LIMIT_ROOMS_PER_IP, windowSeconds: window },
+      "rooms created from your address",
+    );
+    const owned = c.env.USER_LIMITS.getByName(user.id);
+    if (!(await owned.claimRoom(input.name, config.LIMIT_ROOMS_OWNED)))
+      throw new ApiError(
+        "quota",
+        `you own ${config.LIMIT_ROOMS_OWNED} rooms already: hand one over first`,
+      );
+    const created = await c.env.ROOM.getByName(input.name).create(input, user);
+    if (!created.ok) await owned.releaseRoom(input.name);
+    return c.json(unwrap(created), 201);
   },
 );
 

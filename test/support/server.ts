@@ -3,6 +3,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { unstable_startWorker } from "wrangler";
+import { LIFTED_LIMITS } from "./limits.ts";
 import { TEST_SECRET } from "./secret.ts";
 
 export type TestServer = {
@@ -109,7 +110,8 @@ const alive = (pid: number) => workerdChildren().some((child) => child.pid === p
 
 /**
  * Starts the real worker (workerd through wrangler) on a free local port with fresh storage;
- * `vars` sets configuration (e.g. ADMIN_USERNAMES, AUTH_WINDOW_SECONDS) beside the test secret.
+ * `vars` sets configuration (e.g. ADMIN_USERNAMES, AUTH_WINDOW_SECONDS) beside the test secret,
+ * over the abuse limits, which are lifted (LIFTED_LIMITS) unless a test sets them.
  * @example
  * const server = await startServer();
  * const api = new EdgechatApi(server.url);
@@ -126,10 +128,9 @@ export async function startServer(
     const worker = await unstable_startWorker({
       config: "wrangler.toml",
       bindings: Object.fromEntries(
-        Object.entries({ JWT_SECRET: TEST_SECRET, ...options.vars }).map(([name, value]) => [
-          name,
-          { type: "plain_text" as const, value },
-        ]),
+        Object.entries({ JWT_SECRET: TEST_SECRET, ...LIFTED_LIMITS, ...options.vars }).map(
+          ([name, value]) => [name, { type: "plain_text" as const, value }],
+        ),
       ),
       dev: {
         server: { hostname: "127.0.0.1", port },

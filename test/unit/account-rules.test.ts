@@ -7,7 +7,7 @@ import {
   parseRefreshToken,
 } from "../../src/identity/refresh-token.ts";
 import { assertConfigured } from "../../src/config.ts";
-import { nextBlock, type Strikes } from "../../src/throttle/blocks.ts";
+import { nextBlock, type Strikes } from "../../src/limits/blocks.ts";
 
 describe("refresh tokens", () => {
   it("round-trip through their text form", () => {

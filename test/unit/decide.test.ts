@@ -28,6 +28,8 @@ function view(
     slowMode?: number;
     messages?: Record<number, { authorId: string; deleted?: boolean }>;
     reactions?: string[];
+    /** When earlier invitations were made (ms). */
+    invites?: number[];
   } = {},
 ): RoomView {
   const roles = state.roles ?? { [ada.id]: "owner", [mo.id]: "moderator", [bob.id]: "member" };
@@ -44,6 +46,12 @@ function view(
     },
     hasReaction: (messageId, emoji, userId) =>
       (state.reactions ?? []).includes(`${messageId}:${emoji}:${userId}`),
+    ownerId: Object.keys(roles).find((id) => roles[id] === "owner") ?? "",
+    invitesSince: (since) => {
+      const recent = (state.invites ?? []).filter((at) => at > since);
+      return { count: recent.length, oldestAt: recent.length ? Math.min(...recent) : since };
+    },
+    inviteLimit: { count: 3, windowMs: 60 * 60_000 },
   };
 }
 
@@ -327,10 +335,37 @@ describe("roles and moderation", () => {
     );
   });
 
+  it("refuses an invitation past the room's limit per window, saying when the oldest leaves it", () => {
+    const invite: Command = {
+      type: "invite",
+      clientId: "i",
+      user: { id: eve.id, name: "eve" },
+      role: "member",
+    };
+    const hour = 60 * 60_000;
+    const full = view({ invites: [NOW - hour + 10_000, NOW - 5_000, NOW - 1_000] });
+    expect(run(invite, ada, full)).toEqual({
+      ok: false,
+      error: {
+        code: "rate_limited",
+        message: expect.stringMatching(/3 invitations/),
+        retryAfter: 10,
+      },
+    });
+    // One of them has left the window: room for one more.
+    const later = view({ invites: [NOW - hour - 1, NOW - 5_000, NOW - 1_000] });
+    expect(run(invite, ada, later)).toMatchObject({ ok: true });
+    // Inviting a member again invites nobody, and is no invitation to count.
+    expect(run({ ...invite, user: { id: bob.id, name: "bob" } }, ada, full)).toEqual({
+      ok: true,
+      events: [],
+    });
+  });
+
   it("transfers ownership to a member, by the owner only", () => {
     expect(run(aim("transfer", mo.id), ada)).toEqual({
       ok: true,
-      events: [{ type: "room.ownership_transferred", data: { userId: mo.id } }],
+      events: [{ type: "room.ownership_transferred", data: { userId: mo.id, from: ada.id } }],
     });
     expect(run(aim("transfer", mo.id), mo)).toMatchObject(refusal("forbidden"));
     expect(run(aim("transfer", eve.id), ada)).toMatchObject(refusal("not_found"));

@@ -91,6 +91,7 @@ describe("HTTP", () => {
       internal: 500,
       unavailable: 503,
       overloaded: 503,
+      quota: 403,
     });
   });
 
