@@ -24,6 +24,11 @@ const RoomConfig = z.object({
   ROOM_MAX_DELIVERY_LAG_MS: count(500),
   /** How many events a socket on edgechat.v1.batch may be behind before it is cut off (4408). */
   ROOM_SLOW_CONSUMER_EVENTS: count(5000),
+  /**
+   * How many objects the room directory is spread over (docs/directory.md). Fixed for the life of
+   * an instance: changing it moves rooms to other shards, whose old rows stay behind.
+   */
+  DIRECTORY_SHARDS: count(8),
   // Abuse limits a room enforces (docs/limits.md).
   /** Commands per user in one room, however they arrive: a token bucket. */
   LIMIT_COMMANDS_PER_SECOND: count(20),

@@ -17,6 +17,7 @@ import {
   type ClientFrame,
   type CreateRoom,
   type Role,
+  type RoomSort,
 } from "../protocol/index.ts";
 
 /** Any command frame (one with a clientId), as POST /api/rooms/{room}/commands takes it. */
@@ -122,8 +123,16 @@ export class EdgechatApi {
     return this.#call(RoomInfo, "POST", "/api/rooms", room);
   }
 
-  listRooms() {
-    return this.#call(RoomList, "GET", "/api/rooms");
+  /**
+   * A page of the public rooms; pass the previous page's `nextCursor` as `cursor` for the next
+   * one (it keeps the sort and prefix).
+   */
+  listRooms(options: { limit?: number; cursor?: string; sort?: RoomSort; prefix?: string } = {}) {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(options))
+      if (value !== undefined && value !== "") query.set(key, String(value));
+    const search = query.size > 0 ? `?${query}` : "";
+    return this.#call(RoomList, "GET", `/api/rooms${search}`);
   }
 
   getRoom(room: string) {

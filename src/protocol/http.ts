@@ -73,7 +73,19 @@ export const RoomInfo = z.object({
 });
 export type RoomInfo = z.infer<typeof RoomInfo>;
 
-export const RoomList = z.object({ rooms: z.array(RoomInfo) });
+/**
+ * A page of the public rooms (an addition: paged); `nextCursor` continues the same walk, in the
+ * same order, while it is not null.
+ */
+export const RoomList = z.object({
+  rooms: z.array(RoomInfo),
+  nextCursor: z.string().nullable().optional(),
+});
+export type RoomList = z.infer<typeof RoomList>;
+
+/** How the directory sorts: busiest (online, then events), newest, or most members. */
+export const RoomSort = z.enum(["activity", "newest", "members"]);
+export type RoomSort = z.infer<typeof RoomSort>;
 
 /** Addition to v1: a member and their role. */
 export const Member = z.object({
@@ -102,6 +114,19 @@ const queryInt = z
   .string()
   .regex(/^\d{1,15}$/, "expected a non-negative integer")
   .transform(Number);
+
+export const RoomsQuery = z.object({
+  limit: queryInt.pipe(z.number().int().min(1).max(200)).default(50),
+  /** From the previous page's `nextCursor`; it carries the sort and the prefix. */
+  cursor: z.string().min(1).max(1024).optional(),
+  sort: RoomSort.optional(),
+  /** Only rooms whose name starts with this (room names are lower case). */
+  prefix: z
+    .string()
+    .max(64)
+    .regex(/^[a-z0-9_-]*$/, "a room name's start: a-z, 0-9, _ and -")
+    .optional(),
+});
 
 export const EventsQuery = z.object({
   after: queryInt.default(0),

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { createMiddleware } from "hono/factory";
-import { DIRECTORY_NAME } from "../directory/notify.ts";
+import { allRoomNames } from "../directory/shards.ts";
 import { settings, type AppEnv } from "../http/app-env.ts";
 import { ApiError } from "../http/api-error.ts";
 import { authenticate } from "../http/authenticate.ts";
@@ -50,7 +50,7 @@ admin.openapi(
   }),
   async (c) => {
     readRouter(c); // 503 without Postgres: there is nothing to flush to
-    const names = await c.env.DIRECTORY.getByName(DIRECTORY_NAME).listNames();
+    const names = await allRoomNames(c.env);
     const rooms = await Promise.all(
       names.map(async (name) => {
         const state = await c.env.ROOM.getByName(name).backlog();

@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
-import { DIRECTORY_NAME } from "../directory/notify.ts";
+import { decodeCursor } from "../directory/listing.ts";
+import { listRooms } from "../directory/shards.ts";
 import { settings } from "../http/app-env.ts";
 import { ApiError } from "../http/api-error.ts";
 import { signedIn } from "../http/authenticate.ts";
@@ -14,6 +15,7 @@ import {
   RoomInfo,
   RoomList,
   RoomParam,
+  RoomsQuery,
 } from "../protocol/index.ts";
 
 /** Rooms over HTTP: create, the public list, one room, its events and its messages. */
@@ -75,12 +77,43 @@ rooms.openapi(
   createRoute({
     method: "get",
     path: "/api/rooms",
-    summary: "List the public rooms",
-    description: "Busiest first, with member and online counts.",
+    summary: "List the public rooms, a page at a time",
+    description:
+      "`sort`: `activity` (most online, then most events; the default), `newest` or `members`; " +
+      "`prefix`: names that start with it; `limit` 1–200 (50). `nextCursor` continues the walk " +
+      "in the same order (it carries the sort and prefix); a walk sees the figures it sorts by as " +
+      "they were at its first page, so no room is listed twice or skipped while rooms change. " +
+      "A cursor older than 15 minutes is refused: start again. See docs/directory.md.",
     ...signedIn,
-    responses: { 200: json(RoomList, "the public rooms"), ...errors("unauthorized") },
+    request: { query: RoomsQuery },
+    responses: {
+      200: json(RoomList, "a page of public rooms"),
+      ...errors("bad_request", "unauthorized"),
+    },
   }),
-  async (c) => c.json({ rooms: await c.env.DIRECTORY.getByName(DIRECTORY_NAME).listPublic() }, 200),
+  async (c) => {
+    const { limit, cursor: text, sort, prefix } = c.req.valid("query");
+    const cursor = text === undefined ? undefined : decodeCursor(text);
+    if (text !== undefined && !cursor)
+      throw new ApiError("bad_request", "not a cursor of this listing");
+    if (
+      cursor &&
+      ((sort && sort !== cursor.sort) || (prefix !== undefined && prefix !== cursor.prefix))
+    )
+      throw new ApiError("bad_request", "the cursor belongs to another sort or prefix");
+    const page = await listRooms(c.env, {
+      limit,
+      sort: cursor?.sort ?? sort ?? "activity",
+      prefix: cursor?.prefix ?? prefix ?? "",
+      ...(cursor ? { cursor } : {}),
+    });
+    if (!page)
+      throw new ApiError(
+        "bad_request",
+        "this listing has expired: start again from the first page",
+      );
+    return c.json(page, 200);
+  },
 );
 
 rooms.openapi(
