@@ -91,6 +91,10 @@ export function roomList(ctx: AppContext): View {
       if (disposed) return;
       listError.hidden = true;
       directory = pageArrived(directory, walk, page);
+      // Observing afresh reports whether the end of the list is still in view: if the page did
+      // not fill the screen, the next one loads without waiting for a scroll.
+      watcher.unobserve(more);
+      watcher.observe(more);
     } catch (error) {
       if (handleUnauthorized(ctx, error)) return;
       directory = pageFailed(directory, walk);

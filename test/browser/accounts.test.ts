@@ -205,6 +205,10 @@ describe.skipIf(!executablePath)("accounts and moderation in Chromium", () => {
     await adaPhone.getByTestId("account-submit").click();
     await openRoom(adaPhone, "secret");
     await adaPhone.getByTestId("compose").waitFor();
+    // This device never saw the ban happen: its list of bans comes from the server's.
+    await adaPhone
+      .locator("[data-testid=banned] li", { hasText: "carol" })
+      .waitFor({ state: "attached" });
     expectedErrors.push(["ada-phone", /status of 401/]);
     await ada.getByTestId("account-menu").click();
     await ada.getByTestId("pw-current").fill(PASSWORD);

@@ -297,6 +297,31 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     expect(problems).toEqual([]);
   });
 
+  it("lists the rooms a page at a time as the list scrolls, filtered by name", async () => {
+    const api = new EdgechatApi(server.url);
+    const { token } = await api.signInGuest("builder");
+    const builder = api.withToken(token);
+    const names = Array.from({ length: 35 }, (_, i) => `hall-${i + 1}`);
+    for (const name of names) await builder.createRoom({ name });
+    const eve = await open("eve", server.url);
+    const listed = () =>
+      eve
+        .locator("[data-testid=rooms] [data-testid=room]")
+        .evaluateAll((els) => els.map((el) => el.getAttribute("data-room")));
+    await eve.getByTestId("room-filter").fill("hall-");
+    // The first page, then the rest as the end of the list comes into view.
+    await expect.poll(async () => (await listed()).length, WAIT).toBeGreaterThanOrEqual(30);
+    await eve.getByTestId("more-rooms").scrollIntoViewIfNeeded();
+    await expect.poll(async () => (await listed()).toSorted(), WAIT).toEqual(names.toSorted());
+    await eve.getByTestId("more-rooms").waitFor({ state: "hidden" });
+    await eve.getByTestId("room-filter").fill("hall-1");
+    const ones = names.filter((n) => n.startsWith("hall-1"));
+    await expect.poll(async () => (await listed()).toSorted(), WAIT).toEqual(ones.toSorted());
+    await eve.getByTestId("room-sort").selectOption("newest");
+    await expect.poll(listed, WAIT).toEqual(ones.toReversed());
+    expect(problems).toEqual([]);
+  });
+
   it("pages older history in when scrolled to the top, each message once and in order", async () => {
     const api = new EdgechatApi(server.url);
     const { token } = await api.signInGuest("poster");

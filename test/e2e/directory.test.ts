@@ -53,8 +53,8 @@ it("walks every public room once in each sort while rooms are created and change
     async () => (await walk(ada, { prefix: tag, limit: 200 })).length === names.length,
     "every room in the directory",
   );
+  const created: string[] = [];
   for (const sort of ["activity", "newest", "members"] as const) {
-    const created: string[] = [];
     const listed = await walk(bob, { sort, prefix: tag, limit: 7 }, async (page) => {
       // Between pages: posts and members move rooms up and down the order, new rooms appear.
       const busy = names[(page * 7) % names.length]!;
@@ -66,7 +66,7 @@ it("walks every public room once in each sort while rooms are created and change
     const seen = listed.map((room) => room.name);
     expect(new Set(seen).size, `${sort}: a room listed twice`).toBe(seen.length);
     for (const name of names) expect(seen, `${sort}: ${name} skipped`).toContain(name);
-    // A room created during the walk may or may not be listed, never twice (checked above).
+    // A room created during a walk may or may not be listed, never twice (checked above).
     expect(seen.every((name) => names.includes(name) || created.includes(name))).toBe(true);
   }
 });
