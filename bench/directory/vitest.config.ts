@@ -1,4 +1,5 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 import { TEST_SECRET } from "../../test/support/secret.ts";
 
@@ -9,7 +10,7 @@ import { TEST_SECRET } from "../../test/support/secret.ts";
 export default defineConfig({
   plugins: [
     cloudflareTest({
-      wrangler: { configPath: "../../wrangler.toml" },
+      wrangler: { configPath: fileURLToPath(new URL("../../wrangler.toml", import.meta.url)) },
       miniflare: {
         bindings: {
           JWT_SECRET: TEST_SECRET,
@@ -21,7 +22,7 @@ export default defineConfig({
   ],
   test: {
     name: "directory-bench",
-    root: "../..",
+    root: fileURLToPath(new URL("../..", import.meta.url)),
     include: ["bench/directory/**/*.bench.ts"],
     testTimeout: 30 * 60_000,
     hookTimeout: 60_000,
