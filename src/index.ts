@@ -13,6 +13,7 @@ export { Directory } from "./directory/directory.ts";
 export { Account } from "./account/account.ts";
 export { Throttle } from "./limits/throttle.ts";
 export { UserLimits } from "./limits/user-limits.ts";
+export { AuditAnchor } from "./audit/anchor.ts";
 
 export class Room extends RoomObject {
   constructor(ctx: DurableObjectState, env: Env) {

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { Hash } from "./chain.ts";
 import {
   Emoji,
   FanoutShards,
@@ -55,6 +56,10 @@ function event<T extends EventType>(type: T) {
     at: z.number().int(),
     actor: UserRef,
     data: EventData[type],
+    /** Addition to v1: the event's link in the room's hash chain (chain.ts, docs/audit.md). */
+    hash: Hash.optional(),
+    /** Addition to v1: the hash of the event before it (all zeros for the first). */
+    prevHash: Hash.optional(),
   });
 }
 

@@ -6,3 +6,4 @@ export * from "./frames.ts";
 export * from "./http.ts";
 export * from "./permissions.ts";
 export * from "./rates.ts";
+export * from "./chain.ts";

@@ -74,6 +74,8 @@ export const EXTRA_RANK = {
   skip_slow_mode: "moderator",
   /** See who is banned. */
   list_bans: "moderator",
+  /** Verify and export the room's log. */
+  audit: "owner",
 } as const satisfies Record<string, Rank>;
 
 export type Action = CommandType | keyof typeof EXTRA_RANK;

@@ -1,4 +1,12 @@
-import { RoomEvent, type NewEvent, type UserRef } from "../protocol/index.ts";
+import {
+  contentHashOf,
+  GENESIS_HASH,
+  linkHash,
+  RoomEvent,
+  type ChainedEvent,
+  type NewEvent,
+  type UserRef,
+} from "../protocol/index.ts";
 import { project } from "./project.ts";
 import { uuidv7 } from "./uuid.ts";
 
@@ -10,9 +18,13 @@ type EventRow = {
   actor_id: string;
   actor_name: string;
   data: string;
+  content_hash: string | null;
+  prev_hash: string | null;
+  hash: string | null;
 };
 
-export type LogMark = { readonly seq: number; readonly at: number } | undefined;
+export type LogMark =
+  { readonly seq: number; readonly at: number; readonly hash: string } | undefined;
 
 /** Told of appends and rollbacks: a cache of the projections (read-model.ts) stays right. */
 export type LogListener = {
@@ -29,6 +41,7 @@ export class EventLog {
   readonly #listener: LogListener | undefined;
   #lastSeq: number;
   #lastAt: number;
+  #lastHash: string;
   /** Where appends in the open transaction have reached; undefined when none is open. */
   #tentative: LogMark;
 
@@ -36,10 +49,18 @@ export class EventLog {
     this.#sql = sql;
     this.#listener = listener;
     const last = sql
-      .exec<{ seq: number; at: number }>("SELECT seq, at FROM events ORDER BY seq DESC LIMIT 1")
+      .exec<{ seq: number; at: number; hash: string | null }>(
+        "SELECT seq, at, hash FROM events ORDER BY seq DESC LIMIT 1",
+      )
       .toArray()[0];
     this.#lastSeq = last?.seq ?? 0;
     this.#lastAt = last?.at ?? 0;
+    this.#lastHash = last?.hash ?? GENESIS_HASH;
+  }
+
+  /** The hash of the last committed event: the chain's head, which the room anchors elsewhere. */
+  get head(): string {
+    return this.#lastHash;
   }
 
   /** The last committed seq: what readers may see. */
@@ -61,29 +82,32 @@ export class EventLog {
     // Monotonic time: a clock step backwards must not make a later event look older.
     const at = Math.max(now, this.#tentative?.at ?? this.#lastAt);
     let seq = this.headSeq;
+    let prevHash = this.#tentative?.hash ?? this.#lastHash;
     // Only the id and name are logged: the caller may carry more (session id, admin flag).
     const by: UserRef = { id: actor.id, name: actor.name };
-    const stored = events.map((event): RoomEvent => ({
-      ...event,
-      seq: ++seq,
-      id: uuidv7(at),
-      at,
-      actor: by,
-    }));
-    for (const event of stored) {
+    const stored = events.map((event): RoomEvent => {
+      const header = { seq: ++seq, id: uuidv7(at), type: event.type, at, actor: by };
+      const contentHash = contentHashOf(event.data);
+      const hash = linkHash({ ...header, contentHash, prevHash });
+      const chained = { ...event, ...header, hash, prevHash } as RoomEvent;
       this.#sql.exec(
-        "INSERT INTO events (seq, id, type, at, actor_id, actor_name, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        event.seq,
-        event.id,
-        event.type,
-        event.at,
+        "INSERT INTO events (seq, id, type, at, actor_id, actor_name, data, content_hash, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        header.seq,
+        header.id,
+        header.type,
+        at,
         by.id,
         by.name,
         JSON.stringify(event.data),
+        contentHash,
+        prevHash,
+        hash,
       );
-      project(this.#sql, event);
-    }
-    if (stored.length > 0) this.#tentative = { seq, at };
+      project(this.#sql, chained);
+      prevHash = hash;
+      return chained;
+    });
+    if (stored.length > 0) this.#tentative = { seq, at, hash: prevHash };
     this.#listener?.appended(stored);
     return stored;
   }
@@ -93,6 +117,7 @@ export class EventLog {
     if (!this.#tentative) return;
     this.#lastSeq = this.#tentative.seq;
     this.#lastAt = this.#tentative.at;
+    this.#lastHash = this.#tentative.hash;
     this.#tentative = undefined;
   }
 
@@ -124,6 +149,75 @@ export class EventLog {
     for (const row of this.#sql.exec<EventRow>("SELECT * FROM events ORDER BY seq"))
       yield toEvent(row);
   }
+
+  /** Every stored event as the chain sees it, raw (storage is what is being checked). */
+  *chain(): Iterable<ChainedEvent> {
+    for (const row of this.#sql.exec<EventRow>("SELECT * FROM events ORDER BY seq"))
+      yield chainedOf(row);
+  }
+
+  /** The stored hash of event `seq`, if there is one. */
+  hashAt(seq: number): string | undefined {
+    return (
+      this.#sql
+        .exec<{ hash: string | null }>("SELECT hash FROM events WHERE seq = ?", seq)
+        .toArray()[0]?.hash ?? undefined
+    );
+  }
+}
+
+/** A stored row as the chain sees it; content that is not JSON any more cannot match its hash. */
+function chainedOf(row: EventRow): ChainedEvent {
+  let data: unknown;
+  try {
+    data = JSON.parse(row.data);
+  } catch {
+    data = { unreadable: row.data };
+  }
+  return {
+    seq: row.seq,
+    id: row.id,
+    type: row.type,
+    at: row.at,
+    actor: { id: row.actor_id, name: row.actor_name },
+    data,
+    contentHash: row.content_hash ?? "",
+    prevHash: row.prev_hash ?? "",
+    hash: row.hash ?? "",
+  };
+}
+
+/**
+ * Chains the events stored before the chain existed (schema v7), in order, from the last chained
+ * one. Idempotent: a log whose events all have hashes is left alone.
+ */
+export function backfillChain(storage: DurableObjectStorage): number {
+  const sql = storage.sql;
+  const unchained = sql
+    .exec<{ n: number }>("SELECT count(*) AS n FROM events WHERE hash IS NULL")
+    .one().n;
+  if (unchained === 0) return 0;
+  storage.transactionSync(() => {
+    let prevHash = GENESIS_HASH;
+    for (const row of sql.exec<EventRow>("SELECT * FROM events ORDER BY seq").toArray()) {
+      if (row.hash !== null) {
+        prevHash = row.hash;
+        continue;
+      }
+      const e = chainedOf(row);
+      const contentHash = contentHashOf(e.data);
+      const hash = linkHash({ ...e, contentHash, prevHash });
+      sql.exec(
+        "UPDATE events SET content_hash = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+        contentHash,
+        prevHash,
+        hash,
+        row.seq,
+      );
+      prevHash = hash;
+    }
+  });
+  return unchained;
 }
 
 /** A stored row as an event, checked against the contract: storage is read, never trusted. */
@@ -135,4 +229,5 @@ const toEvent = (row: EventRow): RoomEvent =>
     at: row.at,
     actor: { id: row.actor_id, name: row.actor_name },
     data: JSON.parse(row.data),
+    ...(row.hash && row.prev_hash ? { hash: row.hash, prevHash: row.prev_hash } : {}),
   });

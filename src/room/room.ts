@@ -1,8 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   BATCH_SUBPROTOCOL,
+  checkAnchor,
   refusal,
+  verifyChain,
   type Action,
+  type ChainReport,
   type BanList,
   chooseSubprotocol,
   CLOSE,
@@ -22,6 +25,7 @@ import {
 } from "../protocol/index.ts";
 import { DirectoryFeed } from "../directory/notify.ts";
 import { Actor, USER_HEADER } from "../identity/actor.ts";
+import { AnchorFeed } from "../audit/anchor.ts";
 import { Audience } from "./audience.ts";
 import { CommandFlow } from "./command-flow.ts";
 import { decideCreate, decideJoin, denyAccess, standingOf } from "./decide.ts";
@@ -30,7 +34,7 @@ import { FrameGate } from "./frame-gate.ts";
 import { greetingFrames } from "./greeting.ts";
 import { COMMAND_TTL_MS, IdempotencyKeys } from "./idempotency.ts";
 import { parseJson } from "./json.ts";
-import { EventLog } from "./log.ts";
+import { backfillChain, EventLog } from "./log.ts";
 import { FLUSH_DELAY_MS, Outbox, type EventSink, type OutboxState } from "./outbox.ts";
 import { ReadModel } from "./read-model.ts";
 import { Schedule, type Task } from "./schedule.ts";
@@ -72,6 +76,7 @@ export class Room extends DurableObject<Env> {
   readonly #commands: CommandFlow;
   readonly #directory: DirectoryFeed;
   readonly #socketQuota: SocketQuota;
+  readonly #anchor: AnchorFeed;
   // Memory only, like the gate: hibernation merely refills the buckets.
   readonly #userCommands: Limiter;
 
@@ -79,6 +84,7 @@ export class Room extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env, sink?: EventSink) {
     super(ctx, env);
     migrate(ctx.storage);
+    backfillChain(ctx.storage);
     const settings = roomSettings(env);
     this.#read = new ReadModel(ctx.storage.sql, settings.limits.invites);
     this.#log = new EventLog(ctx.storage.sql, this.#read);
@@ -107,6 +113,7 @@ export class Room extends DurableObject<Env> {
       committed: (stored, now, keysStored) => this.#committed(stored, now, keysStored),
     });
     this.#userCommands = new Limiter(settings.limits.commands);
+    this.#anchor = new AnchorFeed((head) => this.#anchorStub().advance(head));
     this.#socketQuota = new SocketQuota(
       (userId) => env.USER_LIMITS.getByName(userId),
       { perRoom: settings.limits.socketsPerRoom, perUser: settings.limits.socketsPerUser },
@@ -143,6 +150,19 @@ export class Room extends DurableObject<Env> {
   async bans(actor: Actor): Promise<Result<BanList>> {
     const denied = this.#deny(actor) ?? this.#refuse(actor, "list_bans");
     return denied ?? { ok: true, value: { bans: this.#read.bans() } };
+  }
+
+  /**
+   * Recomputes the room's hash chain from its stored events and checks it against the head
+   * anchored outside the room: owners and admins (docs/audit.md).
+   */
+  async auditVerify(actor: Actor): Promise<Result<ChainReport>> {
+    const denied = this.#deny(actor) ?? this.#refuse(actor, "audit");
+    if (denied) return denied;
+    const verdict = verifyChain(this.#log.chain());
+    if (!verdict.ok) return { ok: true, value: verdict };
+    const anchored = await this.#anchorStub().read();
+    return { ok: true, value: checkAnchor(verdict, anchored, (seq) => this.#log.hashAt(seq)) };
   }
 
   /** `actor`'s standing here, for the worker's own permission check (src/protocol/permissions.ts). */
@@ -354,6 +374,7 @@ export class Room extends DurableObject<Env> {
   #committed(stored: readonly RoomEvent[], now: number, keysStored: boolean): void {
     if (keysStored) this.#schedule.at("expire-commands", now + COMMAND_TTL_MS);
     if (stored.length === 0) return;
+    this.ctx.waitUntil(this.#anchor.push({ lastSeq: this.#log.lastSeq, head: this.#log.head }));
     const visibility = this.#read.room()?.visibility;
     if (visibility) this.#audience.removeLostAccess(stored, visibility);
     if (this.#outbox.enabled) this.#schedule.at("flush", now + FLUSH_DELAY_MS);
@@ -398,6 +419,10 @@ export class Room extends DurableObject<Env> {
     if (stillOpen > 0) return;
     this.#audience.signal({ type: "presence", left: { id } }, { user: id, ws });
     void this.#directory.push();
+  }
+
+  #anchorStub() {
+    return this.env.AUDIT_ANCHOR.getByName(this.#read.room()!.name);
   }
 
   #info(): RoomInfo | undefined {

@@ -80,6 +80,10 @@ const MIGRATIONS: readonly string[] = [
   `CREATE TABLE invites (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL);
    CREATE INDEX invites_at ON invites (at);
    INSERT INTO invites (seq, at) SELECT seq, at FROM events WHERE type = 'member.invited';`,
+  // v7: the hash chain (docs/audit.md); events stored before it are chained by backfillChain.
+  `ALTER TABLE events ADD COLUMN content_hash TEXT;
+   ALTER TABLE events ADD COLUMN prev_hash TEXT;
+   ALTER TABLE events ADD COLUMN hash TEXT;`,
 ];
 
 /** Tables rebuilt from the log by `rebuildProjections`. */

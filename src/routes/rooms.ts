@@ -7,6 +7,7 @@ import { signedIn } from "../http/authenticate.ts";
 import { clientAddress, spend } from "../http/limits.ts";
 import { errors, json, jsonBody, router, unwrap } from "../http/openapi.ts";
 import {
+  ChainReport,
   CreateRoom,
   EventsPage,
   EventsQuery,
@@ -131,6 +132,28 @@ rooms.openapi(
   async (c) => {
     const { room } = c.req.valid("param");
     return c.json(unwrap(await c.env.ROOM.getByName(room).info(c.var.user)), 200);
+  },
+);
+
+rooms.openapi(
+  createRoute({
+    method: "get",
+    path: "/api/rooms/{room}/audit/verify",
+    summary: "Verify the room's hash chain",
+    description:
+      "Recomputes every event's hash from the stored log and checks the head against the one " +
+      "anchored outside the room: `ok` with the last seq and head, or the first broken link (a " +
+      "changed event, a missing one, events cut off the end). Owners and admins; see docs/audit.md.",
+    ...signedIn,
+    request: { params: RoomParam },
+    responses: {
+      200: json(ChainReport, "the verdict"),
+      ...errors("bad_request", "unauthorized", "forbidden", "not_found"),
+    },
+  }),
+  async (c) => {
+    const { room } = c.req.valid("param");
+    return c.json(unwrap(await c.env.ROOM.getByName(room).auditVerify(c.var.user)), 200);
   },
 );
 
