@@ -36,6 +36,11 @@ export type ConnectionEvents = {
    * holds every command for `retryAfterMs`, then sends what waits, oldest first.
    */
   overloaded: { clientId: string; code: "overloaded" | "rate_limited"; retryAfterMs: number };
+  /**
+   * An event that does not link to the one before it (its `prevHash` is not the hash this client
+   * had for seq − 1): the room's log was altered, or something between rewrote it (docs/audit.md).
+   */
+  chainBroken: { seq: number };
 };
 
 export type ConnectionOptions = {
@@ -45,6 +50,8 @@ export type ConnectionOptions = {
   token: string | (() => string);
   /** Resume after this seq: the events after it are replayed before live ones. */
   since?: number;
+  /** The hash of event `since`, if the app kept it: the replay is then checked to link to it. */
+  sinceHash?: string;
   backoff?: BackoffOptions;
   /** Sends a ping this often and reconnects when no pong follows within the same time. */
   heartbeatMs?: number;
@@ -78,7 +85,9 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
   lastSeq: number;
   status: ConnectionStatus = "closed";
   /** Frames the server should never send; counted for tests and the benchmark. */
-  readonly anomalies = { duplicates: 0, outOfOrder: 0 };
+  readonly anomalies = { duplicates: 0, outOfOrder: 0, brokenChain: 0 };
+  /** The hash of event `lastSeq`, when this client has it: the next event must link to it. */
+  lastHash: string | undefined;
   readonly #options: ConnectionOptions;
   readonly #outbox = new Outbox();
   #socket: WebSocket | undefined;
@@ -103,6 +112,7 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     super();
     this.#options = options;
     this.lastSeq = options.since ?? 0;
+    this.lastHash = options.sinceHash;
   }
 
   connect(): void {
@@ -213,7 +223,7 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
   #receive(data: unknown): void {
     for (const incoming of readMessage(data)) {
       if ("frame" in incoming) this.#handle(incoming.frame);
-      else this.#advance(incoming.unknownEventSeq);
+      else if (this.#advance(incoming.unknownEventSeq)) this.lastHash = undefined;
     }
     this.#reportReceived();
   }
@@ -240,6 +250,7 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
         return this.#event(frame.event);
       case "gap":
         this.lastSeq = Math.max(this.lastSeq, frame.before - 1);
+        this.lastHash = undefined;
         return this.emit("gap", frame);
       case "ack":
         if (this.#outbox.ack(frame.clientId, frame.seq)) this.#sendCommands();
@@ -267,7 +278,10 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     this.#openedAt = Date.now();
     // Without `since` nothing is replayed: live events start after the welcome's lastSeq, and a
     // later reconnect must resume from there, or what is posted while it is down is lost.
-    if (!this.#resuming) this.lastSeq = Math.max(this.lastSeq, frame.lastSeq);
+    if (!this.#resuming && frame.lastSeq > this.lastSeq) {
+      this.lastSeq = frame.lastSeq;
+      this.lastHash = undefined;
+    }
     // A fresh socket: the room knows nothing of it yet, so the first report waits its turn.
     this.#reported = { seq: this.lastSeq, at: Date.now() };
     this.#lastPong = Date.now();
@@ -281,7 +295,19 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
   }
 
   #event(event: RoomEvent): void {
-    if (this.#advance(event.seq)) this.emit("event", event);
+    const follows = event.seq === this.lastSeq + 1;
+    if (!this.#advance(event.seq)) return;
+    if (
+      follows &&
+      this.lastHash !== undefined &&
+      event.prevHash !== undefined &&
+      event.prevHash !== this.lastHash
+    ) {
+      this.anomalies.brokenChain += 1;
+      this.emit("chainBroken", { seq: event.seq });
+    }
+    this.lastHash = event.hash;
+    this.emit("event", event);
   }
 
   /** Moves the cursor to `seq`; false for a duplicate, which must not be delivered again. */

@@ -150,6 +150,8 @@ export class Client {
   readonly typing: { id: string; name: string }[] = [];
   readonly errors: ServerFrameOf<"error">[] = [];
   readonly fatals: { code: string; message: string }[] = [];
+  /** The seqs of events that did not link to the hash this client had before them. */
+  readonly chainBroken: number[] = [];
   /** Every socket this client opened, oldest first, with the frames each received. */
   readonly sockets: CheckedWebSocket[] = [];
 
@@ -174,6 +176,7 @@ export class Client {
     this.conn.on("typing", (u) => this.typing.push(u));
     this.conn.on("error", (e) => this.errors.push(e));
     this.conn.on("fatal", (f) => this.fatals.push(f));
+    this.conn.on("chainBroken", ({ seq }) => this.chainBroken.push(seq));
   }
 
   get seqs(): number[] {

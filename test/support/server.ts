@@ -16,9 +16,10 @@ export type TestServer = {
    * Stops the whole dev server, wrangler's proxy and the runtime (miniflare ends each workerd
    * with SIGKILL), and starts a new one on the same port and storage: what clients see of a
    * deploy or of `wrangler dev` restarted, every socket lost at once. Unlike `crash()`, it happens
-   * when the caller chooses to await it, not under traffic.
+   * when the caller chooses to await it, not under traffic. `whileStopped` runs in between, with
+   * nothing holding the storage (to alter it on disk, as an attacker with the disk would).
    */
-  restart(): Promise<void>;
+  restart(whileStopped?: () => Promise<void> | void): Promise<void>;
   /** The pid of the workerd process that runs the worker and its Durable Objects (Linux: /proc). */
   readonly runtimePid: number;
   /**
@@ -162,9 +163,10 @@ export async function startServer(
     get runtimePid() {
       return current().pid;
     },
-    async restart() {
+    async restart(whileStopped) {
       await worker.dispose();
       release();
+      await whileStopped?.();
       worker = await boot();
       runtime = await locate();
     },

@@ -1,0 +1,160 @@
+/**
+ * Tamper evidence on disk (docs/audit.md): with the server stopped, a room's SQLite file is
+ * altered as someone with the disk would — one byte of one event, a deleted event, the newest
+ * events cut off, a forged re-chain — and after the restart `GET /audit/verify` names each,
+ * and an SDK client that had the original hashes sees the forged range not link to them.
+ */
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { expect, it } from "vitest";
+import { ChainReport, contentHashOf, linkHash } from "../../src/protocol/index.ts";
+import {
+  connect,
+  freshRoom,
+  range,
+  signIn,
+  useServer,
+  waitUntil,
+  type Guest,
+  type TestServer,
+} from "./helpers.ts";
+
+let server: TestServer;
+let ada: Guest;
+
+useServer(async (started) => {
+  server = started;
+  [ada] = await signIn(server, "ada");
+});
+
+const verify = async (room: string) =>
+  ChainReport.parse(
+    await (
+      await fetch(`${server.url}/api/rooms/${room}/audit/verify`, {
+        headers: { authorization: `Bearer ${ada.token}` },
+      })
+    ).json(),
+  );
+
+/** A room of 8 events, all anchored outside the room. */
+async function anchoredRoom(prefix: string): Promise<string> {
+  const room = await freshRoom(ada, prefix);
+  for (const i of range(1, 6))
+    await ada.api.postMessage(room, { text: `post ${i}`, clientId: `${prefix}${i}` });
+  await waitUntil(async () => {
+    const report = await verify(room);
+    return report.ok && report.anchoredSeq === 8;
+  }, "the head anchored");
+  return room;
+}
+
+/** Opens the SQLite file of each named room (found by the name in its `room` table). */
+function withRoomFiles(rooms: string[], alter: (room: string, db: DatabaseSync) => void): void {
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith(".sqlite")) files.push(path);
+    }
+  };
+  walk(server.persistDir);
+  for (const file of files) {
+    const db = new DatabaseSync(file);
+    try {
+      const named = db
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'room'")
+        .get();
+      const room =
+        named && (db.prepare("SELECT name FROM room").get() as { name: string } | undefined)?.name;
+      if (room && rooms.includes(room)) alter(room, db);
+    } finally {
+      db.close();
+    }
+  }
+}
+
+it("names a changed byte, a deleted event, a cut-off tail and a forged re-chain after a restart", async () => {
+  const [changed, deleted, cut, forged] = (await Promise.all(
+    ["byte", "gone", "cut", "forge"].map((prefix) => anchoredRoom(prefix)),
+  )) as [string, string, string, string];
+  // What a client had before: the events with their hashes, as the API serves them.
+  const before = await ada.api.events(forged, 0, 100);
+  const hashes = new Map(before.events.map((e) => [e.seq, e.hash!]));
+
+  await server.restart(() =>
+    withRoomFiles([changed, deleted, cut, forged], (room, db) => {
+      if (room === changed)
+        db.exec("UPDATE events SET data = replace(data, 'post 3', 'post 4') WHERE seq = 5");
+      if (room === deleted) db.exec("DELETE FROM events WHERE seq = 4");
+      if (room === cut) db.exec("DELETE FROM events WHERE seq > 6");
+      if (room === forged) {
+        // Rewrite event 6 and every hash after it, so that the chain verifies by itself.
+        const rows = db.prepare("SELECT * FROM events WHERE seq >= 6 ORDER BY seq").all() as {
+          seq: number;
+          id: string;
+          type: string;
+          at: number;
+          actor_id: string;
+          actor_name: string;
+          data: string;
+          prev_hash: string;
+        }[];
+        let prevHash = rows[0]!.prev_hash;
+        for (const row of rows) {
+          const data = row.seq === 6 ? { text: "post 4 (forged)" } : JSON.parse(row.data);
+          const contentHash = contentHashOf(data);
+          const fields = {
+            seq: row.seq,
+            id: row.id,
+            type: row.type,
+            at: row.at,
+            actor: { id: row.actor_id, name: row.actor_name },
+            contentHash,
+            prevHash,
+          };
+          const hash = linkHash(fields);
+          db.prepare(
+            "UPDATE events SET data = ?, content_hash = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+          ).run(JSON.stringify(data), contentHash, prevHash, hash, row.seq);
+          prevHash = hash;
+        }
+      }
+    }),
+  );
+
+  expect(await verify(changed)).toMatchObject({
+    ok: false,
+    seq: 5,
+    problem: expect.stringMatching(/content/),
+  });
+  expect(await verify(deleted)).toMatchObject({
+    ok: false,
+    seq: 4,
+    problem: expect.stringMatching(/missing/),
+  });
+  expect(await verify(cut)).toMatchObject({
+    ok: false,
+    seq: 7,
+    problem: expect.stringMatching(/cut off/),
+  });
+  // The forged log verifies by itself; only the anchor outside the room gives it away.
+  expect(await verify(forged)).toMatchObject({
+    ok: false,
+    seq: 8,
+    problem: expect.stringMatching(/anchored/),
+  });
+
+  // A client that kept event 5's hash resumes after it: the forged event 6 does not link to it.
+  const resumed = await connect(server.url, forged, ada, { since: 5, sinceHash: hashes.get(5)! });
+  await resumed.untilSeq(8);
+  expect(resumed.conn.anomalies.brokenChain).toBe(0); // 6 links to 5: only 6's content changed
+  const afterForgery = await connect(server.url, forged, ada, {
+    since: 6,
+    sinceHash: hashes.get(6)!,
+  });
+  await afterForgery.untilSeq(8);
+  expect(afterForgery.conn.anomalies.brokenChain).toBe(1);
+  expect(afterForgery.chainBroken).toEqual([7]);
+});
