@@ -156,6 +156,14 @@ export class EventLog {
       yield chainedOf(row);
   }
 
+  /** Stored events with after < seq, at most `limit`, as the chain sees them (for the export). */
+  chainPage(after: number, limit: number): ChainedEvent[] {
+    return this.#sql
+      .exec<EventRow>("SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+      .toArray()
+      .map(chainedOf);
+  }
+
   /** The stored hash of event `seq`, if there is one. */
   hashAt(seq: number): string | undefined {
     return (

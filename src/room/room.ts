@@ -165,6 +165,24 @@ export class Room extends DurableObject<Env> {
     return { ok: true, value: checkAnchor(verdict, anchored, (seq) => this.#log.hashAt(seq)) };
   }
 
+  /**
+   * A page of the stored log as the chain sees it, for the export (owners and admins): one JSON
+   * line per event, and the last seq in it (0 when the page is empty).
+   */
+  async auditPage(
+    actor: Actor,
+    after: number,
+    limit: number,
+  ): Promise<Result<{ lines: string[]; last: number }>> {
+    const denied = this.#deny(actor) ?? this.#refuse(actor, "audit");
+    if (denied) return denied;
+    const page = this.#log.chainPage(after, limit);
+    return {
+      ok: true,
+      value: { lines: page.map((e) => JSON.stringify(e)), last: page.at(-1)?.seq ?? 0 },
+    };
+  }
+
   /** `actor`'s standing here, for the worker's own permission check (src/protocol/permissions.ts). */
   async standing(actor: Actor): Promise<Result<Standing>> {
     return this.#deny(actor) ?? { ok: true, value: standingOf(this.#read.view()!, actor) };

@@ -1,11 +1,11 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { decodeCursor } from "../directory/listing.ts";
 import { listRooms } from "../directory/shards.ts";
 import { settings } from "../http/app-env.ts";
 import { ApiError } from "../http/api-error.ts";
-import { signedIn } from "../http/authenticate.ts";
+import { authenticate, signedIn } from "../http/authenticate.ts";
 import { clientAddress, spend } from "../http/limits.ts";
-import { errors, json, jsonBody, router, unwrap } from "../http/openapi.ts";
+import { bearer, errors, json, jsonBody, router, unwrap } from "../http/openapi.ts";
 import {
   ChainReport,
   CreateRoom,
@@ -15,6 +15,7 @@ import {
   MessagesQuery,
   RoomInfo,
   RoomList,
+  RoomName,
   RoomParam,
   RoomsQuery,
 } from "../protocol/index.ts";
@@ -156,6 +157,53 @@ rooms.openapi(
     return c.json(unwrap(await c.env.ROOM.getByName(room).auditVerify(c.var.user)), 200);
   },
 );
+
+/** Events read from the room per call of the export: a long log is never held whole. */
+const EXPORT_PAGE = 500;
+
+rooms.openAPIRegistry.registerPath({
+  method: "get",
+  path: "/api/rooms/{room}/audit/export",
+  summary: "Export the room's log with its hashes",
+  description:
+    "NDJSON, one event a line, oldest first: `seq`, `id`, `type`, `at`, `actor`, `data`, " +
+    "`contentHash`, `prevHash`, `hash`. Owners and admins. Check it without a server with " +
+    "`npm run verify-export -- FILE [--head HASH]` (docs/audit.md).",
+  security: bearer,
+  request: { params: RoomParam },
+  responses: {
+    200: {
+      content: { "application/x-ndjson": { schema: z.string() } },
+      description: "the log, one JSON event per line",
+    },
+    ...errors("bad_request", "unauthorized", "forbidden", "not_found"),
+  },
+});
+
+rooms.get("/api/rooms/:room/audit/export", authenticate, async (c) => {
+  const room = RoomName.safeParse(c.req.param("room"));
+  if (!room.success) throw new ApiError("bad_request", "invalid room name");
+  const stub = c.env.ROOM.getByName(room.data);
+  const actor = c.var.user;
+  // The first page before any byte goes out: a refusal is still an HTTP error.
+  let page = unwrap(await stub.auditPage(actor, 0, EXPORT_PAGE));
+  const encoder = new TextEncoder();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (page.lines.length === 0) return controller.close();
+      controller.enqueue(encoder.encode(page.lines.map((line) => `${line}\n`).join("")));
+      const next = await stub.auditPage(actor, page.last, EXPORT_PAGE);
+      if (!next.ok) return controller.error(new Error(next.error.message));
+      page = next.value;
+    },
+  });
+  return new Response(body, {
+    headers: {
+      "content-type": "application/x-ndjson; charset=utf-8",
+      "content-disposition": `attachment; filename="${room.data}.ndjson"`,
+    },
+  });
+});
 
 rooms.openapi(
   createRoute({
