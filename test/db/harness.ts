@@ -319,7 +319,9 @@ export async function expectMirrorOfFrames(
 ): Promise<RoomEvent[]> {
   const received = eventsReceived(...sockets);
   expect(received.map((event) => event.seq)).toEqual(received.map((_, index) => index + 1));
-  expect(await mirroredEvents(cluster.primaryUrl, room)).toEqual(received);
+  // Postgres mirrors the events, not yet their hash chain (docs/audit.md): that is compared apart.
+  const unchained = received.map(({ hash: _hash, prevHash: _prevHash, ...event }) => event);
+  expect(await mirroredEvents(cluster.primaryUrl, room)).toEqual(unchained);
   return received;
 }
 

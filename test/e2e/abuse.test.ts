@@ -82,7 +82,7 @@ async function chatting(room: string) {
       for (const c of [a, b] as Client[]) {
         await c.untilSeq(last);
         expect(c.seqs).toEqual(range(c.welcomes[0]!.lastSeq + 1, last));
-        expect(c.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+        expect(c.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0, brokenChain: 0 });
         expect(c.errors).toEqual([]);
         expect(c.fatals).toEqual([]);
         expect(c.welcomes).toHaveLength(1); // never disconnected

@@ -82,7 +82,7 @@ it("keeps the log, the projections and the idempotency keys when the dev server 
   expect(writer.statuses.slice(-2)).toEqual(["reconnecting", "open"]);
   await writer.untilSeq(last + 1);
   expect(writer.seqs).toEqual(range(writer.welcomes[0]!.lastSeq + 1, last + 1));
-  expect(writer.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+  expect(writer.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0, brokenChain: 0 });
 
   // A client that was away resumes with since: exactly the missing ones.
   const back = await connect(server.url, room, bob, { since: cut });
@@ -190,5 +190,5 @@ it("an ack means stored: the runtime killed with SIGKILL as acks arrive loses no
   expect(posted).toHaveLength(viaSocket.length + viaHttp.length);
 
   await writer.untilSeq(lastSeq);
-  expect(writer.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+  expect(writer.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0, brokenChain: 0 });
 });

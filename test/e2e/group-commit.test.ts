@@ -100,7 +100,7 @@ it("the SDK reads batches as single frames: every event once, in order", async (
   const last = Math.max(...seqs);
   await reader.untilSeq(last);
   expect(reader.sockets[0]!.protocol).toBe(BATCH_SUBPROTOCOL);
-  expect(reader.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+  expect(reader.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0, brokenChain: 0 });
   expect(reader.messages().map((e) => e.seq)).toEqual([...seqs].sort((a, b) => a - b));
   expect(reader.sockets[0]!.messages).toBeLessThan(reader.sockets[0]!.frames.length);
 });

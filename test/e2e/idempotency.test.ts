@@ -57,7 +57,7 @@ it("acks a repeated command once with its original seq: same connection, new con
   const last = (await ada.api.getRoom(room)).lastSeq;
   await Promise.all([one.untilSeq(last), two.untilSeq(last)]);
   expect(one.events.filter((e) => e.seq === seq)).toHaveLength(1);
-  expect(one.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+  expect(one.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0, brokenChain: 0 });
 
   // Another user's identical clientId is another command.
   const bob = await guest(server.url, "bob");
@@ -145,11 +145,11 @@ it("resends a command whose ack was lost in a network drop, and it is applied on
   const posted = watcher.messages();
   expect(posted.map((e) => (e.data as { text: string }).text)).toEqual(texts);
   expect(posted.map((e) => e.seq)).toEqual(seqs);
-  expect(watcher.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+  expect(watcher.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0, brokenChain: 0 });
   for (const text of texts) expect(await postedWith(ada, room, text)).toHaveLength(1);
   // The writer got each event once, by the replay after its reconnect.
   await writer.untilSeq(Math.max(...seqs));
-  expect(writer.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+  expect(writer.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0, brokenChain: 0 });
   for (const socket of writer.sockets.slice(0, 10))
     expect(socket.closed).toEqual({ code: 1006, wasClean: false });
 });

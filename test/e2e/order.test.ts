@@ -59,7 +59,7 @@ it("gives every receiver the same total order while 3 clients and an HTTP bot se
   for (const r of receivers) {
     const from = r.welcomes[0]!.lastSeq + 1;
     expect(r.seqs).toEqual(range(from, last));
-    expect(r.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+    expect(r.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0, brokenChain: 0 });
     const tail = r.events.filter((e) => e.seq >= reference[0]!.seq);
     expect(tail.map((e) => e.id)).toEqual(reference.map((e) => e.id));
   }
@@ -106,7 +106,8 @@ it("keeps one order for mixed commands (posts, edits, reactions) from many conne
   const ids = tabs.map((t) => t.events.filter((e) => e.seq > seed).map((e) => e.id));
   expect(ids[1]).toEqual(ids[0]);
   expect(ids[2]).toEqual(ids[0]);
-  for (const t of tabs) expect(t.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+  for (const t of tabs)
+    expect(t.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0, brokenChain: 0 });
   // The final state matches the last edit in the log.
   const lastEdit = tabs[0]!.events.filter((e) => e.type === "message.edited").at(-1)!;
   const [message] = (await ada.api.messages(room, { before: seed + 1, limit: 1 })).messages;

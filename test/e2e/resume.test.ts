@@ -60,7 +60,7 @@ it("replays exactly the 500 missed events to a client that resumes with since, t
   await back.untilSeq(Math.max(live[0], live[1].seq));
   expect(back.seqs).toEqual(range(cut + 1, end + 2));
   expect(back.gaps).toEqual([]);
-  expect(back.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+  expect(back.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0, brokenChain: 0 });
 });
 
 it("sends a gap frame and the newest 1000 events to a client behind by more than 1000", async () => {
@@ -87,7 +87,7 @@ it("sends a gap frame and the newest 1000 events to a client behind by more than
   await sdk.untilSeq(end);
   expect(sdk.gaps).toEqual([{ type: "gap", after: cut, before: end - 999 }]);
   expect(sdk.seqs).toEqual(range(end - 999, end));
-  expect(sdk.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+  expect(sdk.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0, brokenChain: 0 });
 
   // Exactly 1000 behind: no gap.
   const exact = await rawConnect(server.url, room, bob.token, end - 1000);
@@ -129,7 +129,7 @@ it("SDK reconnects by itself after network drops and catches up with no loss and
   expect(reader.welcomes.length).toBe(drops + 1);
   expect(reader.statuses.filter((s) => s === "reconnecting").length).toBe(drops);
   expect(reader.seqs).toEqual(range(from, end));
-  expect(reader.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+  expect(reader.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0, brokenChain: 0 });
   // Each drop was a broken connection, not a close; every reconnect asked for a replay after
   // what it had, and the replay started right there.
   for (const socket of reader.sockets.slice(0, drops))
@@ -170,5 +170,5 @@ it("a client that saw no event yet still resumes after the welcome's lastSeq (no
   expect(new URL(quiet.sockets[1]!.url).searchParams.get("since")).toBe(String(base));
   await quiet.untilSeq(Math.max(...more));
   expect(quiet.seqs).toEqual(range(base + 1, base + 20));
-  expect(quiet.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+  expect(quiet.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0, brokenChain: 0 });
 });

@@ -65,7 +65,7 @@ describe("the SDK against a scripted server", () => {
     connection.connect();
     await expect.poll(() => connection.lastSeq, POLL).toBe(3);
     expect(seen.map((e) => e.seq)).toEqual([1, 3]);
-    expect(connection.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+    expect(connection.anomalies).toEqual({ duplicates: 0, outOfOrder: 0, brokenChain: 0 });
   });
 
   it("backs off from a server that accepts and closes at once, instead of looping", async () => {

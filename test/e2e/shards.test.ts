@@ -44,7 +44,7 @@ it("a sharded room delivers every event to every socket once, in order, across i
   const last = Math.max(...seqs);
   for (const client of clients) {
     await client.untilSeq(last);
-    expect(client.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+    expect(client.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0, brokenChain: 0 });
     expect(client.messages().map((e) => e.seq)).toEqual(seqs.toSorted((a, b) => a - b));
   }
   await waitUntil(() => plain.of("event").at(-1)?.event.seq === last, "the v1 client at the end");
@@ -91,7 +91,7 @@ it("resume by seq is exact on a shard: a dropped client gets what it missed, not
   await reader.untilSeq(Math.max(...seqs));
   expect(reader.welcomes.length).toBe(2);
   expect(reader.seqs).toEqual(range(from, Math.max(...seqs)));
-  expect(reader.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+  expect(reader.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0, brokenChain: 0 });
 });
 
 it("moderation reaches the shards: a banned member's socket there closes with 4403", async () => {

@@ -110,7 +110,7 @@ it("an open socket outlives its access token until the session ends; reconnectin
   expect(renewing.sockets[1]!.protocol).toBe(BATCH_SUBPROTOCOL);
   const back = await renewing.conn.post("back with a fresh token");
   await other.untilSeq(back);
-  expect(renewing.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0 });
+  expect(renewing.conn.anomalies).toEqual({ duplicates: 0, outOfOrder: 0, brokenChain: 0 });
 
   // Ending the session closes its open socket at once with 4401, whatever the token's age.
   await api.logout(renewed.refreshToken);
