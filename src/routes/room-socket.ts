@@ -15,7 +15,8 @@ roomSocket.openAPIRegistry.registerPath({
   summary: "Open the room's WebSocket (protocol: docs/protocol.md)",
   description:
     "Send `Upgrade: websocket` and `Sec-WebSocket-Protocol: edgechat.v1, bearer.<token>` (or an Authorization header). " +
-    "`since` resumes after that seq. A bad token is refused with 401 and an unknown room with 404, before the upgrade.",
+    "`since` resumes after that seq. A bad token is refused with 401 and an unknown room with 404, before the upgrade; " +
+    "a user past their open sockets (LIMIT_SOCKETS_PER_ROOM, LIMIT_SOCKETS_PER_USER) with 403 `quota`: the newest socket is the one refused (docs/limits.md).",
   security: [{ bearer: [] }],
   request: { params: RoomParam, query: WsQuery },
   responses: {
@@ -23,7 +24,8 @@ roomSocket.openAPIRegistry.registerPath({
     400: { description: "bad_request", content: { "application/json": { schema: ErrorBody } } },
     401: { description: "unauthorized", content: { "application/json": { schema: ErrorBody } } },
     403: {
-      description: "forbidden: a foreign Origin, or banned from the room",
+      description:
+        "forbidden: a foreign Origin, or banned from the room; quota: too many sockets open",
       content: { "application/json": { schema: ErrorBody } },
     },
     404: { description: "not_found", content: { "application/json": { schema: ErrorBody } } },
