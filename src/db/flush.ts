@@ -61,8 +61,19 @@ export async function flushEvents(
 
 /** A room event as a row of the `events` mirror. */
 export function eventRow(room: string, event: RoomEvent) {
-  const { seq, id, type, at, actor, data } = event;
-  return { room, seq, id, type, at, actorId: actor.id, actorName: actor.name, data };
+  const { seq, id, type, at, actor, data, hash = null, prevHash = null } = event;
+  return {
+    room,
+    seq,
+    id,
+    type,
+    at,
+    actorId: actor.id,
+    actorName: actor.name,
+    data,
+    hash,
+    prevHash,
+  };
 }
 
 async function lockCursor(tx: Tx, room: string): Promise<number> {

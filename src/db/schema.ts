@@ -52,6 +52,9 @@ export const events = pgTable(
     actorId: text("actor_id").notNull(),
     actorName: text("actor_name").notNull(),
     data: jsonb("data").notNull(),
+    /** The event's link in the room's hash chain (docs/audit.md); null for events flushed before it. */
+    hash: text("hash"),
+    prevHash: text("prev_hash"),
   },
   (t) => [primaryKey({ columns: [t.room, t.seq] }), index("events_actor").on(t.actorId)],
 );
