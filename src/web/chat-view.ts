@@ -10,7 +10,7 @@ import {
 } from "./chat-state.ts";
 import type { SocketCommand } from "./commands.ts";
 import { errorText, handleUnauthorized, type AppContext, type View } from "./context.ts";
-import { forgetRoom, rememberRoom } from "./room-list.ts";
+import { forgetRoom, rememberRoom } from "./recent-rooms.ts";
 import { goToRooms, setFlash } from "./route.ts";
 import { noteWrite } from "./search-view.ts";
 import { maySeeBans } from "./members-state.ts";

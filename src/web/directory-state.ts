@@ -24,9 +24,13 @@ export const emptyDirectory: DirectoryState = {
   loading: false,
 };
 
-/** A new walk (another sort or prefix, or a refresh): the list empties and the first page loads. */
+/**
+ * A new walk (another sort or prefix, or a refresh): the first page loads, and the rooms shown
+ * stay until it replaces them, so that a refresh does not blank the list meanwhile.
+ */
 export const newWalk = (state: DirectoryState, sort: RoomSort, prefix: string): DirectoryState => ({
   ...emptyDirectory,
+  rooms: state.rooms,
   sort,
   prefix,
   walk: state.walk + 1,
@@ -38,14 +42,18 @@ export const wantsPage = (state: DirectoryState): boolean =>
 
 export const loading = (state: DirectoryState): DirectoryState => ({ ...state, loading: true });
 
-/** A page arrived for `walk`; a room already listed (it cannot be, but a page may repeat) is kept once. */
+/**
+ * A page arrived for `walk`: the first replaces what was shown, later ones add to it (a room
+ * already listed, which the server never repeats, is kept once).
+ */
 export function pageArrived(state: DirectoryState, walk: number, page: RoomList): DirectoryState {
   if (walk !== state.walk) return state;
-  const seen = new Set(state.rooms.map((room) => room.name));
+  const shown = state.cursor === undefined ? [] : state.rooms;
+  const seen = new Set(shown.map((room) => room.name));
   const fresh = page.rooms.filter((room) => !seen.has(room.name));
   return {
     ...state,
-    rooms: [...state.rooms, ...fresh],
+    rooms: [...shown, ...fresh],
     cursor: page.nextCursor ?? null,
     loading: false,
   };

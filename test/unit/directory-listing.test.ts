@@ -102,7 +102,11 @@ describe("the room list's state", () => {
     expect(state.rooms.map((r) => r.name)).toEqual(["a", "b", "c"]);
     expect(wantsPage(state)).toBe(false);
     const filtered = newWalk(state, "activity", "x");
+    // What was shown stays until the new walk's first page replaces it.
+    expect(filtered.rooms.map((r) => r.name)).toEqual(["a", "b", "c"]);
     expect(pageArrived(filtered, first, page(["old"], null))).toBe(filtered);
+    const replaced = pageArrived(loading(filtered), filtered.walk, page(["x1"], "c2"));
+    expect(replaced.rooms.map((r) => r.name)).toEqual(["x1"]);
     expect(pageFailed(loading(filtered), filtered.walk)).toMatchObject({
       loading: false,
       cursor: undefined,
