@@ -14,7 +14,7 @@ import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts
 import { Emitter } from "./emitter.ts";
 import { readMessage } from "./incoming.ts";
 import { EdgechatApi } from "./http.ts";
-import { Outbox } from "./outbox.ts";
+import { CommandSender } from "./command-sender.ts";
 
 export type ConnectionStatus = "connecting" | "open" | "reconnecting" | "closed";
 
@@ -89,17 +89,17 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
   /** The hash of event `lastSeq`, when this client has it: the next event must link to it. */
   lastHash: string | undefined;
   readonly #options: ConnectionOptions;
-  readonly #outbox = new Outbox();
+  /** The outbox, and when its commands go out. */
+  readonly #commands = new CommandSender(
+    (command) => this.#write(command),
+    () => this.#welcomed && this.#socket?.readyState === 1,
+  );
   #socket: WebSocket | undefined;
   #attempt = 0;
   #welcomed = false;
   /** Whether the current socket asked for a replay with `since`. */
   #resuming = false;
   #openedAt = 0;
-  /** Commands wait until then: the room said it is overloaded (Date.now() time). */
-  #holdUntil = 0;
-  /** The one timer that sends what waits, and when it fires. */
-  #sendTimer: { due: number; timer: ReturnType<typeof setTimeout> } | undefined;
   /** The highest read marker asked for while not connected, sent after the next welcome. */
   #pendingRead = -1;
   #timers = new Set<ReturnType<typeof setTimeout>>();
@@ -150,12 +150,11 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     this.#setStatus("closed");
     for (const timer of this.#timers) clearTimeout(timer);
     this.#timers.clear();
-    if (this.#sendTimer) clearTimeout(this.#sendTimer.timer);
-    this.#sendTimer = undefined;
+    this.#commands.stop();
     const socket = this.#socket;
     this.#socket = undefined;
     socket?.close(1000, "bye");
-    this.#outbox.failAll("closed", "the connection was closed");
+    this.#commands.outbox.failAll("closed", "the connection was closed");
   }
 
   post(text: string, options: { replyTo?: number; clientId?: string } = {}): Promise<number> {
@@ -190,8 +189,8 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
    * at once with `overloaded`.
    */
   send(command: Command): Promise<number> {
-    const acked = this.#outbox.add(command);
-    this.#sendCommands();
+    const acked = this.#commands.outbox.add(command);
+    this.#commands.send();
     return acked;
   }
 
@@ -205,7 +204,7 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
   }
 
   get pendingCommands(): number {
-    return this.#outbox.size;
+    return this.#commands.outbox.size;
   }
 
   /** A clientId unique per user: random prefix per connection object, then a counter. */
@@ -253,12 +252,15 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
         this.lastHash = undefined;
         return this.emit("gap", frame);
       case "ack":
-        if (this.#outbox.ack(frame.clientId, frame.seq)) this.#sendCommands();
+        if (this.#commands.outbox.ack(frame.clientId, frame.seq)) this.#commands.send();
         return;
       case "error":
         if (frame.clientId && this.#retryLater(frame)) return;
-        if (frame.clientId && this.#outbox.refuse(frame.clientId, frame.code, frame.message))
-          return this.#sendCommands();
+        if (
+          frame.clientId &&
+          this.#commands.outbox.refuse(frame.clientId, frame.code, frame.message)
+        )
+          return this.#commands.send();
         return this.emit("error", frame);
       case "batch":
         for (const inner of frame.frames) this.#handle(inner);
@@ -287,8 +289,8 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     this.#lastPong = Date.now();
     this.#setStatus("open");
     this.emit("welcome", frame);
-    this.#outbox.unsendAll();
-    this.#sendCommands();
+    this.#commands.outbox.unsendAll();
+    this.#commands.send();
     if (this.#pendingRead >= 0) this.#write({ type: "read", seq: this.#pendingRead });
     this.#pendingRead = -1;
     this.#heartbeat();
@@ -330,38 +332,10 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     const pushedBack = code === "overloaded" || code === "rate_limited";
     if (!pushedBack || frame.retryAfterMs === undefined) return false;
     const clientId = frame.clientId ?? "";
-    const waitMs = this.#outbox.pushedBack(clientId, frame.retryAfterMs);
+    const waitMs = this.#commands.hold(clientId, frame.retryAfterMs);
     if (waitMs === undefined) return false;
-    this.#holdUntil = Math.max(this.#holdUntil, Date.now() + waitMs);
-    this.#sendCommands();
     this.emit("overloaded", { clientId, code, retryAfterMs: waitMs });
     return true;
-  }
-
-  /**
-   * Writes the commands that wait, oldest first, as the outbox's window and pace allow, unless
-   * the room asked to hold off: then once the wait is over. A refused command goes again with the
-   * ones posted after it, not ahead of the room's wait, so that a busy room's refusals do not
-   * come back on top of new work.
-   */
-  #sendCommands(): void {
-    const now = Date.now();
-    if (this.#holdUntil > now) return this.#sendAt(this.#holdUntil);
-    if (!this.#welcomed || this.#socket?.readyState !== 1) return;
-    for (const command of this.#outbox.takeUnsent(now)) this.#write(command);
-    const paceMs = this.#outbox.paceMs(now);
-    if (paceMs > 0) this.#sendAt(now + paceMs);
-  }
-
-  /** Runs #sendCommands at `due`, or sooner if it is already due sooner. */
-  #sendAt(due: number): void {
-    if (this.#sendTimer && this.#sendTimer.due <= due) return;
-    if (this.#sendTimer) clearTimeout(this.#sendTimer.timer);
-    const timer = setTimeout(() => {
-      this.#sendTimer = undefined;
-      this.#sendCommands();
-    }, due - Date.now());
-    this.#sendTimer = { due, timer };
   }
 
   #heartbeat(): void {

@@ -1,4 +1,4 @@
-import { take, tokenWaitMs, type Bucket, type Rate } from "../protocol/index.ts";
+import { take, tokenWaitMs, type Bucket, type Rate, type Refusal } from "../protocol/index.ts";
 
 export { COMMAND_RATE } from "../protocol/index.ts";
 
@@ -32,5 +32,26 @@ export class Limiter {
 
   forget(key: string): void {
     this.#buckets.delete(key);
+  }
+}
+
+/**
+ * Commands per user in one room, however they arrive (docs/limits.md): one bucket per user. In
+ * memory, like the gate's: hibernation merely refills the buckets.
+ */
+export class CommandBudget {
+  readonly #limiter: Limiter;
+  constructor(rate: Rate) {
+    this.#limiter = new Limiter(rate);
+  }
+
+  /** Spends one command of `userId`'s budget; the refusal when it is spent. */
+  spend(userId: string, now: number): Refusal | undefined {
+    if (this.#limiter.allow(userId, now)) return undefined;
+    return {
+      code: "rate_limited",
+      message: `slow down: at most ${this.#limiter.rate.perSecond} commands a second in this room`,
+      retryAfter: this.#limiter.waitMs(userId, now) / 1000,
+    };
   }
 }

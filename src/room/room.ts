@@ -1,9 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   BATCH_SUBPROTOCOL,
-  checkAnchor,
   refusal,
-  verifyChain,
   type Action,
   type ChainReport,
   type BanList,
@@ -25,7 +23,6 @@ import {
 } from "../protocol/index.ts";
 import { DirectoryFeed } from "../directory/notify.ts";
 import { Actor, USER_HEADER } from "../identity/actor.ts";
-import { AnchorFeed } from "../audit/anchor.ts";
 import { Audience } from "./audience.ts";
 import { CommandFlow } from "./command-flow.ts";
 import { decideCreate, decideJoin, denyAccess, standingOf } from "./decide.ts";
@@ -42,8 +39,9 @@ import { migrate } from "./schema.ts";
 import { roomSettings } from "./settings.ts";
 import { ShardFanout } from "./shard-fanout.ts";
 import { shardOf } from "./shard-index.ts";
-import { SocketQuota } from "./socket-quota.ts";
-import { Limiter } from "./rate-limit.ts";
+import { CommandBudget } from "./rate-limit.ts";
+import { RoomAudit } from "./audit.ts";
+import { UserQuotas } from "./user-quotas.ts";
 import { attachmentOf, close, Connections, send, type Attachment } from "./sockets.ts";
 
 /** Frames one group-commit turn may send, at most: it bounds how long a turn holds the thread. */
@@ -75,10 +73,9 @@ export class Room extends DurableObject<Env> {
   readonly #audience: Audience;
   readonly #commands: CommandFlow;
   readonly #directory: DirectoryFeed;
-  readonly #socketQuota: SocketQuota;
-  readonly #anchor: AnchorFeed;
-  // Memory only, like the gate: hibernation merely refills the buckets.
-  readonly #userCommands: Limiter;
+  readonly #quotas: UserQuotas;
+  readonly #audit: RoomAudit;
+  readonly #budget: CommandBudget;
 
   /** `sink`: where the outbox sends the log on to (Postgres), wired by the worker's entry. */
   constructor(ctx: DurableObjectState, env: Env, sink?: EventSink) {
@@ -112,9 +109,13 @@ export class Room extends DurableObject<Env> {
       turnSize: () => TURN_DELIVERIES / Math.max(1, ctx.getWebSockets().length),
       committed: (stored, now, keysStored) => this.#committed(stored, now, keysStored),
     });
-    this.#userCommands = new Limiter(settings.limits.commands);
-    this.#anchor = new AnchorFeed((head) => this.#anchorStub().advance(head));
-    this.#socketQuota = new SocketQuota(
+    this.#budget = new CommandBudget(settings.limits.commands);
+    this.#audit = new RoomAudit(
+      this.#log,
+      () => env.AUDIT_ANCHOR.getByName(this.#read.room()!.name),
+      (work) => ctx.waitUntil(work),
+    );
+    this.#quotas = new UserQuotas(
       (userId) => env.USER_LIMITS.getByName(userId),
       { perRoom: settings.limits.socketsPerRoom, perUser: settings.limits.socketsPerUser },
       (work) => ctx.waitUntil(work),
@@ -158,11 +159,7 @@ export class Room extends DurableObject<Env> {
    */
   async auditVerify(actor: Actor): Promise<Result<ChainReport>> {
     const denied = this.#deny(actor) ?? this.#refuse(actor, "audit");
-    if (denied) return denied;
-    const verdict = verifyChain(this.#log.chain());
-    if (!verdict.ok) return { ok: true, value: verdict };
-    const anchored = await this.#anchorStub().read();
-    return { ok: true, value: checkAnchor(verdict, anchored, (seq) => this.#log.hashAt(seq)) };
+    return denied ?? { ok: true, value: await this.#audit.verify() };
   }
 
   /**
@@ -175,12 +172,7 @@ export class Room extends DurableObject<Env> {
     limit: number,
   ): Promise<Result<{ lines: string[]; last: number }>> {
     const denied = this.#deny(actor) ?? this.#refuse(actor, "audit");
-    if (denied) return denied;
-    const page = this.#log.chainPage(after, limit);
-    return {
-      ok: true,
-      value: { lines: page.map((e) => JSON.stringify(e)), last: page.at(-1)?.seq ?? 0 },
-    };
+    return denied ?? { ok: true, value: this.#audit.page(after, limit) };
   }
 
   /** `actor`'s standing here, for the worker's own permission check (src/protocol/permissions.ts). */
@@ -218,7 +210,7 @@ export class Room extends DurableObject<Env> {
 
   /** The HTTP twin of a WebSocket command, for bots and integrations: the same queue and rules. */
   async command(command: Command, actor: Actor): Promise<Result<{ seq: number }>> {
-    const limited = this.#spend(actor.id, Date.now());
+    const limited = this.#budget.spend(actor.id, Date.now());
     if (limited) return refused(limited);
     return new Promise((settle) => this.#commands.submit({ command, actor, settle }));
   }
@@ -273,7 +265,7 @@ export class Room extends DurableObject<Env> {
     const room = this.#read.room()!;
     // A sharded room's sockets are counted by their shard.
     if (room.shards === 0) {
-      const over = await this.#socketQuota.admit(
+      const over = await this.#quotas.admit(
         room.name,
         user.data.id,
         this.#sockets.of(user.data.id).length,
@@ -368,7 +360,7 @@ export class Room extends DurableObject<Env> {
       case "read":
         return this.#read.markRead(user.id, Math.min(frame.seq, this.#log.lastSeq));
       default: {
-        const limited = this.#spend(user.id, now);
+        const limited = this.#budget.spend(user.id, now);
         if (!limited) return this.#commands.submit({ command: frame, actor: user, ws });
         const { code, message, retryAfter = 0 } = limited;
         const retryAfterMs = Math.ceil(retryAfter * 1000);
@@ -377,39 +369,18 @@ export class Room extends DurableObject<Env> {
     }
   }
 
-  /** One command of `userId`'s budget here, however it arrived; the refusal when it is spent. */
-  #spend(userId: string, now: number): Refusal | undefined {
-    if (this.#userCommands.allow(userId, now)) return undefined;
-    const { perSecond } = this.#userCommands.rate;
-    return {
-      code: "rate_limited",
-      message: `slow down: at most ${perSecond} commands a second in this room`,
-      retryAfter: this.#userCommands.waitMs(userId, now) / 1000,
-    };
-  }
-
   /** What committed events cause beyond the log: removals, key expiry, the flush, the directory. */
   #committed(stored: readonly RoomEvent[], now: number, keysStored: boolean): void {
     if (keysStored) this.#schedule.at("expire-commands", now + COMMAND_TTL_MS);
     if (stored.length === 0) return;
-    this.ctx.waitUntil(this.#anchor.push({ lastSeq: this.#log.lastSeq, head: this.#log.head }));
+    this.#audit.committed();
     const visibility = this.#read.room()?.visibility;
     if (visibility) this.#audience.removeLostAccess(stored, visibility);
     if (this.#outbox.enabled) this.#schedule.at("flush", now + FLUSH_DELAY_MS);
     if (changesSummary(stored)) void this.#directory.push();
     for (const event of stored)
-      if (event.type === "room.ownership_transferred") this.#handedOver(event.data);
-  }
-
-  /** The rooms each owns (for LIMIT_ROOMS_OWNED) follow a transfer: counted for the new owner. */
-  #handedOver({ userId, from }: { userId: string; from?: string | undefined }): void {
-    const room = this.#read.room()!.name;
-    const limits = (id: string) => this.env.USER_LIMITS.getByName(id);
-    const moved = Promise.all([
-      limits(userId).claimRoom(room),
-      from === undefined ? undefined : limits(from).releaseRoom(room),
-    ]).catch((error: unknown) => console.warn("edgechat: rooms owned not updated", error));
-    this.ctx.waitUntil(moved);
+      if (event.type === "room.ownership_transferred")
+        this.#quotas.handedOver(this.#read.room()!.name, event.data.userId, event.data.from);
   }
 
   /** The refusal for someone who may not see this room (or for a room never created). */
@@ -433,14 +404,10 @@ export class Room extends DurableObject<Env> {
     this.#sockets.lag.forget(attachment.connId);
     const { id } = attachment.user;
     const stillOpen = this.#sockets.of(id).filter((other) => other !== ws).length;
-    this.#socketQuota.left(this.#read.room()!.name, id, stillOpen);
+    this.#quotas.left(this.#read.room()!.name, id, stillOpen);
     if (stillOpen > 0) return;
     this.#audience.signal({ type: "presence", left: { id } }, { user: id, ws });
     void this.#directory.push();
-  }
-
-  #anchorStub() {
-    return this.env.AUDIT_ANCHOR.getByName(this.#read.room()!.name);
   }
 
   #info(): RoomInfo | undefined {

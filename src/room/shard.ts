@@ -11,7 +11,7 @@ import { Actor, USER_HEADER } from "../identity/actor.ts";
 import { FrameGate } from "./frame-gate.ts";
 import { parseJson } from "./json.ts";
 import { roomSettings } from "./settings.ts";
-import { SocketQuota } from "./socket-quota.ts";
+import { UserQuotas } from "./user-quotas.ts";
 import { SHARD_HEADER, ShardHome, type Closing } from "./shard-fanout.ts";
 import type { Relay } from "./shard-relay.ts";
 import { attachmentOf, close, Connections, send, type Attachment } from "./sockets.ts";
@@ -34,13 +34,13 @@ export class RoomShard extends DurableObject<Env> {
   /** How far a newly greeted socket already has the log, so that no event reaches it twice. */
   readonly #hasUpTo = new WeakMap<WebSocket, number>();
   #home: ShardHome | undefined;
-  readonly #socketQuota: SocketQuota;
+  readonly #quotas: UserQuotas;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const settings = roomSettings(env);
     this.#sockets = new Connections(ctx, settings.slowConsumerEvents);
-    this.#socketQuota = new SocketQuota(
+    this.#quotas = new UserQuotas(
       (userId) => env.USER_LIMITS.getByName(userId),
       { perRoom: settings.limits.socketsPerRoom, perUser: settings.limits.socketsPerUser },
       (work) => ctx.waitUntil(work),
@@ -64,7 +64,7 @@ export class RoomShard extends DurableObject<Env> {
     this.#settle(home.data);
     // Every socket of a user lives on the same shard: the room's count per user is this one.
     const here = this.#sockets.of(user.data.id).length;
-    const over = await this.#socketQuota.admit(home.data.room, user.data.id, here);
+    const over = await this.#quotas.admit(home.data.room, user.data.id, here);
     if (over) return Response.json({ error: over }, { status: ERROR_STATUS[over.code] });
     const protocol = chooseSubprotocol(request.headers);
     const firstHere = here === 0;
@@ -178,7 +178,7 @@ export class RoomShard extends DurableObject<Env> {
     this.#gate.forget(attachment.connId);
     const { id, name } = attachment.user;
     const stillOpen = this.#sockets.of(id).filter((other) => other !== ws).length;
-    this.#socketQuota.left(this.#home.room, id, stillOpen);
+    this.#quotas.left(this.#home.room, id, stillOpen);
     if (stillOpen > 0) return;
     await this.#room()
       .shardPresence(this.#home.index, { id, name }, false)

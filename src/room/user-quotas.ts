@@ -3,15 +3,18 @@ import type { Refusal } from "../protocol/index.ts";
 /** The calls made on a user's UserLimits object (src/limits/user-limits.ts). */
 export type UserLimitsStub = {
   setSockets(room: string, count: number, max?: number): Promise<boolean>;
+  claimRoom(room: string, max?: number): Promise<boolean>;
+  releaseRoom(room: string): Promise<void>;
 };
 
 /**
- * Open sockets per user (docs/limits.md): at most `perRoom` in this room, checked here, and at
- * most `perUser` in all rooms together, counted by the user's UserLimits object. The newest
- * socket is the one refused (`quota`), never an open one closed: closing the oldest would let
- * two tabs of the same person knock each other off in turn as each reconnects.
+ * What a room tells its users' UserLimits objects (docs/limits.md). Open sockets: at most
+ * `perRoom` in this room, checked here, and at most `perUser` in all rooms together, counted
+ * there. The newest socket is the one refused (`quota`), never an open one closed: closing the
+ * oldest would let two tabs of the same person knock each other off in turn as each reconnects.
+ * Rooms owned: they follow a transfer.
  */
-export class SocketQuota {
+export class UserQuotas {
   readonly #limits: (userId: string) => UserLimitsStub;
   readonly #max: { perRoom: number; perUser: number };
   readonly #keepAlive: (work: Promise<unknown>) => void;
@@ -46,6 +49,15 @@ export class SocketQuota {
         .setSockets(room, here)
         .catch((error: unknown) => console.warn("edgechat: socket count not updated", error)),
     );
+  }
+
+  /** `room` was handed from `from` (absent in older events) to `to`: it counts as `to`'s now. */
+  handedOver(room: string, to: string, from: string | undefined): void {
+    const moved = Promise.all([
+      this.#limits(to).claimRoom(room),
+      from === undefined ? undefined : this.#limits(from).releaseRoom(room),
+    ]).catch((error: unknown) => console.warn("edgechat: rooms owned not updated", error));
+    this.#keepAlive(moved);
   }
 }
 
