@@ -1,5 +1,11 @@
-import { and, eq, sql } from "drizzle-orm";
-import { unhandled, type RoomEvent, type UserRef } from "../protocol/index.ts";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import {
+  EVENT_VERSION,
+  TEXT_EVENT_TYPES,
+  unhandled,
+  type RoomEvent,
+  type UserRef,
+} from "../protocol/index.ts";
 import type { Db } from "./connect.ts";
 import { bans, events, members, messages, reactions, roomCursors, rooms, users } from "./schema.ts";
 
@@ -73,6 +79,8 @@ export function eventRow(room: string, event: RoomEvent) {
     data,
     hash,
     prevHash,
+    version: EVENT_VERSION[type],
+    messageId: type === "message.posted" ? seq : "messageId" in data ? data.messageId : null,
   };
 }
 
@@ -127,12 +135,35 @@ function invitedBy(event: RoomEvent): UserRef[] {
     case "message.posted":
     case "message.edited":
     case "message.deleted":
+    case "message.restored":
+    case "message.redacted":
     case "reaction.added":
     case "reaction.removed":
       return [];
     default:
       return unhandled(event);
   }
+}
+
+/**
+ * The message's text leaves Postgres: its row, and every mirrored event that carried it (events
+ * flushed later come from the room already emptied).
+ */
+async function redact(tx: Tx, room: string, messageId: number, by: number): Promise<void> {
+  await tx
+    .update(messages)
+    .set({ text: "", redacted: true })
+    .where(and(eq(messages.room, room), eq(messages.id, messageId)));
+  await tx
+    .update(events)
+    .set({ data: sql`jsonb_set(${events.data}, '{text}', '""')`, redactedBy: by })
+    .where(
+      and(
+        eq(events.room, room),
+        eq(events.messageId, messageId),
+        inArray(events.type, [...TEXT_EVENT_TYPES]),
+      ),
+    );
 }
 
 async function insertMessages(tx: Tx, room: string, posted: readonly RoomEvent[]): Promise<void> {
@@ -227,13 +258,20 @@ async function project(tx: Tx, room: string, event: RoomEvent): Promise<void> {
         .where(and(eq(messages.room, room), eq(messages.id, event.data.messageId)));
       return;
     case "message.deleted":
+      // Its reactions stay, as in the room: an undo may restore it.
       await tx
         .update(messages)
         .set({ text: "", deleted: true })
         .where(and(eq(messages.room, room), eq(messages.id, event.data.messageId)));
+      return;
+    case "message.restored":
       await tx
-        .delete(reactions)
-        .where(and(eq(reactions.room, room), eq(reactions.messageId, event.data.messageId)));
+        .update(messages)
+        .set({ text: event.data.text, deleted: false })
+        .where(and(eq(messages.room, room), eq(messages.id, event.data.messageId)));
+      return;
+    case "message.redacted":
+      await redact(tx, room, event.data.messageId, event.seq);
       return;
     case "reaction.added":
       await tx

@@ -55,8 +55,18 @@ export const events = pgTable(
     /** The event's link in the room's hash chain (docs/audit.md); null for events flushed before it. */
     hash: text("hash"),
     prevHash: text("prev_hash"),
+    /** The version of `data` (src/protocol/upcast.ts): the flush writes events as the room serves them, upcast. */
+    version: integer("version").notNull().default(1),
+    /** The message the event is about, for a redaction to find the events that carry its text. */
+    messageId: ms("message_id"),
+    /** The `message.redacted` event that emptied this event's text. */
+    redactedBy: ms("redacted_by"),
   },
-  (t) => [primaryKey({ columns: [t.room, t.seq] }), index("events_actor").on(t.actorId)],
+  (t) => [
+    primaryKey({ columns: [t.room, t.seq] }),
+    index("events_actor").on(t.actorId),
+    index("events_message").on(t.room, t.messageId),
+  ],
 );
 
 /** The current state of every message, with a full-text index over its text. */
@@ -72,6 +82,7 @@ export const messages = pgTable(
     editedAt: ms("edited_at"),
     replyTo: ms("reply_to"),
     deleted: boolean("deleted").notNull().default(false),
+    redacted: boolean("redacted").notNull().default(false),
     search: tsvector("search")
       .notNull()
       .generatedAlwaysAs(sql`to_tsvector('simple', "text")`),

@@ -10,7 +10,8 @@ import * as z from "zod";
  *
  * Canonical form: RFC 8785 (JSON Canonicalization Scheme), UTF-8, SHA-256, lower-case hex.
  *   contentHash = SHA-256(JCS(data))
- *   hash        = SHA-256(JCS({ v: 1, seq, id, type, at, actor: { id, name }, contentHash, prevHash }))
+ *   hash        = SHA-256(JCS({ v: 1, seq, id, type, at, actor: { id, name }, contentHash, prevHash,
+ *                                 version }))   // `version` only when the data's version is not 1
  * The link covers the content's hash, not the content: a redacted event keeps its contentHash,
  * and the chain still verifies without the content.
  */
@@ -38,16 +39,26 @@ export type LinkFields = {
   actor: { id: string; name: string };
   contentHash: string;
   prevHash: string;
+  /** The version its data was written in (upcast.ts); absent means 1. */
+  version?: number | undefined;
 };
 
 export function linkHash(e: LinkFields): string {
   const { seq, id, type, at, contentHash, prevHash } = e;
   const actor = { id: e.actor.id, name: e.actor.name };
-  return sha256Hex(jcs({ v: 1, seq, id, type, at, actor, contentHash, prevHash }));
+  const version = e.version !== undefined && e.version !== 1 ? { version: e.version } : {};
+  return sha256Hex(jcs({ v: 1, seq, id, type, at, actor, contentHash, prevHash, ...version }));
 }
 
-/** An event as stored or exported: its link fields, its hash and its data (absent if redacted). */
-export type ChainedEvent = LinkFields & { hash: string; data?: unknown };
+/**
+ * An event as stored or exported: its link fields, its hash and its data. `redactedBy` names the
+ * `message.redacted` event that emptied its text: its data no longer matches its content hash,
+ * and the chain must hold that redaction for the event to verify.
+ */
+export type ChainedEvent = LinkFields & { hash: string; data?: unknown; redactedBy?: number };
+
+/** The types whose data carries a message's text: what a redaction empties. */
+export const TEXT_EVENT_TYPES = ["message.posted", "message.edited", "message.restored"] as const;
 
 export type ChainVerdict =
   { ok: true; lastSeq: number; head: string } | { ok: false; seq: number; problem: string };
@@ -90,24 +101,51 @@ export function checkAnchor(
   return { ...verdict, anchoredSeq: anchor.lastSeq };
 }
 
+const messageIdOf = (e: ChainedEvent): unknown =>
+  e.type === "message.posted" ? e.seq : (e.data as { messageId?: unknown } | undefined)?.messageId;
+
 /**
  * Walks `events` (in the order given) from `from`: each must follow the previous seq, link to its
- * hash, carry the hash of its own fields, and (unless redacted) data whose hash it carries.
+ * hash, carry the hash of its own fields, and data whose hash it carries — unless it is marked
+ * redacted, and then a later `message.redacted` in the walk must redact its message.
  */
 export function verifyChain(
   events: Iterable<ChainedEvent>,
   from: { seq: number; hash: string } = { seq: 0, hash: GENESIS_HASH },
 ): ChainVerdict {
   let last = from;
+  /** Redactions claimed and not yet seen, by the seq of the redaction: the events claiming it. */
+  const claims = new Map<number, ChainedEvent[]>();
   for (const e of events) {
     const broken = (problem: string): ChainVerdict => ({ ok: false, seq: e.seq, problem });
     if (e.seq !== last.seq + 1)
       return { ok: false, seq: last.seq + 1, problem: `event ${last.seq + 1} is missing` };
     if (e.prevHash !== last.hash) return broken("does not link to the event before it");
-    if (e.data !== undefined && contentHashOf(e.data) !== e.contentHash)
+    if (e.redactedBy !== undefined) {
+      const redactable = (TEXT_EVENT_TYPES as readonly string[]).includes(e.type);
+      if (!redactable || !(e.redactedBy > e.seq))
+        return broken("it is marked redacted, which it cannot be");
+      claims.set(e.redactedBy, [...(claims.get(e.redactedBy) ?? []), e]);
+    } else if (e.data === undefined || contentHashOf(e.data) !== e.contentHash)
       return broken("its content does not match its content hash");
     if (linkHash(e) !== e.hash) return broken("its fields do not match its hash");
+    const claimed = claims.get(e.seq);
+    if (claimed) {
+      const redacted = e.type === "message.redacted" ? messageIdOf(e) : undefined;
+      const wrong = claimed.find((c) => messageIdOf(c) !== redacted);
+      if (wrong) return unredacted(wrong);
+      claims.delete(e.seq);
+    }
     last = { seq: e.seq, hash: e.hash };
   }
+  // A redaction claimed beyond the end of the walk is one the log does not hold.
+  const [open] = claims.values();
+  if (open?.[0]) return unredacted(open[0]);
   return { ok: true, lastSeq: last.seq, head: last.hash };
 }
+
+const unredacted = (e: ChainedEvent): ChainVerdict => ({
+  ok: false,
+  seq: e.seq,
+  problem: `it is marked redacted by event ${e.redactedBy}, which does not redact its message`,
+});

@@ -2,6 +2,7 @@ import * as z from "zod";
 import { Hash } from "./chain.ts";
 import {
   Emoji,
+  RedactionReason,
   FanoutShards,
   MessageText,
   Role,
@@ -16,23 +17,44 @@ import {
 /** A message's id is the seq of its `message.posted` event. */
 export const MessageId = Seq;
 
+/** A message's text as logged: empty once the message was redacted (`message.redacted`). */
+export const LoggedText = z.union([MessageText, z.literal("")]);
+
+/**
+ * Addition to v1, on the events a user's undo or redo logs (docs/audit.md): `undoes` names the
+ * seq of the action a compensating event takes back, `redoes` the seq of the action it applies
+ * again. An event without either is an action of its own.
+ */
+const UndoMarks = { undoes: Seq.optional(), redoes: Seq.optional() };
+
 /** The `data` of each v1 event type. */
 export const EventData = {
+  /**
+   * Version 2 (upcast.ts): the server always sends `shards`, 0 for none; version 1 left it out
+   * for a room without shards. Optional here all the same: a v1 server's events must parse.
+   */
   "room.created": z.object({
     name: RoomName,
     topic: Topic,
     visibility: Visibility,
-    /** Addition to v1: fan-out shards for a big room; absent or 0 for none. */
+    /** Addition to v1: fan-out shards for a big room, 0 for none. */
     shards: FanoutShards.optional(),
   }),
   "room.topic_changed": z.object({ topic: Topic }),
   "member.joined": z.object({}),
   "member.left": z.object({}),
-  "message.posted": z.object({ text: MessageText, replyTo: MessageId.optional() }),
-  "message.edited": z.object({ messageId: MessageId, text: MessageText }),
-  "message.deleted": z.object({ messageId: MessageId }),
-  "reaction.added": z.object({ messageId: MessageId, emoji: Emoji }),
-  "reaction.removed": z.object({ messageId: MessageId, emoji: Emoji }),
+  "message.posted": z.object({ text: LoggedText, replyTo: MessageId.optional() }),
+  "message.edited": z.object({ messageId: MessageId, text: LoggedText, ...UndoMarks }),
+  "message.deleted": z.object({ messageId: MessageId, ...UndoMarks }),
+  "reaction.added": z.object({ messageId: MessageId, emoji: Emoji, ...UndoMarks }),
+  "reaction.removed": z.object({ messageId: MessageId, emoji: Emoji, ...UndoMarks }),
+  /** Addition: a deleted message is back, with the text it had (an undo of a delete, a redo of a post). */
+  "message.restored": z.object({ messageId: MessageId, text: LoggedText, ...UndoMarks }),
+  /**
+   * Addition: the message's text is gone for good from every event that carried it (those
+   * events are served with `redacted: true` and empty text); the hash chain still verifies.
+   */
+  "message.redacted": z.object({ messageId: MessageId, reason: RedactionReason.optional() }),
   // Additions to v1: roles, invitations and moderation.
   "member.invited": z.object({ user: UserRef, role: Role }),
   "member.role_changed": z.object({ userId: UserId, role: Role }),
@@ -60,6 +82,8 @@ function event<T extends EventType>(type: T) {
     hash: Hash.optional(),
     /** Addition to v1: the hash of the event before it (all zeros for the first). */
     prevHash: Hash.optional(),
+    /** Addition: this event's text was redacted by a later `message.redacted`; its text is empty. */
+    redacted: z.literal(true).optional(),
   });
 }
 
@@ -74,6 +98,8 @@ export const RoomEvent = z.discriminatedUnion("type", [
   event("message.deleted"),
   event("reaction.added"),
   event("reaction.removed"),
+  event("message.restored"),
+  event("message.redacted"),
   event("member.invited"),
   event("member.role_changed"),
   event("member.kicked"),

@@ -7,6 +7,7 @@ import {
   MAX_MUTE_SECONDS,
   MAX_SLOW_MODE_SECONDS,
   MessageText,
+  RedactionReason,
   Role,
   RoomName,
   Seq,
@@ -71,6 +72,16 @@ export const ReactFrame = z.object({
   emoji: Emoji,
   on: z.boolean(),
 });
+/** Addition: take back your last action in the room, or apply again the last one taken back (docs/audit.md). */
+export const UndoFrame = z.object({ type: z.literal("undo"), clientId: ClientId });
+export const RedoFrame = z.object({ type: z.literal("redo"), clientId: ClientId });
+/** Addition: empty a message's text for good (its author, moderators, the owner, admins). */
+export const RedactFrame = z.object({
+  type: z.literal("redact"),
+  clientId: ClientId,
+  messageId: MessageId,
+  reason: RedactionReason.optional(),
+});
 /** Addition to v1: the room's owner or a moderator changes its topic. */
 export const TopicFrame = z.object({ type: z.literal("topic"), clientId: ClientId, topic: Topic });
 /** Addition to v1: leave the room (member.left); reconnecting joins again. */
@@ -101,6 +112,9 @@ const clientCommands = [
   EditFrame,
   DeleteFrame,
   ReactFrame,
+  UndoFrame,
+  RedoFrame,
+  RedactFrame,
   TopicFrame,
   LeaveFrame,
   RoleFrame,

@@ -152,6 +152,8 @@ export const Message = z.object({
   replyTo: Seq.optional(),
   reactions: z.record(Emoji, z.array(UserId)),
   deleted: z.literal(true).optional(),
+  /** Addition: its text was redacted for good (message.redacted); `text` is empty. */
+  redacted: z.literal(true).optional(),
 });
 export type Message = z.infer<typeof Message>;
 export const MessagesPage = z.object({ messages: z.array(Message), nextBefore: Seq.nullable() });

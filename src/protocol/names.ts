@@ -42,6 +42,12 @@ export const MessageText = z
   )
   .refine((s) => !ONLY_WHITE_SPACE.test(s), "text is only white space");
 
+/** Why a message was redacted, for the record (optional). */
+export const RedactionReason = z
+  .string()
+  .max(500, "a reason is at most 500 characters")
+  .refine((s) => !ONLY_WHITE_SPACE.test(s), "reason is only white space");
+
 export const Topic = z
   .string()
   .refine(

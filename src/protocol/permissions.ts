@@ -41,6 +41,9 @@ export const COMMAND_RANK = {
   edit: "none",
   delete: "none",
   react: "none",
+  undo: "none",
+  redo: "none",
+  redact: "none",
   leave: "none",
   topic: "moderator",
   slow_mode: "moderator",
@@ -68,6 +71,8 @@ export const isModeration = (type: CommandType): type is ModerationCommandType =
 export const EXTRA_RANK = {
   /** Delete someone else's message. */
   delete_any: "moderator",
+  /** Redact someone else's message. */
+  redact_any: "moderator",
   /** Invite someone straight in as a moderator. */
   invite_moderator: "owner",
   /** Post without waiting for slow mode. */

@@ -9,26 +9,10 @@ import {
   type Standing,
 } from "../protocol/index.ts";
 import type { Actor } from "../identity/actor.ts";
+import type { RoomView } from "./room-view.ts";
+import { decideUndoRedo } from "./undo.ts";
 
-/** What the rules need to know of a room: read from its projections, or from memory in tests. */
-export interface RoomView {
-  readonly visibility: "public" | "private";
-  readonly slowModeSeconds: number;
-  readonly ownerId: string;
-  /** undefined for someone who is not a member. */
-  role(userId: string): Role | undefined;
-  isBanned(userId: string): boolean;
-  /** When the user's mute ends (ms), or 0. */
-  mutedUntil(userId: string): number;
-  /** When the user last posted (ms), or 0. */
-  lastPostAt(userId: string): number;
-  message(id: number): { authorId: string; deleted: boolean } | undefined;
-  hasReaction(messageId: number, emoji: string, userId: string): boolean;
-  /** Invitations made since `since` (ms): how many, and when the oldest of them was. */
-  invitesSince(since: number): { count: number; oldestAt: number };
-  /** At most `count` invitations per `windowMs` (docs/limits.md). */
-  readonly inviteLimit: { readonly count: number; readonly windowMs: number };
-}
+export type { RoomView } from "./room-view.ts";
 
 /** The outcome of a command: events to log (none for a no-op), or a refusal. */
 export type Decision = { ok: true; events: NewEvent[] } | { ok: false; error: Refusal };
@@ -60,7 +44,7 @@ export function decideCreate(input: CreateRoom, exists: boolean, actor: Actor): 
         name: input.name,
         topic: input.topic,
         visibility: input.visibility,
-        ...(input.shards > 0 ? { shards: input.shards } : {}),
+        shards: input.shards,
       },
     },
     { type: "member.joined", data: {} },
@@ -105,6 +89,13 @@ export function decide(command: Command, actor: Actor, view: RoomView, now: numb
         return outcome;
       return accept({ type: "member.joined", data: {} }, ...outcome.events);
     }
+    case "undo":
+    case "redo": {
+      const outcome = decideUndoRedo(command.type, actor, view, now);
+      return outcome.ok ? accept(outcome.event) : outcome;
+    }
+    case "redact":
+      return decideRedact(command, actor, view);
     case "leave":
       if (view.role(actor.id) === "owner") {
         return refuse("forbidden", "the owner cannot leave: transfer ownership first");
@@ -113,6 +104,24 @@ export function decide(command: Command, actor: Actor, view: RoomView, now: numb
     default:
       return decideModeration(command, actor, view, now);
   }
+}
+
+/** Authors redact their own messages, moderators and above anyone's; twice is a no-op. */
+function decideRedact(
+  command: Extract<Command, { type: "redact" }>,
+  actor: Actor,
+  view: RoomView,
+): Decision {
+  const message = view.message(command.messageId);
+  if (!message) return noMessage(command.messageId);
+  if (message.redacted) return accept();
+  if (message.authorId !== actor.id && refusal(standingOf(view, actor), "redact_any"))
+    return refuse("forbidden", "only its author or a moderator may redact a message");
+  const { messageId, reason } = command;
+  return accept({
+    type: "message.redacted",
+    data: reason === undefined ? { messageId } : { messageId, reason },
+  });
 }
 
 type MessageCommand = Extract<Command, { type: "post" | "edit" | "delete" | "react" }>;
@@ -142,7 +151,7 @@ function decideMessage(
     }
     case "edit": {
       const message = view.message(command.messageId);
-      if (!message || message.deleted) return noMessage(command.messageId);
+      if (!message || message.deleted || message.redacted) return noMessage(command.messageId);
       if (message.authorId !== actor.id)
         return refuse("forbidden", "only its author may edit a message");
       return accept({
@@ -171,7 +180,10 @@ function decideMessage(
   }
 }
 
-type ModerationCommand = Exclude<Command, MessageCommand | { type: "leave" }>;
+type ModerationCommand = Exclude<
+  Command,
+  MessageCommand | { type: "leave" | "undo" | "redo" | "redact" }
+>;
 
 function decideModeration(
   command: ModerationCommand,
@@ -276,6 +288,9 @@ function slowModeWait(view: RoomView, actor: Actor, now: number): number {
   return next > now ? Math.ceil((next - now) / 1000) : 0;
 }
 
-const live = (view: RoomView, id: number) => view.message(id)?.deleted === false;
+const live = (view: RoomView, id: number) => {
+  const message = view.message(id);
+  return message !== undefined && !message.deleted && !message.redacted;
+};
 const noMessage = (id: number) => refuse("not_found", `no message ${id}`);
 const noMember = (userId: string) => refuse("not_found", `${userId} is not a member of this room`);

@@ -30,6 +30,8 @@ export function lostAccessBy(
     case "message.posted":
     case "message.edited":
     case "message.deleted":
+    case "message.restored":
+    case "message.redacted":
     case "reaction.added":
     case "reaction.removed":
       return undefined;
@@ -64,6 +66,8 @@ const CHANGES_SUMMARY = {
   "message.posted": false,
   "message.edited": false,
   "message.deleted": false,
+  "message.restored": false,
+  "message.redacted": false,
   "reaction.added": false,
   "reaction.removed": false,
 } as const satisfies Record<EventType, boolean>;

@@ -1,8 +1,11 @@
 import {
   contentHashOf,
+  EVENT_VERSION,
   GENESIS_HASH,
   linkHash,
   RoomEvent,
+  TEXT_EVENT_TYPES,
+  upcast,
   type ChainedEvent,
   type NewEvent,
   type UserRef,
@@ -21,7 +24,19 @@ type EventRow = {
   content_hash: string | null;
   prev_hash: string | null;
   hash: string | null;
+  version: number;
+  redacted_by: number | null;
 };
+
+/** The message an event is about (a post is about itself), stored to find a message's events. */
+function messageIdOf(event: Pick<RoomEvent, "type" | "data" | "seq">): number | null {
+  if (event.type === "message.posted") return event.seq;
+  return "messageId" in event.data ? event.data.messageId : null;
+}
+
+const SCRUB_TEXT = `UPDATE events SET data = json_set(data, '$.text', ''), redacted_by = ?
+  WHERE message_id = ? AND type IN (${TEXT_EVENT_TYPES.map((t) => `'${t}'`).join(", ")})
+  AND redacted_by IS NULL`;
 
 export type LogMark =
   { readonly seq: number; readonly at: number; readonly hash: string } | undefined;
@@ -87,11 +102,12 @@ export class EventLog {
     const by: UserRef = { id: actor.id, name: actor.name };
     const stored = events.map((event): RoomEvent => {
       const header = { seq: ++seq, id: uuidv7(at), type: event.type, at, actor: by };
+      const version = EVENT_VERSION[event.type];
       const contentHash = contentHashOf(event.data);
-      const hash = linkHash({ ...header, contentHash, prevHash });
+      const hash = linkHash({ ...header, contentHash, prevHash, version });
       const chained = { ...event, ...header, hash, prevHash } as RoomEvent;
       this.#sql.exec(
-        "INSERT INTO events (seq, id, type, at, actor_id, actor_name, data, content_hash, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO events (seq, id, type, at, actor_id, actor_name, data, content_hash, prev_hash, hash, version, message_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         header.seq,
         header.id,
         header.type,
@@ -102,7 +118,12 @@ export class EventLog {
         contentHash,
         prevHash,
         hash,
+        version,
+        messageIdOf(chained),
       );
+      // The text leaves storage in the transaction that logs its redaction.
+      if (chained.type === "message.redacted")
+        this.#sql.exec(SCRUB_TEXT, chained.seq, chained.data.messageId);
       project(this.#sql, chained);
       prevHash = hash;
       return chained;
@@ -192,6 +213,8 @@ function chainedOf(row: EventRow): ChainedEvent {
     contentHash: row.content_hash ?? "",
     prevHash: row.prev_hash ?? "",
     hash: row.hash ?? "",
+    ...(row.version !== 1 ? { version: row.version } : {}),
+    ...(row.redacted_by !== null ? { redactedBy: row.redacted_by } : {}),
   };
 }
 
@@ -228,7 +251,16 @@ export function backfillChain(storage: DurableObjectStorage): number {
   return unchained;
 }
 
-/** A stored row as an event, checked against the contract: storage is read, never trusted. */
+/** The stored event `seq`, if there is one. */
+export function readEvent(sql: SqlStorage, seq: number): RoomEvent | undefined {
+  const row = sql.exec<EventRow>("SELECT * FROM events WHERE seq = ?", seq).toArray()[0];
+  return row && toEvent(row);
+}
+
+/**
+ * A stored row as an event of the current version (upcast.ts), checked against the contract:
+ * storage is read, never trusted.
+ */
 const toEvent = (row: EventRow): RoomEvent =>
   RoomEvent.parse({
     seq: row.seq,
@@ -236,6 +268,7 @@ const toEvent = (row: EventRow): RoomEvent =>
     type: row.type,
     at: row.at,
     actor: { id: row.actor_id, name: row.actor_name },
-    data: JSON.parse(row.data),
+    data: upcast(row.type, row.version, JSON.parse(row.data)),
     ...(row.hash && row.prev_hash ? { hash: row.hash, prevHash: row.prev_hash } : {}),
+    ...(row.redacted_by !== null ? { redacted: true } : {}),
   });

@@ -79,6 +79,7 @@ export function project(sql: Sql, event: RoomEvent): void {
       sql.exec("UPDATE room SET slow_mode_seconds = ?", event.data.seconds);
       return;
     case "message.posted":
+      trackAction(sql, event);
       sql.exec(
         "INSERT INTO messages (id, author_id, author_name, text, at, reply_to) VALUES (?, ?, ?, ?, ?, ?)",
         event.seq,
@@ -90,6 +91,7 @@ export function project(sql: Sql, event: RoomEvent): void {
       );
       return;
     case "message.edited":
+      trackAction(sql, event);
       sql.exec(
         "UPDATE messages SET text = ?, edited_at = ? WHERE id = ?",
         event.data.text,
@@ -98,10 +100,23 @@ export function project(sql: Sql, event: RoomEvent): void {
       );
       return;
     case "message.deleted":
+      // Its reactions stay, hidden while it is deleted: an undo may restore it.
+      trackAction(sql, event);
       sql.exec("UPDATE messages SET text = '', deleted = 1 WHERE id = ?", event.data.messageId);
-      sql.exec("DELETE FROM reactions WHERE message_id = ?", event.data.messageId);
+      return;
+    case "message.restored":
+      trackAction(sql, event);
+      sql.exec(
+        "UPDATE messages SET text = ?, deleted = 0 WHERE id = ?",
+        event.data.text,
+        event.data.messageId,
+      );
+      return;
+    case "message.redacted":
+      sql.exec("UPDATE messages SET text = '', redacted = 1 WHERE id = ?", event.data.messageId);
       return;
     case "reaction.added":
+      trackAction(sql, event);
       sql.exec(
         "INSERT OR IGNORE INTO reactions (message_id, emoji, user_id, at) VALUES (?, ?, ?, ?)",
         event.data.messageId,
@@ -111,6 +126,7 @@ export function project(sql: Sql, event: RoomEvent): void {
       );
       return;
     case "reaction.removed":
+      trackAction(sql, event);
       sql.exec(
         "DELETE FROM reactions WHERE message_id = ? AND emoji = ? AND user_id = ?",
         event.data.messageId,
@@ -120,6 +136,37 @@ export function project(sql: Sql, event: RoomEvent): void {
       return;
     default:
       unhandled(event);
+  }
+}
+
+type Undoable = Extract<
+  RoomEvent,
+  {
+    type:
+      | "message.posted"
+      | "message.edited"
+      | "message.deleted"
+      | "message.restored"
+      | "reaction.added"
+      | "reaction.removed";
+  }
+>;
+
+/**
+ * Each user's undo and redo stacks (undo.ts): an action of their own goes on top of the undo
+ * stack and empties the redo stack; an undo marks its action undone (the top of the redo stack
+ * is the latest marked), a redo unmarks it.
+ */
+function trackAction(sql: Sql, event: Undoable): void {
+  const undoes = "undoes" in event.data ? event.data.undoes : undefined;
+  const redoes = "redoes" in event.data ? event.data.redoes : undefined;
+  if (undoes !== undefined) {
+    sql.exec("UPDATE actions SET undone_at = ? WHERE seq = ?", event.seq, undoes);
+  } else if (redoes !== undefined) {
+    sql.exec("UPDATE actions SET undone_at = NULL WHERE seq = ?", redoes);
+  } else {
+    sql.exec("DELETE FROM actions WHERE user_id = ? AND undone_at IS NOT NULL", event.actor.id);
+    sql.exec("INSERT INTO actions (seq, user_id) VALUES (?, ?)", event.seq, event.actor.id);
   }
 }
 

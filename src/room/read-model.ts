@@ -9,6 +9,8 @@ import type {
   RoomInfo,
 } from "../protocol/index.ts";
 import type { RoomView } from "./decide.ts";
+import { readEvent } from "./log.ts";
+import { isUndoable, type UndoableEvent } from "./undo.ts";
 
 type RoomRow = {
   name: string;
@@ -29,6 +31,7 @@ type MessageRow = {
   edited_at: number | null;
   reply_to: number | null;
   deleted: number;
+  redacted: number;
 };
 
 type Standing = { role: Role | null; banned: number; until: number | null };
@@ -55,6 +58,8 @@ const KEEPS_STANDINGS = {
   "message.posted": true,
   "message.edited": true,
   "message.deleted": true,
+  "message.restored": true,
+  "message.redacted": true,
   "reaction.added": true,
   "reaction.removed": true,
 } as const satisfies Record<EventType, boolean>;
@@ -115,13 +120,39 @@ export class ReadModel {
           .one().at ?? 0,
       message: (id) => {
         const row = sql
-          .exec<{ author_id: string; deleted: number }>(
-            "SELECT author_id, deleted FROM messages WHERE id = ?",
+          .exec<{ author_id: string; deleted: number; redacted: number }>(
+            "SELECT author_id, deleted, redacted FROM messages WHERE id = ?",
             id,
           )
           .toArray()[0];
-        return row && { authorId: row.author_id, deleted: row.deleted === 1 };
+        return (
+          row && {
+            authorId: row.author_id,
+            deleted: row.deleted === 1,
+            redacted: row.redacted === 1,
+          }
+        );
       },
+      textBefore: (id, seq) =>
+        sql
+          .exec<{ text: string }>(
+            `SELECT json_extract(data, '$.text') AS text FROM events
+             WHERE message_id = ? AND seq < ? AND type IN ('message.posted', 'message.edited', 'message.restored')
+             ORDER BY seq DESC LIMIT 1`,
+            id,
+            Math.min(seq, Number.MAX_SAFE_INTEGER),
+          )
+          .toArray()[0]?.text,
+      lastAction: (userId) =>
+        this.#action(
+          "SELECT seq FROM actions WHERE user_id = ? AND undone_at IS NULL ORDER BY seq DESC LIMIT 1",
+          userId,
+        ),
+      lastUndone: (userId) =>
+        this.#action(
+          "SELECT seq FROM actions WHERE user_id = ? AND undone_at IS NOT NULL ORDER BY undone_at DESC LIMIT 1",
+          userId,
+        ),
       invitesSince: (since) => {
         const row = sql
           .exec<{ count: number; oldest: number | null }>(
@@ -171,7 +202,8 @@ export class ReadModel {
       )
       .toArray();
     const page = rows.slice(0, limit);
-    const reactions = this.#reactions(page.map((m) => m.id));
+    // A deleted message keeps its reactions (an undo may restore it), but does not show them.
+    const reactions = this.#reactions(page.filter((m) => m.deleted === 0).map((m) => m.id));
     const messages = page.map((row) => toMessage(row, reactions.get(row.id) ?? {}));
     return { messages, nextBefore: rows.length > limit ? page.at(-1)!.id : null };
   }
@@ -239,6 +271,13 @@ export class ReadModel {
     return found;
   }
 
+  /** The action whose seq `query` finds, read back from the log. */
+  #action(query: string, userId: string): UndoableEvent | undefined {
+    const seq = this.#sql.exec<{ seq: number }>(query, userId).toArray()[0]?.seq;
+    const event = seq === undefined ? undefined : readEvent(this.#sql, seq);
+    return event && isUndoable(event) ? event : undefined;
+  }
+
   #forget(): void {
     this.#room = undefined;
     this.#standings.clear();
@@ -274,5 +313,6 @@ function toMessage(row: MessageRow, reactions: Record<string, string[]>): Messag
   if (row.edited_at !== null) message.editedAt = row.edited_at;
   if (row.reply_to !== null) message.replyTo = row.reply_to;
   if (row.deleted === 1) message.deleted = true;
+  if (row.redacted === 1) message.redacted = true;
   return message;
 }

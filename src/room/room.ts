@@ -36,6 +36,7 @@ import { FLUSH_DELAY_MS, Outbox, type EventSink, type OutboxState } from "./outb
 import { ReadModel } from "./read-model.ts";
 import { Schedule, type Task } from "./schedule.ts";
 import { migrate } from "./schema.ts";
+import { rebuildProjections } from "./project.ts";
 import { roomSettings } from "./settings.ts";
 import { ShardFanout } from "./shard-fanout.ts";
 import { shardOf } from "./shard-index.ts";
@@ -80,11 +81,12 @@ export class Room extends DurableObject<Env> {
   /** `sink`: where the outbox sends the log on to (Postgres), wired by the worker's entry. */
   constructor(ctx: DurableObjectState, env: Env, sink?: EventSink) {
     super(ctx, env);
-    migrate(ctx.storage);
+    const { rebuild } = migrate(ctx.storage);
     backfillChain(ctx.storage);
     const settings = roomSettings(env);
     this.#read = new ReadModel(ctx.storage.sql, settings.limits.invites);
     this.#log = new EventLog(ctx.storage.sql, this.#read);
+    if (rebuild) rebuildProjections(ctx.storage, () => this.#log.all());
     this.#schedule = new Schedule(ctx.storage);
     this.#sockets = new Connections(ctx, settings.slowConsumerEvents);
     this.#fanout = new ShardFanout(

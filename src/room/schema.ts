@@ -84,7 +84,26 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE events ADD COLUMN content_hash TEXT;
    ALTER TABLE events ADD COLUMN prev_hash TEXT;
    ALTER TABLE events ADD COLUMN hash TEXT;`,
+  // v8 (docs/audit.md): the version each event's data was written in (upcast.ts); the message an
+  // event is about, for redaction and for a message's history; which redaction emptied an
+  // event's text; redacted messages; each user's actions for undo and redo. A deleted message
+  // now keeps its reactions (hidden while deleted, back if it is restored), so the projections of
+  // a room older than v8 are rebuilt once from its log (REBUILT_AT).
+  `ALTER TABLE events ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+   ALTER TABLE events ADD COLUMN message_id INTEGER;
+   UPDATE events SET message_id = CASE WHEN type = 'message.posted' THEN seq
+     ELSE json_extract(data, '$.messageId') END
+     WHERE type LIKE 'message.%' OR type LIKE 'reaction.%';
+   CREATE INDEX events_message ON events (message_id, seq) WHERE message_id IS NOT NULL;
+   ALTER TABLE events ADD COLUMN redacted_by INTEGER;
+   ALTER TABLE messages ADD COLUMN redacted INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE actions (seq INTEGER PRIMARY KEY, user_id TEXT NOT NULL, undone_at INTEGER);
+   CREATE INDEX actions_user ON actions (user_id, seq);
+   CREATE INDEX actions_undone ON actions (user_id, undone_at) WHERE undone_at IS NOT NULL;`,
 ];
+
+/** A room migrated from below this version rebuilds its projections from its log once. */
+const REBUILT_AT = 8;
 
 /** Tables rebuilt from the log by `rebuildProjections`. */
 export const PROJECTION_TABLES = [
@@ -95,19 +114,26 @@ export const PROJECTION_TABLES = [
   "bans",
   "mutes",
   "invites",
+  "actions",
 ] as const;
 
-/** Applies the migrations this object has not run yet; returns the schema version. */
-export function migrate(storage: DurableObjectStorage): number {
+/**
+ * Applies the migrations this object has not run yet; returns the schema version, and whether
+ * the projections must be rebuilt from the log (a room older than a migration that changed what
+ * an event projects).
+ */
+export function migrate(storage: DurableObjectStorage): { version: number; rebuild: boolean } {
   const sql = storage.sql;
   sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
   const row = sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0];
-  let version = row?.version ?? 0;
-  if (version >= MIGRATIONS.length) return version;
+  const from = row?.version ?? 0;
+  const rebuild = from > 0 && from < REBUILT_AT;
+  let version = from;
+  if (version >= MIGRATIONS.length) return { version, rebuild };
   storage.transactionSync(() => {
     for (; version < MIGRATIONS.length; version++) sql.exec(MIGRATIONS[version]!);
     sql.exec("DELETE FROM schema_version");
     sql.exec("INSERT INTO schema_version (version) VALUES (?)", version);
   });
-  return version;
+  return { version, rebuild };
 }

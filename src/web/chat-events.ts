@@ -37,6 +37,8 @@ const RELOADS_MEMBERS = {
   "message.posted": false,
   "message.edited": false,
   "message.deleted": false,
+  "message.restored": false,
+  "message.redacted": false,
   "reaction.added": false,
   "reaction.removed": false,
 } as const satisfies Record<EventType, boolean>;
@@ -62,6 +64,8 @@ function roomFields(state: ChatState, event: RoomEvent): ChatState {
     case "message.posted":
     case "message.edited":
     case "message.deleted":
+    case "message.restored":
+    case "message.redacted":
     case "reaction.added":
     case "reaction.removed":
       return state;

@@ -150,6 +150,8 @@ export function applyMemberEvent(state: MembersState, event: RoomEvent): Members
     case "message.posted":
     case "message.edited":
     case "message.deleted":
+    case "message.restored":
+    case "message.redacted":
     case "reaction.added":
     case "reaction.removed":
       return state;

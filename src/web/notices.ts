@@ -33,10 +33,13 @@ export function noticeText(event: RoomEvent, name: (userId: string) => string): 
       return `${by} unmuted ${name(event.data.userId)}`;
     case "room.ownership_transferred":
       return `${by} handed the room to ${name(event.data.userId)}`;
+    case "message.redacted":
+      return `${by} redacted a message`;
     case "room.created":
     case "message.posted":
     case "message.edited":
     case "message.deleted":
+    case "message.restored":
     case "reaction.added":
     case "reaction.removed":
       return undefined;

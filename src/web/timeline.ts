@@ -20,6 +20,8 @@ export type MessageModel = {
   /** Who reacted with each emoji: sets, so that replaying an event changes nothing twice. */
   readonly reactions: ReadonlyMap<string, ReadonlySet<string>>;
   readonly deleted: boolean;
+  /** Its text was redacted for good. */
+  readonly redacted: boolean;
 };
 
 /**
@@ -50,6 +52,7 @@ export function fromMessage(message: Message): MessageModel {
     ...(message.replyTo === undefined ? {} : { replyTo: message.replyTo }),
     reactions,
     deleted: message.deleted === true,
+    redacted: message.redacted === true,
   };
 }
 
@@ -78,6 +81,7 @@ export function applyToTimeline(timeline: Timeline, event: RoomEvent): Timeline 
         ...(event.data.replyTo === undefined ? {} : { replyTo: event.data.replyTo }),
         reactions: new Map(),
         deleted: false,
+        redacted: event.redacted === true,
       });
     }
     case "message.edited":
@@ -87,8 +91,19 @@ export function applyToTimeline(timeline: Timeline, event: RoomEvent): Timeline 
         editedAt: event.at,
       }));
     case "message.deleted":
+      // Its reactions stay, hidden while it is deleted: an undo may restore it.
       return change(timeline, event.data.messageId, (m) =>
-        m.deleted ? m : { ...m, deleted: true, text: "", reactions: new Map() },
+        m.deleted ? m : { ...m, deleted: true, text: "" },
+      );
+    case "message.restored":
+      return change(timeline, event.data.messageId, (m) => ({
+        ...m,
+        deleted: false,
+        text: event.data.text,
+      }));
+    case "message.redacted":
+      return change(timeline, event.data.messageId, (m) =>
+        m.redacted ? m : { ...m, redacted: true, text: "" },
       );
     case "reaction.added":
     case "reaction.removed":

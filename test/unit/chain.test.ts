@@ -8,26 +8,42 @@ import {
   type ChainedEvent,
 } from "../../src/protocol/index.ts";
 
-/** A well-formed chain of `n` posts. */
-function chain(n: number): ChainedEvent[] {
+type Spec = { type: string; data: unknown; version?: number };
+
+/** A well-formed chain of the events given (posts by default). */
+function chainOf(specs: Spec[]): ChainedEvent[] {
   const events: ChainedEvent[] = [];
   let prevHash = GENESIS_HASH;
-  for (let seq = 1; seq <= n; seq++) {
-    const data = { text: `message ${seq}` };
+  specs.forEach(({ type, data, version }, i) => {
+    const seq = i + 1;
     const fields = {
       seq,
       id: `id-${seq}`,
-      type: "message.posted",
+      type,
       at: 1_700_000_000_000 + seq,
       actor: { id: "u_ada", name: "ada" },
       contentHash: contentHashOf(data),
       prevHash,
+      ...(version ? { version } : {}),
     };
     const hash = linkHash(fields);
     events.push({ ...fields, hash, data });
     prevHash = hash;
-  }
+  });
   return events;
+}
+
+const posts = (n: number): Spec[] =>
+  Array.from({ length: n }, (_, i) => ({
+    type: "message.posted",
+    data: { text: `message ${i + 1}` },
+  }));
+const chain = (n: number) => chainOf(posts(n));
+
+/** Empties event `seq`'s text as the room does when `by` redacts its message. */
+function redact(events: ChainedEvent[], seq: number, by: number): void {
+  const e = events[seq - 1]!;
+  events[seq - 1] = { ...e, data: { ...(e.data as object), text: "" }, redactedBy: by };
 }
 
 describe("the hash chain", () => {
@@ -62,11 +78,45 @@ describe("the hash chain", () => {
     expect(verifyChain(forged)).toMatchObject({ ok: false, seq: 3, problem: /link/ });
   });
 
-  it("verifies a redacted event by its content hash alone", () => {
-    const events = chain(3);
-    const { data: _gone, ...redacted } = events[1]!;
-    events[1] = redacted;
-    expect(verifyChain(events)).toMatchObject({ ok: true, lastSeq: 3 });
+  it("verifies a redacted event by its content hash, if a later message.redacted redacts it", () => {
+    const events = chainOf([
+      ...posts(2),
+      { type: "message.edited", data: { messageId: 2, text: "changed" } },
+      { type: "message.redacted", data: { messageId: 2 } },
+    ]);
+    redact(events, 2, 4);
+    redact(events, 3, 4);
+    expect(verifyChain(events)).toMatchObject({ ok: true, lastSeq: 4 });
+  });
+
+  it("does not let a changed text pass as redacted", () => {
+    const unredacted = chain(3); // no message.redacted at all
+    redact(unredacted, 2, 3);
+    expect(verifyChain(unredacted)).toMatchObject({ ok: false, seq: 2, problem: /redacted/ });
+    const other = chainOf([...posts(2), { type: "message.redacted", data: { messageId: 1 } }]);
+    redact(other, 2, 3); // the redaction names message 1, not 2
+    expect(verifyChain(other)).toMatchObject({ ok: false, seq: 2, problem: /redact/ });
+    const beyond = chain(2);
+    redact(beyond, 1, 9); // a redaction the log does not hold
+    expect(verifyChain(beyond)).toMatchObject({ ok: false, seq: 1 });
+    const notText = chainOf([{ type: "member.joined", data: {} }, ...posts(1)]);
+    notText[0] = { ...notText[0]!, redactedBy: 2 };
+    expect(verifyChain(notText)).toMatchObject({ ok: false, seq: 1, problem: /cannot be/ });
+  });
+
+  it("covers the data's version when it is not 1", () => {
+    const events = chainOf([
+      {
+        type: "room.created",
+        data: { name: "a", topic: "", visibility: "public", shards: 0 },
+        version: 2,
+      },
+      ...posts(1),
+    ]);
+    expect(verifyChain(events)).toMatchObject({ ok: true });
+    events[0] = { ...events[0]!, version: 1 };
+    expect(verifyChain(events)).toMatchObject({ ok: false, seq: 1, problem: /fields/ });
+    expect(linkHash({ ...events[1]!, version: 1 })).toBe(events[1]!.hash); // 1 is left out
   });
 
   it("catches a cut-off tail only with the anchor kept outside", () => {

@@ -26,7 +26,7 @@ function view(
     muted?: Record<string, number>;
     lastPost?: Record<string, number>;
     slowMode?: number;
-    messages?: Record<number, { authorId: string; deleted?: boolean }>;
+    messages?: Record<number, { authorId: string; deleted?: boolean; redacted?: boolean }>;
     reactions?: string[];
     /** When earlier invitations were made (ms). */
     invites?: number[];
@@ -42,8 +42,13 @@ function view(
     lastPostAt: (id) => state.lastPost?.[id] ?? 0,
     message: (id) => {
       const m = state.messages?.[id];
-      return m && { authorId: m.authorId, deleted: m.deleted ?? false };
+      return (
+        m && { authorId: m.authorId, deleted: m.deleted ?? false, redacted: m.redacted ?? false }
+      );
     },
+    textBefore: () => undefined,
+    lastAction: () => undefined,
+    lastUndone: () => undefined,
     hasReaction: (messageId, emoji, userId) =>
       (state.reactions ?? []).includes(`${messageId}:${emoji}:${userId}`),
     ownerId: Object.keys(roles).find((id) => roles[id] === "owner") ?? "",
@@ -71,7 +76,10 @@ describe("decideCreate", () => {
     ).toEqual({
       ok: true,
       events: [
-        { type: "room.created", data: { name: "lobby", topic: "", visibility: "public" } },
+        {
+          type: "room.created",
+          data: { name: "lobby", topic: "", visibility: "public", shards: 0 },
+        },
         { type: "member.joined", data: {} },
       ],
     });
