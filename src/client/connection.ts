@@ -179,6 +179,22 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     return this.send({ type: "react", clientId: this.nextClientId(), messageId, emoji, on });
   }
 
+  /** Takes back your last action here (a post, edit, delete or reaction): docs/audit.md. */
+  undo(): Promise<number> {
+    return this.send({ type: "undo", clientId: this.nextClientId() });
+  }
+
+  /** Applies again the action you took back last, unless you acted since. */
+  redo(): Promise<number> {
+    return this.send({ type: "redo", clientId: this.nextClientId() });
+  }
+
+  /** Empties a message's text for good (yours, or anyone's for moderators and above). */
+  redact(messageId: number, reason?: string): Promise<number> {
+    const clientId = this.nextClientId();
+    return this.send({ type: "redact", clientId, messageId, ...(reason ? { reason } : {}) });
+  }
+
   setTopic(topic: string): Promise<number> {
     return this.send({ type: "topic", clientId: this.nextClientId(), topic });
   }

@@ -11,7 +11,7 @@ import { roomControls, type RoomControlActions } from "./room-controls.ts";
 
 /** What the room's screen asks of the room, beside what it draws. */
 export type ScreenActions = {
-  message: Omit<MessageActions, "you" | "mayDeleteAny">;
+  message: Omit<MessageActions, "you" | "mayDeleteAny" | "mayRedactAny">;
   panel: PanelActions;
   controls: Omit<RoomControlActions, "currentTopic">;
   /** The reader wants older history. */
@@ -65,6 +65,7 @@ export class ChatScreen {
       ...actions.message,
       you: () => this.#state?.members.you,
       mayDeleteAny: () => !!this.#state && can(standing(this.#state.members), "delete_any"),
+      mayRedactAny: () => !!this.#state && can(standing(this.#state.members), "redact_any"),
     };
     this.#members = new MemberPanel(actions.panel);
     this.#controls = roomControls({

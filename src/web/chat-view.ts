@@ -33,6 +33,7 @@ export function chatView(ctx: AppContext, room: string): View {
     message: {
       edit: (id, text) => command((c) => c.edit(id, text)),
       remove: (id) => command((c) => c.delete(id)),
+      redact: (id) => command((c) => c.redact(id)),
       react: (id, emoji, on) => command((c) => c.react(id, emoji, on)),
     },
     panel: {
@@ -43,6 +44,8 @@ export function chatView(ctx: AppContext, room: string): View {
       setTopic: (text) => command((c) => c.setTopic(text)),
       setSlowMode: (seconds) => sendCommand({ type: "slow_mode", seconds }),
       leave: () => leaveRoom(),
+      undo: () => command((c) => c.undo()),
+      redo: () => command((c) => c.redo()),
     },
     older: () => dispatch({ type: "older" }),
     dismiss: (id) => dispatch({ type: "dismissed", id }),

@@ -10,6 +10,10 @@ export type MessageActions = {
   remove: (id: number) => Promise<unknown>;
   /** Whether you may delete other people's messages (the `delete_any` permission). */
   mayDeleteAny: () => boolean;
+  /** Empty a message's text for good. */
+  redact: (id: number) => Promise<unknown>;
+  /** Whether you may redact other people's messages (the `redact_any` permission). */
+  mayRedactAny: () => boolean;
   react: (id: number, emoji: string, on: boolean) => Promise<unknown>;
 };
 
@@ -20,6 +24,8 @@ export class MessageItem {
   readonly #actions: MessageActions;
   #editor: HTMLFormElement | undefined;
   #pickerOpen = false;
+  /** Redaction cannot be undone: the first click asks, the second redacts. */
+  #confirmRedact = false;
   #error = h("p", { class: "item-error", role: "alert", hidden: true });
 
   constructor(message: MessageModel, actions: MessageActions) {
@@ -45,6 +51,7 @@ export class MessageItem {
     const mine = m.author.id === this.#actions.you();
     this.el.classList.toggle("mine", mine);
     this.el.classList.toggle("deleted", m.deleted);
+    this.el.classList.toggle("redacted", m.redacted);
     const head = h(
       "div",
       { class: "meta" },
@@ -53,19 +60,17 @@ export class MessageItem {
       time(m.at),
       m.editedAt !== undefined && !m.deleted ? h("span", { class: "edited" }, " (edited)") : null,
     );
-    const body = m.deleted
-      ? h("p", { class: "text", "data-testid": "text" }, "message deleted")
-      : (this.#editor ?? h("p", { class: "text", "data-testid": "text" }, m.text));
+    const body = m.redacted
+      ? h("p", { class: "text", "data-testid": "text" }, "message redacted")
+      : m.deleted
+        ? h("p", { class: "text", "data-testid": "text" }, "message deleted")
+        : (this.#editor ?? h("p", { class: "text", "data-testid": "text" }, m.text));
     replace(
       this.el,
       head,
       body,
-      m.deleted ? null : this.#reactions(),
-      mine && !m.deleted && !this.#editor
-        ? this.#ownActions()
-        : !mine && !m.deleted && this.#actions.mayDeleteAny()
-          ? this.#moderatorActions()
-          : null,
+      m.deleted || m.redacted ? null : this.#reactions(),
+      this.#editor ? null : this.#menu(mine),
       this.#error,
     );
   }
@@ -126,41 +131,57 @@ export class MessageItem {
     return bar;
   }
 
-  #ownActions(): HTMLElement {
-    return h(
-      "div",
-      { class: "actions" },
-      h(
-        "button",
-        { type: "button", "data-testid": "edit", on: { click: () => this.#startEdit() } },
-        "Edit",
-      ),
-      h(
-        "button",
-        {
-          type: "button",
-          "data-testid": "delete",
-          on: { click: () => this.#run(this.#actions.remove(this.#message.id)) },
-        },
-        "Delete",
-      ),
-    );
+  /** The message's menu: edit for its author, delete and redact for whoever may. */
+  #menu(mine: boolean): HTMLElement | null {
+    const m = this.#message;
+    if (m.redacted) return null;
+    const whose = mine ? "" : `${m.author.name}'s `;
+    const buttons = [
+      mine && !m.deleted
+        ? h(
+            "button",
+            { type: "button", "data-testid": "edit", on: { click: () => this.#startEdit() } },
+            "Edit",
+          )
+        : null,
+      (mine || this.#actions.mayDeleteAny()) && !m.deleted
+        ? h(
+            "button",
+            {
+              type: "button",
+              "data-testid": "delete",
+              ...(mine ? {} : { "aria-label": `Delete ${whose}message` }),
+              on: { click: () => this.#run(this.#actions.remove(m.id)) },
+            },
+            "Delete",
+          )
+        : null,
+      mine || this.#actions.mayRedactAny() ? this.#redactButton(whose) : null,
+    ].filter((b) => b !== null);
+    return buttons.length ? h("div", { class: "actions" }, ...buttons) : null;
   }
 
-  #moderatorActions(): HTMLElement {
+  #redactButton(whose: string): HTMLElement {
+    const confirming = this.#confirmRedact;
     return h(
-      "div",
-      { class: "actions" },
-      h(
-        "button",
-        {
-          type: "button",
-          "data-testid": "delete",
-          "aria-label": `Delete ${this.#message.author.name}'s message`,
-          on: { click: () => this.#run(this.#actions.remove(this.#message.id)) },
+      "button",
+      {
+        type: "button",
+        ...(confirming ? { class: "danger" } : {}),
+        "data-testid": "redact",
+        "aria-label": confirming ? "Redact for good: click again" : `Redact ${whose}message`,
+        on: {
+          click: () => {
+            if (!this.#confirmRedact) {
+              this.#confirmRedact = true;
+              return this.render();
+            }
+            this.#confirmRedact = false;
+            this.#run(this.#actions.redact(this.#message.id));
+          },
         },
-        "Delete",
-      ),
+      },
+      confirming ? "Redact for good?" : "Redact",
     );
   }
 

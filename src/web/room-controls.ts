@@ -8,11 +8,15 @@ export type RoomControlActions = {
   setTopic: (topic: string) => Promise<unknown>;
   setSlowMode: (seconds: number) => Promise<unknown>;
   leave: () => Promise<unknown>;
+  /** Take back your last action here (a post, edit, delete or reaction), or apply it again. */
+  undo: () => Promise<unknown>;
+  redo: () => Promise<unknown>;
 };
 
 /**
- * The room's header controls: the topic and slow mode for those who may change them, and
- * "Leave room" for members.
+ * The room's header controls: undo and redo of your last action (it may have touched any
+ * message, so they sit with the room, not on one message), the topic and slow mode for those
+ * who may change them, and "Leave room" for members.
  */
 export function roomControls(actions: RoomControlActions) {
   const error = h("p", {
@@ -114,6 +118,26 @@ export function roomControls(actions: RoomControlActions) {
     slow,
     status,
   );
+  const undo = h(
+    "button",
+    {
+      type: "button",
+      "data-testid": "undo",
+      title: "Undo your last action here",
+      on: { click: () => run(actions.undo()) },
+    },
+    "↶ Undo",
+  );
+  const redo = h(
+    "button",
+    {
+      type: "button",
+      "data-testid": "redo",
+      title: "Redo what you undid last",
+      on: { click: () => run(actions.redo()) },
+    },
+    "↷ Redo",
+  );
   const leave = h(
     "button",
     {
@@ -126,7 +150,12 @@ export function roomControls(actions: RoomControlActions) {
     "Leave room",
   );
   return {
-    el: h("div", { class: "controls" }, h("div", { class: "row" }, moderation, leave), error),
+    el: h(
+      "div",
+      { class: "controls" },
+      h("div", { class: "row" }, undo, redo, moderation, leave),
+      error,
+    ),
     /** Shows the controls `you` may use. */
     setStanding(you: Standing) {
       const mayTopic = can(you, "topic");

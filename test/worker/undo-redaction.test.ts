@@ -1,0 +1,190 @@
+import { runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import type { Command, Message, RoomEvent, Session } from "../../src/protocol/index.ts";
+import type { Room } from "../../src/room/room.ts";
+import { call, guest, newRoom, roomStub } from "./helpers.ts";
+
+let ids = 0;
+/** Sends `command` (without a clientId) as `who`; the room's result. */
+async function run(room: string, who: Session, command: Record<string, unknown>) {
+  return roomStub(room).command({ clientId: `c${++ids}`, ...command } as Command, who.user);
+}
+async function ok(room: string, who: Session, command: Record<string, unknown>): Promise<number> {
+  const result = await run(room, who, command);
+  if (!result.ok) throw new Error(`${String(command.type)}: ${result.error.message}`);
+  return result.value.seq;
+}
+
+async function message(room: string, who: Session, id: number): Promise<Message | undefined> {
+  const page = await roomStub(room).messages(who.user, id + 1, 1);
+  if (!page.ok) throw new Error(page.error.message);
+  return page.value.messages.find((m) => m.id === id);
+}
+
+async function events(room: string, who: Session): Promise<RoomEvent[]> {
+  const page = await roomStub(room).events(who.user, 0, 1000);
+  if (!page.ok) throw new Error(page.error.message);
+  return page.value.events;
+}
+
+describe("undo and redo", () => {
+  it("take back and apply again a post, an edit, a delete and a reaction, by compensating events", async () => {
+    const ada = await guest("ada");
+    const room = await newRoom(ada);
+    const id = await ok(room, ada, { type: "post", text: "first" });
+    await ok(room, ada, { type: "edit", messageId: id, text: "second" });
+    await ok(room, ada, { type: "react", messageId: id, emoji: "👍", on: true });
+
+    await ok(room, ada, { type: "undo" }); // the reaction
+    expect((await message(room, ada, id))?.reactions).toEqual({});
+    await ok(room, ada, { type: "undo" }); // the edit
+    expect((await message(room, ada, id))?.text).toBe("first");
+    await ok(room, ada, { type: "redo" }); // the edit again
+    expect((await message(room, ada, id))?.text).toBe("second");
+    await ok(room, ada, { type: "redo" }); // the reaction again
+    expect((await message(room, ada, id))?.reactions).toEqual({ "👍": [ada.user.id] });
+    expect(await run(room, ada, { type: "redo" })).toMatchObject({
+      ok: false,
+      error: { code: "conflict" },
+    });
+
+    await ok(room, ada, { type: "delete", messageId: id });
+    expect(await message(room, ada, id)).toMatchObject({ deleted: true, text: "", reactions: {} });
+    await ok(room, ada, { type: "undo" }); // the delete: restored, with its reaction
+    expect(await message(room, ada, id)).toMatchObject({
+      text: "second",
+      reactions: { "👍": [ada.user.id] },
+    });
+    expect((await message(room, ada, id))?.deleted).toBeUndefined();
+
+    const log = await events(room, ada);
+    // Nothing was rewritten: every step is an event of its own, marked as what it undoes or redoes.
+    expect(
+      log
+        .slice(2)
+        .map((e) => [e.type, "undoes" in e.data ? "undo" : "redoes" in e.data ? "redo" : ""]),
+    ).toEqual([
+      ["message.posted", ""],
+      ["message.edited", ""],
+      ["reaction.added", ""],
+      ["reaction.removed", "undo"],
+      ["message.edited", "undo"],
+      ["message.edited", "redo"],
+      ["reaction.added", "redo"],
+      ["message.deleted", ""],
+      ["message.restored", "undo"],
+    ]);
+  });
+
+  it("undoes a post by deleting it; a new action empties the redo stack; undo is per user", async () => {
+    const ada = await guest("ada");
+    const bob = await guest("bob");
+    const room = await newRoom(ada);
+    const mine = await ok(room, ada, { type: "post", text: "mine" });
+    const his = await ok(room, bob, { type: "post", text: "his" });
+    await ok(room, ada, { type: "undo" });
+    expect((await message(room, ada, mine))?.deleted).toBe(true);
+    expect((await message(room, ada, his))?.deleted).toBeUndefined();
+    await ok(room, ada, { type: "post", text: "another" });
+    expect(await run(room, ada, { type: "redo" })).toMatchObject({
+      ok: false,
+      error: { code: "conflict" },
+    });
+    // Undo reaches back past the newer post once it is undone, to nothing of hers.
+    await ok(room, ada, { type: "undo" });
+    expect(await run(room, ada, { type: "undo" })).toMatchObject({
+      ok: false,
+      error: { code: "conflict", message: /redacted|deleted|nothing/ },
+    });
+  });
+
+  it("refuses to undo what someone else changed since", async () => {
+    const ada = await guest("ada");
+    const bob = await guest("bob");
+    const room = await newRoom(ada);
+    const id = await ok(room, bob, { type: "post", text: "oops" });
+    await ok(room, ada, { type: "delete", messageId: id }); // the owner deletes bob's post
+    expect(await run(room, bob, { type: "undo" })).toMatchObject({
+      ok: false,
+      error: { code: "conflict", message: new RegExp(`message ${id} was deleted`) },
+    });
+    await ok(room, ada, { type: "undo" }); // the owner's own delete: restored
+    expect((await message(room, ada, id))?.text).toBe("oops");
+  });
+});
+
+describe("redaction", () => {
+  it("empties the text everywhere in the room's storage while the chain verifies", async () => {
+    const ada = await guest("ada");
+    const bob = await guest("bob");
+    const room = await newRoom(ada);
+    const secret = "my card number is 4111 1111 1111 1111";
+    const id = await ok(room, bob, { type: "post", text: secret });
+    await ok(room, bob, { type: "edit", messageId: id, text: `${secret}!` });
+    expect(await run(room, bob, { type: "redact", messageId: id + 100 })).toMatchObject({
+      ok: false,
+      error: { code: "not_found" },
+    });
+    const other = await guest("eve");
+    expect(await run(room, other, { type: "redact", messageId: id })).toMatchObject({
+      ok: false,
+      error: { code: "forbidden" },
+    });
+    const seq = await ok(room, ada, { type: "redact", messageId: id, reason: "legal request" });
+    expect(await ok(room, ada, { type: "redact", messageId: id })).toBe(seq); // twice: a no-op
+
+    expect(await message(room, ada, id)).toMatchObject({ id, text: "", redacted: true });
+    const log = await events(room, ada);
+    const carried = log.filter((e) => e.type === "message.posted" || e.type === "message.edited");
+    expect(carried.map((e) => [e.redacted, "text" in e.data && e.data.text])).toEqual([
+      [true, ""],
+      [true, ""],
+    ]);
+    expect(log.at(-1)).toMatchObject({
+      type: "message.redacted",
+      data: { messageId: id, reason: "legal request" },
+    });
+    expect(JSON.stringify(log)).not.toContain("4111");
+
+    const report = await roomStub(room).auditVerify(ada.user);
+    expect(report).toMatchObject({ ok: true, value: { ok: true, lastSeq: seq } });
+
+    // Nothing in the room's tables holds the text, and a redacted message cannot come back.
+    await runInDurableObject(roomStub(room), (_room: Room, state) => {
+      for (const table of ["events", "messages", "snapshots"]) {
+        const exists = state.storage.sql
+          .exec("SELECT 1 FROM sqlite_master WHERE name = ?", table)
+          .toArray().length;
+        if (!exists) continue;
+        const rows = state.storage.sql.exec(`SELECT * FROM ${table}`).toArray();
+        expect(JSON.stringify(rows)).not.toContain("4111");
+      }
+    });
+    expect(await run(room, bob, { type: "edit", messageId: id, text: "back" })).toMatchObject({
+      ok: false,
+    });
+    expect(await run(room, bob, { type: "undo" })).toMatchObject({
+      ok: false,
+      error: { code: "conflict", message: /redacted/ },
+    });
+  });
+
+  it("is served over HTTP: the export carries the redaction, the message page its flag", async () => {
+    const ada = await guest("ada");
+    const room = await newRoom(ada);
+    const id = await ok(room, ada, { type: "post", text: "to be gone" });
+    await ok(room, ada, { type: "redact", messageId: id });
+    const exported = await (
+      await call(`/api/rooms/${room}/audit/export`, { token: ada.token })
+    ).text();
+    const lines = exported
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines.find((e) => e.seq === id)).toMatchObject({
+      data: { text: "" },
+      redactedBy: id + 1,
+    });
+    expect(exported).not.toContain("to be gone");
+  });
+});
