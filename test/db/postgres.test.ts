@@ -69,6 +69,56 @@ describe("the flush", () => {
   });
 });
 
+describe("undo and redaction in Postgres", () => {
+  it("restores an undone delete and empties a redacted message's text from every mirrored row", async () => {
+    const { server, cluster } = suite;
+    const ada = await guest(server.url, "ada");
+    const room = await freshRoom(ada);
+    const a = await connect(server.url, room, ada);
+    const secret = `redact-me-${Date.now()}`;
+    const kept = await a.conn.post("stays as it is");
+    await a.conn.react(kept, "🎉", true);
+    await a.conn.delete(kept);
+    await a.conn.undo(); // restored, with its reaction
+    const gone = await a.conn.post(secret);
+    await a.conn.edit(gone, `${secret} (edited)`);
+    // Flushed before the redaction, so that it must reach rows already in Postgres.
+    await flushed(cluster, room, await a.conn.react(gone, "👍", true));
+    const last = await a.conn.redact(gone, "asked by its author");
+    await flushed(cluster, room, last);
+
+    const rows = await query<{ id: string; text: string; deleted: boolean; redacted: boolean }>(
+      cluster.primaryUrl,
+      sql`SELECT id, text, deleted, redacted FROM messages WHERE room = ${room} ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { id: String(kept), text: "stays as it is", deleted: false, redacted: false },
+      { id: String(gone), text: "", deleted: false, redacted: true },
+    ]);
+    const reactions = await query<{ message_id: string; emoji: string }>(
+      cluster.primaryUrl,
+      sql`SELECT message_id, emoji FROM reactions WHERE room = ${room} ORDER BY message_id`,
+    );
+    expect(reactions).toEqual([
+      { message_id: String(kept), emoji: "🎉" },
+      { message_id: String(gone), emoji: "👍" },
+    ]);
+    const carried = await query<{ seq: string; data: { text: string }; redacted_by: string }>(
+      cluster.primaryUrl,
+      sql`SELECT seq, data, redacted_by FROM events WHERE room = ${room} AND message_id = ${gone} AND type IN ('message.posted', 'message.edited') ORDER BY seq`,
+    );
+    expect(carried.map((e) => [e.data.text, e.redacted_by])).toEqual([
+      ["", String(last)],
+      ["", String(last)],
+    ]);
+    const anywhere = await query<{ n: string }>(
+      cluster.primaryUrl,
+      sql`SELECT count(*) AS n FROM events WHERE room = ${room} AND data::text LIKE ${`%${secret}%`}`,
+    );
+    expect(anywhere).toEqual([{ n: "0" }]);
+  });
+});
+
 describe("reads from replicas", () => {
   it("searches with ranking and highlights, served by a replica", async () => {
     const ada = await guest(suite.server.url, "ada");
