@@ -297,6 +297,57 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     expect(problems).toEqual([]);
   });
 
+  it("undoes and redoes an edit and a delete, and redacts a message for everyone", async () => {
+    const cy = await open("cyra", server.url);
+    const di = await open("dina", server.url);
+    await cy.getByTestId("room-name").fill("undo-room");
+    await cy.getByTestId("create").click();
+    await cy.getByTestId("compose").waitFor();
+    await di.goto(`${server.url}/#/room/undo-room`);
+    await di.getByTestId("compose").waitFor();
+
+    await send(cy, "first words");
+    await expect.poll(() => texts(di), WAIT).toEqual(["first words"]);
+    await message(cy, "first words").getByTestId("edit").click();
+    await cy.getByTestId("edit-text").fill("second thoughts");
+    await cy.getByTestId("edit-text").press("Enter");
+    await expect.poll(() => texts(di), WAIT).toEqual(["second thoughts"]);
+
+    await cy.getByTestId("undo").click(); // the edit
+    await expect.poll(() => texts(di), WAIT).toEqual(["first words"]);
+    await cy.getByTestId("redo").click();
+    await expect.poll(() => texts(di), WAIT).toEqual(["second thoughts"]);
+    await message(cy, "second thoughts").getByTestId("delete").click();
+    await expect.poll(() => texts(di), WAIT).toEqual(["message deleted"]);
+    await cy.getByTestId("undo").click(); // the delete: back with its text
+    await expect.poll(() => texts(di), WAIT).toEqual(["second thoughts"]);
+    await cy.getByTestId("redo").click();
+    await expect.poll(() => texts(cy), WAIT).toEqual(["message deleted"]);
+    await cy.getByTestId("undo").click();
+    await expect.poll(() => texts(cy), WAIT).toEqual(["second thoughts"]);
+    await cy.getByTestId("redo").click();
+    await cy.getByTestId("redo").click(); // nothing left to redo: said beside the controls
+    await expect
+      .poll(() => cy.getByTestId("controls-error").textContent(), WAIT)
+      .toMatch(/nothing of yours to redo/);
+    await cy.getByTestId("undo").click();
+    await expect.poll(() => texts(di), WAIT).toEqual(["second thoughts"]);
+
+    // di may not redact cy's message; cy may, with a second click to confirm.
+    expect(await message(di, "second thoughts").getByTestId("redact").count()).toBe(0);
+    await message(cy, "second thoughts").getByTestId("redact").click();
+    await expect
+      .poll(() => message(cy, "second thoughts").getByTestId("redact").textContent(), WAIT)
+      .toBe("Redact for good?");
+    await message(cy, "second thoughts").getByTestId("redact").click();
+    await expect.poll(() => texts(di), WAIT).toEqual(["message redacted"]);
+    await expect.poll(() => texts(cy), WAIT).toEqual(["message redacted"]);
+    // The redaction holds after a reload: the text is gone from the server, not only the page.
+    await di.reload();
+    await expect.poll(() => texts(di), WAIT).toEqual(["message redacted"]);
+    expect(await di.locator("[data-testid=messages]").textContent()).not.toContain("second");
+  });
+
   it("lists the rooms a page at a time as the list scrolls, filtered by name", async () => {
     const api = new EdgechatApi(server.url);
     const { token } = await api.signInGuest("builder");
