@@ -7,3 +7,4 @@ export * from "./http.ts";
 export * from "./permissions.ts";
 export * from "./rates.ts";
 export * from "./chain.ts";
+export * from "./audit-log.ts";
