@@ -1,5 +1,8 @@
 import type { AuditEntryInput } from "../protocol/index.ts";
 
+/** The name of the one InstanceAudit object, which holds the instance's audit log. */
+export const INSTANCE_AUDIT_NAME = "instance";
+
 /** Entries per call at most: a burst of moderation goes in a few calls, not one per event. */
 const MAX_BATCH = 200;
 const RETRIES = 3;

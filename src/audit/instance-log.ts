@@ -12,9 +12,6 @@ import {
 } from "./outbox.ts";
 import { AuditStore } from "./store.ts";
 
-/** The name of the one object that holds the instance's audit log. */
-export const INSTANCE_AUDIT_NAME = "instance";
-
 const Inputs = z.array(AuditEntryInput).max(1000);
 
 /**
