@@ -84,12 +84,14 @@ export const AuditEntry = AuditEntryInput.omit({ ref: true }).extend({
 });
 export type AuditEntry = z.infer<typeof AuditEntry>;
 
-/** Query numbers arrive as strings; anything but a plain non-negative integer is a 400. */
-const queryInt = (what: string) =>
-  z
-    .string()
-    .regex(/^\d{1,15}$/, `${what}: expected a non-negative integer`)
-    .transform(Number);
+/**
+ * Query numbers arrive as strings; anything but a plain non-negative integer is a 400. Messages
+ * name no field: the router puts the field's name before them.
+ */
+const queryInt = z
+  .string()
+  .regex(/^\d{1,15}$/, "expected a non-negative integer")
+  .transform(Number);
 
 export const AUDIT_PAGE_DEFAULT = 50;
 export const AUDIT_PAGE_MAX = 200;
@@ -98,26 +100,26 @@ export const AUDIT_PAGE_MAX = 200;
 export const AuditQuery = z
   .object({
     /** A user id, or a name (case-insensitively): failed sign-ins only have the name tried. */
-    actor: z.string().trim().min(1, "actor: give a user id or a name").max(64).optional(),
+    actor: z.string().trim().min(1, "give a user id or a name").max(64).optional(),
     action: AuditAction.optional(),
     /** Milliseconds since the epoch, inclusive. */
-    since: queryInt("since").optional(),
+    since: queryInt.optional(),
     /** Milliseconds since the epoch, inclusive. */
-    until: queryInt("until").optional(),
+    until: queryInt.optional(),
     /** The cursor: the previous page's `nextBefore`; only entries with a lower seq. */
-    before: queryInt("before").pipe(Seq).optional(),
-    limit: queryInt("limit")
+    before: queryInt.pipe(Seq).optional(),
+    limit: queryInt
       .pipe(
         z
           .number()
           .int()
-          .min(1, "limit: at least 1")
-          .max(AUDIT_PAGE_MAX, `limit: at most ${AUDIT_PAGE_MAX}`),
+          .min(1, "at least 1")
+          .max(AUDIT_PAGE_MAX, `at most ${AUDIT_PAGE_MAX}`),
       )
       .default(AUDIT_PAGE_DEFAULT),
   })
   .refine((q) => q.since === undefined || q.until === undefined || q.since <= q.until, {
-    message: "since must not be after until",
+    message: "must not be after until",
     path: ["since"],
   });
 export type AuditQuery = z.infer<typeof AuditQuery>;

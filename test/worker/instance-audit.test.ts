@@ -170,7 +170,7 @@ describe("the instance audit log", () => {
     }
     for (const [query, message] of [
       ["?limit=500", /limit: at most 200/],
-      ["?since=10&until=5", /since must not be after until/],
+      ["?since=10&until=5", /since: must not be after until/],
       ["?action=message.posted", /action/],
       ["?before=-1", /before: expected a non-negative integer/],
     ] as const) {
