@@ -12,15 +12,30 @@ const PAGE = 50;
  * Loaded once when shown and on demand: it is a record to browse, not a live feed.
  */
 export function auditLogSection(ctx: AppContext): HTMLElement {
-  const actor = h("input", { name: "actor", placeholder: "user id or name", maxlength: 64 });
+  const actor = h("input", {
+    name: "actor",
+    "data-testid": "audit-actor",
+    placeholder: "user id or name",
+    maxlength: 64,
+  });
   const action = h(
     "select",
-    { name: "action" },
+    { name: "action", "data-testid": "audit-action" },
     h("option", { value: "" }, "any action"),
     ...AuditAction.options.map((name) => h("option", { value: name }, name)),
   );
-  const since = h("input", { name: "since", type: "datetime-local", step: 1 });
-  const until = h("input", { name: "until", type: "datetime-local", step: 1 });
+  const since = h("input", {
+    name: "since",
+    type: "datetime-local",
+    step: 1,
+    "data-testid": "audit-since",
+  });
+  const until = h("input", {
+    name: "until",
+    type: "datetime-local",
+    step: 1,
+    "data-testid": "audit-until",
+  });
   const body = h("tbody", { "data-testid": "audit-entries" });
   const source = h("p", { class: "hint", "data-testid": "audit-source" });
   const verdict = h("p", { class: "hint", role: "status", "data-testid": "audit-verify" });
@@ -61,7 +76,7 @@ export function auditLogSection(ctx: AppContext): HTMLElement {
     field("Action", action),
     field("From", since),
     field("To", until),
-    h("button", { type: "submit" }, "Filter"),
+    h("button", { type: "submit", "data-testid": "audit-filter" }, "Filter"),
     verifyButton,
   );
   const section = h(
