@@ -109,13 +109,7 @@ export const AuditQuery = z
     /** The cursor: the previous page's `nextBefore`; only entries with a lower seq. */
     before: queryInt.pipe(Seq).optional(),
     limit: queryInt
-      .pipe(
-        z
-          .number()
-          .int()
-          .min(1, "at least 1")
-          .max(AUDIT_PAGE_MAX, `at most ${AUDIT_PAGE_MAX}`),
-      )
+      .pipe(z.number().int().min(1, "at least 1").max(AUDIT_PAGE_MAX, `at most ${AUDIT_PAGE_MAX}`))
       .default(AUDIT_PAGE_DEFAULT),
   })
   .refine((q) => q.since === undefined || q.until === undefined || q.since <= q.until, {
