@@ -1,11 +1,12 @@
 /**
  * The worker entry and composition root: the Hono app and the Durable Object classes it routes
- * to, with the Postgres sink handed to the rooms here so that room/ never imports db/.
+ * to, with the Postgres sinks handed to the rooms and the audit log here so that neither imports db/.
  */
 import { env } from "cloudflare:workers";
 import { createApp } from "./app.ts";
 import { assertConfigured } from "./config.ts";
-import { postgresSink } from "./db/postgres.ts";
+import { auditSink, postgresSink } from "./db/postgres.ts";
+import { InstanceAudit as InstanceAuditObject } from "./audit/instance-log.ts";
 import { Room as RoomObject } from "./room/room.ts";
 
 export { RoomShard } from "./room/shard.ts";
@@ -18,6 +19,12 @@ export { AuditAnchor } from "./audit/anchor.ts";
 export class Room extends RoomObject {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env, postgresSink(env));
+  }
+}
+
+export class InstanceAudit extends InstanceAuditObject {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env, auditSink(env));
   }
 }
 

@@ -127,11 +127,16 @@ export class Account extends DurableObject<Env> {
     return session !== undefined && session.revoked_at === null && session.expires_at > Date.now();
   }
 
-  /** Ends the session whose current refresh token this is; a token with the wrong secret ends nothing. */
-  async logout(sid: string, secret: string): Promise<void> {
+  /**
+   * Ends the session whose current refresh token this is; a token with the wrong secret ends
+   * nothing. Returns whose session ended (for the audit log), or undefined.
+   */
+  async logout(sid: string, secret: string): Promise<User | undefined> {
     const session = this.#session(sid);
-    if (session && (await sha256(secret)) === session.refresh_hash)
-      await this.#revoke([sid], Date.now());
+    if (!session || session.revoked_at !== null || (await sha256(secret)) !== session.refresh_hash)
+      return undefined;
+    await this.#revoke([sid], Date.now());
+    return this.profile();
   }
 
   /** Checks the current password, sets the new one, ends every session and opens a fresh one. */

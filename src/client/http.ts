@@ -1,5 +1,8 @@
 import type * as z from "zod";
 import {
+  AuditChainReport,
+  AuditPage,
+  type AuditAction,
   ApiError,
   BacklogReport,
   ErrorBody,
@@ -117,6 +120,32 @@ export class EdgechatApi {
   /** Admins: events not yet flushed to Postgres, per room (503 without Postgres). */
   backlog() {
     return this.#call(BacklogReport, "GET", "/api/admin/backlog");
+  }
+
+  /**
+   * Admins: a page of the instance audit log, newest first; pass the previous page's
+   * `nextBefore` as `before` for older entries. Times in ms since the epoch, inclusive.
+   */
+  auditLog(
+    filter: {
+      actor?: string;
+      action?: AuditAction;
+      since?: number;
+      until?: number;
+      before?: number;
+      limit?: number;
+    } = {},
+  ) {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(filter))
+      if (value !== undefined && value !== "") query.set(key, String(value));
+    const search = query.size > 0 ? `?${query}` : "";
+    return this.#call(AuditPage, "GET", `/api/admin/audit${search}`);
+  }
+
+  /** Admins: the instance audit log's hash chain, recomputed from the log itself. */
+  verifyAuditLog() {
+    return this.#call(AuditChainReport, "GET", "/api/admin/audit/verify");
   }
 
   createRoom(room: Partial<CreateRoom> & { name: string }) {

@@ -1,5 +1,6 @@
 import { parseConfig, type Config } from "../config.ts";
-import type { RoomEvent } from "../protocol/index.ts";
+import type { AuditEntry, RoomEvent } from "../protocol/index.ts";
+import { flushAudit } from "./audit-flush.ts";
 import { useLocalProxy, withDb } from "./connect.ts";
 import { describeDbError } from "./errors.ts";
 import { flushEvents } from "./flush.ts";
@@ -33,6 +34,26 @@ export function postgresSink(env: object) {
     async write(room: string, batch: readonly RoomEvent[]): Promise<number> {
       try {
         return await withDb(url, (db) => flushEvents(db, room, batch));
+      } catch (error) {
+        throw new Error(describeDbError(error), { cause: error });
+      }
+    },
+  };
+}
+
+/**
+ * Where the instance audit log mirrors its entries: a transaction on the primary per batch,
+ * answering the mirror's cursor. Undefined without DATABASE_URL.
+ */
+export function auditSink(env: object) {
+  const parsed = parseConfig(env);
+  const url = parsed.ok ? parsed.config.DATABASE_URL : undefined;
+  if (!parsed.ok || !url) return undefined;
+  useDriverSettings(parsed.config);
+  return {
+    async write(batch: readonly AuditEntry[]): Promise<number> {
+      try {
+        return await withDb(url, (db) => flushAudit(db, batch));
       } catch (error) {
         throw new Error(describeDbError(error), { cause: error });
       }

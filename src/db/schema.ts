@@ -132,3 +132,38 @@ export const roomCursors = pgTable("room_cursors", {
   seq: ms("seq").notNull(),
   flushedAt: ms("flushed_at").notNull(),
 });
+
+/**
+ * The mirror of the instance audit log (docs/audit.md), written only by its flush
+ * (src/db/audit-flush.ts) and read from the replicas by actor, action and time range.
+ */
+export const auditLog = pgTable(
+  "audit_log",
+  {
+    seq: ms("seq").primaryKey(),
+    id: text("id").notNull().unique(),
+    at: ms("at").notNull(),
+    actorId: text("actor_id").notNull(),
+    actorName: text("actor_name").notNull(),
+    action: text("action").notNull(),
+    target: jsonb("target").notNull(),
+    ip: text("ip"),
+    data: jsonb("data").notNull(),
+    contentHash: text("content_hash").notNull(),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [
+    index("audit_log_actor_at").on(t.actorId, t.at),
+    index("audit_log_actor_name_at").on(sql`lower(${t.actorName})`, t.at),
+    index("audit_log_action_at").on(t.action, t.at),
+    index("audit_log_at").on(t.at),
+  ],
+);
+
+/** How far the audit log has been flushed: locked and moved in the flush's own transaction. */
+export const auditCursor = pgTable("audit_cursor", {
+  log: text("log").primaryKey(),
+  seq: ms("seq").notNull(),
+  flushedAt: ms("flushed_at").notNull(),
+});

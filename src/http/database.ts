@@ -27,3 +27,12 @@ export async function orUnavailable<T>(read: Promise<T>): Promise<T> {
     throw new ApiError("unavailable", "the database is unreachable: try again shortly");
   }
 }
+
+/** The header that says which database node served a read. */
+export const SERVED_BY = "x-edgechat-served-by";
+
+/** "primary" or "replica-N", never a connection string. */
+export function servedByLabel(c: Context<AppEnv>, url: string): string {
+  const index = settings(c).DATABASE_REPLICA_URLS.indexOf(url);
+  return index >= 0 ? `replica-${index + 1}` : "primary";
+}

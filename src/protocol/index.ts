@@ -8,3 +8,4 @@ export * from "./permissions.ts";
 export * from "./rates.ts";
 export * from "./chain.ts";
 export * from "./upcast.ts";
+export * from "./audit-log.ts";

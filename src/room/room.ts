@@ -42,6 +42,8 @@ import { ShardFanout } from "./shard-fanout.ts";
 import { shardOf } from "./shard-index.ts";
 import { CommandBudget } from "./rate-limit.ts";
 import { RoomAudit } from "./audit.ts";
+import { INSTANCE_AUDIT_NAME, InstanceAuditFeed } from "../audit/feed.ts";
+import { auditEntriesOf } from "../audit/room-entries.ts";
 import { UserQuotas } from "./user-quotas.ts";
 import { attachmentOf, close, Connections, send, type Attachment } from "./sockets.ts";
 
@@ -76,6 +78,7 @@ export class Room extends DurableObject<Env> {
   readonly #directory: DirectoryFeed;
   readonly #quotas: UserQuotas;
   readonly #audit: RoomAudit;
+  readonly #instanceAudit: InstanceAuditFeed;
   readonly #budget: CommandBudget;
 
   /** `sink`: where the outbox sends the log on to (Postgres), wired by the worker's entry. */
@@ -115,6 +118,10 @@ export class Room extends DurableObject<Env> {
     this.#audit = new RoomAudit(
       this.#log,
       () => env.AUDIT_ANCHOR.getByName(this.#read.room()!.name),
+      (work) => ctx.waitUntil(work),
+    );
+    this.#instanceAudit = new InstanceAuditFeed(
+      (entries) => env.INSTANCE_AUDIT.getByName(INSTANCE_AUDIT_NAME).record(entries),
       (work) => ctx.waitUntil(work),
     );
     this.#quotas = new UserQuotas(
@@ -376,6 +383,7 @@ export class Room extends DurableObject<Env> {
     if (keysStored) this.#schedule.at("expire-commands", now + COMMAND_TTL_MS);
     if (stored.length === 0) return;
     this.#audit.committed();
+    this.#instanceAudit.record(auditEntriesOf(this.#read.room()!.name, stored));
     const visibility = this.#read.room()?.visibility;
     if (visibility) this.#audience.removeLostAccess(stored, visibility);
     if (this.#outbox.enabled) this.#schedule.at("flush", now + FLUSH_DELAY_MS);

@@ -7,8 +7,9 @@ import { authenticate } from "../http/authenticate.ts";
 import { readRouter } from "../http/database.ts";
 import { bearer, errors, json, router } from "../http/openapi.ts";
 import { BacklogReport, ReplicaReport } from "../protocol/index.ts";
+import { auditLog } from "./audit-log.ts";
 
-/** For instance admins (ADMIN_USERNAMES): replica health and lag, the flush backlog. */
+/** For instance admins (ADMIN_USERNAMES): replica health and lag, the flush backlog, the audit log. */
 export const admin = router();
 
 const adminsOnly = createMiddleware<AppEnv>(async (c, next) => {
@@ -16,6 +17,8 @@ const adminsOnly = createMiddleware<AppEnv>(async (c, next) => {
   await next();
 });
 admin.use("/api/admin/*", authenticate, adminsOnly);
+// After the middleware, so that it guards these routes too.
+admin.route("/", auditLog);
 
 admin.openapi(
   createRoute({

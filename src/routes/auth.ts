@@ -10,6 +10,7 @@ import { signedIn } from "../http/authenticate.ts";
 import { errors, json, jsonBody, router, unwrap } from "../http/openapi.ts";
 import { clientAddress, spend } from "../http/limits.ts";
 import { sameOriginOnly } from "../http/origin.ts";
+import { recordAudit } from "./audit-log.ts";
 import {
   ChangePassword,
   Credentials,
@@ -54,6 +55,7 @@ auth.openapi(
     );
     const user: User = { id: newGuestId(), name, kind: "guest" };
     const token = await issueToken(user, settings(c).JWT_SECRET);
+    recordAudit(c, { action: "auth.guest_signed_in", actor: user });
     return c.json({ token, user }, 200);
   },
 );
@@ -78,6 +80,7 @@ auth.openapi(
     const issued = unwrap(
       await c.env.ACCOUNT.getByName(accountKey(username)).register(username, password),
     );
+    recordAudit(c, { action: "account.registered", actor: issued.user });
     return c.json(await signIn(c, issued), 201);
   },
 );
@@ -98,7 +101,16 @@ auth.openapi(
   async (c) => {
     await throttleByIp(c);
     const { username, password } = c.req.valid("json");
-    const issued = unwrap(await c.env.ACCOUNT.getByName(accountKey(username)).login(password));
+    const result = await c.env.ACCOUNT.getByName(accountKey(username)).login(password);
+    if (!result.ok)
+      // Nobody is proven: the entry names the username tried, with no id.
+      recordAudit(c, {
+        action: "auth.sign_in_failed",
+        actor: { id: "", name: username },
+        data: { reason: result.error.code === "rate_limited" ? "locked_out" : "bad_credentials" },
+      });
+    const issued = unwrap(result);
+    recordAudit(c, { action: "auth.signed_in", actor: issued.user });
     return c.json(await signIn(c, issued), 200);
   },
 );
@@ -143,7 +155,9 @@ auth.openapi(
   }),
   async (c) => {
     const token = await refreshTokenOf(c);
-    if (token) await c.env.ACCOUNT.getByName(token.account).logout(token.sid, token.secret);
+    const ended =
+      token && (await c.env.ACCOUNT.getByName(token.account).logout(token.sid, token.secret));
+    if (ended) recordAudit(c, { action: "auth.signed_out", actor: ended });
     deleteCookie(c, REFRESH_COOKIE, { path: "/api/auth", secure: true });
     return c.body(null, 204);
   },
@@ -166,6 +180,7 @@ auth.openapi(
   async (c) => {
     const { currentPassword, newPassword } = c.req.valid("json");
     const issued = unwrap(await accountOf(c).changePassword(currentPassword, newPassword));
+    recordAudit(c, { action: "account.password_changed", actor: issued.user });
     return c.json(await signIn(c, issued), 200);
   },
 );
@@ -182,6 +197,7 @@ auth.openapi(
   }),
   async (c) => {
     unwrap(await accountOf(c).deleteAccount(c.req.valid("json").password));
+    recordAudit(c, { action: "account.deleted", actor: c.var.user });
     deleteCookie(c, REFRESH_COOKIE, { path: "/api/auth", secure: true });
     return c.body(null, 204);
   },

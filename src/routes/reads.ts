@@ -1,16 +1,12 @@
 import { createRoute } from "@hono/zod-openapi";
 import { publicDirectory, roomsOf, searchMessages } from "../db/reads.ts";
-import { settings } from "../http/app-env.ts";
 import { signedIn } from "../http/authenticate.ts";
-import { orUnavailable, readRouter } from "../http/database.ts";
+import { orUnavailable, readRouter, SERVED_BY, servedByLabel } from "../http/database.ts";
 import { errors, json, router } from "../http/openapi.ts";
 import { DirectoryList, MyRooms, SearchQuery, SearchResults } from "../protocol/index.ts";
 
 /** Reads served from Postgres read replicas: search, the directory with activity, a user's rooms. */
 export const reads = router();
-
-/** Which node answered, for tests and curious operators. */
-const SERVED_BY = "x-edgechat-served-by";
 
 reads.openapi(
   createRoute({
@@ -83,9 +79,3 @@ reads.openapi(
     return c.json({ rooms: value }, 200);
   },
 );
-
-/** "primary" or "replica-N", never a connection string. */
-function servedByLabel(c: Parameters<typeof readRouter>[0], url: string): string {
-  const index = settings(c).DATABASE_REPLICA_URLS.indexOf(url);
-  return index >= 0 ? `replica-${index + 1}` : "primary";
-}

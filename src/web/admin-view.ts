@@ -1,5 +1,6 @@
 import { ApiError, type EdgechatApi } from "../client/index.ts";
 import { errorText, handleUnauthorized, type AppContext, type View } from "./context.ts";
+import { auditLogSection } from "./audit-log-view.ts";
 import { h, replace } from "./dom.ts";
 
 type Replicas = Awaited<ReturnType<EdgechatApi["replicas"]>>;
@@ -10,7 +11,8 @@ const EVERY_MS = 2_000;
 
 /**
  * For instance admins: each database node's health and replication lag, and the events the
- * rooms have not flushed to Postgres yet. Refreshed every 2 s while the page is visible.
+ * rooms have not flushed to Postgres yet, refreshed every 2 s while the page is visible; and the
+ * instance audit log (audit-log-view.ts), which works with or without Postgres.
  */
 export function adminView(ctx: AppContext): View {
   const status = h("p", { class: "hint", "data-testid": "admin-updated" });
@@ -46,6 +48,7 @@ export function adminView(ctx: AppContext): View {
       "Flush backlog per room",
     ),
   );
+  const audit = auditLogSection(ctx);
   const el = h(
     "main",
     { class: "screen admin" },
@@ -58,6 +61,7 @@ export function adminView(ctx: AppContext): View {
     problem,
     nodes,
     backlog,
+    audit,
   );
 
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -101,7 +105,7 @@ export function adminView(ctx: AppContext): View {
         );
       } else if (error instanceof ApiError && error.status === 403) {
         again = false;
-        nodes.hidden = backlog.hidden = true;
+        nodes.hidden = backlog.hidden = audit.hidden = true;
         fail(`For instance admins only (${error.message}).`);
       } else {
         fail(`Could not refresh: ${errorText(error)}`);

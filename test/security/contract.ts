@@ -524,3 +524,63 @@ export function errorBodyProblem(status: number, json: unknown, text: string): s
 }
 
 export const STACK = /\bat \S+ \(|\.ts:\d+|\.js:\d+|Error:|\bstack\b/i;
+
+// ---------------------------------------------------------------- the instance audit log
+
+/** docs/audit.md, "Instance audit log": the actions an entry may have. */
+export const AUDIT_ACTIONS = [
+  "auth.signed_in",
+  "auth.sign_in_failed",
+  "auth.guest_signed_in",
+  "auth.signed_out",
+  "account.registered",
+  "account.password_changed",
+  "account.deleted",
+  "room.created",
+  "room.topic_changed",
+  "room.slow_mode_changed",
+  "room.ownership_transferred",
+  "member.invited",
+  "member.role_changed",
+  "member.kicked",
+  "member.banned",
+  "member.unbanned",
+  "member.muted",
+  "member.unmuted",
+  "message.deleted",
+] as const;
+
+const DIGITS = /^\d{1,15}$/;
+
+/**
+ * `GET /api/admin/audit`'s query, as docs/audit.md writes it: `actor` 1 to 64 characters
+ * (surrounding white space ignored), `action` one of AUDIT_ACTIONS, `since`/`until`/`before`
+ * plain non-negative integers (`before` at least 1, `since` not after `until`), `limit` 1 to 200.
+ * Other parameters are ignored.
+ */
+export function auditQueryVerdict(params: Record<string, string>): Verdict {
+  const verdicts: Verdict[] = [];
+  if (has(params, "actor")) verdicts.push(actorVerdict(params.actor!));
+  if (has(params, "action"))
+    verdicts.push((AUDIT_ACTIONS as readonly string[]).includes(params.action!) ? "ok" : "bad");
+  for (const key of ["since", "until", "before", "limit"])
+    if (has(params, key) && !DIGITS.test(params[key]!)) verdicts.push("bad");
+  const number = (key: string) =>
+    DIGITS.test(params[key] ?? "") ? Number(params[key]) : undefined;
+  const [since, until, before, limit] = ["since", "until", "before", "limit"].map(number);
+  if (before !== undefined && before < 1) verdicts.push("bad");
+  if (limit !== undefined && (limit < 1 || limit > 200)) verdicts.push("bad");
+  if (since !== undefined && until !== undefined && since > until) verdicts.push("bad");
+  return worst(...verdicts);
+}
+
+/** "White space" by Unicode or by JavaScript's trim: where they differ, either reading holds. */
+function actorVerdict(raw: string): Verdict {
+  const trimmed = raw.trim();
+  const unicodeEmpty = /^[\p{White_Space}\uFEFF]*$/u.test(raw);
+  if (trimmed.length === 0 || unicodeEmpty)
+    return trimmed.length === 0 && unicodeEmpty ? "bad" : "unclear";
+  const oddEdge = /^[\p{White_Space}\uFEFF\u180E]|[\p{White_Space}\uFEFF\u180E]$/u.test(raw);
+  if (codePoints(trimmed) > 64) return oddEdge ? "unclear" : "bad";
+  return trimmed.length > 64 || oddEdge ? "unclear" : "ok";
+}

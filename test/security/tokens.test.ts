@@ -79,6 +79,10 @@ async function refusedEverywhere(token: string, what: string): Promise<void> {
     ["POST", "/api/rooms", { name: roomName("squat") }],
     ["POST", "/api/auth/password", { currentPassword: "whatever1", newPassword: "whatever2" }],
     ["DELETE", "/api/auth/account", { password: "correct horse 1" }],
+    // Admin-only: a forged admin is refused before its admin-ness is even asked.
+    ["GET", "/api/admin/audit"],
+    ["GET", "/api/admin/audit?actor=root&action=auth.signed_in"],
+    ["GET", "/api/admin/audit/verify"],
   ];
   for (const [method, path, body] of attempts) {
     expectError(
