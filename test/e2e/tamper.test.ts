@@ -237,7 +237,23 @@ it("leaves no byte of a redacted message in the database, and names a forged red
   });
   const { seq: kept } = await ada.api.postMessage(room, { text: "kept text", clientId: "r3" });
   await ada.api.command(room, { type: "redact", clientId: "r4", messageId: id });
-  expect(await verify(room)).toMatchObject({ ok: true });
+  const report = await verify(room);
+  expect(report).toMatchObject({ ok: true });
+
+  // The export verifies offline, redaction and all, and holds no byte of the text.
+  const exported = await (
+    await fetch(`${server.url}/api/rooms/${room}/audit/export`, {
+      headers: { authorization: `Bearer ${ada.token}` },
+    })
+  ).text();
+  expect(exported).not.toContain(secret);
+  const file = join(mkdtempSync(join(tmpdir(), "edgechat-export-")), "redacted.ndjson");
+  writeFileSync(file, exported);
+  const head = report.ok ? report.head : "";
+  const run = spawnSync(process.execPath, ["scripts/verify-export.ts", file, "--head", head], {
+    encoding: "utf8",
+  });
+  expect(`${run.stdout}${run.stderr}`).toMatch(/^OK: 6 events, last seq 6/);
 
   let onDisk: string[] = [];
   let rowsHolding = 0;
