@@ -1,6 +1,11 @@
 import { DurableObject } from "cloudflare:workers";
 import * as z from "zod";
-import { AuditEntryInput, type AuditEntry, type ChainReport } from "../protocol/index.ts";
+import {
+  AuditEntryInput,
+  checkAnchor,
+  type AuditEntry,
+  type ChainReport,
+} from "../protocol/index.ts";
 import { uuidv7 } from "../protocol/uuid.ts";
 import { verifyAuditChain } from "./entry.ts";
 import { pageOf, type AuditFilter } from "./filter.ts";
@@ -13,6 +18,12 @@ import {
 import { AuditStore } from "./store.ts";
 
 const Inputs = z.array(AuditEntryInput).max(1000);
+
+/**
+ * The AuditAnchor object that keeps this log's head outside it, as each room's does for the
+ * room: "@" cannot begin a room name, so it is nobody else's.
+ */
+export const INSTANCE_ANCHOR = "@instance-audit-log";
 
 /**
  * The instance-wide audit log (docs/audit.md): one object for the instance, an append-only,
@@ -36,9 +47,12 @@ export class InstanceAudit extends DurableObject<Env> {
     const stored = this.ctx.storage.transactionSync(() =>
       this.#store.append(valid, (at) => uuidv7(at)),
     );
-    if (stored.length > 0 && this.#outbox.enabled)
-      await this.#flushBy(Date.now() + AUDIT_FLUSH_DELAY_MS);
-    return this.#store.head.seq;
+    if (stored.length === 0) return this.#store.head.seq;
+    // Entries are few (sign-ins, moderation): the head is anchored at every record.
+    const { seq, hash } = this.#store.head;
+    await this.#anchor().advance({ lastSeq: seq, head: hash });
+    if (this.#outbox.enabled) await this.#flushBy(Date.now() + AUDIT_FLUSH_DELAY_MS);
+    return seq;
   }
 
   /** A page of entries passing `filter`, newest first. */
@@ -46,9 +60,19 @@ export class InstanceAudit extends DurableObject<Env> {
     return pageOf(this.#store.list(filter), filter.limit);
   }
 
-  /** Recomputes every content hash and link from the stored rows. */
+  /**
+   * Recomputes every content hash and link from the stored rows, then checks the head anchored
+   * outside this object: entries cut off the end are caught there.
+   */
   async verify(): Promise<ChainReport> {
-    return verifyAuditChain(this.#store.all());
+    const verdict = verifyAuditChain(this.#store.all());
+    if (!verdict.ok) return verdict;
+    const anchored = await this.#anchor().read();
+    return checkAnchor(verdict, anchored, (seq) => this.#store.hashAt(seq));
+  }
+
+  #anchor() {
+    return this.env.AUDIT_ANCHOR.getByName(INSTANCE_ANCHOR);
   }
 
   /** How far the Postgres mirror has reached. */

@@ -100,6 +100,14 @@ export class AuditStore {
       .map(entryOf);
   }
 
+  /** The stored hash of entry `seq`, if there is one. */
+  hashAt(seq: number): string | undefined {
+    return (
+      this.#sql.exec<{ hash: string }>("SELECT hash FROM entries WHERE seq = ?", seq).toArray()[0]
+        ?.hash ?? undefined
+    );
+  }
+
   #hasRef(ref: string): boolean {
     return this.#sql.exec("SELECT 1 FROM entries WHERE ref = ?", ref).toArray().length > 0;
   }

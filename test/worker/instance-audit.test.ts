@@ -139,6 +139,35 @@ describe("the instance audit log", () => {
     expect((await log().backlog()).lastSeq).toBe(before + 1);
   });
 
+  it("reports entries cut off its end, by the head anchored outside it", async () => {
+    const admin = await root();
+    await guest("ulla");
+    await guest("vera");
+    const last = (await log().backlog()).lastSeq;
+    await expect
+      .poll(async () => (await verify(admin)) as unknown)
+      .toMatchObject({
+        ok: true,
+        lastSeq: last,
+        anchoredSeq: last,
+      });
+    const [cut] = await runInDurableObject(log(), (_log: InstanceAudit, state) => {
+      const row = state.storage.sql.exec("SELECT * FROM entries WHERE seq = ?", last).toArray();
+      state.storage.sql.exec("DELETE FROM entries WHERE seq = ?", last);
+      return row;
+    });
+    expect(await verify(admin)).toMatchObject({ ok: false, seq: last, problem: /cut off/ });
+    // Put back, for the tests after this one (the instance has one log).
+    await runInDurableObject(log(), (_log: InstanceAudit, state) => {
+      const columns = Object.keys(cut!);
+      state.storage.sql.exec(
+        `INSERT INTO entries (${columns.join(", ")}) VALUES (${columns.map(() => "?").join(", ")})`,
+        ...Object.values(cut!),
+      );
+    });
+    expect(await verify(admin)).toMatchObject({ ok: true });
+  });
+
   it("reports an entry altered in storage, at its seq", async () => {
     const admin = await root();
     await guest("tess");
