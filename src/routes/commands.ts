@@ -42,7 +42,7 @@ commands.openapi(
     path: "/api/rooms/{room}/commands",
     summary: "Send any room command over HTTP",
     description:
-      "The body is one command frame of the WebSocket protocol (post, edit, delete, react, topic, leave, " +
+      "The body is one command frame of the WebSocket protocol (post, edit, delete, react, undo, redo, redact, topic, leave, " +
       "role, kick, ban, unban, mute, unmute, transfer, slow_mode), with the same rules and the same idempotency on `clientId`.",
     ...signedIn,
     request: {
