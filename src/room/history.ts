@@ -1,5 +1,6 @@
 import {
   unhandled,
+  type EventType,
   type Member,
   type Message,
   type Role,
@@ -42,67 +43,123 @@ export type Roster = {
 
 export const EMPTY_ROSTER: Roster = { room: null, members: {}, bans: {}, mutes: {} };
 
+/** Whether an event type changes the roster: message and reaction events do not. */
+const CHANGES_ROSTER = {
+  "room.created": true,
+  "room.topic_changed": true,
+  "room.slow_mode_changed": true,
+  "room.ownership_transferred": true,
+  "member.joined": true,
+  "member.invited": true,
+  "member.left": true,
+  "member.kicked": true,
+  "member.banned": true,
+  "member.unbanned": true,
+  "member.muted": true,
+  "member.unmuted": true,
+  "member.role_changed": true,
+  "message.posted": false,
+  "message.edited": false,
+  "message.deleted": false,
+  "message.restored": false,
+  "message.redacted": false,
+  "reaction.added": false,
+  "reaction.removed": false,
+} as const satisfies Record<EventType, boolean>;
+
+/**
+ * `roster` after `events`, in order; `roster` itself is never changed. The copy is made once, at
+ * the first event that changes the roster, and then changed in place: folding a thousand events
+ * into a room of thousands of members must not copy its members a thousand times.
+ */
+export function foldRosterAll(roster: Roster, events: Iterable<RoomEvent>): Roster {
+  let draft: Roster | undefined;
+  for (const event of events) {
+    if (!CHANGES_ROSTER[event.type]) continue;
+    draft ??= copyOf(roster);
+    apply(draft, event);
+  }
+  return draft ?? roster;
+}
+
 /** `roster` after `event`; a message or reaction event returns `roster` itself. */
-export function foldRoster(roster: Roster, event: RoomEvent): Roster {
+export const foldRoster = (roster: Roster, event: RoomEvent): Roster =>
+  foldRosterAll(roster, [event]);
+
+/** A copy whose records may be changed; their entries are replaced, never changed in place. */
+const copyOf = (roster: Roster): Roster => ({
+  room: roster.room && { ...roster.room },
+  members: { ...roster.members },
+  bans: { ...roster.bans },
+  mutes: { ...roster.mutes },
+});
+
+/** Applies one event to a draft (a copy owned by the fold), as project.ts applies it to the tables. */
+function apply(draft: Roster, event: RoomEvent): void {
+  const { members, bans, mutes } = draft;
   switch (event.type) {
     case "room.created":
-      return {
-        ...roster,
-        room: {
-          name: event.data.name,
-          topic: event.data.topic,
-          visibility: event.data.visibility,
-          slowModeSeconds: 0,
-          ownerId: event.actor.id,
-          createdAt: event.at,
-          createdBy: event.actor.id,
-          shards: event.data.shards ?? 0,
-        },
+      draft.room = {
+        name: event.data.name,
+        topic: event.data.topic,
+        visibility: event.data.visibility,
+        slowModeSeconds: 0,
+        ownerId: event.actor.id,
+        createdAt: event.at,
+        createdBy: event.actor.id,
+        shards: event.data.shards ?? 0,
       };
+      return;
     case "room.topic_changed":
-      return withRoom(roster, { topic: event.data.topic });
+      if (draft.room) draft.room.topic = event.data.topic;
+      return;
     case "room.slow_mode_changed":
-      return withRoom(roster, { slowModeSeconds: event.data.seconds });
+      if (draft.room) draft.room.slowModeSeconds = event.data.seconds;
+      return;
     case "room.ownership_transferred": {
       // The old owner steps down to moderator, as project.ts does it.
-      const members = mapValues(roster.members, (m) =>
-        m.role === "owner" ? { ...m, role: "moderator" as const } : m,
-      );
+      for (const [id, m] of Object.entries(members))
+        if (m.role === "owner") members[id] = { ...m, role: "moderator" };
       const heir = members[event.data.userId];
       if (heir) members[event.data.userId] = { ...heir, role: "owner" };
-      return { ...withRoom(roster, { ownerId: event.data.userId }), members };
+      if (draft.room) draft.room.ownerId = event.data.userId;
+      return;
     }
     case "member.joined":
       // The room's creator joins right after room.created, as its owner.
-      return addMember(roster, event.actor, event.at, () =>
-        roster.room?.ownerId === event.actor.id ? "owner" : "member",
+      addMember(draft, event.actor, event.at, () =>
+        draft.room?.ownerId === event.actor.id ? "owner" : "member",
       );
+      return;
     case "member.invited":
-      return addMember(roster, event.data.user, event.at, () => event.data.role);
+      addMember(draft, event.data.user, event.at, () => event.data.role);
+      return;
     case "member.left":
-      return withoutMember(roster, event.actor.id);
+      delete members[event.actor.id];
+      return;
     case "member.kicked":
-      return withoutMember(roster, event.data.userId);
+      delete members[event.data.userId];
+      return;
     case "member.banned": {
-      const name = roster.members[event.data.userId]?.name;
-      const ban = { at: event.at, ...(name !== undefined ? { name } : {}) };
-      const bans = { ...roster.bans, [event.data.userId]: ban };
-      return { ...withoutMember(roster, event.data.userId), bans };
+      // The name first: it comes from the member the ban removes.
+      const name = members[event.data.userId]?.name;
+      bans[event.data.userId] = { at: event.at, ...(name !== undefined ? { name } : {}) };
+      delete members[event.data.userId];
+      return;
     }
     case "member.unbanned":
-      return { ...roster, bans: without(roster.bans, event.data.userId) };
+      delete bans[event.data.userId];
+      return;
     case "member.muted":
-      return { ...roster, mutes: { ...roster.mutes, [event.data.userId]: event.data.until } };
+      mutes[event.data.userId] = event.data.until;
+      return;
     case "member.unmuted":
-      return { ...roster, mutes: without(roster.mutes, event.data.userId) };
+      delete mutes[event.data.userId];
+      return;
     case "member.role_changed": {
-      const member = roster.members[event.data.userId];
-      if (!member) return roster;
-      const members = {
-        ...roster.members,
-        [event.data.userId]: { ...member, role: event.data.role },
-      };
-      return { ...roster, members };
+      const member = members[event.data.userId];
+      if (member) members[event.data.userId] = { ...member, role: event.data.role };
+      return;
     }
     case "message.posted":
     case "message.edited":
@@ -111,37 +168,18 @@ export function foldRoster(roster: Roster, event: RoomEvent): Roster {
     case "message.redacted":
     case "reaction.added":
     case "reaction.removed":
-      return roster;
+      return;
     default:
-      return unhandled(event);
+      unhandled(event);
   }
 }
 
-function withRoom(roster: Roster, change: Partial<RoomRow>): Roster {
-  return roster.room ? { ...roster, room: { ...roster.room, ...change } } : roster;
-}
-
 /** Adds a member, or renames one already there (their role and joinedAt stay). */
-function addMember(roster: Roster, user: UserRef, at: number, role: () => Role): Roster {
-  const existing = roster.members[user.id];
-  const member = existing
+function addMember(draft: Roster, user: UserRef, at: number, role: () => Role): void {
+  const existing = draft.members[user.id];
+  draft.members[user.id] = existing
     ? { ...existing, name: user.name }
     : { name: user.name, role: role(), joinedAt: at };
-  return { ...roster, members: { ...roster.members, [user.id]: member } };
-}
-
-function withoutMember(roster: Roster, userId: string): Roster {
-  return { ...roster, members: without(roster.members, userId) };
-}
-
-function without<T>(record: Record<string, T>, key: string): Record<string, T> {
-  if (!Object.hasOwn(record, key)) return record;
-  const { [key]: _gone, ...rest } = record;
-  return rest;
-}
-
-function mapValues<T>(record: Record<string, T>, f: (value: T) => T): Record<string, T> {
-  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
 }
 
 const ROLE_ORDER: Record<Role, number> = { owner: 0, moderator: 1, member: 2 };

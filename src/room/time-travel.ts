@@ -2,7 +2,7 @@ import type { Moment, Refusal, Result, RoomStateAt } from "../protocol/index.ts"
 import {
   EMPTY_ROSTER,
   foldMessage,
-  foldRoster,
+  foldRosterAll,
   membersOf,
   seqAtTime,
   toMessage,
@@ -77,9 +77,8 @@ export class TimeTravel {
       snapshot?.seq ?? 0,
       seq,
     );
-    let roster = snapshot?.roster ?? EMPTY_ROSTER;
-    for (const row of rows) roster = foldRoster(roster, toEvent(row));
-    return roster;
+    const events = rows.toArray().map(toEvent);
+    return foldRosterAll(snapshot?.roster ?? EMPTY_ROSTER, events);
   }
 
   /** Messages posted at or before `seq` (ids are the seq of their post), as they were then. */

@@ -4,6 +4,7 @@ import {
   EMPTY_ROSTER,
   foldMessage,
   foldRoster,
+  foldRosterAll,
   membersOf,
   seqAtTime,
   toMessage,
@@ -134,6 +135,26 @@ describe("the roster fold", () => {
     const [event] = log([ada, { type: "member.banned", data: { userId: bob.id } }]);
     foldRoster(start, event!);
     expect(start).toEqual(copy);
+  });
+});
+
+describe("foldRosterAll", () => {
+  it("equals folding one event at a time, and leaves the roster it starts from as it was", () => {
+    const events = log(
+      created,
+      joined(ada),
+      joined(bob),
+      [bob, { type: "message.posted", data: { text: "x" } }],
+      [ada, { type: "member.role_changed", data: { userId: bob.id, role: "moderator" } }],
+      [ada, { type: "room.ownership_transferred", data: { userId: bob.id } }],
+      [bob, { type: "member.banned", data: { userId: ada.id } }],
+      [bob, { type: "room.topic_changed", data: { topic: "t" } }],
+    );
+    const start = roster(events.slice(0, 3));
+    const copy = structuredClone(start);
+    expect(foldRosterAll(start, events.slice(3))).toEqual(roster(events));
+    expect(start).toEqual(copy);
+    expect(foldRosterAll(start, events.slice(3, 4))).toBe(start);
   });
 });
 
