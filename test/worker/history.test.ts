@@ -7,7 +7,7 @@ import { rebuildProjections } from "../../src/room/project.ts";
 import type { Room } from "../../src/room/room.ts";
 import { SNAPSHOT_EVERY } from "../../src/room/snapshots.ts";
 import { TimeTravel } from "../../src/room/time-travel.ts";
-import { guest, newRoom, roomStub } from "./helpers.ts";
+import { call, guest, newRoom, roomStub } from "./helpers.ts";
 
 type Stub = ReturnType<typeof roomStub>;
 /** A command without its clientId (the script numbers them). */
@@ -170,5 +170,16 @@ describe("time travel", () => {
       rebuildProjections(state.storage, () => log.all());
       expect(snapshots()).toEqual(written);
     });
+  });
+
+  it("is documented in the OpenAPI document with its four query parameters", async () => {
+    type Operation = { parameters: { name: string; in: string }[]; responses: object };
+    const doc = await (
+      await call("/api/openapi.json")
+    ).json<{ paths: Record<string, { get?: Operation }> }>();
+    const get = doc.paths["/api/rooms/{room}/state"]?.get;
+    const query = get?.parameters.filter((p) => p.in === "query").map((p) => p.name);
+    expect(query?.toSorted()).toEqual(["at", "atTime", "before", "limit"]);
+    expect(Object.keys(get?.responses ?? {})).toEqual(["200", "400", "401", "404"]);
   });
 });
