@@ -1,4 +1,4 @@
-import { runInDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Command, Message, NewEvent, RoomStateAt, Session } from "../../src/protocol/index.ts";
 import { EMPTY_ROSTER, foldRoster, type Roster } from "../../src/room/history.ts";
@@ -181,5 +181,30 @@ describe("time travel", () => {
     const query = get?.parameters.filter((p) => p.in === "query").map((p) => p.name);
     expect(query?.toSorted()).toEqual(["at", "atTime", "before", "limit"]);
     expect(Object.keys(get?.responses ?? {})).toEqual(["200", "400", "401", "404"]);
+  });
+
+  it("gives a room from before schema v9 its snapshots, once, by the rebuild at start", async () => {
+    const ada = await guest("ada");
+    const stub = roomStub(await newRoom(ada));
+    await runInDurableObject(stub, (_room: Room, state) => {
+      const log = new EventLog(state.storage.sql);
+      const actor = { id: "u_writer", name: "writer" };
+      for (let i = 0; i < SNAPSHOT_EVERY; i++) {
+        state.storage.transactionSync(() =>
+          log.append([{ type: "message.posted", data: { text: `m${i}` } }], actor, Date.now()),
+        );
+        log.committed();
+      }
+      // As a room of schema v8 was: no snapshots at all.
+      state.storage.sql.exec("DROP TABLE snapshots");
+      state.storage.sql.exec("UPDATE schema_version SET version = 8");
+    });
+    await evictDurableObject(stub);
+    const then = await stub.stateAt(ada.user, { at: SNAPSHOT_EVERY + 1 }, { limit: 1 });
+    expect(then).toMatchObject({ ok: true, value: { seq: SNAPSHOT_EVERY + 1 } });
+    await runInDurableObject(stub, (_room: Room, state) => {
+      const seqs = state.storage.sql.exec("SELECT seq FROM snapshots").toArray();
+      expect(seqs).toEqual([{ seq: SNAPSHOT_EVERY }]);
+    });
   });
 });
