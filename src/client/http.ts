@@ -15,10 +15,12 @@ import {
   ReplicaReport,
   RoomInfo,
   RoomList,
+  RoomStateAt,
   SearchResults,
   Session,
   type ClientFrame,
   type CreateRoom,
+  type Moment,
   type Role,
   type RoomSort,
 } from "../protocol/index.ts";
@@ -184,6 +186,19 @@ export class EdgechatApi {
       "GET",
       `/api/rooms/${encodeURIComponent(room)}/messages?${query}`,
     );
+  }
+
+  /**
+   * The room as it was at a past moment: `{ at }` a seq or `{ atTime }` ms (the last event at or
+   * before it), with a page of its messages as they were then (newest first).
+   * @example await api.stateAt("lobby", { atTime: Date.parse("2025-01-01T12:00Z") })
+   */
+  stateAt(room: string, moment: Moment, options: { before?: number; limit?: number } = {}) {
+    const query = new URLSearchParams({ limit: String(options.limit ?? 50) });
+    if ("at" in moment) query.set("at", String(moment.at));
+    else query.set("atTime", String(moment.atTime));
+    if (options.before !== undefined) query.set("before", String(options.before));
+    return this.#call(RoomStateAt, "GET", `/api/rooms/${encodeURIComponent(room)}/state?${query}`);
   }
 
   postMessage(room: string, body: { text: string; clientId: string; replyTo?: number }) {

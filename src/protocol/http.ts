@@ -159,6 +159,44 @@ export type Message = z.infer<typeof Message>;
 export const MessagesPage = z.object({ messages: z.array(Message), nextBefore: Seq.nullable() });
 export type MessagesPage = z.infer<typeof MessagesPage>;
 
+/**
+ * Addition (time travel, docs/audit.md): the room as it was at event `at` (a seq) or at the
+ * last event at or before `atTime` (ms): exactly one of the two. `before`/`limit` page its
+ * messages as `/messages` does.
+ */
+export const StateAtQuery = z
+  .object({
+    at: queryInt.pipe(Seq).optional(),
+    atTime: queryInt.optional(),
+    before: queryInt.pipe(Seq).optional(),
+    limit: queryInt.pipe(z.number().int().min(1).max(200)).default(50),
+  })
+  .refine((q) => (q.at === undefined) !== (q.atTime === undefined), {
+    message: "give exactly one of at (a seq) and atTime (ms since the epoch)",
+    path: ["at"],
+  });
+export type StateAtQuery = z.infer<typeof StateAtQuery>;
+
+/** A moment of a room's log: exactly one of a seq and a time. */
+export type Moment = { at: number } | { atTime: number };
+
+/** The room as it was at event `seq` (time `at`), with a page of its messages as they were then. */
+export const RoomStateAt = z.object({
+  seq: Seq,
+  at: z.number().int(),
+  room: z.object({
+    name: RoomName,
+    topic: z.string(),
+    visibility: Visibility,
+    slowModeSeconds: z.number().int().nonnegative(),
+    ownerId: UserId,
+  }),
+  members: z.array(Member),
+  messages: z.array(Message),
+  nextBefore: Seq.nullable(),
+});
+export type RoomStateAt = z.infer<typeof RoomStateAt>;
+
 export const PostMessage = z.object({
   text: MessageText,
   clientId: ClientId,

@@ -13,7 +13,8 @@ import {
 import { project } from "./project.ts";
 import { uuidv7 } from "./uuid.ts";
 
-type EventRow = {
+/** A row of the `events` table. */
+export type EventRow = {
   seq: number;
   id: string;
   type: string;
@@ -26,6 +27,7 @@ type EventRow = {
   hash: string | null;
   version: number;
   redacted_by: number | null;
+  message_id: number | null;
 };
 
 /** The message an event is about (a post is about itself), stored to find a message's events. */
@@ -261,7 +263,7 @@ export function readEvent(sql: SqlStorage, seq: number): RoomEvent | undefined {
  * A stored row as an event of the current version (upcast.ts), checked against the contract:
  * storage is read, never trusted.
  */
-const toEvent = (row: EventRow): RoomEvent =>
+export const toEvent = (row: EventRow): RoomEvent =>
   RoomEvent.parse({
     seq: row.seq,
     id: row.id,

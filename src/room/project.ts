@@ -1,13 +1,20 @@
 import { unhandled, type RoomEvent } from "../protocol/index.ts";
 import { PROJECTION_TABLES } from "./schema.ts";
+import { snapshotIfDue } from "./snapshots.ts";
 
 type Sql = SqlStorage;
 
 /**
- * Applies one event to the projections. Called in the same transaction as the append, and
- * by `rebuildProjections`, so the live path and a replay of the log cannot drift apart.
+ * Applies one event to the projections, then writes the roster's snapshot when one is due.
+ * Called in the same transaction as the append, and by `rebuildProjections`, so the live path
+ * and a replay of the log cannot drift apart.
  */
 export function project(sql: Sql, event: RoomEvent): void {
+  projectTables(sql, event);
+  snapshotIfDue(sql, event);
+}
+
+function projectTables(sql: Sql, event: RoomEvent): void {
   switch (event.type) {
     case "room.created":
       sql.exec(

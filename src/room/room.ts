@@ -13,10 +13,12 @@ import {
   type EventsPage,
   type MemberList,
   type MessagesPage,
+  type Moment,
   type Refusal,
   type Result,
   type RoomEvent,
   type RoomInfo,
+  type RoomStateAt,
   type ServerFrame,
   type Standing,
   type UserRef,
@@ -44,6 +46,7 @@ import { CommandBudget } from "./rate-limit.ts";
 import { RoomAudit } from "./audit.ts";
 import { INSTANCE_AUDIT_NAME, InstanceAuditFeed } from "../audit/feed.ts";
 import { auditEntriesOf } from "../audit/room-entries.ts";
+import { TimeTravel } from "./time-travel.ts";
 import { UserQuotas } from "./user-quotas.ts";
 import { attachmentOf, close, Connections, send, type Attachment } from "./sockets.ts";
 
@@ -80,6 +83,7 @@ export class Room extends DurableObject<Env> {
   readonly #audit: RoomAudit;
   readonly #instanceAudit: InstanceAuditFeed;
   readonly #budget: CommandBudget;
+  readonly #history: TimeTravel;
 
   /** `sink`: where the outbox sends the log on to (Postgres), wired by the worker's entry. */
   constructor(ctx: DurableObjectState, env: Env, sink?: EventSink) {
@@ -90,6 +94,7 @@ export class Room extends DurableObject<Env> {
     this.#read = new ReadModel(ctx.storage.sql, settings.limits.invites);
     this.#log = new EventLog(ctx.storage.sql, this.#read);
     if (rebuild) rebuildProjections(ctx.storage, () => this.#log.all());
+    this.#history = new TimeTravel(ctx.storage.sql, () => this.#log.lastSeq);
     this.#schedule = new Schedule(ctx.storage);
     this.#sockets = new Connections(ctx, settings.slowConsumerEvents);
     this.#fanout = new ShardFanout(
@@ -215,6 +220,19 @@ export class Room extends DurableObject<Env> {
     const denied = this.#deny(actor);
     if (denied) return denied;
     return { ok: true, value: this.#read.messages(before, limit) };
+  }
+
+  /** The room as it was at a past moment (time-travel.ts), for anyone who may see it now. */
+  async stateAt(
+    actor: Actor,
+    moment: Moment,
+    page: { before?: number | undefined; limit: number },
+  ): Promise<Result<RoomStateAt>> {
+    const denied = this.#deny(actor);
+    if (denied) return denied;
+    const seq = this.#history.seqOf(moment);
+    if (!seq.ok) return seq;
+    return { ok: true, value: this.#history.stateAt(seq.value, page.before, page.limit) };
   }
 
   /** The HTTP twin of a WebSocket command, for bots and integrations: the same queue and rules. */

@@ -100,10 +100,13 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE actions (seq INTEGER PRIMARY KEY, user_id TEXT NOT NULL, undone_at INTEGER);
    CREATE INDEX actions_user ON actions (user_id, seq);
    CREATE INDEX actions_undone ON actions (user_id, undone_at) WHERE undone_at IS NOT NULL;`,
+  // v9 (docs/audit.md, "Time travel"): the roster (room row, members, bans, mutes) every
+  // SNAPSHOT_EVERY events, never message text; a room older than v9 gets them by the rebuild.
+  `CREATE TABLE snapshots (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, state TEXT NOT NULL);`,
 ];
 
 /** A room migrated from below this version rebuilds its projections from its log once. */
-const REBUILT_AT = 8;
+const REBUILT_AT = 9;
 
 /** Tables rebuilt from the log by `rebuildProjections`. */
 export const PROJECTION_TABLES = [
@@ -115,6 +118,7 @@ export const PROJECTION_TABLES = [
   "mutes",
   "invites",
   "actions",
+  "snapshots",
 ] as const;
 
 /**

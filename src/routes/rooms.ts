@@ -18,6 +18,8 @@ import {
   RoomName,
   RoomParam,
   RoomsQuery,
+  RoomStateAt,
+  StateAtQuery,
 } from "../protocol/index.ts";
 
 /** Rooms over HTTP: create, the public list, one room, its events and its messages. */
@@ -246,5 +248,32 @@ rooms.openapi(
       unwrap(await c.env.ROOM.getByName(room).messages(c.var.user, before, limit)),
       200,
     );
+  },
+);
+
+rooms.openapi(
+  createRoute({
+    method: "get",
+    path: "/api/rooms/{room}/state",
+    summary: "The room as it was at a past moment",
+    description:
+      "Time travel (docs/audit.md): the room's name, topic, visibility, slow mode and owner, its members " +
+      "with their roles, and a page of its messages with the text they had, as they were at event `at` " +
+      "(a seq, 1 to the last) or at the last event at or before `atTime` (ms): give exactly one. Messages " +
+      "newest first; `before` and `limit` (default 50, at most 200) page them. Redacted text stays empty " +
+      "at every moment. For anyone who may see the room now.",
+    ...signedIn,
+    request: { params: RoomParam, query: StateAtQuery },
+    responses: {
+      200: json(RoomStateAt, "the room at that moment"),
+      ...errors("bad_request", "unauthorized", "not_found"),
+    },
+  }),
+  async (c) => {
+    const { room } = c.req.valid("param");
+    const { at, atTime, before, limit } = c.req.valid("query");
+    const moment = at !== undefined ? { at } : { atTime: atTime! };
+    const stub = c.env.ROOM.getByName(room);
+    return c.json(unwrap(await stub.stateAt(c.var.user, moment, { before, limit })), 200);
   },
 );

@@ -20,6 +20,8 @@ export type ScreenActions = {
   dismiss: (id: number) => void;
   send: (text: string) => void;
   typing: () => void;
+  /** The reader wants to see the room as it was (history-view.ts). */
+  history: () => void;
 };
 
 /**
@@ -51,6 +53,7 @@ export class ChatScreen {
     hidden: true,
   });
   readonly #error = h("p", { class: "error", role: "alert", hidden: true });
+  readonly #body: HTMLElement;
   readonly #members: MemberPanel;
   readonly #controls: ReturnType<typeof roomControls>;
   readonly #items = new Map<number, MessageItem>();
@@ -75,6 +78,7 @@ export class ChatScreen {
     this.list = new MessageList(actions.older);
     this.composer = new Composer(actions.send, actions.typing);
     this.composer.setEnabled(false);
+    this.#body = h("div", { class: "chat-body" }, this.list.el, this.#members.el);
     this.el = h(
       "section",
       { class: "chat", "aria-labelledby": "room-title" },
@@ -84,12 +88,17 @@ export class ChatScreen {
         h("a", { href: "#/", class: "back", "data-testid": "back" }, "← Rooms"),
         h("h2", { id: "room-title" }, `#${room}`),
         this.#topic,
+        h(
+          "button",
+          { type: "button", "data-testid": "history-open", on: { click: () => actions.history() } },
+          "History",
+        ),
         this.#controls.el,
       ),
       this.#banner,
       this.#fatal,
       this.#error,
-      h("div", { class: "chat-body" }, this.list.el, this.#members.el),
+      this.#body,
       this.typing.el,
       this.composer.el,
     );
@@ -125,6 +134,18 @@ export class ChatScreen {
       this.list.markUnread(after.dividerAt);
     if (after.pending !== before.pending) this.#renderPending(after);
     if (after.history !== before.history) this.list.setHistoryState(after.history);
+  }
+
+  /**
+   * Shows `panel` (the room as it was, read only) in place of the live room, or the live room
+   * again without one. The live room goes on receiving meanwhile, out of sight.
+   */
+  setHistory(panel: HTMLElement | undefined): void {
+    const live = panel === undefined;
+    this.#body.hidden = !live;
+    this.typing.el.hidden = !live;
+    this.composer.el.hidden = !live;
+    if (panel && !panel.isConnected) this.#body.after(panel);
   }
 
   dispose(): void {

@@ -10,6 +10,7 @@ import {
 } from "./chat-state.ts";
 import type { SocketCommand } from "./commands.ts";
 import { errorText, handleUnauthorized, type AppContext, type View } from "./context.ts";
+import { HistoryView } from "./history-view.ts";
 import { forgetRoom, rememberRoom } from "./recent-rooms.ts";
 import { goToRooms, setFlash } from "./route.ts";
 import { noteWrite } from "./search-view.ts";
@@ -51,8 +52,19 @@ export function chatView(ctx: AppContext, room: string): View {
     dismiss: (id) => dispatch({ type: "dismissed", id }),
     send,
     typing: () => conn?.typing(),
+    history: () => {
+      screen.setHistory(history.el);
+      history.open();
+    },
   });
   const { list } = screen;
+  const history = new HistoryView(ctx, room, {
+    lastSeq: () => conn?.lastSeq ?? 0,
+    close: () => {
+      history.hide();
+      screen.setHistory(undefined);
+    },
+  });
 
   const seen = (): Seen => ({
     visible: document.visibilityState === "visible",

@@ -394,4 +394,56 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     expect(await texts(dan)).toHaveLength(61);
     expect(problems).toEqual([]);
   });
+
+  it("shows the room as it was: the slider brings back an old topic and a message's earlier text, then back to live", async () => {
+    const api = new EdgechatApi(server.url);
+    const { token } = await api.signInGuest("keeper");
+    const keeper = api.withToken(token);
+    await keeper.createRoom({ name: "past", topic: "the old topic" });
+    const first = await keeper.postMessage("past", { text: "what was said", clientId: "k1" });
+    const gone = await keeper.postMessage("past", { text: "soon deleted", clientId: "k2" });
+    await keeper.command("past", {
+      type: "edit",
+      clientId: "k3",
+      messageId: first.seq,
+      text: "what is said now",
+    });
+    await keeper.command("past", { type: "delete", clientId: "k4", messageId: gone.seq });
+    await keeper.command("past", { type: "topic", clientId: "k5", topic: "the new topic" });
+
+    const eva = await open("eva", server.url, { hash: "#/room/past" });
+    await expect.poll(() => eva.getByTestId("topic").textContent(), WAIT).toBe("the new topic");
+    await eva.getByTestId("history-open").click();
+    await eva.getByTestId("history").waitFor();
+    await eva.getByTestId("compose").waitFor({ state: "hidden" });
+    const historyTexts = () =>
+      eva.locator("[data-testid=history-messages] [data-testid=history-text]").allTextContents();
+    // At the end of the log: as it is now, the deleted message shown as such.
+    await expect.poll(historyTexts, WAIT).toEqual(["what is said now", "message deleted"]);
+    // Back to the event of the second post: the old topic, the first text, both messages there.
+    await eva.getByTestId("history-slider").fill(String(gone.seq));
+    await expect
+      .poll(() => eva.getByTestId("history-topic").textContent(), WAIT)
+      .toBe("the old topic");
+    await expect.poll(historyTexts, WAIT).toEqual(["what was said", "soon deleted"]);
+    expect(await eva.getByTestId("history-banner").textContent()).toMatch(
+      new RegExp(`Viewing the room as it was at .* \\(event ${gone.seq} of \\d+\\)`),
+    );
+    expect(
+      await eva
+        .locator("[data-testid=history-members] [data-testid=history-member]")
+        .allTextContents(),
+    ).toEqual(["keeper owner"]);
+    // The date and time picker: the moment of the slider's event is where it stands.
+    expect(await eva.getByTestId("history-time").inputValue()).toMatch(
+      /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/,
+    );
+    // Back to live: the live room again, as it is.
+    await eva.getByTestId("history-live").click();
+    await eva.getByTestId("history").waitFor({ state: "hidden" });
+    await eva.getByTestId("compose").waitFor();
+    expect(await eva.getByTestId("topic").textContent()).toBe("the new topic");
+    expect(await texts(eva)).toEqual(["what is said now", "message deleted"]);
+    expect(problems).toEqual([]);
+  });
 });

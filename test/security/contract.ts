@@ -584,3 +584,69 @@ function actorVerdict(raw: string): Verdict {
   if (codePoints(trimmed) > 64) return oddEdge ? "unclear" : "bad";
   return trimmed.length > 64 || oddEdge ? "unclear" : "ok";
 }
+
+// ---------------------------------------------------------------- read queries
+
+/** What the oracle knows of a room's log: the time of each event, oldest first (seq = index + 1). */
+export type LogTimes = readonly number[];
+
+/** A parameter of a read query: its rule, given the room's log. */
+type QueryParam = { check: (raw: string, log: LogTimes) => Verdict };
+
+/**
+ * A query number as written: digits only (no sign, point, exponent or space). Leading zeros and
+ * numbers past 15 digits are not ruled out in words: unclear.
+ */
+function queryNumber(raw: string, check: (n: number) => boolean): Verdict {
+  if (!/^\d+$/.test(raw)) return "bad";
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n)) return raw.length > 15 ? "unclear" : "bad";
+  const verdict: Verdict = check(n) ? "ok" : "bad";
+  if (verdict === "ok" && (raw.length > 15 || (raw.length > 1 && raw.startsWith("0"))))
+    return "unclear";
+  return verdict;
+}
+
+/**
+ * Read routes of a room with query parameters (GET /api/rooms/{room}<path>), and the rule of
+ * each parameter (docs/protocol.md): the fuzz sends generated query strings to each, and
+ * object-authz tries each as an outsider. Time travel: `at` a seq of the log, `atTime` a time
+ * no earlier than its first event, exactly one of the two; `before` a seq; `limit` 1 to 200.
+ */
+export const ROOM_QUERY_ROUTES = {
+  "/state": {
+    params: {
+      at: { check: (raw, log) => queryNumber(raw, (n) => n >= 1 && n <= log.length) },
+      atTime: { check: (raw, log) => queryNumber(raw, (n) => n >= (log[0] ?? Infinity)) },
+      before: { check: (raw) => queryNumber(raw, (n) => n >= 1) },
+      limit: { check: (raw) => queryNumber(raw, (n) => n >= 1 && n <= 200) },
+    } satisfies Record<string, QueryParam>,
+    /** The combinations the contract refuses whatever the values. */
+    together: (keys: readonly string[]): Verdict =>
+      keys.includes("at") === keys.includes("atTime") ? "bad" : "ok",
+    /** A valid query of any room that exists, for the authorization tests. */
+    example: "?at=1",
+  },
+} as const;
+
+/** The oracle's verdict on a query string's parameters for `route`, given the room's log. */
+export function queryVerdict(
+  route: keyof typeof ROOM_QUERY_ROUTES,
+  params: readonly [string, string][],
+  log: LogTimes,
+): Verdict {
+  const spec = ROOM_QUERY_ROUTES[route];
+  const keys = params.map(([k]) => k);
+  const known = (k: string): k is keyof typeof spec.params => Object.hasOwn(spec.params, k);
+  const verdicts: Verdict[] = [spec.together(keys)];
+  for (const [key, raw] of params) {
+    // A repeated or unknown parameter: the contract does not say which value wins or whether it is refused.
+    if (!known(key) || keys.indexOf(key) !== keys.lastIndexOf(key)) verdicts.push("unclear");
+    else verdicts.push(spec.params[key].check(raw, log));
+  }
+  return worst(...verdicts);
+}
+
+/** The seq an `atTime` names: the last event at or before it. */
+export const seqAtTimeOf = (atTime: number, log: LogTimes): number =>
+  log.findLastIndex((at) => at <= atTime) + 1;

@@ -14,6 +14,9 @@
  * Meanwhile two other clients chat: they see every one of each other's messages in order, and
  * no event of the attacker that was not acked to the attacker.
  *
+ * Query strings: generated parameters for each read route with a query (contract.ts,
+ * ROOM_QUERY_ROUTES), judged by the same kind of oracle: 200 with the right seq, or 400.
+ *
  * HTTP: the same oracle for every JSON endpoint, on a room where the test is the only writer, so
  * it predicts exact seqs; accounts, passwords, sessions and rooms are modelled too. A valid body
  * must succeed unless a documented rule refuses it; never a 5xx, never `internal`.
@@ -44,8 +47,11 @@ import {
   errorBodyProblem,
   guestNameVerdict,
   passwordVerdict,
+  queryVerdict,
   ROOM_NAME,
+  ROOM_QUERY_ROUTES,
   RoomModel,
+  seqAtTimeOf,
   seqFits,
   seqVerdict,
   STACK,
@@ -1412,6 +1418,89 @@ describe("HTTP bodies", () => {
       expect(requests).toBeGreaterThanOrEqual(atLeast(HTTP_RUNS));
       expect(statuses[201] ?? 0).toBeGreaterThan(requests / 20);
       expect(statuses[400] ?? 0).toBeGreaterThan(requests / 5);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+describe("HTTP query parameters", () => {
+  const QUERY_RUNS = Number(process.env.FUZZ_QUERY_RUNS ?? 400);
+
+  it(
+    "read routes answer every generated query string as the oracle predicts: never a 5xx",
+    async () => {
+      const target = roomName("fuzzq");
+      await createRoom(server.url, olga, target);
+      for (let i = 0; i < 4; i++) {
+        const answer = await call(server.url, "POST", `/api/rooms/${target}/messages`, {
+          token: olga.token,
+          body: { text: `message ${i}`, clientId: `q-${i}` },
+        });
+        expect(answer.status, answer.text).toBe(201);
+      }
+      const events = await call(server.url, "GET", `/api/rooms/${target}/events?limit=1000`, {
+        token: olga.token,
+      });
+      const times: number[] = (events.json as { events: { at: number }[] }).events.map((e) => e.at);
+      const first = times[0]!;
+      const number = fc.oneof(
+        fc.integer({ min: 0, max: times.length + 3 }).map(String),
+        fc.integer({ min: first - 5000, max: Date.now() + 5000 }).map(String),
+        fc.constantFrom("0", "-1", "1.5", "1e3", " 1", "", "007", "0x10", "9".repeat(16)),
+        fc.bigInt({ min: 0n, max: 10n ** 20n }).map(String),
+        junkString,
+      );
+      const key = fc.constantFrom("at", "atTime", "before", "limit", "at", "atTime", "x");
+      const routes = Object.keys(ROOM_QUERY_ROUTES) as (keyof typeof ROOM_QUERY_ROUTES)[];
+      const problems: string[] = [];
+      const verdicts: Record<string, number> = {};
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...routes),
+          fc.oneof(
+            // A plausible moment (a seq or a time near the log's), perhaps paged…
+            fc
+              .tuple(
+                fc.oneof(
+                  fc.integer({ min: 1, max: times.length }).map((n) => ["at", String(n)]),
+                  fc
+                    .integer({ min: first, max: Date.now() + 5000 })
+                    .map((n) => ["atTime", String(n)]),
+                ),
+                fc.array(fc.tuple(fc.constantFrom("before", "limit"), number), { maxLength: 2 }),
+              )
+              .map(([moment, rest]) => [moment as [string, string], ...rest]),
+            // …or anything at all.
+            fc.array(fc.tuple(key, number), { maxLength: 4 }),
+          ),
+          async (route, params) => {
+            const verdict = queryVerdict(route, params, times);
+            verdicts[verdict] = (verdicts[verdict] ?? 0) + 1;
+            const query = new URLSearchParams(params).toString();
+            const path = `/api/rooms/${target}${route}?${query}`;
+            const answer = await call(server.url, "GET", path, { token: alice.token });
+            const what = `GET ${path} (${verdict}) → ${answer.status} ${answer.text.slice(0, 200)}`;
+            const allowed = { ok: [200], bad: [400], unclear: [200, 400] }[verdict];
+            if (!allowed.includes(answer.status)) problems.push(what);
+            else if (answer.status === 400) {
+              const problem = errorBodyProblem(400, answer.json, answer.text);
+              if (problem) problems.push(`${what}: ${problem}`);
+            } else if (verdict === "ok") {
+              const seq = (answer.json as { seq?: unknown }).seq;
+              const at = params.find(([k]) => k === "at")?.[1];
+              const atTime = params.find(([k]) => k === "atTime")?.[1];
+              const expected = at ? Number(at) : seqAtTimeOf(Number(atTime), times);
+              if (seq !== expected) problems.push(`${what}: seq ${String(seq)}, not ${expected}`);
+            }
+            expect(problems).toEqual([]);
+          },
+        ),
+        { numRuns: QUERY_RUNS, seed: SEED, endOnFailure: true, interruptAfterTimeLimit: BUDGET_MS },
+      );
+      console.log(`fuzz queries: oracle ${JSON.stringify(verdicts)}`);
+      expect(verdicts.ok ?? 0).toBeGreaterThan(QUERY_RUNS / 20);
+      expect(verdicts.bad ?? 0).toBeGreaterThan(QUERY_RUNS / 5);
+      expect((await call(server.url, "GET", "/healthz")).status).toBe(200);
     },
     TEST_TIMEOUT_MS,
   );

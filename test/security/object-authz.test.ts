@@ -34,6 +34,7 @@ import {
   type Who,
   refusedCommand,
 } from "./helpers.ts";
+import { ROOM_QUERY_ROUTES } from "./contract.ts";
 
 let server: TestServer;
 let olga: Who; // owner
@@ -93,6 +94,12 @@ function attempts(who: Who, victim: Who): Attempt[] {
     { what: "GET messages", run: http("GET", "/messages") },
     { what: "GET messages before", run: http("GET", "/messages?before=3&limit=1") },
     { what: "GET members", run: http("GET", "/members") },
+    ...Object.entries(ROOM_QUERY_ROUTES).map(([path, route]) => ({
+      what: `GET ${path}${route.example}`,
+      run: http("GET", `${path}${route.example}`),
+    })),
+    { what: "GET state at past the log", run: http("GET", "/state?at=999999") },
+    { what: "GET state atTime", run: http("GET", `/state?atTime=${Date.now()}&limit=200`) },
     { what: "GET bans", run: http("GET", "/bans") },
     {
       what: "POST messages",
@@ -421,7 +428,8 @@ describe("a public room", () => {
 describe("the instance admin", () => {
   it("reads and moderates a private room without being a member", async () => {
     const base = server.url;
-    for (const path of ["", "/events", "/messages", "/members"]) {
+    const queried = Object.entries(ROOM_QUERY_ROUTES).map(([path, r]) => path + r.example);
+    for (const path of ["", "/events", "/messages", "/members", ...queried]) {
       const answer = await call(base, "GET", `/api/rooms/${priv}${path}`, { token: root.token });
       expect(answer.status, `${path}: ${answer.text}`).toBe(200);
     }
