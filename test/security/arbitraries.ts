@@ -150,6 +150,33 @@ const emoji = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom("👍👍", "a", "", "❤", ":+1:", "👍 ", "🏽") },
 );
 
+/** A redaction's reason: ordinary, blank by one reading or another, and around 500 characters. */
+export const reason = fc.oneof(
+  { weight: 6, arbitrary: fc.string({ minLength: 1, maxLength: 60 }) },
+  { weight: 1, arbitrary: fc.string({ unit: "grapheme", minLength: 1, maxLength: 30 }) },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom(
+      "",
+      " ",
+      "\t\n ",
+      "\u00a0",
+      "\u0085",
+      "\u3000",
+      "\ufeff",
+      " \ufeff ",
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 495, max: 505 }), fc.constantFrom("x", "é", "👍", " "))
+      .map(([n, unit]) => unit.repeat(n)),
+  },
+  // 250 to 260 astral characters: under 500 code points, over 500 UTF-16 units.
+  { weight: 1, arbitrary: fc.integer({ min: 245, max: 255 }).map((n) => "👍".repeat(n)) },
+);
+
 /** Frames of every type with plausible values: many valid, some not, the oracle tells which. */
 export const plausibleFrame = (someone: () => fc.Arbitrary<string>) =>
   fc.oneof(
@@ -175,6 +202,16 @@ export const plausibleFrame = (someone: () => fc.Arbitrary<string>) =>
         emoji,
         on: fc.boolean(),
       }),
+    },
+    // Undo and redo: often, so that the stacks are deep and taken back and forth.
+    { weight: 3, arbitrary: fc.record({ type: fc.constant("undo"), clientId }) },
+    { weight: 2, arbitrary: fc.record({ type: fc.constant("redo"), clientId }) },
+    {
+      weight: 2,
+      arbitrary: fc.record(
+        { type: fc.constant("redact"), clientId, messageId: messageRef, reason },
+        { requiredKeys: ["type", "clientId", "messageId"] },
+      ),
     },
     {
       weight: 1,
@@ -243,6 +280,7 @@ const FIELDS = [
   "role",
   "seconds",
   "seq",
+  "reason",
 ] as const;
 
 export type Mutation =

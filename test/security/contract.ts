@@ -1,6 +1,12 @@
 /**
  * An oracle of the wire contract, written by hand from /work/shared/PROTOCOL.md, docs/protocol.md,
- * docs/roles.md, docs/auth.md and docs/architecture.md. It deliberately imports nothing from
+ * docs/roles.md, docs/auth.md and docs/architecture.md, and for undo, redo and redaction from
+ * the contract as the feature's brief words it (docs/audit.md, to come): "take back your own
+ * last action … or apply again the action you undid last", "a new action empties your redo
+ * stack", "an action that can no longer be taken back → conflict", "authors redact their own
+ * messages, moderators/owner/admins anyone's; unknown message → not_found; already redacted →
+ * no-op; others → forbidden", "a redacted message cannot be edited, reacted to, replied to or
+ * restored". It deliberately imports nothing from
  * src/: the fuzz tests predict the server's answers with this model, so a mistake in the
  * product's own schemas cannot hide behind the same mistake in the prediction.
  *
@@ -31,6 +37,7 @@ export const CONTRACT = {
   frameBytes: 64 * 1024, // "A frame is at most 64 KiB"; architecture.md: "64 KiB body limit"
   textCodePoints: 4000, // "1 to 4000 characters (Unicode code points), not only white space"
   clientIdChars: 64, // "clientId (1 to 64 characters …)"
+  reasonChars: 500, // a redaction's "reason: ≤ 500 chars, not only white space"
   passwordChars: [8, 256], // "Passwords: 8 to 256 characters"
   muteSeconds: [1, 30 * 24 * 60 * 60], // roles.md: "1 s to 30 days"
   slowModeSeconds: [0, 3600], // roles.md: "(0 to 3600)"
@@ -51,6 +58,9 @@ export const COMMAND_TYPES = [
   "edit",
   "delete",
   "react",
+  "undo",
+  "redo",
+  "redact",
   "topic",
   "leave",
   "role",
@@ -102,6 +112,20 @@ export function textVerdict(v: unknown): Verdict {
   if (ONLY_WHITE_SPACE.test(v)) return "bad";
   // U+FEFF is not White_Space, but it is invisible and JS `trim` strips it: either reading holds.
   return ONLY_WHITE_SPACE_OR_BOM.test(v) ? "unclear" : "ok";
+}
+
+/**
+ * A redaction's reason: at most 500 "chars" (code points and UTF-16 units agree except for
+ * astral characters), not only white space. The empty string is white space only by the vacuous
+ * reading, or simply "no reason" by another: unclear.
+ */
+export function reasonVerdict(v: unknown): Verdict {
+  if (typeof v !== "string") return "bad";
+  if (codePoints(v) > CONTRACT.reasonChars) return "bad";
+  if (v === "") return "unclear";
+  if (ONLY_WHITE_SPACE.test(v)) return "bad";
+  if (ONLY_WHITE_SPACE_OR_BOM.test(v)) return "unclear";
+  return v.length > CONTRACT.reasonChars ? "unclear" : "ok";
 }
 
 /** A seq or messageId: a positive integer that JSON numbers carry exactly. */
@@ -185,6 +209,15 @@ const FIELDS: Record<
     emoji: { check: emojiVerdict },
     on: { check: (v) => (typeof v === "boolean" ? "ok" : "bad") },
   },
+  // `{type:"undo", clientId}` / `{type:"redo", clientId}`: nothing but the clientId.
+  undo: { clientId: { check: clientIdVerdict } },
+  redo: { clientId: { check: clientIdVerdict } },
+  // `{type:"redact", clientId, messageId, reason?}`.
+  redact: {
+    clientId: { check: clientIdVerdict },
+    messageId: { check: seqVerdict },
+    reason: { check: reasonVerdict, optional: true },
+  },
   topic: { clientId: { check: clientIdVerdict }, topic: { check: topicVerdict } },
   leave: { clientId: { check: clientIdVerdict } },
   role: {
@@ -267,15 +300,41 @@ export function echoOf(json: unknown): Echo {
 
 // ---------------------------------------------------------------- the room
 
+/** A message as the oracle knows it; `changedAt`: the seq of its latest delete or restore known. */
+type KnownMessage = {
+  type: "message.posted";
+  author: string;
+  deleted: boolean;
+  redacted: boolean;
+  /** The seq of its `message.redacted`, once redacted. */
+  redactedAt?: number;
+  changedAt: number;
+};
 /** What the oracle may say about a seq of the room's log. */
-type Known =
-  { type: "message.posted"; author: string; deleted: boolean } | { type: "other"; what: string };
+type Known = KnownMessage | { type: "other"; what: string };
+
+/**
+ * One action a user may take back: "post → message.deleted, edit → message.edited back to the
+ * previous text, delete → message.restored with the text it had, reaction added/removed → the
+ * opposite". A redaction is not one of them (it is for good), nor is leaving or moderation.
+ */
+type Action =
+  | { seq: number; kind: "posted" | "edited" | "deleted"; messageId: number }
+  | { seq: number; kind: "reaction.added" | "reaction.removed"; messageId: number; emoji: string };
+
+/** A user's undo stack (their actions) and redo stack (what they undid), tops last. */
+type Stacks = { undo: Action[]; redo: Action[] };
 
 /** How an ack's seq must look: exactly this, or at least this. */
 export type SeqRule = { exact: number } | { atLeast: number };
 
+/**
+ * `settle`: the oracle cannot tell from the ack whether an event was logged (a reaction to a
+ * message that may be in flight); the caller lets the room's events catch up with the acked seq
+ * before the next prediction, and the model learns from them.
+ */
 export type Outcome =
-  | { ok: true; seq: SeqRule; apply: (seq: number) => void; replay?: true }
+  | { ok: true; seq: SeqRule; apply: (seq: number) => void; replay?: true; settle?: true }
   | { ok: false; code: Code };
 
 /**
@@ -284,6 +343,12 @@ export type Outcome =
  * `exact`: the test is the only writer (HTTP fuzzing), so the oracle knows `lastSeq` and every
  * seq's meaning. Otherwise (WebSocket fuzzing beside honest chatters) `lastSeq` is the highest
  * seq known to be stored, and a few seqs past it may be the chatters' messages in flight.
+ *
+ * Undo and redo are modelled exactly: each user's stacks, fed by the acks of their own commands
+ * and by the events the test sees (each seq counted once). The oracle's users are plain members
+ * or strangers, never muted and never moderators, so "a muted user may only undo/redo into a
+ * message.deleted" and the `delete_any` power are not modelled here but in
+ * undo-redact.test.ts, scene by scene.
  */
 export class RoomModel {
   lastSeq = 0;
@@ -294,6 +359,9 @@ export class RoomModel {
   readonly #memberAt = new Map<string, number>();
   readonly #reactions = new Set<string>();
   readonly #keys = new Map<string, { seq: number; key: string }>();
+  readonly #stacks = new Map<string, Stacks>();
+  /** Seqs whose effect on the stacks is counted already (an ack, then its event). */
+  readonly #stacked = new Set<number>();
   /** How many seqs past `lastSeq` may already be stored by others (not exact mode). */
   readonly inFlight: number;
 
@@ -305,7 +373,12 @@ export class RoomModel {
   /** An event the test saw (from the log or any socket): stored, with its meaning. */
   observe(event: { seq: number; type: string; actor: { id: string }; data?: unknown }): void {
     this.lastSeq = Math.max(this.lastSeq, event.seq);
-    const data = (event.data ?? {}) as { messageId?: number };
+    const data = (event.data ?? {}) as {
+      messageId?: number;
+      emoji?: string;
+      undoes?: number;
+      redoes?: number;
+    };
     if (event.type === "message.posted") {
       const known = this.#log.get(event.seq);
       if (known?.type !== "message.posted")
@@ -313,16 +386,34 @@ export class RoomModel {
           type: "message.posted",
           author: event.actor.id,
           deleted: false,
+          redacted: false,
+          changedAt: event.seq,
         });
     } else {
       this.#log.set(event.seq, { type: "other", what: event.type });
     }
-    if (event.type === "message.deleted" && typeof data.messageId === "number") {
-      const target = this.#log.get(data.messageId);
-      if (target?.type === "message.posted") target.deleted = true;
+    if (typeof data.messageId === "number") {
+      if (event.type === "message.deleted") this.#deleted(data.messageId, true, event.seq);
+      if (event.type === "message.restored") this.#deleted(data.messageId, false, event.seq);
+      if (event.type === "message.redacted") this.#redacted(data.messageId, event.seq);
     }
     if (event.type === "member.joined") this.#membership(event.actor.id, true, event.seq);
     if (event.type === "member.left") this.#membership(event.actor.id, false, event.seq);
+    // The stacks, from the events: an action is pushed, `undoes`/`redoes` move it across.
+    const actor = event.actor.id;
+    const marks = { undoes: data.undoes, redoes: data.redoes };
+    const id = event.type === "message.posted" ? event.seq : data.messageId;
+    if (typeof id !== "number") return;
+    if (marks.undoes !== undefined) this.#moved(actor, "undo", marks.undoes, event.seq);
+    else if (marks.redoes !== undefined) this.#moved(actor, "redo", marks.redoes, event.seq);
+    else if (event.type === "reaction.added" || event.type === "reaction.removed") {
+      if (typeof data.emoji === "string")
+        this.#acted(actor, { seq: event.seq, kind: event.type, messageId: id, emoji: data.emoji });
+    } else if (event.type.startsWith("message.")) {
+      const kind = event.type.slice("message.".length);
+      if (kind === "posted" || kind === "edited" || kind === "deleted")
+        this.#acted(actor, { seq: event.seq, kind, messageId: id });
+    }
   }
 
   #membership(userId: string, member: boolean, seq: number): void {
@@ -330,6 +421,47 @@ export class RoomModel {
     this.#memberAt.set(userId, seq);
     if (member) this.#members.add(userId);
     else this.#members.delete(userId);
+  }
+
+  /** A delete or restore of message `id` at `seq`, unless a later one is known already. */
+  #deleted(id: number, deleted: boolean, seq: number): void {
+    const known = this.#log.get(id);
+    if (known?.type !== "message.posted" || known.changedAt > seq) return;
+    known.deleted = deleted;
+    known.changedAt = seq;
+  }
+
+  #redacted(id: number, seq: number): void {
+    const known = this.#log.get(id);
+    if (known?.type !== "message.posted" || known.redacted) return;
+    known.redacted = true;
+    known.redactedAt = seq;
+  }
+
+  #stacksOf(userId: string): Stacks {
+    let stacks = this.#stacks.get(userId);
+    if (!stacks) this.#stacks.set(userId, (stacks = { undo: [], redo: [] }));
+    return stacks;
+  }
+
+  /** "A new action empties your redo stack." */
+  #acted(userId: string, action: Action): void {
+    if (this.#stacked.has(action.seq)) return;
+    this.#stacked.add(action.seq);
+    const stacks = this.#stacksOf(userId);
+    stacks.undo.push(action);
+    stacks.redo = [];
+  }
+
+  /** The action of seq `of` moves from one stack to the other (an undo or a redo at `seq`). */
+  #moved(userId: string, which: "undo" | "redo", of: number, seq: number): void {
+    if (this.#stacked.has(seq)) return;
+    this.#stacked.add(seq);
+    const stacks = this.#stacksOf(userId);
+    const [from, to] = which === "undo" ? [stacks.undo, stacks.redo] : [stacks.redo, stacks.undo];
+    const at = from.findIndex((a) => a.seq === of);
+    if (at < 0) return;
+    to.push(...from.splice(at, 1));
   }
 
   /** A seq known to be stored (an ack to someone else, a welcome's lastSeq). */
@@ -355,11 +487,14 @@ export class RoomModel {
     return [...this.#log.keys()];
   }
 
-  /** The messages of `userId` known to the model, deleted ones included. */
-  messagesOf(userId: string): { id: number; deleted: boolean }[] {
+  /** The messages of `userId` known to the model, deleted and redacted ones included. */
+  messagesOf(userId: string): { id: number; deleted: boolean; redacted: boolean }[] {
     return [...this.#log]
       .filter(([, k]) => k.type === "message.posted" && k.author === userId)
-      .map(([id, k]) => ({ id, deleted: (k as { deleted: boolean }).deleted }));
+      .map(([id, k]) => {
+        const { deleted, redacted } = k as KnownMessage;
+        return { id, deleted, redacted };
+      });
   }
 
   /** `userId`'s reactions as "messageId emoji", sorted. */
@@ -370,11 +505,30 @@ export class RoomModel {
       .sort();
   }
 
-  /** live / gone (deleted, or not a message) / unknown (may be a message stored by others). */
-  #message(id: number): { state: "live"; author: string } | { state: "gone" | "unknown" } {
+  /** How deep `userId`'s stacks are: for the tests' statistics. */
+  stackDepths(userId: string): { undo: number; redo: number } {
+    const stacks = this.#stacks.get(userId);
+    return { undo: stacks?.undo.length ?? 0, redo: stacks?.redo.length ?? 0 };
+  }
+
+  /**
+   * live / redacted (not deleted, but redacted) / gone (deleted, or not a message) / unknown
+   * (may be a message stored by others).
+   */
+  #message(
+    id: number,
+  ):
+    | { state: "live"; author: string }
+    | { state: "redacted"; author: string }
+    | { state: "gone" }
+    | { state: "unknown" } {
     const known = this.#log.get(id);
     if (known?.type === "message.posted")
-      return known.deleted ? { state: "gone" } : { state: "live", author: known.author };
+      return known.deleted
+        ? { state: "gone" }
+        : known.redacted
+          ? { state: "redacted", author: known.author }
+          : { state: "live", author: known.author };
     if (known) return { state: "gone" };
     if (this.exact) return { state: "gone" };
     return id <= this.lastSeq + this.inFlight ? { state: "unknown" } : { state: "gone" };
@@ -410,13 +564,19 @@ export class RoomModel {
     const member = this.#members.has(userId);
     const remember = (seq: number) =>
       this.#keys.set(`${userId}\u0000${command.clientId}`, { seq, key: commandKey(command) });
+    /** Seqs that `apply` gave meaning to, so their events do not count again. */
+    const actedAt = (action: Action) => this.#acted(userId, action);
     /**
-     * An ack that logs `events` (joining first if needed), then runs `effect(seq)`. Beside
+     * An ack that logs `events` (joining first if `join`), then runs `effect(seq)`. Beside
      * others' traffic (not exact) the oracle pins less: seqs at least past the known ones, and
      * only the acked seq's own meaning; joins and the rest arrive with the watched events.
      */
-    const logs = (events: string[], effect: (seq: number) => void = () => {}): Outcome => {
-      const all = !member && events.length > 0 ? ["member.joined", ...events] : events;
+    const logs = (
+      events: string[],
+      effect: (seq: number) => void = () => {},
+      join = !member && events.length > 0,
+    ): Outcome => {
+      const all = join ? ["member.joined", ...events] : events;
       const base = this.lastSeq;
       const seq: SeqRule = this.exact
         ? { exact: base + all.length }
@@ -429,8 +589,12 @@ export class RoomModel {
             const first = acked - all.length + 1;
             all.forEach((type, i) => this.#log.set(first + i, { type: "other", what: type }));
             if (all.includes("member.joined")) this.#membership(userId, true, first);
-          } else if (events.length > 0 && command.type !== "react") {
-            // Posting, editing or deleting makes a member (react may have been a no-op).
+          } else if (
+            events.length > 0 &&
+            (command.type === "post" || command.type === "edit" || command.type === "delete")
+          ) {
+            // Posting, editing or deleting makes a member (react may have been a no-op; whether
+            // undo, redo or redact make a member is not written: the events will tell).
             this.#membership(userId, true, acked);
           }
           this.stored(acked);
@@ -439,6 +603,14 @@ export class RoomModel {
         },
       };
     };
+    /**
+     * Undo, redo and redact by someone who is not a member now (a stranger, or someone who left
+     * a public room): whether their event makes them a member again is not written.
+     */
+    const logsMaybeJoining = (events: string[], effect: (seq: number) => void): Outcome[] =>
+      member || !this.exact
+        ? [logs(events, effect, false)]
+        : [logs(events, effect, false), logs(events, effect, true)];
     switch (command.type) {
       case "leave": {
         // Whoever was acked a leave is no member now; "leave when not a member" logs nothing.
@@ -446,46 +618,72 @@ export class RoomModel {
         return [member ? logs(["member.left"], left) : logs([], left)];
       }
       case "post": {
-        const post = logs(["message.posted"], (seq) =>
-          this.#log.set(seq, { type: "message.posted", author: userId, deleted: false }),
-        );
+        const post = logs(["message.posted"], (seq) => {
+          this.#log.set(seq, {
+            type: "message.posted",
+            author: userId,
+            deleted: false,
+            redacted: false,
+            changedAt: seq,
+          });
+          actedAt({ seq, kind: "posted", messageId: seq });
+        });
         if (command.replyTo === undefined) return [post];
         const target = this.#message(command.replyTo as number);
         if (target.state === "live") return [post];
         if (target.state === "gone") return [refuse("not_found")];
+        // "A redacted message cannot be … replied to": which refusal is not written.
+        if (target.state === "redacted") return [refuse("not_found"), refuse("conflict")];
         return [post, refuse("not_found")];
       }
       case "edit":
       case "delete": {
         const id = command.messageId as number;
         const target = this.#message(id);
-        const act = logs([command.type === "edit" ? "message.edited" : "message.deleted"], () => {
-          const known = this.#log.get(id);
-          if (command.type === "delete" && known?.type === "message.posted") known.deleted = true;
+        const kind = command.type === "edit" ? "edited" : "deleted";
+        const act = logs([`message.${kind}`], (seq) => {
+          if (command.type === "delete") this.#deleted(id, true, seq);
+          actedAt({ seq, kind, messageId: id });
         });
         if (target.state === "gone") return [refuse("not_found")];
         // Seqs in flight are the chatters' own messages, never this user's.
-        if (target.state !== "live") return [refuse("not_found"), refuse("forbidden")];
+        if (target.state === "unknown") return [refuse("not_found"), refuse("forbidden")];
+        if (target.state === "redacted") {
+          // "A redacted message cannot be edited": which refusal is not written. Deleting one
+          // is not named among what a redaction forbids: applied, or refused.
+          const refusals = [refuse("not_found"), refuse("conflict")];
+          if (target.author !== userId) return [refuse("forbidden"), ...refusals];
+          return command.type === "edit" ? refusals : [act, ...refusals];
+        }
         return target.author === userId ? [act] : [refuse("forbidden")];
       }
       case "react": {
         const id = command.messageId as number;
-        const reaction = `${userId}\u0000${id}\u0000${command.emoji as string}`;
+        const emoji = command.emoji as string;
+        const reaction = `${userId}\u0000${id}\u0000${emoji}`;
         const set = (on: boolean) =>
           on ? this.#reactions.add(reaction) : this.#reactions.delete(reaction);
         const target = this.#message(id);
         if (target.state === "gone") return [refuse("not_found")];
+        // "A redacted message cannot be … reacted to": which refusal is not written.
+        if (target.state === "redacted") return [refuse("not_found"), refuse("conflict")];
         const on = command.on === true;
+        const kind = on ? "reaction.added" : "reaction.removed";
         // Asking for the state that already holds is a no-op, acked with the current lastSeq.
         const act =
           target.state === "live" && this.#reactions.has(reaction) === on
             ? logs([])
-            : logs([on ? "reaction.added" : "reaction.removed"], () => set(on));
+            : logs([kind], (seq) => {
+                set(on);
+                actedAt({ seq, kind, messageId: id, emoji });
+              });
         if (target.state === "unknown") {
-          // The message may be one in flight; whatever was logged, the reaction is now as asked.
+          // The message may be one in flight; whatever was logged, the reaction is now as asked
+          // (and the events will show whether it was an action).
           const either: Outcome = {
             ok: true,
             seq: { atLeast: this.lastSeq },
+            settle: true,
             apply: (seq) => {
               set(on);
               this.stored(seq);
@@ -496,9 +694,100 @@ export class RoomModel {
         }
         return [act];
       }
+      case "undo":
+      case "redo":
+        return this.#undoRedo(userId, command.type, logsMaybeJoining);
+      case "redact":
+        return this.#redact(userId, command.messageId as number, logs, logsMaybeJoining);
       default:
         throw new Error(`the oracle has no rule for ${command.type}`);
     }
+  }
+
+  /**
+   * "Take back your own last action … or apply again the action you undid last"; "nothing to
+   * undo/redo, or an action that can no longer be taken back (message redacted, deleted/restored
+   * by someone else since, your reaction changed since) → conflict"; "undo/redo of a change to
+   * someone else's message needs the delete_any power" (which the oracle's users never have).
+   * A refused undo or redo leaves both stacks as they were. A reaction is the user's own, on
+   * anyone's message (reacting needs no power), so undoing it needs none either.
+   */
+  #undoRedo(
+    userId: string,
+    which: "undo" | "redo",
+    logsMaybeJoining: (events: string[], effect: (seq: number) => void) => Outcome[],
+  ): Outcome[] {
+    const refuse = (code: Code): Outcome => ({ ok: false, code });
+    const stacks = this.#stacks.get(userId);
+    const action = (which === "undo" ? stacks?.undo : stacks?.redo)?.at(-1);
+    if (!action) return [refuse("conflict")];
+    const undo = which === "undo";
+    const moved = (seq: number) => this.#moved(userId, which, action.seq, seq);
+    const known = this.#log.get(action.messageId);
+    const message = known?.type === "message.posted" ? known : undefined;
+    if (action.kind === "reaction.added" || action.kind === "reaction.removed") {
+      // Undo of an added reaction (or redo of a removed one) takes it off; the other two put it on.
+      const on = (action.kind === "reaction.added") !== undo;
+      const reaction = `${userId}\u0000${action.messageId}\u0000${action.emoji}`;
+      if (!message || message.deleted || message.redacted) return [refuse("conflict")];
+      if (this.#reactions.has(reaction) === on) return [refuse("conflict")];
+      return logsMaybeJoining([on ? "reaction.added" : "reaction.removed"], (seq) => {
+        if (on) this.#reactions.add(reaction);
+        else this.#reactions.delete(reaction);
+        moved(seq);
+      });
+    }
+    // posted: undo deletes, redo restores; deleted: undo restores, redo deletes; edited: an edit.
+    const deletes = action.kind === "edited" ? undefined : (action.kind === "posted") === undo;
+    const needsLive = deletes !== false;
+    const conflict =
+      !message || message.redacted || message.deleted === needsLive ? [refuse("conflict")] : [];
+    const forbidden = message && message.author !== userId ? [refuse("forbidden")] : [];
+    if (conflict.length || forbidden.length) return [...conflict, ...forbidden];
+    const type =
+      deletes === undefined ? "message.edited" : deletes ? "message.deleted" : "message.restored";
+    return logsMaybeJoining([type], (seq) => {
+      if (deletes !== undefined) this.#deleted(action.messageId, deletes, seq);
+      moved(seq);
+    });
+  }
+
+  /**
+   * "Authors redact their own messages, moderators/owner/admins anyone's; unknown message →
+   * not_found; already redacted → no-op (ack with the existing seq); others → forbidden."
+   */
+  #redact(
+    userId: string,
+    id: number,
+    logs: (events: string[]) => Outcome,
+    logsMaybeJoining: (events: string[], effect: (seq: number) => void) => Outcome[],
+  ): Outcome[] {
+    const refuse = (code: Code): Outcome => ({ ok: false, code });
+    const known = this.#log.get(id);
+    if (known?.type === "message.posted") {
+      const others = known.author !== userId;
+      if (known.redacted) {
+        // "The existing seq": the redaction's, or the room's lastSeq as for every no-op. Which
+        // of "already redacted" and "not yours" is checked first is not written.
+        const noOp = logs([]);
+        const again: Outcome = {
+          ok: true,
+          seq: { exact: known.redactedAt! },
+          apply: noOp.ok ? noOp.apply : () => {},
+        };
+        return [noOp, again, ...(others ? [refuse("forbidden")] : [])];
+      }
+      if (others) return [refuse("forbidden")];
+      const redact = logsMaybeJoining(["message.redacted"], (seq) => this.#redacted(id, seq));
+      // A deleted message still has its text in the log; "unknown or deleted" is not_found
+      // elsewhere: either reading.
+      return known.deleted ? [...redact, refuse("not_found")] : redact;
+    }
+    if (known || this.exact) return [refuse("not_found")];
+    // Seqs in flight are the chatters' own messages, never this user's.
+    return id <= this.lastSeq + this.inFlight
+      ? [refuse("not_found"), refuse("forbidden")]
+      : [refuse("not_found")];
   }
 }
 

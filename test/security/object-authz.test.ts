@@ -151,6 +151,21 @@ function attempts(who: Who, victim: Who): Attempt[] {
       }),
     },
     { what: "POST commands leave", run: cmd({ type: "leave", clientId: `${tag}-l` }) },
+    // Undo would take back their own last post there; redo and redaction likewise.
+    { what: "POST commands undo", run: cmd({ type: "undo", clientId: `${tag}-un` }) },
+    { what: "POST commands redo", run: cmd({ type: "redo", clientId: `${tag}-re` }) },
+    {
+      what: "POST commands redact own",
+      run: cmd({
+        type: "redact",
+        clientId: `${tag}-ro`,
+        messageId: seqOf[who.user.name] ?? seqOf.olga!,
+      }),
+    },
+    {
+      what: "POST commands redact",
+      run: cmd({ type: "redact", clientId: `${tag}-ra`, messageId: seqOf.olga!, reason: "spam" }),
+    },
     {
       what: "POST commands kick",
       run: cmd({ type: "kick", clientId: `${tag}-k`, userId: victim.user.id }),
@@ -328,6 +343,8 @@ describe("a private room", () => {
       { type: "unban", clientId: "max-u", userId: bart.user.id },
       { type: "delete", clientId: "max-d", messageId: seqOf.olga! },
       { type: "edit", clientId: "max-e", messageId: seqOf.olga!, text: "olga said nothing" },
+      { type: "redact", clientId: "max-rd", messageId: seqOf.olga! },
+      { type: "redact", clientId: "max-rr", messageId: seqOf.kim!, reason: "not yours" },
     ];
     for (const frame of frames) {
       const answer = await call(server.url, "POST", `/api/rooms/${priv}/commands`, {

@@ -171,6 +171,14 @@ describe("command frames over the WebSocket", () => {
       },
       { type: "transfer", clientId: "ws-x8", userId: eve.user.id, ...smuggled(olga) },
       { type: "mute", clientId: "ws-x9", userId: olga.user.id, seconds: 60, ...smuggled(olga) },
+      {
+        type: "redact",
+        clientId: "ws-x10",
+        messageId: olgaMessage,
+        reason: "olga asked",
+        ...smuggled(olga),
+        userId: olga.user.id,
+      },
     ];
     for (const frame of attempts) socket.sendJson(frame);
     await socket.nth("error", attempts.length);
@@ -180,6 +188,41 @@ describe("command frames over the WebSocket", () => {
     );
     expect(socket.of("ack")).toEqual([]);
     await expectUnchanged(server.url, olga, room, before);
+  });
+
+  it("undo and redo with smuggled `undoes`, `redoes`, `messageId`, `actor`: only the caller's own last action", async () => {
+    const socket = await rawConnect(server.url, room, eve.token);
+    const since = Date.now();
+    socket.sendJson({ type: "post", clientId: "ws-u-post", text: "eve's to take back" });
+    const posted = (await socket.nth("ack", 1)).seq;
+    const steer = {
+      ...smuggled(olga),
+      undoes: olgaMessage,
+      redoes: olgaMessage,
+      messageId: olgaMessage,
+      seq: olgaMessage,
+    };
+    socket.sendJson({ type: "undo", clientId: "ws-u-undo", ...steer });
+    const undone = (await socket.nth("ack", 2)).seq;
+    expectHonest(await eventAt(undone), eve, undone, since);
+    expect(await eventAt(undone)).toMatchObject({
+      type: "message.deleted",
+      data: { messageId: posted, undoes: posted },
+    });
+    socket.sendJson({ type: "redo", clientId: "ws-u-redo", ...steer });
+    const redone = (await socket.nth("ack", 3)).seq;
+    expectHonest(await eventAt(redone), eve, redone, since);
+    expect(await eventAt(redone)).toMatchObject({
+      type: "message.restored",
+      data: { messageId: posted, text: "eve's to take back", redoes: posted },
+    });
+    // olga's message, named in every smuggled field, is untouched.
+    const olgas = (await snapshot(server.url, olga, room)).messages.messages.find(
+      (m) => m.id === olgaMessage,
+    );
+    expect(olgas).toMatchObject({ text: "olga's message", author: { id: olga.user.id } });
+    expect(olgas?.deleted).toBeUndefined();
+    expect(olgas?.redacted).toBeUndefined();
   });
 
   it("an `invite` frame (the worker's internal command) is refused: nobody is invited with a forged user", async () => {
@@ -251,6 +294,7 @@ describe("command bodies over HTTP", () => {
       { type: "transfer", clientId: "h-3", userId: eve.user.id, ...smuggled(olga) },
       { type: "role", clientId: "h-4", userId: eve.user.id, ...smuggled(olga), role: "moderator" },
       { type: "delete", clientId: "h-5", messageId: olgaMessage, ...smuggled(olga) },
+      { type: "redact", clientId: "h-7", messageId: olgaMessage, ...smuggled(olga) },
     ]) {
       await refusedCommand(server.url, eve, room, frame, [403, "forbidden"], `eve ${frame.type}`);
     }
