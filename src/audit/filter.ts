@@ -1,17 +1,7 @@
-import type { AuditAction, AuditEntry } from "../protocol/index.ts";
+import type { AuditEntry, AuditQuery } from "../protocol/index.ts";
 
-/** What an admin asks of the log: every filter optional, combined with AND; newest first. */
-export type AuditFilter = {
-  /** A user id, or a name compared case-insensitively. */
-  actor?: string | undefined;
-  action?: AuditAction | undefined;
-  /** Inclusive bounds on `at` (ms). */
-  since?: number | undefined;
-  until?: number | undefined;
-  /** Only entries with a seq below this: the previous page's `nextBefore`. */
-  before?: number | undefined;
-  limit: number;
-};
+/** What an admin asks of the log (the query of `GET /api/admin/audit`): filters combined with AND. */
+export type AuditFilter = AuditQuery;
 
 /**
  * Whether `entry` passes `filter`: the rule the SQL of the log (sqliteWhere) and of its Postgres

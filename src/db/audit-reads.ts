@@ -1,23 +1,13 @@
 import { and, desc, eq, gte, lt, lte, or, sql, type SQL } from "drizzle-orm";
-import type { AuditAction, AuditEntry } from "../protocol/index.ts";
+import type { AuditAction, AuditEntry, AuditQuery } from "../protocol/index.ts";
 import type { Db } from "./connect.ts";
 import { auditLog } from "./schema.ts";
-
-/** The filters of `GET /api/admin/audit` (the same rule as src/audit/filter.ts's `matches`). */
-export type AuditLogFilter = {
-  actor?: string | undefined;
-  action?: AuditAction | undefined;
-  since?: number | undefined;
-  until?: number | undefined;
-  before?: number | undefined;
-  limit: number;
-};
 
 /**
  * Entries of the audit log's mirror passing `filter`, newest first, one more than the limit
  * (the extra row says whether an older page exists).
  */
-export async function auditEntries(db: Db, filter: AuditLogFilter): Promise<AuditEntry[]> {
+export async function auditEntries(db: Db, filter: AuditQuery): Promise<AuditEntry[]> {
   const where: SQL[] = [];
   if (filter.actor !== undefined)
     where.push(

@@ -1,4 +1,5 @@
 import { unhandled, type RoomEvent } from "../protocol/index.ts";
+import type { UndoableEvent } from "./room-view.ts";
 import { PROJECTION_TABLES } from "./schema.ts";
 import { snapshotIfDue } from "./snapshots.ts";
 
@@ -146,25 +147,12 @@ function projectTables(sql: Sql, event: RoomEvent): void {
   }
 }
 
-type Undoable = Extract<
-  RoomEvent,
-  {
-    type:
-      | "message.posted"
-      | "message.edited"
-      | "message.deleted"
-      | "message.restored"
-      | "reaction.added"
-      | "reaction.removed";
-  }
->;
-
 /**
  * Each user's undo and redo stacks (undo.ts): an action of their own goes on top of the undo
  * stack and empties the redo stack; an undo marks its action undone (the top of the redo stack
  * is the latest marked), a redo unmarks it.
  */
-function trackAction(sql: Sql, event: Undoable): void {
+function trackAction(sql: Sql, event: UndoableEvent): void {
   const undoes = "undoes" in event.data ? event.data.undoes : undefined;
   const redoes = "redoes" in event.data ? event.data.redoes : undefined;
   if (undoes !== undefined) {
