@@ -1,6 +1,7 @@
 import type * as z from "zod";
 import {
   AuditChainReport,
+  ChainReport,
   AuditPage,
   type AuditAction,
   ApiError,
@@ -148,6 +149,11 @@ export class EdgechatApi {
   /** Admins: the instance audit log's hash chain, recomputed from the log itself. */
   verifyAuditLog() {
     return this.#call(AuditChainReport, "GET", "/api/admin/audit/verify");
+  }
+
+  /** Owners and admins: the room's hash chain recomputed and checked against its anchor. */
+  verifyRoom(room: string) {
+    return this.#call(ChainReport, "GET", `/api/rooms/${encodeURIComponent(room)}/audit/verify`);
   }
 
   createRoom(room: Partial<CreateRoom> & { name: string }) {

@@ -47,6 +47,7 @@ export function chatView(ctx: AppContext, room: string): View {
       leave: () => leaveRoom(),
       undo: () => command((c) => c.undo()),
       redo: () => command((c) => c.redo()),
+      verify: () => ctx.call((api) => api.verifyRoom(room)),
     },
     older: () => dispatch({ type: "older" }),
     dismiss: (id) => dispatch({ type: "dismissed", id }),

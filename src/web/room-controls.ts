@@ -1,4 +1,4 @@
-import { can, type Standing } from "../client/index.ts";
+import { can, type ChainReport, type Standing } from "../client/index.ts";
 import { errorText } from "./context.ts";
 import { h } from "./dom.ts";
 
@@ -11,7 +11,19 @@ export type RoomControlActions = {
   /** Take back your last action here (a post, edit, delete or reaction), or apply it again. */
   undo: () => Promise<unknown>;
   redo: () => Promise<unknown>;
+  /** Owners and admins: recompute the room's hash chain (docs/audit.md). */
+  verify: () => Promise<ChainReport>;
 };
+
+/** A verdict in words: what an owner or admin reads after "Verify log". */
+export function chainVerdictText(report: ChainReport): string {
+  if (!report.ok) return `Broken at event ${report.seq}: ${report.problem}`;
+  const anchored =
+    report.anchoredSeq === undefined
+      ? ""
+      : `, anchored outside the room up to ${report.anchoredSeq}`;
+  return `Intact: ${report.lastSeq} events, head ${report.head.slice(0, 12)}…${anchored}`;
+}
 
 /**
  * The room's header controls: undo and redo of your last action (it may have touched any
@@ -138,6 +150,28 @@ export function roomControls(actions: RoomControlActions) {
     },
     "↷ Redo",
   );
+  const verdict = h("span", { class: "hint", "data-testid": "verify-result", role: "status" });
+  const verify = h(
+    "button",
+    {
+      type: "button",
+      "data-testid": "verify-log",
+      hidden: true,
+      title: "Recompute this room's hash chain",
+      on: {
+        click: () => {
+          verdict.textContent = "Verifying…";
+          run(
+            actions.verify().then((report) => {
+              verdict.textContent = chainVerdictText(report);
+              verdict.classList.toggle("error", !report.ok);
+            }),
+          );
+        },
+      },
+    },
+    "Verify log",
+  );
   const leave = h(
     "button",
     {
@@ -153,7 +187,7 @@ export function roomControls(actions: RoomControlActions) {
     el: h(
       "div",
       { class: "controls" },
-      h("div", { class: "row" }, undo, redo, moderation, leave),
+      h("div", { class: "row" }, undo, redo, moderation, verify, verdict, leave),
       error,
     ),
     /** Shows the controls `you` may use. */
@@ -164,6 +198,7 @@ export function roomControls(actions: RoomControlActions) {
       if (!mayTopic) topicForm.hidden = true;
       editTopic.hidden = !mayTopic || !topicForm.hidden;
       slow.hidden = status.hidden = !maySlow;
+      verify.hidden = verdict.hidden = !can(you, "audit");
       // An admin who is no member has nothing to leave.
       leave.hidden = you.admin === true && you.role === undefined;
     },

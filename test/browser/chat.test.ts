@@ -346,6 +346,13 @@ describe.skipIf(!executablePath)("chat in Chromium", () => {
     await di.reload();
     await expect.poll(() => texts(di), WAIT).toEqual(["message redacted"]);
     expect(await di.locator("[data-testid=messages]").textContent()).not.toContain("second");
+
+    // The owner verifies the room's hash chain, redaction and all; a member has no such button.
+    expect(await di.getByTestId("verify-log").isVisible()).toBe(false);
+    await cy.getByTestId("verify-log").click();
+    await expect
+      .poll(() => cy.getByTestId("verify-result").textContent(), WAIT)
+      .toMatch(/^Intact: \d+ events, head [0-9a-f]{12}…/);
   });
 
   it("lists the rooms a page at a time as the list scrolls, filtered by name", async () => {

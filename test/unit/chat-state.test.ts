@@ -452,3 +452,18 @@ describe("chat state: the connection", () => {
     expect(refused.effects).toEqual([{ kind: "forget-room" }]);
   });
 });
+
+describe("the room log's verdict in words", () => {
+  it("says intact with the head and anchor, or where it broke", async () => {
+    const { chainVerdictText } = await import("../../src/web/room-controls.ts");
+    expect(
+      chainVerdictText({ ok: true, lastSeq: 12, head: "ab".repeat(32), anchoredSeq: 12 }),
+    ).toBe("Intact: 12 events, head abababababab…, anchored outside the room up to 12");
+    expect(chainVerdictText({ ok: true, lastSeq: 3, head: "0".repeat(64) })).toBe(
+      "Intact: 3 events, head 000000000000…",
+    );
+    expect(chainVerdictText({ ok: false, seq: 5, problem: "event 5 is missing" })).toBe(
+      "Broken at event 5: event 5 is missing",
+    );
+  });
+});
