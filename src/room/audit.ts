@@ -1,4 +1,4 @@
-import { AnchorFeed, type AnchoredHead } from "../audit/anchor.ts";
+import { AnchorFeed, type AnchoredHead } from "../audit/anchor-feed.ts";
 import { checkAnchor, verifyChain, type ChainReport } from "../protocol/index.ts";
 import type { EventLog } from "./log.ts";
 

@@ -1,4 +1,5 @@
 import { can, type ChainReport, type Standing } from "../client/index.ts";
+import { chainVerdictText } from "./chain-verdict.ts";
 import { errorText } from "./context.ts";
 import { h } from "./dom.ts";
 
@@ -14,16 +15,6 @@ export type RoomControlActions = {
   /** Owners and admins: recompute the room's hash chain (docs/audit.md). */
   verify: () => Promise<ChainReport>;
 };
-
-/** A verdict in words: what an owner or admin reads after "Verify log". */
-export function chainVerdictText(report: ChainReport): string {
-  if (!report.ok) return `Broken at event ${report.seq}: ${report.problem}`;
-  const anchored =
-    report.anchoredSeq === undefined
-      ? ""
-      : `, anchored outside the room up to ${report.anchoredSeq}`;
-  return `Intact: ${report.lastSeq} events, head ${report.head.slice(0, 12)}…${anchored}`;
-}
 
 /**
  * The room's header controls: undo and redo of your last action (it may have touched any

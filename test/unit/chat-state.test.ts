@@ -455,7 +455,7 @@ describe("chat state: the connection", () => {
 
 describe("the room log's verdict in words", () => {
   it("says intact with the head and anchor, or where it broke", async () => {
-    const { chainVerdictText } = await import("../../src/web/room-controls.ts");
+    const { chainVerdictText } = await import("../../src/web/chain-verdict.ts");
     expect(
       chainVerdictText({ ok: true, lastSeq: 12, head: "ab".repeat(32), anchoredSeq: 12 }),
     ).toBe("Intact: 12 events, head abababababab…, anchored outside the room up to 12");
