@@ -25,8 +25,11 @@ export type ClientHooks = {
   unmatchedError(code: string): void;
   /** The server closed the socket (the SDK then reconnects and resumes; a raw client does not). */
   closed(code: number): void;
-  /** One WebSocket message arrived (a batch counts once): what the server paid a send for. */
-  frame(): void;
+  /**
+   * One WebSocket message of `bytes` arrived (a batch counts once): what the server paid a send
+   * for. `event`: it was a plain `event` frame (raw clients only; an sdk batch mixes frames).
+   */
+  frame(bytes: number, event?: boolean): void;
   log(line: string): void;
 };
 
@@ -109,7 +112,7 @@ class SdkClient implements BenchClient {
       constructor(url: string, protocols?: string | string[]) {
         super(url, protocols, { perMessageDeflate: false });
         this.on("close", (code) => !client.#closing && client.#hooks.closed(code));
-        this.on("message", () => client.#hooks.frame());
+        this.on("message", (data: Buffer) => client.#hooks.frame(data.length));
       }
 
       override send(data: string): void {
@@ -214,10 +217,10 @@ class WireClient implements BenchClient {
     });
     this.#socket = socket;
     return new Promise<void>((resolve, reject) => {
-      socket.on("message", (data, isBinary) => {
-        hooks.frame();
-        if (isBinary) return;
+      socket.on("message", (data: Buffer, isBinary) => {
+        if (isBinary) return hooks.frame(data.length);
         const frame = JSON.parse(data.toString()) as WireFrame;
+        hooks.frame(data.length, frame.type === "event");
         if (frame.type === "welcome") {
           this.#cursor.lastSeq = frame.lastSeq ?? 0;
           resolve();

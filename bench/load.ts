@@ -84,6 +84,9 @@ export type RunResult = {
   backlogMs: number;
   /** WebSocket messages the clients received in the window (a batch frame counts once). */
   framesInWindow: number;
+  /** Their bytes (payload, without WebSocket headers); and those of the plain `event` frames. */
+  bytesInWindow: number;
+  eventFramesInWindow: { frames: number; bytes: number };
   /** Fan-out latency of messages accepted at the first try. */
   latencyMs: Percentiles;
   /** Fan-out latency (from the post) of messages pushed back (refused or held), then accepted. */

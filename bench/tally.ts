@@ -46,6 +46,9 @@ export type Counts = {
   deliveredInWindow: number;
   backlogMs: number;
   framesInWindow: number;
+  /** Bytes of those messages; and of the plain `event` frames among them (raw clients). */
+  bytesInWindow: number;
+  eventFramesInWindow: { frames: number; bytes: number };
   latencyMs: Percentiles;
   latencyRetriedMs: Percentiles;
   latencyFromSendMs: Percentiles;
@@ -78,6 +81,8 @@ export class Tally {
   #deliveredInWindow = 0;
   #ackedInWindow = 0;
   #framesInWindow = 0;
+  #bytesInWindow = 0;
+  readonly #eventFrames = { frames: 0, bytes: 0 };
   #gaps = 0;
   #unexpectedEvents = 0;
   #duplicateMessages = 0;
@@ -104,9 +109,18 @@ export class Tally {
           this.phase !== "done" &&
           bump(this.#closes, String(code))
         ),
-      frame: () => void (this.phase === "measure" && (this.#framesInWindow += 1)),
+      frame: (bytes, event) => this.#frame(bytes, event === true),
       log,
     };
+  }
+
+  #frame(bytes: number, event: boolean): void {
+    if (this.phase !== "measure") return;
+    this.#framesInWindow += 1;
+    this.#bytesInWindow += bytes;
+    if (!event) return;
+    this.#eventFrames.frames += 1;
+    this.#eventFrames.bytes += bytes;
   }
 
   /** After connecting: seqs and the clients' own anomaly counts start from here. */
@@ -183,6 +197,8 @@ export class Tally {
       deliveredInWindow: this.#deliveredInWindow,
       backlogMs: lastDelivery - this.measureEnd,
       framesInWindow: this.#framesInWindow,
+      bytesInWindow: this.#bytesInWindow,
+      eventFramesInWindow: { ...this.#eventFrames },
       latencyMs: percentiles(this.#latencies.values()),
       latencyRetriedMs: percentiles(this.#retriedLatencies.values()),
       latencyFromSendMs: percentiles(this.#fromSendLatencies.values()),

@@ -10,8 +10,14 @@
  * (disk, tmpfs) and per kind of client (sdk: edgechat.v1.batch, one send per socket and turn;
  * raw: plain edgechat.v1, one send per event and socket).
  *
- *   node bench/where.ts [--storage disk|tmpfs|both] [--client sdk|raw|both] [--server-root DIR]
- *                       [--label TEXT] [--rate MSG/S] [--senders N] [--duration S] [--narrow N] [--wide N]
+ * Before and after a change: `--server-root` and `--label` take comma lists and `--repeat N` runs
+ * every tree N times, alternated (A B, then B A, …) so that the noise of a shared machine hits
+ * both alike; a last table gives each tree's median and range, and the ratio to the first tree
+ * per repetition.
+ *
+ *   node bench/where.ts [--storage disk|tmpfs|both] [--client sdk|raw|both] [--server-root DIR[,DIR…]]
+ *                       [--label TEXT[,TEXT…]] [--repeat N] [--target raw,edgechat-direct]
+ *                       [--rate MSG/S] [--senders N] [--duration S] [--narrow N] [--wide N]
  *                       [--no-strace] [--out FILE]
  */
 import { existsSync, readFileSync, rmSync } from "node:fs";
@@ -38,6 +44,8 @@ const { values: flags } = parseArgs({
     client: { type: "string", default: "both" },
     "server-root": { type: "string" },
     label: { type: "string" },
+    repeat: { type: "string", default: "1" },
+    target: { type: "string", default: "raw,edgechat-direct" },
     rate: { type: "string", default: "100" },
     senders: { type: "string", default: "10" },
     duration: { type: "string", default: "10" },
@@ -54,10 +62,19 @@ type Window = {
   deliveries: number;
   frames: number;
   runtimeCpuMs: number;
+  /** The runtime's CPU over the window's wall time: well under 1 for a clean split. */
+  busy: number;
+  p50Ms: number;
   p99Ms: number;
+  /** WebSocket payload bytes received per delivered event (acks and batches included). */
+  bytesPerDelivery: number;
+  /** Mean size of a plain `event` frame (raw clients; NaN for sdk, whose batches mix frames). */
+  eventFrameBytes: number;
 };
 type Syscalls = { calls: number; seconds: number };
 type Breakdown = {
+  label: string;
+  repetition: number;
   storage: Storage;
   client: ClientKind;
   target: TargetName;
@@ -132,13 +149,19 @@ async function measureWindow(
   } finally {
     await server.stop();
   }
+  const deliveries = Math.round(result.deliveriesPerS * result.durationS);
+  const events = result.eventFramesInWindow;
   const window: Window = {
     clients,
     commands: Math.round(result.ackedPerS * result.durationS),
-    deliveries: Math.round(result.deliveriesPerS * result.durationS),
+    deliveries,
     frames: result.framesInWindow,
     runtimeCpuMs: runtimeCpu(cpu),
+    busy: runtimeCpu(cpu) / (span[1] - span[0]),
+    p50Ms: result.latencyMs.p50,
     p99Ms: result.latencyMs.p99,
+    bytesPerDelivery: result.bytesInWindow / deliveries,
+    eventFrameBytes: events.bytes / events.frames,
   };
   if (!straceFile) return { window };
   const text = existsSync(straceFile) ? readFileSync(straceFile, "utf8") : "";
@@ -167,17 +190,21 @@ export function countSyncs(text: string, from: number, to: number): Syscalls {
   return { calls, seconds };
 }
 
+type Tree = { root: string; label: string };
+
 async function breakdown(
   target: TargetName,
   storage: Storage,
   client: ClientKind,
-  serverRoot: string,
+  tree: Tree,
+  repetition: number,
 ): Promise<Breakdown> {
+  const serverRoot = tree.root;
   const loadAverage = loadavg();
   const narrowClients = Number(flags.narrow);
   const wideClients = Number(flags.wide);
   log(
-    `[where ${storage} ${client} ${target}] ${narrowClients} then ${wideClients} clients, ${rate} msg/s`,
+    `[where ${tree.label} #${repetition} ${storage} ${client} ${target}] ${narrowClients} then ${wideClients} clients, ${rate} msg/s`,
   );
   const n = await measureWindow(target, storage, client, narrowClients, serverRoot);
   const w = await measureWindow(target, storage, client, wideClients, serverRoot);
@@ -190,6 +217,8 @@ async function breakdown(
   const perCommand =
     narrow.runtimeCpuMs / narrow.commands - perDelivery * (narrow.deliveries / narrow.commands);
   const out: Breakdown = {
+    label: tree.label,
+    repetition,
     storage,
     client,
     target,
@@ -207,51 +236,154 @@ async function breakdown(
       perCommand: w.fsync.calls / wide.commands,
       msPerCommand: (w.fsync.seconds * 1000) / wide.commands,
     };
-  log(`[where ${storage} ${client} ${target}] ${JSON.stringify(out)}`);
+  log(`[where ${tree.label} #${repetition} ${storage} ${client} ${target}] ${JSON.stringify(out)}`);
   return out;
 }
 
+const f = (n: number | undefined, d = 2) =>
+  n === undefined || Number.isNaN(n) ? "–" : n.toFixed(d);
+
 function markdown(rows: Breakdown[]): string {
-  const f = (n: number | undefined, d = 2) =>
-    n === undefined || Number.isNaN(n) ? "–" : n.toFixed(d);
   const lines = [
     `## Where the time goes${flags.label ? ` (${flags.label})` : ""}: ${rate} msg/s open loop, ${flags.senders} senders, 1 room of ${flags.narrow} then ${flags.wide} clients, ${duration} s windows`,
     "",
-    "| storage | client | target | CPU ms per command | CPU µs per delivered event | frames received per command (wide) | runtime CPU s narrow / wide | p99 ms narrow / wide | fsyncs per command | fsync ms per command |",
-    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| tree | # | storage | client | target | CPU ms per command | CPU µs per delivered event | frames received per command (wide) | runtime CPU s narrow / wide | runtime busy narrow / wide | p50 ms narrow / wide | p99 ms narrow / wide | bytes per event frame | fsyncs per command | fsync ms per command |",
+    "| --- | ---: | --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const r of rows)
     lines.push(
-      `| ${r.storage} | ${r.client} | ${r.target} | ${f(r.perCommandMs, 3)} | ${f(r.perDeliveryUs, 1)} | ${f(r.framesPerCommandWide, 1)} | ${f(r.narrow.runtimeCpuMs / 1000)} / ${f(r.wide.runtimeCpuMs / 1000)} | ${f(r.narrow.p99Ms, 1)} / ${f(r.wide.p99Ms, 1)} | ${f(r.fsync?.perCommand)} | ${f(r.fsync?.msPerCommand, 3)} |`,
+      `| ${r.label} | ${r.repetition} | ${r.storage} | ${r.client} | ${r.target} | ${f(r.perCommandMs, 3)} | ${f(r.perDeliveryUs, 1)} | ${f(r.framesPerCommandWide, 1)} | ${f(r.narrow.runtimeCpuMs / 1000)} / ${f(r.wide.runtimeCpuMs / 1000)} | ${f(r.narrow.busy)} / ${f(r.wide.busy)} | ${f(r.narrow.p50Ms, 1)} / ${f(r.wide.p50Ms, 1)} | ${f(r.narrow.p99Ms, 1)} / ${f(r.wide.p99Ms, 1)} | ${f(r.wide.eventFrameBytes, 1)} | ${f(r.fsync?.perCommand)} | ${f(r.fsync?.msPerCommand, 3)} |`,
     );
   return lines.join("\n");
 }
 
+/** What the comparison table sets side by side, per tree. */
+const METRICS: Array<[string, (r: Breakdown) => number, number]> = [
+  // The split first, then what it is solved from: a window's whole CPU per command, which holds
+  // even when the split is lost in the noise (a small difference between two noisy widths).
+  ["CPU µs per command", (r) => r.perCommandMs * 1000, 0],
+  ["CPU µs per delivered event", (r) => r.perDeliveryUs, 1],
+  [
+    "runtime CPU µs per command, narrow (all)",
+    (r) => (r.narrow.runtimeCpuMs / r.narrow.commands) * 1000,
+    0,
+  ],
+  [
+    "runtime CPU µs per command, wide (all)",
+    (r) => (r.wide.runtimeCpuMs / r.wide.commands) * 1000,
+    0,
+  ],
+  ["runtime busy, narrow", (r) => r.narrow.busy, 2],
+  ["runtime busy, wide", (r) => r.wide.busy, 2],
+  ["latency p50 ms, narrow", (r) => r.narrow.p50Ms, 1],
+  ["latency p99 ms, narrow", (r) => r.narrow.p99Ms, 1],
+  ["latency p50 ms, wide", (r) => r.wide.p50Ms, 1],
+  ["latency p99 ms, wide", (r) => r.wide.p99Ms, 1],
+  ["bytes per event frame", (r) => r.wide.eventFrameBytes, 1],
+  ["bytes received per delivered event", (r) => r.wide.bytesPerDelivery, 1],
+  ["fsyncs per command (wide)", (r) => r.fsync?.perCommand ?? NaN, 2],
+];
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const spread = (xs: number[], d: number) =>
+  xs.length === 0 ? "–" : `${f(median(xs), d)} (${f(Math.min(...xs), d)}–${f(Math.max(...xs), d)})`;
+
+/**
+ * Each tree's median (min–max) over the repetitions, and its ratio to the first tree taken per
+ * repetition (the two ran next to each other, under the same noise), for every storage × client.
+ */
+function comparison(rows: Breakdown[], trees: Tree[]): string {
+  const [base, ...others] = trees;
+  const lines = [
+    `## Compared (median, min–max over ${flags.repeat} alternated repetitions)`,
+    "",
+    `| storage | client | metric | ${trees.map((t) => t.label).join(" | ")} | ${others.map((t) => `${t.label} / ${base!.label}`).join(" | ")} |`,
+    `| --- | --- | --- | ${trees.map(() => "---:").join(" | ")} | ${others.map(() => "---:").join(" | ")} |`,
+  ];
+  const edge = rows.filter((r) => r.target !== "raw");
+  const groups = new Set(edge.map((r) => `${r.storage} ${r.client}`));
+  for (const group of groups) {
+    const of = (t: Tree) =>
+      edge.filter((r) => `${r.storage} ${r.client}` === group && r.label === t.label);
+    for (const [name, get, d] of METRICS) {
+      const values = trees.map((t) =>
+        spread(
+          of(t)
+            .map(get)
+            .filter((x) => !Number.isNaN(x)),
+          d,
+        ),
+      );
+      const ratios = others.map((t) => {
+        const paired = of(t).map((r) => {
+          const b = of(base!).find((x) => x.repetition === r.repetition);
+          return b ? get(r) / get(b) : NaN;
+        });
+        return spread(
+          paired.filter((x) => Number.isFinite(x)),
+          2,
+        );
+      });
+      lines.push(
+        `| ${group.replace(" ", " | ")} | ${name} | ${values.join(" | ")} | ${ratios.join(" | ")} |`,
+      );
+    }
+  }
+  return lines.join("\n");
+}
+
+/** The trees to run: `--server-root` and `--label` as comma lists, paired in order. */
+function treesOf(): Tree[] {
+  const roots = (flags["server-root"] ?? REPO_ROOT).split(",").map((r) => resolve(r));
+  const labels = flags.label?.split(",") ?? [];
+  return roots.map((root, i) => ({
+    root,
+    label: labels[i] ?? (roots.length > 1 ? `tree ${i + 1}` : ""),
+  }));
+}
+
+/** Repetition n runs the trees in order, n+1 in reverse (A B B A …): neither always goes first. */
+const orderFor = (trees: Tree[], repetition: number) =>
+  repetition % 2 === 1 ? trees : [...trees].reverse();
+
 async function main(): Promise<void> {
   const started = Date.now();
-  const serverRoot = resolve(flags["server-root"] ?? REPO_ROOT);
+  const trees = treesOf();
+  const repeat = Number(flags.repeat);
+  const targets = flags.target.split(",") as TargetName[];
   const storages: Storage[] =
     flags.storage === "both" ? ["disk", "tmpfs"] : [flags.storage as Storage];
   const clients: ClientKind[] =
     flags.client === "both" ? [...CLIENT_KINDS] : [flags.client as ClientKind];
   const rows: Breakdown[] = [];
   for (const client of clients) {
-    rows.push(await breakdown("raw", "disk", client, serverRoot));
-    for (const storage of storages)
-      rows.push(await breakdown("edgechat-direct", storage, client, serverRoot));
+    // The raw server is no tree's: once, as the machine's ceiling.
+    if (targets.includes("raw"))
+      rows.push(await breakdown("raw", "disk", client, { ...trees[0]!, label: "raw" }, 1));
+    if (!targets.includes("edgechat-direct")) continue;
+    for (let n = 1; n <= repeat; n += 1)
+      for (const tree of orderFor(trees, n))
+        for (const storage of storages)
+          rows.push(await breakdown("edgechat-direct", storage, client, tree, n));
   }
-  const md = markdown(rows);
+  let md = markdown(rows);
+  if (trees.length > 1) md += `\n\n${comparison(rows, trees)}`;
   console.log(md);
   const elapsed = (Date.now() - started) / 1000;
   log(
-    `results: ${writeResults("where-", started, elapsed, { label: flags.label, serverRoot, rows, markdown: md }, flags.out)}`,
+    `results: ${writeResults("where-", started, elapsed, { label: flags.label, trees, rows, markdown: md }, flags.out)}`,
   );
 }
 
+// 40 minutes for one tree once (both storages, both clients); more for repetitions.
+const watchdogMinutes = 40 * Math.max(1, Number(flags.repeat) * treesOf().length);
 const watchdog = setTimeout(() => {
-  console.error("where: watchdog: gave up after 40 minutes");
+  console.error(`where: watchdog: gave up after ${watchdogMinutes} minutes`);
   process.exit(2);
-}, 40 * 60_000);
+}, watchdogMinutes * 60_000);
 watchdog.unref();
 
 main().then(
