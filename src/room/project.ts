@@ -150,18 +150,28 @@ function projectTables(sql: Sql, event: RoomEvent): void {
 /**
  * Each user's undo and redo stacks (undo.ts): an action of their own goes on top of the undo
  * stack and empties the redo stack; an undo marks its action undone (the top of the redo stack
- * is the latest marked), a redo unmarks it.
+ * is the latest marked), a redo unmarks it. Undo and redo are the user's own, so every row is
+ * found by (user, seq): one B-tree (WITHOUT ROWID), one page written per post.
  */
 function trackAction(sql: Sql, event: UndoableEvent): void {
   const undoes = "undoes" in event.data ? event.data.undoes : undefined;
   const redoes = "redoes" in event.data ? event.data.redoes : undefined;
   if (undoes !== undefined) {
-    sql.exec("UPDATE actions SET undone_at = ? WHERE seq = ?", event.seq, undoes);
+    sql.exec(
+      "UPDATE actions SET undone_at = ? WHERE user_id = ? AND seq = ?",
+      event.seq,
+      event.actor.id,
+      undoes,
+    );
   } else if (redoes !== undefined) {
-    sql.exec("UPDATE actions SET undone_at = NULL WHERE seq = ?", redoes);
+    sql.exec(
+      "UPDATE actions SET undone_at = NULL WHERE user_id = ? AND seq = ?",
+      event.actor.id,
+      redoes,
+    );
   } else {
     sql.exec("DELETE FROM actions WHERE user_id = ? AND undone_at IS NOT NULL", event.actor.id);
-    sql.exec("INSERT INTO actions (seq, user_id) VALUES (?, ?)", event.seq, event.actor.id);
+    sql.exec("INSERT INTO actions (user_id, seq) VALUES (?, ?)", event.actor.id, event.seq);
   }
 }
 

@@ -97,8 +97,8 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX events_message ON events (message_id, seq) WHERE message_id IS NOT NULL;
    ALTER TABLE events ADD COLUMN redacted_by INTEGER;
    ALTER TABLE messages ADD COLUMN redacted INTEGER NOT NULL DEFAULT 0;
-   CREATE TABLE actions (seq INTEGER PRIMARY KEY, user_id TEXT NOT NULL, undone_at INTEGER);
-   CREATE INDEX actions_user ON actions (user_id, seq);
+   CREATE TABLE actions (user_id TEXT NOT NULL, seq INTEGER NOT NULL, undone_at INTEGER,
+     PRIMARY KEY (user_id, seq)) WITHOUT ROWID;
    CREATE INDEX actions_undone ON actions (user_id, undone_at) WHERE undone_at IS NOT NULL;`,
   // v9 (docs/audit.md, "Time travel"): the roster (room row, members, bans, mutes) every
   // SNAPSHOT_EVERY events, never message text; a room older than v9 gets them by the rebuild.

@@ -2,6 +2,7 @@ import { ApiError, type EdgechatApi } from "../client/index.ts";
 import { errorText, handleUnauthorized, type AppContext, type View } from "./context.ts";
 import { auditLogSection } from "./audit-log-view.ts";
 import { h, replace } from "./dom.ts";
+import { roomVerifyCard } from "./room-verify-card.ts";
 
 type Replicas = Awaited<ReturnType<EdgechatApi["replicas"]>>;
 type Node = Replicas["nodes"][number];
@@ -11,8 +12,9 @@ const EVERY_MS = 2_000;
 
 /**
  * For instance admins: each database node's health and replication lag, and the events the
- * rooms have not flushed to Postgres yet, refreshed every 2 s while the page is visible; and the
- * instance audit log (audit-log-view.ts), which works with or without Postgres.
+ * rooms have not flushed to Postgres yet, refreshed every 2 s while the page is visible; any
+ * room's log verified by name; and the instance audit log (audit-log-view.ts), which works with
+ * or without Postgres.
  */
 export function adminView(ctx: AppContext): View {
   const status = h("p", { class: "hint", "data-testid": "admin-updated" });
@@ -61,6 +63,7 @@ export function adminView(ctx: AppContext): View {
     problem,
     nodes,
     backlog,
+    roomVerifyCard(ctx),
     audit,
   );
 

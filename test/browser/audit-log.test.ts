@@ -121,6 +121,22 @@ describe.skipIf(!executablePath)("the audit log in Chromium", () => {
       /^Chain verified: \d+ entries/,
     );
 
+    // Any room's log, by name: the room olga made verifies; a room that does not exist is said so.
+    await root.getByTestId("verify-room-name").fill(room);
+    await root.getByTestId("verify-room").click();
+    await expect
+      .poll(() => root.getByTestId("verify-room-result").getAttribute("data-ok"), WAIT)
+      .toBe("true");
+    expect(await root.getByTestId("verify-room-result").textContent()).toMatch(
+      new RegExp(`^#${room}: Intact: 5 events`),
+    );
+    expectedErrors.push(["root", /404/]);
+    await root.getByTestId("verify-room-name").fill("no-such-room-here");
+    await root.getByTestId("verify-room").click();
+    await expect
+      .poll(() => root.getByTestId("verify-room-result").textContent(), WAIT)
+      .toMatch(/^#no-such-room-here: .*no such room/);
+
     mkdirSync("test-results", { recursive: true });
     await root.screenshot({ path: "test-results/audit-log.png", fullPage: true });
     await context.close();
