@@ -81,6 +81,8 @@ export function eventRow(room: string, event: RoomEvent) {
     prevHash,
     version: EVENT_VERSION[type],
     messageId: type === "message.posted" ? seq : "messageId" in data ? data.messageId : null,
+    // Set by the flush of the message's redaction, which comes later in the log.
+    redactedBy: null,
   };
 }
 
