@@ -23,35 +23,19 @@ import {
   type Standing,
   type UserRef,
 } from "../protocol/index.ts";
-import { DirectoryFeed } from "../directory/notify.ts";
 import { Actor, USER_HEADER } from "../identity/actor.ts";
-import { Audience } from "./audience.ts";
-import { CommandFlow } from "./command-flow.ts";
 import { decideCreate, decideJoin, denyAccess, standingOf } from "./decide.ts";
 import { changesSummary } from "./effects.ts";
 import { FrameGate } from "./frame-gate.ts";
 import { greetingFrames } from "./greeting.ts";
-import { COMMAND_TTL_MS, IdempotencyKeys } from "./idempotency.ts";
+import { COMMAND_TTL_MS } from "./idempotency.ts";
 import { parseJson } from "./json.ts";
-import { backfillChain, EventLog } from "./log.ts";
-import { FLUSH_DELAY_MS, Outbox, type EventSink, type OutboxState } from "./outbox.ts";
-import { ReadModel } from "./read-model.ts";
-import { Schedule, type Task } from "./schedule.ts";
-import { migrate } from "./schema.ts";
-import { rebuildProjections } from "./project.ts";
-import { roomSettings } from "./settings.ts";
-import { ShardFanout } from "./shard-fanout.ts";
+import { FLUSH_DELAY_MS, type EventSink, type OutboxState } from "./outbox.ts";
+import { assembleRoom, type RoomParts } from "./parts.ts";
+import type { Task } from "./schedule.ts";
 import { shardOf } from "./shard-index.ts";
-import { CommandBudget } from "./rate-limit.ts";
-import { RoomAudit } from "./audit.ts";
-import { INSTANCE_AUDIT_NAME, InstanceAuditFeed } from "../audit/feed.ts";
 import { auditEntriesOf } from "../audit/room-entries.ts";
-import { TimeTravel } from "./time-travel.ts";
-import { UserQuotas } from "./user-quotas.ts";
 import { attachmentOf, close, Connections, send, type Attachment } from "./sockets.ts";
-
-/** Frames one group-commit turn may send, at most: it bounds how long a turn holds the thread. */
-const TURN_DELIVERIES = 4000;
 
 const PING = JSON.stringify({ type: "ping" });
 const PONG = JSON.stringify({ type: "pong" });
@@ -62,83 +46,22 @@ const refusedUpgrade = (error: Refusal) =>
 const refused = (error: Refusal) => ({ ok: false, error }) as const;
 
 /**
- * One chat room. Thin on purpose: it moves frames between sockets and storage; the rules live
- * in decide.ts, the write path in command-flow.ts, who hears what in audience.ts, the tables in
- * schema.ts/project.ts, the queries in read-model.ts.
+ * One chat room. Thin on purpose: it moves frames between sockets and storage; how it is put
+ * together is parts.ts, the rules live in decide.ts, the write path in command-flow.ts, who hears
+ * what in audience.ts, the tables in schema.ts/project.ts, the queries in read-model.ts.
  */
 export class Room extends DurableObject<Env> {
-  readonly #log: EventLog;
-  readonly #read: ReadModel;
-  readonly #schedule: Schedule;
-  readonly #outbox: Outbox;
-  readonly #keys: IdempotencyKeys;
+  readonly #p: RoomParts;
   // Memory only: lost on hibernation, which merely refills the buckets.
   readonly #gate = new FrameGate();
-  readonly #sockets: Connections;
-  readonly #fanout: ShardFanout;
-  readonly #audience: Audience;
-  readonly #commands: CommandFlow;
-  readonly #directory: DirectoryFeed;
-  readonly #quotas: UserQuotas;
-  readonly #audit: RoomAudit;
-  readonly #instanceAudit: InstanceAuditFeed;
-  readonly #budget: CommandBudget;
-  readonly #history: TimeTravel;
 
   /** `sink`: where the outbox sends the log on to (Postgres), wired by the worker's entry. */
   constructor(ctx: DurableObjectState, env: Env, sink?: EventSink) {
     super(ctx, env);
-    const { rebuild } = migrate(ctx.storage);
-    backfillChain(ctx.storage);
-    const settings = roomSettings(env);
-    this.#read = new ReadModel(ctx.storage.sql, settings.limits.invites);
-    this.#log = new EventLog(ctx.storage.sql, this.#read);
-    if (rebuild) rebuildProjections(ctx.storage, () => this.#log.all());
-    this.#history = new TimeTravel(ctx.storage.sql, () => this.#log.lastSeq);
-    this.#schedule = new Schedule(ctx.storage);
-    this.#sockets = new Connections(ctx, settings.slowConsumerEvents);
-    this.#fanout = new ShardFanout(
-      ctx.storage.sql,
-      () => this.#read.room()?.shards,
-      (index) => env.ROOM_SHARD.getByName(`${this.#read.room()!.name}/shard-${index}`),
-      (work) => ctx.waitUntil(work),
-    );
-    this.#audience = new Audience(this.#sockets, this.#fanout);
-    this.#outbox = new Outbox(ctx.storage.sql, this.#log, sink);
-    this.#keys = new IdempotencyKeys(ctx.storage.sql);
-    this.#commands = new CommandFlow({
-      storage: ctx.storage,
-      log: this.#log,
-      read: this.#read,
-      keys: this.#keys,
-      audience: this.#audience,
-      limits: settings.queue,
-      deliveryLagMs: (now) => this.#sockets.lag.lagMs(now),
-      // About 140 ms of sends at the measured ~35 µs a frame (docs/scaling.md), whatever the
-      // room's size: a room of 100 plain-v1 sockets takes 40 commands a turn.
-      turnSize: () => TURN_DELIVERIES / Math.max(1, ctx.getWebSockets().length),
+    this.#p = assembleRoom(ctx, env, sink, {
       committed: (stored, now, keysStored) => this.#committed(stored, now, keysStored),
+      info: () => this.#info(),
     });
-    this.#budget = new CommandBudget(settings.limits.commands);
-    this.#audit = new RoomAudit(
-      this.#log,
-      () => env.AUDIT_ANCHOR.getByName(this.#read.room()!.name),
-      (work) => ctx.waitUntil(work),
-    );
-    this.#instanceAudit = new InstanceAuditFeed(
-      (entries) => env.INSTANCE_AUDIT.getByName(INSTANCE_AUDIT_NAME).record(entries),
-      (work) => ctx.waitUntil(work),
-    );
-    this.#quotas = new UserQuotas(
-      (userId) => env.USER_LIMITS.getByName(userId),
-      { perRoom: settings.limits.socketsPerRoom, perUser: settings.limits.socketsPerUser },
-      (work) => ctx.waitUntil(work),
-    );
-    this.#directory = new DirectoryFeed(
-      env,
-      () => this.#info(),
-      (at) => this.#schedule.at("notify-directory", at),
-    );
     // Answered by the runtime without waking the object, so idle rooms keep hibernating.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
@@ -146,9 +69,9 @@ export class Room extends DurableObject<Env> {
   // ---- RPC, called by the worker after it verified the caller's token ----
 
   async create(input: CreateRoom, actor: Actor): Promise<Result<RoomInfo>> {
-    const decision = decideCreate(input, this.#read.room() !== undefined, actor);
+    const decision = decideCreate(input, this.#p.read.room() !== undefined, actor);
     if (!decision.ok) return decision;
-    this.#commands.commit(decision.events, actor);
+    this.#p.commands.commit(decision.events, actor);
     return { ok: true, value: this.#info()! };
   }
 
@@ -158,13 +81,13 @@ export class Room extends DurableObject<Env> {
 
   /** The members and their roles, for anyone who may see the room. */
   async members(actor: Actor): Promise<Result<MemberList>> {
-    return this.#deny(actor) ?? { ok: true, value: { members: this.#read.members(Date.now()) } };
+    return this.#deny(actor) ?? { ok: true, value: { members: this.#p.read.members(Date.now()) } };
   }
 
   /** Who is banned, for moderators and above. */
   async bans(actor: Actor): Promise<Result<BanList>> {
     const denied = this.#deny(actor) ?? this.#refuse(actor, "list_bans");
-    return denied ?? { ok: true, value: { bans: this.#read.bans() } };
+    return denied ?? { ok: true, value: { bans: this.#p.read.bans() } };
   }
 
   /**
@@ -173,7 +96,7 @@ export class Room extends DurableObject<Env> {
    */
   async auditVerify(actor: Actor): Promise<Result<ChainReport>> {
     const denied = this.#deny(actor) ?? this.#refuse(actor, "audit");
-    return denied ?? { ok: true, value: await this.#audit.verify() };
+    return denied ?? { ok: true, value: await this.#p.audit.verify() };
   }
 
   /**
@@ -186,12 +109,12 @@ export class Room extends DurableObject<Env> {
     limit: number,
   ): Promise<Result<{ lines: string[]; last: number }>> {
     const denied = this.#deny(actor) ?? this.#refuse(actor, "audit");
-    return denied ?? { ok: true, value: this.#audit.page(after, limit) };
+    return denied ?? { ok: true, value: this.#p.audit.page(after, limit) };
   }
 
   /** `actor`'s standing here, for the worker's own permission check (src/protocol/permissions.ts). */
   async standing(actor: Actor): Promise<Result<Standing>> {
-    return this.#deny(actor) ?? { ok: true, value: standingOf(this.#read.view()!, actor) };
+    return this.#deny(actor) ?? { ok: true, value: standingOf(this.#p.read.view()!, actor) };
   }
 
   /**
@@ -200,7 +123,7 @@ export class Room extends DurableObject<Env> {
    */
   async endSessions(userId: string, sessionIds?: string[]): Promise<number> {
     const reason = "your session has ended";
-    return this.#audience.closeUser(userId, CLOSE.tokenRevoked, reason, { sessionIds });
+    return this.#p.audience.closeUser(userId, CLOSE.tokenRevoked, reason, { sessionIds });
   }
 
   async events(actor: Actor, after: number, limit: number): Promise<Result<EventsPage>> {
@@ -208,7 +131,7 @@ export class Room extends DurableObject<Env> {
     if (denied) return denied;
     return {
       ok: true,
-      value: { events: this.#log.range(after, limit), lastSeq: this.#log.lastSeq },
+      value: { events: this.#p.log.range(after, limit), lastSeq: this.#p.log.lastSeq },
     };
   }
 
@@ -219,7 +142,7 @@ export class Room extends DurableObject<Env> {
   ): Promise<Result<MessagesPage>> {
     const denied = this.#deny(actor);
     if (denied) return denied;
-    return { ok: true, value: this.#read.messages(before, limit) };
+    return { ok: true, value: this.#p.read.messages(before, limit) };
   }
 
   /** The room as it was at a past moment (time-travel.ts), for anyone who may see it now. */
@@ -230,21 +153,21 @@ export class Room extends DurableObject<Env> {
   ): Promise<Result<RoomStateAt>> {
     const denied = this.#deny(actor);
     if (denied) return denied;
-    const seq = this.#history.seqOf(moment);
+    const seq = this.#p.history.seqOf(moment);
     if (!seq.ok) return seq;
-    return { ok: true, value: this.#history.stateAt(seq.value, page.before, page.limit) };
+    return { ok: true, value: this.#p.history.stateAt(seq.value, page.before, page.limit) };
   }
 
   /** The HTTP twin of a WebSocket command, for bots and integrations: the same queue and rules. */
   async command(command: Command, actor: Actor): Promise<Result<{ seq: number }>> {
-    const limited = this.#budget.spend(actor.id, Date.now());
+    const limited = this.#p.budget.spend(actor.id, Date.now());
     if (limited) return refused(limited);
-    return new Promise((settle) => this.#commands.submit({ command, actor, settle }));
+    return new Promise((settle) => this.#p.commands.submit({ command, actor, settle }));
   }
 
   /** How far this room's log has reached Postgres: for the admin's backlog view. */
   async backlog(): Promise<{ lastSeq: number } & OutboxState> {
-    return { lastSeq: this.#log.lastSeq, ...this.#outbox.state() };
+    return { lastSeq: this.#p.log.lastSeq, ...this.#p.outbox.state() };
   }
 
   // ---- RPC from the room's fan-out shards (shard.ts) ----
@@ -257,25 +180,25 @@ export class Room extends DurableObject<Env> {
     const denied = this.#deny(actor);
     if (denied) return denied;
     const frames = this.#greeting({ id: actor.id, name: actor.name }, since);
-    return { ok: true, value: { frames, lastSeq: this.#log.lastSeq } };
+    return { ok: true, value: { frames, lastSeq: this.#p.log.lastSeq } };
   }
 
   /** Someone's first socket on shard `index` opened, or their last one there closed. */
   async shardPresence(index: number, user: UserRef, online: boolean): Promise<void> {
-    if (!this.#fanout.present(index, user, online)) return;
+    if (!this.#p.fanout.present(index, user, online)) return;
     const frame: ServerFrame = online
       ? { type: "presence", joined: user }
       : { type: "presence", left: { id: user.id } };
-    this.#audience.signal(frame, { user: user.id });
-    void this.#directory.push();
+    this.#p.audience.signal(frame, { user: user.id });
+    void this.#p.directory.push();
   }
 
   async typing(user: UserRef): Promise<void> {
-    this.#audience.typing({ id: user.id, name: user.name }, Date.now());
+    this.#p.audience.typing({ id: user.id, name: user.name }, Date.now());
   }
 
   async markRead(user: UserRef, seq: number): Promise<void> {
-    this.#read.markRead(user.id, Math.min(seq, this.#log.lastSeq));
+    this.#p.read.markRead(user.id, Math.min(seq, this.#p.log.lastSeq));
   }
 
   // ---- WebSockets (hibernation API) ----
@@ -286,23 +209,23 @@ export class Room extends DurableObject<Env> {
     if (!user.success || request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
       return new Response("expected a WebSocket upgrade from the worker", { status: 400 });
     }
-    const view = this.#read.view();
+    const view = this.#p.read.view();
     const joined = view ? decideJoin(view, user.data) : undefined;
     if (!joined?.ok) return refusedUpgrade(joined?.error ?? notFound.error);
-    const room = this.#read.room()!;
+    const room = this.#p.read.room()!;
     // A sharded room's sockets are counted by their shard.
     if (room.shards === 0) {
-      const over = await this.#quotas.admit(
+      const over = await this.#p.quotas.admit(
         room.name,
         user.data.id,
-        this.#sockets.of(user.data.id).length,
+        this.#p.sockets.of(user.data.id).length,
       );
       if (over) return refusedUpgrade(over);
     }
-    this.#commands.commit(joined.events, user.data);
+    this.#p.commands.commit(joined.events, user.data);
     if (room.shards > 0) {
       const index = shardOf(user.data.id, room.shards);
-      return this.#fanout.handOver(request, user.data, { room: room.name, index });
+      return this.#p.fanout.handOver(request, user.data, { room: room.name, index });
     }
     return this.#accept(request, user.data);
   }
@@ -332,41 +255,41 @@ export class Room extends DurableObject<Env> {
 
   readonly #tasks: Record<Task, (now: number) => Promise<void> | void> = {
     "expire-commands": (now) => this.#expireCommands(now),
-    "notify-directory": () => this.#directory.push(),
+    "notify-directory": () => this.#p.directory.push(),
     flush: (now) => this.#flush(now),
   };
 
   override async alarm(): Promise<void> {
     const now = Date.now();
-    for (const task of this.#schedule.takeDue(now)) await this.#tasks[task](now);
+    for (const task of this.#p.schedule.takeDue(now)) await this.#tasks[task](now);
   }
 
   // ---- internals ----
 
   #accept(request: Request, user: Actor): Response {
     const protocol = chooseSubprotocol(request.headers);
-    const firstConnection = !this.#sockets.of(user.id).length;
+    const firstConnection = !this.#p.sockets.of(user.id).length;
     const { 0: client, 1: server } = new WebSocketPair();
-    this.#sockets.accept(server, user, protocol === BATCH_SUBPROTOCOL);
+    this.#p.sockets.accept(server, user, protocol === BATCH_SUBPROTOCOL);
     const you = { id: user.id, name: user.name };
     const since = Number(new URL(request.url).searchParams.get("since") ?? NaN);
     for (const frame of this.#greeting(you, since)) send(server, frame);
     if (firstConnection)
-      this.#audience.signal({ type: "presence", joined: you }, { user: you.id, ws: server });
-    void this.#directory.push();
+      this.#p.audience.signal({ type: "presence", joined: you }, { user: you.id, ws: server });
+    void this.#p.directory.push();
     const headers = protocol ? { "sec-websocket-protocol": protocol } : undefined;
     return new Response(null, { status: 101, webSocket: client, headers });
   }
 
   #greeting(you: UserRef, since: number): ServerFrame[] {
     return greetingFrames({
-      room: this.#read.room()!.name,
+      room: this.#p.read.room()!.name,
       you,
-      lastSeq: this.#log.lastSeq,
-      online: this.#audience.online(),
-      readSeq: this.#read.readSeq(you.id),
+      lastSeq: this.#p.log.lastSeq,
+      online: this.#p.audience.online(),
+      readSeq: this.#p.read.readSeq(you.id),
       since,
-      range: (after, limit) => this.#log.range(after, limit),
+      range: (after, limit) => this.#p.log.range(after, limit),
     });
   }
 
@@ -381,14 +304,14 @@ export class Room extends DurableObject<Env> {
       case "ping":
         return send(ws, PONG);
       case "typing":
-        return this.#audience.typing({ id: user.id, name: user.name }, now, ws);
+        return this.#p.audience.typing({ id: user.id, name: user.name }, now, ws);
       case "received":
-        return this.#sockets.received(ws, frame.seq, now);
+        return this.#p.sockets.received(ws, frame.seq, now);
       case "read":
-        return this.#read.markRead(user.id, Math.min(frame.seq, this.#log.lastSeq));
+        return this.#p.read.markRead(user.id, Math.min(frame.seq, this.#p.log.lastSeq));
       default: {
-        const limited = this.#budget.spend(user.id, now);
-        if (!limited) return this.#commands.submit({ command: frame, actor: user, ws });
+        const limited = this.#p.budget.spend(user.id, now);
+        if (!limited) return this.#p.commands.submit({ command: frame, actor: user, ws });
         const { code, message, retryAfter = 0 } = limited;
         const retryAfterMs = Math.ceil(retryAfter * 1000);
         return send(ws, { type: "error", code, message, clientId: frame.clientId, retryAfterMs });
@@ -398,22 +321,22 @@ export class Room extends DurableObject<Env> {
 
   /** What committed events cause beyond the log: removals, key expiry, the flush, the directory. */
   #committed(stored: readonly RoomEvent[], now: number, keysStored: boolean): void {
-    if (keysStored) this.#schedule.at("expire-commands", now + COMMAND_TTL_MS);
+    if (keysStored) this.#p.schedule.at("expire-commands", now + COMMAND_TTL_MS);
     if (stored.length === 0) return;
-    this.#audit.committed();
-    this.#instanceAudit.record(auditEntriesOf(this.#read.room()!.name, stored));
-    const visibility = this.#read.room()?.visibility;
-    if (visibility) this.#audience.removeLostAccess(stored, visibility);
-    if (this.#outbox.enabled) this.#schedule.at("flush", now + FLUSH_DELAY_MS);
-    if (changesSummary(stored)) void this.#directory.push();
+    this.#p.audit.committed();
+    this.#p.instanceAudit.record(auditEntriesOf(this.#p.read.room()!.name, stored));
+    const visibility = this.#p.read.room()?.visibility;
+    if (visibility) this.#p.audience.removeLostAccess(stored, visibility);
+    if (this.#p.outbox.enabled) this.#p.schedule.at("flush", now + FLUSH_DELAY_MS);
+    if (changesSummary(stored)) void this.#p.directory.push();
     for (const event of stored)
       if (event.type === "room.ownership_transferred")
-        this.#quotas.handedOver(this.#read.room()!.name, event.data.userId, event.data.from);
+        this.#p.quotas.handedOver(this.#p.read.room()!.name, event.data.userId, event.data.from);
   }
 
   /** The refusal for someone who may not see this room (or for a room never created). */
   #deny(actor: Actor): { ok: false; error: Refusal } | undefined {
-    const view = this.#read.view();
+    const view = this.#p.read.view();
     if (!view) return notFound;
     const denied = denyAccess(view, actor);
     return denied && refused(denied);
@@ -421,7 +344,7 @@ export class Room extends DurableObject<Env> {
 
   /** The refusal for someone whose standing here does not allow `action`. */
   #refuse(actor: Actor, action: Action): { ok: false; error: Refusal } | undefined {
-    const denied = refusal(standingOf(this.#read.view()!, actor), action);
+    const denied = refusal(standingOf(this.#p.read.view()!, actor), action);
     return denied && refused(denied);
   }
 
@@ -429,29 +352,29 @@ export class Room extends DurableObject<Env> {
     const attachment = attachmentOf(ws);
     if (!attachment) return;
     this.#gate.forget(attachment.connId);
-    this.#sockets.lag.forget(attachment.connId);
+    this.#p.sockets.lag.forget(attachment.connId);
     const { id } = attachment.user;
-    const stillOpen = this.#sockets.of(id).filter((other) => other !== ws).length;
-    this.#quotas.left(this.#read.room()!.name, id, stillOpen);
+    const stillOpen = this.#p.sockets.of(id).filter((other) => other !== ws).length;
+    this.#p.quotas.left(this.#p.read.room()!.name, id, stillOpen);
     if (stillOpen > 0) return;
-    this.#audience.signal({ type: "presence", left: { id } }, { user: id, ws });
-    void this.#directory.push();
+    this.#p.audience.signal({ type: "presence", left: { id } }, { user: id, ws });
+    void this.#p.directory.push();
   }
 
   #info(): RoomInfo | undefined {
-    return this.#read.info(this.#log.lastSeq, this.#audience.online().length);
+    return this.#p.read.info(this.#p.log.lastSeq, this.#p.audience.online().length);
   }
 
   /** One batch to Postgres; more batches or a retry are put back on the schedule. */
   async #flush(now: number): Promise<void> {
-    const room = this.#read.room()?.name;
+    const room = this.#p.read.room()?.name;
     if (!room) return;
-    const next = await this.#outbox.flush(room, now);
-    if (next !== undefined) this.#schedule.at("flush", next);
+    const next = await this.#p.outbox.flush(room, now);
+    if (next !== undefined) this.#p.schedule.at("flush", next);
   }
 
   #expireCommands(now: number): void {
-    const next = this.#keys.expire(now);
-    if (next !== undefined) this.#schedule.at("expire-commands", next);
+    const next = this.#p.keys.expire(now);
+    if (next !== undefined) this.#p.schedule.at("expire-commands", next);
   }
 }

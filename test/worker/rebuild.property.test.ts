@@ -601,7 +601,7 @@ describe("the log is the only source of truth (property)", () => {
       ),
       params(40),
     );
-    // The generator reaches every kind of event, and most commands take effect.
+    // The generator reaches every kind of event, and many commands take effect.
     const expected = [
       "room.created",
       "member.joined",
@@ -633,10 +633,12 @@ describe("the log is the only source of truth (property)", () => {
           outcomes,
         }),
       ).toEqual(expected.sort());
+    // About half the commands take effect (50–58 % seen); a third is a floor that a degenerate
+    // generator (every command refused, so nothing to rebuild) falls under, and chance does not.
     expect(
       outcomes.accepted,
       JSON.stringify({ refusals: Object.fromEntries(refusals), outcomes }),
-    ).toBeGreaterThan(outcomes.refused);
+    ).toBeGreaterThan((outcomes.accepted + outcomes.refused) / 3);
   }, 120_000);
 
   it("a room rebuilt from its log goes on exactly like a twin that never was", async () => {
