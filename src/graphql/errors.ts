@@ -1,5 +1,5 @@
 import { GraphQLError } from "graphql";
-import { ApiError } from "../protocol/index.ts";
+import { ApiError, ErrorCode } from "../protocol/index.ts";
 
 /**
  * Every error a GraphQL answer carries, as the contract names it (`extensions.code`): a refusal
@@ -26,5 +26,21 @@ export function contractError(error: unknown, report: (error: unknown) => void):
   return new GraphQLError("something went wrong on our side", {
     ...where,
     extensions: { code: "internal" },
+  });
+}
+
+/**
+ * An error Yoga raised itself before execution (a syntax or validation error, an armor limit),
+ * which reaches the answer without passing through the mask and carries graphql-js's own codes:
+ * it is the request's fault, so `bad_request`. Errors with a contract code are left as they are.
+ */
+export function withContractCode(error: GraphQLError): GraphQLError {
+  if (ErrorCode.safeParse(error.extensions?.code).success) return error;
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions: { code: "bad_request" },
   });
 }
