@@ -14,6 +14,7 @@ import { members } from "./routes/members.ts";
 import { reads } from "./routes/reads.ts";
 import { roomSocket } from "./routes/room-socket.ts";
 import { rooms } from "./routes/rooms.ts";
+import { graphiqlPolicy, graphqlEndpoint } from "./graphql/endpoint.ts";
 
 const OPENAPI_INFO = {
   openapi: "3.1.0",
@@ -28,6 +29,7 @@ const OPENAPI_INFO = {
 /** The worker's Hono app: small routers mounted on one root with shared middleware. */
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
+  app.use("/graphql", graphiqlPolicy);
   app.use(
     secureHeaders({
       contentSecurityPolicy: {
@@ -63,6 +65,7 @@ export function createApp() {
   app.route("/", reads);
   app.route("/", admin);
   app.route("/", roomSocket);
+  app.route("/", graphqlEndpoint);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -9,6 +9,12 @@ const list = z
       .map((item) => item.trim())
       .filter(Boolean),
   );
+/** A switch: a boolean var, or its text ("true"/"false") from .dev.vars or the dashboard. */
+const flag = (fallback: boolean) =>
+  z
+    .union([z.boolean(), z.enum(["true", "false"])])
+    .default(fallback)
+    .transform((value) => value === true || value === "true");
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 const count = seconds;
 
@@ -88,6 +94,10 @@ const Config = z.object({
   LIMIT_ROOMS_WINDOW_SECONDS: seconds(3600),
   /** Rooms a user may own at once (a standing cap: `quota`). */
   LIMIT_ROOMS_OWNED: count(50),
+  /** GraphQL introspection and GraphiQL at /graphql (docs/graphql.md); off for a closed production API. */
+  GRAPHQL_INTROSPECTION: flag(true),
+  /** Tests only: each /graphql answer reports its storage calls in x-edgechat-storage-calls. */
+  GRAPHQL_COUNT_CALLS: flag(false),
   ...RoomConfig.shape,
 });
 export type Config = z.infer<typeof Config>;

@@ -95,11 +95,12 @@ export type ShardPage = { rooms: { info: RoomInfo; place: Place }[] };
 export function mergePages(
   pages: readonly ShardPage[],
   limit: number,
-): { rooms: RoomInfo[]; last: Place | undefined } {
+): { rooms: RoomInfo[]; placed: ShardPage["rooms"]; last: Place | undefined } {
   const all = pages.flatMap((page) => page.rooms).sort((a, b) => comparePlaces(a.place, b.place));
   const taken = all.slice(0, limit);
   return {
     rooms: taken.map((row) => row.info),
+    placed: taken,
     last: all.length > limit ? taken.at(-1)?.place : undefined,
   };
 }

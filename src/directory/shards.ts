@@ -7,6 +7,7 @@ import {
   shardOfRoom,
   snapshotOf,
   type Cursor,
+  type Place,
 } from "./listing.ts";
 
 /** The directory shard that holds `room`'s summary. */
@@ -20,6 +21,12 @@ function everyShard(env: Env) {
   return Array.from({ length: shards }, (_, i) => env.DIRECTORY.getByName(directoryShardName(i)));
 }
 
+/**
+ * A page of the listing: each room with the cursor that continues the walk after it (GraphQL's
+ * edges), and the one after the page while there are more.
+ */
+export type RoomPage = { rooms: { info: RoomInfo; cursor: string }[]; nextCursor: string | null };
+
 export type ListRequest = { limit: number; sort: RoomSort; prefix: string; cursor?: Cursor };
 
 /**
@@ -30,7 +37,7 @@ export async function listRooms(
   env: Env,
   request: ListRequest,
   now = Date.now(),
-): Promise<{ rooms: RoomInfo[]; nextCursor: string | null } | undefined> {
+): Promise<RoomPage | undefined> {
   const { limit, sort, prefix, cursor } = request;
   const snapshot = cursor?.snapshot ?? snapshotOf(now);
   const pages = await Promise.all(
@@ -39,12 +46,15 @@ export async function listRooms(
     ),
   );
   if (pages.some((page) => page === undefined)) return undefined;
-  const { rooms, last } = mergePages(
+  const { placed, last } = mergePages(
     pages.map((page) => page!),
     limit,
   );
-  const nextCursor = last ? encodeCursor({ v: 1, snapshot, sort, prefix, after: last }) : null;
-  return { rooms, nextCursor };
+  const at = (after: Place) => encodeCursor({ v: 1, snapshot, sort, prefix, after });
+  return {
+    rooms: placed.map(({ info, place }) => ({ info, cursor: at(place) })),
+    nextCursor: last ? at(last) : null,
+  };
 }
 
 /** Every room's name, private ones too, busiest first in each shard: for the admin's views. */

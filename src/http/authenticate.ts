@@ -1,4 +1,6 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
+import type { Actor } from "../identity/actor.ts";
 import { accountKey } from "../identity/refresh-token.ts";
 import { verifyToken } from "../identity/access-token.ts";
 import { settings, type AppEnv } from "./app-env.ts";
@@ -20,15 +22,22 @@ export function bearerToken(headers: Headers): string | undefined {
  * the password ends it at once; admins are named by configuration, never by the token.
  */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
+  const user = await actorOf(c);
+  if (!user) throw new ApiError("unauthorized", "a bearer token is required");
+  c.set("user", user);
+  await next();
+});
+
+/**
+ * The verified actor of a request, undefined when it carries no token; a token that does not
+ * verify, or whose session has ended, is `unauthorized`. Shared by REST and GraphQL.
+ */
+export async function actorOf(c: Context<AppEnv>): Promise<Actor | undefined> {
   const config = settings(c);
   const token = bearerToken(c.req.raw.headers);
-  const user = token ? await verifyToken(token, config.JWT_SECRET) : undefined;
-  if (!user) {
-    throw new ApiError(
-      "unauthorized",
-      token ? "the token is invalid or expired" : "a bearer token is required",
-    );
-  }
+  if (!token) return undefined;
+  const user = await verifyToken(token, config.JWT_SECRET);
+  if (!user) throw new ApiError("unauthorized", "the token is invalid or expired");
   if (user.kind === "user") {
     const active = await c.env.ACCOUNT.getByName(accountKey(user.name)).sessionActive(
       user.sid ?? "",
@@ -36,9 +45,8 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     if (!active) throw new ApiError("unauthorized", "the session has ended: sign in again");
   }
   const admin = user.kind === "user" && config.ADMIN_USERNAMES.includes(accountKey(user.name));
-  c.set("user", admin ? { ...user, admin } : user);
-  await next();
-});
+  return admin ? { ...user, admin } : user;
+}
 
 /**
  * For a route's createRoute(): documents the bearer token and runs `authenticate` for that

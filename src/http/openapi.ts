@@ -15,11 +15,23 @@ export function router() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (result.success) return;
-      const issue = result.error.issues[0];
-      const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
-      throw new ApiError("bad_request", `${where}${issue?.message ?? "invalid input"}`);
+      throw new ApiError("bad_request", problemOf(result.error.issues));
     },
   });
+}
+
+/** The message of a 400 for zod's issues: the first one, with where it is. */
+export function problemOf(issues: readonly z.core.$ZodIssue[]): string {
+  const issue = issues[0];
+  const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
+  return `${where}${issue?.message ?? "invalid input"}`;
+}
+
+/** `value` parsed by `schema`, or the contract's `bad_request` with the same message as a route's. */
+export function parseOr400<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new ApiError("bad_request", problemOf(parsed.error.issues));
 }
 
 export const json = <S extends z.ZodType>(schema: S, description: string) => ({

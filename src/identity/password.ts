@@ -47,7 +47,13 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return difference === 0;
 }
 
-async function derive(password: string, salt: Uint8Array, iterations: number): Promise<Uint8Array> {
+// `Uint8Array<ArrayBuffer>`: WebCrypto takes no shared memory, and once graphql-yoga's types are
+// in the program (src/graphql/) a plain Uint8Array no longer passes as its BufferSource.
+async function derive(
+  password: string,
+  salt: Uint8Array<ArrayBuffer>,
+  iterations: number,
+): Promise<Uint8Array> {
   const key = await crypto.subtle.importKey(
     "raw",
     new TextEncoder().encode(password),

@@ -15,6 +15,8 @@ import {
 } from "../protocol/index.ts";
 import type { Room } from "../room/room.ts";
 import type { Actor } from "../identity/actor.ts";
+import type { Context } from "hono";
+import type { AppEnv } from "../http/app-env.ts";
 
 /** A room's members and invitations. */
 export const members = router();
@@ -59,18 +61,8 @@ members.openapi(
   }),
   async (c) => {
     const { room } = c.req.valid("param");
-    const { username, role } = c.req.valid("json");
-    const stub = c.env.ROOM.getByName(room);
-    await requireInviter(stub, c.var.user, role);
-    const invited = await c.env.ACCOUNT.getByName(accountKey(username)).profile();
-    if (!invited) throw new ApiError("not_found", `no user named ${username}`);
-    const command: Command = {
-      type: "invite",
-      clientId: crypto.randomUUID(),
-      user: { id: invited.id, name: invited.name },
-      role,
-    };
-    return c.json(unwrap(await stub.command(command, c.var.user)), 201);
+    const posted = await inviteByName(c, room, c.req.valid("json"), crypto.randomUUID());
+    return c.json(posted, 201);
   },
 );
 
@@ -106,4 +98,27 @@ async function requireInviter(
   const standing = unwrap(await stub.standing(actor));
   const denied = refusal(standing, role === "moderator" ? "invite_moderator" : "invite");
   if (denied) throw ApiError.from(denied);
+}
+
+/**
+ * Invites a registered user by username: the edge's own check first, then the room's `invite`
+ * command with `clientId`. Shared by REST (a fresh clientId per call) and GraphQL (the caller's).
+ */
+export async function inviteByName(
+  c: Context<AppEnv>,
+  room: string,
+  { username, role }: { username: string; role: Exclude<Role, "owner"> },
+  clientId: string,
+): Promise<{ seq: number }> {
+  const stub = c.env.ROOM.getByName(room);
+  await requireInviter(stub, c.var.user, role);
+  const invited = await c.env.ACCOUNT.getByName(accountKey(username)).profile();
+  if (!invited) throw new ApiError("not_found", `no user named ${username}`);
+  const command: Command = {
+    type: "invite",
+    clientId,
+    user: { id: invited.id, name: invited.name },
+    role,
+  };
+  return unwrap(await stub.command(command, c.var.user));
 }

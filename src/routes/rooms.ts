@@ -1,6 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { decodeCursor } from "../directory/listing.ts";
-import { listRooms } from "../directory/shards.ts";
+import { listRooms, type RoomPage } from "../directory/shards.ts";
+import type { Context } from "hono";
+import type { AppEnv } from "../http/app-env.ts";
 import { settings } from "../http/app-env.ts";
 import { ApiError } from "../http/api-error.ts";
 import { authenticate, signedIn } from "../http/authenticate.ts";
@@ -48,33 +50,7 @@ rooms.openapi(
       ),
     },
   }),
-  async (c) => {
-    const input = c.req.valid("json");
-    const user = c.var.user;
-    const config = settings(c);
-    const window = config.LIMIT_ROOMS_WINDOW_SECONDS;
-    await spend(
-      c,
-      `rooms:user:${user.id}`,
-      { count: config.LIMIT_ROOMS_PER_USER, windowSeconds: window },
-      "rooms created",
-    );
-    await spend(
-      c,
-      `rooms:ip:${clientAddress(c)}`,
-      { count: config.LIMIT_ROOMS_PER_IP, windowSeconds: window },
-      "rooms created from your address",
-    );
-    const owned = c.env.USER_LIMITS.getByName(user.id);
-    if (!(await owned.claimRoom(input.name, config.LIMIT_ROOMS_OWNED)))
-      throw new ApiError(
-        "quota",
-        `you own ${config.LIMIT_ROOMS_OWNED} rooms already: hand one over first`,
-      );
-    const created = await c.env.ROOM.getByName(input.name).create(input, user);
-    if (!created.ok) await owned.releaseRoom(input.name);
-    return c.json(unwrap(created), 201);
-  },
+  async (c) => c.json(await createRoomAs(c, c.req.valid("json")), 201),
 );
 
 rooms.openapi(
@@ -96,27 +72,8 @@ rooms.openapi(
     },
   }),
   async (c) => {
-    const { limit, cursor: text, sort, prefix } = c.req.valid("query");
-    const cursor = text === undefined ? undefined : decodeCursor(text);
-    if (text !== undefined && !cursor)
-      throw new ApiError("bad_request", "not a cursor of this listing");
-    if (
-      cursor &&
-      ((sort && sort !== cursor.sort) || (prefix !== undefined && prefix !== cursor.prefix))
-    )
-      throw new ApiError("bad_request", "the cursor belongs to another sort or prefix");
-    const page = await listRooms(c.env, {
-      limit,
-      sort: cursor?.sort ?? sort ?? "activity",
-      prefix: cursor?.prefix ?? prefix ?? "",
-      ...(cursor ? { cursor } : {}),
-    });
-    if (!page)
-      throw new ApiError(
-        "bad_request",
-        "this listing has expired: start again from the first page",
-      );
-    return c.json(page, 200);
+    const { rooms, nextCursor } = await listPublicRooms(c, c.req.valid("query"));
+    return c.json({ rooms: rooms.map((room) => room.info), nextCursor }, 200);
   },
 );
 
@@ -277,3 +234,62 @@ rooms.openapi(
     return c.json(unwrap(await stub.stateAt(c.var.user, moment, { before, limit })), 200);
   },
 );
+
+/**
+ * Creates a room for the signed-in user within the abuse limits (docs/limits.md): creations per
+ * user and per address, rooms owned. Shared by REST and GraphQL.
+ */
+export async function createRoomAs(c: Context<AppEnv>, input: CreateRoom): Promise<RoomInfo> {
+  const user = c.var.user;
+  const config = settings(c);
+  const window = config.LIMIT_ROOMS_WINDOW_SECONDS;
+  await spend(
+    c,
+    `rooms:user:${user.id}`,
+    { count: config.LIMIT_ROOMS_PER_USER, windowSeconds: window },
+    "rooms created",
+  );
+  await spend(
+    c,
+    `rooms:ip:${clientAddress(c)}`,
+    { count: config.LIMIT_ROOMS_PER_IP, windowSeconds: window },
+    "rooms created from your address",
+  );
+  const owned = c.env.USER_LIMITS.getByName(user.id);
+  if (!(await owned.claimRoom(input.name, config.LIMIT_ROOMS_OWNED)))
+    throw new ApiError(
+      "quota",
+      `you own ${config.LIMIT_ROOMS_OWNED} rooms already: hand one over first`,
+    );
+  const created = await c.env.ROOM.getByName(input.name).create(input, user);
+  if (!created.ok) await owned.releaseRoom(input.name);
+  return unwrap(created);
+}
+
+/**
+ * A page of the public rooms for a parsed `RoomsQuery`, each room with the cursor that continues
+ * the walk after it; a foreign or expired cursor is `bad_request`. Shared by REST and GraphQL.
+ */
+export async function listPublicRooms(
+  c: Context<AppEnv>,
+  query: z.infer<typeof RoomsQuery>,
+): Promise<RoomPage> {
+  const { limit, cursor: text, sort, prefix } = query;
+  const cursor = text === undefined ? undefined : decodeCursor(text);
+  if (text !== undefined && !cursor)
+    throw new ApiError("bad_request", "not a cursor of this listing");
+  if (
+    cursor &&
+    ((sort && sort !== cursor.sort) || (prefix !== undefined && prefix !== cursor.prefix))
+  )
+    throw new ApiError("bad_request", "the cursor belongs to another sort or prefix");
+  const page = await listRooms(c.env, {
+    limit,
+    sort: cursor?.sort ?? sort ?? "activity",
+    prefix: cursor?.prefix ?? prefix ?? "",
+    ...(cursor ? { cursor } : {}),
+  });
+  if (!page)
+    throw new ApiError("bad_request", "this listing has expired: start again from the first page");
+  return page;
+}
