@@ -168,7 +168,10 @@ describe("GraphQL through the real server", () => {
       expect(b[field].seq, `${field} replayed`).toBe(a[field].seq);
       return a[field].seq as number;
     };
-    const post = await twice("postMessage", ",$t:String!", ",text:$t", { c: "gq-post", t: "hello" });
+    const post = await twice("postMessage", ",$t:String!", ",text:$t", {
+      c: "gq-post",
+      t: "hello",
+    });
     expect(post).toBe(before + 1);
     const edit = await twice("editMessage", ",$id:Int!,$t:String!", ",messageId:$id,text:$t", {
       c: "gq-edit",
