@@ -467,18 +467,33 @@ const SYNTAX_ERROR_AS_INTERNAL = {
   errors: [{ message: "something went wrong on our side", extensions: { code: "internal" } }],
 };
 
-/** A well-formed query with variables of about the right types: most reach the resolvers. */
-const validRequest = fc.record({
-  query: fc.constantFrom(...VALID),
-  vars: fc.record({
-    r: fc.oneof(fc.constantFrom(pub, pub, priv, ghost, "gpub"), fc.string({ maxLength: 70 })),
-    x: fc.oneof(
-      fc.integer({ min: -5, max: 1200 }),
-      fc.constantFrom(true, false, "activity", "newest", "3", "hello", Date.now()),
-      fc.string({ maxLength: 40 }),
-    ),
+/** A well-formed query with a variable `$x` of its type most of the time: most reach the resolvers. */
+const xFor = (query: string): fc.Arbitrary<unknown> => {
+  const type = /\$x:(\w+)/.exec(query)![1]!;
+  const right = {
+    Int: fc.integer({ min: -5, max: 1200 }),
+    String: fc.constantFrom("3", "0", "hello", "-1", "99999999999"),
+    Timestamp: fc.constantFrom(Date.now(), 0, -1, 1e15),
+    RoomSort: fc.constantFrom("activity", "newest", "members", "nope"),
+    Boolean: fc.boolean(),
+  }[type]!;
+  return fc.oneof(
+    { weight: 4, arbitrary: right },
+    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) },
+  );
+};
+const validRequest = fc.constantFrom(...VALID).chain((query) =>
+  fc.record({
+    query: fc.constant(query),
+    vars: fc.record({
+      r: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom(pub, priv, ghost, "gpub") },
+        { weight: 1, arbitrary: fc.string({ maxLength: 70 }) },
+      ),
+      x: xFor(query),
+    }),
   }),
-});
+);
 
 const request = fc.oneof(
   { weight: 2, arbitrary: validRequest },
