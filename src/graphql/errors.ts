@@ -8,7 +8,7 @@ import { ApiError, ErrorCode } from "../protocol/index.ts";
  * message and stack hidden and handed to `report` for the log.
  */
 export function contractError(error: unknown, report: (error: unknown) => void): GraphQLError {
-  const graphql = error instanceof GraphQLError ? error : undefined;
+  const graphql = isGraphQLError(error) ? error : undefined;
   const original = graphql?.originalError ?? error;
   const where = { nodes: graphql?.nodes, path: graphql?.path };
   if (original instanceof ApiError) {
@@ -18,7 +18,7 @@ export function contractError(error: unknown, report: (error: unknown) => void):
       extensions: { code: original.code, ...retry },
     });
   }
-  if (original instanceof GraphQLError) {
+  if (isGraphQLError(original)) {
     const extensions = { ...original.extensions, code: "bad_request" };
     return new GraphQLError(original.message, { ...where, extensions });
   }
@@ -27,6 +27,15 @@ export function contractError(error: unknown, report: (error: unknown) => void):
     ...where,
     extensions: { code: "internal" },
   });
+}
+
+/**
+ * graphql's error from either of its builds: a plugin that loads graphql's CommonJS build throws
+ * errors of another GraphQLError class than the ESM build this file imports (a syntax error from
+ * graphql-armor's token counter did), so `instanceof` alone would call a bad query `internal`.
+ */
+function isGraphQLError(error: unknown): error is GraphQLError {
+  return error instanceof GraphQLError || (error instanceof Error && error.name === "GraphQLError");
 }
 
 /**
