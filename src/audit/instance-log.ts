@@ -9,12 +9,8 @@ import {
 import { uuidv7 } from "../protocol/uuid.ts";
 import { verifyAuditChain } from "./entry.ts";
 import { pageOf, type AuditFilter } from "./filter.ts";
-import {
-  AUDIT_FLUSH_DELAY_MS,
-  AuditOutbox,
-  type AuditOutboxState,
-  type AuditSink,
-} from "./outbox.ts";
+import { FLUSH_DELAY_MS, type CursorOutbox, type OutboxState } from "../cursor-outbox.ts";
+import { auditOutbox, type AuditSink } from "./outbox.ts";
 import { AuditStore } from "./store.ts";
 
 const Inputs = z.array(AuditEntryInput).max(1000);
@@ -32,13 +28,13 @@ export const INSTANCE_ANCHOR = "@instance-audit-log";
  */
 export class InstanceAudit extends DurableObject<Env> {
   readonly #store: AuditStore;
-  readonly #outbox: AuditOutbox;
+  readonly #outbox: CursorOutbox<AuditEntry>;
 
   /** `sink`: where the outbox mirrors the log (Postgres), wired by the worker's entry. */
   constructor(ctx: DurableObjectState, env: Env, sink?: AuditSink) {
     super(ctx, env);
     this.#store = new AuditStore(ctx.storage.sql);
-    this.#outbox = new AuditOutbox(ctx.storage.sql, this.#store, sink);
+    this.#outbox = auditOutbox(ctx.storage.sql, this.#store, sink);
   }
 
   /** Appends entries (each checked against the schema); returns the last seq. */
@@ -51,7 +47,7 @@ export class InstanceAudit extends DurableObject<Env> {
     // Entries are few (sign-ins, moderation): the head is anchored at every record.
     const { seq, hash } = this.#store.head;
     await this.#anchor().advance({ lastSeq: seq, head: hash });
-    if (this.#outbox.enabled) await this.#flushBy(Date.now() + AUDIT_FLUSH_DELAY_MS);
+    if (this.#outbox.enabled) await this.#flushBy(Date.now() + FLUSH_DELAY_MS);
     return seq;
   }
 
@@ -76,7 +72,7 @@ export class InstanceAudit extends DurableObject<Env> {
   }
 
   /** How far the Postgres mirror has reached. */
-  async backlog(): Promise<{ lastSeq: number } & AuditOutboxState> {
+  async backlog(): Promise<{ lastSeq: number } & OutboxState> {
     return { lastSeq: this.#store.head.seq, ...this.#outbox.state() };
   }
 

@@ -6,7 +6,7 @@ import { RoomAudit } from "./audit.ts";
 import { CommandFlow } from "./command-flow.ts";
 import { IdempotencyKeys } from "./idempotency.ts";
 import { backfillChain, EventLog } from "./log.ts";
-import { Outbox, type EventSink } from "./outbox.ts";
+import { roomOutbox, type EventSink } from "./outbox.ts";
 import { rebuildProjections } from "./project.ts";
 import { CommandBudget } from "./rate-limit.ts";
 import { ReadModel } from "./read-model.ts";
@@ -80,7 +80,7 @@ export function assembleRoom(
     audience,
     keys,
     commands,
-    outbox: new Outbox(ctx.storage.sql, log, sink),
+    outbox: roomOutbox(ctx.storage.sql, log, sink, roomName),
     history: new TimeTravel(ctx.storage.sql, () => log.lastSeq),
     budget: new CommandBudget(settings.limits.commands),
     audit: new RoomAudit(log, () => env.AUDIT_ANCHOR.getByName(roomName()), keepAlive),

@@ -30,7 +30,8 @@ import { FrameGate } from "./frame-gate.ts";
 import { greetingFrames } from "./greeting.ts";
 import { COMMAND_TTL_MS } from "./idempotency.ts";
 import { parseJson } from "./json.ts";
-import { FLUSH_DELAY_MS, type EventSink, type OutboxState } from "./outbox.ts";
+import { FLUSH_DELAY_MS, type OutboxState } from "../cursor-outbox.ts";
+import type { EventSink } from "./outbox.ts";
 import { assembleRoom, type RoomParts } from "./parts.ts";
 import type { Task } from "./schedule.ts";
 import { shardOf } from "./shard-index.ts";
@@ -367,9 +368,8 @@ export class Room extends DurableObject<Env> {
 
   /** One batch to Postgres; more batches or a retry are put back on the schedule. */
   async #flush(now: number): Promise<void> {
-    const room = this.#p.read.room()?.name;
-    if (!room) return;
-    const next = await this.#p.outbox.flush(room, now);
+    if (!this.#p.read.room()) return;
+    const next = await this.#p.outbox.flush(now);
     if (next !== undefined) this.#p.schedule.at("flush", next);
   }
 
