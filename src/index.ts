@@ -1,6 +1,7 @@
 /**
  * The worker entry and composition root: the Hono app and the Durable Object classes it routes
- * to, with the Postgres sinks handed to the rooms and the audit log here so that neither imports db/.
+ * to, with the Postgres sinks handed to the rooms and the audit log, and GraphQL to the rooms,
+ * here so that neither imports db/ or graphql/.
  */
 import { env } from "cloudflare:workers";
 import { createApp } from "./app.ts";
@@ -8,6 +9,7 @@ import { assertConfigured } from "./config.ts";
 import { auditSink, postgresSink } from "./db/postgres.ts";
 import { InstanceAudit as InstanceAuditObject } from "./audit/instance-log.ts";
 import { Room as RoomObject } from "./room/room.ts";
+import { liveEngine } from "./graphql/live.ts";
 
 export { RoomShard } from "./room/shard.ts";
 export { Directory } from "./directory/directory.ts";
@@ -18,7 +20,7 @@ export { AuditAnchor } from "./audit/anchor.ts";
 
 export class Room extends RoomObject {
   constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env, postgresSink(env));
+    super(ctx, env, postgresSink(env), liveEngine(env));
   }
 }
 

@@ -49,7 +49,7 @@ export const MessageRef = builder.objectRef<MessageIn>("Message").implement({
   }),
 });
 
-const EventRef = builder.objectRef<RoomEvent>("Event").implement({
+export const EventRef = builder.objectRef<RoomEvent>("Event").implement({
   description: "One event of a room's log (docs/protocol.md).",
   fields: (t) => ({
     seq: t.exposeInt("seq"),

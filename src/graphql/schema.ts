@@ -9,6 +9,7 @@ import "./members.ts";
 import "./audit.ts";
 import "./commands.ts";
 import "./reads.ts";
+import "./room-events.ts";
 
 /** The GraphQL schema, built once from the code. */
 export const schema = builder.toSchema();

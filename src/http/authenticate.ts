@@ -2,17 +2,23 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { Actor } from "../identity/actor.ts";
 import { accountKey } from "../identity/refresh-token.ts";
-import { verifyToken } from "../identity/access-token.ts";
+import { actorFromToken, type TokenCheck } from "../identity/verify-actor.ts";
+import type { Config } from "../config.ts";
 import { settings, type AppEnv } from "./app-env.ts";
-import { BEARER_PREFIX, chooseSubprotocol, offeredSubprotocols } from "../protocol/index.ts";
+import {
+  BEARER_PREFIX,
+  chooseSubprotocol,
+  GRAPHQL_SUBPROTOCOL,
+  offeredSubprotocols,
+} from "../protocol/index.ts";
 import { ApiError } from "./api-error.ts";
 
 /** The bearer token of a request: the Authorization header, or the WebSocket subprotocol for browsers. */
 export function bearerToken(headers: Headers): string | undefined {
   const authorization = headers.get("authorization");
   if (authorization) return /^Bearer ([^\s]+)$/i.exec(authorization)?.[1];
-  if (!chooseSubprotocol(headers)) return undefined;
   const protocols = offeredSubprotocols(headers);
+  if (!chooseSubprotocol(headers) && !protocols.includes(GRAPHQL_SUBPROTOCOL)) return undefined;
   return protocols.find((p) => p.startsWith(BEARER_PREFIX))?.slice(BEARER_PREFIX.length);
 }
 
@@ -33,19 +39,20 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
  * verify, or whose session has ended, is `unauthorized`. Shared by REST and GraphQL.
  */
 export async function actorOf(c: Context<AppEnv>): Promise<Actor | undefined> {
-  const config = settings(c);
   const token = bearerToken(c.req.raw.headers);
   if (!token) return undefined;
-  const user = await verifyToken(token, config.JWT_SECRET);
-  if (!user) throw new ApiError("unauthorized", "the token is invalid or expired");
-  if (user.kind === "user") {
-    const active = await c.env.ACCOUNT.getByName(accountKey(user.name)).sessionActive(
-      user.sid ?? "",
-    );
-    if (!active) throw new ApiError("unauthorized", "the session has ended: sign in again");
-  }
-  const admin = user.kind === "user" && config.ADMIN_USERNAMES.includes(accountKey(user.name));
-  return admin ? { ...user, admin } : user;
+  const verified = await actorFromToken(token, tokenCheck(c.env, settings(c)));
+  if (!verified.ok) throw ApiError.from(verified.error);
+  return verified.value;
+}
+
+/** How tokens are checked on this instance: its secret, its admins, its accounts' sessions. */
+export function tokenCheck(env: Env, config: Config): TokenCheck {
+  return {
+    secret: config.JWT_SECRET,
+    admins: config.ADMIN_USERNAMES,
+    sessionActive: (name, sid) => env.ACCOUNT.getByName(accountKey(name)).sessionActive(sid),
+  };
 }
 
 /**

@@ -24,6 +24,8 @@ export const SUBPROTOCOL = "edgechat.v1";
  */
 export const BATCH_SUBPROTOCOL = "edgechat.v1.batch";
 export const BEARER_PREFIX = "bearer.";
+/** Addition to v1: the graphql-ws protocol, spoken on a room's GraphQL socket (docs/graphql.md). */
+export const GRAPHQL_SUBPROTOCOL = "graphql-transport-ws";
 
 /** The subprotocols a WebSocket upgrade offers (`Sec-WebSocket-Protocol`, comma-separated). */
 export function offeredSubprotocols(headers: Headers): string[] {

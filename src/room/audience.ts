@@ -5,25 +5,29 @@ import {
   type UserRef,
   type Visibility,
 } from "../protocol/index.ts";
+import type { Actor } from "../identity/actor.ts";
 import { lostAccess } from "./effects.ts";
 import { TYPING_INTERVAL_MS } from "./rate-limit.ts";
 import type { Closing, ShardFanout } from "./shard-fanout.ts";
+import type { LiveSockets } from "./graphql-sockets.ts";
 import type { Connections } from "./sockets.ts";
 
 /**
  * Everyone connected to a room, wherever their socket lives: on the room itself or on one of its
- * fan-out shards. What the room sends to its people goes through here, so that a sharded room
- * and a plain one behave alike.
+ * fan-out shards, and its GraphQL subscribers (who get events, not presence or typing). What the
+ * room sends to its people goes through here, so that a sharded room and a plain one behave alike.
  */
 export class Audience {
   readonly #sockets: Connections;
   readonly #fanout: ShardFanout;
+  readonly #live: LiveSockets;
   // Memory only: forgetting it on hibernation merely lets one more notice through.
   readonly #typingAt = new Map<string, number>();
 
-  constructor(sockets: Connections, fanout: ShardFanout) {
+  constructor(sockets: Connections, fanout: ShardFanout, live: LiveSockets) {
     this.#sockets = sockets;
     this.#fanout = fanout;
+    this.#live = live;
   }
 
   /** The distinct users online, on the room and on its shards. */
@@ -38,6 +42,7 @@ export class Audience {
   deliver(events: readonly RoomEvent[], acks?: ReadonlyMap<WebSocket, readonly string[]>): void {
     this.#sockets.deliver(events, acks);
     this.#fanout.relay(events);
+    this.#live.deliver(events);
   }
 
   /** A presence or typing frame for everyone but `except` (a user, and here a socket too). */
@@ -66,9 +71,13 @@ export class Audience {
   closeUser(userId: string, code: number, reason: string, which: Closing): number {
     this.#fanout.closeUser(userId, code, reason, which);
     const { sessionIds, keepAdmins } = which;
-    return this.#sockets.closeUser(userId, code, reason, ({ user }) => {
+    const closing = (user: Actor) => {
       if (keepAdmins && user.admin) return false;
       return !sessionIds || (user.sid !== undefined && sessionIds.includes(user.sid));
-    });
+    };
+    return (
+      this.#sockets.closeUser(userId, code, reason, ({ user }) => closing(user)) +
+      this.#live.closeUser(userId, code, reason, closing)
+    );
   }
 }

@@ -1,4 +1,5 @@
-import type { RoomEvent, RoomInfo } from "../protocol/index.ts";
+import type { Refusal, RoomEvent, RoomInfo } from "../protocol/index.ts";
+import type { Actor } from "../identity/actor.ts";
 import { INSTANCE_AUDIT_NAME, InstanceAuditFeed } from "../audit/feed.ts";
 import { DirectoryFeed } from "../directory/notify.ts";
 import { Audience } from "./audience.ts";
@@ -15,6 +16,7 @@ import { migrate } from "./schema.ts";
 import { roomSettings } from "./settings.ts";
 import { ShardFanout } from "./shard-fanout.ts";
 import { Connections } from "./sockets.ts";
+import { LiveSockets, missedSince, type LiveEngine } from "./graphql-sockets.ts";
 import { TimeTravel } from "./time-travel.ts";
 import { UserQuotas } from "./user-quotas.ts";
 
@@ -27,6 +29,8 @@ export type RoomHooks = {
   committed(stored: readonly RoomEvent[], now: number, keysStored: boolean): void;
   /** The room's summary now, for the directory. */
   info(): RoomInfo | undefined;
+  /** Whether a GraphQL subscriber may read here and open one more socket. */
+  admitReader(actor: Actor): Promise<Refusal | undefined>;
 };
 
 /**
@@ -38,6 +42,7 @@ export function assembleRoom(
   ctx: DurableObjectState,
   env: Env,
   sink: EventSink | undefined,
+  engine: LiveEngine | undefined,
   hooks: RoomHooks,
 ) {
   const { rebuild } = migrate(ctx.storage);
@@ -56,7 +61,12 @@ export function assembleRoom(
     (index) => env.ROOM_SHARD.getByName(`${roomName()}/shard-${index}`),
     keepAlive,
   );
-  const audience = new Audience(sockets, fanout);
+  const live = new LiveSockets(ctx, engine, {
+    name: roomName,
+    admit: hooks.admitReader,
+    replay: (since) => missedSince(since, log.lastSeq, (after, limit) => log.range(after, limit)),
+  });
+  const audience = new Audience(sockets, fanout, live);
   const keys = new IdempotencyKeys(ctx.storage.sql);
   const commands = new CommandFlow({
     storage: ctx.storage,
@@ -77,6 +87,7 @@ export function assembleRoom(
     schedule,
     sockets,
     fanout,
+    live,
     audience,
     keys,
     commands,

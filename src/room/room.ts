@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   BATCH_SUBPROTOCOL,
+  GRAPHQL_SUBPROTOCOL,
   refusal,
   type Action,
   type ChainReport,
@@ -36,7 +37,9 @@ import { assembleRoom, type RoomParts } from "./parts.ts";
 import type { Task } from "./schedule.ts";
 import { shardOf } from "./shard-index.ts";
 import { auditEntriesOf } from "../audit/room-entries.ts";
-import { attachmentOf, close, Connections, send, type Attachment } from "./sockets.ts";
+import { attachmentOf, close, send, type Attachment } from "./sockets.ts";
+import type { LiveEngine } from "./graphql-sockets.ts";
+import { accountKey } from "../identity/refresh-token.ts";
 
 const PING = JSON.stringify({ type: "ping" });
 const PONG = JSON.stringify({ type: "pong" });
@@ -56,12 +59,16 @@ export class Room extends DurableObject<Env> {
   // Memory only: lost on hibernation, which merely refills the buckets.
   readonly #gate = new FrameGate();
 
-  /** `sink`: where the outbox sends the log on to (Postgres), wired by the worker's entry. */
-  constructor(ctx: DurableObjectState, env: Env, sink?: EventSink) {
+  /**
+   * Wired by the worker's entry: `sink`, where the outbox sends the log on to (Postgres); `live`,
+   * GraphQL for the room's subscription sockets.
+   */
+  constructor(ctx: DurableObjectState, env: Env, sink?: EventSink, live?: LiveEngine) {
     super(ctx, env);
-    this.#p = assembleRoom(ctx, env, sink, {
+    this.#p = assembleRoom(ctx, env, sink, live, {
       committed: (stored, now, keysStored) => this.#committed(stored, now, keysStored),
       info: () => this.#info(),
+      admitReader: (actor) => this.#admitReader(actor),
     });
     // Answered by the runtime without waking the object, so idle rooms keep hibernating.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
@@ -204,12 +211,17 @@ export class Room extends DurableObject<Env> {
 
   // ---- WebSockets (hibernation API) ----
 
-  /** A WebSocket upgrade the worker authenticated: joined, then kept here or on its shard. */
+  /**
+   * A WebSocket upgrade from the worker: a chat socket (authenticated, joined, then kept here or
+   * on its shard), or a GraphQL one (…/graphql).
+   */
   override async fetch(request: Request): Promise<Response> {
-    const user = Actor.safeParse(parseJson(request.headers.get(USER_HEADER)));
-    if (!user.success || request.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
       return new Response("expected a WebSocket upgrade from the worker", { status: 400 });
-    }
+    if (new URL(request.url).pathname.endsWith("/graphql")) return this.#acceptLive(request);
+    const user = Actor.safeParse(parseJson(request.headers.get(USER_HEADER)));
+    if (!user.success)
+      return new Response("expected a WebSocket upgrade from the worker", { status: 400 });
     const view = this.#p.read.view();
     const joined = view ? decideJoin(view, user.data) : undefined;
     if (!joined?.ok) return refusedUpgrade(joined?.error ?? notFound.error);
@@ -232,6 +244,7 @@ export class Room extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
+    if (this.#p.live.owns(ws)) return this.#p.live.receive(ws, data);
     const attachment = attachmentOf(ws);
     if (!attachment) return close(ws, CLOSE.protocolAbuse, "unknown connection");
     try {
@@ -280,6 +293,37 @@ export class Room extends DurableObject<Env> {
     void this.#p.directory.push();
     const headers = protocol ? { "sec-websocket-protocol": protocol } : undefined;
     return new Response(null, { status: 101, webSocket: client, headers });
+  }
+
+  /** A GraphQL socket; with a user the worker verified, admitted now, else at connection_init. */
+  async #acceptLive(request: Request): Promise<Response> {
+    const header = request.headers.get(USER_HEADER);
+    const user = header === null ? undefined : Actor.safeParse(parseJson(header)).data;
+    if (header !== null && !user)
+      return new Response("expected a WebSocket upgrade from the worker", { status: 400 });
+    const refused = user && (await this.#admitReader(user));
+    if (refused) return refusedUpgrade(refused);
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.#p.live.accept(server, user);
+    const headers = { "sec-websocket-protocol": GRAPHQL_SUBPROTOCOL };
+    return new Response(null, { status: 101, webSocket: client, headers });
+  }
+
+  /**
+   * Whether `actor` may subscribe here: who may read the room, within their open sockets (chat
+   * and GraphQL together). Their account learns of the room first, so that signing out closes
+   * the socket too.
+   */
+  async #admitReader(actor: Actor): Promise<Refusal | undefined> {
+    const denied = this.#deny(actor);
+    if (denied) return denied.error;
+    const room = this.#p.read.room()!.name;
+    const here = this.#p.sockets.of(actor.id).length + this.#p.live.of(actor.id).length;
+    const over = await this.#p.quotas.admit(room, actor.id, here);
+    if (over) return over;
+    if (actor.kind === "user")
+      await this.env.ACCOUNT.getByName(accountKey(actor.name)).noteRoom(room);
+    return undefined;
   }
 
   #greeting(you: UserRef, since: number): ServerFrame[] {
@@ -350,16 +394,26 @@ export class Room extends DurableObject<Env> {
   }
 
   #left(ws: WebSocket): void {
+    if (this.#p.live.owns(ws)) return this.#leftLive(ws);
     const attachment = attachmentOf(ws);
     if (!attachment) return;
     this.#gate.forget(attachment.connId);
     this.#p.sockets.lag.forget(attachment.connId);
     const { id } = attachment.user;
     const stillOpen = this.#p.sockets.of(id).filter((other) => other !== ws).length;
-    this.#p.quotas.left(this.#p.read.room()!.name, id, stillOpen);
+    this.#p.quotas.left(this.#p.read.room()!.name, id, stillOpen + this.#p.live.of(id).length);
     if (stillOpen > 0) return;
     this.#p.audience.signal({ type: "presence", left: { id } }, { user: id, ws });
     void this.#p.directory.push();
+  }
+
+  /** A GraphQL socket closed: its user has one socket fewer open here. */
+  #leftLive(ws: WebSocket): void {
+    const user = this.#p.live.closed(ws);
+    const room = this.#p.read.room()?.name;
+    if (!user || !room) return;
+    const others = this.#p.live.of(user.id).filter((other) => other !== ws).length;
+    this.#p.quotas.left(room, user.id, others + this.#p.sockets.of(user.id).length);
   }
 
   #info(): RoomInfo | undefined {

@@ -55,6 +55,9 @@ export function close(ws: WebSocket, code: number, reason: string): void {
  */
 export const SLOW_CONSUMER_EVENTS = 5000;
 
+/** The tag of every chat socket, so that a room's other sockets (GraphQL's) never get chat frames. */
+export const CHAT_TAG = "chat";
+
 /** The last seq sent to a socket and the last it said it received; memory only. */
 type Progress = { sent: number; received: number };
 
@@ -92,7 +95,7 @@ export class Connections {
   }
 
   accept(server: WebSocket, user: Actor, batch: boolean): void {
-    this.#ctx.acceptWebSocket(server, [user.id]);
+    this.#ctx.acceptWebSocket(server, [user.id, CHAT_TAG]);
     server.serializeAttachment({ user, connId: crypto.randomUUID(), batch } satisfies Attachment);
   }
 
@@ -101,13 +104,13 @@ export class Connections {
   }
 
   online(): UserRef[] {
-    return onlineUsers(this.#ctx.getWebSockets());
+    return onlineUsers(this.#ctx.getWebSockets(CHAT_TAG));
   }
 
   /** One serialization, every socket (but `except`). */
   broadcast(frame: ServerFrame | string, except?: WebSocket): void {
     const text = typeof frame === "string" ? frame : JSON.stringify(frame);
-    for (const ws of this.#ctx.getWebSockets()) if (ws !== except) send(ws, text);
+    for (const ws of this.#ctx.getWebSockets(CHAT_TAG)) if (ws !== except) send(ws, text);
   }
 
   /**
@@ -125,7 +128,7 @@ export class Connections {
     if (events.length > 0) this.lag.sent(events.at(-1)!.seq, Date.now());
     const eventTexts = events.map((event) => JSON.stringify({ type: "event", event }));
     const shared = eventTexts.length > 0 ? batchText(eventTexts) : undefined;
-    for (const ws of this.#ctx.getWebSockets()) {
+    for (const ws of this.#ctx.getWebSockets(CHAT_TAG)) {
       // A socket that already has some of these (a shard's newly greeted one) gets the rest.
       const upTo = hasUpTo?.(ws);
       const skip = upTo === undefined ? 0 : events.findIndex((e) => e.seq > upTo);

@@ -1,9 +1,17 @@
 import { accountKey } from "../identity/refresh-token.ts";
-import { authenticate } from "../http/authenticate.ts";
+import { actorOf, authenticate } from "../http/authenticate.ts";
 import { sameOriginOnly } from "../http/origin.ts";
 import { ApiError } from "../http/api-error.ts";
 import { router } from "../http/openapi.ts";
-import { ErrorBody, chooseSubprotocol, RoomName, RoomParam, WsQuery } from "../protocol/index.ts";
+import {
+  ErrorBody,
+  chooseSubprotocol,
+  GRAPHQL_SUBPROTOCOL,
+  offeredSubprotocols,
+  RoomName,
+  RoomParam,
+  WsQuery,
+} from "../protocol/index.ts";
 import { USER_HEADER } from "../identity/actor.ts";
 
 /** The WebSocket upgrade: checked and authenticated here, then handed to the room's object. */
@@ -53,6 +61,53 @@ roomSocket.get("/api/rooms/:room/ws", sameOriginOnly, authenticate, async (c) =>
     await c.env.ACCOUNT.getByName(accountKey(user.name)).noteRoom(room.data);
   const answer = await c.env.ROOM.getByName(room.data).fetch(new Request(forward, { headers }));
   // A response from a stub has immutable headers; copy it so the secure-headers middleware can add its own.
+  return new Response(answer.body, {
+    status: answer.status,
+    headers: answer.headers,
+    webSocket: answer.webSocket,
+  });
+});
+
+roomSocket.openAPIRegistry.registerPath({
+  method: "get",
+  path: "/api/rooms/{room}/graphql",
+  summary: "Open the room's GraphQL socket: roomEvents subscriptions (docs/graphql.md)",
+  description:
+    "Send `Upgrade: websocket` and `Sec-WebSocket-Protocol: graphql-transport-ws` (the graphql-ws protocol). " +
+    "Authenticate like the chat socket (an Authorization header, or `bearer.<token>` offered beside the subprotocol), " +
+    'or in `connection_init`\'s payload: `{"authorization": "Bearer <token>"}`. ' +
+    "With a token at the upgrade, a bad token is refused with 401 and a room you may not read with 404, before the upgrade; " +
+    "with one in connection_init, the socket closes with 4403 and the reason. Subscriptions resume exactly after `since`.",
+  security: [{ bearer: [] }, {}],
+  request: { params: RoomParam },
+  responses: {
+    101: { description: "switching protocols; messages as graphql-ws defines them" },
+    400: { description: "bad_request", content: { "application/json": { schema: ErrorBody } } },
+    401: { description: "unauthorized", content: { "application/json": { schema: ErrorBody } } },
+    403: {
+      description: "forbidden: a foreign Origin, or banned; quota: too many sockets open",
+      content: { "application/json": { schema: ErrorBody } },
+    },
+    404: { description: "not_found", content: { "application/json": { schema: ErrorBody } } },
+  },
+});
+
+roomSocket.get("/api/rooms/:room/graphql", sameOriginOnly, async (c) => {
+  const room = RoomName.safeParse(c.req.param("room"));
+  if (!room.success) throw new ApiError("bad_request", "invalid room name");
+  if (c.req.header("upgrade")?.toLowerCase() !== "websocket")
+    throw new ApiError("bad_request", "expected Upgrade: websocket");
+  if (!offeredSubprotocols(c.req.raw.headers).includes(GRAPHQL_SUBPROTOCOL))
+    throw new ApiError("bad_request", `offer the ${GRAPHQL_SUBPROTOCOL} subprotocol`);
+  const headers = new Headers({
+    upgrade: "websocket",
+    "sec-websocket-protocol": GRAPHQL_SUBPROTOCOL,
+  });
+  // Without a token here, the room waits for one in connection_init (browsers cannot set headers).
+  const user = await actorOf(c);
+  if (user) headers.set(USER_HEADER, JSON.stringify(user));
+  const forward = new Request(`https://room/${room.data}/graphql`, { headers });
+  const answer = await c.env.ROOM.getByName(room.data).fetch(forward);
   return new Response(answer.body, {
     status: answer.status,
     headers: answer.headers,

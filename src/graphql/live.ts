@@ -1,0 +1,191 @@
+import { envelop, useEngine, useSchema } from "@envelop/core";
+import {
+  execute,
+  getArgumentValues,
+  getOperationAST,
+  getVariableValues,
+  GraphQLError,
+  Kind,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type ExecutionResult,
+  type FieldNode,
+  type OperationDefinitionNode,
+} from "graphql";
+import type { SubscribePayload } from "graphql-ws";
+import { parseConfig } from "../config.ts";
+import { actorFromToken } from "../identity/verify-actor.ts";
+import { accountKey } from "../identity/refresh-token.ts";
+import type { RoomEvent } from "../protocol/index.ts";
+import type { LiveEngine } from "../room/graphql-sockets.ts";
+import { contractError, withContractCode } from "./errors.ts";
+import { protection } from "./protection.ts";
+import { schema } from "./schema.ts";
+
+/** A subscription ready to run for every event: checked once, kept per socket group. */
+type Prepared = {
+  document: DocumentNode;
+  operationName: string | undefined;
+  variableValues: Record<string, unknown>;
+};
+
+/** Prepared subscriptions kept per key; a room rarely has more than a handful of distinct ones. */
+const CACHED_SUBSCRIPTIONS = 64;
+
+/**
+ * GraphQL for a room's sockets (src/room/graphql-sockets.ts): a subscription is parsed and
+ * validated with the same armor as POST /graphql, must be `roomEvents` of the socket's room, and
+ * runs once per event with the event as its root value: graphql-js's "execute subscription
+ * event", without the long-lived iterator that hibernation would drop.
+ */
+export function liveEngine(env: Env): LiveEngine {
+  const parsed = parseConfig(env);
+  const introspection = parsed.ok ? parsed.config.GRAPHQL_INTROSPECTION : false;
+  const getEnveloped = envelop({
+    plugins: [
+      useEngine({ parse, validate, execute, specifiedRules }),
+      useSchema(schema),
+      ...protection(introspection),
+    ],
+  });
+  const prepared = new Map<string, Prepared>();
+
+  const prepare: LiveEngine["prepare"] = (payload, room) => {
+    const checked = check(getEnveloped(), payload, room);
+    if (!checked.ok) return { ok: false, errors: checked.errors.map(formatted) };
+    remember(prepared, checked.key, checked.prepared);
+    return { ok: true, key: checked.key, since: checked.since };
+  };
+
+  return {
+    prepare,
+    render(payload, key, event) {
+      let entry = prepared.get(key);
+      if (!entry) {
+        // After hibernation: the socket's attachment kept the payload, not the parsed document.
+        const again = check(getEnveloped(), payload, undefined);
+        if (!again.ok) return JSON.stringify({ errors: again.errors.map(formatted) });
+        entry = again.prepared;
+        remember(prepared, key, entry);
+      }
+      return JSON.stringify(run(entry, event));
+    },
+    async verify(token) {
+      if (!parsed.ok)
+        return { ok: false, error: { code: "internal", message: "the server is not configured" } };
+      return actorFromToken(token, {
+        secret: parsed.config.JWT_SECRET,
+        admins: parsed.config.ADMIN_USERNAMES,
+        sessionActive: (name, sid) => env.ACCOUNT.getByName(accountKey(name)).sessionActive(sid),
+      });
+    },
+  };
+}
+
+type Checked =
+  | { ok: true; key: string; since: number | undefined; prepared: Prepared }
+  | { ok: false; errors: readonly GraphQLError[] };
+
+/** Parses and validates a subscription for `room` (any room when undefined: already checked). */
+function check(
+  engine: ReturnType<ReturnType<typeof envelop>>,
+  payload: SubscribePayload,
+  room: string | undefined,
+): Checked {
+  let document: DocumentNode;
+  try {
+    document = engine.parse(payload.query);
+  } catch (error) {
+    return { ok: false, errors: [asGraphQLError(error)] };
+  }
+  const invalid = engine.validate(engine.schema, document);
+  if (invalid.length > 0) return { ok: false, errors: invalid };
+  const operationName = payload.operationName ?? undefined;
+  const operation = getOperationAST(document, operationName);
+  if (operation?.operation !== "subscription")
+    return refuse("this socket serves subscriptions: queries and mutations go to POST /graphql");
+  const variables = getVariableValues(
+    schema,
+    operation.variableDefinitions ?? [],
+    payload.variables ?? {},
+  );
+  if (variables.errors) return { ok: false, errors: variables.errors };
+  const field = rootField(operation);
+  if (!field) return refuse("write roomEvents as the subscription's one field, outside fragments");
+  const args = getArgumentValues(
+    schema.getSubscriptionType()!.getFields()[field.name.value]!,
+    field,
+    variables.coerced,
+  ) as { room: string; since?: number | null };
+  if (room !== undefined && args.room !== room)
+    return refuse(
+      `this socket serves room "${room}": subscribe to "${args.room}" on its own socket`,
+    );
+  const since = args.since ?? undefined;
+  if (since !== undefined && since < 0) return refuse("since: expected a non-negative integer");
+  return {
+    ok: true,
+    key: keyOf(payload, field, operationName),
+    since,
+    prepared: { document, operationName, variableValues: variables.coerced },
+  };
+}
+
+/** The subscription's root field, when it is written plainly (not through a fragment). */
+function rootField(operation: OperationDefinitionNode): FieldNode | undefined {
+  const [first] = operation.selectionSet.selections;
+  return first?.kind === Kind.FIELD && operation.selectionSet.selections.length === 1
+    ? first
+    : undefined;
+}
+
+/**
+ * What makes two subscriptions' results equal: the document, the operation and the variables,
+ * but not the variable that only says where to resume, so that clients resuming from different
+ * seqs still share one rendering per event.
+ */
+function keyOf(payload: SubscribePayload, field: FieldNode, operationName: string | undefined) {
+  const since = field.arguments?.find((argument) => argument.name.value === "since")?.value;
+  const { [since?.kind === Kind.VARIABLE ? since.name.value : ""]: _, ...variables } =
+    payload.variables ?? {};
+  return JSON.stringify([payload.query, operationName ?? null, variables]);
+}
+
+function run(entry: Prepared, event: RoomEvent): ExecutionResult {
+  const result = execute({ schema, rootValue: event, contextValue: {}, ...entry });
+  // Every field of an event resolves from the event itself, synchronously; a resolver that
+  // awaits would break the room's one-turn delivery, so it is an internal error, not a wait.
+  if (result instanceof Promise)
+    return {
+      errors: [formatted(new GraphQLError("a subscription field resolved asynchronously"))],
+    };
+  return result.errors ? { ...result, errors: result.errors.map(formatted) } : result;
+}
+
+function remember(cache: Map<string, Prepared>, key: string, entry: Prepared): void {
+  cache.delete(key);
+  cache.set(key, entry);
+  if (cache.size > CACHED_SUBSCRIPTIONS) cache.delete(cache.keys().next().value!);
+}
+
+const refuse = (message: string): Checked => ({
+  ok: false,
+  errors: [new GraphQLError(message, { extensions: { code: "bad_request" } })],
+});
+
+// Armor's token counter throws graphql's CommonJS GraphQLError (errors.ts): keep its message.
+const asGraphQLError = (error: unknown) =>
+  error instanceof GraphQLError
+    ? error
+    : new GraphQLError(error instanceof Error ? error.message : String(error));
+
+/** Errors as POST /graphql answers them: the contract's code in `extensions.code`. */
+function formatted(error: GraphQLError): GraphQLError {
+  return withContractCode(
+    contractError(error, (unexpected) =>
+      console.error("edgechat: unexpected GraphQL subscription error", unexpected),
+    ),
+  );
+}
