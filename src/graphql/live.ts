@@ -51,16 +51,24 @@ export function liveEngine(env: Env): LiveEngine {
     ],
   });
   const prepared = new Map<string, Prepared>();
+  const sinceNames = new Map<string, string | undefined>();
 
-  const prepare: LiveEngine["prepare"] = (payload, room) => {
-    const checked = check(getEnveloped(), payload, room);
-    if (!checked.ok) return { ok: false, errors: checked.errors.map(formatted) };
-    remember(prepared, checked.key, checked.prepared);
-    return { ok: true, key: checked.key, since: checked.since };
+  /** What makes two subscriptions' results equal (see sinceVariable), from a cache of parses. */
+  const keyOf = (payload: SubscribePayload) => {
+    const operation = JSON.stringify([payload.query, payload.operationName ?? null]);
+    if (!sinceNames.has(operation)) remember(sinceNames, operation, sinceVariable(payload));
+    const { [sinceNames.get(operation) ?? ""]: _, ...variables } = payload.variables ?? {};
+    return JSON.stringify([operation, variables]);
   };
 
   return {
-    prepare,
+    prepare(payload, room) {
+      const checked = check(getEnveloped(), payload, room);
+      if (!checked.ok) return { ok: false, errors: checked.errors.map(formatted) };
+      remember(prepared, keyOf(payload), checked.prepared);
+      return { ok: true, since: checked.since };
+    },
+    keyOf,
     render(payload, key, event) {
       let entry = prepared.get(key);
       if (!entry) {
@@ -85,7 +93,7 @@ export function liveEngine(env: Env): LiveEngine {
 }
 
 type Checked =
-  | { ok: true; key: string; since: number | undefined; prepared: Prepared }
+  | { ok: true; since: number | undefined; prepared: Prepared }
   | { ok: false; errors: readonly GraphQLError[] };
 
 /** Parses and validates a subscription for `room` (any room when undefined: already checked). */
@@ -127,7 +135,6 @@ function check(
   if (since !== undefined && since < 0) return refuse("since: expected a non-negative integer");
   return {
     ok: true,
-    key: keyOf(payload, field, operationName),
     since,
     prepared: { document, operationName, variableValues: variables.coerced },
   };
@@ -142,15 +149,19 @@ function rootField(operation: OperationDefinitionNode): FieldNode | undefined {
 }
 
 /**
- * What makes two subscriptions' results equal: the document, the operation and the variables,
- * but not the variable that only says where to resume, so that clients resuming from different
- * seqs still share one rendering per event.
+ * The variable that only says where a subscription resumes (`since: $name`), which its results
+ * do not depend on: left out of its key, so that clients resuming from different seqs still share
+ * one rendering per event. Undefined when `since` is written inline or not at all.
  */
-function keyOf(payload: SubscribePayload, field: FieldNode, operationName: string | undefined) {
-  const since = field.arguments?.find((argument) => argument.name.value === "since")?.value;
-  const { [since?.kind === Kind.VARIABLE ? since.name.value : ""]: _, ...variables } =
-    payload.variables ?? {};
-  return JSON.stringify([payload.query, operationName ?? null, variables]);
+function sinceVariable(payload: SubscribePayload): string | undefined {
+  try {
+    const operation = getOperationAST(parse(payload.query), payload.operationName ?? undefined);
+    const field = operation && rootField(operation);
+    const since = field?.arguments?.find((argument) => argument.name.value === "since")?.value;
+    return since?.kind === Kind.VARIABLE ? since.name.value : undefined;
+  } catch {
+    return undefined; // not a document: it fails prepare on its own
+  }
 }
 
 function run(entry: Prepared, event: RoomEvent): ExecutionResult {
@@ -164,7 +175,7 @@ function run(entry: Prepared, event: RoomEvent): ExecutionResult {
   return result.errors ? { ...result, errors: result.errors.map(formatted) } : result;
 }
 
-function remember(cache: Map<string, Prepared>, key: string, entry: Prepared): void {
+function remember<T>(cache: Map<string, T>, key: string, entry: T): void {
   cache.delete(key);
   cache.set(key, entry);
   if (cache.size > CACHED_SUBSCRIPTIONS) cache.delete(cache.keys().next().value!);

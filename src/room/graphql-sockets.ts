@@ -25,11 +25,13 @@ export const MAX_SUBSCRIPTION_BYTES = 12 * 1024;
 
 /** What the room is given to run GraphQL (src/graphql/live.ts): the room itself knows no GraphQL. */
 export type LiveEngine = {
-  /** Checks a subscription for `room`: its `key` groups the sockets whose results are equal. */
+  /** Checks a subscription for `room`, and where it resumes. */
   prepare(
     payload: SubscribePayload,
     room: string,
-  ): { ok: true; key: string; since: number | undefined } | { ok: false; errors: unknown[] };
+  ): { ok: true; since: number | undefined } | { ok: false; errors: unknown[] };
+  /** What groups the subscriptions whose results are equal, so that each is rendered once. */
+  keyOf(payload: SubscribePayload): string;
   /** One event's result, as the JSON text of a `next` message's payload. */
   render(payload: SubscribePayload, key: string, event: RoomEvent): string;
   /** The actor of a token from `connection_init`. */
@@ -49,7 +51,6 @@ const Subscription = z.object({
   query: z.string(),
   operationName: z.string().nullish(),
   variables: z.record(z.string(), z.unknown()).nullish(),
-  key: z.string(),
 });
 type Subscription = z.infer<typeof Subscription>;
 
@@ -99,6 +100,8 @@ export class LiveSockets {
   readonly #room: LiveRoom;
   // Memory only, like the chat sockets' gate: hibernation merely refills the buckets.
   readonly #messages = new Limiter(COMMAND_RATE);
+  // A subscription's key, per parsed attachment (rebuilt after hibernation with the attachment).
+  readonly #keys = new WeakMap<Subscription, string>();
 
   constructor(ctx: DurableObjectState, engine: LiveEngine | undefined, room: LiveRoom) {
     this.#ctx = ctx;
@@ -173,10 +176,11 @@ export class LiveSockets {
       const attachment = attachmentOf(ws);
       if (!attachment?.acked) continue;
       for (const [id, subscription] of Object.entries(attachment.subscriptions)) {
-        let payloads = rendered.get(subscription.key);
+        const key = this.#keyOf(subscription);
+        let payloads = rendered.get(key);
         if (!payloads) {
           payloads = events.map((event) => this.#render(subscription, event));
-          rendered.set(subscription.key, payloads);
+          rendered.set(key, payloads);
         }
         for (const payload of payloads) send(ws, nextMessage(id, payload));
       }
@@ -213,7 +217,10 @@ export class LiveSockets {
   }
 
   #closeIfUninitialised(ws: WebSocket): void {
-    if (attachmentOf(ws)?.init === false)
+    // Read afresh: the runtime hands the message handlers another object for this socket, so
+    // this one's cached attachment may be stale.
+    const attachment = LiveAttachment.safeParse(ws.deserializeAttachment());
+    if (attachment.data?.init === false)
       close(ws, CloseCode.ConnectionInitialisationTimeout, "Connection initialisation timeout");
   }
 
@@ -257,7 +264,8 @@ export class LiveSockets {
     const prepared = this.#engine!.prepare(payload, this.#room.name());
     if (!prepared.ok)
       return send(ws, JSON.stringify({ id, type: MessageType.Error, payload: prepared.errors }));
-    const subscription: Subscription = { ...payload, key: prepared.key };
+    const { query, operationName, variables } = payload;
+    const subscription: Subscription = { query, operationName, variables };
     const subscriptions = { ...held, [id]: subscription };
     if (bytesOf(subscriptions) > MAX_SUBSCRIPTION_BYTES)
       return send(
@@ -284,8 +292,14 @@ export class LiveSockets {
     store(ws, { ...attachment, subscriptions });
   }
 
+  #keyOf(subscription: Subscription): string {
+    let key = this.#keys.get(subscription);
+    if (key === undefined) this.#keys.set(subscription, (key = this.#engine!.keyOf(subscription)));
+    return key;
+  }
+
   #render(subscription: Subscription, event: RoomEvent): string {
-    return this.#engine!.render(subscription, subscription.key, event);
+    return this.#engine!.render(subscription, this.#keyOf(subscription), event);
   }
 }
 

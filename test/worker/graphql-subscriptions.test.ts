@@ -169,7 +169,10 @@ describe("roomEvents over graphql-transport-ws", () => {
     live.send({ type: "ping" });
     expect(await live.next()).toEqual({ type: "pong" });
     const last = await post(room, ada, "only s");
-    expect(await live.next()).toMatchObject({ id: "s", payload: { data: { roomEvents: { seq: last } } } });
+    expect(await live.next()).toMatchObject({
+      id: "s",
+      payload: { data: { roomEvents: { seq: last } } },
+    });
     live.close();
   });
 });
@@ -191,18 +194,29 @@ describe("the protocol's refusals", () => {
     await reused.init();
     reused.subscribe("s", EVENTS, { room });
     reused.subscribe("s", EVENTS, { room });
-    expect(await reused.closedWith()).toMatchObject({ code: 4409, reason: "Subscriber for s already exists" });
+    expect(await reused.closedWith()).toMatchObject({
+      code: 4409,
+      reason: "Subscriber for s already exists",
+    });
 
     const junk = await Live.open(room, ada);
     junk.send("{not json");
     expect((await junk.closedWith()).code).toBe(4400);
   });
 
-  it("closes a socket that never sends connection_init with 4408", async () => {
+  it("closes a socket that never sends connection_init with 4408, and only that one", async () => {
     const ada = await guest("ada");
     const room = await newRoom(ada, "idle");
     const idle = await Live.open(room, ada);
+    const busy = await Live.open(room, ada);
+    await busy.init();
+    busy.subscribe("s", EVENTS, { room });
     expect(await idle.closedWith(6000)).toMatchObject({ code: 4408 });
+    await new Promise((wake) => setTimeout(wake, 500));
+    const seq = await post(room, ada, "still open");
+    expect(seqOf(await busy.next())).toBe(seq);
+    expect(busy.closed).toBeUndefined();
+    busy.close();
   });
 
   it("answers a bad subscription with an error message of the contract's code, and the socket goes on", async () => {
@@ -272,7 +286,10 @@ describe("who may subscribe", () => {
     const reasons = [];
     for (const name of [secret, missing]) {
       const live = await Live.open(name);
-      live.send({ type: "connection_init", payload: { authorization: `Bearer ${stranger.token}` } });
+      live.send({
+        type: "connection_init",
+        payload: { authorization: `Bearer ${stranger.token}` },
+      });
       reasons.push(await live.closedWith());
     }
     expect(reasons[0]).toEqual({ code: 4403, reason: "no such room" });
@@ -287,7 +304,10 @@ describe("who may subscribe", () => {
     expect((await upgrade(room, forged)).status).toBe(401);
     const bad = await Live.open(room);
     bad.send({ type: "connection_init", payload: { authorization: `Bearer ${forged.token}` } });
-    expect(await bad.closedWith()).toEqual({ code: 4403, reason: "the token is invalid or expired" });
+    expect(await bad.closedWith()).toEqual({
+      code: 4403,
+      reason: "the token is invalid or expired",
+    });
     const none = await Live.open(room);
     none.send({ type: "connection_init", payload: {} });
     const closed = await none.closedWith();
@@ -392,5 +412,39 @@ describe("roomEvents over SSE at /graphql", () => {
     const anonymous = await stream({ ...stranger, token: "" }, { room: secret });
     const [refused] = await nexts(anonymous, (data) => data.length > 0);
     expect(refused.errors[0].extensions.code).toBe("unauthorized");
+  });
+});
+
+describe("what a socket may hold", () => {
+  it("subscriptions up to 12 KiB survive in the attachment; more is too_large; an 11th is quota", async () => {
+    const ada = await guest("ada");
+    const room = await newRoom(ada, "big");
+    const live = await Live.open(room, ada);
+    await live.init();
+    // Variables the operation does not declare are kept with it, and count.
+    live.subscribe("big", EVENTS, { room, pad: "x".repeat(11_500) });
+    live.subscribe("over", EVENTS, { room, pad: "y".repeat(1_000) });
+    expect(await live.next()).toMatchObject({
+      id: "over",
+      type: "error",
+      payload: [{ extensions: { code: "too_large" } }],
+    });
+    await evictDurableObject(roomStub(room));
+    const seq = await post(room, ada, "still held");
+    expect(await live.next()).toMatchObject({
+      id: "big",
+      payload: { data: { roomEvents: { seq } } },
+    });
+    live.close();
+
+    const many = await Live.open(room, ada);
+    await many.init();
+    for (let i = 0; i < 11; i++) many.subscribe(`s${i}`, EVENTS, { room });
+    expect(await many.next()).toMatchObject({
+      id: "s10",
+      type: "error",
+      payload: [{ extensions: { code: "quota" } }],
+    });
+    many.close();
   });
 });
