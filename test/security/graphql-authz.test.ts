@@ -10,6 +10,7 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { ErrorCode } from "../../src/protocol/index.ts";
 import {
   call,
@@ -163,6 +164,67 @@ function mutations(who: Who, victim: Who): Attempt[] {
   ];
 }
 
+const EVENTS = `subscription($r: String!) { roomEvents(room: $r, since: 0) { seq type data } }`;
+
+/**
+ * What `roomEvents` answers `token` for `room` on every path: the socket's upgrade with the
+ * token (status and body), the socket's close after connection_init carries it, and SSE at
+ * /graphql (the whole stream, which ends after a refusal; a member's first event otherwise).
+ */
+async function subscriptionAnswers(room: string, token: string): Promise<string[]> {
+  const url = `${server.url.replace(/^http/, "ws")}/api/rooms/${room}/graphql`;
+  const upgrade = await new Promise<string>((resolve) => {
+    const ws = new WebSocket(url, "graphql-transport-ws", {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    ws.on("unexpected-response", (_, res) => {
+      let body = "";
+      res.on("data", (chunk) => (body += chunk));
+      res.on("end", () => resolve(`${res.statusCode} ${body}`));
+    });
+    ws.on("open", () => {
+      ws.close(1000);
+      resolve("101");
+    });
+  });
+  const init = await new Promise<string>((resolve) => {
+    const ws = new WebSocket(url, "graphql-transport-ws");
+    ws.on("open", () =>
+      ws.send(
+        JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } }),
+      ),
+    );
+    ws.on("message", (data) => {
+      ws.close(1000);
+      resolve(String(data));
+    });
+    ws.on("close", (code, reason) => resolve(`${code} ${reason}`));
+  });
+  const sse = await fetch(`${server.url}/graphql`, {
+    method: "POST",
+    headers: {
+      accept: "text/event-stream",
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+    },
+    body: JSON.stringify({ query: EVENTS, variables: { r: room } }),
+  });
+  const reader = sse.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let stream = "";
+  while (!stream.includes("event: next")) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    stream += chunk.value;
+  }
+  while (!stream.includes("event: complete") && !stream.includes('"seq"')) {
+    const chunk = await reader.read();
+    if (chunk.done) break;
+    stream += chunk.value;
+  }
+  await reader.cancel();
+  return [upgrade, init, `${sse.status} ${stream.trim()}`];
+}
+
 /** The private room does not exist for `who`: every answer is the ghost's, nothing lands. */
 async function invisibleTo(who: Who, label: string): Promise<void> {
   const before = await snapshot(server.url, olga, priv);
@@ -177,6 +239,15 @@ async function invisibleTo(who: Who, label: string): Promise<void> {
     }
     expect(real.text).not.toContain("secret plans");
   }
+  const live = await subscriptionAnswers(priv, who.token);
+  const ghostLive = await subscriptionAnswers(ghost, who.token);
+  expect(live.map((text) => text.replaceAll(priv, "ROOM"))).toEqual(
+    ghostLive.map((text) => text.replaceAll(ghost, "ROOM")),
+  );
+  expect(live[0]).toMatch(/^404 .*"not_found"/);
+  expect(live[1]).toBe("4403 no such room");
+  expect(live[2]).toContain('"code":"not_found"');
+  expect(live.join()).not.toContain("secret plans");
   expect(failures).toEqual([]);
   await expectUnchanged(server.url, olga, priv, before);
   // Nor was the ghost created by any of this.
@@ -199,6 +270,15 @@ describe("a private room over GraphQL", () => {
       expect(answer.body.errors, answer.text).toBeUndefined();
       expect(answer.body.data?.room.visibility).toBe("private");
     }
+  });
+
+  it("its members may subscribe to its events (the baseline of roomEvents)", async () => {
+    const [upgrade, init, sse] = await subscriptionAnswers(priv, kim.token);
+    expect(upgrade).toBe("101");
+    expect(init).toBe(JSON.stringify({ type: "connection_ack" }));
+    expect(sse).toMatch(
+      /^200 .*event: next\ndata: \{"data":\{"roomEvents":\{"seq":1,"type":"room.created"/s,
+    );
   });
 
   it("does not exist for a registered stranger", () => invisibleTo(nina, "nina"));
@@ -248,6 +328,10 @@ describe("a public room over GraphQL", () => {
       if (code?.length !== 1 || code[0] !== "forbidden" || INTERNALS.test(answer.text))
         failures.push(`pat ${attempt.what}: ${answer.text}`);
     }
+    const [upgrade, init, sse] = await subscriptionAnswers(pub, pat.token);
+    expect(upgrade).toMatch(/^403 .*"forbidden"/);
+    expect(init).toBe("4403 you are banned from this room");
+    expect(sse).toContain('"code":"forbidden"');
     expect(failures).toEqual([]);
     await expectUnchanged(server.url, olga, pub, before);
     // The same refusal over REST.
@@ -547,5 +631,114 @@ describe("fuzzed GraphQL requests", () => {
     // The fuzz reached both sides: answers with data, and refusals.
     expect(seen.bad_request).toBeGreaterThan(0);
     expect(seen.ok).toBeGreaterThan(0);
+  });
+});
+
+/** Subscriptions as a client writes them, some right, some aimed elsewhere, some broken. */
+const subscriptionText = fc.constantFrom(
+  `subscription($r:String!,$x:Int){ roomEvents(room:$r, since:$x){ seq type actor { name } } }`,
+  `subscription($x:Int){ roomEvents(room:"${pub}", since:$x){ seq data hash prevHash } }`,
+  `subscription S($r:String!){ roomEvents(room:$r){ __typename seq ...on Event { id } } }`,
+  `subscription($r:String!,$x:Int!){ a: roomEvents(room:$r, since:$x){ seq } }`,
+  `subscription { roomEvents(room:"${pub}") { seq } roomEvents(room:"${priv}") { seq } }`,
+  `subscription($r:String!){ ...F } fragment F on Subscription { roomEvents(room:$r){ seq } }`,
+  `subscription($r:String!){ roomEvents(room:$r){ seq data { x } } }`,
+);
+
+/** A message a client might send on the room's GraphQL socket: right, half right, or junk. */
+const socketMessage: fc.Arbitrary<string> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc
+      .record({
+        id: fc.constantFrom("a", "b", "c"),
+        query: fc.oneof({ weight: 3, arbitrary: subscriptionText }, queryText),
+        variables: fc.record({
+          r: fc.oneof(fc.constantFrom(pub, priv, ghost), fc.string({ maxLength: 20 })),
+          x: fc.oneof(
+            fc.integer({ min: -3, max: 30 }),
+            fc.string({ maxLength: 8 }),
+            fc.constant(null),
+          ),
+        }),
+      })
+      .map(({ id, query, variables: vars }) =>
+        JSON.stringify({ id, type: "subscribe", payload: { query, variables: vars } }),
+      ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .constantFrom("a", "b", "zz")
+      .map((id) => JSON.stringify({ id, type: "complete" })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom("ping", "pong", "connection_init", "next", "error", "connection_ack", "nope")
+      .map((type) => JSON.stringify({ type })),
+  },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }).map((value) => JSON.stringify(value)) },
+  { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
+);
+
+const CLOSES = new Set([1000, 4400, 4401, 4403, 4408, 4409, 4429]);
+const SERVER_TYPES = new Set(["connection_ack", "next", "error", "complete", "pong", "ping"]);
+
+describe("fuzzed messages on the room's GraphQL socket", () => {
+  it("every answer is a graphql-ws message with contract codes, every close a protocol code; a live socket still answers ping", async () => {
+    const url = `${server.url.replace(/^http/, "ws")}/api/rooms/${pub}/graphql`;
+    const seen: Record<string, number> = {};
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(socketMessage, { minLength: 1, maxLength: 6 }),
+        async (messages) => {
+          const ws = new WebSocket(url, "graphql-transport-ws", {
+            headers: { authorization: `Bearer ${gus.token}` },
+          });
+          const received: string[] = [];
+          let closed: number | undefined;
+          ws.on("message", (data) => received.push(String(data)));
+          const done = new Promise<void>((resolve) =>
+            ws.on("close", (code) => {
+              closed = code;
+              resolve();
+            }),
+          );
+          await new Promise((resolve) => ws.on("open", resolve));
+          ws.send(JSON.stringify({ type: "connection_init" }));
+          for (const message of messages) ws.send(message);
+          ws.send(JSON.stringify({ type: "ping", payload: { last: true } }));
+          await Promise.race([
+            done,
+            (async () => {
+              while (!received.some((text) => text.startsWith('{"type":"pong"')))
+                await new Promise((wake) => setTimeout(wake, 10));
+            })(),
+          ]);
+          const where = `${JSON.stringify(messages)} → ${JSON.stringify(received)} closed ${closed}`;
+          if (closed === undefined) ws.close(1000);
+          else expect(CLOSES.has(closed), where).toBe(true);
+          seen[closed === undefined ? "open" : String(closed)] =
+            (seen[String(closed ?? "open")] ?? 0) + 1;
+          for (const text of received) {
+            expect(text, where).not.toMatch(INTERNALS);
+            const message = JSON.parse(text) as { type: string; payload?: any };
+            expect(SERVER_TYPES.has(message.type), where).toBe(true);
+            if (message.type === "next") seen.subscribed = (seen.subscribed ?? 0) + 1;
+            if (message.type !== "error") continue;
+            for (const error of message.payload) {
+              expect(ErrorCode.safeParse(error.extensions?.code).success, where).toBe(true);
+              expect(error.extensions.code, where).not.toBe("internal");
+            }
+          }
+        },
+      ),
+      { numRuns: 60, seed: SEED, endOnFailure: true },
+    );
+    console.log(`fuzz graphql socket: ${JSON.stringify(seen)}`);
+    expect(seen.open).toBeGreaterThan(0);
+    expect(seen["4400"]).toBeGreaterThan(0);
+    expect(seen.subscribed).toBeGreaterThan(0);
   });
 });
