@@ -5,7 +5,7 @@ import { builder } from "./builder.ts";
 import { PostedRef } from "./commands.ts";
 import { given } from "./input.ts";
 import { RoomRef } from "./rooms.ts";
-import { MemberRef, RoleEnum } from "./users.ts";
+import { MemberRef, RoleEnum, UserRef_ } from "./users.ts";
 
 const BanRef = builder.objectRef<Ban>("Ban").implement({
   description: "Someone banned from a room, by the name they had there when known.",
@@ -21,6 +21,12 @@ builder.objectFields(RoomRef, (t) => ({
     type: [MemberRef],
     description: "Owner first, then moderators, then members (GET …/members).",
     resolve: async (room, _, ctx) => (await ctx.room(room.name).members()).members,
+  }),
+  online: t.field({
+    type: [UserRef_],
+    description:
+      "Who is connected to the room's chat now, members or not (GET …/members `online`); GraphQL subscribers are readers and not in it.",
+    resolve: async (room, _, ctx) => (await ctx.room(room.name).members()).online,
   }),
   bans: t.field({
     type: [BanRef],

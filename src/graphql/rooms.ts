@@ -26,8 +26,7 @@ export const RoomRef = builder.objectRef<RoomInfo>("Room").implement({
     lastSeq: t.exposeInt("lastSeq"),
     memberCount: t.exposeInt("members", { description: "REST's `members`: how many." }),
     onlineCount: t.exposeInt("online", {
-      description:
-        "REST's `online`: distinct users connected now. Who they are is WebSocket-only (welcome, presence).",
+      description: "REST's `online`: distinct users connected now; who they are is `online`.",
     }),
     slowModeSeconds: t.int({ resolve: (room) => room.slowModeSeconds ?? 0 }),
     shards: t.int({ resolve: (room) => room.shards ?? 0 }),

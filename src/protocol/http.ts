@@ -96,7 +96,8 @@ export const Member = z.object({
   mutedUntil: z.number().int().optional(),
 });
 export type Member = z.infer<typeof Member>;
-export const MemberList = z.object({ members: z.array(Member) });
+/** The members, and (an addition) who is connected to the room now, members or not. */
+export const MemberList = z.object({ members: z.array(Member), online: z.array(UserRef) });
 export type MemberList = z.infer<typeof MemberList>;
 
 /** Addition to v1: someone banned from a room, by the name they had there when known. */

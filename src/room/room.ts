@@ -87,9 +87,15 @@ export class Room extends DurableObject<Env> {
     return this.#deny(actor) ?? { ok: true, value: this.#info()! };
   }
 
-  /** The members and their roles, for anyone who may see the room. */
+  /** The members and their roles, and who is online, for anyone who may see the room. */
   async members(actor: Actor): Promise<Result<MemberList>> {
-    return this.#deny(actor) ?? { ok: true, value: { members: this.#p.read.members(Date.now()) } };
+    const members = () => this.#p.read.members(Date.now());
+    return (
+      this.#deny(actor) ?? {
+        ok: true,
+        value: { members: members(), online: this.#p.audience.online() },
+      }
+    );
   }
 
   /** Who is banned, for moderators and above. */

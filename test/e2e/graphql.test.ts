@@ -93,6 +93,7 @@ describe("GraphQL through the real server", () => {
         room(name:$a) {
           name memberCount onlineCount
           members { name role }
+          online { id name }
           messages(first:20) {
             pageInfo { hasNextPage endCursor }
             edges { cursor node { id text author { id name } reactions { emoji count userIds members { name } } } }
@@ -108,6 +109,7 @@ describe("GraphQL through the real server", () => {
     expect(data.room.name).toBe(roomA);
     expect(data.room.memberCount).toBe(2);
     expect(data.room.onlineCount).toBe(1);
+    expect(data.room.online).toEqual([{ id: ada.user.id, name: ada.user.name }]);
     expect(data.room.members).toEqual([
       { name: ada.user.name, role: "owner" },
       { name: ben.user.name, role: "moderator" },
