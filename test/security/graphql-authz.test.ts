@@ -654,11 +654,17 @@ const socketMessage: fc.Arbitrary<string> = fc.oneof(
         id: fc.constantFrom("a", "b", "c"),
         query: fc.oneof({ weight: 3, arbitrary: subscriptionText }, queryText),
         variables: fc.record({
-          r: fc.oneof(fc.constantFrom(pub, priv, ghost), fc.string({ maxLength: 20 })),
+          r: fc.oneof(
+            { weight: 3, arbitrary: fc.constant(pub) },
+            { weight: 1, arbitrary: fc.constantFrom(priv, ghost) },
+            { weight: 1, arbitrary: fc.string({ maxLength: 20 }) },
+          ),
+          // Mostly a seq the public room has, so that many subscriptions replay something.
           x: fc.oneof(
-            fc.integer({ min: -3, max: 30 }),
-            fc.string({ maxLength: 8 }),
-            fc.constant(null),
+            { weight: 4, arbitrary: fc.integer({ min: 0, max: 3 }) },
+            { weight: 1, arbitrary: fc.integer({ min: -3, max: 30 }) },
+            { weight: 1, arbitrary: fc.string({ maxLength: 8 }) },
+            { weight: 1, arbitrary: fc.constant(null) },
           ),
         }),
       })
