@@ -27,6 +27,10 @@ export default defineConfig({
           name: "unit",
           environment: "node",
           include: ["test/unit/**/*.test.ts"],
+          // Pothos, graphql-armor and envelop would load graphql's CommonJS build beside the ESM
+          // one the sources import ("Cannot use GraphQLSchema from another realm"): transformed,
+          // they import the ESM one, as in the worker's bundle.
+          server: { deps: { inline: [/@escape\.tech\//, /@envelop\//, /@pothos\//] } },
           sequence: { groupOrder: GROUP.unit },
         },
       },
