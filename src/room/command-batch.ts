@@ -1,6 +1,6 @@
 import type { Command, Refusal, Result, RoomEvent } from "../protocol/index.ts";
 import type { Actor } from "../identity/actor.ts";
-import { decide, denyAccess } from "./decide.ts";
+import { decide, denyAccess, NO_SUCH_ROOM } from "./decide.ts";
 import type { IdempotencyKeys } from "./idempotency.ts";
 import type { EventLog } from "./log.ts";
 import type { ReadModel } from "./read-model.ts";
@@ -16,7 +16,6 @@ export type Job = {
 /** What became of a job: its result, and the events it stored (none for a repeat or a no-op). */
 export type Outcome = { job: Job; result: Result<{ seq: number }>; stored: RoomEvent[] };
 
-const noRoom: Refusal = { code: "not_found", message: "no such room" };
 const broken: Refusal = { code: "internal", message: "something went wrong on our side" };
 
 /**
@@ -86,7 +85,7 @@ export class CommandBatch {
       stored: [],
     });
     const view = this.#read.view();
-    if (!view) return refused(noRoom);
+    if (!view) return refused(NO_SUCH_ROOM);
     // Before the idempotency lookup: a replayed clientId must not be acked to someone who lost
     // access (a banned user, or anyone outside a private room, to whom it does not exist).
     const denied = denyAccess(view, actor);

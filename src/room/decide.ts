@@ -23,6 +23,9 @@ const refuse = (code: Refusal["code"], message: string): Decision => ({
   error: { code, message },
 });
 
+/** What a room never created and a private room one may not see both answer, word for word. */
+export const NO_SUCH_ROOM: Refusal = { code: "not_found", message: "no such room" };
+
 /** `actor`'s standing here, for the permission rules (src/protocol/permissions.ts). */
 export function standingOf(view: RoomView, actor: Actor): Standing {
   return { role: view.role(actor.id), admin: actor.admin };
@@ -58,7 +61,7 @@ export function decideCreate(input: CreateRoom, exists: boolean, actor: Actor): 
 export function denyAccess(view: RoomView, actor: Actor): Refusal | undefined {
   if (actor.admin) return undefined;
   if (view.visibility === "private") {
-    return view.role(actor.id) ? undefined : { code: "not_found", message: "no such room" };
+    return view.role(actor.id) ? undefined : NO_SUCH_ROOM;
   }
   if (view.isBanned(actor.id))
     return { code: "forbidden", message: "you are banned from this room" };

@@ -1,28 +1,31 @@
+import { CloseCode, MessageType, type SubscribePayload } from "graphql-ws";
 import {
-  CloseCode,
-  MessageType,
-  parseMessage,
-  type Message,
-  type SubscribePayload,
-} from "graphql-ws";
-import * as z from "zod";
-import { CLOSE, LIMITS, type Refusal, type Result, type RoomEvent } from "../protocol/index.ts";
-import { Actor } from "../identity/actor.ts";
+  CLOSE,
+  GRAPHQL_SUBPROTOCOL,
+  type Refusal,
+  type Result,
+  type RoomEvent,
+} from "../protocol/index.ts";
+import { Actor, USER_HEADER } from "../identity/actor.ts";
+import {
+  bytesOf,
+  ConnectionParams,
+  errorMessage,
+  INIT_TIMEOUT_MS,
+  LiveAttachment,
+  MAX_SUBSCRIPTION_BYTES,
+  MAX_SUBSCRIPTIONS,
+  nextMessage,
+  parsed,
+  unauthorized,
+  type Subscription,
+} from "./graphql-protocol.ts";
+import { parseJson } from "./json.ts";
 import { COMMAND_RATE, Limiter } from "./rate-limit.ts";
-import { close, send } from "./sockets.ts";
+import { close, refusedUpgrade, send } from "./sockets.ts";
 
 /** The tag of a room's GraphQL sockets, so that chat frames never go to them. */
 export const GRAPHQL_TAG = "graphql";
-/** How long a socket may take to send `connection_init` (graphql-ws's own default). */
-export const INIT_TIMEOUT_MS = 3000;
-/** Subscriptions one socket may hold: each is rendered for every event. */
-export const MAX_SUBSCRIPTIONS = 10;
-/**
- * What a socket's subscriptions may take in its attachment, which the runtime keeps across
- * hibernation and caps (measured: 16 KiB in workerd); the rest is left for who is on it.
- */
-export const MAX_SUBSCRIPTION_BYTES = 12 * 1024;
-
 /** What the room is given to run GraphQL (src/graphql/live.ts): the room itself knows no GraphQL. */
 export type LiveEngine = {
   /** Checks a subscription for `room`, and where it resumes. */
@@ -47,25 +50,6 @@ export type LiveRoom = {
   replay(since: number): Result<readonly RoomEvent[]>;
 };
 
-const Subscription = z.object({
-  query: z.string(),
-  operationName: z.string().nullish(),
-  variables: z.record(z.string(), z.unknown()).nullish(),
-});
-type Subscription = z.infer<typeof Subscription>;
-
-/** What a GraphQL socket remembers across hibernation. */
-const LiveAttachment = z.object({
-  connId: z.string(),
-  /** Known from the upgrade (a verified token) or after `connection_init`. */
-  user: Actor.optional(),
-  openedAt: z.number(),
-  init: z.boolean(),
-  acked: z.boolean(),
-  subscriptions: z.record(z.string(), Subscription),
-});
-type LiveAttachment = z.infer<typeof LiveAttachment>;
-
 // Parsed once per socket object and kept in step with every write (see sockets.ts).
 const attachments = new WeakMap<WebSocket, LiveAttachment>();
 
@@ -81,12 +65,6 @@ function store(ws: WebSocket, attachment: LiveAttachment): void {
   ws.serializeAttachment(attachment);
   attachments.set(ws, attachment);
 }
-
-const encoder = new TextEncoder();
-const bytesOf = (value: unknown) => encoder.encode(JSON.stringify(value)).byteLength;
-
-const errorMessage = (id: string, code: Refusal["code"], message: string) =>
-  JSON.stringify({ id, type: MessageType.Error, payload: [{ message, extensions: { code } }] });
 
 /**
  * A room's sockets that speak graphql-transport-ws (the graphql-ws protocol): `roomEvents`
@@ -113,8 +91,24 @@ export class LiveSockets {
     return this.#engine !== undefined;
   }
 
-  /** Takes a new socket; `user` when the worker verified a token at the upgrade. */
-  accept(server: WebSocket, user: Actor | undefined): void {
+  /**
+   * An upgrade from the worker: with the user it verified (admitted now, so that a refusal is
+   * an HTTP answer as on the chat socket), or without one (admitted at connection_init).
+   */
+  async upgrade(request: Request): Promise<Response> {
+    const header = request.headers.get(USER_HEADER);
+    const user = header === null ? undefined : Actor.safeParse(parseJson(header)).data;
+    if (header !== null && !user)
+      return new Response("expected a WebSocket upgrade from the worker", { status: 400 });
+    const refused = user && (await this.#room.admit(user));
+    if (refused) return refusedUpgrade(refused);
+    const { 0: client, 1: server } = new WebSocketPair();
+    this.#accept(server, user);
+    const headers = { "sec-websocket-protocol": GRAPHQL_SUBPROTOCOL };
+    return new Response(null, { status: 101, webSocket: client, headers });
+  }
+
+  #accept(server: WebSocket, user: Actor | undefined): void {
     this.#ctx.acceptWebSocket(server, [GRAPHQL_TAG]);
     const connId = crypto.randomUUID();
     const openedAt = Date.now();
@@ -301,46 +295,4 @@ export class LiveSockets {
   #render(subscription: Subscription, event: RoomEvent): string {
     return this.#engine!.render(subscription, this.#keyOf(subscription), event);
   }
-}
-
-const ConnectionParams = z.object({
-  authorization: z
-    .string()
-    .transform((value) => /^Bearer (\S+)$/i.exec(value)?.[1])
-    .optional(),
-});
-
-const unauthorized = (message: string) =>
-  ({ ok: false, error: { code: "unauthorized", message } }) as const;
-
-const nextMessage = (id: string, payload: string) =>
-  `{"id":${JSON.stringify(id)},"type":"next","payload":${payload}}`;
-
-/** A client's message, or why it is not one (the socket closes with 4400 and that reason). */
-function parsed(data: string | ArrayBuffer): Message | string {
-  if (typeof data !== "string") return "messages are JSON text, not binary";
-  if (data.length > LIMITS.frameBytes) return `a message is at most ${LIMITS.frameBytes} bytes`;
-  try {
-    return parseMessage(data);
-  } catch (error) {
-    // graphql-ws's messages name what is wrong; close reasons are at most 123 bytes.
-    return (error instanceof Error ? error.message : "invalid message").slice(0, 120);
-  }
-}
-
-/**
- * The events a subscription resuming after `since` missed (`lastSeq` is the room's): at most
- * LIMITS.resumeMax, as the chat socket replays; further back is a `conflict` that says how to
- * catch up, rather than a silent gap.
- */
-export function missedSince(
-  since: number,
-  lastSeq: number,
-  range: (after: number, limit: number) => RoomEvent[],
-): Result<readonly RoomEvent[]> {
-  if (since >= lastSeq) return { ok: true, value: [] };
-  const behind = lastSeq - since;
-  if (behind <= LIMITS.resumeMax) return { ok: true, value: range(since, LIMITS.resumeMax) };
-  const message = `since is ${behind} events back (at most ${LIMITS.resumeMax}): page Room.events(after: "${since}") and subscribe from the last seq read`;
-  return { ok: false, error: { code: "conflict", message } };
 }

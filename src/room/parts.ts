@@ -16,7 +16,8 @@ import { migrate } from "./schema.ts";
 import { roomSettings } from "./settings.ts";
 import { ShardFanout } from "./shard-fanout.ts";
 import { Connections } from "./sockets.ts";
-import { LiveSockets, missedSince, type LiveEngine } from "./graphql-sockets.ts";
+import { missedSince } from "./graphql-protocol.ts";
+import { LiveSockets, type LiveEngine } from "./graphql-sockets.ts";
 import { TimeTravel } from "./time-travel.ts";
 import { UserQuotas } from "./user-quotas.ts";
 

@@ -1,14 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
 import {
-  BATCH_SUBPROTOCOL,
-  GRAPHQL_SUBPROTOCOL,
   refusal,
   type Action,
   type ChainReport,
   type BanList,
-  chooseSubprotocol,
   CLOSE,
-  ERROR_STATUS,
   type Command,
   type CreateRoom,
   type EventsPage,
@@ -25,29 +21,25 @@ import {
   type UserRef,
 } from "../protocol/index.ts";
 import { Actor, USER_HEADER } from "../identity/actor.ts";
-import { decideCreate, decideJoin, denyAccess, standingOf } from "./decide.ts";
+import { decideCreate, denyAccess, NO_SUCH_ROOM, standingOf } from "./decide.ts";
 import { changesSummary } from "./effects.ts";
-import { FrameGate } from "./frame-gate.ts";
-import { greetingFrames } from "./greeting.ts";
+import { ChatSockets } from "./chat-sockets.ts";
 import { COMMAND_TTL_MS } from "./idempotency.ts";
 import { parseJson } from "./json.ts";
 import { FLUSH_DELAY_MS, type OutboxState } from "../cursor-outbox.ts";
 import type { EventSink } from "./outbox.ts";
 import { assembleRoom, type RoomParts } from "./parts.ts";
 import type { Task } from "./schedule.ts";
-import { shardOf } from "./shard-index.ts";
 import { auditEntriesOf } from "../audit/room-entries.ts";
-import { attachmentOf, close, send, type Attachment } from "./sockets.ts";
+import { close } from "./sockets.ts";
 import type { LiveEngine } from "./graphql-sockets.ts";
 import { accountKey } from "../identity/refresh-token.ts";
 
 const PING = JSON.stringify({ type: "ping" });
 const PONG = JSON.stringify({ type: "pong" });
 
-const notFound = { ok: false, error: { code: "not_found", message: "no such room" } } as const;
-const refusedUpgrade = (error: Refusal) =>
-  Response.json({ error }, { status: ERROR_STATUS[error.code] });
 const refused = (error: Refusal) => ({ ok: false, error }) as const;
+const notFound = refused(NO_SUCH_ROOM);
 
 /**
  * One chat room. Thin on purpose: it moves frames between sockets and storage; how it is put
@@ -56,8 +48,7 @@ const refused = (error: Refusal) => ({ ok: false, error }) as const;
  */
 export class Room extends DurableObject<Env> {
   readonly #p: RoomParts;
-  // Memory only: lost on hibernation, which merely refills the buckets.
-  readonly #gate = new FrameGate();
+  readonly #chat: ChatSockets;
 
   /**
    * Wired by the worker's entry: `sink`, where the outbox sends the log on to (Postgres); `live`,
@@ -70,6 +61,7 @@ export class Room extends DurableObject<Env> {
       info: () => this.#info(),
       admitReader: (actor) => this.#admitReader(actor),
     });
+    this.#chat = new ChatSockets(this.#p);
     // Answered by the runtime without waking the object, so idle rooms keep hibernating.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
@@ -193,7 +185,7 @@ export class Room extends DurableObject<Env> {
   ): Promise<Result<{ frames: ServerFrame[]; lastSeq: number }>> {
     const denied = this.#deny(actor);
     if (denied) return denied;
-    const frames = this.#greeting({ id: actor.id, name: actor.name }, since);
+    const frames = this.#chat.greeting({ id: actor.id, name: actor.name }, since);
     return { ok: true, value: { frames, lastSeq: this.#p.log.lastSeq } };
   }
 
@@ -222,43 +214,18 @@ export class Room extends DurableObject<Env> {
    * on its shard), or a GraphQL one (…/graphql).
    */
   override async fetch(request: Request): Promise<Response> {
-    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket")
-      return new Response("expected a WebSocket upgrade from the worker", { status: 400 });
-    if (new URL(request.url).pathname.endsWith("/graphql")) return this.#acceptLive(request);
+    const upgrade = request.headers.get("upgrade")?.toLowerCase() === "websocket";
+    if (upgrade && new URL(request.url).pathname.endsWith("/graphql"))
+      return this.#p.live.upgrade(request);
     const user = Actor.safeParse(parseJson(request.headers.get(USER_HEADER)));
-    if (!user.success)
+    if (!upgrade || !user.success)
       return new Response("expected a WebSocket upgrade from the worker", { status: 400 });
-    const view = this.#p.read.view();
-    const joined = view ? decideJoin(view, user.data) : undefined;
-    if (!joined?.ok) return refusedUpgrade(joined?.error ?? notFound.error);
-    const room = this.#p.read.room()!;
-    // A sharded room's sockets are counted by their shard.
-    if (room.shards === 0) {
-      const over = await this.#p.quotas.admit(
-        room.name,
-        user.data.id,
-        this.#p.sockets.of(user.data.id).length,
-      );
-      if (over) return refusedUpgrade(over);
-    }
-    this.#p.commands.commit(joined.events, user.data);
-    if (room.shards > 0) {
-      const index = shardOf(user.data.id, room.shards);
-      return this.#p.fanout.handOver(request, user.data, { room: room.name, index });
-    }
-    return this.#accept(request, user.data);
+    return this.#chat.upgrade(request, user.data);
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
     if (this.#p.live.owns(ws)) return this.#p.live.receive(ws, data);
-    const attachment = attachmentOf(ws);
-    if (!attachment) return close(ws, CLOSE.protocolAbuse, "unknown connection");
-    try {
-      this.#receive(ws, attachment, data);
-    } catch (error) {
-      console.error("edgechat: room frame failed", error);
-      send(ws, { type: "error", code: "internal", message: "something went wrong on our side" });
-    }
+    this.#chat.receive(ws, data);
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
@@ -286,35 +253,6 @@ export class Room extends DurableObject<Env> {
 
   // ---- internals ----
 
-  #accept(request: Request, user: Actor): Response {
-    const protocol = chooseSubprotocol(request.headers);
-    const firstConnection = !this.#p.sockets.of(user.id).length;
-    const { 0: client, 1: server } = new WebSocketPair();
-    this.#p.sockets.accept(server, user, protocol === BATCH_SUBPROTOCOL);
-    const you = { id: user.id, name: user.name };
-    const since = Number(new URL(request.url).searchParams.get("since") ?? NaN);
-    for (const frame of this.#greeting(you, since)) send(server, frame);
-    if (firstConnection)
-      this.#p.audience.signal({ type: "presence", joined: you }, { user: you.id, ws: server });
-    void this.#p.directory.push();
-    const headers = protocol ? { "sec-websocket-protocol": protocol } : undefined;
-    return new Response(null, { status: 101, webSocket: client, headers });
-  }
-
-  /** A GraphQL socket; with a user the worker verified, admitted now, else at connection_init. */
-  async #acceptLive(request: Request): Promise<Response> {
-    const header = request.headers.get(USER_HEADER);
-    const user = header === null ? undefined : Actor.safeParse(parseJson(header)).data;
-    if (header !== null && !user)
-      return new Response("expected a WebSocket upgrade from the worker", { status: 400 });
-    const refused = user && (await this.#admitReader(user));
-    if (refused) return refusedUpgrade(refused);
-    const { 0: client, 1: server } = new WebSocketPair();
-    this.#p.live.accept(server, user);
-    const headers = { "sec-websocket-protocol": GRAPHQL_SUBPROTOCOL };
-    return new Response(null, { status: 101, webSocket: client, headers });
-  }
-
   /**
    * Whether `actor` may subscribe here: who may read the room, within their open sockets (chat
    * and GraphQL together). Their account learns of the room first, so that signing out closes
@@ -330,44 +268,6 @@ export class Room extends DurableObject<Env> {
     if (actor.kind === "user")
       await this.env.ACCOUNT.getByName(accountKey(actor.name)).noteRoom(room);
     return undefined;
-  }
-
-  #greeting(you: UserRef, since: number): ServerFrame[] {
-    return greetingFrames({
-      room: this.#p.read.room()!.name,
-      you,
-      lastSeq: this.#p.log.lastSeq,
-      online: this.#p.audience.online(),
-      readSeq: this.#p.read.readSeq(you.id),
-      since,
-      range: (after, limit) => this.#p.log.range(after, limit),
-    });
-  }
-
-  #receive(ws: WebSocket, { user, connId }: Attachment, data: string | ArrayBuffer): void {
-    const now = Date.now();
-    const verdict = this.#gate.admit(connId, data, now);
-    if (verdict.kind === "close") return close(ws, verdict.code, verdict.reason);
-    if (verdict.kind === "refuse") return send(ws, verdict.error);
-    if (verdict.kind === "drop") return;
-    const frame = verdict.frame;
-    switch (frame.type) {
-      case "ping":
-        return send(ws, PONG);
-      case "typing":
-        return this.#p.audience.typing({ id: user.id, name: user.name }, now, ws);
-      case "received":
-        return this.#p.sockets.received(ws, frame.seq, now);
-      case "read":
-        return this.#p.read.markRead(user.id, Math.min(frame.seq, this.#p.log.lastSeq));
-      default: {
-        const limited = this.#p.budget.spend(user.id, now);
-        if (!limited) return this.#p.commands.submit({ command: frame, actor: user, ws });
-        const { code, message, retryAfter = 0 } = limited;
-        const retryAfterMs = Math.ceil(retryAfter * 1000);
-        return send(ws, { type: "error", code, message, clientId: frame.clientId, retryAfterMs });
-      }
-    }
   }
 
   /** What committed events cause beyond the log: removals, key expiry, the flush, the directory. */
@@ -401,16 +301,7 @@ export class Room extends DurableObject<Env> {
 
   #left(ws: WebSocket): void {
     if (this.#p.live.owns(ws)) return this.#leftLive(ws);
-    const attachment = attachmentOf(ws);
-    if (!attachment) return;
-    this.#gate.forget(attachment.connId);
-    this.#p.sockets.lag.forget(attachment.connId);
-    const { id } = attachment.user;
-    const stillOpen = this.#p.sockets.of(id).filter((other) => other !== ws).length;
-    this.#p.quotas.left(this.#p.read.room()!.name, id, stillOpen + this.#p.live.of(id).length);
-    if (stillOpen > 0) return;
-    this.#p.audience.signal({ type: "presence", left: { id } }, { user: id, ws });
-    void this.#p.directory.push();
+    this.#chat.left(ws);
   }
 
   /** A GraphQL socket closed: its user has one socket fewer open here. */

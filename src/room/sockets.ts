@@ -1,5 +1,12 @@
 import * as z from "zod";
-import { CLOSE, type RoomEvent, type ServerFrame, type UserRef } from "../protocol/index.ts";
+import {
+  CLOSE,
+  ERROR_STATUS,
+  type Refusal,
+  type RoomEvent,
+  type ServerFrame,
+  type UserRef,
+} from "../protocol/index.ts";
 import { Actor } from "../identity/actor.ts";
 import { DeliveryLag } from "./delivery-lag.ts";
 
@@ -26,6 +33,10 @@ export function attachmentOf(ws: WebSocket): Attachment | undefined {
   if (parsed.success) parsedAttachments.set(ws, parsed.data);
   return parsed.success ? parsed.data : undefined;
 }
+
+/** An upgrade refused before the socket exists: the contract's error body and status. */
+export const refusedUpgrade = (error: Refusal) =>
+  Response.json({ error }, { status: ERROR_STATUS[error.code] });
 
 /** Sends one frame; a socket that closed meanwhile is not an error worth surfacing. */
 export function send(ws: WebSocket, frame: ServerFrame | string): void {

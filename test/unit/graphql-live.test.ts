@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { liveEngine } from "../../src/graphql/live.ts";
-import { missedSince } from "../../src/room/graphql-sockets.ts";
+import { missedSince } from "../../src/room/graphql-protocol.ts";
 import type { RoomEvent } from "../../src/protocol/index.ts";
 
 const event = (seq: number): RoomEvent =>
