@@ -53,6 +53,8 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
+          // Its ASSETS binding serves public/ from disk: build it when a run has none.
+          globalSetup: ["test/support/web-build.ts"],
           sequence: { groupOrder: GROUP.worker },
         },
       },
