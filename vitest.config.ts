@@ -27,6 +27,10 @@ export default defineConfig({
           name: "unit",
           environment: "node",
           include: ["test/unit/**/*.test.ts"],
+          // Through vite like the tests' own imports, so that both load graphql's ES module:
+          // left to Node, @graphql-inspector/core would get graphql's CommonJS build, and its
+          // instanceof checks refuse schemas built by the other ("another module or realm").
+          server: { deps: { inline: ["@graphql-inspector/core"] } },
           sequence: { groupOrder: GROUP.unit },
         },
       },
