@@ -7,9 +7,9 @@ import { ApiError } from "../http/api-error.ts";
  * (scripts/graphiql-page.ts) into public/graphiql/, next to a page.json that holds the SHA-256 of
  * its one inline script. The worker reads those 64 bytes once per isolate to build the page's
  * policy, and streams the page from the ASSETS binding: the page never enters the worker's
- * bundle, and the worker never hashes 9 MB (which would cost more CPU than a request may use on
- * the free plan). The assets and the worker are deployed together as one version, so the hash
- * read from the assets always belongs to the page beside it.
+ * bundle, and no request hashes 9 MB (the free plan allows 10 ms of CPU per request). The assets
+ * and the worker are deployed together as one version, so the hash read from the assets always
+ * belongs to the page beside it.
  */
 export const GRAPHIQL_PAGE = "/graphiql/"; // index.html, at its canonical URL (html_handling)
 export const GRAPHIQL_HASH = "/graphiql/page.json";
