@@ -27,10 +27,15 @@ export default defineConfig({
           name: "unit",
           environment: "node",
           include: ["test/unit/**/*.test.ts"],
-          // Pothos, graphql-armor and envelop would load graphql's CommonJS build beside the ESM
-          // one the sources import ("Cannot use GraphQLSchema from another realm"): transformed,
-          // they import the ESM one, as in the worker's bundle.
-          server: { deps: { inline: [/@escape\.tech\//, /@envelop\//, /@pothos\//] } },
+          // Through vite like the tests' own imports, so that all load graphql's ES module: left
+          // to Node, Pothos, graphql-armor, envelop and @graphql-inspector/core would load its
+          // CommonJS build, whose instanceof checks refuse the other's schemas ("Cannot use
+          // GraphQLSchema from another module or realm"). The worker's bundle has one graphql.
+          server: {
+            deps: {
+              inline: [/@escape\.tech\//, /@envelop\//, /@pothos\//, "@graphql-inspector/core"],
+            },
+          },
           sequence: { groupOrder: GROUP.unit },
         },
       },
@@ -57,6 +62,8 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
+          // Its ASSETS binding serves public/ from disk: build it when a run has none.
+          globalSetup: ["test/support/web-build.ts"],
           sequence: { groupOrder: GROUP.worker },
         },
       },

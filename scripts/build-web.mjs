@@ -1,7 +1,9 @@
-// Builds the browser UI from src/web into public/ (served by Workers static assets).
+// Builds the browser UI from src/web into public/ (served by Workers static assets), and
+// GraphiQL's page into public/graphiql/ (scripts/graphiql-page.ts: an asset, not in the worker).
 // Run by `npm run dev`, `npm test` and `npm run deploy`; public/ is build output and not committed.
 import { build } from "esbuild";
 import { cp, mkdir, rm } from "node:fs/promises";
+import { writeGraphiQLPage } from "./graphiql-page.ts";
 
 const out = new URL("../public/", import.meta.url);
 const web = new URL("../src/web/", import.meta.url);
@@ -18,4 +20,7 @@ await build({
   sourcemap: true,
   logLevel: "warning",
 });
-console.log("built the web UI into public/");
+const graphiql = await writeGraphiQLPage(out);
+console.log(
+  `built the web UI into public/, GraphiQL into public/graphiql/ (script sha256-${graphiql.scriptSha256})`,
+);

@@ -15,6 +15,7 @@ import { reads } from "./routes/reads.ts";
 import { roomSocket } from "./routes/room-socket.ts";
 import { rooms } from "./routes/rooms.ts";
 import { graphiqlPolicy, graphqlEndpoint } from "./graphql/endpoint.ts";
+import { isGraphiQLFile } from "./graphql/graphiql.ts";
 
 const OPENAPI_INFO = {
   openapi: "3.1.0",
@@ -80,6 +81,7 @@ export function createApp() {
   });
   // Everything else is the browser UI, from Workers static assets (with the headers above).
   app.get("*", async (c) => {
+    if (isGraphiQLFile(c.req.path)) throw new ApiError("not_found", "not found");
     const asset = await c.env.ASSETS.fetch(c.req.raw);
     return new Response(asset.body, asset); // a mutable copy, so the middleware can add headers
   });

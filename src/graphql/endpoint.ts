@@ -6,32 +6,28 @@ import { ApiError } from "../http/api-error.ts";
 import { apiCors } from "../http/origin.ts";
 import { LIMITS } from "../protocol/index.ts";
 import { createContext } from "./context.ts";
+import { graphiqlAnswer, wantsGraphiQL } from "./graphiql.ts";
 import { createServer } from "./yoga.ts";
 
 /** The header that reports a request's storage calls, when GRAPHQL_COUNT_CALLS is on (tests). */
 export const CALLS_HEADER = "x-edgechat-storage-calls";
 
-// GraphiQL's page loads its bundle from unpkg and starts inline scripts and blob workers: it
-// gets its own policy; the JSON answers keep the app's.
-const GRAPHIQL_CSP = [
-  "default-src 'self'",
-  "script-src 'self' 'unsafe-inline' https://unpkg.com",
-  "style-src 'self' 'unsafe-inline' https://unpkg.com",
-  "font-src 'self' data: https://unpkg.com",
-  "img-src 'self' data: https://unpkg.com",
-  "worker-src 'self' blob:",
-  "connect-src 'self'",
-  "frame-ancestors 'none'",
-].join("; ");
+declare module "hono" {
+  interface ContextVariableMap {
+    /** Set by the GraphiQL answer: its page's policy, which graphiqlPolicy sends. */
+    graphiqlPolicy?: string;
+  }
+}
 
 /**
- * Gives GraphiQL's page its policy. Mounted before the app's secureHeaders, which sets its own
- * policy on the way out, so that this one, set last, is the one sent.
+ * Gives GraphiQL's page its own policy (graphiql.ts: its inline script by hash, nothing from
+ * another origin); every other answer keeps the app's. Mounted before the app's secureHeaders,
+ * which sets the app's policy on the way out, so that this one, set last, is the one sent.
  */
 export const graphiqlPolicy = createMiddleware<AppEnv>(async (c, next) => {
   await next();
-  if (c.res.headers.get("content-type")?.startsWith("text/html"))
-    c.res.headers.set("content-security-policy", GRAPHIQL_CSP);
+  const policy = c.get("graphiqlPolicy");
+  if (policy) c.res.headers.set("content-security-policy", policy);
 });
 
 const servers = new Map<boolean, ReturnType<typeof createServer>>();
@@ -57,6 +53,12 @@ graphqlEndpoint.use(
 
 graphqlEndpoint.on(["GET", "POST"], "/graphql", async (c) => {
   const config = settings(c);
+  // GraphiQL needs introspection; without it a browser gets what any client gets.
+  if (config.GRAPHQL_INTROSPECTION && wantsGraphiQL(c.req.raw)) {
+    const { response, policy } = await graphiqlAnswer(c.env.ASSETS, c.req.raw);
+    c.set("graphiqlPolicy", policy);
+    return response;
+  }
   const graphql = createContext(c);
   const answer = await serverFor(config.GRAPHQL_INTROSPECTION).fetch(c.req.raw, { graphql });
   const response = new Response(answer.body, answer); // mutable headers

@@ -7,13 +7,16 @@ import { schema } from "./schema.ts";
 
 export type ServerContext = { graphql: GraphQLContext };
 
-/** The Yoga server, with or without introspection (and GraphiQL, which needs it). */
+/**
+ * The Yoga server, with or without introspection. Its own GraphiQL (whose page loads its bundle
+ * from a CDN) is off: the endpoint serves a self-hosted one from the static assets (graphiql.ts).
+ */
 export function createServer(introspection: boolean) {
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: "/graphql",
     context: ({ graphql }) => graphql,
-    graphiql: introspection ? { title: "edgechat GraphQL" } : false,
+    graphiql: false,
     landingPage: false,
     // Contract errors are answers, not incidents: contractError logs the unexpected ones itself.
     logging: false,

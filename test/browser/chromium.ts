@@ -1,7 +1,8 @@
-import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { it } from "vitest";
+
+export { ensureWebBuild } from "../support/web-build.ts";
 
 /**
  * Debian's Chromium, driven by playwright-core (`npx playwright install` cannot work offline).
@@ -48,16 +49,6 @@ export function requireChromium(): void {
   it("finds a Chromium (REQUIRE_BROWSER=1)", () => {
     throw new Error(`REQUIRE_BROWSER=1 but no Chromium found at ${CANDIDATES.join(", ")}`);
   });
-}
-
-/**
- * `npm test` builds the UI before any test runs; rebuilding here would empty public/ under the
- * other projects' servers. Builds only when a browser file runs on its own without a build.
- */
-export function ensureWebBuild(): void {
-  if (!existsSync("public/app.js")) {
-    execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
-  }
 }
 
 /**

@@ -1,7 +1,9 @@
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import schemaFile from "../../schema.graphql?raw";
 import { schemaText } from "../../src/graphql/schema.ts";
 import { CALLS_HEADER } from "../../src/graphql/endpoint.ts";
+import { graphiqlPagePolicy } from "../../src/graphql/graphiql.ts";
 import { call, guest, newRoom } from "./helpers.ts";
 
 type Answer = {
@@ -221,9 +223,63 @@ describe("GraphQL armor", () => {
     const typename = await gql(`{ __schema { queryType { name } } }`);
 
     expect(typename.body.data?.__schema.queryType.name).toBe("Query");
+    // JSON answers keep the app's policy.
+    expect(typename.res.headers.get("content-security-policy")).toContain("script-src 'self'");
+  });
+});
+
+describe("GraphiQL, a static asset", () => {
+  /** The first bytes of a body, then the rest cancelled: the page is 9 MB. */
+  async function head(res: Response): Promise<string> {
+    const reader = res.body!.getReader();
+    const { value } = await reader.read();
+    await reader.cancel();
+    return new TextDecoder().decode(value);
+  }
+
+  it("serves the built page at /graphql with its script allowed by the built hash", async () => {
+    const built = await env.ASSETS.fetch("http://edgechat.test/graphiql/page.json");
+    const { scriptSha256 } = (await built.json()) as { scriptSha256: string };
+
     const page = await call("/graphql", { headers: { accept: "text/html" } });
     expect(page.status).toBe(200);
-    expect(await page.text()).toContain("edgechat GraphQL");
-    expect(page.headers.get("content-security-policy")).toContain("https://unpkg.com");
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    const policy = page.headers.get("content-security-policy") ?? "";
+    expect(policy).toBe(graphiqlPagePolicy(scriptSha256));
+    expect(policy).toContain(`script-src 'sha256-${scriptSha256}';`);
+    expect(policy).not.toMatch(
+      /https?:|'unsafe-eval'|'self' 'unsafe-inline'|script-src[^;]*'unsafe-inline'/,
+    );
+    // The app's other headers still come with it.
+    expect(page.headers.get("strict-transport-security")).toMatch(/max-age=\d+/);
+    expect(page.headers.get("x-content-type-options")).toBe("nosniff");
+    const start = await head(page);
+    expect(start).toMatch(/<!doctype html>/i);
+    expect(start).toContain("<title>edgechat GraphQL</title>");
+    expect(start).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
+
+    // A reload revalidates: the asset's ETag, then 304 with no body and the same policy.
+    const etag = page.headers.get("etag");
+    expect(etag).toBeTruthy();
+    const again = await call("/graphql", {
+      headers: { accept: "text/html", "if-none-match": etag! },
+    });
+    expect(again.status).toBe(304);
+    expect(again.headers.get("content-security-policy")).toBe(policy);
+  });
+
+  it("serves GraphiQL's files nowhere else, so the app's catch-all cannot bypass /graphql", async () => {
+    for (const path of ["/graphiql", "/graphiql/", "/graphiql/index.html", "/graphiql/page.json"]) {
+      const res = await call(path);
+      expect(res.status, path).toBe(404);
+      expect(await res.json(), path).toEqual({
+        error: { code: "not_found", message: "not found" },
+      });
+    }
+    // POST, and GET without text/html, are GraphQL as before, whatever the Accept.
+    const json = await call("/graphql?query={__typename}", {
+      headers: { accept: "application/json" },
+    });
+    expect(await json.json()).toEqual({ data: { __typename: "Query" } });
   });
 });
