@@ -6,6 +6,8 @@
  *   one frame), sends `received` reports and resends commands refused as `overloaded`.
  * - `raw`: an SDK-less client as the project's outside testers write one: a `ws` socket offering
  *   only plain `edgechat.v1` (one frame per event), a `post` frame per message, no resend.
+ * - `graphql`: a `roomEvents` subscriber on the room's GraphQL socket, posting by mutation over
+ *   HTTP (edgechat only: the raw server speaks no GraphQL).
  *
  * Both use the `ws` package without permessage-deflate, drop an event whose seq they have seen
  * (a duplicate) and count one that does not follow the previous seq (out of order), exactly
@@ -14,8 +16,8 @@
 import { WebSocket as WsSocket } from "ws";
 import { CommandError, RoomConnection, SUBPROTOCOL, BEARER_PREFIX } from "../src/client/index.ts";
 
-export type ClientKind = "sdk" | "raw";
-export const CLIENT_KINDS: readonly ClientKind[] = ["sdk", "raw"];
+export type ClientKind = "sdk" | "raw" | "graphql";
+export const CLIENT_KINDS: readonly ClientKind[] = ["sdk", "raw", "graphql"];
 
 /** What clients report to the load generator, which does all the bookkeeping. */
 export type ClientHooks = {
@@ -49,6 +51,8 @@ export type PostHandlers = {
 export type ClientSpec = {
   index: number;
   room: number;
+  /** Whether the load generator will post through it (the first `senders` of its room). */
+  sender: boolean;
   roomName: string;
   baseUrl: string;
   token: string;
@@ -68,7 +72,14 @@ export interface BenchClient {
 }
 
 export function createClient(kind: ClientKind, spec: ClientSpec): BenchClient {
-  return kind === "sdk" ? new SdkClient(spec) : new WireClient(spec);
+  switch (kind) {
+    case "sdk":
+      return new SdkClient(spec);
+    case "raw":
+      return new WireClient(spec);
+    case "graphql":
+      return new GraphqlClient(spec);
+  }
 }
 
 const wsUrl = (baseUrl: string, room: string) => {
@@ -279,5 +290,116 @@ class WireClient implements BenchClient {
   close(): void {
     this.#closing = true;
     this.#socket?.close(1000, "bye");
+  }
+}
+
+const EVENTS = `subscription($r: String!, $s: Int) { roomEvents(room: $r, since: $s) { seq type data } }`;
+
+type GraphqlMessage = {
+  type: string;
+  payload?: {
+    data?: { roomEvents?: { seq: number; type: string; data?: { text?: string } } };
+    errors?: { extensions?: { code?: string } }[];
+  };
+};
+
+/**
+ * A GraphQL subscriber as docs/graphql.md describes one, without a GraphQL library: `roomEvents`
+ * on the room's graphql-transport-ws socket (signed in by connection_init). It reads and is not
+ * online. A sender posts through a plain chat socket of its own, whose events it ignores, so that
+ * the run compares the fan-out of the two kinds of socket, not HTTP mutations with socket frames
+ * (200 GraphQL requests a second through `wrangler dev` are a load of their own: bench:graphql).
+ */
+class GraphqlClient implements BenchClient {
+  readonly index: number;
+  readonly room: number;
+  readonly #spec: ClientSpec;
+  readonly #cursor = new SeqCursor();
+  readonly #poster: WireClient | undefined;
+  #socket: WsSocket | undefined;
+  #closing = false;
+
+  constructor(spec: ClientSpec) {
+    this.index = spec.index;
+    this.room = spec.room;
+    this.#spec = spec;
+    const quiet = { ...spec.hooks, event: () => {}, frame: () => {} };
+    this.#poster = spec.sender ? new WireClient({ ...spec, hooks: quiet }) : undefined;
+  }
+
+  get lastSeq(): number {
+    return this.#cursor.lastSeq;
+  }
+
+  get anomalies() {
+    return this.#cursor.anomalies;
+  }
+
+  async connect(): Promise<void> {
+    await Promise.all([this.#subscribe(), this.#poster?.connect()]);
+  }
+
+  /** Resolves at the first event: the last one already in the log, replayed by `since`. */
+  async #subscribe(): Promise<void> {
+    const { baseUrl, roomName, token, hooks } = this.#spec;
+    const info = await fetch(new URL(`/api/rooms/${encodeURIComponent(roomName)}`, baseUrl), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const { lastSeq } = (await info.json()) as { lastSeq: number };
+    const url = wsUrl(baseUrl, roomName).replace(/\/ws$/, "/graphql");
+    const socket = new WsSocket(url, "graphql-transport-ws", { perMessageDeflate: false });
+    this.#socket = socket;
+    return new Promise<void>((resolve, reject) => {
+      socket.on("open", () =>
+        socket.send(
+          JSON.stringify({
+            type: "connection_init",
+            payload: { authorization: `Bearer ${token}` },
+          }),
+        ),
+      );
+      socket.on("message", (data: Buffer) => {
+        const message = JSON.parse(data.toString()) as GraphqlMessage;
+        hooks.frame(data.length, message.type === "next");
+        if (message.type === "connection_ack") {
+          const variables = { r: roomName, s: lastSeq - 1 };
+          const payload = { query: EVENTS, variables };
+          socket.send(JSON.stringify({ id: "events", type: "subscribe", payload }));
+        } else if (message.type === "next") {
+          const event = message.payload?.data?.roomEvents;
+          if (!event)
+            return hooks.unmatchedError(message.payload?.errors?.[0]?.extensions?.code ?? "error");
+          if (this.#cursor.lastSeq < 0) {
+            this.#cursor.lastSeq = event.seq;
+            return resolve();
+          }
+          if (this.#cursor.advance(event.seq))
+            hooks.event(
+              this,
+              event.seq,
+              event.type === "message.posted" ? event.data?.text : undefined,
+            );
+        } else if (message.type === "error") hooks.unmatchedError("subscribe");
+      });
+      socket.on("unexpected-response", (_req, res) =>
+        reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)),
+      );
+      socket.on("error", (error) => reject(error));
+      socket.on("close", (code) => {
+        reject(new Error(`closed before the first event (${code})`));
+        if (!this.#closing) hooks.closed(code);
+      });
+    });
+  }
+
+  post(text: string, on: PostHandlers): void {
+    if (!this.#poster) throw new Error(`graphql client ${this.index} is not a sender`);
+    this.#poster.post(text, on);
+  }
+
+  close(): void {
+    this.#closing = true;
+    this.#socket?.close(1000, "bye");
+    this.#poster?.close();
   }
 }

@@ -164,6 +164,7 @@ export async function runScenario(ctx: RunContext, s: Scenario): Promise<RunResu
     createClient(ctx.client, {
       index: i,
       room: Math.floor(i / s.clients),
+      sender: i % s.clients < s.senders,
       roomName: roomName(Math.floor(i / s.clients)),
       baseUrl: ctx.baseUrl,
       token: tokens[i]!,
