@@ -129,6 +129,37 @@ describe("roomEvents over graphql-transport-ws", () => {
     live.close();
   });
 
+  it("a subscription added after events were delivered gets the next ones too", async () => {
+    const ada = await guest("ada");
+    const room = await newRoom(ada, "later");
+    const live = await Live.open(room, ada);
+    await live.init();
+    live.subscribe("first", EVENTS, { room });
+    const one = await post(room, ada, "one");
+    expect(await live.next()).toMatchObject({
+      id: "first",
+      payload: { data: { roomEvents: { seq: one } } },
+    });
+    live.subscribe("second", `subscription($room: String!) { roomEvents(room: $room) { seq } }`, {
+      room,
+    });
+    live.send({ type: "ping" });
+    expect(await live.next()).toEqual({ type: "pong" });
+    const two = await post(room, ada, "two");
+    const both = [await live.next(), await live.next()];
+    expect(both.map((m) => m.id).sort()).toEqual(["first", "second"]);
+    expect(both.every((m) => m.payload.data.roomEvents.seq === two)).toBe(true);
+    live.send({ id: "first", type: "complete" });
+    live.send({ type: "ping" });
+    expect(await live.next()).toEqual({ type: "pong" });
+    const three = await post(room, ada, "three");
+    expect(await live.next()).toMatchObject({
+      id: "second",
+      payload: { data: { roomEvents: { seq: three } } },
+    });
+    live.close();
+  });
+
   it("two sockets with one subscription share its rendering and get the same payloads", async () => {
     const ada = await guest("ada");
     const room = await newRoom(ada, "share");
