@@ -35,7 +35,7 @@ describe.skipIf(!executablePath)("GraphiQL in Chromium", () => {
     await server?.dispose();
   });
 
-  it("opens offline, runs { __typename } and breaks none of its policy", async () => {
+  it("opens offline, runs { __typename } and a live subscription, and breaks none of its policy", async () => {
     const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
     context.setDefaultTimeout(20_000);
     // Only this origin (and the page's own blob: and data: URLs): anything else is refused,
@@ -92,6 +92,42 @@ describe.skipIf(!executablePath)("GraphiQL in Chromium", () => {
 
     mkdirSync("test-results", { recursive: true });
     await page.screenshot({ path: "test-results/graphiql.png", fullPage: true });
+
+    // A subscription with a bearer token in the headers tab streams the room's events over SSE.
+    const session = (await (
+      await fetch(`${server.url}/api/auth/guest`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ name: "iris" }),
+      })
+    ).json()) as { token: string };
+    const room = `giql-${Date.now().toString(36)}`;
+    const rest = (path: string, body: unknown) =>
+      fetch(`${server.url}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${session.token}` },
+        body: JSON.stringify(body),
+      });
+    expect((await rest("/api/rooms", { name: room })).status).toBe(201);
+    await page.getByText("Headers", { exact: true }).click();
+    const headers = page.locator(".graphiql-editor-tool .monaco-editor").last();
+    await headers.waitFor({ state: "visible" });
+    await headers.click();
+    await page.keyboard.press("ControlOrMeta+A");
+    await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${session.token}` }));
+    await editor.click();
+    await page.keyboard.press("ControlOrMeta+A");
+    await page.keyboard.press("Delete");
+    await page.keyboard.insertText(
+      `subscription { roomEvents(room: "${room}", since: 0) { seq type } }`,
+    );
+    await expect.poll(() => page.locator(".suggest-widget.visible").count(), WAIT).toBe(0);
+    await page.locator(".graphiql-execute-button").click();
+    await expect.poll(result, WAIT).toContain('"type": "member.joined"');
+    const posted = await rest(`/api/rooms/${room}/messages`, { clientId: "giql-1", text: "hello" });
+    const { seq } = (await posted.json()) as { seq: number };
+    await expect.poll(result, WAIT).toContain(`"seq": ${seq}`);
+    await page.screenshot({ path: "test-results/graphiql-subscription.png", fullPage: true });
     await context.close();
     expect(problems).toEqual([]);
   });
