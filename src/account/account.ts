@@ -41,7 +41,8 @@ const badRefresh = {
 /**
  * One registered account, addressed by its lower-cased username: that makes usernames unique
  * without a global lock. Holds the password hash, the sessions and their refresh tokens, and
- * the rooms where the user has had sockets, so that ending a session can close them (4401).
+ * the rooms where the user has had sockets, so that ending a session can close them (4401);
+ * with the rooms they created or were invited to, that is also their list of rooms (GraphQL).
  */
 export class Account extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -170,9 +171,21 @@ export class Account extends DurableObject<Env> {
     return account && { id: account.user_id, name: account.username, kind: "user" };
   }
 
-  /** Remembers a room where the user opened a socket, so that revocation can reach it. */
+  /**
+   * Remembers a room where the user opened a socket (so that revocation can reach it), created
+   * a room or was invited. REPLACE gives the row a new rowid: the rowids order the rooms by when
+   * they were last noted, which `rooms` reads.
+   */
   async noteRoom(name: string): Promise<void> {
-    this.ctx.storage.sql.exec("INSERT OR IGNORE INTO rooms (name) VALUES (?)", name);
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO rooms (name) VALUES (?)", name);
+  }
+
+  /** The rooms noted last, newest first, at most `limit`: GraphQL's `me.rooms` asks each. */
+  async rooms(limit: number): Promise<string[]> {
+    return this.ctx.storage.sql
+      .exec<{ name: string }>("SELECT name FROM rooms ORDER BY rowid DESC LIMIT ?", limit)
+      .toArray()
+      .map((row) => row.name);
   }
 
   // ---- internals ----

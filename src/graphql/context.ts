@@ -3,6 +3,7 @@ import { actorOf } from "../http/authenticate.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { unwrap } from "../http/openapi.ts";
 import type { Actor } from "../identity/actor.ts";
+import { accountKey } from "../identity/refresh-token.ts";
 import { ApiError, type Command, type Moment, type Result } from "../protocol/index.ts";
 import { CallMemo } from "./memo.ts";
 
@@ -13,6 +14,8 @@ export type GraphQLContext = {
   /** The verified actor; `unauthorized` without a token, as every REST route but sign-in. */
   actor(): Promise<Actor>;
   room(name: string): RoomCalls;
+  /** The actor's account's rooms, noted last first (one Account RPC); none for a guest. */
+  accountRooms(limit: number): Promise<string[]>;
 };
 
 /**
@@ -27,7 +30,21 @@ export function createContext(hono: Context<AppEnv>): GraphQLContext {
     hono.set("user", user); // for the helpers shared with REST, which read c.var.user
     return user;
   };
-  return { hono, memo, actor, room: (name) => roomCalls(hono, memo, actor, name) };
+  const accountRooms = (limit: number) =>
+    actor().then((who) =>
+      who.kind === "user"
+        ? memo.load(`account:rooms:${limit}`, () =>
+            hono.env.ACCOUNT.getByName(accountKey(who.name)).rooms(limit),
+          )
+        : [],
+    );
+  return {
+    hono,
+    memo,
+    actor,
+    room: (name) => roomCalls(hono, memo, actor, name),
+    accountRooms,
+  };
 }
 
 /** The Room RPCs of one room, each made at most once per request for the same arguments. */
@@ -47,6 +64,7 @@ function roomCalls(
     info: () => call("info", (who) => stub().info(who)),
     members: () => call("members", (who) => stub().members(who)),
     bans: () => call("bans", (who) => stub().bans(who)),
+    yourRoom: () => call("yourRoom", (who) => stub().yourRoom(who)),
     auditVerify: () => call("auditVerify", (who) => stub().auditVerify(who)),
     messages: (before: number | undefined, limit: number) =>
       call(`messages:${before}:${limit}`, (who) => stub().messages(who, before, limit)),

@@ -4,7 +4,7 @@ type Me = { id: string; name: string; kind: "guest" | "user"; admin: boolean };
 
 const UserKindEnum = builder.enumType("UserKind", { values: ["guest", "user"] as const });
 
-const MeRef = builder.objectRef<Me>("Me").implement({
+export const MeRef = builder.objectRef<Me>("Me").implement({
   description: "The signed-in user (GET /api/auth/me).",
   fields: (t) => ({
     id: t.exposeID("id"),

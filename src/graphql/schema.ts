@@ -10,6 +10,7 @@ import "./audit.ts";
 import "./commands.ts";
 import "./reads.ts";
 import "./room-events.ts";
+import "./your-rooms.ts";
 
 /** The GraphQL schema, built once from the code. */
 export const schema = builder.toSchema();

@@ -263,6 +263,17 @@ export const MyRooms = z.object({
     }),
   ),
 });
+/**
+ * One of your rooms as the room itself sees it, for GraphQL's `me.rooms` (no Postgres): your
+ * role, how far the log has gone, your read marker, and how many messages by others are past it
+ * (counted up to `UNREAD_CAP`).
+ */
+export type YourRoom = z.infer<typeof MyRooms>["rooms"][number] & {
+  readSeq: number;
+  unread: number;
+};
+/** How many unread messages a room counts at most: the count reads at most this many rows. */
+export const UNREAD_CAP = 1000;
 /** One Postgres node as the read router last saw it. */
 export const NodeReport = z.object({
   url: z.string(),

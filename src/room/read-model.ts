@@ -7,7 +7,9 @@ import type {
   Role,
   RoomEvent,
   RoomInfo,
+  YourRoom,
 } from "../protocol/index.ts";
+import { UNREAD_CAP } from "../protocol/index.ts";
 import type { RoomView } from "./decide.ts";
 import { readEvent } from "./log.ts";
 import { isUndoable, type UndoableEvent } from "./undo.ts";
@@ -250,6 +252,40 @@ export class ReadModel {
       userId,
       seq,
     );
+  }
+
+  /**
+   * The room as `userId`'s list of rooms shows it; undefined unless they are a member. Unread are
+   * the messages by others past their read marker that are not deleted, counted up to UNREAD_CAP
+   * so that the count walks at most that many rows of the messages' primary key.
+   */
+  yourRoom(userId: string, lastSeq: number): YourRoom | undefined {
+    const room = this.room();
+    const role = room && this.#standing(userId).role;
+    if (!room || !role) return undefined;
+    const readSeq = this.readSeq(userId);
+    const unread = this.#sql
+      .exec<{ n: number }>(
+        `SELECT count(*) AS n FROM
+           (SELECT 1 FROM messages WHERE id > ? AND author_id <> ? AND deleted = 0 LIMIT ?)`,
+        readSeq,
+        userId,
+        UNREAD_CAP,
+      )
+      .one().n;
+    const last = this.#sql
+      .exec<{ at: number }>("SELECT at FROM events WHERE seq = ?", lastSeq)
+      .toArray()[0];
+    return {
+      name: room.name,
+      topic: room.topic,
+      visibility: room.visibility,
+      role,
+      lastSeq,
+      lastActivityAt: last?.at ?? room.created_at,
+      readSeq,
+      unread,
+    };
   }
 
   #standing(userId: string): Standing {

@@ -19,6 +19,7 @@ import {
   type ServerFrame,
   type Standing,
   type UserRef,
+  type YourRoom,
 } from "../protocol/index.ts";
 import { Actor, USER_HEADER } from "../identity/actor.ts";
 import { decideCreate, denyAccess, NO_SUCH_ROOM, standingOf } from "./decide.ts";
@@ -121,6 +122,13 @@ export class Room extends DurableObject<Env> {
   /** `actor`'s standing here, for the worker's own permission check (src/protocol/permissions.ts). */
   async standing(actor: Actor): Promise<Result<Standing>> {
     return this.#deny(actor) ?? { ok: true, value: standingOf(this.#p.read.view()!, actor) };
+  }
+
+  /** The room in `actor`'s list of rooms (read-model.ts): undefined unless they are a member. */
+  async yourRoom(actor: Actor): Promise<Result<YourRoom | undefined>> {
+    return (
+      this.#deny(actor) ?? { ok: true, value: this.#p.read.yourRoom(actor.id, this.#p.log.lastSeq) }
+    );
   }
 
   /**

@@ -120,5 +120,8 @@ export async function inviteByName(
     user: { id: invited.id, name: invited.name },
     role,
   };
-  return unwrap(await stub.command(command, c.var.user));
+  const posted = unwrap(await stub.command(command, c.var.user));
+  // The invitee's list of rooms (GraphQL `me.rooms`) shows a private room before they open it.
+  await c.env.ACCOUNT.getByName(accountKey(username)).noteRoom(room);
+  return posted;
 }

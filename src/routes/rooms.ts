@@ -7,6 +7,7 @@ import { settings } from "../http/app-env.ts";
 import { ApiError } from "../http/api-error.ts";
 import { authenticate, signedIn } from "../http/authenticate.ts";
 import { clientAddress, spend } from "../http/limits.ts";
+import { accountKey } from "../identity/refresh-token.ts";
 import { bearer, errors, json, jsonBody, router, unwrap } from "../http/openapi.ts";
 import {
   ChainReport,
@@ -263,7 +264,11 @@ export async function createRoomAs(c: Context<AppEnv>, input: CreateRoom): Promi
     );
   const created = await c.env.ROOM.getByName(input.name).create(input, user);
   if (!created.ok) await owned.releaseRoom(input.name);
-  return unwrap(created);
+  const info = unwrap(created);
+  // The owner's list of rooms (GraphQL `me.rooms`) has it before any socket opens.
+  if (user.kind === "user")
+    await c.env.ACCOUNT.getByName(accountKey(user.name)).noteRoom(info.name);
+  return info;
 }
 
 /**

@@ -286,6 +286,28 @@ describe("a private room over GraphQL", () => {
   it("does not exist for a banned member", () => invisibleTo(bart, "bart"));
   it("does not exist for a member who left", () => invisibleTo(lea, "lea"));
 
+  it("me.rooms never shows it to an outsider, listed or named: the answer is a missing room's", async () => {
+    const named = `query($n:[String!]){ me { rooms(names:$n) { name role unread lastSeq } } }`;
+    const listed = `{ me { rooms { name role unread lastSeq } } }`;
+    // bart and lea were invited, so their accounts list the room; the room leaves them out.
+    for (const who of [nina, gus, bart, lea]) {
+      const own = await gql(listed, {}, who.token);
+      expect(own.body.errors, own.text).toBeUndefined();
+      expect(own.text).not.toContain(priv);
+      const real = await gql(named, { n: [priv] }, who.token);
+      const never = await gql(named, { n: [ghost] }, who.token);
+      expect(real.text, who.user.name).toBe(never.text);
+      expect(real.body).toEqual({ data: { me: { rooms: [] } } });
+    }
+    // Its members see it, on their own list (kim was invited) and by name.
+    for (const who of [olga, kim]) {
+      const own = await gql(listed, {}, who.token);
+      expect(own.body.data?.me.rooms.map((r: { name: string }) => r.name)).toContain(priv);
+      const real = await gql(named, { n: [priv, ghost] }, who.token);
+      expect(real.body.data?.me.rooms.map((r: { name: string }) => r.name)).toEqual([priv]);
+    }
+  });
+
   it("the not_found answer names no internals and is the same message for every field", async () => {
     const answer = await gql(READS[0]!.query, { r: priv }, nina.token);
     expect(answer.body.data).toBeNull();
@@ -469,6 +491,7 @@ const PIECES = [
   '__type(name:"Room")',
   "directory",
   "myRooms",
+  "rooms(names:[$r])",
   'search(q:"plans")',
   "postMessage(room:$r, clientId:$x, text:$x)",
   'react(room:$r, clientId:"f", messageId:1, emoji:"👍", on:true)',
@@ -505,6 +528,7 @@ const VALID = [
   `query($r:String,$x:Int){ rooms(prefix:$r, first:$x){ edges { cursor node { name } } } }`,
   `query($x:RoomSort){ me { name } rooms(sort:$x, first:2){ edges { node { name } } } }`,
   `query($r:String!,$x:Boolean!){ room(name:$r){ name members @include(if:$x) { name role } bans @skip(if:$x) { id } } }`,
+  `query($r:String!,$x:Int){ me { rooms(first:$x, names:[$r]){ name role unread readSeq } } }`,
   `mutation($r:String!,$x:String!){ postMessage(room:$r, clientId:"fz", text:$x){ seq } }`,
   `mutation($r:String!,$x:Int!){ react(room:$r, clientId:"fr", messageId:$x, emoji:"👍", on:true){ seq } }`,
   `mutation($r:String!,$x:String!){ setTopic(room:$r, clientId:$x, topic:"fuzzed"){ seq } }`,

@@ -1,6 +1,7 @@
 import { GraphQLError } from "graphql";
 import { describe, expect, it } from "vitest";
 import { contractError, withContractCode } from "../../src/graphql/errors.ts";
+import { mapBounded } from "../../src/graphql/fan-out.ts";
 import { CallMemo } from "../../src/graphql/memo.ts";
 import { connectionOf, forwardPage } from "../../src/graphql/paging.ts";
 import { ApiError } from "../../src/protocol/index.ts";
@@ -63,5 +64,32 @@ describe("the per-request memo", () => {
     expect(await Promise.all([load(), load(), load()])).toEqual([1, 1, 1]);
     await memo.load("room:a:members", async () => ++runs);
     expect(memo.count).toBe(2);
+  });
+});
+
+describe("the bounded fan-out of me.rooms", () => {
+  it("keeps at most `limit` calls in flight and the answers in the items' order", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const items = Array.from({ length: 20 }, (_, i) => i);
+    const answers = await mapBounded(items, 6, async (i) => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      // Later items finish sooner, so that order comes from the index, not from completion.
+      await new Promise((resolve) => setTimeout(resolve, 20 - i));
+      inFlight -= 1;
+      return i * 10;
+    });
+    expect(answers).toEqual(items.map((i) => i * 10));
+    expect(most).toBe(6);
+    expect(await mapBounded([], 6, async () => 1)).toEqual([]);
+  });
+
+  it("rejects with the first failure", async () => {
+    const failing = mapBounded([1, 2, 3], 2, async (i) => {
+      if (i === 2) throw new ApiError("internal", "boom");
+      return i;
+    });
+    await expect(failing).rejects.toThrow("boom");
   });
 });

@@ -4,7 +4,8 @@ import schemaFile from "../../schema.graphql?raw";
 import { schemaText } from "../../src/graphql/schema.ts";
 import { CALLS_HEADER } from "../../src/graphql/endpoint.ts";
 import { graphiqlPagePolicy } from "../../src/graphql/graphiql.ts";
-import { call, guest, newRoom } from "./helpers.ts";
+import { YOUR_ROOMS } from "../../src/graphql/your-rooms.ts";
+import { call, Client, guest, newRoom } from "./helpers.ts";
 
 type Answer = {
   data?: Record<string, any> | null;
@@ -120,6 +121,121 @@ describe("GraphQL reads", () => {
     const rest = await gql(q, { after: page.edges[0].cursor }, ada.token);
     const names = rest.body.data!.rooms.edges.map((e: any) => e.node.name);
     expect(names).toEqual([page.edges[1].node.name, expect.stringContaining(prefix)]);
+  });
+});
+
+describe("me.rooms: your rooms with unread counts, without Postgres", () => {
+  const ROOMS = `query($first:Int,$names:[String!]){ me { rooms(first:$first, names:$names) {
+    name topic visibility role lastSeq readSeq unread lastActivityAt } } }`;
+  const post = (token: string, room: string, clientId: string, text = "hi") =>
+    gql(
+      `mutation($r:String!,$c:String!,$t:String!){postMessage(room:$r,clientId:$c,text:$t){seq}}`,
+      { r: room, c: clientId, t: text },
+      token,
+    );
+  const roomsOf = async (token: string, variables: object = {}) => {
+    const answer = await gql(ROOMS, variables, token);
+    expect(answer.body.errors, answer.text).toBeUndefined();
+    return { rooms: answer.body.data!.me.rooms as any[], calls: answer.calls };
+  };
+
+  it("counts the messages of others past your read marker; reading clears it; 2 + rooms calls", async () => {
+    const ada = await registered("ada");
+    const bob = await registered("bob");
+    const busy = await newRoom(ada, "busy");
+    const quiet = await newRoom(ada, "quiet");
+    await post(ada.token, busy, "a1", "mine do not count");
+    for (const n of [1, 2, 3]) await post(bob.token, busy, `b${n}`);
+    const deleted = await post(bob.token, busy, "b4", "gone");
+    await gql(
+      `mutation($r:String!,$id:Int!){deleteMessage(room:$r,clientId:"d4",messageId:$id){seq}}`,
+      { r: busy, id: deleted.body.data!.postMessage.seq },
+      bob.token,
+    );
+
+    const before = await roomsOf(ada.token);
+    // Created rooms are on the owner's list before any socket; the busier room comes first.
+    expect(before.rooms.map((r) => [r.name, r.role, r.unread, r.readSeq])).toEqual([
+      [busy, "owner", 3, 0],
+      [quiet, "owner", 0, 0],
+    ]);
+    expect(before.rooms[0]).toMatchObject({ visibility: "public", topic: "" });
+    expect(before.rooms[0].lastActivityAt).toBeGreaterThanOrEqual(before.rooms[1].lastActivityAt);
+    // The actor's session check, the account's list, one call per room.
+    expect(before.calls).toBe(2 + 2);
+
+    // ada reads the room over her socket: the marker moves to the last seq, nothing is unread.
+    const socket = await Client.open(busy, ada);
+    const lastSeq: number = before.rooms[0].lastSeq;
+    socket.send({ type: "read", seq: lastSeq });
+    await expect
+      .poll(async () => (await roomsOf(ada.token)).rooms.find((r) => r.name === busy))
+      .toMatchObject({ unread: 0, readSeq: lastSeq });
+    socket.close();
+    // bob joined by posting (no socket, so his account does not list it), but may name it.
+    expect((await roomsOf(bob.token)).rooms).toEqual([]);
+    const named = await roomsOf(bob.token, { names: [busy, quiet] });
+    expect(named.rooms.map((r) => [r.name, r.role, r.unread])).toEqual([[busy, "member", 1]]);
+  });
+
+  it("guests have no account: no rooms without names; with names only rooms they belong to", async () => {
+    const olga = await registered("olga");
+    const gus = await guest("gus");
+    const open = await newRoom(olga, "open");
+    const other = await newRoom(olga, "other");
+    const hidden = `hidden-${crypto.randomUUID().slice(0, 8)}`;
+    await gql(`mutation{createRoom(name:"${hidden}",visibility:private){name}}`, {}, olga.token);
+    await post(gus.token, open, "g1");
+    await post(olga.token, open, "o1");
+    expect((await roomsOf(gus.token)).rooms).toEqual([]);
+    const ghost = `ghost-${crypto.randomUUID().slice(0, 8)}`;
+    const named = await roomsOf(gus.token, { names: [open, other, hidden, ghost, open] });
+    expect(named.rooms.map((r) => [r.name, r.role, r.unread])).toEqual([[open, "member", 1]]);
+    // The actor (counted, no RPC for a guest) and each distinct name once.
+    expect(named.calls).toBe(1 + 4);
+  });
+
+  it("an invitation lists a private room before it is opened; a ban takes it off", async () => {
+    const olga = await registered("olga");
+    const nina = await registered("nina");
+    const priv = `priv-${crypto.randomUUID().slice(0, 8)}`;
+    await gql(`mutation{createRoom(name:"${priv}",visibility:private){name}}`, {}, olga.token);
+    await gql(
+      `mutation($u:String!){invite(room:"${priv}",clientId:"i1",username:$u){seq}}`,
+      { u: nina.user.name },
+      olga.token,
+    );
+    await post(olga.token, priv, "o1", "welcome");
+    const invited = await roomsOf(nina.token);
+    expect(invited.rooms.map((r) => [r.name, r.visibility, r.role, r.unread])).toEqual([
+      [priv, "private", "member", 1],
+    ]);
+    await gql(
+      `mutation($u:ID!){ban(room:"${priv}",clientId:"b1",userId:$u){seq}}`,
+      { u: nina.user.id },
+      olga.token,
+    );
+    expect((await roomsOf(nina.token)).rooms).toEqual([]);
+    expect((await roomsOf(nina.token, { names: [priv] })).rooms).toEqual([]);
+  });
+
+  it("asks at most `first` rooms, and refuses more than 40 or a bad name", async () => {
+    const ada = await registered("ada");
+    const names: string[] = [];
+    for (const n of [1, 2, 3]) names.push(await newRoom(ada, `many${n}`));
+    const one = await roomsOf(ada.token, { first: 1 });
+    // The room noted last; only it was asked.
+    expect(one.rooms.map((r) => r.name)).toEqual([names[2]]);
+    expect(one.calls).toBe(2 + 1);
+    const tooMany = await gql(ROOMS, { first: YOUR_ROOMS.max + 1 }, ada.token);
+    expect(codes(tooMany.body)).toEqual(["bad_request"]);
+    const manyNames = Array.from({ length: YOUR_ROOMS.max + 1 }, (_, i) => `r${i}`);
+    expect(codes((await gql(ROOMS, { names: manyNames }, ada.token)).body)).toEqual([
+      "bad_request",
+    ]);
+    const badName = await gql(ROOMS, { names: ["Not A Room"] }, ada.token);
+    expect(codes(badName.body)).toEqual(["bad_request"]);
+    expect(badName.text).not.toMatch(/\.ts:\d+|at \S+ \(/);
   });
 });
 
