@@ -25,6 +25,7 @@ import {
   type Role,
   type RoomSort,
 } from "../protocol/index.ts";
+import { graphqlRequest, type TypedDocument, type VariablesOf } from "./graphql/request.ts";
 
 /** Any command frame (one with a clientId), as POST /api/rooms/{room}/commands takes it. */
 export type CommandFrame = Extract<ClientFrame, { clientId: string }>;
@@ -230,6 +231,18 @@ export class EdgechatApi {
   /** Any room command over HTTP (moderation included); resolves with the seq of its event. */
   command(room: string, frame: CommandFrame) {
     return this.#call(Posted, "POST", `/api/rooms/${encodeURIComponent(room)}/commands`, frame);
+  }
+
+  /**
+   * Runs a typed GraphQL document (src/client/graphql/) with this token: its data, typed, or
+   * the contract's ApiError of its first error.
+   * @example const { me } = await api.graphql(YourRoomsDocument, { first: 10 });
+   */
+  graphql<Result, Variables>(
+    document: TypedDocument<Result, Variables>,
+    ...variables: VariablesOf<Variables>
+  ): Promise<Result> {
+    return graphqlRequest(this.baseUrl, this.token, document, ...variables);
   }
 
   /** Calls the API and parses the answer with `schema`: what the server says is checked, not trusted. */

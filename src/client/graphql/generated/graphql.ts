@@ -1,0 +1,127 @@
+/* eslint-disable */
+/** Internal type. DO NOT USE DIRECTLY. */
+type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
+/** Internal type. DO NOT USE DIRECTLY. */
+export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
+import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+export type Role =
+  | 'member'
+  | 'moderator'
+  | 'owner';
+
+export type Visibility =
+  | 'private'
+  | 'public';
+
+export type YourRoomsQueryVariables = Exact<{
+  first?: number | null | undefined;
+  names?: Array<string> | string | null | undefined;
+}>;
+
+
+export type YourRoomsQuery = { me: { rooms: Array<{ name: string, topic: string, visibility: Visibility, role: Role, lastSeq: number, readSeq: number, unread: number, lastActivityAt: number }> } };
+
+export type RoomPageQueryVariables = Exact<{
+  room: string;
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type RoomPageQuery = { room: { name: string, topic: string, visibility: Visibility, lastSeq: number, memberCount: number, onlineCount: number, members: Array<{ id: string, name: string, role: Role }>, messages: { pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: number, text: string, at: number, editedAt: number | null, deleted: boolean, redacted: boolean, replyTo: number | null, author: { id: string, name: string }, reactions: Array<{ emoji: string, count: number, userIds: Array<string> }> } }> } } };
+
+export type PostMessageMutationVariables = Exact<{
+  room: string;
+  clientId: string;
+  text: string;
+  replyTo?: number | null | undefined;
+}>;
+
+
+export type PostMessageMutation = { postMessage: { seq: number } };
+
+export class TypedDocumentString<TResult, TVariables>
+  extends String
+  implements DocumentTypeDecoration<TResult, TVariables>
+{
+  __apiType?: NonNullable<DocumentTypeDecoration<TResult, TVariables>['__apiType']>;
+  private value: string;
+  public __meta__?: Record<string, any> | undefined;
+
+  constructor(value: string, __meta__?: Record<string, any> | undefined) {
+    super(value);
+    this.value = value;
+    this.__meta__ = __meta__;
+  }
+
+  override toString(): string & DocumentTypeDecoration<TResult, TVariables> {
+    return this.value;
+  }
+}
+
+export const YourRoomsDocument = new TypedDocumentString(`
+    query YourRooms($first: Int, $names: [String!]) {
+  me {
+    rooms(first: $first, names: $names) {
+      name
+      topic
+      visibility
+      role
+      lastSeq
+      readSeq
+      unread
+      lastActivityAt
+    }
+  }
+}
+    `, {"hash":"sha256:71cb11bc4ed2457f799e72f7bf8b54c84050d0e1bb3db9abe6d568326b342adb"}) as unknown as TypedDocumentString<YourRoomsQuery, YourRoomsQueryVariables>;
+export const RoomPageDocument = new TypedDocumentString(`
+    query RoomPage($room: String!, $first: Int = 20, $after: String) {
+  room(name: $room) {
+    name
+    topic
+    visibility
+    lastSeq
+    memberCount
+    onlineCount
+    members {
+      id
+      name
+      role
+    }
+    messages(first: $first, after: $after) {
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          text
+          at
+          editedAt
+          deleted
+          redacted
+          replyTo
+          author {
+            id
+            name
+          }
+          reactions {
+            emoji
+            count
+            userIds
+          }
+        }
+      }
+    }
+  }
+}
+    `, {"hash":"sha256:edafb42d106357e0183f2c07a5d8617c22a020aed0db7879a2e68cacd049ef06"}) as unknown as TypedDocumentString<RoomPageQuery, RoomPageQueryVariables>;
+export const PostMessageDocument = new TypedDocumentString(`
+    mutation PostMessage($room: String!, $clientId: String!, $text: String!, $replyTo: Int) {
+  postMessage(room: $room, clientId: $clientId, text: $text, replyTo: $replyTo) {
+    seq
+  }
+}
+    `, {"hash":"sha256:8d6f2f4efdeb51aac6a717a5a48536adef03ee71e3d0c4fa449b8ca78554f2db"}) as unknown as TypedDocumentString<PostMessageMutation, PostMessageMutationVariables>;
