@@ -96,6 +96,11 @@ const Config = z.object({
   LIMIT_ROOMS_OWNED: count(50),
   /** GraphQL introspection and GraphiQL at /graphql (docs/graphql.md); off for a closed production API. */
   GRAPHQL_INTROSPECTION: flag(true),
+  /**
+   * Trusted documents at /graphql (docs/graphql.md): `off`; `allow` the SDK's manifest by id
+   * beside any document; `only` the manifest's documents.
+   */
+  GRAPHQL_TRUSTED_DOCUMENTS: z.enum(["off", "allow", "only"]).default("off"),
   /** Tests only: each /graphql answer reports its storage calls in x-edgechat-storage-calls. */
   GRAPHQL_COUNT_CALLS: flag(false),
   ...RoomConfig.shape,

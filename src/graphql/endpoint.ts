@@ -7,6 +7,7 @@ import { apiCors } from "../http/origin.ts";
 import { LIMITS } from "../protocol/index.ts";
 import { createContext } from "./context.ts";
 import { graphiqlAnswer, wantsGraphiQL } from "./graphiql.ts";
+import type { TrustedDocumentsMode } from "./trusted-documents.ts";
 import { createServer } from "./yoga.ts";
 
 /** The header that reports a request's storage calls, when GRAPHQL_COUNT_CALLS is on (tests). */
@@ -30,10 +31,11 @@ export const graphiqlPolicy = createMiddleware<AppEnv>(async (c, next) => {
   if (policy) c.res.headers.set("content-security-policy", policy);
 });
 
-const servers = new Map<boolean, ReturnType<typeof createServer>>();
-const serverFor = (introspection: boolean) => {
-  const server = servers.get(introspection) ?? createServer(introspection);
-  servers.set(introspection, server);
+const servers = new Map<string, ReturnType<typeof createServer>>();
+const serverFor = (introspection: boolean, trusted: TrustedDocumentsMode) => {
+  const key = `${introspection}:${trusted}`;
+  const server = servers.get(key) ?? createServer(introspection, trusted);
+  servers.set(key, server);
   return server;
 };
 
@@ -60,7 +62,8 @@ graphqlEndpoint.on(["GET", "POST"], "/graphql", async (c) => {
     return response;
   }
   const graphql = createContext(c);
-  const answer = await serverFor(config.GRAPHQL_INTROSPECTION).fetch(c.req.raw, { graphql });
+  const server = serverFor(config.GRAPHQL_INTROSPECTION, config.GRAPHQL_TRUSTED_DOCUMENTS);
+  const answer = await server.fetch(c.req.raw, { graphql });
   const response = new Response(answer.body, answer); // mutable headers
   if (config.GRAPHQL_COUNT_CALLS) response.headers.set(CALLS_HEADER, String(graphql.memo.count));
   return response;

@@ -4,17 +4,20 @@ import type { GraphQLContext } from "./context.ts";
 import { contractError, withContractCode } from "./errors.ts";
 import { protection } from "./protection.ts";
 import { schema } from "./schema.ts";
+import { trustedDocuments, type TrustedDocumentsMode } from "./trusted-documents.ts";
 
 export type ServerContext = { graphql: GraphQLContext };
 
 /**
- * The Yoga server, with or without introspection. Its own GraphiQL (whose page loads its bundle
- * from a CDN) is off: the endpoint serves a self-hosted one from the static assets (graphiql.ts).
+ * The Yoga server, with or without introspection, and with trusted documents off, allowed beside
+ * any, or only them (trusted-documents.ts). Its own GraphiQL (whose page loads its bundle from a
+ * CDN) is off: the endpoint serves a self-hosted one from the static assets (graphiql.ts).
  */
-export function createServer(introspection: boolean) {
+export function createServer(introspection: boolean, trusted: TrustedDocumentsMode = "off") {
   return createYoga<ServerContext, GraphQLContext>({
     schema,
     graphqlEndpoint: "/graphql",
+    extraParamNames: trusted === "off" ? [] : ["documentId"],
     context: ({ graphql }) => graphql,
     graphiql: false,
     landingPage: false,
@@ -26,7 +29,7 @@ export function createServer(introspection: boolean) {
           console.error("edgechat: unexpected GraphQL error", unexpected),
         ),
     },
-    plugins: [...protection(introspection), contractCodes],
+    plugins: [...trustedDocuments(trusted), ...protection(introspection), contractCodes],
   });
 }
 
