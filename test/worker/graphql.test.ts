@@ -5,6 +5,7 @@ import { schemaText } from "../../src/graphql/schema.ts";
 import { CALLS_HEADER } from "../../src/graphql/endpoint.ts";
 import { graphiqlPagePolicy } from "../../src/graphql/graphiql.ts";
 import { YOUR_ROOMS } from "../../src/graphql/your-rooms.ts";
+import type { Session } from "../../src/protocol/index.ts";
 import { call, Client, guest, newRoom } from "./helpers.ts";
 
 type Answer = {
@@ -34,7 +35,7 @@ async function registered(prefix: string) {
     json: { username, password: "correct horse battery" },
   });
   if (res.status !== 201) throw new Error(`register: ${res.status}`);
-  return (await res.json()) as { token: string; user: { id: string; name: string } };
+  return (await res.json()) as Session;
 }
 
 const codes = (body: Answer) => body.errors?.map((e) => e.extensions?.code);
