@@ -1,9 +1,10 @@
 import { RoomName } from "../client/index.ts";
 import { errorText, handleUnauthorized, type AppContext, type View } from "./context.ts";
 import { h } from "./dom.ts";
-import { recentRooms, rememberRoom } from "./recent-rooms.ts";
+import { rememberRoom } from "./recent-rooms.ts";
 import { roomDirectory } from "./room-directory.ts";
-import { goToRoom, roomHref, takeFlash } from "./route.ts";
+import { goToRoom, takeFlash } from "./route.ts";
+import { yourRooms } from "./your-rooms.ts";
 
 /**
  * The lobby: the public rooms (paged in as the list scrolls, filtered and ordered:
@@ -118,7 +119,7 @@ export function roomList(ctx: AppContext): View {
     createError,
   );
 
-  // Private rooms are never listed: open one by name, and find the ones you visited here.
+  // Private rooms are never listed: open one by name.
   const goName = h("input", {
     id: "go-name",
     name: "room",
@@ -157,26 +158,8 @@ export function roomList(ctx: AppContext): View {
     h("p", { class: "hint" }, "For private rooms you were invited to."),
     goError,
   );
-  const recent = recentRooms(ctx.session.user.id).filter((r) => r.visibility === "private");
-  const yours = recent.length
-    ? h(
-        "section",
-        { class: "card", "aria-labelledby": "yours-title" },
-        h("h2", { id: "yours-title" }, "Your private rooms"),
-        h(
-          "ul",
-          { class: "rooms", "data-testid": "private-rooms" },
-          ...recent.map((r) =>
-            h(
-              "li",
-              { "data-room": r.name },
-              h("a", { href: roomHref(r.name) }, `#${r.name}`),
-              h("span", { class: "counts" }, "private"),
-            ),
-          ),
-        ),
-      )
-    : null;
+  // Private rooms are never listed: yours (invitations too) show here, with unread counts.
+  const yours = yourRooms(ctx);
 
   const flashText = takeFlash();
   const flash = flashText
@@ -197,7 +180,13 @@ export function roomList(ctx: AppContext): View {
     { class: "screen lobby" },
     flash,
     directory.el,
-    h("div", { class: "side" }, form, goForm, yours),
+    h("div", { class: "side" }, yours.el, form, goForm),
   );
-  return { el, dispose: () => directory.dispose() };
+  return {
+    el,
+    dispose: () => {
+      directory.dispose();
+      yours.dispose();
+    },
+  };
 }
