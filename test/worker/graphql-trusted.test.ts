@@ -5,7 +5,7 @@ import {
   TRUSTED_DOCUMENTS,
   type TrustedDocumentsMode,
 } from "../../src/graphql/trusted-documents.ts";
-import { guest } from "./helpers.ts";
+import { guest, newRoom } from "./helpers.ts";
 
 /**
  * Trusted documents (GRAPHQL_TRUSTED_DOCUMENTS) in each mode: the real app, with the var set for
@@ -105,6 +105,46 @@ describe("trusted documents", () => {
     expect(ok((await ask("allow", { query: RAW }, token)).body).me.name).toBe("ada");
     const apq = { extensions: { persistedQuery: { version: 1, sha256Hash: "f".repeat(64) } } };
     expect(ok((await ask("allow", { query: RAW, ...apq }, token)).body).me.kind).toBe("guest");
+  });
+
+  it("only: a subscription over SSE runs by the id of the SDK's RoomEvents; a raw one is refused", async () => {
+    const ada = await guest("ada");
+    const room = await newRoom(ada, "trusted-sse");
+    const [eventsId] = [...TRUSTED_DOCUMENTS].find(([, doc]) =>
+      doc.startsWith("subscription RoomEvents"),
+    )!;
+    const sse = (body: object) =>
+      app.fetch(
+        new Request("http://edgechat.test/graphql", {
+          method: "POST",
+          headers: {
+            authorization: `Bearer ${ada.token}`,
+            "content-type": "application/json",
+            accept: "text/event-stream",
+          },
+          body: JSON.stringify(body),
+        }),
+        { ...env, GRAPHQL_TRUSTED_DOCUMENTS: "only" },
+      );
+    const first = async (res: Response) => {
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      let text = "";
+      while (!text.includes("event: next\ndata: ")) {
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        text += chunk.value;
+      }
+      await reader.cancel();
+      const block = text.split("\n\n").find((b) => b.startsWith("event: next\n"))!;
+      return JSON.parse(block.slice(block.indexOf("data: ") + 6)) as Answer;
+    };
+    // since 0: the room's first event (its creation) is replayed at once.
+    const trusted = await first(await sse({ documentId: eventsId, variables: { room, since: 0 } }));
+    expect(ok(trusted).roomEvents).toMatchObject({ seq: 1, type: "room.created" });
+    const raw = `subscription($r:String!){ roomEvents(room:$r, since:0) { seq } }`;
+    const refusedRaw = await (await sse({ query: raw, variables: { r: room } })).text();
+    expect(refusedRaw).toContain("only trusted documents run here");
+    expect(refusedRaw).not.toContain('"seq"');
   });
 
   it("only: a raw query is refused, with or without an unknown id", async () => {

@@ -9,5 +9,8 @@ export {
   type RoomPageQueryVariables,
   type PostMessageMutation,
   type PostMessageMutationVariables,
+  RoomEventsDocument,
+  type RoomEventsSubscription,
+  type RoomEventsSubscriptionVariables,
 } from "./generated/graphql.ts";
 export { graphqlRequest, type TypedDocument, type VariablesOf } from "./request.ts";

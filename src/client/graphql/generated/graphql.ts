@@ -40,6 +40,14 @@ export type PostMessageMutationVariables = Exact<{
 
 export type PostMessageMutation = { postMessage: { seq: number } };
 
+export type RoomEventsSubscriptionVariables = Exact<{
+  room: string;
+  since?: number | null | undefined;
+}>;
+
+
+export type RoomEventsSubscription = { roomEvents: { seq: number, type: string, at: number, data: unknown, actor: { id: string, name: string } } };
+
 export class TypedDocumentString<TResult, TVariables>
   extends String
   implements DocumentTypeDecoration<TResult, TVariables>
@@ -125,3 +133,17 @@ export const PostMessageDocument = new TypedDocumentString(`
   }
 }
     `, {"hash":"sha256:8d6f2f4efdeb51aac6a717a5a48536adef03ee71e3d0c4fa449b8ca78554f2db"}) as unknown as TypedDocumentString<PostMessageMutation, PostMessageMutationVariables>;
+export const RoomEventsDocument = new TypedDocumentString(`
+    subscription RoomEvents($room: String!, $since: Int) {
+  roomEvents(room: $room, since: $since) {
+    seq
+    type
+    at
+    actor {
+      id
+      name
+    }
+    data
+  }
+}
+    `, {"hash":"sha256:58b42d321d9353b1d95fb34e2b3e8f3c3ab39b33b3fe832252b5a56ef7f97345"}) as unknown as TypedDocumentString<RoomEventsSubscription, RoomEventsSubscriptionVariables>;
