@@ -15,6 +15,7 @@ import {
   type OperationDefinitionNode,
 } from "graphql";
 import type { SubscribePayload } from "graphql-ws";
+import * as z from "zod";
 import { parseConfig } from "../config.ts";
 import { actorFromToken } from "../identity/verify-actor.ts";
 import { accountKey } from "../identity/refresh-token.ts";
@@ -22,6 +23,8 @@ import type { RoomEvent } from "../protocol/index.ts";
 import type { LiveEngine } from "../room/graphql-sockets.ts";
 import { contractError, withContractCode } from "./errors.ts";
 import { protection } from "./protection.ts";
+import { EVERY_FIELD } from "./room-events.ts";
+import { TRUSTED_DOCUMENTS, type TrustedDocumentsMode } from "./trusted-documents.ts";
 import { schema } from "./schema.ts";
 
 /** A subscription ready to run for every event: checked once, kept per socket group. */
@@ -43,6 +46,8 @@ const CACHED_SUBSCRIPTIONS = 64;
 export function liveEngine(env: Env): LiveEngine {
   const parsed = parseConfig(env);
   const introspection = parsed.ok ? parsed.config.GRAPHQL_INTROSPECTION : false;
+  // A configuration that does not parse signs no one in (verify below), whatever these say.
+  const trusted = parsed.ok ? parsed.config.GRAPHQL_TRUSTED_DOCUMENTS : "off";
   const getEnveloped = envelop({
     plugins: [
       useEngine({ parse, validate, execute, specifiedRules }),
@@ -62,11 +67,14 @@ export function liveEngine(env: Env): LiveEngine {
   };
 
   return {
-    prepare(payload, room) {
+    prepare(sent, room) {
+      const query = trustedQuery(trusted, sent);
+      if (!query.ok) return { ok: false, errors: [formatted(query.error)] };
+      const payload = { ...sent, query: query.value };
       const checked = check(getEnveloped(), payload, room);
       if (!checked.ok) return { ok: false, errors: checked.errors.map(formatted) };
       remember(prepared, keyOf(payload), checked.prepared);
-      return { ok: true, since: checked.since };
+      return { ok: true, since: checked.since, query: query.value };
     },
     keyOf,
     render(payload, key, event) {
@@ -91,6 +99,33 @@ export function liveEngine(env: Env): LiveEngine {
     },
   };
 }
+
+/**
+ * The document a subscription runs, under GRAPHQL_TRUSTED_DOCUMENTS as at POST /graphql: named by
+ * `extensions.persistedQuery.sha256Hash` (the manifest's copy runs), or sent in full (`only`
+ * takes it if it is one of the manifest's, or the worker's own for SSE).
+ */
+function trustedQuery(
+  mode: TrustedDocumentsMode,
+  payload: SubscribePayload,
+): { ok: true; value: string } | { ok: false; error: GraphQLError } {
+  const hash = PersistedQuery.safeParse(payload.extensions).data?.persistedQuery.sha256Hash;
+  if (mode !== "off" && hash !== undefined) {
+    const known = TRUSTED_DOCUMENTS.get(`sha256:${hash}`);
+    return known === undefined ? refused("PersistedQueryNotFound") : { ok: true, value: known };
+  }
+  if (mode !== "only" || TRUSTED_TEXTS.has(payload.query))
+    return { ok: true, value: payload.query };
+  return refused("only trusted documents run here: send the sha256Hash of one in the manifest");
+}
+
+const PersistedQuery = z.object({ persistedQuery: z.object({ sha256Hash: z.string() }) });
+const TRUSTED_TEXTS = new Set([...TRUSTED_DOCUMENTS.values(), EVERY_FIELD]);
+const refused = (message: string) =>
+  ({
+    ok: false,
+    error: new GraphQLError(message, { extensions: { code: "bad_request" } }),
+  }) as const;
 
 type Checked =
   | { ok: true; since: number | undefined; prepared: Prepared }

@@ -33,7 +33,7 @@ builder.subscriptionField("roomEvents", (t) =>
 );
 
 /** Every field of an event: what the room sends the worker, which then selects for the client. */
-const EVERY_FIELD = `subscription ($room: String!, $since: Int) {
+export const EVERY_FIELD = `subscription ($room: String!, $since: Int) {
   roomEvents(room: $room, since: $since) { seq id type at actor { id name } data hash prevHash redacted }
 }`;
 

@@ -28,11 +28,14 @@ import { close, refusedUpgrade, send } from "./sockets.ts";
 export const GRAPHQL_TAG = "graphql";
 /** What the room is given to run GraphQL (src/graphql/live.ts): the room itself knows no GraphQL. */
 export type LiveEngine = {
-  /** Checks a subscription for `room`, and where it resumes. */
+  /**
+   * Checks a subscription for `room`: where it resumes, and the document to keep (the one sent,
+   * or the trusted document its hash names).
+   */
   prepare(
     payload: SubscribePayload,
     room: string,
-  ): { ok: true; since: number | undefined } | { ok: false; errors: unknown[] };
+  ): { ok: true; since: number | undefined; query: string } | { ok: false; errors: unknown[] };
   /** What groups the subscriptions whose results are equal, so that each is rendered once. */
   keyOf(payload: SubscribePayload): string;
   /** One event's result, as the JSON text of a `next` message's payload. */
@@ -258,8 +261,8 @@ export class LiveSockets {
     const prepared = this.#engine!.prepare(payload, this.#room.name());
     if (!prepared.ok)
       return send(ws, JSON.stringify({ id, type: MessageType.Error, payload: prepared.errors }));
-    const { query, operationName, variables } = payload;
-    const subscription: Subscription = { query, operationName, variables };
+    const { operationName, variables } = payload;
+    const subscription: Subscription = { query: prepared.query, operationName, variables };
     const subscriptions = { ...held, [id]: subscription };
     if (bytesOf(subscriptions) > MAX_SUBSCRIPTION_BYTES)
       return send(

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { liveEngine } from "../../src/graphql/live.ts";
+import { EVERY_FIELD } from "../../src/graphql/room-events.ts";
+import { TRUSTED_DOCUMENTS } from "../../src/graphql/trusted-documents.ts";
 import { missedSince } from "../../src/room/graphql-protocol.ts";
 import type { RoomEvent } from "../../src/protocol/index.ts";
 
@@ -41,8 +43,16 @@ const payload = (query: string, variables: Record<string, unknown> = {}) => ({ q
 describe("the subscription engine a room is given", () => {
   it("checks a subscription and says where it resumes", () => {
     const q = `subscription($r: String!, $s: Int) { roomEvents(room: $r, since: $s) { seq } }`;
-    expect(engine.prepare(payload(q, { r: ROOM, s: 4 }), ROOM)).toEqual({ ok: true, since: 4 });
-    expect(engine.prepare(payload(q, { r: ROOM }), ROOM)).toEqual({ ok: true, since: undefined });
+    expect(engine.prepare(payload(q, { r: ROOM, s: 4 }), ROOM)).toEqual({
+      ok: true,
+      since: 4,
+      query: q,
+    });
+    expect(engine.prepare(payload(q, { r: ROOM }), ROOM)).toEqual({
+      ok: true,
+      since: undefined,
+      query: q,
+    });
   });
 
   it("refuses what is not roomEvents of this room, with the contract's bad_request", () => {
@@ -84,5 +94,45 @@ describe("the subscription engine a room is given", () => {
         },
       },
     });
+  });
+});
+
+describe("trusted documents on the room's socket (GRAPHQL_TRUSTED_DOCUMENTS)", () => {
+  const configured = (mode: string) =>
+    liveEngine({ JWT_SECRET: "s".repeat(32), GRAPHQL_TRUSTED_DOCUMENTS: mode } as unknown as Env);
+  const [id, text] = [...TRUSTED_DOCUMENTS].find(([, doc]) => doc.startsWith("subscription"))!;
+  const byHash = {
+    query: "",
+    variables: { room: ROOM },
+    extensions: { persistedQuery: { version: 1, sha256Hash: id.slice(7) } },
+  };
+  const unknownHash = {
+    ...byHash,
+    extensions: { persistedQuery: { version: 1, sha256Hash: "0".repeat(64) } },
+  };
+  const raw = payload(`subscription { roomEvents(room: "${ROOM}") { seq } }`);
+  const codeOf = (answer: ReturnType<ReturnType<typeof liveEngine>["prepare"]>) =>
+    answer.ok ? "ok" : (answer.errors as { message: string }[])[0]!.message;
+
+  it("only: the manifest's subscription by hash or in full, and the worker's own for SSE; nothing else", () => {
+    const only = configured("only");
+    expect(only.prepare(byHash, ROOM)).toEqual({ ok: true, since: undefined, query: text });
+    expect(only.prepare({ query: text, variables: { room: ROOM } }, ROOM)).toMatchObject({
+      ok: true,
+      query: text,
+    });
+    expect(only.prepare(payload(EVERY_FIELD, { room: ROOM }), ROOM).ok).toBe(true);
+    expect(codeOf(only.prepare(raw, ROOM))).toMatch(/^only trusted documents run here/);
+    expect(codeOf(only.prepare(unknownHash, ROOM))).toBe("PersistedQueryNotFound");
+  });
+
+  it("allow runs any document and the manifest's by hash; off knows no hashes", () => {
+    const allow = configured("allow");
+    expect(allow.prepare(raw, ROOM).ok).toBe(true);
+    expect(allow.prepare(byHash, ROOM)).toMatchObject({ ok: true, query: text });
+    expect(codeOf(allow.prepare(unknownHash, ROOM))).toBe("PersistedQueryNotFound");
+    const off = configured("off");
+    expect(off.prepare(raw, ROOM).ok).toBe(true);
+    expect(off.prepare(byHash, ROOM).ok).toBe(false); // an empty document, not a hash
   });
 });
