@@ -444,8 +444,10 @@ function report(ways: Way[], data: Measured): string {
     ["pages/s under load", ...against(pagesPerS)],
     ["latency p50 under load", ...against((n) => loaded(n).latencyMs.p50)],
     ["runtime CPU per page under load", ...against((n) => cpuPerPage(n, "runtime"))],
-    ["proxy CPU per page under load", ...against((n) => cpuPerPage(n, "proxy"))],
   ];
+  // Straight to the runtime there is no proxy: its row would divide nothing by nothing.
+  if (cpuPerPage("rest", "proxy") >= 0.05)
+    ratios.push(["proxy CPU per page under load", ...against((n) => cpuPerPage(n, "proxy"))]);
   const served = ways
     .map((w) => `${w.name}: ${data.sizes[w.name]!.contentType} (${data.sizes[w.name]!.encoding})`)
     .join("; ");

@@ -73,12 +73,22 @@ function flagsOf(scenario: BenchScenario): Record<string, string> {
 const log = (line: string) => console.error(line);
 
 let running: RunningServer | undefined;
-// Ctrl-C or a kill still stops the server and removes its storage.
+
+/** Stops the server and removes its storage, then exits: whatever ends the run ends it so. */
+function stopAndExit(code: number): void {
+  void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(code));
+}
 for (const signal of ["SIGINT", "SIGTERM"] as const)
   process.once(signal, () => {
     log(`bench: ${signal}: stopping`);
-    void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+    stopAndExit(130);
   });
+// An error thrown outside main's chain (in a socket's callback) would otherwise exit at once,
+// past the server's stop: servers.ts kills its processes on exit, but leaves the storage.
+process.once("uncaughtException", (error) => {
+  console.error(error);
+  stopAndExit(1);
+});
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -158,7 +168,7 @@ const watchdogMinutes =
   list("storage", flags.storage!, STORAGES).length;
 setTimeout(() => {
   log(`bench: watchdog: gave up after ${watchdogMinutes.toFixed(0)} minutes`);
-  void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(2));
+  stopAndExit(2);
 }, watchdogMinutes * 60_000).unref();
 
 main().then(
