@@ -1,6 +1,6 @@
 /**
- * The "room page" of issue 12: the room's info, its members with their roles, and its newest
- * messages with their authors and reactions (counts and the reactors' names). What a client
+ * The "room page" of issue 12: the room's info, its members with their roles, who is online, and
+ * its newest messages with their authors and reactions (counts and the reactors' names). What a client
  * renders, built from REST's three answers or from GraphQL's one, so that the benchmark can
  * check once that both sides fetched the same data before it compares their costs.
  */
@@ -27,6 +27,8 @@ export type RoomPage = {
     joinedAt: number;
     mutedUntil: number | null;
   }[];
+  /** Who is connected to the room's chat now (REST: the member list's `online`). */
+  online: { id: string; name: string }[];
   messages: {
     id: number;
     author: { id: string; name: string };
@@ -48,6 +50,7 @@ export const ROOM_PAGE_QUERY = `query RoomPage($room: String!, $first: Int!) {
   room(name: $room) {
     name topic visibility createdAt lastSeq memberCount onlineCount slowModeSeconds
     members { id name role joinedAt mutedUntil }
+    online { id name }
     messages(first: $first) {
       pageInfo { hasNextPage }
       edges { node {
@@ -93,6 +96,7 @@ export function pageFromRest(info: RoomInfo, list: MemberList, page: MessagesPag
       joinedAt: m.joinedAt,
       mutedUntil: m.mutedUntil ?? null,
     })),
+    online: list.online.map((u) => ({ id: u.id, name: u.name })),
     messages: page.messages.map((m) => ({
       id: m.id,
       author: { id: m.author.id, name: m.author.name },
@@ -120,6 +124,7 @@ export type RoomPageAnswer = {
   data?: {
     room: RoomPage["room"] & {
       members: RoomPage["members"];
+      online: RoomPage["online"];
       messages: {
         pageInfo: { hasNextPage: boolean };
         edges: {
@@ -137,10 +142,11 @@ export type RoomPageAnswer = {
 export function pageFromGraphql(answer: RoomPageAnswer): RoomPage {
   if (answer.errors?.length || !answer.data)
     throw new Error(`GraphQL answered errors: ${JSON.stringify(answer.errors)}`);
-  const { members, messages, ...room } = answer.data.room;
+  const { members, online, messages, ...room } = answer.data.room;
   return {
     room,
     members,
+    online,
     messages: messages.edges.map(({ node }) => ({
       ...node,
       reactions: node.reactions.map((r) => ({

@@ -128,6 +128,7 @@ function describePage(page: RoomPage) {
     deleted: page.messages.filter((m) => m.deleted).length,
     replies: page.messages.filter((m) => m.replyTo !== null).length,
     members: page.members.length,
+    online: page.online.length,
   };
   const realistic =
     shown.messages === PAGE_MESSAGES &&
@@ -135,7 +136,8 @@ function describePage(page: RoomPage) {
     shown.withReactions >= 3 &&
     page.messages.some((m) => m.reactions.some((r) => r.count >= 2)) &&
     shown.edited >= 1 &&
-    shown.members >= 10;
+    shown.members >= 10 &&
+    shown.online >= 1;
   if (!realistic)
     throw new Error(`the seeded page is not the one asked for: ${JSON.stringify(shown)}`);
   return shown;
@@ -329,6 +331,7 @@ async function run(context: ScenarioContext) {
     room: "room-page",
     members: positive(flags, "members"),
     messages: positive(flags, "messages"),
+    online: positive(flags, "online"),
     log,
   });
   const ways = waysFor(seeded.room, seeded.readerToken);
@@ -366,6 +369,7 @@ async function run(context: ScenarioContext) {
   } finally {
     client.close();
     for (const c of load) c.close();
+    seeded.close();
   }
 }
 
@@ -520,6 +524,7 @@ export const roomPage: BenchScenario = {
     rounds: { default: "3", help: "load windows per way" },
     messages: { default: "200", help: "messages in the room" },
     members: { default: "12", help: "members of the room (registered users)" },
+    online: { default: "3", help: "members connected to the room's chat meanwhile" },
   },
   serverVars: {
     // Each GraphQL answer reports its storage calls; the bench reads it and leaves the header

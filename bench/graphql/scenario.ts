@@ -1,8 +1,7 @@
 /**
  * What a scenario of `npm run bench:graphql` is: its flags with their defaults, the worker vars
  * its server needs, and a run against a fresh server that returns its markdown and its data.
- * A new scenario (the subscription fan-out against the native socket) is one more file that
- * exports one of these, and one line in run.ts's list.
+ * A new scenario is one more file that exports one of these, and one line in run.ts's list.
  */
 import type { RunningServer, Storage, TargetName } from "../servers.ts";
 

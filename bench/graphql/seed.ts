@@ -7,12 +7,16 @@
  * room the same but for its timestamps, ids and tokens.
  */
 import { randomBytes } from "node:crypto";
+import { WebSocket } from "ws";
+import { BEARER_PREFIX, SUBPROTOCOL } from "../../src/protocol/index.ts";
 import { withTimeout, sleep } from "../util.ts";
 
 export type SeedOptions = {
   room: string;
   members: number;
   messages: number;
+  /** Members connected to the room's chat while the bench reads, so that "online" names some. */
+  online: number;
   log: (line: string) => void;
 };
 
@@ -20,7 +24,10 @@ export type SeededRoom = {
   room: string;
   /** The token of the member who reads the page (not the owner: an ordinary member). */
   readerToken: string;
+  /** Closes the online members' sockets. */
+  close(): void;
   counts: {
+    online: number;
     members: number;
     messages: number;
     reactions: number;
@@ -124,6 +131,24 @@ function sentence(rand: ReturnType<typeof seeded>): string {
   return text[0]!.toUpperCase() + text.slice(1) + (rand.chance(0.2) ? "?" : ".");
 }
 
+/** A member's plain edgechat.v1 socket, open once the room has welcomed it. */
+function connect(base: string, room: string, who: Person): Promise<WebSocket> {
+  const url = new URL(`/api/rooms/${room}/ws`, base);
+  url.protocol = "ws:";
+  const socket = new WebSocket(url, [SUBPROTOCOL, BEARER_PREFIX + who.token]);
+  return withTimeout(
+    new Promise<WebSocket>((resolve, reject) => {
+      socket.on("message", (data: Buffer) => {
+        if ((JSON.parse(data.toString()) as { type: string }).type === "welcome") resolve(socket);
+      });
+      socket.on("error", reject);
+      socket.on("close", (code) => reject(new Error(`${who.name}'s socket closed (${code})`)));
+    }),
+    30_000,
+    `${who.name}'s socket`,
+  );
+}
+
 export async function seedRoom(base: string, options: SeedOptions): Promise<SeededRoom> {
   const rand = seeded(12);
   const suffix = randomBytes(3).toString("hex");
@@ -206,11 +231,17 @@ export async function seedRoom(base: string, options: SeedOptions): Promise<Seed
   options.log(
     `  seed: ${reactions} reactions, ${edits} edits, ${deletions} deletions, ${replies} replies`,
   );
+  // Some members have the room open (not the reader, whose page is being fetched).
+  const sockets = await Promise.all(
+    people.slice(4, 4 + options.online).map((who) => connect(base, room, who)),
+  );
   return {
     room,
     readerToken: reader.token,
+    close: () => sockets.forEach((socket) => socket.close()),
     counts: {
       members: people.length,
+      online: sockets.length,
       messages: posted.length,
       reactions,
       edits,

@@ -19,7 +19,7 @@ const info: RoomInfo = {
   createdAt: 1000,
   lastSeq: 42,
   members: 3,
-  online: 0,
+  online: 1,
 };
 const members: MemberList = {
   members: [
@@ -27,6 +27,7 @@ const members: MemberList = {
     { id: "u2", name: "grace", role: "moderator", joinedAt: 1002 },
     { id: "u3", name: "linus", role: "member", joinedAt: 1003, mutedUntil: 9999 },
   ],
+  online: [{ id: "u2", name: "grace" }],
 };
 const messages: MessagesPage = {
   messages: [
@@ -54,13 +55,14 @@ const answer = (): RoomPageAnswer => ({
       createdAt: 1000,
       lastSeq: 42,
       memberCount: 3,
-      onlineCount: 0,
+      onlineCount: 1,
       slowModeSeconds: 0,
       members: [
         { id: "u1", name: "ada", role: "owner", joinedAt: 1001, mutedUntil: null },
         { id: "u2", name: "grace", role: "moderator", joinedAt: 1002, mutedUntil: null },
         { id: "u3", name: "linus", role: "member", joinedAt: 1003, mutedUntil: 9999 },
       ],
+      online: [{ id: "u2", name: "grace" }],
       messages: {
         pageInfo: { hasNextPage: true },
         edges: [
@@ -115,6 +117,9 @@ describe("the benchmark's room page", () => {
     const changed = answer();
     changed.data!.room.messages.edges[0]!.node.reactions[0]!.count = 2;
     expect(pageFromGraphql(changed)).not.toStrictEqual(pageFromRest(info, members, messages));
+    const nobody = answer();
+    nobody.data!.room.online = [];
+    expect(pageFromGraphql(nobody)).not.toStrictEqual(pageFromRest(info, members, messages));
     const older = answer();
     older.data!.room.messages.pageInfo.hasNextPage = false;
     expect(pageFromGraphql(older)).not.toStrictEqual(pageFromRest(info, members, messages));
