@@ -59,6 +59,8 @@ export type ServerOptions = {
   straceFile?: string;
   /** edgechat: the port of wrangler's inspector (DevTools protocol), for profile.ts. */
   inspectorPort?: number;
+  /** edgechat: more worker vars, each passed as `--var NAME:VALUE` (a benchmark's own switches). */
+  vars?: Record<string, string>;
 };
 
 export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -194,6 +196,8 @@ async function startWranglerDev(
   // Every bench client signs in as a guest from this one address, and the bench creates its rooms:
   // those limits (docs/limits.md) are lifted; the ones on commands and sockets stay as shipped.
   for (const limit of BENCH_LIFTED_LIMITS) args.push("--var", `${limit}:1000000`);
+  for (const [name, value] of Object.entries(options.vars ?? {}))
+    args.push("--var", `${name}:${value}`);
   args.push("--log-level", "warn");
   if (options.inspectorPort) args.push("--inspector-port", String(options.inspectorPort));
   const env = {
@@ -352,6 +356,20 @@ function treeOf(pid: number, parents: Map<number, { ppid: number }>): number[] {
 /** The pids of `pid` and its descendants. */
 export function descendants(pid: number): number[] {
   return treeOf(pid, procStats());
+}
+
+/**
+ * CPU time the whole machine has spent busy (every core, every process: /proc/stat's user,
+ * nice, system, irq, softirq and steal), for telling how much of a window others took. 0 off Linux.
+ */
+export function machineCpuMs(): number {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1);
+    const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+    return (user! + nice! + system! + irq! + softirq! + (steal ?? 0)) * TICK_MS;
+  } catch {
+    return 0;
+  }
 }
 
 /** CPU time (user+system) of `pid` and all its descendants, per process. Empty off Linux. */
