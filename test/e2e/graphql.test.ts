@@ -5,6 +5,8 @@
  * clientId idempotency, and the event log paged with `first`/`after` up to their events; and a
  * server started with GRAPHQL_INTROSPECTION=false, which refuses introspection and GraphiQL.
  */
+import { request as httpRequest } from "node:http";
+import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { EdgechatApi } from "../../src/client/index.ts";
 import { connect, roomName, useServer, type Guest, type TestServer } from "./helpers.ts";
@@ -248,6 +250,50 @@ describe("GraphQL through the real server", () => {
     );
     expect(again.body).toEqual({ data: { postMessage: { seq: post } } });
     expect((await ada.api.getRoom(room)).lastSeq).toBe(redact);
+  });
+
+  it("gzips answers of GraphQL's media type for clients that ask for it; application/json as REST", async () => {
+    const query = `query($r:String!){ room(name:$r){ members { id name role } messages(first:100){ edges { node { id text author { name } } } } } }`;
+    const ask = (accept: string) =>
+      new Promise<{ type: string; encoding: string; wire: number; body: any }>(
+        (resolve, reject) => {
+          const body = JSON.stringify({ query, variables: { r: roomA } });
+          const req = httpRequest(`${server.url}/graphql`, {
+            method: "POST",
+            headers: {
+              accept,
+              "accept-encoding": "gzip",
+              authorization: `Bearer ${ada.token}`,
+              "content-type": "application/json",
+            },
+          });
+          req.on("response", (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (chunk: Buffer) => chunks.push(chunk));
+            res.on("end", () => {
+              const raw = Buffer.concat(chunks);
+              const encoding = String(res.headers["content-encoding"] ?? "");
+              const text = (encoding === "gzip" ? gunzipSync(raw) : raw).toString("utf8");
+              resolve({
+                type: String(res.headers["content-type"]),
+                encoding,
+                wire: raw.length,
+                body: JSON.parse(text),
+              });
+            });
+          });
+          req.on("error", reject);
+          req.end(body);
+        },
+      );
+    const graphql = await ask("application/graphql-response+json, application/json");
+    const json = await ask("application/json");
+    expect(graphql.type).toMatch(/^application\/graphql-response\+json/);
+    expect(graphql.encoding).toBe("gzip");
+    expect(json.type).toMatch(/^application\/json/);
+    expect(graphql.body).toEqual(json.body);
+    expect(graphql.body.data.room.messages.edges.length).toBeGreaterThan(20);
+    expect(graphql.wire).toBeLessThan(JSON.stringify(graphql.body).length / 2);
   });
 });
 
