@@ -3,31 +3,42 @@
  * SDK-less client makes them (and so that a room can be created with fields the SDK's types do
  * not know yet, such as `shards`).
  */
-import { withTimeout } from "./util.ts";
+import { sleep, withTimeout } from "./util.ts";
 
-async function call<T>(
+/**
+ * One request as JSON; a 429 waits its Retry-After and goes again up to `retries` times (the
+ * setup's commands are idempotent). Any other failure throws with the status and the body.
+ */
+export async function call<T>(
   baseUrl: string,
   method: string,
   path: string,
   token?: string,
   body?: object,
-) {
-  const response = await withTimeout(
-    fetch(new URL(path, baseUrl), {
-      method,
-      headers: {
-        ...(body ? { "content-type": "application/json" } : {}),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
-    }),
-    30_000,
-    `${method} ${path}`,
-  );
-  const text = await response.text();
-  if (!response.ok)
-    throw new Error(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`);
-  return JSON.parse(text) as T;
+  retries = 0,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const response = await withTimeout(
+      fetch(new URL(path, baseUrl), {
+        method,
+        headers: {
+          ...(body ? { "content-type": "application/json" } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      }),
+      30_000,
+      `${method} ${path}`,
+    );
+    const text = await response.text();
+    if (response.status === 429 && attempt < retries) {
+      await sleep(Number(response.headers.get("retry-after") ?? "1") * 1000);
+      continue;
+    }
+    if (!response.ok)
+      throw new Error(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`);
+    return JSON.parse(text) as T;
+  }
 }
 
 /** `POST /api/auth/guest`: a guest's access token. */

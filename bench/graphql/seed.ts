@@ -9,7 +9,8 @@
 import { randomBytes } from "node:crypto";
 import { WebSocket } from "ws";
 import { BEARER_PREFIX, SUBPROTOCOL } from "../../src/protocol/index.ts";
-import { withTimeout, sleep } from "../util.ts";
+import { call } from "../http.ts";
+import { withTimeout } from "../util.ts";
 
 export type SeedOptions = {
   room: string;
@@ -84,31 +85,9 @@ function seeded(seed: number) {
 
 type Json = Record<string, unknown>;
 
-/** One setup request; a 429 waits its Retry-After and goes again (commands are idempotent). */
-async function api(base: string, method: string, path: string, token?: string, body?: Json) {
-  for (let attempt = 0; ; attempt++) {
-    const response = await withTimeout(
-      fetch(new URL(path, base), {
-        method,
-        headers: {
-          ...(body ? { "content-type": "application/json" } : {}),
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
-        },
-        body: body ? JSON.stringify(body) : undefined,
-      }),
-      30_000,
-      `${method} ${path}`,
-    );
-    const text = await response.text();
-    if (response.status === 429 && attempt < 20) {
-      await sleep(Number(response.headers.get("retry-after") ?? "1") * 1000);
-      continue;
-    }
-    if (!response.ok)
-      throw new Error(`${method} ${path}: HTTP ${response.status} ${text.slice(0, 200)}`);
-    return JSON.parse(text) as Json;
-  }
-}
+/** One setup request, waiting out 429s (commands are idempotent). */
+const api = (base: string, method: string, path: string, token?: string, body?: Json) =>
+  call<Json>(base, method, path, token, body, 20);
 
 type Person = { name: string; id: string; token: string };
 
