@@ -154,7 +154,9 @@ describe("redaction", () => {
       type: "message.redacted",
       data: { messageId: id, reason: "legal request" },
     });
-    expect(JSON.stringify(log)).not.toContain("4111");
+    // The words, not a few digits: random ids and hashes hold "4111" now and then.
+    expect(JSON.stringify(log)).not.toContain("card number");
+    expect(JSON.stringify(log)).not.toContain("4111 1111");
 
     const report = await roomStub(room).auditVerify(ada.user);
     expect(report).toMatchObject({ ok: true, value: { ok: true, lastSeq: seq } });
@@ -167,7 +169,8 @@ describe("redaction", () => {
           .toArray().length;
         if (!exists) continue;
         const rows = state.storage.sql.exec(`SELECT * FROM ${table}`).toArray();
-        expect(JSON.stringify(rows)).not.toContain("4111");
+        expect(JSON.stringify(rows)).not.toContain("card number");
+        expect(JSON.stringify(rows)).not.toContain("4111 1111");
       }
     });
     expect(await run(room, bob, { type: "edit", messageId: id, text: "back" })).toMatchObject({
