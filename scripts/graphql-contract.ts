@@ -5,10 +5,10 @@
  * with a reason, so that breaking clients is a decision someone wrote down and a reviewer read.
  * Run by test/unit/graphql-contract.test.ts, in Node only (never in the worker).
  */
-import { execFileSync } from "node:child_process";
 import { type Change, CriticalityLevel, diff } from "@graphql-inspector/core";
 import { buildSchema } from "graphql";
 import { z } from "zod";
+import { contractBase, fileAt } from "./contract-base.ts";
 
 export const SCHEMA_FILE = "schema.graphql";
 export const ACKNOWLEDGED_FILE = "graphql-breaking.json";
@@ -90,61 +90,12 @@ export function acknowledgementFor(change: Change): string {
 export type BaseSchema =
   { found: true; sdl: string; base: string; why: string } | { found: false; skip: string };
 
-type GitResult = { ok: true; out: string } | { ok: false; error: string };
-
-function run(cwd: string, args: string[]): GitResult {
-  try {
-    const out = execFileSync("git", args, {
-      cwd,
-      encoding: "utf8",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    return { ok: true, out };
-  } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? "").trim();
-    return { ok: false, error: stderr.split("\n")[0] || (error as Error).message };
-  }
-}
-
-const git = (cwd: string, args: string[]) => {
-  const result = run(cwd, args);
-  return result.ok ? result.out : undefined;
-};
-
-const commitOf = (cwd: string, ref: string) =>
-  git(cwd, ["rev-parse", "--verify", "--quiet", `${ref}^{commit}`])?.trim();
-
-/**
- * The schema to compare against, read from git in `cwd`:
- * - on a branch: the merge-base of HEAD and main (what the branch changed, not what main did
- *   since it forked);
- * - on main itself (or on a commit main already contains, as in CI's clone of main): HEAD's
- *   first parent, so the check still covers the last commit, or the whole branch a merge
- *   commit brought in.
- * `main` is the local branch, else `origin/main`. Without git, without main, or without the
- * history needed (a shallow clone), the check is skipped with the reason, never crashed.
- */
+/** The schema to compare against: schema.graphql at the contract's base (contract-base.ts). */
 export function baseSchema(cwd: string): BaseSchema {
-  const headResult = run(cwd, ["rev-parse", "--verify", "HEAD^{commit}"]);
-  if (!headResult.ok) return { found: false, skip: `no git history here: ${headResult.error}` };
-  const head = headResult.out.trim();
-  const shallow = git(cwd, ["rev-parse", "--is-shallow-repository"])?.trim() === "true";
-  const history = shallow ? " (this clone is shallow: fetch with --unshallow)" : "";
-  const mainRef = ["main", "origin/main"].find((ref) => commitOf(cwd, ref));
-  if (!mainRef) return { found: false, skip: "no main branch here (neither main nor origin/main)" };
-  const fork = git(cwd, ["merge-base", "HEAD", mainRef])?.trim();
-  if (!fork) return { found: false, skip: `HEAD and ${mainRef} share no history here${history}` };
-  let base = fork;
-  let why = `the merge-base of HEAD and ${mainRef}`;
-  if (fork === head) {
-    const parent = commitOf(cwd, "HEAD^");
-    if (!parent) {
-      return { found: false, skip: `HEAD is on ${mainRef} and its parent is not here${history}` };
-    }
-    base = parent;
-    why = `HEAD is on ${mainRef}: its parent`;
-  }
-  const sdl = git(cwd, ["show", `${base}:./${SCHEMA_FILE}`]);
+  const found = contractBase(cwd);
+  if (!found.found) return found;
+  const { base, why } = found;
+  const sdl = fileAt(cwd, base, SCHEMA_FILE);
   if (sdl === undefined) {
     return { found: false, skip: `${SCHEMA_FILE} does not exist at ${base.slice(0, 7)} (${why})` };
   }
