@@ -1,6 +1,6 @@
+import { asQuery } from "../http/openapi.ts";
 import { StateAtQuery, type ChainReport, type RoomStateAt } from "../protocol/index.ts";
 import { builder } from "./builder.ts";
-import { asQuery } from "./input.ts";
 import { MessageRef } from "./messages.ts";
 import { RoomRef, VisibilityEnum } from "./rooms.ts";
 import { MemberRef } from "./users.ts";

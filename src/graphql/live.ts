@@ -23,7 +23,7 @@ import type { RoomEvent } from "../protocol/index.ts";
 import type { LiveEngine } from "../room/graphql-sockets.ts";
 import { contractError, withContractCode } from "./errors.ts";
 import { protection } from "./protection.ts";
-import { EVERY_FIELD } from "./room-events.ts";
+import { EVERY_FIELD } from "../http/room-stream.ts";
 import { TRUSTED_DOCUMENTS, type TrustedDocumentsMode } from "./trusted-documents.ts";
 import { schema } from "./schema.ts";
 

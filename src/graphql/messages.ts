@@ -1,6 +1,6 @@
+import { asQuery } from "../http/openapi.ts";
 import { EventsQuery, MessagesQuery, type Message, type RoomEvent } from "../protocol/index.ts";
 import { builder } from "./builder.ts";
-import { asQuery } from "./input.ts";
 import { connectionOf, forwardPage, seqCursor } from "./paging.ts";
 import { RoomRef } from "./rooms.ts";
 import { MemberRef, UserRef_ } from "./users.ts";

@@ -1,3 +1,4 @@
+import { asQuery } from "../http/openapi.ts";
 import { publicDirectory, roomsOf, searchMessages } from "../db/reads.ts";
 import { orUnavailable, readRouter } from "../http/database.ts";
 import { SearchQuery, DirectoryList, MyRooms, type SearchHit } from "../protocol/index.ts";
@@ -6,7 +7,6 @@ import type { Consistency } from "../db/replicas.ts";
 import type * as z from "zod";
 import { builder } from "./builder.ts";
 import type { GraphQLContext } from "./context.ts";
-import { asQuery } from "./input.ts";
 import { VisibilityEnum } from "./rooms.ts";
 import { RoleEnum, UserRef_ } from "./users.ts";
 

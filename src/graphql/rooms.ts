@@ -1,5 +1,5 @@
 import { createRoomAs, listPublicRooms } from "../routes/rooms.ts";
-import { parseOr400 } from "../http/openapi.ts";
+import { parseOr400, asQuery } from "../http/openapi.ts";
 import {
   CreateRoom,
   RoomParam,
@@ -9,7 +9,7 @@ import {
   type RoomInfo,
 } from "../protocol/index.ts";
 import { builder } from "./builder.ts";
-import { asQuery, given } from "./input.ts";
+import { given } from "./input.ts";
 import { connectionOf, forwardPage } from "./paging.ts";
 
 export const VisibilityEnum = builder.enumType("Visibility", { values: Visibility.options });

@@ -34,6 +34,20 @@ export function parseOr400<S extends z.ZodType>(schema: S, value: unknown): z.in
   throw new ApiError("bad_request", problemOf(parsed.error.issues));
 }
 
+/**
+ * Arguments of GraphQL or RPC through REST's own query schemas: those read strings (query parameters), so
+ * numbers are handed over as their decimal text and the same rules give the same messages.
+ */
+export function asQuery<S extends z.ZodType>(
+  schema: S,
+  args: Record<string, string | number | null | undefined>,
+): z.infer<S> {
+  const query: Record<string, string> = {};
+  for (const [key, value] of Object.entries(args))
+    if (value !== null && value !== undefined) query[key] = String(value);
+  return parseOr400(schema, query);
+}
+
 export const json = <S extends z.ZodType>(schema: S, description: string) => ({
   content: { "application/json": { schema } },
   description,

@@ -293,6 +293,7 @@ export const ReplicaReport = z.object({
   nodes: z.array(NodeReport),
   maxLagMs: z.number().int(),
 });
+export type ReplicaReport = z.infer<typeof ReplicaReport>;
 export const BacklogReport = z.object({
   total: z.number().int(),
   rooms: z.array(
@@ -306,3 +307,4 @@ export const BacklogReport = z.object({
     }),
   ),
 });
+export type BacklogReport = z.infer<typeof BacklogReport>;

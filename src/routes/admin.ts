@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { allRoomNames } from "../directory/shards.ts";
 import { settings, type AppEnv } from "../http/app-env.ts";
@@ -33,10 +34,7 @@ admin.openapi(
       ...errors("unauthorized", "forbidden", "unavailable"),
     },
   }),
-  async (c) => {
-    const nodes = await readRouter(c).report();
-    return c.json({ nodes, maxLagMs: settings(c).REPLICA_MAX_LAG_MS }, 200);
-  },
+  async (c) => c.json(await replicaReport(c), 200),
 );
 
 admin.openapi(
@@ -51,15 +49,24 @@ admin.openapi(
       ...errors("unauthorized", "forbidden", "unavailable"),
     },
   }),
-  async (c) => {
-    readRouter(c); // 503 without Postgres: there is nothing to flush to
-    const names = await allRoomNames(c.env);
-    const rooms = await Promise.all(
-      names.map(async (name) => {
-        const state = await c.env.ROOM.getByName(name).backlog();
-        return { name, ...state, backlog: state.lastSeq - state.flushedSeq };
-      }),
-    );
-    return c.json({ total: rooms.reduce((sum, room) => sum + room.backlog, 0), rooms }, 200);
-  },
+  async (c) => c.json(await backlogReport(c), 200),
 );
+
+/** Every database node's health and lag, probed now: REST's and the RPC admin service's. */
+export async function replicaReport(c: Context<AppEnv>): Promise<ReplicaReport> {
+  const nodes = await readRouter(c).report();
+  return { nodes, maxLagMs: settings(c).REPLICA_MAX_LAG_MS };
+}
+
+/** Each room's events not yet in Postgres; `unavailable` without Postgres (nothing to flush to). */
+export async function backlogReport(c: Context<AppEnv>): Promise<BacklogReport> {
+  readRouter(c);
+  const names = await allRoomNames(c.env);
+  const rooms = await Promise.all(
+    names.map(async (name) => {
+      const state = await c.env.ROOM.getByName(name).backlog();
+      return { name, ...state, backlog: state.lastSeq - state.flushedSeq };
+    }),
+  );
+  return { total: rooms.reduce((sum, room) => sum + room.backlog, 0), rooms };
+}

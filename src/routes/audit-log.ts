@@ -24,7 +24,8 @@ import {
  */
 export const auditLog = router();
 
-const logOf = (c: Context<AppEnv>) => c.env.INSTANCE_AUDIT.getByName(INSTANCE_AUDIT_NAME);
+/** The instance audit log's object (its `verify` is the RPC admin service's too). */
+export const logOf = (c: Context<AppEnv>) => c.env.INSTANCE_AUDIT.getByName(INSTANCE_AUDIT_NAME);
 
 auditLog.openapi(
   createRoute({

@@ -55,6 +55,7 @@ function nameOf<N extends string, V extends number>(table: Record<N, V>, value: 
 }
 
 export const roleName = (role: Role) => nameOf(ROLES, role);
+export const toVisibility = (name: VisibilityName): Visibility => VISIBILITIES[name];
 export const visibilityName = (visibility: Visibility) => nameOf(VISIBILITIES, visibility);
 export const sortName = (sort: RoomSort) => nameOf(SORTS, sort);
 

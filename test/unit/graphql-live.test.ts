@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { liveEngine } from "../../src/graphql/live.ts";
-import { EVERY_FIELD } from "../../src/graphql/room-events.ts";
+import { EVERY_FIELD } from "../../src/http/room-stream.ts";
 import { TRUSTED_DOCUMENTS } from "../../src/graphql/trusted-documents.ts";
 import { missedSince } from "../../src/room/graphql-protocol.ts";
 import type { RoomEvent } from "../../src/protocol/index.ts";

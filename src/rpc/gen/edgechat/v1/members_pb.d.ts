@@ -102,6 +102,11 @@ export declare type InviteRequest = Message<"edgechat.v1.InviteRequest"> & {
    * @generated from field: edgechat.v1.Role role = 3;
    */
   role: Role;
+
+  /**
+   * @generated from field: string client_id = 4;
+   */
+  clientId: string;
 };
 
 /**
@@ -392,7 +397,8 @@ export declare const UnmuteResponseSchema: GenMessage<UnmuteResponse>;
 
 /**
  * Who is in a room, who is banned, and the commands that change it (roles: docs/roles.md).
- * Each command carries a client_id: the same id again answers the first call's seq.
+ * Each command (an invitation too) carries a client_id: the same id again answers the first
+ * call's seq.
  *
  * @generated from service edgechat.v1.MemberService
  */
