@@ -50,6 +50,8 @@ export default defineConfig({
                 ADMIN_USERNAMES: "root",
                 // test/worker/graphql.test.ts reads each request's storage calls from a header.
                 GRAPHQL_COUNT_CALLS: "true",
+                // test/worker/rpc-transport.test.ts calls the RPC transport's fixture service.
+                RPC_ECHO: "true",
                 // Holds the lockout test's six password hashes with a wide margin on a busy
                 // machine, and is still short enough to wait out (accounts.test.ts).
                 AUTH_WINDOW_SECONDS: "5",

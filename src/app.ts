@@ -16,6 +16,9 @@ import { roomSocket } from "./routes/room-socket.ts";
 import { rooms } from "./routes/rooms.ts";
 import { graphiqlPolicy, graphqlEndpoint } from "./graphql/endpoint.ts";
 import { isGraphiQLFile } from "./graphql/graphiql.ts";
+import { echoRoutes, servesEcho } from "./rpc/echo.ts";
+import { routes as rpcRoutes } from "./rpc/services/index.ts";
+import { mountRpc } from "./rpc/transport.ts";
 
 const OPENAPI_INFO = {
   openapi: "3.1.0",
@@ -67,6 +70,7 @@ export function createApp() {
   app.route("/", admin);
   app.route("/", roomSocket);
   app.route("/", graphqlEndpoint);
+  mountRpc(app, { routes: (router) => echoRoutes(rpcRoutes(router)), served: servesEcho });
 
   app.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -103,6 +103,8 @@ const Config = z.object({
   GRAPHQL_TRUSTED_DOCUMENTS: z.enum(["off", "allow", "only"]).default("off"),
   /** Tests only: each /graphql answer reports its storage calls in x-edgechat-storage-calls. */
   GRAPHQL_COUNT_CALLS: flag(false),
+  /** Tests only: serves edgechat.test.v1.EchoService, the RPC transport's fixture (docs/rpc.md). */
+  RPC_ECHO: flag(false),
   ...RoomConfig.shape,
 });
 export type Config = z.infer<typeof Config>;

@@ -1,0 +1,111 @@
+import type { DescService } from "@bufbuild/protobuf";
+import {
+  cors as connectCors,
+  createConnectRouter,
+  createContextValues,
+  type ConnectRouter,
+} from "@connectrpc/connect";
+import {
+  universalServerRequestFromFetch,
+  universalServerResponseToFetch,
+  type UniversalHandler,
+} from "@connectrpc/connect/protocol";
+import type { Context, Hono } from "hono";
+import { cors } from "hono/cors";
+import type { Config } from "../config.ts";
+import { settings, type AppEnv } from "../http/app-env.ts";
+import { isAllowedOrigin } from "../http/origin.ts";
+import { LIMITS } from "../protocol/index.ts";
+import { HONO } from "./context.ts";
+import { ERROR_CODE_HEADER, RETRY_AFTER_HEADER } from "./errors.ts";
+import {
+  callMetrics,
+  contractErrors,
+  enforceDeadline,
+  traceContext,
+  type RpcCallRecord,
+} from "./interceptors.ts";
+
+/**
+ * Where the services live: `/rpc/<package>.<Service>/<Method>`. One prefix keeps the RPC apart
+ * from the UI's assets (the worker's catch-all) and from /api, whose middleware answers in REST's
+ * error body, and gives CORS, limits and edge rules one path to match. Connect and gRPC-web
+ * clients take it as part of their base URL; plain gRPC clients cannot, but reach the services
+ * through the gateway, which adds it.
+ */
+export const RPC_PREFIX = "/rpc";
+
+/**
+ * CORS for connect-web in a browser, by the app's origin rules (src/http/origin.ts): Connect's
+ * own lists of methods and headers, the bearer token and the trace context in, the contract's
+ * error metadata out. No credentials: the RPC reads a bearer token, never a cookie.
+ */
+const rpcCors = cors({
+  origin: (origin, c) => (isAllowedOrigin(c as Context<AppEnv>, origin) ? origin : null),
+  allowMethods: [...connectCors.allowedMethods],
+  allowHeaders: [...connectCors.allowedHeaders, "authorization", "traceparent", "tracestate"],
+  exposeHeaders: [...connectCors.exposedHeaders, ERROR_CODE_HEADER, RETRY_AFTER_HEADER],
+  maxAge: 600,
+});
+
+export type RpcOptions = {
+  /** Registers the services on the router (services/index.ts's `routes`, plus test fixtures). */
+  readonly routes: (router: ConnectRouter) => unknown;
+  /** Whether this worker serves `service` under `config` (default: every service, always). */
+  readonly served?: (service: DescService, config: Config) => boolean;
+  /** Where each finished call's record goes (metrics per method and status code). */
+  readonly recordCall?: (call: RpcCallRecord) => void;
+};
+
+/**
+ * Serves the services that `options.routes` registers over the Connect protocol (binary and
+ * JSON) and gRPC-web under RPC_PREFIX, unary and server streaming, through Connect-ES's
+ * universal handlers. Plain gRPC is off: it needs HTTP/2 trailers, which a Worker cannot send
+ * (docs/rpc.md).
+ */
+export function mountRpc(app: Hono<AppEnv>, options: RpcOptions): void {
+  const router = createConnectRouter({
+    connect: true,
+    grpcWeb: true,
+    grpc: false,
+    // Each message, like each REST body and socket frame; Connect answers resource_exhausted.
+    readMaxBytes: LIMITS.frameBytes,
+    interceptors: [
+      ...(options.recordCall ? [callMetrics(options.recordCall)] : []),
+      traceContext,
+      enforceDeadline,
+      contractErrors((procedure, error) =>
+        console.error(`edgechat: unhandled error in RPC ${procedure}`, error),
+      ),
+    ],
+  });
+  options.routes(router);
+  const handlers = new Map(router.handlers.map((handler) => [handler.requestPath, handler]));
+  const served = options.served ?? (() => true);
+
+  app.use(`${RPC_PREFIX}/*`, rpcCors);
+  app.all(`${RPC_PREFIX}/*`, async (c) => {
+    const handler = handlers.get(c.req.path.slice(RPC_PREFIX.length));
+    if (!handler || !served(handler.service, settings(c))) return noSuchProcedure();
+    return serve(handler, c);
+  });
+}
+
+/** One call: the fetch request in, Connect's answer out, its body streamed as it is produced. */
+async function serve(handler: UniversalHandler, c: Context<AppEnv>): Promise<Response> {
+  const request = universalServerRequestFromFetch(c.req.raw, {});
+  const contextValues = createContextValues().set(HONO, c);
+  const response = await handler({ ...request, contextValues });
+  return universalServerResponseToFetch(response);
+}
+
+/**
+ * 404 with a Connect error body: Connect clients read `unimplemented` from it, gRPC-web clients
+ * from the status, as for a method the server does not have.
+ */
+function noSuchProcedure(): Response {
+  return Response.json(
+    { code: "unimplemented", message: "no such procedure" },
+    { status: 404, headers: { [ERROR_CODE_HEADER]: "not_found" } },
+  );
+}
