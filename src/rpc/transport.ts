@@ -6,6 +6,7 @@ import {
   type ConnectRouter,
 } from "@connectrpc/connect";
 import {
+  assertByteStreamRequest,
   universalServerRequestFromFetch,
   universalServerResponseToFetch,
   type UniversalHandler,
@@ -17,6 +18,7 @@ import { settings, type AppEnv } from "../http/app-env.ts";
 import { isAllowedOrigin } from "../http/origin.ts";
 import { LIMITS } from "../protocol/index.ts";
 import { HONO } from "./context.ts";
+import { binaryFraming, decodableBody } from "./decodable.ts";
 import { ERROR_CODE_HEADER, RETRY_AFTER_HEADER } from "./errors.ts";
 import {
   callMetrics,
@@ -94,10 +96,22 @@ export function mountRpc(app: Hono<AppEnv>, options: RpcOptions): void {
 /** One call: the fetch request in, Connect's answer out, its body streamed as it is produced. */
 async function serve(handler: UniversalHandler, c: Context<AppEnv>): Promise<Response> {
   const request = universalServerRequestFromFetch(c.req.raw, {});
+  assertByteStreamRequest(request);
+  const encoding = c.req.header("content-encoding");
+  const framing =
+    encoding && encoding !== "identity"
+      ? undefined
+      : binaryFraming(c.req.header("content-type") ?? null);
+  const body = framing
+    ? decodableBody(request.body, handler.method.input, framing, LIMITS.frameBytes + ENVELOPE_BYTES)
+    : request.body;
   const contextValues = createContextValues().set(HONO, c);
-  const response = await handler({ ...request, contextValues });
+  const response = await handler({ ...request, body, contextValues });
   return universalServerResponseToFetch(response);
 }
+
+/** A message envelope's header: a flags byte and a 32-bit length. */
+const ENVELOPE_BYTES = 5;
 
 /**
  * 404 with a Connect error body: Connect clients read `unimplemented` from it, gRPC-web clients

@@ -128,7 +128,67 @@ function envelope(payload: Uint8Array, flags = 0): Uint8Array<ArrayBuffer> {
   return frame;
 }
 
+/** The envelopes of a streamed body: flags and payload. */
+function framesOf(body: Uint8Array): { flags: number; data: Uint8Array }[] {
+  const frames: { flags: number; data: Uint8Array }[] = [];
+  for (let at = 0; at < body.length;) {
+    const length = new DataView(body.buffer, body.byteOffset + at + 1, 4).getUint32(0);
+    frames.push({ flags: body[at]!, data: body.slice(at + 5, at + 5 + length) });
+    at += 5 + length;
+  }
+  return frames;
+}
+
+const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+
+// A tag (field 15, varint) and no value: not a message of any type.
+const MALFORMED = new Uint8Array([0x78]);
+
 describe("RPC on the wire", () => {
+  it("answers a Connect unary message that does not decode 400 invalid_argument, not 500", async () => {
+    const res = await post("Echo", { "content-type": "application/proto" }, MALFORMED);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      code: "invalid_argument",
+      message: expect.stringMatching(/^the request is not a valid edgechat.test.v1.EchoRequest: /),
+    });
+  });
+
+  it("ends a Connect stream whose request does not decode with invalid_argument", async () => {
+    const res = await post(
+      "Count",
+      { "content-type": "application/connect+proto" },
+      envelope(MALFORMED),
+    );
+    const [end] = framesOf(new Uint8Array(await res.arrayBuffer()));
+    expect(end!.flags).toBe(0x02);
+    expect(JSON.parse(text(end!.data))).toMatchObject({ error: { code: "invalid_argument" } });
+  });
+
+  it.each(["Echo", "Count"])(
+    "answers a gRPC-web %s request that does not decode grpc-status 3",
+    async (method) => {
+      const res = await post(
+        method,
+        { "content-type": "application/grpc-web+proto" },
+        envelope(MALFORMED),
+      );
+      const [trailer] = framesOf(new Uint8Array(await res.arrayBuffer()));
+      expect(trailer!.flags).toBe(0x80);
+      expect(text(trailer!.data)).toMatch(/grpc-status: 3\r\n/);
+    },
+  );
+
+  it("still refuses an oversized message resource_exhausted past the decoding check", async () => {
+    const res = await post(
+      "Count",
+      { "content-type": "application/grpc-web+proto" },
+      envelope(new Uint8Array(LIMITS.frameBytes + 10)),
+    );
+    const frames = framesOf(new Uint8Array(await res.arrayBuffer()));
+    expect(text(frames.at(-1)!.data)).toMatch(/grpc-status: 8\r\n/);
+  });
+
   it("speaks Connect's unary JSON as plain HTTP (curl can call it)", async () => {
     const res = await post(
       "Echo",
@@ -168,16 +228,10 @@ describe("RPC on the wire", () => {
     );
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/grpc-web+proto");
-    const body = new Uint8Array(await res.arrayBuffer());
-    const frames: { flags: number; data: Uint8Array }[] = [];
-    for (let at = 0; at < body.length;) {
-      const length = new DataView(body.buffer, body.byteOffset + at + 1, 4).getUint32(0);
-      frames.push({ flags: body[at]!, data: body.slice(at + 5, at + 5 + length) });
-      at += 5 + length;
-    }
+    const frames = framesOf(new Uint8Array(await res.arrayBuffer()));
     const trailer = frames.at(-1)!;
     expect(trailer.flags).toBe(0x80);
-    expect(new TextDecoder().decode(trailer.data)).toMatch(/grpc-status: 4\r\n/);
+    expect(text(trailer.data)).toMatch(/grpc-status: 4\r\n/);
     // Messages 1, 2, 3 (and perhaps 4) came out before the deadline; not 100 of them.
     expect(frames.length - 1).toBeGreaterThanOrEqual(2);
     expect(frames.length - 1).toBeLessThan(10);
