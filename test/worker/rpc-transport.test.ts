@@ -7,6 +7,8 @@ import { createApp } from "../../src/app.ts";
 import { LIMITS } from "../../src/protocol/index.ts";
 import { INTERNAL_MESSAGE } from "../../src/rpc/errors.ts";
 import { CountRequestSchema, EchoService } from "../../src/rpc/gen/edgechat/test/v1/echo_pb.js";
+import { RoomService } from "../../src/rpc/gen/edgechat/v1/rooms_pb.js";
+import { guest } from "./helpers.ts";
 
 const ORIGIN = "http://edgechat.test";
 const BASE = `${ORIGIN}/rpc`;
@@ -112,6 +114,37 @@ describe.each(TRANSPORTS)("RPC over %s", (_, transport) => {
     const error = await failure(echo.echo({ text: "x", delayMs: 60_000 }));
     expect(error.code).toBe(Code.InvalidArgument);
     expect(error.rawMessage).toBe("delay_ms is at most 10000");
+  });
+});
+
+describe("the product's services on the transport", () => {
+  it("serves RoomService with the caller's token, GET for a method without side effects", async () => {
+    const owner = await guest("rpc-owner");
+    const headers = { authorization: `Bearer ${owner.token}` };
+    const name = `rpc-${crypto.randomUUID().slice(0, 8)}`;
+    const rooms = createClient(RoomService, TRANSPORTS[0]![1]);
+    const created = await rooms.createRoom({ name, topic: "over RPC" }, { headers });
+    expect(created.room).toMatchObject({ name, topic: "over RPC" });
+    const seen: string[] = [];
+    const viaGet = createConnectTransport({
+      baseUrl: BASE,
+      useHttpGet: true,
+      fetch: (input, init) => {
+        seen.push(init?.method ?? "GET");
+        return appFetch(input, init);
+      },
+    });
+    const got = await createClient(RoomService, viaGet).getRoom({ room: name }, { headers });
+    expect(got.room?.name).toBe(name);
+    expect(seen).toEqual(["GET"]);
+  });
+
+  it("refuses a call without a token unauthenticated, as REST refuses it 401", async () => {
+    const error = await failure(
+      createClient(RoomService, TRANSPORTS[2]![1]).getRoom({ room: "x" }),
+    );
+    expect(error.code).toBe(Code.Unauthenticated);
+    expect(error.metadata.get("edgechat-error-code")).toBe("unauthorized");
   });
 });
 
