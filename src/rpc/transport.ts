@@ -19,6 +19,7 @@ import { isAllowedOrigin } from "../http/origin.ts";
 import { LIMITS } from "../protocol/index.ts";
 import { HONO } from "./context.ts";
 import { binaryFraming, decodableBody } from "./decodable.ts";
+import { RPC_PREFIX } from "./prefix.ts";
 import { ERROR_CODE_HEADER, RETRY_AFTER_HEADER } from "./errors.ts";
 import {
   callMetrics,
@@ -28,14 +29,7 @@ import {
   type RpcCallRecord,
 } from "./interceptors.ts";
 
-/**
- * Where the services live: `/rpc/<package>.<Service>/<Method>`. One prefix keeps the RPC apart
- * from the UI's assets (the worker's catch-all) and from /api, whose middleware answers in REST's
- * error body, and gives CORS, limits and edge rules one path to match. Connect and gRPC-web
- * clients take it as part of their base URL; plain gRPC clients cannot, but reach the services
- * through the gateway, which adds it.
- */
-export const RPC_PREFIX = "/rpc";
+
 
 /**
  * CORS for connect-web in a browser, by the app's origin rules (src/http/origin.ts): Connect's
