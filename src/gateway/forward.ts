@@ -5,6 +5,7 @@ import type {
   DescService,
 } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type Transport } from "@connectrpc/connect";
+import { ERROR_CODE_HEADER, RETRY_AFTER_HEADER } from "../rpc/errors.ts";
 import { retriable, unreachable } from "./retry.ts";
 import type { Upstreams } from "./upstreams.ts";
 
@@ -31,6 +32,20 @@ export function forwardedHeaders(context: HandlerContext): Headers {
  * did not answer (it is set aside until its health check passes) and only for a method that may
  * be retried (retry.ts); `unavailable` when none is left.
  */
+/**
+ * An upstream's error as the gateway answers it: its code and message, and the contract's
+ * metadata (not the upstream's HTTP headers, which mean nothing to a gRPC client).
+ */
+function relayed(error: unknown): unknown {
+  if (!(error instanceof ConnectError)) return error;
+  const metadata = new Headers();
+  for (const name of [ERROR_CODE_HEADER, RETRY_AFTER_HEADER]) {
+    const value = error.metadata.get(name);
+    if (value !== null) metadata.set(name, value);
+  }
+  return new ConnectError(error.rawMessage, error.code, metadata, undefined, error);
+}
+
 export async function onUpstreams<T>(
   forwarding: Forwarding,
   method: DescMethod,
@@ -41,8 +56,14 @@ export async function onUpstreams<T>(
     try {
       return await attempt(forwarding.transportFor(upstream), upstream);
     } catch (error) {
-      if (unreachable(error)) forwarding.upstreams.down(upstream);
-      if (!retriable(method, error)) throw error;
+      const gone = unreachable(error);
+      if (gone) forwarding.upstreams.down(upstream);
+      // Not sent again: a worker that did not answer is `unavailable` to the caller, who may
+      // know better than the gateway whether trying again is safe.
+      if (!retriable(method, error))
+        throw gone
+          ? new ConnectError("the worker did not answer", Code.Unavailable)
+          : relayed(error);
       last = error;
     }
   }

@@ -13,16 +13,20 @@ export function retriable(method: DescMethod, error: unknown): boolean {
 }
 
 /** The network's failures, as Node names them: the upstream was not there to answer. */
-const NETWORK = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH"]);
+const NETWORK = /\b(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH)\b/;
 
-/** A failure of the upstream itself (refused, reset, gone mid-stream), not an answer it gave. */
+/**
+ * A failure of the upstream itself (refused, reset, gone mid-stream), not an answer it gave:
+ * connect-node reports those as `unavailable` or `aborted` with Node's error code in the message
+ * or in the chain of causes.
+ */
 export function unreachable(error: unknown): boolean {
-  if (
-    ConnectError.from(error).code !== Code.Unavailable &&
-    ConnectError.from(error).code !== Code.Internal
-  )
-    return false;
-  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause)
-    if (NETWORK.has(String((cause as { code?: unknown }).code))) return true;
+  const failed = ConnectError.from(error);
+  if (failed.code !== Code.Unavailable && failed.code !== Code.Aborted) return false;
+  for (let cause: unknown = error; cause instanceof Error; cause = cause.cause) {
+    const code = (cause as { code?: unknown }).code;
+    if (NETWORK.test(cause.message) || (typeof code === "string" && NETWORK.test(code)))
+      return true;
+  }
   return false;
 }

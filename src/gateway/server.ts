@@ -28,7 +28,7 @@ export type GatewayOptions = {
   upstreams: readonly string[];
   port?: number;
   host?: string;
-  /** How often each upstream's /api/health is asked (ms). */
+  /** How often each upstream's /healthz is asked (ms). */
   healthEveryMs?: number;
 };
 
@@ -84,7 +84,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const check = async () => {
     await Promise.all(
       upstreams.all.map(async (upstream) => {
-        const healthy = await fetch(`${upstream}/api/health`, {
+        const healthy = await fetch(`${upstream}/healthz`, {
           signal: AbortSignal.timeout(1000),
         }).then(
           (res) => res.ok,
