@@ -6,11 +6,12 @@ import type {
 } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type Transport } from "@connectrpc/connect";
 import { ERROR_CODE_HEADER, RETRY_AFTER_HEADER } from "../rpc/errors.ts";
+import { childTraceparent, traceContextKey } from "../rpc/trace-context.ts";
 import { retriable, unreachable } from "./retry.ts";
 import type { Upstreams } from "./upstreams.ts";
 
-/** The request headers a call carries on to the worker: the caller's credentials and trace. */
-const FORWARDED = ["authorization", "traceparent", "tracestate"];
+/** The request headers a call carries on to the worker as they came: the caller's credentials. */
+const FORWARDED = ["authorization", "tracestate"];
 
 /** How the gateway reaches one worker origin (connect-node's Connect transport, server.ts). */
 export type TransportFor = (upstream: string) => Transport;
@@ -18,12 +19,19 @@ export type TransportFor = (upstream: string) => Transport;
 /** The handlers of one upstream call, shared by every forwarded method. */
 export type Forwarding = { upstreams: Upstreams; transportFor: TransportFor };
 
+/**
+ * The headers of the call to the worker: the caller's credentials and, when the caller sent a
+ * trace context, a child span of it (the gateway's hop), so that the trace goes on through the
+ * worker (W3C trace context; the worker's interceptor reads it).
+ */
 export function forwardedHeaders(context: HandlerContext): Headers {
   const headers = new Headers();
   for (const name of FORWARDED) {
     const value = context.requestHeader.get(name);
     if (value !== null) headers.set(name, value);
   }
+  const trace = context.values.get(traceContextKey);
+  if (trace) headers.set("traceparent", childTraceparent(trace));
   return headers;
 }
 

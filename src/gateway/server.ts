@@ -12,6 +12,8 @@ import { RoomService } from "../rpc/gen/edgechat/v1/rooms_pb.js";
 import { RPC_PREFIX } from "../rpc/prefix.ts";
 import { converse } from "./converse.ts";
 import { forwardService, type Forwarding } from "./forward.ts";
+import { callMetrics, enforceDeadline, traceContext } from "../rpc/interceptors.ts";
+import { CallCounts } from "./metrics.ts";
 import { Upstreams } from "./upstreams.ts";
 import { watchRoom } from "./watch.ts";
 
@@ -30,11 +32,15 @@ export type GatewayOptions = {
   host?: string;
   /** How often each upstream's /healthz is asked (ms). */
   healthEveryMs?: number;
+  /** The services forwarded as they are (default: those of proto/edgechat/v1 the worker serves). */
+  forwarded?: readonly DescService[];
 };
 
 export type Gateway = {
   url: string;
   upstreams: Upstreams;
+  /** Calls per method and code so far (the observability work exports them). */
+  metrics: CallCounts;
   /** Runs every health check now (the tests do; the timer does it every healthEveryMs). */
   check(): Promise<void>;
   close(): Promise<void>;
@@ -65,7 +71,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
   };
   const routes = (router: ConnectRouter) => {
-    for (const service of FORWARDED)
+    for (const service of options.forwarded ?? FORWARDED)
       router.service(service, forwardService(forwarding, service) as never);
     router.service(
       HistoryService,
@@ -73,8 +79,18 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     );
     router.service(ConverseService, { converse: converse(forwarding) } as never);
   };
+  const metrics = new CallCounts();
   const server: Http2Server = createServer(
-    connectNodeAdapter({ routes, grpc: true, grpcWeb: true, connect: true }),
+    connectNodeAdapter({
+      routes,
+      grpc: true,
+      grpcWeb: true,
+      connect: true,
+      // The worker's own interceptors (src/rpc/interceptors.ts): calls counted per method and
+      // code, the caller's trace context read (forwarded as a child span: forward.ts), deadlines
+      // ended on time.
+      interceptors: [callMetrics((call) => metrics.record(call)), traceContext, enforceDeadline],
+    }),
   );
   await new Promise<void>((ready) =>
     server.listen(options.port ?? 0, options.host ?? "127.0.0.1", ready),
@@ -102,6 +118,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     url: `http://${options.host ?? "127.0.0.1"}:${port}`,
     upstreams,
+    metrics,
     check,
     close: async () => {
       clearInterval(timer);

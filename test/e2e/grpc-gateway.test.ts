@@ -33,6 +33,7 @@ import {
   PostMessageResponseSchema,
 } from "../../src/rpc/gen/edgechat/v1/messages_pb.js";
 import { RoomService } from "../../src/rpc/gen/edgechat/v1/rooms_pb.js";
+import { EchoService } from "../../src/rpc/gen/edgechat/test/v1/echo_pb.js";
 import { startProxy, type NetworkProxy } from "../support/proxy.ts";
 import { range, roomName, useServer, waitUntil, type TestServer } from "./helpers.ts";
 
@@ -40,14 +41,22 @@ let server: TestServer;
 let relay: NetworkProxy;
 let gateway: Gateway;
 let token: string;
-useServer(async (started) => {
-  server = started;
-  token = (await new EdgechatApi(server.url).signInGuest("gateway")).token;
-});
+useServer(
+  async (started) => {
+    server = started;
+    token = (await new EdgechatApi(server.url).signInGuest("gateway")).token;
+  },
+  { vars: { RPC_ECHO: "true" } },
+);
 beforeAll(async () => {
   relay = await startProxy(server.url);
   // Health checks far apart: the tests decide when an upstream is found down.
-  gateway = await startGateway({ upstreams: [server.url, relay.url], healthEveryMs: 60_000 });
+  gateway = await startGateway({
+    upstreams: [server.url, relay.url],
+    healthEveryMs: 60_000,
+    // The worker's services, and its test fixture, which answers with the trace context it got.
+    forwarded: [RoomService, MessageService, EchoService],
+  });
 });
 afterAll(async () => {
   await gateway?.close();
@@ -180,6 +189,36 @@ describe("plain gRPC through the gateway", () => {
     open = false;
     more?.();
     await conversation;
+  });
+});
+
+describe("the gateway's interceptors", () => {
+  it("carries the caller's trace on as a child span, ends a call at its deadline, and counts calls per method and code", async () => {
+    const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    const echo = createClient(EchoService, grpcTransport());
+    const answer = await echo.echo({ text: "hi" }, { headers: { traceparent } });
+    expect(answer.traceId).toBe("4bf92f3577b34da6a3ce929d0e0e4736");
+    expect(answer.parentId).toMatch(/^[0-9a-f]{16}$/);
+    expect(answer.parentId).not.toBe("00f067aa0ba902b7");
+
+    const history = createClient(HistoryService, grpcTransport());
+    const room = await freshRoom();
+    const started = Date.now();
+    const late = await (async () => {
+      for await (const _ of history.watchRoom({ room }, { headers: auth(), timeoutMs: 400 }))
+        void _;
+    })().catch((error: unknown) => ConnectError.from(error));
+    expect(late).toMatchObject({ code: Code.DeadlineExceeded });
+    expect(Date.now() - started).toBeLessThan(3000);
+
+    // A stream is counted when the gateway has ended it, a moment after the client saw the end.
+    const counts = () => gateway.metrics.snapshot();
+    await waitUntil(
+      () => counts()["/edgechat.v1.HistoryService/WatchRoom deadline_exceeded"],
+      "counted",
+    );
+    expect(counts()["/edgechat.v1.HistoryService/WatchRoom deadline_exceeded"]?.calls).toBe(1);
+    expect(counts()["/edgechat.test.v1.EchoService/Echo ok"]?.calls).toBeGreaterThanOrEqual(1);
   });
 });
 
