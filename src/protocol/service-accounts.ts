@@ -7,7 +7,11 @@ import { RoomName, UserRef, Username } from "./names.ts";
  * (`/api/admin/services`) and the scope a service acts within.
  */
 
+export const SERVICE_ID_PREFIX = "svc_";
 export const ServiceId = z.string().regex(/^svc_[0-9a-f]{32}$/, "a service id is svc_ and 32 hex");
+
+/** Whether a user id is a service account's: for showing services as such (events name ids). */
+export const isServiceId = (id: string): boolean => id.startsWith(SERVICE_ID_PREFIX);
 export const KeyId = z.string().regex(/^[0-9a-f]{16}$/, "a key id is 16 hex characters");
 
 /** The role a service acts with in the rooms of its scope: never the owner. */
