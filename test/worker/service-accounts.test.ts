@@ -329,4 +329,22 @@ describe("service accounts", () => {
     const missing = await call(`/api/admin/services/svc_${"0".repeat(32)}`, { token: admin.token });
     expect(await errorOf(missing)).toMatchObject({ status: 404, code: "not_found" });
   });
+
+  it("documents every route in the OpenAPI document, the rotation's body optional", async () => {
+    type Doc = {
+      paths: Record<string, Record<string, { requestBody?: { required?: boolean } }>>;
+      components: { securitySchemes: { bearer: { description?: string } } };
+    };
+    const doc = await (await call("/api/openapi.json")).json<Doc>();
+    const methods = (path: string) => Object.keys(doc.paths[path] ?? {}).sort();
+    expect(methods("/api/admin/services")).toEqual(["get", "post"]);
+    expect(methods("/api/admin/services/{service}")).toEqual(["get", "patch"]);
+    expect(methods("/api/admin/services/{service}/disable")).toEqual(["post"]);
+    expect(methods("/api/admin/services/{service}/enable")).toEqual(["post"]);
+    expect(methods("/api/admin/services/{service}/keys")).toEqual(["post"]);
+    expect(methods("/api/admin/services/{service}/keys/{key}")).toEqual(["delete"]);
+    const rotate = doc.paths["/api/admin/services/{service}/keys/{key}/rotate"]?.post;
+    expect(rotate?.requestBody?.required).toBe(false);
+    expect(doc.components.securitySchemes.bearer.description).toContain("ecsk_");
+  });
 });
