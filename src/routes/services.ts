@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../http/app-env.ts";
-import { bearer, errors, json, jsonBody, router, unwrap } from "../http/openapi.ts";
+import { bearer, errors, json, jsonBody, parseOr400, router, unwrap } from "../http/openapi.ts";
 import { SERVICE_ACCOUNTS_NAME } from "../identity/service-key.ts";
 import {
   CreateService,
@@ -191,7 +191,8 @@ services.openapi(
   }),
   async (c) => {
     const { service, key } = c.req.valid("param");
-    const { overlapSeconds } = RotateKey.parse(c.req.valid("json") ?? {});
+    // Without a body (it is optional) the router validated nothing: the defaults, checked here.
+    const { overlapSeconds } = parseOr400(RotateKey, c.req.valid("json") ?? {});
     const issued = unwrap(await accounts(c).rotateKey(service, key, overlapSeconds));
     record(c, "service.key_rotated", issued.service, {
       key,

@@ -81,6 +81,23 @@ describe("service accounts", () => {
       author: { id: issued.service.id, name: issued.service.name },
     });
 
+    // It is a service wherever someone asks who it is.
+    const me = await call("/api/auth/me", { token: issued.key.secret });
+    expect(await me.json()).toEqual({
+      id: issued.service.id,
+      name: issued.service.name,
+      kind: "service",
+      admin: false,
+    });
+    const gql = await call("/graphql", {
+      method: "POST",
+      token: issued.key.secret,
+      json: { query: "{ me { id kind admin } }" },
+    });
+    expect(await gql.json()).toEqual({
+      data: { me: { id: issued.service.id, kind: "service", admin: false } },
+    });
+
     // Stored as SHA-256 of the secret, and nowhere in what admins read.
     const { secret } = parseServiceKey(issued.key.secret)!;
     const stored = await runInDurableObject(accounts(), (_o: ServiceAccounts, state) =>
@@ -201,6 +218,18 @@ describe("service accounts", () => {
       code: "bad_request",
       message: expect.stringMatching(/^overlapSeconds: at most/),
     });
+    for (const body of ["{not json", '{"overlapSeconds": "1h"}', '{"overlap": 60}'])
+      expect(
+        await errorOf(
+          await call(path, {
+            method: "POST",
+            token: admin.token,
+            headers: { "content-type": "application/json" },
+            body,
+          }),
+        ),
+        body,
+      ).toMatchObject({ status: 400, code: "bad_request" });
     const before = Date.now();
     const rotated = await call(path, { method: "POST", token: admin.token });
     expect(rotated.status, await rotated.clone().text()).toBe(201);
