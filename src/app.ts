@@ -76,6 +76,8 @@ export function createApp() {
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
+    description:
+      "An access token (a JWT from /api/auth), or a service account's API key, `ecsk_<id>_<secret>` (docs/service-keys.md).",
   });
   app.doc31("/api/openapi.json", OPENAPI_INFO);
   app.get("/api/docs", (c) => c.html(docsPage(app.getOpenAPI31Document(OPENAPI_INFO))));

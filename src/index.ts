@@ -17,6 +17,7 @@ export { Account } from "./account/account.ts";
 export { Throttle } from "./limits/throttle.ts";
 export { UserLimits } from "./limits/user-limits.ts";
 export { AuditAnchor } from "./audit/anchor.ts";
+export { ServiceAccounts } from "./service-accounts/service-accounts.ts";
 
 export class Room extends RoomObject {
   constructor(ctx: DurableObjectState, env: Env) {

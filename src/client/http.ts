@@ -24,6 +24,11 @@ import {
   type Moment,
   type Role,
   type RoomSort,
+  IssuedKey,
+  ServiceAccount,
+  ServiceList,
+  type CreateService,
+  type ServiceScope,
 } from "../protocol/index.ts";
 import { graphqlRequest, type TypedDocument, type VariablesOf } from "./graphql/request.ts";
 
@@ -150,6 +155,47 @@ export class EdgechatApi {
   /** Admins: the instance audit log's hash chain, recomputed from the log itself. */
   verifyAuditLog() {
     return this.#call(AuditChainReport, "GET", "/api/admin/audit/verify");
+  }
+
+  /** Admins: the service accounts, with their scopes and keys (never a secret). */
+  services() {
+    return this.#call(ServiceList, "GET", "/api/admin/services");
+  }
+
+  /**
+   * Admins: a new service account and its first key, `ecsk_…`, in `key.secret`: shown this
+   * once, stored only as a hash (docs/service-keys.md).
+   * @example const { key } = await admin.createService({ name: "deploybot", scope: { rooms: ["ops"], actions: ["post"], role: "member" } });
+   */
+  createService(input: CreateService) {
+    return this.#call(IssuedKey, "POST", "/api/admin/services", input);
+  }
+
+  /** Admins: a service account's new scope; its open sockets close and reconnect under it. */
+  setServiceScope(id: string, scope: ServiceScope) {
+    return this.#call(ServiceAccount, "PATCH", `/api/admin/services/${id}`, { scope });
+  }
+
+  /** Admins: disable (every key stops at once) or enable a service account. */
+  setServiceDisabled(id: string, disabled: boolean) {
+    const verb = disabled ? "disable" : "enable";
+    return this.#call(ServiceAccount, "POST", `/api/admin/services/${id}/${verb}`);
+  }
+
+  /** Admins: one more key for a service account, shown this once. */
+  addServiceKey(id: string) {
+    return this.#call(IssuedKey, "POST", `/api/admin/services/${id}/keys`);
+  }
+
+  /** Admins: a new key, the old one working `overlapSeconds` more (default 24 h, at most 30 days). */
+  rotateServiceKey(id: string, keyId: string, overlapSeconds?: number) {
+    const body = overlapSeconds === undefined ? {} : { overlapSeconds };
+    return this.#call(IssuedKey, "POST", `/api/admin/services/${id}/keys/${keyId}/rotate`, body);
+  }
+
+  /** Admins: revokes a key at once. */
+  revokeServiceKey(id: string, keyId: string) {
+    return this.#call(ServiceAccount, "DELETE", `/api/admin/services/${id}/keys/${keyId}`);
   }
 
   /** Owners and admins: the room's hash chain recomputed and checked against its anchor. */

@@ -1,8 +1,10 @@
+import { UserKind, type User } from "../protocol/index.ts";
 import { builder } from "./builder.ts";
 
-type Me = { id: string; name: string; kind: "guest" | "user"; admin: boolean };
+type Me = { id: string; name: string; kind: User["kind"]; admin: boolean };
 
-const UserKindEnum = builder.enumType("UserKind", { values: ["guest", "user"] as const });
+// Every kind of the wire's UserKind: a service account signed in with its API key is one too.
+const UserKindEnum = builder.enumType("UserKind", { values: UserKind.options });
 
 export const MeRef = builder.objectRef<Me>("Me").implement({
   description: "The signed-in user (GET /api/auth/me).",

@@ -3,6 +3,7 @@ import { createMiddleware } from "hono/factory";
 import type { Actor } from "../identity/actor.ts";
 import { accountKey } from "../identity/refresh-token.ts";
 import { actorFromToken, type TokenCheck } from "../identity/verify-actor.ts";
+import { keyDigest, SERVICE_ACCOUNTS_NAME } from "../identity/service-key.ts";
 import type { Config } from "../config.ts";
 import { settings, type AppEnv } from "./app-env.ts";
 import {
@@ -36,7 +37,8 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
 
 /**
  * The verified actor of a request, undefined when it carries no token; a token that does not
- * verify, or whose session has ended, is `unauthorized`. Shared by REST and GraphQL.
+ * verify, or whose session has ended, is `unauthorized`, and so is a service key that is
+ * unknown, revoked, expired or whose service is disabled. Shared by REST, GraphQL and RPC.
  */
 export async function actorOf(c: Context<AppEnv>): Promise<Actor | undefined> {
   const token = bearerToken(c.req.raw.headers);
@@ -46,12 +48,17 @@ export async function actorOf(c: Context<AppEnv>): Promise<Actor | undefined> {
   return verified.value;
 }
 
-/** How tokens are checked on this instance: its secret, its admins, its accounts' sessions. */
+/**
+ * How tokens are checked on this instance: its secret, its admins, its accounts' sessions, and
+ * its service accounts' keys (only the SHA-256 of a key's secret leaves the worker).
+ */
 export function tokenCheck(env: Env, config: Config): TokenCheck {
   return {
     secret: config.JWT_SECRET,
     admins: config.ADMIN_USERNAMES,
     sessionActive: (name, sid) => env.ACCOUNT.getByName(accountKey(name)).sessionActive(sid),
+    service: async ({ keyId, secret }) =>
+      env.SERVICE_ACCOUNTS.getByName(SERVICE_ACCOUNTS_NAME).verify(keyId, await keyDigest(secret)),
   };
 }
 

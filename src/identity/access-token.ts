@@ -11,7 +11,8 @@ export const GUEST_TOKEN_SECONDS = 24 * 60 * 60;
 const Claims = z.object({
   sub: UserRef.shape.id,
   name: UserRef.shape.name,
-  kind: UserKind,
+  // Services sign in with API keys, never with a token (docs/service-keys.md).
+  kind: UserKind.exclude(["service"]),
   sid: z.string().optional(),
 });
 

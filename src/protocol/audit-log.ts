@@ -18,6 +18,14 @@ export const AuditAction = z.enum([
   "account.registered",
   "account.password_changed",
   "account.deleted",
+  // Service accounts and their keys, by admins (src/routes/services.ts); never a secret.
+  "service.created",
+  "service.scope_changed",
+  "service.disabled",
+  "service.enabled",
+  "service.key_created",
+  "service.key_rotated",
+  "service.key_revoked",
   // Room moderation, from the rooms' own events (src/audit/room-entries.ts).
   "room.created",
   "room.topic_changed",

@@ -16,7 +16,8 @@ import {
   Visibility,
 } from "./names.ts";
 
-export const UserKind = z.enum(["guest", "user"]);
+/** Who someone is: a guest, a registered user, or a service account (docs/service-keys.md). */
+export const UserKind = z.enum(["guest", "user", "service"]);
 export const User = UserRef.extend({ kind: UserKind });
 export type User = z.infer<typeof User>;
 /** `GET /api/auth/me`: the user, and whether the configuration makes them an instance admin. */

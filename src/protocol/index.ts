@@ -9,3 +9,4 @@ export * from "./rates.ts";
 export * from "./chain.ts";
 export * from "./upcast.ts";
 export * from "./audit-log.ts";
+export * from "./service-accounts.ts";

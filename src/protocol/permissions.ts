@@ -13,11 +13,16 @@ export const RANKS = ["none", "member", "moderator", "owner", "admin"] as const;
 export type Rank = (typeof RANKS)[number];
 
 /**
- * Someone's standing in one room: their role there (none for a non-member) and whether the
- * instance names them admin. Principals to come (bots, API keys, plugins) add their scopes here,
- * and `can` narrows by them; every caller already passes through this one type.
+ * Someone's standing in one room: their role there (none for a non-member), whether the
+ * instance names them admin, and for a service account (docs/service-keys.md) the actions its
+ * scope allows: `can` refuses any other, whatever the role. Every caller passes through this type.
  */
-export type Standing = { readonly role: Role | undefined; readonly admin?: boolean | undefined };
+export type Standing = {
+  readonly role: Role | undefined;
+  readonly admin?: boolean | undefined;
+  /** The actions allowed; absent for people, who are limited by their rank alone. */
+  readonly scope?: readonly Action[] | undefined;
+};
 
 export function rankOf(who: Standing): Rank {
   return who.admin ? "admin" : (who.role ?? "none");
@@ -86,6 +91,12 @@ export const EXTRA_RANK = {
 export type Action = CommandType | keyof typeof EXTRA_RANK;
 const ACTION_RANK: Record<Action, Rank> = { ...COMMAND_RANK, ...EXTRA_RANK };
 
+/** Every action, in the table's order. */
+export const ACTIONS = Object.keys(ACTION_RANK) as [Action, ...Action[]];
+
+/** The least rank `action` needs. */
+export const rankFor = (action: Action): Rank => ACTION_RANK[action];
+
 /** The commands that act on another member: the target must rank below the actor, and is never the owner. */
 const TARGETED = new Set<Action>(["mute", "unmute", "kick", "ban", "unban", "role", "transfer"]);
 
@@ -103,6 +114,8 @@ const RANK_REFUSAL: Record<Rank, string> = {
  * @example refusal({ role: "moderator" }, "kick", { role: "member" }) // undefined
  */
 export function refusal(who: Standing, action: Action, target?: Standing): Refusal | undefined {
+  if (who.scope && !who.scope.includes(action))
+    return { code: "forbidden", message: `this service's scope does not include "${action}"` };
   const needed = ACTION_RANK[action];
   if (!atLeast(who, needed)) return { code: "forbidden", message: RANK_REFUSAL[needed] };
   if (!TARGETED.has(action) || !target) return undefined;

@@ -1,6 +1,8 @@
 import {
   atLeast,
   refusal,
+  type Action,
+  roomInScope,
   type Command,
   type CreateRoom,
   type NewEvent,
@@ -8,11 +10,13 @@ import {
   type Role,
   type Standing,
 } from "../protocol/index.ts";
-import type { Actor } from "../identity/actor.ts";
+import { scopeOf, type Actor } from "../identity/actor.ts";
 import type { RoomView } from "./room-view.ts";
+import { actsWithoutJoining, standingOf } from "./standing.ts";
 import { decideUndoRedo } from "./undo.ts";
 
 export type { RoomView } from "./room-view.ts";
+export { standingOf } from "./standing.ts";
 
 /** The outcome of a command: events to log (none for a no-op), or a refusal. */
 export type Decision = { ok: true; events: NewEvent[] } | { ok: false; error: Refusal };
@@ -26,16 +30,13 @@ const refuse = (code: Refusal["code"], message: string): Decision => ({
 /** What a room never created and a private room one may not see both answer, word for word. */
 export const NO_SUCH_ROOM: Refusal = { code: "not_found", message: "no such room" };
 
-/** `actor`'s standing here, for the permission rules (src/protocol/permissions.ts). */
-export function standingOf(view: RoomView, actor: Actor): Standing {
-  return { role: view.role(actor.id), admin: actor.admin };
-}
-
 /** A member's standing as the target of a command: admins are named by the instance, not the room. */
 const targetOf = (view: RoomView, userId: string): Standing => ({ role: view.role(userId) });
 
 /** The events that create a room; its creator is its owner and first member. */
 export function decideCreate(input: CreateRoom, exists: boolean, actor: Actor): Decision {
+  // A room's creator owns it, and a service never owns a room (docs/service-keys.md).
+  if (scopeOf(actor)) return refuse("forbidden", "service accounts cannot create rooms");
   if (exists) return refuse("conflict", `room "${input.name}" already exists`);
   if (input.visibility === "private" && actor.kind === "guest") {
     return refuse("forbidden", "guests cannot create private rooms: register first");
@@ -56,12 +57,16 @@ export function decideCreate(input: CreateRoom, exists: boolean, actor: Actor): 
 
 /**
  * Why `actor` may not see the room, if they may not. To anyone outside a private room it does
- * not exist; a banned user is told so in a public room (its existence is public anyway).
+ * not exist; a banned user is told so in a public room (its existence is public anyway). To a
+ * service, a room its scope does not name does not exist either, public or private.
  */
 export function denyAccess(view: RoomView, actor: Actor): Refusal | undefined {
   if (actor.admin) return undefined;
+  const scope = scopeOf(actor);
+  if (scope && !roomInScope(scope.rooms, view.name)) return NO_SUCH_ROOM;
+  const member = view.role(actor.id) !== undefined || scope !== undefined;
   if (view.visibility === "private") {
-    return view.role(actor.id) ? undefined : NO_SUCH_ROOM;
+    return member && !view.isBanned(actor.id) ? undefined : NO_SUCH_ROOM;
   }
   if (view.isBanned(actor.id))
     return { code: "forbidden", message: "you are banned from this room" };
@@ -72,7 +77,7 @@ export function denyAccess(view: RoomView, actor: Actor): Refusal | undefined {
 export function decideJoin(view: RoomView, actor: Actor): Decision {
   const denied = denyAccess(view, actor);
   if (denied) return { ok: false, error: denied };
-  if (view.role(actor.id) || actor.admin) return accept();
+  if (actsWithoutJoining(view, actor)) return accept();
   return accept({ type: "member.joined", data: {} });
 }
 
@@ -82,13 +87,16 @@ export function decideJoin(view: RoomView, actor: Actor): Decision {
  * @example decide({ type: "post", clientId: "c1", text: "hi" }, ada, view, Date.now()) // ok: [member.joined?, message.posted]
  */
 export function decide(command: Command, actor: Actor, view: RoomView, now: number): Decision {
+  // Every command is an action: a service's scope may leave it out, whatever the rank it needs.
+  const denied = refusal(standingOf(view, actor), command.type);
+  if (denied) return { ok: false, error: denied };
   switch (command.type) {
     case "post":
     case "edit":
     case "delete":
     case "react": {
       const outcome = decideMessage(command, actor, view, now);
-      if (!outcome.ok || view.role(actor.id) || actor.admin || outcome.events.length === 0)
+      if (!outcome.ok || actsWithoutJoining(view, actor) || outcome.events.length === 0)
         return outcome;
       return accept({ type: "member.joined", data: {} }, ...outcome.events);
     }
@@ -118,8 +126,10 @@ function decideRedact(
   const message = view.message(command.messageId);
   if (!message) return noMessage(command.messageId);
   if (message.redacted) return accept();
-  if (message.authorId !== actor.id && refusal(standingOf(view, actor), "redact_any"))
-    return refuse("forbidden", "only its author or a moderator may redact a message");
+  const denied =
+    message.authorId !== actor.id &&
+    lacks(view, actor, "redact_any", "only its author or a moderator may redact a message");
+  if (denied) return { ok: false, error: denied };
   const { messageId, reason } = command;
   return accept({
     type: "message.redacted",
@@ -165,9 +175,10 @@ function decideMessage(
     case "delete": {
       const message = view.message(command.messageId);
       if (!message || message.deleted) return noMessage(command.messageId);
-      if (message.authorId !== actor.id && refusal(standingOf(view, actor), "delete_any")) {
-        return refuse("forbidden", "only its author or a moderator may delete a message");
-      }
+      const denied =
+        message.authorId !== actor.id &&
+        lacks(view, actor, "delete_any", "only its author or a moderator may delete a message");
+      if (denied) return { ok: false, error: denied };
       return accept({ type: "message.deleted", data: { messageId: command.messageId } });
     }
     case "react": {
@@ -269,6 +280,17 @@ function decideSanction(command: Sanction, who: Standing, view: RoomView, now: n
         ? accept({ type: "member.unbanned", data: { userId } })
         : accept();
   }
+}
+
+/**
+ * Why `actor` may not use `power` here, in the words of `message`; when it is a service's scope
+ * that leaves the power out, the refusal names it instead.
+ */
+function lacks(view: RoomView, actor: Actor, power: Action, message: string): Refusal | undefined {
+  const denied = refusal(standingOf(view, actor), power);
+  if (!denied) return undefined;
+  const scoped = scopeOf(actor)?.actions.includes(power) === false;
+  return scoped ? denied : { code: "forbidden", message };
 }
 
 /** The refusal when the room has made all the invitations its window allows. */

@@ -107,6 +107,7 @@ export class ReadModel {
     const sql = this.#sql;
     const standing = (userId: string): Standing => this.#standing(userId);
     return {
+      name: room.name,
       visibility: room.visibility,
       slowModeSeconds: room.slow_mode_seconds,
       ownerId: room.owner_id,

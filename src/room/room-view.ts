@@ -2,6 +2,8 @@ import type { Role, RoomEvent } from "../protocol/index.ts";
 
 /** What the rules need to know of a room: read from its projections, or from memory in tests. */
 export interface RoomView {
+  /** The room's name: a service sees it only if its scope names it. */
+  readonly name: string;
   readonly visibility: "public" | "private";
   readonly slowModeSeconds: number;
   readonly ownerId: string;

@@ -35,6 +35,7 @@ import { auditEntriesOf } from "../audit/room-entries.ts";
 import { close } from "./sockets.ts";
 import type { LiveEngine } from "./graphql-sockets.ts";
 import { accountKey } from "../identity/refresh-token.ts";
+import { SERVICE_ACCOUNTS_NAME } from "../identity/service-key.ts";
 
 const PING = JSON.stringify({ type: "ping" });
 const PONG = JSON.stringify({ type: "pong" });
@@ -263,8 +264,8 @@ export class Room extends DurableObject<Env> {
 
   /**
    * Whether `actor` may subscribe here: who may read the room, within their open sockets (chat
-   * and GraphQL together). Their account learns of the room first, so that signing out closes
-   * the socket too.
+   * and GraphQL together). Their account (or service account) learns of the room first, so that
+   * signing out (or a revoked key) closes the socket too.
    */
   async #admitReader(actor: Actor): Promise<Refusal | undefined> {
     const denied = this.#deny(actor);
@@ -275,6 +276,8 @@ export class Room extends DurableObject<Env> {
     if (over) return over;
     if (actor.kind === "user")
       await this.env.ACCOUNT.getByName(accountKey(actor.name)).noteRoom(room);
+    if (actor.kind === "service")
+      await this.env.SERVICE_ACCOUNTS.getByName(SERVICE_ACCOUNTS_NAME).noteRoom(actor.id, room);
     return undefined;
   }
 

@@ -1,6 +1,7 @@
 import { refusal, type NewEvent, type Refusal, type RoomEvent } from "../protocol/index.ts";
 import type { Actor } from "../identity/actor.ts";
 import type { RoomView, UndoableEvent } from "./room-view.ts";
+import { standingOf } from "./standing.ts";
 
 export type { UndoableEvent } from "./room-view.ts";
 
@@ -51,10 +52,7 @@ function blocked(
       "conflict",
       `message ${id} was ${message.deleted ? "deleted" : "restored"} since`,
     );
-  if (
-    message.authorId !== actor.id &&
-    refusal({ role: view.role(actor.id), admin: actor.admin }, "delete_any")
-  )
+  if (message.authorId !== actor.id && refusal(standingOf(view, actor), "delete_any"))
     return refuse("forbidden", "only its author or a moderator may change that message");
   return undefined;
 }

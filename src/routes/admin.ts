@@ -9,8 +9,12 @@ import { readRouter } from "../http/database.ts";
 import { bearer, errors, json, router } from "../http/openapi.ts";
 import { BacklogReport, ReplicaReport } from "../protocol/index.ts";
 import { auditLog } from "./audit-log.ts";
+import { services } from "./services.ts";
 
-/** For instance admins (ADMIN_USERNAMES): replica health and lag, the flush backlog, the audit log. */
+/**
+ * For instance admins (ADMIN_USERNAMES): replica health and lag, the flush backlog, the audit
+ * log, service accounts and their keys.
+ */
 export const admin = router();
 
 const adminsOnly = createMiddleware<AppEnv>(async (c, next) => {
@@ -20,6 +24,7 @@ const adminsOnly = createMiddleware<AppEnv>(async (c, next) => {
 admin.use("/api/admin/*", authenticate, adminsOnly);
 // After the middleware, so that it guards these routes too.
 admin.route("/", auditLog);
+admin.route("/", services);
 
 admin.openapi(
   createRoute({

@@ -220,7 +220,8 @@ auth.openapi(
 type Ctx = Context<AppEnv>;
 
 function accountOf(c: Ctx) {
-  if (c.var.user.kind !== "user") throw new ApiError("forbidden", "guests have no account");
+  if (c.var.user.kind !== "user")
+    throw new ApiError("forbidden", `${c.var.user.kind ?? "guest"}s have no user account`);
   return c.env.ACCOUNT.getByName(accountKey(c.var.user.name));
 }
 

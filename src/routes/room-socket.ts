@@ -13,6 +13,7 @@ import {
   WsQuery,
 } from "../protocol/index.ts";
 import { USER_HEADER } from "../identity/actor.ts";
+import { SERVICE_ACCOUNTS_NAME } from "../identity/service-key.ts";
 
 /** The WebSocket upgrade: checked and authenticated here, then handed to the room's object. */
 export const roomSocket = router();
@@ -56,9 +57,12 @@ roomSocket.get("/api/rooms/:room/ws", sameOriginOnly, authenticate, async (c) =>
   const protocol = chooseSubprotocol(c.req.raw.headers);
   if (protocol) headers.set("sec-websocket-protocol", protocol);
   const user = c.var.user;
-  // The account must know of this room before the socket exists, or a sign-out could miss it.
+  // The account must know of this room before the socket exists, or a sign-out could miss it;
+  // a service account likewise, or revoking its key could.
   if (user.kind === "user")
     await c.env.ACCOUNT.getByName(accountKey(user.name)).noteRoom(room.data);
+  if (user.kind === "service")
+    await c.env.SERVICE_ACCOUNTS.getByName(SERVICE_ACCOUNTS_NAME).noteRoom(user.id, room.data);
   const answer = await c.env.ROOM.getByName(room.data).fetch(new Request(forward, { headers }));
   // A response from a stub has immutable headers; copy it so the secure-headers middleware can add its own.
   return new Response(answer.body, {

@@ -3,6 +3,7 @@ import { errorText, handleUnauthorized, type AppContext, type View } from "./con
 import { auditLogSection } from "./audit-log-view.ts";
 import { h, replace } from "./dom.ts";
 import { roomVerifyCard } from "./room-verify-card.ts";
+import { servicesSection } from "./services-view.ts";
 
 type Replicas = Awaited<ReturnType<EdgechatApi["replicas"]>>;
 type Node = Replicas["nodes"][number];
@@ -13,8 +14,8 @@ const EVERY_MS = 2_000;
 /**
  * For instance admins: each database node's health and replication lag, and the events the
  * rooms have not flushed to Postgres yet, refreshed every 2 s while the page is visible; any
- * room's log verified by name; and the instance audit log (audit-log-view.ts), which works with
- * or without Postgres.
+ * room's log verified by name; service accounts and their keys (services-view.ts); and the
+ * instance audit log (audit-log-view.ts), which works with or without Postgres.
  */
 export function adminView(ctx: AppContext): View {
   const status = h("p", { class: "hint", "data-testid": "admin-updated" });
@@ -51,6 +52,7 @@ export function adminView(ctx: AppContext): View {
     ),
   );
   const audit = auditLogSection(ctx);
+  const services = servicesSection(ctx);
   const el = h(
     "main",
     { class: "screen admin" },
@@ -64,6 +66,7 @@ export function adminView(ctx: AppContext): View {
     nodes,
     backlog,
     roomVerifyCard(ctx),
+    services,
     audit,
   );
 
@@ -108,7 +111,7 @@ export function adminView(ctx: AppContext): View {
         );
       } else if (error instanceof ApiError && error.status === 403) {
         again = false;
-        nodes.hidden = backlog.hidden = audit.hidden = true;
+        nodes.hidden = backlog.hidden = audit.hidden = services.hidden = true;
         fail(`For instance admins only (${error.message}).`);
       } else {
         fail(`Could not refresh: ${errorText(error)}`);

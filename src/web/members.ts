@@ -1,6 +1,7 @@
 import type { InviteRole, MemberCommand } from "./commands.ts";
 import { errorText } from "./context.ts";
 import { h, replace } from "./dom.ts";
+import { serviceBadge } from "./service-badge.ts";
 import { inviteForm } from "./invite-form.ts";
 import {
   liftableBans,
@@ -134,6 +135,7 @@ export class MemberPanel {
       }),
       h("span", { class: "member-name", "data-testid": "member-name" }, p.name),
       you ? h("span", { class: "you" }, " (you)") : null,
+      serviceBadge(p.id),
       p.role && p.role !== "member"
         ? h("span", { class: `badge ${p.role}`, "data-testid": "role" }, p.role)
         : null,

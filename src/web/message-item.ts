@@ -1,4 +1,5 @@
 import { h, replace, time } from "./dom.ts";
+import { serviceBadge } from "./service-badge.ts";
 import type { MessageModel } from "./timeline.ts";
 
 export const EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "😢"] as const;
@@ -56,6 +57,7 @@ export class MessageItem {
       "div",
       { class: "meta" },
       h("span", { class: "author", "data-testid": "author" }, m.author.name),
+      serviceBadge(m.author.id),
       " ",
       time(m.at),
       m.editedAt !== undefined && !m.deleted ? h("span", { class: "edited" }, " (edited)") : null,

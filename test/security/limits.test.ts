@@ -5,7 +5,7 @@
  * `CF-Connecting-IP`, which local development passes on as the client sent it.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { BEARER_PREFIX, Session, SUBPROTOCOL } from "../../src/protocol/index.ts";
+import { BEARER_PREFIX, IssuedKey, Session, SUBPROTOCOL } from "../../src/protocol/index.ts";
 import {
   assertNoInvalidFrames,
   call,
@@ -177,6 +177,44 @@ describe("commands per user in a room", () => {
     expect((await postHttp(owner, 1)).status).toBe(201);
     await sleep(1100);
     expect((await postHttp(gus, 6)).status).toBe(201);
+  });
+});
+
+describe("commands per service in a room", () => {
+  it("is one budget for all of a service's keys, by its id, as for a person", async () => {
+    const root = await register(server.url, "root");
+    const owner = await guest(newAddress(), "pam");
+    const room = roomName("svcbudget");
+    expect((await create(owner, room, newAddress())).status).toBe(201);
+    const scope = { rooms: [room], actions: ["post"], role: "member" };
+    const created = await call(server.url, "POST", "/api/admin/services", {
+      token: root.token,
+      body: { name: "chatty", scope },
+    });
+    expect(created.status, created.text).toBe(201);
+    const first = IssuedKey.parse(created.json);
+    const added = await call(server.url, "POST", `/api/admin/services/${first.service.id}/keys`, {
+      token: root.token,
+    });
+    const second = IssuedKey.parse(added.json);
+    const postWith = (key: string, i: number) =>
+      call(server.url, "POST", `/api/rooms/${room}/messages`, {
+        token: key,
+        body: { text: `beep ${i}`, clientId: `svc-${i}-${Date.now()}` },
+      });
+    for (let i = 0; i < 5; i++) expect((await postWith(first.key.secret, i)).status).toBe(201);
+    expectRateLimited(
+      await postWith(second.key.secret, 5),
+      "the service's 6th, with its other key",
+    );
+    expect(
+      (
+        await call(server.url, "POST", `/api/rooms/${room}/messages`, {
+          token: owner.token,
+          body: { text: "people are unaffected", clientId: "pam-1" },
+        })
+      ).status,
+    ).toBe(201);
   });
 });
 

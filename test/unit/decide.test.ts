@@ -20,6 +20,7 @@ const root: Actor = { id: "u_root", name: "root", kind: "user", admin: true };
 /** A room held in memory: the rules only see the RoomView interface. */
 function view(
   state: {
+    name?: string;
     visibility?: "public" | "private";
     roles?: Record<string, Role>;
     banned?: string[];
@@ -34,6 +35,7 @@ function view(
 ): RoomView {
   const roles = state.roles ?? { [ada.id]: "owner", [mo.id]: "moderator", [bob.id]: "member" };
   return {
+    name: state.name ?? "lobby",
     visibility: state.visibility ?? "public",
     slowModeSeconds: state.slowMode ?? 0,
     role: (id) => roles[id],
@@ -396,5 +398,93 @@ describe("lostAccess", () => {
       { userId: eve.id, banned: true },
     ]);
     expect(lostAccess(events, "private")).toContainEqual({ userId: mo.id, banned: false });
+  });
+});
+
+describe("service accounts (docs/service-keys.md)", () => {
+  const bot = (scope: NonNullable<Actor["scope"]>): Actor => ({
+    id: "svc_0123456789abcdef0123456789abcdef",
+    name: "deploybot",
+    kind: "service",
+    sid: "0123456789abcdef",
+    scope,
+  });
+  const poster = bot({ rooms: ["lobby"], actions: ["post", "react"], role: "member" });
+  const mod = bot({
+    rooms: "*",
+    actions: ["post", "delete_any", "delete", "kick"],
+    role: "moderator",
+  });
+  const hidden = view({ name: "secret", visibility: "private" });
+
+  it("sees only the rooms of its scope, as if the others did not exist, public or private", () => {
+    expect(denyAccess(view({ name: "other" }), poster)).toEqual({
+      code: "not_found",
+      message: "no such room",
+    });
+    // Word for word what a stranger gets for a private room.
+    expect(denyAccess(view({ name: "other" }), poster)).toEqual(denyAccess(hidden, eve));
+    expect(denyAccess(view(), poster)).toBeUndefined();
+    // In scope, a private room is open to it without an invitation.
+    expect(denyAccess(hidden, mod)).toBeUndefined();
+    expect(decideJoin(view({ name: "other" }), poster)).toMatchObject(refusal("not_found"));
+  });
+
+  it("a service without a scope sees nothing", () => {
+    const bare: Actor = { id: "svc_x", name: "bare", kind: "service" };
+    expect(denyAccess(view(), bare)).toMatchObject({ code: "not_found" });
+    expect(run(post("hi"), bare)).toMatchObject(refusal("forbidden"));
+  });
+
+  it("takes only the actions of its scope, naming the one missing", () => {
+    expect(run(post("hi"), poster)).toEqual({
+      ok: true,
+      events: [{ type: "message.posted", data: { text: "hi" } }],
+    });
+    expect(run({ type: "leave", clientId: "l" }, poster)).toEqual({
+      ok: false,
+      error: { code: "forbidden", message: 'this service\'s scope does not include "leave"' },
+    });
+    expect(run({ type: "topic", clientId: "t", topic: "x" }, mod)).toMatchObject({
+      ok: false,
+      error: { code: "forbidden", message: expect.stringContaining('"topic"') },
+    });
+  });
+
+  it("acts with its scope's role and never joins the room", () => {
+    const withMessage = view({ messages: { 7: { authorId: bob.id } } });
+    // Deleting someone else's message takes delete_any, in scope, and the moderator's rank.
+    expect(run({ type: "delete", clientId: "d", messageId: 7 }, mod, withMessage)).toEqual({
+      ok: true,
+      events: [{ type: "message.deleted", data: { messageId: 7 } }],
+    });
+    const noPower = bot({ rooms: "*", actions: ["delete"], role: "moderator" });
+    expect(
+      run({ type: "delete", clientId: "d", messageId: 7 }, noPower, withMessage),
+    ).toMatchObject({ ok: false, error: { message: expect.stringContaining('"delete_any"') } });
+    expect(run({ type: "kick", clientId: "k", userId: bob.id }, mod)).toMatchObject({ ok: true });
+    // Never above a moderator: the owner and moderators are out of its reach.
+    expect(run({ type: "kick", clientId: "k", userId: mo.id }, mod)).toMatchObject(
+      refusal("forbidden"),
+    );
+    expect(decideJoin(view(), poster)).toEqual({ ok: true, events: [] });
+  });
+
+  it("skips slow mode only as a moderator whose scope gives it skip_slow_mode", () => {
+    const slow = (who: Actor) => view({ slowMode: 30, lastPost: { [who.id]: NOW - 1000 } });
+    expect(run(post("again"), poster, slow(poster))).toMatchObject(refusal("rate_limited"));
+    expect(run(post("again"), mod, slow(mod))).toMatchObject(refusal("rate_limited"));
+    const skipper = bot({ rooms: "*", actions: ["post", "skip_slow_mode"], role: "moderator" });
+    expect(run(post("again"), skipper, slow(skipper))).toMatchObject({ ok: true });
+  });
+
+  it("cannot create rooms, and is kept out by a ban like anyone", () => {
+    expect(
+      decideCreate({ name: "x", topic: "", visibility: "public", shards: 0 }, false, poster),
+    ).toMatchObject(refusal("forbidden"));
+    expect(denyAccess(view({ banned: [poster.id] }), poster)).toMatchObject({ code: "forbidden" });
+    expect(
+      denyAccess(view({ name: "lobby", visibility: "private", banned: [mod.id] }), mod),
+    ).toMatchObject({ code: "not_found" });
   });
 });

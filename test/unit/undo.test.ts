@@ -19,6 +19,7 @@ function view(state: {
   roles?: Record<string, "owner" | "moderator" | "member">;
 }): RoomView {
   return {
+    name: "lobby",
     visibility: "public",
     slowModeSeconds: 0,
     ownerId: ada.id,

@@ -1,0 +1,404 @@
+import {
+  SERVICE_ACTIONS,
+  type Action,
+  type IssuedKey,
+  type ServiceAccount,
+  type ServiceKeyInfo,
+  type ServiceScope,
+} from "../client/index.ts";
+import { errorText, handleUnauthorized, type AppContext } from "./context.ts";
+import { h, replace } from "./dom.ts";
+
+/** Rotation overlaps offered, in seconds: the API takes any from 0 to 30 days. */
+const OVERLAPS: [number, string][] = [
+  [0, "none"],
+  [3600, "1 hour"],
+  [86_400, "24 hours"],
+  [7 * 86_400, "7 days"],
+  [30 * 86_400, "30 days"],
+];
+
+/**
+ * The admin dashboard's service accounts (docs/service-keys.md): the list with each key's
+ * status and last use, a form to create one, and per service: its scope edited in place, a key
+ * added, rotated (with an overlap) or revoked, the account disabled or enabled. A new key is
+ * shown once, with a copy button and a warning; the server never shows it again.
+ */
+export function servicesSection(ctx: AppContext): HTMLElement {
+  const body = h("tbody", { "data-testid": "services" });
+  const problem = h("p", {
+    class: "error",
+    role: "alert",
+    "data-testid": "services-error",
+    hidden: true,
+  });
+  const reveal = h("div", { class: "key-reveal", "data-testid": "key-reveal", hidden: true });
+  const name = h("input", {
+    id: "service-name",
+    name: "name",
+    "data-testid": "service-name",
+    required: true,
+    autocomplete: "off",
+    placeholder: "deploybot",
+    maxlength: 32,
+  });
+  const scope = scopeFields("new", { rooms: "*", actions: ["post"], role: "member" });
+  const create = h(
+    "form",
+    {
+      class: "service-form",
+      "aria-label": "Create a service account",
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          void act(async (api) => {
+            const issued = await api.createService({
+              name: name.value.trim(),
+              scope: scope.read(),
+            });
+            name.value = "";
+            showKey(issued, `Service ${issued.service.name} created.`);
+          });
+        },
+      },
+    },
+    h("div", { class: "row" }, h("label", { for: "service-name" }, "Name"), name),
+    scope.el,
+    h("button", { type: "submit", "data-testid": "service-create" }, "Create service"),
+  );
+
+  async function act(run: Parameters<AppContext["call"]>[0]): Promise<void> {
+    problem.hidden = true;
+    try {
+      await ctx.call(run);
+      await load();
+    } catch (error) {
+      if (handleUnauthorized(ctx, error)) return;
+      problem.textContent = errorText(error);
+      problem.hidden = false;
+    }
+  }
+
+  function hideKey(): void {
+    replace(reveal);
+    reveal.hidden = true;
+  }
+
+  /** The key of `issued`, this once, to copy; the warning says it will not be shown again. */
+  function showKey(issued: IssuedKey, what: string): void {
+    const key = h("input", {
+      id: "service-key",
+      class: "mono",
+      readonly: true,
+      value: issued.key.secret,
+      "data-testid": "service-key",
+      "aria-describedby": "service-key-warning",
+      on: { focus: (event) => (event.target as HTMLInputElement).select() },
+    });
+    const copied = h("span", {
+      class: "hint",
+      role: "status",
+      "data-testid": "service-key-copied",
+    });
+    const copy = async () => {
+      try {
+        await navigator.clipboard.writeText(issued.key.secret);
+        copied.textContent = "Copied.";
+      } catch {
+        key.select();
+        copied.textContent = "Copy failed: the key is selected, press Ctrl+C.";
+      }
+    };
+    replace(
+      reveal,
+      h("p", {}, `${what} Its new key (id ${issued.key.id}):`),
+      h(
+        "p",
+        { id: "service-key-warning", class: "warning", "data-testid": "service-key-warning" },
+        "Copy this key now: it is shown only this once and is stored only as a hash. " +
+          "Anyone who has it acts as the service.",
+      ),
+      h(
+        "div",
+        { class: "row" },
+        h("label", { for: "service-key" }, "Key"),
+        key,
+        h(
+          "button",
+          { type: "button", "data-testid": "service-key-copy", on: { click: () => void copy() } },
+          "Copy",
+        ),
+        h(
+          "button",
+          {
+            type: "button",
+            "data-testid": "service-key-done",
+            on: { click: hideKey },
+          },
+          "Done",
+        ),
+      ),
+      copied,
+    );
+    reveal.hidden = false;
+    key.focus();
+  }
+
+  function row(service: ServiceAccount): HTMLElement[] {
+    const id = service.id;
+    const overlap = h(
+      "select",
+      { "aria-label": `Overlap when rotating ${service.name}'s keys`, "data-testid": "overlap" },
+      ...OVERLAPS.map(([seconds, label]) =>
+        h("option", { value: seconds, selected: seconds === 86_400 }, label),
+      ),
+    );
+    const editor = scopeFields(id, service.scope);
+    const editRow = h(
+      "tr",
+      { class: "scope-edit", hidden: true },
+      h(
+        "td",
+        { colspan: 4 },
+        h(
+          "form",
+          {
+            class: "service-form",
+            "aria-label": `Scope of ${service.name}`,
+            on: {
+              submit: (event) => {
+                event.preventDefault();
+                void act((api) => api.setServiceScope(id, editor.read()));
+              },
+            },
+          },
+          editor.el,
+          h("button", { type: "submit", "data-testid": "scope-save" }, "Save scope"),
+        ),
+      ),
+    );
+    const keys = h(
+      "ul",
+      { class: "keys" },
+      ...service.keys.map((key) =>
+        keyLine(key, {
+          rotate: () =>
+            void act(async (api) => {
+              const issued = await api.rotateServiceKey(id, key.id, Number(overlap.value));
+              showKey(issued, `Key ${key.id} of ${service.name} rotated.`);
+            }),
+          revoke: () => void act((api) => api.revokeServiceKey(id, key.id)),
+        }),
+      ),
+    );
+    const disabled = service.disabledAt !== null;
+    const main = h(
+      "tr",
+      { "data-service": service.name, class: disabled ? "bad" : undefined },
+      h(
+        "th",
+        { scope: "row" },
+        service.name,
+        disabled ? h("span", { class: "badge muted" }, "disabled") : null,
+        h("div", { class: "mono hint" }, id),
+      ),
+      h("td", { class: "wrap", "data-testid": "scope" }, scopeText(service.scope)),
+      h("td", { class: "wrap" }, keys),
+      h(
+        "td",
+        {},
+        h(
+          "div",
+          { class: "service-actions" },
+          h(
+            "button",
+            {
+              type: "button",
+              "data-testid": "add-key",
+              on: {
+                click: () =>
+                  void act(async (api) =>
+                    showKey(await api.addServiceKey(id), `Key added to ${service.name}.`),
+                  ),
+              },
+            },
+            "Add key",
+          ),
+          h(
+            "button",
+            {
+              type: "button",
+              "data-testid": "edit-scope",
+              "aria-expanded": "false",
+              on: {
+                click: (event) => {
+                  editRow.hidden = !editRow.hidden;
+                  (event.target as HTMLElement).setAttribute(
+                    "aria-expanded",
+                    String(!editRow.hidden),
+                  );
+                },
+              },
+            },
+            "Edit scope",
+          ),
+          h(
+            "button",
+            {
+              type: "button",
+              class: disabled ? undefined : "danger",
+              "data-testid": disabled ? "enable" : "disable",
+              on: { click: () => void act((api) => api.setServiceDisabled(id, !disabled)) },
+            },
+            disabled ? "Enable" : "Disable",
+          ),
+          h("label", {}, "Rotation overlap ", overlap),
+        ),
+      ),
+    );
+    return [main, editRow];
+  }
+
+  async function load(): Promise<void> {
+    const { services } = await ctx.call((api) => api.services());
+    replace(
+      body,
+      ...(services.length
+        ? services.flatMap(row)
+        : [h("tr", {}, h("td", { colspan: 4, class: "hint" }, "No service accounts yet."))]),
+    );
+  }
+
+  void load().catch((error: unknown) => {
+    if (handleUnauthorized(ctx, error)) return;
+    problem.textContent = `Could not load the service accounts: ${errorText(error)}`;
+    problem.hidden = false;
+  });
+
+  return h(
+    "section",
+    { class: "card services", "aria-labelledby": "services-title" },
+    h("h2", { id: "services-title" }, "Services"),
+    h(
+      "p",
+      { class: "hint" },
+      "Service accounts post and moderate with API keys (Authorization: Bearer ecsk_…), in the " +
+        "rooms and with the actions of their scope. Events they post name them as their author.",
+    ),
+    create,
+    reveal,
+    problem,
+    h(
+      "div",
+      { class: "table-wrap", role: "region", "aria-label": "Service accounts", tabindex: 0 },
+      h(
+        "table",
+        { class: "report" },
+        h(
+          "thead",
+          {},
+          h(
+            "tr",
+            {},
+            ...["Service", "Scope", "Keys", "Manage"].map((text) =>
+              h("th", { scope: "col" }, text),
+            ),
+          ),
+        ),
+        body,
+      ),
+    ),
+  );
+}
+
+/** The inputs of a scope: rooms (names, or *), a role, and a checkbox per action. */
+function scopeFields(prefix: string, scope: ServiceScope) {
+  const roomsId = `${prefix}-rooms`;
+  const rooms = h("input", {
+    id: roomsId,
+    "data-testid": "service-rooms",
+    value: scope.rooms === "*" ? "*" : scope.rooms.join(", "),
+    placeholder: "lobby, ops — or * for every room",
+    autocomplete: "off",
+  });
+  const role = h(
+    "select",
+    { id: `${prefix}-role`, "data-testid": "service-role" },
+    ...(["member", "moderator"] as const).map((r) =>
+      h("option", { value: r, selected: r === scope.role }, r),
+    ),
+  );
+  const boxes = SERVICE_ACTIONS.map((action) =>
+    h("input", {
+      type: "checkbox",
+      value: action,
+      id: `${prefix}-action-${action}`,
+      "data-testid": `action-${action}`,
+      checked: scope.actions.includes(action),
+    }),
+  );
+  const el = h(
+    "div",
+    { class: "scope-fields" },
+    h("div", { class: "row" }, h("label", { for: roomsId }, "Rooms"), rooms),
+    h("div", { class: "row" }, h("label", { for: `${prefix}-role` }, "Role"), role),
+    h(
+      "fieldset",
+      { class: "actions" },
+      h("legend", {}, "Actions"),
+      ...boxes.map((box) => h("label", { for: box.id }, box, ` ${box.value}`)),
+    ),
+  );
+  return {
+    el,
+    /** The scope as typed; the server checks it and says what is wrong. */
+    read: (): ServiceScope => {
+      const text = rooms.value.trim();
+      return {
+        rooms: text === "*" ? "*" : text.split(/[\s,]+/).filter(Boolean),
+        actions: boxes.filter((box) => box.checked).map((box) => box.value as Action),
+        role: role.value as ServiceScope["role"],
+      };
+    },
+  };
+}
+
+const scopeText = (scope: ServiceScope) =>
+  `${scope.rooms === "*" ? "every room" : scope.rooms.map((r) => `#${r}`).join(", ")} · ` +
+  `${scope.role} · ${scope.actions.join(", ")}`;
+
+const when = (at: number | null) => (at === null ? "never" : new Date(at).toLocaleString());
+
+function keyLine(key: ServiceKeyInfo, on: { rotate: () => void; revoke: () => void }) {
+  const usable = key.status === "active" || key.status === "expiring";
+  const details = [
+    `created ${when(key.createdAt)}`,
+    key.expiresAt !== null && key.status !== "revoked" ? `expires ${when(key.expiresAt)}` : "",
+    key.revokedAt !== null ? `revoked ${when(key.revokedAt)}` : "",
+    `last used ${when(key.lastUsedAt)}`,
+  ].filter(Boolean);
+  return h(
+    "li",
+    { "data-key": key.id, "data-status": key.status },
+    h("span", { class: "mono" }, key.id),
+    " ",
+    h("span", { class: `badge ${usable ? "" : "muted"}`, "data-testid": "key-status" }, key.status),
+    h("div", { class: "hint" }, details.join(" · ")),
+    usable
+      ? h(
+          "div",
+          { class: "row" },
+          h(
+            "button",
+            { type: "button", "data-testid": "rotate", on: { click: on.rotate } },
+            "Rotate",
+          ),
+          h(
+            "button",
+            { type: "button", class: "danger", "data-testid": "revoke", on: { click: on.revoke } },
+            "Revoke",
+          ),
+        )
+      : null,
+  );
+}
