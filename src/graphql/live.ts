@@ -17,8 +17,8 @@ import {
 import type { SubscribePayload } from "graphql-ws";
 import * as z from "zod";
 import { parseConfig } from "../config.ts";
+import { tokenCheck } from "../http/authenticate.ts";
 import { actorFromToken } from "../identity/verify-actor.ts";
-import { accountKey } from "../identity/refresh-token.ts";
 import type { RoomEvent } from "../protocol/index.ts";
 import type { LiveEngine } from "../room/graphql-sockets.ts";
 import { contractError, withContractCode } from "./errors.ts";
@@ -91,11 +91,8 @@ export function liveEngine(env: Env): LiveEngine {
     async verify(token) {
       if (!parsed.ok)
         return { ok: false, error: { code: "internal", message: "the server is not configured" } };
-      return actorFromToken(token, {
-        secret: parsed.config.JWT_SECRET,
-        admins: parsed.config.ADMIN_USERNAMES,
-        sessionActive: (name, sid) => env.ACCOUNT.getByName(accountKey(name)).sessionActive(sid),
-      });
+      // The worker's own check: the same secret, admins, sessions and service keys.
+      return actorFromToken(token, tokenCheck(env, parsed.config));
     },
   };
 }

@@ -297,6 +297,32 @@ describe("the protocol's refusals", () => {
 });
 
 describe("who may subscribe", () => {
+  it("a service key signs in at connection_init too; a room outside its scope is no such room", async () => {
+    const ada = await guest("ada");
+    const room = await newRoom(ada, "svc");
+    const other = await newRoom(ada, "svc-other");
+    const admin = await root();
+    const created = await call("/api/admin/services", {
+      method: "POST",
+      token: admin.token,
+      json: {
+        name: `watcher-${crypto.randomUUID().slice(0, 6)}`,
+        scope: { rooms: [room], actions: ["post"], role: "member" },
+      },
+    });
+    expect(created.status).toBe(201);
+    const { key } = (await created.json()) as { key: { secret: string } };
+    const live = await Live.open(room);
+    await live.init({ authorization: `Bearer ${key.secret}` });
+    live.subscribe("s", EVENTS, { room });
+    const seq = await post(room, ada, "for the bot");
+    expect(seqOf(await live.next())).toBe(seq);
+    live.close();
+    const outside = await Live.open(other);
+    outside.send({ type: "connection_init", payload: { authorization: `Bearer ${key.secret}` } });
+    expect(await outside.closedWith()).toEqual({ code: 4403, reason: "no such room" });
+  });
+
   it("a private room is refused like a missing one, at the upgrade and at connection_init", async () => {
     const ada = await guest("ada");
     const owner = await registeredUser();
@@ -366,6 +392,16 @@ describe("who may subscribe", () => {
     expect(await plain.json()).toMatchObject({ error: { code: "bad_request" } });
   });
 });
+
+/** The instance admin (ADMIN_USERNAMES=root in the worker project). */
+async function root(): Promise<Session> {
+  const json = { username: "root", password: "root's password" };
+  const registered = await call("/api/auth/register", { method: "POST", json });
+  if (registered.status === 201) return registered.json();
+  const signedIn = await call("/api/auth/login", { method: "POST", json });
+  if (signedIn.status !== 200) throw new Error(`root sign-in: ${signedIn.status}`);
+  return signedIn.json();
+}
 
 async function registeredUser(): Promise<Session> {
   const username = `own${crypto.randomUUID().slice(0, 8)}`;
