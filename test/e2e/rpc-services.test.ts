@@ -1,14 +1,19 @@
 /**
  * Every RPC service of proto/edgechat/v1 through the real server (wrangler dev), over each
  * transport a Worker serves (Connect binary, Connect JSON, gRPC-web, with connect-node's clients
- * as a back-end service makes them): the rooms, messages and every command by client_id, members
+ * as a back-end service makes them) and over plain gRPC through the gateway: the rooms, messages and every command by client_id, members
  * and roles, history paging and time travel, WatchRoom with exact resume, the admin service; and
  * the contract's refusals as RPC codes, with the contract's code beside them.
  */
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
-import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
-import { describe, expect, it } from "vitest";
+import {
+  createConnectTransport,
+  createGrpcTransport,
+  createGrpcWebTransport,
+} from "@connectrpc/connect-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGateway, type Gateway } from "../../src/gateway/server.ts";
 import { EdgechatApi } from "../../src/client/index.ts";
 import { AdminService } from "../../src/rpc/gen/edgechat/v1/admin_pb.js";
 import { HistoryService } from "../../src/rpc/gen/edgechat/v1/history_pb.js";
@@ -30,16 +35,25 @@ async function register(prefix: string): Promise<Who> {
   return { token: session.token, id: session.user.id, name };
 }
 
-const TRANSPORTS: [string, (baseUrl: string) => Transport][] = [
+// The gateway in front of the same worker, for plain gRPC (HTTP/2).
+let gateway: Gateway;
+beforeAll(async () => {
+  gateway = await startGateway({ upstreams: [server.url] });
+});
+afterAll(async () => gateway?.close());
+
+const worker = () => `${server.url}/rpc`;
+const TRANSPORTS: [string, () => Transport][] = [
   [
     "Connect binary",
-    (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true }),
+    () => createConnectTransport({ baseUrl: worker(), httpVersion: "1.1", useBinaryFormat: true }),
   ],
   [
     "Connect JSON",
-    (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false }),
+    () => createConnectTransport({ baseUrl: worker(), httpVersion: "1.1", useBinaryFormat: false }),
   ],
-  ["gRPC-web", (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" })],
+  ["gRPC-web", () => createGrpcWebTransport({ baseUrl: worker(), httpVersion: "1.1" })],
+  ["plain gRPC through the gateway", () => createGrpcTransport({ baseUrl: gateway.url })],
 ];
 
 /** The five services' clients over one transport, calling as `who`. */
@@ -83,7 +97,7 @@ async function refused(
 
 describe.each(TRANSPORTS)("the services over %s", (_, makeTransport) => {
   it("rooms, messages and every message command, idempotent by client_id, then history and time travel", async () => {
-    const transport = makeTransport(`${server.url}/rpc`);
+    const transport = makeTransport();
     const ada = await register("ada");
     const api = clients(transport, ada);
     const name = roomName("rpc");
@@ -164,7 +178,7 @@ describe.each(TRANSPORTS)("the services over %s", (_, makeTransport) => {
   });
 
   it("members and roles: invite, set a role, mute, ban and unban, leave and transfer", async () => {
-    const transport = makeTransport(`${server.url}/rpc`);
+    const transport = makeTransport();
     const [owner, bob, cy] = [await register("own"), await register("bob"), await register("cy")];
     const api = clients(transport, owner);
     const name = roomName("rpcm");
@@ -194,7 +208,7 @@ describe.each(TRANSPORTS)("the services over %s", (_, makeTransport) => {
   });
 
   it("refuses as the contract says: no token, a private room for a stranger (as a missing one), a non-admin, bad input", async () => {
-    const transport = makeTransport(`${server.url}/rpc`);
+    const transport = makeTransport();
     const [owner, eve] = [await register("own"), await register("eve")];
     const name = roomName("rpcp");
     await clients(transport, owner).rooms.createRoom({ name, visibility: Visibility.PRIVATE });
@@ -236,7 +250,7 @@ describe.each(TRANSPORTS)("the services over %s", (_, makeTransport) => {
   });
 
   it("WatchRoom replays after `since`, then streams live, and resumes exactly from the last seq", async () => {
-    const transport = makeTransport(`${server.url}/rpc`);
+    const transport = makeTransport();
     const ada = await register("ada");
     const api = clients(transport, ada);
     const name = roomName("rpcw");
