@@ -11,6 +11,8 @@ export type Job = {
   readonly actor: Actor;
   readonly ws?: WebSocket | undefined;
   readonly settle?: ((result: Result<{ seq: number }>) => void) | undefined;
+  /** The W3C `traceparent` the command came with over RPC (the caller's span), when it did. */
+  readonly traceparent?: string | undefined;
 };
 
 /** What became of a job: its result, and the events it stored (none for a repeat or a no-op). */
@@ -71,7 +73,7 @@ export class CommandBatch {
       return this.#storage.transactionSync(() => this.#apply(job, now));
     } catch (error) {
       this.#log.rollBackTo(mark);
-      console.error("edgechat: a command failed", error);
+      console.error("edgechat: a command failed", { traceparent: job.traceparent }, error);
       return { job, result: { ok: false, error: broken }, stored: [] };
     }
   }

@@ -173,11 +173,21 @@ export class Room extends DurableObject<Env> {
     return { ok: true, value: this.#p.history.stateAt(seq.value, page.before, page.limit) };
   }
 
-  /** The HTTP twin of a WebSocket command, for bots and integrations: the same queue and rules. */
-  async command(command: Command, actor: Actor): Promise<Result<{ seq: number }>> {
+  /**
+   * The HTTP twin of a WebSocket command, for bots and integrations: the same queue and rules.
+   * `traceparent`: the W3C trace context of the RPC call it came in (src/rpc/), so that the
+   * room's work joins the caller's trace (the observability issue exports the spans).
+   */
+  async command(
+    command: Command,
+    actor: Actor,
+    traceparent?: string,
+  ): Promise<Result<{ seq: number }>> {
     const limited = this.#p.budget.spend(actor.id, Date.now());
     if (limited) return refused(limited);
-    return new Promise((settle) => this.#p.commands.submit({ command, actor, settle }));
+    return new Promise((settle) =>
+      this.#p.commands.submit({ command, actor, settle, traceparent }),
+    );
   }
 
   /** How far this room's log has reached Postgres: for the admin's backlog view. */

@@ -6,6 +6,7 @@ import { parseOr400, unwrap } from "../http/openapi.ts";
 import type { Actor } from "../identity/actor.ts";
 import { ApiError, Command, RoomParam } from "../protocol/index.ts";
 import { seq } from "./convert.ts";
+import { childTraceparent, traceContextKey } from "./trace-context.ts";
 
 /** The Hono context of the request an RPC arrived in, set by the transport for the handlers. */
 export const HONO = createContextKey<Context<AppEnv> | undefined>(undefined, {
@@ -19,6 +20,11 @@ export type Call = {
   actor(): Promise<Actor>;
   /** A room by name, checked as REST checks a path's room name. */
   room(name: string): ReturnType<Env["ROOM"]["getByName"]>;
+  /**
+   * The trace context to hand the room with a command: a child span of the caller's (the
+   * worker's hop), or none when the call came without one (W3C trace context).
+   */
+  traceparent: string | undefined;
 };
 
 export function callOf(context: HandlerContext): Call {
@@ -34,7 +40,13 @@ export function callOf(context: HandlerContext): Call {
         return user;
       })),
     room: (name) => hono.env.ROOM.getByName(parseOr400(RoomParam, { room: name }).room),
+    traceparent: traceOf(context),
   };
+}
+
+function traceOf(context: HandlerContext): string | undefined {
+  const trace = context.values.get(traceContextKey);
+  return trace && childTraceparent(trace);
 }
 
 /**
@@ -48,6 +60,6 @@ export async function command(
 ): Promise<{ seq: bigint }> {
   const actor = await call.actor();
   const stub = call.room(room);
-  const posted = unwrap(await stub.command(parseOr400(Command, frame), actor));
+  const posted = unwrap(await stub.command(parseOr400(Command, frame), actor, call.traceparent));
   return { seq: seq(posted.seq) };
 }
