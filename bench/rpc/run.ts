@@ -92,8 +92,12 @@ async function stopAll(): Promise<void> {
   gateway = server = undefined;
 }
 
+let stopping = false;
+
 /** Stops the servers and removes the storage, then exits: whatever ends the run ends it so. */
 function stopAndExit(code: number): void {
+  if (stopping) return;
+  stopping = true;
   void stopAll().finally(() => process.exit(code));
 }
 for (const signal of ["SIGINT", "SIGTERM"] as const)
@@ -419,7 +423,8 @@ setTimeout(() => {
 main().then(
   () => process.exit(0),
   (error: unknown) => {
-    console.error(error);
+    // A call cut short by the stop itself (Ctrl-C) is no news.
+    if (!stopping) console.error(error);
     stopAndExit(1);
   },
 );
