@@ -32,15 +32,17 @@ import { WireClient, type Exchange } from "../graphql/wire.ts";
 import { createRoom, signInGuest } from "../http.ts";
 import { writeResults } from "../results.ts";
 import {
+  machineCpuMs,
   REPO_ROOT,
   startGatewayProcess,
+  treeCpu,
   startTarget,
   type RunningGateway,
   type RunningServer,
   type Storage,
   type TargetName,
 } from "../servers.ts";
-import type { Percentiles } from "../util.ts";
+import { now, type Percentiles } from "../util.ts";
 import { measure, operations, type CodecInput } from "./codec.ts";
 import { assertRealistic, pageFromRest, pageFromRpc } from "./page.ts";
 import { measurePosts, postWays, type PostLatency } from "./post-latency.ts";
@@ -181,6 +183,24 @@ type Size = {
   bytesRead: number;
 };
 
+/**
+ * The cores the rest of the machine took while `measure` ran: every core's busy time (from
+ * /proc/stat) less this process's and the process trees of `pids` (the servers). A run whose
+ * phases saw others busy compared its ways on a shared machine: the report says so.
+ */
+async function withOthers<T>(pids: number[], measure: () => Promise<T>) {
+  const trees = () => pids.reduce((n, pid) => n + treeCpu(pid).reduce((k, p) => k + p.cpuMs, 0), 0);
+  const machine = machineCpuMs();
+  const servers = trees();
+  const own = process.cpuUsage();
+  const started = now();
+  const result = await measure();
+  const self = process.cpuUsage(own);
+  const othersMs =
+    machineCpuMs() - machine - (trees() - servers) - (self.user + self.system) / 1000;
+  return { result, othersCores: Math.max(0, othersMs) / (now() - started) };
+}
+
 const sizeOf = (e: Exchange): Size => ({
   contentType: e.headers["content-type"]?.split(";")[0] ?? "",
   encoding: e.headers["content-encoding"] ?? "none",
@@ -238,9 +258,12 @@ async function main(): Promise<void> {
     gapMs: positive(numbers, "gap-ms"),
   };
   log(`  posts: ${ways.map((w) => w.name).join(", ")}; ${postOptions.warmup} rounds of warm-up`);
-  let posts: PostLatency;
+  let posts: PostLatency & { othersCores: number };
   try {
-    posts = await measurePosts(ways, postOptions, log);
+    const measured = await withOthers([server.pid, gateway.pid], () =>
+      measurePosts(ways, postOptions, log),
+    );
+    posts = { ...measured.result, othersCores: measured.othersCores };
   } finally {
     for (const way of ways) way.close();
   }
@@ -260,7 +283,9 @@ async function main(): Promise<void> {
     binaryBody: answers.binary.body,
   };
   const ops = operations(input);
-  const codec = measure(ops, codecOptions);
+  const { result: codec, othersCores: codecOthersCores } = await withOthers([], async () =>
+    measure(ops, codecOptions),
+  );
 
   const elapsed = (Date.now() - started) / 1000;
   const data = {
@@ -272,6 +297,7 @@ async function main(): Promise<void> {
     sizes,
     codec,
     codecOptions,
+    codecOthersCores,
     codecLabels: Object.fromEntries(ops.map((op) => [op.name, op.label])),
     posts,
     postOptions,
@@ -304,8 +330,9 @@ type Data = {
   sizes: Record<"rest" | "json" | "binary", Size>;
   codec: Record<string, Percentiles>;
   codecOptions: { rounds: number; warmup: number; batch: number };
+  codecOthersCores: number;
   codecLabels: Record<string, string>;
-  posts: PostLatency;
+  posts: PostLatency & { othersCores: number };
   postOptions: { warmup: number; iterations: number; gapMs: number };
   postLabels: Record<string, string>;
   loadAtStart: number[];
@@ -384,7 +411,7 @@ function report(d: Data, started: number, elapsed: number): string {
       sizeRows,
     ),
     "",
-    `Time per page in this process, µs (${d.codecOptions.rounds} samples of ${d.codecOptions.batch} pages after ${d.codecOptions.warmup} uncounted, every operation once a round, the order rotated):`,
+    `Time per page in this process, µs (${d.codecOptions.rounds} samples of ${d.codecOptions.batch} pages after ${d.codecOptions.warmup} uncounted, every operation once a round, the order rotated; others took ${f(d.codecOthersCores, 2)} cores):`,
     "",
     markdownTable(["operation", "p50 µs", "p95 µs", "mean µs"], codecRows),
     "",
@@ -392,7 +419,7 @@ function report(d: Data, started: number, elapsed: number): string {
     "",
     "### Unary PostMessage latency",
     "",
-    `One client, one post at a time, ${o.iterations} posts each way after ${o.warmup} of warm-up, the ways alternated round-robin, a post started at most every ${o.gapMs} ms; each way its own guest, one public room. ${d.posts.posted} posts, ${d.posts.distinctSeqs} distinct seqs, ${f(d.posts.seconds, 0)} s.`,
+    `One client, one post at a time, ${o.iterations} posts each way after ${o.warmup} of warm-up, the ways alternated round-robin, a post started at most every ${o.gapMs} ms; each way its own guest, one public room. ${d.posts.posted} posts, ${d.posts.distinctSeqs} distinct seqs, ${f(d.posts.seconds, 0)} s; others took ${f(d.posts.othersCores, 2)} cores.`,
     "",
     markdownTable(
       ["way", "p50 ms", "p95 ms", "p99 ms", "mean ms", "max ms", "p50 ÷ socket", "p99 ÷ socket"],
