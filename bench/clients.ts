@@ -6,18 +6,45 @@
  *   one frame), sends `received` reports and resends commands refused as `overloaded`.
  * - `raw`: an SDK-less client as the project's outside testers write one: a `ws` socket offering
  *   only plain `edgechat.v1` (one frame per event), a `post` frame per message, no resend.
- * - `graphql`: a `roomEvents` subscriber on the room's GraphQL socket, posting by mutation over
- *   HTTP (edgechat only: the raw server speaks no GraphQL).
+ * - `graphql`: a `roomEvents` subscriber on the room's GraphQL socket, posting through a plain
+ *   chat socket of its own (edgechat only: the raw server speaks no GraphQL).
+ * - `rpc`: a `HistoryService.WatchRoom` stream over Connect binary to the worker's `/rpc` (or
+ *   over gRPC through the gateway), posting through a plain chat socket of its own (edgechat
+ *   only).
  *
- * Both use the `ws` package without permessage-deflate, drop an event whose seq they have seen
+ * All use the `ws` package (rpc: its poster) without permessage-deflate, drop an event whose seq they have seen
  * (a duplicate) and count one that does not follow the previous seq (out of order), exactly
  * like the SDK's own `anomalies`.
  */
+import { toBinary } from "@bufbuild/protobuf";
+import {
+  Code,
+  ConnectError,
+  createClient as createRpcClient,
+  type Transport,
+} from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { WebSocket as WsSocket } from "ws";
 import { CommandError, RoomConnection, SUBPROTOCOL, BEARER_PREFIX } from "../src/client/index.ts";
+import {
+  HistoryService,
+  WatchRoomResponseSchema,
+  type WatchRoomResponse,
+} from "../src/rpc/gen/edgechat/v1/history_pb.js";
+import { RPC_PREFIX } from "../src/rpc/prefix.ts";
 
-export type ClientKind = "sdk" | "raw" | "graphql";
-export const CLIENT_KINDS: readonly ClientKind[] = ["sdk", "raw", "graphql"];
+export type ClientKind = "sdk" | "raw" | "graphql" | "rpc";
+export const CLIENT_KINDS: readonly ClientKind[] = ["sdk", "raw", "graphql", "rpc"];
+/** What `--client both` means: the SDK and the plain socket, as before the other kinds. */
+export const BOTH: readonly ClientKind[] = ["sdk", "raw"];
+/** The kinds the raw server can serve (it speaks the chat protocol only). */
+export const servedByRaw = (kind: ClientKind) => kind === "sdk" || kind === "raw";
+
+/**
+ * Where `rpc` clients watch: Connect binary over HTTP/1.1 to the worker's `/rpc`, or plain gRPC
+ * over HTTP/2 to the gateway (`npm run grpc-gateway`) at `url`.
+ */
+export type RpcRoute = { via: "worker" } | { via: "gateway"; url: string };
 
 /** What clients report to the load generator, which does all the bookkeeping. */
 export type ClientHooks = {
@@ -57,6 +84,8 @@ export type ClientSpec = {
   baseUrl: string;
   token: string;
   hooks: ClientHooks;
+  /** `rpc` clients: where they watch (the worker when unset). */
+  rpc?: RpcRoute;
 };
 
 export interface BenchClient {
@@ -79,6 +108,8 @@ export function createClient(kind: ClientKind, spec: ClientSpec): BenchClient {
       return new WireClient(spec);
     case "graphql":
       return new GraphqlClient(spec);
+    case "rpc":
+      return new RpcClient(spec);
   }
 }
 
@@ -400,6 +431,123 @@ class GraphqlClient implements BenchClient {
   close(): void {
     this.#closing = true;
     this.#socket?.close(1000, "bye");
+    this.#poster?.close();
+  }
+}
+
+/**
+ * What the stream carried for an event: the message as protobuf encodes it, in its 5-byte
+ * envelope. Encoded once per room and seq (every receiver gets the same message), so that measuring it
+ * costs the load generator next to nothing.
+ */
+const encodedSizes = new Map<string, number>();
+function streamedBytes(room: number, seq: number, message: WatchRoomResponse): number {
+  const key = `${room}:${seq}`;
+  let bytes = encodedSizes.get(key);
+  if (bytes === undefined) {
+    if (encodedSizes.size > 10_000) encodedSizes.clear();
+    bytes = toBinary(WatchRoomResponseSchema, message).length + 5;
+    encodedSizes.set(key, bytes);
+  }
+  return bytes;
+}
+
+/** A transport for an `rpc` client: each client its own, as each watcher is a service of its own. */
+function rpcTransport(baseUrl: string, route: RpcRoute | undefined): Transport {
+  return route?.via === "gateway"
+    ? createGrpcTransport({ baseUrl: route.url })
+    : createConnectTransport({
+        baseUrl: `${baseUrl}${RPC_PREFIX}`,
+        httpVersion: "1.1",
+        useBinaryFormat: true,
+      });
+}
+
+/**
+ * A back-end service watching the room as docs/rpc.md describes: `HistoryService.WatchRoom`
+ * with exact resume (`since`), one stream message per event, through connect-node's Connect
+ * transport to the worker or its gRPC transport to the gateway. It reads and is not online.
+ * A sender posts through a plain chat socket of its own, whose events it ignores, so that
+ * `--client raw,rpc` compares the fan-out of the two ways out with the same way in.
+ */
+class RpcClient implements BenchClient {
+  readonly index: number;
+  readonly room: number;
+  readonly #spec: ClientSpec;
+  readonly #cursor = new SeqCursor();
+  readonly #poster: WireClient | undefined;
+  readonly #abort = new AbortController();
+  #closing = false;
+
+  constructor(spec: ClientSpec) {
+    this.index = spec.index;
+    this.room = spec.room;
+    this.#spec = spec;
+    const quiet = { ...spec.hooks, event: () => {}, frame: () => {} };
+    this.#poster = spec.sender ? new WireClient({ ...spec, hooks: quiet }) : undefined;
+  }
+
+  get lastSeq(): number {
+    return this.#cursor.lastSeq;
+  }
+
+  get anomalies() {
+    return this.#cursor.anomalies;
+  }
+
+  async connect(): Promise<void> {
+    await Promise.all([this.#watch(), this.#poster?.connect()]);
+  }
+
+  /** Resolves at the first event: the last one already in the log, replayed by `since`. */
+  async #watch(): Promise<void> {
+    const { baseUrl, roomName, token, hooks } = this.#spec;
+    const info = await fetch(new URL(`/api/rooms/${encodeURIComponent(roomName)}`, baseUrl), {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const { lastSeq } = (await info.json()) as { lastSeq: number };
+    const history = createRpcClient(HistoryService, rpcTransport(baseUrl, this.#spec.rpc));
+    const stream = history.watchRoom(
+      { room: roomName, since: BigInt(lastSeq - 1) },
+      { headers: { authorization: `Bearer ${token}` }, signal: this.#abort.signal },
+    );
+    return new Promise<void>((resolve, reject) => {
+      const read = async () => {
+        for await (const message of stream) {
+          const event = message.event;
+          if (!event) continue;
+          const seq = Number(event.seq);
+          hooks.frame(streamedBytes(this.room, seq, message), true);
+          if (this.#cursor.lastSeq < 0) {
+            this.#cursor.lastSeq = seq;
+            resolve();
+            continue;
+          }
+          if (this.#cursor.advance(seq)) {
+            const text = event.type === "message.posted" ? event.data?.text : undefined;
+            hooks.event(this, seq, typeof text === "string" ? text : undefined);
+          }
+        }
+        throw new ConnectError("the server ended the stream", Code.Unavailable);
+      };
+      read().catch((thrown: unknown) => {
+        const error = ConnectError.from(thrown);
+        reject(error);
+        if (this.#closing) return;
+        hooks.log(`  client ${this.index}: WatchRoom ended: ${error.message}`);
+        hooks.closed(error.code);
+      });
+    });
+  }
+
+  post(text: string, on: PostHandlers): void {
+    if (!this.#poster) throw new Error(`rpc client ${this.index} is not a sender`);
+    this.#poster.post(text, on);
+  }
+
+  close(): void {
+    this.#closing = true;
+    this.#abort.abort();
     this.#poster?.close();
   }
 }

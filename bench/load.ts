@@ -4,7 +4,7 @@
  * its next message once the previous one came back). Every message's text starts with its send
  * time and number, from which every receiver measures latency.
  */
-import { createClient, type BenchClient, type ClientKind } from "./clients.ts";
+import { createClient, type BenchClient, type ClientKind, type RpcRoute } from "./clients.ts";
 import { createRoom, readLog, signInGuest } from "./http.ts";
 import type { TargetName } from "./servers.ts";
 import { Tally, type Message } from "./tally.ts";
@@ -36,6 +36,8 @@ export type RunContext = {
   baseUrl: string;
   client: ClientKind;
   log: (line: string) => void;
+  /** `rpc` clients: where they watch (the worker's /rpc when unset). */
+  rpc?: RpcRoute;
   /** Called when the measured window opens and closes (server CPU sampling, strace). */
   probe?: { start(): void; end(): void };
 };
@@ -169,6 +171,7 @@ export async function runScenario(ctx: RunContext, s: Scenario): Promise<RunResu
       baseUrl: ctx.baseUrl,
       token: tokens[i]!,
       hooks,
+      rpc: ctx.rpc,
     }),
   );
   try {

@@ -6,7 +6,7 @@
 import { cpus, loadavg } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { CLIENT_KINDS, type ClientKind } from "./clients.ts";
+import { BOTH, CLIENT_KINDS, servedByRaw, type ClientKind, type RpcRoute } from "./clients.ts";
 import { runScenario, type Scenario } from "./load.ts";
 import { goalsFor, STANDARD } from "./scenarios.ts";
 import { goalsTable, summaryTable, table, type Measured, type Report } from "./report.ts";
@@ -14,6 +14,7 @@ import { writeResults } from "./results.ts";
 import {
   cpuDelta,
   REPO_ROOT,
+  startGatewayProcess,
   startTarget,
   TARGETS,
   treeCpu,
@@ -43,6 +44,7 @@ const { values: flags } = parseArgs({
     "server-root": { type: "string" },
     label: { type: "string" },
     mode: { type: "string" },
+    "rpc-via": { type: "string", default: "worker" },
     out: { type: "string" },
     help: { type: "boolean", short: "h" },
     clients: { type: "string" },
@@ -58,8 +60,8 @@ const { values: flags } = parseArgs({
   },
 });
 
-const USAGE = `usage: node bench/run.ts [--scenario LIST] [--target LIST|all] [--client sdk|raw|graphql|both|all]
-       [--storage disk|tmpfs|both] [--server-root DIR] [--label TEXT] [--out FILE]
+const USAGE = `usage: node bench/run.ts [--scenario LIST] [--target LIST|all] [--client sdk|raw|graphql|rpc|both|all]
+       [--rpc-via worker|gateway] [--storage disk|tmpfs|both] [--server-root DIR] [--label TEXT] [--out FILE]
        [--clients N] [--senders N] [--rate MSG/S] [--size CHARS] [--duration S] [--rooms N]
        [--warmup S] [--drain S] [--pace MSG/S] [--shards N] [--mode open|closed]
 scenarios: ${Object.keys(STANDARD).join(", ")} (default: all); targets: ${TARGETS.join(", ")}`;
@@ -67,14 +69,17 @@ scenarios: ${Object.keys(STANDARD).join(", ")} (default: all); targets: ${TARGET
 /** A comma list of allowed names; `all` (or `both`) for every one. */
 function list<T extends string>(flag: string, value: string, allowed: readonly T[]): T[] {
   if (value === "all") return [...allowed];
-  // "both" predates the graphql client: the SDK and the plain client.
-  if (value === "both") return allowed.filter((item) => item !== "graphql");
+  // "both" predates the graphql and rpc clients: the SDK and the plain client.
+  if (value === "both") return allowed.filter((item) => (BOTH as readonly string[]).includes(item));
   const items = value.split(",").map((v) => v.trim()) as T[];
   for (const item of items)
     if (!allowed.includes(item))
       throw new Error(`--${flag}: ${item}? one of ${allowed.join(", ")}`);
   return items;
 }
+
+if (flags["rpc-via"] !== "worker" && flags["rpc-via"] !== "gateway")
+  throw new Error(`--rpc-via: worker or gateway, not ${flags["rpc-via"]}`);
 
 function overrides(): Partial<Scenario> {
   const out: Partial<Scenario> = {};
@@ -119,14 +124,34 @@ async function measure(
     `[${storage} ${s.name} ${client}] ${target}: starting (load ${loadAverage.map((l) => fmt(l, 2)).join(" ")})`,
   );
   const server = await startTarget(target, { storage, serverRoot });
+  // rpc clients through the gateway: `npm run grpc-gateway` in its own process, before the worker.
+  const gateway =
+    client === "rpc" && flags["rpc-via"] === "gateway"
+      ? await startGatewayProcess([server.url]).catch(async (error: unknown) => {
+          await server.stop();
+          throw error;
+        })
+      : undefined;
+  const rpc: RpcRoute = gateway ? { via: "gateway", url: gateway.url } : { via: "worker" };
   try {
     let windowStart = treeCpu(server.pid);
+    let gatewayStart = gateway ? treeCpu(gateway.pid) : [];
     let windowServerCpuMs: Record<string, number> = {};
     const probe = {
-      start: () => void (windowStart = treeCpu(server.pid)),
-      end: () => void (windowServerCpuMs = cpuDelta(windowStart, treeCpu(server.pid), server.role)),
+      start: () => {
+        windowStart = treeCpu(server.pid);
+        if (gateway) gatewayStart = treeCpu(gateway.pid);
+      },
+      end: () => {
+        windowServerCpuMs = cpuDelta(windowStart, treeCpu(server.pid), server.role);
+        if (gateway)
+          Object.assign(
+            windowServerCpuMs,
+            cpuDelta(gatewayStart, treeCpu(gateway.pid), () => "gateway"),
+          );
+      },
     };
-    const result = await runScenario({ target, baseUrl: server.url, client, log, probe }, s);
+    const result = await runScenario({ target, baseUrl: server.url, client, log, probe, rpc }, s);
     log(
       `[${storage} ${s.name} ${client}] ${target}: acked ${fmt(result.ackedPerS)} msg/s, delivered ${fmt(result.messagesPerS)} msg/s, ` +
         `p50/p99 ${fmt(result.latencyMs.p50, 2)}/${fmt(result.latencyMs.p99, 2)} ms, refused ${result.rejected} (once ${result.refusedOnce}), ` +
@@ -134,6 +159,7 @@ async function measure(
     );
     return { ...result, windowServerCpuMs, loadAverage };
   } finally {
+    await gateway?.stop();
     await server.stop();
   }
 }
@@ -150,8 +176,8 @@ async function main(): Promise<void> {
     for (const s of plan)
       for (const client of clients) {
         const report: Report = { storage, scenario: s, client, results: {}, goals: {} };
-        // The raw server speaks no GraphQL: the graphql client is measured against edgechat only.
-        const served = targets.filter((target) => client !== "graphql" || target !== "raw");
+        // The raw server speaks the chat protocol only: graphql and rpc run against edgechat only.
+        const served = targets.filter((target) => servedByRaw(client) || target !== "raw");
         for (const target of served)
           report.results[target] = await measure(storage, s, client, target, serverRoot);
         for (const target of served)
@@ -168,7 +194,9 @@ async function main(): Promise<void> {
       `${reports[0]?.results[targets[0]!]?.loadAverage.map((l) => fmt(l, 2)).join(" ") ?? "–"}.`,
     `edgechat: \`wrangler dev\` in ${serverRoot}; storage under ${storages.map((st) => (st === "disk" ? "/tmp (disk)" : "/dev/shm (tmpfs)")).join(", ")}. ` +
       "Clients: sdk = the SDK's RoomConnection (edgechat.v1.batch), raw = plain edgechat.v1 ws clients, " +
-      "graphql = roomEvents subscribers on the room's GraphQL socket posting by mutation.",
+      "graphql = roomEvents subscribers on the room's GraphQL socket, rpc = HistoryService.WatchRoom streams " +
+      `(${flags["rpc-via"] === "gateway" ? "gRPC through the gateway" : "Connect binary to the worker's /rpc"}), ` +
+      "both posting through plain chat sockets of their own.",
   ].join("\n");
   const markdown = [
     header,

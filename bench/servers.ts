@@ -162,6 +162,44 @@ async function startRaw(options: ServerOptions): Promise<RunningServer> {
   }
 }
 
+// ---------------------------------------------------------------- the gRPC gateway
+
+export type RunningGateway = {
+  /** h2c: plain gRPC, gRPC-web and Connect. */
+  readonly url: string;
+  readonly pid: number;
+  stop(): Promise<void>;
+};
+
+/**
+ * `npm run grpc-gateway` (scripts/grpc-gateway.ts, src/gateway/) in a process of its own, as it
+ * is deployed, in front of `upstreams`, on a free port of 127.0.0.1; ready once it printed its
+ * address.
+ */
+export async function startGatewayProcess(
+  upstreams: readonly string[],
+  timeoutMs = 30_000,
+): Promise<RunningGateway> {
+  const child = spawnGroup(["scripts/grpc-gateway.ts"], REPO_ROOT, {
+    GATEWAY_UPSTREAMS: upstreams.join(","),
+    GATEWAY_HOST: "127.0.0.1",
+    GATEWAY_PORT: "0",
+  });
+  try {
+    const line = await new Promise<string>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).once("line", resolve);
+      child.once("exit", (code) => reject(new Error(`the gateway exited early (code ${code})`)));
+      setTimeout(() => reject(new Error("the gateway did not start")), timeoutMs).unref();
+    });
+    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(line)?.[0];
+    if (!url) throw new Error(`the gateway said: ${line}`);
+    return { url, pid: child.pid!, stop: () => stopGroup(child) };
+  } catch (error) {
+    await stopGroup(child);
+    throw error;
+  }
+}
+
 // ---------------------------------------------------------------- wrangler dev
 
 const healthy = (url: string) =>

@@ -24,7 +24,7 @@ import { existsSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { CLIENT_KINDS, type ClientKind } from "./clients.ts";
+import { BOTH, type ClientKind } from "./clients.ts";
 import { runScenario, type RunResult, type Scenario } from "./load.ts";
 import { writeResults } from "./results.ts";
 import {
@@ -356,8 +356,7 @@ async function main(): Promise<void> {
   const targets = flags.target.split(",") as TargetName[];
   const storages: Storage[] =
     flags.storage === "both" ? ["disk", "tmpfs"] : [flags.storage as Storage];
-  const clients: ClientKind[] =
-    flags.client === "both" ? [...CLIENT_KINDS] : [flags.client as ClientKind];
+  const clients: ClientKind[] = flags.client === "both" ? [...BOTH] : [flags.client as ClientKind];
   const rows: Breakdown[] = [];
   for (const client of clients) {
     // The raw server is no tree's: once, as the machine's ceiling.

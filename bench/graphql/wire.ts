@@ -59,7 +59,7 @@ export class WireClient {
     method: "GET" | "POST",
     path: string,
     headers: Record<string, string>,
-    body?: string,
+    body?: string | Uint8Array,
   ): Promise<Exchange> {
     const payload = body === undefined ? undefined : Buffer.from(body);
     const started = now();
