@@ -19,15 +19,24 @@ export const EVERY_FIELD = `subscription ($room: String!, $since: Int) {
 }`;
 
 /**
+ * Events a stream may hold for a consumer that has not taken them before it is ended with
+ * `unavailable` (the consumer resumes with `since`), as a chat socket that far behind is cut off
+ * with 4408 (docs/protocol.md): the room does not wait, and nothing else bounds the backlog.
+ */
+export const STREAM_BACKLOG = 1000;
+
+/**
  * The room's events after `since` (all live ones without it) for `actor`, until the consumer
- * stops: a refusal at the upgrade or in the subscription is the contract's error, and the room
- * closing the socket ends the stream with the error its close code says.
+ * stops: a refusal at the upgrade or in the subscription is the contract's error, the room
+ * closing the socket ends the stream with the error its close code says, and a consumer more
+ * than `backlog` events behind is told to resume (`unavailable`).
  */
 export async function roomEventStream(
   env: Env,
   room: string,
   since: number | undefined,
   actor: Actor,
+  backlog = STREAM_BACKLOG,
 ): Promise<AsyncIterable<RoomEvent>> {
   const headers = new Headers({
     upgrade: "websocket",
@@ -38,8 +47,10 @@ export async function roomEventStream(
   const ws = answer.webSocket;
   if (!ws) throw refusalOf(await answer.json().catch(() => undefined));
   ws.accept();
-  ws.send(JSON.stringify({ type: MessageType.ConnectionInit }));
+  // The repeater starts when the consumer first asks: only then are the socket's messages
+  // listened to, and only then is the room asked for anything, so that none is missed.
   return new Repeater<RoomEvent>(async (push, stop) => {
+    let waiting = 0;
     ws.addEventListener("message", ({ data }) => {
       const message = JSON.parse(String(data)) as Relayed;
       if (message.type === MessageType.ConnectionAck) {
@@ -47,17 +58,26 @@ export async function roomEventStream(
         const payload = { query: EVERY_FIELD, variables };
         ws.send(JSON.stringify({ id: "1", type: MessageType.Subscribe, payload }));
       } else if (message.type === MessageType.Next) {
-        void push(message.payload.data.roomEvents);
+        if (waiting >= backlog) return stop(tooFarBehind(message.payload.data.roomEvents.seq));
+        waiting += 1;
+        void push(message.payload.data.roomEvents).then(() => (waiting -= 1));
       } else if (message.type === MessageType.Error) {
         const [first] = message.payload;
         stop(refusalOf({ error: { code: first?.extensions?.code, message: first?.message } }));
       }
     });
     ws.addEventListener("close", ({ code, reason }) => stop(closedWith(code, reason)));
+    ws.send(JSON.stringify({ type: MessageType.ConnectionInit }));
     await stop;
     ws.close(1000, "done");
   });
 }
+
+const tooFarBehind = (seq: number) =>
+  new ApiError(
+    "unavailable",
+    `too far behind the room (at seq ${seq}): subscribe again with since, the last seq you have`,
+  );
 
 /** What the room's socket sends the worker, in the parts read here. */
 type Relayed =
