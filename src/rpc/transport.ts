@@ -29,8 +29,6 @@ import {
   type RpcCallRecord,
 } from "./interceptors.ts";
 
-
-
 /**
  * CORS for connect-web in a browser, by the app's origin rules (src/http/origin.ts): Connect's
  * own lists of methods and headers, the bearer token and the trace context in, the contract's
@@ -100,9 +98,22 @@ async function serve(handler: UniversalHandler, c: Context<AppEnv>): Promise<Res
     ? decodableBody(request.body, handler.method.input, framing, LIMITS.frameBytes + ENVELOPE_BYTES)
     : request.body;
   const contextValues = createContextValues().set(HONO, c);
-  const response = await handler({ ...request, body, contextValues });
-  return universalServerResponseToFetch(response);
+  const response = universalServerResponseToFetch(
+    await handler({ ...request, body, contextValues }),
+  );
+  // A unary Connect answer in protobuf is on no list of types the runtime (or Cloudflare's edge)
+  // compresses by itself, where JSON is: have it gzipped (the runtime does, given the header and
+  // a plain body), as Connect's unary compression is HTTP's own. Never a stream: its messages must
+  // not wait in a compressor (Connect and gRPC-web compress those per message, if at all).
+  if (
+    response.headers.get("content-type") === UNARY_BINARY &&
+    !response.headers.has("content-encoding")
+  )
+    response.headers.set("content-encoding", "gzip");
+  return response;
 }
+
+const UNARY_BINARY = "application/proto";
 
 /** A message envelope's header: a flags byte and a 32-bit length. */
 const ENVELOPE_BYTES = 5;

@@ -5,6 +5,9 @@
  * and roles, history paging and time travel, WatchRoom with exact resume, the admin service; and
  * the contract's refusals as RPC codes, with the contract's code beside them.
  */
+import { request as httpRequest } from "node:http";
+import { gunzipSync } from "node:zlib";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
 import {
@@ -18,7 +21,11 @@ import { EdgechatApi } from "../../src/client/index.ts";
 import { AdminService } from "../../src/rpc/gen/edgechat/v1/admin_pb.js";
 import { HistoryService } from "../../src/rpc/gen/edgechat/v1/history_pb.js";
 import { MemberService } from "../../src/rpc/gen/edgechat/v1/members_pb.js";
-import { MessageService } from "../../src/rpc/gen/edgechat/v1/messages_pb.js";
+import {
+  ListMessagesRequestSchema,
+  ListMessagesResponseSchema,
+  MessageService,
+} from "../../src/rpc/gen/edgechat/v1/messages_pb.js";
 import { RoomService } from "../../src/rpc/gen/edgechat/v1/rooms_pb.js";
 import { Role, Visibility } from "../../src/rpc/gen/edgechat/v1/types_pb.js";
 import { ERROR_CODE_HEADER } from "../../src/rpc/errors.ts";
@@ -299,5 +306,51 @@ describe("the admin service", () => {
         code: Code.Unavailable,
         contract: "unavailable",
       });
+  });
+});
+
+describe("compression", () => {
+  it("a unary protobuf answer is gzipped on the wire (the runtime, asked by the header); a stream is not", async () => {
+    const ada = await register("ada");
+    const transport = createConnectTransport({ baseUrl: worker(), httpVersion: "1.1" });
+    const api = clients(transport, ada);
+    const name = roomName("rpcz");
+    await api.rooms.createRoom({ name });
+    for (let i = 0; i < 30; i++)
+      await api.messages.postMessage({
+        room: name,
+        clientId: `z${i}`,
+        text: `message number ${i}, `.repeat(4),
+      });
+    const body = toBinary(
+      ListMessagesRequestSchema,
+      create(ListMessagesRequestSchema, { room: name, pageSize: 30 }),
+    );
+    const answer = await new Promise<{ encoding: string; wire: Buffer }>((resolve, reject) => {
+      const request = httpRequest(`${worker()}/edgechat.v1.MessageService/ListMessages`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/proto",
+          "accept-encoding": "gzip",
+          authorization: `Bearer ${ada.token}`,
+        },
+      });
+      request.on("response", (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () =>
+          resolve({
+            encoding: String(res.headers["content-encoding"] ?? ""),
+            wire: Buffer.concat(chunks),
+          }),
+        );
+      });
+      request.on("error", reject);
+      request.end(Buffer.from(body));
+    });
+    expect(answer.encoding).toBe("gzip");
+    const page = fromBinary(ListMessagesResponseSchema, gunzipSync(answer.wire));
+    expect(page.messages).toHaveLength(30);
+    expect(answer.wire.length).toBeLessThan(gunzipSync(answer.wire).length / 2);
   });
 });
