@@ -335,25 +335,24 @@ type GraphqlMessage = {
 };
 
 /**
- * A GraphQL subscriber as docs/graphql.md describes one, without a GraphQL library: `roomEvents`
- * on the room's graphql-transport-ws socket (signed in by connection_init). It reads and is not
- * online. A sender posts through a plain chat socket of its own, whose events it ignores, so that
- * the run compares the fan-out of the two kinds of socket, not HTTP mutations with socket frames
- * (200 GraphQL requests a second through `wrangler dev` are a load of their own: bench:graphql).
+ * What the `graphql` and `rpc` clients share: they read the room from a stream of their own,
+ * starting at the last event already in the log (replayed by `since`, which tells that the
+ * stream is live), are not online, and a sender posts through a plain chat socket of its own,
+ * whose events it ignores, so that a run compares the ways out with the same way in.
  */
-class GraphqlClient implements BenchClient {
+abstract class Subscriber implements BenchClient {
   readonly index: number;
   readonly room: number;
-  readonly #spec: ClientSpec;
+  protected readonly spec: ClientSpec;
+  protected closing = false;
   readonly #cursor = new SeqCursor();
   readonly #poster: WireClient | undefined;
-  #socket: WsSocket | undefined;
-  #closing = false;
+  #live: { resolve(): void; reject(error: unknown): void } | undefined;
 
   constructor(spec: ClientSpec) {
     this.index = spec.index;
     this.room = spec.room;
-    this.#spec = spec;
+    this.spec = spec;
     const quiet = { ...spec.hooks, event: () => {}, frame: () => {} };
     this.#poster = spec.sender ? new WireClient({ ...spec, hooks: quiet }) : undefined;
   }
@@ -366,72 +365,99 @@ class GraphqlClient implements BenchClient {
     return this.#cursor.anomalies;
   }
 
+  /** Resolves once the stream is live (its first event) and a sender's chat socket is open. */
   async connect(): Promise<void> {
-    await Promise.all([this.#subscribe(), this.#poster?.connect()]);
-  }
-
-  /** Resolves at the first event: the last one already in the log, replayed by `since`. */
-  async #subscribe(): Promise<void> {
-    const { baseUrl, roomName, token, hooks } = this.#spec;
+    const { baseUrl, roomName, token } = this.spec;
     const info = await fetch(new URL(`/api/rooms/${encodeURIComponent(roomName)}`, baseUrl), {
       headers: { authorization: `Bearer ${token}` },
     });
     const { lastSeq } = (await info.json()) as { lastSeq: number };
-    const url = wsUrl(baseUrl, roomName).replace(/\/ws$/, "/graphql");
-    const socket = new WsSocket(url, "graphql-transport-ws", { perMessageDeflate: false });
-    this.#socket = socket;
-    return new Promise<void>((resolve, reject) => {
-      socket.on("open", () =>
-        socket.send(
-          JSON.stringify({
-            type: "connection_init",
-            payload: { authorization: `Bearer ${token}` },
-          }),
-        ),
+    const live = new Promise<void>((resolve, reject) => (this.#live = { resolve, reject }));
+    this.open(lastSeq - 1);
+    await Promise.all([live, this.#poster?.connect()]);
+  }
+
+  /** Opens the stream after `since`: its events go to `received`, its end to `ended`. */
+  protected abstract open(since: number): void;
+  protected abstract stop(): void;
+
+  /** The stream failed or ended: before it was live, connect() fails; after, the run hears of it. */
+  protected ended(error: Error, code: number | string): void {
+    this.#live?.reject(error);
+    if (this.closing || this.#cursor.lastSeq < 0) return;
+    this.spec.hooks.log(`  client ${this.index}: stream ended: ${error.message}`);
+    this.spec.hooks.closed(code as number);
+  }
+
+  /** An event from the stream: the first one makes it live, the others are delivered once. */
+  protected received(seq: number, type: string, text: unknown): void {
+    if (this.#cursor.lastSeq < 0) {
+      this.#cursor.lastSeq = seq;
+      return this.#live?.resolve();
+    }
+    if (this.#cursor.advance(seq))
+      this.spec.hooks.event(
+        this,
+        seq,
+        type === "message.posted" && typeof text === "string" ? text : undefined,
       );
-      socket.on("message", (data: Buffer) => {
-        const message = JSON.parse(data.toString()) as GraphqlMessage;
-        hooks.frame(data.length, message.type === "next");
-        if (message.type === "connection_ack") {
-          const variables = { r: roomName, s: lastSeq - 1 };
-          const payload = { query: EVENTS, variables };
-          socket.send(JSON.stringify({ id: "events", type: "subscribe", payload }));
-        } else if (message.type === "next") {
-          const event = message.payload?.data?.roomEvents;
-          if (!event)
-            return hooks.unmatchedError(message.payload?.errors?.[0]?.extensions?.code ?? "error");
-          if (this.#cursor.lastSeq < 0) {
-            this.#cursor.lastSeq = event.seq;
-            return resolve();
-          }
-          if (this.#cursor.advance(event.seq))
-            hooks.event(
-              this,
-              event.seq,
-              event.type === "message.posted" ? event.data?.text : undefined,
-            );
-        } else if (message.type === "error") hooks.unmatchedError("subscribe");
-      });
-      socket.on("unexpected-response", (_req, res) =>
-        reject(new Error(`upgrade refused: HTTP ${res.statusCode}`)),
-      );
-      socket.on("error", (error) => reject(error));
-      socket.on("close", (code) => {
-        reject(new Error(`closed before the first event (${code})`));
-        if (!this.#closing) hooks.closed(code);
-      });
-    });
   }
 
   post(text: string, on: PostHandlers): void {
-    if (!this.#poster) throw new Error(`graphql client ${this.index} is not a sender`);
+    if (!this.#poster) throw new Error(`client ${this.index} is not a sender`);
     this.#poster.post(text, on);
   }
 
   close(): void {
-    this.#closing = true;
-    this.#socket?.close(1000, "bye");
+    this.closing = true;
+    this.stop();
     this.#poster?.close();
+  }
+}
+
+/**
+ * A GraphQL subscriber as docs/graphql.md describes one, without a GraphQL library: `roomEvents`
+ * on the room's graphql-transport-ws socket (signed in by connection_init). It reads and is not
+ * online. A sender posts through a plain chat socket of its own, whose events it ignores, so that
+ * the run compares the fan-out of the two kinds of socket, not HTTP mutations with socket frames
+ * (200 GraphQL requests a second through `wrangler dev` are a load of their own: bench:graphql).
+ */
+class GraphqlClient extends Subscriber {
+  #socket: WsSocket | undefined;
+
+  protected open(since: number): void {
+    const { baseUrl, roomName, token, hooks } = this.spec;
+    const url = wsUrl(baseUrl, roomName).replace(/\/ws$/, "/graphql");
+    const socket = new WsSocket(url, "graphql-transport-ws", { perMessageDeflate: false });
+    this.#socket = socket;
+    socket.on("open", () =>
+      socket.send(
+        JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${token}` } }),
+      ),
+    );
+    socket.on("message", (data: Buffer) => {
+      const message = JSON.parse(data.toString()) as GraphqlMessage;
+      hooks.frame(data.length, message.type === "next");
+      if (message.type === "connection_ack") {
+        const payload = { query: EVENTS, variables: { r: roomName, s: since } };
+        socket.send(JSON.stringify({ id: "events", type: "subscribe", payload }));
+      } else if (message.type === "next") {
+        const event = message.payload?.data?.roomEvents;
+        if (!event)
+          return hooks.unmatchedError(message.payload?.errors?.[0]?.extensions?.code ?? "error");
+        this.received(event.seq, event.type, event.data?.text);
+      } else if (message.type === "error") hooks.unmatchedError("subscribe");
+    });
+    socket.on("unexpected-response", (_req, res) =>
+      this.ended(new Error(`upgrade refused: HTTP ${res.statusCode}`), res.statusCode ?? 0),
+    );
+    // A close always follows; listened to so that the emitter does not throw it.
+    socket.on("error", () => {});
+    socket.on("close", (code) => this.ended(new Error(`closed (${code})`), code));
+  }
+
+  protected stop(): void {
+    this.#socket?.close(1000, "bye");
   }
 }
 
@@ -470,84 +496,33 @@ function rpcTransport(baseUrl: string, route: RpcRoute | undefined): Transport {
  * A sender posts through a plain chat socket of its own, whose events it ignores, so that
  * `--client raw,rpc` compares the fan-out of the two ways out with the same way in.
  */
-class RpcClient implements BenchClient {
-  readonly index: number;
-  readonly room: number;
-  readonly #spec: ClientSpec;
-  readonly #cursor = new SeqCursor();
-  readonly #poster: WireClient | undefined;
+class RpcClient extends Subscriber {
   readonly #abort = new AbortController();
-  #closing = false;
 
-  constructor(spec: ClientSpec) {
-    this.index = spec.index;
-    this.room = spec.room;
-    this.#spec = spec;
-    const quiet = { ...spec.hooks, event: () => {}, frame: () => {} };
-    this.#poster = spec.sender ? new WireClient({ ...spec, hooks: quiet }) : undefined;
-  }
-
-  get lastSeq(): number {
-    return this.#cursor.lastSeq;
-  }
-
-  get anomalies() {
-    return this.#cursor.anomalies;
-  }
-
-  async connect(): Promise<void> {
-    await Promise.all([this.#watch(), this.#poster?.connect()]);
-  }
-
-  /** Resolves at the first event: the last one already in the log, replayed by `since`. */
-  async #watch(): Promise<void> {
-    const { baseUrl, roomName, token, hooks } = this.#spec;
-    const info = await fetch(new URL(`/api/rooms/${encodeURIComponent(roomName)}`, baseUrl), {
-      headers: { authorization: `Bearer ${token}` },
-    });
-    const { lastSeq } = (await info.json()) as { lastSeq: number };
-    const history = createRpcClient(HistoryService, rpcTransport(baseUrl, this.#spec.rpc));
+  protected open(since: number): void {
+    const { baseUrl, roomName, token, hooks } = this.spec;
+    const history = createRpcClient(HistoryService, rpcTransport(baseUrl, this.spec.rpc));
     const stream = history.watchRoom(
-      { room: roomName, since: BigInt(lastSeq - 1) },
+      { room: roomName, since: BigInt(since) },
       { headers: { authorization: `Bearer ${token}` }, signal: this.#abort.signal },
     );
-    return new Promise<void>((resolve, reject) => {
-      const read = async () => {
-        for await (const message of stream) {
-          const event = message.event;
-          if (!event) continue;
-          const seq = Number(event.seq);
-          hooks.frame(streamedBytes(this.room, seq, message), true);
-          if (this.#cursor.lastSeq < 0) {
-            this.#cursor.lastSeq = seq;
-            resolve();
-            continue;
-          }
-          if (this.#cursor.advance(seq)) {
-            const text = event.type === "message.posted" ? event.data?.text : undefined;
-            hooks.event(this, seq, typeof text === "string" ? text : undefined);
-          }
-        }
-        throw new ConnectError("the server ended the stream", Code.Unavailable);
-      };
-      read().catch((thrown: unknown) => {
-        const error = ConnectError.from(thrown);
-        reject(error);
-        if (this.#closing) return;
-        hooks.log(`  client ${this.index}: WatchRoom ended: ${error.message}`);
-        hooks.closed(error.code);
-      });
+    const read = async () => {
+      for await (const message of stream) {
+        const event = message.event;
+        if (!event) continue;
+        const seq = Number(event.seq);
+        hooks.frame(streamedBytes(this.room, seq, message), true);
+        this.received(seq, event.type, event.data?.text);
+      }
+      throw new ConnectError("the server ended the stream", Code.Unavailable);
+    };
+    read().catch((thrown: unknown) => {
+      const error = ConnectError.from(thrown);
+      this.ended(error, error.code);
     });
   }
 
-  post(text: string, on: PostHandlers): void {
-    if (!this.#poster) throw new Error(`rpc client ${this.index} is not a sender`);
-    this.#poster.post(text, on);
-  }
-
-  close(): void {
-    this.#closing = true;
+  protected stop(): void {
     this.#abort.abort();
-    this.#poster?.close();
   }
 }

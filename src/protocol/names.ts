@@ -33,8 +33,16 @@ export const ClientId = z.string().min(1).max(LIMITS.clientIdChars);
 /** A positive event number: seq starts at 1. */
 export const Seq = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
+/**
+ * Text that goes into the log must be valid Unicode: a lone surrogate (JSON's "\udfff") has no
+ * UTF-8 form, and the chain's canonical JSON (RFC 8785, src/protocol/chain.ts) refuses it.
+ */
+const wellFormed = (what: string) =>
+  [(s: string) => s.isWellFormed(), `${what} is not valid Unicode (a lone surrogate)`] as const;
+
 export const MessageText = z
   .string()
+  .refine(...wellFormed("text"))
   .refine((s) => codePoints(s) >= 1, "text is empty")
   .refine(
     (s) => codePoints(s) <= LIMITS.messageCodePoints,
@@ -46,10 +54,12 @@ export const MessageText = z
 export const RedactionReason = z
   .string()
   .max(500, "a reason is at most 500 characters")
+  .refine(...wellFormed("reason"))
   .refine((s) => !ONLY_WHITE_SPACE.test(s), "reason is only white space");
 
 export const Topic = z
   .string()
+  .refine(...wellFormed("topic"))
   .refine(
     (s) => codePoints(s) <= LIMITS.topicCodePoints,
     `topic is longer than ${LIMITS.topicCodePoints} characters`,

@@ -111,8 +111,15 @@ export function textVerdict(v: unknown): Verdict {
   if (n < 1 || n > CONTRACT.textCodePoints) return "bad";
   if (ONLY_WHITE_SPACE.test(v)) return "bad";
   // U+FEFF is not White_Space, but it is invisible and JS `trim` strips it: either reading holds.
-  return ONLY_WHITE_SPACE_OR_BOM.test(v) ? "unclear" : "ok";
+  if (ONLY_WHITE_SPACE_OR_BOM.test(v)) return "unclear";
+  return wellFormed(v);
 }
+
+/**
+ * A lone surrogate (JSON's "\udfff") is text by JSON's reading and no Unicode by another: the
+ * written contract does not say. The project refuses it (docs/protocol.md): unclear.
+ */
+const wellFormed = (v: string): Verdict => (v.isWellFormed() ? "ok" : "unclear");
 
 /**
  * A redaction's reason: at most 500 "chars" (code points and UTF-16 units agree except for
@@ -125,7 +132,7 @@ export function reasonVerdict(v: unknown): Verdict {
   if (v === "") return "unclear";
   if (ONLY_WHITE_SPACE.test(v)) return "bad";
   if (ONLY_WHITE_SPACE_OR_BOM.test(v)) return "unclear";
-  return v.length > CONTRACT.reasonChars ? "unclear" : "ok";
+  return v.length > CONTRACT.reasonChars ? "unclear" : wellFormed(v);
 }
 
 /** A seq or messageId: a positive integer that JSON numbers carry exactly. */
@@ -137,7 +144,7 @@ export const emojiVerdict = (v: unknown): Verdict =>
 
 export function topicVerdict(v: unknown): Verdict {
   if (typeof v !== "string") return "bad";
-  return codePoints(v) <= CONTRACT.surelyFineTopicCodePoints ? "ok" : "unclear";
+  return codePoints(v) <= CONTRACT.surelyFineTopicCodePoints ? wellFormed(v) : "unclear";
 }
 
 /** User ids are opaque strings; their length is not written down. */
