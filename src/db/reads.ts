@@ -32,14 +32,18 @@ export async function searchMessages(
     at: string;
     rank: number;
     headline: string;
-  }>(sql`WITH q AS (SELECT websearch_to_tsquery('simple', ${query}) AS query)
+  }>(
+    // A total order (room and id break ties of rank and time: posts of the same millisecond
+    // rank alike), so that offset pages neither repeat nor skip a hit.
+    sql`WITH q AS (SELECT websearch_to_tsquery('simple', ${query}) AS query)
     SELECT msg.room, msg.id, msg.author_id, msg.author_name, msg.text, msg.at,
       ts_rank(msg.search, q.query) AS rank,
       ts_headline('simple', msg.text, q.query, ${`StartSel=${START}, StopSel=${STOP}, MaxFragments=2, MinWords=5, MaxWords=20`}) AS headline
     FROM messages msg JOIN rooms r ON r.name = msg.room, q
     WHERE msg.search @@ q.query AND NOT msg.deleted AND ${readable(actor, sql.raw("r"))}
-    ORDER BY rank DESC, msg.at DESC
-    LIMIT ${limit} OFFSET ${offset}`);
+    ORDER BY rank DESC, msg.at DESC, msg.room, msg.id DESC
+    LIMIT ${limit} OFFSET ${offset}`,
+  );
   return result.rows.map((row) => ({
     room: row.room,
     id: Number(row.id),

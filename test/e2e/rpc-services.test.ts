@@ -301,8 +301,9 @@ describe("the admin service", () => {
       name: ADMIN,
     }).admin;
     expect((await admin.verifyInstanceAudit({})).report).toMatchObject({ ok: true });
-    for (const call of [admin.getReplicas({}), admin.getBacklog({})])
-      expect(await refused(call)).toMatchObject({
+    // One at a time: a second call made before the first is awaited would reject unhandled.
+    for (const call of [() => admin.getReplicas({}), () => admin.getBacklog({})])
+      expect(await refused(call())).toMatchObject({
         code: Code.Unavailable,
         contract: "unavailable",
       });
