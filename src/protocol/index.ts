@@ -10,3 +10,4 @@ export * from "./chain.ts";
 export * from "./upcast.ts";
 export * from "./audit-log.ts";
 export * from "./service-accounts.ts";
+export * from "./observability.ts";
