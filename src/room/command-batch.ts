@@ -11,8 +11,10 @@ export type Job = {
   readonly actor: Actor;
   readonly ws?: WebSocket | undefined;
   readonly settle?: ((result: Result<{ seq: number }>) => void) | undefined;
-  /** The W3C `traceparent` the command came with over RPC (the caller's span), when it did. */
+  /** The W3C `traceparent` of the caller's span (the worker's request or RPC), when it sent one. */
   readonly traceparent?: string | undefined;
+  /** Told the outcome once the command is answered: its span and log line (telemetry.ts). */
+  readonly finished?: ((result: Result<{ seq: number }>) => void) | undefined;
 };
 
 /** What became of a job: its result, and the events it stored (none for a repeat or a no-op). */

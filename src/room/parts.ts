@@ -20,6 +20,7 @@ import { missedSince } from "./graphql-protocol.ts";
 import { LiveSockets, type LiveEngine } from "./graphql-sockets.ts";
 import { TimeTravel } from "./time-travel.ts";
 import { UserQuotas } from "./user-quotas.ts";
+import { RoomTelemetry } from "./telemetry.ts";
 
 /** Frames one group-commit turn may send, at most: it bounds how long a turn holds the thread. */
 const TURN_DELIVERIES = 4000;
@@ -54,6 +55,7 @@ export function assembleRoom(
   const log = new EventLog(ctx.storage.sql, read);
   if (rebuild) rebuildProjections(ctx.storage, () => log.all());
   const roomName = () => read.room()!.name;
+  const telemetry = new RoomTelemetry(env, () => read.room()?.name, keepAlive);
   const schedule = new Schedule(ctx.storage);
   const sockets = new Connections(ctx, settings.slowConsumerEvents);
   const fanout = new ShardFanout(
@@ -81,6 +83,7 @@ export function assembleRoom(
     // room's size: a room of 100 plain-v1 sockets takes 40 commands a turn.
     turnSize: () => TURN_DELIVERIES / Math.max(1, ctx.getWebSockets().length),
     committed: hooks.committed,
+    observe: (job) => telemetry.command(job),
   });
   return {
     log,
@@ -92,7 +95,10 @@ export function assembleRoom(
     audience,
     keys,
     commands,
-    outbox: roomOutbox(ctx.storage.sql, log, sink, roomName),
+    outbox: roomOutbox(ctx.storage.sql, log, sink, roomName, (rows, write) =>
+      telemetry.flush(rows, write),
+    ),
+    telemetry,
     history: new TimeTravel(ctx.storage.sql, () => log.lastSeq),
     budget: new CommandBudget(settings.limits.commands),
     audit: new RoomAudit(log, () => env.AUDIT_ANCHOR.getByName(roomName()), keepAlive),

@@ -267,7 +267,11 @@ export class Room extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const now = Date.now();
-    for (const task of this.#p.schedule.takeDue(now)) await this.#tasks[task](now);
+    try {
+      for (const task of this.#p.schedule.takeDue(now)) await this.#tasks[task](now);
+    } finally {
+      this.#p.telemetry.export();
+    }
   }
 
   // ---- internals ----
