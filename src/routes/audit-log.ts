@@ -46,7 +46,7 @@ auditLog.openapi(
   }),
   async (c) => {
     const filter = c.req.valid("query");
-    const replicas = readRouterOf(settings(c));
+    const replicas = readRouterOf(settings(c), c.var.telemetry.scope);
     if (!replicas) return c.json({ ...(await logOf(c).list(filter)), source: "log" as const }, 200);
     const { value, servedBy } = await orUnavailable(
       replicas.read((db) => auditEntries(db, filter)),
