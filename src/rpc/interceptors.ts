@@ -1,7 +1,9 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { toConnectError } from "./errors.ts";
-import { parseTraceparent, traceContextKey } from "./trace-context.ts";
+import { HONO } from "./context.ts";
+import { callScopeKey, parseTraceparent, traceContextKey } from "./trace-context.ts";
+import { failSpan, SpanKind, startSpan } from "../telemetry/tracing.ts";
 
 /** `/edgechat.v1.RoomService/PostMessage`: the method's path, as metrics and logs name it. */
 const procedureOf = (req: { service: { typeName: string }; method: { name: string } }) =>
@@ -85,6 +87,44 @@ export const traceContext: Interceptor = (next) => (req) => {
   const trace = parseTraceparent(req.header.get("traceparent"), req.header.get("tracestate"));
   if (trace) req.contextValues.set(traceContextKey, trace);
   return next(req);
+};
+
+/**
+ * A span per call, a child of the request's SERVER span (src/telemetry/middleware.ts, which
+ * honoured the caller's `traceparent`), named `service/method` with the RPC semantic
+ * conventions' attributes; a stream's span ends with the stream, after its request's.
+ */
+export const callSpans: Interceptor = (next) => async (req) => {
+  const scope = req.contextValues.get(HONO)?.var.telemetry?.scope;
+  if (!scope) return next(req);
+  const { span, scope: child } = startSpan(scope, procedureOf(req).slice(1), {
+    kind: SpanKind.INTERNAL,
+    attributes: {
+      "rpc.system": "connect_rpc",
+      "rpc.service": req.service.typeName,
+      "rpc.method": req.method.name,
+    },
+  });
+  req.contextValues.set(callScopeKey, child);
+  const done = (error?: unknown) => {
+    if (error !== undefined) {
+      span.setAttribute("rpc.connect_rpc.error_code", codeToString(ConnectError.from(error).code));
+      failSpan(span, error);
+    }
+    span.end();
+  };
+  let response;
+  try {
+    response = await next(req);
+  } catch (error) {
+    done(error);
+    throw error;
+  }
+  if (!response.stream) {
+    done();
+    return response;
+  }
+  return { ...response, message: recordedStream(response.message, done) };
 };
 
 /** One finished call, for metrics per method and status code. */

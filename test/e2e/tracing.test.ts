@@ -150,6 +150,61 @@ describe("tracing on (the default sampler, parentbased_traceidratio at 1.0)", ()
     expect(command.attributes["edgechat.seq"]).toBe(BigInt(seq));
   });
 
+  it("a GraphQL mutation: POST /graphql → the operation's span → room.command", async () => {
+    const room = await freshRoom(ada);
+    const traceId = hex(16);
+    const answer = await fetch(`${server.url}/graphql`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${ada.token}`,
+        "content-type": "application/json",
+        traceparent: `00-${traceId}-${hex(8)}-01`,
+      },
+      body: JSON.stringify({
+        query: `mutation Post($room: String!) { postMessage(room: $room, clientId: "c-gql", text: "via graphql") { seq } }`,
+        variables: { room },
+      }),
+    });
+    expect(answer.status).toBe(200);
+    const worker = await waitUntil(() => spanNamed(receiver, "POST /graphql", traceId), "worker");
+    const operation = await waitUntil(() => spanNamed(receiver, "mutation Post", traceId), "op");
+    const command = await waitUntil(() => spanNamed(receiver, "room.command", traceId), "room");
+    expect(operation.parentSpanId).toBe(worker.spanId);
+    expect(operation.attributes).toMatchObject({
+      "graphql.operation.type": "mutation",
+      "graphql.operation.name": "Post",
+      "edgechat.graphql.outcome": "ok",
+    });
+    expect(command.parentSpanId).toBe(operation.spanId);
+  });
+
+  it("an RPC call: the request's span → the call's span → room.command", async () => {
+    const room = await freshRoom(ada);
+    const traceId = hex(16);
+    const answer = await fetch(`${server.url}/rpc/edgechat.v1.MessageService/PostMessage`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${ada.token}`,
+        "content-type": "application/json",
+        traceparent: `00-${traceId}-${hex(8)}-01`,
+      },
+      body: JSON.stringify({ room, clientId: "c-rpc", text: "via rpc" }),
+    });
+    expect(answer.status).toBe(200);
+    const name = "edgechat.v1.MessageService/PostMessage";
+    const call = await waitUntil(() => spanNamed(receiver, name, traceId), "the call's span");
+    const worker = receiver.spans.find((s) => s.spanId === call.parentSpanId);
+    expect(worker?.name).toMatch(/^POST /);
+    expect(worker?.traceId).toBe(traceId);
+    expect(call.attributes).toMatchObject({
+      "rpc.system": "connect_rpc",
+      "rpc.service": "edgechat.v1.MessageService",
+      "rpc.method": "PostMessage",
+    });
+    const command = await waitUntil(() => spanNamed(receiver, "room.command", traceId), "room");
+    expect(command.parentSpanId).toBe(call.spanId);
+  });
+
   it("an error body carries the request id and the trace id", async () => {
     const traceId = hex(16);
     const answer = await fetch(`${server.url}/api/rooms/no-such-room-${hex(4)}/messages`, {
