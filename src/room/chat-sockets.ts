@@ -12,6 +12,7 @@ import { greetingFrames } from "./greeting.ts";
 import type { RoomParts } from "./parts.ts";
 import { shardOf } from "./shard-index.ts";
 import { attachmentOf, close, refusedUpgrade, send, type Attachment } from "./sockets.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 
 const PONG = JSON.stringify({ type: "pong" });
 
@@ -70,7 +71,7 @@ export class ChatSockets {
     try {
       this.#receive(ws, attachment, data);
     } catch (error) {
-      console.error("edgechat: room frame failed", error);
+      log.error("room frame failed", { error: errorFields(error) });
       send(ws, { type: "error", code: "internal", message: "something went wrong on our side" });
     }
   }

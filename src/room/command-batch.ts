@@ -4,6 +4,7 @@ import { decide, denyAccess, NO_SUCH_ROOM } from "./decide.ts";
 import type { IdempotencyKeys } from "./idempotency.ts";
 import type { EventLog } from "./log.ts";
 import type { ReadModel } from "./read-model.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 
 /** A command on its way through the room: from a socket (acked there) or over HTTP (settled). */
 export type Job = {
@@ -63,7 +64,7 @@ export class CommandBatch {
       return outcomes;
     } catch (error) {
       this.#log.rollBackTo();
-      console.error("edgechat: a batch of commands failed to commit", error);
+      log.error("a batch of commands failed to commit", { error: errorFields(error) });
       return undefined;
     }
   }
@@ -75,7 +76,11 @@ export class CommandBatch {
       return this.#storage.transactionSync(() => this.#apply(job, now));
     } catch (error) {
       this.#log.rollBackTo(mark);
-      console.error("edgechat: a command failed", { traceparent: job.traceparent }, error);
+      log.error("a command failed", {
+        type: job.command.type,
+        traceparent: job.traceparent,
+        error: errorFields(error),
+      });
       return { job, result: { ok: false, error: broken }, stored: [] };
     }
   }

@@ -15,6 +15,7 @@ import { UserQuotas } from "./user-quotas.ts";
 import { SHARD_HEADER, ShardHome, type Closing } from "./shard-fanout.ts";
 import type { Relay } from "./shard-relay.ts";
 import { attachmentOf, close, Connections, send, type Attachment } from "./sockets.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 
 const PING = JSON.stringify({ type: "ping" });
 const PONG = JSON.stringify({ type: "pong" });
@@ -131,7 +132,7 @@ export class RoomShard extends DurableObject<Env> {
         }
       }
     } catch (error) {
-      console.error("edgechat: a shard could not reach its room", error);
+      log.error("a shard could not reach its room", { error: errorFields(error) });
       send(ws, { type: "error", code: "internal", message: "something went wrong on our side" });
     }
   }
@@ -166,7 +167,7 @@ export class RoomShard extends DurableObject<Env> {
       );
       this.#hasUpTo.set(ws, Math.max(upTo, waiting.at(-1)?.seq ?? 0));
     } catch (error) {
-      console.error("edgechat: greeting on a shard failed", error);
+      log.error("greeting on a shard failed", { error: errorFields(error) });
       close(ws, 1011, "try again");
     }
   }
@@ -182,7 +183,9 @@ export class RoomShard extends DurableObject<Env> {
     if (stillOpen > 0) return;
     await this.#room()
       .shardPresence(this.#home.index, { id, name }, false)
-      .catch((error: unknown) => console.warn("edgechat: presence to the room failed", error));
+      .catch((error: unknown) =>
+        log.warn("presence to the room failed", { error: errorFields(error) }),
+      );
   }
 
   #room() {
