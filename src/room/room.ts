@@ -175,8 +175,9 @@ export class Room extends DurableObject<Env> {
 
   /**
    * The HTTP twin of a WebSocket command, for bots and integrations: the same queue and rules.
-   * `traceparent`: the W3C trace context of the RPC call it came in (src/rpc/), so that the
-   * room's work joins the caller's trace (the observability issue exports the spans).
+   * `traceparent`: the W3C trace context of the worker's span that called (its request, RPC call
+   * or GraphQL operation), so that the room's `room.command` span joins the caller's trace: the
+   * runtime carries no trace context across a Durable Object RPC (docs/observability.md).
    */
   async command(
     command: Command,
@@ -239,7 +240,10 @@ export class Room extends DurableObject<Env> {
     const user = Actor.safeParse(parseJson(request.headers.get(USER_HEADER)));
     if (!upgrade || !user.success)
       return new Response("expected a WebSocket upgrade from the worker", { status: 400 });
-    return this.#chat.upgrade(request, user.data);
+    const traced = this.#p.telemetry.connect(request.headers.get("traceparent"));
+    const response = await this.#chat.upgrade(request, user.data);
+    traced(response.status);
+    return response;
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {

@@ -126,6 +126,24 @@ export class RoomTelemetry {
     );
   }
 
+  /**
+   * A chat socket's upgrade: a `room.connect` span, a child of the worker's request span; the
+   * function it returns ends it with the answer's status.
+   */
+  connect(traceparent: string | null): (status: number) => void {
+    const scope = scopeFrom(this.#tracing, traceparent);
+    if (!scope) return () => {};
+    const { span } = startSpan(scope, "room.connect", {
+      kind: SpanKind.SERVER,
+      attributes: { "edgechat.room": this.#room() ?? "" },
+    });
+    return (status) => {
+      span.setAttribute("http.response.status_code", status);
+      span.end();
+      this.export();
+    };
+  }
+
   /** Sends the spans finished so far (after an alarm, say). */
   export(): void {
     this.#tracing?.export(this.#keepAlive);

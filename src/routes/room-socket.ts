@@ -14,6 +14,7 @@ import {
 } from "../protocol/index.ts";
 import { USER_HEADER } from "../identity/actor.ts";
 import { SERVICE_ACCOUNTS_NAME } from "../identity/service-key.ts";
+import { traceparentIn } from "../telemetry/tracing.ts";
 
 /** The WebSocket upgrade: checked and authenticated here, then handed to the room's object. */
 export const roomSocket = router();
@@ -56,6 +57,9 @@ roomSocket.get("/api/rooms/:room/ws", sameOriginOnly, authenticate, async (c) =>
   // Select the subprotocol whenever one was offered, also when the token came in an Authorization header.
   const protocol = chooseSubprotocol(c.req.raw.headers);
   if (protocol) headers.set("sec-websocket-protocol", protocol);
+  // The room's `room.connect` span joins this request's trace (src/room/telemetry.ts).
+  const traceparent = traceparentIn(c.var.telemetry.scope);
+  if (traceparent) headers.set("traceparent", traceparent);
   const user = c.var.user;
   // The account must know of this room before the socket exists, or a sign-out could miss it;
   // a service account likewise, or revoking its key could.

@@ -148,6 +148,18 @@ describe("tracing on (the default sampler, parentbased_traceidratio at 1.0)", ()
     );
     expect(command.parentSpanId).toBe("");
     expect(command.attributes["edgechat.seq"]).toBe(BigInt(seq));
+    // The upgrade itself is traced across the hop: the worker's request → room.connect.
+    const connected = await waitUntil(
+      () =>
+        receiver.spans.find(
+          (span) => span.name === "room.connect" && span.attributes["edgechat.room"] === room,
+        ),
+      "the upgrade's span in the room",
+    );
+    const upgrade = receiver.spans.find((span) => span.spanId === connected.parentSpanId);
+    expect(upgrade?.name).toBe("GET /api/rooms/:room/ws");
+    expect(upgrade?.traceId).toBe(connected.traceId);
+    expect(connected.attributes["http.response.status_code"]).toBe(101n);
   });
 
   it("a GraphQL mutation: POST /graphql → the operation's span → room.command", async () => {
