@@ -84,7 +84,7 @@ function roomCalls(
     // The same clientId twice in one request is the same command: one call, one answer.
     command: (command: Command) =>
       call(`command:${command.clientId}`, (who) =>
-        stub().command(command, who, traceparentIn(trace.scope)),
+        stub().command(command, who, traceparentIn(trace.scope), hono.var.telemetry?.requestId),
       ),
   };
 }

@@ -14,6 +14,8 @@ export type Job = {
   readonly settle?: ((result: Result<{ seq: number }>) => void) | undefined;
   /** The W3C `traceparent` of the caller's span (the worker's request or RPC), when it sent one. */
   readonly traceparent?: string | undefined;
+  /** The id of the request it came in (or of the upgrade that opened its socket): for logs. */
+  readonly requestId?: string | undefined;
   /** Told the outcome once the command is answered: its span and log line (telemetry.ts). */
   readonly finished?: ((result: Result<{ seq: number }>) => void) | undefined;
 };

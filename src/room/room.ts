@@ -178,16 +178,18 @@ export class Room extends DurableObject<Env> {
    * `traceparent`: the W3C trace context of the worker's span that called (its request, RPC call
    * or GraphQL operation), so that the room's `room.command` span joins the caller's trace: the
    * runtime carries no trace context across a Durable Object RPC (docs/observability.md).
+   * `requestId`: the worker's request's, for the command's log line.
    */
   async command(
     command: Command,
     actor: Actor,
     traceparent?: string,
+    requestId?: string,
   ): Promise<Result<{ seq: number }>> {
     const limited = this.#p.budget.spend(actor.id, Date.now());
     if (limited) return refused(limited);
     return new Promise((settle) =>
-      this.#p.commands.submit({ command, actor, settle, traceparent }),
+      this.#p.commands.submit({ command, actor, settle, traceparent, requestId }),
     );
   }
 

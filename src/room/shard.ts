@@ -16,6 +16,7 @@ import { SHARD_HEADER, ShardHome, type Closing } from "./shard-fanout.ts";
 import type { Relay } from "./shard-relay.ts";
 import { attachmentOf, close, Connections, send, type Attachment } from "./sockets.ts";
 import { errorFields, log } from "../telemetry/log.ts";
+import { REQUEST_ID_HEADER } from "../telemetry/middleware.ts";
 
 const PING = JSON.stringify({ type: "ping" });
 const PONG = JSON.stringify({ type: "pong" });
@@ -70,7 +71,8 @@ export class RoomShard extends DurableObject<Env> {
     const protocol = chooseSubprotocol(request.headers);
     const firstHere = here === 0;
     const { 0: client, 1: server } = new WebSocketPair();
-    this.#sockets.accept(server, user.data, protocol === BATCH_SUBPROTOCOL);
+    const requestId = request.headers.get(REQUEST_ID_HEADER);
+    this.#sockets.accept(server, user.data, protocol === BATCH_SUBPROTOCOL, requestId);
     this.#joining.set(server, []);
     const since = Number(new URL(request.url).searchParams.get("since") ?? NaN);
     void this.#greet(server, user.data, since, firstHere);
@@ -110,7 +112,7 @@ export class RoomShard extends DurableObject<Env> {
     if (verdict.kind === "refuse") return send(ws, verdict.error);
     if (verdict.kind === "drop") return;
     const { frame } = verdict;
-    const { user } = attachment;
+    const { user, requestId } = attachment;
     try {
       switch (frame.type) {
         case "ping":
@@ -122,7 +124,7 @@ export class RoomShard extends DurableObject<Env> {
         case "read":
           return void (await this.#room().markRead(user, frame.seq));
         default: {
-          const result = await this.#room().command(frame, user);
+          const result = await this.#room().command(frame, user, undefined, requestId);
           if (result.ok)
             return send(ws, { type: "ack", clientId: frame.clientId, seq: result.value.seq });
           const { code, message, retryAfter } = result.error;

@@ -21,6 +21,7 @@ export type TracedCommand = {
   readonly command: Command;
   readonly actor: { id: string };
   readonly traceparent?: string | undefined;
+  readonly requestId?: string | undefined;
   /** Over a socket rather than an RPC. */
   readonly ws?: unknown;
 };
@@ -85,6 +86,7 @@ export class RoomTelemetry {
         this.#queueExport();
       }
       log.info("command", {
+        requestId: job.requestId,
         room: this.#room(),
         type,
         outcome,

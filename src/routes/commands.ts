@@ -35,7 +35,8 @@ commands.openapi(
     };
     const traceparent = traceparentIn(c.var.telemetry.scope);
     const stub = c.env.ROOM.getByName(room);
-    return c.json(unwrap(await stub.command(command, c.var.user, traceparent)), 201);
+    const { requestId } = c.var.telemetry;
+    return c.json(unwrap(await stub.command(command, c.var.user, traceparent, requestId)), 201);
   },
 );
 
@@ -71,6 +72,7 @@ commands.openapi(
       throw new ApiError("bad_request", `${frame.type} is a WebSocket signal, not a command`);
     const traceparent = traceparentIn(c.var.telemetry.scope);
     const stub = c.env.ROOM.getByName(room);
-    return c.json(unwrap(await stub.command(frame, c.var.user, traceparent)), 201);
+    const { requestId } = c.var.telemetry;
+    return c.json(unwrap(await stub.command(frame, c.var.user, traceparent, requestId)), 201);
   },
 );

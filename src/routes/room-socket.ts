@@ -15,6 +15,7 @@ import {
 import { USER_HEADER } from "../identity/actor.ts";
 import { SERVICE_ACCOUNTS_NAME } from "../identity/service-key.ts";
 import { traceparentIn } from "../telemetry/tracing.ts";
+import { REQUEST_ID_HEADER } from "../telemetry/middleware.ts";
 
 /** The WebSocket upgrade: checked and authenticated here, then handed to the room's object. */
 export const roomSocket = router();
@@ -60,6 +61,7 @@ roomSocket.get("/api/rooms/:room/ws", sameOriginOnly, authenticate, async (c) =>
   // The room's `room.connect` span joins this request's trace (src/room/telemetry.ts).
   const traceparent = traceparentIn(c.var.telemetry.scope);
   if (traceparent) headers.set("traceparent", traceparent);
+  headers.set(REQUEST_ID_HEADER, c.var.telemetry.requestId);
   const user = c.var.user;
   // The account must know of this room before the socket exists, or a sign-out could miss it;
   // a service account likewise, or revoking its key could.

@@ -64,6 +64,8 @@ export async function command(
 ): Promise<{ seq: bigint }> {
   const actor = await call.actor();
   const stub = call.room(room);
-  const posted = unwrap(await stub.command(parseOr400(Command, frame), actor, call.traceparent));
+  const requestId = call.hono.var.telemetry?.requestId;
+  const parsed = parseOr400(Command, frame);
+  const posted = unwrap(await stub.command(parsed, actor, call.traceparent, requestId));
   return { seq: seq(posted.seq) };
 }

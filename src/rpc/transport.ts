@@ -69,7 +69,7 @@ export function mountRpc(app: Hono<AppEnv>, options: RpcOptions): void {
     interceptors: [
       ...(options.recordCall ? [callMetrics(options.recordCall)] : []),
       traceContext,
-      callSpans,
+      callSpans((values) => values.get(HONO)?.var.telemetry?.scope),
       enforceDeadline,
       contractErrors((procedure, error) =>
         log.error("unhandled error in an RPC", { procedure, error: errorFields(error) }),
