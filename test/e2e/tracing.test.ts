@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ErrorBody } from "../../src/protocol/index.ts";
+import { BEARER_PREFIX, ErrorBody, SUBPROTOCOL } from "../../src/protocol/index.ts";
 import {
   startOtlpReceiver,
   type OtlpReceiver,
@@ -20,7 +20,9 @@ import {
   freshRoom,
   signIn,
   startServer,
+  tryUpgrade,
   waitUntil,
+  wsUrl,
   type Guest,
   type TestServer,
 } from "./helpers.ts";
@@ -233,6 +235,22 @@ describe("tracing on (the default sampler, parentbased_traceidratio at 1.0)", ()
     expect(body.error.code).toBe("not_found");
     expect(body.error.requestId).toBe(answer.headers.get("x-request-id"));
     expect(body.error.traceId).toBe(traceId);
+  });
+
+  it("a socket refused by the room answers with the worker's ids too", async () => {
+    const traceId = hex(16);
+    const refused = await tryUpgrade(
+      wsUrl(server.url, `no-such-room-${hex(4)}`),
+      [SUBPROTOCOL, `${BEARER_PREFIX}${ada.token}`],
+      { traceparent: `00-${traceId}-${hex(8)}-01`, "x-request-id": "req-refused-ws" },
+    );
+    expect(refused.status).toBe(404);
+    expect(ErrorBody.parse(JSON.parse(refused.body)).error).toEqual({
+      code: "not_found",
+      message: expect.any(String),
+      requestId: "req-refused-ws",
+      traceId,
+    });
   });
 
   it("a malformed x-request-id is replaced, not echoed", async () => {
