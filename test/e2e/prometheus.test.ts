@@ -42,6 +42,8 @@ useServer(
       METRICS_TOKEN,
       LIMIT_COMMANDS_PER_SECOND: "1",
       LIMIT_COMMANDS_BURST: String(COMMAND_BURST),
+      // Rooms push their counts this long after the first one (5 s by default).
+      METRICS_PUSH_MS: "500",
     },
   },
 );
@@ -95,13 +97,16 @@ describe("Prometheus scraping the worker", () => {
   it("counts what the test did, exactly, as PromQL reads it from the scrapes", async () => {
     const traffic = await makeTraffic();
     await expectCounts({
-      [`sum(edgechat_http_requests_total{job="${JOB}",route="/api/auth/register",method="POST",status="200"})`]:
+      [`sum(edgechat_http_requests_total{job="${JOB}",route="/api/auth/register",method="POST",status="201"})`]:
         traffic.registered,
       [`sum(edgechat_http_requests_total{job="${JOB}",route="/api/rooms/:room/messages",method="POST"})`]:
         traffic.postedOverHttp,
       [`sum(edgechat_commands_total{job="${JOB}",type="post",outcome="ok"})`]: traffic.posted,
       [`sum(edgechat_events_appended_total{job="${JOB}",type="message.posted"})`]: traffic.posted,
-      [`sum(edgechat_refusals_total{job="${JOB}",reason="rate_limited"})`]: traffic.rateLimited,
+      // cy's refused posts: by the socket's frame gate (refusals_total, before a decision) or
+      // by the room's per-user command budget (commands_total, outcome rate_limited).
+      [`(sum(edgechat_refusals_total{job="${JOB}",reason="rate_limited"}) or vector(0)) + (sum(edgechat_commands_total{job="${JOB}",type="post",outcome="rate_limited"}) or vector(0))`]:
+        traffic.rateLimited,
       [`sum(edgechat_auth_failures_total{job="${JOB}"})`]:
         traffic.badTokens + traffic.wrongPasswords,
       [`sum(edgechat_auth_lockouts_total{job="${JOB}",kind="account"})`]: traffic.lockedOut,
@@ -113,6 +118,13 @@ describe("Prometheus scraping the worker", () => {
     expect(
       await count(`sum(edgechat_deliveries_total{job="${JOB}",transport="chat"})`),
     ).toBeGreaterThanOrEqual(traffic.posted * traffic.socketsOpen);
+    // A burst of 60 on one socket passes the gate's 40 and then the budget's 10: both refuse.
+    expect(
+      await count(`sum(edgechat_refusals_total{job="${JOB}",reason="rate_limited"})`),
+    ).toBeGreaterThan(0);
+    expect(
+      await count(`sum(edgechat_commands_total{job="${JOB}",type="post",outcome="rate_limited"})`),
+    ).toBeGreaterThan(0);
     expect(await count(`sum(edgechat_rooms_active{job="${JOB}"})`)).toBeGreaterThanOrEqual(1);
     expect(await count(`sum(edgechat_room_wakeups_total{job="${JOB}"})`)).toBeGreaterThanOrEqual(1);
     expect(
@@ -230,8 +242,12 @@ describe("grafana/edgechat.json", () => {
 
 const POSTS_OVER_HTTP = 5;
 const POSTS_OVER_SOCKET = 4;
-/** cy's burst over a raw socket: COMMAND_BURST pass, the rest are refused `rate_limited`. */
-const BURST = 20;
+/**
+ * cy's burst over a raw socket, all at once: the socket's frame gate lets 40 through (20 a
+ * second, bursts of 40: COMMAND_RATE), the room's budget COMMAND_BURST of those; the rest are
+ * refused `rate_limited`, by one or the other.
+ */
+const BURST = 60;
 const BAD_TOKENS = 3;
 
 /**
