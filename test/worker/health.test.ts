@@ -12,7 +12,8 @@ describe("health checks", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("no-store");
     expect(Health.parse(await res.json())).toEqual({ ok: true });
-  });
+    // The first request of the file starts the worker.
+  }, 20_000);
 
   it("/readyz without Postgres: ready on the rooms' own storage, unauthenticated, not cached", async () => {
     const res = await call("/readyz");
