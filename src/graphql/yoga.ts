@@ -2,6 +2,7 @@ import type { GraphQLError } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
 import type { GraphQLContext } from "./context.ts";
 import { contractError, withContractCode } from "./errors.ts";
+import { operationMetrics } from "./operation-metrics.ts";
 import { protection } from "./protection.ts";
 import { schema } from "./schema.ts";
 import { trustedDocuments, type TrustedDocumentsMode } from "./trusted-documents.ts";
@@ -36,6 +37,7 @@ export function createServer(introspection: boolean, trusted: TrustedDocumentsMo
       ...protection(introspection),
       contractCodes,
       operationSpans,
+      operationMetrics,
     ],
   });
 }

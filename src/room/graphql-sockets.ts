@@ -51,6 +51,8 @@ export type LiveRoom = {
   admit(actor: Actor): Promise<Refusal | undefined>;
   /** The events after `since` for a resuming subscription, or a refusal when it is too far back. */
   replay(since: number): Result<readonly RoomEvent[]>;
+  /** A socket closed for going on past its message rate (for the metrics). */
+  abused(): void;
 };
 
 // Parsed once per socket object and kept in step with every write (see sockets.ts).
@@ -140,8 +142,10 @@ export class LiveSockets {
         CloseCode.ConnectionInitialisationTimeout,
         "Connection initialisation timeout",
       );
-    if (!this.#messages.allow(attachment.connId, Date.now()))
+    if (!this.#messages.allow(attachment.connId, Date.now())) {
+      this.#room.abused();
       return close(ws, CLOSE.rateAbuse, "too many messages");
+    }
     const message = parsed(data);
     if (typeof message === "string") return close(ws, CloseCode.BadRequest, message);
     switch (message.type) {
@@ -166,8 +170,9 @@ export class LiveSockets {
    * Sends committed events to every subscription: each result is rendered once per distinct
    * subscription (`key`) and event, whatever the number of sockets that share it.
    */
-  deliver(events: readonly RoomEvent[]): void {
-    if (events.length === 0 || !this.#engine) return;
+  deliver(events: readonly RoomEvent[]): number {
+    if (events.length === 0 || !this.#engine) return 0;
+    let sent = 0;
     const rendered = new Map<string, string[]>();
     for (const ws of this.#sockets()) {
       const attachment = attachmentOf(ws);
@@ -180,8 +185,10 @@ export class LiveSockets {
           rendered.set(key, payloads);
         }
         for (const payload of payloads) send(ws, nextMessage(id, payload));
+        sent += payloads.length;
       }
     }
+    return sent;
   }
 
   /** Closes `userId`'s sockets that pass `which`; returns how many. */

@@ -8,6 +8,11 @@ import { CommandFlow } from "./command-flow.ts";
 import { IdempotencyKeys } from "./idempotency.ts";
 import { backfillChain, EventLog } from "./log.ts";
 import { roomOutbox, type EventSink } from "./outbox.ts";
+import { RoomMetrics } from "./room-metrics.ts";
+import { metricsConfig } from "../config.ts";
+import { metricsShardFor } from "../metrics/shards.ts";
+import { CHAT_TAG } from "./sockets.ts";
+import { GRAPHQL_TAG } from "./graphql-sockets.ts";
 import { rebuildProjections } from "./project.ts";
 import { CommandBudget } from "./rate-limit.ts";
 import { ReadModel } from "./read-model.ts";
@@ -57,7 +62,40 @@ export function assembleRoom(
   const roomName = () => read.room()!.name;
   const telemetry = new RoomTelemetry(env, () => read.room()?.name, keepAlive);
   const schedule = new Schedule(ctx.storage);
-  const sockets = new Connections(ctx, settings.slowConsumerEvents);
+  const outbox = roomOutbox(
+    ctx.storage.sql,
+    log,
+    sink && meteredSink(sink, () => metrics),
+    roomName,
+    (rows, write) => telemetry.flush(rows, write),
+  );
+  const metricsSettings = metricsConfig(env);
+  const metrics: RoomMetrics = new RoomMetrics({
+    enabled: metricsSettings.METRICS_ENABLED,
+    pushMs: metricsSettings.METRICS_PUSH_MS,
+    schedule: (at) => schedule.at("push-metrics", at),
+    report: () => {
+      const room = read.room();
+      if (!room) return undefined;
+      const { flushedSeq } = outbox.state();
+      const backlog = outbox.enabled ? log.lastSeq - flushedSeq : 0;
+      return {
+        name: room.name,
+        part: "room",
+        sockets: {
+          chat: ctx.getWebSockets(CHAT_TAG).length,
+          graphql: ctx.getWebSockets(GRAPHQL_TAG).length,
+        },
+        backlog,
+        oldestUnflushedAt: backlog > 0 ? (log.range(flushedSeq, 1)[0]?.at ?? null) : null,
+      };
+    },
+    push: (delta, report) =>
+      metricsShardFor(env, read.room()?.name ?? ctx.id.toString()).push(delta, report),
+  });
+  const sockets = new Connections(ctx, settings.slowConsumerEvents, (lagMs) =>
+    metrics.observe("fanout_duration_seconds", {}, lagMs / 1000),
+  );
   const fanout = new ShardFanout(
     ctx.storage.sql,
     () => read.room()?.shards,
@@ -68,6 +106,7 @@ export function assembleRoom(
     name: roomName,
     admit: hooks.admitReader,
     replay: (since) => missedSince(since, log.lastSeq, (after, limit) => log.range(after, limit)),
+    abused: () => metrics.count("refusals_total", { reason: "abuse" }),
   });
   const audience = new Audience(sockets, fanout, live);
   const keys = new IdempotencyKeys(ctx.storage.sql);
@@ -84,6 +123,7 @@ export function assembleRoom(
     turnSize: () => TURN_DELIVERIES / Math.max(1, ctx.getWebSockets().length),
     committed: hooks.committed,
     observe: (job) => telemetry.command(job),
+    metrics,
   });
   return {
     log,
@@ -95,9 +135,8 @@ export function assembleRoom(
     audience,
     keys,
     commands,
-    outbox: roomOutbox(ctx.storage.sql, log, sink, roomName, (rows, write) =>
-      telemetry.flush(rows, write),
-    ),
+    outbox,
+    metrics,
     telemetry,
     history: new TimeTravel(ctx.storage.sql, () => log.lastSeq),
     budget: new CommandBudget(settings.limits.commands),
@@ -116,3 +155,20 @@ export function assembleRoom(
 }
 
 export type RoomParts = ReturnType<typeof assembleRoom>;
+
+/** The sink with each batch counted: written or failed, and the events it carried. */
+function meteredSink(sink: EventSink, metrics: () => RoomMetrics): EventSink {
+  return {
+    async write(room, batch) {
+      try {
+        const cursor = await sink.write(room, batch);
+        metrics().count("flush_batches_total", { outcome: "ok" });
+        metrics().count("flush_events_total", {}, batch.length);
+        return cursor;
+      } catch (error) {
+        metrics().count("flush_batches_total", { outcome: "failed" });
+        throw error;
+      }
+    },
+  };
+}

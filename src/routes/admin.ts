@@ -10,6 +10,7 @@ import { bearer, errors, json, router } from "../http/openapi.ts";
 import { BacklogReport, ReplicaReport } from "../protocol/index.ts";
 import { auditLog } from "./audit-log.ts";
 import { services } from "./services.ts";
+import { adminMetrics } from "./admin-metrics.ts";
 
 /**
  * For instance admins (ADMIN_USERNAMES): replica health and lag, the flush backlog, the audit
@@ -25,6 +26,7 @@ admin.use("/api/admin/*", authenticate, adminsOnly);
 // After the middleware, so that it guards these routes too.
 admin.route("/", auditLog);
 admin.route("/", services);
+admin.route("/", adminMetrics);
 
 admin.openapi(
   createRoute({
