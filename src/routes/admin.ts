@@ -8,12 +8,13 @@ import { authenticate } from "../http/authenticate.ts";
 import { readRouter } from "../http/database.ts";
 import { bearer, errors, json, router } from "../http/openapi.ts";
 import { BacklogReport, ReplicaReport } from "../protocol/index.ts";
+import { adminUsers } from "./admin-users.ts";
 import { auditLog } from "./audit-log.ts";
 import { services } from "./services.ts";
 
 /**
  * For instance admins (ADMIN_USERNAMES): replica health and lag, the flush backlog, the audit
- * log, service accounts and their keys.
+ * log, service accounts and their keys, registered accounts (admin-users.ts).
  */
 export const admin = router();
 
@@ -25,6 +26,7 @@ admin.use("/api/admin/*", authenticate, adminsOnly);
 // After the middleware, so that it guards these routes too.
 admin.route("/", auditLog);
 admin.route("/", services);
+admin.route("/", adminUsers);
 
 admin.openapi(
   createRoute({
