@@ -52,6 +52,10 @@ export default defineConfig({
                 GRAPHQL_COUNT_CALLS: "true",
                 // test/worker/rpc-transport.test.ts calls the RPC transport's fixture service.
                 RPC_ECHO: "true",
+                // test/worker/metrics.test.ts scrapes /metrics: rooms push 50 ms on, isolates at once.
+                METRICS_TOKEN: "worker-test-scrape-token",
+                METRICS_PUSH_MS: "50",
+                METRICS_SHIP_MS: "0",
                 // Holds the lockout test's six password hashes with a wide margin on a busy
                 // machine, and is still short enough to wait out (accounts.test.ts).
                 AUTH_WINDOW_SECONDS: "5",

@@ -10,6 +10,8 @@ import { admin } from "./routes/admin.ts";
 import { auth } from "./routes/auth.ts";
 import { commands } from "./routes/commands.ts";
 import { health } from "./routes/health.ts";
+import { metrics } from "./routes/metrics.ts";
+import { requestMetrics } from "./http/request-metrics.ts";
 import { members } from "./routes/members.ts";
 import { reads } from "./routes/reads.ts";
 import { roomSocket } from "./routes/room-socket.ts";
@@ -33,6 +35,7 @@ const OPENAPI_INFO = {
 /** The worker's Hono app: small routers mounted on one root with shared middleware. */
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
+  app.use(requestMetrics);
   app.use("/graphql", graphiqlPolicy);
   app.use(
     secureHeaders({
@@ -62,6 +65,7 @@ export function createApp() {
   );
   app.use("/api/*", apiCors);
   app.route("/", health);
+  app.route("/", metrics);
   app.route("/", auth);
   app.route("/", rooms);
   app.route("/", members);
@@ -78,6 +82,11 @@ export function createApp() {
     bearerFormat: "JWT",
     description:
       "An access token (a JWT from /api/auth), or a service account's API key, `ecsk_<id>_<secret>` (docs/service-keys.md).",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "metricsToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "The scrape token configured as METRICS_TOKEN (docs/observability.md).",
   });
   app.doc31("/api/openapi.json", OPENAPI_INFO);
   app.get("/api/docs", (c) => c.html(docsPage(app.getOpenAPI31Document(OPENAPI_INFO))));

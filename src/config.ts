@@ -63,6 +63,31 @@ export function roomConfig(env: object): RoomConfig {
   return config;
 }
 
+/** What rooms and isolates read to count and push metrics (docs/observability.md). */
+const MetricsConfig = z.object({
+  /** "false" counts nothing and pushes nothing: the benchmark's baseline. */
+  METRICS_ENABLED: flag(true),
+  /** How many metrics objects the rooms and isolates push to; `/metrics` reads them all. */
+  METRICS_SHARDS: count(4).pipe(z.number().max(64)),
+  /** How long a room's counts wait before its alarm pushes them. */
+  METRICS_PUSH_MS: count(5_000),
+  /** How long an isolate's counts wait after a request, so that a burst goes in one push. */
+  METRICS_SHIP_MS: z.coerce.number().int().min(0).default(1_000),
+});
+export type MetricsConfig = z.infer<typeof MetricsConfig>;
+
+const metricsConfigs = new WeakMap<object, MetricsConfig>();
+
+/** The metrics part of the config, its defaults for what is missing or does not parse. */
+export function metricsConfig(env: object): MetricsConfig {
+  let config = metricsConfigs.get(env);
+  if (!config) {
+    config = MetricsConfig.safeParse(env).data ?? MetricsConfig.parse({});
+    metricsConfigs.set(env, config);
+  }
+  return config;
+}
+
 /** Configuration from the environment (wrangler.toml vars, .dev.vars, secrets), parsed once. */
 const Config = z.object({
   JWT_SECRET: z.string().min(32, "JWT_SECRET must be at least 32 characters"),
@@ -103,6 +128,8 @@ const Config = z.object({
   GRAPHQL_TRUSTED_DOCUMENTS: z.enum(["off", "allow", "only"]).default("off"),
   /** Tests only: each /graphql answer reports its storage calls in x-edgechat-storage-calls. */
   GRAPHQL_COUNT_CALLS: flag(false),
+  /** The scrape token of `/metrics` (`Authorization: Bearer …`); unset, `/metrics` is not served. */
+  METRICS_TOKEN: z.string().min(16, "METRICS_TOKEN must be at least 16 characters").optional(),
   /** Tests only: serves edgechat.test.v1.EchoService, the RPC transport's fixture (docs/rpc.md). */
   RPC_ECHO: flag(false),
   ...RoomConfig.shape,

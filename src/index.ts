@@ -19,6 +19,7 @@ export { Throttle } from "./limits/throttle.ts";
 export { UserLimits } from "./limits/user-limits.ts";
 export { AuditAnchor } from "./audit/anchor.ts";
 export { ServiceAccounts } from "./service-accounts/service-accounts.ts";
+export { MetricsStore } from "./metrics/metrics-store.ts";
 
 export class Room extends RoomObject {
   constructor(ctx: DurableObjectState, env: Env) {

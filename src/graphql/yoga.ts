@@ -2,6 +2,7 @@ import type { GraphQLError } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
 import type { GraphQLContext } from "./context.ts";
 import { contractError, withContractCode } from "./errors.ts";
+import { operationMetrics } from "./operation-metrics.ts";
 import { protection } from "./protection.ts";
 import { schema } from "./schema.ts";
 import { trustedDocuments, type TrustedDocumentsMode } from "./trusted-documents.ts";
@@ -29,7 +30,12 @@ export function createServer(introspection: boolean, trusted: TrustedDocumentsMo
           console.error("edgechat: unexpected GraphQL error", unexpected),
         ),
     },
-    plugins: [...trustedDocuments(trusted), ...protection(introspection), contractCodes],
+    plugins: [
+      ...trustedDocuments(trusted),
+      ...protection(introspection),
+      contractCodes,
+      operationMetrics,
+    ],
   });
 }
 

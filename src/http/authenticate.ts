@@ -3,7 +3,8 @@ import { createMiddleware } from "hono/factory";
 import type { Actor } from "../identity/actor.ts";
 import { accountKey } from "../identity/refresh-token.ts";
 import { actorFromToken, type TokenCheck } from "../identity/verify-actor.ts";
-import { keyDigest, SERVICE_ACCOUNTS_NAME } from "../identity/service-key.ts";
+import { keyDigest, SERVICE_ACCOUNTS_NAME, SERVICE_KEY_PREFIX } from "../identity/service-key.ts";
+import { countInIsolate } from "../metrics/isolate.ts";
 import type { Config } from "../config.ts";
 import { settings, type AppEnv } from "./app-env.ts";
 import {
@@ -44,7 +45,11 @@ export async function actorOf(c: Context<AppEnv>): Promise<Actor | undefined> {
   const token = bearerToken(c.req.raw.headers);
   if (!token) return undefined;
   const verified = await actorFromToken(token, tokenCheck(c.env, settings(c)));
-  if (!verified.ok) throw ApiError.from(verified.error);
+  if (!verified.ok) {
+    const reason = token.startsWith(SERVICE_KEY_PREFIX) ? "service_key" : "token";
+    countInIsolate("auth_failures_total", { reason });
+    throw ApiError.from(verified.error);
+  }
   return verified.value;
 }
 

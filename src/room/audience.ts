@@ -17,6 +17,9 @@ import type { Connections } from "./sockets.ts";
  * fan-out shards, and its GraphQL subscribers (who get events, not presence or typing). What the
  * room sends to its people goes through here, so that a sharded room and a plain one behave alike.
  */
+/** Events sent by transport, for `edgechat_deliveries_total`. */
+export type Deliveries = { chat: number; graphql: number; shard: number };
+
 export class Audience {
   readonly #sockets: Connections;
   readonly #fanout: ShardFanout;
@@ -38,11 +41,18 @@ export class Audience {
     return [...users.values()];
   }
 
-  /** Committed events, with the acks of the room's own sockets. */
-  deliver(events: readonly RoomEvent[], acks?: ReadonlyMap<WebSocket, readonly string[]>): void {
-    this.#sockets.deliver(events, acks);
-    this.#fanout.relay(events);
-    this.#live.deliver(events);
+  /**
+   * Committed events, with the acks of the room's own sockets; answers how many events went
+   * out on each transport (a shard's relay counts once per event: the shard sends it on).
+   */
+  deliver(
+    events: readonly RoomEvent[],
+    acks?: ReadonlyMap<WebSocket, readonly string[]>,
+  ): Deliveries {
+    const chat = this.#sockets.deliver(events, acks);
+    const shard = this.#fanout.relay(events);
+    const graphql = this.#live.deliver(events);
+    return { chat, graphql, shard };
   }
 
   /** A presence or typing frame for everyone but `except` (a user, and here a socket too). */

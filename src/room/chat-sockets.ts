@@ -41,7 +41,10 @@ export class ChatSockets {
         user.id,
         this.#p.sockets.of(user.id).length,
       );
-      if (over) return refusedUpgrade(over);
+      if (over) {
+        this.#p.metrics.count("refusals_total", { reason: "quota" });
+        return refusedUpgrade(over);
+      }
     }
     this.#p.commands.commit(joined.events, user);
     if (room.shards > 0) {
@@ -107,8 +110,15 @@ export class ChatSockets {
   #receive(ws: WebSocket, { user, connId }: Attachment, data: string | ArrayBuffer): void {
     const now = Date.now();
     const verdict = this.#gate.admit(connId, data, now);
-    if (verdict.kind === "close") return close(ws, verdict.code, verdict.reason);
-    if (verdict.kind === "refuse") return send(ws, verdict.error);
+    if (verdict.kind === "close") {
+      this.#p.metrics.count("refusals_total", { reason: "abuse" });
+      return close(ws, verdict.code, verdict.reason);
+    }
+    if (verdict.kind === "refuse") {
+      if (verdict.error.code === "rate_limited")
+        this.#p.metrics.count("refusals_total", { reason: "rate_limited" });
+      return send(ws, verdict.error);
+    }
     if (verdict.kind === "drop") return;
     const frame = verdict.frame;
     switch (frame.type) {
@@ -124,6 +134,7 @@ export class ChatSockets {
         const limited = this.#p.budget.spend(user.id, now);
         if (!limited) return this.#p.commands.submit({ command: frame, actor: user, ws });
         const { code, message, retryAfter = 0 } = limited;
+        this.#p.metrics.count("commands_total", { type: frame.type, outcome: code });
         const retryAfterMs = Math.ceil(retryAfter * 1000);
         return send(ws, { type: "error", code, message, clientId: frame.clientId, retryAfterMs });
       }

@@ -1,10 +1,11 @@
 import type { NewEvent, Result, RoomEvent, UserRef } from "../protocol/index.ts";
-import type { Audience } from "./audience.ts";
+import type { Audience, Deliveries } from "./audience.ts";
 import { CommandBatch, type Job, type Outcome } from "./command-batch.ts";
 import { GroupCommit, type QueueLimits } from "./group-commit.ts";
 import type { IdempotencyKeys } from "./idempotency.ts";
 import type { EventLog } from "./log.ts";
 import type { ReadModel } from "./read-model.ts";
+import type { RoomMetrics } from "./room-metrics.ts";
 import { send } from "./sockets.ts";
 
 export type CommandFlowParts = {
@@ -20,6 +21,8 @@ export type CommandFlowParts = {
   turnSize: () => number;
   /** After every commit: what the events cause beyond the log (removals, flush, directory). */
   committed: (stored: readonly RoomEvent[], now: number, keysStored: boolean) => void;
+  /** Commands by outcome and their commit latency. */
+  metrics: RoomMetrics;
 };
 
 /**
@@ -31,6 +34,10 @@ export class CommandFlow {
   readonly #parts: CommandFlowParts;
   readonly #batch: CommandBatch;
   readonly #commits: GroupCommit<Job>;
+  /** When each queued job arrived, for the commit latency. */
+  readonly #arrivals = new WeakMap<Job, number>();
+  /** The jobs of the batch being made durable. */
+  #committing: readonly Job[] = [];
 
   constructor(parts: CommandFlowParts) {
     this.#parts = parts;
@@ -46,10 +53,11 @@ export class CommandFlow {
   /** Into the queue, or refused at once when the room is too far behind. */
   submit(job: Job): void {
     const now = Date.now();
+    this.#arrivals.set(job, now);
     const admitted = this.#commits.offer(job, now, this.#parts.deliveryLagMs(now));
     if (admitted.ok) return;
     const seconds = admitted.retryAfterMs / 1000;
-    answer(job, {
+    this.#answer(job, {
       ok: false,
       error: {
         code: "overloaded",
@@ -71,16 +79,28 @@ export class CommandFlow {
       throw error;
     }
     log.committed();
-    audience.deliver(stored);
+    this.#delivered(audience.deliver(stored));
     this.#parts.committed(stored, now, false);
+  }
+
+  #delivered(deliveries: Deliveries): void {
+    for (const [transport, sent] of Object.entries(deliveries))
+      this.#parts.metrics.count("deliveries_total", { transport }, sent);
+  }
+
+  #answer(job: Job, result: Result<{ seq: number }>): void {
+    const outcome = result.ok ? "ok" : result.error.code;
+    this.#parts.metrics.count("commands_total", { type: job.command.type, outcome });
+    answer(job, result);
   }
 
   #commitBatch(jobs: Job[]): void {
     const now = Date.now();
     const outcomes = this.#batch.write(jobs, now);
     const stored = outcomes.flatMap((outcome) => outcome.stored);
-    this.#parts.audience.deliver(stored, acksBySocket(outcomes));
-    for (const outcome of outcomes) answer(outcome.job, outcome.result);
+    this.#delivered(this.#parts.audience.deliver(stored, acksBySocket(outcomes)));
+    for (const outcome of outcomes) this.#answer(outcome.job, outcome.result);
+    this.#committing = jobs;
     this.#parts.committed(
       stored,
       now,
@@ -95,6 +115,13 @@ export class CommandFlow {
    */
   async #settled(): Promise<void> {
     await this.#parts.storage.sync();
+    const durable = Date.now();
+    for (const job of this.#committing) {
+      const arrived = this.#arrivals.get(job);
+      if (arrived !== undefined)
+        this.#parts.metrics.observe("commit_duration_seconds", {}, (durable - arrived) / 1000);
+    }
+    this.#committing = [];
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
   }
 }

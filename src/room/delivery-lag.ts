@@ -16,13 +16,19 @@ const HISTORY_MS = 30_000;
 /** The median is recomputed at most this often: a busy room asks per command. */
 const RECOMPUTE_MS = 50;
 
-type Sample = { lagMs: number; at: number };
+type Sample = { lagMs: number; at: number; seq: number };
 
 export class DeliveryLag {
   /** The last seq of each turn sent, and when; oldest first. */
   #turns: { seq: number; at: number }[] = [];
   readonly #samples = new Map<string, Sample>();
   #median = { lagMs: 0, at: -Infinity };
+  readonly #arrived: ((lagMs: number) => void) | undefined;
+
+  /** `arrived` hears each new report's lag (the fan-out latency metric). */
+  constructor(arrived?: (lagMs: number) => void) {
+    this.#arrived = arrived;
+  }
 
   /** Events up to `lastSeq` left the room at `now`. */
   sent(lastSeq: number, now: number): void {
@@ -37,7 +43,9 @@ export class DeliveryLag {
   reported(key: string, seq: number, now: number): void {
     const sentAt = this.#sentAt(seq);
     if (sentAt === undefined) return;
-    this.#samples.set(key, { lagMs: Math.max(0, now - sentAt), at: now });
+    const lagMs = Math.max(0, now - sentAt);
+    if (seq > (this.#samples.get(key)?.seq ?? 0)) this.#arrived?.(lagMs);
+    this.#samples.set(key, { lagMs, at: now, seq });
   }
 
   forget(key: string): void {

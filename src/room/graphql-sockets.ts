@@ -166,8 +166,9 @@ export class LiveSockets {
    * Sends committed events to every subscription: each result is rendered once per distinct
    * subscription (`key`) and event, whatever the number of sockets that share it.
    */
-  deliver(events: readonly RoomEvent[]): void {
-    if (events.length === 0 || !this.#engine) return;
+  deliver(events: readonly RoomEvent[]): number {
+    if (events.length === 0 || !this.#engine) return 0;
+    let sent = 0;
     const rendered = new Map<string, string[]>();
     for (const ws of this.#sockets()) {
       const attachment = attachmentOf(ws);
@@ -180,8 +181,10 @@ export class LiveSockets {
           rendered.set(key, payloads);
         }
         for (const payload of payloads) send(ws, nextMessage(id, payload));
+        sent += payloads.length;
       }
     }
+    return sent;
   }
 
   /** Closes `userId`'s sockets that pass `which`; returns how many. */

@@ -8,6 +8,11 @@ import { CommandFlow } from "./command-flow.ts";
 import { IdempotencyKeys } from "./idempotency.ts";
 import { backfillChain, EventLog } from "./log.ts";
 import { roomOutbox, type EventSink } from "./outbox.ts";
+import { RoomMetrics } from "./room-metrics.ts";
+import { metricsConfig } from "../config.ts";
+import { metricsShardFor } from "../metrics/shards.ts";
+import { CHAT_TAG } from "./sockets.ts";
+import { GRAPHQL_TAG } from "./graphql-sockets.ts";
 import { rebuildProjections } from "./project.ts";
 import { CommandBudget } from "./rate-limit.ts";
 import { ReadModel } from "./read-model.ts";
@@ -55,7 +60,38 @@ export function assembleRoom(
   if (rebuild) rebuildProjections(ctx.storage, () => log.all());
   const roomName = () => read.room()!.name;
   const schedule = new Schedule(ctx.storage);
-  const sockets = new Connections(ctx, settings.slowConsumerEvents);
+  const outbox = roomOutbox(
+    ctx.storage.sql,
+    log,
+    sink && meteredSink(sink, () => metrics),
+    roomName,
+  );
+  const metricsSettings = metricsConfig(env);
+  const metrics: RoomMetrics = new RoomMetrics({
+    enabled: metricsSettings.METRICS_ENABLED,
+    pushMs: metricsSettings.METRICS_PUSH_MS,
+    schedule: (at) => schedule.at("push-metrics", at),
+    report: () => {
+      const room = read.room();
+      if (!room) return undefined;
+      const { flushedSeq } = outbox.state();
+      const backlog = outbox.enabled ? log.lastSeq - flushedSeq : 0;
+      return {
+        name: room.name,
+        sockets: {
+          chat: ctx.getWebSockets(CHAT_TAG).length,
+          graphql: ctx.getWebSockets(GRAPHQL_TAG).length,
+        },
+        backlog,
+        oldestUnflushedAt: backlog > 0 ? (log.range(flushedSeq, 1)[0]?.at ?? null) : null,
+      };
+    },
+    push: (delta, report) =>
+      metricsShardFor(env, read.room()?.name ?? ctx.id.toString()).push(delta, report),
+  });
+  const sockets = new Connections(ctx, settings.slowConsumerEvents, (lagMs) =>
+    metrics.observe("fanout_duration_seconds", {}, lagMs / 1000),
+  );
   const fanout = new ShardFanout(
     ctx.storage.sql,
     () => read.room()?.shards,
@@ -81,6 +117,7 @@ export function assembleRoom(
     // room's size: a room of 100 plain-v1 sockets takes 40 commands a turn.
     turnSize: () => TURN_DELIVERIES / Math.max(1, ctx.getWebSockets().length),
     committed: hooks.committed,
+    metrics,
   });
   return {
     log,
@@ -92,7 +129,8 @@ export function assembleRoom(
     audience,
     keys,
     commands,
-    outbox: roomOutbox(ctx.storage.sql, log, sink, roomName),
+    outbox,
+    metrics,
     history: new TimeTravel(ctx.storage.sql, () => log.lastSeq),
     budget: new CommandBudget(settings.limits.commands),
     audit: new RoomAudit(log, () => env.AUDIT_ANCHOR.getByName(roomName()), keepAlive),
@@ -110,3 +148,20 @@ export function assembleRoom(
 }
 
 export type RoomParts = ReturnType<typeof assembleRoom>;
+
+/** The sink with each batch counted: written or failed, and the events it carried. */
+function meteredSink(sink: EventSink, metrics: () => RoomMetrics): EventSink {
+  return {
+    async write(room, batch) {
+      try {
+        const cursor = await sink.write(room, batch);
+        metrics().count("flush_batches_total", { outcome: "ok" });
+        metrics().count("flush_events_total", {}, batch.length);
+        return cursor;
+      } catch (error) {
+        metrics().count("flush_batches_total", { outcome: "failed" });
+        throw error;
+      }
+    },
+  };
+}

@@ -64,6 +64,7 @@ export class Room extends DurableObject<Env> {
       admitReader: (actor) => this.#admitReader(actor),
     });
     this.#chat = new ChatSockets(this.#p);
+    this.#p.metrics.count("room_wakeups_total", {});
     // Answered by the runtime without waking the object, so idle rooms keep hibernating.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
   }
@@ -184,7 +185,10 @@ export class Room extends DurableObject<Env> {
     traceparent?: string,
   ): Promise<Result<{ seq: number }>> {
     const limited = this.#p.budget.spend(actor.id, Date.now());
-    if (limited) return refused(limited);
+    if (limited) {
+      this.#p.metrics.count("commands_total", { type: command.type, outcome: limited.code });
+      return refused(limited);
+    }
     return new Promise((settle) =>
       this.#p.commands.submit({ command, actor, settle, traceparent }),
     );
@@ -234,11 +238,19 @@ export class Room extends DurableObject<Env> {
    */
   override async fetch(request: Request): Promise<Response> {
     const upgrade = request.headers.get("upgrade")?.toLowerCase() === "websocket";
+    const response = await this.#upgrade(request, upgrade);
+    if (response.webSocket) this.#p.metrics.changed();
+    return response;
+  }
+
+  #upgrade(request: Request, upgrade: boolean): Promise<Response> {
     if (upgrade && new URL(request.url).pathname.endsWith("/graphql"))
       return this.#p.live.upgrade(request);
     const user = Actor.safeParse(parseJson(request.headers.get(USER_HEADER)));
     if (!upgrade || !user.success)
-      return new Response("expected a WebSocket upgrade from the worker", { status: 400 });
+      return Promise.resolve(
+        new Response("expected a WebSocket upgrade from the worker", { status: 400 }),
+      );
     return this.#chat.upgrade(request, user.data);
   }
 
@@ -263,6 +275,7 @@ export class Room extends DurableObject<Env> {
     "expire-commands": (now) => this.#expireCommands(now),
     "notify-directory": () => this.#p.directory.push(),
     flush: (now) => this.#flush(now),
+    "push-metrics": () => this.#p.metrics.push(),
   };
 
   override async alarm(): Promise<void> {
@@ -283,7 +296,10 @@ export class Room extends DurableObject<Env> {
     const room = this.#p.read.room()!.name;
     const here = this.#p.sockets.of(actor.id).length + this.#p.live.of(actor.id).length;
     const over = await this.#p.quotas.admit(room, actor.id, here);
-    if (over) return over;
+    if (over) {
+      this.#p.metrics.count("refusals_total", { reason: "quota" });
+      return over;
+    }
     if (actor.kind === "user")
       await this.env.ACCOUNT.getByName(accountKey(actor.name)).noteRoom(room);
     if (actor.kind === "service")
@@ -295,6 +311,7 @@ export class Room extends DurableObject<Env> {
   #committed(stored: readonly RoomEvent[], now: number, keysStored: boolean): void {
     if (keysStored) this.#p.schedule.at("expire-commands", now + COMMAND_TTL_MS);
     if (stored.length === 0) return;
+    this.#p.metrics.appended(stored);
     this.#p.audit.committed();
     this.#p.instanceAudit.record(auditEntriesOf(this.#p.read.room()!.name, stored));
     const visibility = this.#p.read.room()?.visibility;
@@ -321,6 +338,7 @@ export class Room extends DurableObject<Env> {
   }
 
   #left(ws: WebSocket): void {
+    this.#p.metrics.changed();
     if (this.#p.live.owns(ws)) return this.#leftLive(ws);
     this.#chat.left(ws);
   }

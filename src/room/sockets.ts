@@ -99,10 +99,16 @@ export class Connections {
   readonly #progress = new WeakMap<WebSocket, Progress>();
   readonly #slowConsumerEvents: number;
   /** How late events reach the batch clients, from their reports: for admission. */
-  readonly lag = new DeliveryLag();
-  constructor(ctx: DurableObjectState, slowConsumerEvents = SLOW_CONSUMER_EVENTS) {
+  readonly lag: DeliveryLag;
+  /** `arrived`: told each client-reported delay from an event leaving to its arrival (ms). */
+  constructor(
+    ctx: DurableObjectState,
+    slowConsumerEvents = SLOW_CONSUMER_EVENTS,
+    arrived?: (lagMs: number) => void,
+  ) {
     this.#ctx = ctx;
     this.#slowConsumerEvents = slowConsumerEvents;
+    this.lag = new DeliveryLag(arrived);
   }
 
   accept(server: WebSocket, user: Actor, batch: boolean): void {
@@ -128,14 +134,16 @@ export class Connections {
    * Sends what one commit produced: each event serialized once, for every socket; a socket's
    * own acks first. On edgechat.v1.batch they leave as one frame (events alone share one text
    * across sockets); on v1, one frame each. A batch socket that fell SLOW_CONSUMER_EVENTS behind
-   * is cut off (4408) rather than buffered without end: it resumes with `since`.
+   * is cut off (4408) rather than buffered without end: it resumes with `since`. Answers how
+   * many events it sent (one event on one socket counts one).
    */
   deliver(
     events: readonly RoomEvent[],
     acks: ReadonlyMap<WebSocket, readonly string[]> = new Map(),
     hasUpTo?: (ws: WebSocket) => number | undefined,
-  ): void {
-    if (events.length === 0 && acks.size === 0) return;
+  ): number {
+    if (events.length === 0 && acks.size === 0) return 0;
+    let sent = 0;
     if (events.length > 0) this.lag.sent(events.at(-1)!.seq, Date.now());
     const eventTexts = events.map((event) => JSON.stringify({ type: "event", event }));
     const shared = eventTexts.length > 0 ? batchText(eventTexts) : undefined;
@@ -146,6 +154,7 @@ export class Connections {
       const texts = skip === 0 ? eventTexts : skip < 0 ? [] : eventTexts.slice(skip);
       const own = acks.get(ws) ?? [];
       if (own.length === 0 && texts.length === 0) continue;
+      sent += texts.length;
       if (!attachmentOf(ws)?.batch) {
         for (const text of own) send(ws, text);
         for (const text of texts) send(ws, text);
@@ -154,10 +163,12 @@ export class Connections {
       const first = events.at(-texts.length)?.seq;
       if (texts.length > 0 && this.#fellBehind(ws, first!, events.at(-1)!.seq)) {
         close(ws, CLOSE.slowConsumer, "too far behind: reconnect with since");
+        sent -= texts.length;
         continue;
       }
       send(ws, own.length === 0 && texts === eventTexts ? shared! : batchText([...own, ...texts]));
     }
+    return sent;
   }
 
   /** A client's `received` report. */

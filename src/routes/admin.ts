@@ -11,6 +11,7 @@ import { BacklogReport, ReplicaReport } from "../protocol/index.ts";
 import { adminUsers } from "./admin-users.ts";
 import { auditLog } from "./audit-log.ts";
 import { services } from "./services.ts";
+import { adminMetrics } from "./admin-metrics.ts";
 
 /**
  * For instance admins (ADMIN_USERNAMES): replica health and lag, the flush backlog, the audit
@@ -26,6 +27,7 @@ admin.use("/api/admin/*", authenticate, adminsOnly);
 // After the middleware, so that it guards these routes too.
 admin.route("/", auditLog);
 admin.route("/", services);
+admin.route("/", adminMetrics);
 admin.route("/", adminUsers);
 
 admin.openapi(

@@ -1,3 +1,4 @@
+import { countInIsolate } from "../metrics/isolate.ts";
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
@@ -102,13 +103,17 @@ auth.openapi(
     await throttleByIp(c);
     const { username, password } = c.req.valid("json");
     const result = await c.env.ACCOUNT.getByName(accountKey(username)).login(password);
-    if (!result.ok)
+    if (!result.ok) {
+      if (result.error.code === "rate_limited")
+        countInIsolate("auth_lockouts_total", { kind: "account" });
+      else countInIsolate("auth_failures_total", { reason: "password" });
       // Nobody is proven: the entry names the username tried, with no id.
       recordAudit(c, {
         action: "auth.sign_in_failed",
         actor: { id: "", name: username },
         data: { reason: result.error.code === "rate_limited" ? "locked_out" : "bad_credentials" },
       });
+    }
     const issued = unwrap(result);
     recordAudit(c, { action: "auth.signed_in", actor: issued.user });
     return c.json(await signIn(c, issued), 200);
@@ -134,10 +139,9 @@ auth.openapi(
   async (c) => {
     const token = await refreshTokenOf(c);
     if (!token) throw new ApiError("unauthorized", "no refresh token");
-    const issued = unwrap(
-      await c.env.ACCOUNT.getByName(token.account).refresh(token.sid, token.secret),
-    );
-    return c.json(await signIn(c, issued), 200);
+    const result = await c.env.ACCOUNT.getByName(token.account).refresh(token.sid, token.secret);
+    if (!result.ok) countInIsolate("auth_failures_total", { reason: "refresh" });
+    return c.json(await signIn(c, unwrap(result)), 200);
   },
 );
 
@@ -263,5 +267,8 @@ async function throttleByIp(c: Ctx): Promise<void> {
     `ip:${clientAddress(c)}`,
     { count: config.AUTH_MAX_ATTEMPTS_PER_IP, windowSeconds: config.AUTH_WINDOW_SECONDS },
     "sign-in attempts",
-  );
+  ).catch((error: unknown) => {
+    countInIsolate("auth_lockouts_total", { kind: "ip" });
+    throw error;
+  });
 }

@@ -12,6 +12,7 @@ import {
   type UniversalHandler,
 } from "@connectrpc/connect/protocol";
 import type { Context, Hono } from "hono";
+import { countInIsolate, observeInIsolate } from "../metrics/isolate.ts";
 import { cors } from "hono/cors";
 import type { Config } from "../config.ts";
 import { settings, type AppEnv } from "../http/app-env.ts";
@@ -42,12 +43,22 @@ const rpcCors = cors({
   maxAge: 600,
 });
 
+/** Each call in the isolate's metrics: by procedure and code, and its duration. */
+function countCall(call: RpcCallRecord): void {
+  countInIsolate("rpc_calls_total", { procedure: call.procedure, code: call.code });
+  observeInIsolate(
+    "rpc_call_duration_seconds",
+    { procedure: call.procedure },
+    call.durationMs / 1000,
+  );
+}
+
 export type RpcOptions = {
   /** Registers the services on the router (services/index.ts's `routes`, plus test fixtures). */
   readonly routes: (router: ConnectRouter) => unknown;
   /** Whether this worker serves `service` under `config` (default: every service, always). */
   readonly served?: (service: DescService, config: Config) => boolean;
-  /** Where each finished call's record goes (metrics per method and status code). */
+  /** Where each finished call's record goes; by default the isolate's metrics. */
   readonly recordCall?: (call: RpcCallRecord) => void;
 };
 
@@ -65,7 +76,7 @@ export function mountRpc(app: Hono<AppEnv>, options: RpcOptions): void {
     // Each message, like each REST body and socket frame; Connect answers resource_exhausted.
     readMaxBytes: LIMITS.frameBytes,
     interceptors: [
-      ...(options.recordCall ? [callMetrics(options.recordCall)] : []),
+      callMetrics(options.recordCall ?? countCall),
       traceContext,
       enforceDeadline,
       contractErrors((procedure, error) =>
