@@ -144,9 +144,16 @@ export class EdgechatApi {
     return this.#call(Overview, "GET", "/api/admin/overview");
   }
 
-  /** Admins: every room the instance knows, with its sockets and recent activity. */
-  adminRooms() {
-    return this.#call(AdminRoomList, "GET", "/api/admin/rooms");
+  /**
+   * Admins: the rooms the instance knows, with their sockets and recent activity: those whose
+   * name starts with `q`, sorted by activity (the default), sockets or name, at most `limit`.
+   */
+  adminRooms(options: { q?: string; sort?: "activity" | "sockets" | "name"; limit?: number } = {}) {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(options))
+      if (value !== undefined && value !== "") query.set(key, String(value));
+    const search = query.size > 0 ? `?${query}` : "";
+    return this.#call(AdminRoomList, "GET", `/api/admin/rooms${search}`);
   }
 
   /**

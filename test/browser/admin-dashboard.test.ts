@@ -99,12 +99,12 @@ describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
     const bob = api.withToken((await api.signInGuest("bob")).token);
     for (let i = 0; i < 20; i++)
       await (i % 2 ? bob : ada).postMessage(room, { text: `hello ${i}`, clientId: `m${i}` });
-    // A socket open: bob's chat page in the busy room.
-    const { context: bobContext, page: bobPage } = await page("bob");
-    await bobPage.getByTestId("name").fill("bob");
-    await bobPage.getByTestId("sign-in").click();
-    await bobPage.goto(`${server.url}/#/room/${room}`);
-    await bobPage.getByTestId("compose").waitFor();
+    // A socket open: carol's chat page in the busy room.
+    const { context: carolContext, page: carolPage } = await page("carol");
+    await carolPage.getByTestId("name").fill("carol");
+    await carolPage.getByTestId("sign-in").click();
+    await carolPage.goto(`${server.url}/#/room/${room}`);
+    await carolPage.getByTestId("compose").waitFor();
 
     const { context, page: root } = await page("root");
     await signIn(root, "root", false);
@@ -140,7 +140,7 @@ describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
     expect(new URL(root.url()).hash).toBe(`#/room/${room}`);
 
     // Rooms: search by prefix, sort, then moderate: the room's people panel, with the admin's
-    // menu on bob (admins outrank every owner).
+    // menu on carol (admins outrank every owner).
     await root.goto(`${server.url}/#/admin/rooms`);
     const rows = root.locator("[data-testid=admin-rooms] tr[data-room]");
     await expect.poll(() => rows.count(), WAIT).toBeGreaterThanOrEqual(2);
@@ -159,11 +159,11 @@ describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
     expect(new URL(root.url()).hash).toBe(`#/room/${room}/people`);
     const people = root.locator("aside.people[data-focused=true]");
     await people.waitFor();
-    const bobLine = people.locator('li[data-name="bob"]');
-    await bobLine.getByTestId("member-actions").click();
-    await bobLine.getByTestId("act-kick").click();
-    // Bob's page is told he was removed (a public room: he may come back).
-    await expect.poll(() => people.locator('li[data-name="bob"]').count(), WAIT).toBe(0);
+    const carolLine = people.locator('li[data-name="carol"]');
+    await carolLine.getByTestId("member-actions").click();
+    await carolLine.getByTestId("act-kick").click();
+    // Removed from the room (a public room: she may come back).
+    await expect.poll(() => carolLine.count(), WAIT).toBe(0);
 
     // On a phone: every section fits the width.
     await root.setViewportSize(PHONE);
@@ -178,7 +178,7 @@ describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
     await expect.poll(() => canvases.count(), WAIT).toBe(5);
     expect(await sideways(root)).toBeLessThanOrEqual(0);
     await root.screenshot({ path: `${SHOTS}/admin-phone-overview.png`, fullPage: true });
-    await bobContext.close();
+    await carolContext.close();
     await context.close();
     expect(problems).toEqual([]);
   });

@@ -1,14 +1,14 @@
 import { describe, expect, it } from "vitest";
-import type { AdminRoom, OverviewSeries } from "../../src/protocol/index.ts";
+import type { OverviewSeries } from "../../src/protocol/index.ts";
 import {
   agoText,
   chartTimes,
+  isolatedIndices,
   msText,
   overviewCharts,
   overviewTiles,
   rateText,
 } from "../../src/web/admin/overview-data.ts";
-import { shownRooms } from "../../src/web/admin/room-table.ts";
 import { adminHref, currentRoute, moderateHref } from "../../src/web/route.ts";
 
 describe("the overview's numbers", () => {
@@ -82,38 +82,16 @@ describe("the overview's numbers", () => {
     expect(chartTimes(series)).toEqual([60, 120]);
   });
 
+  it("finds the lone values a line would not show", () => {
+    expect(isolatedIndices([null, 3, null, 1, 2, null, 5])).toEqual([1, 6]);
+    expect(isolatedIndices([4])).toEqual([0]);
+    expect(isolatedIndices([1, 2, 3])).toEqual([]);
+    expect(isolatedIndices([null, undefined])).toEqual([]);
+  });
+
   it("draws a zero line when nothing was refused", () => {
     const quiet = overviewCharts({ ...series, refusalsPerSecond: {}, errorsPerSecond: {} });
     expect(quiet[1]!.series).toEqual([{ label: "none", values: [0, 0] }]);
-  });
-});
-
-describe("the Rooms section's list", () => {
-  const room = (
-    name: string,
-    socketsOpen: number,
-    recentEvents: number,
-    lastActiveAt: number | null,
-  ) => ({ name, socketsOpen, recentEvents, lastActiveAt }) satisfies AdminRoom;
-  const rooms = [
-    room("lobby", 2, 10, 5),
-    room("ops", 9, 1, 9),
-    room("lounge", 2, 10, 7),
-    room("quiet", 0, 0, null),
-  ];
-
-  it("sorts by activity, sockets or name, ties broken so that the order is total", () => {
-    const names = (sort: "activity" | "sockets" | "name") =>
-      shownRooms(rooms, "", sort).map((r) => r.name);
-    expect(names("activity")).toEqual(["lounge", "lobby", "ops", "quiet"]);
-    expect(names("sockets")).toEqual(["ops", "lobby", "lounge", "quiet"]);
-    expect(names("name")).toEqual(["lobby", "lounge", "ops", "quiet"]);
-  });
-
-  it("keeps the names starting with the prefix, read in lower case, # optional", () => {
-    expect(shownRooms(rooms, " #LO", "name").map((r) => r.name)).toEqual(["lobby", "lounge"]);
-    expect(shownRooms(rooms, "x", "name")).toEqual([]);
-    expect(rooms[0]!.name).toBe("lobby"); // the input is not sorted in place
   });
 });
 

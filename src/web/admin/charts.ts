@@ -1,6 +1,6 @@
 import type uPlot from "uplot";
 import { h } from "../dom.ts";
-import type { ChartSpec } from "./overview-data.ts";
+import { isolatedIndices, type ChartSpec } from "./overview-data.ts";
 
 /** Series colours, readable on the light and the dark theme alike. */
 const PALETTE = ["#3b6cf6", "#e0662f", "#1f9d6b", "#b04fd1", "#c9a20c", "#d1406b", "#2aa3b8"];
@@ -101,7 +101,12 @@ export class Chart {
           label: series.label,
           stroke: PALETTE[i % PALETTE.length],
           width: 2,
-          points: { show: false },
+          // Lines only, but a lone value between gaps as a dot, or it would not show at all.
+          points: {
+            show: true,
+            size: 6,
+            filter: (u: uPlot, index: number) => isolatedIndices(Array.from(u.data[index] ?? [])),
+          },
           value: (_u: uPlot, v: number | null) => show(v),
         })),
       ],

@@ -137,3 +137,12 @@ export function overviewCharts(series: OverviewSeries): ChartSpec[] {
 
 /** uPlot's x values: the windows' ends in seconds. */
 export const chartTimes = (series: OverviewSeries): number[] => series.at.map((ms) => ms / 1000);
+
+/**
+ * The values a line cannot show: those with no value on either side (a lone busy window among
+ * idle ones). The charts draw them as dots.
+ */
+export function isolatedIndices(values: readonly (number | null | undefined)[]): number[] {
+  const missing = (i: number) => values[i] === null || values[i] === undefined;
+  return values.flatMap((_, i) => (!missing(i) && missing(i - 1) && missing(i + 1) ? [i] : []));
+}

@@ -4,8 +4,14 @@ import { h, replace } from "../dom.ts";
 import { moderateHref, roomHref } from "../route.ts";
 import { agoText } from "./overview-data.ts";
 import { roomVerifyCard } from "./room-verify-card.ts";
-import { ROOM_SORTS, shownRooms, type RoomSortKey } from "./room-table.ts";
 import { reportTable } from "./tables.ts";
+
+type AdminRooms = readonly AdminRoom[];
+const ROOM_SORTS = ["activity", "sockets", "name"] as const;
+type RoomSortKey = (typeof ROOM_SORTS)[number];
+/** Rows asked for at most; the search narrows them down. */
+const LIMIT = 200;
+const TYPING_MS = 250;
 
 const SORT_LABELS: Record<RoomSortKey, string> = {
   activity: "activity",
@@ -17,10 +23,12 @@ const SORT_LABELS: Record<RoomSortKey, string> = {
  * The dashboard's Rooms (`GET /api/admin/rooms`): every room the instance knows, searched by
  * name prefix and sorted by activity, sockets or name, each opening the room in the chat or
  * its people panel to moderate (admins rank above every owner: docs/roles.md); and any
- * room's log verified by name. Loaded when shown and by its Refresh button.
+ * room's log verified by name. The server searches and sorts; asked when shown, when the search
+ * or the order changes, and by the Refresh button.
  */
 export function roomsSection(ctx: AppContext): View {
-  let rooms: AdminRoom[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let asked = 0;
   const prefix = h("input", {
     id: "admin-room-prefix",
     type: "search",
@@ -47,13 +55,18 @@ export function roomsSection(ctx: AppContext): View {
     { type: "button", "data-testid": "admin-rooms-refresh", on: { click: () => void load() } },
     "Refresh",
   );
-  prefix.addEventListener("input", draw);
-  sort.addEventListener("change", draw);
+  prefix.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => void load(), TYPING_MS);
+  });
+  sort.addEventListener("change", () => void load());
 
-  function draw(): void {
-    const shown = shownRooms(rooms, prefix.value, sort.value as RoomSortKey);
+  function draw(shown: AdminRooms): void {
     const now = Date.now();
-    count.textContent = `${shown.length} of ${rooms.length} ${rooms.length === 1 ? "room" : "rooms"}`;
+    count.textContent =
+      shown.length >= LIMIT
+        ? `The first ${LIMIT} rooms: search to narrow them down.`
+        : `${shown.length} ${shown.length === 1 ? "room" : "rooms"}`;
     replace(
       body,
       ...(shown.length
@@ -85,10 +98,15 @@ export function roomsSection(ctx: AppContext): View {
   }
 
   async function load(): Promise<void> {
+    clearTimeout(timer);
+    const ask = ++asked;
     problem.hidden = true;
     try {
-      rooms = (await ctx.call((api) => api.adminRooms())).rooms;
-      draw();
+      const q = prefix.value.trim().toLowerCase().replace(/^#/, "");
+      const { rooms } = await ctx.call((api) =>
+        api.adminRooms({ q, sort: sort.value as RoomSortKey, limit: LIMIT }),
+      );
+      if (ask === asked) draw(rooms); // else a newer question is on its way
     } catch (error) {
       if (handleUnauthorized(ctx, error)) return;
       problem.textContent = `Could not load the rooms: ${errorText(error)}`;
@@ -123,5 +141,10 @@ export function roomsSection(ctx: AppContext): View {
     roomVerifyCard(ctx),
   );
   void load();
-  return { el, dispose() {} };
+  return {
+    el,
+    dispose() {
+      clearTimeout(timer);
+    },
+  };
 }
