@@ -3,7 +3,7 @@ import { render } from "../../src/metrics/exposition.ts";
 import { databaseGauges, roomGauges } from "../../src/metrics/gauges.ts";
 import { addDelta, bucketOf, emptyDelta, Meter, seriesKey } from "../../src/metrics/meter.ts";
 import { adminRooms, buildOverview } from "../../src/metrics/overview.ts";
-import { applyReport, isActive } from "../../src/metrics/room-report.ts";
+import { applyReport, byRoom, isActive } from "../../src/metrics/room-report.ts";
 import {
   addWindows,
   denseWindows,
@@ -181,6 +181,30 @@ describe("windows and the overview", () => {
         { name: "r", socketsOpen: 0, recentEvents: 1, lastActiveAt: 0 },
       ]),
     );
+  });
+});
+
+describe("a room's parts", () => {
+  it("adds a big room's shards to its row: sockets, and the room's events", () => {
+    const part = (name: string, chat: number, events: number) =>
+      applyReport(
+        undefined,
+        {
+          name: "big",
+          part: name,
+          sockets: { chat, graphql: 0 },
+          backlog: 0,
+          oldestUnflushedAt: null,
+          events,
+        },
+        0,
+      );
+    const rows = byRoom([part("room", 0, 5), part("shard-0", 3, 0), part("shard-1", 4, 0)]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ name: "big", chat: 7 });
+    expect(adminRooms([], [part("room", 0, 5), part("shard-0", 3, 0)], 0)).toEqual([
+      { name: "big", socketsOpen: 3, recentEvents: 5, lastActiveAt: 0 },
+    ]);
   });
 });
 
