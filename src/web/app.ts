@@ -1,3 +1,4 @@
+import "./zod-jitless.ts";
 import { accountMenu } from "./account-menu.ts";
 import { dashboard } from "./admin/dashboard.ts";
 import { chatView } from "./chat-view.ts";

@@ -65,6 +65,13 @@ describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
   ): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ viewport });
     context.setDefaultTimeout(20_000);
+    // A CSP violation (an inline style or script the page's policy refuses) is a console error,
+    // which watchPage reports: uPlot must size its canvas without one.
+    await context.addInitScript(() =>
+      document.addEventListener("securitypolicyviolation", (event) =>
+        console.error(`CSP violation: ${event.violatedDirective} ${event.sourceFile}`),
+      ),
+    );
     const tab = await context.newPage();
     watchPage(tab, name, problems, expectedErrors);
     await tab.goto(`${server.url}/`);

@@ -1,8 +1,13 @@
+import { env } from "cloudflare:workers";
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { Account } from "../../src/account/account.ts";
+import { accountKey } from "../../src/identity/refresh-token.ts";
 import {
   AdminUserDetail,
   AdminUserList,
   AuditPage,
+  BanList,
   ErrorBody,
   Session,
   SessionsEnded,
@@ -271,6 +276,61 @@ describe("user administration", { timeout: 20_000 }, () => {
     const reborn = await register(name);
     expect(reborn.user.id).not.toBe(gone.user.id);
     expect((await search(admin, `prefix=${name}`)).users).toMatchObject([{ id: reborn.user.id }]);
+  });
+
+  it("moderates any room through the normal commands, a private one it is not in included", async () => {
+    const admin = await root();
+    const owner = await register(fresh("own"));
+    const member = await guest("mem");
+    const res = await call("/api/rooms", {
+      method: "POST",
+      token: owner.token,
+      json: { name: `priv-${crypto.randomUUID().slice(0, 8)}`, visibility: "private" },
+    });
+    expect(res.status).toBe(201);
+    const { name: room } = (await res.json()) as { name: string };
+    const command = (frame: object) =>
+      call(`/api/rooms/${room}/commands`, {
+        method: "POST",
+        token: admin.token,
+        json: { clientId: crypto.randomUUID(), ...frame },
+      });
+    expect((await command({ type: "ban", userId: member.user.id })).status).toBe(201);
+    const bans = await call(`/api/rooms/${room}/bans`, { token: admin.token });
+    expect(BanList.parse(await bans.json()).bans.map((b) => b.id)).toEqual([member.user.id]);
+    expect((await command({ type: "topic", topic: "set by an admin" })).status).toBe(201);
+    expect((await command({ type: "unban", userId: member.user.id })).status).toBe(201);
+  });
+
+  it("migrates an account stored before the ban: it signs in and can be banned", async () => {
+    const admin = await root();
+    const name = fresh("old");
+    await register(name);
+    const stub = env.ACCOUNT.getByName(accountKey(name));
+    // Back to the schema before the ban and the sessions' last use, then a restart of the object.
+    await runInDurableObject(stub, (_account: Account, state) => {
+      state.storage.sql.exec(`DROP TABLE account_version;
+        ALTER TABLE account DROP COLUMN banned_at; ALTER TABLE account DROP COLUMN ban_reason;
+        ALTER TABLE sessions DROP COLUMN last_used_at;`);
+      new Account(state, env);
+      const columns = state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM pragma_table_info('sessions')")
+        .toArray()
+        .map((c) => c.name);
+      expect(columns).toContain("last_used_at");
+    });
+    expect((await login(name)).status).toBe(200);
+    const detail = await call(`/api/admin/users/${name}`, { token: admin.token });
+    const sessions = AdminUserDetail.parse(await detail.json()).sessions;
+    expect(sessions).toHaveLength(2);
+    for (const session of sessions)
+      expect(session.lastUsedAt).toBeGreaterThanOrEqual(session.createdAt);
+    const banned = await call(`/api/admin/users/${name}/ban`, {
+      method: "POST",
+      token: admin.token,
+    });
+    expect(AdminUserDetail.parse(await banned.json()).bannedAt).not.toBeNull();
+    await expectError(await login(name), 403, "forbidden");
   });
 
   it("documents every route in the OpenAPI document, the ban's body optional", async () => {
