@@ -136,7 +136,7 @@ export function roomsSection(ctx: AppContext): View {
       ),
       count,
       problem,
-      reportTable(["Room", "Sockets", "Events (5 min)", "Last active", "Act"], body, "Rooms"),
+      reportTable(["Room", "Sockets", "Events (5 min)", "Last active", "Moderate"], body, "Rooms"),
     ),
     roomVerifyCard(ctx),
   );

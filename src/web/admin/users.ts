@@ -1,4 +1,4 @@
-import type { AdminUser, AdminUserDetail } from "../../client/index.ts";
+import type { AdminUser, AdminUserDetail, EdgechatApi } from "../../client/index.ts";
 import { errorText, handleUnauthorized, type AppContext, type View } from "../context.ts";
 import { h, replace } from "../dom.ts";
 import { adminHref } from "../route.ts";
@@ -158,12 +158,13 @@ function userDetail(ctx: AppContext, name: string, changed: () => void) {
   const title = h("h2", { id: "user-title" }, name);
   let deleteArmed = false;
 
-  async function act(run: Parameters<AppContext["call"]>[0], done: (value: never) => string) {
+  /** Runs an action; says `done(its answer)`, or the server's words when it is refused. */
+  async function act<T>(run: (api: EdgechatApi) => Promise<T>, done: (value: T) => string) {
     problem.hidden = true;
     result.textContent = "";
     try {
       const value = await ctx.call(run);
-      result.textContent = done(value as never);
+      result.textContent = done(value);
       changed();
     } catch (error) {
       if (handleUnauthorized(ctx, error)) return;
@@ -215,6 +216,8 @@ function userDetail(ctx: AppContext, name: string, changed: () => void) {
     );
     deleteArmed = false;
     const banned = user.bannedAt !== null;
+    // The server refuses an admin's ban or deletion of themselves: not offered.
+    const self = user.name.toLowerCase() === ctx.session.user.name.toLowerCase();
     replace(
       actions,
       h(
@@ -264,8 +267,7 @@ function userDetail(ctx: AppContext, name: string, changed: () => void) {
                 type: "button",
                 class: "danger",
                 "data-testid": "ban",
-                disabled:
-                  user.admin && user.name.toLowerCase() === ctx.session.user.name.toLowerCase(),
+                disabled: self,
                 on: {
                   click: () =>
                     void act(
@@ -284,6 +286,7 @@ function userDetail(ctx: AppContext, name: string, changed: () => void) {
           type: "button",
           class: "danger",
           "data-testid": "delete-user",
+          disabled: self,
           on: {
             click: (event) => {
               const button = event.currentTarget as HTMLButtonElement;
