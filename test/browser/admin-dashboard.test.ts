@@ -156,8 +156,11 @@ describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
       .poll(() => rows.evaluateAll((all) => all.map((r) => r.getAttribute("data-room"))), WAIT)
       .toEqual([room]);
     await root.getByTestId("admin-room-search").fill("");
+    await expect.poll(() => rows.count(), WAIT).toBeGreaterThanOrEqual(2);
     await root.getByTestId("admin-room-sort").selectOption("name");
-    const names = await rows.evaluateAll((all) => all.map((r) => r.getAttribute("data-room")!));
+    const byName = () => rows.evaluateAll((all) => all.map((r) => r.getAttribute("data-room")!));
+    await expect.poll(async () => (await byName()).length, WAIT).toBeGreaterThanOrEqual(2);
+    const names = await byName();
     expect(names).toEqual([...names].sort());
     await root.getByTestId("admin-room-sort").selectOption("activity");
     expect(await rows.first().getAttribute("data-room")).toBe(room);
