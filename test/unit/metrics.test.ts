@@ -143,6 +143,7 @@ describe("windows and the overview", () => {
       undefined,
       {
         name: "lobby",
+        part: "room",
         sockets: { chat: 2, graphql: 1 },
         backlog: 0,
         oldestUnflushedAt: null,
@@ -165,6 +166,7 @@ describe("windows and the overview", () => {
 
   it("keeps a room active while it has sockets or a recent event", () => {
     const report = {
+      part: "room",
       name: "r",
       sockets: { chat: 0, graphql: 0 },
       backlog: 0,
@@ -214,6 +216,7 @@ describe("gauges", () => {
       undefined,
       {
         name: "r",
+        part: "room",
         sockets: { chat: 2, graphql: 1 },
         backlog: 7,
         oldestUnflushedAt: 1000,
