@@ -47,7 +47,7 @@ export const requestTelemetry: MiddlewareHandler<TelemetryEnv> = async (c, next)
   useLogLevel(config.LOG_LEVEL);
   const requestId = requestIdOf(c.req.header(REQUEST_ID_HEADER));
   const root = scopeFrom(tracingOf(c.env), c.req.header("traceparent"), c.req.header("tracestate"));
-  const server = root && startSpan(root, `${c.req.method}`, { kind: SpanKind.SERVER });
+  const server = root && startSpan(root, c.req.method, { kind: SpanKind.SERVER });
   const traceId = server?.span.spanContext().traceId;
   c.set("telemetry", { requestId, scope: server?.scope, traceId });
   await next();
