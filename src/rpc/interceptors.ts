@@ -118,18 +118,7 @@ export const callSpans =
       }
       span.end();
     };
-    let response;
-    try {
-      response = await next(req);
-    } catch (error) {
-      done(error);
-      throw error;
-    }
-    if (!response.stream) {
-      done();
-      return response;
-    }
-    return { ...response, message: recordedStream(response.message, done) };
+    return untilCallEnds(next(req), done);
   };
 
 /** One finished call, for metrics per method and status code. */
@@ -161,18 +150,32 @@ export function callMetrics(record: (call: RpcCallRecord) => void): Interceptor 
         code: error === undefined ? "ok" : codeToString(ConnectError.from(error).code),
         durationMs: Date.now() - start,
       });
-    let response;
-    try {
-      response = await next(req);
-    } catch (error) {
-      done(error);
-      throw error;
-    }
-    if (!response.stream) {
-      done();
-      return response;
-    }
-    return { ...response, message: recordedStream(response.message, done) };
+    return untilCallEnds(next(req), done);
+  };
+}
+
+/**
+ * The implementation's answer, with `done` told once the call is over: when a unary answer or
+ * a failure arrives, or when a stream ends, fails or is left (`canceled`).
+ */
+async function untilCallEnds<R extends { stream: boolean; message: unknown }>(
+  answer: Promise<R>,
+  done: (error?: unknown) => void,
+): Promise<R> {
+  let response: R;
+  try {
+    response = await answer;
+  } catch (error) {
+    done(error);
+    throw error;
+  }
+  if (!response.stream) {
+    done();
+    return response;
+  }
+  return {
+    ...response,
+    message: recordedStream(response.message as AsyncIterable<unknown>, done),
   };
 }
 
