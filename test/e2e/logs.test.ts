@@ -56,7 +56,7 @@ it("logs one JSON line per request and per command, with ids, and never a secret
   const admin = api.withToken(login.token);
   const room = roomName("logs");
   await admin.createRoom({ name: room });
-  const issued = await admin.createService({
+  const issued = await admin.admin.createService({
     name: "log-bot",
     scope: { rooms: [room], actions: ["post"], role: "member" },
   });

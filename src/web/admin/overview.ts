@@ -84,7 +84,7 @@ export function overviewSection(ctx: AppContext): View {
   async function refresh(): Promise<boolean> {
     try {
       const [overview, UPlot] = await Promise.all([
-        ctx.call((api) => api.overview()),
+        ctx.call((api) => api.admin.overview()),
         loadCharts(),
       ]);
       if (disposed) return false;

@@ -100,7 +100,7 @@ export function roomsSection(ctx: AppContext): View {
     try {
       const q = prefix.value.trim().toLowerCase().replace(/^#/, "");
       const { rooms } = await ctx.call((api) =>
-        api.adminRooms({ q, sort: sort.value as RoomSortKey, limit: LIMIT }),
+        api.admin.rooms({ q, sort: sort.value as RoomSortKey, limit: LIMIT }),
       );
       if (ask === asked) draw(rooms); // else a newer question is on its way
     } catch (error) {
