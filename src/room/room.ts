@@ -21,18 +21,16 @@ import {
   type UserRef,
   type YourRoom,
 } from "../protocol/index.ts";
-import { Actor, USER_HEADER } from "../identity/actor.ts";
+import type { Actor } from "../identity/actor.ts";
 import { decideCreate, denyAccess, NO_SUCH_ROOM, standingOf } from "./decide.ts";
 import { changesSummary } from "./effects.ts";
-import { ChatSockets } from "./chat-sockets.ts";
+import { closeBack, RoomSockets } from "./room-sockets.ts";
 import { COMMAND_TTL_MS } from "./idempotency.ts";
-import { parseJson } from "./json.ts";
 import { FLUSH_DELAY_MS, type OutboxState } from "../cursor-outbox.ts";
 import type { EventSink } from "./outbox.ts";
 import { assembleRoom, type RoomParts } from "./parts.ts";
 import type { Task } from "./schedule.ts";
 import { auditEntriesOf } from "../audit/room-entries.ts";
-import { close } from "./sockets.ts";
 import type { LiveEngine } from "./graphql-sockets.ts";
 import { accountKey } from "../identity/refresh-token.ts";
 import { SERVICE_ACCOUNTS_NAME } from "../identity/service-key.ts";
@@ -50,7 +48,7 @@ const notFound = refused(NO_SUCH_ROOM);
  */
 export class Room extends DurableObject<Env> {
   readonly #p: RoomParts;
-  readonly #chat: ChatSockets;
+  readonly #sockets: RoomSockets;
 
   /**
    * Wired by the worker's entry: `sink`, where the outbox sends the log on to (Postgres); `live`,
@@ -63,7 +61,7 @@ export class Room extends DurableObject<Env> {
       info: () => this.#info(),
       admitReader: (actor) => this.#admitReader(actor),
     });
-    this.#chat = new ChatSockets(this.#p);
+    this.#sockets = new RoomSockets(this.#p);
     this.#p.metrics.count("room_wakeups_total", {});
     // Answered by the runtime without waking the object, so idle rooms keep hibernating.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
@@ -211,7 +209,7 @@ export class Room extends DurableObject<Env> {
   ): Promise<Result<{ frames: ServerFrame[]; lastSeq: number }>> {
     const denied = this.#deny(actor);
     if (denied) return denied;
-    const frames = this.#chat.greeting({ id: actor.id, name: actor.name }, since);
+    const frames = this.#sockets.greeting({ id: actor.id, name: actor.name }, since);
     return { ok: true, value: { frames, lastSeq: this.#p.log.lastSeq } };
   }
 
@@ -235,45 +233,22 @@ export class Room extends DurableObject<Env> {
 
   // ---- WebSockets (hibernation API) ----
 
-  /**
-   * A WebSocket upgrade from the worker: a chat socket (authenticated, joined, then kept here or
-   * on its shard), or a GraphQL one (…/graphql).
-   */
+  /** A WebSocket upgrade from the worker: a chat socket or a GraphQL one (room-sockets.ts). */
   override async fetch(request: Request): Promise<Response> {
-    const upgrade = request.headers.get("upgrade")?.toLowerCase() === "websocket";
-    const response = await this.#upgrade(request, upgrade);
-    if (response.webSocket) this.#p.metrics.changed();
-    return response;
-  }
-
-  #upgrade(request: Request, upgrade: boolean): Promise<Response> {
-    if (upgrade && new URL(request.url).pathname.endsWith("/graphql"))
-      return this.#p.live.upgrade(request);
-    const user = Actor.safeParse(parseJson(request.headers.get(USER_HEADER)));
-    if (!upgrade || !user.success)
-      return Promise.resolve(
-        new Response("expected a WebSocket upgrade from the worker", { status: 400 }),
-      );
-    const traced = this.#p.telemetry.connect(request.headers.get("traceparent"));
-    return this.#chat.upgrade(request, user.data).then((response) => {
-      traced(response.status);
-      return response;
-    });
+    return this.#sockets.upgrade(request);
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
-    if (this.#p.live.owns(ws)) return this.#p.live.receive(ws, data);
-    this.#chat.receive(ws, data);
+    await this.#sockets.receive(ws, data);
   }
 
   override async webSocketClose(ws: WebSocket, code: number): Promise<void> {
-    this.#left(ws);
-    // Complete the closing handshake; 1005/1006 are reserved and must not be sent.
-    close(ws, code === 1005 || code === 1006 ? 1000 : code, "closed");
+    this.#sockets.left(ws);
+    closeBack(ws, code);
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
-    this.#left(ws);
+    this.#sockets.left(ws);
   }
 
   // ---- Alarm: the schedule's tasks ----
@@ -346,21 +321,6 @@ export class Room extends DurableObject<Env> {
   #refuse(actor: Actor, action: Action): { ok: false; error: Refusal } | undefined {
     const denied = refusal(standingOf(this.#p.read.view()!, actor), action);
     return denied && refused(denied);
-  }
-
-  #left(ws: WebSocket): void {
-    this.#p.metrics.changed();
-    if (this.#p.live.owns(ws)) return this.#leftLive(ws);
-    this.#chat.left(ws);
-  }
-
-  /** A GraphQL socket closed: its user has one socket fewer open here. */
-  #leftLive(ws: WebSocket): void {
-    const user = this.#p.live.closed(ws);
-    const room = this.#p.read.room()?.name;
-    if (!user || !room) return;
-    const others = this.#p.live.of(user.id).filter((other) => other !== ws).length;
-    this.#p.quotas.left(room, user.id, others + this.#p.sockets.of(user.id).length);
   }
 
   #info(): RoomInfo | undefined {
