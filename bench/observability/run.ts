@@ -274,6 +274,8 @@ function derived(run: Run) {
     p99: r.latencyMs.p99,
     /** The worker's workerd (the rooms, the worker, the metrics objects) per acked post. */
     cpuPerMsg: (run.windowServerCpuMs.runtime ?? 0) / acked,
+    /** The runtime's CPU over the window's wall time: near 1, posts queue and batch. */
+    runtimeBusy: (run.windowServerCpuMs.runtime ?? 0) / (r.durationS * 1000),
     spansPerMsg: e ? e.spans / acked : undefined,
     exportBytesPerMsg: e ? e.bytes / acked : undefined,
     exportsPerS: e ? e.requests / r.durationS : undefined,
@@ -355,8 +357,8 @@ function scenarioTable(s: Scenario, summaries: Summary[], variants: Variant[]): 
 
 function runsTable(runs: Run[]): string {
   const lines = [
-    "| round | scenario | variant | delivered msg/s | p50 ms | p99 ms | runtime CPU ms/msg | acked / sent | lost / dup / reorder | log check | spans exported | others' cores | load at start |",
-    "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
+    "| round | scenario | variant | delivered msg/s | p50 ms | p99 ms | runtime CPU ms/msg | runtime busy | acked / sent | lost / dup / reorder | log check | spans exported | others' cores | load at start |",
+    "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |",
   ];
   for (const run of runs) {
     const r = run.result;
@@ -367,7 +369,7 @@ function runsTable(runs: Run[]): string {
         : `${r.durable.found}/${r.durable.acked}`
       : "–";
     lines.push(
-      `| ${run.round} | ${run.scenario} | ${run.variant} | ${fmt(d.delivered)} | ${fmt(d.p50, 2)} | ${fmt(d.p99, 2)} | ${fmt(d.cpuPerMsg, 3)} | ${r.acked}/${r.sent} | ${r.lost} / ${r.duplicates} / ${r.outOfOrder} | ${log} | ${run.exported ? run.exported.spans : ""} | ${fmt(run.othersCores, 2)} | ${fmt(run.loadAverage[0], 2)} |`,
+      `| ${run.round} | ${run.scenario} | ${run.variant} | ${fmt(d.delivered)} | ${fmt(d.p50, 2)} | ${fmt(d.p99, 2)} | ${fmt(d.cpuPerMsg, 3)} | ${fmt(d.runtimeBusy, 2)} | ${r.acked}/${r.sent} | ${r.lost} / ${r.duplicates} / ${r.outOfOrder} | ${log} | ${run.exported ? run.exported.spans : ""} | ${fmt(run.othersCores, 2)} | ${fmt(run.loadAverage[0], 2)} |`,
     );
   }
   return lines.join("\n");
@@ -415,7 +417,7 @@ function markdown(
         )}. edgechat: \`wrangler dev\` in ${serverRoot}, storage on ${storage}; ${client} clients.`,
     `${runs.length} runs in ${Math.max(0, ...runs.map((r) => r.round))} round(s); the variants alternate (odd rounds in order, even rounds reversed), a fresh server and storage each; ` +
       "values are medians over rounds, ×off the median over rounds of the ratio to the same round's `off`. " +
-      "Runtime CPU is the worker's workerd (rooms, worker, metrics objects) in the measured window, per acked post; " +
+      "Runtime CPU is the worker's workerd (rooms, worker, metrics objects) in the measured window, per acked post (runtime busy: that CPU over the window's wall time); " +
       "others' cores what the rest of the machine took meanwhile.",
     ...notes.map((n) => `- ${n}`),
     "",
