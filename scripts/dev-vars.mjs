@@ -1,12 +1,25 @@
 // Creates .dev.vars with a fresh random JWT_SECRET the first time, so that `npm run dev`
-// works on a new machine without a hand-made secret. An existing .dev.vars is left alone.
+// works on a new machine without a hand-made secret, and adds a random METRICS_TOKEN (the scrape
+// token of /metrics, which `npm run prometheus` reads) when the file has none. Nothing else in an
+// existing .dev.vars is touched.
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 
 const path = new URL("../.dev.vars", import.meta.url);
+const random = () => randomBytes(32).toString("base64url");
+
 if (!existsSync(path)) {
   const example = readFileSync(new URL("../.dev.vars.example", import.meta.url), "utf8");
-  const secret = randomBytes(32).toString("base64url");
-  writeFileSync(path, example.replace(/^JWT_SECRET=.*$/m, `JWT_SECRET=${secret}`));
+  writeFileSync(path, example.replace(/^JWT_SECRET=.*$/m, `JWT_SECRET=${random()}`));
   console.log("created .dev.vars with a random JWT_SECRET");
+}
+
+const vars = readFileSync(path, "utf8");
+if (!/^METRICS_TOKEN=/m.test(vars)) {
+  const separator = vars === "" || vars.endsWith("\n") ? "" : "\n";
+  appendFileSync(
+    path,
+    `${separator}# The scrape token of /metrics (npm run prometheus reads it from here).\nMETRICS_TOKEN=${random()}\n`,
+  );
+  console.log("added a random METRICS_TOKEN to .dev.vars");
 }

@@ -1,6 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import { addDelta, emptyDelta, type Delta } from "./meter.ts";
-import { applyReport, isActive, type RoomReport, type RoomRow } from "./room-report.ts";
+import {
+  applyReport,
+  byRoom,
+  isActive,
+  reporterKey,
+  type RoomReport,
+  type RoomRow,
+} from "./room-report.ts";
 import {
   emptyWindow,
   foldDelta,
@@ -42,7 +49,7 @@ export class MetricsStore extends DurableObject<Env> {
     }
     for (const row of sql.exec<{ data: string }>("SELECT data FROM rooms")) {
       const room = JSON.parse(row.data) as RoomRow;
-      this.#rooms.set(room.name, room);
+      this.#rooms.set(reporterKey(room), room);
     }
     for (const row of sql.exec<{ data: string }>("SELECT data FROM windows")) {
       const window = JSON.parse(row.data) as Window;
@@ -68,14 +75,15 @@ export class MetricsStore extends DurableObject<Env> {
         JSON.stringify(this.#totals.histograms[key]),
       );
     if (report) {
-      const row = applyReport(this.#rooms.get(report.name), report, now);
-      this.#rooms.set(row.name, row);
-      sql.exec("INSERT OR REPLACE INTO rooms VALUES (?, ?)", row.name, JSON.stringify(row));
+      const key = reporterKey(report);
+      const row = applyReport(this.#rooms.get(key), report, now);
+      this.#rooms.set(key, row);
+      sql.exec("INSERT OR REPLACE INTO rooms VALUES (?, ?)", key, JSON.stringify(row));
     }
     this.#intoWindow(delta, now);
   }
 
-  /** Everything `/metrics` and the overview read: the totals, the rooms and the windows. */
+  /** Everything `/metrics` and the overview read: the totals, the rooms' parts and the windows. */
   async read(): Promise<{ totals: Delta } & ShardView> {
     this.#forget(Date.now());
     return {
@@ -89,7 +97,7 @@ export class MetricsStore extends DurableObject<Env> {
     const start = windowStart(now);
     const window = this.#windows.get(start) ?? emptyWindow(start);
     foldDelta(window, delta);
-    const rooms = [...this.#rooms.values()];
+    const rooms = byRoom([...this.#rooms.values()]);
     window.sockets = rooms.reduce((sum, row) => sum + row.chat + row.graphql, 0);
     window.rooms = rooms.filter((row) => isActive(row, now)).length;
     this.#windows.set(start, window);
@@ -107,10 +115,10 @@ export class MetricsStore extends DurableObject<Env> {
     const oldest = windowStart(now) - HISTORY_MS - WINDOW_MS;
     for (const start of this.#windows.keys()) if (start < oldest) this.#windows.delete(start);
     sql.exec("DELETE FROM windows WHERE start < ?", oldest);
-    for (const [name, row] of this.#rooms)
+    for (const [key, row] of this.#rooms)
       if (row.reportedAt < now - FORGET_ROOM_MS) {
-        this.#rooms.delete(name);
-        sql.exec("DELETE FROM rooms WHERE name = ?", name);
+        this.#rooms.delete(key);
+        sql.exec("DELETE FROM rooms WHERE name = ?", key);
       }
   }
 }

@@ -1,5 +1,5 @@
 import type { AdminRoom, Overview, Percentiles } from "../protocol/index.ts";
-import { isActive, recentEvents, type RoomRow } from "./room-report.ts";
+import { byRoom, isActive, recentEvents, type RoomRow } from "./room-report.ts";
 import {
   addWindows,
   denseWindows,
@@ -43,7 +43,7 @@ export function buildOverview(
   const last = windowStart(now) - WINDOW_MS;
   const first = last - HISTORY_MS + WINDOW_MS;
   const windows = addWindows(shards.map((shard) => denseWindows(shard.windows, first, last)));
-  const rooms = shards.flatMap((shard) => shard.rooms);
+  const rooms = byRoom(shards.flatMap((shard) => shard.rooms));
   const latest = windows.at(-1);
   return {
     at: now,
@@ -92,14 +92,14 @@ export function busiest(rooms: readonly RoomRow[], now: number) {
 
 /**
  * Every room the instance knows (`names`, from the directory) with its activity where a room
- * has reported; a room that never reported is idle.
+ * (or one of its shards) has reported; a room that never reported is idle.
  */
 export function adminRooms(
   names: readonly string[],
   rows: readonly RoomRow[],
   now: number,
 ): AdminRoom[] {
-  const reported = new Map(rows.map((row) => [row.name, row]));
+  const reported = new Map(byRoom(rows).map((row) => [row.name, row]));
   const all = new Set([...names, ...reported.keys()]);
   return [...all].map((name) => {
     const row = reported.get(name);

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { RoomEvent } from "./events.ts";
+import { ErrorBody } from "./errors.ts";
 import {
   ClientId,
   Emoji,
@@ -210,6 +211,43 @@ export const RoomParam = z.object({ room: RoomName });
 export const WsQuery = z.object({ since: queryInt.optional() });
 
 export const Health = z.object({ ok: z.literal(true) });
+
+/**
+ * `/readyz` (docs/observability.md, "Health"). A database node by its role, never its address:
+ * the answer is public. `lagging` is a replica further behind than REPLICA_MAX_LAG_MS, which
+ * reads then skip.
+ */
+export const NodeCheck = z.object({
+  /** "primary", "replica-1", "replica-2" … in DATABASE_REPLICA_URLS order. */
+  node: z.string(),
+  status: z.enum(["up", "lagging", "down"]),
+  /** Replay lag of a replica in ms (0 when it has replayed all it received); null when unknown. */
+  lagMs: z.number().nullable(),
+});
+export type NodeCheck = z.infer<typeof NodeCheck>;
+export const ReadinessChecks = z.union([
+  z.object({ storage: z.literal("durable-objects") }),
+  z.object({
+    storage: z.literal("postgres"),
+    primary: NodeCheck,
+    replicas: z.array(NodeCheck),
+  }),
+]);
+export type ReadinessChecks = z.infer<typeof ReadinessChecks>;
+/** 200: ready; `degraded` names the replicas that are down or lagging (reads go elsewhere). */
+export const Ready = z.object({
+  ok: z.literal(true),
+  degraded: z.array(z.string()),
+  checks: ReadinessChecks,
+});
+export type Ready = z.infer<typeof Ready>;
+/** 503: the contract's error body (`unavailable`) plus the checks that failed and all checks. */
+export const NotReady = ErrorBody.extend({
+  ok: z.literal(false),
+  failed: z.array(z.string()),
+  checks: ReadinessChecks.optional(),
+});
+export type NotReady = z.infer<typeof NotReady>;
 
 // Reads served from Postgres replicas. Without Postgres: 503 `unavailable`.
 export const SearchQuery = z.object({

@@ -18,7 +18,7 @@ import type { Connections } from "./sockets.ts";
  * room sends to its people goes through here, so that a sharded room and a plain one behave alike.
  */
 /** Events sent by transport, for `edgechat_deliveries_total`. */
-export type Deliveries = { chat: number; graphql: number; shard: number };
+export type Deliveries = { chat: number; graphql: number };
 
 export class Audience {
   readonly #sockets: Connections;
@@ -43,16 +43,16 @@ export class Audience {
 
   /**
    * Committed events, with the acks of the room's own sockets; answers how many events went
-   * out on each transport (a shard's relay counts once per event: the shard sends it on).
+   * out on the room's own sockets (shards count what they send on theirs).
    */
   deliver(
     events: readonly RoomEvent[],
     acks?: ReadonlyMap<WebSocket, readonly string[]>,
   ): Deliveries {
     const chat = this.#sockets.deliver(events, acks);
-    const shard = this.#fanout.relay(events);
+    this.#fanout.relay(events);
     const graphql = this.#live.deliver(events);
-    return { chat, graphql, shard };
+    return { chat, graphql };
   }
 
   /** A presence or typing frame for everyone but `except` (a user, and here a socket too). */

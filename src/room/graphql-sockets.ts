@@ -51,6 +51,8 @@ export type LiveRoom = {
   admit(actor: Actor): Promise<Refusal | undefined>;
   /** The events after `since` for a resuming subscription, or a refusal when it is too far back. */
   replay(since: number): Result<readonly RoomEvent[]>;
+  /** A socket closed for going on past its message rate (for the metrics). */
+  abused(): void;
 };
 
 // Parsed once per socket object and kept in step with every write (see sockets.ts).
@@ -140,8 +142,10 @@ export class LiveSockets {
         CloseCode.ConnectionInitialisationTimeout,
         "Connection initialisation timeout",
       );
-    if (!this.#messages.allow(attachment.connId, Date.now()))
+    if (!this.#messages.allow(attachment.connId, Date.now())) {
+      this.#room.abused();
       return close(ws, CLOSE.rateAbuse, "too many messages");
+    }
     const message = parsed(data);
     if (typeof message === "string") return close(ws, CloseCode.BadRequest, message);
     switch (message.type) {

@@ -78,6 +78,7 @@ export function assembleRoom(
       const backlog = outbox.enabled ? log.lastSeq - flushedSeq : 0;
       return {
         name: room.name,
+        part: "room",
         sockets: {
           chat: ctx.getWebSockets(CHAT_TAG).length,
           graphql: ctx.getWebSockets(GRAPHQL_TAG).length,
@@ -102,6 +103,7 @@ export function assembleRoom(
     name: roomName,
     admit: hooks.admitReader,
     replay: (since) => missedSince(since, log.lastSeq, (after, limit) => log.range(after, limit)),
+    abused: () => metrics.count("refusals_total", { reason: "abuse" }),
   });
   const audience = new Audience(sockets, fanout, live);
   const keys = new IdempotencyKeys(ctx.storage.sql);

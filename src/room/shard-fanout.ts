@@ -87,14 +87,9 @@ export class ShardFanout {
     );
   }
 
-  /** Events and signal frames to every shard with someone online; answers events × shards. */
-  relay(events: readonly RoomEvent[], frames: Relay["frames"] = []): number {
-    let relayed = 0;
-    for (const index of this.#active()) {
-      this.#relay.push(index, { events: [...events], frames });
-      relayed += events.length;
-    }
-    return relayed;
+  /** Events and signal frames to every shard with someone online. */
+  relay(events: readonly RoomEvent[], frames: Relay["frames"] = []): void {
+    for (const index of this.#active()) this.#relay.push(index, { events: [...events], frames });
   }
 
   /** Closes `userId`'s sockets on the shards (kicked, banned, or their session ended). */

@@ -15,6 +15,9 @@ import { UserQuotas } from "./user-quotas.ts";
 import { SHARD_HEADER, ShardHome, type Closing } from "./shard-fanout.ts";
 import type { Relay } from "./shard-relay.ts";
 import { attachmentOf, close, Connections, send, type Attachment } from "./sockets.ts";
+import { RoomMetrics } from "./room-metrics.ts";
+import { metricsConfig } from "../config.ts";
+import { metricsShardFor } from "../metrics/shards.ts";
 
 const PING = JSON.stringify({ type: "ping" });
 const PONG = JSON.stringify({ type: "pong" });
@@ -35,11 +38,15 @@ export class RoomShard extends DurableObject<Env> {
   readonly #hasUpTo = new WeakMap<WebSocket, number>();
   #home: ShardHome | undefined;
   readonly #quotas: UserQuotas;
+  readonly #metrics: RoomMetrics;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     const settings = roomSettings(env);
-    this.#sockets = new Connections(ctx, settings.slowConsumerEvents);
+    this.#metrics = this.#meter(ctx, env);
+    this.#sockets = new Connections(ctx, settings.slowConsumerEvents, (lagMs) =>
+      this.#metrics.observe("fanout_duration_seconds", {}, lagMs / 1000),
+    );
     this.#quotas = new UserQuotas(
       (userId) => env.USER_LIMITS.getByName(userId),
       { perRoom: settings.limits.socketsPerRoom, perUser: settings.limits.socketsPerUser },
@@ -53,6 +60,31 @@ export class RoomShard extends DurableObject<Env> {
       .toArray()[0];
     this.#home = home && { room: home.room, index: home.shard };
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING, PONG));
+    this.#metrics.count("room_wakeups_total", {});
+  }
+
+  /** The shard's counts and sockets, pushed on its alarm (its only use) like a room's. */
+  #meter(ctx: DurableObjectState, env: Env): RoomMetrics {
+    const config = metricsConfig(env);
+    return new RoomMetrics({
+      enabled: config.METRICS_ENABLED,
+      pushMs: config.METRICS_PUSH_MS,
+      schedule: (at) => void ctx.storage.setAlarm(at),
+      report: () =>
+        this.#home && {
+          name: this.#home.room,
+          part: `shard-${this.#home.index}`,
+          sockets: { chat: ctx.getWebSockets().length, graphql: 0 },
+          backlog: 0,
+          oldestUnflushedAt: null,
+        },
+      push: (delta, report) =>
+        metricsShardFor(env, this.#home?.room ?? ctx.id.toString()).push(delta, report),
+    });
+  }
+
+  override async alarm(): Promise<void> {
+    await this.#metrics.push();
   }
 
   /** A socket the room let in and handed over: accepted now, greeted by the room right after. */
@@ -65,12 +97,16 @@ export class RoomShard extends DurableObject<Env> {
     // Every socket of a user lives on the same shard: the room's count per user is this one.
     const here = this.#sockets.of(user.data.id).length;
     const over = await this.#quotas.admit(home.data.room, user.data.id, here);
-    if (over) return Response.json({ error: over }, { status: ERROR_STATUS[over.code] });
+    if (over) {
+      this.#metrics.count("refusals_total", { reason: "quota" });
+      return Response.json({ error: over }, { status: ERROR_STATUS[over.code] });
+    }
     const protocol = chooseSubprotocol(request.headers);
     const firstHere = here === 0;
     const { 0: client, 1: server } = new WebSocketPair();
     this.#sockets.accept(server, user.data, protocol === BATCH_SUBPROTOCOL);
     this.#joining.set(server, []);
+    this.#metrics.changed();
     const since = Number(new URL(request.url).searchParams.get("since") ?? NaN);
     void this.#greet(server, user.data, since, firstHere);
     const headers = protocol ? { "sec-websocket-protocol": protocol } : undefined;
@@ -83,9 +119,10 @@ export class RoomShard extends DurableObject<Env> {
   async relay({ events, frames }: Relay): Promise<void> {
     for (const [ws, waiting] of this.#joining) waiting.push(...events);
     const ready = (ws: WebSocket) => !this.#joining.has(ws);
-    this.#sockets.deliver(events, new Map(), (ws) =>
+    const sent = this.#sockets.deliver(events, new Map(), (ws) =>
       ready(ws) ? this.#hasUpTo.get(ws) : Number.POSITIVE_INFINITY,
     );
+    this.#metrics.count("deliveries_total", { transport: "chat" }, sent);
     for (const { text, exceptUser } of frames)
       for (const ws of this.ctx.getWebSockets())
         if (ready(ws) && attachmentOf(ws)?.user.id !== exceptUser) send(ws, text);
@@ -105,8 +142,15 @@ export class RoomShard extends DurableObject<Env> {
     const attachment = attachmentOf(ws);
     if (!attachment) return close(ws, CLOSE.protocolAbuse, "unknown connection");
     const verdict = this.#gate.admit(attachment.connId, data, Date.now());
-    if (verdict.kind === "close") return close(ws, verdict.code, verdict.reason);
-    if (verdict.kind === "refuse") return send(ws, verdict.error);
+    if (verdict.kind === "close") {
+      this.#metrics.count("refusals_total", { reason: "abuse" });
+      return close(ws, verdict.code, verdict.reason);
+    }
+    if (verdict.kind === "refuse") {
+      if (verdict.error.code === "rate_limited")
+        this.#metrics.count("refusals_total", { reason: "rate_limited" });
+      return send(ws, verdict.error);
+    }
     if (verdict.kind === "drop") return;
     const { frame } = verdict;
     const { user } = attachment;
@@ -161,9 +205,10 @@ export class RoomShard extends DurableObject<Env> {
       this.#hasUpTo.set(ws, greeting.value.lastSeq);
       // Only to this socket, and only what the greeting did not already carry.
       const upTo = greeting.value.lastSeq;
-      this.#sockets.deliver(waiting, new Map(), (other) =>
+      const sent = this.#sockets.deliver(waiting, new Map(), (other) =>
         other === ws ? upTo : Number.POSITIVE_INFINITY,
       );
+      this.#metrics.count("deliveries_total", { transport: "chat" }, sent);
       this.#hasUpTo.set(ws, Math.max(upTo, waiting.at(-1)?.seq ?? 0));
     } catch (error) {
       console.error("edgechat: greeting on a shard failed", error);
@@ -173,6 +218,7 @@ export class RoomShard extends DurableObject<Env> {
 
   async #left(ws: WebSocket): Promise<void> {
     this.#joining.delete(ws);
+    this.#metrics.changed();
     const attachment = attachmentOf(ws);
     if (!attachment || !this.#home) return;
     this.#gate.forget(attachment.connId);

@@ -3,7 +3,7 @@ import { render } from "../../src/metrics/exposition.ts";
 import { databaseGauges, roomGauges } from "../../src/metrics/gauges.ts";
 import { addDelta, bucketOf, emptyDelta, Meter, seriesKey } from "../../src/metrics/meter.ts";
 import { adminRooms, buildOverview } from "../../src/metrics/overview.ts";
-import { applyReport, isActive } from "../../src/metrics/room-report.ts";
+import { applyReport, byRoom, isActive } from "../../src/metrics/room-report.ts";
 import {
   addWindows,
   denseWindows,
@@ -143,6 +143,7 @@ describe("windows and the overview", () => {
       undefined,
       {
         name: "lobby",
+        part: "room",
         sockets: { chat: 2, graphql: 1 },
         backlog: 0,
         oldestUnflushedAt: null,
@@ -165,6 +166,7 @@ describe("windows and the overview", () => {
 
   it("keeps a room active while it has sockets or a recent event", () => {
     const report = {
+      part: "room",
       name: "r",
       sockets: { chat: 0, graphql: 0 },
       backlog: 0,
@@ -184,12 +186,37 @@ describe("windows and the overview", () => {
   });
 });
 
+describe("a room's parts", () => {
+  it("adds a big room's shards to its row: sockets, and the room's events", () => {
+    const part = (name: string, chat: number, events: number) =>
+      applyReport(
+        undefined,
+        {
+          name: "big",
+          part: name,
+          sockets: { chat, graphql: 0 },
+          backlog: 0,
+          oldestUnflushedAt: null,
+          events,
+        },
+        0,
+      );
+    const rows = byRoom([part("room", 0, 5), part("shard-0", 3, 0), part("shard-1", 4, 0)]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ name: "big", chat: 7 });
+    expect(adminRooms([], [part("room", 0, 5), part("shard-0", 3, 0)], 0)).toEqual([
+      { name: "big", socketsOpen: 3, recentEvents: 5, lastActiveAt: 0 },
+    ]);
+  });
+});
+
 describe("gauges", () => {
   it("adds up the rooms and names database nodes without their URLs", () => {
     const row = applyReport(
       undefined,
       {
         name: "r",
+        part: "room",
         sockets: { chat: 2, graphql: 1 },
         backlog: 7,
         oldestUnflushedAt: 1000,

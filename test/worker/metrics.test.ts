@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AdminRoomList, Overview, type Session } from "../../src/protocol/index.ts";
-import { call, guest, newRoom } from "./helpers.ts";
+import { call, Client, guest, newRoom } from "./helpers.ts";
 
 const TOKEN = "worker-test-scrape-token";
 
@@ -87,6 +87,27 @@ describe("/metrics", () => {
     ).toBe(3);
     // The room's name is never a label: routes are patterns.
     expect(after).not.toContain(room);
+  });
+
+  it("counts a big room's sockets on its fan-out shards, and their deliveries", async () => {
+    const before = await scrape();
+    const ada = await guest("ada");
+    const room = await newRoom(ada, "big", 2);
+    const people = await Promise.all(["bob", "cyd", "dia"].map((name) => guest(name)));
+    const clients = await Promise.all(people.map((who) => Client.open(room, who)));
+    clients[0]!.send({ type: "post", clientId: "p1", text: "to everyone" });
+    await Promise.all(clients.map((client) => client.next("event")));
+    const diffs = async () => {
+      const after = await scrape();
+      const diff = (series: string) => valueOf(after, series) - valueOf(before, series);
+      return {
+        sockets: diff('edgechat_sockets_open{kind="chat"}'),
+        delivered: diff('edgechat_deliveries_total{transport="chat"}') >= 3,
+      };
+    };
+    await expect.poll(diffs, { timeout: 5000 }).toEqual({ sockets: 3, delivered: true });
+    for (const client of clients) client.close();
+    await expect.poll(async () => (await diffs()).sockets, { timeout: 5000 }).toBe(0);
   });
 
   it("counts refused tokens", async () => {
