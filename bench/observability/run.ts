@@ -83,7 +83,7 @@ const { values: flags } = parseArgs({
     scenario: { type: "string", default: Object.keys(SCENARIOS).join(",") },
     variant: { type: "string", default: VARIANTS.map((v) => v.name).join(",") },
     rounds: { type: "string", default: "2" },
-    client: { type: "string", default: "sdk" },
+    client: { type: "string", default: "raw" },
     storage: { type: "string", default: "disk" },
     duration: { type: "string" },
     warmup: { type: "string" },
@@ -300,6 +300,8 @@ type Summary = {
   median: Partial<Record<keyof Derived, number>>;
   /** Medians over rounds of (this variant ÷ that round's `off`). */
   ratio: Partial<Record<(typeof COMPARED)[number], number>>;
+  /** The smallest and largest of those per-round ratios: the spread the median hides. */
+  ratioRange: Partial<Record<(typeof COMPARED)[number], [number, number]>>;
   othersCores: number;
 };
 
@@ -316,24 +318,37 @@ function summarize(runs: Run[], scenarios: Scenario[], variants: Variant[]): Sum
         rounds: mine.length,
         median: {},
         ratio: {},
+        ratioRange: {},
         othersCores: median(mine.map((r) => r.othersCores)),
       };
       const keys = Object.keys(derived(mine[0]!)) as (keyof Derived)[];
       for (const key of keys) summary.median[key] = median(mine.map((r) => derived(r)[key] ?? NaN));
-      for (const key of COMPARED)
-        summary.ratio[key] = median(
-          mine.map((r) => {
+      for (const key of COMPARED) {
+        const ratios = mine
+          .map((r) => {
             const off = offOf(r.round);
             return off ? derived(r)[key] / derived(off)[key] : NaN;
-          }),
-        );
+          })
+          .filter((x) => Number.isFinite(x));
+        summary.ratio[key] = median(ratios);
+        if (ratios.length) summary.ratioRange[key] = [Math.min(...ratios), Math.max(...ratios)];
+      }
       out.push(summary);
     }
   return out;
 }
 
-const times = (n: number | undefined) =>
-  n === undefined || Number.isNaN(n) ? "" : `${fmt(n, 2)}×`;
+/** `1.08× (0.95–1.21)`: the median ratio and its range over rounds (none for `off` itself). */
+function times(x: Summary, key: (typeof COMPARED)[number]): string {
+  const n = x.ratio[key];
+  if (n === undefined || Number.isNaN(n)) return "";
+  const range = x.ratioRange[key];
+  const spread =
+    x.variant !== "off" && range && x.rounds > 1
+      ? ` (${fmt(range[0], 2)}–${fmt(range[1], 2)})`
+      : "";
+  return `${fmt(n, 2)}×${spread}`;
+}
 
 function scenarioTable(s: Scenario, summaries: Summary[], variants: Variant[]): string {
   const lines = [
@@ -349,7 +364,7 @@ function scenarioTable(s: Scenario, summaries: Summary[], variants: Variant[]): 
     if (!x) continue;
     const m = x.median;
     lines.push(
-      `| ${v.label} | ${fmt(m.delivered)} | ${times(x.ratio.delivered)} | ${fmt(m.p50, 2)} | ${times(x.ratio.p50)} | ${fmt(m.p99, 2)} | ${times(x.ratio.p99)} | ${fmt(m.cpuPerMsg, 3)} | ${times(x.ratio.cpuPerMsg)} | ${v.tracing ? fmt(m.spansPerMsg, 2) : ""} | ${v.tracing ? fmt(m.exportBytesPerMsg, 0) : ""} | ${v.tracing ? fmt(m.exportsPerS, 1) : ""} | ${fmt(x.othersCores, 2)} |`,
+      `| ${v.label} | ${fmt(m.delivered)} | ${times(x, "delivered")} | ${fmt(m.p50, 2)} | ${times(x, "p50")} | ${fmt(m.p99, 2)} | ${times(x, "p99")} | ${fmt(m.cpuPerMsg, 3)} | ${times(x, "cpuPerMsg")} | ${v.tracing ? fmt(m.spansPerMsg, 2) : ""} | ${v.tracing ? fmt(m.exportBytesPerMsg, 0) : ""} | ${v.tracing ? fmt(m.exportsPerS, 1) : ""} | ${fmt(x.othersCores, 2)} |`,
     );
   }
   return lines.join("\n");
