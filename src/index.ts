@@ -14,6 +14,7 @@ import { liveEngine } from "./graphql/live.ts";
 export { RoomShard } from "./room/shard.ts";
 export { Directory } from "./directory/directory.ts";
 export { Account } from "./account/account.ts";
+export { UserIndex } from "./account/user-index.ts";
 export { Throttle } from "./limits/throttle.ts";
 export { UserLimits } from "./limits/user-limits.ts";
 export { AuditAnchor } from "./audit/anchor.ts";

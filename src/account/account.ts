@@ -2,9 +2,11 @@ import { DurableObject } from "cloudflare:workers";
 import { hashPassword, PasswordHash, verifyPassword } from "../identity/password.ts";
 import { newUserId } from "../identity/access-token.ts";
 import { requireConfig } from "../config.ts";
-import type { Result, User } from "../protocol/index.ts";
+import type { AdminSession, AdminUser, AdminUserDetail, Result, User } from "../protocol/index.ts";
 import { formatRefreshToken, newSecret, newSessionId, sha256 } from "../identity/refresh-token.ts";
 import { lockoutSeconds } from "./lockout.ts";
+import { BANNED } from "./admin-rules.ts";
+import { USER_INDEX_NAME } from "./user-index.ts";
 
 /** A session just opened or rotated: the user, its id, and the refresh token to hand back. */
 export type Issued = { user: User; sid: string; refreshToken: string };
@@ -20,7 +22,39 @@ const SCHEMA = `
   CREATE TABLE IF NOT EXISTS failures (at INTEGER NOT NULL);
   CREATE TABLE IF NOT EXISTS rooms (name TEXT PRIMARY KEY);`;
 
-type AccountRow = { user_id: string; username: string; password: string };
+/**
+ * Changes to SCHEMA for accounts created before them, in order; `account_version` says how many
+ * ran. v1: the instance ban, and when each session was last opened or refreshed.
+ */
+const MIGRATIONS = [
+  `ALTER TABLE account ADD COLUMN banned_at INTEGER;
+   ALTER TABLE account ADD COLUMN ban_reason TEXT;
+   ALTER TABLE sessions ADD COLUMN last_used_at INTEGER;
+   UPDATE sessions SET last_used_at = created_at;`,
+];
+
+function migrate(storage: DurableObjectStorage): void {
+  const sql = storage.sql;
+  sql.exec(SCHEMA);
+  sql.exec("CREATE TABLE IF NOT EXISTS account_version (version INTEGER NOT NULL)");
+  const from =
+    sql.exec<{ version: number }>("SELECT version FROM account_version").toArray()[0]?.version ?? 0;
+  if (from >= MIGRATIONS.length) return;
+  storage.transactionSync(() => {
+    for (const step of MIGRATIONS.slice(from)) sql.exec(step);
+    sql.exec("DELETE FROM account_version");
+    sql.exec("INSERT INTO account_version (version) VALUES (?)", MIGRATIONS.length);
+  });
+}
+
+type AccountRow = {
+  user_id: string;
+  username: string;
+  password: string;
+  created_at: number;
+  banned_at: number | null;
+  ban_reason: string | null;
+};
 type SessionRow = {
   sid: string;
   refresh_hash: string;
@@ -47,7 +81,7 @@ const badRefresh = {
 export class Account extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(SCHEMA);
+    migrate(ctx.storage);
   }
 
   async register(username: string, password: string): Promise<Result<Issued>> {
@@ -65,6 +99,7 @@ export class Account extends DurableObject<Env> {
       JSON.stringify(hash),
       now,
     );
+    await this.#index();
     return { ok: true, value: await this.#openSession(now) };
   }
 
@@ -94,12 +129,17 @@ export class Account extends DurableObject<Env> {
       return badCredentials;
     }
     this.ctx.storage.sql.exec("DELETE FROM failures");
+    // Only after the password matched: a wrong one gets the same answer as for anyone.
+    if (account.banned_at !== null) return { ok: false, error: BANNED };
+    // An account older than the user index joins it at its next sign-in.
+    await this.#index();
     return { ok: true, value: await this.#openSession(now) };
   }
 
   /** Rotates a refresh token. A token that was already rotated is theft: the session ends. */
   async refresh(sid: string, secret: string): Promise<Result<Issued>> {
     const now = Date.now();
+    if (this.#account()?.banned_at != null) return { ok: false, error: BANNED };
     const session = this.#session(sid);
     if (!session || session.revoked_at !== null || session.expires_at <= now) return badRefresh;
     const hash = await sha256(secret);
@@ -115,8 +155,9 @@ export class Account extends DurableObject<Env> {
     const next = newSecret();
     this.ctx.storage.sql.exec("INSERT INTO spent_refresh (hash, sid) VALUES (?, ?)", hash, sid);
     this.ctx.storage.sql.exec(
-      "UPDATE sessions SET refresh_hash = ? WHERE sid = ?",
+      "UPDATE sessions SET refresh_hash = ?, last_used_at = ? WHERE sid = ?",
       await sha256(next),
+      now,
       sid,
     );
     return { ok: true, value: this.#issued(sid, next) };
@@ -125,6 +166,8 @@ export class Account extends DurableObject<Env> {
   /** Whether an access token's session is still open: asked by the worker on every request. */
   async sessionActive(sid: string): Promise<boolean> {
     const session = this.#session(sid);
+    // A ban revokes every session; checking it too keeps a ban final should a revocation be missed.
+    if (this.#account()?.banned_at != null) return false;
     return session !== undefined && session.revoked_at === null && session.expires_at > Date.now();
   }
 
@@ -159,10 +202,85 @@ export class Account extends DurableObject<Env> {
     const account = this.#account();
     if (!account || !(await verifyPassword(password, storedHash(account.password))))
       return badCredentials;
-    await this.#revoke(this.#openSessionIds(Date.now()), Date.now());
-    await this.ctx.storage.deleteAll();
-    this.ctx.storage.sql.exec(SCHEMA);
+    await this.#erase(account);
     return { ok: true, value: null };
+  }
+
+  // ---- for instance admins (src/routes/admin-users.ts; docs/observability.md) ----
+
+  /** The account, its ban and its open sessions; undefined when there is no account. */
+  async adminDetail(admins: readonly string[]): Promise<AdminUserDetail | undefined> {
+    const account = this.#account();
+    if (!account) return undefined;
+    const now = Date.now();
+    const sessions = this.ctx.storage.sql
+      .exec<{ created_at: number; last_used_at: number | null; expires_at: number }>(
+        `SELECT created_at, last_used_at, expires_at FROM sessions
+         WHERE revoked_at IS NULL AND expires_at > ? ORDER BY coalesce(last_used_at, created_at) DESC`,
+        now,
+      )
+      .toArray()
+      .map((row): AdminSession => ({
+        createdAt: row.created_at,
+        lastUsedAt: row.last_used_at ?? row.created_at,
+        expiresAt: row.expires_at,
+      }));
+    const roomsUsed = this.ctx.storage.sql
+      .exec<{ n: number }>("SELECT count(*) AS n FROM rooms")
+      .one().n;
+    return {
+      ...summary(account),
+      banReason: account.ban_reason,
+      admin: admins.includes(account.username.toLowerCase()),
+      sessions,
+      roomsUsed,
+    };
+  }
+
+  /** Ends every open session (their sockets close with 4401); how many ended, or undefined. */
+  async endAllSessions(): Promise<number | undefined> {
+    if (!this.#account()) return undefined;
+    const now = Date.now();
+    const sids = this.#openSessionIds(now);
+    await this.#revoke(sids, now);
+    return sids.length;
+  }
+
+  /**
+   * Bans the account instance-wide: no sign-in or refresh from now on, and every session ends
+   * at once (sockets closed in every room the user used). Returns the sessions ended, or
+   * undefined when there is no account. Banning again keeps the first time, updates the reason.
+   */
+  async ban(reason: string | null): Promise<number | undefined> {
+    const account = this.#account();
+    if (!account) return undefined;
+    const now = Date.now();
+    this.ctx.storage.sql.exec(
+      "UPDATE account SET banned_at = coalesce(banned_at, ?), ban_reason = ?",
+      now,
+      reason,
+    );
+    const sids = this.#openSessionIds(now);
+    await this.#revoke(sids, now);
+    await this.#index();
+    return sids.length;
+  }
+
+  /** Lifts the ban: the user may sign in again (their old sessions stay ended). */
+  async unban(): Promise<boolean> {
+    if (!this.#account()) return false;
+    this.ctx.storage.sql.exec("UPDATE account SET banned_at = NULL, ban_reason = NULL");
+    await this.#index();
+    return true;
+  }
+
+  /** Deleted by an admin: as the user's own deletion, without the password. */
+  async adminDelete(): Promise<User | undefined> {
+    const account = this.#account();
+    if (!account) return undefined;
+    const user: User = { id: account.user_id, name: account.username, kind: "user" };
+    await this.#erase(account);
+    return user;
   }
 
   /** The user behind this account, for invitations by username. */
@@ -192,8 +310,39 @@ export class Account extends DurableObject<Env> {
 
   #account(): AccountRow | undefined {
     return this.ctx.storage.sql
-      .exec<AccountRow>("SELECT user_id, username, password FROM account")
+      .exec<AccountRow>(
+        "SELECT user_id, username, password, created_at, banned_at, ban_reason FROM account",
+      )
       .toArray()[0];
+  }
+
+  /** Ends every session, closes the user's sockets, forgets the account and frees its name. */
+  async #erase(account: AccountRow): Promise<void> {
+    const now = Date.now();
+    await this.#revoke(this.#openSessionIds(now), now);
+    await this.ctx.storage.deleteAll();
+    migrate(this.ctx.storage);
+    await this.#userIndex()
+      .forget(account.username, account.user_id)
+      .catch((error: unknown) =>
+        console.warn("edgechat: user index not told of a deletion", error),
+      );
+  }
+
+  /**
+   * Tells the user index how this account stands. Best effort: a failure costs the index one
+   * update, which the account's next sign-in or change makes good.
+   */
+  async #index(): Promise<void> {
+    const account = this.#account();
+    if (!account) return;
+    await this.#userIndex()
+      .note(summary(account))
+      .catch((error: unknown) => console.warn("edgechat: user index not updated", error));
+  }
+
+  #userIndex() {
+    return this.env.USER_INDEX.getByName(USER_INDEX_NAME);
   }
 
   #session(sid: string): SessionRow | undefined {
@@ -220,11 +369,12 @@ export class Account extends DurableObject<Env> {
     const secret = newSecret();
     const expires = now + requireConfig(this.env).REFRESH_TOKEN_SECONDS * 1000;
     this.ctx.storage.sql.exec(
-      "INSERT INTO sessions (sid, refresh_hash, created_at, expires_at) VALUES (?, ?, ?, ?)",
+      "INSERT INTO sessions (sid, refresh_hash, created_at, expires_at, last_used_at) VALUES (?, ?, ?, ?, ?)",
       sid,
       await sha256(secret),
       now,
       expires,
+      now,
     );
     return this.#issued(sid, secret);
   }
@@ -253,6 +403,15 @@ export class Account extends DurableObject<Env> {
     );
   }
 }
+
+/** How the index and the admin API list an account. */
+const summary = (account: AccountRow): AdminUser => ({
+  id: account.user_id,
+  name: account.username,
+  kind: "user",
+  createdAt: account.created_at,
+  bannedAt: account.banned_at,
+});
 
 /** A hash to verify against when the account does not exist (its password is unguessable). */
 const DECOY: PasswordHash = {

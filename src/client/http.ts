@@ -1,7 +1,12 @@
 import type * as z from "zod";
 import {
+  AdminRoomList,
+  AdminUserDetail,
+  AdminUserList,
   AuditChainReport,
   ChainReport,
+  Overview,
+  SessionsEnded,
   AuditPage,
   type AuditAction,
   ApiError,
@@ -129,6 +134,76 @@ export class EdgechatApi {
   /** Admins: events not yet flushed to Postgres, per room (503 without Postgres). */
   backlog() {
     return this.#call(BacklogReport, "GET", "/api/admin/backlog");
+  }
+
+  /**
+   * Admins: the live overview (docs/observability.md): the numbers `/metrics` has, now and over
+   * the last hour in windows, and the busiest rooms.
+   */
+  overview() {
+    return this.#call(Overview, "GET", "/api/admin/overview");
+  }
+
+  /**
+   * Admins: the rooms the instance knows, with their sockets and recent activity: those whose
+   * name starts with `q`, sorted by activity (the default), sockets or name, at most `limit`.
+   */
+  adminRooms(options: { q?: string; sort?: "activity" | "sockets" | "name"; limit?: number } = {}) {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(options))
+      if (value !== undefined && value !== "") query.set(key, String(value));
+    const search = query.size > 0 ? `?${query}` : "";
+    return this.#call(AdminRoomList, "GET", `/api/admin/rooms${search}`);
+  }
+
+  /**
+   * Admins: registered accounts whose name starts with `prefix` (case-insensitively), in name
+   * order; pass the previous page's `nextAfter` as `after` for the next page.
+   */
+  adminUsers(options: { prefix?: string; after?: string; limit?: number } = {}) {
+    const query = new URLSearchParams();
+    for (const [key, value] of Object.entries(options))
+      if (value !== undefined && value !== "") query.set(key, String(value));
+    const search = query.size > 0 ? `?${query}` : "";
+    return this.#call(AdminUserList, "GET", `/api/admin/users${search}`);
+  }
+
+  /** Admins: one account, its ban and its open sessions. */
+  adminUser(username: string) {
+    return this.#call(AdminUserDetail, "GET", `/api/admin/users/${encodeURIComponent(username)}`);
+  }
+
+  /** Admins: ends every session of the account (its sockets close with 4401). */
+  endUserSessions(username: string) {
+    return this.#call(
+      SessionsEnded,
+      "DELETE",
+      `/api/admin/users/${encodeURIComponent(username)}/sessions`,
+    );
+  }
+
+  /** Admins: bans the account instance-wide (sessions end at once, sign-in refused). */
+  banUser(username: string, reason?: string) {
+    return this.#call(
+      AdminUserDetail,
+      "POST",
+      `/api/admin/users/${encodeURIComponent(username)}/ban`,
+      reason ? { reason } : {},
+    );
+  }
+
+  /** Admins: lifts an instance ban. */
+  unbanUser(username: string) {
+    return this.#call(
+      AdminUserDetail,
+      "POST",
+      `/api/admin/users/${encodeURIComponent(username)}/unban`,
+    );
+  }
+
+  /** Admins: deletes the account (no password needed); its name becomes free. */
+  deleteUser(username: string) {
+    return this.#send("DELETE", `/api/admin/users/${encodeURIComponent(username)}`);
   }
 
   /**

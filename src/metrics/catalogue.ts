@@ -101,6 +101,11 @@ export const METRICS = {
     help: "Batches of events written to Postgres, by outcome.",
     labels: ["outcome"],
   },
+  metrics_pushes_total: {
+    kind: "counter",
+    help: "Pushes the metrics objects received, from rooms (and their shards) or isolates.",
+    labels: ["from"],
+  },
   flush_events_total: {
     kind: "counter",
     help: "Events written to Postgres.",

@@ -1,5 +1,5 @@
 import { DurableObject } from "cloudflare:workers";
-import { addDelta, emptyDelta, type Delta } from "./meter.ts";
+import { addDelta, emptyDelta, seriesKey, type Delta } from "./meter.ts";
 import {
   applyReport,
   byRoom,
@@ -61,6 +61,8 @@ export class MetricsStore extends DurableObject<Env> {
   async push(delta: Delta, report?: RoomReport): Promise<void> {
     const now = Date.now();
     const sql = this.ctx.storage.sql;
+    const counted = seriesKey("metrics_pushes_total", { from: report ? "room" : "isolate" });
+    delta.counters[counted] = (delta.counters[counted] ?? 0) + 1;
     addDelta(this.#totals, delta);
     for (const key of Object.keys(delta.counters))
       sql.exec(

@@ -18,6 +18,11 @@ export const AuditAction = z.enum([
   "account.registered",
   "account.password_changed",
   "account.deleted",
+  // Accounts, by instance admins (src/routes/admin-users.ts): the target is the user.
+  "account.sessions_ended",
+  "account.banned",
+  "account.unbanned",
+  "account.deleted_by_admin",
   // Service accounts and their keys, by admins (src/routes/services.ts); never a secret.
   "service.created",
   "service.scope_changed",

@@ -11,3 +11,4 @@ export * from "./upcast.ts";
 export * from "./audit-log.ts";
 export * from "./service-accounts.ts";
 export * from "./observability.ts";
+export * from "./admin-users.ts";

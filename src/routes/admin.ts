@@ -8,13 +8,14 @@ import { authenticate } from "../http/authenticate.ts";
 import { readRouter } from "../http/database.ts";
 import { bearer, errors, json, router } from "../http/openapi.ts";
 import { BacklogReport, ReplicaReport } from "../protocol/index.ts";
+import { adminUsers } from "./admin-users.ts";
 import { auditLog } from "./audit-log.ts";
 import { services } from "./services.ts";
 import { adminMetrics } from "./admin-metrics.ts";
 
 /**
  * For instance admins (ADMIN_USERNAMES): replica health and lag, the flush backlog, the audit
- * log, service accounts and their keys.
+ * log, service accounts and their keys, registered accounts (admin-users.ts).
  */
 export const admin = router();
 
@@ -27,6 +28,7 @@ admin.use("/api/admin/*", authenticate, adminsOnly);
 admin.route("/", auditLog);
 admin.route("/", services);
 admin.route("/", adminMetrics);
+admin.route("/", adminUsers);
 
 admin.openapi(
   createRoute({

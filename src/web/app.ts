@@ -1,5 +1,6 @@
+import "./zod-jitless.ts";
 import { accountMenu } from "./account-menu.ts";
-import { adminView } from "./admin-view.ts";
+import { dashboard } from "./admin/dashboard.ts";
 import { chatView } from "./chat-view.ts";
 import type { AppContext, View } from "./context.ts";
 import { h, replace } from "./dom.ts";
@@ -123,7 +124,7 @@ function render(): void {
   if (route.view === "search") searchInput.value = route.q;
   switch (route.view) {
     case "room":
-      show(chatView(ctx, route.room));
+      show(chatView(ctx, route.room, { people: route.people === true }));
       document.title = `#${route.room} · edgechat`;
       break;
     case "search":
@@ -131,7 +132,7 @@ function render(): void {
       document.title = `Search: ${route.q} · edgechat`;
       break;
     case "admin":
-      show(adminView(ctx));
+      show(dashboard(ctx, route));
       document.title = "Admin · edgechat";
       break;
     default:

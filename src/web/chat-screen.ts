@@ -136,6 +136,15 @@ export class ChatScreen {
     if (after.history !== before.history) this.list.setHistoryState(after.history);
   }
 
+  /** Brings the people panel into view and focus (for moderating from the dashboard). */
+  focusPeople(): void {
+    const panel = this.#members.el;
+    panel.tabIndex = -1;
+    panel.setAttribute("data-focused", "true");
+    panel.focus();
+    panel.scrollIntoView({ block: "nearest" });
+  }
+
   /**
    * Shows `panel` (the room as it was, read only) in place of the live room, or the live room
    * again without one. The live room goes on receiving meanwhile, out of sight.

@@ -23,7 +23,7 @@ const PAGE = 50;
  * presence, typing, the unread divider and the reconnecting banner. The pure reducer of
  * chat-state.ts decides what happens; ChatScreen draws its state; this runs its effects.
  */
-export function chatView(ctx: AppContext, room: string): View {
+export function chatView(ctx: AppContext, room: string, options: { people?: boolean } = {}): View {
   let state: ChatState = initialChatState;
   let conn: RoomConnection | undefined;
   let disposed = false;
@@ -214,7 +214,9 @@ export function chatView(ctx: AppContext, room: string): View {
       since: info.lastSeq,
     });
     conn = c;
-    screen.composer.input.focus();
+    // From the dashboard's "Moderate": the people panel, with its menus, rather than the compose box.
+    if (options.people) screen.focusPeople();
+    else screen.composer.input.focus();
     c.on("status", (status) => dispatch({ type: "status", status }));
     c.on("welcome", ({ you, online, readSeq }) =>
       dispatch({ type: "welcome", you, online, readSeq }),

@@ -1,23 +1,61 @@
 /**
- * The URL hash is the app's one piece of navigation state: `#/room/<name>`, `#/search/<query>`,
- * `#/admin` or the room list.
+ * The URL hash is the app's one piece of navigation state: `#/room/<name>` (with `/people` to
+ * moderate), `#/search/<query>`, `#/admin/<section>[/<name>]` or the room list.
  */
 export type Route =
   | { view: "rooms" }
-  | { view: "room"; room: string }
+  | { view: "room"; room: string; people?: true }
   | { view: "search"; q: string }
-  | { view: "admin" };
+  | { view: "admin"; section: AdminSection; name?: string };
 
-export function currentRoute(): Route {
-  if (location.hash === "#/admin") return { view: "admin" };
-  const match = /^#\/(room|search)\/([^/]+)$/.exec(location.hash);
+/** The admin dashboard's sections, in the order of its menu. */
+export const ADMIN_SECTIONS = [
+  "overview",
+  "rooms",
+  "users",
+  "services",
+  "audit",
+  "database",
+] as const;
+export type AdminSection = (typeof ADMIN_SECTIONS)[number];
+
+export function currentRoute(hash = location.hash): Route {
+  const admin = /^#\/admin(?:\/([a-z]+)(?:\/([^/]+))?)?$/.exec(hash);
+  if (admin) return adminRoute(admin[1], admin[2]);
+  const match = /^#\/(room|search)\/([^/]+)(\/people)?$/.exec(hash);
   if (!match?.[2]) return { view: "rooms" };
+  const value = decoded(match[2]);
+  if (value === undefined) return { view: "rooms" };
+  if (match[1] === "search") return match[3] ? { view: "rooms" } : { view: "search", q: value };
+  return match[3] ? { view: "room", room: value, people: true } : { view: "room", room: value };
+}
+
+function adminRoute(section: string | undefined, name: string | undefined): Route {
+  const known = ADMIN_SECTIONS.find((s) => s === (section ?? "overview"));
+  if (!known) return { view: "admin", section: "overview" };
+  const value = name === undefined ? undefined : decoded(name);
+  return value === undefined
+    ? { view: "admin", section: known }
+    : { view: "admin", section: known, name: value };
+}
+
+function decoded(text: string): string | undefined {
   try {
-    const value = decodeURIComponent(match[2]);
-    return match[1] === "room" ? { view: "room", room: value } : { view: "search", q: value };
+    return decodeURIComponent(text);
   } catch {
-    return { view: "rooms" };
+    return undefined;
   }
+}
+
+/** A dashboard section, or one thing in it (`adminHref("users", "ada")`). */
+export function adminHref(section: AdminSection, name?: string): string {
+  if (section === "overview" && name === undefined) return "#/admin";
+  return `#/admin/${section}${name === undefined ? "" : `/${encodeURIComponent(name)}`}`;
+}
+
+/** A room with its people panel in view: where admins moderate it. */
+export function moderateHref(room: string): string {
+  return `${roomHref(room)}/people`;
 }
 
 export function searchHref(q: string): string {

@@ -8,6 +8,7 @@ import {
   executablePath,
   launchChromium,
   requireChromium,
+  section,
   WAIT,
   watchPage,
 } from "./chromium.ts";
@@ -69,6 +70,7 @@ describe.skipIf(!executablePath)("the audit log in Chromium", () => {
     await asOlga.command(room, { type: "ban", clientId: "ban-1", userId: bob.user.id });
 
     await root.getByTestId("admin-link").click();
+    await section(root, "audit");
     const failed = rows(root).and(root.locator('[data-action="auth.sign_in_failed"]'));
     await expect.poll(() => failed.count(), WAIT).toBe(1);
     expect(await failed.getByTestId("audit-ip").textContent()).toBe("198.51.100.5");
@@ -121,7 +123,12 @@ describe.skipIf(!executablePath)("the audit log in Chromium", () => {
       /^Chain verified: \d+ entries/,
     );
 
-    // Any room's log, by name: the room olga made verifies; a room that does not exist is said so.
+    mkdirSync("test-results", { recursive: true });
+    await root.screenshot({ path: "test-results/audit-log.png", fullPage: true });
+
+    // Any room's log, by name (the Rooms section): the room olga made verifies; a room that
+    // does not exist is said so.
+    await section(root, "rooms");
     await root.getByTestId("verify-room-name").fill(room);
     await root.getByTestId("verify-room").click();
     await expect
@@ -136,9 +143,6 @@ describe.skipIf(!executablePath)("the audit log in Chromium", () => {
     await expect
       .poll(() => root.getByTestId("verify-room-result").textContent(), WAIT)
       .toMatch(/^#no-such-room-here: .*no such room/);
-
-    mkdirSync("test-results", { recursive: true });
-    await root.screenshot({ path: "test-results/audit-log.png", fullPage: true });
     await context.close();
     expect(problems).toEqual([]);
   });

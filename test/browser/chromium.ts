@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type Page } from "playwright-core";
+import type { AdminSection } from "../../src/web/route.ts";
 import { it } from "vitest";
 
 export { ensureWebBuild } from "../support/web-build.ts";
@@ -74,4 +75,10 @@ export function watchPage(
       problems.push(`${name}: console error: ${message.text()} (${message.location().url})`);
     }
   });
+}
+
+/** Opens a section of the admin dashboard by its menu, as a person would. */
+export async function section(page: Page, name: AdminSection): Promise<void> {
+  await page.locator(`[data-testid=admin-nav] a[data-section=${name}]`).click();
+  await page.locator(`main.admin[data-section=${name}]`).waitFor();
 }

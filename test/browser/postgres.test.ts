@@ -5,6 +5,7 @@ import {
   executablePath,
   launchChromium,
   requireChromium,
+  section,
   WAIT,
   watchPage,
 } from "./chromium.ts";
@@ -197,6 +198,7 @@ describe.skipIf(!executablePath)("search and the admin dashboard in Chromium", (
     await root.getByTestId("admin-link").waitFor();
     await root.getByTestId("admin-link").click();
     expect(new URL(root.url()).hash).toBe("#/admin");
+    await section(root, "database");
 
     const nodes = root.getByTestId("node");
     await expect.poll(() => nodes.count(), WAIT).toBe(3);
@@ -268,7 +270,7 @@ describe.skipIf(!executablePath)("search and the admin dashboard in Chromium", (
     await expect.poll(() => root.getByTestId("slow-mode").inputValue(), WAIT).toBe("30");
 
     // The dashboard's timer stops when the page is left.
-    await root.goto(`${server!.url}/#/admin`);
+    await root.goto(`${server!.url}/#/admin/database`);
     await root.getByTestId("node").first().waitFor();
     const calls: string[] = [];
     root.on("request", (request) => {

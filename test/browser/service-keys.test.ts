@@ -8,6 +8,7 @@ import {
   executablePath,
   launchChromium,
   requireChromium,
+  section,
   WAIT,
   watchPage,
 } from "./chromium.ts";
@@ -67,6 +68,7 @@ describe.skipIf(!executablePath)("service accounts in Chromium", () => {
     await root.getByTestId("account-submit").click();
     await expect.poll(() => root.getByTestId("me").textContent(), WAIT).toBe("root");
     await root.getByTestId("admin-link").click();
+    await section(root, "services");
 
     // Create: a name, its room, post (checked by default) and react, as a member.
     const card = root.locator("section.services");

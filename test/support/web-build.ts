@@ -4,10 +4,17 @@ import { existsSync } from "node:fs";
 /**
  * `npm test` builds the UI and GraphiQL's page before any test runs; rebuilding here would empty
  * public/ under the other projects' servers. Builds only when a file runs on its own without a
- * build, or with one from before GraphiQL's page was part of it.
+ * build, or with one from before GraphiQL's page (or the dashboard's uPlot and stylesheet) was
+ * part of it.
  */
 export function ensureWebBuild(): void {
-  if (!existsSync("public/app.js") || !existsSync("public/graphiql/page.json")) {
+  const built = [
+    "public/app.js",
+    "public/graphiql/page.json",
+    "public/uplot.js",
+    "public/admin.css",
+  ];
+  if (!built.every((file) => existsSync(file))) {
     execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
   }
 }

@@ -37,11 +37,16 @@ export const roomStub = (name: string) => env.ROOM.getByName(name);
 /** A server-side WebSocket client inside workerd: collects frames, each checked against the contract. */
 export class Client {
   readonly frames: ServerFrame[] = [];
+  /** Settles when the server closes the socket, with its code and reason. */
+  readonly closed: Promise<{ code: number; reason: string }>;
   readonly #ws: WebSocket;
   #waiters: (() => void)[] = [];
 
   private constructor(ws: WebSocket) {
     this.#ws = ws;
+    this.closed = new Promise((settle) =>
+      ws.addEventListener("close", (event) => settle({ code: event.code, reason: event.reason })),
+    );
     ws.accept();
     ws.addEventListener("message", (message) => {
       const frame = ServerFrame.parse(JSON.parse(String(message.data)));

@@ -1,7 +1,7 @@
-import { RoomName } from "../client/index.ts";
-import { chainVerdictText } from "./chain-verdict.ts";
-import { errorText, handleUnauthorized, type AppContext } from "./context.ts";
-import { h } from "./dom.ts";
+import { RoomName } from "../../client/index.ts";
+import { chainVerdictText } from "../chain-verdict.ts";
+import { errorText, handleUnauthorized, type AppContext } from "../context.ts";
+import { h } from "../dom.ts";
 
 /**
  * For admins in the dashboard: any room's hash chain recomputed and checked against its anchor

@@ -1,9 +1,8 @@
-import { ApiError, type EdgechatApi } from "../client/index.ts";
-import { errorText, handleUnauthorized, type AppContext, type View } from "./context.ts";
-import { auditLogSection } from "./audit-log-view.ts";
-import { h, replace } from "./dom.ts";
-import { roomVerifyCard } from "./room-verify-card.ts";
-import { servicesSection } from "./services-view.ts";
+import { ApiError, type EdgechatApi } from "../../client/index.ts";
+import { errorText, handleUnauthorized, type AppContext, type View } from "../context.ts";
+import { h, replace } from "../dom.ts";
+import { poll } from "./poll.ts";
+import { reportTable, num } from "./tables.ts";
 
 type Replicas = Awaited<ReturnType<EdgechatApi["replicas"]>>;
 type Node = Replicas["nodes"][number];
@@ -12,12 +11,11 @@ type Backlog = Awaited<ReturnType<EdgechatApi["backlog"]>>;
 const EVERY_MS = 2_000;
 
 /**
- * For instance admins: each database node's health and replication lag, and the events the
- * rooms have not flushed to Postgres yet, refreshed every 2 s while the page is visible; any
- * room's log verified by name; service accounts and their keys (services-view.ts); and the
- * instance audit log (audit-log-view.ts), which works with or without Postgres.
+ * The dashboard's Database section: each database node's health and replication lag, and the
+ * events the rooms have not flushed to Postgres yet, refreshed every 2 s while the page is
+ * visible. Without Postgres it says so once and stops asking.
  */
-export function adminView(ctx: AppContext): View {
+export function databaseSection(ctx: AppContext): View {
   const status = h("p", { class: "hint", "data-testid": "admin-updated" });
   const problem = h("div", {
     class: "flash",
@@ -34,7 +32,7 @@ export function adminView(ctx: AppContext): View {
     { class: "card", "aria-labelledby": "nodes-title" },
     h("h2", { id: "nodes-title" }, "Database nodes"),
     maxLag,
-    table(
+    reportTable(
       ["Node", "Role", "Health", "Lag", "Lag (bytes)", "Replay LSN", "Notes"],
       nodesBody,
       "Database nodes",
@@ -45,81 +43,52 @@ export function adminView(ctx: AppContext): View {
     { class: "card", "aria-labelledby": "backlog-title" },
     h("h2", { id: "backlog-title" }, "Flush backlog"),
     total,
-    table(
+    reportTable(
       ["Room", "Last seq", "Flushed", "Backlog", "Attempts", "Last error"],
       roomsBody,
       "Flush backlog per room",
     ),
   );
-  const audit = auditLogSection(ctx);
-  const services = servicesSection(ctx);
-  const el = h(
-    "main",
-    { class: "screen admin" },
-    h(
-      "div",
-      { class: "row spread" },
-      h("h2", {}, "Admin"),
-      h("div", { class: "row" }, status, h("a", { href: "#/" }, "← Rooms")),
-    ),
-    problem,
-    nodes,
-    backlog,
-    roomVerifyCard(ctx),
-    services,
-    audit,
-  );
-
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let disposed = false;
-  let running = false;
+  const el = h("div", { class: "admin-section" }, status, problem, nodes, backlog);
 
   function fail(message: string): void {
     replace(problem, h("p", {}, message));
     problem.hidden = false;
   }
 
-  async function refresh(): Promise<void> {
-    clearTimeout(timer);
-    timer = undefined;
-    if (disposed || running) return;
-    running = true;
-    let again = true;
+  async function refresh(): Promise<boolean> {
     try {
       const [replicas, flush] = await Promise.all([
         ctx.call((api) => api.replicas()),
         ctx.call((api) => api.backlog()),
       ]);
-      if (disposed) return;
       problem.hidden = true;
       nodes.hidden = backlog.hidden = false;
       showNodes(replicas);
       showBacklog(flush);
       status.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+      return true;
     } catch (error) {
-      if (handleUnauthorized(ctx, error) || disposed) return;
+      if (handleUnauthorized(ctx, error)) return false;
       if (
         error instanceof ApiError &&
         error.status === 503 &&
         /without Postgres/i.test(error.message)
       ) {
         // Nothing to watch: this will not change until the server restarts with a database.
-        again = false;
         nodes.hidden = backlog.hidden = true;
         fail(
           `This server runs without Postgres: no replicas and no backlog to show. (${error.message})`,
         );
-      } else if (error instanceof ApiError && error.status === 403) {
-        again = false;
-        nodes.hidden = backlog.hidden = audit.hidden = services.hidden = true;
-        fail(`For instance admins only (${error.message}).`);
-      } else {
-        fail(`Could not refresh: ${errorText(error)}`);
+        return false;
       }
-    } finally {
-      running = false;
-      if (again && !disposed && document.visibilityState === "visible")
-        timer = setTimeout(() => void refresh(), EVERY_MS);
+      if (error instanceof ApiError && error.status === 403) {
+        nodes.hidden = backlog.hidden = true;
+        fail(`For instance admins only (${error.message}).`);
+        return false;
+      }
+      fail(`Could not refresh: ${errorText(error)}`);
+      return true;
     }
   }
 
@@ -156,40 +125,9 @@ export function adminView(ctx: AppContext): View {
     );
   }
 
-  const onVisibility = () => {
-    if (document.visibilityState === "visible") void refresh();
-    else {
-      clearTimeout(timer);
-      timer = undefined;
-    }
-  };
-  document.addEventListener("visibilitychange", onVisibility);
-  void refresh();
-  return {
-    el,
-    dispose() {
-      disposed = true;
-      clearTimeout(timer);
-      document.removeEventListener("visibilitychange", onVisibility);
-    },
-  };
+  const poller = poll(refresh, EVERY_MS);
+  return { el, dispose: () => poller.dispose() };
 }
-
-function table(headings: string[], body: HTMLTableSectionElement, label: string): HTMLElement {
-  return h(
-    "div",
-    { class: "table-wrap", role: "region", "aria-label": label, tabindex: 0 },
-    h(
-      "table",
-      { class: "report" },
-      h("thead", {}, h("tr", {}, ...headings.map((text) => h("th", { scope: "col" }, text)))),
-      body,
-    ),
-  );
-}
-
-const num = (value: number | null) =>
-  h("td", { class: "num" }, value === null ? "–" : String(value));
 
 function nodeRow(node: Node): HTMLTableRowElement {
   const notes = [

@@ -1,6 +1,6 @@
-import { ApiError, AuditAction, type AuditEntry, type EdgechatApi } from "../client/index.ts";
-import { errorText, handleUnauthorized, type AppContext } from "./context.ts";
-import { append, h, replace } from "./dom.ts";
+import { ApiError, AuditAction, type AuditEntry, type EdgechatApi } from "../../client/index.ts";
+import { errorText, handleUnauthorized, type AppContext } from "../context.ts";
+import { append, h, replace } from "../dom.ts";
 
 type Filter = NonNullable<Parameters<EdgechatApi["auditLog"]>[0]>;
 
