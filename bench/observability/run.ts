@@ -466,6 +466,7 @@ process.once("uncaughtException", (error) => {
 async function main(): Promise<void> {
   const started = Date.now();
   const rounds = positive("rounds", flags.rounds)!;
+  if (!Number.isInteger(rounds)) throw new Error(`--rounds: a whole number, not ${flags.rounds}`);
   const client = list<ClientKind>("client", flags.client!, ["sdk", "raw"])[0]!;
   const storage = list<Storage>("storage", flags.storage!, ["disk", "tmpfs"])[0]!;
   const scenarios = plannedScenarios();
