@@ -2,7 +2,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./http/app-env.ts";
-import { ApiError, errorResponse, renderError } from "./http/api-error.ts";
+import { ApiError, errorResponse, idsOf, renderError } from "./http/api-error.ts";
 import { docsPage } from "./http/docs-page.ts";
 import { LIMITS } from "./protocol/index.ts";
 import { apiCors } from "./http/origin.ts";
@@ -21,6 +21,7 @@ import { isGraphiQLFile } from "./graphql/graphiql.ts";
 import { echoRoutes, servesEcho } from "./rpc/echo.ts";
 import { routes as rpcRoutes } from "./rpc/services/index.ts";
 import { mountRpc } from "./rpc/transport.ts";
+import { requestTelemetry } from "./telemetry/middleware.ts";
 
 const OPENAPI_INFO = {
   openapi: "3.1.0",
@@ -28,13 +29,14 @@ const OPENAPI_INFO = {
     title: "edgechat",
     version: "1",
     description:
-      'Realtime chat on Cloudflare Workers. Every non-2xx body is {"error": {"code", "message"}}.',
+      'Realtime chat on Cloudflare Workers. Every non-2xx body is {"error": {"code", "message", "requestId", "traceId"}}: the ids lead to the logs and the trace (docs/observability.md).',
   },
 };
 
 /** The worker's Hono app: small routers mounted on one root with shared middleware. */
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
+  app.use(requestTelemetry);
   app.use(requestMetrics);
   app.use("/graphql", graphiqlPolicy);
   app.use(
@@ -100,7 +102,7 @@ export function createApp() {
     const asset = await c.env.ASSETS.fetch(c.req.raw);
     return new Response(asset.body, asset); // a mutable copy, so the middleware can add headers
   });
-  app.notFound(() => errorResponse(new ApiError("not_found", "not found")));
+  app.notFound((c) => errorResponse(new ApiError("not_found", "not found"), idsOf(c)));
   app.onError(renderError);
   return app;
 }

@@ -63,6 +63,54 @@ export function roomConfig(env: object): RoomConfig {
   return config;
 }
 
+/**
+ * Tracing and logs (docs/observability.md), under OpenTelemetry's standard names. Every part of
+ * the worker reads it, the Durable Objects too: parsed on its own so that a room traces and logs
+ * even when the rest of the configuration is broken (the worker reports that on every request).
+ */
+const TelemetryConfig = z.object({
+  /** The OTLP/HTTP base URL; spans go to `<base>/v1/traces`. Unset: tracing off. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** Headers for the collector, `key=value,key=value` (values percent-encoded). */
+  OTEL_EXPORTER_OTLP_HEADERS: z
+    .string()
+    .default("")
+    .transform((text, context) => {
+      const headers = parseOtlpHeaders(text);
+      if (headers) return headers;
+      context.addIssue({ code: "custom", message: "expected key=value,key=value" });
+      return z.NEVER;
+    }),
+  OTEL_TRACES_SAMPLER: z
+    .enum([
+      "always_on",
+      "always_off",
+      "traceidratio",
+      "parentbased_always_on",
+      "parentbased_always_off",
+      "parentbased_traceidratio",
+    ])
+    .default("parentbased_traceidratio"),
+  /** The ratio of the `traceidratio` samplers, 0 to 1. */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
+  OTEL_SERVICE_NAME: z.string().min(1).default("edgechat"),
+  /** The least level logged: debug, info, warn or error. */
+  LOG_LEVEL: z.enum(["debug", "info", "warn", "error"]).default("info"),
+});
+export type TelemetryConfig = z.infer<typeof TelemetryConfig>;
+
+const telemetryConfigs = new WeakMap<object, TelemetryConfig>();
+
+/** The telemetry part of the config, its defaults (tracing off) when it does not parse. */
+export function telemetryConfig(env: object): TelemetryConfig {
+  let config = telemetryConfigs.get(env);
+  if (!config) {
+    config = TelemetryConfig.safeParse(env).data ?? TelemetryConfig.parse({});
+    telemetryConfigs.set(env, config);
+  }
+  return config;
+}
+
 /** What rooms and isolates read to count and push metrics (docs/observability.md). */
 const MetricsConfig = z.object({
   /** "false" counts nothing and pushes nothing: the benchmark's baseline. */
@@ -86,6 +134,26 @@ export function metricsConfig(env: object): MetricsConfig {
     metricsConfigs.set(env, config);
   }
   return config;
+}
+
+/**
+ * `OTEL_EXPORTER_OTLP_HEADERS` as the OTel spec writes it (W3C baggage's list syntax):
+ * `key=value` pairs split by commas, values percent-decoded; undefined when a pair is malformed.
+ */
+export function parseOtlpHeaders(text: string): Record<string, string> | undefined {
+  const headers: Record<string, string> = {};
+  for (const pair of text.split(",")) {
+    if (pair.trim() === "") continue;
+    const at = pair.indexOf("=");
+    const key = pair.slice(0, at).trim().toLowerCase();
+    if (at < 0 || !/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(key)) return undefined;
+    try {
+      headers[key] = decodeURIComponent(pair.slice(at + 1).trim());
+    } catch {
+      return undefined;
+    }
+  }
+  return headers;
 }
 
 /** Configuration from the environment (wrangler.toml vars, .dev.vars, secrets), parsed once. */
@@ -133,6 +201,7 @@ const Config = z.object({
   /** Tests only: serves edgechat.test.v1.EchoService, the RPC transport's fixture (docs/rpc.md). */
   RPC_ECHO: flag(false),
   ...RoomConfig.shape,
+  ...TelemetryConfig.shape,
 });
 export type Config = z.infer<typeof Config>;
 

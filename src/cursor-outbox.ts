@@ -1,3 +1,5 @@
+import { errorFields, log } from "./telemetry/log.ts";
+
 /**
  * The flush of an append-only log to Postgres by a cursor kept beside it, in the object's own
  * SQLite (`outbox` table): the log is the backlog, so nothing waits in memory and nothing is lost
@@ -71,10 +73,11 @@ export class CursorOutbox<T> {
         message.slice(0, 500),
       );
       const what = this.#log.name();
-      console.warn(
-        `edgechat: flush of ${what} failed (attempt ${attempts + 1}), will retry:`,
-        message,
-      );
+      log.warn("flush failed, will retry", {
+        log: what,
+        attempt: attempts + 1,
+        error: errorFields(error),
+      });
       return now + retryDelayMs(attempts);
     }
   }

@@ -7,6 +7,7 @@ import { formatRefreshToken, newSecret, newSessionId, sha256 } from "../identity
 import { lockoutSeconds } from "./lockout.ts";
 import { BANNED } from "./admin-rules.ts";
 import { USER_INDEX_NAME } from "./user-index.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 
 /** A session just opened or rotated: the user, its id, and the refresh token to hand back. */
 export type Issued = { user: User; sid: string; refreshToken: string };
@@ -325,7 +326,7 @@ export class Account extends DurableObject<Env> {
     await this.#userIndex()
       .forget(account.username, account.user_id)
       .catch((error: unknown) =>
-        console.warn("edgechat: user index not told of a deletion", error),
+        log.warn("user index not told of a deletion", { error: errorFields(error) }),
       );
   }
 
@@ -338,7 +339,7 @@ export class Account extends DurableObject<Env> {
     if (!account) return;
     await this.#userIndex()
       .note(summary(account))
-      .catch((error: unknown) => console.warn("edgechat: user index not updated", error));
+      .catch((error: unknown) => log.warn("user index not updated", { error: errorFields(error) }));
   }
 
   #userIndex() {

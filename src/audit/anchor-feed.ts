@@ -1,3 +1,5 @@
+import { errorFields, log } from "../telemetry/log.ts";
+
 /** A chain's head as an anchor keeps it: how far the log had reached, and its hash there. */
 export type AnchoredHead = { lastSeq: number; head: string };
 
@@ -35,7 +37,7 @@ export class AnchorFeed {
         const sending = this.#next;
         this.#next = undefined;
         await this.#send(sending).catch((error: unknown) =>
-          console.warn("edgechat: the chain's anchor was not told", error),
+          log.warn("the chain's anchor was not told", { error: errorFields(error) }),
         );
         // Wait out the interval even if no head came during the call: a call is short, so at
         // 100 commits a second each ends before the next commit, and the room would call the

@@ -1,4 +1,5 @@
 import type { AuditEntryInput } from "../protocol/index.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 
 /** The name of the one InstanceAudit object, which holds the instance's audit log. */
 export const INSTANCE_AUDIT_NAME = "instance";
@@ -52,7 +53,10 @@ export class InstanceAuditFeed {
         return;
       } catch (error) {
         if (attempt >= RETRIES) {
-          console.warn(`edgechat: ${batch.length} audit entries not recorded`, error);
+          log.warn("audit entries not recorded", {
+            entries: batch.length,
+            error: errorFields(error),
+          });
           return;
         }
         await new Promise((resolve) => setTimeout(resolve, this.#retryMs * 2 ** attempt));

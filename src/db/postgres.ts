@@ -5,18 +5,20 @@ import { useLocalProxy, withDb } from "./connect.ts";
 import { describeDbError } from "./errors.ts";
 import { flushEvents } from "./flush.ts";
 import { ReadRouter } from "./replicas.ts";
+import type { Scope } from "../telemetry/tracing.ts";
 
 /**
  * The read router over the configured primary and replicas, or undefined without DATABASE_URL
  * (the chat then runs on Durable Object storage alone).
  */
-export function readRouterOf(config: Config): ReadRouter | undefined {
+export function readRouterOf(config: Config, scope?: Scope): ReadRouter | undefined {
   if (!config.DATABASE_URL) return undefined;
   useDriverSettings(config);
   return new ReadRouter(
     config.DATABASE_URL,
     config.DATABASE_REPLICA_URLS,
     config.REPLICA_MAX_LAG_MS,
+    scope,
   );
 }
 

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { NodeReport } from "../protocol/index.ts";
 import { withDb, type Db } from "./connect.ts";
 import { describeDbError } from "./errors.ts";
+import { inSpan, SpanKind, type Scope } from "../telemetry/tracing.ts";
 
 /**
  * What a read must include: a write's LSN on the primary, or a room's event seq (the flush
@@ -29,17 +30,47 @@ export class ReadRouter {
   readonly #primary: string;
   readonly #replicas: readonly string[];
   readonly #maxLagMs: number;
+  readonly #scope: Scope | undefined;
 
-  constructor(primary: string, replicas: readonly string[], maxLagMs: number) {
+  /** `scope`: the request's span, under which each read gets a `db.read` span (tracing on). */
+  constructor(primary: string, replicas: readonly string[], maxLagMs: number, scope?: Scope) {
     this.#primary = primary;
     this.#replicas = replicas;
     this.#maxLagMs = maxLagMs;
+    this.#scope = scope;
   }
 
   /** Runs `query` on the best node; says which one served it. Throws when none could. */
   async read<T>(
     query: (db: Db) => Promise<T>,
     consistency: Consistency = {},
+  ): Promise<{ value: T; servedBy: string }> {
+    const attributes = {
+      "db.system": "postgresql",
+      "db.system.name": "postgresql",
+      "db.operation.name": "read",
+    };
+    return inSpan(
+      this.#scope,
+      "db.read",
+      { kind: SpanKind.CLIENT, attributes },
+      async (_, span) => {
+        const served = await this.#read(query, consistency);
+        span?.setAttribute("edgechat.db.node", this.#label(served.servedBy));
+        return served;
+      },
+    );
+  }
+
+  /** "primary" or "replica-N", never a connection string. */
+  #label(url: string): string {
+    const index = this.#replicas.indexOf(url);
+    return index >= 0 ? `replica-${index + 1}` : "primary";
+  }
+
+  async #read<T>(
+    query: (db: Db) => Promise<T>,
+    consistency: Consistency,
   ): Promise<{ value: T; servedBy: string }> {
     const now = Date.now();
     for (const url of this.#candidates(now)) {

@@ -1,5 +1,6 @@
 import type { RoomInfo } from "../protocol/index.ts";
 import { directoryFor } from "./shards.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 
 /** Sends a room's summary to its directory shard; false when it could not be delivered (retry later). */
 export async function notifyDirectory(env: Env, info: RoomInfo): Promise<boolean> {
@@ -7,7 +8,7 @@ export async function notifyDirectory(env: Env, info: RoomInfo): Promise<boolean
     await directoryFor(env, info.name).upsert(info);
     return true;
   } catch (error) {
-    console.warn("edgechat: directory update failed, will retry", error);
+    log.warn("directory update failed, will retry", { error: errorFields(error) });
     return false;
   }
 }

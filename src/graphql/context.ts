@@ -6,6 +6,7 @@ import type { Actor } from "../identity/actor.ts";
 import { accountKey } from "../identity/refresh-token.ts";
 import { ApiError, type Command, type Moment, type Result } from "../protocol/index.ts";
 import { CallMemo } from "./memo.ts";
+import { traceparentIn, type Scope } from "../telemetry/tracing.ts";
 
 /** What every resolver gets: the Hono context REST's helpers take, the actor, the room calls. */
 export type GraphQLContext = {
@@ -16,6 +17,11 @@ export type GraphQLContext = {
   room(name: string): RoomCalls;
   /** The actor's account's rooms, noted last first (one Account RPC); none for a guest. */
   accountRooms(limit: number): Promise<string[]>;
+  /**
+   * The span the room calls hang under: the request's, then the operation's once the tracing
+   * plugin (tracing.ts) started it. Undefined when tracing is off.
+   */
+  trace: { scope: Scope | undefined };
 };
 
 /**
@@ -38,12 +44,14 @@ export function createContext(hono: Context<AppEnv>): GraphQLContext {
           )
         : [],
     );
+  const trace = { scope: hono.var.telemetry?.scope };
   return {
     hono,
     memo,
     actor,
-    room: (name) => roomCalls(hono, memo, actor, name),
+    room: (name) => roomCalls(hono, memo, actor, name, trace),
     accountRooms,
+    trace,
   };
 }
 
@@ -55,6 +63,7 @@ function roomCalls(
   memo: CallMemo,
   actor: () => Promise<Actor>,
   name: string,
+  trace: { scope: Scope | undefined },
 ) {
   const stub = () => hono.env.ROOM.getByName(name);
   const call = <T>(what: string, run: (who: Actor) => Promise<Result<T>>) =>
@@ -74,6 +83,8 @@ function roomCalls(
       call(`stateAt:${JSON.stringify([moment, page])}`, (who) => stub().stateAt(who, moment, page)),
     // The same clientId twice in one request is the same command: one call, one answer.
     command: (command: Command) =>
-      call(`command:${command.clientId}`, (who) => stub().command(command, who)),
+      call(`command:${command.clientId}`, (who) =>
+        stub().command(command, who, traceparentIn(trace.scope), hono.var.telemetry?.requestId),
+      ),
   };
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ApiError } from "../http/api-error.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 
 /**
  * GraphiQL, self-hosted and served as a static asset. The page (about 9 MB: React, GraphiQL and
@@ -58,7 +59,7 @@ type Assets = { fetch(input: URL | Request): Promise<Response> };
 const PageHash = z.object({ scriptSha256: z.string().regex(/^[A-Za-z0-9+/]{43}=$/) });
 
 const notBuilt = (what: string) => {
-  console.error(`edgechat: GraphiQL's ${what} is missing from the assets: run npm run build:web`);
+  log.error("GraphiQL is missing from the assets: run npm run build:web", { missing: what });
   return new ApiError("unavailable", "GraphiQL is not available on this server");
 };
 

@@ -26,6 +26,7 @@ import { protection } from "./protection.ts";
 import { EVERY_FIELD } from "../http/room-stream.ts";
 import { TRUSTED_DOCUMENTS, type TrustedDocumentsMode } from "./trusted-documents.ts";
 import { schema } from "./schema.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 
 /** A subscription ready to run for every event: checked once, kept per socket group. */
 type Prepared = {
@@ -228,7 +229,7 @@ const asGraphQLError = (error: unknown) =>
 function formatted(error: GraphQLError): GraphQLError {
   return withContractCode(
     contractError(error, (unexpected) =>
-      console.error("edgechat: unexpected GraphQL subscription error", unexpected),
+      log.error("unexpected GraphQL subscription error", { error: errorFields(unexpected) }),
     ),
   );
 }

@@ -6,6 +6,8 @@ import { operationMetrics } from "./operation-metrics.ts";
 import { protection } from "./protection.ts";
 import { schema } from "./schema.ts";
 import { trustedDocuments, type TrustedDocumentsMode } from "./trusted-documents.ts";
+import { operationSpans } from "./tracing.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 
 export type ServerContext = { graphql: GraphQLContext };
 
@@ -27,13 +29,14 @@ export function createServer(introspection: boolean, trusted: TrustedDocumentsMo
     maskedErrors: {
       maskError: (error) =>
         contractError(error, (unexpected) =>
-          console.error("edgechat: unexpected GraphQL error", unexpected),
+          log.error("unexpected GraphQL error", { error: errorFields(unexpected) }),
         ),
     },
     plugins: [
       ...trustedDocuments(trusted),
       ...protection(introspection),
       contractCodes,
+      operationSpans,
       operationMetrics,
     ],
   });

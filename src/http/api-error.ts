@@ -1,12 +1,27 @@
 import type { Context } from "hono";
+import type { RequestTelemetry } from "../telemetry/middleware.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 import { HTTPException } from "hono/http-exception";
 import { ApiError, ERROR_STATUS, ErrorCode, type ErrorBody } from "../protocol/index.ts";
 
 export { ApiError };
 
-/** The contract's error body for `error`, with Retry-After when it says when to try again. */
-export function errorResponse(error: ApiError): Response {
-  const body: ErrorBody = { error: { code: error.code, message: error.message } };
+/** The ids an error body carries, so that a report of it leads to the logs and the trace. */
+export type ErrorIds = Pick<RequestTelemetry, "requestId" | "traceId">;
+
+/**
+ * The contract's error body for `error`, with the request's ids, and Retry-After when it says
+ * when to try again.
+ */
+export function errorResponse(error: ApiError, ids?: ErrorIds): Response {
+  const body: ErrorBody = {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(ids && { requestId: ids.requestId }),
+      ...(ids?.traceId && { traceId: ids.traceId }),
+    },
+  };
   const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8" };
   if (error.retryAfter !== undefined) headers["retry-after"] = String(Math.ceil(error.retryAfter));
   return new Response(JSON.stringify(body), { status: ERROR_STATUS[error.code], headers });
@@ -19,12 +34,24 @@ const CODE_OF_STATUS = new Map<number, ErrorCode>(
 
 /** Maps anything thrown to the contract's error body; a client never sees a stack trace. */
 export function renderError(error: unknown, c: Context): Response {
-  if (error instanceof ApiError) return errorResponse(error);
+  const ids = idsOf(c);
+  if (error instanceof ApiError) return errorResponse(error, ids);
   if (error instanceof HTTPException) {
     const code =
       CODE_OF_STATUS.get(error.status) ?? (error.status < 500 ? "bad_request" : "internal");
-    return errorResponse(new ApiError(code, error.message || code.replace("_", " ")));
+    return errorResponse(new ApiError(code, error.message || code.replace("_", " ")), ids);
   }
-  console.error(`edgechat: unhandled error on ${c.req.method} ${c.req.path}`, error);
-  return errorResponse(new ApiError("internal", "something went wrong on our side"));
+  log.error("unhandled error", {
+    method: c.req.method,
+    path: c.req.path,
+    ...ids,
+    error: errorFields(error),
+  });
+  return errorResponse(new ApiError("internal", "something went wrong on our side"), ids);
+}
+
+/** The request's ids, set by the telemetry middleware (absent outside the app, in a test). */
+export function idsOf(c: Context): ErrorIds | undefined {
+  const telemetry = c.get("telemetry") as RequestTelemetry | undefined;
+  return telemetry && { requestId: telemetry.requestId, traceId: telemetry.traceId };
 }

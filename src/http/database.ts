@@ -3,13 +3,14 @@ import type { ReadRouter } from "../db/replicas.ts";
 import { readRouterOf } from "../db/postgres.ts";
 import { settings, type AppEnv } from "./app-env.ts";
 import { ApiError } from "./api-error.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 
 /**
  * The read router for this request, or 503 `unavailable` when the chat runs without Postgres
  * (the embedded default): everything else keeps working.
  */
 export function readRouter(c: Context<AppEnv>): ReadRouter {
-  const router = readRouterOf(settings(c));
+  const router = readRouterOf(settings(c), c.var.telemetry?.scope);
   if (router) return router;
   throw new ApiError(
     "unavailable",
@@ -23,7 +24,7 @@ export async function orUnavailable<T>(read: Promise<T>): Promise<T> {
     return await read;
   } catch (error) {
     if (error instanceof ApiError) throw error;
-    console.warn("edgechat: database read failed on every node", error);
+    log.warn("database read failed on every node", { error: errorFields(error) });
     throw new ApiError("unavailable", "the database is unreachable: try again shortly");
   }
 }

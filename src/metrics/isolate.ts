@@ -1,6 +1,7 @@
 import { metricsConfig } from "../config.ts";
 import type { CounterName, HistogramName, LabelsOf } from "./catalogue.ts";
 import { Meter } from "./meter.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 import { metricsShardFor } from "./shards.ts";
 
 /**
@@ -55,6 +56,6 @@ async function push(env: Env): Promise<void> {
     await metricsShardFor(env, isolateKey).push(delta);
   } catch (error) {
     meter.restore(delta);
-    console.warn("edgechat: metrics not pushed, will retry", error);
+    log.warn("metrics not pushed, will retry", { error: errorFields(error) });
   }
 }

@@ -24,7 +24,16 @@ export type ErrorCode = keyof typeof ERROR_STATUS;
 export const ErrorCode = z.enum(Object.keys(ERROR_STATUS) as [ErrorCode, ...ErrorCode[]]);
 
 /** The one shape of every non-2xx HTTP body. */
-export const ErrorBody = z.object({ error: z.object({ code: ErrorCode, message: z.string() }) });
+export const ErrorBody = z.object({
+  error: z.object({
+    code: ErrorCode,
+    message: z.string(),
+    /** The request's id, as in its `x-request-id` header and the worker's log line. */
+    requestId: z.string().optional(),
+    /** The request's trace id (W3C, 32 hex digits), when tracing is on. */
+    traceId: z.string().optional(),
+  }),
+});
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /**

@@ -12,6 +12,8 @@ import { greetingFrames } from "./greeting.ts";
 import type { RoomParts } from "./parts.ts";
 import { shardOf } from "./shard-index.ts";
 import { attachmentOf, close, refusedUpgrade, send, type Attachment } from "./sockets.ts";
+import { errorFields, log } from "../telemetry/log.ts";
+import { REQUEST_ID_HEADER } from "../telemetry/middleware.ts";
 
 const PONG = JSON.stringify({ type: "pong" });
 
@@ -73,7 +75,7 @@ export class ChatSockets {
     try {
       this.#receive(ws, attachment, data);
     } catch (error) {
-      console.error("edgechat: room frame failed", error);
+      log.error("room frame failed", { error: errorFields(error) });
       send(ws, { type: "error", code: "internal", message: "something went wrong on our side" });
     }
   }
@@ -96,7 +98,8 @@ export class ChatSockets {
     const protocol = chooseSubprotocol(request.headers);
     const firstConnection = !this.#p.sockets.of(user.id).length;
     const { 0: client, 1: server } = new WebSocketPair();
-    this.#p.sockets.accept(server, user, protocol === BATCH_SUBPROTOCOL);
+    const requestId = request.headers.get(REQUEST_ID_HEADER);
+    this.#p.sockets.accept(server, user, protocol === BATCH_SUBPROTOCOL, requestId);
     const you = { id: user.id, name: user.name };
     const since = Number(new URL(request.url).searchParams.get("since") ?? NaN);
     for (const frame of this.greeting(you, since)) send(server, frame);
@@ -107,7 +110,11 @@ export class ChatSockets {
     return new Response(null, { status: 101, webSocket: client, headers });
   }
 
-  #receive(ws: WebSocket, { user, connId }: Attachment, data: string | ArrayBuffer): void {
+  #receive(
+    ws: WebSocket,
+    { user, connId, requestId }: Attachment,
+    data: string | ArrayBuffer,
+  ): void {
     const now = Date.now();
     const verdict = this.#gate.admit(connId, data, now);
     if (verdict.kind === "close") {
@@ -132,7 +139,8 @@ export class ChatSockets {
         return this.#p.read.markRead(user.id, Math.min(frame.seq, this.#p.log.lastSeq));
       default: {
         const limited = this.#p.budget.spend(user.id, now);
-        if (!limited) return this.#p.commands.submit({ command: frame, actor: user, ws });
+        if (!limited)
+          return this.#p.commands.submit({ command: frame, actor: user, ws, requestId });
         const { code, message, retryAfter = 0 } = limited;
         this.#p.metrics.count("commands_total", { type: frame.type, outcome: code });
         const retryAfterMs = Math.ceil(retryAfter * 1000);

@@ -4,6 +4,7 @@ import { decide, denyAccess, NO_SUCH_ROOM } from "./decide.ts";
 import type { IdempotencyKeys } from "./idempotency.ts";
 import type { EventLog } from "./log.ts";
 import type { ReadModel } from "./read-model.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 
 /** A command on its way through the room: from a socket (acked there) or over HTTP (settled). */
 export type Job = {
@@ -11,8 +12,12 @@ export type Job = {
   readonly actor: Actor;
   readonly ws?: WebSocket | undefined;
   readonly settle?: ((result: Result<{ seq: number }>) => void) | undefined;
-  /** The W3C `traceparent` the command came with over RPC (the caller's span), when it did. */
+  /** The W3C `traceparent` of the caller's span (the worker's request or RPC), when it sent one. */
   readonly traceparent?: string | undefined;
+  /** The id of the request it came in (or of the upgrade that opened its socket): for logs. */
+  readonly requestId?: string | undefined;
+  /** Told the outcome once the command is answered: its span and log line (telemetry.ts). */
+  readonly finished?: ((result: Result<{ seq: number }>) => void) | undefined;
 };
 
 /** What became of a job: its result, and the events it stored (none for a repeat or a no-op). */
@@ -61,7 +66,7 @@ export class CommandBatch {
       return outcomes;
     } catch (error) {
       this.#log.rollBackTo();
-      console.error("edgechat: a batch of commands failed to commit", error);
+      log.error("a batch of commands failed to commit", { error: errorFields(error) });
       return undefined;
     }
   }
@@ -73,7 +78,11 @@ export class CommandBatch {
       return this.#storage.transactionSync(() => this.#apply(job, now));
     } catch (error) {
       this.#log.rollBackTo(mark);
-      console.error("edgechat: a command failed", { traceparent: job.traceparent }, error);
+      log.error("a command failed", {
+        type: job.command.type,
+        traceparent: job.traceparent,
+        error: errorFields(error),
+      });
       return { job, result: { ok: false, error: broken }, stored: [] };
     }
   }

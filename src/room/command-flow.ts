@@ -21,6 +21,8 @@ export type CommandFlowParts = {
   turnSize: () => number;
   /** After every commit: what the events cause beyond the log (removals, flush, directory). */
   committed: (stored: readonly RoomEvent[], now: number, keysStored: boolean) => void;
+  /** At a command's arrival: what to tell of its outcome (its span and log line). */
+  observe?: (job: Job) => (result: Result<{ seq: number }>) => void;
   /** Commands by outcome and their commit latency. */
   metrics: RoomMetrics;
 };
@@ -51,7 +53,8 @@ export class CommandFlow {
   }
 
   /** Into the queue, or refused at once when the room is too far behind. */
-  submit(job: Job): void {
+  submit(arrived: Job): void {
+    const job = { ...arrived, finished: this.#parts.observe?.(arrived) };
     const now = Date.now();
     this.#arrivals.set(job, now);
     const admitted = this.#commits.offer(job, now, this.#parts.deliveryLagMs(now));
@@ -142,6 +145,7 @@ function acksBySocket(outcomes: readonly Outcome[]): Map<WebSocket, string[]> {
 
 /** The outcome to whoever sent the command: the HTTP caller, or an error frame on its socket (acks went with the events). */
 function answer(job: Job, result: Result<{ seq: number }>): void {
+  job.finished?.(result);
   job.settle?.(result);
   if (result.ok || !job.ws) return;
   const { code, message, retryAfter } = result.error;

@@ -14,11 +14,13 @@ export function roomOutbox(
   log: EventLog,
   sink: EventSink | undefined,
   room: () => string,
+  traced: (rows: number, write: () => Promise<number>) => Promise<number> = (_, write) => write(),
 ): CursorOutbox<RoomEvent> {
   return new CursorOutbox(sql, {
     name: () => `room ${room()}`,
     read: (after, limit) => log.range(after, limit),
     lastSeq: () => log.lastSeq,
-    write: sink && ((batch) => sink.write(room(), batch)),
+    // `traced`: the batch's db.flush span (telemetry.ts).
+    write: sink && ((batch) => traced(batch.length, () => sink.write(room(), batch))),
   });
 }

@@ -25,6 +25,7 @@ import { missedSince } from "./graphql-protocol.ts";
 import { LiveSockets, type LiveEngine } from "./graphql-sockets.ts";
 import { TimeTravel } from "./time-travel.ts";
 import { UserQuotas } from "./user-quotas.ts";
+import { RoomTelemetry } from "./telemetry.ts";
 
 /** Frames one group-commit turn may send, at most: it bounds how long a turn holds the thread. */
 const TURN_DELIVERIES = 4000;
@@ -59,12 +60,14 @@ export function assembleRoom(
   const log = new EventLog(ctx.storage.sql, read);
   if (rebuild) rebuildProjections(ctx.storage, () => log.all());
   const roomName = () => read.room()!.name;
+  const telemetry = new RoomTelemetry(env, () => read.room()?.name, keepAlive);
   const schedule = new Schedule(ctx.storage);
   const outbox = roomOutbox(
     ctx.storage.sql,
     log,
     sink && meteredSink(sink, () => metrics),
     roomName,
+    (rows, write) => telemetry.flush(rows, write),
   );
   const metricsSettings = metricsConfig(env);
   const metrics: RoomMetrics = new RoomMetrics({
@@ -119,6 +122,7 @@ export function assembleRoom(
     // room's size: a room of 100 plain-v1 sockets takes 40 commands a turn.
     turnSize: () => TURN_DELIVERIES / Math.max(1, ctx.getWebSockets().length),
     committed: hooks.committed,
+    observe: (job) => telemetry.command(job),
     metrics,
   });
   return {
@@ -133,6 +137,7 @@ export function assembleRoom(
     commands,
     outbox,
     metrics,
+    telemetry,
     history: new TimeTravel(ctx.storage.sql, () => log.lastSeq),
     budget: new CommandBudget(settings.limits.commands),
     audit: new RoomAudit(log, () => env.AUDIT_ANCHOR.getByName(roomName()), keepAlive),

@@ -2,6 +2,7 @@ import type { RoomEvent } from "../protocol/index.ts";
 import type { CounterName, HistogramName, LabelsOf } from "../metrics/catalogue.ts";
 import { Meter, type Delta } from "../metrics/meter.ts";
 import type { RoomReport } from "../metrics/room-report.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 
 export type RoomMetricsParts = {
   /** Off (METRICS_ENABLED=false): nothing is counted and nothing pushed. */
@@ -68,7 +69,7 @@ export class RoomMetrics {
     } catch (error) {
       this.#meter.restore(delta);
       this.#events += events;
-      console.warn("edgechat: metrics not pushed, will retry", error);
+      log.warn("metrics not pushed, will retry", { error: errorFields(error) });
       this.changed();
     }
   }

@@ -176,13 +176,16 @@ export class Room extends DurableObject<Env> {
 
   /**
    * The HTTP twin of a WebSocket command, for bots and integrations: the same queue and rules.
-   * `traceparent`: the W3C trace context of the RPC call it came in (src/rpc/), so that the
-   * room's work joins the caller's trace (the observability issue exports the spans).
+   * `traceparent`: the W3C trace context of the worker's span that called (its request, RPC call
+   * or GraphQL operation), so that the room's `room.command` span joins the caller's trace: the
+   * runtime carries no trace context across a Durable Object RPC (docs/observability.md).
+   * `requestId`: the worker's request's, for the command's log line.
    */
   async command(
     command: Command,
     actor: Actor,
     traceparent?: string,
+    requestId?: string,
   ): Promise<Result<{ seq: number }>> {
     const limited = this.#p.budget.spend(actor.id, Date.now());
     if (limited) {
@@ -190,7 +193,7 @@ export class Room extends DurableObject<Env> {
       return refused(limited);
     }
     return new Promise((settle) =>
-      this.#p.commands.submit({ command, actor, settle, traceparent }),
+      this.#p.commands.submit({ command, actor, settle, traceparent, requestId }),
     );
   }
 
@@ -251,7 +254,11 @@ export class Room extends DurableObject<Env> {
       return Promise.resolve(
         new Response("expected a WebSocket upgrade from the worker", { status: 400 }),
       );
-    return this.#chat.upgrade(request, user.data);
+    const traced = this.#p.telemetry.connect(request.headers.get("traceparent"));
+    return this.#chat.upgrade(request, user.data).then((response) => {
+      traced(response.status);
+      return response;
+    });
   }
 
   override async webSocketMessage(ws: WebSocket, data: string | ArrayBuffer): Promise<void> {
@@ -280,7 +287,11 @@ export class Room extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     const now = Date.now();
-    for (const task of this.#p.schedule.takeDue(now)) await this.#tasks[task](now);
+    try {
+      for (const task of this.#p.schedule.takeDue(now)) await this.#tasks[task](now);
+    } finally {
+      this.#p.telemetry.export();
+    }
   }
 
   // ---- internals ----

@@ -2,6 +2,7 @@ import * as z from "zod";
 import { RoomName, type RoomEvent, type UserRef } from "../protocol/index.ts";
 import { USER_HEADER, type Actor } from "../identity/actor.ts";
 import { ShardRelay, type Relay } from "./shard-relay.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 
 /** How a room hands an upgrade to one of its shards: which room, which slice. */
 export const SHARD_HEADER = "x-edgechat-shard";
@@ -98,7 +99,9 @@ export class ShardFanout {
       this.#keepAlive(
         this.#stub(index)
           .closeUser(userId, code, reason, which)
-          .catch((error: unknown) => console.warn("edgechat: closing on a shard failed", error)),
+          .catch((error: unknown) =>
+            log.warn("closing on a shard failed", { error: errorFields(error) }),
+          ),
       );
   }
 

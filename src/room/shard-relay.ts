@@ -1,4 +1,5 @@
 import type { RoomEvent } from "../protocol/index.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 
 /**
  * What a room sends one of its fan-out shards: committed events, in seq order, and signal frames
@@ -58,7 +59,7 @@ export class ShardRelay {
           await this.#send(shard, next);
           attempt = 0;
         } catch (error) {
-          console.warn(`edgechat: relay to shard ${shard} failed, will retry`, error);
+          log.warn("relay to shard failed, will retry", { shard, error: errorFields(error) });
           // Back in front of whatever came meanwhile, so the order holds.
           const later = this.#pending.get(shard);
           this.#pending.set(shard, {

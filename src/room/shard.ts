@@ -15,6 +15,8 @@ import { UserQuotas } from "./user-quotas.ts";
 import { SHARD_HEADER, ShardHome, type Closing } from "./shard-fanout.ts";
 import type { Relay } from "./shard-relay.ts";
 import { attachmentOf, close, Connections, send, type Attachment } from "./sockets.ts";
+import { errorFields, log } from "../telemetry/log.ts";
+import { REQUEST_ID_HEADER } from "../telemetry/middleware.ts";
 import { RoomMetrics } from "./room-metrics.ts";
 import { metricsConfig } from "../config.ts";
 import { metricsShardFor } from "../metrics/shards.ts";
@@ -104,7 +106,8 @@ export class RoomShard extends DurableObject<Env> {
     const protocol = chooseSubprotocol(request.headers);
     const firstHere = here === 0;
     const { 0: client, 1: server } = new WebSocketPair();
-    this.#sockets.accept(server, user.data, protocol === BATCH_SUBPROTOCOL);
+    const requestId = request.headers.get(REQUEST_ID_HEADER);
+    this.#sockets.accept(server, user.data, protocol === BATCH_SUBPROTOCOL, requestId);
     this.#joining.set(server, []);
     this.#metrics.changed();
     const since = Number(new URL(request.url).searchParams.get("since") ?? NaN);
@@ -153,7 +156,7 @@ export class RoomShard extends DurableObject<Env> {
     }
     if (verdict.kind === "drop") return;
     const { frame } = verdict;
-    const { user } = attachment;
+    const { user, requestId } = attachment;
     try {
       switch (frame.type) {
         case "ping":
@@ -165,7 +168,7 @@ export class RoomShard extends DurableObject<Env> {
         case "read":
           return void (await this.#room().markRead(user, frame.seq));
         default: {
-          const result = await this.#room().command(frame, user);
+          const result = await this.#room().command(frame, user, undefined, requestId);
           if (result.ok)
             return send(ws, { type: "ack", clientId: frame.clientId, seq: result.value.seq });
           const { code, message, retryAfter } = result.error;
@@ -175,7 +178,7 @@ export class RoomShard extends DurableObject<Env> {
         }
       }
     } catch (error) {
-      console.error("edgechat: a shard could not reach its room", error);
+      log.error("a shard could not reach its room", { error: errorFields(error) });
       send(ws, { type: "error", code: "internal", message: "something went wrong on our side" });
     }
   }
@@ -211,7 +214,7 @@ export class RoomShard extends DurableObject<Env> {
       this.#metrics.count("deliveries_total", { transport: "chat" }, sent);
       this.#hasUpTo.set(ws, Math.max(upTo, waiting.at(-1)?.seq ?? 0));
     } catch (error) {
-      console.error("edgechat: greeting on a shard failed", error);
+      log.error("greeting on a shard failed", { error: errorFields(error) });
       close(ws, 1011, "try again");
     }
   }
@@ -228,7 +231,9 @@ export class RoomShard extends DurableObject<Env> {
     if (stillOpen > 0) return;
     await this.#room()
       .shardPresence(this.#home.index, { id, name }, false)
-      .catch((error: unknown) => console.warn("edgechat: presence to the room failed", error));
+      .catch((error: unknown) =>
+        log.warn("presence to the room failed", { error: errorFields(error) }),
+      );
   }
 
   #room() {

@@ -19,6 +19,8 @@ export const Attachment = z.object({
   connId: z.string(),
   // Sockets accepted before batches existed speak plain v1.
   batch: z.boolean().default(false),
+  /** The id of the upgrade request that opened it: its commands' log lines carry it. */
+  requestId: z.string().max(128).optional(),
 });
 export type Attachment = z.infer<typeof Attachment>;
 
@@ -111,9 +113,11 @@ export class Connections {
     this.lag = new DeliveryLag(arrived);
   }
 
-  accept(server: WebSocket, user: Actor, batch: boolean): void {
+  accept(server: WebSocket, user: Actor, batch: boolean, requestId?: string | null): void {
     this.#ctx.acceptWebSocket(server, [user.id, CHAT_TAG]);
-    server.serializeAttachment({ user, connId: crypto.randomUUID(), batch } satisfies Attachment);
+    const attachment: Attachment = { user, connId: crypto.randomUUID(), batch };
+    if (requestId) attachment.requestId = requestId.slice(0, 128);
+    server.serializeAttachment(attachment);
   }
 
   of(userId: string): WebSocket[] {

@@ -1,4 +1,5 @@
 import type { Refusal } from "../protocol/index.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 
 /** The calls made on a user's UserLimits object (src/limits/user-limits.ts). */
 export type UserLimitsStub = {
@@ -47,7 +48,9 @@ export class UserQuotas {
     this.#keepAlive(
       this.#limits(userId)
         .setSockets(room, here)
-        .catch((error: unknown) => console.warn("edgechat: socket count not updated", error)),
+        .catch((error: unknown) =>
+          log.warn("socket count not updated", { error: errorFields(error) }),
+        ),
     );
   }
 
@@ -56,7 +59,9 @@ export class UserQuotas {
     const moved = Promise.all([
       this.#limits(to).claimRoom(room),
       from === undefined ? undefined : this.#limits(from).releaseRoom(room),
-    ]).catch((error: unknown) => console.warn("edgechat: rooms owned not updated", error));
+    ]).catch((error: unknown) =>
+      log.warn("rooms owned not updated", { error: errorFields(error) }),
+    );
     this.#keepAlive(moved);
   }
 }

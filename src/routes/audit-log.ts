@@ -17,6 +17,7 @@ import {
   type AuditTarget,
   type UserRef,
 } from "../protocol/index.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 
 /**
  * The instance audit log for admins (docs/audit.md). Mounted by admin.ts, behind its
@@ -46,7 +47,7 @@ auditLog.openapi(
   }),
   async (c) => {
     const filter = c.req.valid("query");
-    const replicas = readRouterOf(settings(c));
+    const replicas = readRouterOf(settings(c), c.var.telemetry.scope);
     if (!replicas) return c.json({ ...(await logOf(c).list(filter)), source: "log" as const }, 200);
     const { value, servedBy } = await orUnavailable(
       replicas.read((db) => auditEntries(db, filter)),
@@ -98,7 +99,7 @@ export function recordAudit(c: Context<AppEnv>, recorded: Recorded): void {
     logOf(c)
       .record([entry])
       .catch((error: unknown) =>
-        console.warn(`edgechat: audit entry ${entry.action} not recorded`, error),
+        log.warn("audit entry not recorded", { action: entry.action, error: errorFields(error) }),
       ),
   );
 }

@@ -3,6 +3,7 @@ import { ApiError } from "../http/api-error.ts";
 import { signedIn } from "../http/authenticate.ts";
 import { errors, json, jsonBody, router, unwrap } from "../http/openapi.ts";
 import { ClientFrame, Posted, PostMessage, RoomParam } from "../protocol/index.ts";
+import { traceparentIn } from "../telemetry/tracing.ts";
 
 /**
  * Room commands over HTTP, for bots and integrations: the same rules, permissions and
@@ -32,7 +33,10 @@ commands.openapi(
       text,
       ...(replyTo === undefined ? {} : { replyTo }),
     };
-    return c.json(unwrap(await c.env.ROOM.getByName(room).command(command, c.var.user)), 201);
+    const traceparent = traceparentIn(c.var.telemetry.scope);
+    const stub = c.env.ROOM.getByName(room);
+    const { requestId } = c.var.telemetry;
+    return c.json(unwrap(await stub.command(command, c.var.user, traceparent, requestId)), 201);
   },
 );
 
@@ -66,6 +70,9 @@ commands.openapi(
     const frame = c.req.valid("json");
     if (!("clientId" in frame))
       throw new ApiError("bad_request", `${frame.type} is a WebSocket signal, not a command`);
-    return c.json(unwrap(await c.env.ROOM.getByName(room).command(frame, c.var.user)), 201);
+    const traceparent = traceparentIn(c.var.telemetry.scope);
+    const stub = c.env.ROOM.getByName(room);
+    const { requestId } = c.var.telemetry;
+    return c.json(unwrap(await stub.command(frame, c.var.user, traceparent, requestId)), 201);
   },
 );

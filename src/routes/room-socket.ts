@@ -1,7 +1,9 @@
 import { accountKey } from "../identity/refresh-token.ts";
 import { actorOf, authenticate } from "../http/authenticate.ts";
 import { sameOriginOnly } from "../http/origin.ts";
-import { ApiError } from "../http/api-error.ts";
+import { ApiError, errorResponse, idsOf } from "../http/api-error.ts";
+import type { AppEnv } from "../http/app-env.ts";
+import type { Context } from "hono";
 import { router } from "../http/openapi.ts";
 import {
   ErrorBody,
@@ -14,6 +16,8 @@ import {
 } from "../protocol/index.ts";
 import { USER_HEADER } from "../identity/actor.ts";
 import { SERVICE_ACCOUNTS_NAME } from "../identity/service-key.ts";
+import { traceparentIn } from "../telemetry/tracing.ts";
+import { REQUEST_ID_HEADER } from "../telemetry/middleware.ts";
 
 /** The WebSocket upgrade: checked and authenticated here, then handed to the room's object. */
 export const roomSocket = router();
@@ -56,6 +60,10 @@ roomSocket.get("/api/rooms/:room/ws", sameOriginOnly, authenticate, async (c) =>
   // Select the subprotocol whenever one was offered, also when the token came in an Authorization header.
   const protocol = chooseSubprotocol(c.req.raw.headers);
   if (protocol) headers.set("sec-websocket-protocol", protocol);
+  // The room's `room.connect` span joins this request's trace (src/room/telemetry.ts).
+  const traceparent = traceparentIn(c.var.telemetry.scope);
+  if (traceparent) headers.set("traceparent", traceparent);
+  headers.set(REQUEST_ID_HEADER, c.var.telemetry.requestId);
   const user = c.var.user;
   // The account must know of this room before the socket exists, or a sign-out could miss it;
   // a service account likewise, or revoking its key could.
@@ -64,12 +72,7 @@ roomSocket.get("/api/rooms/:room/ws", sameOriginOnly, authenticate, async (c) =>
   if (user.kind === "service")
     await c.env.SERVICE_ACCOUNTS.getByName(SERVICE_ACCOUNTS_NAME).noteRoom(user.id, room.data);
   const answer = await c.env.ROOM.getByName(room.data).fetch(new Request(forward, { headers }));
-  // A response from a stub has immutable headers; copy it so the secure-headers middleware can add its own.
-  return new Response(answer.body, {
-    status: answer.status,
-    headers: answer.headers,
-    webSocket: answer.webSocket,
-  });
+  return passOn(c, answer);
 });
 
 roomSocket.openAPIRegistry.registerPath({
@@ -112,9 +115,30 @@ roomSocket.get("/api/rooms/:room/graphql", sameOriginOnly, async (c) => {
   if (user) headers.set(USER_HEADER, JSON.stringify(user));
   const forward = new Request(`https://room/${room.data}/graphql`, { headers });
   const answer = await c.env.ROOM.getByName(room.data).fetch(forward);
+  return passOn(c, answer);
+});
+
+/**
+ * The room's answer to an upgrade, as the client gets it: a refusal as the worker's own error
+ * body (with the request's ids); otherwise a copy, since a response from a stub has immutable
+ * headers and the secure-headers middleware adds its own.
+ */
+async function passOn(c: Context<AppEnv>, answer: Response): Promise<Response> {
+  if (answer.status >= 400) {
+    const refusal = ErrorBody.safeParse(
+      await answer
+        .clone()
+        .json()
+        .catch(() => undefined),
+    );
+    if (refusal.success) {
+      const { code, message } = refusal.data.error;
+      return errorResponse(new ApiError(code, message), idsOf(c));
+    }
+  }
   return new Response(answer.body, {
     status: answer.status,
     headers: answer.headers,
     webSocket: answer.webSocket,
   });
-});
+}

@@ -6,7 +6,8 @@ import { parseOr400, unwrap } from "../http/openapi.ts";
 import type { Actor } from "../identity/actor.ts";
 import { ApiError, Command, RoomParam } from "../protocol/index.ts";
 import { seq } from "./convert.ts";
-import { childTraceparent, traceContextKey } from "./trace-context.ts";
+import { callScopeKey, childTraceparent, traceContextKey } from "./trace-context.ts";
+import { traceparentIn } from "../telemetry/tracing.ts";
 
 /** The Hono context of the request an RPC arrived in, set by the transport for the handlers. */
 export const HONO = createContextKey<Context<AppEnv> | undefined>(undefined, {
@@ -44,7 +45,10 @@ export function callOf(context: HandlerContext): Call {
   };
 }
 
+/** The call's span (tracing on); else the caller's trace context handed on as it came. */
 function traceOf(context: HandlerContext): string | undefined {
+  const scope = context.values.get(callScopeKey);
+  if (scope) return traceparentIn(scope);
   const trace = context.values.get(traceContextKey);
   return trace && childTraceparent(trace);
 }
@@ -60,6 +64,8 @@ export async function command(
 ): Promise<{ seq: bigint }> {
   const actor = await call.actor();
   const stub = call.room(room);
-  const posted = unwrap(await stub.command(parseOr400(Command, frame), actor, call.traceparent));
+  const requestId = call.hono.var.telemetry?.requestId;
+  const parsed = parseOr400(Command, frame);
+  const posted = unwrap(await stub.command(parsed, actor, call.traceparent, requestId));
   return { seq: seq(posted.seq) };
 }

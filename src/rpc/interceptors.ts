@@ -1,7 +1,8 @@
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { toConnectError } from "./errors.ts";
-import { parseTraceparent, traceContextKey } from "./trace-context.ts";
+import { callScopeKey, parseTraceparent, traceContextKey } from "./trace-context.ts";
+import { failSpan, SpanKind, startSpan, type Scope } from "../telemetry/tracing.ts";
 
 /** `/edgechat.v1.RoomService/PostMessage`: the method's path, as metrics and logs name it. */
 const procedureOf = (req: { service: { typeName: string }; method: { name: string } }) =>
@@ -87,6 +88,39 @@ export const traceContext: Interceptor = (next) => (req) => {
   return next(req);
 };
 
+/**
+ * A span per call, a child of `parentOf` the call (the request's SERVER span, which honoured the
+ * caller's `traceparent`: src/telemetry/middleware.ts), named `service/method` with the RPC
+ * semantic conventions' attributes; a stream's span ends with the stream, after its request's.
+ */
+export const callSpans =
+  (parentOf: (values: ContextValues) => Scope | undefined): Interceptor =>
+  (next) =>
+  async (req) => {
+    const scope = parentOf(req.contextValues);
+    if (!scope) return next(req);
+    const { span, scope: child } = startSpan(scope, procedureOf(req).slice(1), {
+      kind: SpanKind.INTERNAL,
+      attributes: {
+        "rpc.system": "connect_rpc",
+        "rpc.service": req.service.typeName,
+        "rpc.method": req.method.name,
+      },
+    });
+    req.contextValues.set(callScopeKey, child);
+    const done = (error?: unknown) => {
+      if (error !== undefined) {
+        span.setAttribute(
+          "rpc.connect_rpc.error_code",
+          codeToString(ConnectError.from(error).code),
+        );
+        failSpan(span, error);
+      }
+      span.end();
+    };
+    return untilCallEnds(next(req), done);
+  };
+
 /** One finished call, for metrics per method and status code. */
 export type RpcCallRecord = {
   /** `/edgechat.v1.RoomService/PostMessage` */
@@ -116,18 +150,32 @@ export function callMetrics(record: (call: RpcCallRecord) => void): Interceptor 
         code: error === undefined ? "ok" : codeToString(ConnectError.from(error).code),
         durationMs: Date.now() - start,
       });
-    let response;
-    try {
-      response = await next(req);
-    } catch (error) {
-      done(error);
-      throw error;
-    }
-    if (!response.stream) {
-      done();
-      return response;
-    }
-    return { ...response, message: recordedStream(response.message, done) };
+    return untilCallEnds(next(req), done);
+  };
+}
+
+/**
+ * The implementation's answer, with `done` told once the call is over: when a unary answer or
+ * a failure arrives, or when a stream ends, fails or is left (`canceled`).
+ */
+async function untilCallEnds<R extends { stream: boolean; message: unknown }>(
+  answer: Promise<R>,
+  done: (error?: unknown) => void,
+): Promise<R> {
+  let response: R;
+  try {
+    response = await answer;
+  } catch (error) {
+    done(error);
+    throw error;
+  }
+  if (!response.stream) {
+    done();
+    return response;
+  }
+  return {
+    ...response,
+    message: recordedStream(response.message as AsyncIterable<unknown>, done),
   };
 }
 

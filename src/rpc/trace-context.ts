@@ -1,4 +1,5 @@
 import { createContextKey } from "@connectrpc/connect";
+import type { Scope } from "../telemetry/tracing.ts";
 
 /**
  * A W3C trace context (https://www.w3.org/TR/trace-context/) as a call carried it in: the
@@ -14,6 +15,11 @@ export type TraceContext = {
 /** Where the interceptor leaves the call's trace context: undefined when none came in. */
 export const traceContextKey = createContextKey<TraceContext | undefined>(undefined, {
   description: "edgechat: the call's W3C trace context",
+});
+
+/** The call's span as the parent of what it does (the room's command), when traced. */
+export const callScopeKey = createContextKey<Scope | undefined>(undefined, {
+  description: "edgechat: the call's span",
 });
 
 // version "-" trace-id "-" parent-id "-" trace-flags, lowercase hex only (the spec's HEXDIGLC).

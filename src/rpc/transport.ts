@@ -21,9 +21,11 @@ import { LIMITS } from "../protocol/index.ts";
 import { HONO } from "./context.ts";
 import { binaryFraming, decodableBody } from "./decodable.ts";
 import { RPC_PREFIX } from "./prefix.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 import { ERROR_CODE_HEADER, RETRY_AFTER_HEADER } from "./errors.ts";
 import {
   callMetrics,
+  callSpans,
   contractErrors,
   enforceDeadline,
   traceContext,
@@ -78,9 +80,10 @@ export function mountRpc(app: Hono<AppEnv>, options: RpcOptions): void {
     interceptors: [
       callMetrics(options.recordCall ?? countCall),
       traceContext,
+      callSpans((values) => values.get(HONO)?.var.telemetry?.scope),
       enforceDeadline,
       contractErrors((procedure, error) =>
-        console.error(`edgechat: unhandled error in RPC ${procedure}`, error),
+        log.error("unhandled error in an RPC", { procedure, error: errorFields(error) }),
       ),
     ],
   });

@@ -54,7 +54,7 @@ describe("the audit log's Postgres mirror", () => {
 
     // Every entry the log holds, in Postgres: the flush runs ~200 ms after each record.
     const rows = await waitUntil(async () => {
-      const report = await suite.root.api.verifyAuditLog();
+      const report = await suite.root.api.admin.verifyAuditLog();
       const found = await mirror();
       const has = (action: string) => found.some((r) => r.action === action);
       return report.ok &&
@@ -68,7 +68,7 @@ describe("the audit log's Postgres mirror", () => {
     expect(rows.map((r) => Number(r.seq))).toEqual(rows.map((_, i) => i + 1));
     for (const [i, row] of rows.entries())
       expect(row.prev_hash).toBe(i === 0 ? "0".repeat(64) : rows[i - 1]!.hash);
-    const report = await suite.root.api.verifyAuditLog();
+    const report = await suite.root.api.admin.verifyAuditLog();
     expect(report).toMatchObject({ ok: true, head: rows.at(-1)!.hash });
     await caughtUp(cluster);
 

@@ -121,7 +121,7 @@ describe("the failure table", () => {
         expect(answer.ranOn).toEqual(["replica2"]);
         expect(answer.header).toBe("replica-2");
       }
-      const report = await suite.root.api.replicas();
+      const report = await suite.root.api.admin.replicas();
       const [primary, replica1, replica2] = report.nodes;
       expect(primary).toMatchObject({ role: "primary", healthy: true });
       expect(replica1).toMatchObject({ role: "replica", healthy: false });
@@ -168,7 +168,7 @@ describe("the failure table", () => {
       expect(hitsOf(answer, room).map((hit) => hit.id)).toEqual([seq]);
       expect(answer.ranOn).toEqual(["primary"]);
       expect(answer.header).toBe("primary");
-      const report = await suite.root.api.replicas();
+      const report = await suite.root.api.admin.replicas();
       expect(
         report.nodes.filter((node) => node.role === "replica").every((node) => node.paused),
       ).toBe(true);
@@ -184,7 +184,7 @@ describe("the failure table", () => {
       await flushed(cluster, room, seq);
       // Both replicas hold WAL they have not replayed, for longer and longer.
       await waitUntil(async () => {
-        const report = await suite.root.api.replicas();
+        const report = await suite.root.api.admin.replicas();
         expect(report.maxLagMs).toBe(MAX_LAG_MS);
         const replicas = report.nodes.filter((node) => node.role === "replica");
         return replicas.every((node) => node.paused && (node.lagMs ?? 0) > MAX_LAG_MS);
@@ -316,7 +316,7 @@ describe("the failure table", () => {
         const now = await backlogOf(suite, room);
         return now.attempts >= 1 && now.lastSeq === seq ? now : undefined;
       }, "a failed flush counted");
-      const report = await suite.root.api.replicas();
+      const report = await suite.root.api.admin.replicas();
       expect(report.nodes.map((node) => node.healthy)).toEqual([false, false, false]);
       // An operator reads these to learn why; a stringified event object says nothing.
       const causes = [

@@ -363,7 +363,7 @@ export async function expectExactlyOnce(
 
 /** The room's line of the admin backlog report. */
 export async function backlogOf(suite: DbSuite, room: string) {
-  const report = await suite.root.api.backlog();
+  const report = await suite.root.api.admin.backlog();
   const line = report.rooms.find((r) => r.name === room);
   if (!line) throw new Error(`${room} is not in the backlog report`);
   expect(line.backlog).toBe(line.lastSeq - line.flushedSeq);

@@ -205,7 +205,7 @@ describe("reads from replicas", () => {
   });
 
   it("reports each replica's lag to admins only", async () => {
-    const report = await suite.root.api.replicas();
+    const report = await suite.root.api.admin.replicas();
     expect(report.nodes.map((node) => node.role)).toEqual(["primary", "replica", "replica"]);
     for (const node of report.nodes) {
       expect(node.healthy).toBe(true);

@@ -53,12 +53,17 @@ describe("/readyz with Postgres", () => {
 
   it("a replica stopped: still 200, the replica named as degraded and down", async () => {
     await withNodeDown("replica2", async () => {
-      const ready = await waitUntil(async () => {
-        const answer = await readyz();
-        expect(answer.status).toBe(200);
-        const body = Ready.parse(answer.body);
-        return body.degraded.length > 0 ? body : undefined;
-      }, "replica-2 reported down", 15_000, 100);
+      const ready = await waitUntil(
+        async () => {
+          const answer = await readyz();
+          expect(answer.status).toBe(200);
+          const body = Ready.parse(answer.body);
+          return body.degraded.length > 0 ? body : undefined;
+        },
+        "replica-2 reported down",
+        15_000,
+        100,
+      );
       expect(ready.degraded).toEqual(["replica-2"]);
       expect(ready.checks).toMatchObject({
         primary: { status: "up" },
@@ -69,10 +74,15 @@ describe("/readyz with Postgres", () => {
 
   it("the primary stopped: 503 unavailable, failed names the primary; 200 once it is back", async () => {
     await withNodeDown("primary", async () => {
-      const answer = await waitUntil(async () => {
-        const found = await readyz();
-        return found.status === 503 ? found : undefined;
-      }, "/readyz 503 with the primary stopped", 15_000, 100);
+      const answer = await waitUntil(
+        async () => {
+          const found = await readyz();
+          return found.status === 503 ? found : undefined;
+        },
+        "/readyz 503 with the primary stopped",
+        15_000,
+        100,
+      );
       expect(answer.cacheControl).toBe("no-store");
       expect(ErrorBody.parse(answer.body).error.code).toBe("unavailable");
       const notReady = NotReady.parse(answer.body);

@@ -1,5 +1,5 @@
 import { expect, it } from "vitest";
-import { ApiError, EdgechatApi, type AuditEntry } from "../../src/client/index.ts";
+import { ApiError, EdgechatApi, type AdminApi, type AuditEntry } from "../../src/client/index.ts";
 import { freshRoom, signIn, useServer, waitUntil, type Guest, type TestServer } from "./helpers.ts";
 
 /**
@@ -23,11 +23,11 @@ useServer(
 
 /** Entries are recorded just after the response: waits until `find` sees what it looks for. */
 function entry(
-  filter: Parameters<EdgechatApi["auditLog"]>[0],
+  filter: Parameters<AdminApi["auditLog"]>[0],
   find: (e: AuditEntry) => boolean = () => true,
 ): Promise<AuditEntry> {
   return waitUntil(
-    async () => (await root.auditLog(filter)).entries.find(find),
+    async () => (await root.admin.auditLog(filter)).entries.find(find),
     `an audit entry for ${JSON.stringify(filter)}`,
   );
 }
@@ -61,7 +61,7 @@ it("shows a ban in a room, by whom, of whom, where", async () => {
     ip: null,
   });
   // Chat is not recorded: bob's post left no entry, his guest sign-in did.
-  const bobs = await root.auditLog({ actor: bob.user.id });
+  const bobs = await root.admin.auditLog({ actor: bob.user.id });
   expect(bobs.entries.map((e) => e.action)).toEqual(["auth.guest_signed_in"]);
 });
 
@@ -74,37 +74,37 @@ it("filters by actor, action and time, and pages with the cursor", async () => {
   await entry({ actor: "dana", action: "auth.signed_out" });
   const end = Date.now();
 
-  const all = await root.auditLog({ actor: "DANA" });
+  const all = await root.admin.auditLog({ actor: "DANA" });
   expect(all.entries.map((e) => e.action)).toEqual([
     "auth.signed_out",
     "account.password_changed",
     "account.registered",
   ]);
   expect(all.entries.every((e) => e.actor.id === dana.user.id)).toBe(true);
-  const changes = await root.auditLog({
+  const changes = await root.admin.auditLog({
     action: "account.password_changed",
     since: start,
     until: end,
   });
   expect(changes.entries.map((e) => e.actor.name)).toEqual(["dana"]);
-  const before = await root.auditLog({ actor: dana.user.id, until: start - 1 });
+  const before = await root.admin.auditLog({ actor: dana.user.id, until: start - 1 });
   expect(before.entries).toEqual([]);
 
-  const first = await root.auditLog({ actor: "dana", limit: 2 });
+  const first = await root.admin.auditLog({ actor: "dana", limit: 2 });
   expect(first.entries).toEqual(all.entries.slice(0, 2));
-  const second = await root.auditLog({ actor: "dana", limit: 2, before: first.nextBefore! });
+  const second = await root.admin.auditLog({ actor: "dana", limit: 2, before: first.nextBefore! });
   expect(second).toMatchObject({ entries: all.entries.slice(2), nextBefore: null });
 });
 
 it("verifies its chain, and is for admins only", async () => {
-  const report = await root.verifyAuditLog();
+  const report = await root.admin.verifyAuditLog();
   expect(report).toMatchObject({ ok: true });
   if (!report.ok) return;
-  const newest = await root.auditLog({ limit: 1 });
+  const newest = await root.admin.auditLog({ limit: 1 });
   // Entries may still arrive between the two calls: the head is at or before the newest entry.
   expect(report.lastSeq).toBeGreaterThan(3);
   expect(newest.entries[0]!.seq).toBeGreaterThanOrEqual(report.lastSeq);
-  for (const call of [() => olga.api.auditLog(), () => olga.api.verifyAuditLog()]) {
+  for (const call of [() => olga.api.admin.auditLog(), () => olga.api.admin.verifyAuditLog()]) {
     const refused = await call().then(
       () => undefined,
       (error: unknown) => error,
@@ -112,6 +112,6 @@ it("verifies its chain, and is for admins only", async () => {
     expect(refused).toBeInstanceOf(ApiError);
     expect((refused as ApiError).status).toBe(403);
   }
-  const bad = await root.auditLog({ limit: 1000 }).catch((error: unknown) => error);
+  const bad = await root.admin.auditLog({ limit: 1000 }).catch((error: unknown) => error);
   expect(bad).toMatchObject({ code: "bad_request", message: "limit: at most 200" });
 });

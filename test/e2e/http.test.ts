@@ -54,14 +54,24 @@ async function call(
   return { status: response.status, headers: response.headers, text, json };
 }
 
-/** The contract's error body with `code` and `status`, and nothing that looks like a stack trace. */
+/**
+ * The contract's error body with `code` and `status` and the request's id, and nothing that
+ * looks like a stack trace.
+ */
 function expectError(answer: Answer, status: number, code: string): void {
   expect(answer.status, answer.text).toBe(status);
   const body = ErrorBody.safeParse(answer.json);
   expect(body.success, answer.text).toBe(true);
   expect(body.data!.error.code).toBe(code);
   expect(Object.keys(answer.json as object)).toEqual(["error"]);
-  expect(Object.keys((answer.json as { error: object }).error).sort()).toEqual(["code", "message"]);
+  // The contract's two fields, and the request's id, also in its x-request-id (tracing is off
+  // here: no traceId).
+  expect(Object.keys((answer.json as { error: object }).error).sort()).toEqual([
+    "code",
+    "message",
+    "requestId",
+  ]);
+  expect(body.data!.error.requestId).toBe(answer.headers.get("x-request-id"));
   expect(answer.text).not.toMatch(/\n\s+at |\.ts:\d+|\.js:\d+|Error:/);
   expect(answer.headers.get("content-type") ?? "").toMatch(/application\/json/);
 }

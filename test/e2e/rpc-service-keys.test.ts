@@ -64,7 +64,7 @@ describe.each(TRANSPORTS)("service keys over %s", (_, makeTransport) => {
     await owner.createRoom({ name: outside });
     await owner.createRoom({ name: hidden, visibility: "private" });
     made += 1;
-    const issued: IssuedKey = await admin.createService({
+    const issued: IssuedKey = await admin.admin.createService({
       name: `rpcbot-${made}`,
       scope: { rooms: [room], actions: ["post"], role: "member" },
     });
@@ -115,7 +115,7 @@ describe.each(TRANSPORTS)("service keys over %s", (_, makeTransport) => {
     };
     for (const bad of [wrong, unknown])
       expect(await refused(rooms.getRoom({ room }, headers(bad)))).toEqual(invalid);
-    await admin.revokeServiceKey(issued.service.id, issued.key.id);
+    await admin.admin.revokeServiceKey(issued.service.id, issued.key.id);
     expect(
       await refused(messages.postMessage({ room, clientId: "rpc-2", text: "after" }, headers(key))),
     ).toEqual({ ...invalid, message: "this key was revoked" });

@@ -36,7 +36,7 @@ useServer(
 let made = 0;
 async function service(room: string): Promise<IssuedKey> {
   made += 1;
-  return admin.createService({
+  return admin.admin.createService({
     name: `bot-${made}`,
     scope: { rooms: [room], actions: ["post", "react"], role: "member" },
   });
@@ -84,11 +84,11 @@ it("a service key posts over REST and over the WebSocket, as the service", async
 it("revoking a key closes its sockets at once and refuses it after; the other key goes on", async () => {
   const room = await freshRoom(ada);
   const issued = await service(room);
-  const second = await admin.addServiceKey(issued.service.id);
+  const second = await admin.admin.addServiceKey(issued.service.id);
   const first = await rawConnect(server.url, room, issued.key.secret);
   const other = await rawConnect(server.url, room, second.key.secret);
 
-  await admin.revokeServiceKey(issued.service.id, issued.key.id);
+  await admin.admin.revokeServiceKey(issued.service.id, issued.key.id);
   expect(await closeFrameCode(first)).toBe(CLOSE.tokenRevoked);
   const refused = await new EdgechatApi(server.url, issued.key.secret)
     .postMessage(room, { text: "still here", clientId: "late" })
@@ -100,7 +100,7 @@ it("revoking a key closes its sockets at once and refuses it after; the other ke
   expect((await other.nth("ack", 1)).clientId).toBe("other-1");
 
   // Disabling the service closes every socket it has.
-  await admin.setServiceDisabled(issued.service.id, true);
+  await admin.admin.setServiceDisabled(issued.service.id, true);
   expect(await closeFrameCode(other)).toBe(CLOSE.tokenRevoked);
 });
 
@@ -108,7 +108,7 @@ it("a rotated key's sockets close when its overlap ends; the new key's stay", as
   const room = await freshRoom(ada);
   const issued = await service(room);
   const oldSocket = await rawConnect(server.url, room, issued.key.secret);
-  const rotated = await admin.rotateServiceKey(issued.service.id, issued.key.id, 1);
+  const rotated = await admin.admin.rotateServiceKey(issued.service.id, issued.key.id, 1);
   const newSocket = await rawConnect(server.url, room, rotated.key.secret);
   // During the overlap both work.
   oldSocket.sendJson({ type: "post", clientId: "old-1", text: "old key" });

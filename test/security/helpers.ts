@@ -85,6 +85,20 @@ export function expectError(answer: Answer, status: number, code: string, what =
   if (status === 429) expect(Number(answer.headers.get("retry-after")), what).toBeGreaterThan(0);
 }
 
+/**
+ * An error body's code and message: what two answers that must not tell two cases apart share
+ * (each carries its own request id).
+ */
+export function errorPart(json: unknown): { code: string; message: string } {
+  const { code, message } = ErrorBody.parse(json).error;
+  return { code, message };
+}
+
+/** An answer's text without the request's own ids, for comparing answers byte for byte. */
+export function withoutIds(text: string): string {
+  return text.replace(/,"(requestId|traceId)":"[^"]*"/g, "");
+}
+
 export type Who = Session & { password?: string };
 
 export async function signInGuest(base: string, name: string): Promise<Who> {

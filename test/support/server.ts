@@ -119,7 +119,13 @@ const alive = (pid: number) => workerdChildren().some((child) => child.pid === p
  * await server.dispose();
  */
 export async function startServer(
-  options: { port?: number; persistDir?: string; vars?: Record<string, string> } = {},
+  options: {
+    port?: number;
+    persistDir?: string;
+    vars?: Record<string, string>;
+    /** "log" passes the worker's console output on to this process's console (logs.test.ts). */
+    logLevel?: "error" | "log";
+  } = {},
 ): Promise<TestServer> {
   const port = options.port ?? (await freePort());
   const persistDir = options.persistDir ?? mkdtempSync(join(tmpdir(), "edgechat-"));
@@ -138,7 +144,7 @@ export async function startServer(
         inspector: false,
         persist: persistDir,
         watch: false,
-        logLevel: "error",
+        logLevel: options.logLevel ?? "error",
       },
     });
     await worker.ready;

@@ -390,7 +390,11 @@ describe("GraphiQL, a static asset", () => {
       const res = await call(path);
       expect(res.status, path).toBe(404);
       expect(await res.json(), path).toEqual({
-        error: { code: "not_found", message: "not found" },
+        error: {
+          code: "not_found",
+          message: "not found",
+          requestId: res.headers.get("x-request-id"),
+        },
       });
     }
     // POST, and GET without text/html, are GraphQL as before, whatever the Accept.

@@ -99,9 +99,14 @@ describe.each(TRANSPORTS)("RPC over %s", (_, transport) => {
     expect(error.code).toBe(Code.Internal);
     expect(error.rawMessage).toBe(INTERNAL_MESSAGE);
     expect(JSON.stringify([error.message, [...error.metadata]])).not.toMatch(/secret|TypeError/);
-    expect(log).toHaveBeenCalledWith(
-      "edgechat: unhandled error in RPC /edgechat.test.v1.EchoService/Echo",
-      expect.objectContaining({ message: "echo crashed on purpose at /srv/secret/path" }),
+    const lines = log.mock.calls.map(([line]) => JSON.parse(String(line)) as unknown);
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: "error",
+        msg: "unhandled error in an RPC",
+        procedure: "/edgechat.test.v1.EchoService/Echo",
+        error: expect.objectContaining({ message: "echo crashed on purpose at /srv/secret/path" }),
+      }),
     );
   });
 

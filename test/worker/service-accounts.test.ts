@@ -51,8 +51,10 @@ const post = (room: string, token: string, text = "hello") =>
     json: { clientId: crypto.randomUUID(), text },
   });
 
+/** The status, code and message of an error answer (its request and trace ids aside: per request). */
 async function errorOf(res: Response) {
-  return { status: res.status, ...ErrorBody.parse(await res.json()).error };
+  const { requestId: _, traceId: __, ...error } = ErrorBody.parse(await res.json()).error;
+  return { status: res.status, ...error };
 }
 
 /** Moves a key's times into the past, as if that long had gone by. */

@@ -1,8 +1,8 @@
-import { ApiError, AuditAction, type AuditEntry, type EdgechatApi } from "../../client/index.ts";
+import { ApiError, AuditAction, type AuditEntry, type AdminApi } from "../../client/index.ts";
 import { errorText, handleUnauthorized, type AppContext } from "../context.ts";
 import { append, h, replace } from "../dom.ts";
 
-type Filter = NonNullable<Parameters<EdgechatApi["auditLog"]>[0]>;
+type Filter = NonNullable<Parameters<AdminApi["auditLog"]>[0]>;
 
 const PAGE = 50;
 
@@ -117,7 +117,7 @@ export function auditLogSection(ctx: AppContext): HTMLElement {
     const filter: Filter = more ? { ...shown, before: nextBefore ?? undefined } : filterOf();
     if (!more) shown = filter;
     try {
-      const page = await ctx.call((api) => api.auditLog({ ...filter, limit: PAGE }));
+      const page = await ctx.call((api) => api.admin.auditLog({ ...filter, limit: PAGE }));
       problem.hidden = true;
       const rows = page.entries.map(entryRow);
       if (more) append(body, ...rows);
@@ -136,7 +136,7 @@ export function auditLogSection(ctx: AppContext): HTMLElement {
   async function verify(): Promise<void> {
     verdict.textContent = "Verifying…";
     try {
-      const report = await ctx.call((api) => api.verifyAuditLog());
+      const report = await ctx.call((api) => api.admin.verifyAuditLog());
       verdict.className = report.ok ? "hint ok" : "error";
       verdict.textContent = report.ok
         ? `Chain verified: ${report.lastSeq} entries, head ${report.head.slice(0, 16)}…`

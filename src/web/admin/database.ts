@@ -1,12 +1,12 @@
-import { ApiError, type EdgechatApi } from "../../client/index.ts";
+import { ApiError, type AdminApi } from "../../client/index.ts";
 import { errorText, handleUnauthorized, type AppContext, type View } from "../context.ts";
 import { h, replace } from "../dom.ts";
 import { poll } from "./poll.ts";
 import { reportTable, num } from "./tables.ts";
 
-type Replicas = Awaited<ReturnType<EdgechatApi["replicas"]>>;
+type Replicas = Awaited<ReturnType<AdminApi["replicas"]>>;
 type Node = Replicas["nodes"][number];
-type Backlog = Awaited<ReturnType<EdgechatApi["backlog"]>>;
+type Backlog = Awaited<ReturnType<AdminApi["backlog"]>>;
 
 const EVERY_MS = 2_000;
 
@@ -59,8 +59,8 @@ export function databaseSection(ctx: AppContext): View {
   async function refresh(): Promise<boolean> {
     try {
       const [replicas, flush] = await Promise.all([
-        ctx.call((api) => api.replicas()),
-        ctx.call((api) => api.backlog()),
+        ctx.call((api) => api.admin.replicas()),
+        ctx.call((api) => api.admin.backlog()),
       ]);
       problem.hidden = true;
       nodes.hidden = backlog.hidden = false;

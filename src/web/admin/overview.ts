@@ -1,11 +1,10 @@
 import { ApiError, type Overview } from "../../client/index.ts";
 import { errorText, handleUnauthorized, type AppContext, type View } from "../context.ts";
 import { h, replace } from "../dom.ts";
-import { roomHref } from "../route.ts";
 import { Chart, loadCharts } from "./charts.ts";
-import { agoText, chartTimes, overviewCharts, overviewTiles } from "./overview-data.ts";
+import { chartTimes, overviewCharts, overviewTiles } from "./overview-data.ts";
 import { poll } from "./poll.ts";
-import { reportTable } from "./tables.ts";
+import { activityCells, reportTable } from "./tables.ts";
 
 /** How often the overview asks while the page is visible (the metrics' windows are longer). */
 const EVERY_MS = 3_000;
@@ -75,14 +74,7 @@ export function overviewSection(ctx: AppContext): View {
       busiestBody,
       ...(overview.busiestRooms.length
         ? overview.busiestRooms.map((room) =>
-            h(
-              "tr",
-              { "data-room": room.name },
-              h("th", { scope: "row" }, h("a", { href: roomHref(room.name) }, `#${room.name}`)),
-              h("td", { class: "num" }, String(room.socketsOpen)),
-              h("td", { class: "num" }, String(room.recentEvents)),
-              h("td", {}, agoText(room.lastActiveAt, now)),
-            ),
+            h("tr", { "data-room": room.name }, ...activityCells(room, now)),
           )
         : [h("tr", {}, h("td", { colspan: 4, class: "hint" }, "No room is active."))]),
     );
@@ -92,7 +84,7 @@ export function overviewSection(ctx: AppContext): View {
   async function refresh(): Promise<boolean> {
     try {
       const [overview, UPlot] = await Promise.all([
-        ctx.call((api) => api.overview()),
+        ctx.call((api) => api.admin.overview()),
         loadCharts(),
       ]);
       if (disposed) return false;

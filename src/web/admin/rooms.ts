@@ -1,10 +1,9 @@
 import type { AdminRoom } from "../../client/index.ts";
 import { errorText, handleUnauthorized, type AppContext, type View } from "../context.ts";
 import { h, replace } from "../dom.ts";
-import { moderateHref, roomHref } from "../route.ts";
-import { agoText } from "./overview-data.ts";
+import { moderateHref } from "../route.ts";
 import { roomVerifyCard } from "./room-verify-card.ts";
-import { reportTable } from "./tables.ts";
+import { activityCells, reportTable } from "./tables.ts";
 
 type AdminRooms = readonly AdminRoom[];
 const ROOM_SORTS = ["activity", "sockets", "name"] as const;
@@ -74,10 +73,7 @@ export function roomsSection(ctx: AppContext): View {
             h(
               "tr",
               { "data-room": room.name },
-              h("th", { scope: "row" }, h("a", { href: roomHref(room.name) }, `#${room.name}`)),
-              h("td", { class: "num" }, String(room.socketsOpen)),
-              h("td", { class: "num" }, String(room.recentEvents)),
-              h("td", {}, agoText(room.lastActiveAt, now)),
+              ...activityCells(room, now),
               h(
                 "td",
                 {},
@@ -104,7 +100,7 @@ export function roomsSection(ctx: AppContext): View {
     try {
       const q = prefix.value.trim().toLowerCase().replace(/^#/, "");
       const { rooms } = await ctx.call((api) =>
-        api.adminRooms({ q, sort: sort.value as RoomSortKey, limit: LIMIT }),
+        api.admin.rooms({ q, sort: sort.value as RoomSortKey, limit: LIMIT }),
       );
       if (ask === asked) draw(rooms); // else a newer question is on its way
     } catch (error) {

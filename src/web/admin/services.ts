@@ -37,7 +37,7 @@ export function servicesSection(ctx: AppContext): HTMLElement {
         submit: (event) => {
           event.preventDefault();
           void act(async (api) => {
-            const issued = await api.createService({
+            const issued = await api.admin.createService({
               name: name.value.trim(),
               scope: scope.read(),
             });
@@ -153,7 +153,7 @@ export function servicesSection(ctx: AppContext): HTMLElement {
             on: {
               submit: (event) => {
                 event.preventDefault();
-                void act((api) => api.setServiceScope(id, editor.read()));
+                void act((api) => api.admin.setServiceScope(id, editor.read()));
               },
             },
           },
@@ -169,10 +169,10 @@ export function servicesSection(ctx: AppContext): HTMLElement {
         keyLine(key, {
           rotate: () =>
             void act(async (api) => {
-              const issued = await api.rotateServiceKey(id, key.id, Number(overlap.value));
+              const issued = await api.admin.rotateServiceKey(id, key.id, Number(overlap.value));
               showKey(issued, `Key ${key.id} of ${service.name} rotated.`);
             }),
-          revoke: () => void act((api) => api.revokeServiceKey(id, key.id)),
+          revoke: () => void act((api) => api.admin.revokeServiceKey(id, key.id)),
         }),
       ),
     );
@@ -203,7 +203,7 @@ export function servicesSection(ctx: AppContext): HTMLElement {
               on: {
                 click: () =>
                   void act(async (api) =>
-                    showKey(await api.addServiceKey(id), `Key added to ${service.name}.`),
+                    showKey(await api.admin.addServiceKey(id), `Key added to ${service.name}.`),
                   ),
               },
             },
@@ -233,7 +233,7 @@ export function servicesSection(ctx: AppContext): HTMLElement {
               type: "button",
               class: disabled ? undefined : "danger",
               "data-testid": disabled ? "enable" : "disable",
-              on: { click: () => void act((api) => api.setServiceDisabled(id, !disabled)) },
+              on: { click: () => void act((api) => api.admin.setServiceDisabled(id, !disabled)) },
             },
             disabled ? "Enable" : "Disable",
           ),
@@ -245,7 +245,7 @@ export function servicesSection(ctx: AppContext): HTMLElement {
   }
 
   async function load(): Promise<void> {
-    const { services } = await ctx.call((api) => api.services());
+    const { services } = await ctx.call((api) => api.admin.services());
     replace(
       body,
       ...(services.length

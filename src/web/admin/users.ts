@@ -64,7 +64,7 @@ export function usersSection(ctx: AppContext, selected?: string): View {
     problem.hidden = true;
     try {
       const page = await ctx.call((api) =>
-        api.adminUsers({
+        api.admin.users({
           prefix: prefix.value.trim(),
           after: append ? (nextAfter ?? undefined) : undefined,
           limit: PAGE,
@@ -230,7 +230,7 @@ function userDetail(ctx: AppContext, name: string, changed: () => void) {
             click: () =>
               void act(
                 async (api) => {
-                  const ended = await api.endUserSessions(name);
+                  const ended = await api.admin.endUserSessions(name);
                   show(ended.user);
                   return ended.ended;
                 },
@@ -249,7 +249,7 @@ function userDetail(ctx: AppContext, name: string, changed: () => void) {
               on: {
                 click: () =>
                   void act(
-                    async (api) => show(await api.unbanUser(name)),
+                    async (api) => show(await api.admin.unbanUser(name)),
                     () => "Ban lifted: the user may sign in again.",
                   ),
               },
@@ -272,7 +272,7 @@ function userDetail(ctx: AppContext, name: string, changed: () => void) {
                   click: () =>
                     void act(
                       async (api) =>
-                        show(await api.banUser(name, reason.value.trim() || undefined)),
+                        show(await api.admin.banUser(name, reason.value.trim() || undefined)),
                       () => "Banned: every session ended, sign-in refused.",
                     ),
                 },
@@ -298,7 +298,7 @@ function userDetail(ctx: AppContext, name: string, changed: () => void) {
               }
               void act(
                 async (api) => {
-                  await api.deleteUser(name);
+                  await api.admin.deleteUser(name);
                   replace(actions);
                   replace(
                     facts,
@@ -328,7 +328,7 @@ function userDetail(ctx: AppContext, name: string, changed: () => void) {
     result,
   );
   void ctx
-    .call((api) => api.adminUser(name))
+    .call((api) => api.admin.user(name))
     .then(show)
     .catch((error: unknown) => {
       if (handleUnauthorized(ctx, error)) return;
