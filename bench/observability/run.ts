@@ -401,7 +401,10 @@ function warnings(runs: Run[]): string[] {
     const d = r.durable;
     if (d && (d.error || d.missing || d.wrongText || d.refusedButStored || d.storedTwice))
       out.push(`${name}: the log check found ${JSON.stringify(d)}`);
-    if (r.acked !== r.sent) out.push(`${name}: ${r.acked} of ${r.sent} posts acked`);
+    if (r.acked !== r.sent)
+      out.push(
+        `${name}: ${r.acked} of ${r.sent} posts acked (refused ${JSON.stringify(r.rejects)}, ${r.unanswered} unanswered): the server pushed back`,
+      );
     if (run.exported && run.exported.spans === 0)
       out.push(`${name}: the sink received no spans in the window (tracing did nothing)`);
     if (run.exported?.rejected) out.push(`${name}: ${run.exported.rejected} exports refused`);
