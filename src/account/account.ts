@@ -2,66 +2,23 @@ import { DurableObject } from "cloudflare:workers";
 import { hashPassword, PasswordHash, verifyPassword } from "../identity/password.ts";
 import { newUserId } from "../identity/access-token.ts";
 import { requireConfig } from "../config.ts";
-import type { AdminSession, AdminUser, AdminUserDetail, Result, User } from "../protocol/index.ts";
+import type { AdminSession, AdminUserDetail, Result, User } from "../protocol/index.ts";
 import { formatRefreshToken, newSecret, newSessionId, sha256 } from "../identity/refresh-token.ts";
 import { lockoutSeconds } from "./lockout.ts";
 import { BANNED } from "./admin-rules.ts";
 import { USER_INDEX_NAME } from "./user-index.ts";
 import { errorFields, log } from "../telemetry/log.ts";
+import {
+  migrate,
+  openSessionIds,
+  readAccount,
+  readSession,
+  summary,
+  type AccountRow,
+} from "./account-tables.ts";
 
 /** A session just opened or rotated: the user, its id, and the refresh token to hand back. */
 export type Issued = { user: User; sid: string; refreshToken: string };
-
-const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS account (
-    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
-    user_id TEXT NOT NULL, username TEXT NOT NULL, password TEXT NOT NULL, created_at INTEGER NOT NULL);
-  CREATE TABLE IF NOT EXISTS sessions (
-    sid TEXT PRIMARY KEY, refresh_hash TEXT NOT NULL, created_at INTEGER NOT NULL,
-    expires_at INTEGER NOT NULL, revoked_at INTEGER);
-  CREATE TABLE IF NOT EXISTS spent_refresh (hash TEXT PRIMARY KEY, sid TEXT NOT NULL);
-  CREATE TABLE IF NOT EXISTS failures (at INTEGER NOT NULL);
-  CREATE TABLE IF NOT EXISTS rooms (name TEXT PRIMARY KEY);`;
-
-/**
- * Changes to SCHEMA for accounts created before them, in order; `account_version` says how many
- * ran. v1: the instance ban, and when each session was last opened or refreshed.
- */
-const MIGRATIONS = [
-  `ALTER TABLE account ADD COLUMN banned_at INTEGER;
-   ALTER TABLE account ADD COLUMN ban_reason TEXT;
-   ALTER TABLE sessions ADD COLUMN last_used_at INTEGER;
-   UPDATE sessions SET last_used_at = created_at;`,
-];
-
-function migrate(storage: DurableObjectStorage): void {
-  const sql = storage.sql;
-  sql.exec(SCHEMA);
-  sql.exec("CREATE TABLE IF NOT EXISTS account_version (version INTEGER NOT NULL)");
-  const from =
-    sql.exec<{ version: number }>("SELECT version FROM account_version").toArray()[0]?.version ?? 0;
-  if (from >= MIGRATIONS.length) return;
-  storage.transactionSync(() => {
-    for (const step of MIGRATIONS.slice(from)) sql.exec(step);
-    sql.exec("DELETE FROM account_version");
-    sql.exec("INSERT INTO account_version (version) VALUES (?)", MIGRATIONS.length);
-  });
-}
-
-type AccountRow = {
-  user_id: string;
-  username: string;
-  password: string;
-  created_at: number;
-  banned_at: number | null;
-  ban_reason: string | null;
-};
-type SessionRow = {
-  sid: string;
-  refresh_hash: string;
-  expires_at: number;
-  revoked_at: number | null;
-};
 
 // One message for every failed sign-in, so that nobody learns whether a username exists.
 const badCredentials = {
@@ -86,14 +43,14 @@ export class Account extends DurableObject<Env> {
   }
 
   async register(username: string, password: string): Promise<Result<Issued>> {
-    if (this.#account())
+    if (readAccount(this.#sql))
       return { ok: false, error: { code: "conflict", message: "that username is taken" } };
     const hash = await hashPassword(password);
     // Hashing awaited: another registration may have won meanwhile.
-    if (this.#account())
+    if (readAccount(this.#sql))
       return { ok: false, error: { code: "conflict", message: "that username is taken" } };
     const now = Date.now();
-    this.ctx.storage.sql.exec(
+    this.#sql.exec(
       "INSERT INTO account (singleton, user_id, username, password, created_at) VALUES (1, ?, ?, ?, ?)",
       newUserId(),
       username,
@@ -108,7 +65,7 @@ export class Account extends DurableObject<Env> {
     const now = Date.now();
     const { AUTH_WINDOW_SECONDS, AUTH_MAX_FAILURES } = requireConfig(this.env);
     const windowMs = AUTH_WINDOW_SECONDS * 1000;
-    const failures = this.ctx.storage.sql.exec<{ at: number }>("SELECT at FROM failures").toArray();
+    const failures = this.#sql.exec<{ at: number }>("SELECT at FROM failures").toArray();
     const wait = lockoutSeconds(
       failures.map((f) => f.at),
       now,
@@ -119,17 +76,17 @@ export class Account extends DurableObject<Env> {
       const message = `too many wrong passwords: try again in ${wait} s`;
       return { ok: false, error: { code: "rate_limited", message, retryAfter: wait } };
     }
-    const account = this.#account();
+    const account = readAccount(this.#sql);
     // Hash even for a missing account, so the answer takes as long either way.
     const stored: PasswordHash = account ? storedHash(account.password) : DECOY;
     const matches = await verifyPassword(password, stored);
     if (!account || !matches) {
       // Counted for missing accounts too: a lockout must not reveal that a name exists.
-      this.ctx.storage.sql.exec("DELETE FROM failures WHERE at <= ?", now - windowMs);
-      this.ctx.storage.sql.exec("INSERT INTO failures (at) VALUES (?)", now);
+      this.#sql.exec("DELETE FROM failures WHERE at <= ?", now - windowMs);
+      this.#sql.exec("INSERT INTO failures (at) VALUES (?)", now);
       return badCredentials;
     }
-    this.ctx.storage.sql.exec("DELETE FROM failures");
+    this.#sql.exec("DELETE FROM failures");
     // Only after the password matched: a wrong one gets the same answer as for anyone.
     if (account.banned_at !== null) return { ok: false, error: BANNED };
     // An account older than the user index joins it at its next sign-in.
@@ -140,12 +97,12 @@ export class Account extends DurableObject<Env> {
   /** Rotates a refresh token. A token that was already rotated is theft: the session ends. */
   async refresh(sid: string, secret: string): Promise<Result<Issued>> {
     const now = Date.now();
-    if (this.#account()?.banned_at != null) return { ok: false, error: BANNED };
-    const session = this.#session(sid);
+    if (readAccount(this.#sql)?.banned_at != null) return { ok: false, error: BANNED };
+    const session = readSession(this.#sql, sid);
     if (!session || session.revoked_at !== null || session.expires_at <= now) return badRefresh;
     const hash = await sha256(secret);
     if (hash !== session.refresh_hash) {
-      const spent = this.ctx.storage.sql.exec(
+      const spent = this.#sql.exec(
         "SELECT 1 FROM spent_refresh WHERE hash = ? AND sid = ?",
         hash,
         sid,
@@ -154,8 +111,8 @@ export class Account extends DurableObject<Env> {
       return badRefresh;
     }
     const next = newSecret();
-    this.ctx.storage.sql.exec("INSERT INTO spent_refresh (hash, sid) VALUES (?, ?)", hash, sid);
-    this.ctx.storage.sql.exec(
+    this.#sql.exec("INSERT INTO spent_refresh (hash, sid) VALUES (?, ?)", hash, sid);
+    this.#sql.exec(
       "UPDATE sessions SET refresh_hash = ?, last_used_at = ? WHERE sid = ?",
       await sha256(next),
       now,
@@ -166,9 +123,9 @@ export class Account extends DurableObject<Env> {
 
   /** Whether an access token's session is still open: asked by the worker on every request. */
   async sessionActive(sid: string): Promise<boolean> {
-    const session = this.#session(sid);
+    const session = readSession(this.#sql, sid);
     // A ban revokes every session; checking it too keeps a ban final should a revocation be missed.
-    if (this.#account()?.banned_at != null) return false;
+    if (readAccount(this.#sql)?.banned_at != null) return false;
     return session !== undefined && session.revoked_at === null && session.expires_at > Date.now();
   }
 
@@ -177,7 +134,7 @@ export class Account extends DurableObject<Env> {
    * nothing. Returns whose session ended (for the audit log), or undefined.
    */
   async logout(sid: string, secret: string): Promise<User | undefined> {
-    const session = this.#session(sid);
+    const session = readSession(this.#sql, sid);
     if (!session || session.revoked_at !== null || (await sha256(secret)) !== session.refresh_hash)
       return undefined;
     await this.#revoke([sid], Date.now());
@@ -186,21 +143,18 @@ export class Account extends DurableObject<Env> {
 
   /** Checks the current password, sets the new one, ends every session and opens a fresh one. */
   async changePassword(current: string, next: string): Promise<Result<Issued>> {
-    const account = this.#account();
+    const account = readAccount(this.#sql);
     if (!account || !(await verifyPassword(current, storedHash(account.password))))
       return badCredentials;
     const now = Date.now();
-    this.ctx.storage.sql.exec(
-      "UPDATE account SET password = ?",
-      JSON.stringify(await hashPassword(next)),
-    );
-    await this.#revoke(this.#openSessionIds(now), now);
+    this.#sql.exec("UPDATE account SET password = ?", JSON.stringify(await hashPassword(next)));
+    await this.#revoke(openSessionIds(this.#sql, now), now);
     return { ok: true, value: await this.#openSession(now) };
   }
 
   /** Ends every session, closes the user's sockets and forgets the account and its name. */
   async deleteAccount(password: string): Promise<Result<null>> {
-    const account = this.#account();
+    const account = readAccount(this.#sql);
     if (!account || !(await verifyPassword(password, storedHash(account.password))))
       return badCredentials;
     await this.#erase(account);
@@ -211,10 +165,10 @@ export class Account extends DurableObject<Env> {
 
   /** The account, its ban and its open sessions; undefined when there is no account. */
   async adminDetail(admins: readonly string[]): Promise<AdminUserDetail | undefined> {
-    const account = this.#account();
+    const account = readAccount(this.#sql);
     if (!account) return undefined;
     const now = Date.now();
-    const sessions = this.ctx.storage.sql
+    const sessions = this.#sql
       .exec<{ created_at: number; last_used_at: number | null; expires_at: number }>(
         `SELECT created_at, last_used_at, expires_at FROM sessions
          WHERE revoked_at IS NULL AND expires_at > ? ORDER BY coalesce(last_used_at, created_at) DESC`,
@@ -226,9 +180,7 @@ export class Account extends DurableObject<Env> {
         lastUsedAt: row.last_used_at ?? row.created_at,
         expiresAt: row.expires_at,
       }));
-    const roomsUsed = this.ctx.storage.sql
-      .exec<{ n: number }>("SELECT count(*) AS n FROM rooms")
-      .one().n;
+    const roomsUsed = this.#sql.exec<{ n: number }>("SELECT count(*) AS n FROM rooms").one().n;
     return {
       ...summary(account),
       banReason: account.ban_reason,
@@ -240,9 +192,9 @@ export class Account extends DurableObject<Env> {
 
   /** Ends every open session (their sockets close with 4401); how many ended, or undefined. */
   async endAllSessions(): Promise<number | undefined> {
-    if (!this.#account()) return undefined;
+    if (!readAccount(this.#sql)) return undefined;
     const now = Date.now();
-    const sids = this.#openSessionIds(now);
+    const sids = openSessionIds(this.#sql, now);
     await this.#revoke(sids, now);
     return sids.length;
   }
@@ -253,15 +205,15 @@ export class Account extends DurableObject<Env> {
    * undefined when there is no account. Banning again keeps the first time, updates the reason.
    */
   async ban(reason: string | null): Promise<number | undefined> {
-    const account = this.#account();
+    const account = readAccount(this.#sql);
     if (!account) return undefined;
     const now = Date.now();
-    this.ctx.storage.sql.exec(
+    this.#sql.exec(
       "UPDATE account SET banned_at = coalesce(banned_at, ?), ban_reason = ?",
       now,
       reason,
     );
-    const sids = this.#openSessionIds(now);
+    const sids = openSessionIds(this.#sql, now);
     await this.#revoke(sids, now);
     await this.#index();
     return sids.length;
@@ -269,15 +221,15 @@ export class Account extends DurableObject<Env> {
 
   /** Lifts the ban: the user may sign in again (their old sessions stay ended). */
   async unban(): Promise<boolean> {
-    if (!this.#account()) return false;
-    this.ctx.storage.sql.exec("UPDATE account SET banned_at = NULL, ban_reason = NULL");
+    if (!readAccount(this.#sql)) return false;
+    this.#sql.exec("UPDATE account SET banned_at = NULL, ban_reason = NULL");
     await this.#index();
     return true;
   }
 
   /** Deleted by an admin: as the user's own deletion, without the password. */
   async adminDelete(): Promise<User | undefined> {
-    const account = this.#account();
+    const account = readAccount(this.#sql);
     if (!account) return undefined;
     const user: User = { id: account.user_id, name: account.username, kind: "user" };
     await this.#erase(account);
@@ -286,7 +238,7 @@ export class Account extends DurableObject<Env> {
 
   /** The user behind this account, for invitations by username. */
   async profile(): Promise<User | undefined> {
-    const account = this.#account();
+    const account = readAccount(this.#sql);
     return account && { id: account.user_id, name: account.username, kind: "user" };
   }
 
@@ -296,12 +248,12 @@ export class Account extends DurableObject<Env> {
    * they were last noted, which `rooms` reads.
    */
   async noteRoom(name: string): Promise<void> {
-    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO rooms (name) VALUES (?)", name);
+    this.#sql.exec("INSERT OR REPLACE INTO rooms (name) VALUES (?)", name);
   }
 
   /** The rooms noted last, newest first, at most `limit`: GraphQL's `me.rooms` asks each. */
   async rooms(limit: number): Promise<string[]> {
-    return this.ctx.storage.sql
+    return this.#sql
       .exec<{ name: string }>("SELECT name FROM rooms ORDER BY rowid DESC LIMIT ?", limit)
       .toArray()
       .map((row) => row.name);
@@ -309,18 +261,14 @@ export class Account extends DurableObject<Env> {
 
   // ---- internals ----
 
-  #account(): AccountRow | undefined {
-    return this.ctx.storage.sql
-      .exec<AccountRow>(
-        "SELECT user_id, username, password, created_at, banned_at, ban_reason FROM account",
-      )
-      .toArray()[0];
+  get #sql(): SqlStorage {
+    return this.ctx.storage.sql;
   }
 
   /** Ends every session, closes the user's sockets, forgets the account and frees its name. */
   async #erase(account: AccountRow): Promise<void> {
     const now = Date.now();
-    await this.#revoke(this.#openSessionIds(now), now);
+    await this.#revoke(openSessionIds(this.#sql, now), now);
     await this.ctx.storage.deleteAll();
     migrate(this.ctx.storage);
     await this.#userIndex()
@@ -335,7 +283,7 @@ export class Account extends DurableObject<Env> {
    * update, which the account's next sign-in or change makes good.
    */
   async #index(): Promise<void> {
-    const account = this.#account();
+    const account = readAccount(this.#sql);
     if (!account) return;
     await this.#userIndex()
       .note(summary(account))
@@ -346,30 +294,11 @@ export class Account extends DurableObject<Env> {
     return this.env.USER_INDEX.getByName(USER_INDEX_NAME);
   }
 
-  #session(sid: string): SessionRow | undefined {
-    return this.ctx.storage.sql
-      .exec<SessionRow>(
-        "SELECT sid, refresh_hash, expires_at, revoked_at FROM sessions WHERE sid = ?",
-        sid,
-      )
-      .toArray()[0];
-  }
-
-  #openSessionIds(now: number): string[] {
-    return this.ctx.storage.sql
-      .exec<{ sid: string }>(
-        "SELECT sid FROM sessions WHERE revoked_at IS NULL AND expires_at > ?",
-        now,
-      )
-      .toArray()
-      .map((row) => row.sid);
-  }
-
   async #openSession(now: number): Promise<Issued> {
     const sid = newSessionId();
     const secret = newSecret();
     const expires = now + requireConfig(this.env).REFRESH_TOKEN_SECONDS * 1000;
-    this.ctx.storage.sql.exec(
+    this.#sql.exec(
       "INSERT INTO sessions (sid, refresh_hash, created_at, expires_at, last_used_at) VALUES (?, ?, ?, ?, ?)",
       sid,
       await sha256(secret),
@@ -381,7 +310,7 @@ export class Account extends DurableObject<Env> {
   }
 
   #issued(sid: string, secret: string): Issued {
-    const account = this.#account()!;
+    const account = readAccount(this.#sql)!;
     const user: User = { id: account.user_id, name: account.username, kind: "user" };
     const refreshToken = formatRefreshToken({
       account: account.username.toLowerCase(),
@@ -395,24 +324,15 @@ export class Account extends DurableObject<Env> {
   async #revoke(sids: string[], now: number): Promise<void> {
     if (sids.length === 0) return;
     for (const sid of sids)
-      this.ctx.storage.sql.exec("UPDATE sessions SET revoked_at = ? WHERE sid = ?", now, sid);
-    const userId = this.#account()?.user_id;
+      this.#sql.exec("UPDATE sessions SET revoked_at = ? WHERE sid = ?", now, sid);
+    const userId = readAccount(this.#sql)?.user_id;
     if (!userId) return;
-    const rooms = this.ctx.storage.sql.exec<{ name: string }>("SELECT name FROM rooms").toArray();
+    const rooms = this.#sql.exec<{ name: string }>("SELECT name FROM rooms").toArray();
     await Promise.allSettled(
       rooms.map(({ name }) => this.env.ROOM.getByName(name).endSessions(userId, sids)),
     );
   }
 }
-
-/** How the index and the admin API list an account. */
-const summary = (account: AccountRow): AdminUser => ({
-  id: account.user_id,
-  name: account.username,
-  kind: "user",
-  createdAt: account.created_at,
-  bannedAt: account.banned_at,
-});
 
 /** A hash to verify against when the account does not exist (its password is unguessable). */
 const DECOY: PasswordHash = {
