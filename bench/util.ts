@@ -72,3 +72,30 @@ export function bump(counts: Record<string, number>, key: string, by = 1): void 
 
 export const sum = (o: Record<string, number> | undefined) =>
   Object.values(o ?? {}).reduce((a, b) => a + b, 0);
+
+/**
+ * Makes `stop` (the servers' shutdown) run before the process exits, whatever ends the run:
+ * Ctrl-C or SIGTERM (130), an error thrown outside the run's own chain (1), or the returned
+ * `stopAndExit(code)` called by the run itself. An error thrown in a socket's callback would
+ * otherwise exit at once, past the stop: the servers' processes die with the bench, their
+ * storage stays behind. Also says whether a stop is under way, so that errors it causes are not
+ * reported as news.
+ */
+export function stopOnExit(stop: () => Promise<unknown>) {
+  let stopping = false;
+  const stopAndExit = (code: number): void => {
+    if (stopping) return;
+    stopping = true;
+    void stop().finally(() => process.exit(code));
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const)
+    process.once(signal, () => {
+      console.error(`bench: ${signal}: stopping`);
+      stopAndExit(130);
+    });
+  process.once("uncaughtException", (error) => {
+    console.error(error);
+    stopAndExit(1);
+  });
+  return { stopAndExit, stopping: () => stopping };
+}

@@ -21,6 +21,7 @@ import {
 } from "../servers.ts";
 import { roomPage } from "./room-page.ts";
 import type { BenchScenario } from "./scenario.ts";
+import { stopOnExit } from "../util.ts";
 
 /** Every scenario; a new one is a file exporting a BenchScenario and a line here. */
 const SCENARIOS: readonly BenchScenario[] = [roomPage];
@@ -74,21 +75,7 @@ const log = (line: string) => console.error(line);
 
 let running: RunningServer | undefined;
 
-/** Stops the server and removes its storage, then exits: whatever ends the run ends it so. */
-function stopAndExit(code: number): void {
-  void (running?.stop() ?? Promise.resolve()).finally(() => process.exit(code));
-}
-for (const signal of ["SIGINT", "SIGTERM"] as const)
-  process.once(signal, () => {
-    log(`bench: ${signal}: stopping`);
-    stopAndExit(130);
-  });
-// An error thrown outside main's chain (in a socket's callback) would otherwise exit at once,
-// past the server's stop: servers.ts kills its processes on exit, but leaves the storage.
-process.once("uncaughtException", (error) => {
-  console.error(error);
-  stopAndExit(1);
-});
+const { stopAndExit } = stopOnExit(async () => running?.stop());
 
 async function main(): Promise<void> {
   const started = Date.now();

@@ -33,7 +33,7 @@ import {
   type RunningServer,
   type Storage,
 } from "../servers.ts";
-import { now, sum } from "../util.ts";
+import { now, stopOnExit, sum } from "../util.ts";
 import { startTraceSink, type SinkCounts, type TraceSink } from "./sink.ts";
 
 /** The write path and the fan-out: one room × 100 receivers, and 10 small rooms. */
@@ -452,19 +452,7 @@ function markdown(
   ].join("\n");
 }
 
-/** Stops the server, the sink, and exits: whatever ends the run ends it so. */
-function stopAndExit(code: number): void {
-  void Promise.all([running?.stop(), sink?.stop()]).finally(() => process.exit(code));
-}
-for (const signal of ["SIGINT", "SIGTERM"] as const)
-  process.once(signal, () => {
-    log(`bench: ${signal}: stopping`);
-    stopAndExit(130);
-  });
-process.once("uncaughtException", (error) => {
-  console.error(error);
-  stopAndExit(1);
-});
+const { stopAndExit } = stopOnExit(() => Promise.all([running?.stop(), sink?.stop()]));
 
 async function main(): Promise<void> {
   const started = Date.now();

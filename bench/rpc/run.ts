@@ -42,7 +42,7 @@ import {
   type Storage,
   type TargetName,
 } from "../servers.ts";
-import { now, type Percentiles } from "../util.ts";
+import { now, stopOnExit, type Percentiles } from "../util.ts";
 import { measure, operations, type CodecInput } from "./codec.ts";
 import { assertRealistic, pageFromRest, pageFromRpc } from "./page.ts";
 import { measurePosts, postWays, type PostLatency } from "./post-latency.ts";
@@ -94,23 +94,7 @@ async function stopAll(): Promise<void> {
   gateway = server = undefined;
 }
 
-let stopping = false;
-
-/** Stops the servers and removes the storage, then exits: whatever ends the run ends it so. */
-function stopAndExit(code: number): void {
-  if (stopping) return;
-  stopping = true;
-  void stopAll().finally(() => process.exit(code));
-}
-for (const signal of ["SIGINT", "SIGTERM"] as const)
-  process.once(signal, () => {
-    log(`bench: ${signal}: stopping`);
-    stopAndExit(130);
-  });
-process.once("uncaughtException", (error) => {
-  console.error(error);
-  stopAndExit(1);
-});
+const { stopAndExit, stopping } = stopOnExit(stopAll);
 
 /** The page's three answers, as a client asks for them (Connect clients offer gzip and br). */
 async function fetchAnswers(base: string, room: string, token: string, size: number) {
@@ -451,7 +435,7 @@ main().then(
   () => process.exit(0),
   (error: unknown) => {
     // A call cut short by the stop itself (Ctrl-C) is no news.
-    if (!stopping) console.error(error);
+    if (!stopping()) console.error(error);
     stopAndExit(1);
   },
 );
