@@ -98,14 +98,7 @@ export function pageFromRest(info: RoomInfo, list: MemberList, page: MessagesPag
     })),
     online: list.online.map((u) => ({ id: u.id, name: u.name })),
     messages: page.messages.map((m) => ({
-      id: m.id,
-      author: { id: m.author.id, name: m.author.name },
-      text: m.text,
-      at: m.at,
-      editedAt: m.editedAt ?? null,
-      replyTo: m.replyTo ?? null,
-      deleted: m.deleted === true,
-      redacted: m.redacted === true,
+      ...shownFields(m),
       reactions: Object.entries(m.reactions).map(([emoji, ids]) => ({
         emoji,
         count: ids.length,
@@ -158,3 +151,15 @@ export function pageFromGraphql(answer: RoomPageAnswer): RoomPage {
     hasOlder: messages.pageInfo.hasNextPage,
   };
 }
+
+/** A REST message's own fields as a client shows them, absent ones made explicit. */
+export const shownFields = (m: MessagesPage["messages"][number]) => ({
+  id: m.id,
+  author: { id: m.author.id, name: m.author.name },
+  text: m.text,
+  at: m.at,
+  editedAt: m.editedAt ?? null,
+  replyTo: m.replyTo ?? null,
+  deleted: m.deleted === true,
+  redacted: m.redacted === true,
+});

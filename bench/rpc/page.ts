@@ -6,6 +6,7 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
 import type { ListMessagesResponse } from "../../src/rpc/gen/edgechat/v1/messages_pb.js";
 import type { MessagesPage } from "../../src/protocol/index.ts";
+import { shownFields } from "../graphql/page.ts";
 
 /** What a client shows of a message, absent fields made explicit. */
 export type ShownMessage = {
@@ -26,14 +27,7 @@ export type ShownPage = { messages: ShownMessage[]; nextBefore: number | null };
 export function pageFromRest(page: MessagesPage): ShownPage {
   return {
     messages: page.messages.map((m) => ({
-      id: m.id,
-      author: { id: m.author.id, name: m.author.name },
-      text: m.text,
-      at: m.at,
-      editedAt: m.editedAt ?? null,
-      replyTo: m.replyTo ?? null,
-      deleted: m.deleted === true,
-      redacted: m.redacted === true,
+      ...shownFields(m),
       reactions: Object.entries(m.reactions),
     })),
     nextBefore: page.nextBefore,
