@@ -1,8 +1,6 @@
 import type {
   Ban,
-  EventType,
   Member,
-  Message,
   MessagesPage,
   Role,
   RoomEvent,
@@ -13,58 +11,13 @@ import { UNREAD_CAP } from "../protocol/index.ts";
 import type { RoomView } from "./decide.ts";
 import { readEvent } from "./log.ts";
 import { isUndoable, type UndoableEvent } from "./undo.ts";
-
-type RoomRow = {
-  name: string;
-  topic: string;
-  visibility: "public" | "private";
-  created_at: number;
-  created_by: string;
-  owner_id: string;
-  slow_mode_seconds: number;
-  shards: number;
-};
-type MessageRow = {
-  id: number;
-  author_id: string;
-  author_name: string;
-  text: string;
-  at: number;
-  edited_at: number | null;
-  reply_to: number | null;
-  deleted: number;
-  redacted: number;
-};
-
-type Standing = { role: Role | null; banned: number; until: number | null };
-
-/**
- * Whether an event leaves the room's row and its members' standings (role, ban, mute) as they
- * were: messages and reactions do, and they are nearly all of a busy room's events, so those
- * stay in memory across commands. Any other event empties the memory.
- */
-const KEEPS_STANDINGS = {
-  "room.created": false,
-  "room.topic_changed": false,
-  "room.slow_mode_changed": false,
-  "room.ownership_transferred": false,
-  "member.joined": false,
-  "member.invited": false,
-  "member.left": false,
-  "member.kicked": false,
-  "member.banned": false,
-  "member.unbanned": false,
-  "member.muted": false,
-  "member.unmuted": false,
-  "member.role_changed": false,
-  "message.posted": true,
-  "message.edited": true,
-  "message.deleted": true,
-  "message.restored": true,
-  "message.redacted": true,
-  "reaction.added": true,
-  "reaction.removed": true,
-} as const satisfies Record<EventType, boolean>;
+import {
+  KEEPS_STANDINGS,
+  toMessage,
+  type MessageRow,
+  type RoomRow,
+  type Standing,
+} from "./read-rows.ts";
 
 /** Standings kept at most: a room's active posters, not all its members. */
 const MAX_STANDINGS = 10_000;
@@ -337,19 +290,4 @@ export class ReadModel {
     }
     return byMessage;
   }
-}
-
-function toMessage(row: MessageRow, reactions: Record<string, string[]>): Message {
-  const message: Message = {
-    id: row.id,
-    author: { id: row.author_id, name: row.author_name },
-    text: row.text,
-    at: row.at,
-    reactions,
-  };
-  if (row.edited_at !== null) message.editedAt = row.edited_at;
-  if (row.reply_to !== null) message.replyTo = row.reply_to;
-  if (row.deleted === 1) message.deleted = true;
-  if (row.redacted === 1) message.redacted = true;
-  return message;
 }
