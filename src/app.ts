@@ -16,6 +16,7 @@ import { members } from "./routes/members.ts";
 import { reads } from "./routes/reads.ts";
 import { roomSocket } from "./routes/room-socket.ts";
 import { rooms } from "./routes/rooms.ts";
+import { roomWebhooks } from "./routes/webhooks.ts";
 import { graphiqlPolicy, graphqlEndpoint } from "./graphql/endpoint.ts";
 import { isGraphiQLFile } from "./graphql/graphiql.ts";
 import { echoRoutes, servesEcho } from "./rpc/echo.ts";
@@ -73,6 +74,7 @@ export function createApp() {
   app.route("/", members);
   app.route("/", commands);
   app.route("/", reads);
+  app.route("/", roomWebhooks);
   app.route("/", admin);
   app.route("/", roomSocket);
   app.route("/", graphqlEndpoint);

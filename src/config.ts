@@ -136,6 +136,45 @@ export function metricsConfig(env: object): MetricsConfig {
   return config;
 }
 
+/** What the integrations read (docs/integrations.md): outgoing webhooks' delivery rules. */
+const IntegrationsConfig = z.object({
+  /**
+   * Local development only: webhooks and slash commands may call http:// and https:// URLs on
+   * loopback (127.0.0.0/8, ::1, localhost). Every other private address stays refused.
+   */
+  WEBHOOK_ALLOW_LOOPBACK: flag(false),
+  /**
+   * Seconds between a failed try and the next, one number per retry ("5,300,1800"), each at most
+   * 12 h (Queues' longest delay). Unset: the Standard Webhooks schedule (src/integrations/).
+   */
+  WEBHOOK_RETRY_DELAYS: z
+    .string()
+    .regex(
+      /^\s*\d+\s*(,\s*\d+\s*){0,19}$/,
+      "WEBHOOK_RETRY_DELAYS is up to 20 whole seconds, comma-separated",
+    )
+    .transform((text) => text.split(",").map(Number))
+    .refine((delays) => delays.every((d) => d <= 43_200), "a retry delay is at most 43200 s (12 h)")
+    .optional(),
+  /** How long a receiver has to answer one try. */
+  WEBHOOK_TIMEOUT_MS: count(15_000),
+  /** An endpoint whose tries have all failed for this long (and at least 5 of them) is disabled. */
+  WEBHOOK_DISABLE_AFTER_SECONDS: seconds(5 * 24 * 60 * 60),
+});
+export type IntegrationsConfig = z.infer<typeof IntegrationsConfig>;
+
+const integrationsConfigs = new WeakMap<object, IntegrationsConfig>();
+
+/** The integrations' part of the config, its defaults for what is missing or does not parse. */
+export function integrationsConfig(env: object): IntegrationsConfig {
+  let config = integrationsConfigs.get(env);
+  if (!config) {
+    config = IntegrationsConfig.safeParse(env).data ?? IntegrationsConfig.parse({});
+    integrationsConfigs.set(env, config);
+  }
+  return config;
+}
+
 /**
  * `OTEL_EXPORTER_OTLP_HEADERS` as the OTel spec writes it (W3C baggage's list syntax):
  * `key=value` pairs split by commas, values percent-decoded; undefined when a pair is malformed.
@@ -202,6 +241,7 @@ const Config = z.object({
   RPC_ECHO: flag(false),
   ...RoomConfig.shape,
   ...TelemetryConfig.shape,
+  ...IntegrationsConfig.shape,
 });
 export type Config = z.infer<typeof Config>;
 

@@ -1,11 +1,12 @@
 import { errorFields, log } from "./telemetry/log.ts";
 
 /**
- * The flush of an append-only log to Postgres by a cursor kept beside it, in the object's own
+ * The flush of an append-only log to Postgres (or a queue) by a cursor kept beside it, in the object's own
  * SQLite (`outbox` table): the log is the backlog, so nothing waits in memory and nothing is lost
  * while Postgres is away. One batch at a time; the sink answers how far its copy now reaches,
  * which is the truth even when it is behind the cursor; failures back off 250 ms, doubling, up
- * to 10 s. The object's alarm runs `flush()`. Used by the rooms and by the instance audit log.
+ * to 10 s. The object's alarm runs `flush()`. Used by the rooms and by the instance audit log,
+ * and by the rooms' feed to the integrations' queue (src/room/integration-feed.ts).
  */
 
 /** Items per Postgres transaction. */
@@ -34,11 +35,20 @@ export type FlushedLog<T> = {
 export class CursorOutbox<T> {
   readonly #sql: SqlStorage;
   readonly #log: FlushedLog<T>;
+  readonly #table: string;
 
-  /** The `outbox` table must exist (a room's migration v3; the audit log creates it). */
-  constructor(sql: SqlStorage, log: FlushedLog<T>) {
+  /**
+   * `table` (one row: flushed_seq, attempts, last_error) must exist: `outbox` is a room's
+   * migration v3 and the audit log's; a room's feed to its integrations keeps its own.
+   */
+  constructor(
+    sql: SqlStorage,
+    log: FlushedLog<T>,
+    table: "outbox" | "integration_outbox" = "outbox",
+  ) {
     this.#sql = sql;
     this.#log = log;
+    this.#table = table;
   }
 
   /** Whether there is a sink to flush to (without Postgres the chat runs on DO storage alone). */
@@ -49,7 +59,7 @@ export class CursorOutbox<T> {
   state(): OutboxState {
     const row = this.#sql
       .exec<{ flushed_seq: number; attempts: number; last_error: string | null }>(
-        "SELECT flushed_seq, attempts, last_error FROM outbox",
+        `SELECT flushed_seq, attempts, last_error FROM ${this.#table}`,
       )
       .one();
     return { flushedSeq: row.flushed_seq, attempts: row.attempts, lastError: row.last_error };
@@ -64,12 +74,15 @@ export class CursorOutbox<T> {
     if (batch.length === 0) return undefined;
     try {
       const cursor = await write(batch);
-      this.#sql.exec("UPDATE outbox SET flushed_seq = ?, attempts = 0, last_error = NULL", cursor);
+      this.#sql.exec(
+        `UPDATE ${this.#table} SET flushed_seq = ?, attempts = 0, last_error = NULL`,
+        cursor,
+      );
       return cursor < this.#log.lastSeq() ? now : undefined;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.#sql.exec(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ?",
+        `UPDATE ${this.#table} SET attempts = attempts + 1, last_error = ?`,
         message.slice(0, 500),
       );
       const what = this.#log.name();

@@ -10,6 +10,7 @@ import { auditSink, postgresSink } from "./db/postgres.ts";
 import { InstanceAudit as InstanceAuditObject } from "./audit/instance-log.ts";
 import { Room as RoomObject } from "./room/room.ts";
 import { liveEngine } from "./graphql/live.ts";
+import { consumeDeadLetters, consumeIntegrations } from "./integrations/consumer.ts";
 
 export { RoomShard } from "./room/shard.ts";
 export { Directory } from "./directory/directory.ts";
@@ -20,6 +21,7 @@ export { UserLimits } from "./limits/user-limits.ts";
 export { AuditAnchor } from "./audit/anchor.ts";
 export { ServiceAccounts } from "./service-accounts/service-accounts.ts";
 export { MetricsStore } from "./metrics/metrics-store.ts";
+export { IntegrationHub } from "./integrations/hub.ts";
 
 export class Room extends RoomObject {
   constructor(ctx: DurableObjectState, env: Env) {
@@ -36,4 +38,11 @@ export class InstanceAudit extends InstanceAuditObject {
 // In production a missing secret stops the worker at start, with a message naming it.
 assertConfigured(env);
 
-export default createApp() satisfies ExportedHandler<Env>;
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  // The integrations' queue and its dead-letter queue (docs/integrations.md).
+  queue: (batch, env) =>
+    batch.queue.endsWith("-dlq") ? consumeDeadLetters(batch, env) : consumeIntegrations(batch, env),
+} satisfies ExportedHandler<Env>;

@@ -21,16 +21,3 @@ export function retryDelaySeconds(
   if (scheduled === undefined) return undefined;
   return Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(scheduled, retryAfterSeconds ?? 0));
 }
-
-/**
- * A `WEBHOOK_RETRY_DELAYS` setting ("5,300,1800"): whole seconds, 0 to 12 h each, at most 20.
- * Undefined when the text is not such a list, so that configuration can name the mistake.
- */
-export function parseRetryDelays(text: string): number[] | undefined {
-  const parts = text.split(",").map((part) => part.trim());
-  if (parts.length === 0 || parts.length > 20) return undefined;
-  const delays = parts.map(Number);
-  const valid = (n: number, i: number) =>
-    /^\d+$/.test(parts[i]!) && n >= 0 && n <= MAX_QUEUE_DELAY_SECONDS;
-  return delays.every(valid) ? delays : undefined;
-}

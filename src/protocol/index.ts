@@ -12,3 +12,4 @@ export * from "./audit-log.ts";
 export * from "./service-accounts.ts";
 export * from "./observability.ts";
 export * from "./admin-users.ts";
+export * from "./integrations.ts";

@@ -86,6 +86,8 @@ export const EXTRA_RANK = {
   list_bans: "moderator",
   /** Verify and export the room's log. */
   audit: "owner",
+  /** Manage the room's webhooks, incoming webhooks and slash commands (docs/integrations.md). */
+  integrations: "owner",
 } as const satisfies Record<string, Rank>;
 
 export type Action = CommandType | keyof typeof EXTRA_RANK;

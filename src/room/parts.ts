@@ -8,6 +8,8 @@ import { CommandFlow } from "./command-flow.ts";
 import { IdempotencyKeys } from "./idempotency.ts";
 import { backfillChain, EventLog } from "./log.ts";
 import { roomOutbox, type EventSink } from "./outbox.ts";
+import { IntegrationFeed } from "./integration-feed.ts";
+import { INSTANCE_HUB } from "../integrations/queue-messages.ts";
 import { RoomMetrics } from "./room-metrics.ts";
 import { metricsConfig } from "../config.ts";
 import { metricsShardFor } from "../metrics/shards.ts";
@@ -136,6 +138,10 @@ export function assembleRoom(
     keys,
     commands,
     outbox,
+    feed: new IntegrationFeed(ctx.storage.sql, log, roomName, {
+      send: async (messages) => void (await env.INTEGRATIONS.sendBatch(messages)),
+      instanceTypes: () => env.INTEGRATIONS_HUB.getByName(INSTANCE_HUB).wantedTypes(INSTANCE_HUB),
+    }),
     metrics,
     telemetry,
     history: new TimeTravel(ctx.storage.sql, () => log.lastSeq),

@@ -19,6 +19,7 @@ import {
   type ServerFrame,
   type Standing,
   type UserRef,
+  type WebhookEventTypes,
   type YourRoom,
 } from "../protocol/index.ts";
 import type { Actor } from "../identity/actor.ts";
@@ -28,6 +29,7 @@ import { closeBack, RoomSockets } from "./room-sockets.ts";
 import { COMMAND_TTL_MS } from "./idempotency.ts";
 import { FLUSH_DELAY_MS, type OutboxState } from "../cursor-outbox.ts";
 import type { EventSink } from "./outbox.ts";
+import { FEED_DELAY_MS } from "./integration-feed.ts";
 import { assembleRoom, type RoomParts } from "./parts.ts";
 import type { Task } from "./schedule.ts";
 import { auditEntriesOf } from "../audit/room-entries.ts";
@@ -196,6 +198,11 @@ export class Room extends DurableObject<Env> {
   }
 
   /** How far this room's log has reached Postgres: for the admin's backlog view. */
+  /** The room's hub says which event types its endpoints now want (docs/integrations.md). */
+  async setIntegrationTypes(types: WebhookEventTypes | []): Promise<void> {
+    this.#p.feed.setRoomTypes(types);
+  }
+
   async backlog(): Promise<{ lastSeq: number } & OutboxState> {
     return { lastSeq: this.#p.log.lastSeq, ...this.#p.outbox.state() };
   }
@@ -258,6 +265,7 @@ export class Room extends DurableObject<Env> {
     "notify-directory": () => this.#p.directory.push(),
     flush: (now) => this.#flush(now),
     "push-metrics": () => this.#p.metrics.push(),
+    "feed-integrations": (now) => this.#feed(now),
   };
 
   override async alarm(): Promise<void> {
@@ -303,6 +311,8 @@ export class Room extends DurableObject<Env> {
     const visibility = this.#p.read.room()?.visibility;
     if (visibility) this.#p.audience.removeLostAccess(stored, visibility);
     if (this.#p.outbox.enabled) this.#p.schedule.at("flush", now + FLUSH_DELAY_MS);
+    if (this.#p.feed.wants(stored, now))
+      this.#p.schedule.at("feed-integrations", now + FEED_DELAY_MS);
     if (changesSummary(stored)) void this.#p.directory.push();
     for (const event of stored)
       if (event.type === "room.ownership_transferred")
@@ -332,6 +342,13 @@ export class Room extends DurableObject<Env> {
     if (!this.#p.read.room()) return;
     const next = await this.#p.outbox.flush(now);
     if (next !== undefined) this.#p.schedule.at("flush", next);
+  }
+
+  /** One batch onto the integrations' queue; more batches or a retry are put back on the schedule. */
+  async #feed(now: number): Promise<void> {
+    if (!this.#p.read.room()) return;
+    const next = await this.#p.feed.run(now);
+    if (next !== undefined) this.#p.schedule.at("feed-integrations", next);
   }
 
   #expireCommands(now: number): void {

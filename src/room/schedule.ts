@@ -1,5 +1,11 @@
 /** The room's scheduled tasks; the alarm runs them through a table keyed by `Task`. */
-const TASKS = ["expire-commands", "notify-directory", "flush", "push-metrics"] as const;
+const TASKS = [
+  "expire-commands",
+  "notify-directory",
+  "flush",
+  "push-metrics",
+  "feed-integrations",
+] as const;
 export type Task = (typeof TASKS)[number];
 const isTask = (name: string): name is Task => (TASKS as readonly string[]).includes(name);
 

@@ -103,6 +103,19 @@ const MIGRATIONS: readonly string[] = [
   // v9 (docs/audit.md, "Time travel"): the roster (room row, members, bans, mutes) every
   // SNAPSHOT_EVERY events, never message text; a room older than v9 gets them by the rebuild.
   `CREATE TABLE snapshots (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, state TEXT NOT NULL);`,
+  // v10 (docs/integrations.md): the feed of committed events to the integrations' queue, a cursor
+  // like the flush's that starts at the log's end (endpoints get the events logged after them),
+  // and the event types the room's own endpoints want, as its hub last said.
+  `CREATE TABLE integration_outbox (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+     flushed_seq INTEGER NOT NULL,
+     attempts INTEGER NOT NULL,
+     last_error TEXT);
+   INSERT INTO integration_outbox (singleton, flushed_seq, attempts)
+     SELECT 1, coalesce(max(seq), 0), 0 FROM events;
+   CREATE TABLE integration_types (
+     singleton INTEGER PRIMARY KEY CHECK (singleton = 1), types TEXT NOT NULL);
+   INSERT INTO integration_types (singleton, types) VALUES (1, '[]');`,
 ];
 
 /** A room migrated from below this version rebuilds its projections from its log once. */

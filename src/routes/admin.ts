@@ -12,6 +12,7 @@ import { adminUsers } from "./admin-users.ts";
 import { auditLog } from "./audit-log.ts";
 import { services } from "./services.ts";
 import { adminMetrics } from "./admin-metrics.ts";
+import { instanceWebhooks } from "./webhooks.ts";
 
 /**
  * For instance admins (ADMIN_USERNAMES): replica health and lag, the flush backlog, the audit
@@ -29,6 +30,7 @@ admin.route("/", auditLog);
 admin.route("/", services);
 admin.route("/", adminMetrics);
 admin.route("/", adminUsers);
+admin.route("/", instanceWebhooks);
 
 admin.openapi(
   createRoute({

@@ -1,0 +1,36 @@
+/**
+ * The IntegrationHub's tables, brought to the current version when the object starts. Each step
+ * runs once, in order; add a step to change the schema, never edit one that shipped.
+ */
+const STEPS: readonly string[] = [
+  `CREATE TABLE webhooks (
+     id TEXT PRIMARY KEY, url TEXT NOT NULL, description TEXT NOT NULL,
+     event_types TEXT NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL,
+     disabled_at INTEGER, disabled_reason TEXT,
+     failures_in_a_row INTEGER NOT NULL DEFAULT 0, failing_since INTEGER,
+     last_success_at INTEGER, last_failure_at INTEGER) WITHOUT ROWID;
+   CREATE TABLE webhook_secrets (
+     webhook_id TEXT NOT NULL, secret TEXT NOT NULL, created_at INTEGER NOT NULL,
+     expires_at INTEGER, PRIMARY KEY (webhook_id, secret)) WITHOUT ROWID;
+   CREATE TABLE deliveries (
+     id TEXT PRIMARY KEY, webhook_id TEXT NOT NULL, message_id TEXT NOT NULL,
+     event_type TEXT NOT NULL, room TEXT NOT NULL, seq INTEGER NOT NULL,
+     message_seq INTEGER, body TEXT NOT NULL, status TEXT NOT NULL,
+     created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, next_attempt_at INTEGER,
+     UNIQUE (webhook_id, message_id));
+   CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, created_at, id);
+   CREATE INDEX deliveries_by_message ON deliveries (room, message_seq);
+   CREATE TABLE delivery_attempts (
+     delivery_id TEXT NOT NULL, at INTEGER NOT NULL, status INTEGER, error TEXT,
+     duration_ms INTEGER NOT NULL, response TEXT NOT NULL);
+   CREATE INDEX attempts_by_delivery ON delivery_attempts (delivery_id, at);`,
+];
+
+export function migrateHub(sql: SqlStorage): void {
+  sql.exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+  const row = sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0];
+  const from = row?.version ?? 0;
+  for (const step of STEPS.slice(from)) sql.exec(step);
+  if (!row) sql.exec("INSERT INTO schema_version (version) VALUES (?)", STEPS.length);
+  else if (from < STEPS.length) sql.exec("UPDATE schema_version SET version = ?", STEPS.length);
+}

@@ -1,0 +1,263 @@
+import { DurableObject } from "cloudflare:workers";
+import {
+  MAX_WEBHOOKS,
+  type CreateWebhook,
+  type Delivery,
+  type DeliveryQuery,
+  type Result,
+  type RoomEvent,
+  type UpdateWebhook,
+  type UserRef,
+  type Webhook,
+  type WebhookEventTypes,
+  type WebhookPayload,
+} from "../protocol/index.ts";
+import { integrationsConfig } from "../config.ts";
+import { DeliveryLog } from "./delivery-log.ts";
+import type { Verdict } from "./delivery-outcome.ts";
+import { migrateHub } from "./hub-schema.ts";
+import { intoSendBatches, type DeliveryMessage, type HubName } from "./queue-messages.ts";
+import { generateWebhookSecret } from "./standard-webhooks.ts";
+import { receives, WebhookEndpoints } from "./webhook-endpoints.ts";
+
+/** What one try needs: where, what, signed with which secrets. */
+export type PreparedTry = { url: string; messageId: string; body: string; secrets: string[] };
+
+const notFound = { ok: false, error: { code: "not_found", message: "no such webhook" } } as const;
+const randomHex = (bytes: number) =>
+  [...crypto.getRandomValues(new Uint8Array(bytes))]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+
+/**
+ * The integrations of one room (`room:<name>`) or of the instance (`instance`): outgoing
+ * webhooks, their secrets and their delivery log (docs/integrations.md). Thin: the tables are
+ * `WebhookEndpoints` and `DeliveryLog`, the rules of a try `delivery-outcome.ts`; the queue's
+ * consumer (consumer.ts) does the sending. Every call names the hub, which the object does not
+ * otherwise know.
+ */
+export class IntegrationHub extends DurableObject<Env> {
+  readonly #endpoints = new Map<HubName, WebhookEndpoints>();
+  readonly #deliveries: DeliveryLog;
+  #prunedAt = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    migrateHub(ctx.storage.sql);
+    this.#deliveries = new DeliveryLog(ctx.storage.sql);
+  }
+
+  async webhooks(hub: HubName): Promise<Webhook[]> {
+    return this.#of(hub).list(Date.now());
+  }
+
+  async webhook(hub: HubName, id: string): Promise<Result<Webhook>> {
+    const webhook = this.#of(hub).get(id, Date.now());
+    return webhook ? { ok: true, value: webhook } : notFound;
+  }
+
+  /** A new endpoint and its first secret (shown this once). The URL was checked by the caller. */
+  async createWebhook(
+    hub: HubName,
+    input: CreateWebhook,
+    by: UserRef,
+  ): Promise<Result<{ webhook: Webhook; secret: string }>> {
+    const endpoints = this.#of(hub);
+    if (endpoints.count() >= MAX_WEBHOOKS)
+      return {
+        ok: false,
+        error: { code: "conflict", message: `at most ${MAX_WEBHOOKS} webhooks here` },
+      };
+    const id = `wh_${randomHex(12)}`;
+    const secret = generateWebhookSecret();
+    const now = Date.now();
+    endpoints.create(id, input, secret, by, now);
+    return { ok: true, value: { webhook: endpoints.get(id, now)!, secret } };
+  }
+
+  async updateWebhook(hub: HubName, id: string, patch: UpdateWebhook): Promise<Result<Webhook>> {
+    const endpoints = this.#of(hub);
+    if (!endpoints.get(id, Date.now())) return notFound;
+    endpoints.update(id, patch);
+    if (patch.status) endpoints.setStatus(id, patch.status === "enabled", "manual", Date.now());
+    return { ok: true, value: endpoints.get(id, Date.now())! };
+  }
+
+  async deleteWebhook(hub: HubName, id: string): Promise<Result<Webhook>> {
+    const endpoints = this.#of(hub);
+    const webhook = endpoints.get(id, Date.now());
+    if (!webhook) return notFound;
+    endpoints.remove(id);
+    this.#deliveries.removeFor(id);
+    return { ok: true, value: webhook };
+  }
+
+  /** A new secret; the current ones keep signing beside it for `overlapSeconds`. */
+  async rotateSecret(
+    hub: HubName,
+    id: string,
+    overlapSeconds: number,
+  ): Promise<Result<{ webhook: Webhook; secret: string }>> {
+    const endpoints = this.#of(hub);
+    const now = Date.now();
+    if (!endpoints.get(id, now)) return notFound;
+    const secret = generateWebhookSecret();
+    endpoints.expireSecrets(id, now + overlapSeconds * 1000);
+    // One ms on, so that the new secret sorts first even within the same millisecond.
+    endpoints.addSecret(id, secret, now + 1);
+    return { ok: true, value: { webhook: endpoints.get(id, now)!, secret } };
+  }
+
+  async deliveries(
+    hub: HubName,
+    webhookId: string,
+    query: DeliveryQuery,
+  ): Promise<Result<{ deliveries: Delivery[]; nextBefore: string | null }>> {
+    if (!this.#of(hub).get(webhookId, Date.now())) return notFound;
+    return { ok: true, value: this.#deliveries.page(webhookId, query) };
+  }
+
+  async delivery(hub: HubName, webhookId: string, deliveryId: string): Promise<Result<Delivery>> {
+    const delivery = this.#deliveries.get(webhookId, deliveryId);
+    return delivery
+      ? { ok: true, value: delivery }
+      : { ok: false, error: { code: "not_found", message: "no such delivery" } };
+  }
+
+  /**
+   * Sends a delivery again, with the same `webhook-id` (receivers that dedupe see it once): back
+   * to `pending` and onto the queue, whatever its state. Its endpoint must be enabled.
+   */
+  async replay(hub: HubName, webhookId: string, deliveryId: string): Promise<Result<Delivery>> {
+    if (!this.#deliveries.get(webhookId, deliveryId))
+      return { ok: false, error: { code: "not_found", message: "no such delivery" } };
+    if (!this.#of(hub).isEnabled(webhookId))
+      return {
+        ok: false,
+        error: { code: "conflict", message: "the webhook is disabled: enable it, then replay" },
+      };
+    this.#deliveries.setStatus(deliveryId, "pending", Date.now());
+    await this.#enqueue([{ kind: "delivery", hub, deliveryId }]);
+    return { ok: true, value: this.#deliveries.get(webhookId, deliveryId)! };
+  }
+
+  /** The event types this hub's enabled endpoints want (the room feeds nothing else). */
+  async wantedTypes(hub: HubName): Promise<WebhookEventTypes | []> {
+    return this.#of(hub).wantedTypes();
+  }
+
+  /**
+   * A room's committed events, from the queue: one delivery per (enabled endpoint, event it
+   * wants), created once however often the same events come, and each pending one queued.
+   * Redactions scrub the bodies kept for replay. Answers how many deliveries were queued.
+   */
+  async accept(hub: HubName, room: string, events: readonly RoomEvent[]): Promise<number> {
+    const now = Date.now();
+    const targets = this.#of(hub).targets();
+    this.ctx.storage.transactionSync(() => {
+      for (const event of events) {
+        if (event.type === "message.redacted") this.#deliveries.scrub(room, event.data.messageId);
+        for (const target of targets.filter((t) => receives(t, event)))
+          this.#deliveries.add(
+            `dlv_${randomHex(12)}`,
+            target.id,
+            event,
+            room,
+            payloadOf(room, event),
+            now,
+          );
+      }
+    });
+    const pending = this.#deliveries.pendingFor(
+      room,
+      events.map((event) => event.seq),
+    );
+    await this.#enqueue(pending.map(({ id }) => ({ kind: "delivery", hub, deliveryId: id })));
+    if (now - this.#prunedAt > 60_000) {
+      this.#prunedAt = now;
+      this.#deliveries.prune(now);
+    }
+    return pending.length;
+  }
+
+  /** What the next try of a delivery sends, or undefined when there is nothing to try. */
+  async prepareTry(hub: HubName, deliveryId: string): Promise<PreparedTry | "skip"> {
+    const delivery = this.#deliveries.stored(deliveryId);
+    if (!delivery || delivery.status === "delivered" || delivery.status === "dead") return "skip";
+    const endpoints = this.#of(hub);
+    const url = endpoints.url(delivery.webhookId);
+    if (url === undefined) return "skip";
+    if (!endpoints.isEnabled(delivery.webhookId)) {
+      this.#deliveries.setStatus(deliveryId, "skipped", Date.now());
+      return "skip";
+    }
+    const secrets = endpoints.signingSecrets(delivery.webhookId, Date.now());
+    return { url, messageId: delivery.messageId, body: delivery.body, secrets };
+  }
+
+  /** Records a try and its verdict: the delivery's state, the endpoint's streak, a disable. */
+  async recordTry(
+    hub: HubName,
+    deliveryId: string,
+    attempt: Delivery["attempts"][number],
+    verdict: Verdict,
+  ): Promise<void> {
+    const delivery = this.#deliveries.stored(deliveryId);
+    if (!delivery) return;
+    const endpoints = this.#of(hub);
+    const now = attempt.at + attempt.durationMs;
+    const disableAfterMs = integrationsConfig(this.env).WEBHOOK_DISABLE_AFTER_SECONDS * 1000;
+    this.#deliveries.addAttempt(deliveryId, attempt);
+    switch (verdict.kind) {
+      case "delivered":
+        endpoints.noteSuccess(delivery.webhookId, now);
+        this.#deliveries.setStatus(deliveryId, "delivered", now);
+        return;
+      case "gone":
+        endpoints.noteFailure(delivery.webhookId, now, disableAfterMs);
+        endpoints.setStatus(delivery.webhookId, false, "gone", now);
+        this.#deliveries.setStatus(deliveryId, "dead", now);
+        return;
+      case "retry":
+        endpoints.noteFailure(delivery.webhookId, now, disableAfterMs);
+        this.#deliveries.setStatus(deliveryId, "retrying", now, now + verdict.delaySeconds * 1000);
+        return;
+      case "dead":
+        endpoints.noteFailure(delivery.webhookId, now, disableAfterMs);
+        this.#deliveries.setStatus(deliveryId, "retrying", now);
+        return;
+    }
+  }
+
+  /** The dead-letter queue's consumer: the delivery is given up (replayable). */
+  async markDead(_hub: HubName, deliveryId: string): Promise<void> {
+    const delivery = this.#deliveries.stored(deliveryId);
+    if (delivery && delivery.status !== "delivered")
+      this.#deliveries.setStatus(deliveryId, "dead", Date.now());
+  }
+
+  #of(hub: HubName): WebhookEndpoints {
+    let endpoints = this.#endpoints.get(hub);
+    if (!endpoints) {
+      const room = hub.startsWith("room:") ? hub.slice("room:".length) : undefined;
+      endpoints = new WebhookEndpoints(this.ctx.storage.sql, room);
+      this.#endpoints.set(hub, endpoints);
+    }
+    return endpoints;
+  }
+
+  async #enqueue(messages: DeliveryMessage[]): Promise<void> {
+    for (const batch of intoSendBatches(messages))
+      await this.env.INTEGRATIONS.sendBatch(batch.map((body) => ({ body })));
+  }
+}
+
+/** The body every receiver of `event` gets (WebhookPayload), serialized once and kept. */
+function payloadOf(room: string, event: RoomEvent): string {
+  const payload: WebhookPayload = {
+    type: event.type,
+    timestamp: new Date(event.at).toISOString(),
+    data: { room, event },
+  };
+  return JSON.stringify(payload);
+}
