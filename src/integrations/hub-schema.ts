@@ -24,6 +24,10 @@ const STEPS: readonly string[] = [
      delivery_id TEXT NOT NULL, at INTEGER NOT NULL, status INTEGER, error TEXT,
      duration_ms INTEGER NOT NULL, response TEXT NOT NULL);
    CREATE INDEX attempts_by_delivery ON delivery_attempts (delivery_id, at);`,
+  `CREATE TABLE incoming_hooks (
+     id TEXT PRIMARY KEY, name TEXT NOT NULL, bot_id TEXT NOT NULL, digest TEXT NOT NULL,
+     created_by TEXT NOT NULL, created_at INTEGER NOT NULL, revoked_at INTEGER,
+     last_used_at INTEGER) WITHOUT ROWID;`,
 ];
 
 export function migrateHub(sql: SqlStorage): void {
