@@ -65,16 +65,18 @@ export type Args = Record<string, unknown>;
 /** A method's answer: Slack's body for `ok: true`, or its error code (and extra fields). */
 export type MethodResult =
   | { ok: true; body: Record<string, unknown>; event?: MessageEvent }
-  | { ok: false; error: string; extra?: Record<string, unknown> };
+  | { ok: false; error: string; extra?: Record<string, unknown>; violation?: string };
 
 const refuse = (error: string, extra?: Record<string, unknown>): MethodResult =>
   extra === undefined ? { ok: false, error } : { ok: false, error, extra };
 
-/** `invalid_arguments` as Slack words it for a missing required argument. */
-const missing = (field: string): MethodResult =>
-  refuse("invalid_arguments", {
-    response_metadata: { messages: [`[ERROR] missing required field: ${field}`] },
-  });
+/** `invalid_arguments` as Slack words it for a missing required argument: a client's bug. */
+const missing = (field: string): MethodResult => ({
+  ok: false,
+  error: "invalid_arguments",
+  extra: { response_metadata: { messages: [`[ERROR] missing required field: ${field}`] } },
+  violation: `no ${field}, which the method requires`,
+});
 
 /** A string argument; anything else (absent, a number, an object) counts as absent. */
 const text = (args: Args, field: string): string | undefined => {
@@ -201,9 +203,10 @@ export class FakeWorkspace {
   /** chat.postMessage with the bot token. `customize` is false without `chat:write.customize`. */
   postMessage(args: Args, customize: boolean): MethodResult {
     const channel = text(args, "channel");
+    if (channel === undefined || this.channelType(channel) === undefined)
+      return refuse("channel_not_found");
     const refused = this.#refusePost(channel, args);
-    if (refused !== undefined || channel === undefined)
-      return refused ?? refuse("channel_not_found");
+    if (refused !== undefined) return refused;
     const metadata = metadataOf(args.metadata);
     if (metadata === "invalid") return refuse("invalid_metadata_format");
     const message = this.#botMessage(args, customize);
@@ -298,9 +301,7 @@ export class FakeWorkspace {
     };
   }
 
-  #refusePost(channel: string | undefined, args: Args): MethodResult | undefined {
-    if (channel === undefined || this.channelType(channel) === undefined)
-      return refuse("channel_not_found");
+  #refusePost(channel: string, args: Args): MethodResult | undefined {
     if (this.#channels.withoutBot.includes(channel)) return refuse("not_in_channel");
     if (!hasContent(args)) return refuse("no_text");
     if ((text(args, "text") ?? "").length > MAX_MESSAGE_TEXT) return refuse("msg_too_long");

@@ -160,15 +160,24 @@ type MethodSpec = {
   scope?: string;
   /** Whether the method's page lists `application/json` among its content types. */
   takesJson: boolean;
-  run(workspace: FakeWorkspace, args: Args, scopes: readonly string[]): MethodResult;
+  run(
+    workspace: FakeWorkspace,
+    args: Args,
+    scopes: readonly string[],
+    problem: (text: string) => void,
+  ): MethodResult;
 };
 
 const METHODS: Record<string, MethodSpec> = {
   "chat.postMessage": {
     scope: "chat:write",
     takesJson: true,
-    run: (workspace, args, scopes) =>
-      workspace.postMessage(args, scopes.includes("chat:write.customize")),
+    run: (workspace, args, scopes, problem) => {
+      const customize = scopes.includes("chat:write.customize");
+      if ((args.username !== undefined || args.icon_url !== undefined) && !customize)
+        problem("username or icon_url without the scope chat:write.customize: Slack ignores them");
+      return workspace.postMessage(args, customize);
+    },
   },
   "chat.update": { scope: "chat:write", takesJson: true, run: (w, args) => w.update(args) },
   "chat.delete": { scope: "chat:write", takesJson: true, run: (w, args) => w.delete(args) },
@@ -191,7 +200,7 @@ type ReadRequest = {
  * and which takes no charset), or a GET with a query string; the token best in the
  * `Authorization: Bearer` header. JSON sent to a method that takes no JSON is ignored.
  */
-export function readRequest(
+function readRequest(
   spec: MethodSpec | undefined,
   httpMethod: string,
   headers: IncomingMessage["headers"],
@@ -421,31 +430,15 @@ export async function startFakeSlack(options: FakeSlackOptions): Promise<FakeSla
     const read = readRequest(spec, call.httpMethod, request.headers, call.body, url.searchParams);
     call.args = read.args;
     read.problems.forEach(problem);
-    const refuse = (error: string, extra: Record<string, unknown> = {}) => {
-      const warnings = read.warnings.length === 0 ? {} : withWarnings(read.warnings);
-      reply(200, { ok: false, error, ...extra, ...warnings });
-    };
-    if (read.error !== undefined) return refuse(read.error);
-    if (read.token === undefined) {
-      problem("no token: send Authorization: Bearer");
-      return refuse("not_authed");
-    }
-    if (read.token !== options.botToken) {
-      problem("a token the workspace does not know");
-      return refuse("invalid_auth");
-    }
-    if (spec.scope !== undefined && !scopes.includes(spec.scope)) {
-      problem(`the token lacks the scope ${spec.scope}`);
-      return refuse("missing_scope", { needed: spec.scope, provided: scopes.join(",") });
-    }
-    if (method === "chat.postMessage") checkCustomize(read.args, scopes, problem);
-    const result = spec.run(workspace, read.args, scopes);
-    if (!result.ok) {
-      if (result.extra?.response_metadata !== undefined)
-        problem(`${result.error}: ${JSON.stringify(result.extra)}`);
-      return refuse(result.error, result.extra);
-    }
+    const result = checkAndRun(
+      spec,
+      read,
+      { workspace, botToken: options.botToken, scopes },
+      problem,
+    );
     const warnings = read.warnings.length === 0 ? {} : withWarnings(read.warnings);
+    if (!result.ok)
+      return reply(200, { ok: false, error: result.error, ...result.extra, ...warnings });
     reply(200, { ok: true, ...result.body, ...warnings });
     // Slack delivers the bot's own message events after it answers the call.
     if (result.event !== undefined && (options.echoBotEvents ?? true))
@@ -516,9 +509,30 @@ function replyFailure(
   reply(failure.status, `Slack answered ${failure.status}`);
 }
 
-/** A custom name or avatar needs `chat:write.customize`; without it Slack shows the app's own. */
-function checkCustomize(args: Args, scopes: readonly string[], problem: (text: string) => void) {
-  const customizes = args.username !== undefined || args.icon_url !== undefined;
-  if (customizes && !scopes.includes("chat:write.customize"))
-    problem("username or icon_url without the scope chat:write.customize: Slack ignores them");
+type Context = { workspace: FakeWorkspace; botToken: string; scopes: readonly string[] };
+
+/** Slack's checks once the request is read, in its order: token, scope, the method's rules. */
+function checkAndRun(
+  spec: MethodSpec,
+  read: ReadRequest,
+  { workspace, botToken, scopes }: Context,
+  problem: (text: string) => void,
+): MethodResult {
+  if (read.error !== undefined) return { ok: false, error: read.error };
+  if (read.token === undefined) {
+    problem("no token: send Authorization: Bearer");
+    return { ok: false, error: "not_authed" };
+  }
+  if (read.token !== botToken) {
+    problem("a token the workspace does not know");
+    return { ok: false, error: "invalid_auth" };
+  }
+  if (spec.scope !== undefined && !scopes.includes(spec.scope)) {
+    problem(`the token lacks the scope ${spec.scope}`);
+    const extra = { needed: spec.scope, provided: scopes.join(",") };
+    return { ok: false, error: "missing_scope", extra };
+  }
+  const result = spec.run(workspace, read.args, scopes, problem);
+  if (!result.ok && result.violation !== undefined) problem(result.violation);
+  return result;
 }

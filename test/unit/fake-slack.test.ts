@@ -183,7 +183,10 @@ describe("the fake's Web API: requests Slack would take amiss are violations", (
       error: "invalid_arguments",
       response_metadata: { messages: ["[ERROR] missing required field: user"] },
     });
-    expect(problems()[0]).toBe("a JSON body to a method that takes only forms: Slack ignores it");
+    expect(problems()).toEqual([
+      "a JSON body to a method that takes only forms: Slack ignores it",
+      "no user, which the method requires",
+    ]);
   });
 
   it("bodies Slack cannot read: invalid_json, json_not_object, invalid_post_type", async () => {
