@@ -4,7 +4,7 @@
  * `whsec_` secret. Runs in workerd and in Node (WebCrypto only). docs/integrations.md,
  * "Signatures, URLs and formats", is the receiver's recipe.
  */
-import { equalInConstantTime, fromBase64, hmacSha256, toBase64, utf8 } from "./hmac.ts";
+import { equalInConstantTime, fromBase64, hmacSha256, toBase64 } from "./hmac.ts";
 
 const SECRET_PREFIX = "whsec_";
 const SECRET_BYTES = 32;
