@@ -276,3 +276,20 @@ it("refuses private, loopback-looking and link-local URLs and non-owners", async
   });
   expect(badTypes.status).toBe(400);
 });
+
+it("delivers a message committed just before the runtime was killed, once it is back", async () => {
+  const room = await freshRoom(ada);
+  const path = `/crash-${room}`;
+  const { webhook } = await addWebhook(room, path);
+  const { seq } = await post(room, "said just before the crash");
+  // At once, before the feed's alarm (100 ms after the commit) has put it on the queue.
+  await server.crash();
+  const [request] = await waitUntil(
+    () => (receiver.at(path).length ? receiver.at(path) : undefined),
+    "delivered after the restart",
+    30_000,
+  );
+  expect(WebhookPayload.parse(JSON.parse(request!.body)).data.event.seq).toBe(seq);
+  const log = await deliveries(room, webhook.id);
+  expect(log.map((d) => d.seq)).toEqual([seq]);
+});
