@@ -102,6 +102,7 @@ export const RotateWebhookSecret = z
 
 /** The answer that creates an endpoint or rotates its secret: the only one holding the secret. */
 export const IssuedWebhookSecret = z.object({ webhook: Webhook, secret: z.string() });
+export type IssuedWebhookSecret = z.infer<typeof IssuedWebhookSecret>;
 
 /**
  * What a receiver gets (the request body; the headers are Standard Webhooks'): `type` is the
@@ -200,3 +201,4 @@ export const IncomingHookList = z.object({ hooks: z.array(IncomingHook) });
 export const CreateIncomingHook = z.object({ name: BotName }).strict();
 /** The answer that creates a hook: the only one that holds its URL, secret included. */
 export const IssuedIncomingHook = z.object({ hook: IncomingHook, url: z.string() });
+export type IssuedIncomingHook = z.infer<typeof IssuedIncomingHook>;
