@@ -33,6 +33,15 @@ export const AuditAction = z.enum([
   "service.key_rotated",
   "service.key_revoked",
   "service.deleted",
+  // Integrations, by rooms' owners and admins (src/routes/webhooks.ts, incoming-webhooks.ts):
+  // the target is the room (none for the instance's webhooks); never a secret or a whole URL.
+  "webhook.created",
+  "webhook.changed",
+  "webhook.deleted",
+  "webhook.secret_rotated",
+  "webhook.replayed",
+  "incoming_webhook.created",
+  "incoming_webhook.revoked",
   // Room moderation, from the rooms' own events (src/audit/room-entries.ts).
   "room.created",
   "room.topic_changed",
