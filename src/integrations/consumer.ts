@@ -86,6 +86,17 @@ async function tryDelivery(body: DeliveryMessage, message: Message, env: Env): P
     config.WEBHOOK_RETRY_DELAYS ?? DEFAULT_RETRY_DELAYS,
   );
   await hub.recordTry(body.hub, body.deliveryId, attempt.record, verdict);
+  // One line per try: with the delivery log, how a delivery can be followed end to end.
+  log.info("webhook try", {
+    hub: body.hub,
+    delivery: body.deliveryId,
+    webhookId: prepared.messageId,
+    try: message.attempts,
+    status: attempt.record.status,
+    error: attempt.record.error,
+    durationMs: attempt.record.durationMs,
+    verdict: verdict.kind,
+  });
   switch (verdict.kind) {
     case "delivered":
     case "gone":
