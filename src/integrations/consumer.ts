@@ -48,9 +48,9 @@ async function consumeOne(message: Message, env: Env): Promise<void> {
     switch (body.kind) {
       case "room-events":
         await Promise.all(
-          [roomHub(body.room), INSTANCE_HUB].map((hub) =>
-            hubOf(env, hub).accept(hub, body.room, body.events),
-          ),
+          body.hubs
+            .map((which) => (which === "room" ? roomHub(body.room) : INSTANCE_HUB))
+            .map((hub) => hubOf(env, hub).accept(hub, body.room, body.events)),
         );
         message.ack();
         return;

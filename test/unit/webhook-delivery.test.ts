@@ -87,7 +87,7 @@ describe("packing a room's events for the queue", () => {
     fc.assert(
       fc.property(fc.array(fc.string({ maxLength: 16_000 }), { maxLength: 60 }), (texts) => {
         const events = texts.map((text, i) => event(i + 1, text || "x"));
-        const messages = packRoomEvents("lobby", events);
+        const messages = packRoomEvents("lobby", ["room"], events);
         expect(messages.flatMap((m) => m.events)).toEqual(events);
         for (const message of messages)
           expect(bytes(message)).toBeLessThan(MAX_MESSAGE_BYTES + 1000);
@@ -103,7 +103,7 @@ describe("packing a room's events for the queue", () => {
   });
 
   it("sends nothing for no events", () => {
-    expect(packRoomEvents("lobby", [])).toEqual([]);
+    expect(packRoomEvents("lobby", ["room"], [])).toEqual([]);
     expect(intoSendBatches([])).toEqual([]);
   });
 });
