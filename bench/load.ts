@@ -40,6 +40,8 @@ export type RunContext = {
   rpc?: RpcRoute;
   /** Called when the measured window opens and closes (server CPU sampling, strace). */
   probe?: { start(): void; end(): void };
+  /** edgechat: called once the rooms exist, before anyone connects, with the owner's token. */
+  prepare?: (owner: string, rooms: readonly string[]) => Promise<void>;
 };
 
 export type DurableCheck = {
@@ -119,6 +121,10 @@ async function setup(ctx: RunContext, s: Scenario, total: number) {
   const owner = await signInGuest(ctx.baseUrl, "bench-owner");
   for (let r = 0; r < s.rooms; r++)
     await createRoom(ctx.baseUrl, owner, roomName(r), s.shards || undefined);
+  await ctx.prepare?.(
+    owner,
+    [...Array(s.rooms).keys()].map((r) => roomName(r)),
+  );
   const tokens = new Array<string>(total);
   await withTimeout(
     inBatches([...Array(total).keys()], 20, async (i) => {

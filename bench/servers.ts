@@ -47,6 +47,8 @@ export type RunningServer = {
   runtimePid(): number | undefined;
   /** Names a process of the tree for the CPU report (runtime, proxy, wrangler, raw). */
   role(pid: number): string;
+  /** edgechat: what `wrangler dev` printed so far (its log file, removed at stop). */
+  readonly logFile?: string;
   stop(): Promise<void>;
 };
 
@@ -61,6 +63,11 @@ export type ServerOptions = {
   inspectorPort?: number;
   /** edgechat: more worker vars, each passed as `--var NAME:VALUE` (a benchmark's own switches). */
   vars?: Record<string, string>;
+  /**
+   * edgechat: `wrangler dev --log-level` (`warn`). `info` adds a line per request and per
+   * queue batch (`QUEUE <queue> <acked>/<total>`), which bench:integrations counts.
+   */
+  logLevel?: "warn" | "info";
 };
 
 export const REPO_ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -236,7 +243,7 @@ async function startWranglerDev(
   for (const limit of BENCH_LIFTED_LIMITS) args.push("--var", `${limit}:1000000`);
   for (const [name, value] of Object.entries(options.vars ?? {}))
     args.push("--var", `${name}:${value}`);
-  args.push("--log-level", "warn");
+  args.push("--log-level", options.logLevel ?? "warn");
   if (options.inspectorPort) args.push("--inspector-port", String(options.inspectorPort));
   const env = {
     CLOUDFLARE_CF_FETCH_ENABLED: "false",
@@ -269,6 +276,7 @@ async function startWranglerDev(
         const { runtime: r, proxy } = runtime();
         return pid === r ? "runtime" : pid === proxy ? "proxy" : "wrangler";
       },
+      logFile: join(dir, "wrangler.log"),
       stop,
     };
   } catch (error) {
