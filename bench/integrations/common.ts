@@ -5,9 +5,23 @@
  */
 import type { Delivery } from "../../src/protocol/index.ts";
 import { call } from "../http.ts";
-import { cpuDelta, machineCpuMs, treeCpu, type RunningServer } from "../servers.ts";
+import {
+  cpuDelta,
+  machineCpuMs,
+  treeCpu,
+  type RunningServer,
+  type Storage,
+  type TargetName,
+} from "../servers.ts";
 import { now, sum } from "../util.ts";
-import type { Post } from "./tally.ts";
+import type { LoggedDelivery, Post } from "./tally.ts";
+
+/** Which server every run starts: `wrangler dev` (through its proxy, or straight to the runtime). */
+export type ServerChoice = {
+  target: Exclude<TargetName, "raw">;
+  storage: Storage;
+  serverRoot: string;
+};
 
 /** `POST /api/rooms/{room}/webhooks`: an endpoint for `message.posted`; its id. */
 export async function addWebhook(
@@ -33,12 +47,17 @@ export type DeliveryLogCounts = {
   byStatus: Record<string, number>;
 };
 
-/** Pages a webhook's whole delivery log (`GET …/webhooks/{id}/deliveries`) into counts. */
+/**
+ * Pages a webhook's whole delivery log (`GET …/webhooks/{id}/deliveries`) into counts, and each
+ * delivery's times into `entries` (under the endpoint's `path`).
+ */
 export async function readDeliveryLog(
   baseUrl: string,
   owner: string,
   room: string,
   webhook: string,
+  path: string,
+  entries: LoggedDelivery[],
 ): Promise<DeliveryLogCounts> {
   const counts: DeliveryLogCounts = { deliveries: 0, attempts: 0, byStatus: {} };
   let before: string | null = null;
@@ -54,6 +73,8 @@ export async function readDeliveryLog(
       counts.deliveries += 1;
       counts.attempts += d.attempts.length;
       counts.byStatus[d.status] = (counts.byStatus[d.status] ?? 0) + 1;
+      const firstTryAt = d.attempts.length ? Math.min(...d.attempts.map((a) => a.at)) : undefined;
+      entries.push({ path, room: d.room, seq: d.seq, createdAt: d.createdAt, firstTryAt });
     }
     before = page.nextBefore;
   } while (before);

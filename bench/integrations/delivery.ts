@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { createRoom, signInGuest } from "../http.ts";
-import { startTarget, type RunningServer, type Storage } from "../servers.ts";
+import { startTarget, type RunningServer } from "../servers.ts";
 import { inBatches, now, sleep, withTimeout } from "../util.ts";
 import {
   addCounts,
@@ -17,12 +17,16 @@ import {
   readDeliveryLog,
   type CpuWindow,
   type DeliveryLogCounts,
+  type ServerChoice,
 } from "./common.ts";
 import type { DeliveryReceiver } from "./receiver.ts";
 import {
+  latencyHops,
   queueCounts,
   tallyDeliveries,
   type DeliveryTally,
+  type LatencyHops,
+  type LoggedDelivery,
   type Post,
   type QueueCounts,
 } from "./tally.ts";
@@ -48,6 +52,8 @@ export type DeliveryRun = {
   /** Each acked post's answer time, p50/p99 (the post itself, for reference). */
   postLatencyMs: { p50: number; p99: number };
   tally: DeliveryTally;
+  /** Where the latency went, per hop (measured posts). */
+  hops: LatencyHops;
   /** The `INTEGRATIONS` queue's consumer, from wrangler's QUEUE lines, over the whole run. */
   queue?: QueueCounts;
   deadLetters?: QueueCounts;
@@ -55,6 +61,8 @@ export type DeliveryRun = {
   log: DeliveryLogCounts;
   /** From the first post to the last delivery (or the drain's bound). */
   cpu: CpuWindow;
+  /** The measured window alone: how busy the runtime was while posts came in. */
+  windowCpu: CpuWindow;
   /** From the last answer to the last delivery, or the bound. */
   drainMs: number;
   maxSendLagMs: number;
@@ -72,12 +80,12 @@ const postersFor = (perRoomRate: number) => Math.max(1, Math.ceil(perRoomRate / 
 export async function runDelivery(
   config: DeliveryConfig,
   receiver: DeliveryReceiver,
-  server: { storage: Storage; serverRoot: string },
+  server: ServerChoice,
   log: (line: string) => void,
   running: (s: RunningServer | undefined) => void,
 ): Promise<DeliveryRun> {
   const loadAverage = loadavg();
-  const started = await startTarget("edgechat-dev", {
+  const started = await startTarget(server.target, {
     ...server,
     logLevel: "info",
     vars: { WEBHOOK_ALLOW_LOOPBACK: "true" },
@@ -126,12 +134,20 @@ async function measure(
   const start = now() + 100;
   const window = { start: start + config.warmup * 1000, end: 0 };
   window.end = window.start + config.duration * 1000;
+  let windowEnd: (() => CpuWindow) | undefined;
+  let windowCpu: CpuWindow | undefined;
+  const timers = [
+    setTimeout(() => (windowEnd = cpuWindow(server)), window.start - now()),
+    setTimeout(() => (windowCpu = windowEnd?.()), window.end - now()),
+  ];
   const { posts, maxSendLagMs } = await openLoop(config.rate, start, window, (n, measured) => {
     const r = n % rooms.length;
     const poster = Math.floor(n / rooms.length) % perRoom;
     return postOverHttp(base, tokens[r * perRoom + poster]!, rooms[r]!, benchText(n), measured);
   });
   const answered = now();
+  timers.forEach(clearTimeout);
+  windowCpu ??= windowEnd?.();
   const paths = (room: string) => (endpoints.get(room) ?? []).map((e) => e.path);
   const acked = posts.filter((p) => p.seq !== undefined);
   const expected = acked.length * config.webhooksPerRoom;
@@ -142,9 +158,10 @@ async function measure(
   await sleep(1500);
   const queues = queueCounts(readFileSync(server.logFile!, "utf8"));
   let logCounts: DeliveryLogCounts = { deliveries: 0, attempts: 0, byStatus: {} };
+  const logged: LoggedDelivery[] = [];
   for (const [room, list] of endpoints)
-    for (const { id } of list)
-      logCounts = addCounts(logCounts, await readDeliveryLog(base, owner, room, id));
+    for (const { id, path } of list)
+      logCounts = addCounts(logCounts, await readDeliveryLog(base, owner, room, id, path, logged));
 
   const tally = tallyDeliveries(posts, receiver.arrivals, paths, window);
   const refused: Record<string, number> = {};
@@ -161,10 +178,12 @@ async function measure(
       p99: answerMs[Math.min(answerMs.length - 1, Math.floor(answerMs.length * 0.99))] ?? NaN,
     },
     tally,
+    hops: latencyHops(posts, receiver.arrivals, logged),
     queue: queues["edgechat-integrations"],
     deadLetters: queues["edgechat-integrations-dlq"],
     log: logCounts,
     cpu,
+    windowCpu: windowCpu!,
     drainMs,
     maxSendLagMs,
     loadAverage,

@@ -7,9 +7,9 @@
  */
 import { loadavg } from "node:os";
 import { call, createRoom, readLog, signInGuest } from "../http.ts";
-import { startTarget, type RunningServer, type Storage } from "../servers.ts";
+import { startTarget, type RunningServer } from "../servers.ts";
 import { now, percentiles, type Percentiles } from "../util.ts";
-import { cpuWindow, type CpuWindow } from "./common.ts";
+import { cpuWindow, type CpuWindow, type ServerChoice } from "./common.ts";
 
 export type Way = "hook" | "plain";
 export const WAYS: readonly Way[] = ["hook", "plain"];
@@ -53,12 +53,12 @@ const LIFTED = { LIMIT_COMMANDS_PER_SECOND: "1000000", LIMIT_COMMANDS_BURST: "10
 
 export async function runIncoming(
   options: { rounds: number; windowS: number; concurrency: readonly number[]; warmup: number },
-  server: { storage: Storage; serverRoot: string },
+  server: ServerChoice,
   log: (line: string) => void,
   running: (s: RunningServer | undefined) => void,
 ): Promise<IncomingRun> {
   const loadAverage = loadavg();
-  const started = await startTarget("edgechat-dev", { ...server, vars: LIFTED });
+  const started = await startTarget(server.target, { ...server, vars: LIFTED });
   running(started);
   try {
     const base = started.url;

@@ -17,6 +17,8 @@ export type Arrival = {
   webhookId: string;
   /** When the request's headers arrived (bench/util.ts `now()`, ms). */
   at: number;
+  /** The event's `at`: when the room committed it (its clock, Date.now()). */
+  committedAt: number;
 };
 
 export type DeliveryReceiver = {
@@ -29,7 +31,7 @@ export type DeliveryReceiver = {
   close(): Promise<void>;
 };
 
-type Payload = { data?: { room?: unknown; event?: { seq?: unknown } } };
+type Payload = { data?: { room?: unknown; event?: { seq?: unknown; at?: unknown } } };
 
 export async function startDeliveryReceiver(): Promise<DeliveryReceiver> {
   const arrivals: Arrival[] = [];
@@ -44,9 +46,11 @@ export async function startDeliveryReceiver(): Promise<DeliveryReceiver> {
         const payload = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Payload;
         const room = payload.data?.room;
         const seq = payload.data?.event?.seq;
-        if (typeof room !== "string" || typeof seq !== "number") throw new Error("not a payload");
+        const committedAt = payload.data?.event?.at;
+        if (typeof room !== "string" || typeof seq !== "number" || typeof committedAt !== "number")
+          throw new Error("not a payload");
         const webhookId = String(req.headers["webhook-id"] ?? "");
-        arrivals.push({ path: req.url ?? "/", room, seq, webhookId, at });
+        arrivals.push({ path: req.url ?? "/", room, seq, webhookId, at, committedAt });
       } catch {
         unreadable += 1;
       }

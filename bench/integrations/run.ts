@@ -25,12 +25,14 @@ import { fmt, shape } from "../report.ts";
 import { writeResults } from "../results.ts";
 import { REPO_ROOT, type RunningServer, type Storage } from "../servers.ts";
 import { stopOnExit } from "../util.ts";
+import type { ServerChoice } from "./common.ts";
 import { runDelivery, type DeliveryConfig, type DeliveryRun } from "./delivery.ts";
 import { runIncoming, SLACK_BODY, WAYS, type IncomingRun } from "./incoming.ts";
 import { startDeliveryReceiver, type DeliveryReceiver } from "./receiver.ts";
 import { median } from "./tally.ts";
 import {
   ROOMS_300,
+  roomsAt,
   runWritePath,
   WRITE_PATH_VARIANTS,
   type WritePathRun,
@@ -43,7 +45,7 @@ type Part = (typeof PARTS)[number];
 const { values: flags } = parseArgs({
   options: {
     part: { type: "string", default: PARTS.join(",") },
-    rates: { type: "string", default: "50,200" },
+    rates: { type: "string", default: "50,100" },
     rooms: { type: "string", default: "10" },
     webhooks: { type: "string", default: "0,1" },
     duration: { type: "string", default: "20" },
@@ -54,9 +56,11 @@ const { values: flags } = parseArgs({
     rounds: { type: "string", default: "3" },
     client: { type: "string", default: "raw" },
     "scenario-duration": { type: "string" },
+    "scenario-rate": { type: "string", default: "300,100" },
     "hook-concurrency": { type: "string", default: "1,8" },
     "hook-window": { type: "string", default: "5" },
     "hook-rounds": { type: "string", default: "3" },
+    target: { type: "string", default: "edgechat-dev" },
     storage: { type: "string", default: "disk" },
     "server-root": { type: "string" },
     label: { type: "string" },
@@ -68,11 +72,13 @@ const { values: flags } = parseArgs({
 const USAGE = [
   "usage: node bench/integrations/run.ts [--part delivery,fanout,write-path,incoming]",
   "       [--rates MSG/S,…] [--rooms N] [--webhooks N,…] [--duration S] [--warmup S] [--drain S]",
-  "       [--fanout N,…] [--fanout-rate MSG/S] [--rounds N] [--client raw|sdk] [--scenario-duration S]",
+  "       [--fanout N,…] [--fanout-rate MSG/S] [--rounds N] [--client raw|sdk]",
+  "       [--scenario-rate MSG/S,…] [--scenario-duration S]",
   "       [--hook-concurrency N,…] [--hook-window S] [--hook-rounds N]",
-  "       [--storage disk|tmpfs] [--server-root DIR] [--label TEXT] [--out FILE]",
+  "       [--target edgechat-dev|edgechat-direct] [--storage disk|tmpfs] [--server-root DIR]",
+  "       [--label TEXT] [--out FILE]",
   "delivery: --rooms rooms × each of --webhooks webhooks (0: the baseline), HTTP posts at each of",
-  "--rates for --duration s; fanout: 1 room × each of --fanout webhooks at --fanout-rate; write-path: rooms-300",
+  "--rates for --duration s; fanout: 1 room × each of --fanout webhooks at --fanout-rate; write-path: rooms-300 at each --scenario-rate",
   `(${shape(ROOMS_300)}) without and with a webhook per room, --rounds rounds;`,
   "incoming: an incoming hook against plain posts, --hook-rounds rounds of --hook-window s",
   "windows at each --hook-concurrency.",
@@ -103,7 +109,14 @@ const storage = flags.storage as Storage;
 if (storage !== "disk" && storage !== "tmpfs") throw new Error("--storage: disk or tmpfs");
 const client = flags.client as ClientKind;
 if (client !== "raw" && client !== "sdk") throw new Error("--client: raw or sdk");
-const server = { storage, serverRoot: resolve(flags["server-root"] ?? REPO_ROOT) };
+const target = flags.target as ServerChoice["target"];
+if (target !== "edgechat-dev" && target !== "edgechat-direct")
+  throw new Error("--target: edgechat-dev or edgechat-direct");
+const server: ServerChoice = {
+  target,
+  storage,
+  serverRoot: resolve(flags["server-root"] ?? REPO_ROOT),
+};
 
 function deliveryConfigs(): DeliveryConfig[] {
   const common = {
@@ -134,20 +147,48 @@ function deliveryConfigs(): DeliveryConfig[] {
   return out;
 }
 
-function writePathScenario() {
+function writePathScenarios() {
   const duration = flags["scenario-duration"];
-  return duration ? { ...ROOMS_300, duration: one("scenario-duration", duration) } : ROOMS_300;
+  return numbers("scenario-rate", flags["scenario-rate"]!).map((rate) => {
+    const s = roomsAt(rate);
+    return duration ? { ...s, duration: one("scenario-duration", duration) } : s;
+  });
 }
 
 // ---------------------------------------------------------------- the report
 
 const ms = (n: number | undefined) => fmt(n, 0);
 
+const row = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
+
+const DELIVERY_COLUMNS = [
+  "rooms × webhooks",
+  "posts/s",
+  "acked / sent",
+  "deliveries arrived / expected",
+  "dup",
+  "latency p50 ms",
+  "p95",
+  "p99",
+  "max",
+  "p50 split: commit → hub → try → receiver ms",
+  "p99 split",
+  "deliveries/s in the window",
+  "runtime busy in the window",
+  "backlog at the end ms, then deliveries/s",
+  "queue messages per post: room-events + deliveries",
+  "batches: messages each, ms each p50 / p99",
+  "runtime CPU ms per post",
+  "webhooks' CPU ms per delivery",
+  "others' cores",
+];
+
 function deliveryTable(runs: DeliveryRun[]): string {
   const lines = [
-    "| rooms × webhooks | posts/s | acked / sent | deliveries arrived / expected | dup | latency p50 ms | p95 | p99 | max | deliveries/s in the window | backlog at the end ms | queue messages per post: room-events + deliveries | batches: messages each, ms each p50 / p99 | runtime CPU ms per post | webhooks' CPU ms per delivery | others' cores |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    row(DELIVERY_COLUMNS),
+    row(DELIVERY_COLUMNS.map((_, i) => (i === 0 ? "---" : "---:"))),
   ];
+  const busy = (r: DeliveryRun) => (r.windowCpu.serverCpuMs.runtime ?? NaN) / r.windowCpu.wallMs;
   const cpuPerPost = (r: DeliveryRun) => (r.cpu.serverCpuMs.runtime ?? NaN) / r.acked;
   for (const r of runs) {
     const c = r.config;
@@ -158,18 +199,41 @@ function deliveryTable(runs: DeliveryRun[]): string {
     );
     // What the webhooks added to each post, shared out over the post's deliveries.
     const perDelivery = baseline ? (cpu - cpuPerPost(baseline)) / c.webhooksPerRoom : NaN;
-    const head = `| ${c.rooms} × ${c.webhooksPerRoom} | ${c.rate} | ${r.acked}/${r.sent}`;
-    const tail = `${fmt(cpu, 2)} | ${fmt(perDelivery, 2)} | ${fmt(r.cpu.othersCores, 2)} |`;
-    if (c.webhooksPerRoom === 0) {
-      lines.push(`${head} | ${"| ".repeat(11)}${tail}`);
-      continue;
-    }
     const t = r.tally;
     const q = r.queue;
+    const some = c.webhooksPerRoom > 0;
     const deliveryMessages = r.log.attempts;
     const roomEvents = q ? q.messages - deliveryMessages : NaN;
     lines.push(
-      `${head} | ${t.delivered}/${t.expected} | ${t.duplicates} | ${ms(t.latencyMs.p50)} | ${ms(t.latencyMs.p95)} | ${ms(t.latencyMs.p99)} | ${ms(t.latencyMs.max)} | ${fmt(t.deliveriesPerS)} | ${ms(t.backlogMs)} | ${fmt(roomEvents / r.acked, 2)} + ${fmt(deliveryMessages / r.acked, 2)} = ${fmt((q?.messages ?? NaN) / r.acked, 2)} | ${q ? `${q.batches}: ${fmt(q.messages / q.batches, 1)}, ${ms(q.batchMs.p50)} / ${ms(q.batchMs.p99)}` : "–"} | ${tail}`,
+      row([
+        `${c.rooms} × ${c.webhooksPerRoom}`,
+        String(c.rate),
+        `${r.acked}/${r.sent}`,
+        some ? `${t.delivered}/${t.expected}` : "",
+        some ? String(t.duplicates) : "",
+        ...[t.latencyMs.p50, t.latencyMs.p95, t.latencyMs.p99, t.latencyMs.max].map((v) =>
+          some ? ms(v) : "",
+        ),
+        ...(["p50", "p99"] as const).map((p) =>
+          some
+            ? [r.hops.toHub, r.hops.toTry, r.hops.toReceiver].map((h) => ms(h[p])).join(" + ")
+            : "",
+        ),
+        some ? fmt(t.deliveriesPerS) : "",
+        fmt(busy(r), 2),
+        some
+          ? `${ms(t.backlogMs)}${Number.isFinite(t.drainPerS) ? `, ${fmt(t.drainPerS, 0)}` : ""}`
+          : "",
+        some
+          ? `${fmt(roomEvents / r.acked, 2)} + ${fmt(deliveryMessages / r.acked, 2)} = ${fmt((q?.messages ?? NaN) / r.acked, 2)}`
+          : "",
+        q
+          ? `${q.batches}: ${fmt(q.messages / q.batches, 1)}, ${ms(q.batchMs.p50)} / ${ms(q.batchMs.p99)}`
+          : "",
+        fmt(cpu, 2),
+        some ? fmt(perDelivery, 2) : "",
+        fmt(r.cpu.othersCores, 2),
+      ]),
     );
   }
   return lines.join("\n");
@@ -203,10 +267,11 @@ function ratioText(ratios: number[]): string {
 
 function writePathTables(runs: WritePathRun[]): string {
   const of = (v: WritePathVariant) => runs.filter((r) => r.variant === v);
+  // One scenario's runs: each is compared with the no-webhook run of its round.
   const base = (round: number) => runs.find((r) => r.variant === "none" && r.round === round);
   const lines = [
-    "| variant | runtime CPU ms/post | ×none | post (ack) p50 ms | ×none | ack p99 ms | ×none | fan-out p50 ms | ×none | fan-out p99 ms | ×none | delivered msg/s | webhook deliveries arrived / expected | others' cores |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| variant | runtime CPU ms/post | ×none | post (ack) p50 ms | ×none | ack p99 ms | ×none | fan-out p50 ms | ×none | fan-out p99 ms | ×none | delivered msg/s | webhook deliveries arrived / expected | webhook deliveries/s in the window | commit → receiver p50 / p99 ms | last delivery after the window ms | others' cores |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const v of WRITE_PATH_VARIANTS) {
     const mine = of(v);
@@ -223,8 +288,14 @@ function writePathTables(runs: WritePathRun[]): string {
           );
     const arrived = mine.reduce((a, r) => a + (r.deliveries?.delivered ?? 0), 0);
     const expected = mine.reduce((a, r) => a + (r.deliveries?.expected ?? 0), 0);
+    const hooked = v !== "none";
+    const md = (get: (r: WritePathRun) => number | undefined) =>
+      median(mine.map((r) => get(r) ?? NaN));
+    const webhookCells = hooked
+      ? `${arrived}/${expected} | ${fmt(md((r) => r.deliveries?.deliveriesPerS))} | ${ms(md((r) => r.deliveryLatencyMs?.p50))} / ${ms(md((r) => r.deliveryLatencyMs?.p99))} | ${ms(md((r) => r.lastDeliveryAfterWindowMs))}`
+      : ["", "", "", ""].join(" | ");
     lines.push(
-      `| ${v === "none" ? "no webhook" : "one webhook per room"} | ${fmt(m("cpuPerPost"), 3)} | ${x("cpuPerPost")} | ${fmt(m("ackP50"), 2)} | ${x("ackP50")} | ${fmt(m("ackP99"), 2)} | ${x("ackP99")} | ${fmt(m("fanoutP50"), 2)} | ${x("fanoutP50")} | ${fmt(m("fanoutP99"), 2)} | ${x("fanoutP99")} | ${fmt(m("delivered"))} | ${v === "none" ? "" : `${arrived}/${expected}`} | ${fmt(median(mine.map((r) => r.cpu.othersCores)), 2)} |`,
+      `| ${v === "none" ? "no webhook" : "one webhook per room"} | ${fmt(m("cpuPerPost"), 3)} | ${x("cpuPerPost")} | ${fmt(m("ackP50"), 2)} | ${x("ackP50")} | ${fmt(m("ackP99"), 2)} | ${x("ackP99")} | ${fmt(m("fanoutP50"), 2)} | ${x("fanoutP50")} | ${fmt(m("fanoutP99"), 2)} | ${x("fanoutP99")} | ${fmt(m("delivered"))} | ${webhookCells} | ${fmt(median(mine.map((r) => r.cpu.othersCores)), 2)} |`,
     );
   }
   lines.push(
@@ -328,7 +399,7 @@ function markdown(
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}; Node ${process.version}; load average at start ${loadAtStart.map((l) => fmt(l, 2)).join(" ")}, at the end ${loadavg()
       .map((l) => fmt(l, 2))
       .join(" ")}. ` +
-      `edgechat: \`wrangler dev\` in ${server.serverRoot}, storage on ${storage}, \`WEBHOOK_ALLOW_LOOPBACK=true\`, its local Queues (miniflare); a fresh server and storage per run. ` +
+      `edgechat: \`wrangler dev\` in ${server.serverRoot}${target === "edgechat-direct" ? " (the clients straight to its runtime, past the dev proxy)" : ""}, storage on ${storage}, \`WEBHOOK_ALLOW_LOOPBACK=true\`, its local Queues (miniflare); a fresh server and storage per run. ` +
       "The receiver (this process, node:http, keep-alive) answers 200 at once. " +
       "Runtime CPU is the worker's workerd (worker, rooms, hubs, the queue's consumer); others' cores what the rest of the machine took meanwhile.",
   ];
@@ -340,7 +411,10 @@ function markdown(
       "### Delivery: rooms × one webhook each",
       "",
       `Posts over HTTP (\`POST /api/rooms/{room}/messages\`, guests, ≤ 10/s each) round-robin over the rooms, open loop, ${delivery[0]!.config.duration} s measured after ${delivery[0]!.config.warmup} s; every acked post must arrive once per endpoint. ` +
-        "Latency: from the post's 201 (the commit) to the receiver's arrival. Queue messages: every message the consumer was handed (wrangler's `QUEUE` lines), split into deliveries (the tries in the hubs' delivery logs) and room-events (the rest). CPU: from the first post to the last delivery.",
+        "Latency: from the post's 201 (the commit) to the receiver's arrival; split by the hubs' delivery logs into the commit to the hub's delivery (the feed's 100 ms, the room-events message's wait in the queue, `accept`), the delivery to its try (the delivery message's wait), and the try to the receiver. Deliveries/s: first arrivals inside the measured window; the backlog: from the window's end to the last delivery, and how fast it drained. " +
+        "Queue messages: every message the consumer was handed (wrangler's `QUEUE` lines), split into deliveries (the tries in the hubs' delivery logs) and room-events (the rest). " +
+        "Runtime CPU per post: from the first post to the last delivery; webhooks' CPU per delivery: that less the 0-webhook run's at the same rate, over the post's deliveries. " +
+        "Runtime busy: the runtime's CPU over the measured window's wall time (1.00: its one thread is saturated).",
       "",
       deliveryTable(delivery),
     );
@@ -353,17 +427,20 @@ function markdown(
       "",
       deliveryTable(fanout),
     );
-  if (results.writePath.length)
+  for (const s of writePathScenarios()) {
+    const runs = results.writePath.filter((r) => r.scenario === s.name);
+    if (runs.length === 0) continue;
     sections.push(
       "",
-      "### The feed's cost on the write path",
+      `### The feed's cost on the write path: ${s.name}`,
       "",
-      `\`rooms-300\` of bench:observability (${shape(writePathScenario())}; ${client} clients over WebSockets) with no webhook and with one \`message.posted\` webhook per room; ` +
-        `${Math.max(...results.writePath.map((r) => r.round))} rounds, the two alternating (none, webhook; then webhook, none; …). ×none: the median over rounds of the ratio to the same round's no-webhook run (min–max). ` +
-        "CPU: the runtime in the measured window per acked post, the deliveries that ran in the window included.",
+      `bench:observability's \`rooms-300\`${s.rate === 300 ? "" : ` at ${s.rate} msg/s`} (${shape(s)}; ${client} clients over WebSockets) with no webhook and with one \`message.posted\` webhook per room; ` +
+        `${Math.max(...runs.map((r) => r.round))} rounds, the two alternating (none, webhook; then webhook, none; …). ×none: the median over rounds of the ratio to the same round's no-webhook run (min–max). ` +
+        "CPU: the runtime in the measured window per acked post, with whatever deliveries ran in the window (all of them only if the deliveries kept up: see deliveries/s in the window and the last delivery after it).",
       "",
-      writePathTables(results.writePath),
+      writePathTables(runs),
     );
+  }
   if (results.incoming)
     sections.push(
       "",
@@ -416,37 +493,37 @@ async function main(): Promise<void> {
   }
   if (parts().includes("write-path")) {
     const rounds = one("rounds", flags.rounds, true);
-    const s = writePathScenario();
-    for (let round = 1; round <= rounds; round++) {
-      const order = round % 2 ? WRITE_PATH_VARIANTS : [...WRITE_PATH_VARIANTS].reverse();
-      for (const variant of order) {
-        log(
-          `[write-path round ${round} ${variant}] starting (load ${loadavg()
-            .map((l) => fmt(l, 2))
-            .join(" ")})`,
-        );
-        const run = await runWritePath(
-          round,
-          variant,
-          s,
-          client,
-          receiver,
-          server,
-          log,
-          setRunning,
-        );
-        const cpu =
-          (run.cpu.serverCpuMs.runtime ?? NaN) / (run.result.ackedPerS * run.result.durationS);
-        log(
-          `  runtime CPU ${fmt(cpu, 3)} ms/post, ack p50/p99 ${fmt(run.result.ackLatencyMs.p50, 2)}/${fmt(run.result.ackLatencyMs.p99, 2)} ms, ` +
-            `others ${fmt(run.cpu.othersCores, 2)} cores` +
-            (run.deliveries
-              ? `, webhook deliveries ${run.deliveries.delivered}/${run.deliveries.expected}`
-              : ""),
-        );
-        results.writePath.push(run);
+    for (let round = 1; round <= rounds; round++)
+      for (const s of writePathScenarios()) {
+        const order = round % 2 ? WRITE_PATH_VARIANTS : [...WRITE_PATH_VARIANTS].reverse();
+        for (const variant of order) {
+          log(
+            `[write-path round ${round} ${s.name} ${variant}] starting (load ${loadavg()
+              .map((l) => fmt(l, 2))
+              .join(" ")})`,
+          );
+          const run = await runWritePath(
+            round,
+            variant,
+            s,
+            client,
+            receiver,
+            server,
+            log,
+            setRunning,
+          );
+          const cpu =
+            (run.cpu.serverCpuMs.runtime ?? NaN) / (run.result.ackedPerS * run.result.durationS);
+          log(
+            `  runtime CPU ${fmt(cpu, 3)} ms/post, ack p50/p99 ${fmt(run.result.ackLatencyMs.p50, 2)}/${fmt(run.result.ackLatencyMs.p99, 2)} ms, ` +
+              `others ${fmt(run.cpu.othersCores, 2)} cores` +
+              (run.deliveries
+                ? `, webhook deliveries ${run.deliveries.delivered}/${run.deliveries.expected}`
+                : ""),
+          );
+          results.writePath.push(run);
+        }
       }
-    }
   }
   if (parts().includes("incoming")) {
     log(
@@ -503,7 +580,9 @@ if (flags.help) {
 /** Every run has its own bounds (sign-ins, drains, windows); this catches anything past them. */
 function watchdogMinutes(): number {
   const perDelivery = (c: DeliveryConfig) => 2 + (c.warmup + c.duration + c.drain) / 60;
-  const writePath = parts().includes("write-path") ? 2 * one("rounds", flags.rounds) * 3 : 0;
+  const writePath = parts().includes("write-path")
+    ? 2 * one("rounds", flags.rounds) * writePathScenarios().length * 3
+    : 0;
   const incoming = parts().includes("incoming") ? 3 : 0;
   return 5 + deliveryConfigs().reduce((a, c) => a + perDelivery(c), 0) + writePath + incoming;
 }

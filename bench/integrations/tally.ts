@@ -27,6 +27,8 @@ export type ArrivalLike = {
   seq: number;
   webhookId: string;
   at: number;
+  /** The event's commit time (the room's clock). */
+  committedAt?: number;
 };
 
 export type DeliveryTally = {
@@ -45,6 +47,8 @@ export type DeliveryTally = {
   deliveriesPerS: number;
   /** From the window's end to the last first arrival of a measured post (the backlog left). */
   backlogMs: number;
+  /** First arrivals after the window's end per second until the last one: how fast a backlog drains. */
+  drainPerS: number;
 };
 
 const key = (path: string, room: string, seq: number) => `${path}\u0000${room}\u0000${seq}`;
@@ -91,7 +95,12 @@ export function tallyDeliveries(
     }
   }
   let inWindow = 0;
-  for (const at of first.values()) if (at >= window.start && at < window.end) inWindow += 1;
+  let after = 0;
+  let last = -Infinity;
+  for (const at of first.values()) {
+    if (at >= window.start && at < window.end) inWindow += 1;
+    if (at >= window.end) [after, last] = [after + 1, Math.max(last, at)];
+  }
   return {
     expected,
     delivered,
@@ -101,6 +110,63 @@ export function tallyDeliveries(
     latencyMs: percentiles(latencies),
     deliveriesPerS: inWindow / ((window.end - window.start) / 1000),
     backlogMs: Number.isFinite(lastMeasured) ? Math.max(0, lastMeasured - window.end) : NaN,
+    drainPerS: after > 1 ? after / ((last - window.end) / 1000) : NaN,
+  };
+}
+
+/** A delivery as its hub's log has it: when the hub made it, when its first try began. */
+export type LoggedDelivery = {
+  path: string;
+  room: string;
+  seq: number;
+  createdAt: number;
+  firstTryAt?: number;
+};
+
+export type LatencyHops = {
+  /** The commit to the hub's delivery: the feed's 100 ms, the room-events message's queue wait, `accept`. */
+  toHub: Percentiles;
+  /** The hub's delivery to its first try: the delivery message's queue wait, `prepareTry`. */
+  toTry: Percentiles;
+  /** The try's start to the receiver: signing, the request. */
+  toReceiver: Percentiles;
+};
+
+/**
+ * Where a delivery's time went, per hop, for the deliveries of measured posts: the room's,
+ * the hub's and the consumer's clocks (workerd's Date.now(), which moves at I/O) against the
+ * receiver's. Every clock is this machine's wall clock.
+ */
+export function latencyHops(
+  posts: readonly Post[],
+  arrivals: readonly ArrivalLike[],
+  logged: readonly LoggedDelivery[],
+): LatencyHops {
+  const measured = new Set(
+    posts.filter((p) => p.measured && p.seq !== undefined).map((p) => `${p.room}\u0000${p.seq}`),
+  );
+  const first = new Map<string, ArrivalLike>();
+  for (const a of arrivals) {
+    const k = key(a.path, a.room, a.seq);
+    const seen = first.get(k);
+    if (!seen || a.at < seen.at) first.set(k, a);
+  }
+  const toHub: number[] = [];
+  const toTry: number[] = [];
+  const toReceiver: number[] = [];
+  for (const d of logged) {
+    if (!measured.has(`${d.room}\u0000${d.seq}`)) continue;
+    const arrival = first.get(key(d.path, d.room, d.seq));
+    if (arrival?.committedAt !== undefined) toHub.push(d.createdAt - arrival.committedAt);
+    if (d.firstTryAt !== undefined) {
+      toTry.push(d.firstTryAt - d.createdAt);
+      if (arrival) toReceiver.push(arrival.at - d.firstTryAt);
+    }
+  }
+  return {
+    toHub: percentiles(toHub),
+    toTry: percentiles(toTry),
+    toReceiver: percentiles(toReceiver),
   };
 }
 

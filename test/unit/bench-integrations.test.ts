@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { median, queueCounts, tallyDeliveries, type Post } from "../../bench/integrations/tally.ts";
+import {
+  latencyHops,
+  median,
+  queueCounts,
+  tallyDeliveries,
+  type Post,
+} from "../../bench/integrations/tally.ts";
 
 /**
  * The integrations benchmark's counting (bench/integrations/tally.ts): a missing, doubled or
@@ -67,6 +73,14 @@ describe("tallyDeliveries", () => {
     expect(t.latencyMs.max).toBe(700);
     expect(t.deliveriesPerS).toBe(1); // one first arrival inside [1000, 2000) ms
     expect(t.backlogMs).toBe(600); // the last measured delivery came 600 ms after the window
+    expect(t.drainPerS).toBeNaN(); // one arrival after the window is no rate
+    const drained = tallyDeliveries(
+      [...posts, posted("a", 4, 1950)],
+      [...arrivals, arrival("/w/a/0", "a", 4, 2500)],
+      (room) => [`/w/${room}/0`],
+      { start: 1000, end: 2000 },
+    );
+    expect(drained.drainPerS).toBeCloseTo(2 / 0.6); // two arrivals in the 600 ms after the window
   });
 
   it("counts the earliest arrival when tries arrive out of order", () => {
@@ -78,6 +92,23 @@ describe("tallyDeliveries", () => {
     );
     expect(t.latencyMs.p50).toBe(200);
     expect(t.duplicates).toBe(1);
+  });
+});
+
+describe("latencyHops", () => {
+  it("splits a measured post's delivery at the hub's delivery and its first try", () => {
+    const posts = [posted("a", 1, 1000), posted("a", 2, 1000, false)];
+    const arrivals = [
+      { ...arrival("/w/a/0", "a", 1, 1900), committedAt: 995 },
+      { ...arrival("/w/a/0", "a", 1, 2500), committedAt: 995 }, // a later try: not the first
+      { ...arrival("/w/a/0", "a", 2, 1900), committedAt: 995 }, // warm-up: not counted
+    ];
+    const hops = latencyHops(posts, arrivals, [
+      { path: "/w/a/0", room: "a", seq: 1, createdAt: 1300, firstTryAt: 1850 },
+      { path: "/w/a/0", room: "a", seq: 2, createdAt: 1300, firstTryAt: 1850 },
+    ]);
+    expect([hops.toHub.p50, hops.toTry.p50, hops.toReceiver.p50]).toEqual([305, 550, 50]);
+    expect(hops.toHub.n).toBe(1);
   });
 });
 
