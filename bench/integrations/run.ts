@@ -45,7 +45,7 @@ type Part = (typeof PARTS)[number];
 const { values: flags } = parseArgs({
   options: {
     part: { type: "string", default: PARTS.join(",") },
-    rates: { type: "string", default: "50,100" },
+    rates: { type: "string", default: "50,100,200" },
     rooms: { type: "string", default: "10" },
     webhooks: { type: "string", default: "0,1" },
     duration: { type: "string", default: "20" },
