@@ -17,6 +17,7 @@ import { reads } from "./routes/reads.ts";
 import { roomSocket } from "./routes/room-socket.ts";
 import { rooms } from "./routes/rooms.ts";
 import { roomWebhooks } from "./routes/webhooks.ts";
+import { slash } from "./routes/slash.ts";
 import { graphiqlPolicy, graphqlEndpoint } from "./graphql/endpoint.ts";
 import { isGraphiQLFile } from "./graphql/graphiql.ts";
 import { echoRoutes, servesEcho } from "./rpc/echo.ts";
@@ -75,6 +76,7 @@ export function createApp() {
   app.route("/", commands);
   app.route("/", reads);
   app.route("/", roomWebhooks);
+  app.route("/", slash);
   app.route("/", admin);
   app.route("/", roomSocket);
   app.route("/", graphqlEndpoint);

@@ -19,6 +19,7 @@ import {
   type RoomSort,
 } from "../protocol/index.ts";
 import { AdminApi } from "./admin-api.ts";
+import { SlashApi } from "./slash-api.ts";
 import { ApiRequests, queryOf } from "./requests.ts";
 import { graphqlRequest, type TypedDocument, type VariablesOf } from "./graphql/request.ts";
 
@@ -36,9 +37,12 @@ export class EdgechatApi {
   readonly #requests: ApiRequests;
   /** The instance admins' calls (admin-api.ts). */
   readonly admin: AdminApi;
+  /** Slash commands: running them, completion, a room's custom ones (slash-api.ts). */
+  readonly slash: SlashApi;
   constructor(baseUrl: string, token?: string) {
     this.#requests = new ApiRequests(baseUrl, token);
     this.admin = new AdminApi(this.#requests);
+    this.slash = new SlashApi(this.#requests);
   }
 
   get baseUrl(): string {
