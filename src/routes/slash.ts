@@ -217,7 +217,7 @@ slash.openapi(
       "sockets in the room alone (an `ephemeral` frame). `replace_original` and " +
       "`delete_original` edit nothing: a reply is always new.",
     request: {
-      params: z.object({ token: z.string().max(200) }),
+      params: z.object({ token: z.string() }),
       body: {
         content: {
           "application/json": { schema: SlashResponseBody },
