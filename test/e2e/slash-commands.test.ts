@@ -12,8 +12,10 @@ import { ApiError, EdgechatApi, type IssuedKey } from "../../src/client/index.ts
 import { isServiceId, type CustomSlashCommand, type RoomEvent } from "../../src/protocol/index.ts";
 import { startSlashServer, type SlashServer } from "../support/slash-server.ts";
 import {
+  connect,
   freshRoom,
   rawConnect,
+  roomName,
   signIn,
   useServer,
   waitUntil,
@@ -397,6 +399,31 @@ describe("custom commands", () => {
     await other.roundTrip();
     expect(other.of("ephemeral")).toEqual([]);
     expect(commands.violations).toEqual([]);
+  });
+
+  it("in a sharded room, an ephemeral follow-up reaches the caller's sockets on their shard, through the SDK", async () => {
+    const room = roomName("sharded");
+    await ada.api.createRoom({ name: room, shards: 3 });
+    const path = `/deploy-${room}`;
+    const issued = await ada.api.slash.create(room, { name: "deploy", url: commands.url(path) });
+    commands.expect(path, issued);
+    commands.on(path, () => ({}));
+    const caller = await connect(server.url, room, bob);
+    const seen: { text: string; from: string }[] = [];
+    caller.conn.on("ephemeral", ({ text, from }) => seen.push({ text, from: from.name }));
+    const other = await rawConnect(server.url, room, carol.token);
+    expect(await run(bob, room, "/deploy later")).toEqual({ kind: "accepted" });
+    const responseUrl = commands.at(path)[0]!.fields.response_url;
+    const answered = await fetch(responseUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ text: "only for bob, across shards" }),
+    });
+    expect(answered.status).toBe(200);
+    await waitUntil(() => seen.length === 1, "the ephemeral frame on bob's shard");
+    expect(seen).toEqual([{ text: "only for bob, across shards", from: "deploy" }]);
+    await other.roundTrip();
+    expect(other.of("ephemeral")).toEqual([]);
   });
 
   it("a response_url posts to its own room only", async () => {
