@@ -1,4 +1,4 @@
-import { CommandError, RoomConnection } from "../client/index.ts";
+import { CommandError, isSlashCommand, RoomConnection } from "../client/index.ts";
 import { ChatScreen } from "./chat-screen.ts";
 import {
   initialChatState,
@@ -14,7 +14,8 @@ import { HistoryView } from "./history-view.ts";
 import { forgetRoom, rememberRoom } from "./recent-rooms.ts";
 import { goToRooms, setFlash } from "./route.ts";
 import { noteWrite } from "./search-view.ts";
-import { maySeeBans } from "./members-state.ts";
+import { maySeeBans, standing } from "./members-state.ts";
+import { SlashSettings } from "./slash-settings.ts";
 
 const PAGE = 50;
 
@@ -48,12 +49,19 @@ export function chatView(ctx: AppContext, room: string, options: { people?: bool
       undo: () => command((c) => c.undo()),
       redo: () => command((c) => c.redo()),
       verify: () => ctx.call((api) => api.verifyRoom(room)),
+      slashCommands: () => {
+        history.hide();
+        screen.setHistory(slashSettings.el);
+        slashSettings.open();
+      },
     },
     older: () => dispatch({ type: "older" }),
     dismiss: (id) => dispatch({ type: "dismissed", id }),
+    dismissEphemeral: (id) => dispatch({ type: "ephemeral-dismissed", id }),
     send,
     typing: () => conn?.typing(),
     history: () => {
+      slashSettings.hide();
       screen.setHistory(history.el);
       history.open();
     },
@@ -65,6 +73,14 @@ export function chatView(ctx: AppContext, room: string, options: { people?: bool
       history.hide();
       screen.setHistory(undefined);
     },
+  });
+
+  const slashSettings = new SlashSettings(ctx, room, {
+    close: () => {
+      slashSettings.hide();
+      screen.setHistory(undefined);
+    },
+    changed: () => void loadSlashCommands(),
   });
 
   const seen = (): Seen => ({
@@ -83,6 +99,9 @@ export function chatView(ctx: AppContext, room: string, options: { people?: bool
       else screen.render(before, after);
     }
     for (const effect of effects) run(effect);
+    // What you may run changed with your role: completion offers what is allowed now.
+    const [was, now] = [standing(before.members), standing(after.members)];
+    if (was.role !== now.role || was.admin !== now.admin) void loadSlashCommands();
   }
 
   function run(effect: ChatEffect): void {
@@ -161,8 +180,43 @@ export function chatView(ctx: AppContext, room: string, options: { people?: bool
     return command((c) => c.send({ ...unsent, clientId: c.nextClientId() }));
   }
 
+  /** The commands this user may run here, for the compose box's completion. */
+  async function loadSlashCommands(): Promise<void> {
+    try {
+      const { commands } = await ctx.call((api) => api.slash.commands(room));
+      if (!disposed) screen.composer.slash.setCommands(commands);
+    } catch (error) {
+      // Completion is a help, not a need: without it, commands still run when sent.
+      handleUnauthorized(ctx, error);
+    }
+  }
+
+  /** An answer for you alone, after the newest event: from a command's run or its socket frame. */
+  function showEphemeral(text: string, from: string, at = Date.now()): void {
+    dispatch({ type: "ephemeral", text, from, at, after: conn?.lastSeq ?? 0 });
+  }
+
+  /**
+   * Runs a slash command: what it logs arrives over the socket like anything else; an ephemeral
+   * answer shows here; a refusal shows as any refused command's.
+   */
+  async function runSlash(text: string, clientId: string): Promise<void> {
+    const name = text.trim().split(/\s/, 1)[0]!;
+    try {
+      const result = await ctx.call((api) => api.slash.run(room, text, clientId));
+      if (result.kind === "ephemeral") showEphemeral(result.text, name);
+      if (result.kind === "command" || result.kind === "posted") noteWrite(room, result.seq);
+    } catch (error) {
+      if (!handleUnauthorized(ctx, error))
+        dispatch({ type: "error-frame", message: errorText(error) });
+    }
+  }
+
   function send(text: string): void {
     if (!conn) return;
+    if (isSlashCommand(text)) return void runSlash(text, conn.nextClientId());
+    // `//text` posts `/text`: the way to start a message with a slash.
+    if (text.trimStart().startsWith("//")) text = text.trimStart().slice(1);
     const id = ++postIds;
     dispatch({ type: "sending", id, text });
     conn.post(text).then(
@@ -225,6 +279,8 @@ export function chatView(ctx: AppContext, room: string, options: { people?: bool
     c.on("gap", () => dispatch({ type: "gap" }));
     c.on("presence", (frame) => dispatch({ type: "presence", frame }));
     c.on("typing", (user) => user.id !== state.members.you && screen.typing.saw(user));
+    c.on("ephemeral", (frame) => showEphemeral(frame.text, frame.from.name, frame.at));
+    c.on("welcome", () => void loadSlashCommands());
     c.on("error", (frame) => dispatch({ type: "error-frame", message: frame.message }));
     c.on("fatal", ({ code, message }) => dispatch({ type: "fatal", code, message }));
     c.connect();

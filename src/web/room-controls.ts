@@ -14,6 +14,8 @@ export type RoomControlActions = {
   redo: () => Promise<unknown>;
   /** Owners and admins: recompute the room's hash chain (docs/audit.md). */
   verify: () => Promise<ChainReport>;
+  /** Owners and admins: the room's custom slash commands (slash-settings.ts). */
+  slashCommands: () => void;
 };
 
 /**
@@ -163,6 +165,16 @@ export function roomControls(actions: RoomControlActions) {
     },
     "Verify log",
   );
+  const slashCommands = h(
+    "button",
+    {
+      type: "button",
+      "data-testid": "slash-settings-open",
+      hidden: true,
+      on: { click: () => actions.slashCommands() },
+    },
+    "Slash commands",
+  );
   const leave = h(
     "button",
     {
@@ -178,7 +190,7 @@ export function roomControls(actions: RoomControlActions) {
     el: h(
       "div",
       { class: "controls" },
-      h("div", { class: "row" }, undo, redo, moderation, verify, verdict, leave),
+      h("div", { class: "row" }, undo, redo, moderation, verify, verdict, slashCommands, leave),
       error,
     ),
     /** Shows the controls `you` may use. */
@@ -190,6 +202,7 @@ export function roomControls(actions: RoomControlActions) {
       editTopic.hidden = !mayTopic || !topicForm.hidden;
       slow.hidden = status.hidden = !maySlow;
       verify.hidden = verdict.hidden = !can(you, "audit");
+      slashCommands.hidden = !can(you, "integrations");
       // An admin who is no member has nothing to leave.
       leave.hidden = you.admin === true && you.role === undefined;
     },
