@@ -207,8 +207,10 @@ async function runCustom(
   { name, text }: { name: string; text: string },
   clientId: string,
 ): Promise<SlashResult> {
-  // Whoever may post here may run the room's commands; their answers are the bot's.
+  // Whoever may post here may run the room's commands; a mute holds for them too, or a muted
+  // member could speak through a command's bot.
   requireAllowed(await standingIn(c, room), "post");
+  await requireUnmuted(c, room);
   const caller = { id: c.var.user.id, name: c.var.user.name };
   const token = responseToken(room);
   const hub = hubOf(c, room);
@@ -241,6 +243,13 @@ async function runCustom(
   }
   await hub.settleSlash(roomHub(room), caller.id, clientId, answer);
   return answer;
+}
+
+async function requireUnmuted(c: Context<AppEnv>, room: string): Promise<void> {
+  const { members } = unwrap(await roomOf(c, room).members(c.var.user));
+  const until = members.find((member) => member.id === c.var.user.id)?.mutedUntil ?? 0;
+  if (until > Date.now())
+    throw new ApiError("forbidden", `you are muted until ${new Date(until).toISOString()}`);
 }
 
 async function callCommand(

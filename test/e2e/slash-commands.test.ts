@@ -177,6 +177,18 @@ describe("built-ins through the route", () => {
     expect(page.messages.filter((m) => m.text === "* ada repeats")).toHaveLength(1);
   });
 
+  it("every slash route is in the OpenAPI document", async () => {
+    const doc = (await (await fetch(`${server.url}/api/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const methods = (path: string) => Object.keys(doc.paths[path] ?? {}).sort();
+    expect(methods("/api/rooms/{room}/slash")).toEqual(["post"]);
+    expect(methods("/api/rooms/{room}/slash-commands")).toEqual(["get"]);
+    expect(methods("/api/rooms/{room}/slash-commands/custom")).toEqual(["get", "post"]);
+    expect(methods("/api/rooms/{room}/slash-commands/custom/{name}")).toEqual(["delete", "patch"]);
+    expect(methods("/api/slash/responses/{token}")).toEqual(["post"]);
+  });
+
   it("lists what each caller may use, for completion", async () => {
     const room = await roomWithBob();
     const names = async (who: { api: EdgechatApi }) =>
@@ -296,6 +308,10 @@ describe("custom commands", () => {
     const watcher = await rawConnect(server.url, room, carol.token);
     const result = await run(bob, room, "/deploy main now");
     expect(result).toEqual({ kind: "posted", seq: expect.any(Number) });
+    // A mute holds for custom commands too: nobody speaks through the bot while muted.
+    await run(ada, room, "/mute bob 1h");
+    expect((await refusedWith(run(bob, room, "/deploy again"))).message).toMatch(/you are muted/);
+    expect(commands.at(path)).toHaveLength(1);
 
     const [request] = commands.at(path);
     expect(request!.fields).toEqual({
