@@ -20,6 +20,7 @@ import {
 } from "../protocol/index.ts";
 import { AdminApi } from "./admin-api.ts";
 import { ApiRequests, queryOf } from "./requests.ts";
+import { WebhooksApi } from "./webhooks-api.ts";
 import { graphqlRequest, type TypedDocument, type VariablesOf } from "./graphql/request.ts";
 
 /** Any command frame (one with a clientId), as POST /api/rooms/{room}/commands takes it. */
@@ -121,6 +122,14 @@ export class EdgechatApi {
     }
     if (options.lsn !== undefined) query.set("lsn", options.lsn);
     return this.#requests.call(SearchResults, "GET", `/api/search?${query}`);
+  }
+
+  /**
+   * Owners and admins: the room's outgoing webhooks and their delivery logs (webhooks-api.ts).
+   * @example const { webhooks } = await api.webhooks("lobby").list();
+   */
+  webhooks(room: string): WebhooksApi {
+    return new WebhooksApi(this.#requests, `/api/rooms/${encodeURIComponent(room)}/webhooks`);
   }
 
   /** Owners and admins: the room's hash chain recomputed and checked against its anchor. */
