@@ -1,6 +1,7 @@
 import type { IssuedKey, ServiceAccount } from "../../client/index.ts";
 import { errorText, handleUnauthorized, type AppContext } from "../context.ts";
 import { h, replace } from "../dom.ts";
+import { secretReveal } from "../secret-reveal.ts";
 import { keyLine, OVERLAPS, scopeFields, scopeText } from "./service-parts.ts";
 
 /**
@@ -17,7 +18,14 @@ export function servicesSection(ctx: AppContext): HTMLElement {
     "data-testid": "services-error",
     hidden: true,
   });
-  const reveal = h("div", { class: "key-reveal", "data-testid": "key-reveal", hidden: true });
+  const reveal = secretReveal({
+    name: "service-key",
+    label: "Key",
+    testid: "key-reveal",
+    warning:
+      "Copy this key now: it is shown only this once and is stored only as a hash. " +
+      "Anyone who has it acts as the service.",
+  });
   const name = h("input", {
     id: "service-name",
     name: "name",
@@ -64,69 +72,9 @@ export function servicesSection(ctx: AppContext): HTMLElement {
     }
   }
 
-  function hideKey(): void {
-    replace(reveal);
-    reveal.hidden = true;
-  }
-
   /** The key of `issued`, this once, to copy; the warning says it will not be shown again. */
   function showKey(issued: IssuedKey, what: string): void {
-    const key = h("input", {
-      id: "service-key",
-      class: "mono",
-      readonly: true,
-      value: issued.key.secret,
-      "data-testid": "service-key",
-      "aria-describedby": "service-key-warning",
-      on: { focus: (event) => (event.target as HTMLInputElement).select() },
-    });
-    const copied = h("span", {
-      class: "hint",
-      role: "status",
-      "data-testid": "service-key-copied",
-    });
-    const copy = async () => {
-      try {
-        await navigator.clipboard.writeText(issued.key.secret);
-        copied.textContent = "Copied.";
-      } catch {
-        key.select();
-        copied.textContent = "Copy failed: the key is selected, press Ctrl+C.";
-      }
-    };
-    replace(
-      reveal,
-      h("p", {}, `${what} Its new key (id ${issued.key.id}):`),
-      h(
-        "p",
-        { id: "service-key-warning", class: "warning", "data-testid": "service-key-warning" },
-        "Copy this key now: it is shown only this once and is stored only as a hash. " +
-          "Anyone who has it acts as the service.",
-      ),
-      h(
-        "div",
-        { class: "row" },
-        h("label", { for: "service-key" }, "Key"),
-        key,
-        h(
-          "button",
-          { type: "button", "data-testid": "service-key-copy", on: { click: () => void copy() } },
-          "Copy",
-        ),
-        h(
-          "button",
-          {
-            type: "button",
-            "data-testid": "service-key-done",
-            on: { click: hideKey },
-          },
-          "Done",
-        ),
-      ),
-      copied,
-    );
-    reveal.hidden = false;
-    key.focus();
+    reveal.show(issued.key.secret, `${what} Its new key (id ${issued.key.id}):`);
   }
 
   function row(service: ServiceAccount): HTMLElement[] {
@@ -271,7 +219,7 @@ export function servicesSection(ctx: AppContext): HTMLElement {
         "rooms and with the actions of their scope. Events they post name them as their author.",
     ),
     create,
-    reveal,
+    reveal.el,
     problem,
     h(
       "div",
