@@ -134,11 +134,8 @@ export class DeliveryLogView {
     "Older deliveries",
   );
   readonly #empty = h("p", { class: "hint", "data-testid": "deliveries-empty", hidden: true });
-  readonly #updated = h("span", {
-    class: "hint",
-    role: "status",
-    "data-testid": "deliveries-updated",
-  });
+  // Not a live region: announcing it every 3 s would drown a screen reader.
+  readonly #updated = h("span", { class: "hint", "data-testid": "deliveries-updated" });
   readonly #error = h("p", {
     class: "error",
     role: "alert",

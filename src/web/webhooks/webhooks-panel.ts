@@ -104,7 +104,10 @@ export class WebhooksPanel {
     for (const [id, card] of this.#cards)
       if (!ids.has(id)) {
         if (this.#open?.card === card) this.#closeLog();
+        // Deleted from its own confirmation: the focus goes somewhere that stays.
+        const hadFocus = card.el.contains(document.activeElement);
         card.el.remove();
+        if (hadFocus) this.#add.focus();
         this.#cards.delete(id);
       }
     for (const webhook of webhooks) {
