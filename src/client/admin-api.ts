@@ -176,4 +176,9 @@ export class AdminApi {
   revokeServiceKey(id: string, keyId: string) {
     return this.#requests.call(ServiceAccount, "DELETE", `/api/admin/services/${id}/keys/${keyId}`);
   }
+
+  /** deletes a service account: every key stops, its sockets close. */
+  deleteService(id: string) {
+    return this.#requests.send("DELETE", `/api/admin/services/${id}`);
+  }
 }

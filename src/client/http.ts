@@ -19,6 +19,7 @@ import {
   type RoomSort,
 } from "../protocol/index.ts";
 import { AdminApi } from "./admin-api.ts";
+import { BotsApi } from "./bots-api.ts";
 import { ApiRequests, queryOf } from "./requests.ts";
 import { WebhooksApi } from "./webhooks-api.ts";
 import { graphqlRequest, type TypedDocument, type VariablesOf } from "./graphql/request.ts";
@@ -37,9 +38,12 @@ export class EdgechatApi {
   readonly #requests: ApiRequests;
   /** The instance admins' calls (admin-api.ts). */
   readonly admin: AdminApi;
+  /** A registered user's own bots (bots-api.ts). */
+  readonly bots: BotsApi;
   constructor(baseUrl: string, token?: string) {
     this.#requests = new ApiRequests(baseUrl, token);
     this.admin = new AdminApi(this.#requests);
+    this.bots = new BotsApi(this.#requests);
   }
 
   get baseUrl(): string {

@@ -1,5 +1,6 @@
 import "./zod-jitless.ts";
 import { accountMenu } from "./account-menu.ts";
+import { botsPage } from "./bots.ts";
 import { dashboard } from "./admin/dashboard.ts";
 import { chatView } from "./chat-view.ts";
 import type { AppContext, View } from "./context.ts";
@@ -139,6 +140,10 @@ function render(): void {
     case "admin":
       show(dashboard(ctx, route));
       document.title = "Admin · edgechat";
+      break;
+    case "bots":
+      show(botsPage(ctx));
+      document.title = "Bots · edgechat";
       break;
     default:
       show(roomList(ctx));

@@ -1,10 +1,11 @@
 /**
  * The URL hash is the app's one piece of navigation state: `#/room/<name>` (with `/people` to
  * moderate, `/integrations` for its owner's webhooks), `#/search/<query>`,
- * `#/admin/<section>[/<name>]` or the room list.
+ * `#/admin/<section>[/<name>]`, `#/bots` or the room list.
  */
 export type Route =
   | { view: "rooms" }
+  | { view: "bots" }
   | { view: "room"; room: string; people?: true; integrations?: true }
   | { view: "search"; q: string }
   | { view: "admin"; section: AdminSection; name?: string };
@@ -21,7 +22,11 @@ export const ADMIN_SECTIONS = [
 ] as const;
 export type AdminSection = (typeof ADMIN_SECTIONS)[number];
 
+/** Your bots (bots.ts). */
+export const BOTS_HREF = "#/bots";
+
 export function currentRoute(hash = location.hash): Route {
+  if (hash === BOTS_HREF) return { view: "bots" };
   const admin = /^#\/admin(?:\/([a-z]+)(?:\/([^/]+))?)?$/.exec(hash);
   if (admin) return adminRoute(admin[1], admin[2]);
   const match = /^#\/(room|search)\/([^/]+)(?:\/(people|integrations))?$/.exec(hash);

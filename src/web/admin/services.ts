@@ -1,14 +1,21 @@
 import type { IssuedKey, ServiceAccount } from "../../client/index.ts";
 import { errorText, handleUnauthorized, type AppContext } from "../context.ts";
 import { h, replace } from "../dom.ts";
-import { secretReveal } from "../secret-reveal.ts";
-import { keyLine, OVERLAPS, scopeFields, scopeText } from "./service-parts.ts";
+import {
+  deleteWithConfirm,
+  keyLine,
+  keyReveal,
+  OVERLAPS,
+  scopeFields,
+  scopeText,
+} from "./service-parts.ts";
 
 /**
  * The admin dashboard's service accounts (docs/service-keys.md): the list with each key's
  * status and last use, a form to create one, and per service: its scope edited in place, a key
  * added, rotated (with an overlap) or revoked, the account disabled or enabled. A new key is
- * shown once, with a copy button and a warning; the server never shows it again.
+ * shown once, with a copy button and a warning; the server never shows it again. Each service
+ * shows its owner (an admin, or the user whose bot it is) and may be deleted (asked first).
  */
 export function servicesSection(ctx: AppContext): HTMLElement {
   const body = h("tbody", { "data-testid": "services" });
@@ -18,14 +25,7 @@ export function servicesSection(ctx: AppContext): HTMLElement {
     "data-testid": "services-error",
     hidden: true,
   });
-  const reveal = secretReveal({
-    name: "service-key",
-    label: "Key",
-    testid: "key-reveal",
-    warning:
-      "Copy this key now: it is shown only this once and is stored only as a hash. " +
-      "Anyone who has it acts as the service.",
-  });
+  const reveal = keyReveal();
   const name = h("input", {
     id: "service-name",
     name: "name",
@@ -73,9 +73,7 @@ export function servicesSection(ctx: AppContext): HTMLElement {
   }
 
   /** The key of `issued`, this once, to copy; the warning says it will not be shown again. */
-  function showKey(issued: IssuedKey, what: string): void {
-    reveal.show(issued.key.secret, `${what} Its new key (id ${issued.key.id}):`);
-  }
+  const showKey = (issued: IssuedKey, what: string) => reveal.show(issued, what, "service");
 
   function row(service: ServiceAccount): HTMLElement[] {
     const id = service.id;
@@ -134,6 +132,7 @@ export function servicesSection(ctx: AppContext): HTMLElement {
         service.name,
         disabled ? h("span", { class: "badge muted" }, "disabled") : null,
         h("div", { class: "mono hint" }, id),
+        h("div", { class: "hint", "data-testid": "owner" }, `owner: ${service.owner.name}`),
       ),
       h("td", { class: "wrap", "data-testid": "scope" }, scopeText(service.scope)),
       h("td", { class: "wrap" }, keys),
@@ -186,6 +185,7 @@ export function servicesSection(ctx: AppContext): HTMLElement {
             disabled ? "Enable" : "Disable",
           ),
           h("label", {}, "Rotation overlap ", overlap),
+          deleteWithConfirm(service.name, () => void act((api) => api.admin.deleteService(id))),
         ),
       ),
     );
