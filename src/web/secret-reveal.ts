@@ -1,17 +1,12 @@
 import { h, replace } from "./dom.ts";
 
 /**
- * A secret the server shows once (a service key, a webhook's signing secret): in a read-only
- * box to copy, with a Copy button, a warning that it will not be shown again, and Done to put
- * it away. `name` makes the ids and test ids (`<name>`, `<name>-copy`, `<name>-warning`, …).
- * @example const reveal = secretReveal({ name: "service-key", label: "Key", testid: "key-reveal", warning });
+ * A secret the server shows once (a service's or a bot's key, a webhook's signing secret): in a
+ * read-only box to copy, with a Copy button, a warning that it will not be shown again, and Done
+ * to put it away. `name` makes the ids and test ids (`<name>`, `<name>-copy`, `<name>-warning`, …).
+ * @example const reveal = secretReveal({ name: "webhook-secret", label: "Secret", testid: "webhook-secret-reveal" });
  */
-export function secretReveal(options: {
-  name: string;
-  label: string;
-  testid: string;
-  warning: string;
-}) {
+export function secretReveal(options: { name: string; label: string; testid: string }) {
   const { name } = options;
   const el = h("div", { class: "key-reveal", "data-testid": options.testid, hidden: true });
 
@@ -20,8 +15,11 @@ export function secretReveal(options: {
     el.hidden = true;
   }
 
-  /** Shows `secret` under `intro` ("Service deploybot created. Its new key:") and focuses it. */
-  function show(secret: string, intro: string): void {
+  /**
+   * Shows `secret` under `intro` ("Service deploybot created. Its new key:") and `warning` (what
+   * someone who has it can do) and focuses it.
+   */
+  function show(secret: string, intro: string, warning: string): void {
     const box = h("input", {
       id: name,
       class: "mono",
@@ -40,7 +38,7 @@ export function secretReveal(options: {
         copied.textContent = "Copied.";
       } catch {
         box.select();
-        copied.textContent = "Copy failed: the secret is selected, press Ctrl+C.";
+        copied.textContent = "Copy failed: it is selected, press Ctrl+C.";
       }
     };
     replace(
@@ -49,7 +47,7 @@ export function secretReveal(options: {
       h(
         "p",
         { id: `${name}-warning`, class: "warning", "data-testid": `${name}-warning` },
-        options.warning,
+        warning,
       ),
       h(
         "div",

@@ -306,11 +306,11 @@ describe.skipIf(!executablePath)("webhooks in Chromium", () => {
     await ada.getByTestId("webhook-secret-done").click();
 
     // Delete, after a confirmation (kept once, then done).
-    await card.getByTestId("webhook-delete").click();
-    await card.getByTestId("webhook-delete-cancel").click();
+    await card.getByTestId("delete").click();
+    await card.getByTestId("delete-cancel").click();
     expect(await card.count()).toBe(1);
-    await card.getByTestId("webhook-delete").click();
-    await card.getByTestId("webhook-delete-confirm").click();
+    await card.getByTestId("delete").click();
+    await card.getByTestId("delete-confirm").click();
     await expect.poll(() => card.count(), WAIT).toBe(0);
     expect(await ada.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe(
       "webhook-add",
@@ -361,8 +361,8 @@ describe.skipIf(!executablePath)("webhooks in Chromium", () => {
     // Its log would go on asking about the webhook deleted below (a 404 in its console).
     await phone.context().close();
 
-    await card.getByTestId("webhook-delete").click();
-    await card.getByTestId("webhook-delete-confirm").click();
+    await card.getByTestId("delete").click();
+    await card.getByTestId("delete-confirm").click();
     await expect.poll(() => card.count(), WAIT).toBe(0);
     expect(problems).toEqual([]);
     for (const context of contexts) await context.close();

@@ -7,6 +7,7 @@ import {
   type ServiceScope,
 } from "../../client/index.ts";
 import { h, replace } from "../dom.ts";
+import { secretReveal } from "../secret-reveal.ts";
 
 /**
  * The parts of the Services section (services.ts), shared with the Bots page (../bots.ts): a
@@ -176,78 +177,28 @@ export function keyLine(key: ServiceKeyInfo, on: { rotate: () => void; revoke: (
   );
 }
 
-/**
- * The box that shows a new key once, with a copy button and the warning that it will not be
- * shown again: `show` fills it, Done (or `hide`) empties it.
- */
+/** The box that shows a new key once (../secret-reveal.ts), with what its holder may do. */
 export function keyReveal() {
-  const el = h("div", { class: "key-reveal", "data-testid": "key-reveal", hidden: true });
-  const hide = () => {
-    replace(el);
-    el.hidden = true;
-  };
-  const show = (issued: IssuedKey, what: string, actsAs: string): void => {
-    const key = h("input", {
-      id: "service-key",
-      class: "mono",
-      readonly: true,
-      value: issued.key.secret,
-      "data-testid": "service-key",
-      "aria-describedby": "service-key-warning",
-      on: { focus: (event) => (event.target as HTMLInputElement).select() },
-    });
-    const copied = h("span", {
-      class: "hint",
-      role: "status",
-      "data-testid": "service-key-copied",
-    });
-    const copy = async () => {
-      try {
-        await navigator.clipboard.writeText(issued.key.secret);
-        copied.textContent = "Copied.";
-      } catch {
-        key.select();
-        copied.textContent = "Copy failed: the key is selected, press Ctrl+C.";
-      }
-    };
-    replace(
-      el,
-      h("p", {}, `${what} Its new key (id ${issued.key.id}):`),
-      h(
-        "p",
-        { id: "service-key-warning", class: "warning", "data-testid": "service-key-warning" },
-        "Copy this key now: it is shown only this once and is stored only as a hash. " +
-          `Anyone who has it acts as the ${actsAs}.`,
-      ),
-      h(
-        "div",
-        { class: "row" },
-        h("label", { for: "service-key" }, "Key"),
-        key,
-        h(
-          "button",
-          { type: "button", "data-testid": "service-key-copy", on: { click: () => void copy() } },
-          "Copy",
-        ),
-        h(
-          "button",
-          { type: "button", "data-testid": "service-key-done", on: { click: hide } },
-          "Done",
-        ),
-      ),
-      copied,
+  const reveal = secretReveal({ name: "service-key", label: "Key", testid: "key-reveal" });
+  const show = (issued: IssuedKey, what: string, actsAs: string): void =>
+    reveal.show(
+      issued.key.secret,
+      `${what} Its new key (id ${issued.key.id}):`,
+      "Copy this key now: it is shown only this once and is stored only as a hash. " +
+        `Anyone who has it acts as the ${actsAs}.`,
     );
-    el.hidden = false;
-    key.focus();
-  };
-  return { el, show, hide };
+  return { el: reveal.el, show, hide: reveal.hide };
 }
 
 /**
  * A Delete button that asks first, in place (no `confirm()` dialog): "Delete <what> for good?"
- * with a button that does it and one that takes it back.
+ * and what goes with it, with a button that does it and one that takes it back.
  */
-export function deleteWithConfirm(what: string, run: () => void): HTMLElement {
+export function deleteWithConfirm(
+  what: string,
+  run: () => void,
+  consequence = "Its keys stop at once.",
+): HTMLElement {
   const box = h("div", { class: "confirm-delete" });
   const ask = () => {
     const cancel = h(
@@ -257,11 +208,7 @@ export function deleteWithConfirm(what: string, run: () => void): HTMLElement {
     );
     replace(
       box,
-      h(
-        "span",
-        { role: "alert", class: "warning" },
-        `Delete ${what} for good? Its keys stop at once.`,
-      ),
+      h("span", { role: "alert", class: "warning" }, `Delete ${what} for good? ${consequence}`),
       h(
         "button",
         { type: "button", class: "danger", "data-testid": "delete-confirm", on: { click: run } },

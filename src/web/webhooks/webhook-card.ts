@@ -1,4 +1,5 @@
 import type { Webhook, WebhooksApi } from "../../client/index.ts";
+import { deleteWithConfirm } from "../admin/service-parts.ts";
 import { h, replace } from "../dom.ts";
 import type { IssuedSecret } from "./scope.ts";
 import { webhookForm } from "./webhook-form.ts";
@@ -26,7 +27,8 @@ export type CardActions = {
 /**
  * One endpoint in the list: its URL, status (with why it is disabled), event types, failures in
  * a row, last success and failure, secrets' hints; and its buttons: the delivery log, edit,
- * enable or disable, rotate the secret with an overlap, delete after a confirmation. `update`
+ * enable or disable, rotate the secret with an overlap, delete after a confirmation in place
+ * (the Services' and bots' `deleteWithConfirm`). `update`
  * changes what it shows in place, so that a refresh never disturbs a form being typed in.
  */
 export class WebhookCard {
@@ -42,7 +44,6 @@ export class WebhookCard {
   readonly #editButton: HTMLButtonElement;
   readonly #editSlot = h("div", { class: "webhook-edit" });
   readonly #logSlot = h("div", { class: "webhook-log" });
-  readonly #confirm: HTMLElement;
 
   constructor(webhook: Webhook, actions: CardActions) {
     this.webhook = webhook;
@@ -99,43 +100,10 @@ export class WebhookCard {
       },
       "Rotate secret",
     );
-    const remove = h(
-      "button",
-      {
-        type: "button",
-        class: "danger",
-        "data-testid": "webhook-delete",
-        on: { click: () => this.#askDelete(true) },
-      },
-      "Delete",
-    );
-    this.#confirm = h(
-      "div",
-      { class: "confirm", role: "group", "aria-label": "Confirm deletion", hidden: true },
-      h("p", {}, "Delete this webhook and its delivery log? Its receiver gets nothing more."),
-      h(
-        "div",
-        { class: "row" },
-        h(
-          "button",
-          {
-            type: "button",
-            class: "danger",
-            "data-testid": "webhook-delete-confirm",
-            on: { click: () => actions.act((hooks) => hooks.remove(id)) },
-          },
-          "Delete webhook",
-        ),
-        h(
-          "button",
-          {
-            type: "button",
-            "data-testid": "webhook-delete-cancel",
-            on: { click: () => this.#askDelete(false) },
-          },
-          "Keep it",
-        ),
-      ),
+    const remove = deleteWithConfirm(
+      "this webhook",
+      () => actions.act((hooks) => hooks.remove(id)),
+      "Its delivery log goes with it, and its receiver gets nothing more.",
     );
     this.el = h(
       "li",
@@ -158,7 +126,6 @@ export class WebhookCard {
         ),
         remove,
       ),
-      this.#confirm,
       this.#editSlot,
       this.#logSlot,
     );
@@ -194,12 +161,6 @@ export class WebhookCard {
   showLog(log: HTMLElement | undefined): void {
     replace(this.#logSlot, log);
     this.#logButton.setAttribute("aria-expanded", String(log !== undefined));
-  }
-
-  #askDelete(open: boolean): void {
-    this.#confirm.hidden = !open;
-    this.#confirm.querySelector<HTMLButtonElement>(open ? ".danger" : "button")?.focus();
-    if (!open) this.el.querySelector<HTMLButtonElement>("[data-testid=webhook-delete]")?.focus();
   }
 
   #edit(actions: CardActions): void {

@@ -32,9 +32,6 @@ export class WebhooksPanel {
     name: "webhook-secret",
     label: "Secret",
     testid: "webhook-secret-reveal",
-    warning:
-      "Copy this secret now: it is shown only this once. Your receiver checks each delivery's " +
-      "webhook-signature header with it (Standard Webhooks); anyone who has it can forge deliveries.",
   });
   #open: { card: WebhookCard; log: DeliveryLogView } | undefined;
 
@@ -165,7 +162,13 @@ export class WebhooksPanel {
   }
 
   #showSecret(issued: IssuedSecret, intro: string): void {
-    this.#reveal.show(issued.secret, intro);
+    this.#reveal.show(
+      issued.secret,
+      intro,
+      "Copy this secret now: it is shown only this once. Your receiver checks each delivery's " +
+        "webhook-signature header with it (Standard Webhooks); anyone who has it can forge " +
+        "deliveries.",
+    );
   }
 
   #toggleLog(card: WebhookCard): void {
