@@ -19,8 +19,10 @@ import {
   type RoomSort,
 } from "../protocol/index.ts";
 import { AdminApi } from "./admin-api.ts";
+import { BotsApi } from "./bots-api.ts";
 import { SlashApi } from "./slash-api.ts";
 import { ApiRequests, queryOf } from "./requests.ts";
+import { WebhooksApi } from "./webhooks-api.ts";
 import { graphqlRequest, type TypedDocument, type VariablesOf } from "./graphql/request.ts";
 
 /** Any command frame (one with a clientId), as POST /api/rooms/{room}/commands takes it. */
@@ -37,11 +39,14 @@ export class EdgechatApi {
   readonly #requests: ApiRequests;
   /** The instance admins' calls (admin-api.ts). */
   readonly admin: AdminApi;
+  /** A registered user's own bots (bots-api.ts). */
+  readonly bots: BotsApi;
   /** Slash commands: running them, completion, a room's custom ones (slash-api.ts). */
   readonly slash: SlashApi;
   constructor(baseUrl: string, token?: string) {
     this.#requests = new ApiRequests(baseUrl, token);
     this.admin = new AdminApi(this.#requests);
+    this.bots = new BotsApi(this.#requests);
     this.slash = new SlashApi(this.#requests);
   }
 
@@ -125,6 +130,14 @@ export class EdgechatApi {
     }
     if (options.lsn !== undefined) query.set("lsn", options.lsn);
     return this.#requests.call(SearchResults, "GET", `/api/search?${query}`);
+  }
+
+  /**
+   * Owners and admins: the room's outgoing webhooks and their delivery logs (webhooks-api.ts).
+   * @example const { webhooks } = await api.webhooks("lobby").list();
+   */
+  webhooks(room: string): WebhooksApi {
+    return new WebhooksApi(this.#requests, `/api/rooms/${encodeURIComponent(room)}/webhooks`);
   }
 
   /** Owners and admins: the room's hash chain recomputed and checked against its anchor. */

@@ -20,10 +20,15 @@ const STEPS: readonly string[] = [
      UNIQUE (webhook_id, message_id));
    CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, created_at, id);
    CREATE INDEX deliveries_by_message ON deliveries (room, message_seq);
+   CREATE INDEX deliveries_by_seq ON deliveries (room, seq);
    CREATE TABLE delivery_attempts (
      delivery_id TEXT NOT NULL, at INTEGER NOT NULL, status INTEGER, error TEXT,
      duration_ms INTEGER NOT NULL, response TEXT NOT NULL);
    CREATE INDEX attempts_by_delivery ON delivery_attempts (delivery_id, at);`,
+  `CREATE TABLE incoming_hooks (
+     id TEXT PRIMARY KEY, name TEXT NOT NULL, bot_id TEXT NOT NULL, digest TEXT NOT NULL,
+     created_by TEXT NOT NULL, created_at INTEGER NOT NULL, revoked_at INTEGER,
+     last_used_at INTEGER) WITHOUT ROWID;`,
   // Slash commands (slash-store.ts): the room's custom commands, their response_url tokens
   // (SHA-256 of the token, never the token), and each caller's clientIds for 24 h.
   `CREATE TABLE slash_commands (

@@ -1,11 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
 import {
+  MAX_INCOMING_HOOKS,
   MAX_SLASH_COMMANDS,
   MAX_WEBHOOKS,
   take,
   type Bucket,
   type CreateSlashCommand,
   type CustomSlashCommand,
+  type IncomingHook,
   type SlashResult,
   type UpdateSlashCommand,
   type CreateWebhook,
@@ -25,6 +27,8 @@ import type { Verdict } from "./delivery-outcome.ts";
 import { migrateHub } from "./hub-schema.ts";
 import { intoSendBatches, type DeliveryMessage, type HubName } from "./queue-messages.ts";
 import { generateWebhookSecret } from "./standard-webhooks.ts";
+import { IncomingHooks } from "./incoming-hooks.ts";
+import { newServiceId } from "../identity/service-key.ts";
 import { receives, WebhookEndpoints } from "./webhook-endpoints.ts";
 import { SLASH_RATE, type SlashStart } from "./slash-call.ts";
 import { SlashStore, type ResponseUse } from "./slash-store.ts";
@@ -274,7 +278,7 @@ export class IntegrationHub extends DurableObject<Env> {
       };
     // Slack's own lengths: a 32-hex signing secret would do; 64 costs nothing.
     const secrets = {
-      botId: `svc_${randomHex(16)}`,
+      botId: newServiceId(),
       signingSecret: randomHex(32),
       verificationToken: randomHex(12),
     };
@@ -363,6 +367,53 @@ export class IntegrationHub extends DurableObject<Env> {
     if (now - this.#slashPrunedAt < 60_000) return;
     this.#slashPrunedAt = now;
     this.#slash.prune(now);
+  }
+
+  // ---- incoming webhooks (a room's hub only)
+
+  async incomingHooks(hub: HubName): Promise<IncomingHook[]> {
+    return this.#incoming(hub).list();
+  }
+
+  /** A new hook, its secret known to the worker only by the digest it hands over. */
+  async createIncomingHook(
+    hub: HubName,
+    id: string,
+    name: string,
+    digest: string,
+    by: UserRef,
+  ): Promise<Result<IncomingHook>> {
+    const hooks = this.#incoming(hub);
+    if (hooks.usable() >= MAX_INCOMING_HOOKS)
+      return {
+        ok: false,
+        error: {
+          code: "conflict",
+          message: `at most ${MAX_INCOMING_HOOKS} incoming webhooks in a room`,
+        },
+      };
+    return { ok: true, value: hooks.create(id, name, newServiceId(), digest, by, Date.now()) };
+  }
+
+  async revokeIncomingHook(hub: HubName, id: string): Promise<Result<IncomingHook>> {
+    const hook = this.#incoming(hub).revoke(id, Date.now());
+    return hook
+      ? { ok: true, value: hook }
+      : { ok: false, error: { code: "not_found", message: "no such incoming webhook" } };
+  }
+
+  /** The hook these are the id and secret's digest of, if it still works. */
+  async verifyIncomingHook(
+    hub: HubName,
+    id: string,
+    digest: string,
+  ): Promise<IncomingHook | undefined> {
+    return this.#incoming(hub).verify(id, digest, Date.now());
+  }
+
+  #incoming(hub: HubName): IncomingHooks {
+    if (!hub.startsWith("room:")) throw new Error("incoming webhooks belong to a room");
+    return new IncomingHooks(this.ctx.storage.sql, hub.slice("room:".length));
   }
 
   #of(hub: HubName): WebhookEndpoints {

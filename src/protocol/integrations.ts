@@ -103,6 +103,7 @@ export const RotateWebhookSecret = z
 
 /** The answer that creates an endpoint or rotates its secret: the only one holding the secret. */
 export const IssuedWebhookSecret = z.object({ webhook: Webhook, secret: z.string() });
+export type IssuedWebhookSecret = z.infer<typeof IssuedWebhookSecret>;
 
 /**
  * What a receiver gets (the request body; the headers are Standard Webhooks'): `type` is the
@@ -269,3 +270,40 @@ export const SlashResponseBody = z.looseObject({
 });
 
 export const SlashResponseAccepted = z.object({ ok: z.literal(true) });
+/**
+ * Incoming webhooks (docs/integrations.md): a secret URL per hook that posts Slack-compatible
+ * bodies into its room as a bot of the hook's name.
+ */
+export const IncomingHookId = z
+  .string()
+  .regex(/^ih_[0-9a-f]{24}$/, "an incoming webhook id is ih_ and 24 hex");
+/** Incoming webhooks per room. */
+export const MAX_INCOMING_HOOKS = 20;
+
+/** The name its messages show (Slack's `username` overrides it per message). */
+export const BotName = z
+  .string()
+  .trim()
+  .min(1, "a name is 1 to 80 characters")
+  .max(80, "a name is 1 to 80 characters")
+  .refine((s) => s.isWellFormed(), "a name is not valid Unicode (a lone surrogate)");
+
+export const IncomingHook = z.object({
+  id: IncomingHookId,
+  room: RoomName,
+  name: BotName,
+  /** The bot its messages come from: a service id of its own, never anyone else's. */
+  botId: z.string(),
+  createdBy: UserRef,
+  createdAt: z.number(),
+  revokedAt: z.number().nullable(),
+  /** Updated at most once a minute. */
+  lastUsedAt: z.number().nullable(),
+});
+export type IncomingHook = z.infer<typeof IncomingHook>;
+
+export const IncomingHookList = z.object({ hooks: z.array(IncomingHook) });
+export const CreateIncomingHook = z.object({ name: BotName }).strict();
+/** The answer that creates a hook: the only one that holds its URL, secret included. */
+export const IssuedIncomingHook = z.object({ hook: IncomingHook, url: z.string() });
+export type IssuedIncomingHook = z.infer<typeof IssuedIncomingHook>;

@@ -1,26 +1,35 @@
 import type { CustomSlashCommand } from "../client/index.ts";
 import { errorText, type AppContext } from "./context.ts";
 import { h, replace } from "./dom.ts";
+import { secretReveal } from "./secret-reveal.ts";
 
 /**
- * The room owner's custom slash commands (docs/integrations.md), in place of the live room: the
- * list, a form to add one or change one, removal, and the new command's signing secret and
- * verification token shown once.
+ * The room owner's custom slash commands (docs/integrations.md, "Slash commands"), a part of the
+ * room's Integrations panel: the list, a form to add one or change one, removal, and a new
+ * command's signing secret and verification token, each shown once.
  */
 export class SlashSettings {
   readonly el: HTMLElement;
   readonly #ctx: AppContext;
   readonly #room: string;
-  /** Called after any change, so that completion offers the room's commands as they are now. */
-  readonly #changed: () => void;
   readonly #list = h("ul", { class: "slash-commands", "data-testid": "slash-commands" });
-  readonly #error = h("p", { class: "error", role: "alert", hidden: true });
-  readonly #secrets = h("div", {
-    class: "key-reveal",
-    "data-testid": "slash-secrets",
+  readonly #error = h("p", {
+    class: "error",
+    role: "alert",
+    "data-testid": "slash-error",
     hidden: true,
   });
-  readonly #name = field("slash-name", "Name (after the /)", {
+  readonly #secret = secretReveal({
+    name: "slash-secret",
+    label: "Signing secret",
+    testid: "slash-secret-reveal",
+  });
+  readonly #token = secretReveal({
+    name: "slash-token",
+    label: "Verification token",
+    testid: "slash-token-reveal",
+  });
+  readonly #name = field("slash-name", "Name, after the /", {
     required: true,
     pattern: "[a-z0-9_\\-]{1,32}",
     maxlength: 32,
@@ -28,24 +37,27 @@ export class SlashSettings {
   readonly #url = field("slash-url", "Request URL", { required: true, type: "url" });
   readonly #description = field("slash-description", "Description", { maxlength: 200 });
   readonly #usageHint = field("slash-usage", "Usage hint", { maxlength: 100 });
-  readonly #botName = field("slash-bot", "Posts as (bot name)", { maxlength: 32 });
+  readonly #botName = field("slash-bot", "Answers as (bot name)", { maxlength: 32 });
   readonly #submit = h("button", { type: "submit", "data-testid": "slash-save" }, "Add command");
   /** The command being changed, or undefined when the form adds one. */
   #editing: string | undefined;
 
-  constructor(ctx: AppContext, room: string, actions: { close: () => void; changed: () => void }) {
+  constructor(ctx: AppContext, room: string) {
     this.#ctx = ctx;
     this.#room = room;
-    this.#changed = actions.changed;
+    const fields = [this.#name, this.#url, this.#description, this.#usageHint, this.#botName];
     const form = h(
       "form",
       {
         class: "slash-form",
-        on: { submit: (event) => (event.preventDefault(), void this.#save()) },
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            void this.#save();
+          },
+        },
       },
-      ...[this.#name, this.#url, this.#description, this.#usageHint, this.#botName].map(
-        (f) => f.row,
-      ),
+      ...fields.map((f) => f.row),
       h(
         "div",
         { class: "row" },
@@ -55,39 +67,26 @@ export class SlashSettings {
     );
     this.el = h(
       "section",
-      { class: "slash-settings", "data-testid": "slash-settings", hidden: true },
-      h(
-        "div",
-        { class: "history-head" },
-        h("h3", { class: "history-banner" }, `Slash commands of #${room}`),
-        h(
-          "button",
-          { type: "button", "data-testid": "slash-settings-close", on: { click: actions.close } },
-          "Back to the room",
-        ),
-      ),
+      {
+        class: "card slash-settings",
+        "aria-labelledby": "slash-title",
+        "data-testid": "slash-settings",
+      },
+      h("h3", { id: "slash-title" }, "Slash commands"),
       h(
         "p",
         { class: "hint" },
-        "Each command calls its URL as Slack calls a slash command's Request URL: a signed form " +
-          "POST, 3 s to answer. In-channel answers are posted as the command's bot.",
+        "A command calls its URL as Slack calls a slash command's Request URL: a signed form " +
+          "POST, 3 s to answer. Answers for everyone are posted as the command's bot.",
       ),
+      this.#secret.el,
+      this.#token.el,
       this.#error,
-      this.#secrets,
       this.#list,
       h("h4", {}, "Add or change a command"),
       form,
     );
-  }
-
-  open(): void {
-    this.el.hidden = false;
     void this.#load();
-  }
-
-  hide(): void {
-    this.el.hidden = true;
-    this.#secrets.hidden = true;
   }
 
   async #load(): Promise<void> {
@@ -101,6 +100,8 @@ export class SlashSettings {
   }
 
   #line(command: CustomSlashCommand): HTMLLIElement {
+    const button = (testid: string, label: string, click: () => void) =>
+      h("button", { type: "button", "data-testid": testid, on: { click } }, label);
     return h(
       "li",
       { "data-testid": "slash-command", "data-name": command.name },
@@ -108,24 +109,12 @@ export class SlashSettings {
       command.usageHint ? h("span", { class: "hint" }, ` ${command.usageHint}`) : null,
       " ",
       h("span", {}, command.description),
-      h("div", { class: "hint mono" }, `${command.url}, as ${command.bot.name}`),
+      h("div", { class: "hint mono" }, `${command.url}, answering as ${command.bot.name}`),
       h(
         "div",
         { class: "row" },
-        h(
-          "button",
-          { type: "button", "data-testid": "slash-edit", on: { click: () => this.#edit(command) } },
-          "Change",
-        ),
-        h(
-          "button",
-          {
-            type: "button",
-            "data-testid": "slash-remove",
-            on: { click: () => void this.#remove(command.name) },
-          },
-          "Remove",
-        ),
+        button("slash-edit", "Change", () => this.#edit(command)),
+        button("slash-remove", "Remove", () => void this.#remove(command.name)),
       ),
     );
   }
@@ -173,7 +162,6 @@ export class SlashSettings {
         this.#showSecrets(`/${name}`, issued.signingSecret, issued.verificationToken);
       }
       this.#reset();
-      this.#changed();
       await this.#load();
     } catch (error) {
       this.#fail(error);
@@ -183,7 +171,6 @@ export class SlashSettings {
   async #remove(name: string): Promise<void> {
     try {
       await this.#ctx.call((api) => api.slash.remove(this.#room, name));
-      this.#changed();
       await this.#load();
     } catch (error) {
       this.#fail(error);
@@ -192,31 +179,17 @@ export class SlashSettings {
 
   /** A new command's secrets, this once: its server checks every request with them. */
   #showSecrets(command: string, signingSecret: string, verificationToken: string): void {
-    const value = (id: string, text: string) =>
-      h("input", { id, class: "mono", readonly: true, value: text, "data-testid": id });
-    replace(
-      this.#secrets,
-      h(
-        "p",
-        { class: "warning" },
-        `Give ${command}'s server these now: they are shown only this once. The signing secret ` +
-          "checks X-Slack-Signature; the token is the form's token field.",
-      ),
-      h(
-        "div",
-        { class: "row" },
-        h("label", { for: "slash-secret" }, "Signing secret"),
-        value("slash-secret", signingSecret),
-      ),
-      h(
-        "div",
-        { class: "row" },
-        h("label", { for: "slash-token" }, "Verification token"),
-        value("slash-token", verificationToken),
-      ),
-      h("button", { type: "button", on: { click: () => (this.#secrets.hidden = true) } }, "Done"),
+    const once = "It is shown only this once.";
+    this.#token.show(
+      verificationToken,
+      `${command}'s verification token, the form's token field:`,
+      `${once} Slack's older check; the signature is the one to verify.`,
     );
-    this.#secrets.hidden = false;
+    this.#secret.show(
+      signingSecret,
+      `${command} is added. Its signing secret, which keys X-Slack-Signature:`,
+      `${once} Anyone who has it can send ${command}'s server requests that pass as ours.`,
+    );
   }
 
   #fail(error: unknown): void {

@@ -1,0 +1,176 @@
+/**
+ * Incoming webhooks end to end (docs/integrations.md): a room's owner makes a secret URL; a CI
+ * system posts Slack-compatible JSON (or a `payload=` form) to it and the message appears as the
+ * hook's bot (kind service); bad bodies get the contract's 400, a wrong or revoked URL 404, an
+ * oversized body 413, a flood 429; an Idempotency-Key makes a retried post land once.
+ */
+import { expect, it } from "vitest";
+import { EdgechatApi } from "../../src/client/index.ts";
+import type { IssuedIncomingHook, RoomEvent } from "../../src/protocol/index.ts";
+import { freshRoom, signIn, useServer, type Guest, type TestServer } from "./helpers.ts";
+
+let server: TestServer;
+let ada: Guest;
+let bob: Guest;
+
+useServer(
+  async (started) => {
+    server = started;
+    [ada, bob] = await signIn(server, "ada", "bob");
+  },
+  // A small command budget, so that a flood runs out of it quickly.
+  { vars: { LIMIT_COMMANDS_PER_SECOND: "2", LIMIT_COMMANDS_BURST: "8" } },
+);
+
+async function makeHook(room: string, name = "CI", token = ada.token): Promise<IssuedIncomingHook> {
+  const response = await fetch(`${server.url}/api/rooms/${room}/incoming-webhooks`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ name }),
+  });
+  expect(response.status).toBe(201);
+  return (await response.json()) as IssuedIncomingHook;
+}
+
+const send = (url: string, body: string, headers: Record<string, string> = {}) =>
+  fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
+
+async function posted(room: string): Promise<Extract<RoomEvent, { type: "message.posted" }>[]> {
+  const page = await ada.api.events(room, 0, 1000);
+  return page.events.filter(
+    (e): e is Extract<RoomEvent, { type: "message.posted" }> => e.type === "message.posted",
+  );
+}
+
+it("posts a Slack-style build result as the hook's bot", async () => {
+  const room = await freshRoom(ada);
+  const { hook, url } = await makeHook(room, "Build bot");
+  expect(url).toBe(`${server.url}/api/hooks/${room}/${hook.id}/${url.split("/").at(-1)}`);
+  const response = await send(
+    url,
+    JSON.stringify({
+      text: "fallback",
+      blocks: [
+        { type: "header", text: { type: "plain_text", text: "Build #42 passed" } },
+        {
+          type: "section",
+          text: { type: "mrkdwn", text: "See <https://ci.example/42|the logs> &amp; artifacts" },
+        },
+      ],
+      attachments: [{ color: "good", title: "main", text: "3 jobs, 0 failures" }],
+    }),
+  );
+  expect(response.status).toBe(200);
+  expect(await response.text()).toBe("ok");
+  const [message] = await posted(room);
+  expect(message!.actor).toEqual({ id: hook.botId, name: "Build bot" });
+  expect(hook.botId).toMatch(/^svc_[0-9a-f]{32}$/);
+  expect(message!.data.text).toContain("Build #42 passed");
+  expect(message!.data.text).toContain("the logs (https://ci.example/42) & artifacts");
+  expect(message!.data.text).toContain("3 jobs, 0 failures");
+});
+
+it("takes a payload= form, and the body's username", async () => {
+  const room = await freshRoom(ada);
+  const { hook, url } = await makeHook(room);
+  const form = new URLSearchParams({
+    payload: JSON.stringify({ text: "from a form", username: "Jenkins" }),
+  });
+  const response = await fetch(url, { method: "POST", body: form });
+  expect(response.status).toBe(200);
+  const [message] = await posted(room);
+  expect(message!.actor).toEqual({ id: hook.botId, name: "Jenkins" });
+  expect(message!.data.text).toBe("from a form");
+});
+
+it("answers bad bodies with the contract's 400, and wrong or revoked URLs with 404", async () => {
+  const room = await freshRoom(ada);
+  const { hook, url } = await makeHook(room);
+  const cases: [string, Record<string, string>, RegExp][] = [
+    ["{", {}, /not valid JSON/],
+    [JSON.stringify({ text: "" }), {}, /no_text/],
+    [JSON.stringify({ text: 42 }), {}, /invalid_body/],
+    ["[1,2]", {}, /invalid_body/],
+    ["text=hi", { "content-type": "text/plain" }, /content type/],
+  ];
+  for (const [body, headers, message] of cases) {
+    const response = await send(url, body, headers);
+    expect(response.status, body).toBe(400);
+    const error = (await response.json()) as { error: { code: string; message: string } };
+    expect(error.error.code).toBe("bad_request");
+    expect(error.error.message).toMatch(message);
+  }
+  const wrongSecret = url.replace(/[^/]{43}$/, "A".repeat(43));
+  expect((await send(wrongSecret, '{"text":"x"}')).status).toBe(404);
+  expect(
+    (await send(`${server.url}/api/hooks/${room}/${hook.id}/short`, '{"text":"x"}')).status,
+  ).toBe(404);
+  const huge = JSON.stringify({ text: "x".repeat(70 * 1024) });
+  expect((await send(url, huge)).status).toBe(413);
+
+  const revoked = await fetch(`${server.url}/api/rooms/${room}/incoming-webhooks/${hook.id}`, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${ada.token}` },
+  });
+  expect(((await revoked.json()) as { revokedAt: number | null }).revokedAt).not.toBeNull();
+  expect((await send(url, '{"text":"after revoke"}')).status).toBe(404);
+  expect(await posted(room)).toHaveLength(0);
+});
+
+it("posts a retried request with the same Idempotency-Key once", async () => {
+  const room = await freshRoom(ada);
+  const { url } = await makeHook(room);
+  for (let i = 0; i < 3; i++)
+    expect(
+      (await send(url, '{"text":"deploy 7 done"}', { "idempotency-key": "deploy-7" })).status,
+    ).toBe(200);
+  expect(await posted(room)).toHaveLength(1);
+});
+
+it("rate limits the hook's bot like everyone (429 with Retry-After)", async () => {
+  const room = await freshRoom(ada);
+  const { url } = await makeHook(room);
+  const statuses: number[] = [];
+  let retryAfter: string | null = null;
+  for (let i = 0; i < 20; i++) {
+    const response = await send(url, JSON.stringify({ text: `flood ${i}` }));
+    statuses.push(response.status);
+    if (response.status === 429) retryAfter ??= response.headers.get("retry-after");
+  }
+  expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(8);
+  expect(statuses).toContain(429);
+  expect(Number(retryAfter)).toBeGreaterThan(0);
+});
+
+it("is for the room's owner to manage, and works in a private room", async () => {
+  const room = await freshRoom(ada);
+  const asBob = (method: string, body?: unknown) =>
+    fetch(`${server.url}/api/rooms/${room}/incoming-webhooks`, {
+      method,
+      headers: { authorization: `Bearer ${bob.token}`, "content-type": "application/json" },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+  expect((await asBob("POST", { name: "mine" })).status).toBe(403);
+  expect((await asBob("GET")).status).toBe(403);
+
+  // Guests cannot make private rooms: a registered owner does.
+  const cy = new EdgechatApi(server.url);
+  const cyToken = (await cy.register(`cy${crypto.randomUUID().slice(0, 6)}`, "cy's password 123"))
+    .token;
+  const secret = `p-${crypto.randomUUID().slice(0, 8)}`;
+  await cy.withToken(cyToken).createRoom({ name: secret, visibility: "private" });
+  const { url } = await makeHook(secret, "CI", cyToken);
+  expect((await send(url, '{"text":"quietly"}')).status).toBe(200);
+  const events = await cy.withToken(cyToken).events(secret, 0, 100);
+  expect(events.events.filter((e) => e.type === "message.posted").map((e) => e.data)).toEqual([
+    { text: "quietly" },
+  ]);
+  const stranger = await fetch(`${server.url}/api/rooms/${secret}/incoming-webhooks`, {
+    headers: { authorization: `Bearer ${bob.token}` },
+  });
+  expect(stranger.status).toBe(404);
+});
