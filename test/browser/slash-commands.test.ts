@@ -14,7 +14,7 @@ import {
 /**
  * Slash commands in Debian's Chromium against the real worker (docs/integrations.md): typing
  * `/to` offers `/topic`, Tab completes it, Enter runs it and the topic changes; the owner adds a
- * custom /deploy in the room's "Slash commands" panel (its secrets shown once), and `/deploy
+ * custom /deploy in the room's Integrations panel (its secrets shown once), and `/deploy
  * status` shows an answer only its caller sees, as does a later follow-up through its
  * response_url. Skips loudly without a Chromium.
  */
@@ -99,8 +99,8 @@ describe.skipIf(!executablePath)("slash commands in Chromium", () => {
     await ada.getByTestId("ephemeral-dismiss").click();
     await expect.poll(() => ephemerals(ada), WAIT).toEqual([]);
 
-    // The owner adds /deploy in the room's Slash commands panel; its secrets are shown once.
-    await ada.getByTestId("slash-settings-open").click();
+    // The owner adds /deploy in the room's Integrations panel; its secrets are shown once.
+    await ada.getByTestId("integrations-open").click();
     await ada.getByTestId("slash-name").fill("deploy");
     await ada.getByTestId("slash-url").fill(commands.url("/deploy"));
     await ada.getByTestId("slash-description").fill("Deploys, and tells how it went");
@@ -114,7 +114,8 @@ describe.skipIf(!executablePath)("slash commands in Chromium", () => {
     await expect
       .poll(() => ada.locator("[data-testid=slash-command]").getAttribute("data-name"), WAIT)
       .toBe("deploy");
-    await ada.getByTestId("slash-settings-close").click();
+    await ada.getByTestId("integrations-close").click();
+    await expect.poll(() => compose(ada).isVisible(), WAIT).toBe(true);
 
     commands.on("/deploy", ({ fields }) =>
       fields.text === "status"
