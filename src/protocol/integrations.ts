@@ -162,7 +162,11 @@ export const DeliveryPage = z.object({
 export const DeliveryQuery = z.object({
   status: DeliveryStatus.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  before: z.string().max(64).optional(),
+  /** The previous page's `nextBefore`. */
+  before: z
+    .string()
+    .regex(/^\d{1,16}\.\d{1,16}\.dlv_[0-9a-f]{24}$/, "before is a page's nextBefore")
+    .optional(),
 });
 export type DeliveryQuery = z.infer<typeof DeliveryQuery>;
 

@@ -349,3 +349,35 @@ it("sends every room's events to an admin's instance-wide webhook, and audits ea
   expect(audit.body.entries.some((entry) => entry.target.room === undefined)).toBe(true);
   expect(JSON.stringify(audit.body)).not.toContain("whsec_");
 });
+
+it("pages the delivery log newest first, in the room's order, and refuses a made-up cursor", async () => {
+  const room = await freshRoom(ada);
+  const path = `/paged-${room}`;
+  const { webhook } = await addWebhook(room, path);
+  // Posted together: one commit batch, one queue message, deliveries made in the same instant.
+  const seqs = (await Promise.all([1, 2, 3, 4, 5].map((n) => post(room, `burst ${n}`)))).map(
+    (p) => p.seq,
+  );
+  await waitUntil(async () =>
+    (await deliveries(room, webhook.id)).length === 5 ? true : undefined,
+  );
+  const pages: number[][] = [];
+  let before: string | null = null;
+  do {
+    const query: string = `limit=2${before ? `&before=${before}` : ""}`;
+    const page = await call<{ deliveries: Delivery[]; nextBefore: string | null }>(
+      ada,
+      "GET",
+      `/api/rooms/${room}/webhooks/${webhook.id}/deliveries?${query}`,
+    );
+    pages.push(page.body.deliveries.map((d) => d.seq));
+    before = page.body.nextBefore;
+  } while (before);
+  expect(pages.flat()).toEqual([...seqs].sort((a, b) => b - a));
+  const bad = await call(
+    ada,
+    "GET",
+    `/api/rooms/${room}/webhooks/${webhook.id}/deliveries?before=yesterday`,
+  );
+  expect(bad.status).toBe(400);
+});
