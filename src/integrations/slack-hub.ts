@@ -67,8 +67,11 @@ export function stepInbound(
     // Registered before the post, so that the room's event of it is known as the bridge's.
     tables.addAuthor(authorKey(inbound.from), input.actorId, inbound.from.user);
     if (inbound.from.user === undefined) {
+      // Another app's bot: its name is in the message (no users.info), kept for its edits.
+      const key = authorKey(inbound.from);
       const name = slackAuthorName(inbound.from.name ?? inbound.from.botId ?? "bot");
-      return { plan, actor: { id: input.actorId, key: authorKey(inbound.from), name } };
+      tables.setAuthorName(key, name, now);
+      return { plan, actor: { id: input.actorId, key, name } };
     }
   }
   const authorId = plan.kind === "post" ? input.actorId : plan.authorId;

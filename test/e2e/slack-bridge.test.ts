@@ -262,6 +262,18 @@ it("posts room messages to Slack as their author, with replies in threads, edits
     (m) => m.length === 2 && !m.some((x) => x.text === "a reply"),
     "the delete",
   );
+  // Undone: the message is back in Slack, in its thread, as a new Slack message.
+  await ada.api.command(room, { type: "undo", clientId: crypto.randomUUID() });
+  const restored = await slackUntil(channel, (m) => m.length === 3, "the restore");
+  const back = restored.find((m) => m.text === "a reply")!;
+  expect(back.thread_ts).toBe(posted!.ts);
+  // A redaction takes the text out of Slack too.
+  await ada.api.command(room, {
+    type: "redact",
+    clientId: crypto.randomUUID(),
+    messageId: parentSeq,
+  });
+  await slackUntil(channel, (m) => !m.some((x) => x.text === "release v2.1"), "the redaction");
 });
 
 it("never echoes: each message is once in the room and once in Slack, edits never bounce", async () => {
@@ -269,7 +281,11 @@ it("never echoes: each message is once in the room and once in Slack, edits neve
   const { seq } = await post(room, "from the room");
   await slackUntil(channel, (m) => m.length === 1, "the room's post in Slack");
   const fromSlack = await slack.userPosts(channel, ANN, "from Slack");
-  await roomUntil(room, (m) => m.length === 2, "Slack's post in the room");
+  const [, slackOne] = await roomUntil(room, (m) => m.length === 2, "Slack's post in the room");
+  // A room reply to the Slack person's message goes in its thread.
+  await post(room, "answered in the thread", slackOne!.id);
+  const threaded = await slackUntil(channel, (m) => m.length === 3, "the reply in Slack");
+  expect(threaded[2]!.thread_ts).toBe(fromSlack.ts);
 
   await ada.api.command(room, {
     type: "edit",
@@ -283,12 +299,13 @@ it("never echoes: each message is once in the room and once in Slack, edits neve
   await quiet();
 
   const messages = await roomMessages(room);
-  expect(messages.map((m) => m.text)).toEqual(["room edit", "slack edit"]);
-  expect(slack.messages(channel).map((m) => m.text)).toEqual(["room edit", "slack edit"]);
-  expect(callsOf("chat.postMessage", channel)).toHaveLength(1);
+  const texts = ["room edit", "slack edit", "answered in the thread"];
+  expect(messages.map((m) => m.text)).toEqual(texts);
+  expect(slack.messages(channel).map((m) => m.text)).toEqual(texts);
+  expect(callsOf("chat.postMessage", channel)).toHaveLength(2);
   expect(callsOf("chat.update", channel)).toHaveLength(1);
   const events = (await ada.api.events(room, 0, 1000)).events;
-  expect(events.filter((e) => e.type === "message.posted")).toHaveLength(2);
+  expect(events.filter((e) => e.type === "message.posted")).toHaveLength(3);
   const edits = events.filter((e) => e.type === "message.edited");
   expect(edits.map((e) => e.actor.name)).toEqual(["ada", "Ann (Slack)"]);
   // Slack did send the echoes back: the bridge dropped them.
@@ -296,7 +313,7 @@ it("never echoes: each message is once in the room and once in Slack, edits neve
     (d) =>
       d.envelope.event.channel === channel && JSON.stringify(d.envelope.event).includes(APP.botId),
   );
-  expect(echoes.length).toBeGreaterThanOrEqual(2);
+  expect(echoes.length).toBeGreaterThanOrEqual(3);
 });
 
 it("carries an event out once however Slack delivers it again (retries, exact replays)", async () => {
@@ -498,4 +515,26 @@ it("keeps a message of the room out of Slack when the bridge's own author wrote 
   await quiet(2000);
   expect(callsOf("chat.delete", channel)).toHaveLength(0);
   expect(slack.messages(channel).map((m) => m.text)).toEqual(["one"]);
+});
+
+it("is off, its routes a 404, without its two secrets", async () => {
+  const off = await startServer({ vars: { ADMIN_USERNAMES: "root" } });
+  try {
+    const session = await new EdgechatApi(off.url).register("root", "root's password 1");
+    const events = await fetch(`${off.url}/api/slack/events`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ type: "url_verification", challenge: "c" }),
+    });
+    expect(events.status).toBe(404);
+    const body = (await events.json()) as { error: { code: string; message: string } };
+    expect(body.error).toMatchObject({ code: "not_found" });
+    expect(body.error.message).toMatch(/SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN/);
+    const links = await fetch(`${off.url}/api/admin/slack/links`, {
+      headers: { authorization: `Bearer ${session.token}` },
+    });
+    expect(links.status).toBe(404);
+  } finally {
+    await off.dispose();
+  }
 });
