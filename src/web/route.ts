@@ -14,6 +14,7 @@ export const ADMIN_SECTIONS = [
   "rooms",
   "users",
   "services",
+  "slack",
   "audit",
   "database",
 ] as const;

@@ -6,6 +6,7 @@ import { databaseSection } from "./database.ts";
 import { overviewSection } from "./overview.ts";
 import { roomsSection } from "./rooms.ts";
 import { servicesSection } from "./services.ts";
+import { slackSection } from "./slack.ts";
 import { usersSection } from "./users.ts";
 
 const TITLES: Record<AdminSection, string> = {
@@ -13,6 +14,7 @@ const TITLES: Record<AdminSection, string> = {
   rooms: "Rooms",
   users: "Users",
   services: "Services",
+  slack: "Slack",
   audit: "Audit log",
   database: "Database",
 };
@@ -23,6 +25,7 @@ const SECTIONS: Record<AdminSection, (ctx: AppContext, name?: string) => View> =
   rooms: roomsSection,
   users: usersSection,
   services: (ctx) => ({ el: servicesSection(ctx), dispose() {} }),
+  slack: (ctx) => ({ el: slackSection(ctx), dispose() {} }),
   audit: (ctx) => ({ el: auditLogSection(ctx), dispose() {} }),
   database: databaseSection,
 };
@@ -30,7 +33,7 @@ const SECTIONS: Record<AdminSection, (ctx: AppContext, name?: string) => View> =
 /**
  * The admin dashboard, for instance admins (docs/observability.md, "Admin dashboard"): a menu
  * of sections, each its own URL (`#/admin/<section>`) and file: the live Overview, Rooms,
- * Users, Services, the Audit log and the Database. Loaded as its own chunk (app.ts); the
+ * Users, Services, Slack (the bridge's links), the Audit log and the Database. Loaded as its own chunk (app.ts); the
  * server refuses every call of a non-admin with 403, which each section says.
  */
 export function dashboard(ctx: AppContext, route: Extract<Route, { view: "admin" }>): View {
