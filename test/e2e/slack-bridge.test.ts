@@ -8,6 +8,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import fc from "fast-check";
 import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
 import { EdgechatApi } from "../../src/client/index.ts";
 import type { Message, SlackLink } from "../../src/protocol/index.ts";
@@ -491,6 +492,59 @@ it("lets admins link one channel to one room, and unlink it", async () => {
   await quiet(2000);
   expect(slack.messages(channel).map((m) => m.text)).toEqual(["after the unlink too"]);
   expect(await roomMessages(room)).toHaveLength(1);
+});
+
+it("answers any signed body with a 200 or the contract's 400, never a 5xx", async () => {
+  const { room, channel } = await linked();
+  const body = fc.oneof(
+    fc.json(),
+    fc.string({ unit: "binary" }),
+    fc
+      .record({
+        type: fc.constantFrom("event_callback", "url_verification", "app_rate_limited"),
+        team_id: fc.oneof(fc.constant(APP.teamId), fc.string()),
+        event_id: fc.oneof(fc.stringMatching(/^Ev[0-9A-Z]{10}$/), fc.integer()),
+        challenge: fc.string(),
+        event: fc.record({
+          type: fc.constantFrom("message", "reaction_added"),
+          subtype: fc.constantFrom(undefined, "message_changed", "message_deleted", "bot_message"),
+          channel: fc.constantFrom(channel, "C0NOTLINKED", 5),
+          user: fc.string(),
+          text: fc.oneof(fc.string({ unit: "binary" }), fc.constant(null)),
+          ts: fc.oneof(fc.constant("1700000000.000100"), fc.string()),
+          message: fc.anything(),
+          deleted_ts: fc.string(),
+        }),
+      })
+      .map((value) => JSON.stringify(value)),
+  );
+  const statuses = new Set<number>();
+  await fc.assert(
+    fc.asyncProperty(body, async (raw) => {
+      const text = typeof raw === "string" ? raw : JSON.stringify(raw);
+      const timestamp = Math.floor(Date.now() / 1000);
+      const response = await fetch(eventsUrl(), {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-slack-request-timestamp": String(timestamp),
+          "x-slack-signature": signSlackRequest(APP.signingSecret, timestamp, text),
+        },
+        body: text,
+      });
+      statuses.add(response.status);
+      expect([200, 400]).toContain(response.status);
+      if (response.status === 400) {
+        const error = (await response.json()) as { error: { code: string; message: string } };
+        expect(error.error.code).toBe("bad_request");
+      } else await response.arrayBuffer();
+    }),
+    { numRuns: 150 },
+  );
+  expect(statuses).toEqual(new Set([200, 400]));
+  await quiet(2000);
+  // Whatever was posted came through the rules: valid texts only, by Slack authors.
+  for (const message of await roomMessages(room)) expect(message.author.name).toMatch(/\(Slack\)$/);
 });
 
 it("documents its routes in the OpenAPI document", async () => {
