@@ -8,7 +8,7 @@
  */
 import { integrationsConfig } from "../config.ts";
 import type { Actor } from "../identity/actor.ts";
-import type { Refusal } from "../protocol/index.ts";
+import type { Refusal, Result } from "../protocol/index.ts";
 import { log } from "../telemetry/log.ts";
 import {
   INSTANCE_HUB,
@@ -95,40 +95,32 @@ async function carryOut({ message, body }: SlackWork, context: Context): Promise
 
 async function carryIn(body: SlackInMessage, message: Message, context: Context): Promise<void> {
   const { inbound } = body;
-  const instance = hubOf(context.env, INSTANCE_HUB);
-  const hint = await tokenHint(context.settings.botToken);
-  const route = await instance.slackRoute(inbound.channel, hint);
-  if (route.room === undefined) return message.ack();
-  const identity = route.identity ?? (await learnIdentity(context.api, instance, hint));
-  if (identity === "retry")
-    return message.retry({ delaySeconds: backoffSeconds(message.attempts) });
-  const room = route.room;
-  const hub = roomHub(room);
+  const route = await routeOf(inbound.channel, context);
+  if (route === "retry") return message.retry({ delaySeconds: backoffSeconds(message.attempts) });
+  if (route === undefined) return message.ack();
+  const hub = roomHub(route.room);
   const actorId = await slackActorId(inbound.from);
   const step = await hubOf(context.env, hub).slackInbound(hub, {
     inbound,
     actorId,
-    identity,
+    identity: route.identity,
     attempt: message.attempts,
   });
-  const { plan } = step;
+  const { plan, actor: author } = step;
   if (plan.kind === "skip") {
     log.debug("a Slack event not mirrored", { eventId: inbound.eventId, reason: plan.reason });
     return message.ack();
   }
   if (plan.kind === "wait") return message.retry({ delaySeconds: plan.delaySeconds });
-  const name = await nameOf(step.actor!, hub, context);
+  const name = await nameOf(author!, hub, context);
   if (name === "retry") return message.retry({ delaySeconds: backoffSeconds(message.attempts) });
-  const actor: Actor = { id: step.actor!.id, name, kind: "service", scope: slackScope(room) };
-  const roomStub = context.env.ROOM.getByName(room);
-  let result = await roomStub.command(commandOf(plan, inbound.eventId), actor);
-  if (!result.ok && result.error.code === "not_found" && plan.kind === "post" && plan.replyTo) {
-    // The thread's parent is gone from the room: the reply goes on its own.
-    result = await roomStub.command(
-      commandOf({ kind: "post", text: plan.text }, inbound.eventId),
-      actor,
-    );
-  }
+  const actor: Actor = { id: author!.id, name, kind: "service", scope: slackScope(route.room) };
+  const result = await commandAs(
+    actor,
+    plan,
+    inbound.eventId,
+    context.env.ROOM.getByName(route.room),
+  );
   const hubStub = hubOf(context.env, hub);
   if (result.ok) {
     await hubStub.slackInboundDone(hub, inbound, actor.id, result.value.seq);
@@ -138,7 +130,7 @@ async function carryIn(body: SlackInMessage, message: Message, context: Context)
     return message.retry({
       delaySeconds: Math.ceil(result.error.retryAfter ?? backoffSeconds(message.attempts)),
     });
-  log.warn("the room refused a Slack message", { room, code: result.error.code });
+  log.warn("the room refused a Slack message", { room: route.room, code: result.error.code });
   await hubStub.slackInboundFailed(hub, inbound, {
     direction: "from_slack",
     code: result.error.code,
@@ -146,6 +138,35 @@ async function carryIn(body: SlackInMessage, message: Message, context: Context)
     at: Date.now(),
   });
   message.ack();
+}
+
+/**
+ * The linked room of a channel and our bot's ids, from the instance's hub in one call (the ids
+ * learned with auth.test the first time); undefined for a channel that is not linked.
+ */
+async function routeOf(
+  channel: string,
+  context: Context,
+): Promise<{ room: string; identity: SlackIdentity | undefined } | undefined | "retry"> {
+  const instance = hubOf(context.env, INSTANCE_HUB);
+  const hint = await tokenHint(context.settings.botToken);
+  const route = await instance.slackRoute(channel, hint);
+  if (route.room === undefined) return undefined;
+  const identity = route.identity ?? (await learnIdentity(context.api, instance, hint));
+  return identity === "retry" ? "retry" : { room: route.room, identity };
+}
+
+/** The plan's command in the room, as the Slack author; a reply whose parent is gone, alone. */
+async function commandAs(
+  actor: Actor,
+  plan: Parameters<typeof commandOf>[0],
+  eventId: string,
+  room: ReturnType<Env["ROOM"]["getByName"]>,
+): Promise<Result<{ seq: number }>> {
+  const result = await room.command(commandOf(plan, eventId), actor);
+  if (result.ok || result.error.code !== "not_found" || plan.kind !== "post" || !plan.replyTo)
+    return result;
+  return room.command(commandOf({ kind: "post", text: plan.text }, eventId), actor);
 }
 
 const mayPassLater = (refusal: Refusal) =>

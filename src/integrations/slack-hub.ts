@@ -65,14 +65,15 @@ export function stepInbound(
   if (plan.kind === "skip" || plan.kind === "wait") return { plan };
   if (plan.kind === "post") {
     // Registered before the post, so that the room's event of it is known as the bridge's.
-    tables.addAuthor(authorKey(inbound.from), input.actorId, inbound.from.user);
-    if (inbound.from.user === undefined) {
-      // Another app's bot: its name is in the message (no users.info), kept for its edits.
-      const key = authorKey(inbound.from);
-      const name = slackAuthorName(inbound.from.name ?? inbound.from.botId ?? "bot");
-      tables.setAuthorName(key, name, now);
-      return { plan, actor: { id: input.actorId, key, name } };
-    }
+    const key = authorKey(inbound.from);
+    tables.addAuthor(key, input.actorId, inbound.from.user);
+    // Another app's bot is named in its message (no users.info), and keeps it for its edits.
+    if (inbound.from.user === undefined)
+      tables.setAuthorName(
+        key,
+        slackAuthorName(inbound.from.name ?? inbound.from.botId ?? "bot"),
+        now,
+      );
   }
   const authorId = plan.kind === "post" ? input.actorId : plan.authorId;
   return { plan, actor: actorOf(tables, authorId, now) };

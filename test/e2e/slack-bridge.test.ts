@@ -212,6 +212,22 @@ it("mirrors a Slack person's post, thread reply, edit and delete into the room",
   await slack.userDeletes(channel, parent.ts);
   await roomUntil(room, (m) => m[0]!.deleted === true, "the delete");
 
+  // Another app's bot: named by its username, no users.info for it.
+  await slack.sendEvent({
+    type: "message",
+    subtype: "bot_message",
+    channel,
+    bot_id: "B0OTHERAPP",
+    username: "CI",
+    text: "build 8 passed",
+    ts: "1900000000.000001",
+    event_ts: "1900000000.000001",
+    channel_type: "channel",
+  });
+  const withBot = await roomUntil(room, (m) => m.length === 3, "another app's bot message");
+  expect(withBot[2]!.author.name).toBe("CI (Slack)");
+  expect(withBot[2]!.text).toBe("build 8 passed");
+
   // Same person, same author, in another room too; one users.info per person.
   const other = await linked();
   await slack.userPosts(other.channel, ANN, "hello elsewhere");
