@@ -1,7 +1,7 @@
 // Creates .dev.vars with a fresh random JWT_SECRET the first time, so that `npm run dev`
 // works on a new machine without a hand-made secret, and adds a random METRICS_TOKEN (the scrape
-// token of /metrics, which `npm run prometheus` reads) when the file has none. Nothing else in an
-// existing .dev.vars is touched.
+// token of /metrics, which `npm run prometheus` reads) and WEBHOOK_ALLOW_LOOPBACK=true (local
+// webhook receivers) when the file has none. Nothing else in an existing .dev.vars is touched.
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 
@@ -22,4 +22,16 @@ if (!/^METRICS_TOKEN=/m.test(vars)) {
     `${separator}# The scrape token of /metrics (npm run prometheus reads it from here).\nMETRICS_TOKEN=${random()}\n`,
   );
   console.log("added a random METRICS_TOKEN to .dev.vars");
+}
+
+// Local receivers for webhooks and slash commands (docs/integrations.md): an older .dev.vars
+// gets the setting too.
+const now = readFileSync(path, "utf8");
+if (!/^#?\s*WEBHOOK_ALLOW_LOOPBACK=/m.test(now)) {
+  const separator = now === "" || now.endsWith("\n") ? "" : "\n";
+  appendFileSync(
+    path,
+    `${separator}# Webhooks and slash commands may call receivers on this machine (local development only).\nWEBHOOK_ALLOW_LOOPBACK=true\n`,
+  );
+  console.log("added WEBHOOK_ALLOW_LOOPBACK=true to .dev.vars");
 }

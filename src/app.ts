@@ -8,6 +8,7 @@ import { LIMITS } from "./protocol/index.ts";
 import { apiCors } from "./http/origin.ts";
 import { admin } from "./routes/admin.ts";
 import { auth } from "./routes/auth.ts";
+import { bots } from "./routes/bots.ts";
 import { commands } from "./routes/commands.ts";
 import { health } from "./routes/health.ts";
 import { metrics } from "./routes/metrics.ts";
@@ -81,6 +82,7 @@ export function createApp() {
   app.route("/", incomingWebhooks);
   app.route("/", slackEvents);
   app.route("/", admin);
+  app.route("/", bots);
   app.route("/", roomSocket);
   app.route("/", graphqlEndpoint);
   mountRpc(app, { routes: (router) => echoRoutes(rpcRoutes(router)), served: servesEcho });

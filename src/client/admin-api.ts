@@ -18,17 +18,21 @@ import {
   type ServiceScope,
 } from "../protocol/index.ts";
 import { queryOf, type ApiRequests } from "./requests.ts";
+import { WebhooksApi } from "./webhooks-api.ts";
 
 /**
  * The instance admins' calls (`/api/admin/…`): the database and the flush, the live overview and
- * the rooms by activity, accounts, the instance audit log, service accounts and their keys.
- * Anyone else gets 403 `forbidden`.
+ * the rooms by activity, accounts, the instance audit log, service accounts and their keys, and
+ * the instance's outgoing webhooks (`webhooks`). Anyone else gets 403 `forbidden`.
  * @example const { rooms } = await api.admin.rooms({ sort: "activity" });
  */
 export class AdminApi {
   readonly #requests: ApiRequests;
+  /** The instance's outgoing webhooks: every room's events (docs/integrations.md). */
+  readonly webhooks: WebhooksApi;
   constructor(requests: ApiRequests) {
     this.#requests = requests;
+    this.webhooks = new WebhooksApi(requests, "/api/admin/webhooks");
   }
 
   /** each database node's health and lag (503 without Postgres). */
@@ -173,6 +177,11 @@ export class AdminApi {
   /** revokes a key at once. */
   revokeServiceKey(id: string, keyId: string) {
     return this.#requests.call(ServiceAccount, "DELETE", `/api/admin/services/${id}/keys/${keyId}`);
+  }
+
+  /** deletes a service account: every key stops, its sockets close. */
+  deleteService(id: string) {
+    return this.#requests.send("DELETE", `/api/admin/services/${id}`);
   }
 
   /** the Slack bridge's links, each channel and its room, with the last failure (404 while off). */

@@ -19,7 +19,9 @@ import {
   type RoomSort,
 } from "../protocol/index.ts";
 import { AdminApi } from "./admin-api.ts";
+import { BotsApi } from "./bots-api.ts";
 import { ApiRequests, queryOf } from "./requests.ts";
+import { WebhooksApi } from "./webhooks-api.ts";
 import { graphqlRequest, type TypedDocument, type VariablesOf } from "./graphql/request.ts";
 
 /** Any command frame (one with a clientId), as POST /api/rooms/{room}/commands takes it. */
@@ -36,9 +38,12 @@ export class EdgechatApi {
   readonly #requests: ApiRequests;
   /** The instance admins' calls (admin-api.ts). */
   readonly admin: AdminApi;
+  /** A registered user's own bots (bots-api.ts). */
+  readonly bots: BotsApi;
   constructor(baseUrl: string, token?: string) {
     this.#requests = new ApiRequests(baseUrl, token);
     this.admin = new AdminApi(this.#requests);
+    this.bots = new BotsApi(this.#requests);
   }
 
   get baseUrl(): string {
@@ -121,6 +126,14 @@ export class EdgechatApi {
     }
     if (options.lsn !== undefined) query.set("lsn", options.lsn);
     return this.#requests.call(SearchResults, "GET", `/api/search?${query}`);
+  }
+
+  /**
+   * Owners and admins: the room's outgoing webhooks and their delivery logs (webhooks-api.ts).
+   * @example const { webhooks } = await api.webhooks("lobby").list();
+   */
+  webhooks(room: string): WebhooksApi {
+    return new WebhooksApi(this.#requests, `/api/rooms/${encodeURIComponent(room)}/webhooks`);
   }
 
   /** Owners and admins: the room's hash chain recomputed and checked against its anchor. */

@@ -68,9 +68,9 @@ async function consumeOne(message: Message, body: WebhookMessage, env: Env): Pro
     switch (body.kind) {
       case "room-events":
         await Promise.all(
-          [roomHub(body.room), INSTANCE_HUB].map((hub) =>
-            hubOf(env, hub).accept(hub, body.room, body.events),
-          ),
+          body.hubs
+            .map((which) => (which === "room" ? roomHub(body.room) : INSTANCE_HUB))
+            .map((hub) => hubOf(env, hub).accept(hub, body.room, body.events)),
         );
         message.ack();
         return;
@@ -106,6 +106,17 @@ async function tryDelivery(body: DeliveryMessage, message: Message, env: Env): P
     config.WEBHOOK_RETRY_DELAYS ?? DEFAULT_RETRY_DELAYS,
   );
   await hub.recordTry(body.hub, body.deliveryId, attempt.record, verdict);
+  // One line per try: with the delivery log, how a delivery can be followed end to end.
+  log.info("webhook try", {
+    hub: body.hub,
+    delivery: body.deliveryId,
+    webhookId: prepared.messageId,
+    try: message.attempts,
+    status: attempt.record.status,
+    error: attempt.record.error,
+    durationMs: attempt.record.durationMs,
+    verdict: verdict.kind,
+  });
   switch (verdict.kind) {
     case "delivered":
     case "gone":

@@ -18,8 +18,9 @@ const STEPS: readonly string[] = [
      message_seq INTEGER, body TEXT NOT NULL, status TEXT NOT NULL,
      created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, next_attempt_at INTEGER,
      UNIQUE (webhook_id, message_id));
-   CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, created_at, id);
+   CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, created_at, seq, id);
    CREATE INDEX deliveries_by_message ON deliveries (room, message_seq);
+   CREATE INDEX deliveries_by_seq ON deliveries (room, seq);
    CREATE TABLE delivery_attempts (
      delivery_id TEXT NOT NULL, at INTEGER NOT NULL, status INTEGER, error TEXT,
      duration_ms INTEGER NOT NULL, response TEXT NOT NULL);

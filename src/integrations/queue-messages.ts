@@ -13,12 +13,15 @@ export type HubName = z.infer<typeof HubName>;
 export const INSTANCE_HUB: HubName = "instance";
 export const roomHub = (room: string): HubName => `room:${room}`;
 
-/** A room's committed events that some integration wants, in seq order. */
+/** A room's committed events that some integration wants, in seq order, for the hubs named. */
 export const RoomEventsMessage = z.object({
   kind: z.literal("room-events"),
   room: RoomName,
+  /** The room's hub, the instance's, or both: only those with an endpoint that wants events. */
+  hubs: z.array(z.enum(["room", "instance"])).min(1),
   events: z.array(RoomEvent).min(1),
 });
+export type RoomEventsMessage = z.infer<typeof RoomEventsMessage>;
 
 /** One try of one webhook delivery, kept in `hub`'s delivery log. */
 export const DeliveryMessage = z.object({
@@ -61,21 +64,25 @@ const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)
  * An event bigger than a message alone (it cannot be: a message's text is at most 16 KB) would
  * still go, alone.
  */
-export function packRoomEvents(room: string, events: readonly RoomEvent[]) {
-  const messages: z.infer<typeof RoomEventsMessage>[] = [];
+export function packRoomEvents(
+  room: string,
+  hubs: RoomEventsMessage["hubs"],
+  events: readonly RoomEvent[],
+) {
+  const messages: RoomEventsMessage[] = [];
   let current: RoomEvent[] = [];
   let size = 0;
   for (const event of events) {
     const eventBytes = bytes(event) + 1;
     if (current.length > 0 && size + eventBytes > MAX_MESSAGE_BYTES) {
-      messages.push({ kind: "room-events", room, events: current });
+      messages.push({ kind: "room-events", room, hubs, events: current });
       current = [];
       size = 0;
     }
     current.push(event);
     size += eventBytes;
   }
-  if (current.length > 0) messages.push({ kind: "room-events", room, events: current });
+  if (current.length > 0) messages.push({ kind: "room-events", room, hubs, events: current });
   return messages;
 }
 

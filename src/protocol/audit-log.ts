@@ -23,7 +23,8 @@ export const AuditAction = z.enum([
   "account.banned",
   "account.unbanned",
   "account.deleted_by_admin",
-  // Service accounts and their keys, by admins (src/routes/services.ts); never a secret.
+  // Service accounts and their keys, by admins (src/routes/services.ts) and by the owners of
+  // bots (src/routes/bots.ts); never a secret.
   "service.created",
   "service.scope_changed",
   "service.disabled",
@@ -31,6 +32,16 @@ export const AuditAction = z.enum([
   "service.key_created",
   "service.key_rotated",
   "service.key_revoked",
+  "service.deleted",
+  // Integrations, by rooms' owners and admins (src/routes/webhooks.ts, incoming-webhooks.ts):
+  // the target is the room (none for the instance's webhooks); never a secret or a whole URL.
+  "webhook.created",
+  "webhook.changed",
+  "webhook.deleted",
+  "webhook.secret_rotated",
+  "webhook.replayed",
+  "incoming_webhook.created",
+  "incoming_webhook.revoked",
   // Room moderation, from the rooms' own events (src/audit/room-entries.ts).
   "room.created",
   "room.topic_changed",

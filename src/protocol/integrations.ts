@@ -102,6 +102,7 @@ export const RotateWebhookSecret = z
 
 /** The answer that creates an endpoint or rotates its secret: the only one holding the secret. */
 export const IssuedWebhookSecret = z.object({ webhook: Webhook, secret: z.string() });
+export type IssuedWebhookSecret = z.infer<typeof IssuedWebhookSecret>;
 
 /**
  * What a receiver gets (the request body; the headers are Standard Webhooks'): `type` is the
@@ -160,7 +161,11 @@ export const DeliveryPage = z.object({
 export const DeliveryQuery = z.object({
   status: DeliveryStatus.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  before: z.string().max(64).optional(),
+  /** The previous page's `nextBefore`. */
+  before: z
+    .string()
+    .regex(/^\d{1,16}\.\d{1,16}\.dlv_[0-9a-f]{24}$/, "before is a page's nextBefore")
+    .optional(),
 });
 export type DeliveryQuery = z.infer<typeof DeliveryQuery>;
 
@@ -200,3 +205,4 @@ export const IncomingHookList = z.object({ hooks: z.array(IncomingHook) });
 export const CreateIncomingHook = z.object({ name: BotName }).strict();
 /** The answer that creates a hook: the only one that holds its URL, secret included. */
 export const IssuedIncomingHook = z.object({ hook: IncomingHook, url: z.string() });
+export type IssuedIncomingHook = z.infer<typeof IssuedIncomingHook>;

@@ -41,6 +41,20 @@ export const ScopeRooms = z.union([
     .max(SCOPE_ROOMS_MAX, `at most ${SCOPE_ROOMS_MAX} rooms, or "*" for every room`),
 ]);
 
+/** A bot's rooms: named one by one, each one its owner owns; `"*"` is for admins' services. */
+export const BotRooms = z
+  .array(RoomName, {
+    error: (issue) =>
+      issue.input === "*"
+        ? 'a bot names its rooms one by one: "*" (every room) is for admins\' services'
+        : undefined,
+  })
+  .min(1, "give at least one room")
+  .max(SCOPE_ROOMS_MAX, `at most ${SCOPE_ROOMS_MAX} rooms`);
+
+/** Bots one user may own at most (`/api/bots`); the 11th is `409 conflict`. */
+export const BOTS_PER_USER_MAX = 10;
+
 /** Where a service may act (room names, or `*`), what it may do there, and with which role. */
 export const ScopeShape = z.object({
   rooms: ScopeRooms,
@@ -49,14 +63,25 @@ export const ScopeShape = z.object({
 });
 export type ServiceScope = z.infer<typeof ScopeShape>;
 
+/** Whether the scope's role allows its actions: a moderator's actions need the moderator role. */
+const roleFits = (scope: z.infer<typeof ScopeShape>) =>
+  scope.role === "moderator" || scope.actions.every((a) => rankFor(a) !== "moderator");
+const ROLE_MISFIT = {
+  message: "an action in this scope needs the moderator role: give it, or drop the action",
+  path: ["role"],
+};
+
 /** A scope as an admin sends it: a moderator's actions need the moderator role. */
-export const ServiceScope = ScopeShape.strict().refine(
-  (scope) => scope.role === "moderator" || scope.actions.every((a) => rankFor(a) !== "moderator"),
-  {
-    message: "an action in this scope needs the moderator role: give it, or drop the action",
-    path: ["role"],
-  },
-);
+export const ServiceScope = ScopeShape.strict().refine(roleFits, ROLE_MISFIT);
+
+/**
+ * A bot's scope, as its owner sends it to `/api/bots`: its rooms named (each must be one they
+ * own, which the route checks with the rooms), and the same rules of roles and actions.
+ */
+export const BotScope = ScopeShape.extend({ rooms: BotRooms })
+  .strict()
+  .refine(roleFits, ROLE_MISFIT);
+export type BotScope = z.infer<typeof BotScope>;
 
 /** The scope as stored: each room and action once, in the order given. */
 export const normalScope = (scope: ServiceScope): ServiceScope => ({
@@ -88,6 +113,11 @@ export type ServiceKeyInfo = z.infer<typeof ServiceKeyInfo>;
 export const ServiceAccount = z.object({
   id: ServiceId,
   name: Username,
+  /**
+   * Who owns it: the user who made it at `/api/bots` (a bot), or the admin who made it at
+   * `/api/admin/services`. Its owner manages it at `/api/bots`; admins manage every one.
+   */
+  owner: UserRef,
   createdBy: UserRef,
   createdAt: z.number(),
   disabledAt: z.number().nullable(),
@@ -99,6 +129,10 @@ export type ServiceAccount = z.infer<typeof ServiceAccount>;
 
 export const ServiceList = z.object({ services: z.array(ServiceAccount) });
 
+/** `GET /api/bots`: the caller's bots, by name, and how many a user may have. */
+export const BotList = z.object({ bots: z.array(ServiceAccount), max: z.number().int() });
+export type BotList = z.infer<typeof BotList>;
+
 export const ServiceParam = z.object({ service: ServiceId });
 export const ServiceKeyParam = z.object({ service: ServiceId, key: KeyId });
 
@@ -106,6 +140,12 @@ export const CreateService = z.object({ name: Username, scope: ServiceScope }).s
 export type CreateService = z.infer<typeof CreateService>;
 
 export const UpdateScope = z.object({ scope: ServiceScope }).strict();
+
+/** `POST /api/bots`: a bot of one's own, in rooms one owns. */
+export const CreateBot = z.object({ name: Username, scope: BotScope }).strict();
+export type CreateBot = z.infer<typeof CreateBot>;
+
+export const UpdateBotScope = z.object({ scope: BotScope }).strict();
 
 export const OVERLAP_DEFAULT_SECONDS = 24 * 60 * 60;
 export const OVERLAP_MAX_SECONDS = 30 * 24 * 60 * 60;

@@ -1,5 +1,9 @@
 import { CursorOutbox } from "../cursor-outbox.ts";
-import { intoSendBatches, packRoomEvents } from "../integrations/queue-messages.ts";
+import {
+  intoSendBatches,
+  packRoomEvents,
+  type RoomEventsMessage,
+} from "../integrations/queue-messages.ts";
 import type { EventType, RoomEvent, WebhookEventTypes } from "../protocol/index.ts";
 import type { EventLog } from "./log.ts";
 
@@ -9,7 +13,7 @@ export const FEED_DELAY_MS = 100;
 export const INSTANCE_TYPES_TTL_MS = 30_000;
 
 type Wanted = WebhookEventTypes | [];
-type QueueMessage = ReturnType<typeof packRoomEvents>[number];
+type QueueMessage = RoomEventsMessage;
 
 /** What the feed talks to: the queue, and the instance hub's wanted types. */
 export type FeedPorts = {
@@ -73,9 +77,20 @@ export class IntegrationFeed {
   async #send(room: string, batch: readonly RoomEvent[]): Promise<number> {
     const wanted = this.#wanted();
     const events = batch.filter((event) => wanted(event.type));
-    for (const messages of intoSendBatches(packRoomEvents(room, events)))
-      await this.#ports.send(messages.map((body) => ({ body })));
+    const hubs = this.#hubs();
+    if (events.length > 0 && hubs.length > 0)
+      for (const messages of intoSendBatches(packRoomEvents(room, hubs, events)))
+        await this.#ports.send(messages.map((body) => ({ body })));
     return batch.at(-1)!.seq;
+  }
+
+  /** The hubs with an endpoint that wants anything: the consumer asks no other. */
+  #hubs(): RoomEventsMessage["hubs"] {
+    const wants = (types: Wanted) => types === "*" || types.length > 0;
+    return [
+      ...(wants(this.#roomTypes) ? (["room"] as const) : []),
+      ...(wants(this.#instance?.types ?? []) ? (["instance"] as const) : []),
+    ];
   }
 
   /**

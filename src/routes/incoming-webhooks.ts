@@ -10,6 +10,7 @@ import { newSecret } from "../identity/refresh-token.ts";
 import { roomHub } from "../integrations/queue-messages.ts";
 import { readIncomingBody, toMessageText } from "../integrations/slack-format.ts";
 import { traceparentIn } from "../telemetry/tracing.ts";
+import { recordAudit } from "./audit-log.ts";
 import {
   CreateIncomingHook,
   IncomingHook,
@@ -88,6 +89,12 @@ incomingWebhooks.openapi(
       ),
     );
     const url = new URL(`/api/hooks/${room}/${id}/${secret}`, c.req.url).href;
+    recordAudit(c, {
+      action: "incoming_webhook.created",
+      actor: c.var.user,
+      target: { room, user: hook.botId },
+      data: { hook: id, name: hook.name },
+    });
     return c.json({ hook, url }, 201);
   },
 );
@@ -107,7 +114,14 @@ incomingWebhooks.openapi(
   async (c) => {
     const { room, hook } = c.req.valid("param");
     await requireOwner(c, room);
-    return c.json(unwrap(await hubOf(c, room).revokeIncomingHook(roomHub(room), hook)), 200);
+    const revoked = unwrap(await hubOf(c, room).revokeIncomingHook(roomHub(room), hook));
+    recordAudit(c, {
+      action: "incoming_webhook.revoked",
+      actor: c.var.user,
+      target: { room, user: revoked.botId },
+      data: { hook, name: revoked.name },
+    });
+    return c.json(revoked, 200);
   },
 );
 

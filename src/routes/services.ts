@@ -13,6 +13,7 @@ import {
   ServiceParam,
   UpdateScope,
   type AuditAction,
+  type ServiceScope,
   type AuditData,
 } from "../protocol/index.ts";
 import { recordAudit } from "./audit-log.ts";
@@ -21,14 +22,20 @@ import { recordAudit } from "./audit-log.ts";
  * Service accounts and their API keys, for instance admins (docs/service-keys.md). Mounted by
  * admin.ts behind its admins-only middleware. Every change is recorded in the instance audit
  * log with the admin as its actor; no secret and no hash is ever in an answer but the one that
- * creates a key, nor in the log.
+ * creates a key, nor in the log. Users manage their own bots, the same accounts, at bots.ts.
  */
 export const services = router();
 
-const accounts = (c: Context<AppEnv>) => c.env.SERVICE_ACCOUNTS.getByName(SERVICE_ACCOUNTS_NAME);
+/** The instance's ServiceAccounts object. */
+export const serviceAccounts = (c: Context<AppEnv>) =>
+  c.env.SERVICE_ACCOUNTS.getByName(SERVICE_ACCOUNTS_NAME);
+const accounts = serviceAccounts;
 
-/** Records an admin's change to service `service` (its id and name; a key's id in `data`). */
-function record(
+/**
+ * Records a change to service `service` by the caller, an admin or the bot's owner (its id and
+ * name; a key's id in `data`).
+ */
+export function recordServiceChange(
   c: Context<AppEnv>,
   action: AuditAction,
   service: ServiceAccount,
@@ -41,6 +48,13 @@ function record(
     data: { service: service.name, ...data },
   });
 }
+
+/** A scope as the audit log's flat `data`. */
+export const scopeData = (scope: ServiceScope): AuditData => ({
+  rooms: scope.rooms === "*" ? "*" : scope.rooms.join(","),
+  actions: scope.actions.join(","),
+  role: scope.role,
+});
 
 const PATH = "/api/admin/services";
 const ONE = `${PATH}/{service}`;
@@ -81,7 +95,7 @@ services.openapi(
   }),
   async (c) => {
     const issued = unwrap(await accounts(c).create(c.req.valid("json"), c.var.user));
-    record(c, "service.created", issued.service, { key: issued.key.id });
+    recordServiceChange(c, "service.created", issued.service, { key: issued.key.id });
     return c.json(issued, 201);
   },
 );
@@ -119,11 +133,7 @@ services.openapi(
   async (c) => {
     const { scope } = c.req.valid("json");
     const service = unwrap(await accounts(c).setScope(c.req.valid("param").service, scope));
-    record(c, "service.scope_changed", service, {
-      rooms: scope.rooms === "*" ? "*" : scope.rooms.join(","),
-      actions: scope.actions.join(","),
-      role: scope.role,
-    });
+    recordServiceChange(c, "service.scope_changed", service, scopeData(scope));
     return c.json(service, 200);
   },
 );
@@ -145,7 +155,7 @@ for (const disabled of [true, false]) {
     }),
     async (c) => {
       const service = unwrap(await accounts(c).setDisabled(c.req.valid("param").service, disabled));
-      record(c, disabled ? "service.disabled" : "service.enabled", service);
+      recordServiceChange(c, disabled ? "service.disabled" : "service.enabled", service);
       return c.json(service, 200);
     },
   );
@@ -166,7 +176,7 @@ services.openapi(
   }),
   async (c) => {
     const issued = unwrap(await accounts(c).addKey(c.req.valid("param").service));
-    record(c, "service.key_created", issued.service, { key: issued.key.id });
+    recordServiceChange(c, "service.key_created", issued.service, { key: issued.key.id });
     return c.json(issued, 201);
   },
 );
@@ -194,7 +204,7 @@ services.openapi(
     // Without a body (it is optional) the router validated nothing: the defaults, checked here.
     const { overlapSeconds } = parseOr400(RotateKey, c.req.valid("json") ?? {});
     const issued = unwrap(await accounts(c).rotateKey(service, key, overlapSeconds));
-    record(c, "service.key_rotated", issued.service, {
+    recordServiceChange(c, "service.key_rotated", issued.service, {
       key,
       newKey: issued.key.id,
       overlapSeconds,
@@ -219,7 +229,29 @@ services.openapi(
   async (c) => {
     const { service, key } = c.req.valid("param");
     const account = unwrap(await accounts(c).revokeKey(service, key));
-    record(c, "service.key_revoked", account, { key });
+    recordServiceChange(c, "service.key_revoked", account, { key });
     return c.json(account, 200);
+  },
+);
+
+services.openapi(
+  createRoute({
+    method: "delete",
+    path: ONE,
+    summary: "Delete a service account",
+    description:
+      "Every key of it stops at once (401, as an unknown key) and its open sockets close (4401). " +
+      "Its name becomes free; what it posted stays, under its id and name.",
+    security: bearer,
+    request: { params: ServiceParam },
+    responses: {
+      204: { description: "deleted" },
+      ...errors("bad_request", "unauthorized", "forbidden", "not_found"),
+    },
+  }),
+  async (c) => {
+    const deleted = unwrap(await accounts(c).delete(c.req.valid("param").service));
+    recordServiceChange(c, "service.deleted", deleted);
+    return c.body(null, 204);
   },
 );

@@ -5,8 +5,11 @@ import { settings, type AppEnv } from "../http/app-env.ts";
 import { signedIn } from "../http/authenticate.ts";
 import { bearer, errors, json, jsonBody, router, unwrap } from "../http/openapi.ts";
 import { INSTANCE_HUB, roomHub, type HubName } from "../integrations/queue-messages.ts";
+import { recordAudit } from "./audit-log.ts";
 import { checkOutboundUrl } from "../integrations/outbound-url.ts";
 import {
+  type AuditAction,
+  type AuditData,
   CreateWebhook,
   Delivery,
   DeliveryId,
@@ -80,6 +83,25 @@ export async function tellRoom(c: Context<AppEnv>, hub: HubName): Promise<void> 
   await c.env.ROOM.getByName(hub.slice("room:".length)).setIntegrationTypes(types);
 }
 
+/**
+ * Records a change to a webhook in the instance audit log: the room (none for the instance's),
+ * the webhook's id and its URL's host (a whole URL may carry a receiver's token).
+ */
+function record(
+  c: Context<AppEnv>,
+  hub: HubName,
+  action: AuditAction,
+  webhook: Pick<Webhook, "id" | "url">,
+  data: AuditData = {},
+): void {
+  recordAudit(c, {
+    action,
+    actor: c.var.user,
+    ...(hub !== INSTANCE_HUB && { target: { room: hub.slice("room:".length) } }),
+    data: { webhook: webhook.id, host: new URL(webhook.url).host, ...data },
+  });
+}
+
 const One = z.object({ webhook: WebhookId });
 const OneDelivery = z.object({ webhook: WebhookId, delivery: DeliveryId });
 
@@ -136,6 +158,7 @@ function mount(scope: Scope): void {
         ),
       );
       await tellRoom(c, hub);
+      record(c, hub, "webhook.created", created.webhook, { types: typesOf(created.webhook) });
       return c.json(created, 201);
     },
   );
@@ -180,6 +203,10 @@ function mount(scope: Scope): void {
       const webhook = c.req.param("webhook")!;
       const updated = unwrap(await hubOf(c, hub).updateWebhook(hub, webhook, { ...patch, ...url }));
       await tellRoom(c, hub);
+      record(c, hub, "webhook.changed", updated, {
+        types: typesOf(updated),
+        status: updated.status,
+      });
       return c.json(updated, 200);
     },
   );
@@ -200,6 +227,7 @@ function mount(scope: Scope): void {
       const hub = await scope.hub(c);
       const removed = unwrap(await hubOf(c, hub).deleteWebhook(hub, c.req.param("webhook")!));
       await tellRoom(c, hub);
+      record(c, hub, "webhook.deleted", removed);
       return c.json(removed, 200);
     },
   );
@@ -224,7 +252,9 @@ function mount(scope: Scope): void {
       const hub = await scope.hub(c);
       const { overlapSeconds } = c.req.valid("json");
       const webhook = c.req.param("webhook")!;
-      return c.json(unwrap(await hubOf(c, hub).rotateSecret(hub, webhook, overlapSeconds)), 201);
+      const rotated = unwrap(await hubOf(c, hub).rotateSecret(hub, webhook, overlapSeconds));
+      record(c, hub, "webhook.secret_rotated", rotated.webhook, { overlapSeconds });
+      return c.json(rotated, 201);
     },
   );
 
@@ -292,10 +322,17 @@ function mount(scope: Scope): void {
       const hub = await scope.hub(c);
       const webhook = c.req.param("webhook")!;
       const delivery = c.req.param("delivery")!;
-      return c.json(unwrap(await hubOf(c, hub).replay(hub, webhook, delivery)), 202);
+      const replayed = unwrap(await hubOf(c, hub).replay(hub, webhook, delivery));
+      const url = unwrap(await hubOf(c, hub).webhook(hub, webhook)).url;
+      record(c, hub, "webhook.replayed", { id: webhook, url }, { delivery });
+      return c.json(replayed, 202);
     },
   );
 }
 
 mount(ROOM);
 mount(INSTANCE);
+
+/** The event types as one short audit field. */
+const typesOf = (webhook: Webhook) =>
+  webhook.eventTypes === "*" ? "*" : webhook.eventTypes.join(",");

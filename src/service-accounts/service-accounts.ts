@@ -21,11 +21,12 @@ import {
   sameDigest,
   shouldTouch,
 } from "../identity/service-key.ts";
+import { botCountRefusal } from "../identity/bot-rules.ts";
 import {
   accountOf,
+  migrate,
   scopeColumns,
   scopeOfRow,
-  SCHEMA,
   type AccountRow,
   type KeyRow,
 } from "./rows.ts";
@@ -39,8 +40,8 @@ const invalidKey = refused("unauthorized", "the service key is invalid");
 const noService = refused("not_found", "no such service account");
 const noKey = refused("not_found", "no such key");
 
-const ACCOUNT_COLUMNS = `a.id, a.name, a.created_by_id, a.created_by_name, a.created_at,
-  a.disabled_at, s.rooms, s.actions, s.role`;
+const ACCOUNT_COLUMNS = `a.id, a.name, a.owner_id, a.owner_name, a.created_by_id,
+  a.created_by_name, a.created_at, a.disabled_at, s.rooms, s.actions, s.role`;
 const KEY_COLUMNS = "key_id, account_id, created_at, expires_at, revoked_at, last_used_at";
 
 /**
@@ -48,13 +49,17 @@ const KEY_COLUMNS = "key_id, account_id, created_at, expires_at, revoked_at, las
  * SERVICE_ACCOUNTS_NAME. Thin: the key format and the rules of use are in
  * src/identity/service-key.ts, the rows' meaning in rows.ts. The worker verifies every request
  * that carries a service key here; admins manage the accounts through src/routes/services.ts.
- * When a key stops working (revoked, past its overlap, its service disabled or rescoped), the
- * sockets opened with it close, in every room the service has used.
+ * When a key stops working (revoked, past its overlap, its service disabled, rescoped or
+ * deleted), the sockets opened with it close, in every room the service has used.
+ *
+ * Every account has an owner: bots' owners manage theirs through src/routes/bots.ts, which
+ * passes `owner` (their user id) to each method: someone else's account is then `not_found`,
+ * as one that does not exist. Without `owner` (admins) every account is reachable.
  */
 export class ServiceAccounts extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(SCHEMA);
+    migrate(ctx.storage);
   }
 
   // ---- the worker, on every request with a service key ----
@@ -91,35 +96,57 @@ export class ServiceAccounts extends DurableObject<Env> {
     );
   }
 
-  // ---- admins ----
+  // ---- admins, and owners of bots (`owner`) ----
 
-  async list(): Promise<ServiceAccount[]> {
+  /** Every account, or `owner`'s, by name. */
+  async list(owner?: string): Promise<ServiceAccount[]> {
     const rows = this.#sql<AccountRow>(
       `SELECT ${ACCOUNT_COLUMNS} FROM accounts a JOIN scopes s ON s.account_id = a.id
-       ORDER BY a.name_key`,
+       WHERE ? IS NULL OR a.owner_id = ? ORDER BY a.name_key`,
+      owner ?? null,
+      owner ?? null,
     );
     const now = Date.now();
     return rows.map((row) => accountOf(row, this.#keys(row.id), now));
   }
 
-  async get(id: string): Promise<Result<ServiceAccount>> {
-    const account = this.#account(id);
+  async get(id: string, owner?: string): Promise<Result<ServiceAccount>> {
+    const account = this.#account(id, owner);
     return account ? { ok: true, value: account } : noService;
   }
 
-  /** A new service account and its first key, whose secret is in the answer and nowhere else. */
-  async create(input: CreateService, by: UserRef): Promise<Result<IssuedKey>> {
+  /**
+   * A new service account owned by `by`, and its first key, whose secret is in the answer and
+   * nowhere else. A bot (`bot`) counts against its owner's cap (src/identity/bot-rules.ts);
+   * the count and the insert run with no await between them, so two at once cannot both pass.
+   */
+  async create(
+    input: CreateService,
+    by: UserRef,
+    kind: "service" | "bot" = "service",
+  ): Promise<Result<IssuedKey>> {
+    if (kind === "bot") {
+      const owned = this.#sql<{ n: number }>(
+        "SELECT count(*) AS n FROM accounts WHERE owner_id = ?",
+        by.id,
+      )[0]!.n;
+      const refusal = botCountRefusal(owned);
+      if (refusal) return { ok: false, error: refusal };
+    }
     const taken = this.#sql("SELECT 1 FROM accounts WHERE name_key = ?", input.name.toLowerCase());
     if (taken.length > 0) return refused("conflict", "a service account has that name");
     const id = newServiceId();
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       this.ctx.storage.sql.exec(
-        `INSERT INTO accounts (id, name, name_key, created_by_id, created_by_name, created_at)
-         VALUES (?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO accounts (id, name, name_key, owner_id, owner_name, created_by_id,
+           created_by_name, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         id,
         input.name,
         input.name.toLowerCase(),
+        by.id,
+        by.name,
         by.id,
         by.name,
         now,
@@ -134,8 +161,8 @@ export class ServiceAccounts extends DurableObject<Env> {
   }
 
   /** A new scope; sockets opened under the old one close, and reconnect under the new one. */
-  async setScope(id: string, scope: ServiceScope): Promise<Result<ServiceAccount>> {
-    if (!this.#account(id)) return noService;
+  async setScope(id: string, scope: ServiceScope, owner?: string): Promise<Result<ServiceAccount>> {
+    if (!this.#account(id, owner)) return noService;
     this.ctx.storage.sql.exec(
       "UPDATE scopes SET rooms = ?, actions = ?, role = ? WHERE account_id = ?",
       ...scopeColumns(normalScope(scope)),
@@ -146,8 +173,12 @@ export class ServiceAccounts extends DurableObject<Env> {
   }
 
   /** Disabling stops every key of the service at once; enabling lets its usable keys work again. */
-  async setDisabled(id: string, disabled: boolean): Promise<Result<ServiceAccount>> {
-    const account = this.#account(id);
+  async setDisabled(
+    id: string,
+    disabled: boolean,
+    owner?: string,
+  ): Promise<Result<ServiceAccount>> {
+    const account = this.#account(id, owner);
     if (!account) return noService;
     if (disabled === (account.disabledAt !== null)) return { ok: true, value: account };
     const at = disabled ? Date.now() : null;
@@ -157,8 +188,8 @@ export class ServiceAccounts extends DurableObject<Env> {
   }
 
   /** One more key for the service, beside those it has. */
-  async addKey(id: string): Promise<Result<IssuedKey>> {
-    if (!this.#account(id)) return noService;
+  async addKey(id: string, owner?: string): Promise<Result<IssuedKey>> {
+    if (!this.#account(id, owner)) return noService;
     const now = Date.now();
     const usable = this.#sql(
       `SELECT 1 FROM keys WHERE account_id = ? AND revoked_at IS NULL
@@ -190,14 +221,20 @@ export class ServiceAccounts extends DurableObject<Env> {
    * A new key, and the old one kept working for `overlapSeconds` more (never longer than it
    * already would): time to deploy the new one. Its sockets close when the overlap ends.
    */
-  async rotateKey(id: string, keyId: string, overlapSeconds: number): Promise<Result<IssuedKey>> {
+  async rotateKey(
+    id: string,
+    keyId: string,
+    overlapSeconds: number,
+    owner?: string,
+  ): Promise<Result<IssuedKey>> {
+    if (!this.#account(id, owner)) return noService;
     const old = this.#key(id, keyId);
     if (!old) return noKey;
     const now = Date.now();
     if (old.revoked_at !== null) return refused("conflict", "this key was revoked");
     if (old.expires_at !== null && old.expires_at <= now)
       return refused("conflict", "this key has expired");
-    const issued = await this.addKey(id);
+    const issued = await this.addKey(id, owner);
     if (!issued.ok) return issued;
     const expires = rotatedExpiry(old.expires_at, now, overlapSeconds);
     this.ctx.storage.sql.exec("UPDATE keys SET expires_at = ? WHERE key_id = ?", expires, keyId);
@@ -206,7 +243,8 @@ export class ServiceAccounts extends DurableObject<Env> {
   }
 
   /** Revocation takes effect at once: the next request with the key is refused, its sockets close. */
-  async revokeKey(id: string, keyId: string): Promise<Result<ServiceAccount>> {
+  async revokeKey(id: string, keyId: string, owner?: string): Promise<Result<ServiceAccount>> {
+    if (!this.#account(id, owner)) return noService;
     const key = this.#key(id, keyId);
     if (!key) return noKey;
     if (key.revoked_at === null) {
@@ -218,6 +256,25 @@ export class ServiceAccounts extends DurableObject<Env> {
       await this.#closeSockets(id, [keyId]);
     }
     return this.get(id);
+  }
+
+  /**
+   * Deletes the account and every key of it: the next request with any of them is refused as
+   * an unknown key, and their sockets close (4401). The rows go first, so that no socket can
+   * reconnect in between. The answer is the account as it was, for the audit log.
+   */
+  async delete(id: string, owner?: string): Promise<Result<ServiceAccount>> {
+    const account = this.#account(id, owner);
+    if (!account) return noService;
+    const rooms = this.#roomsUsed(id);
+    this.ctx.storage.transactionSync(() => {
+      for (const table of ["keys", "scopes", "rooms_used"])
+        this.ctx.storage.sql.exec(`DELETE FROM ${table} WHERE account_id = ?`, id);
+      this.ctx.storage.sql.exec("DELETE FROM accounts WHERE id = ?", id);
+    });
+    await this.#closeSocketsIn(rooms, id);
+    await this.#scheduleSweep();
+    return { ok: true, value: account };
   }
 
   /** Closes the sockets of keys whose overlap has ended. */
@@ -245,10 +302,14 @@ export class ServiceAccounts extends DurableObject<Env> {
     return this.ctx.storage.sql.exec<T>(query, ...bindings).toArray();
   }
 
-  #account(id: string): ServiceAccount | undefined {
+  /** The account, unless it does not exist or `owner` is given and is not its owner. */
+  #account(id: string, owner?: string): ServiceAccount | undefined {
     const row = this.#sql<AccountRow>(
-      `SELECT ${ACCOUNT_COLUMNS} FROM accounts a JOIN scopes s ON s.account_id = a.id WHERE a.id = ?`,
+      `SELECT ${ACCOUNT_COLUMNS} FROM accounts a JOIN scopes s ON s.account_id = a.id
+       WHERE a.id = ? AND (? IS NULL OR a.owner_id = ?)`,
       id,
+      owner ?? null,
+      owner ?? null,
     )[0];
     return row && accountOf(row, this.#keys(id), Date.now());
   }
@@ -280,12 +341,18 @@ export class ServiceAccounts extends DurableObject<Env> {
 
   /** Closes the service's sockets (those of `keyIds` only, when given) in every room it used. */
   async #closeSockets(id: string, keyIds?: string[]): Promise<void> {
-    const rooms = this.#sql<{ room: string }>(
-      "SELECT room FROM rooms_used WHERE account_id = ?",
-      id,
+    await this.#closeSocketsIn(this.#roomsUsed(id), id, keyIds);
+  }
+
+  #roomsUsed(id: string): string[] {
+    return this.#sql<{ room: string }>("SELECT room FROM rooms_used WHERE account_id = ?", id).map(
+      ({ room }) => room,
     );
+  }
+
+  async #closeSocketsIn(rooms: string[], id: string, keyIds?: string[]): Promise<void> {
     await Promise.allSettled(
-      rooms.map(({ room }) => this.env.ROOM.getByName(room).endSessions(id, keyIds)),
+      rooms.map((room) => this.env.ROOM.getByName(room).endSessions(id, keyIds)),
     );
   }
 }

@@ -1,10 +1,11 @@
 import { Password } from "../client/index.ts";
 import { errorText, type AppContext, type View } from "./context.ts";
 import { h } from "./dom.ts";
+import { BOTS_HREF } from "./route.ts";
 
 /**
  * The header's corner: who is signed in ("(guest)" for guests), sign out, and for registered
- * users a small menu to change the password or delete the account.
+ * users a small menu: their bots (`#/bots`), change the password, delete the account.
  */
 export function accountMenu(ctx: AppContext): View {
   const { user } = ctx.session;
@@ -36,7 +37,13 @@ export function accountMenu(ctx: AppContext): View {
     "details",
     { class: "account-menu" },
     h("summary", { "data-testid": "account-menu" }, "Account"),
-    h("div", { class: "menu-panel card" }, passwordForm(ctx), deleteForm(ctx)),
+    h(
+      "div",
+      { class: "menu-panel card" },
+      h("a", { href: BOTS_HREF, class: "menu-link", "data-testid": "bots-link" }, "Your bots"),
+      passwordForm(ctx),
+      deleteForm(ctx),
+    ),
   );
   const closeOnEscape = (event: KeyboardEvent) => {
     if (event.key === "Escape" && menu.open) {

@@ -1,5 +1,6 @@
 import "./zod-jitless.ts";
 import { accountMenu } from "./account-menu.ts";
+import { botsPage } from "./bots.ts";
 import { dashboard } from "./admin/dashboard.ts";
 import { chatView } from "./chat-view.ts";
 import type { AppContext, View } from "./context.ts";
@@ -124,7 +125,12 @@ function render(): void {
   if (route.view === "search") searchInput.value = route.q;
   switch (route.view) {
     case "room":
-      show(chatView(ctx, route.room, { people: route.people === true }));
+      show(
+        chatView(ctx, route.room, {
+          people: route.people === true,
+          integrations: route.integrations === true,
+        }),
+      );
       document.title = `#${route.room} · edgechat`;
       break;
     case "search":
@@ -134,6 +140,10 @@ function render(): void {
     case "admin":
       show(dashboard(ctx, route));
       document.title = "Admin · edgechat";
+      break;
+    case "bots":
+      show(botsPage(ctx));
+      document.title = "Bots · edgechat";
       break;
     default:
       show(roomList(ctx));
@@ -147,7 +157,10 @@ async function start(): Promise<void> {
     replace(outlet, h("p", { class: "screen hint", role: "status" }, "Signing you in…"));
     await auth.renew(auth.session?.token);
   }
-  window.addEventListener("hashchange", render);
+  // A screen may take a new URL in place (a room's panels), keeping its socket.
+  window.addEventListener("hashchange", () => {
+    if (!view?.follow?.(currentRoute())) render();
+  });
   render();
 }
 

@@ -1,4 +1,4 @@
-import { can } from "../client/index.ts";
+import { can, type Standing } from "../client/index.ts";
 import { canCompose, reconnecting, type ChatState } from "./chat-state.ts";
 import { Composer } from "./composer.ts";
 import { h } from "./dom.ts";
@@ -14,6 +14,8 @@ export type ScreenActions = {
   message: Omit<MessageActions, "you" | "mayDeleteAny" | "mayRedactAny">;
   panel: PanelActions;
   controls: Omit<RoomControlActions, "currentTopic">;
+  /** Your standing in the room changed (the lists or the admin check answered). */
+  standing: (you: Standing) => void;
   /** The reader wants older history. */
   older: () => void;
   /** A refused post's line is dismissed. */
@@ -60,10 +62,12 @@ export class ChatScreen {
   readonly #pending = new Map<number, ReturnType<typeof pendingItem>>();
   readonly #messageActions: MessageActions;
   readonly #dismiss: (id: number) => void;
+  readonly #standing: (you: Standing) => void;
   #state: ChatState | undefined;
 
   constructor(room: string, actions: ScreenActions) {
     this.#dismiss = actions.dismiss;
+    this.#standing = actions.standing;
     this.#messageActions = {
       ...actions.message,
       you: () => this.#state?.members.you,
@@ -146,10 +150,11 @@ export class ChatScreen {
   }
 
   /**
-   * Shows `panel` (the room as it was, read only) in place of the live room, or the live room
-   * again without one. The live room goes on receiving meanwhile, out of sight.
+   * Shows `panel` (the room as it was, read only, or its Integrations) in place of the live
+   * room, or the live room again without one. The live room goes on receiving meanwhile, out of
+   * sight.
    */
-  setHistory(panel: HTMLElement | undefined): void {
+  showInstead(panel: HTMLElement | undefined): void {
     const live = panel === undefined;
     this.#body.hidden = !live;
     this.typing.el.hidden = !live;
@@ -179,7 +184,10 @@ export class ChatScreen {
     this.#members.render(after.members);
     const was = standing(before.members);
     const now = standing(after.members);
-    if (now.role !== was.role || now.admin !== was.admin) this.#controls.setStanding(now);
+    if (now.role !== was.role || now.admin !== was.admin) {
+      this.#controls.setStanding(now);
+      this.#standing(now);
+    }
     // Your id and your say decide the buttons of every message.
     if (
       after.members.you !== before.members.you ||

@@ -1,4 +1,4 @@
-import { CommandError, RoomConnection } from "../client/index.ts";
+import { can, CommandError, RoomConnection, type Standing } from "../client/index.ts";
 import { ChatScreen } from "./chat-screen.ts";
 import {
   initialChatState,
@@ -12,7 +12,8 @@ import type { SocketCommand } from "./commands.ts";
 import { errorText, handleUnauthorized, type AppContext, type View } from "./context.ts";
 import { HistoryView } from "./history-view.ts";
 import { forgetRoom, rememberRoom } from "./recent-rooms.ts";
-import { goToRooms, setFlash } from "./route.ts";
+import { integrationsPanel } from "./integrations-panel.ts";
+import { goToRooms, integrationsHref, roomHref, setFlash, type Route } from "./route.ts";
 import { noteWrite } from "./search-view.ts";
 import { maySeeBans } from "./members-state.ts";
 
@@ -20,15 +21,25 @@ const PAGE = 50;
 
 /**
  * One room: history over HTTP, live events over the SDK's RoomConnection, a compose box,
- * presence, typing, the unread divider and the reconnecting banner. The pure reducer of
- * chat-state.ts decides what happens; ChatScreen draws its state; this runs its effects.
+ * presence, typing, the unread divider and the reconnecting banner; the room as it was, and its
+ * Integrations panel (`#/room/<name>/integrations`), in place of the live room. The pure reducer
+ * of chat-state.ts decides what happens; ChatScreen draws its state; this runs its effects.
  */
-export function chatView(ctx: AppContext, room: string, options: { people?: boolean } = {}): View {
+export function chatView(
+  ctx: AppContext,
+  room: string,
+  options: { people?: boolean; integrations?: boolean } = {},
+): View {
   let state: ChatState = initialChatState;
   let conn: RoomConnection | undefined;
   let disposed = false;
   let membersTimer: ReturnType<typeof setTimeout> | undefined;
   let postIds = 0;
+  /** The Integrations panel: asked for by the URL, shown once your standing allows it. */
+  let wantIntegrations = options.integrations === true;
+  let integrations: View | undefined;
+  let you: Standing | undefined;
+  let adminKnown = false;
 
   const screen = new ChatScreen(room, {
     message: {
@@ -48,13 +59,24 @@ export function chatView(ctx: AppContext, room: string, options: { people?: bool
       undo: () => command((c) => c.undo()),
       redo: () => command((c) => c.redo()),
       verify: () => ctx.call((api) => api.verifyRoom(room)),
+      integrationsHref: integrationsHref(room),
+    },
+    standing: (standing) => {
+      you = standing;
+      syncIntegrations();
     },
     older: () => dispatch({ type: "older" }),
     dismiss: (id) => dispatch({ type: "dismissed", id }),
     send,
     typing: () => conn?.typing(),
     history: () => {
-      screen.setHistory(history.el);
+      if (wantIntegrations) {
+        // The URL says the live room again (no hashchange: nothing is built anew).
+        window.history.replaceState(null, "", roomHref(room));
+        wantIntegrations = false;
+        syncIntegrations();
+      }
+      screen.showInstead(history.el);
       history.open();
     },
   });
@@ -63,7 +85,7 @@ export function chatView(ctx: AppContext, room: string, options: { people?: bool
     lastSeq: () => conn?.lastSeq ?? 0,
     close: () => {
       history.hide();
-      screen.setHistory(undefined);
+      screen.showInstead(undefined);
     },
   });
 
@@ -150,6 +172,30 @@ export function chatView(ctx: AppContext, room: string, options: { people?: bool
     }
   }
 
+  /**
+   * Opens or closes the Integrations panel as the URL asks and your standing allows. Someone
+   * who may not manage integrations never sees it: once their role and the admin check are
+   * known, the URL goes back to the live room.
+   */
+  function syncIntegrations(): void {
+    const allowed = you !== undefined && can(you, "integrations");
+    if (wantIntegrations && allowed && !integrations) {
+      integrations = integrationsPanel(ctx, room);
+      history.hide();
+      screen.showInstead(integrations.el);
+      integrations.el.focus();
+    } else if ((!wantIntegrations || !allowed) && integrations) {
+      integrations.dispose();
+      integrations.el.remove();
+      integrations = undefined;
+      screen.showInstead(undefined);
+    }
+    if (wantIntegrations && !allowed && adminKnown && you?.role !== undefined) {
+      wantIntegrations = false;
+      window.history.replaceState(null, "", roomHref(room));
+    }
+  }
+
   // ---- commands ----
 
   function command(run: (c: RoomConnection) => Promise<number>): Promise<number> {
@@ -230,7 +276,11 @@ export function chatView(ctx: AppContext, room: string, options: { people?: bool
     c.connect();
   }
 
-  void ctx.admin.then((admin) => dispatch({ type: "admin", admin }));
+  void ctx.admin.then((admin) => {
+    adminKnown = true;
+    dispatch({ type: "admin", admin });
+    syncIntegrations();
+  });
   const onVisible = () => markRead();
   document.addEventListener("visibilitychange", onVisible);
   list.el.addEventListener("scroll", onVisible, { passive: true });
@@ -238,8 +288,20 @@ export function chatView(ctx: AppContext, room: string, options: { people?: bool
 
   return {
     el: screen.el,
+    /** Another panel of this room: opened or closed here, the socket kept. */
+    follow(route: Route): boolean {
+      if (route.view !== "room" || route.room !== room || route.people) return false;
+      wantIntegrations = route.integrations === true;
+      if (wantIntegrations) {
+        history.hide();
+        screen.showInstead(undefined);
+      }
+      syncIntegrations();
+      return true;
+    },
     dispose() {
       disposed = true;
+      integrations?.dispose();
       document.removeEventListener("visibilitychange", onVisible);
       screen.dispose();
       clearTimeout(membersTimer);

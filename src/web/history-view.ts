@@ -1,6 +1,7 @@
 import type { Member, Message, Moment, RoomStateAt } from "../client/index.ts";
 import { errorText, type AppContext } from "./context.ts";
 import { h, replace, time } from "./dom.ts";
+import { serviceBadge } from "./service-badge.ts";
 
 const PAGE = 50;
 
@@ -179,6 +180,7 @@ function messageLine(m: Message): HTMLLIElement {
       "div",
       { class: "meta" },
       h("span", { class: "author" }, m.author.name),
+      serviceBadge(m.author.id),
       " ",
       time(m.at),
       m.editedAt !== undefined && !gone ? h("span", { class: "edited" }, " (edited)") : null,

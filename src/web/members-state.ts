@@ -176,12 +176,15 @@ export function nameOf(state: MembersState, userId: string): string {
 }
 
 /**
- * The commands you may send about `person`, in the menu's order. Only members are offered
- * (someone online who is not a member has nothing to mute or promote), never yourself.
+ * The commands you may send about `person`, in the menu's order, never about yourself. Someone
+ * online who is not a member (a bot never joins: docs/integrations.md, "Bots") has nothing to
+ * mute, promote or remove: they may only be banned.
  */
 export function menuFor(state: MembersState, person: Person, now: number): MemberCommand[] {
-  if (person.id === state.you || person.role === undefined) return [];
+  if (person.id === state.you) return [];
   const me = standing(state);
+  if (person.role === undefined)
+    return can(me, "ban", person) ? [{ type: "ban", userId: person.id }] : [];
   const userId = person.id;
   const menu: MemberCommand[] = [];
   if (can(me, "role", person))

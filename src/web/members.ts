@@ -97,6 +97,7 @@ export class MemberPanel {
                   "li",
                   { "data-user": id },
                   name,
+                  serviceBadge(id),
                   " ",
                   this.#button({ type: "unban", userId: id }),
                 ),

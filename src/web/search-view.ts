@@ -2,6 +2,7 @@ import { ApiError, type EdgechatApi } from "../client/index.ts";
 import { errorText, handleUnauthorized, type AppContext, type View } from "./context.ts";
 import { h, replace, time } from "./dom.ts";
 import { roomHref } from "./route.ts";
+import { serviceBadge } from "./service-badge.ts";
 
 type Results = Awaited<ReturnType<EdgechatApi["search"]>>;
 type Hit = Results["results"][number];
@@ -147,6 +148,7 @@ function hitLine(hit: Hit): HTMLLIElement {
       h("a", { href: roomHref(hit.room), "data-testid": "search-room" }, `#${hit.room}`),
       " ",
       h("span", { class: "author" }, hit.author.name),
+      serviceBadge(hit.author.id),
       " ",
       time(hit.at),
     ),

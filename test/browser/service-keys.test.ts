@@ -101,7 +101,7 @@ describe.skipIf(!executablePath)("service accounts in Chromium", () => {
     const message = chat.locator(".message", { hasText: "deploy 42 is live" });
     await expect.poll(() => message.count(), WAIT).toBe(1);
     expect(await message.getByTestId("author").textContent()).toBe("deploybot");
-    expect(await message.getByTestId("service-badge").textContent()).toBe("service");
+    expect(await message.getByTestId("service-badge").textContent()).toBe("bot");
     mkdirSync("test-results", { recursive: true });
     await chat.screenshot({ path: "test-results/service-message.png" });
 

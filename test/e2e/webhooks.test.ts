@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { Webhook as StandardWebhook } from "standardwebhooks";
+import { EdgechatApi } from "../../src/client/index.ts";
 import { WebhookPayload, type Delivery, type Webhook } from "../../src/protocol/index.ts";
 import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
 import { freshRoom, signIn, useServer, waitUntil, type Guest, type TestServer } from "./helpers.ts";
@@ -28,7 +29,13 @@ useServer(
     [ada, bob] = await signIn(server, "ada", "bob");
   },
   // Tries 1 s apart (four in all), and loopback receivers allowed, as in local development.
-  { vars: { WEBHOOK_ALLOW_LOOPBACK: "true", WEBHOOK_RETRY_DELAYS: "1,1,1" } },
+  {
+    vars: {
+      WEBHOOK_ALLOW_LOOPBACK: "true",
+      WEBHOOK_RETRY_DELAYS: "1,1,1",
+      ADMIN_USERNAMES: "root",
+    },
+  },
 );
 
 async function call<T>(who: Guest, method: string, path: string, body?: unknown) {
@@ -275,4 +282,102 @@ it("refuses private, loopback-looking and link-local URLs and non-owners", async
     eventTypes: ["message.exploded"],
   });
   expect(badTypes.status).toBe(400);
+});
+
+it("delivers a message committed just before the runtime was killed, once it is back", async () => {
+  const room = await freshRoom(ada);
+  const path = `/crash-${room}`;
+  const { webhook } = await addWebhook(room, path);
+  const { seq } = await post(room, "said just before the crash");
+  // At once, before the feed's alarm (100 ms after the commit) has put it on the queue.
+  await server.crash();
+  const [request] = await waitUntil(
+    () => (receiver.at(path).length ? receiver.at(path) : undefined),
+    "delivered after the restart",
+    30_000,
+  );
+  expect(WebhookPayload.parse(JSON.parse(request!.body)).data.event.seq).toBe(seq);
+  const log = await deliveries(room, webhook.id);
+  expect(log.map((d) => d.seq)).toEqual([seq]);
+});
+
+it("sends every room's events to an admin's instance-wide webhook, and audits each change", async () => {
+  const root = new EdgechatApi(server.url);
+  const rootToken = (await root.register("root", "root's password 1")).token;
+  const admin = { ...ada, token: rootToken };
+  const path = "/instance";
+  const created = await call<{ webhook: Webhook; secret: string }>(
+    admin,
+    "POST",
+    "/api/admin/webhooks",
+    {
+      url: receiver.url(path),
+      eventTypes: ["room.created", "message.posted"],
+    },
+  );
+  expect(created.status).toBe(201);
+  expect(created.body.webhook.room).toBeUndefined();
+  expect((await call(ada, "GET", "/api/admin/webhooks")).status).toBe(403);
+
+  const [first, second] = [await freshRoom(ada), await freshRoom(bob)];
+  await post(first, "in the first room");
+  await bob.api.postMessage(second, { text: "in the second", clientId: crypto.randomUUID() });
+  const got = await waitUntil(() =>
+    receiver.at(path).length >= 4 ? receiver.at(path) : undefined,
+  );
+  const seen = got.map((request) => {
+    new StandardWebhook(created.body.secret).verify(request.body, request.headers);
+    const payload = WebhookPayload.parse(JSON.parse(request.body));
+    return `${payload.data.room} ${payload.type}`;
+  });
+  expect(seen.sort()).toEqual(
+    [
+      `${first} room.created`,
+      `${first} message.posted`,
+      `${second} room.created`,
+      `${second} message.posted`,
+    ].sort(),
+  );
+
+  const audit = await call<{
+    entries: { action: string; target: { room?: string }; data: Record<string, unknown> }[];
+  }>(admin, "GET", "/api/admin/audit?action=webhook.created");
+  const hosts = audit.body.entries.map((entry) => entry.data.host);
+  expect(hosts.every((host) => typeof host === "string" && host.startsWith("127.0.0.1:"))).toBe(
+    true,
+  );
+  expect(audit.body.entries.some((entry) => entry.target.room === undefined)).toBe(true);
+  expect(JSON.stringify(audit.body)).not.toContain("whsec_");
+});
+
+it("pages the delivery log newest first, in the room's order, and refuses a made-up cursor", async () => {
+  const room = await freshRoom(ada);
+  const path = `/paged-${room}`;
+  const { webhook } = await addWebhook(room, path);
+  // Posted together: one commit batch, one queue message, deliveries made in the same instant.
+  const seqs = (await Promise.all([1, 2, 3, 4, 5].map((n) => post(room, `burst ${n}`)))).map(
+    (p) => p.seq,
+  );
+  await waitUntil(async () =>
+    (await deliveries(room, webhook.id)).length === 5 ? true : undefined,
+  );
+  const pages: number[][] = [];
+  let before: string | null = null;
+  do {
+    const query: string = `limit=2${before ? `&before=${before}` : ""}`;
+    const page = await call<{ deliveries: Delivery[]; nextBefore: string | null }>(
+      ada,
+      "GET",
+      `/api/rooms/${room}/webhooks/${webhook.id}/deliveries?${query}`,
+    );
+    pages.push(page.body.deliveries.map((d) => d.seq));
+    before = page.body.nextBefore;
+  } while (before);
+  expect(pages.flat()).toEqual([...seqs].sort((a, b) => b - a));
+  const bad = await call(
+    ada,
+    "GET",
+    `/api/rooms/${room}/webhooks/${webhook.id}/deliveries?before=yesterday`,
+  );
+  expect(bad.status).toBe(400);
 });

@@ -950,3 +950,92 @@ export function queryVerdict(
 /** The seq an `atTime` names: the last event at or before it. */
 export const seqAtTimeOf = (atTime: number, log: LogTimes): number =>
   log.findLastIndex((at) => at <= atTime) + 1;
+
+// ---------------------------------------------------------------- bots (docs/integrations.md, "Bots")
+
+/**
+ * docs/service-keys.md, "Scope": the actions a service, and so a bot, may be given (those a
+ * moderator may take), and those of them that need the moderator role (docs/roles.md).
+ */
+export const SERVICE_ACTIONS = [
+  "post",
+  "edit",
+  "delete",
+  "react",
+  "undo",
+  "redo",
+  "redact",
+  "leave",
+  "topic",
+  "slow_mode",
+  "invite",
+  "mute",
+  "unmute",
+  "kick",
+  "ban",
+  "unban",
+  "delete_any",
+  "redact_any",
+  "skip_slow_mode",
+  "list_bans",
+] as const;
+const MODERATORS_ACTIONS: ReadonlySet<string> = new Set([
+  "topic",
+  "slow_mode",
+  "invite",
+  "mute",
+  "unmute",
+  "kick",
+  "ban",
+  "unban",
+  "delete_any",
+  "redact_any",
+  "skip_slow_mode",
+  "list_bans",
+]);
+
+/** docs/integrations.md, "Bots": at most 10 per user, 1 to 20 rooms named one by one. */
+export const BOTS = { perUser: 10, roomsMax: 20, overlapMaxSeconds: 30 * 24 * 60 * 60 } as const;
+
+const hasOnlyKeys = (v: Record<string, unknown>, keys: readonly string[]) =>
+  Object.keys(v).every((key) => keys.includes(key));
+
+/**
+ * A bot's scope as written: exactly `rooms` (1 to 20 room names; `"*"` is refused), `actions`
+ * (at least one, each a service's), `role` (member or moderator; a moderator's action needs the
+ * moderator role). Unknown fields are refused. Whether the rooms are the owner's is the room's
+ * business, not the body's.
+ */
+export function botScopeVerdict(v: unknown): Verdict {
+  if (!isObject(v) || !hasOnlyKeys(v, ["rooms", "actions", "role"])) return "bad";
+  const { rooms, actions, role } = v;
+  if (!Array.isArray(rooms) || rooms.length < 1 || rooms.length > BOTS.roomsMax) return "bad";
+  if (!rooms.every((room) => typeof room === "string" && ROOM_NAME.test(room))) return "bad";
+  if (!Array.isArray(actions) || actions.length < 1) return "bad";
+  if (!actions.every((a) => (SERVICE_ACTIONS as readonly unknown[]).includes(a))) return "bad";
+  if (role !== "member" && role !== "moderator") return "bad";
+  if (role === "member" && actions.some((a) => MODERATORS_ACTIONS.has(a as string))) return "bad";
+  return "ok";
+}
+
+/** `POST /api/bots`: exactly `name` (a username's format) and `scope`. */
+export function createBotVerdict(v: unknown): Verdict {
+  if (!isObject(v) || !hasOnlyKeys(v, ["name", "scope"])) return "bad";
+  return usernameVerdict(v.name) === "ok" ? botScopeVerdict(v.scope) : "bad";
+}
+
+/** `PATCH /api/bots/{service}`: exactly `scope`. */
+export function updateBotVerdict(v: unknown): Verdict {
+  if (!isObject(v) || !hasOnlyKeys(v, ["scope"])) return "bad";
+  return botScopeVerdict(v.scope);
+}
+
+/** A rotation's body: nothing, or `overlapSeconds`, whole seconds from 0 to 30 days. */
+export function rotateVerdict(v: unknown): Verdict {
+  if (!isObject(v) || !hasOnlyKeys(v, ["overlapSeconds"])) return "bad";
+  const s = v.overlapSeconds;
+  if (s === undefined) return "ok";
+  return Number.isInteger(s) && (s as number) >= 0 && (s as number) <= BOTS.overlapMaxSeconds
+    ? "ok"
+    : "bad";
+}

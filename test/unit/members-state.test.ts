@@ -68,18 +68,23 @@ function menus(state: MembersState): Record<string, string[]> {
 describe("members state: who may do what to whom", () => {
   const full = (promoteTo: string) => [`role:${promoteTo}`, "mute", "kick", "ban", "transfer"];
 
-  it("gives the owner every action on moderators and members, none on herself or non-members", () => {
+  it("gives the owner every action on moderators and members, none on herself, a ban on non-members", () => {
     expect(menus(room("ada"))).toEqual({
       ada: [],
       mo: full("member"),
       mel: full("moderator"),
-      gus: [],
+      gus: ["ban"],
     });
     expect(liftableBans(room("ada"))).toEqual([{ id: "bo", name: "bo" }]);
   });
 
-  it("gives a moderator mute, kick and ban on members only", () => {
-    expect(menus(room("mo"))).toEqual({ ada: [], mo: [], mel: ["mute", "kick", "ban"], gus: [] });
+  it("gives a moderator mute, kick and ban on members, a ban on non-members (a bot online)", () => {
+    expect(menus(room("mo"))).toEqual({
+      ada: [],
+      mo: [],
+      mel: ["mute", "kick", "ban"],
+      gus: ["ban"],
+    });
     expect(liftableBans(room("mo"))).toEqual([{ id: "bo", name: "bo" }]);
   });
 
@@ -91,7 +96,12 @@ describe("members state: who may do what to whom", () => {
   it("gives an admin who is no member the owner's actions, but never one on the owner", () => {
     const state = room("root", true);
     expect(standing(state)).toEqual({ role: undefined, admin: true });
-    expect(menus(state)).toEqual({ ada: [], mo: full("member"), mel: full("moderator"), gus: [] });
+    expect(menus(state)).toEqual({
+      ada: [],
+      mo: full("member"),
+      mel: full("moderator"),
+      gus: ["ban"],
+    });
     expect(liftableBans(state)).toHaveLength(1);
   });
 
@@ -100,7 +110,7 @@ describe("members state: who may do what to whom", () => {
       ada: [],
       mo: full("member"),
       mel: [],
-      gus: [],
+      gus: ["ban"],
     });
   });
 
@@ -195,7 +205,8 @@ describe("members state: member events", () => {
     expect(state.people.get("ada")?.role).toBe("moderator");
     expect(state.people.get("mel")?.role).toBe("owner");
     expect(standing(state)).toEqual({ role: "moderator", admin: false });
-    expect(menus(state)).toEqual({ mel: [], ada: [], mo: [], gus: [] });
+    // As a moderator now, she may still ban someone online who is not a member.
+    expect(menus(state)).toEqual({ mel: [], ada: [], mo: [], gus: ["ban"] });
   });
 
   it("follows joins, invitations, role changes, leaves and kicks", () => {

@@ -195,8 +195,10 @@ describe("time travel", () => {
         );
         log.committed();
       }
-      // As a room of schema v8 was: no snapshots at all.
+      // As a room of schema v8 was: no snapshots at all (nor what later versions added).
       state.storage.sql.exec("DROP TABLE snapshots");
+      state.storage.sql.exec("DROP TABLE integration_outbox");
+      state.storage.sql.exec("DROP TABLE integration_types");
       state.storage.sql.exec("UPDATE schema_version SET version = 8");
     });
     await evictDurableObject(stub);

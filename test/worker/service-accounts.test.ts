@@ -369,7 +369,7 @@ describe("service accounts", () => {
     const doc = await (await call("/api/openapi.json")).json<Doc>();
     const methods = (path: string) => Object.keys(doc.paths[path] ?? {}).sort();
     expect(methods("/api/admin/services")).toEqual(["get", "post"]);
-    expect(methods("/api/admin/services/{service}")).toEqual(["get", "patch"]);
+    expect(methods("/api/admin/services/{service}")).toEqual(["delete", "get", "patch"]);
     expect(methods("/api/admin/services/{service}/disable")).toEqual(["post"]);
     expect(methods("/api/admin/services/{service}/enable")).toEqual(["post"]);
     expect(methods("/api/admin/services/{service}/keys")).toEqual(["post"]);

@@ -1,14 +1,18 @@
 import {
   SERVICE_ACTIONS,
   type Action,
+  type BotScope,
+  type IssuedKey,
   type ServiceKeyInfo,
   type ServiceScope,
 } from "../../client/index.ts";
-import { h } from "../dom.ts";
+import { h, replace } from "../dom.ts";
+import { secretReveal } from "../secret-reveal.ts";
 
 /**
- * The parts of the Services section (services.ts): a scope's inputs and its text, one key's
- * line with its status and buttons, and the rotation overlaps offered.
+ * The parts of the Services section (services.ts), shared with the Bots page (../bots.ts): a
+ * scope's inputs and its text, one key's line with its status and buttons, the rotation
+ * overlaps offered, and the box that shows a new key once.
  */
 
 /** Rotation overlaps offered, in seconds: the API takes any from 0 to 30 days. */
@@ -20,16 +24,8 @@ export const OVERLAPS: [number, string][] = [
   [30 * 86_400, "30 days"],
 ];
 
-/** The inputs of a scope: rooms (names, or *), a role, and a checkbox per action. */
-export function scopeFields(prefix: string, scope: ServiceScope) {
-  const roomsId = `${prefix}-rooms`;
-  const rooms = h("input", {
-    id: roomsId,
-    "data-testid": "service-rooms",
-    value: scope.rooms === "*" ? "*" : scope.rooms.join(", "),
-    placeholder: "lobby, ops — or * for every room",
-    autocomplete: "off",
-  });
+/** A scope's role and a checkbox per action, as inputs (shared by services' and bots' forms). */
+function roleAndActions(prefix: string, scope: Pick<ServiceScope, "actions" | "role">) {
   const role = h(
     "select",
     { id: `${prefix}-role`, "data-testid": "service-role" },
@@ -46,17 +42,39 @@ export function scopeFields(prefix: string, scope: ServiceScope) {
       checked: scope.actions.includes(action),
     }),
   );
+  return {
+    els: [
+      h("div", { class: "row" }, h("label", { for: `${prefix}-role` }, "Role"), role),
+      h(
+        "fieldset",
+        { class: "actions" },
+        h("legend", {}, "Actions"),
+        ...boxes.map((box) => h("label", { for: box.id }, box, ` ${box.value}`)),
+      ),
+    ],
+    read: () => ({
+      actions: boxes.filter((box) => box.checked).map((box) => box.value as Action),
+      role: role.value as ServiceScope["role"],
+    }),
+  };
+}
+
+/** The inputs of a scope: rooms (names, or *), a role, and a checkbox per action. */
+export function scopeFields(prefix: string, scope: ServiceScope) {
+  const roomsId = `${prefix}-rooms`;
+  const rooms = h("input", {
+    id: roomsId,
+    "data-testid": "service-rooms",
+    value: scope.rooms === "*" ? "*" : scope.rooms.join(", "),
+    placeholder: "lobby, ops — or * for every room",
+    autocomplete: "off",
+  });
+  const rest = roleAndActions(prefix, scope);
   const el = h(
     "div",
     { class: "scope-fields" },
     h("div", { class: "row" }, h("label", { for: roomsId }, "Rooms"), rooms),
-    h("div", { class: "row" }, h("label", { for: `${prefix}-role` }, "Role"), role),
-    h(
-      "fieldset",
-      { class: "actions" },
-      h("legend", {}, "Actions"),
-      ...boxes.map((box) => h("label", { for: box.id }, box, ` ${box.value}`)),
-    ),
+    ...rest.els,
   );
   return {
     el,
@@ -65,10 +83,57 @@ export function scopeFields(prefix: string, scope: ServiceScope) {
       const text = rooms.value.trim();
       return {
         rooms: text === "*" ? "*" : text.split(/[\s,]+/).filter(Boolean),
-        actions: boxes.filter((box) => box.checked).map((box) => box.value as Action),
-        role: role.value as ServiceScope["role"],
+        ...rest.read(),
       };
     },
+  };
+}
+
+/**
+ * The inputs of a bot's scope: a checkbox per room its owner owns (`owned`), and per room of
+ * its scope that they no longer own, marked so (the server refuses to keep it), then the role
+ * and the actions.
+ */
+export function botScopeFields(prefix: string, scope: BotScope, owned: readonly string[]) {
+  const offered = [...new Set([...owned, ...scope.rooms])];
+  const boxes = offered.map((room, i) =>
+    h("input", {
+      type: "checkbox",
+      value: room,
+      id: `${prefix}-room-${i}`,
+      "data-testid": "bot-room",
+      "data-room": room,
+      checked: scope.rooms.includes(room),
+    }),
+  );
+  const rest = roleAndActions(prefix, scope);
+  const el = h(
+    "div",
+    { class: "scope-fields" },
+    h(
+      "fieldset",
+      { class: "actions rooms-picked" },
+      h("legend", {}, "Rooms (yours)"),
+      ...(boxes.length
+        ? boxes.map((box) =>
+            h(
+              "label",
+              { for: box.id },
+              box,
+              ` #${box.value}`,
+              owned.includes(box.value) ? null : h("span", { class: "hint" }, " (not yours now)"),
+            ),
+          )
+        : [h("p", { class: "hint" }, "You own no rooms yet: create one, then give it to a bot.")]),
+    ),
+    ...rest.els,
+  );
+  return {
+    el,
+    read: (): BotScope => ({
+      rooms: boxes.filter((box) => box.checked).map((box) => box.value),
+      ...rest.read(),
+    }),
   };
 }
 
@@ -110,4 +175,58 @@ export function keyLine(key: ServiceKeyInfo, on: { rotate: () => void; revoke: (
         )
       : null,
   );
+}
+
+/** The box that shows a new key once (../secret-reveal.ts), with what its holder may do. */
+export function keyReveal() {
+  const reveal = secretReveal({ name: "service-key", label: "Key", testid: "key-reveal" });
+  const show = (issued: IssuedKey, what: string, actsAs: string): void =>
+    reveal.show(
+      issued.key.secret,
+      `${what} Its new key (id ${issued.key.id}):`,
+      "Copy this key now: it is shown only this once and is stored only as a hash. " +
+        `Anyone who has it acts as the ${actsAs}.`,
+    );
+  return { el: reveal.el, show, hide: reveal.hide };
+}
+
+/**
+ * A Delete button that asks first, in place (no `confirm()` dialog): "Delete <what> for good?"
+ * and what goes with it, with a button that does it and one that takes it back.
+ */
+export function deleteWithConfirm(
+  what: string,
+  run: () => void,
+  consequence = "Its keys stop at once.",
+): HTMLElement {
+  const box = h("div", { class: "confirm-delete" });
+  const ask = () => {
+    const cancel = h(
+      "button",
+      { type: "button", "data-testid": "delete-cancel", on: { click: () => idle() } },
+      "Cancel",
+    );
+    replace(
+      box,
+      h("span", { role: "alert", class: "warning" }, `Delete ${what} for good? ${consequence}`),
+      h(
+        "button",
+        { type: "button", class: "danger", "data-testid": "delete-confirm", on: { click: run } },
+        "Yes, delete",
+      ),
+      cancel,
+    );
+    cancel.focus(); // the safe choice first
+  };
+  const idle = () =>
+    replace(
+      box,
+      h(
+        "button",
+        { type: "button", class: "danger", "data-testid": "delete", on: { click: ask } },
+        "Delete",
+      ),
+    );
+  idle();
+  return box;
 }

@@ -1,13 +1,21 @@
 import type { IssuedKey, ServiceAccount } from "../../client/index.ts";
 import { errorText, handleUnauthorized, type AppContext } from "../context.ts";
 import { h, replace } from "../dom.ts";
-import { keyLine, OVERLAPS, scopeFields, scopeText } from "./service-parts.ts";
+import {
+  deleteWithConfirm,
+  keyLine,
+  keyReveal,
+  OVERLAPS,
+  scopeFields,
+  scopeText,
+} from "./service-parts.ts";
 
 /**
  * The admin dashboard's service accounts (docs/service-keys.md): the list with each key's
  * status and last use, a form to create one, and per service: its scope edited in place, a key
  * added, rotated (with an overlap) or revoked, the account disabled or enabled. A new key is
- * shown once, with a copy button and a warning; the server never shows it again.
+ * shown once, with a copy button and a warning; the server never shows it again. Each service
+ * shows its owner (an admin, or the user whose bot it is) and may be deleted (asked first).
  */
 export function servicesSection(ctx: AppContext): HTMLElement {
   const body = h("tbody", { "data-testid": "services" });
@@ -17,7 +25,7 @@ export function servicesSection(ctx: AppContext): HTMLElement {
     "data-testid": "services-error",
     hidden: true,
   });
-  const reveal = h("div", { class: "key-reveal", "data-testid": "key-reveal", hidden: true });
+  const reveal = keyReveal();
   const name = h("input", {
     id: "service-name",
     name: "name",
@@ -64,70 +72,8 @@ export function servicesSection(ctx: AppContext): HTMLElement {
     }
   }
 
-  function hideKey(): void {
-    replace(reveal);
-    reveal.hidden = true;
-  }
-
   /** The key of `issued`, this once, to copy; the warning says it will not be shown again. */
-  function showKey(issued: IssuedKey, what: string): void {
-    const key = h("input", {
-      id: "service-key",
-      class: "mono",
-      readonly: true,
-      value: issued.key.secret,
-      "data-testid": "service-key",
-      "aria-describedby": "service-key-warning",
-      on: { focus: (event) => (event.target as HTMLInputElement).select() },
-    });
-    const copied = h("span", {
-      class: "hint",
-      role: "status",
-      "data-testid": "service-key-copied",
-    });
-    const copy = async () => {
-      try {
-        await navigator.clipboard.writeText(issued.key.secret);
-        copied.textContent = "Copied.";
-      } catch {
-        key.select();
-        copied.textContent = "Copy failed: the key is selected, press Ctrl+C.";
-      }
-    };
-    replace(
-      reveal,
-      h("p", {}, `${what} Its new key (id ${issued.key.id}):`),
-      h(
-        "p",
-        { id: "service-key-warning", class: "warning", "data-testid": "service-key-warning" },
-        "Copy this key now: it is shown only this once and is stored only as a hash. " +
-          "Anyone who has it acts as the service.",
-      ),
-      h(
-        "div",
-        { class: "row" },
-        h("label", { for: "service-key" }, "Key"),
-        key,
-        h(
-          "button",
-          { type: "button", "data-testid": "service-key-copy", on: { click: () => void copy() } },
-          "Copy",
-        ),
-        h(
-          "button",
-          {
-            type: "button",
-            "data-testid": "service-key-done",
-            on: { click: hideKey },
-          },
-          "Done",
-        ),
-      ),
-      copied,
-    );
-    reveal.hidden = false;
-    key.focus();
-  }
+  const showKey = (issued: IssuedKey, what: string) => reveal.show(issued, what, "service");
 
   function row(service: ServiceAccount): HTMLElement[] {
     const id = service.id;
@@ -186,6 +132,7 @@ export function servicesSection(ctx: AppContext): HTMLElement {
         service.name,
         disabled ? h("span", { class: "badge muted" }, "disabled") : null,
         h("div", { class: "mono hint" }, id),
+        h("div", { class: "hint", "data-testid": "owner" }, `owner: ${service.owner.name}`),
       ),
       h("td", { class: "wrap", "data-testid": "scope" }, scopeText(service.scope)),
       h("td", { class: "wrap" }, keys),
@@ -238,6 +185,7 @@ export function servicesSection(ctx: AppContext): HTMLElement {
             disabled ? "Enable" : "Disable",
           ),
           h("label", {}, "Rotation overlap ", overlap),
+          deleteWithConfirm(service.name, () => void act((api) => api.admin.deleteService(id))),
         ),
       ),
     );
@@ -271,7 +219,7 @@ export function servicesSection(ctx: AppContext): HTMLElement {
         "rooms and with the actions of their scope. Events they post name them as their author.",
     ),
     create,
-    reveal,
+    reveal.el,
     problem,
     h(
       "div",

@@ -1,0 +1,277 @@
+import {
+  BOTS_PER_USER_MAX,
+  YourRoomsDocument,
+  type IssuedKey,
+  type ServiceAccount,
+} from "../client/index.ts";
+import {
+  botScopeFields,
+  deleteWithConfirm,
+  keyLine,
+  keyReveal,
+  OVERLAPS,
+  scopeText,
+} from "./admin/service-parts.ts";
+import { errorText, handleUnauthorized, type AppContext, type View } from "./context.ts";
+import { h, replace } from "./dom.ts";
+import { serviceBadge } from "./service-badge.ts";
+
+/** How many of your rooms the page asks for, to offer them to bots: `me.rooms`' most. */
+const ROOMS_ASKED = 40;
+
+/**
+ * "Your bots" (`#/bots`, docs/integrations.md "Bots"): a registered user's own service accounts,
+ * in rooms they own. The admin dashboard's Services pieces (admin/service-parts.ts) on one
+ * column of cards: the list with each key's status and last use, a form to make one (the key
+ * shown once, with a copy button and a warning), and per bot: its scope edited in place (only
+ * rooms you own are offered), a key added, rotated or revoked, the bot disabled, enabled or
+ * deleted (asked first).
+ */
+export function botsPage(ctx: AppContext): View {
+  if (ctx.session.user.kind !== "user")
+    return {
+      el: h(
+        "main",
+        { class: "screen bots" },
+        h("h2", {}, "Bots"),
+        h("p", {}, "Bots are for registered users: register to make one."),
+        h("a", { href: "#/" }, "← Rooms"),
+      ),
+      dispose() {},
+    };
+  let disposed = false;
+  const list = h("ul", { class: "bot-list", "data-testid": "bots", "aria-live": "polite" });
+  const count = h("p", { class: "hint", "data-testid": "bots-count" });
+  const problem = h("p", {
+    class: "error",
+    role: "alert",
+    "data-testid": "bots-error",
+    hidden: true,
+  });
+  const reveal = keyReveal();
+  const createSlot = h("div", {});
+  /** The rooms you own, as `me.rooms` says (the server checks them again). */
+  let owned: string[] = [];
+
+  const showKey = (issued: IssuedKey, what: string) => reveal.show(issued, what, "bot");
+
+  async function act(run: Parameters<AppContext["call"]>[0]): Promise<void> {
+    problem.hidden = true;
+    try {
+      await ctx.call(run);
+      await load();
+    } catch (error) {
+      if (disposed || handleUnauthorized(ctx, error)) return;
+      problem.textContent = errorText(error);
+      problem.hidden = false;
+    }
+  }
+
+  function createForm(): HTMLFormElement {
+    const name = h("input", {
+      id: "bot-name",
+      name: "name",
+      "data-testid": "bot-name",
+      required: true,
+      autocomplete: "off",
+      placeholder: "deploybot",
+      maxlength: 32,
+    });
+    const scope = botScopeFields(
+      "new-bot",
+      { rooms: [], actions: ["post"], role: "member" },
+      owned,
+    );
+    return h(
+      "form",
+      {
+        class: "service-form card",
+        "aria-labelledby": "new-bot-title",
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            void act(async (api) => {
+              const issued = await api.bots.create({
+                name: name.value.trim(),
+                scope: scope.read(),
+              });
+              name.value = "";
+              showKey(issued, `Bot ${issued.service.name} made.`);
+            });
+          },
+        },
+      },
+      h("h3", { id: "new-bot-title" }, "New bot"),
+      h("div", { class: "row" }, h("label", { for: "bot-name" }, "Name"), name),
+      scope.el,
+      h("button", { type: "submit", "data-testid": "bot-create" }, "Make bot"),
+    );
+  }
+
+  function card(bot: ServiceAccount): HTMLLIElement {
+    const id = bot.id;
+    const disabled = bot.disabledAt !== null;
+    const overlap = h(
+      "select",
+      { "aria-label": `Overlap when rotating ${bot.name}'s keys`, "data-testid": "overlap" },
+      ...OVERLAPS.map(([seconds, label]) =>
+        h("option", { value: seconds, selected: seconds === 86_400 }, label),
+      ),
+    );
+    // A scope with "*" (an admin's service of yours) cannot be a bot's: edit it with rooms.
+    const rooms = bot.scope.rooms === "*" ? [] : bot.scope.rooms;
+    const editor = botScopeFields(id, { ...bot.scope, rooms }, owned);
+    const editForm = h(
+      "form",
+      {
+        class: "service-form scope-edit",
+        "aria-label": `Scope of ${bot.name}`,
+        hidden: true,
+        on: {
+          submit: (event) => {
+            event.preventDefault();
+            void act((api) => api.bots.setScope(id, editor.read()));
+          },
+        },
+      },
+      editor.el,
+      h("button", { type: "submit", "data-testid": "scope-save" }, "Save scope"),
+    );
+    const edit = h(
+      "button",
+      {
+        type: "button",
+        "data-testid": "edit-scope",
+        "aria-expanded": "false",
+        on: {
+          click: () => {
+            editForm.hidden = !editForm.hidden;
+            edit.setAttribute("aria-expanded", String(!editForm.hidden));
+          },
+        },
+      },
+      "Edit scope",
+    );
+    const keys = bot.keys.map((key) =>
+      keyLine(key, {
+        rotate: () =>
+          void act(async (api) => {
+            const issued = await api.bots.rotateKey(id, key.id, Number(overlap.value));
+            showKey(issued, `Key ${key.id} of ${bot.name} rotated.`);
+          }),
+        revoke: () => void act((api) => api.bots.revokeKey(id, key.id)),
+      }),
+    );
+    return h(
+      "li",
+      { class: `card bot${disabled ? " bad" : ""}`, "data-bot": bot.name },
+      h(
+        "h3",
+        {},
+        bot.name,
+        serviceBadge(id),
+        disabled ? h("span", { class: "badge muted" }, "disabled") : null,
+      ),
+      h("div", { class: "mono hint" }, id),
+      h("p", { class: "wrap", "data-testid": "scope" }, scopeText(bot.scope)),
+      h("ul", { class: "keys" }, ...keys),
+      h(
+        "div",
+        { class: "service-actions" },
+        h(
+          "button",
+          {
+            type: "button",
+            "data-testid": "add-key",
+            on: {
+              click: () =>
+                void act(async (api) =>
+                  showKey(await api.bots.addKey(id), `Key added to ${bot.name}.`),
+                ),
+            },
+          },
+          "Add key",
+        ),
+        edit,
+        h(
+          "button",
+          {
+            type: "button",
+            class: disabled ? undefined : "danger",
+            "data-testid": disabled ? "enable" : "disable",
+            on: { click: () => void act((api) => api.bots.setDisabled(id, !disabled)) },
+          },
+          disabled ? "Enable" : "Disable",
+        ),
+        h("label", {}, "Rotation overlap ", overlap),
+        deleteWithConfirm(bot.name, () => void act((api) => api.bots.delete(id))),
+      ),
+      editForm,
+    );
+  }
+
+  async function ownedRooms(): Promise<string[]> {
+    const { me } = await ctx.call((api) => api.graphql(YourRoomsDocument, { first: ROOMS_ASKED }));
+    return me.rooms.filter((room) => room.role === "owner").map((room) => room.name);
+  }
+
+  async function load(): Promise<void> {
+    const [{ bots, max }, rooms] = await Promise.all([
+      ctx.call((api) => api.bots.list()),
+      ownedRooms(),
+    ]);
+    if (disposed) return;
+    owned = rooms.sort();
+    count.textContent = `${bots.length} of ${max} bots.`;
+    replace(
+      createSlot,
+      bots.length < max
+        ? createForm()
+        : h(
+            "p",
+            { class: "hint" },
+            "You have as many bots as a user may: delete one to make another.",
+          ),
+    );
+    replace(
+      list,
+      ...(bots.length
+        ? bots.map(card)
+        : [h("li", { class: "empty hint" }, "No bots yet: make one above.")]),
+    );
+  }
+
+  void load().catch((error: unknown) => {
+    if (disposed || handleUnauthorized(ctx, error)) return;
+    problem.textContent = `Could not load your bots: ${errorText(error)}`;
+    problem.hidden = false;
+  });
+
+  const el = h(
+    "main",
+    { class: "screen bots", "aria-labelledby": "bots-title" },
+    h(
+      "div",
+      { class: "row spread" },
+      h("h2", { id: "bots-title" }, "Your bots"),
+      h("a", { href: "#/" }, "← Rooms"),
+    ),
+    h(
+      "p",
+      { class: "hint" },
+      "A bot posts and moderates in rooms you own, with an API key (Authorization: Bearer " +
+        `ecsk_…), within the actions you give it; its messages carry a bot badge. At most ${BOTS_PER_USER_MAX}.`,
+    ),
+    count,
+    createSlot,
+    problem,
+    reveal.el,
+    list,
+  );
+  return {
+    el,
+    dispose() {
+      disposed = true;
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import type { EdgechatApi, Webhook, WebhooksApi } from "../../client/index.ts";
+import { handleUnauthorized, type AppContext } from "../context.ts";
+
+/**
+ * Which set of webhooks a screen manages (a room's, or the instance's) and how its calls go:
+ * with the current token, a 401 ending the session as everywhere else in the app.
+ */
+export type WebhookScope = {
+  call<T>(run: (hooks: WebhooksApi) => Promise<T>): Promise<T>;
+  /** True when `error` was a 401 and the app has signed out: nothing more to show. */
+  signedOut(error: unknown): boolean;
+  /** The instance's endpoints hear every room: their deliveries name the room. */
+  instance: boolean;
+  /** Where the events come from, for the intro: "this room", "every room". */
+  whose: string;
+};
+
+/** An endpoint with its new signing secret: the answer that shows the secret this once. */
+export type IssuedSecret = { webhook: Webhook; secret: string };
+
+export function webhookScope(
+  ctx: AppContext,
+  select: (api: EdgechatApi) => WebhooksApi,
+  instance: boolean,
+): WebhookScope {
+  return {
+    call: (run) => ctx.call((api) => run(select(api))),
+    signedOut: (error) => handleUnauthorized(ctx, error),
+    instance,
+    whose: instance ? "every room" : "this room",
+  };
+}
