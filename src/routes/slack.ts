@@ -16,6 +16,7 @@ import {
   SlackLinkList,
   type SlackLink as SlackLinkType,
 } from "../protocol/index.ts";
+import { recordAudit } from "./audit-log.ts";
 import { tellRoom } from "./webhooks.ts";
 
 /**
@@ -212,6 +213,12 @@ slackLinks.openapi(
       await instance.removeSlackLink(channel);
       throw error;
     }
+    recordAudit(c, {
+      action: "slack.linked",
+      actor: c.var.user,
+      target: { room },
+      data: { channel },
+    });
     return c.json(await withStatus(c, link), 201);
   },
 );
@@ -237,6 +244,12 @@ slackLinks.openapi(
     const hub = roomHub(removed.room);
     await hubOf(c, hub).setSlackLink(hub, null);
     await tellRoom(c, hub);
+    recordAudit(c, {
+      action: "slack.unlinked",
+      actor: c.var.user,
+      target: { room: removed.room },
+      data: { channel },
+    });
     return c.json(last, 200);
   },
 );

@@ -502,6 +502,18 @@ it("lets admins link one channel to one room, and unlink it", async () => {
   expect(removed.status).toBe(200);
   expect(removed.body.room).toBe(room);
   expect((await adminCall("DELETE", `/api/admin/slack/links/${channel}`)).status).toBe(404);
+  // Both are in the instance audit log, with the room and the channel.
+  const audit = await waitUntil(async () => {
+    const { body } = await adminCall<{
+      entries: { action: string; target: { room?: string }; data: { channel?: string } }[];
+    }>("GET", "/api/admin/audit?limit=200");
+    const mine = body.entries.filter(
+      (e) => e.action.startsWith("slack.") && e.target.room === room,
+    );
+    return mine.length === 2 ? mine : undefined;
+  }, "the audit entries");
+  expect(audit.map((e) => e.action).sort()).toEqual(["slack.linked", "slack.unlinked"]);
+  expect(audit.every((e) => e.data.channel === channel)).toBe(true);
   // Unlinked: nothing crosses either way.
   await post(room, "after the unlink");
   await slack.userPosts(channel, ANN, "after the unlink too");
