@@ -44,6 +44,22 @@ const STEPS: readonly string[] = [
    CREATE TABLE slash_invocations (
      user_id TEXT NOT NULL, client_id TEXT NOT NULL, answer TEXT, at INTEGER NOT NULL,
      PRIMARY KEY (user_id, client_id)) WITHOUT ROWID;`,
+  // The Slack bridge (slack-tables.ts).
+  `CREATE TABLE slack_links (
+     channel TEXT PRIMARY KEY, room TEXT NOT NULL UNIQUE, created_by TEXT NOT NULL,
+     created_at INTEGER NOT NULL, linked_seq INTEGER NOT NULL DEFAULT 0,
+     last_message_at INTEGER, last_error TEXT) WITHOUT ROWID;
+   CREATE TABLE slack_messages (
+     seq INTEGER PRIMARY KEY, ts TEXT UNIQUE, thread_ts TEXT, origin TEXT NOT NULL,
+     author_id TEXT, author_name TEXT, state TEXT NOT NULL, claimed_until INTEGER);
+   CREATE TABLE slack_authors (
+     key TEXT PRIMARY KEY, actor_id TEXT NOT NULL UNIQUE, slack_user TEXT, name TEXT,
+     fetched_at INTEGER) WITHOUT ROWID;
+   CREATE TABLE slack_events (event_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE INDEX slack_events_by_age ON slack_events (at);
+   CREATE TABLE slack_identity (
+     token_hint TEXT PRIMARY KEY, team_id TEXT NOT NULL, user_id TEXT NOT NULL, bot_id TEXT,
+     fetched_at INTEGER NOT NULL) WITHOUT ROWID;`,
 ];
 
 export function migrateHub(sql: SqlStorage): void {

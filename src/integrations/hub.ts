@@ -15,6 +15,7 @@ import {
   type DeliveryQuery,
   type Result,
   type RoomEvent,
+  type SlackLinkError,
   type UpdateWebhook,
   type UserRef,
   type Webhook,
@@ -25,13 +26,37 @@ import { integrationsConfig } from "../config.ts";
 import { DeliveryLog } from "./delivery-log.ts";
 import type { Verdict } from "./delivery-outcome.ts";
 import { migrateHub } from "./hub-schema.ts";
-import { intoSendBatches, type DeliveryMessage, type HubName } from "./queue-messages.ts";
+import {
+  INSTANCE_HUB,
+  intoSendBatches,
+  type HubName,
+  type IntegrationMessage,
+} from "./queue-messages.ts";
 import { generateWebhookSecret } from "./standard-webhooks.ts";
 import { IncomingHooks } from "./incoming-hooks.ts";
 import { newServiceId } from "../identity/service-key.ts";
 import { receives, WebhookEndpoints } from "./webhook-endpoints.ts";
 import { SLASH_RATE, type SlashStart } from "./slash-call.ts";
 import { SlashStore, type ResponseUse } from "./slash-store.ts";
+import {
+  BRIDGED_TYPES,
+  type BridgedEvent,
+  type OutboundPlan,
+  type SlackCall,
+  type SlackIdentity,
+} from "./slack-bridge.ts";
+import type { SlackInbound } from "./slack-events.ts";
+import {
+  acceptForSlack,
+  failInbound,
+  failOutbound,
+  finishInbound,
+  finishOutbound,
+  stepInbound,
+  stepOutbound,
+  type InboundStep,
+} from "./slack-hub.ts";
+import { SlackTables, type LinkRow } from "./slack-tables.ts";
 
 /** What one try needs: where, what, signed with which secrets. */
 export type PreparedTry = { url: string; messageId: string; body: string; secrets: string[] };
@@ -56,6 +81,7 @@ export class IntegrationHub extends DurableObject<Env> {
   readonly #slash: SlashStore;
   /** Custom commands run per caller (memory only: losing it on eviction merely forgives). */
   readonly #slashBuckets = new Map<string, Bucket>();
+  readonly #slack: SlackTables;
   #prunedAt = 0;
   #slashPrunedAt = 0;
 
@@ -64,6 +90,7 @@ export class IntegrationHub extends DurableObject<Env> {
     migrateHub(ctx.storage.sql);
     this.#deliveries = new DeliveryLog(ctx.storage.sql);
     this.#slash = new SlashStore(ctx.storage.sql);
+    this.#slack = new SlackTables(ctx.storage.sql);
   }
 
   async webhooks(hub: HubName): Promise<Webhook[]> {
@@ -160,9 +187,15 @@ export class IntegrationHub extends DurableObject<Env> {
     return { ok: true, value: this.#deliveries.get(webhookId, deliveryId)! };
   }
 
-  /** The event types this hub's enabled endpoints want (the room feeds nothing else). */
+  /**
+   * The event types this hub's enabled endpoints want (the room feeds nothing else), and the
+   * messages' while the room is linked to a Slack channel.
+   */
   async wantedTypes(hub: HubName): Promise<WebhookEventTypes | []> {
-    return this.#of(hub).wantedTypes();
+    const endpoints = this.#of(hub).wantedTypes();
+    if (hub === INSTANCE_HUB || this.#slack.ownLink() === undefined || endpoints === "*")
+      return endpoints;
+    return [...new Set([...endpoints, ...BRIDGED_TYPES])];
   }
 
   /**
@@ -192,6 +225,10 @@ export class IntegrationHub extends DurableObject<Env> {
       events.map((event) => event.seq),
     );
     await this.#enqueue(pending.map(({ id }) => ({ kind: "delivery", hub, deliveryId: id })));
+    if (hub !== INSTANCE_HUB) {
+      const toSlack = acceptForSlack(this.#slack, room, events);
+      await this.#enqueue(toSlack.map((event) => ({ kind: "slack-out", room, event })));
+    }
     if (now - this.#prunedAt > 60_000) {
       this.#prunedAt = now;
       this.#deliveries.prune(now);
@@ -416,6 +453,119 @@ export class IntegrationHub extends DurableObject<Env> {
     return new IncomingHooks(this.ctx.storage.sql, hub.slice("room:".length));
   }
 
+  // ---- the Slack bridge (slack-hub.ts): links in the instance's hub, the rest in the room's
+
+  /** Every link, oldest first (the instance's hub). */
+  async slackLinks(): Promise<LinkRow[]> {
+    return this.#slack.links();
+  }
+
+  /** A new link in the instance's hub: one room per channel, one channel per room. */
+  async createSlackLink(
+    link: Omit<LinkRow, "lastMessageAt" | "lastError">,
+  ): Promise<Result<LinkRow>> {
+    const taken = this.#slack.linkByChannel(link.channel) ?? this.#slack.linkByRoom(link.room);
+    if (taken)
+      return {
+        ok: false,
+        error: {
+          code: "conflict",
+          message: `channel ${taken.channel} is linked to room ${taken.room}: remove that link first`,
+        },
+      };
+    this.#slack.addLink(link);
+    return { ok: true, value: this.#slack.linkByChannel(link.channel)! };
+  }
+
+  /** Removes a link from the instance's hub; the room it went to. */
+  async removeSlackLink(channel: string): Promise<Result<LinkRow>> {
+    const link = this.#slack.linkByChannel(channel);
+    if (!link) return { ok: false, error: { code: "not_found", message: "no such Slack link" } };
+    this.#slack.removeLink(channel);
+    return { ok: true, value: link };
+  }
+
+  /** For an event from Slack, in one call to the instance's hub: its room, and our bot. */
+  async slackRoute(
+    channel: string,
+    tokenHint: string,
+  ): Promise<{ room?: string; identity?: SlackIdentity }> {
+    const room = this.#slack.linkByChannel(channel)?.room;
+    const identity = this.#slack.identity(tokenHint);
+    return { ...(room !== undefined && { room }), ...(identity !== undefined && { identity }) };
+  }
+
+  async setSlackIdentity(tokenHint: string, identity: SlackIdentity): Promise<void> {
+    this.#slack.setIdentity(tokenHint, identity, Date.now());
+  }
+
+  /** A room's hub takes its link (or forgets it, and its map, with null). */
+  async setSlackLink(hub: HubName, link: Omit<LinkRow, "lastMessageAt" | "lastError"> | null) {
+    this.#roomOnly(hub);
+    this.ctx.storage.transactionSync(() => {
+      this.#slack.clearRoom();
+      if (link) this.#slack.addLink(link);
+    });
+  }
+
+  /** The room's link as its hub knows it: when a message last crossed, the last failure. */
+  async slackLink(hub: HubName): Promise<LinkRow | undefined> {
+    this.#roomOnly(hub);
+    return this.#slack.ownLink();
+  }
+
+  async slackInbound(
+    hub: HubName,
+    input: {
+      inbound: SlackInbound;
+      actorId: string;
+      identity: SlackIdentity | undefined;
+      attempt: number;
+    },
+  ): Promise<InboundStep> {
+    this.#roomOnly(hub);
+    return stepInbound(this.#slack, { ...input, now: Date.now() });
+  }
+
+  async setSlackAuthorName(hub: HubName, key: string, name: string): Promise<void> {
+    this.#roomOnly(hub);
+    this.#slack.setAuthorName(key, name, Date.now());
+  }
+
+  async slackInboundDone(hub: HubName, inbound: SlackInbound, actorId: string, seq: number) {
+    this.#roomOnly(hub);
+    finishInbound(this.#slack, inbound, actorId, seq, Date.now());
+  }
+
+  async slackInboundFailed(hub: HubName, inbound: SlackInbound, error: SlackLinkError) {
+    this.#roomOnly(hub);
+    failInbound(this.#slack, inbound, error, Date.now());
+  }
+
+  async slackOutbound(hub: HubName, event: BridgedEvent, attempt: number): Promise<OutboundPlan> {
+    this.#roomOnly(hub);
+    return stepOutbound(this.#slack, event, attempt, Date.now());
+  }
+
+  async slackOutboundDone(hub: HubName, messageId: number, call: SlackCall, ts: string) {
+    this.#roomOnly(hub);
+    finishOutbound(this.#slack, messageId, call, ts, Date.now());
+  }
+
+  async slackOutboundFailed(
+    hub: HubName,
+    messageId: number,
+    call: SlackCall,
+    error: { code: string; message: string; final: boolean },
+  ) {
+    this.#roomOnly(hub);
+    failOutbound(this.#slack, messageId, call, error, Date.now());
+  }
+
+  #roomOnly(hub: HubName): void {
+    if (!hub.startsWith("room:")) throw new Error("this belongs to a room's hub");
+  }
+
   #of(hub: HubName): WebhookEndpoints {
     let endpoints = this.#endpoints.get(hub);
     if (!endpoints) {
@@ -426,7 +576,7 @@ export class IntegrationHub extends DurableObject<Env> {
     return endpoints;
   }
 
-  async #enqueue(messages: DeliveryMessage[]): Promise<void> {
+  async #enqueue(messages: IntegrationMessage[]): Promise<void> {
     for (const batch of intoSendBatches(messages))
       await this.env.INTEGRATIONS.sendBatch(batch.map((body) => ({ body })));
   }

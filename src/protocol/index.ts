@@ -14,3 +14,4 @@ export * from "./observability.ts";
 export * from "./admin-users.ts";
 export * from "./integrations.ts";
 export * from "./slash-commands.ts";
+export * from "./slack.ts";

@@ -17,6 +17,7 @@ export const ADMIN_SECTIONS = [
   "users",
   "services",
   "webhooks",
+  "slack",
   "audit",
   "database",
 ] as const;
