@@ -236,6 +236,7 @@ describe.skipIf(!executablePath)("incoming webhooks in Chromium", () => {
     expect(await focused(ada)).toBe("revoke-cancel");
     await ada.keyboard.press("Enter");
     expect(await card.getByTestId("incoming-status").textContent()).toBe("active");
+    expect(await focused(ada)).toBe("revoke");
     await card.getByTestId("revoke").click();
     await card.getByTestId("revoke-confirm").click();
     await expect

@@ -207,7 +207,7 @@ export function deleteWithConfirm(
   const ask = () => {
     const cancel = h(
       "button",
-      { type: "button", "data-testid": `${testid}-cancel`, on: { click: () => idle() } },
+      { type: "button", "data-testid": `${testid}-cancel`, on: { click: () => idle().focus() } },
       "Cancel",
     );
     replace(
@@ -222,15 +222,16 @@ export function deleteWithConfirm(
     );
     cancel.focus(); // the safe choice first
   };
-  const idle = () =>
-    replace(
-      box,
-      h(
-        "button",
-        { type: "button", class: "danger", "data-testid": testid, on: { click: ask } },
-        verb,
-      ),
+  /** Shows the first button again, and answers it (Cancel gives it the focus back). */
+  const idle = () => {
+    const button = h(
+      "button",
+      { type: "button", class: "danger", "data-testid": testid, on: { click: ask } },
+      verb,
     );
+    replace(box, button);
+    return button;
+  };
   idle();
   return box;
 }
