@@ -18,6 +18,7 @@ import { reads } from "./routes/reads.ts";
 import { roomSocket } from "./routes/room-socket.ts";
 import { rooms } from "./routes/rooms.ts";
 import { roomWebhooks } from "./routes/webhooks.ts";
+import { slash } from "./routes/slash.ts";
 import { incomingWebhooks } from "./routes/incoming-webhooks.ts";
 import { graphiqlPolicy, graphqlEndpoint } from "./graphql/endpoint.ts";
 import { isGraphiQLFile } from "./graphql/graphiql.ts";
@@ -77,6 +78,7 @@ export function createApp() {
   app.route("/", commands);
   app.route("/", reads);
   app.route("/", roomWebhooks);
+  app.route("/", slash);
   app.route("/", incomingWebhooks);
   app.route("/", admin);
   app.route("/", bots);

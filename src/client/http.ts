@@ -21,6 +21,7 @@ import {
 import { AdminApi } from "./admin-api.ts";
 import { BotsApi } from "./bots-api.ts";
 import { IncomingWebhooksApi } from "./incoming-webhooks-api.ts";
+import { SlashApi } from "./slash-api.ts";
 import { ApiRequests, queryOf } from "./requests.ts";
 import { WebhooksApi } from "./webhooks-api.ts";
 import { graphqlRequest, type TypedDocument, type VariablesOf } from "./graphql/request.ts";
@@ -41,10 +42,13 @@ export class EdgechatApi {
   readonly admin: AdminApi;
   /** A registered user's own bots (bots-api.ts). */
   readonly bots: BotsApi;
+  /** Slash commands: running them, completion, a room's custom ones (slash-api.ts). */
+  readonly slash: SlashApi;
   constructor(baseUrl: string, token?: string) {
     this.#requests = new ApiRequests(baseUrl, token);
     this.admin = new AdminApi(this.#requests);
     this.bots = new BotsApi(this.#requests);
+    this.slash = new SlashApi(this.#requests);
   }
 
   get baseUrl(): string {

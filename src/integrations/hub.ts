@@ -1,8 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   MAX_INCOMING_HOOKS,
+  MAX_SLASH_COMMANDS,
   MAX_WEBHOOKS,
+  take,
+  type Bucket,
+  type CreateSlashCommand,
+  type CustomSlashCommand,
   type IncomingHook,
+  type SlashResult,
+  type UpdateSlashCommand,
   type CreateWebhook,
   type Delivery,
   type DeliveryQuery,
@@ -23,11 +30,14 @@ import { generateWebhookSecret } from "./standard-webhooks.ts";
 import { IncomingHooks } from "./incoming-hooks.ts";
 import { newServiceId } from "../identity/service-key.ts";
 import { receives, WebhookEndpoints } from "./webhook-endpoints.ts";
+import { SLASH_RATE, type SlashStart } from "./slash-call.ts";
+import { SlashStore, type ResponseUse } from "./slash-store.ts";
 
 /** What one try needs: where, what, signed with which secrets. */
 export type PreparedTry = { url: string; messageId: string; body: string; secrets: string[] };
 
 const notFound = { ok: false, error: { code: "not_found", message: "no such webhook" } } as const;
+const noCommand = { ok: false, error: { code: "not_found", message: "no such command" } } as const;
 const randomHex = (bytes: number) =>
   [...crypto.getRandomValues(new Uint8Array(bytes))]
     .map((b) => b.toString(16).padStart(2, "0"))
@@ -43,12 +53,17 @@ const randomHex = (bytes: number) =>
 export class IntegrationHub extends DurableObject<Env> {
   readonly #endpoints = new Map<HubName, WebhookEndpoints>();
   readonly #deliveries: DeliveryLog;
+  readonly #slash: SlashStore;
+  /** Custom commands run per caller (memory only: losing it on eviction merely forgives). */
+  readonly #slashBuckets = new Map<string, Bucket>();
   #prunedAt = 0;
+  #slashPrunedAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrateHub(ctx.storage.sql);
     this.#deliveries = new DeliveryLog(ctx.storage.sql);
+    this.#slash = new SlashStore(ctx.storage.sql);
   }
 
   async webhooks(hub: HubName): Promise<Webhook[]> {
@@ -238,6 +253,120 @@ export class IntegrationHub extends DurableObject<Env> {
     const delivery = this.#deliveries.stored(deliveryId);
     if (delivery && delivery.status !== "delivered")
       this.#deliveries.setStatus(deliveryId, "dead", Date.now());
+  }
+
+  // ---- Slash commands (a room's hub only; docs/integrations.md) ----
+
+  async slashCommands(_hub: HubName): Promise<CustomSlashCommand[]> {
+    return this.#slash.list();
+  }
+
+  /** A new command, its bot's id and its secrets (shown this once). The URL was checked. */
+  async createSlashCommand(
+    _hub: HubName,
+    input: CreateSlashCommand,
+    by: UserRef,
+  ): Promise<
+    Result<{ command: CustomSlashCommand; signingSecret: string; verificationToken: string }>
+  > {
+    if (this.#slash.get(input.name))
+      return { ok: false, error: { code: "conflict", message: `/${input.name} already exists` } };
+    if (this.#slash.count() >= MAX_SLASH_COMMANDS)
+      return {
+        ok: false,
+        error: { code: "conflict", message: `at most ${MAX_SLASH_COMMANDS} commands per room` },
+      };
+    // Slack's own lengths: a 32-hex signing secret would do; 64 costs nothing.
+    const secrets = {
+      botId: newServiceId(),
+      signingSecret: randomHex(32),
+      verificationToken: randomHex(12),
+    };
+    this.#slash.create(input, secrets, by, Date.now());
+    const { signingSecret, verificationToken } = secrets;
+    return {
+      ok: true,
+      value: { command: this.#slash.get(input.name)!, signingSecret, verificationToken },
+    };
+  }
+
+  async updateSlashCommand(
+    _hub: HubName,
+    name: string,
+    patch: UpdateSlashCommand,
+  ): Promise<Result<CustomSlashCommand>> {
+    if (!this.#slash.get(name)) return noCommand;
+    this.#slash.update(name, patch, Date.now());
+    return { ok: true, value: this.#slash.get(name)! };
+  }
+
+  async deleteSlashCommand(_hub: HubName, name: string): Promise<Result<CustomSlashCommand>> {
+    const command = this.#slash.get(name);
+    if (!command) return noCommand;
+    this.#slash.remove(name);
+    return { ok: true, value: command };
+  }
+
+  /**
+   * The start of a custom command's run: unknown; already run with this clientId (its answer);
+   * or what to call, its response_url (`responseHash`, the token's SHA-256) now live. Refused
+   * `rate_limited` past SLASH_RATE for the caller.
+   */
+  async startSlash(
+    _hub: HubName,
+    run: { name: string; caller: UserRef; clientId: string; responseHash: string },
+  ): Promise<Result<SlashStart>> {
+    const now = Date.now();
+    this.#pruneSlash(now);
+    const target = this.#slash.target(run.name);
+    if (!target) return { ok: true, value: { kind: "unknown" } };
+    const answer = this.#slash.claim(run.caller.id, run.clientId, now);
+    if (answer) return { ok: true, value: { kind: "repeat", answer } };
+    const { allowed, bucket } = take(this.#slashBuckets.get(run.caller.id), SLASH_RATE, now);
+    this.#slashBuckets.set(run.caller.id, bucket);
+    if (!allowed) {
+      this.#slash.release(run.caller.id, run.clientId);
+      const retryAfter = 1 / SLASH_RATE.perSecond;
+      const message = `at most ${SLASH_RATE.burst} custom commands in a row, then one a second`;
+      return { ok: false, error: { code: "rate_limited", message, retryAfter } };
+    }
+    this.#slash.addResponseUrl(run.responseHash, run.name, run.caller, now);
+    return { ok: true, value: { kind: "call", target } };
+  }
+
+  /** What a run answered, for retries of its clientId. */
+  async settleSlash(
+    _hub: HubName,
+    caller: string,
+    clientId: string,
+    answer: SlashResult,
+  ): Promise<void> {
+    this.#slash.settle(caller, clientId, answer);
+  }
+
+  /** A run that failed on our side before it answered: its clientId may run again. */
+  async releaseSlash(_hub: HubName, caller: string, clientId: string): Promise<void> {
+    this.#slash.release(caller, clientId);
+  }
+
+  /** One use of a response_url (by its token's SHA-256); not_found when it cannot be used. */
+  async useResponseUrl(_hub: HubName, responseHash: string): Promise<Result<ResponseUse>> {
+    const use = this.#slash.useResponseUrl(responseHash, Date.now());
+    return use
+      ? { ok: true, value: use }
+      : {
+          ok: false,
+          error: {
+            code: "not_found",
+            message: "no such response_url, or it expired or was used up",
+          },
+        };
+  }
+
+  #pruneSlash(now: number): void {
+    if (now - this.#slashPrunedAt < 60_000) return;
+    this.#slashPrunedAt = now;
+    this.#slash.prune(now);
   }
 
   // ---- incoming webhooks (a room's hub only)
