@@ -20,6 +20,7 @@ import {
 } from "../protocol/index.ts";
 import { AdminApi } from "./admin-api.ts";
 import { BotsApi } from "./bots-api.ts";
+import { IncomingWebhooksApi } from "./incoming-webhooks-api.ts";
 import { SlashApi } from "./slash-api.ts";
 import { ApiRequests, queryOf } from "./requests.ts";
 import { WebhooksApi } from "./webhooks-api.ts";
@@ -138,6 +139,15 @@ export class EdgechatApi {
    */
   webhooks(room: string): WebhooksApi {
     return new WebhooksApi(this.#requests, `/api/rooms/${encodeURIComponent(room)}/webhooks`);
+  }
+
+  /**
+   * Owners and admins: the room's incoming webhooks, secret URLs that post into it
+   * (incoming-webhooks-api.ts).
+   * @example const { hook, url } = await api.incomingWebhooks("ops").create({ name: "CI" });
+   */
+  incomingWebhooks(room: string): IncomingWebhooksApi {
+    return new IncomingWebhooksApi(this.#requests, room);
   }
 
   /** Owners and admins: the room's hash chain recomputed and checked against its anchor. */

@@ -9,6 +9,7 @@ export { EdgechatApi, type CommandFrame } from "./http.ts";
 export { AdminApi } from "./admin-api.ts";
 export { SlashApi } from "./slash-api.ts";
 export { WebhooksApi } from "./webhooks-api.ts";
+export { IncomingWebhooksApi } from "./incoming-webhooks-api.ts";
 export { BotsApi } from "./bots-api.ts";
 export * from "./graphql/index.ts";
 export { CommandError, Outbox } from "./outbox.ts";

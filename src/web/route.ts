@@ -1,6 +1,6 @@
 /**
  * The URL hash is the app's one piece of navigation state: `#/room/<name>` (with `/people` to
- * moderate, `/integrations` for its owner's webhooks), `#/search/<query>`,
+ * moderate, `/integrations` for its owner's webhooks, out and in), `#/search/<query>`,
  * `#/admin/<section>[/<name>]`, `#/bots` or the room list.
  */
 export type Route =
