@@ -2,7 +2,6 @@ import { DurableObject } from "cloudflare:workers";
 import {
   MAX_INCOMING_HOOKS,
   MAX_SLASH_COMMANDS,
-  MAX_WEBHOOKS,
   take,
   type Bucket,
   type CreateSlashCommand,
@@ -20,7 +19,6 @@ import {
   type UserRef,
   type Webhook,
   type WebhookEventTypes,
-  type WebhookPayload,
 } from "../protocol/index.ts";
 import { integrationsConfig } from "../config.ts";
 import { DeliveryLog } from "./delivery-log.ts";
@@ -32,10 +30,9 @@ import {
   type HubName,
   type IntegrationMessage,
 } from "./queue-messages.ts";
-import { generateWebhookSecret } from "./standard-webhooks.ts";
 import { IncomingHooks } from "./incoming-hooks.ts";
 import { newServiceId } from "../identity/service-key.ts";
-import { receives, WebhookEndpoints } from "./webhook-endpoints.ts";
+import { randomHex, Webhooks, type PreparedTry } from "./webhooks.ts";
 import { SLASH_RATE, type SlashStart } from "./slash-call.ts";
 import { SlashStore, type ResponseUse } from "./slash-store.ts";
 import {
@@ -58,31 +55,22 @@ import {
 } from "./slack-hub.ts";
 import { SlackTables, type LinkRow } from "./slack-tables.ts";
 
-/** What one try needs: where, what, signed with which secrets. */
-export type PreparedTry = { url: string; messageId: string; body: string; secrets: string[] };
-
-const notFound = { ok: false, error: { code: "not_found", message: "no such webhook" } } as const;
 const noCommand = { ok: false, error: { code: "not_found", message: "no such command" } } as const;
-const randomHex = (bytes: number) =>
-  [...crypto.getRandomValues(new Uint8Array(bytes))]
-    .map((b) => b.toString(16).padStart(2, "0"))
-    .join("");
-
 /**
- * The integrations of one room (`room:<name>`) or of the instance (`instance`): outgoing
- * webhooks, their secrets and their delivery log (docs/integrations.md). Thin: the tables are
- * `WebhookEndpoints` and `DeliveryLog`, the rules of a try `delivery-outcome.ts`; the queue's
- * consumer (consumer.ts) does the sending. Every call names the hub, which the object does not
- * otherwise know.
+ * The integrations of one room (`room:<name>`) or of the instance (`instance`), each in its own
+ * object (docs/integrations.md): outgoing webhooks and their delivery log (`Webhooks`), incoming
+ * webhooks (`IncomingHooks`), custom slash commands (`SlashStore`), and a room's Slack link and
+ * message map (`SlackTables`, slack-hub.ts). Thin: every method hands over to those; the queue's
+ * consumers (consumer.ts, slack-consumer.ts) do the sending. Every call names the hub, which the
+ * object does not otherwise know.
  */
 export class IntegrationHub extends DurableObject<Env> {
-  readonly #endpoints = new Map<HubName, WebhookEndpoints>();
+  readonly #webhooksOf = new Map<HubName, Webhooks>();
   readonly #deliveries: DeliveryLog;
   readonly #slash: SlashStore;
   /** Custom commands run per caller (memory only: losing it on eviction merely forgives). */
   readonly #slashBuckets = new Map<string, Bucket>();
   readonly #slack: SlackTables;
-  #prunedAt = 0;
   #slashPrunedAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -93,65 +81,38 @@ export class IntegrationHub extends DurableObject<Env> {
     this.#slack = new SlackTables(ctx.storage.sql);
   }
 
+  // ---- Outgoing webhooks (webhooks.ts)
+
   async webhooks(hub: HubName): Promise<Webhook[]> {
-    return this.#of(hub).list(Date.now());
+    return this.#webhooks(hub).list(Date.now());
   }
 
   async webhook(hub: HubName, id: string): Promise<Result<Webhook>> {
-    const webhook = this.#of(hub).get(id, Date.now());
-    return webhook ? { ok: true, value: webhook } : notFound;
+    return this.#webhooks(hub).get(id, Date.now());
   }
 
-  /** A new endpoint and its first secret (shown this once). The URL was checked by the caller. */
   async createWebhook(
     hub: HubName,
     input: CreateWebhook,
     by: UserRef,
   ): Promise<Result<{ webhook: Webhook; secret: string }>> {
-    const endpoints = this.#of(hub);
-    if (endpoints.count() >= MAX_WEBHOOKS)
-      return {
-        ok: false,
-        error: { code: "conflict", message: `at most ${MAX_WEBHOOKS} webhooks here` },
-      };
-    const id = `wh_${randomHex(12)}`;
-    const secret = generateWebhookSecret();
-    const now = Date.now();
-    endpoints.create(id, input, secret, by, now);
-    return { ok: true, value: { webhook: endpoints.get(id, now)!, secret } };
+    return this.#webhooks(hub).create(input, by, Date.now());
   }
 
   async updateWebhook(hub: HubName, id: string, patch: UpdateWebhook): Promise<Result<Webhook>> {
-    const endpoints = this.#of(hub);
-    if (!endpoints.get(id, Date.now())) return notFound;
-    endpoints.update(id, patch);
-    if (patch.status) endpoints.setStatus(id, patch.status === "enabled", "manual", Date.now());
-    return { ok: true, value: endpoints.get(id, Date.now())! };
+    return this.#webhooks(hub).update(id, patch, Date.now());
   }
 
   async deleteWebhook(hub: HubName, id: string): Promise<Result<Webhook>> {
-    const endpoints = this.#of(hub);
-    const webhook = endpoints.get(id, Date.now());
-    if (!webhook) return notFound;
-    endpoints.remove(id);
-    this.#deliveries.removeFor(id);
-    return { ok: true, value: webhook };
+    return this.#webhooks(hub).remove(id, Date.now());
   }
 
-  /** A new secret; the current ones keep signing beside it for `overlapSeconds`. */
   async rotateSecret(
     hub: HubName,
     id: string,
     overlapSeconds: number,
   ): Promise<Result<{ webhook: Webhook; secret: string }>> {
-    const endpoints = this.#of(hub);
-    const now = Date.now();
-    if (!endpoints.get(id, now)) return notFound;
-    const secret = generateWebhookSecret();
-    endpoints.expireSecrets(id, now + overlapSeconds * 1000);
-    // One ms on, so that the new secret sorts first even within the same millisecond.
-    endpoints.addSecret(id, secret, now + 1);
-    return { ok: true, value: { webhook: endpoints.get(id, now)!, secret } };
+    return this.#webhooks(hub).rotateSecret(id, overlapSeconds, Date.now());
   }
 
   async deliveries(
@@ -159,32 +120,18 @@ export class IntegrationHub extends DurableObject<Env> {
     webhookId: string,
     query: DeliveryQuery,
   ): Promise<Result<{ deliveries: Delivery[]; nextBefore: string | null }>> {
-    if (!this.#of(hub).get(webhookId, Date.now())) return notFound;
-    return { ok: true, value: this.#deliveries.page(webhookId, query) };
+    return this.#webhooks(hub).deliveries(webhookId, query, Date.now());
   }
 
   async delivery(hub: HubName, webhookId: string, deliveryId: string): Promise<Result<Delivery>> {
-    const delivery = this.#deliveries.get(webhookId, deliveryId);
-    return delivery
-      ? { ok: true, value: delivery }
-      : { ok: false, error: { code: "not_found", message: "no such delivery" } };
+    return this.#webhooks(hub).delivery(webhookId, deliveryId);
   }
 
-  /**
-   * Sends a delivery again, with the same `webhook-id` (receivers that dedupe see it once): back
-   * to `pending` and onto the queue, whatever its state. Its endpoint must be enabled.
-   */
+  /** A delivery sent again, with the same `webhook-id`: back to pending, and onto the queue. */
   async replay(hub: HubName, webhookId: string, deliveryId: string): Promise<Result<Delivery>> {
-    if (!this.#deliveries.get(webhookId, deliveryId))
-      return { ok: false, error: { code: "not_found", message: "no such delivery" } };
-    if (!this.#of(hub).isEnabled(webhookId))
-      return {
-        ok: false,
-        error: { code: "conflict", message: "the webhook is disabled: enable it, then replay" },
-      };
-    this.#deliveries.setStatus(deliveryId, "pending", Date.now());
-    await this.#enqueue([{ kind: "delivery", hub, deliveryId }]);
-    return { ok: true, value: this.#deliveries.get(webhookId, deliveryId)! };
+    const replayed = this.#webhooks(hub).replay(webhookId, deliveryId, Date.now());
+    if (replayed.ok) await this.#enqueue([{ kind: "delivery", hub, deliveryId }]);
+    return replayed;
   }
 
   /**
@@ -192,104 +139,43 @@ export class IntegrationHub extends DurableObject<Env> {
    * messages' while the room is linked to a Slack channel.
    */
   async wantedTypes(hub: HubName): Promise<WebhookEventTypes | []> {
-    const endpoints = this.#of(hub).wantedTypes();
+    const endpoints = this.#webhooks(hub).wantedTypes();
     if (hub === INSTANCE_HUB || this.#slack.ownLink() === undefined || endpoints === "*")
       return endpoints;
     return [...new Set([...endpoints, ...BRIDGED_TYPES])];
   }
 
   /**
-   * A room's committed events, from the queue: one delivery per (enabled endpoint, event it
-   * wants), created once however often the same events come, and each pending one queued.
-   * Redactions scrub the bodies kept for replay. Answers how many deliveries were queued.
+   * A room's committed events, from the queue: its webhooks' deliveries made and queued (see
+   * `Webhooks.deliveriesFor`), and, in a room linked to Slack, what goes to Slack. Answers how
+   * many deliveries were queued.
    */
   async accept(hub: HubName, room: string, events: readonly RoomEvent[]): Promise<number> {
-    const now = Date.now();
-    const targets = this.#of(hub).targets();
-    this.ctx.storage.transactionSync(() => {
-      for (const event of events) {
-        if (event.type === "message.redacted") this.#deliveries.scrub(room, event.data.messageId);
-        for (const target of targets.filter((t) => receives(t, event)))
-          this.#deliveries.add(
-            `dlv_${randomHex(12)}`,
-            target.id,
-            event,
-            room,
-            payloadOf(room, event),
-            now,
-          );
-      }
-    });
-    const pending = this.#deliveries.pendingFor(
-      room,
-      events.map((event) => event.seq),
-    );
-    await this.#enqueue(pending.map(({ id }) => ({ kind: "delivery", hub, deliveryId: id })));
+    const pending = this.#webhooks(hub).deliveriesFor(room, events, Date.now());
+    await this.#enqueue(pending.map((deliveryId) => ({ kind: "delivery", hub, deliveryId })));
     if (hub !== INSTANCE_HUB) {
       const toSlack = acceptForSlack(this.#slack, room, events);
       await this.#enqueue(toSlack.map((event) => ({ kind: "slack-out", room, event })));
     }
-    if (now - this.#prunedAt > 60_000) {
-      this.#prunedAt = now;
-      this.#deliveries.prune(now);
-    }
     return pending.length;
   }
 
-  /** What the next try of a delivery sends, or undefined when there is nothing to try. */
   async prepareTry(hub: HubName, deliveryId: string): Promise<PreparedTry | "skip"> {
-    const delivery = this.#deliveries.stored(deliveryId);
-    if (!delivery || delivery.status === "delivered" || delivery.status === "dead") return "skip";
-    const endpoints = this.#of(hub);
-    const url = endpoints.url(delivery.webhookId);
-    if (url === undefined) return "skip";
-    if (!endpoints.isEnabled(delivery.webhookId)) {
-      this.#deliveries.setStatus(deliveryId, "skipped", Date.now());
-      return "skip";
-    }
-    const secrets = endpoints.signingSecrets(delivery.webhookId, Date.now());
-    return { url, messageId: delivery.messageId, body: delivery.body, secrets };
+    return this.#webhooks(hub).prepareTry(deliveryId, Date.now());
   }
 
-  /** Records a try and its verdict: the delivery's state, the endpoint's streak, a disable. */
   async recordTry(
     hub: HubName,
     deliveryId: string,
     attempt: Delivery["attempts"][number],
     verdict: Verdict,
   ): Promise<void> {
-    const delivery = this.#deliveries.stored(deliveryId);
-    if (!delivery) return;
-    const endpoints = this.#of(hub);
-    const now = attempt.at + attempt.durationMs;
     const disableAfterMs = integrationsConfig(this.env).WEBHOOK_DISABLE_AFTER_SECONDS * 1000;
-    this.#deliveries.addAttempt(deliveryId, attempt);
-    switch (verdict.kind) {
-      case "delivered":
-        endpoints.noteSuccess(delivery.webhookId, now);
-        this.#deliveries.setStatus(deliveryId, "delivered", now);
-        return;
-      case "gone":
-        endpoints.noteFailure(delivery.webhookId, now, disableAfterMs);
-        endpoints.setStatus(delivery.webhookId, false, "gone", now);
-        this.#deliveries.setStatus(deliveryId, "dead", now);
-        return;
-      case "retry":
-        endpoints.noteFailure(delivery.webhookId, now, disableAfterMs);
-        this.#deliveries.setStatus(deliveryId, "retrying", now, now + verdict.delaySeconds * 1000);
-        return;
-      case "dead":
-        endpoints.noteFailure(delivery.webhookId, now, disableAfterMs);
-        this.#deliveries.setStatus(deliveryId, "retrying", now);
-        return;
-    }
+    this.#webhooks(hub).recordTry(deliveryId, attempt, verdict, disableAfterMs);
   }
 
-  /** The dead-letter queue's consumer: the delivery is given up (replayable). */
-  async markDead(_hub: HubName, deliveryId: string): Promise<void> {
-    const delivery = this.#deliveries.stored(deliveryId);
-    if (delivery && delivery.status !== "delivered")
-      this.#deliveries.setStatus(deliveryId, "dead", Date.now());
+  async markDead(hub: HubName, deliveryId: string): Promise<void> {
+    this.#webhooks(hub).markDead(deliveryId, Date.now());
   }
 
   // ---- Slash commands (a room's hub only; docs/integrations.md) ----
@@ -566,28 +452,18 @@ export class IntegrationHub extends DurableObject<Env> {
     if (!hub.startsWith("room:")) throw new Error("this belongs to a room's hub");
   }
 
-  #of(hub: HubName): WebhookEndpoints {
-    let endpoints = this.#endpoints.get(hub);
-    if (!endpoints) {
+  #webhooks(hub: HubName): Webhooks {
+    let webhooks = this.#webhooksOf.get(hub);
+    if (!webhooks) {
       const room = hub.startsWith("room:") ? hub.slice("room:".length) : undefined;
-      endpoints = new WebhookEndpoints(this.ctx.storage.sql, room);
-      this.#endpoints.set(hub, endpoints);
+      webhooks = new Webhooks(this.ctx.storage, this.#deliveries, room);
+      this.#webhooksOf.set(hub, webhooks);
     }
-    return endpoints;
+    return webhooks;
   }
 
   async #enqueue(messages: IntegrationMessage[]): Promise<void> {
     for (const batch of intoSendBatches(messages))
       await this.env.INTEGRATIONS.sendBatch(batch.map((body) => ({ body })));
   }
-}
-
-/** The body every receiver of `event` gets (WebhookPayload), serialized once and kept. */
-function payloadOf(room: string, event: RoomEvent): string {
-  const payload: WebhookPayload = {
-    type: event.type,
-    timestamp: new Date(event.at).toISOString(),
-    data: { room, event },
-  };
-  return JSON.stringify(payload);
 }
