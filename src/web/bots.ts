@@ -4,14 +4,7 @@ import {
   type IssuedKey,
   type ServiceAccount,
 } from "../client/index.ts";
-import {
-  botScopeFields,
-  deleteWithConfirm,
-  keyLine,
-  keyReveal,
-  OVERLAPS,
-  scopeText,
-} from "./admin/service-parts.ts";
+import { botScopeFields, keyReveal, scopeText, serviceControls } from "./admin/service-parts.ts";
 import { errorText, handleUnauthorized, type AppContext, type View } from "./context.ts";
 import { h, replace } from "./dom.ts";
 import { serviceBadge } from "./service-badge.ts";
@@ -109,59 +102,20 @@ export function botsPage(ctx: AppContext): View {
   }
 
   function card(bot: ServiceAccount): HTMLLIElement {
-    const id = bot.id;
     const disabled = bot.disabledAt !== null;
-    const overlap = h(
-      "select",
-      { "aria-label": `Overlap when rotating ${bot.name}'s keys`, "data-testid": "overlap" },
-      ...OVERLAPS.map(([seconds, label]) =>
-        h("option", { value: seconds, selected: seconds === 86_400 }, label),
-      ),
-    );
     // A scope with "*" (an admin's service of yours) cannot be a bot's: edit it with rooms.
     const rooms = bot.scope.rooms === "*" ? [] : bot.scope.rooms;
-    const editor = botScopeFields(id, { ...bot.scope, rooms }, owned);
-    const editForm = h(
-      "form",
-      {
-        class: "service-form scope-edit",
-        "aria-label": `Scope of ${bot.name}`,
-        hidden: true,
-        on: {
-          submit: (event) => {
-            event.preventDefault();
-            void act((api) => api.bots.setScope(id, editor.read()));
-          },
-        },
+    const controls = serviceControls(bot, {
+      calls: (api) => api.bots,
+      act: (run) => void act(run),
+      showKey,
+      editor: botScopeFields(bot.id, { ...bot.scope, rooms }, owned),
+      // On a card the form itself folds away.
+      editIn: (form) => {
+        form.classList.add("scope-edit");
+        return form;
       },
-      editor.el,
-      h("button", { type: "submit", "data-testid": "scope-save" }, "Save scope"),
-    );
-    const edit = h(
-      "button",
-      {
-        type: "button",
-        "data-testid": "edit-scope",
-        "aria-expanded": "false",
-        on: {
-          click: () => {
-            editForm.hidden = !editForm.hidden;
-            edit.setAttribute("aria-expanded", String(!editForm.hidden));
-          },
-        },
-      },
-      "Edit scope",
-    );
-    const keys = bot.keys.map((key) =>
-      keyLine(key, {
-        rotate: () =>
-          void act(async (api) => {
-            const issued = await api.bots.rotateKey(id, key.id, Number(overlap.value));
-            showKey(issued, `Key ${key.id} of ${bot.name} rotated.`);
-          }),
-        revoke: () => void act((api) => api.bots.revokeKey(id, key.id)),
-      }),
-    );
+    });
     return h(
       "li",
       { class: `card bot${disabled ? " bad" : ""}`, "data-bot": bot.name },
@@ -169,44 +123,14 @@ export function botsPage(ctx: AppContext): View {
         "h3",
         {},
         bot.name,
-        serviceBadge(id),
+        serviceBadge(bot.id),
         disabled ? h("span", { class: "badge muted" }, "disabled") : null,
       ),
-      h("div", { class: "mono hint" }, id),
+      h("div", { class: "mono hint" }, bot.id),
       h("p", { class: "wrap", "data-testid": "scope" }, scopeText(bot.scope)),
-      h("ul", { class: "keys" }, ...keys),
-      h(
-        "div",
-        { class: "service-actions" },
-        h(
-          "button",
-          {
-            type: "button",
-            "data-testid": "add-key",
-            on: {
-              click: () =>
-                void act(async (api) =>
-                  showKey(await api.bots.addKey(id), `Key added to ${bot.name}.`),
-                ),
-            },
-          },
-          "Add key",
-        ),
-        edit,
-        h(
-          "button",
-          {
-            type: "button",
-            class: disabled ? undefined : "danger",
-            "data-testid": disabled ? "enable" : "disable",
-            on: { click: () => void act((api) => api.bots.setDisabled(id, !disabled)) },
-          },
-          disabled ? "Enable" : "Disable",
-        ),
-        h("label", {}, "Rotation overlap ", overlap),
-        deleteWithConfirm(bot.name, () => void act((api) => api.bots.delete(id))),
-      ),
-      editForm,
+      controls.keys,
+      controls.actions,
+      controls.edit,
     );
   }
 

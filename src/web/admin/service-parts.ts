@@ -1,8 +1,13 @@
+import type * as z from "zod";
 import {
   SERVICE_ACTIONS,
   type Action,
   type BotScope,
+  type CreateService,
+  type EdgechatApi,
   type IssuedKey,
+  type ServiceAccount,
+  type ServiceAccountsApi,
   type ServiceKeyInfo,
   type ServiceScope,
 } from "../../client/index.ts";
@@ -12,7 +17,7 @@ import { secretReveal } from "../secret-reveal.ts";
 /**
  * The parts of the Services section (services.ts), shared with the Bots page (../bots.ts): a
  * scope's inputs and its text, one key's line with its status and buttons, the rotation
- * overlaps offered, and the box that shows a new key once.
+ * overlaps offered, the box that shows a new key once, and one service's keys and actions.
  */
 
 /** Rotation overlaps offered, in seconds: the API takes any from 0 to 30 days. */
@@ -229,4 +234,121 @@ export function deleteWithConfirm(
     );
   idle();
   return box;
+}
+
+/** The calls on one account, whichever set it is in. */
+type ServiceCalls<Scope extends ServiceScope> = Pick<
+  ServiceAccountsApi<z.ZodType, CreateService, Scope>,
+  "setScope" | "setDisabled" | "addKey" | "rotateKey" | "revokeKey" | "delete"
+>;
+
+/** What a page hands `serviceControls`: its set of accounts, and how it runs and shows things. */
+export type ServiceControlsOptions<Scope extends ServiceScope> = {
+  /** The SDK's set the account is in: `api.admin.serviceAccounts` or `api.bots`. */
+  calls: (api: EdgechatApi) => ServiceCalls<Scope>;
+  /** Runs a call, then reloads the page's list (or shows what went wrong). */
+  act: (run: (api: EdgechatApi) => Promise<unknown>) => void;
+  /** Shows a new key once, with what happened. */
+  showKey: (issued: IssuedKey, what: string) => void;
+  /** The scope's inputs, filled with the account's scope: `scopeFields` or `botScopeFields`. */
+  editor: { el: HTMLElement; read: () => Scope };
+  /** Puts the scope's form where the page wants it; Edit scope shows and hides what it returns. */
+  editIn: (form: HTMLFormElement) => HTMLElement;
+};
+
+/**
+ * One service account's keys (each with Rotate and Revoke) and its actions: Add key, Edit scope,
+ * Disable or Enable, the rotation overlap, Delete (asked first); and its scope's form, hidden
+ * until Edit scope. The admin Services' rows and the bots' cards lay them out each their way.
+ */
+export function serviceControls<Scope extends ServiceScope>(
+  service: ServiceAccount,
+  options: ServiceControlsOptions<Scope>,
+) {
+  const { id, name } = service;
+  const { calls, act, showKey, editor } = options;
+  const disabled = service.disabledAt !== null;
+  const overlap = h(
+    "select",
+    { "aria-label": `Overlap when rotating ${name}'s keys`, "data-testid": "overlap" },
+    ...OVERLAPS.map(([seconds, label]) =>
+      h("option", { value: seconds, selected: seconds === 86_400 }, label),
+    ),
+  );
+  const form = h(
+    "form",
+    {
+      class: "service-form",
+      "aria-label": `Scope of ${name}`,
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          act((api) => calls(api).setScope(id, editor.read()));
+        },
+      },
+    },
+    editor.el,
+    h("button", { type: "submit", "data-testid": "scope-save" }, "Save scope"),
+  );
+  const edit = options.editIn(form);
+  edit.hidden = true;
+  const editButton = h(
+    "button",
+    {
+      type: "button",
+      "data-testid": "edit-scope",
+      "aria-expanded": "false",
+      on: {
+        click: () => {
+          edit.hidden = !edit.hidden;
+          editButton.setAttribute("aria-expanded", String(!edit.hidden));
+        },
+      },
+    },
+    "Edit scope",
+  );
+  const keys = h(
+    "ul",
+    { class: "keys" },
+    ...service.keys.map((key) =>
+      keyLine(key, {
+        rotate: () =>
+          act(async (api) => {
+            const issued = await calls(api).rotateKey(id, key.id, Number(overlap.value));
+            showKey(issued, `Key ${key.id} of ${name} rotated.`);
+          }),
+        revoke: () => act((api) => calls(api).revokeKey(id, key.id)),
+      }),
+    ),
+  );
+  const actions = h(
+    "div",
+    { class: "service-actions" },
+    h(
+      "button",
+      {
+        type: "button",
+        "data-testid": "add-key",
+        on: {
+          click: () =>
+            act(async (api) => showKey(await calls(api).addKey(id), `Key added to ${name}.`)),
+        },
+      },
+      "Add key",
+    ),
+    editButton,
+    h(
+      "button",
+      {
+        type: "button",
+        class: disabled ? undefined : "danger",
+        "data-testid": disabled ? "enable" : "disable",
+        on: { click: () => act((api) => calls(api).setDisabled(id, !disabled)) },
+      },
+      disabled ? "Enable" : "Disable",
+    ),
+    h("label", {}, "Rotation overlap ", overlap),
+    deleteWithConfirm(name, () => act((api) => calls(api).delete(id))),
+  );
+  return { keys, actions, edit };
 }
