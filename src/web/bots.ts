@@ -4,8 +4,15 @@ import {
   type IssuedKey,
   type ServiceAccount,
 } from "../client/index.ts";
-import { botScopeFields, keyReveal, scopeText, serviceControls } from "./admin/service-parts.ts";
-import { errorText, handleUnauthorized, type AppContext, type View } from "./context.ts";
+import {
+  botScopeFields,
+  keyReveal,
+  newServiceForm,
+  scopeText,
+  serviceControls,
+  serviceRunner,
+} from "./admin/service-parts.ts";
+import type { AppContext, View } from "./context.ts";
 import { h, replace } from "./dom.ts";
 import { serviceBadge } from "./service-badge.ts";
 
@@ -35,71 +42,26 @@ export function botsPage(ctx: AppContext): View {
   let disposed = false;
   const list = h("ul", { class: "bot-list", "data-testid": "bots", "aria-live": "polite" });
   const count = h("p", { class: "hint", "data-testid": "bots-count" });
-  const problem = h("p", {
-    class: "error",
-    role: "alert",
-    "data-testid": "bots-error",
-    hidden: true,
-  });
   const reveal = keyReveal();
   const createSlot = h("div", {});
   /** The rooms you own, as `me.rooms` says (the server checks them again). */
   let owned: string[] = [];
 
   const showKey = (issued: IssuedKey, what: string) => reveal.show(issued, what, "bot");
+  const { problem, act, failed } = serviceRunner(ctx, "bots-error", load, () => disposed);
 
-  async function act(run: Parameters<AppContext["call"]>[0]): Promise<void> {
-    problem.hidden = true;
-    try {
-      await ctx.call(run);
-      await load();
-    } catch (error) {
-      if (disposed || handleUnauthorized(ctx, error)) return;
-      problem.textContent = errorText(error);
-      problem.hidden = false;
-    }
-  }
-
-  function createForm(): HTMLFormElement {
-    const name = h("input", {
-      id: "bot-name",
-      name: "name",
-      "data-testid": "bot-name",
-      required: true,
-      autocomplete: "off",
-      placeholder: "deploybot",
-      maxlength: 32,
+  const createForm = () =>
+    newServiceForm({
+      calls: (api) => api.bots,
+      act,
+      showKey,
+      editor: botScopeFields("new-bot", { rooms: [], actions: ["post"], role: "member" }, owned),
+      nameId: "bot-name",
+      attrs: { class: "service-form card", "aria-labelledby": "new-bot-title" },
+      title: h("h3", { id: "new-bot-title" }, "New bot"),
+      submit: { testid: "bot-create", text: "Make bot" },
+      made: (name) => `Bot ${name} made.`,
     });
-    const scope = botScopeFields(
-      "new-bot",
-      { rooms: [], actions: ["post"], role: "member" },
-      owned,
-    );
-    return h(
-      "form",
-      {
-        class: "service-form card",
-        "aria-labelledby": "new-bot-title",
-        on: {
-          submit: (event) => {
-            event.preventDefault();
-            void act(async (api) => {
-              const issued = await api.bots.create({
-                name: name.value.trim(),
-                scope: scope.read(),
-              });
-              name.value = "";
-              showKey(issued, `Bot ${issued.service.name} made.`);
-            });
-          },
-        },
-      },
-      h("h3", { id: "new-bot-title" }, "New bot"),
-      h("div", { class: "row" }, h("label", { for: "bot-name" }, "Name"), name),
-      scope.el,
-      h("button", { type: "submit", "data-testid": "bot-create" }, "Make bot"),
-    );
-  }
 
   function card(bot: ServiceAccount): HTMLLIElement {
     const disabled = bot.disabledAt !== null;
@@ -107,7 +69,7 @@ export function botsPage(ctx: AppContext): View {
     const rooms = bot.scope.rooms === "*" ? [] : bot.scope.rooms;
     const controls = serviceControls(bot, {
       calls: (api) => api.bots,
-      act: (run) => void act(run),
+      act,
       showKey,
       editor: botScopeFields(bot.id, { ...bot.scope, rooms }, owned),
       // On a card the form itself folds away.
@@ -165,11 +127,7 @@ export function botsPage(ctx: AppContext): View {
     );
   }
 
-  void load().catch((error: unknown) => {
-    if (disposed || handleUnauthorized(ctx, error)) return;
-    problem.textContent = `Could not load your bots: ${errorText(error)}`;
-    problem.hidden = false;
-  });
+  void load().catch(failed("Could not load your bots"));
 
   const el = h(
     "main",

@@ -11,13 +11,15 @@ import {
   type ServiceKeyInfo,
   type ServiceScope,
 } from "../../client/index.ts";
+import { errorText, handleUnauthorized, type AppContext } from "../context.ts";
 import { h, replace } from "../dom.ts";
 import { secretReveal } from "../secret-reveal.ts";
 
 /**
  * The parts of the Services section (services.ts), shared with the Bots page (../bots.ts): a
  * scope's inputs and its text, one key's line with its status and buttons, the rotation
- * overlaps offered, the box that shows a new key once, and one service's keys and actions.
+ * overlaps offered, the box that shows a new key once, the form that makes an account, one
+ * account's keys and actions, and how a page runs those.
  */
 
 /** Rotation overlaps offered, in seconds: the API takes any from 0 to 30 days. */
@@ -236,18 +238,97 @@ export function deleteWithConfirm(
   return box;
 }
 
-/** The calls on one account, whichever set it is in. */
+/** The calls on a set of accounts and on each, whichever set it is: the admins' or the bots'. */
 type ServiceCalls<Scope extends ServiceScope> = Pick<
-  ServiceAccountsApi<z.ZodType, CreateService, Scope>,
-  "setScope" | "setDisabled" | "addKey" | "rotateKey" | "revokeKey" | "delete"
+  ServiceAccountsApi<z.ZodType, CreateService & { scope: Scope }, Scope>,
+  "create" | "setScope" | "setDisabled" | "addKey" | "rotateKey" | "revokeKey" | "delete"
 >;
+
+type Act = (run: (api: EdgechatApi) => Promise<unknown>) => void;
+
+/**
+ * How a page of service accounts runs an action: the call, then `reload` of its list; what
+ * goes wrong is said in `problem` (an alert with the test id `problemId`; a 401 has signed out
+ * already; nothing is said once the page is `gone`). `failed` says so of a load that went
+ * wrong, after `what`.
+ */
+export function serviceRunner(
+  ctx: AppContext,
+  problemId: string,
+  reload: () => Promise<void>,
+  gone: () => boolean = () => false,
+) {
+  const problem = h("p", { class: "error", role: "alert", "data-testid": problemId, hidden: true });
+  const say = (error: unknown, text: string) => {
+    if (gone() || handleUnauthorized(ctx, error)) return;
+    problem.textContent = text;
+    problem.hidden = false;
+  };
+  const act: Act = (run) =>
+    void (async () => {
+      problem.hidden = true;
+      try {
+        await ctx.call(run);
+        await reload();
+      } catch (error) {
+        say(error, errorText(error));
+      }
+    })();
+  const failed = (what: string) => (error: unknown) => say(error, `${what}: ${errorText(error)}`);
+  return { problem, act, failed };
+}
+
+/**
+ * The form that makes a service account or a bot: its name, the scope's inputs (`editor`), and
+ * a submit button (`submit`: its test id and words); the new key is shown once with `made`.
+ * `attrs` and `title` are the form's own: a labelled section's form or a titled card.
+ */
+export function newServiceForm<Scope extends ServiceScope>(options: {
+  calls: (api: EdgechatApi) => ServiceCalls<Scope>;
+  act: Act;
+  showKey: (issued: IssuedKey, what: string) => void;
+  editor: { el: HTMLElement; read: () => Scope };
+  /** The name input's id and test id. */
+  nameId: string;
+  attrs: Record<string, string>;
+  title?: HTMLElement;
+  submit: { testid: string; text: string };
+  made: (name: string) => string;
+}): HTMLFormElement {
+  const { calls, act, showKey, editor } = options;
+  const name = h("input", {
+    id: options.nameId,
+    name: "name",
+    "data-testid": options.nameId,
+    required: true,
+    autocomplete: "off",
+    placeholder: "deploybot",
+    maxlength: 32,
+  });
+  const submit = (event: SubmitEvent) => {
+    event.preventDefault();
+    act(async (api) => {
+      const issued = await calls(api).create({ name: name.value.trim(), scope: editor.read() });
+      name.value = "";
+      showKey(issued, options.made(issued.service.name));
+    });
+  };
+  return h(
+    "form",
+    { ...options.attrs, on: { submit } },
+    options.title,
+    h("div", { class: "row" }, h("label", { for: options.nameId }, "Name"), name),
+    editor.el,
+    h("button", { type: "submit", "data-testid": options.submit.testid }, options.submit.text),
+  );
+}
 
 /** What a page hands `serviceControls`: its set of accounts, and how it runs and shows things. */
 export type ServiceControlsOptions<Scope extends ServiceScope> = {
   /** The SDK's set the account is in: `api.admin.serviceAccounts` or `api.bots`. */
   calls: (api: EdgechatApi) => ServiceCalls<Scope>;
-  /** Runs a call, then reloads the page's list (or shows what went wrong). */
-  act: (run: (api: EdgechatApi) => Promise<unknown>) => void;
+  /** Runs a call, then reloads the page's list (or shows what went wrong): `serviceRunner`'s. */
+  act: Act;
   /** Shows a new key once, with what happened. */
   showKey: (issued: IssuedKey, what: string) => void;
   /** The scope's inputs, filled with the account's scope: `scopeFields` or `botScopeFields`. */

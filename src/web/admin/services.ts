@@ -1,7 +1,14 @@
 import type { IssuedKey, ServiceAccount } from "../../client/index.ts";
-import { errorText, handleUnauthorized, type AppContext } from "../context.ts";
+import type { AppContext } from "../context.ts";
 import { h, replace } from "../dom.ts";
-import { keyReveal, scopeFields, scopeText, serviceControls } from "./service-parts.ts";
+import {
+  keyReveal,
+  newServiceForm,
+  scopeFields,
+  scopeText,
+  serviceControls,
+  serviceRunner,
+} from "./service-parts.ts";
 
 /**
  * The admin dashboard's service accounts (docs/service-keys.md): the list with each key's
@@ -12,66 +19,25 @@ import { keyReveal, scopeFields, scopeText, serviceControls } from "./service-pa
  */
 export function servicesSection(ctx: AppContext): HTMLElement {
   const body = h("tbody", { "data-testid": "services" });
-  const problem = h("p", {
-    class: "error",
-    role: "alert",
-    "data-testid": "services-error",
-    hidden: true,
-  });
   const reveal = keyReveal();
-  const name = h("input", {
-    id: "service-name",
-    name: "name",
-    "data-testid": "service-name",
-    required: true,
-    autocomplete: "off",
-    placeholder: "deploybot",
-    maxlength: 32,
-  });
-  const scope = scopeFields("new", { rooms: "*", actions: ["post"], role: "member" });
-  const create = h(
-    "form",
-    {
-      class: "service-form",
-      "aria-label": "Create a service account",
-      on: {
-        submit: (event) => {
-          event.preventDefault();
-          void act(async (api) => {
-            const issued = await api.admin.createService({
-              name: name.value.trim(),
-              scope: scope.read(),
-            });
-            name.value = "";
-            showKey(issued, `Service ${issued.service.name} created.`);
-          });
-        },
-      },
-    },
-    h("div", { class: "row" }, h("label", { for: "service-name" }, "Name"), name),
-    scope.el,
-    h("button", { type: "submit", "data-testid": "service-create" }, "Create service"),
-  );
-
-  async function act(run: Parameters<AppContext["call"]>[0]): Promise<void> {
-    problem.hidden = true;
-    try {
-      await ctx.call(run);
-      await load();
-    } catch (error) {
-      if (handleUnauthorized(ctx, error)) return;
-      problem.textContent = errorText(error);
-      problem.hidden = false;
-    }
-  }
-
   /** The key of `issued`, this once, to copy; the warning says it will not be shown again. */
   const showKey = (issued: IssuedKey, what: string) => reveal.show(issued, what, "service");
+  const { problem, act, failed } = serviceRunner(ctx, "services-error", load);
+  const create = newServiceForm({
+    calls: (api) => api.admin.serviceAccounts,
+    act,
+    showKey,
+    editor: scopeFields("new", { rooms: "*", actions: ["post"], role: "member" }),
+    nameId: "service-name",
+    attrs: { class: "service-form", "aria-label": "Create a service account" },
+    submit: { testid: "service-create", text: "Create service" },
+    made: (name) => `Service ${name} created.`,
+  });
 
   function row(service: ServiceAccount): HTMLElement[] {
     const controls = serviceControls(service, {
       calls: (api) => api.admin.serviceAccounts,
-      act: (run) => void act(run),
+      act,
       showKey,
       editor: scopeFields(service.id, service.scope),
       // In the table the form has a row of its own under the service's.
@@ -106,11 +72,7 @@ export function servicesSection(ctx: AppContext): HTMLElement {
     );
   }
 
-  void load().catch((error: unknown) => {
-    if (handleUnauthorized(ctx, error)) return;
-    problem.textContent = `Could not load the service accounts: ${errorText(error)}`;
-    problem.hidden = false;
-  });
+  void load().catch(failed("Could not load the service accounts"));
 
   return h(
     "section",
