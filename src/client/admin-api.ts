@@ -9,6 +9,8 @@ import {
   ReplicaReport,
   ServiceList,
   SessionsEnded,
+  SlackLink,
+  SlackLinkList,
   type AuditAction,
   type CreateService,
   type ServiceScope,
@@ -177,5 +179,24 @@ export class AdminApi {
   /** deletes a service account: every key stops, its sockets close. */
   deleteService(id: string) {
     return this.serviceAccounts.delete(id);
+  }
+
+  /** the Slack bridge's links, each channel and its room, with the last failure (404 while off). */
+  slackLinks() {
+    return this.#requests.call(SlackLinkList, "GET", "/api/admin/slack/links");
+  }
+
+  /** links a Slack channel (`C…`) to a room: messages cross both ways from now on. */
+  linkSlack(channel: string, room: string) {
+    return this.#requests.call(SlackLink, "POST", "/api/admin/slack/links", { channel, room });
+  }
+
+  /** unlinks a Slack channel from its room. */
+  unlinkSlack(channel: string) {
+    return this.#requests.call(
+      SlackLink,
+      "DELETE",
+      `/api/admin/slack/links/${encodeURIComponent(channel)}`,
+    );
   }
 }

@@ -1,13 +1,21 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   MAX_INCOMING_HOOKS,
+  MAX_SLASH_COMMANDS,
   MAX_WEBHOOKS,
+  take,
+  type Bucket,
+  type CreateSlashCommand,
+  type CustomSlashCommand,
   type IncomingHook,
+  type SlashResult,
+  type UpdateSlashCommand,
   type CreateWebhook,
   type Delivery,
   type DeliveryQuery,
   type Result,
   type RoomEvent,
+  type SlackLinkError,
   type UpdateWebhook,
   type UserRef,
   type Webhook,
@@ -18,16 +26,43 @@ import { integrationsConfig } from "../config.ts";
 import { DeliveryLog } from "./delivery-log.ts";
 import type { Verdict } from "./delivery-outcome.ts";
 import { migrateHub } from "./hub-schema.ts";
-import { intoSendBatches, type DeliveryMessage, type HubName } from "./queue-messages.ts";
+import {
+  INSTANCE_HUB,
+  intoSendBatches,
+  type HubName,
+  type IntegrationMessage,
+} from "./queue-messages.ts";
 import { generateWebhookSecret } from "./standard-webhooks.ts";
 import { IncomingHooks } from "./incoming-hooks.ts";
 import { newServiceId } from "../identity/service-key.ts";
 import { receives, WebhookEndpoints } from "./webhook-endpoints.ts";
+import { SLASH_RATE, type SlashStart } from "./slash-call.ts";
+import { SlashStore, type ResponseUse } from "./slash-store.ts";
+import {
+  BRIDGED_TYPES,
+  type BridgedEvent,
+  type OutboundPlan,
+  type SlackCall,
+  type SlackIdentity,
+} from "./slack-bridge.ts";
+import type { SlackInbound } from "./slack-events.ts";
+import {
+  acceptForSlack,
+  failInbound,
+  failOutbound,
+  finishInbound,
+  finishOutbound,
+  stepInbound,
+  stepOutbound,
+  type InboundStep,
+} from "./slack-hub.ts";
+import { SlackTables, type LinkRow } from "./slack-tables.ts";
 
 /** What one try needs: where, what, signed with which secrets. */
 export type PreparedTry = { url: string; messageId: string; body: string; secrets: string[] };
 
 const notFound = { ok: false, error: { code: "not_found", message: "no such webhook" } } as const;
+const noCommand = { ok: false, error: { code: "not_found", message: "no such command" } } as const;
 const randomHex = (bytes: number) =>
   [...crypto.getRandomValues(new Uint8Array(bytes))]
     .map((b) => b.toString(16).padStart(2, "0"))
@@ -43,12 +78,19 @@ const randomHex = (bytes: number) =>
 export class IntegrationHub extends DurableObject<Env> {
   readonly #endpoints = new Map<HubName, WebhookEndpoints>();
   readonly #deliveries: DeliveryLog;
+  readonly #slash: SlashStore;
+  /** Custom commands run per caller (memory only: losing it on eviction merely forgives). */
+  readonly #slashBuckets = new Map<string, Bucket>();
+  readonly #slack: SlackTables;
   #prunedAt = 0;
+  #slashPrunedAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrateHub(ctx.storage.sql);
     this.#deliveries = new DeliveryLog(ctx.storage.sql);
+    this.#slash = new SlashStore(ctx.storage.sql);
+    this.#slack = new SlackTables(ctx.storage.sql);
   }
 
   async webhooks(hub: HubName): Promise<Webhook[]> {
@@ -145,9 +187,15 @@ export class IntegrationHub extends DurableObject<Env> {
     return { ok: true, value: this.#deliveries.get(webhookId, deliveryId)! };
   }
 
-  /** The event types this hub's enabled endpoints want (the room feeds nothing else). */
+  /**
+   * The event types this hub's enabled endpoints want (the room feeds nothing else), and the
+   * messages' while the room is linked to a Slack channel.
+   */
   async wantedTypes(hub: HubName): Promise<WebhookEventTypes | []> {
-    return this.#of(hub).wantedTypes();
+    const endpoints = this.#of(hub).wantedTypes();
+    if (hub === INSTANCE_HUB || this.#slack.ownLink() === undefined || endpoints === "*")
+      return endpoints;
+    return [...new Set([...endpoints, ...BRIDGED_TYPES])];
   }
 
   /**
@@ -177,6 +225,10 @@ export class IntegrationHub extends DurableObject<Env> {
       events.map((event) => event.seq),
     );
     await this.#enqueue(pending.map(({ id }) => ({ kind: "delivery", hub, deliveryId: id })));
+    if (hub !== INSTANCE_HUB) {
+      const toSlack = acceptForSlack(this.#slack, room, events);
+      await this.#enqueue(toSlack.map((event) => ({ kind: "slack-out", room, event })));
+    }
     if (now - this.#prunedAt > 60_000) {
       this.#prunedAt = now;
       this.#deliveries.prune(now);
@@ -240,6 +292,120 @@ export class IntegrationHub extends DurableObject<Env> {
       this.#deliveries.setStatus(deliveryId, "dead", Date.now());
   }
 
+  // ---- Slash commands (a room's hub only; docs/integrations.md) ----
+
+  async slashCommands(_hub: HubName): Promise<CustomSlashCommand[]> {
+    return this.#slash.list();
+  }
+
+  /** A new command, its bot's id and its secrets (shown this once). The URL was checked. */
+  async createSlashCommand(
+    _hub: HubName,
+    input: CreateSlashCommand,
+    by: UserRef,
+  ): Promise<
+    Result<{ command: CustomSlashCommand; signingSecret: string; verificationToken: string }>
+  > {
+    if (this.#slash.get(input.name))
+      return { ok: false, error: { code: "conflict", message: `/${input.name} already exists` } };
+    if (this.#slash.count() >= MAX_SLASH_COMMANDS)
+      return {
+        ok: false,
+        error: { code: "conflict", message: `at most ${MAX_SLASH_COMMANDS} commands per room` },
+      };
+    // Slack's own lengths: a 32-hex signing secret would do; 64 costs nothing.
+    const secrets = {
+      botId: newServiceId(),
+      signingSecret: randomHex(32),
+      verificationToken: randomHex(12),
+    };
+    this.#slash.create(input, secrets, by, Date.now());
+    const { signingSecret, verificationToken } = secrets;
+    return {
+      ok: true,
+      value: { command: this.#slash.get(input.name)!, signingSecret, verificationToken },
+    };
+  }
+
+  async updateSlashCommand(
+    _hub: HubName,
+    name: string,
+    patch: UpdateSlashCommand,
+  ): Promise<Result<CustomSlashCommand>> {
+    if (!this.#slash.get(name)) return noCommand;
+    this.#slash.update(name, patch, Date.now());
+    return { ok: true, value: this.#slash.get(name)! };
+  }
+
+  async deleteSlashCommand(_hub: HubName, name: string): Promise<Result<CustomSlashCommand>> {
+    const command = this.#slash.get(name);
+    if (!command) return noCommand;
+    this.#slash.remove(name);
+    return { ok: true, value: command };
+  }
+
+  /**
+   * The start of a custom command's run: unknown; already run with this clientId (its answer);
+   * or what to call, its response_url (`responseHash`, the token's SHA-256) now live. Refused
+   * `rate_limited` past SLASH_RATE for the caller.
+   */
+  async startSlash(
+    _hub: HubName,
+    run: { name: string; caller: UserRef; clientId: string; responseHash: string },
+  ): Promise<Result<SlashStart>> {
+    const now = Date.now();
+    this.#pruneSlash(now);
+    const target = this.#slash.target(run.name);
+    if (!target) return { ok: true, value: { kind: "unknown" } };
+    const answer = this.#slash.claim(run.caller.id, run.clientId, now);
+    if (answer) return { ok: true, value: { kind: "repeat", answer } };
+    const { allowed, bucket } = take(this.#slashBuckets.get(run.caller.id), SLASH_RATE, now);
+    this.#slashBuckets.set(run.caller.id, bucket);
+    if (!allowed) {
+      this.#slash.release(run.caller.id, run.clientId);
+      const retryAfter = 1 / SLASH_RATE.perSecond;
+      const message = `at most ${SLASH_RATE.burst} custom commands in a row, then one a second`;
+      return { ok: false, error: { code: "rate_limited", message, retryAfter } };
+    }
+    this.#slash.addResponseUrl(run.responseHash, run.name, run.caller, now);
+    return { ok: true, value: { kind: "call", target } };
+  }
+
+  /** What a run answered, for retries of its clientId. */
+  async settleSlash(
+    _hub: HubName,
+    caller: string,
+    clientId: string,
+    answer: SlashResult,
+  ): Promise<void> {
+    this.#slash.settle(caller, clientId, answer);
+  }
+
+  /** A run that failed on our side before it answered: its clientId may run again. */
+  async releaseSlash(_hub: HubName, caller: string, clientId: string): Promise<void> {
+    this.#slash.release(caller, clientId);
+  }
+
+  /** One use of a response_url (by its token's SHA-256); not_found when it cannot be used. */
+  async useResponseUrl(_hub: HubName, responseHash: string): Promise<Result<ResponseUse>> {
+    const use = this.#slash.useResponseUrl(responseHash, Date.now());
+    return use
+      ? { ok: true, value: use }
+      : {
+          ok: false,
+          error: {
+            code: "not_found",
+            message: "no such response_url, or it expired or was used up",
+          },
+        };
+  }
+
+  #pruneSlash(now: number): void {
+    if (now - this.#slashPrunedAt < 60_000) return;
+    this.#slashPrunedAt = now;
+    this.#slash.prune(now);
+  }
+
   // ---- incoming webhooks (a room's hub only)
 
   async incomingHooks(hub: HubName): Promise<IncomingHook[]> {
@@ -287,6 +453,119 @@ export class IntegrationHub extends DurableObject<Env> {
     return new IncomingHooks(this.ctx.storage.sql, hub.slice("room:".length));
   }
 
+  // ---- the Slack bridge (slack-hub.ts): links in the instance's hub, the rest in the room's
+
+  /** Every link, oldest first (the instance's hub). */
+  async slackLinks(): Promise<LinkRow[]> {
+    return this.#slack.links();
+  }
+
+  /** A new link in the instance's hub: one room per channel, one channel per room. */
+  async createSlackLink(
+    link: Omit<LinkRow, "lastMessageAt" | "lastError">,
+  ): Promise<Result<LinkRow>> {
+    const taken = this.#slack.linkByChannel(link.channel) ?? this.#slack.linkByRoom(link.room);
+    if (taken)
+      return {
+        ok: false,
+        error: {
+          code: "conflict",
+          message: `channel ${taken.channel} is linked to room ${taken.room}: remove that link first`,
+        },
+      };
+    this.#slack.addLink(link);
+    return { ok: true, value: this.#slack.linkByChannel(link.channel)! };
+  }
+
+  /** Removes a link from the instance's hub; the room it went to. */
+  async removeSlackLink(channel: string): Promise<Result<LinkRow>> {
+    const link = this.#slack.linkByChannel(channel);
+    if (!link) return { ok: false, error: { code: "not_found", message: "no such Slack link" } };
+    this.#slack.removeLink(channel);
+    return { ok: true, value: link };
+  }
+
+  /** For an event from Slack, in one call to the instance's hub: its room, and our bot. */
+  async slackRoute(
+    channel: string,
+    tokenHint: string,
+  ): Promise<{ room?: string; identity?: SlackIdentity }> {
+    const room = this.#slack.linkByChannel(channel)?.room;
+    const identity = this.#slack.identity(tokenHint);
+    return { ...(room !== undefined && { room }), ...(identity !== undefined && { identity }) };
+  }
+
+  async setSlackIdentity(tokenHint: string, identity: SlackIdentity): Promise<void> {
+    this.#slack.setIdentity(tokenHint, identity, Date.now());
+  }
+
+  /** A room's hub takes its link (or forgets it, and its map, with null). */
+  async setSlackLink(hub: HubName, link: Omit<LinkRow, "lastMessageAt" | "lastError"> | null) {
+    this.#roomOnly(hub);
+    this.ctx.storage.transactionSync(() => {
+      this.#slack.clearRoom();
+      if (link) this.#slack.addLink(link);
+    });
+  }
+
+  /** The room's link as its hub knows it: when a message last crossed, the last failure. */
+  async slackLink(hub: HubName): Promise<LinkRow | undefined> {
+    this.#roomOnly(hub);
+    return this.#slack.ownLink();
+  }
+
+  async slackInbound(
+    hub: HubName,
+    input: {
+      inbound: SlackInbound;
+      actorId: string;
+      identity: SlackIdentity | undefined;
+      attempt: number;
+    },
+  ): Promise<InboundStep> {
+    this.#roomOnly(hub);
+    return stepInbound(this.#slack, { ...input, now: Date.now() });
+  }
+
+  async setSlackAuthorName(hub: HubName, key: string, name: string): Promise<void> {
+    this.#roomOnly(hub);
+    this.#slack.setAuthorName(key, name, Date.now());
+  }
+
+  async slackInboundDone(hub: HubName, inbound: SlackInbound, actorId: string, seq: number) {
+    this.#roomOnly(hub);
+    finishInbound(this.#slack, inbound, actorId, seq, Date.now());
+  }
+
+  async slackInboundFailed(hub: HubName, inbound: SlackInbound, error: SlackLinkError) {
+    this.#roomOnly(hub);
+    failInbound(this.#slack, inbound, error, Date.now());
+  }
+
+  async slackOutbound(hub: HubName, event: BridgedEvent, attempt: number): Promise<OutboundPlan> {
+    this.#roomOnly(hub);
+    return stepOutbound(this.#slack, event, attempt, Date.now());
+  }
+
+  async slackOutboundDone(hub: HubName, messageId: number, call: SlackCall, ts: string) {
+    this.#roomOnly(hub);
+    finishOutbound(this.#slack, messageId, call, ts, Date.now());
+  }
+
+  async slackOutboundFailed(
+    hub: HubName,
+    messageId: number,
+    call: SlackCall,
+    error: { code: string; message: string; final: boolean },
+  ) {
+    this.#roomOnly(hub);
+    failOutbound(this.#slack, messageId, call, error, Date.now());
+  }
+
+  #roomOnly(hub: HubName): void {
+    if (!hub.startsWith("room:")) throw new Error("this belongs to a room's hub");
+  }
+
   #of(hub: HubName): WebhookEndpoints {
     let endpoints = this.#endpoints.get(hub);
     if (!endpoints) {
@@ -297,7 +576,7 @@ export class IntegrationHub extends DurableObject<Env> {
     return endpoints;
   }
 
-  async #enqueue(messages: DeliveryMessage[]): Promise<void> {
+  async #enqueue(messages: IntegrationMessage[]): Promise<void> {
     for (const batch of intoSendBatches(messages))
       await this.env.INTEGRATIONS.sendBatch(batch.map((body) => ({ body })));
   }

@@ -42,6 +42,9 @@ export const AuditAction = z.enum([
   "webhook.replayed",
   "incoming_webhook.created",
   "incoming_webhook.revoked",
+  // The Slack bridge's links, by admins (src/routes/slack.ts): the target is the room.
+  "slack.linked",
+  "slack.unlinked",
   // Room moderation, from the rooms' own events (src/audit/room-entries.ts).
   "room.created",
   "room.topic_changed",

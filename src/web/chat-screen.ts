@@ -2,6 +2,7 @@ import { can, type Standing } from "../client/index.ts";
 import { canCompose, reconnecting, type ChatState } from "./chat-state.ts";
 import { Composer } from "./composer.ts";
 import { h } from "./dom.ts";
+import { ephemeralItem, ephemeralKey } from "./ephemeral-item.ts";
 import { standing } from "./members-state.ts";
 import { MemberPanel, type PanelActions } from "./members.ts";
 import { MessageItem, noticeItem, pendingItem, type MessageActions } from "./message-item.ts";
@@ -20,6 +21,8 @@ export type ScreenActions = {
   older: () => void;
   /** A refused post's line is dismissed. */
   dismiss: (id: number) => void;
+  /** An ephemeral answer is dismissed. */
+  dismissEphemeral: (id: number) => void;
   send: (text: string) => void;
   typing: () => void;
   /** The reader wants to see the room as it was (history-view.ts). */
@@ -62,11 +65,13 @@ export class ChatScreen {
   readonly #pending = new Map<number, ReturnType<typeof pendingItem>>();
   readonly #messageActions: MessageActions;
   readonly #dismiss: (id: number) => void;
+  readonly #dismissEphemeral: (id: number) => void;
   readonly #standing: (you: Standing) => void;
   #state: ChatState | undefined;
 
   constructor(room: string, actions: ScreenActions) {
     this.#dismiss = actions.dismiss;
+    this.#dismissEphemeral = actions.dismissEphemeral;
     this.#standing = actions.standing;
     this.#messageActions = {
       ...actions.message,
@@ -137,6 +142,7 @@ export class ChatScreen {
     if (after.dividerAt !== undefined && after.dividerAt !== this.list.dividerAt)
       this.list.markUnread(after.dividerAt);
     if (after.pending !== before.pending) this.#renderPending(after);
+    if (after.ephemerals !== before.ephemerals) this.#renderEphemerals(before, after);
     if (after.history !== before.history) this.list.setHistoryState(after.history);
   }
 
@@ -194,6 +200,19 @@ export class ChatScreen {
       can(now, "delete_any") !== can(was, "delete_any")
     )
       for (const item of this.#items.values()) item.render();
+  }
+
+  #renderEphemerals(before: ChatState, after: ChatState): void {
+    const kept = new Set(after.ephemerals);
+    for (const gone of before.ephemerals) if (!kept.has(gone)) this.list.remove(ephemeralKey(gone));
+    for (const ephemeral of after.ephemerals) {
+      const key = ephemeralKey(ephemeral);
+      if (!this.list.has(key))
+        this.list.put(
+          key,
+          ephemeralItem(ephemeral, () => this.#dismissEphemeral(ephemeral.id)),
+        );
+    }
   }
 
   #renderPending(after: ChatState): void {

@@ -1,4 +1,10 @@
-import { can, CommandError, RoomConnection, type Standing } from "../client/index.ts";
+import {
+  can,
+  CommandError,
+  isSlashCommand,
+  RoomConnection,
+  type Standing,
+} from "../client/index.ts";
 import { ChatScreen } from "./chat-screen.ts";
 import {
   initialChatState,
@@ -64,9 +70,12 @@ export function chatView(
     standing: (standing) => {
       you = standing;
       syncIntegrations();
+      // What you may run changed with your role: completion offers what is allowed now.
+      void loadSlashCommands();
     },
     older: () => dispatch({ type: "older" }),
     dismiss: (id) => dispatch({ type: "dismissed", id }),
+    dismissEphemeral: (id) => dispatch({ type: "ephemeral-dismissed", id }),
     send,
     typing: () => conn?.typing(),
     history: () => {
@@ -189,6 +198,8 @@ export function chatView(
       integrations.el.remove();
       integrations = undefined;
       screen.showInstead(undefined);
+      // Its custom slash commands may have changed there.
+      void loadSlashCommands();
     }
     if (wantIntegrations && !allowed && adminKnown && you?.role !== undefined) {
       wantIntegrations = false;
@@ -207,8 +218,43 @@ export function chatView(
     return command((c) => c.send({ ...unsent, clientId: c.nextClientId() }));
   }
 
+  /** The commands this user may run here, for the compose box's completion. */
+  async function loadSlashCommands(): Promise<void> {
+    try {
+      const { commands } = await ctx.call((api) => api.slash.commands(room));
+      if (!disposed) screen.composer.slash.setCommands(commands);
+    } catch (error) {
+      // Completion is a help, not a need: without it, commands still run when sent.
+      handleUnauthorized(ctx, error);
+    }
+  }
+
+  /** An answer for you alone, after the newest event: from a command's run or its socket frame. */
+  function showEphemeral(text: string, from: string, at = Date.now()): void {
+    dispatch({ type: "ephemeral", text, from, at, after: conn?.lastSeq ?? 0 });
+  }
+
+  /**
+   * Runs a slash command: what it logs arrives over the socket like anything else; an ephemeral
+   * answer shows here; a refusal shows as any refused command's.
+   */
+  async function runSlash(text: string, clientId: string): Promise<void> {
+    const name = text.trim().split(/\s/, 1)[0]!;
+    try {
+      const result = await ctx.call((api) => api.slash.run(room, text, clientId));
+      if (result.kind === "ephemeral") showEphemeral(result.text, name);
+      if (result.kind === "command" || result.kind === "posted") noteWrite(room, result.seq);
+    } catch (error) {
+      if (!handleUnauthorized(ctx, error))
+        dispatch({ type: "error-frame", message: errorText(error) });
+    }
+  }
+
   function send(text: string): void {
     if (!conn) return;
+    if (isSlashCommand(text)) return void runSlash(text, conn.nextClientId());
+    // `//text` posts `/text`: the way to start a message with a slash.
+    if (text.trimStart().startsWith("//")) text = text.trimStart().slice(1);
     const id = ++postIds;
     dispatch({ type: "sending", id, text });
     conn.post(text).then(
@@ -271,6 +317,8 @@ export function chatView(
     c.on("gap", () => dispatch({ type: "gap" }));
     c.on("presence", (frame) => dispatch({ type: "presence", frame }));
     c.on("typing", (user) => user.id !== state.members.you && screen.typing.saw(user));
+    c.on("ephemeral", (frame) => showEphemeral(frame.text, frame.from.name, frame.at));
+    c.on("welcome", () => void loadSlashCommands());
     c.on("error", (frame) => dispatch({ type: "error-frame", message: frame.message }));
     c.on("fatal", ({ code, message }) => dispatch({ type: "fatal", code, message }));
     c.connect();

@@ -1,6 +1,6 @@
 /**
  * The URL hash is the app's one piece of navigation state: `#/room/<name>` (with `/people` to
- * moderate, `/integrations` for its owner's webhooks), `#/search/<query>`,
+ * moderate, `/integrations` for its owner's webhooks, out and in), `#/search/<query>`,
  * `#/admin/<section>[/<name>]`, `#/bots` or the room list.
  */
 export type Route =
@@ -17,6 +17,7 @@ export const ADMIN_SECTIONS = [
   "users",
   "services",
   "webhooks",
+  "slack",
   "audit",
   "database",
 ] as const;

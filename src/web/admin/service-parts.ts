@@ -199,41 +199,46 @@ export function keyReveal() {
 
 /**
  * A Delete button that asks first, in place (no `confirm()` dialog): "Delete <what> for good?"
- * and what goes with it, with a button that does it and one that takes it back.
+ * and what goes with it, with a button that does it and one that takes it back. `verb` names
+ * another step that cannot be taken back ("Revoke"); the test ids follow it (`revoke`,
+ * `revoke-confirm`, `revoke-cancel`).
  */
 export function deleteWithConfirm(
   what: string,
   run: () => void,
   consequence = "Its keys stop at once.",
+  verb: "Delete" | "Revoke" = "Delete",
 ): HTMLElement {
+  const testid = verb.toLowerCase();
   const box = h("div", { class: "confirm-delete" });
   const ask = () => {
     const cancel = h(
       "button",
-      { type: "button", "data-testid": "delete-cancel", on: { click: () => idle() } },
+      { type: "button", "data-testid": `${testid}-cancel`, on: { click: () => idle().focus() } },
       "Cancel",
     );
     replace(
       box,
-      h("span", { role: "alert", class: "warning" }, `Delete ${what} for good? ${consequence}`),
+      h("span", { role: "alert", class: "warning" }, `${verb} ${what} for good? ${consequence}`),
       h(
         "button",
-        { type: "button", class: "danger", "data-testid": "delete-confirm", on: { click: run } },
-        "Yes, delete",
+        { type: "button", class: "danger", "data-testid": `${testid}-confirm`, on: { click: run } },
+        `Yes, ${testid}`,
       ),
       cancel,
     );
     cancel.focus(); // the safe choice first
   };
-  const idle = () =>
-    replace(
-      box,
-      h(
-        "button",
-        { type: "button", class: "danger", "data-testid": "delete", on: { click: ask } },
-        "Delete",
-      ),
+  /** Shows the first button again, and answers it (Cancel gives it the focus back). */
+  const idle = () => {
+    const button = h(
+      "button",
+      { type: "button", class: "danger", "data-testid": testid, on: { click: ask } },
+      verb,
     );
+    replace(box, button);
+    return button;
+  };
   idle();
   return box;
 }
