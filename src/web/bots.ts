@@ -15,6 +15,7 @@ import {
 import type { AppContext, View } from "./context.ts";
 import { h, replace } from "./dom.ts";
 import { serviceBadge } from "./service-badge.ts";
+import { apiScope } from "./webhooks/scope.ts";
 
 /** How many of your rooms the page asks for, to offer them to bots: `me.rooms`' most. */
 const ROOMS_ASKED = 40;
@@ -48,11 +49,15 @@ export function botsPage(ctx: AppContext): View {
   let owned: string[] = [];
 
   const showKey = (issued: IssuedKey, what: string) => reveal.show(issued, what, "bot");
-  const { problem, act, failed } = serviceRunner(ctx, "bots-error", load, () => disposed);
+  const { problem, act, failed } = serviceRunner(
+    apiScope(ctx, (api) => api.bots),
+    "bots-error",
+    load,
+    () => disposed,
+  );
 
   const createForm = () =>
     newServiceForm({
-      calls: (api) => api.bots,
       act,
       showKey,
       editor: botScopeFields("new-bot", { rooms: [], actions: ["post"], role: "member" }, owned),
@@ -68,7 +73,6 @@ export function botsPage(ctx: AppContext): View {
     // A scope with "*" (an admin's service of yours) cannot be a bot's: edit it with rooms.
     const rooms = bot.scope.rooms === "*" ? [] : bot.scope.rooms;
     const controls = serviceControls(bot, {
-      calls: (api) => api.bots,
       act,
       showKey,
       editor: botScopeFields(bot.id, { ...bot.scope, rooms }, owned),

@@ -4,16 +4,16 @@ import {
   type Action,
   type BotScope,
   type CreateService,
-  type EdgechatApi,
   type IssuedKey,
   type ServiceAccount,
   type ServiceAccountsApi,
   type ServiceKeyInfo,
   type ServiceScope,
 } from "../../client/index.ts";
-import { errorText, handleUnauthorized, type AppContext } from "../context.ts";
+import { errorText } from "../context.ts";
 import { h, replace } from "../dom.ts";
 import { secretReveal } from "../secret-reveal.ts";
+import type { ApiScope } from "../webhooks/scope.ts";
 
 /**
  * The parts of the Services section (services.ts), shared with the Bots page (../bots.ts): a
@@ -244,36 +244,40 @@ export function deleteWithConfirm(
 }
 
 /** The calls on a set of accounts and on each, whichever set it is: the admins' or the bots'. */
-type ServiceCalls<Scope extends ServiceScope> = Pick<
+export type ServiceCalls<Scope extends ServiceScope> = Pick<
   ServiceAccountsApi<z.ZodType, CreateService & { scope: Scope }, Scope>,
   "create" | "setScope" | "setDisabled" | "addKey" | "rotateKey" | "revokeKey" | "delete"
 >;
 
-type Act = (run: (api: EdgechatApi) => Promise<unknown>) => void;
+/** Runs a call on the page's set of accounts, then reloads its list (or says what went wrong). */
+type Act<Scope extends ServiceScope> = (
+  run: (accounts: ServiceCalls<Scope>) => Promise<unknown>,
+) => void;
 
 /**
- * How a page of service accounts runs an action: the call, then `reload` of its list; what
- * goes wrong is said in `problem` (an alert with the test id `problemId`; a 401 has signed out
- * already; nothing is said once the page is `gone`). `failed` says so of a load that went
+ * How a page of service accounts runs an action on its set (`accounts`: `api.admin.serviceAccounts`
+ * or `api.bots`, through ../webhooks/scope.ts's `apiScope`): the call, then `reload` of its list;
+ * what goes wrong is said in `problem` (an alert with the test id `problemId`; a 401 has signed
+ * out already; nothing is said once the page is `gone`). `failed` says so of a load that went
  * wrong, after `what`.
  */
-export function serviceRunner(
-  ctx: AppContext,
+export function serviceRunner<Scope extends ServiceScope>(
+  accounts: ApiScope<ServiceCalls<Scope>>,
   problemId: string,
   reload: () => Promise<void>,
   gone: () => boolean = () => false,
 ) {
   const problem = h("p", { class: "error", role: "alert", "data-testid": problemId, hidden: true });
   const say = (error: unknown, text: string) => {
-    if (gone() || handleUnauthorized(ctx, error)) return;
+    if (gone() || accounts.signedOut(error)) return;
     problem.textContent = text;
     problem.hidden = false;
   };
-  const act: Act = (run) =>
+  const act: Act<Scope> = (run) =>
     void (async () => {
       problem.hidden = true;
       try {
-        await ctx.call(run);
+        await accounts.call(run);
         await reload();
       } catch (error) {
         say(error, errorText(error));
@@ -289,8 +293,7 @@ export function serviceRunner(
  * `attrs` and `title` are the form's own: a labelled section's form or a titled card.
  */
 export function newServiceForm<Scope extends ServiceScope>(options: {
-  calls: (api: EdgechatApi) => ServiceCalls<Scope>;
-  act: Act;
+  act: Act<Scope>;
   showKey: (issued: IssuedKey, what: string) => void;
   editor: { el: HTMLElement; read: () => Scope };
   /** The name input's id and test id. */
@@ -300,7 +303,7 @@ export function newServiceForm<Scope extends ServiceScope>(options: {
   submit: { testid: string; text: string };
   made: (name: string) => string;
 }): HTMLFormElement {
-  const { calls, act, showKey, editor } = options;
+  const { act, showKey, editor } = options;
   const name = h("input", {
     id: options.nameId,
     name: "name",
@@ -312,8 +315,8 @@ export function newServiceForm<Scope extends ServiceScope>(options: {
   });
   const submit = (event: SubmitEvent) => {
     event.preventDefault();
-    act(async (api) => {
-      const issued = await calls(api).create({ name: name.value.trim(), scope: editor.read() });
+    act(async (accounts) => {
+      const issued = await accounts.create({ name: name.value.trim(), scope: editor.read() });
       name.value = "";
       showKey(issued, options.made(issued.service.name));
     });
@@ -328,12 +331,10 @@ export function newServiceForm<Scope extends ServiceScope>(options: {
   );
 }
 
-/** What a page hands `serviceControls`: its set of accounts, and how it runs and shows things. */
+/** What a page hands `serviceControls`: how it runs calls and shows things. */
 export type ServiceControlsOptions<Scope extends ServiceScope> = {
-  /** The SDK's set the account is in: `api.admin.serviceAccounts` or `api.bots`. */
-  calls: (api: EdgechatApi) => ServiceCalls<Scope>;
-  /** Runs a call, then reloads the page's list (or shows what went wrong): `serviceRunner`'s. */
-  act: Act;
+  /** `serviceRunner`'s, on the set the account is in. */
+  act: Act<Scope>;
   /** Shows a new key once, with what happened. */
   showKey: (issued: IssuedKey, what: string) => void;
   /** The scope's inputs, filled with the account's scope: `scopeFields` or `botScopeFields`. */
@@ -352,7 +353,7 @@ export function serviceControls<Scope extends ServiceScope>(
   options: ServiceControlsOptions<Scope>,
 ) {
   const { id, name } = service;
-  const { calls, act, showKey, editor } = options;
+  const { act, showKey, editor } = options;
   const disabled = service.disabledAt !== null;
   const overlap = h(
     "select",
@@ -369,7 +370,7 @@ export function serviceControls<Scope extends ServiceScope>(
       on: {
         submit: (event) => {
           event.preventDefault();
-          act((api) => calls(api).setScope(id, editor.read()));
+          act((accounts) => accounts.setScope(id, editor.read()));
         },
       },
     },
@@ -399,11 +400,11 @@ export function serviceControls<Scope extends ServiceScope>(
     ...service.keys.map((key) =>
       keyLine(key, {
         rotate: () =>
-          act(async (api) => {
-            const issued = await calls(api).rotateKey(id, key.id, Number(overlap.value));
+          act(async (accounts) => {
+            const issued = await accounts.rotateKey(id, key.id, Number(overlap.value));
             showKey(issued, `Key ${key.id} of ${name} rotated.`);
           }),
-        revoke: () => act((api) => calls(api).revokeKey(id, key.id)),
+        revoke: () => act((accounts) => accounts.revokeKey(id, key.id)),
       }),
     ),
   );
@@ -417,7 +418,7 @@ export function serviceControls<Scope extends ServiceScope>(
         "data-testid": "add-key",
         on: {
           click: () =>
-            act(async (api) => showKey(await calls(api).addKey(id), `Key added to ${name}.`)),
+            act(async (accounts) => showKey(await accounts.addKey(id), `Key added to ${name}.`)),
         },
       },
       "Add key",
@@ -429,12 +430,12 @@ export function serviceControls<Scope extends ServiceScope>(
         type: "button",
         class: disabled ? undefined : "danger",
         "data-testid": disabled ? "enable" : "disable",
-        on: { click: () => act((api) => calls(api).setDisabled(id, !disabled)) },
+        on: { click: () => act((accounts) => accounts.setDisabled(id, !disabled)) },
       },
       disabled ? "Enable" : "Disable",
     ),
     h("label", {}, "Rotation overlap ", overlap),
-    deleteWithConfirm(name, () => act((api) => calls(api).delete(id))),
+    deleteWithConfirm(name, () => act((accounts) => accounts.delete(id))),
   );
   return { keys, actions, edit };
 }

@@ -9,6 +9,7 @@ import {
   serviceControls,
   serviceRunner,
 } from "./service-parts.ts";
+import { apiScope } from "../webhooks/scope.ts";
 
 /**
  * The admin dashboard's service accounts (docs/service-keys.md): the list with each key's
@@ -22,9 +23,12 @@ export function servicesSection(ctx: AppContext): HTMLElement {
   const reveal = keyReveal();
   /** The key of `issued`, this once, to copy; the warning says it will not be shown again. */
   const showKey = (issued: IssuedKey, what: string) => reveal.show(issued, what, "service");
-  const { problem, act, failed } = serviceRunner(ctx, "services-error", load);
+  const { problem, act, failed } = serviceRunner(
+    apiScope(ctx, (api) => api.admin.serviceAccounts),
+    "services-error",
+    load,
+  );
   const create = newServiceForm({
-    calls: (api) => api.admin.serviceAccounts,
     act,
     showKey,
     editor: scopeFields("new", { rooms: "*", actions: ["post"], role: "member" }),
@@ -36,7 +40,6 @@ export function servicesSection(ctx: AppContext): HTMLElement {
 
   function row(service: ServiceAccount): HTMLElement[] {
     const controls = serviceControls(service, {
-      calls: (api) => api.admin.serviceAccounts,
       act,
       showKey,
       editor: scopeFields(service.id, service.scope),
