@@ -24,7 +24,7 @@ export const AuditAction = z.enum([
   "account.unbanned",
   "account.deleted_by_admin",
   // Service accounts and their keys, by admins (src/routes/services.ts) and by the owners of
-  // bots (src/routes/bots.ts); never a secret.
+  // bots (src/routes/bots.ts), both through src/routes/service-accounts.ts; never a secret.
   "service.created",
   "service.scope_changed",
   "service.disabled",
