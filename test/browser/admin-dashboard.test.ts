@@ -163,11 +163,18 @@ describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
     await expect.poll(async () => (await byName()).length, WAIT).toBeGreaterThanOrEqual(2);
     const names = await byName();
     expect(names).toEqual([...names].sort());
+    // The list is asked for again: wait for its answer before clicking in it (a click on a row
+    // the answer replaces is lost, as a busy machine showed).
+    const sorted = root.waitForResponse(
+      (r) => r.url().includes("/api/admin/rooms") && r.url().includes("sort=activity"),
+    );
     await root.getByTestId("admin-room-sort").selectOption("activity");
+    await sorted;
+    await expect.poll(() => rows.first().getAttribute("data-room"), WAIT).toBe(room);
     expect(await rows.first().getAttribute("data-room")).toBe(room);
     await root.screenshot({ path: `${SHOTS}/admin-rooms.png`, fullPage: true });
     await rows.first().getByTestId("moderate").click();
-    expect(new URL(root.url()).hash).toBe(`#/room/${room}/people`);
+    await expect.poll(() => new URL(root.url()).hash, WAIT).toBe(`#/room/${room}/people`);
     const people = root.locator("aside.people[data-focused=true]");
     await people.waitFor();
     const carolLine = people.locator('li[data-name="carol"]');
