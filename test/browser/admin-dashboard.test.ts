@@ -5,11 +5,14 @@ import { ApiError, EdgechatApi } from "../../src/client/index.ts";
 import { ADMIN_SECTIONS } from "../../src/web/route.ts";
 import { startServer, type TestServer } from "../support/server.ts";
 import {
+  DESKTOP,
   ensureWebBuild,
   executablePath,
   launchChromium,
+  PHONE,
   requireChromium,
   section,
+  SHOTS,
   WAIT,
   watchPage,
 } from "./chromium.ts";
@@ -24,10 +27,7 @@ import {
  */
 requireChromium();
 
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
 const PASSWORD = "correct horse battery";
-const SHOTS = "test-results/screenshots";
 
 describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
   let server: TestServer;

@@ -4,10 +4,13 @@ import { type Browser, type BrowserContext, type Locator, type Page } from "play
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type TestServer } from "../support/server.ts";
 import {
+  DESKTOP,
   ensureWebBuild,
   executablePath,
   launchChromium,
+  PHONE,
   requireChromium,
+  SHOTS,
   WAIT,
   watchPage,
 } from "./chromium.ts";
@@ -24,10 +27,7 @@ import {
  */
 requireChromium();
 
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
 const PASSWORD = "correct horse battery";
-const SHOTS = "test-results/screenshots";
 const CURL = ["/usr/bin/curl", "/bin/curl"].find((path) => existsSync(path));
 
 describe.skipIf(!executablePath)("incoming webhooks in Chromium", () => {

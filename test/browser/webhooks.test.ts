@@ -6,11 +6,14 @@ import { EdgechatApi } from "../../src/client/index.ts";
 import { startServer, type TestServer } from "../support/server.ts";
 import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
 import {
+  DESKTOP,
   ensureWebBuild,
   executablePath,
   launchChromium,
+  PHONE,
   requireChromium,
   section,
+  SHOTS,
   WAIT,
   watchPage,
 } from "./chromium.ts";
@@ -26,10 +29,7 @@ import {
  */
 requireChromium();
 
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
 const PASSWORD = "correct horse battery";
-const SHOTS = "test-results/screenshots";
 /** A receiver's answer with markup in it: the log must show it as text. */
 const HOSTILE_ANSWER = '<img src=x onerror="alert(1)"><b>down for maintenance</b>';
 
