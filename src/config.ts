@@ -136,6 +136,12 @@ export function metricsConfig(env: object): MetricsConfig {
   return config;
 }
 
+/** A secret that may be left out; an empty one (`SLACK_BOT_TOKEN=` in .dev.vars) is left out. */
+const optionalSecret = z
+  .string()
+  .transform((text) => text.trim() || undefined)
+  .optional();
+
 /** What the integrations read (docs/integrations.md): outgoing webhooks' delivery rules. */
 const IntegrationsConfig = z.object({
   /**
@@ -160,6 +166,14 @@ const IntegrationsConfig = z.object({
   WEBHOOK_TIMEOUT_MS: count(15_000),
   /** An endpoint whose tries have all failed for this long (and at least 5 of them) is disabled. */
   WEBHOOK_DISABLE_AFTER_SECONDS: seconds(5 * 24 * 60 * 60),
+  /**
+   * The Slack bridge (docs/integrations.md, "Slack bridge"): on when both secrets are set, its
+   * routes a 404 otherwise. The signing secret checks each request Slack sends; the bot token
+   * (`xoxb-…`) calls Slack's Web API, at `SLACK_API_BASE` (the tests' fake Slack elsewhere).
+   */
+  SLACK_SIGNING_SECRET: optionalSecret,
+  SLACK_BOT_TOKEN: optionalSecret,
+  SLACK_API_BASE: z.url({ protocol: /^https?$/ }).default("https://slack.com/api"),
 });
 export type IntegrationsConfig = z.infer<typeof IntegrationsConfig>;
 

@@ -5,28 +5,36 @@ import {
   AuditChainReport,
   AuditPage,
   BacklogReport,
-  IssuedKey,
   Overview,
   ReplicaReport,
-  ServiceAccount,
   ServiceList,
   SessionsEnded,
+  SlackLink,
+  SlackLinkList,
   type AuditAction,
   type CreateService,
   type ServiceScope,
 } from "../protocol/index.ts";
 import { queryOf, type ApiRequests } from "./requests.ts";
+import { ServiceAccountsApi } from "./service-accounts-api.ts";
+import { WebhooksApi } from "./webhooks-api.ts";
 
 /**
  * The instance admins' calls (`/api/admin/…`): the database and the flush, the live overview and
- * the rooms by activity, accounts, the instance audit log, service accounts and their keys.
- * Anyone else gets 403 `forbidden`.
+ * the rooms by activity, accounts, the instance audit log, service accounts and their keys, and
+ * the instance's outgoing webhooks (`webhooks`). Anyone else gets 403 `forbidden`.
  * @example const { rooms } = await api.admin.rooms({ sort: "activity" });
  */
 export class AdminApi {
   readonly #requests: ApiRequests;
+  /** The instance's outgoing webhooks: every room's events (docs/integrations.md). */
+  readonly webhooks: WebhooksApi;
+  /** Every service account and its keys (docs/service-keys.md): the bots' calls, for all. */
+  readonly serviceAccounts: ServiceAccountsApi<typeof ServiceList>;
   constructor(requests: ApiRequests) {
     this.#requests = requests;
+    this.webhooks = new WebhooksApi(requests, "/api/admin/webhooks");
+    this.serviceAccounts = new ServiceAccountsApi(requests, "/api/admin/services", ServiceList);
   }
 
   /** each database node's health and lag (503 without Postgres). */
@@ -127,9 +135,11 @@ export class AdminApi {
     return this.#requests.call(AuditChainReport, "GET", "/api/admin/audit/verify");
   }
 
+  // The service accounts' calls by their older names: the same as `serviceAccounts`'.
+
   /** the service accounts, with their scopes and keys (never a secret). */
   services() {
-    return this.#requests.call(ServiceList, "GET", "/api/admin/services");
+    return this.serviceAccounts.list();
   }
 
   /**
@@ -138,43 +148,55 @@ export class AdminApi {
    * @example const { key } = await admin.createService({ name: "deploybot", scope: { rooms: ["ops"], actions: ["post"], role: "member" } });
    */
   createService(input: CreateService) {
-    return this.#requests.call(IssuedKey, "POST", "/api/admin/services", input);
+    return this.serviceAccounts.create(input);
   }
 
   /** a service account's new scope; its open sockets close and reconnect under it. */
   setServiceScope(id: string, scope: ServiceScope) {
-    return this.#requests.call(ServiceAccount, "PATCH", `/api/admin/services/${id}`, { scope });
+    return this.serviceAccounts.setScope(id, scope);
   }
 
   /** disable (every key stops at once) or enable a service account. */
   setServiceDisabled(id: string, disabled: boolean) {
-    const verb = disabled ? "disable" : "enable";
-    return this.#requests.call(ServiceAccount, "POST", `/api/admin/services/${id}/${verb}`);
+    return this.serviceAccounts.setDisabled(id, disabled);
   }
 
   /** one more key for a service account, shown this once. */
   addServiceKey(id: string) {
-    return this.#requests.call(IssuedKey, "POST", `/api/admin/services/${id}/keys`);
+    return this.serviceAccounts.addKey(id);
   }
 
   /** a new key, the old one working `overlapSeconds` more (default 24 h, at most 30 days). */
   rotateServiceKey(id: string, keyId: string, overlapSeconds?: number) {
-    const body = overlapSeconds === undefined ? {} : { overlapSeconds };
-    return this.#requests.call(
-      IssuedKey,
-      "POST",
-      `/api/admin/services/${id}/keys/${keyId}/rotate`,
-      body,
-    );
+    return this.serviceAccounts.rotateKey(id, keyId, overlapSeconds);
   }
 
   /** revokes a key at once. */
   revokeServiceKey(id: string, keyId: string) {
-    return this.#requests.call(ServiceAccount, "DELETE", `/api/admin/services/${id}/keys/${keyId}`);
+    return this.serviceAccounts.revokeKey(id, keyId);
   }
 
   /** deletes a service account: every key stops, its sockets close. */
   deleteService(id: string) {
-    return this.#requests.send("DELETE", `/api/admin/services/${id}`);
+    return this.serviceAccounts.delete(id);
+  }
+
+  /** the Slack bridge's links, each channel and its room, with the last failure (404 while off). */
+  slackLinks() {
+    return this.#requests.call(SlackLinkList, "GET", "/api/admin/slack/links");
+  }
+
+  /** links a Slack channel (`C…`) to a room: messages cross both ways from now on. */
+  linkSlack(channel: string, room: string) {
+    return this.#requests.call(SlackLink, "POST", "/api/admin/slack/links", { channel, room });
+  }
+
+  /** unlinks a Slack channel from its room. */
+  unlinkSlack(channel: string) {
+    return this.#requests.call(
+      SlackLink,
+      "DELETE",
+      `/api/admin/slack/links/${encodeURIComponent(channel)}`,
+    );
   }
 }

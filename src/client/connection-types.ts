@@ -14,6 +14,8 @@ export type ConnectionEvents = {
   gap: ServerFrameOf<"gap">;
   presence: ServerFrameOf<"presence">;
   typing: UserRef;
+  /** A slash command's answer for you alone (docs/integrations.md): shown, never logged. */
+  ephemeral: ServerFrameOf<"ephemeral">;
   /** An error frame that answers no pending command (a malformed frame, a signal). */
   error: ServerFrameOf<"error">;
   /** The client stopped for good: the token was refused, the room is gone, or you were removed. */

@@ -248,6 +248,8 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
       case "pong":
         this.#lastPong = Date.now();
         return;
+      case "ephemeral":
+        return this.emit("ephemeral", frame);
     }
   }
 

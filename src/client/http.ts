@@ -20,7 +20,10 @@ import {
 } from "../protocol/index.ts";
 import { AdminApi } from "./admin-api.ts";
 import { BotsApi } from "./bots-api.ts";
+import { IncomingWebhooksApi } from "./incoming-webhooks-api.ts";
+import { SlashApi } from "./slash-api.ts";
 import { ApiRequests, queryOf } from "./requests.ts";
+import { WebhooksApi } from "./webhooks-api.ts";
 import { graphqlRequest, type TypedDocument, type VariablesOf } from "./graphql/request.ts";
 
 /** Any command frame (one with a clientId), as POST /api/rooms/{room}/commands takes it. */
@@ -39,10 +42,13 @@ export class EdgechatApi {
   readonly admin: AdminApi;
   /** A registered user's own bots (bots-api.ts). */
   readonly bots: BotsApi;
+  /** Slash commands: running them, completion, a room's custom ones (slash-api.ts). */
+  readonly slash: SlashApi;
   constructor(baseUrl: string, token?: string) {
     this.#requests = new ApiRequests(baseUrl, token);
     this.admin = new AdminApi(this.#requests);
     this.bots = new BotsApi(this.#requests);
+    this.slash = new SlashApi(this.#requests);
   }
 
   get baseUrl(): string {
@@ -125,6 +131,23 @@ export class EdgechatApi {
     }
     if (options.lsn !== undefined) query.set("lsn", options.lsn);
     return this.#requests.call(SearchResults, "GET", `/api/search?${query}`);
+  }
+
+  /**
+   * Owners and admins: the room's outgoing webhooks and their delivery logs (webhooks-api.ts).
+   * @example const { webhooks } = await api.webhooks("lobby").list();
+   */
+  webhooks(room: string): WebhooksApi {
+    return new WebhooksApi(this.#requests, `/api/rooms/${encodeURIComponent(room)}/webhooks`);
+  }
+
+  /**
+   * Owners and admins: the room's incoming webhooks, secret URLs that post into it
+   * (incoming-webhooks-api.ts).
+   * @example const { hook, url } = await api.incomingWebhooks("ops").create({ name: "CI" });
+   */
+  incomingWebhooks(room: string): IncomingWebhooksApi {
+    return new IncomingWebhooksApi(this.#requests, room);
   }
 
   /** Owners and admins: the room's hash chain recomputed and checked against its anchor. */

@@ -7,7 +7,11 @@ export {
 } from "./connection.ts";
 export { EdgechatApi, type CommandFrame } from "./http.ts";
 export { AdminApi } from "./admin-api.ts";
+export { SlashApi } from "./slash-api.ts";
+export { WebhooksApi } from "./webhooks-api.ts";
+export { IncomingWebhooksApi } from "./incoming-webhooks-api.ts";
 export { BotsApi } from "./bots-api.ts";
+export { ServiceAccountsApi } from "./service-accounts-api.ts";
 export * from "./graphql/index.ts";
 export { CommandError, Outbox } from "./outbox.ts";
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";

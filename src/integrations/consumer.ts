@@ -12,6 +12,7 @@ import {
   type HubName,
 } from "./queue-messages.ts";
 import { webhookHeaders } from "./standard-webhooks.ts";
+import { consumeSlack, type SlackWork } from "./slack-consumer.ts";
 
 /**
  * The `INTEGRATIONS` queue's consumer (docs/integrations.md). A `room-events` message becomes
@@ -20,7 +21,23 @@ import { webhookHeaders } from "./standard-webhooks.ts";
  * dead-letter queue when the schedule is spent. Messages are handled concurrently within a batch.
  */
 export async function consumeIntegrations(batch: MessageBatch, env: Env): Promise<void> {
-  await Promise.all(batch.messages.map((message) => consumeOne(message, env)));
+  const slack: SlackWork[] = [];
+  const others: { message: Message; body: WebhookMessage }[] = [];
+  for (const message of batch.messages) {
+    const parsed = IntegrationMessage.safeParse(message.body);
+    if (!parsed.success) {
+      log.error("dropped a queue message that does not parse", { id: message.id });
+      message.ack();
+      continue;
+    }
+    const body = parsed.data;
+    if (body.kind === "slack-in" || body.kind === "slack-out") slack.push({ message, body });
+    else others.push({ message, body });
+  }
+  await Promise.all([
+    ...others.map(({ message, body }) => consumeOne(message, body, env)),
+    consumeSlack(slack, env),
+  ]);
 }
 
 /** The dead-letter queue's consumer: what it holds is given up, and recorded as such. */
@@ -29,22 +46,25 @@ export async function consumeDeadLetters(batch: MessageBatch, env: Env): Promise
     const parsed = DeliveryMessage.safeParse(message.body);
     if (parsed.success)
       await hubOf(env, parsed.data.hub).markDead(parsed.data.hub, parsed.data.deliveryId);
-    else log.error("a message in the dead-letter queue is not a delivery", { id: message.id });
+    else
+      log.error("a message in the dead-letter queue is not a delivery", {
+        id: message.id,
+        kind: kindOf(message.body),
+      });
     message.ack();
   }
 }
 
 const hubOf = (env: Env, hub: HubName) => env.INTEGRATIONS_HUB.getByName(hub);
 
-async function consumeOne(message: Message, env: Env): Promise<void> {
-  const parsed = IntegrationMessage.safeParse(message.body);
-  if (!parsed.success) {
-    log.error("dropped a queue message that does not parse", { id: message.id });
-    message.ack();
-    return;
-  }
+type WebhookMessage = Exclude<IntegrationMessage, SlackWork["body"]>;
+
+/** What a dead letter was (a Slack bridge message the hubs kept failing on, say), for the log. */
+const kindOf = (body: unknown) =>
+  typeof body === "object" && body !== null && "kind" in body ? String(body.kind) : "unknown";
+
+async function consumeOne(message: Message, body: WebhookMessage, env: Env): Promise<void> {
   try {
-    const body = parsed.data;
     switch (body.kind) {
       case "room-events":
         await Promise.all(

@@ -136,7 +136,7 @@ export class DeliveryLog {
     return row && this.#wire(row);
   }
 
-  /** A page of an endpoint's deliveries, newest first. */
+  /** A page of an endpoint's deliveries, newest first (by the event's seq within one batch). */
   page(
     webhookId: string,
     query: DeliveryQuery,
@@ -146,13 +146,14 @@ export class DeliveryLog {
       .exec<DeliveryRow>(
         `SELECT * FROM deliveries WHERE webhook_id = ?
            AND (? IS NULL OR status = ?)
-           AND (? IS NULL OR (created_at, id) < (?, ?))
-         ORDER BY created_at DESC, id DESC LIMIT ?`,
+           AND (? IS NULL OR (created_at, seq, id) < (?, ?, ?))
+         ORDER BY created_at DESC, seq DESC, id DESC LIMIT ?`,
         webhookId,
         query.status ?? null,
         query.status ?? null,
         before?.at ?? null,
         before?.at ?? null,
+        before?.seq ?? null,
         before?.id ?? null,
         query.limit + 1,
       )
@@ -256,14 +257,15 @@ function messageSeqOf(event: RoomEvent): number | null {
   return "messageId" in data ? data.messageId : event.seq;
 }
 
-const Cursor = z.object({ at: z.number().int(), id: z.string() });
+const Cursor = z.object({ at: z.number().int(), seq: z.number().int(), id: z.string() });
 
+/** Where a page ended: `<created_at>.<seq>.<id>`. */
 function encodeCursor(row: DeliveryRow): string {
-  return `${row.created_at}.${row.id}`;
+  return `${row.created_at}.${row.seq}.${row.id}`;
 }
 
 function decodeCursor(text: string | undefined): z.infer<typeof Cursor> | undefined {
   if (!text) return undefined;
-  const dot = text.indexOf(".");
-  return Cursor.safeParse({ at: Number(text.slice(0, dot)), id: text.slice(dot + 1) }).data;
+  const [at, seq, ...id] = text.split(".");
+  return Cursor.safeParse({ at: Number(at), seq: Number(seq), id: id.join(".") }).data;
 }

@@ -18,7 +18,7 @@ const STEPS: readonly string[] = [
      message_seq INTEGER, body TEXT NOT NULL, status TEXT NOT NULL,
      created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, next_attempt_at INTEGER,
      UNIQUE (webhook_id, message_id));
-   CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, created_at, id);
+   CREATE INDEX deliveries_by_webhook ON deliveries (webhook_id, created_at, seq, id);
    CREATE INDEX deliveries_by_message ON deliveries (room, message_seq);
    CREATE INDEX deliveries_by_seq ON deliveries (room, seq);
    CREATE TABLE delivery_attempts (
@@ -29,6 +29,37 @@ const STEPS: readonly string[] = [
      id TEXT PRIMARY KEY, name TEXT NOT NULL, bot_id TEXT NOT NULL, digest TEXT NOT NULL,
      created_by TEXT NOT NULL, created_at INTEGER NOT NULL, revoked_at INTEGER,
      last_used_at INTEGER) WITHOUT ROWID;`,
+  // Slash commands (slash-store.ts): the room's custom commands, their response_url tokens
+  // (SHA-256 of the token, never the token), and each caller's clientIds for 24 h.
+  `CREATE TABLE slash_commands (
+     name TEXT PRIMARY KEY, url TEXT NOT NULL, description TEXT NOT NULL,
+     usage_hint TEXT NOT NULL, bot_id TEXT NOT NULL, bot_name TEXT,
+     signing_secret TEXT NOT NULL, verification_token TEXT NOT NULL,
+     created_by TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE slash_responses (
+     token_hash TEXT PRIMARY KEY, command TEXT NOT NULL, user_id TEXT NOT NULL,
+     user_name TEXT NOT NULL, expires_at INTEGER NOT NULL, uses_left INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE slash_invocations (
+     user_id TEXT NOT NULL, client_id TEXT NOT NULL, answer TEXT, at INTEGER NOT NULL,
+     PRIMARY KEY (user_id, client_id)) WITHOUT ROWID;`,
+  // The Slack bridge (slack-tables.ts).
+  `CREATE TABLE slack_links (
+     channel TEXT PRIMARY KEY, room TEXT NOT NULL UNIQUE, created_by TEXT NOT NULL,
+     created_at INTEGER NOT NULL, linked_seq INTEGER NOT NULL DEFAULT 0,
+     last_message_at INTEGER, last_error TEXT) WITHOUT ROWID;
+   CREATE TABLE slack_messages (
+     seq INTEGER PRIMARY KEY, ts TEXT UNIQUE, thread_ts TEXT, origin TEXT NOT NULL,
+     author_id TEXT, author_name TEXT, state TEXT NOT NULL, claimed_until INTEGER);
+   CREATE TABLE slack_authors (
+     key TEXT PRIMARY KEY, actor_id TEXT NOT NULL UNIQUE, slack_user TEXT, name TEXT,
+     fetched_at INTEGER) WITHOUT ROWID;
+   CREATE TABLE slack_events (event_id TEXT PRIMARY KEY, at INTEGER NOT NULL) WITHOUT ROWID;
+   CREATE INDEX slack_events_by_age ON slack_events (at);
+   CREATE TABLE slack_identity (
+     token_hint TEXT PRIMARY KEY, team_id TEXT NOT NULL, user_id TEXT NOT NULL, bot_id TEXT,
+     fetched_at INTEGER NOT NULL) WITHOUT ROWID;`,
 ];
 
 export function migrateHub(sql: SqlStorage): void {

@@ -1,115 +1,118 @@
 import { DurableObject } from "cloudflare:workers";
 import {
   MAX_INCOMING_HOOKS,
-  MAX_WEBHOOKS,
+  MAX_SLASH_COMMANDS,
+  take,
+  type Bucket,
+  type CreateSlashCommand,
+  type CustomSlashCommand,
   type IncomingHook,
+  type SlashResult,
+  type UpdateSlashCommand,
   type CreateWebhook,
   type Delivery,
   type DeliveryQuery,
   type Result,
   type RoomEvent,
+  type SlackLinkError,
   type UpdateWebhook,
   type UserRef,
   type Webhook,
   type WebhookEventTypes,
-  type WebhookPayload,
 } from "../protocol/index.ts";
 import { integrationsConfig } from "../config.ts";
 import { DeliveryLog } from "./delivery-log.ts";
 import type { Verdict } from "./delivery-outcome.ts";
 import { migrateHub } from "./hub-schema.ts";
-import { intoSendBatches, type DeliveryMessage, type HubName } from "./queue-messages.ts";
-import { generateWebhookSecret } from "./standard-webhooks.ts";
+import {
+  INSTANCE_HUB,
+  intoSendBatches,
+  type HubName,
+  type IntegrationMessage,
+} from "./queue-messages.ts";
 import { IncomingHooks } from "./incoming-hooks.ts";
 import { newServiceId } from "../identity/service-key.ts";
-import { receives, WebhookEndpoints } from "./webhook-endpoints.ts";
+import { randomHex, Webhooks, type PreparedTry } from "./webhooks.ts";
+import { SLASH_RATE, type SlashStart } from "./slash-call.ts";
+import { SlashStore, type ResponseUse } from "./slash-store.ts";
+import {
+  BRIDGED_TYPES,
+  type BridgedEvent,
+  type OutboundPlan,
+  type SlackCall,
+  type SlackIdentity,
+} from "./slack-bridge.ts";
+import type { SlackInbound } from "./slack-events.ts";
+import {
+  acceptForSlack,
+  failInbound,
+  failOutbound,
+  finishInbound,
+  finishOutbound,
+  stepInbound,
+  stepOutbound,
+  type InboundStep,
+} from "./slack-hub.ts";
+import { SlackTables, type LinkRow } from "./slack-tables.ts";
 
-/** What one try needs: where, what, signed with which secrets. */
-export type PreparedTry = { url: string; messageId: string; body: string; secrets: string[] };
-
-const notFound = { ok: false, error: { code: "not_found", message: "no such webhook" } } as const;
-const randomHex = (bytes: number) =>
-  [...crypto.getRandomValues(new Uint8Array(bytes))]
-    .map((b) => b.toString(16).padStart(2, "0"))
-    .join("");
-
+const noCommand = { ok: false, error: { code: "not_found", message: "no such command" } } as const;
 /**
- * The integrations of one room (`room:<name>`) or of the instance (`instance`): outgoing
- * webhooks, their secrets and their delivery log (docs/integrations.md). Thin: the tables are
- * `WebhookEndpoints` and `DeliveryLog`, the rules of a try `delivery-outcome.ts`; the queue's
- * consumer (consumer.ts) does the sending. Every call names the hub, which the object does not
- * otherwise know.
+ * The integrations of one room (`room:<name>`) or of the instance (`instance`), each in its own
+ * object (docs/integrations.md): outgoing webhooks and their delivery log (`Webhooks`), incoming
+ * webhooks (`IncomingHooks`), custom slash commands (`SlashStore`), and a room's Slack link and
+ * message map (`SlackTables`, slack-hub.ts). Thin: every method hands over to those; the queue's
+ * consumers (consumer.ts, slack-consumer.ts) do the sending. Every call names the hub, which the
+ * object does not otherwise know.
  */
 export class IntegrationHub extends DurableObject<Env> {
-  readonly #endpoints = new Map<HubName, WebhookEndpoints>();
+  readonly #webhooksOf = new Map<HubName, Webhooks>();
   readonly #deliveries: DeliveryLog;
-  #prunedAt = 0;
+  readonly #slash: SlashStore;
+  /** Custom commands run per caller (memory only: losing it on eviction merely forgives). */
+  readonly #slashBuckets = new Map<string, Bucket>();
+  readonly #slack: SlackTables;
+  #slashPrunedAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrateHub(ctx.storage.sql);
     this.#deliveries = new DeliveryLog(ctx.storage.sql);
+    this.#slash = new SlashStore(ctx.storage.sql);
+    this.#slack = new SlackTables(ctx.storage.sql);
   }
 
+  // ---- Outgoing webhooks (webhooks.ts)
+
   async webhooks(hub: HubName): Promise<Webhook[]> {
-    return this.#of(hub).list(Date.now());
+    return this.#webhooks(hub).list(Date.now());
   }
 
   async webhook(hub: HubName, id: string): Promise<Result<Webhook>> {
-    const webhook = this.#of(hub).get(id, Date.now());
-    return webhook ? { ok: true, value: webhook } : notFound;
+    return this.#webhooks(hub).get(id, Date.now());
   }
 
-  /** A new endpoint and its first secret (shown this once). The URL was checked by the caller. */
   async createWebhook(
     hub: HubName,
     input: CreateWebhook,
     by: UserRef,
   ): Promise<Result<{ webhook: Webhook; secret: string }>> {
-    const endpoints = this.#of(hub);
-    if (endpoints.count() >= MAX_WEBHOOKS)
-      return {
-        ok: false,
-        error: { code: "conflict", message: `at most ${MAX_WEBHOOKS} webhooks here` },
-      };
-    const id = `wh_${randomHex(12)}`;
-    const secret = generateWebhookSecret();
-    const now = Date.now();
-    endpoints.create(id, input, secret, by, now);
-    return { ok: true, value: { webhook: endpoints.get(id, now)!, secret } };
+    return this.#webhooks(hub).create(input, by, Date.now());
   }
 
   async updateWebhook(hub: HubName, id: string, patch: UpdateWebhook): Promise<Result<Webhook>> {
-    const endpoints = this.#of(hub);
-    if (!endpoints.get(id, Date.now())) return notFound;
-    endpoints.update(id, patch);
-    if (patch.status) endpoints.setStatus(id, patch.status === "enabled", "manual", Date.now());
-    return { ok: true, value: endpoints.get(id, Date.now())! };
+    return this.#webhooks(hub).update(id, patch, Date.now());
   }
 
   async deleteWebhook(hub: HubName, id: string): Promise<Result<Webhook>> {
-    const endpoints = this.#of(hub);
-    const webhook = endpoints.get(id, Date.now());
-    if (!webhook) return notFound;
-    endpoints.remove(id);
-    this.#deliveries.removeFor(id);
-    return { ok: true, value: webhook };
+    return this.#webhooks(hub).remove(id, Date.now());
   }
 
-  /** A new secret; the current ones keep signing beside it for `overlapSeconds`. */
   async rotateSecret(
     hub: HubName,
     id: string,
     overlapSeconds: number,
   ): Promise<Result<{ webhook: Webhook; secret: string }>> {
-    const endpoints = this.#of(hub);
-    const now = Date.now();
-    if (!endpoints.get(id, now)) return notFound;
-    const secret = generateWebhookSecret();
-    endpoints.expireSecrets(id, now + overlapSeconds * 1000);
-    // One ms on, so that the new secret sorts first even within the same millisecond.
-    endpoints.addSecret(id, secret, now + 1);
-    return { ok: true, value: { webhook: endpoints.get(id, now)!, secret } };
+    return this.#webhooks(hub).rotateSecret(id, overlapSeconds, Date.now());
   }
 
   async deliveries(
@@ -117,127 +120,176 @@ export class IntegrationHub extends DurableObject<Env> {
     webhookId: string,
     query: DeliveryQuery,
   ): Promise<Result<{ deliveries: Delivery[]; nextBefore: string | null }>> {
-    if (!this.#of(hub).get(webhookId, Date.now())) return notFound;
-    return { ok: true, value: this.#deliveries.page(webhookId, query) };
+    return this.#webhooks(hub).deliveries(webhookId, query, Date.now());
   }
 
   async delivery(hub: HubName, webhookId: string, deliveryId: string): Promise<Result<Delivery>> {
-    const delivery = this.#deliveries.get(webhookId, deliveryId);
-    return delivery
-      ? { ok: true, value: delivery }
-      : { ok: false, error: { code: "not_found", message: "no such delivery" } };
+    return this.#webhooks(hub).delivery(webhookId, deliveryId);
   }
 
-  /**
-   * Sends a delivery again, with the same `webhook-id` (receivers that dedupe see it once): back
-   * to `pending` and onto the queue, whatever its state. Its endpoint must be enabled.
-   */
+  /** A delivery sent again, with the same `webhook-id`: back to pending, and onto the queue. */
   async replay(hub: HubName, webhookId: string, deliveryId: string): Promise<Result<Delivery>> {
-    if (!this.#deliveries.get(webhookId, deliveryId))
-      return { ok: false, error: { code: "not_found", message: "no such delivery" } };
-    if (!this.#of(hub).isEnabled(webhookId))
-      return {
-        ok: false,
-        error: { code: "conflict", message: "the webhook is disabled: enable it, then replay" },
-      };
-    this.#deliveries.setStatus(deliveryId, "pending", Date.now());
-    await this.#enqueue([{ kind: "delivery", hub, deliveryId }]);
-    return { ok: true, value: this.#deliveries.get(webhookId, deliveryId)! };
-  }
-
-  /** The event types this hub's enabled endpoints want (the room feeds nothing else). */
-  async wantedTypes(hub: HubName): Promise<WebhookEventTypes | []> {
-    return this.#of(hub).wantedTypes();
+    const replayed = this.#webhooks(hub).replay(webhookId, deliveryId, Date.now());
+    if (replayed.ok) await this.#enqueue([{ kind: "delivery", hub, deliveryId }]);
+    return replayed;
   }
 
   /**
-   * A room's committed events, from the queue: one delivery per (enabled endpoint, event it
-   * wants), created once however often the same events come, and each pending one queued.
-   * Redactions scrub the bodies kept for replay. Answers how many deliveries were queued.
+   * The event types this hub's enabled endpoints want (the room feeds nothing else), and the
+   * messages' while the room is linked to a Slack channel.
+   */
+  async wantedTypes(hub: HubName): Promise<WebhookEventTypes | []> {
+    const endpoints = this.#webhooks(hub).wantedTypes();
+    if (hub === INSTANCE_HUB || this.#slack.ownLink() === undefined || endpoints === "*")
+      return endpoints;
+    return [...new Set([...endpoints, ...BRIDGED_TYPES])];
+  }
+
+  /**
+   * A room's committed events, from the queue: its webhooks' deliveries made and queued (see
+   * `Webhooks.deliveriesFor`), and, in a room linked to Slack, what goes to Slack. Answers how
+   * many deliveries were queued.
    */
   async accept(hub: HubName, room: string, events: readonly RoomEvent[]): Promise<number> {
-    const now = Date.now();
-    const targets = this.#of(hub).targets();
-    this.ctx.storage.transactionSync(() => {
-      for (const event of events) {
-        if (event.type === "message.redacted") this.#deliveries.scrub(room, event.data.messageId);
-        for (const target of targets.filter((t) => receives(t, event)))
-          this.#deliveries.add(
-            `dlv_${randomHex(12)}`,
-            target.id,
-            event,
-            room,
-            payloadOf(room, event),
-            now,
-          );
-      }
-    });
-    const pending = this.#deliveries.pendingFor(
-      room,
-      events.map((event) => event.seq),
-    );
-    await this.#enqueue(pending.map(({ id }) => ({ kind: "delivery", hub, deliveryId: id })));
-    if (now - this.#prunedAt > 60_000) {
-      this.#prunedAt = now;
-      this.#deliveries.prune(now);
+    const pending = this.#webhooks(hub).deliveriesFor(room, events, Date.now());
+    await this.#enqueue(pending.map((deliveryId) => ({ kind: "delivery", hub, deliveryId })));
+    if (hub !== INSTANCE_HUB) {
+      const toSlack = acceptForSlack(this.#slack, room, events);
+      await this.#enqueue(toSlack.map((event) => ({ kind: "slack-out", room, event })));
     }
     return pending.length;
   }
 
-  /** What the next try of a delivery sends, or undefined when there is nothing to try. */
   async prepareTry(hub: HubName, deliveryId: string): Promise<PreparedTry | "skip"> {
-    const delivery = this.#deliveries.stored(deliveryId);
-    if (!delivery || delivery.status === "delivered" || delivery.status === "dead") return "skip";
-    const endpoints = this.#of(hub);
-    const url = endpoints.url(delivery.webhookId);
-    if (url === undefined) return "skip";
-    if (!endpoints.isEnabled(delivery.webhookId)) {
-      this.#deliveries.setStatus(deliveryId, "skipped", Date.now());
-      return "skip";
-    }
-    const secrets = endpoints.signingSecrets(delivery.webhookId, Date.now());
-    return { url, messageId: delivery.messageId, body: delivery.body, secrets };
+    return this.#webhooks(hub).prepareTry(deliveryId, Date.now());
   }
 
-  /** Records a try and its verdict: the delivery's state, the endpoint's streak, a disable. */
   async recordTry(
     hub: HubName,
     deliveryId: string,
     attempt: Delivery["attempts"][number],
     verdict: Verdict,
   ): Promise<void> {
-    const delivery = this.#deliveries.stored(deliveryId);
-    if (!delivery) return;
-    const endpoints = this.#of(hub);
-    const now = attempt.at + attempt.durationMs;
     const disableAfterMs = integrationsConfig(this.env).WEBHOOK_DISABLE_AFTER_SECONDS * 1000;
-    this.#deliveries.addAttempt(deliveryId, attempt);
-    switch (verdict.kind) {
-      case "delivered":
-        endpoints.noteSuccess(delivery.webhookId, now);
-        this.#deliveries.setStatus(deliveryId, "delivered", now);
-        return;
-      case "gone":
-        endpoints.noteFailure(delivery.webhookId, now, disableAfterMs);
-        endpoints.setStatus(delivery.webhookId, false, "gone", now);
-        this.#deliveries.setStatus(deliveryId, "dead", now);
-        return;
-      case "retry":
-        endpoints.noteFailure(delivery.webhookId, now, disableAfterMs);
-        this.#deliveries.setStatus(deliveryId, "retrying", now, now + verdict.delaySeconds * 1000);
-        return;
-      case "dead":
-        endpoints.noteFailure(delivery.webhookId, now, disableAfterMs);
-        this.#deliveries.setStatus(deliveryId, "retrying", now);
-        return;
-    }
+    this.#webhooks(hub).recordTry(deliveryId, attempt, verdict, disableAfterMs);
   }
 
-  /** The dead-letter queue's consumer: the delivery is given up (replayable). */
-  async markDead(_hub: HubName, deliveryId: string): Promise<void> {
-    const delivery = this.#deliveries.stored(deliveryId);
-    if (delivery && delivery.status !== "delivered")
-      this.#deliveries.setStatus(deliveryId, "dead", Date.now());
+  async markDead(hub: HubName, deliveryId: string): Promise<void> {
+    this.#webhooks(hub).markDead(deliveryId, Date.now());
+  }
+
+  // ---- Slash commands (a room's hub only; docs/integrations.md) ----
+
+  async slashCommands(_hub: HubName): Promise<CustomSlashCommand[]> {
+    return this.#slash.list();
+  }
+
+  /** A new command, its bot's id and its secrets (shown this once). The URL was checked. */
+  async createSlashCommand(
+    _hub: HubName,
+    input: CreateSlashCommand,
+    by: UserRef,
+  ): Promise<
+    Result<{ command: CustomSlashCommand; signingSecret: string; verificationToken: string }>
+  > {
+    if (this.#slash.get(input.name))
+      return { ok: false, error: { code: "conflict", message: `/${input.name} already exists` } };
+    if (this.#slash.count() >= MAX_SLASH_COMMANDS)
+      return {
+        ok: false,
+        error: { code: "conflict", message: `at most ${MAX_SLASH_COMMANDS} commands per room` },
+      };
+    // Slack's own lengths: a 32-hex signing secret would do; 64 costs nothing.
+    const secrets = {
+      botId: newServiceId(),
+      signingSecret: randomHex(32),
+      verificationToken: randomHex(12),
+    };
+    this.#slash.create(input, secrets, by, Date.now());
+    const { signingSecret, verificationToken } = secrets;
+    return {
+      ok: true,
+      value: { command: this.#slash.get(input.name)!, signingSecret, verificationToken },
+    };
+  }
+
+  async updateSlashCommand(
+    _hub: HubName,
+    name: string,
+    patch: UpdateSlashCommand,
+  ): Promise<Result<CustomSlashCommand>> {
+    if (!this.#slash.get(name)) return noCommand;
+    this.#slash.update(name, patch, Date.now());
+    return { ok: true, value: this.#slash.get(name)! };
+  }
+
+  async deleteSlashCommand(_hub: HubName, name: string): Promise<Result<CustomSlashCommand>> {
+    const command = this.#slash.get(name);
+    if (!command) return noCommand;
+    this.#slash.remove(name);
+    return { ok: true, value: command };
+  }
+
+  /**
+   * The start of a custom command's run: unknown; already run with this clientId (its answer);
+   * or what to call, its response_url (`responseHash`, the token's SHA-256) now live. Refused
+   * `rate_limited` past SLASH_RATE for the caller.
+   */
+  async startSlash(
+    _hub: HubName,
+    run: { name: string; caller: UserRef; clientId: string; responseHash: string },
+  ): Promise<Result<SlashStart>> {
+    const now = Date.now();
+    this.#pruneSlash(now);
+    const target = this.#slash.target(run.name);
+    if (!target) return { ok: true, value: { kind: "unknown" } };
+    const answer = this.#slash.claim(run.caller.id, run.clientId, now);
+    if (answer) return { ok: true, value: { kind: "repeat", answer } };
+    const { allowed, bucket } = take(this.#slashBuckets.get(run.caller.id), SLASH_RATE, now);
+    this.#slashBuckets.set(run.caller.id, bucket);
+    if (!allowed) {
+      this.#slash.release(run.caller.id, run.clientId);
+      const retryAfter = 1 / SLASH_RATE.perSecond;
+      const message = `at most ${SLASH_RATE.burst} custom commands in a row, then one a second`;
+      return { ok: false, error: { code: "rate_limited", message, retryAfter } };
+    }
+    this.#slash.addResponseUrl(run.responseHash, run.name, run.caller, now);
+    return { ok: true, value: { kind: "call", target } };
+  }
+
+  /** What a run answered, for retries of its clientId. */
+  async settleSlash(
+    _hub: HubName,
+    caller: string,
+    clientId: string,
+    answer: SlashResult,
+  ): Promise<void> {
+    this.#slash.settle(caller, clientId, answer);
+  }
+
+  /** A run that failed on our side before it answered: its clientId may run again. */
+  async releaseSlash(_hub: HubName, caller: string, clientId: string): Promise<void> {
+    this.#slash.release(caller, clientId);
+  }
+
+  /** One use of a response_url (by its token's SHA-256); not_found when it cannot be used. */
+  async useResponseUrl(_hub: HubName, responseHash: string): Promise<Result<ResponseUse>> {
+    const use = this.#slash.useResponseUrl(responseHash, Date.now());
+    return use
+      ? { ok: true, value: use }
+      : {
+          ok: false,
+          error: {
+            code: "not_found",
+            message: "no such response_url, or it expired or was used up",
+          },
+        };
+  }
+
+  #pruneSlash(now: number): void {
+    if (now - this.#slashPrunedAt < 60_000) return;
+    this.#slashPrunedAt = now;
+    this.#slash.prune(now);
   }
 
   // ---- incoming webhooks (a room's hub only)
@@ -287,28 +339,131 @@ export class IntegrationHub extends DurableObject<Env> {
     return new IncomingHooks(this.ctx.storage.sql, hub.slice("room:".length));
   }
 
-  #of(hub: HubName): WebhookEndpoints {
-    let endpoints = this.#endpoints.get(hub);
-    if (!endpoints) {
-      const room = hub.startsWith("room:") ? hub.slice("room:".length) : undefined;
-      endpoints = new WebhookEndpoints(this.ctx.storage.sql, room);
-      this.#endpoints.set(hub, endpoints);
-    }
-    return endpoints;
+  // ---- the Slack bridge (slack-hub.ts): links in the instance's hub, the rest in the room's
+
+  /** Every link, oldest first (the instance's hub). */
+  async slackLinks(): Promise<LinkRow[]> {
+    return this.#slack.links();
   }
 
-  async #enqueue(messages: DeliveryMessage[]): Promise<void> {
+  /** A new link in the instance's hub: one room per channel, one channel per room. */
+  async createSlackLink(
+    link: Omit<LinkRow, "lastMessageAt" | "lastError">,
+  ): Promise<Result<LinkRow>> {
+    const taken = this.#slack.linkByChannel(link.channel) ?? this.#slack.linkByRoom(link.room);
+    if (taken)
+      return {
+        ok: false,
+        error: {
+          code: "conflict",
+          message: `channel ${taken.channel} is linked to room ${taken.room}: remove that link first`,
+        },
+      };
+    this.#slack.addLink(link);
+    return { ok: true, value: this.#slack.linkByChannel(link.channel)! };
+  }
+
+  /** Removes a link from the instance's hub; the room it went to. */
+  async removeSlackLink(channel: string): Promise<Result<LinkRow>> {
+    const link = this.#slack.linkByChannel(channel);
+    if (!link) return { ok: false, error: { code: "not_found", message: "no such Slack link" } };
+    this.#slack.removeLink(channel);
+    return { ok: true, value: link };
+  }
+
+  /** For an event from Slack, in one call to the instance's hub: its room, and our bot. */
+  async slackRoute(
+    channel: string,
+    tokenHint: string,
+  ): Promise<{ room?: string; identity?: SlackIdentity }> {
+    const room = this.#slack.linkByChannel(channel)?.room;
+    const identity = this.#slack.identity(tokenHint);
+    return { ...(room !== undefined && { room }), ...(identity !== undefined && { identity }) };
+  }
+
+  async setSlackIdentity(tokenHint: string, identity: SlackIdentity): Promise<void> {
+    this.#slack.setIdentity(tokenHint, identity, Date.now());
+  }
+
+  /** A room's hub takes its link (or forgets it, and its map, with null). */
+  async setSlackLink(hub: HubName, link: Omit<LinkRow, "lastMessageAt" | "lastError"> | null) {
+    this.#roomOnly(hub);
+    this.ctx.storage.transactionSync(() => {
+      this.#slack.clearRoom();
+      if (link) this.#slack.addLink(link);
+    });
+  }
+
+  /** The room's link as its hub knows it: when a message last crossed, the last failure. */
+  async slackLink(hub: HubName): Promise<LinkRow | undefined> {
+    this.#roomOnly(hub);
+    return this.#slack.ownLink();
+  }
+
+  async slackInbound(
+    hub: HubName,
+    input: {
+      inbound: SlackInbound;
+      actorId: string;
+      identity: SlackIdentity | undefined;
+      attempt: number;
+    },
+  ): Promise<InboundStep> {
+    this.#roomOnly(hub);
+    return stepInbound(this.#slack, { ...input, now: Date.now() });
+  }
+
+  async setSlackAuthorName(hub: HubName, key: string, name: string): Promise<void> {
+    this.#roomOnly(hub);
+    this.#slack.setAuthorName(key, name, Date.now());
+  }
+
+  async slackInboundDone(hub: HubName, inbound: SlackInbound, actorId: string, seq: number) {
+    this.#roomOnly(hub);
+    finishInbound(this.#slack, inbound, actorId, seq, Date.now());
+  }
+
+  async slackInboundFailed(hub: HubName, inbound: SlackInbound, error: SlackLinkError) {
+    this.#roomOnly(hub);
+    failInbound(this.#slack, inbound, error, Date.now());
+  }
+
+  async slackOutbound(hub: HubName, event: BridgedEvent, attempt: number): Promise<OutboundPlan> {
+    this.#roomOnly(hub);
+    return stepOutbound(this.#slack, event, attempt, Date.now());
+  }
+
+  async slackOutboundDone(hub: HubName, messageId: number, call: SlackCall, ts: string) {
+    this.#roomOnly(hub);
+    finishOutbound(this.#slack, messageId, call, ts, Date.now());
+  }
+
+  async slackOutboundFailed(
+    hub: HubName,
+    messageId: number,
+    call: SlackCall,
+    error: { code: string; message: string; final: boolean },
+  ) {
+    this.#roomOnly(hub);
+    failOutbound(this.#slack, messageId, call, error, Date.now());
+  }
+
+  #roomOnly(hub: HubName): void {
+    if (!hub.startsWith("room:")) throw new Error("this belongs to a room's hub");
+  }
+
+  #webhooks(hub: HubName): Webhooks {
+    let webhooks = this.#webhooksOf.get(hub);
+    if (!webhooks) {
+      const room = hub.startsWith("room:") ? hub.slice("room:".length) : undefined;
+      webhooks = new Webhooks(this.ctx.storage, this.#deliveries, room);
+      this.#webhooksOf.set(hub, webhooks);
+    }
+    return webhooks;
+  }
+
+  async #enqueue(messages: IntegrationMessage[]): Promise<void> {
     for (const batch of intoSendBatches(messages))
       await this.env.INTEGRATIONS.sendBatch(batch.map((body) => ({ body })));
   }
-}
-
-/** The body every receiver of `event` gets (WebhookPayload), serialized once and kept. */
-function payloadOf(room: string, event: RoomEvent): string {
-  const payload: WebhookPayload = {
-    type: event.type,
-    timestamp: new Date(event.at).toISOString(),
-    data: { room, event },
-  };
-  return JSON.stringify(payload);
 }

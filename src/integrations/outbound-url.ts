@@ -271,6 +271,8 @@ export type OutboundResult = {
   error?: "timeout" | "network" | "redirect";
   /** The body's first 1 KiB as text, for the delivery log. */
   responseExcerpt: string;
+  /** With `bodyBytes`: the body as far as that, for callers that read the answer (slash commands). */
+  body?: { text: string; truncated: boolean; contentType: string | null };
 };
 
 export const EXCERPT_BYTES = 1024;
@@ -283,7 +285,7 @@ export const EXCERPT_BYTES = 1024;
 export async function sendOutbound(
   url: URL,
   init: RequestInit,
-  options: { timeoutMs: number },
+  options: { timeoutMs: number; bodyBytes?: number },
 ): Promise<OutboundResult> {
   const started = Date.now();
   const elapsed = () => Date.now() - started;
@@ -305,7 +307,16 @@ export async function sendOutbound(
       responseExcerpt: "",
     };
   }
-  const responseExcerpt = await readExcerpt(response, EXCERPT_BYTES);
+  const read = await readExcerpt(response, Math.max(EXCERPT_BYTES, options.bodyBytes ?? 0));
+  const responseExcerpt = decodeUtf8(read.bytes.subarray(0, EXCERPT_BYTES));
+  const body =
+    options.bodyBytes === undefined
+      ? undefined
+      : {
+          text: decodeUtf8(read.bytes),
+          truncated: read.truncated,
+          contentType: response.headers.get("content-type"),
+        };
   const retryAfterSeconds = parseRetryAfter(response.headers.get("retry-after"), Date.now());
   const redirected = response.status >= 300 && response.status < 400;
   return {
@@ -315,33 +326,43 @@ export async function sendOutbound(
     ...(retryAfterSeconds === undefined ? {} : { retryAfterSeconds }),
     ...(redirected ? { error: "redirect" as const } : {}),
     responseExcerpt,
+    ...(body === undefined ? {} : { body }),
   };
 }
 
 /**
- * The first `limit` bytes of a body as UTF-8 text (a character cut in two is left out); the rest
- * is cancelled unread. A body that fails midway (the timeout) keeps what came before.
+ * The first `limit` bytes of a body (and whether there was more); the rest is cancelled unread.
+ * A body that fails midway (the timeout) keeps what came before.
  */
-async function readExcerpt(response: Response, limit: number): Promise<string> {
-  if (!response.body) return "";
+async function readExcerpt(
+  response: Response,
+  limit: number,
+): Promise<{ bytes: Uint8Array; truncated: boolean }> {
+  if (!response.body) return { bytes: new Uint8Array(0), truncated: false };
   const reader = response.body.getReader();
   const excerpt = new Uint8Array(limit);
   let length = 0;
+  let truncated = false;
   try {
-    while (length < limit) {
+    for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      if (length + value.length > limit) truncated = true;
       const take = value.subarray(0, limit - length);
       excerpt.set(take, length);
       length += take.length;
+      if (truncated) break;
     }
   } catch {
     // The status is what a delivery is judged by; a body cut short only shortens the excerpt.
   } finally {
     reader.cancel().catch(() => {});
   }
-  return new TextDecoder().decode(excerpt.subarray(0, length), { stream: true });
+  return { bytes: excerpt.subarray(0, length), truncated };
 }
+
+/** UTF-8 text; a character cut in two at the end is left out. */
+const decodeUtf8 = (bytes: Uint8Array) => new TextDecoder().decode(bytes, { stream: true });
 
 /**
  * A `Retry-After` value (RFC 9110 §10.2.3) as whole seconds from `nowMs`: delay-seconds, or an

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { DeliveryId, RoomEvent, RoomName } from "../protocol/index.ts";
+import { SlackInbound } from "./slack-events.ts";
 
 /**
  * What travels on the `INTEGRATIONS` queue (docs/integrations.md), one schema per kind: the
@@ -30,9 +31,23 @@ export const DeliveryMessage = z.object({
 });
 export type DeliveryMessage = z.infer<typeof DeliveryMessage>;
 
+/** A change in a Slack channel, acknowledged to Slack and carried out from here (the bridge). */
+export const SlackInMessage = z.object({ kind: z.literal("slack-in"), inbound: SlackInbound });
+export type SlackInMessage = z.infer<typeof SlackInMessage>;
+
+/** A linked room's message event, for its hub to carry to Slack (chat.postMessage, …). */
+export const SlackOutMessage = z.object({
+  kind: z.literal("slack-out"),
+  room: RoomName,
+  event: RoomEvent,
+});
+export type SlackOutMessage = z.infer<typeof SlackOutMessage>;
+
 export const IntegrationMessage = z.discriminatedUnion("kind", [
   RoomEventsMessage,
   DeliveryMessage,
+  SlackInMessage,
+  SlackOutMessage,
 ]);
 export type IntegrationMessage = z.infer<typeof IntegrationMessage>;
 

@@ -24,7 +24,7 @@ export const AuditAction = z.enum([
   "account.unbanned",
   "account.deleted_by_admin",
   // Service accounts and their keys, by admins (src/routes/services.ts) and by the owners of
-  // bots (src/routes/bots.ts); never a secret.
+  // bots (src/routes/bots.ts), both through src/routes/service-accounts.ts; never a secret.
   "service.created",
   "service.scope_changed",
   "service.disabled",
@@ -42,6 +42,9 @@ export const AuditAction = z.enum([
   "webhook.replayed",
   "incoming_webhook.created",
   "incoming_webhook.revoked",
+  // The Slack bridge's links, by admins (src/routes/slack.ts): the target is the room.
+  "slack.linked",
+  "slack.unlinked",
   // Room moderation, from the rooms' own events (src/audit/room-entries.ts).
   "room.created",
   "room.topic_changed",

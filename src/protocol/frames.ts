@@ -203,6 +203,17 @@ export const PresenceFrame = z.object({
 });
 export const TypingNotice = z.object({ type: z.literal("typing"), user: UserRef });
 export const PongFrame = z.object({ type: z.literal("pong") });
+/**
+ * Addition to v1: a slash command's answer that only you see (docs/integrations.md), sent to
+ * your chat sockets in the room alone and never logged; `from` is the command's bot.
+ */
+export const EphemeralFrame = z.object({
+  type: z.literal("ephemeral"),
+  text: z.string(),
+  from: UserRef,
+  at: z.number(),
+});
+export type EphemeralFrame = z.infer<typeof EphemeralFrame>;
 
 const singleFrames = [
   WelcomeFrame,
@@ -213,6 +224,7 @@ const singleFrames = [
   PresenceFrame,
   TypingNotice,
   PongFrame,
+  EphemeralFrame,
 ] as const;
 
 /**

@@ -13,3 +13,5 @@ export * from "./service-accounts.ts";
 export * from "./observability.ts";
 export * from "./admin-users.ts";
 export * from "./integrations.ts";
+export * from "./slash-commands.ts";
+export * from "./slack.ts";

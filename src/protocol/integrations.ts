@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { RoomEvent, type EventType, EventData } from "./events.ts";
-import { RoomName, Seq, UserRef } from "./names.ts";
+import { ClientId, MessageText, RoomName, Seq, UserRef, Username } from "./names.ts";
+import { isBuiltinName, SLASH_NAME } from "./slash-commands.ts";
 
 /**
  * Additions: the wire types of integrations (docs/integrations.md). Outgoing webhooks belong to
@@ -161,10 +162,118 @@ export const DeliveryPage = z.object({
 export const DeliveryQuery = z.object({
   status: DeliveryStatus.optional(),
   limit: z.coerce.number().int().min(1).max(100).default(50),
-  before: z.string().max(64).optional(),
+  /** The previous page's `nextBefore`. */
+  before: z
+    .string()
+    .regex(/^\d{1,16}\.\d{1,16}\.dlv_[0-9a-f]{24}$/, "before is a page's nextBefore")
+    .optional(),
 });
 export type DeliveryQuery = z.infer<typeof DeliveryQuery>;
 
+// ---- Slash commands (docs/integrations.md, "Slash commands") ----------------------------------
+
+/** Custom slash commands per room. */
+export const MAX_SLASH_COMMANDS = 25;
+
+/** A custom command's name: Slack's rule, and never one of the built-ins. */
+export const SlashCommandName = z
+  .string()
+  .regex(SLASH_NAME, "a command name is 1-32 of a-z, 0-9, _ and -")
+  .refine((name) => !isBuiltinName(name), "that name is a built-in command");
+
+const SlashText = (what: string, max: number) =>
+  z
+    .string()
+    .max(max, `${what} is at most ${max} characters`)
+    .refine((s) => s.isWellFormed(), `${what} is not valid Unicode (a lone surrogate)`);
+
+/** A custom command as its room's owner sees it: never its signing secret or token. */
+export const CustomSlashCommand = z.object({
+  name: z.string(),
+  url: z.string(),
+  description: z.string(),
+  /** What follows the name, shown as the hint while typing (`status|deploy <branch>`). */
+  usageHint: z.string(),
+  /** The service actor its in-channel answers are posted as (`svc_…`, the bot badge). */
+  bot: UserRef,
+  createdBy: UserRef,
+  createdAt: z.number(),
+  updatedAt: z.number(),
+});
+export type CustomSlashCommand = z.infer<typeof CustomSlashCommand>;
+
+export const CustomSlashCommandList = z.object({ commands: z.array(CustomSlashCommand) });
+
+export const CreateSlashCommand = z
+  .object({
+    name: SlashCommandName,
+    url: z.string().max(MAX_WEBHOOK_URL, `a URL is at most ${MAX_WEBHOOK_URL} characters`),
+    description: SlashText("a description", 200).default(""),
+    usageHint: SlashText("a usage hint", 100).default(""),
+    /** The name its answers are posted under; the command's name when absent. */
+    botName: Username.optional(),
+  })
+  .strict();
+export type CreateSlashCommand = z.infer<typeof CreateSlashCommand>;
+
+export const UpdateSlashCommand = z
+  .object({
+    url: CreateSlashCommand.shape.url.optional(),
+    description: SlashText("a description", 200).optional(),
+    usageHint: SlashText("a usage hint", 100).optional(),
+    /** null: back to the command's name. */
+    botName: Username.nullable().optional(),
+  })
+  .strict();
+export type UpdateSlashCommand = z.infer<typeof UpdateSlashCommand>;
+
+/**
+ * The answer that creates a command: the only one holding its secrets. `signingSecret` keys
+ * `X-Slack-Signature`; `verificationToken` is the `token` form field (Slack's legacy check).
+ */
+export const IssuedSlashCommand = z.object({
+  command: CustomSlashCommand,
+  signingSecret: z.string(),
+  verificationToken: z.string(),
+});
+
+/** A command for completion: built-ins the caller may use, then the room's custom ones. */
+export const SlashCommandEntry = z.object({
+  name: z.string(),
+  usage: z.string(),
+  description: z.string(),
+  kind: z.enum(["builtin", "custom"]),
+});
+export const SlashCommandEntries = z.object({ commands: z.array(SlashCommandEntry) });
+
+/** POST /api/rooms/{room}/slash: the text as typed (`/deploy status`) and an idempotency key. */
+export const RunSlashCommand = z.object({ text: MessageText, clientId: ClientId }).strict();
+
+/**
+ * What running a command did: a built-in's room command (its seq), an in-channel answer posted
+ * as the command's bot, an answer only the caller sees, or an empty 200 from the command's
+ * server (its answer may come later through its response_url).
+ */
+export const SlashResult = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("command"), seq: Seq }),
+  z.object({ kind: z.literal("posted"), seq: Seq }),
+  z.object({ kind: z.literal("ephemeral"), text: z.string() }),
+  z.object({ kind: z.literal("accepted") }),
+]);
+export type SlashResult = z.infer<typeof SlashResult>;
+
+/**
+ * A follow-up to a response_url, as Slack's: `text`, `blocks` and `attachments` become the text
+ * (as an incoming webhook's do), `response_type` says who sees it. `replace_original` and
+ * `delete_original` are read and do not edit anything: docs/integrations.md.
+ */
+export const SlashResponseBody = z.looseObject({
+  response_type: z.enum(["in_channel", "ephemeral"]).nullish(),
+  replace_original: z.union([z.boolean(), z.enum(["true", "false"])]).nullish(),
+  delete_original: z.union([z.boolean(), z.enum(["true", "false"])]).nullish(),
+});
+
+export const SlashResponseAccepted = z.object({ ok: z.literal(true) });
 /**
  * Incoming webhooks (docs/integrations.md): a secret URL per hook that posts Slack-compatible
  * bodies into its room as a bot of the hook's name.

@@ -10,7 +10,7 @@ import { lostAccess } from "./effects.ts";
 import { TYPING_INTERVAL_MS } from "./rate-limit.ts";
 import type { Closing, ShardFanout } from "./shard-fanout.ts";
 import type { LiveSockets } from "./graphql-sockets.ts";
-import type { Connections } from "./sockets.ts";
+import { send, type Connections } from "./sockets.ts";
 
 /**
  * Everyone connected to a room, wherever their socket lives: on the room itself or on one of its
@@ -60,6 +60,18 @@ export class Audience {
     const text = JSON.stringify(frame);
     this.#sockets.broadcast(text, except?.ws);
     this.#fanout.relay([], [{ text, exceptUser: except?.user }]);
+  }
+
+  /**
+   * A frame for one user's chat sockets alone (a slash command's ephemeral answer), here and on
+   * the shards; answers how many of their sockets here got it.
+   */
+  tell(userId: string, frame: ServerFrame): number {
+    const text = JSON.stringify(frame);
+    const sockets = this.#sockets.of(userId);
+    for (const ws of sockets) send(ws, text);
+    this.#fanout.relay([], [{ text, onlyUser: userId }]);
+    return sockets.length;
   }
 
   /** "Typing…", at most once per user per TYPING_INTERVAL_MS. */

@@ -7,6 +7,7 @@ import {
   CLOSE,
   type Command,
   type CreateRoom,
+  type EphemeralFrame,
   type EventsPage,
   type MemberList,
   type MessagesPage,
@@ -197,12 +198,20 @@ export class Room extends DurableObject<Env> {
     );
   }
 
-  /** How far this room's log has reached Postgres: for the admin's backlog view. */
+  /**
+   * A slash command's answer for `userId` alone (docs/integrations.md): sent to their open chat
+   * sockets, never logged. Answers how many sockets here got it (shards count their own).
+   */
+  async ephemeral(userId: string, frame: EphemeralFrame): Promise<number> {
+    return this.#p.audience.tell(userId, frame);
+  }
+
   /** The room's hub says which event types its endpoints now want (docs/integrations.md). */
   async setIntegrationTypes(types: WebhookEventTypes | []): Promise<void> {
     this.#p.feed.setRoomTypes(types);
   }
 
+  /** How far this room's log has reached Postgres: for the admin's backlog view. */
   async backlog(): Promise<{ lastSeq: number } & OutboxState> {
     return { lastSeq: this.#p.log.lastSeq, ...this.#p.outbox.state() };
   }

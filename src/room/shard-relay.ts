@@ -3,11 +3,12 @@ import { errorFields, log } from "../telemetry/log.ts";
 
 /**
  * What a room sends one of its fan-out shards: committed events, in seq order, and signal frames
- * (presence, typing) for every socket there but those of `exceptUser`.
+ * (presence, typing) for every socket there but those of `exceptUser`, or (an ephemeral answer)
+ * for those of `onlyUser` alone.
  */
 export type Relay = {
   events: RoomEvent[];
-  frames: { text: string; exceptUser?: string | undefined }[];
+  frames: { text: string; exceptUser?: string | undefined; onlyUser?: string | undefined }[];
 };
 
 const MAX_RETRY_MS = 1_000;

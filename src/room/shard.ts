@@ -126,8 +126,10 @@ export class RoomShard extends DurableObject<Env> {
       ready(ws) ? this.#hasUpTo.get(ws) : Number.POSITIVE_INFINITY,
     );
     this.#metrics.count("deliveries_total", { transport: "chat" }, sent);
-    for (const { text, exceptUser } of frames)
-      for (const ws of this.ctx.getWebSockets())
+    for (const { text, exceptUser, onlyUser } of frames)
+      for (const ws of onlyUser === undefined
+        ? this.ctx.getWebSockets()
+        : this.#sockets.of(onlyUser))
         if (ready(ws) && attachmentOf(ws)?.user.id !== exceptUser) send(ws, text);
   }
 

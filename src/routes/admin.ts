@@ -13,6 +13,7 @@ import { auditLog } from "./audit-log.ts";
 import { services } from "./services.ts";
 import { adminMetrics } from "./admin-metrics.ts";
 import { instanceWebhooks } from "./webhooks.ts";
+import { slackLinks } from "./slack.ts";
 
 /**
  * For instance admins (ADMIN_USERNAMES): replica health and lag, the flush backlog, the audit
@@ -31,6 +32,7 @@ admin.route("/", services);
 admin.route("/", adminMetrics);
 admin.route("/", adminUsers);
 admin.route("/", instanceWebhooks);
+admin.route("/", slackLinks);
 
 admin.openapi(
   createRoute({

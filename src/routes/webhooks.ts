@@ -77,7 +77,7 @@ function checkedUrl(c: Context<AppEnv>, url: string): string {
 }
 
 /** The room's events now go to its hub's endpoints: tell the room which types they want. */
-async function tellRoom(c: Context<AppEnv>, hub: HubName): Promise<void> {
+export async function tellRoom(c: Context<AppEnv>, hub: HubName): Promise<void> {
   if (hub === INSTANCE_HUB) return;
   const types = await hubOf(c, hub).wantedTypes(hub);
   await c.env.ROOM.getByName(hub.slice("room:".length)).setIntegrationTypes(types);

@@ -125,7 +125,12 @@ function render(): void {
   if (route.view === "search") searchInput.value = route.q;
   switch (route.view) {
     case "room":
-      show(chatView(ctx, route.room, { people: route.people === true }));
+      show(
+        chatView(ctx, route.room, {
+          people: route.people === true,
+          integrations: route.integrations === true,
+        }),
+      );
       document.title = `#${route.room} · edgechat`;
       break;
     case "search":
@@ -152,7 +157,10 @@ async function start(): Promise<void> {
     replace(outlet, h("p", { class: "screen hint", role: "status" }, "Signing you in…"));
     await auth.renew(auth.session?.token);
   }
-  window.addEventListener("hashchange", render);
+  // A screen may take a new URL in place (a room's panels), keeping its socket.
+  window.addEventListener("hashchange", () => {
+    if (!view?.follow?.(currentRoute())) render();
+  });
   render();
 }
 

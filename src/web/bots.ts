@@ -6,15 +6,16 @@ import {
 } from "../client/index.ts";
 import {
   botScopeFields,
-  deleteWithConfirm,
-  keyLine,
   keyReveal,
-  OVERLAPS,
+  newServiceForm,
   scopeText,
+  serviceControls,
+  serviceRunner,
 } from "./admin/service-parts.ts";
-import { errorText, handleUnauthorized, type AppContext, type View } from "./context.ts";
+import type { AppContext, View } from "./context.ts";
 import { h, replace } from "./dom.ts";
 import { serviceBadge } from "./service-badge.ts";
+import { apiScope } from "./webhooks/scope.ts";
 
 /** How many of your rooms the page asks for, to offer them to bots: `me.rooms`' most. */
 const ROOMS_ASKED = 40;
@@ -42,126 +43,45 @@ export function botsPage(ctx: AppContext): View {
   let disposed = false;
   const list = h("ul", { class: "bot-list", "data-testid": "bots", "aria-live": "polite" });
   const count = h("p", { class: "hint", "data-testid": "bots-count" });
-  const problem = h("p", {
-    class: "error",
-    role: "alert",
-    "data-testid": "bots-error",
-    hidden: true,
-  });
   const reveal = keyReveal();
   const createSlot = h("div", {});
   /** The rooms you own, as `me.rooms` says (the server checks them again). */
   let owned: string[] = [];
 
   const showKey = (issued: IssuedKey, what: string) => reveal.show(issued, what, "bot");
+  const { problem, act, failed } = serviceRunner(
+    apiScope(ctx, (api) => api.bots),
+    "bots-error",
+    load,
+    () => disposed,
+  );
 
-  async function act(run: Parameters<AppContext["call"]>[0]): Promise<void> {
-    problem.hidden = true;
-    try {
-      await ctx.call(run);
-      await load();
-    } catch (error) {
-      if (disposed || handleUnauthorized(ctx, error)) return;
-      problem.textContent = errorText(error);
-      problem.hidden = false;
-    }
-  }
-
-  function createForm(): HTMLFormElement {
-    const name = h("input", {
-      id: "bot-name",
-      name: "name",
-      "data-testid": "bot-name",
-      required: true,
-      autocomplete: "off",
-      placeholder: "deploybot",
-      maxlength: 32,
+  const createForm = () =>
+    newServiceForm({
+      act,
+      showKey,
+      editor: botScopeFields("new-bot", { rooms: [], actions: ["post"], role: "member" }, owned),
+      nameId: "bot-name",
+      attrs: { class: "service-form card", "aria-labelledby": "new-bot-title" },
+      title: h("h3", { id: "new-bot-title" }, "New bot"),
+      submit: { testid: "bot-create", text: "Make bot" },
+      made: (name) => `Bot ${name} made.`,
     });
-    const scope = botScopeFields(
-      "new-bot",
-      { rooms: [], actions: ["post"], role: "member" },
-      owned,
-    );
-    return h(
-      "form",
-      {
-        class: "service-form card",
-        "aria-labelledby": "new-bot-title",
-        on: {
-          submit: (event) => {
-            event.preventDefault();
-            void act(async (api) => {
-              const issued = await api.bots.create({
-                name: name.value.trim(),
-                scope: scope.read(),
-              });
-              name.value = "";
-              showKey(issued, `Bot ${issued.service.name} made.`);
-            });
-          },
-        },
-      },
-      h("h3", { id: "new-bot-title" }, "New bot"),
-      h("div", { class: "row" }, h("label", { for: "bot-name" }, "Name"), name),
-      scope.el,
-      h("button", { type: "submit", "data-testid": "bot-create" }, "Make bot"),
-    );
-  }
 
   function card(bot: ServiceAccount): HTMLLIElement {
-    const id = bot.id;
     const disabled = bot.disabledAt !== null;
-    const overlap = h(
-      "select",
-      { "aria-label": `Overlap when rotating ${bot.name}'s keys`, "data-testid": "overlap" },
-      ...OVERLAPS.map(([seconds, label]) =>
-        h("option", { value: seconds, selected: seconds === 86_400 }, label),
-      ),
-    );
     // A scope with "*" (an admin's service of yours) cannot be a bot's: edit it with rooms.
     const rooms = bot.scope.rooms === "*" ? [] : bot.scope.rooms;
-    const editor = botScopeFields(id, { ...bot.scope, rooms }, owned);
-    const editForm = h(
-      "form",
-      {
-        class: "service-form scope-edit",
-        "aria-label": `Scope of ${bot.name}`,
-        hidden: true,
-        on: {
-          submit: (event) => {
-            event.preventDefault();
-            void act((api) => api.bots.setScope(id, editor.read()));
-          },
-        },
+    const controls = serviceControls(bot, {
+      act,
+      showKey,
+      editor: botScopeFields(bot.id, { ...bot.scope, rooms }, owned),
+      // On a card the form itself folds away.
+      editIn: (form) => {
+        form.classList.add("scope-edit");
+        return form;
       },
-      editor.el,
-      h("button", { type: "submit", "data-testid": "scope-save" }, "Save scope"),
-    );
-    const edit = h(
-      "button",
-      {
-        type: "button",
-        "data-testid": "edit-scope",
-        "aria-expanded": "false",
-        on: {
-          click: () => {
-            editForm.hidden = !editForm.hidden;
-            edit.setAttribute("aria-expanded", String(!editForm.hidden));
-          },
-        },
-      },
-      "Edit scope",
-    );
-    const keys = bot.keys.map((key) =>
-      keyLine(key, {
-        rotate: () =>
-          void act(async (api) => {
-            const issued = await api.bots.rotateKey(id, key.id, Number(overlap.value));
-            showKey(issued, `Key ${key.id} of ${bot.name} rotated.`);
-          }),
-        revoke: () => void act((api) => api.bots.revokeKey(id, key.id)),
-      }),
-    );
+    });
     return h(
       "li",
       { class: `card bot${disabled ? " bad" : ""}`, "data-bot": bot.name },
@@ -169,44 +89,14 @@ export function botsPage(ctx: AppContext): View {
         "h3",
         {},
         bot.name,
-        serviceBadge(id),
+        serviceBadge(bot.id),
         disabled ? h("span", { class: "badge muted" }, "disabled") : null,
       ),
-      h("div", { class: "mono hint" }, id),
+      h("div", { class: "mono hint" }, bot.id),
       h("p", { class: "wrap", "data-testid": "scope" }, scopeText(bot.scope)),
-      h("ul", { class: "keys" }, ...keys),
-      h(
-        "div",
-        { class: "service-actions" },
-        h(
-          "button",
-          {
-            type: "button",
-            "data-testid": "add-key",
-            on: {
-              click: () =>
-                void act(async (api) =>
-                  showKey(await api.bots.addKey(id), `Key added to ${bot.name}.`),
-                ),
-            },
-          },
-          "Add key",
-        ),
-        edit,
-        h(
-          "button",
-          {
-            type: "button",
-            class: disabled ? undefined : "danger",
-            "data-testid": disabled ? "enable" : "disable",
-            on: { click: () => void act((api) => api.bots.setDisabled(id, !disabled)) },
-          },
-          disabled ? "Enable" : "Disable",
-        ),
-        h("label", {}, "Rotation overlap ", overlap),
-        deleteWithConfirm(bot.name, () => void act((api) => api.bots.delete(id))),
-      ),
-      editForm,
+      controls.keys,
+      controls.actions,
+      controls.edit,
     );
   }
 
@@ -241,11 +131,7 @@ export function botsPage(ctx: AppContext): View {
     );
   }
 
-  void load().catch((error: unknown) => {
-    if (disposed || handleUnauthorized(ctx, error)) return;
-    problem.textContent = `Could not load your bots: ${errorText(error)}`;
-    problem.hidden = false;
-  });
+  void load().catch(failed("Could not load your bots"));
 
   const el = h(
     "main",

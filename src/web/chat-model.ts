@@ -22,6 +22,18 @@ export type HistoryState = {
   readonly beginning: boolean;
 };
 
+/**
+ * A slash command's answer for you alone (docs/integrations.md): shown after the event that was
+ * newest when it came (`after`), never stored; gone with a reload.
+ */
+export type Ephemeral = {
+  readonly id: number;
+  readonly after: number;
+  readonly at: number;
+  readonly text: string;
+  readonly from: string;
+};
+
 /** A post on its way: `seq` once acked (it goes when its message shows), `error` once refused. */
 export type PendingPost = {
   readonly id: number;
@@ -61,6 +73,7 @@ export type ChatState = {
   readonly timeline: Timeline;
   readonly notices: ReadonlyMap<number, Notice>;
   readonly pending: readonly PendingPost[];
+  readonly ephemerals: readonly Ephemeral[];
   /** You asked to leave: the socket's closing is then no removal to announce. */
   readonly leaving: boolean;
   /**
@@ -89,6 +102,7 @@ export const initialChatState: ChatState = {
   timeline: emptyTimeline,
   notices: new Map(),
   pending: [],
+  ephemerals: [],
   leaving: false,
   members: emptyMembers,
 };

@@ -1,7 +1,8 @@
-import { can } from "../client/index.ts";
+import { can, type Standing } from "../client/index.ts";
 import { canCompose, reconnecting, type ChatState } from "./chat-state.ts";
 import { Composer } from "./composer.ts";
 import { h } from "./dom.ts";
+import { ephemeralItem, ephemeralKey } from "./ephemeral-item.ts";
 import { standing } from "./members-state.ts";
 import { MemberPanel, type PanelActions } from "./members.ts";
 import { MessageItem, noticeItem, pendingItem, type MessageActions } from "./message-item.ts";
@@ -14,10 +15,14 @@ export type ScreenActions = {
   message: Omit<MessageActions, "you" | "mayDeleteAny" | "mayRedactAny">;
   panel: PanelActions;
   controls: Omit<RoomControlActions, "currentTopic">;
+  /** Your standing in the room changed (the lists or the admin check answered). */
+  standing: (you: Standing) => void;
   /** The reader wants older history. */
   older: () => void;
   /** A refused post's line is dismissed. */
   dismiss: (id: number) => void;
+  /** An ephemeral answer is dismissed. */
+  dismissEphemeral: (id: number) => void;
   send: (text: string) => void;
   typing: () => void;
   /** The reader wants to see the room as it was (history-view.ts). */
@@ -60,10 +65,14 @@ export class ChatScreen {
   readonly #pending = new Map<number, ReturnType<typeof pendingItem>>();
   readonly #messageActions: MessageActions;
   readonly #dismiss: (id: number) => void;
+  readonly #dismissEphemeral: (id: number) => void;
+  readonly #standing: (you: Standing) => void;
   #state: ChatState | undefined;
 
   constructor(room: string, actions: ScreenActions) {
     this.#dismiss = actions.dismiss;
+    this.#dismissEphemeral = actions.dismissEphemeral;
+    this.#standing = actions.standing;
     this.#messageActions = {
       ...actions.message,
       you: () => this.#state?.members.you,
@@ -133,6 +142,7 @@ export class ChatScreen {
     if (after.dividerAt !== undefined && after.dividerAt !== this.list.dividerAt)
       this.list.markUnread(after.dividerAt);
     if (after.pending !== before.pending) this.#renderPending(after);
+    if (after.ephemerals !== before.ephemerals) this.#renderEphemerals(before, after);
     if (after.history !== before.history) this.list.setHistoryState(after.history);
   }
 
@@ -146,10 +156,11 @@ export class ChatScreen {
   }
 
   /**
-   * Shows `panel` (the room as it was, read only) in place of the live room, or the live room
-   * again without one. The live room goes on receiving meanwhile, out of sight.
+   * Shows `panel` (the room as it was, read only, or its Integrations) in place of the live
+   * room, or the live room again without one. The live room goes on receiving meanwhile, out of
+   * sight.
    */
-  setHistory(panel: HTMLElement | undefined): void {
+  showInstead(panel: HTMLElement | undefined): void {
     const live = panel === undefined;
     this.#body.hidden = !live;
     this.typing.el.hidden = !live;
@@ -179,13 +190,29 @@ export class ChatScreen {
     this.#members.render(after.members);
     const was = standing(before.members);
     const now = standing(after.members);
-    if (now.role !== was.role || now.admin !== was.admin) this.#controls.setStanding(now);
+    if (now.role !== was.role || now.admin !== was.admin) {
+      this.#controls.setStanding(now);
+      this.#standing(now);
+    }
     // Your id and your say decide the buttons of every message.
     if (
       after.members.you !== before.members.you ||
       can(now, "delete_any") !== can(was, "delete_any")
     )
       for (const item of this.#items.values()) item.render();
+  }
+
+  #renderEphemerals(before: ChatState, after: ChatState): void {
+    const kept = new Set(after.ephemerals);
+    for (const gone of before.ephemerals) if (!kept.has(gone)) this.list.remove(ephemeralKey(gone));
+    for (const ephemeral of after.ephemerals) {
+      const key = ephemeralKey(ephemeral);
+      if (!this.list.has(key))
+        this.list.put(
+          key,
+          ephemeralItem(ephemeral, () => this.#dismissEphemeral(ephemeral.id)),
+        );
+    }
   }
 
   #renderPending(after: ChatState): void {

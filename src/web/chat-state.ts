@@ -22,7 +22,15 @@ import {
 import { emptyTimeline, mergePage } from "./timeline.ts";
 
 export { initialChatState } from "./chat-model.ts";
-export type { ChatEffect, ChatState, Notice, PendingPost, Seen, Step } from "./chat-model.ts";
+export type {
+  ChatEffect,
+  ChatState,
+  Ephemeral,
+  Notice,
+  PendingPost,
+  Seen,
+  Step,
+} from "./chat-model.ts";
 
 /**
  * One open room as a pure state machine: what the socket, the history pages and the compose box
@@ -55,6 +63,9 @@ export type ChatAction =
   | { type: "acked"; id: number; seq: number }
   | { type: "refused"; id: number; message: string }
   | { type: "dismissed"; id: number }
+  /** A slash command's answer for you alone: from the route, or an `ephemeral` frame. */
+  | { type: "ephemeral"; text: string; from: string; at: number; after: number }
+  | { type: "ephemeral-dismissed"; id: number }
   | { type: "leaving" }
   | { type: "leave-refused" }
   /** The connection stopped for good (the SDK's `fatal`). */
@@ -106,6 +117,7 @@ export function reduce(state: ChatState, action: ChatAction): Step {
           generation: state.generation + 1,
           timeline: emptyTimeline,
           notices: new Map(),
+          ephemerals: [],
           dividerAt: undefined,
         },
         undefined,
@@ -173,6 +185,16 @@ export function reduce(state: ChatState, action: ChatAction): Step {
       });
     case "dismissed":
       return step({ ...state, pending: state.pending.filter((p) => p.id !== action.id) });
+    case "ephemeral": {
+      const id = (state.ephemerals.at(-1)?.id ?? 0) + 1;
+      const { text, from, at, after } = action;
+      return step(
+        { ...state, ephemerals: [...state.ephemerals, { id, text, from, at, after }] },
+        { kind: "scroll-to-bottom" },
+      );
+    }
+    case "ephemeral-dismissed":
+      return step({ ...state, ephemerals: state.ephemerals.filter((e) => e.id !== action.id) });
     case "leaving":
       return step({ ...state, leaving: true });
     case "leave-refused":

@@ -1,4 +1,10 @@
-import { CommandError, RoomConnection } from "../client/index.ts";
+import {
+  can,
+  CommandError,
+  isSlashCommand,
+  RoomConnection,
+  type Standing,
+} from "../client/index.ts";
 import { ChatScreen } from "./chat-screen.ts";
 import {
   initialChatState,
@@ -12,7 +18,8 @@ import type { SocketCommand } from "./commands.ts";
 import { errorText, handleUnauthorized, type AppContext, type View } from "./context.ts";
 import { HistoryView } from "./history-view.ts";
 import { forgetRoom, rememberRoom } from "./recent-rooms.ts";
-import { goToRooms, setFlash } from "./route.ts";
+import { integrationsPanel } from "./integrations-panel.ts";
+import { goToRooms, integrationsHref, roomHref, setFlash, type Route } from "./route.ts";
 import { noteWrite } from "./search-view.ts";
 import { maySeeBans } from "./members-state.ts";
 
@@ -20,15 +27,25 @@ const PAGE = 50;
 
 /**
  * One room: history over HTTP, live events over the SDK's RoomConnection, a compose box,
- * presence, typing, the unread divider and the reconnecting banner. The pure reducer of
- * chat-state.ts decides what happens; ChatScreen draws its state; this runs its effects.
+ * presence, typing, the unread divider and the reconnecting banner; the room as it was, and its
+ * Integrations panel (`#/room/<name>/integrations`), in place of the live room. The pure reducer
+ * of chat-state.ts decides what happens; ChatScreen draws its state; this runs its effects.
  */
-export function chatView(ctx: AppContext, room: string, options: { people?: boolean } = {}): View {
+export function chatView(
+  ctx: AppContext,
+  room: string,
+  options: { people?: boolean; integrations?: boolean } = {},
+): View {
   let state: ChatState = initialChatState;
   let conn: RoomConnection | undefined;
   let disposed = false;
   let membersTimer: ReturnType<typeof setTimeout> | undefined;
   let postIds = 0;
+  /** The Integrations panel: asked for by the URL, shown once your standing allows it. */
+  let wantIntegrations = options.integrations === true;
+  let integrations: View | undefined;
+  let you: Standing | undefined;
+  let adminKnown = false;
 
   const screen = new ChatScreen(room, {
     message: {
@@ -48,13 +65,27 @@ export function chatView(ctx: AppContext, room: string, options: { people?: bool
       undo: () => command((c) => c.undo()),
       redo: () => command((c) => c.redo()),
       verify: () => ctx.call((api) => api.verifyRoom(room)),
+      integrationsHref: integrationsHref(room),
+    },
+    standing: (standing) => {
+      you = standing;
+      syncIntegrations();
+      // What you may run changed with your role: completion offers what is allowed now.
+      void loadSlashCommands();
     },
     older: () => dispatch({ type: "older" }),
     dismiss: (id) => dispatch({ type: "dismissed", id }),
+    dismissEphemeral: (id) => dispatch({ type: "ephemeral-dismissed", id }),
     send,
     typing: () => conn?.typing(),
     history: () => {
-      screen.setHistory(history.el);
+      if (wantIntegrations) {
+        // The URL says the live room again (no hashchange: nothing is built anew).
+        window.history.replaceState(null, "", roomHref(room));
+        wantIntegrations = false;
+        syncIntegrations();
+      }
+      screen.showInstead(history.el);
       history.open();
     },
   });
@@ -63,7 +94,7 @@ export function chatView(ctx: AppContext, room: string, options: { people?: bool
     lastSeq: () => conn?.lastSeq ?? 0,
     close: () => {
       history.hide();
-      screen.setHistory(undefined);
+      screen.showInstead(undefined);
     },
   });
 
@@ -150,6 +181,32 @@ export function chatView(ctx: AppContext, room: string, options: { people?: bool
     }
   }
 
+  /**
+   * Opens or closes the Integrations panel as the URL asks and your standing allows. Someone
+   * who may not manage integrations never sees it: once their role and the admin check are
+   * known, the URL goes back to the live room.
+   */
+  function syncIntegrations(): void {
+    const allowed = you !== undefined && can(you, "integrations");
+    if (wantIntegrations && allowed && !integrations) {
+      integrations = integrationsPanel(ctx, room);
+      history.hide();
+      screen.showInstead(integrations.el);
+      integrations.el.focus();
+    } else if ((!wantIntegrations || !allowed) && integrations) {
+      integrations.dispose();
+      integrations.el.remove();
+      integrations = undefined;
+      screen.showInstead(undefined);
+      // Its custom slash commands may have changed there.
+      void loadSlashCommands();
+    }
+    if (wantIntegrations && !allowed && adminKnown && you?.role !== undefined) {
+      wantIntegrations = false;
+      window.history.replaceState(null, "", roomHref(room));
+    }
+  }
+
   // ---- commands ----
 
   function command(run: (c: RoomConnection) => Promise<number>): Promise<number> {
@@ -161,8 +218,43 @@ export function chatView(ctx: AppContext, room: string, options: { people?: bool
     return command((c) => c.send({ ...unsent, clientId: c.nextClientId() }));
   }
 
+  /** The commands this user may run here, for the compose box's completion. */
+  async function loadSlashCommands(): Promise<void> {
+    try {
+      const { commands } = await ctx.call((api) => api.slash.commands(room));
+      if (!disposed) screen.composer.slash.setCommands(commands);
+    } catch (error) {
+      // Completion is a help, not a need: without it, commands still run when sent.
+      handleUnauthorized(ctx, error);
+    }
+  }
+
+  /** An answer for you alone, after the newest event: from a command's run or its socket frame. */
+  function showEphemeral(text: string, from: string, at = Date.now()): void {
+    dispatch({ type: "ephemeral", text, from, at, after: conn?.lastSeq ?? 0 });
+  }
+
+  /**
+   * Runs a slash command: what it logs arrives over the socket like anything else; an ephemeral
+   * answer shows here; a refusal shows as any refused command's.
+   */
+  async function runSlash(text: string, clientId: string): Promise<void> {
+    const name = text.trim().split(/\s/, 1)[0]!;
+    try {
+      const result = await ctx.call((api) => api.slash.run(room, text, clientId));
+      if (result.kind === "ephemeral") showEphemeral(result.text, name);
+      if (result.kind === "command" || result.kind === "posted") noteWrite(room, result.seq);
+    } catch (error) {
+      if (!handleUnauthorized(ctx, error))
+        dispatch({ type: "error-frame", message: errorText(error) });
+    }
+  }
+
   function send(text: string): void {
     if (!conn) return;
+    if (isSlashCommand(text)) return void runSlash(text, conn.nextClientId());
+    // `//text` posts `/text`: the way to start a message with a slash.
+    if (text.trimStart().startsWith("//")) text = text.trimStart().slice(1);
     const id = ++postIds;
     dispatch({ type: "sending", id, text });
     conn.post(text).then(
@@ -225,12 +317,18 @@ export function chatView(ctx: AppContext, room: string, options: { people?: bool
     c.on("gap", () => dispatch({ type: "gap" }));
     c.on("presence", (frame) => dispatch({ type: "presence", frame }));
     c.on("typing", (user) => user.id !== state.members.you && screen.typing.saw(user));
+    c.on("ephemeral", (frame) => showEphemeral(frame.text, frame.from.name, frame.at));
+    c.on("welcome", () => void loadSlashCommands());
     c.on("error", (frame) => dispatch({ type: "error-frame", message: frame.message }));
     c.on("fatal", ({ code, message }) => dispatch({ type: "fatal", code, message }));
     c.connect();
   }
 
-  void ctx.admin.then((admin) => dispatch({ type: "admin", admin }));
+  void ctx.admin.then((admin) => {
+    adminKnown = true;
+    dispatch({ type: "admin", admin });
+    syncIntegrations();
+  });
   const onVisible = () => markRead();
   document.addEventListener("visibilitychange", onVisible);
   list.el.addEventListener("scroll", onVisible, { passive: true });
@@ -238,8 +336,20 @@ export function chatView(ctx: AppContext, room: string, options: { people?: bool
 
   return {
     el: screen.el,
+    /** Another panel of this room: opened or closed here, the socket kept. */
+    follow(route: Route): boolean {
+      if (route.view !== "room" || route.room !== room || route.people) return false;
+      wantIntegrations = route.integrations === true;
+      if (wantIntegrations) {
+        history.hide();
+        screen.showInstead(undefined);
+      }
+      syncIntegrations();
+      return true;
+    },
     dispose() {
       disposed = true;
+      integrations?.dispose();
       document.removeEventListener("visibilitychange", onVisible);
       screen.dispose();
       clearTimeout(membersTimer);

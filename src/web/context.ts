@@ -1,4 +1,5 @@
 import { ApiError, type EdgechatApi, type Session } from "../client/index.ts";
+import type { Route } from "./route.ts";
 import type { Auth } from "./session.ts";
 
 /** What every screen gets from the app. */
@@ -18,8 +19,11 @@ export type AppContext = {
   admin: Promise<boolean>;
 };
 
-/** A mounted screen; dispose closes its connections and timers. */
-export type View = { el: HTMLElement; dispose(): void };
+/**
+ * A mounted screen; dispose closes its connections and timers. `follow` takes a new URL in
+ * place when it is another panel of the same screen (answers false to be built anew).
+ */
+export type View = { el: HTMLElement; dispose(): void; follow?(route: Route): boolean };
 
 /** Text for people from any failure; ApiError messages come from the server. */
 export function errorText(error: unknown): string {

@@ -81,6 +81,15 @@ export class MessageList {
     this.#items.set(key, el);
   }
 
+  /** Takes `key`'s item out, if it is there. */
+  remove(key: number): void {
+    const item = this.#items.get(key);
+    if (!item) return;
+    item.remove();
+    this.#items.delete(key);
+    this.#keys.splice(this.#keys.indexOf(key), 1);
+  }
+
   clear(): void {
     this.#list.replaceChildren();
     this.#keys = [];

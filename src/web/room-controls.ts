@@ -14,12 +14,15 @@ export type RoomControlActions = {
   redo: () => Promise<unknown>;
   /** Owners and admins: recompute the room's hash chain (docs/audit.md). */
   verify: () => Promise<ChainReport>;
+  /** Where the room's Integrations panel is (owners and admins). */
+  integrationsHref: string;
 };
 
 /**
  * The room's header controls: undo and redo of your last action (it may have touched any
  * message, so they sit with the room, not on one message), the topic and slow mode for those
- * who may change them, and "Leave room" for members.
+ * who may change them, the Integrations panel for those who manage them, and "Leave room" for
+ * members.
  */
 export function roomControls(actions: RoomControlActions) {
   const error = h("p", {
@@ -163,6 +166,17 @@ export function roomControls(actions: RoomControlActions) {
     },
     "Verify log",
   );
+  const integrations = h(
+    "a",
+    {
+      href: actions.integrationsHref,
+      class: "button-link",
+      "data-testid": "integrations-open",
+      hidden: true,
+      title: "This room's webhooks and their deliveries",
+    },
+    "Integrations",
+  );
   const leave = h(
     "button",
     {
@@ -178,7 +192,7 @@ export function roomControls(actions: RoomControlActions) {
     el: h(
       "div",
       { class: "controls" },
-      h("div", { class: "row" }, undo, redo, moderation, verify, verdict, leave),
+      h("div", { class: "row" }, undo, redo, moderation, verify, verdict, integrations, leave),
       error,
     ),
     /** Shows the controls `you` may use. */
@@ -190,6 +204,7 @@ export function roomControls(actions: RoomControlActions) {
       editTopic.hidden = !mayTopic || !topicForm.hidden;
       slow.hidden = status.hidden = !maySlow;
       verify.hidden = verdict.hidden = !can(you, "audit");
+      integrations.hidden = !can(you, "integrations");
       // An admin who is no member has nothing to leave.
       leave.hidden = you.admin === true && you.role === undefined;
     },

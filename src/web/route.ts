@@ -1,11 +1,12 @@
 /**
  * The URL hash is the app's one piece of navigation state: `#/room/<name>` (with `/people` to
- * moderate), `#/search/<query>`, `#/admin/<section>[/<name>]`, `#/bots` or the room list.
+ * moderate, `/integrations` for its owner's webhooks, out and in), `#/search/<query>`,
+ * `#/admin/<section>[/<name>]`, `#/bots` or the room list.
  */
 export type Route =
   | { view: "rooms" }
   | { view: "bots" }
-  | { view: "room"; room: string; people?: true }
+  | { view: "room"; room: string; people?: true; integrations?: true }
   | { view: "search"; q: string }
   | { view: "admin"; section: AdminSection; name?: string };
 
@@ -15,6 +16,8 @@ export const ADMIN_SECTIONS = [
   "rooms",
   "users",
   "services",
+  "webhooks",
+  "slack",
   "audit",
   "database",
 ] as const;
@@ -27,12 +30,14 @@ export function currentRoute(hash = location.hash): Route {
   if (hash === BOTS_HREF) return { view: "bots" };
   const admin = /^#\/admin(?:\/([a-z]+)(?:\/([^/]+))?)?$/.exec(hash);
   if (admin) return adminRoute(admin[1], admin[2]);
-  const match = /^#\/(room|search)\/([^/]+)(\/people)?$/.exec(hash);
+  const match = /^#\/(room|search)\/([^/]+)(?:\/(people|integrations))?$/.exec(hash);
   if (!match?.[2]) return { view: "rooms" };
   const value = decoded(match[2]);
   if (value === undefined) return { view: "rooms" };
   if (match[1] === "search") return match[3] ? { view: "rooms" } : { view: "search", q: value };
-  return match[3] ? { view: "room", room: value, people: true } : { view: "room", room: value };
+  if (match[3] === "people") return { view: "room", room: value, people: true };
+  if (match[3] === "integrations") return { view: "room", room: value, integrations: true };
+  return { view: "room", room: value };
 }
 
 function adminRoute(section: string | undefined, name: string | undefined): Route {
@@ -61,6 +66,11 @@ export function adminHref(section: AdminSection, name?: string): string {
 /** A room with its people panel in view: where admins moderate it. */
 export function moderateHref(room: string): string {
   return `${roomHref(room)}/people`;
+}
+
+/** A room with its Integrations panel (webhooks) in place of the live room: for its owner. */
+export function integrationsHref(room: string): string {
+  return `${roomHref(room)}/integrations`;
 }
 
 export function searchHref(q: string): string {

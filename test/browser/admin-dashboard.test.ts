@@ -5,11 +5,14 @@ import { ApiError, EdgechatApi } from "../../src/client/index.ts";
 import { ADMIN_SECTIONS } from "../../src/web/route.ts";
 import { startServer, type TestServer } from "../support/server.ts";
 import {
+  DESKTOP,
   ensureWebBuild,
   executablePath,
   launchChromium,
+  PHONE,
   requireChromium,
   section,
+  SHOTS,
   WAIT,
   watchPage,
 } from "./chromium.ts";
@@ -24,19 +27,17 @@ import {
  */
 requireChromium();
 
-const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
 const PASSWORD = "correct horse battery";
-const SHOTS = "test-results/screenshots";
 
 describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
   let server: TestServer;
   let browser: Browser;
   const problems: string[] = [];
-  // Without Postgres the Database section's calls are 503s, on purpose; mallory's page and
-  // sign-ins are refused (401, 403) once her sessions end and she is banned, on purpose.
+  // Without Postgres the Database section's calls are 503s, on purpose, and without its secrets
+  // the Slack section's are 404s (the bridge is off); mallory's page and sign-ins are refused
+  // (401, 403) once her sessions end and she is banned, on purpose.
   const expectedErrors: [string, RegExp][] = [
-    ["root", /503/],
+    ["root", /503|404/],
     ["mallory", /401|403/],
   ];
   const room = `busy-${Date.now()}`;
@@ -162,11 +163,18 @@ describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
     await expect.poll(async () => (await byName()).length, WAIT).toBeGreaterThanOrEqual(2);
     const names = await byName();
     expect(names).toEqual([...names].sort());
+    // The list is asked for again: wait for its answer before clicking in it (a click on a row
+    // the answer replaces is lost, as a busy machine showed).
+    const sorted = root.waitForResponse(
+      (r) => r.url().includes("/api/admin/rooms") && r.url().includes("sort=activity"),
+    );
     await root.getByTestId("admin-room-sort").selectOption("activity");
+    await sorted;
+    await expect.poll(() => rows.first().getAttribute("data-room"), WAIT).toBe(room);
     expect(await rows.first().getAttribute("data-room")).toBe(room);
     await root.screenshot({ path: `${SHOTS}/admin-rooms.png`, fullPage: true });
     await rows.first().getByTestId("moderate").click();
-    expect(new URL(root.url()).hash).toBe(`#/room/${room}/people`);
+    await expect.poll(() => new URL(root.url()).hash, WAIT).toBe(`#/room/${room}/people`);
     const people = root.locator("aside.people[data-focused=true]");
     await people.waitFor();
     const carolLine = people.locator('li[data-name="carol"]');

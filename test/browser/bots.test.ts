@@ -9,6 +9,7 @@ import {
   ensureWebBuild,
   executablePath,
   launchChromium,
+  PHONE,
   requireChromium,
   WAIT,
   watchPage,
@@ -26,7 +27,6 @@ import {
 requireChromium();
 
 const SHOTS = "test-results";
-const PHONE = { width: 390, height: 844 };
 
 describe.skipIf(!executablePath)("bots in Chromium", () => {
   let server: TestServer;

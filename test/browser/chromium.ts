@@ -25,6 +25,12 @@ const ARGS = [
 /** Playwright's polling for the UI's asynchronous updates. */
 export const WAIT = { timeout: 20_000, interval: 100 };
 
+/** The viewports the UI is checked at: a desktop, and a phone's (docs: usable at 390×844). */
+export const DESKTOP = { width: 1280, height: 900 };
+export const PHONE = { width: 390, height: 844 };
+/** Where the tests leave their screenshots (not committed). */
+export const SHOTS = "test-results/screenshots";
+
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath, args: ARGS });
 }

@@ -2,24 +2,30 @@
  * Incoming webhooks end to end (docs/integrations.md): a room's owner makes a secret URL; a CI
  * system posts Slack-compatible JSON (or a `payload=` form) to it and the message appears as the
  * hook's bot (kind service); bad bodies get the contract's 400, a wrong or revoked URL 404, an
- * oversized body 413, a flood 429; an Idempotency-Key makes a retried post land once.
+ * oversized body 413, a flood 429; an Idempotency-Key makes a retried post land once. The SDK's
+ * calls (`api.incomingWebhooks(room)`: list, create, revoke) against the same worker.
  */
-import { expect, it } from "vitest";
-import { EdgechatApi } from "../../src/client/index.ts";
+import { describe, expect, it } from "vitest";
+import { ApiError, EdgechatApi, MAX_INCOMING_HOOKS } from "../../src/client/index.ts";
 import type { IssuedIncomingHook, RoomEvent } from "../../src/protocol/index.ts";
 import { freshRoom, signIn, useServer, type Guest, type TestServer } from "./helpers.ts";
 
 let server: TestServer;
 let ada: Guest;
 let bob: Guest;
+let root: EdgechatApi;
 
 useServer(
   async (started) => {
     server = started;
     [ada, bob] = await signIn(server, "ada", "bob");
+    const session = await new EdgechatApi(server.url).register("root", "correct horse battery");
+    root = new EdgechatApi(server.url, session.token);
   },
   // A small command budget, so that a flood runs out of it quickly.
-  { vars: { LIMIT_COMMANDS_PER_SECOND: "2", LIMIT_COMMANDS_BURST: "8" } },
+  {
+    vars: { LIMIT_COMMANDS_PER_SECOND: "2", LIMIT_COMMANDS_BURST: "8", ADMIN_USERNAMES: "root" },
+  },
 );
 
 async function makeHook(room: string, name = "CI", token = ada.token): Promise<IssuedIncomingHook> {
@@ -173,4 +179,120 @@ it("is for the room's owner to manage, and works in a private room", async () =>
     headers: { authorization: `Bearer ${bob.token}` },
   });
   expect(stranger.status).toBe(404);
+});
+
+/** The refusal a call ends with, as the SDK throws it. */
+async function refusal(call: Promise<unknown>): Promise<ApiError> {
+  const error = await call.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(ApiError);
+  return error as ApiError;
+}
+
+describe("the SDK's calls (api.incomingWebhooks(room))", () => {
+  it("creates a hook whose URL posts, lists it with its last use, and revokes it", async () => {
+    const room = await freshRoom(ada);
+    const hooks = ada.api.incomingWebhooks(room);
+    expect(await hooks.list()).toEqual({ hooks: [] });
+
+    const before = Date.now();
+    const { hook, url } = await hooks.create({ name: "  Deploys  " });
+    expect(hook).toEqual({
+      id: expect.stringMatching(/^ih_[0-9a-f]{24}$/),
+      room,
+      name: "Deploys",
+      botId: expect.stringMatching(/^svc_[0-9a-f]{32}$/),
+      createdBy: { id: ada.user.id, name: "ada" },
+      createdAt: expect.any(Number),
+      revokedAt: null,
+      lastUsedAt: null,
+    });
+    expect(hook.createdAt).toBeGreaterThanOrEqual(before - 5_000);
+    const secret = url.split("/").at(-1)!;
+    expect(url).toBe(`${server.url}/api/hooks/${room}/${hook.id}/${secret}`);
+    expect(secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+
+    // The list never holds the URL: not in the parsed answer, nor anywhere in the raw one.
+    const raw = await fetch(`${server.url}/api/rooms/${room}/incoming-webhooks`, {
+      headers: { authorization: `Bearer ${ada.token}` },
+    }).then((r) => r.text());
+    expect(raw).not.toContain(secret);
+    expect((await hooks.list()).hooks).toEqual([hook]);
+
+    expect((await send(url, JSON.stringify({ text: "v1.2 is live", username: "CI" }))).status).toBe(
+      200,
+    );
+    const [message] = await posted(room);
+    expect(message!.actor).toEqual({ id: hook.botId, name: "CI" });
+    const [used] = (await hooks.list()).hooks;
+    expect(used!.lastUsedAt).toBeGreaterThanOrEqual(hook.createdAt);
+
+    const revoked = await hooks.revoke(hook.id);
+    expect(revoked).toEqual({ ...used, revokedAt: expect.any(Number) });
+    expect((await send(url, '{"text":"after revoke"}')).status).toBe(404);
+    // Revoked hooks stay listed; revoking again changes nothing.
+    expect((await hooks.list()).hooks).toEqual([revoked]);
+    expect(await hooks.revoke(hook.id)).toEqual(revoked);
+    expect(await posted(room)).toHaveLength(1);
+  });
+
+  it("lets an admin manage any room's hooks, and lists them oldest first", async () => {
+    const room = await freshRoom(ada);
+    const { hook: first } = await ada.api.incomingWebhooks(room).create({ name: "first" });
+    const asRoot = root.incomingWebhooks(room);
+    const { hook: second } = await asRoot.create({ name: "second" });
+    expect(second.createdBy.name).toBe("root");
+    expect((await asRoot.list()).hooks.map((h) => h.id)).toEqual([first.id, second.id]);
+    expect((await asRoot.revoke(first.id)).revokedAt).not.toBeNull();
+  });
+
+  it("refuses others and bad input with the contract's errors", async () => {
+    const room = await freshRoom(ada);
+    const hooks = ada.api.incomingWebhooks(room);
+    const { hook } = await hooks.create({ name: "CI" });
+
+    const asBob = bob.api.incomingWebhooks(room);
+    const calls = [
+      () => asBob.list(),
+      () => asBob.create({ name: "mine" }),
+      () => asBob.revoke(hook.id),
+    ];
+    for (const call of calls) {
+      const error = await refusal(call());
+      expect([error.code, error.status]).toEqual(["forbidden", 403]);
+    }
+    expect((await refusal(new EdgechatApi(server.url).incomingWebhooks(room).list())).status).toBe(
+      401,
+    );
+
+    for (const name of ["", "   ", "x".repeat(81)]) {
+      const error = await refusal(hooks.create({ name }));
+      expect([error.code, error.status], JSON.stringify(name)).toEqual(["bad_request", 400]);
+      expect(error.message).toMatch(/1 to 80 characters/);
+    }
+    const unknown = await refusal(hooks.revoke(`ih_${"0".repeat(24)}`));
+    expect([unknown.code, unknown.status]).toEqual(["not_found", 404]);
+    const malformed = await refusal(hooks.revoke("wh_nothing"));
+    expect([malformed.code, malformed.status]).toEqual(["bad_request", 400]);
+    const noRoom = await refusal(ada.api.incomingWebhooks(`${room}-gone`).list());
+    expect(noRoom.code).toBe("not_found");
+    expect((await hooks.list()).hooks).toEqual([hook]);
+  });
+
+  it(`holds ${MAX_INCOMING_HOOKS} working hooks a room; a revoked one frees its place`, async () => {
+    const room = await freshRoom(ada);
+    const hooks = ada.api.incomingWebhooks(room);
+    const made = [];
+    for (let i = 0; i < MAX_INCOMING_HOOKS; i++)
+      made.push((await hooks.create({ name: `h${i}` })).hook);
+    const full = await refusal(hooks.create({ name: "one more" }));
+    expect([full.code, full.status]).toEqual(["conflict", 409]);
+    expect(full.message).toMatch(/at most 20/);
+    await hooks.revoke(made[0]!.id);
+    const { hook } = await hooks.create({ name: "one more" });
+    expect((await hooks.list()).hooks).toHaveLength(MAX_INCOMING_HOOKS + 1);
+    expect((await hooks.list()).hooks.at(-1)).toEqual(hook);
+  });
 });

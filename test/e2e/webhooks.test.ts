@@ -33,6 +33,8 @@ useServer(
     vars: {
       WEBHOOK_ALLOW_LOOPBACK: "true",
       WEBHOOK_RETRY_DELAYS: "1,1,1",
+      // An endpoint failing for 2 s (and at least 5 tries) is disabled: 5 days in production.
+      WEBHOOK_DISABLE_AFTER_SECONDS: "2",
       ADMIN_USERNAMES: "root",
     },
   },
@@ -348,4 +350,66 @@ it("sends every room's events to an admin's instance-wide webhook, and audits ea
   );
   expect(audit.body.entries.some((entry) => entry.target.room === undefined)).toBe(true);
   expect(JSON.stringify(audit.body)).not.toContain("whsec_");
+});
+
+it("pages the delivery log newest first, in the room's order, and refuses a made-up cursor", async () => {
+  const room = await freshRoom(ada);
+  const path = `/paged-${room}`;
+  const { webhook } = await addWebhook(room, path);
+  // Posted together: one commit batch, one queue message, deliveries made in the same instant.
+  const seqs = (await Promise.all([1, 2, 3, 4, 5].map((n) => post(room, `burst ${n}`)))).map(
+    (p) => p.seq,
+  );
+  await waitUntil(async () =>
+    (await deliveries(room, webhook.id)).length === 5 ? true : undefined,
+  );
+  const pages: number[][] = [];
+  let before: string | null = null;
+  do {
+    const query: string = `limit=2${before ? `&before=${before}` : ""}`;
+    const page = await call<{ deliveries: Delivery[]; nextBefore: string | null }>(
+      ada,
+      "GET",
+      `/api/rooms/${room}/webhooks/${webhook.id}/deliveries?${query}`,
+    );
+    pages.push(page.body.deliveries.map((d) => d.seq));
+    before = page.body.nextBefore;
+  } while (before);
+  expect(pages.flat()).toEqual([...seqs].sort((a, b) => b - a));
+  const bad = await call(
+    ada,
+    "GET",
+    `/api/rooms/${room}/webhooks/${webhook.id}/deliveries?before=yesterday`,
+  );
+  expect(bad.status).toBe(400);
+});
+
+it("disables an endpoint whose every try failed for long enough, and skips what was queued for it", async () => {
+  const room = await freshRoom(ada);
+  const path = `/failing-${room}`;
+  receiver.answer(path, () => 500);
+  const { webhook } = await addWebhook(room, path);
+  await post(room, "first");
+  await post(room, "second");
+  const disabled = await waitUntil(
+    async () => {
+      const current = await call<Webhook>(ada, "GET", `/api/rooms/${room}/webhooks/${webhook.id}`);
+      return current.body.status === "disabled" ? current.body : undefined;
+    },
+    "disabled for failing",
+    30_000,
+  );
+  expect(disabled.disabledReason).toBe("failing");
+  expect(disabled.failuresInARow).toBeGreaterThanOrEqual(5);
+  const log = await waitUntil(async () => {
+    const list = await deliveries(room, webhook.id);
+    return list.every((d) => d.status === "skipped" || d.status === "dead") ? list : undefined;
+  });
+  expect(log).toHaveLength(2);
+  // Nothing new reaches a disabled endpoint.
+  const tries = receiver.at(path).length;
+  await post(room, "third");
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  expect(receiver.at(path)).toHaveLength(tries);
+  expect(await deliveries(room, webhook.id)).toHaveLength(2);
 });

@@ -110,12 +110,10 @@ const sent: fc.Arbitrary<Sent> = fc.oneof(
     body: new URLSearchParams({ payload: JSON.stringify(value) }).toString(),
     contentType: "application/x-www-form-urlencoded",
   })),
-  fc
-    .jsonValue()
-    .map((value) => ({
-      body: JSON.stringify(value),
-      contentType: "application/json; charset=utf-8",
-    })),
+  fc.jsonValue().map((value) => ({
+    body: JSON.stringify(value),
+    contentType: "application/json; charset=utf-8",
+  })),
   fc.record({
     body: fc.string({ maxLength: 300 }),
     contentType: fc.constantFrom(
@@ -129,12 +127,10 @@ const sent: fc.Arbitrary<Sent> = fc.oneof(
   fc
     .integer({ min: 1, max: 3000 })
     .map((depth) => ({ body: nested(depth, true), contentType: "application/json" })),
-  fc
-    .integer({ min: 60_000, max: 70_000 })
-    .map((n) => ({
-      body: JSON.stringify({ text: "y".repeat(n) }),
-      contentType: "application/json",
-    })),
+  fc.integer({ min: 60_000, max: 70_000 }).map((n) => ({
+    body: JSON.stringify({ text: "y".repeat(n) }),
+    contentType: "application/json",
+  })),
 );
 
 const codePoints = (s: string) => [...s].length;

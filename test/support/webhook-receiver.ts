@@ -10,11 +10,14 @@ export type Received = {
   at: number;
 };
 
-/** How the receiver answers the `n`-th request (1-based) to `path`: a status, maybe a delay. */
+/**
+ * How the receiver answers the `n`-th request (1-based) to `path`: a status, maybe headers and
+ * a body of its own ("ok" or "nope" otherwise).
+ */
 export type Answer = (
   request: Received,
   n: number,
-) => number | { status: number; headers?: Record<string, string> };
+) => number | { status: number; headers?: Record<string, string>; body?: string };
 
 /**
  * A webhook receiver on 127.0.0.1 for the tests: it records every request and answers as the
@@ -44,13 +47,13 @@ export async function startReceiver() {
       at: Date.now(),
     };
     const answer = answers.get(path)?.(request, n) ?? 200;
-    const { status, headers } =
-      typeof answer === "number" ? { status: answer, headers: {} } : answer;
+    const { status, headers, body } =
+      typeof answer === "number" ? { status: answer, headers: {}, body: undefined } : answer;
     request.answered = status;
     received.push(request);
     res
       .writeHead(status, { "content-type": "text/plain", ...headers })
-      .end(status < 300 ? "ok" : "nope");
+      .end(body ?? (status < 300 ? "ok" : "nope"));
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;

@@ -327,6 +327,10 @@ describe("sendOutbound", () => {
         return response.writeHead(200).write("partial");
       case "/huge":
         return writeTenMegabytes(response);
+      case "/json-2k":
+        return response
+          .writeHead(200, { "content-type": "application/json; charset=utf-8" })
+          .end(JSON.stringify({ text: "é".repeat(1000) }));
       default:
         return response.writeHead(404).end();
     }
@@ -439,6 +443,24 @@ describe("sendOutbound", () => {
       error: "network",
       responseExcerpt: "",
     });
+  });
+
+  it("bodyBytes: the answer as far as asked, whether there was more, its content type", async () => {
+    const whole = await sendOutbound(at("/json-2k"), post, { timeoutMs: 5000, bodyBytes: 4096 });
+    expect(whole.body).toEqual({
+      text: JSON.stringify({ text: "é".repeat(1000) }),
+      truncated: false,
+      contentType: "application/json; charset=utf-8",
+    });
+    // The log's excerpt stays 1 KiB, a character cut in two left out.
+    expect(new TextEncoder().encode(whole.responseExcerpt).length).toBeLessThanOrEqual(
+      EXCERPT_BYTES,
+    );
+    const cut = await sendOutbound(at("/json-2k"), post, { timeoutMs: 5000, bodyBytes: 1500 });
+    expect(cut.body).toMatchObject({ truncated: true });
+    expect(new TextEncoder().encode(cut.body!.text).length).toBeLessThanOrEqual(1500);
+    // Without bodyBytes, nothing more than before.
+    expect(await sendOutbound(at("/ok"), post, { timeoutMs: 5000 })).not.toHaveProperty("body");
   });
 
   it("a 10 MB body: 1 KiB kept, the rest never read", async () => {

@@ -6,13 +6,17 @@ import { databaseSection } from "./database.ts";
 import { overviewSection } from "./overview.ts";
 import { roomsSection } from "./rooms.ts";
 import { servicesSection } from "./services.ts";
+import { slackSection } from "./slack.ts";
 import { usersSection } from "./users.ts";
+import { webhooksSection } from "./webhooks.ts";
 
 const TITLES: Record<AdminSection, string> = {
   overview: "Overview",
   rooms: "Rooms",
   users: "Users",
   services: "Services",
+  webhooks: "Webhooks",
+  slack: "Slack",
   audit: "Audit log",
   database: "Database",
 };
@@ -23,6 +27,8 @@ const SECTIONS: Record<AdminSection, (ctx: AppContext, name?: string) => View> =
   rooms: roomsSection,
   users: usersSection,
   services: (ctx) => ({ el: servicesSection(ctx), dispose() {} }),
+  webhooks: webhooksSection,
+  slack: (ctx) => ({ el: slackSection(ctx), dispose() {} }),
   audit: (ctx) => ({ el: auditLogSection(ctx), dispose() {} }),
   database: databaseSection,
 };
@@ -30,8 +36,9 @@ const SECTIONS: Record<AdminSection, (ctx: AppContext, name?: string) => View> =
 /**
  * The admin dashboard, for instance admins (docs/observability.md, "Admin dashboard"): a menu
  * of sections, each its own URL (`#/admin/<section>`) and file: the live Overview, Rooms,
- * Users, Services, the Audit log and the Database. Loaded as its own chunk (app.ts); the
- * server refuses every call of a non-admin with 403, which each section says.
+ * Users, Services, the instance's Webhooks, Slack (the bridge's links), the Audit log and the
+ * Database. Loaded as its own chunk (app.ts); the server refuses every call of a non-admin with
+ * 403, which each section says.
  */
 export function dashboard(ctx: AppContext, route: Extract<Route, { view: "admin" }>): View {
   const section = SECTIONS[route.section](ctx, route.name);

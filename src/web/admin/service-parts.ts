@@ -1,17 +1,25 @@
+import type * as z from "zod";
 import {
   SERVICE_ACTIONS,
   type Action,
   type BotScope,
+  type CreateService,
   type IssuedKey,
+  type ServiceAccount,
+  type ServiceAccountsApi,
   type ServiceKeyInfo,
   type ServiceScope,
 } from "../../client/index.ts";
+import { errorText } from "../context.ts";
 import { h, replace } from "../dom.ts";
+import { secretReveal } from "../secret-reveal.ts";
+import type { ApiScope } from "../webhooks/scope.ts";
 
 /**
  * The parts of the Services section (services.ts), shared with the Bots page (../bots.ts): a
  * scope's inputs and its text, one key's line with its status and buttons, the rotation
- * overlaps offered, and the box that shows a new key once.
+ * overlaps offered, the box that shows a new key once, the form that makes an account, one
+ * account's keys and actions, and how a page runs those.
  */
 
 /** Rotation overlaps offered, in seconds: the API takes any from 0 to 30 days. */
@@ -176,110 +184,258 @@ export function keyLine(key: ServiceKeyInfo, on: { rotate: () => void; revoke: (
   );
 }
 
-/**
- * The box that shows a new key once, with a copy button and the warning that it will not be
- * shown again: `show` fills it, Done (or `hide`) empties it.
- */
+/** The box that shows a new key once (../secret-reveal.ts), with what its holder may do. */
 export function keyReveal() {
-  const el = h("div", { class: "key-reveal", "data-testid": "key-reveal", hidden: true });
-  const hide = () => {
-    replace(el);
-    el.hidden = true;
-  };
-  const show = (issued: IssuedKey, what: string, actsAs: string): void => {
-    const key = h("input", {
-      id: "service-key",
-      class: "mono",
-      readonly: true,
-      value: issued.key.secret,
-      "data-testid": "service-key",
-      "aria-describedby": "service-key-warning",
-      on: { focus: (event) => (event.target as HTMLInputElement).select() },
-    });
-    const copied = h("span", {
-      class: "hint",
-      role: "status",
-      "data-testid": "service-key-copied",
-    });
-    const copy = async () => {
-      try {
-        await navigator.clipboard.writeText(issued.key.secret);
-        copied.textContent = "Copied.";
-      } catch {
-        key.select();
-        copied.textContent = "Copy failed: the key is selected, press Ctrl+C.";
-      }
-    };
-    replace(
-      el,
-      h("p", {}, `${what} Its new key (id ${issued.key.id}):`),
-      h(
-        "p",
-        { id: "service-key-warning", class: "warning", "data-testid": "service-key-warning" },
-        "Copy this key now: it is shown only this once and is stored only as a hash. " +
-          `Anyone who has it acts as the ${actsAs}.`,
-      ),
-      h(
-        "div",
-        { class: "row" },
-        h("label", { for: "service-key" }, "Key"),
-        key,
-        h(
-          "button",
-          { type: "button", "data-testid": "service-key-copy", on: { click: () => void copy() } },
-          "Copy",
-        ),
-        h(
-          "button",
-          { type: "button", "data-testid": "service-key-done", on: { click: hide } },
-          "Done",
-        ),
-      ),
-      copied,
+  const reveal = secretReveal({ name: "service-key", label: "Key", testid: "key-reveal" });
+  const show = (issued: IssuedKey, what: string, actsAs: string): void =>
+    reveal.show(
+      issued.key.secret,
+      `${what} Its new key (id ${issued.key.id}):`,
+      "Copy this key now: it is shown only this once and is stored only as a hash. " +
+        `Anyone who has it acts as the ${actsAs}.`,
     );
-    el.hidden = false;
-    key.focus();
-  };
-  return { el, show, hide };
+  return { el: reveal.el, show, hide: reveal.hide };
 }
 
 /**
  * A Delete button that asks first, in place (no `confirm()` dialog): "Delete <what> for good?"
- * with a button that does it and one that takes it back.
+ * and what goes with it, with a button that does it and one that takes it back. `verb` names
+ * another step that cannot be taken back ("Revoke"); the test ids follow it (`revoke`,
+ * `revoke-confirm`, `revoke-cancel`).
  */
-export function deleteWithConfirm(what: string, run: () => void): HTMLElement {
+export function deleteWithConfirm(
+  what: string,
+  run: () => void,
+  consequence = "Its keys stop at once.",
+  verb: "Delete" | "Revoke" = "Delete",
+): HTMLElement {
+  const testid = verb.toLowerCase();
   const box = h("div", { class: "confirm-delete" });
   const ask = () => {
     const cancel = h(
       "button",
-      { type: "button", "data-testid": "delete-cancel", on: { click: () => idle() } },
+      { type: "button", "data-testid": `${testid}-cancel`, on: { click: () => idle().focus() } },
       "Cancel",
     );
     replace(
       box,
-      h(
-        "span",
-        { role: "alert", class: "warning" },
-        `Delete ${what} for good? Its keys stop at once.`,
-      ),
+      h("span", { role: "alert", class: "warning" }, `${verb} ${what} for good? ${consequence}`),
       h(
         "button",
-        { type: "button", class: "danger", "data-testid": "delete-confirm", on: { click: run } },
-        "Yes, delete",
+        { type: "button", class: "danger", "data-testid": `${testid}-confirm`, on: { click: run } },
+        `Yes, ${testid}`,
       ),
       cancel,
     );
     cancel.focus(); // the safe choice first
   };
-  const idle = () =>
-    replace(
-      box,
-      h(
-        "button",
-        { type: "button", class: "danger", "data-testid": "delete", on: { click: ask } },
-        "Delete",
-      ),
+  /** Shows the first button again, and answers it (Cancel gives it the focus back). */
+  const idle = () => {
+    const button = h(
+      "button",
+      { type: "button", class: "danger", "data-testid": testid, on: { click: ask } },
+      verb,
     );
+    replace(box, button);
+    return button;
+  };
   idle();
   return box;
+}
+
+/** The calls on a set of accounts and on each, whichever set it is: the admins' or the bots'. */
+export type ServiceCalls<Scope extends ServiceScope> = Pick<
+  ServiceAccountsApi<z.ZodType, CreateService & { scope: Scope }, Scope>,
+  "create" | "setScope" | "setDisabled" | "addKey" | "rotateKey" | "revokeKey" | "delete"
+>;
+
+/** Runs a call on the page's set of accounts, then reloads its list (or says what went wrong). */
+type Act<Scope extends ServiceScope> = (
+  run: (accounts: ServiceCalls<Scope>) => Promise<unknown>,
+) => void;
+
+/**
+ * How a page of service accounts runs an action on its set (`accounts`: `api.admin.serviceAccounts`
+ * or `api.bots`, through ../webhooks/scope.ts's `apiScope`): the call, then `reload` of its list;
+ * what goes wrong is said in `problem` (an alert with the test id `problemId`; a 401 has signed
+ * out already; nothing is said once the page is `gone`). `failed` says so of a load that went
+ * wrong, after `what`.
+ */
+export function serviceRunner<Scope extends ServiceScope>(
+  accounts: ApiScope<ServiceCalls<Scope>>,
+  problemId: string,
+  reload: () => Promise<void>,
+  gone: () => boolean = () => false,
+) {
+  const problem = h("p", { class: "error", role: "alert", "data-testid": problemId, hidden: true });
+  const say = (error: unknown, text: string) => {
+    if (gone() || accounts.signedOut(error)) return;
+    problem.textContent = text;
+    problem.hidden = false;
+  };
+  const act: Act<Scope> = (run) =>
+    void (async () => {
+      problem.hidden = true;
+      try {
+        await accounts.call(run);
+        await reload();
+      } catch (error) {
+        say(error, errorText(error));
+      }
+    })();
+  const failed = (what: string) => (error: unknown) => say(error, `${what}: ${errorText(error)}`);
+  return { problem, act, failed };
+}
+
+/**
+ * The form that makes a service account or a bot: its name, the scope's inputs (`editor`), and
+ * a submit button (`submit`: its test id and words); the new key is shown once with `made`.
+ * `attrs` and `title` are the form's own: a labelled section's form or a titled card.
+ */
+export function newServiceForm<Scope extends ServiceScope>(options: {
+  act: Act<Scope>;
+  showKey: (issued: IssuedKey, what: string) => void;
+  editor: { el: HTMLElement; read: () => Scope };
+  /** The name input's id and test id. */
+  nameId: string;
+  attrs: Record<string, string>;
+  title?: HTMLElement;
+  submit: { testid: string; text: string };
+  made: (name: string) => string;
+}): HTMLFormElement {
+  const { act, showKey, editor } = options;
+  const name = h("input", {
+    id: options.nameId,
+    name: "name",
+    "data-testid": options.nameId,
+    required: true,
+    autocomplete: "off",
+    placeholder: "deploybot",
+    maxlength: 32,
+  });
+  const submit = (event: SubmitEvent) => {
+    event.preventDefault();
+    act(async (accounts) => {
+      const issued = await accounts.create({ name: name.value.trim(), scope: editor.read() });
+      name.value = "";
+      showKey(issued, options.made(issued.service.name));
+    });
+  };
+  return h(
+    "form",
+    { ...options.attrs, on: { submit } },
+    options.title,
+    h("div", { class: "row" }, h("label", { for: options.nameId }, "Name"), name),
+    editor.el,
+    h("button", { type: "submit", "data-testid": options.submit.testid }, options.submit.text),
+  );
+}
+
+/** What a page hands `serviceControls`: how it runs calls and shows things. */
+export type ServiceControlsOptions<Scope extends ServiceScope> = {
+  /** `serviceRunner`'s, on the set the account is in. */
+  act: Act<Scope>;
+  /** Shows a new key once, with what happened. */
+  showKey: (issued: IssuedKey, what: string) => void;
+  /** The scope's inputs, filled with the account's scope: `scopeFields` or `botScopeFields`. */
+  editor: { el: HTMLElement; read: () => Scope };
+  /** Puts the scope's form where the page wants it; Edit scope shows and hides what it returns. */
+  editIn: (form: HTMLFormElement) => HTMLElement;
+};
+
+/**
+ * One service account's keys (each with Rotate and Revoke) and its actions: Add key, Edit scope,
+ * Disable or Enable, the rotation overlap, Delete (asked first); and its scope's form, hidden
+ * until Edit scope. The admin Services' rows and the bots' cards lay them out each their way.
+ */
+export function serviceControls<Scope extends ServiceScope>(
+  service: ServiceAccount,
+  options: ServiceControlsOptions<Scope>,
+) {
+  const { id, name } = service;
+  const { act, showKey, editor } = options;
+  const disabled = service.disabledAt !== null;
+  const overlap = h(
+    "select",
+    { "aria-label": `Overlap when rotating ${name}'s keys`, "data-testid": "overlap" },
+    ...OVERLAPS.map(([seconds, label]) =>
+      h("option", { value: seconds, selected: seconds === 86_400 }, label),
+    ),
+  );
+  const form = h(
+    "form",
+    {
+      class: "service-form",
+      "aria-label": `Scope of ${name}`,
+      on: {
+        submit: (event) => {
+          event.preventDefault();
+          act((accounts) => accounts.setScope(id, editor.read()));
+        },
+      },
+    },
+    editor.el,
+    h("button", { type: "submit", "data-testid": "scope-save" }, "Save scope"),
+  );
+  const edit = options.editIn(form);
+  edit.hidden = true;
+  const editButton = h(
+    "button",
+    {
+      type: "button",
+      "data-testid": "edit-scope",
+      "aria-expanded": "false",
+      on: {
+        click: () => {
+          edit.hidden = !edit.hidden;
+          editButton.setAttribute("aria-expanded", String(!edit.hidden));
+        },
+      },
+    },
+    "Edit scope",
+  );
+  const keys = h(
+    "ul",
+    { class: "keys" },
+    ...service.keys.map((key) =>
+      keyLine(key, {
+        rotate: () =>
+          act(async (accounts) => {
+            const issued = await accounts.rotateKey(id, key.id, Number(overlap.value));
+            showKey(issued, `Key ${key.id} of ${name} rotated.`);
+          }),
+        revoke: () => act((accounts) => accounts.revokeKey(id, key.id)),
+      }),
+    ),
+  );
+  const actions = h(
+    "div",
+    { class: "service-actions" },
+    h(
+      "button",
+      {
+        type: "button",
+        "data-testid": "add-key",
+        on: {
+          click: () =>
+            act(async (accounts) => showKey(await accounts.addKey(id), `Key added to ${name}.`)),
+        },
+      },
+      "Add key",
+    ),
+    editButton,
+    h(
+      "button",
+      {
+        type: "button",
+        class: disabled ? undefined : "danger",
+        "data-testid": disabled ? "enable" : "disable",
+        on: { click: () => act((accounts) => accounts.setDisabled(id, !disabled)) },
+      },
+      disabled ? "Enable" : "Disable",
+    ),
+    h("label", {}, "Rotation overlap ", overlap),
+    deleteWithConfirm(name, () => act((accounts) => accounts.delete(id))),
+  );
+  return { keys, actions, edit };
 }
