@@ -83,8 +83,14 @@ export async function startTarget(
 
 /** Groups started by this process, killed on the way out whatever happens. */
 const groups = new Set<number>();
+/**
+ * Storage folders of servers not stopped yet: a run stopped while a server is still starting
+ * (SIGTERM before it answers) has no handle on it, and its folder must not stay behind.
+ */
+const storageDirs = new Set<string>();
 process.once("exit", () => {
   for (const pgid of groups) signalGroup(pgid, "SIGKILL");
+  for (const dir of storageDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 function signalGroup(pgid: number, signal: NodeJS.Signals | 0): boolean {
@@ -234,6 +240,7 @@ async function startWranglerDev(
   buildUi(options.serverRoot);
   const port = await freePort();
   const dir = mkdtempSync(join(STORAGE_ROOT[options.storage], "edgechat-bench-"));
+  storageDirs.add(dir);
   const secret = randomBytes(32).toString("base64url");
   const wrangler = join(options.serverRoot, "node_modules/wrangler/bin/wrangler.js");
   const args = [wrangler, "dev", "--ip", "127.0.0.1", "--port", String(port), "--persist-to", dir];
@@ -256,6 +263,7 @@ async function startWranglerDev(
     await stopGroup(child);
     reportLog(join(dir, "wrangler.log"));
     rmSync(dir, { recursive: true, force: true });
+    storageDirs.delete(dir);
   };
   try {
     await waitFor("wrangler dev", options.timeoutMs ?? 90_000, child, () => healthy(url));
