@@ -3,7 +3,8 @@ import type { Delivery } from "../protocol/index.ts";
 import { errorFields, log } from "../telemetry/log.ts";
 import { DEFAULT_RETRY_DELAYS } from "./retry-schedule.ts";
 import { judgeTry } from "./delivery-outcome.ts";
-import { checkOutboundUrl, sendOutbound } from "./outbound-url.ts";
+import { sendOutbound } from "./outbound-request.ts";
+import { checkOutboundUrl } from "./outbound-url.ts";
 import {
   DeliveryMessage,
   INSTANCE_HUB,

@@ -4,7 +4,7 @@
  * `sendOutbound` and posts or returns what `readSlashAnswer` says.
  */
 import { SlashResponseBody, type Rate, type SlashResult, type UserRef } from "../protocol/index.ts";
-import type { OutboundResult } from "./outbound-url.ts";
+import type { OutboundResult } from "./outbound-request.ts";
 import { slackSignature } from "./slack-signature.ts";
 import { toMessageText } from "./slack-format.ts";
 

@@ -3,7 +3,8 @@ import { ApiError } from "../http/api-error.ts";
 import { settings, type AppEnv } from "../http/app-env.ts";
 import { unwrap } from "../http/openapi.ts";
 import type { Actor } from "../identity/actor.ts";
-import { checkOutboundUrl, sendOutbound } from "../integrations/outbound-url.ts";
+import { sendOutbound } from "../integrations/outbound-request.ts";
+import { checkOutboundUrl } from "../integrations/outbound-url.ts";
 import { roomHub } from "../integrations/queue-messages.ts";
 import {
   readSlashAnswer,

@@ -504,15 +504,18 @@ describe("custom commands", () => {
     const bot = new EdgechatApi(server.url, issued.key.secret);
     // The command's server acknowledges at once (Slack's 3 s) and answers through the REST API
     // with its own service key, as a bot account does.
+    // Its answers are awaited below: a post still under way when the test ends must fail it,
+    // not surface later as an unhandled rejection.
+    const answers: Promise<unknown>[] = [];
     commands.on(path, ({ fields }) => {
       if (fields.text === "status")
-        setTimeout(
-          () =>
-            void bot.postMessage(fields.channel_name, {
+        answers.push(
+          new Promise((resolve) => setTimeout(resolve, 50)).then(() =>
+            bot.postMessage(fields.channel_name, {
               text: `${fields.user_name}: production is on v42, healthy`,
               clientId: `status-${fields.trigger_id}`,
             }),
-          50,
+          ),
         );
       return {};
     });
@@ -527,6 +530,7 @@ describe("custom commands", () => {
       actor: { id: issued.service.id, name: "deploy-service" },
       data: { text: "bob: production is on v42, healthy" },
     });
+    expect(await Promise.all(answers)).toEqual([{ seq: event.event.seq }]);
     expect(commands.violations).toEqual([]);
   });
 });

@@ -6,13 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OUTBOUND_URLS as TABLE } from "../fixtures/outbound-urls.ts";
 import {
   checkOutboundUrl,
-  EXCERPT_BYTES,
   MAX_URL_CHARS,
   parseIpv4,
   parseIpv6,
+} from "../../src/integrations/outbound-url.ts";
+import {
+  EXCERPT_BYTES,
   parseRetryAfter,
   sendOutbound,
-} from "../../src/integrations/outbound-url.ts";
+} from "../../src/integrations/outbound-request.ts";
 
 describe("checkOutboundUrl", () => {
   it("has a table of more than a hundred rows", () => {

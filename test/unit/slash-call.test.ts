@@ -1,6 +1,6 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import type { OutboundResult } from "../../src/integrations/outbound-url.ts";
+import type { OutboundResult } from "../../src/integrations/outbound-request.ts";
 import {
   readSlashAnswer,
   readSlashMessage,
