@@ -48,7 +48,8 @@ export function instrument(source: string): Instrumented {
   } catch (error) {
     return refuse(`the code does not parse as an ES module: ${(error as Error).message}`);
   }
-  const problem = reservedNameIn(source, tokens) ?? firstForbidden(program);
+  const problem =
+    reservedNameIn(source, tokens) ?? firstForbidden(program) ?? missingDefault(program);
   if (problem) return refuse(problem);
 
   const out = new MagicString(source);
@@ -127,6 +128,24 @@ function forbidden(node: Node): string | undefined {
     default:
       return undefined;
   }
+}
+
+/** The sandbox imports the plugin's default export: a module without one would not load. */
+function missingDefault(program: Node): string | undefined {
+  const body = (program as Node & { body: Node[] }).body;
+  const exportsDefault = body.some(
+    (node) =>
+      node.type === "ExportDefaultDeclaration" ||
+      (node.type === "ExportNamedDeclaration" &&
+        (
+          node as Node & { specifiers: { exported: { name?: string; value?: unknown } }[] }
+        ).specifiers.some(
+          (specifier) => (specifier.exported.name ?? specifier.exported.value) === "default",
+        )),
+  );
+  return exportsDefault
+    ? undefined
+    : "the module has no default export: export default definePlugin({ ... })";
 }
 
 /**

@@ -105,5 +105,8 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-const clip = (text: string) =>
-  text.length > MESSAGE_CHARS ? `${text.slice(0, MESSAGE_CHARS - 1)}…` : text;
+/** One line (workerd's load errors span several), at most MESSAGE_CHARS. */
+const clip = (raw: string) => {
+  const text = raw.replace(/\s+/g, " ").trim();
+  return text.length > MESSAGE_CHARS ? `${text.slice(0, MESSAGE_CHARS - 1)}…` : text;
+};

@@ -45,6 +45,12 @@ export const AuditAction = z.enum([
   // The Slack bridge's links, by admins (src/routes/slack.ts): the target is the room.
   "slack.linked",
   "slack.unlinked",
+  // Plugins, by admins (src/routes/plugins.ts): no target; `plugin` (its id) in the data.
+  "plugin.installed",
+  "plugin.enabled",
+  "plugin.disabled",
+  "plugin.version_changed",
+  "plugin.deleted",
   // Room moderation, from the rooms' own events (src/audit/room-entries.ts).
   "room.created",
   "room.topic_changed",

@@ -70,8 +70,15 @@ describe("instrument: normal code behaves the same", () => {
     expect(code.split("\n")[2]).toBe(`while (b < 3) {${FUEL_NAME}();b++}`);
   });
 
+  it("takes a default export however it is written", () => {
+    for (const source of [`const p = {}; export { p as default };`, `export default class {}`])
+      expect(instrument(source).ok, source).toBe(true);
+  });
+
   it("counts what it metered", () => {
-    const result = instrument(`function f() { for (;;) break; } const g = () => 1; while (0);`);
+    const result = instrument(
+      `function f() { for (;;) break; } const g = () => 1; while (0); export default 1;`,
+    );
     expect(result).toMatchObject({ ok: true, loops: 2, functions: 2 });
   });
 });
@@ -141,6 +148,7 @@ describe("instrument: refuses", () => {
     ["with", `with (Math) { max(1, 2); }`, /does not parse.*with/i],
     ["code that does not parse", `export default function (`, /does not parse/],
     ["a CommonJS module's return", `return 1;`, /does not parse/],
+    ["a module without a default export", `export const x = 1;`, /no default export/],
   ];
   it.each(refusals)("%s", (_name, source, problem) => {
     const result = instrument(source);
