@@ -24,6 +24,7 @@ import { IncomingWebhooksApi } from "./incoming-webhooks-api.ts";
 import { SlashApi } from "./slash-api.ts";
 import { ApiRequests, queryOf } from "./requests.ts";
 import { WebhooksApi } from "./webhooks-api.ts";
+import { availablePlugins } from "./plugins-api.ts";
 import { graphqlRequest, type TypedDocument, type VariablesOf } from "./graphql/request.ts";
 
 /** Any command frame (one with a clientId), as POST /api/rooms/{room}/commands takes it. */
@@ -131,6 +132,15 @@ export class EdgechatApi {
     }
     if (options.lsn !== undefined) query.set("lsn", options.lsn);
     return this.#requests.call(SearchResults, "GET", `/api/search?${query}`);
+  }
+
+  /**
+   * Anyone signed in: the plugins rooms may turn on (the instance runs them), each one's
+   * manifest with its hooks and slash commands (docs/plugins.md).
+   * @example const { plugins } = await api.plugins();
+   */
+  plugins() {
+    return availablePlugins(this.#requests);
   }
 
   /**

@@ -11,6 +11,7 @@ export { SlashApi } from "./slash-api.ts";
 export { WebhooksApi } from "./webhooks-api.ts";
 export { IncomingWebhooksApi } from "./incoming-webhooks-api.ts";
 export { BotsApi } from "./bots-api.ts";
+export { AdminPluginsApi } from "./plugins-api.ts";
 export { ServiceAccountsApi } from "./service-accounts-api.ts";
 export * from "./graphql/index.ts";
 export { CommandError, Outbox } from "./outbox.ts";

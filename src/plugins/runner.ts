@@ -23,7 +23,7 @@ import type {
   SandboxResult,
 } from "./sandbox/contract.ts";
 import { BUDGETS } from "./sandbox/meter.ts";
-import { MAIN_MODULE, PLUGIN_MODULE, RUNTIME_MODULE } from "./sandbox/names.ts";
+import { COMPATIBILITY_DATE, MAIN_MODULE, PLUGIN_MODULE, RUNTIME_MODULE } from "./sandbox/names.ts";
 import { SANDBOX_MAIN, SANDBOX_RUNTIME } from "./sandbox-modules.ts";
 import type { StoreProps } from "./store.ts";
 import { afterCall, isSuspended, NO_STRIKES, STRIKES, type Strikes } from "./strikes.ts";
@@ -37,9 +37,6 @@ import { afterCall, isSuspended, NO_STRIKES, STRIKES, type Strikes } from "./str
  * `Outcome`; a plugin that fails `STRIKES.failuresInARow` times in a row is suspended here for a
  * while (strikes.ts).
  */
-
-/** The compatibility date of the sandboxes: wrangler.toml's (a unit test holds them together). */
-export const COMPATIBILITY_DATE = "2026-11-01";
 
 /** What production enforces on each sandbox (not enforced by workerd under `wrangler dev`). */
 export const PRODUCTION_LIMITS = { cpuMs: 50, subRequests: BUDGETS.subrequests } as const;

@@ -99,7 +99,7 @@ export class PluginStorage extends DurableObject<Env> {
         STORE_LIMITS.listRows,
       )
       .toArray()
-      .map(({ key, value }) => ({ key, value }));
+      .map(({ key, value }: { key: string; value: string }) => ({ key, value }));
   }
 
   #usage(query: string, ...bindings: string[]): StoreUsage {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkGrant, checkManifest } from "../../src/plugins/registry.ts";
+import type * as z from "zod";
+import { checkGrant, checkManifest } from "../../src/plugins/install-rules.ts";
 import { grantableHost, grantedUrl } from "../../src/plugins/hosts.ts";
 import {
   outcomeOf,
@@ -52,7 +53,7 @@ describe("outcomeOf", () => {
     [[{ react: -1, emoji: "👍" }], ActionsAnswer, /at 0/],
     [{ visibility: "everyone" }, CommandAnswer, /visibility/],
   ] as const)("calls an invalid answer a failure: %j", (value, schema, message) => {
-    const outcome = outcomeOf(answered(value), schema, 1);
+    const outcome = outcomeOf(answered(value), schema as z.ZodType<unknown, unknown>, 1);
     expect(outcome.outcome).toBe("threw");
     if (outcome.outcome === "threw") expect(outcome.message).toMatch(message);
   });

@@ -1,8 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { OUTPUT, sandboxModulesSource } from "../../scripts/sandbox-modules.ts";
-import { COMPATIBILITY_DATE } from "../../src/plugins/runner.ts";
-import { FUEL_NAME } from "../../src/plugins/sandbox/names.ts";
+import { COMPATIBILITY_DATE, FUEL_NAME } from "../../src/plugins/sandbox/names.ts";
 import { SANDBOX_RUNTIME } from "../../src/plugins/sandbox-modules.ts";
 
 /**

@@ -8,6 +8,9 @@ export const RESERVED_PREFIX = "__edgechat";
 /** The fuel guard the instrumented code calls at the top of every loop and function body. */
 export const FUEL_NAME = `${RESERVED_PREFIX}_fuel`;
 
+/** The compatibility date of the sandboxes: wrangler.toml's (a unit test holds them together). */
+export const COMPATIBILITY_DATE = "2026-11-01";
+
 /** The modules of a plugin's Dynamic Worker. */
 export const MAIN_MODULE = "main.js";
 export const RUNTIME_MODULE = "runtime.js";
