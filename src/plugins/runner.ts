@@ -132,16 +132,17 @@ export class PluginRunner {
     }
     const budgetMs = this.#wallMs[hook];
     const call = { id: crypto.randomUUID(), deadline: started + budgetMs };
+    const attempt = async () => {
+      const result = await invoke(this.#sandbox(ref), call);
+      if (result.ok || !result.spent) return result;
+      // Its isolate holds too much and the plugin did not run: a fresh one takes the call.
+      this.#replaceIsolate(ref);
+      return invoke(this.#sandbox(ref), call);
+    };
     // The budget counts from now, waiting for the plugin's previous call included.
-    const settled = await within(
-      this.#inTurn(ref.id, () => invoke(this.#sandbox(ref), call)),
-      budgetMs,
-    );
+    const settled = await within(this.#inTurn(ref.id, attempt), budgetMs);
     const outcome = outcomeOf(settled, answer, this.#now() - started);
     this.#strikes.set(ref.id, afterCall(strikes, outcome.outcome === "ok", this.#now()));
-    if (settled.kind === "answered" && !settled.result.ok && settled.result.spent) {
-      this.#replaceIsolate(ref);
-    }
     return outcome;
   }
 
@@ -177,7 +178,7 @@ export class PluginRunner {
     return worker.getEntrypoint(undefined, { props }) as unknown as SandboxEntrypoint;
   }
 
-  /** The isolate holds more than its budget: the next call loads the plugin afresh. */
+  /** The isolate holds more than its budget: from now on the plugin is loaded afresh. */
   #replaceIsolate(ref: PluginRef): void {
     const key = `${ref.id}@${ref.version}`;
     this.#generations.set(key, (this.#generations.get(key) ?? 0) + 1);

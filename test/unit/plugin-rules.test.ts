@@ -61,7 +61,7 @@ describe("outcomeOf", () => {
   it("tells limits, throws, hangs and timeouts apart", () => {
     const failed = (limit: boolean) => ({
       kind: "answered" as const,
-      result: { ok: false as const, limit, spent: false, message: "m" },
+      result: { ok: false as const, limit, message: "m" },
     });
     expect(outcomeOf(failed(true), VerdictAnswer, 1).outcome).toBe("refused-by-limit");
     expect(outcomeOf(failed(false), VerdictAnswer, 1).outcome).toBe("threw");

@@ -15,6 +15,7 @@ import {
   FETCHES,
   FETCHES_TOO_OFTEN,
   LEAKS,
+  LITTERS,
   LOOPS_FOREVER,
   RECURSES_FOREVER,
   THROWS,
@@ -182,15 +183,21 @@ describe("the plugin runner", () => {
     expect(await runner.beforeCommit(refs.good!, draft("x"))).toMatchObject({ outcome: "ok" });
   });
 
-  it("replaces an isolate that holds more than its budget across calls", async () => {
-    const { runner, refs } = setup("lobby", { leaks: LEAKS });
-    const outcomes: string[] = [];
-    for (let i = 0; i < 6; i++) {
-      outcomes.push((await runner.beforeCommit(refs.leaks!, draft("x"))).outcome);
+  it("replaces an isolate that holds more than its budget, and loses no call", async () => {
+    const { runner, refs } = setup("lobby", { leaks: LEAKS, litters: LITTERS });
+    const held: unknown[] = [];
+    for (let i = 0; i < 7; i++) {
+      const outcome = await runner.beforeCommit(refs.leaks!, draft("x"));
+      held.push(outcome.outcome === "ok" ? outcome.value : outcome.outcome);
     }
-    // 16 MiB kept per call, and what each call allocates besides: the fourth passes 64 MiB, and
-    // a fresh isolate takes the fifth.
-    expect(outcomes).toEqual(["ok", "ok", "ok", "refused-by-limit", "ok", "ok"]);
+    // 16 MiB kept per call (and what each call allocates besides): after the fourth, the isolate
+    // holds more than 64 MiB, and a fresh one takes the fifth call.
+    expect(held).toEqual(["1", "2", "3", "4", "1", "2", "3"].map((n) => ({ rewrite: n })));
+    // Garbage counts as held until the collector says otherwise (which workerd's rarely does in
+    // time): a plugin that only litters is moved to a fresh isolate now and then, and never fails.
+    for (let i = 0; i < 20; i++) {
+      expect(await runner.beforeCommit(refs.litters!, draft("x"))).toMatchObject({ outcome: "ok" });
+    }
   });
 
   it("times out a plugin that waits on something that never comes", async () => {

@@ -13,10 +13,12 @@ export type SandboxProps = { plugin: string; room: string };
 
 /**
  * A call's answer. `value` is the plugin's answer as JSON data (checked by the runner); a limit
- * is a `PluginLimit` the plugin ran into, even if it caught it; `spent`: the isolate is done for.
+ * is a `PluginLimit` the plugin ran into, even if it caught it; `spent`: the isolate held more
+ * than its budget when the call came, and the plugin did not run (the runner replaces the
+ * isolate and asks again).
  */
 export type SandboxResult =
-  { ok: true; value: unknown } | { ok: false; limit: boolean; spent: boolean; message: string };
+  { ok: true; value: unknown } | { ok: false; limit: boolean; message: string; spent?: true };
 
 /** The store's RPC methods as the sandbox sees them (store.ts): keys and JSON text. */
 export interface StoreBinding {

@@ -15,7 +15,7 @@ import type {
   StoreBinding,
 } from "./contract.ts";
 import { LIMIT_ERROR_NAME } from "./names.ts";
-import { meter, PluginLimit } from "./runtime.ts";
+import { meter, MiB, PluginLimit } from "./runtime.ts";
 import definition from "./plugin.ts";
 
 /**
@@ -55,8 +55,12 @@ export default class PluginSandbox extends WorkerEntrypoint<SandboxEnv, SandboxP
   }
 
   async #run(call: CallInfo, body: (ctx: PluginContext) => unknown): Promise<SandboxResult> {
-    if (meter.spent) return failure(meter.spent);
     meter.open(call.id, call.deadline);
+    if (meter.spent) {
+      meter.close(call.id);
+      const message = `${LIMIT_ERROR_NAME}: its isolate holds more than ${meter.budgets.bytesPerIsolate / MiB} MiB`;
+      return { ok: false, limit: true, spent: true, message };
+    }
     try {
       // Turned into JSON data while the meter is open: a toJSON of the plugin's runs metered.
       const value = asJson(await body(this.#context()));
@@ -126,20 +130,10 @@ function failure(error: unknown): SandboxResult {
   // The fuel allows far more calls than the stack holds frames: a runaway recursion mostly
   // ends here, and is a limit all the same.
   if (error instanceof RangeError && STACK_OVERFLOW.test(error.message)) {
-    return {
-      ok: false,
-      limit: true,
-      spent: false,
-      message: `${LIMIT_ERROR_NAME}: ${error.message}`,
-    };
+    return { ok: false, limit: true, message: `${LIMIT_ERROR_NAME}: ${error.message}` };
   }
   const limit = error instanceof PluginLimit || nameOf(error) === LIMIT_ERROR_NAME;
-  return {
-    ok: false,
-    limit,
-    spent: error instanceof PluginLimit && error.spent,
-    message: messageOf(error).slice(0, MESSAGE_CHARS),
-  };
+  return { ok: false, limit, message: messageOf(error).slice(0, MESSAGE_CHARS) };
 }
 
 const STACK_OVERFLOW = /^Maximum call stack size exceeded/;

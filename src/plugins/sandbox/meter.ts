@@ -4,9 +4,10 @@ import { LIMIT_ERROR_NAME } from "./names.ts";
  * The budgets a plugin's code runs under inside its isolate (docs/plugins.md, "Isolation"), per
  * hook call: fuel (one unit per loop iteration and per function call, counted by the calls
  * instrument.ts put in), bytes allocated through the metered built-ins (allocation.ts), requests
- * sent. And per isolate: the bytes it still holds. Past any of them the plugin gets a
- * `PluginLimit` error thrown where it stands, and the call is reported as refused by a limit even
- * if the plugin catches it.
+ * sent: past any of them the plugin gets a `PluginLimit` error thrown where it stands, and the
+ * call is reported as refused by a limit even if the plugin catches it. And per isolate, the bytes
+ * it holds, as far as the allocation meter knows: an isolate that starts a call past that budget
+ * is spent, and the runner replaces it before the plugin runs (the call is not lost).
  */
 export type Budgets = {
   fuel: number;
@@ -28,12 +29,9 @@ export const BUDGETS: Budgets = {
 const CLOCK_EVERY = 4096;
 
 export class PluginLimit extends Error {
-  /** The isolate holds more than its budget: no call will succeed in it again. */
-  readonly spent: boolean;
-  constructor(message: string, spent = false) {
+  constructor(message: string) {
     super(message);
     this.name = LIMIT_ERROR_NAME;
-    this.spent = spent;
   }
 }
 
@@ -49,15 +47,19 @@ export class Meter {
   #callId = "";
   /** The first limit this call ran into; once set, every guard throws it again until the next call. */
   #tripped: PluginLimit | undefined;
-  #spent: PluginLimit | undefined;
+  #spent = false;
 
   constructor(budgets: Budgets, now: () => number) {
     this.budgets = budgets;
     this.#now = now;
   }
 
-  /** A hook call starts: full fuel, no bytes, no requests; `deadline` in the clock's ms. */
+  /**
+   * A hook call starts: full fuel, no bytes, no requests; `deadline` in the clock's ms. An isolate
+   * that holds more than its budget now is spent for good (`spent`): the call should not run.
+   */
   open(callId: string, deadline: number): void {
+    if (this.#live > this.budgets.bytesPerIsolate) this.#spent = true;
     this.#active = true;
     this.#fuel = this.budgets.fuel;
     this.#bytes = 0;
@@ -74,7 +76,7 @@ export class Meter {
    */
   close(callId: string = this.#callId): PluginLimit | undefined {
     if (callId !== this.#callId) return undefined;
-    const tripped = this.#tripped ?? this.#spent;
+    const tripped = this.#tripped;
     this.#active = false;
     this.#fuel = 0;
     this.#tripped = undefined;
@@ -87,8 +89,8 @@ export class Meter {
   get callId(): string {
     return this.#callId;
   }
-  /** Set once the isolate held more than its budget; it stays so. */
-  get spent(): PluginLimit | undefined {
+  /** Set once a call started with the isolate holding more than its budget; it stays so. */
+  get spent(): boolean {
     return this.#spent;
   }
   /** Bytes the isolate holds, as far as the metered built-ins know. */
@@ -118,17 +120,9 @@ export class Meter {
   charge(bytes: number): void {
     if (!(bytes > 0)) return;
     if (!this.#active) this.#trip("plugin code allocated outside a hook call");
-    if (this.#spent) throw this.#spent;
     if (this.#tripped) throw this.#tripped;
     if (this.#bytes + bytes > this.budgets.bytesPerCall) {
       this.#trip(`allocated more than ${this.budgets.bytesPerCall / MiB} MiB in one hook call`);
-    }
-    if (this.#live + bytes > this.budgets.bytesPerIsolate) {
-      this.#spent = new PluginLimit(
-        `holds more than ${this.budgets.bytesPerIsolate / MiB} MiB: its isolate is spent`,
-        true,
-      );
-      this.#trip(this.#spent);
     }
     this.#bytes += bytes;
     this.#live += bytes;
@@ -148,8 +142,8 @@ export class Meter {
     }
   }
 
-  #trip(reason: string | PluginLimit): never {
-    this.#tripped ??= typeof reason === "string" ? new PluginLimit(reason) : reason;
+  #trip(reason: string): never {
+    this.#tripped ??= new PluginLimit(reason);
     throw this.#tripped;
   }
 }

@@ -1,5 +1,5 @@
 import { installAllocationMeter } from "./allocation.ts";
-import { BUDGETS, Meter, PluginLimit } from "./meter.ts";
+import { BUDGETS, Meter, MiB, PluginLimit } from "./meter.ts";
 import { CALL_HEADER, REFUSED_HEADER } from "./names.ts";
 
 /**
@@ -13,7 +13,7 @@ import { CALL_HEADER, REFUSED_HEADER } from "./names.ts";
 const LOAD_MS = 1000;
 
 export const meter = new Meter(BUDGETS, Date.now);
-export { PluginLimit };
+export { MiB, PluginLimit };
 
 meter.open("load", Date.now() + LOAD_MS);
 installAllocationMeter(globalThis, meter);
