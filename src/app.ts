@@ -18,6 +18,7 @@ import { reads } from "./routes/reads.ts";
 import { roomSocket } from "./routes/room-socket.ts";
 import { rooms } from "./routes/rooms.ts";
 import { roomWebhooks } from "./routes/webhooks.ts";
+import { rules } from "./routes/rules.ts";
 import { slash } from "./routes/slash.ts";
 import { incomingWebhooks } from "./routes/incoming-webhooks.ts";
 import { SLACK_EVENTS_PATH, slackEvents } from "./routes/slack.ts";
@@ -80,6 +81,7 @@ export function createApp() {
   app.route("/", commands);
   app.route("/", reads);
   app.route("/", roomWebhooks);
+  app.route("/", rules);
   app.route("/", slash);
   app.route("/", incomingWebhooks);
   app.route("/", slackEvents);

@@ -24,6 +24,7 @@ import { IncomingWebhooksApi } from "./incoming-webhooks-api.ts";
 import { SlashApi } from "./slash-api.ts";
 import { ApiRequests, queryOf } from "./requests.ts";
 import { WebhooksApi } from "./webhooks-api.ts";
+import { RulesApi } from "./rules-api.ts";
 import { graphqlRequest, type TypedDocument, type VariablesOf } from "./graphql/request.ts";
 
 /** Any command frame (one with a clientId), as POST /api/rooms/{room}/commands takes it. */
@@ -139,6 +140,15 @@ export class EdgechatApi {
    */
   webhooks(room: string): WebhooksApi {
     return new WebhooksApi(this.#requests, `/api/rooms/${encodeURIComponent(room)}/webhooks`);
+  }
+
+  /**
+   * Moderators, owners and admins: the room's automation rules, each save and delete an event in
+   * its log (rules-api.ts).
+   * @example const { rules } = await api.rules("ops").list();
+   */
+  rules(room: string): RulesApi {
+    return new RulesApi(this.#requests, `/api/rooms/${encodeURIComponent(room)}/rules`);
   }
 
   /**

@@ -9,6 +9,8 @@ export { EdgechatApi, type CommandFrame } from "./http.ts";
 export { AdminApi } from "./admin-api.ts";
 export { SlashApi } from "./slash-api.ts";
 export { WebhooksApi } from "./webhooks-api.ts";
+export { RulesApi } from "./rules-api.ts";
+export * from "../protocol/rules.ts";
 export { IncomingWebhooksApi } from "./incoming-webhooks-api.ts";
 export { BotsApi } from "./bots-api.ts";
 export { ServiceAccountsApi } from "./service-accounts-api.ts";

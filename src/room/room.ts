@@ -23,6 +23,7 @@ import {
   type WebhookEventTypes,
   type YourRoom,
 } from "../protocol/index.ts";
+import type { RoomPluginList, RuleList } from "../protocol/rules.ts";
 import type { Actor } from "../identity/actor.ts";
 import { decideCreate, denyAccess, NO_SUCH_ROOM, standingOf } from "./decide.ts";
 import { changesSummary } from "./effects.ts";
@@ -98,6 +99,17 @@ export class Room extends DurableObject<Env> {
   async bans(actor: Actor): Promise<Result<BanList>> {
     const denied = this.#deny(actor) ?? this.#refuse(actor, "list_bans");
     return denied ?? { ok: true, value: { bans: this.#p.read.bans() } };
+  }
+
+  /** The room's rules, for moderators and above (docs/automation.md). */
+  async rules(actor: Actor): Promise<Result<RuleList>> {
+    const denied = this.#deny(actor) ?? this.#refuse(actor, "manage_rules");
+    return denied ?? { ok: true, value: { rules: this.#p.read.rules() } };
+  }
+
+  /** Which plugins are on here, for anyone who may see the room (their commands are theirs to use). */
+  async plugins(actor: Actor): Promise<Result<RoomPluginList>> {
+    return this.#deny(actor) ?? { ok: true, value: { plugins: this.#p.read.plugins() } };
   }
 
   /**
