@@ -11,6 +11,7 @@ export { SlashApi } from "./slash-api.ts";
 export { WebhooksApi } from "./webhooks-api.ts";
 export { RulesApi } from "./rules-api.ts";
 export * from "../protocol/rules.ts";
+export { Rule, RuleId, RuleInput } from "../protocol/automation.ts";
 export { IncomingWebhooksApi } from "./incoming-webhooks-api.ts";
 export { BotsApi } from "./bots-api.ts";
 export { ServiceAccountsApi } from "./service-accounts-api.ts";

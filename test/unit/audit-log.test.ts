@@ -11,7 +11,6 @@ import {
   linkHash,
   RoomEvent,
   type AuditEntry,
-  type AuditEntryInput,
 } from "../../src/protocol/index.ts";
 
 const input = (overrides: Partial<AuditEntryInput> = {}): AuditEntryInput => ({

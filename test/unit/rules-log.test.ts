@@ -195,9 +195,8 @@ describe("save_rule and delete_rule", () => {
   it("logs nothing for a save that changes nothing, whatever the order of its keys", () => {
     const room = new Room();
     room.run(save(incident, RL1), mo);
-    const reordered = JSON.parse(
-      JSON.stringify({ actions: incident.actions, ...incident }),
-    ) as RuleInput;
+    const reordered = Object.fromEntries(Object.entries(incident).reverse()) as RuleInput;
+    expect(Object.keys(reordered)[0]).toBe("actions");
     expect(room.run(save(reordered, RL1), ada)).toEqual({ ok: true, events: [] });
     expect(room.run(save({ ...incident, enabled: false }, RL1), ada)).toMatchObject({
       ok: true,
