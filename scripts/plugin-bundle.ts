@@ -67,8 +67,11 @@ export async function bundlePlugin(folder: string): Promise<Bundle> {
     bundle: true,
     format: "esm",
     target: "es2022",
-    // No Node built-ins and no package.json fields: a plugin runs in a bare Dynamic Worker.
+    // No Node built-ins: a plugin runs in a bare Dynamic Worker. Packages resolve as wrangler
+    // resolves them for a worker.
     platform: "neutral",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["module", "main"],
     charset: "utf8",
     write: false,
     metafile: true,
