@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { ruleProblems } from "../automation/validate.ts";
 import { ApiError } from "../http/api-error.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { signedIn } from "../http/authenticate.ts";
@@ -18,14 +19,6 @@ import { traceparentIn } from "../telemetry/tracing.ts";
 export const rules = router();
 
 const OneRule = RoomParam.extend({ id: RuleId });
-
-/**
- * The seam for src/automation/validate.ts (another part of issue 16): what a rule's shape cannot
- * say (an RE2 pattern that does not compile, a cron expression that never fires, a webhook the
- * room does not have). Until it lands, a rule the schema accepts has no further problem: replace
- * this function with its import.
- */
-const ruleProblems = (_input: RuleInput): string[] => [];
 
 /** The edge's own check: only those who may manage the rules learn what is wrong with one. */
 async function requireRuleManager(c: Context<AppEnv>, room: string): Promise<void> {
@@ -49,8 +42,10 @@ async function saveRule(
   id: string | undefined,
 ): Promise<SavedRule> {
   await requireRuleManager(c, room);
-  const problems = ruleProblems(input);
-  if (problems.length > 0) throw new ApiError("bad_request", `rule: ${problems.join("; ")}`);
+  // What zod cannot check (docs/automation.md). The clock's cron check (`cronProblem`) joins
+  // when the schedules land; until then a cron expression is checked for its shape only.
+  const problems = ruleProblems(input, { scope: "room", now: Date.now() });
+  if (problems.length > 0) throw new ApiError("bad_request", problems.join("; "));
   const clientId = crypto.randomUUID();
   const { seq } = await send(c, room, {
     type: "save_rule",
