@@ -198,6 +198,12 @@ describe("REST: /api/rooms/{room}/rules and /plugins", () => {
       status: 400,
       code: "bad_request",
     });
+    // What zod cannot check (src/automation/validate.ts): a reply with no message to reply to.
+    const pointless = await post({ ...welcome, actions: [{ do: "reply", text: "hi" }] });
+    expect(pointless.status).toBe(400);
+    expect(ErrorBody.parse(await pointless.json()).error.message).toMatch(
+      /^actions\.0: reply needs a triggering message/,
+    );
     const badId = await call(`${base}/rule-1`, { method: "PUT", token: mo.token, json: welcome });
     expect(await errorOf(badId)).toEqual({ status: 400, code: "bad_request" });
 
