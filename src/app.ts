@@ -19,6 +19,7 @@ import { roomSocket } from "./routes/room-socket.ts";
 import { rooms } from "./routes/rooms.ts";
 import { roomWebhooks } from "./routes/webhooks.ts";
 import { slash } from "./routes/slash.ts";
+import { reminders } from "./routes/reminders.ts";
 import { incomingWebhooks } from "./routes/incoming-webhooks.ts";
 import { SLACK_EVENTS_PATH, slackEvents } from "./routes/slack.ts";
 import { graphiqlPolicy, graphqlEndpoint } from "./graphql/endpoint.ts";
@@ -81,6 +82,7 @@ export function createApp() {
   app.route("/", reads);
   app.route("/", roomWebhooks);
   app.route("/", slash);
+  app.route("/", reminders);
   app.route("/", incomingWebhooks);
   app.route("/", slackEvents);
   app.route("/", admin);

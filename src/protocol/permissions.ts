@@ -88,6 +88,8 @@ export const EXTRA_RANK = {
   audit: "owner",
   /** Manage the room's webhooks, incoming webhooks and slash commands (docs/integrations.md). */
   integrations: "owner",
+  /** See and cancel the room's `here` reminders, whoever set them (docs/automation.md). */
+  any_reminder: "moderator",
 } as const satisfies Record<string, Rank>;
 
 export type Action = CommandType | keyof typeof EXTRA_RANK;
