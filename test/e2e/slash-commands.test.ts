@@ -123,7 +123,7 @@ describe("built-ins through the route", () => {
     expect(help.kind === "ephemeral" && help.text).not.toContain("/kick");
     expect(await run(ada, room, "/remind tomorrow standup")).toEqual({
       kind: "ephemeral",
-      text: expect.stringMatching(/automation \(issue 16\)/),
+      text: expect.stringMatching(/^start with me .*Usage: \/remind me\|here/),
     });
     expect(await run(ada, room, "/mute bob forever")).toEqual({
       kind: "ephemeral",
