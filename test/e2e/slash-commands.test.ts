@@ -193,7 +193,7 @@ describe("built-ins through the route", () => {
     const room = await roomWithBob();
     const names = async (who: { api: EdgechatApi }) =>
       (await who.api.slash.commands(room)).commands.map((c) => c.name);
-    expect(await names(bob)).toEqual(["me", "help"]);
+    expect(await names(bob)).toEqual(["me", "remind", "help"]);
     expect(await names(ada)).toEqual([
       "me",
       "topic",
@@ -204,6 +204,7 @@ describe("built-ins through the route", () => {
       "mute",
       "unmute",
       "slow",
+      "remind",
       "help",
     ]);
   });
