@@ -116,6 +116,34 @@ describe("the clock", () => {
     again.close();
   });
 
+  it("reaches an author whose socket lives on one of a big room's fan-out shards", async () => {
+    const ada = await guest("ada");
+    const room = await newRoom(ada, "sharded", 2);
+    const socket = await Client.open(room, ada);
+    const at = Date.now() + 800;
+    await created(ada, room, { to: "me", text: "on a shard", at });
+    expect(await socket.next("ephemeral", 10_000)).toMatchObject({
+      text: "⏰ Reminder: on a shard",
+      at,
+    });
+    socket.close();
+    // Offline now: kept, and handed to the shard's greeting of the next socket.
+    await waitFor(async () => {
+      const { value } = (await roomStub(room).members(ada.user)) as {
+        value: { online: unknown[] };
+      };
+      return value.online.length === 0 ? true : undefined;
+    }, "ada offline");
+    const later = await created(ada, room, { to: "me", text: "while away", at: Date.now() + 300 });
+    await waitFor(async () => ((await list(ada, room)).length === 0 ? true : undefined), "firing");
+    const again = await Client.open(room, ada);
+    expect(await again.next("ephemeral", 2000)).toMatchObject({
+      text: "⏰ Reminder: while away",
+      at: later.at,
+    });
+    again.close();
+  });
+
   it("posts a `here` reminder once, even when the alarm that fired it is replayed", async () => {
     const ada = await guest("ada");
     const room = await newRoom(ada);
