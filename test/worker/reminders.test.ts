@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { Reminder } from "../../src/protocol/automation.ts";
 import type { ReminderList } from "../../src/protocol/reminders.ts";
 import type { RoomEvent, Session, SlashResult } from "../../src/protocol/index.ts";
-import { nextCronTime } from "../../src/automation/cron.ts";
+import { nextCronTime, nextTimes } from "../../src/automation/cron.ts";
 import { REMINDERS_BOT } from "../../src/room/reminders.ts";
 import type { Room } from "../../src/room/room.ts";
 import { call, Client, guest, newRoom, roomStub } from "./helpers.ts";
@@ -245,6 +245,26 @@ describe("the clock", () => {
     await runInDurableObject(roomStub(room), (_room: Room, state) => {
       expect(state.storage.sql.exec("SELECT count(*) AS n FROM reminders").one().n).toBe(0);
     });
+  });
+});
+
+describe("croner inside workerd", () => {
+  it("reads time zones and DST as the unit tests pin them in Node", () => {
+    const times = (cron: string, zone: string, from: string, count: number) =>
+      nextTimes({ on: "schedule", cron, timeZone: zone }, Date.parse(from), count).map((ms) =>
+        new Date(ms).toISOString(),
+      );
+    expect(times("30 2 * * *", "Europe/Paris", "2026-03-28T12:00Z", 2)).toEqual([
+      "2026-03-29T01:00:00.000Z",
+      "2026-03-30T00:30:00.000Z",
+    ]);
+    expect(times("30 1 * * *", "America/New_York", "2026-10-31T12:00Z", 2)).toEqual([
+      "2026-11-01T05:30:00.000Z",
+      "2026-11-02T06:30:00.000Z",
+    ]);
+    expect(times("0 9 * * 1", "Europe/Paris", "2026-11-30T08:00Z", 1)).toEqual([
+      "2026-12-07T08:00:00.000Z",
+    ]);
   });
 });
 
