@@ -20,6 +20,7 @@ import { rooms } from "./routes/rooms.ts";
 import { roomWebhooks } from "./routes/webhooks.ts";
 import { rules } from "./routes/rules.ts";
 import { slash } from "./routes/slash.ts";
+import { reminders } from "./routes/reminders.ts";
 import { incomingWebhooks } from "./routes/incoming-webhooks.ts";
 import { SLACK_EVENTS_PATH, slackEvents } from "./routes/slack.ts";
 import { graphiqlPolicy, graphqlEndpoint } from "./graphql/endpoint.ts";
@@ -83,6 +84,7 @@ export function createApp() {
   app.route("/", roomWebhooks);
   app.route("/", rules);
   app.route("/", slash);
+  app.route("/", reminders);
   app.route("/", incomingWebhooks);
   app.route("/", slackEvents);
   app.route("/", admin);

@@ -22,6 +22,7 @@ import { AdminApi } from "./admin-api.ts";
 import { BotsApi } from "./bots-api.ts";
 import { IncomingWebhooksApi } from "./incoming-webhooks-api.ts";
 import { SlashApi } from "./slash-api.ts";
+import { RemindersApi } from "./reminders-api.ts";
 import { ApiRequests, queryOf } from "./requests.ts";
 import { WebhooksApi } from "./webhooks-api.ts";
 import { RulesApi } from "./rules-api.ts";
@@ -158,6 +159,14 @@ export class EdgechatApi {
    */
   incomingWebhooks(room: string): IncomingWebhooksApi {
     return new IncomingWebhooksApi(this.#requests, room);
+  }
+
+  /**
+   * Your reminders in a room, and its `here` ones for its moderators (reminders-api.ts).
+   * @example const { reminders } = await api.reminders("ops").list();
+   */
+  reminders(room: string): RemindersApi {
+    return new RemindersApi(this.#requests, room);
   }
 
   /** Owners and admins: the room's hash chain recomputed and checked against its anchor. */

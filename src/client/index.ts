@@ -8,6 +8,7 @@ export {
 export { EdgechatApi, type CommandFrame } from "./http.ts";
 export { AdminApi } from "./admin-api.ts";
 export { SlashApi } from "./slash-api.ts";
+export { RemindersApi } from "./reminders-api.ts";
 export { WebhooksApi } from "./webhooks-api.ts";
 export { RulesApi } from "./rules-api.ts";
 export * from "../protocol/rules.ts";

@@ -248,8 +248,15 @@ export const SlashCommandEntry = z.object({
 });
 export const SlashCommandEntries = z.object({ commands: z.array(SlashCommandEntry) });
 
-/** POST /api/rooms/{room}/slash: the text as typed (`/deploy status`) and an idempotency key. */
-export const RunSlashCommand = z.object({ text: MessageText, clientId: ClientId }).strict();
+/**
+ * POST /api/rooms/{room}/slash: the text as typed (`/deploy status`) and an idempotency key;
+ * `timeZone`, the caller's IANA zone (the browser's), reads the times `/remind` is given
+ * (docs/automation.md): UTC without it. Checked where it is used, so that an unknown zone fails
+ * only a `/remind` that needs one.
+ */
+export const RunSlashCommand = z
+  .object({ text: MessageText, clientId: ClientId, timeZone: z.string().min(1).max(64).optional() })
+  .strict();
 
 /**
  * What running a command did: a built-in's room command (its seq), an in-channel answer posted

@@ -97,6 +97,8 @@ export const EXTRA_RANK = {
   manage_rules: "moderator",
   /** Turn the instance's plugins on or off in the room (docs/plugins.md). */
   manage_plugins: "owner",
+  /** See and cancel the room's `here` reminders, whoever set them (docs/automation.md). */
+  any_reminder: "moderator",
 } as const satisfies Record<string, Rank>;
 
 export type Action = CommandType | keyof typeof EXTRA_RANK;

@@ -1,7 +1,8 @@
 /**
  * The Room object's own SQLite tables, as numbered migrations applied once, in order, at start.
  * `events` is the source of truth; every other table is a projection of it (see project.ts)
- * except `commands` (idempotency keys), `read_markers` and `schedule`, which are not events.
+ * except `commands` (idempotency keys), `read_markers`, `schedule` and the reminders, which are not
+ * events.
  */
 /**
  * The rule a rule event is about, as SQL over `events.data`, and the events that are rule events:
@@ -141,6 +142,30 @@ const MIGRATIONS: readonly string[] = [
      enabled INTEGER NOT NULL,
      at INTEGER NOT NULL);
    CREATE INDEX events_rule ON events (${RULE_ID_SQL}, seq) WHERE ${RULE_EVENTS_SQL};`,
+  // v12 (docs/automation.md, "Schedules and reminders"; numbered after v11, another part's): the
+  // room's reminders, private to their authors (so not events), each at its next time; and the
+  // `me` reminders that fell due while their author had no socket here, sent at their next one.
+  `CREATE TABLE reminders (
+     id TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     target TEXT NOT NULL,
+     text TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     cron TEXT,
+     time_zone TEXT,
+     client_id TEXT,
+     created_at INTEGER NOT NULL);
+   CREATE INDEX reminders_at ON reminders (at);
+   CREATE INDEX reminders_user ON reminders (user_id);
+   CREATE UNIQUE INDEX reminders_client ON reminders (user_id, client_id) WHERE client_id IS NOT NULL;
+   CREATE TABLE reminders_pending (
+     reminder_id TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL,
+     text TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     missed INTEGER NOT NULL);
+   CREATE INDEX reminders_pending_user ON reminders_pending (user_id, at);`,
 ];
 
 /** A room migrated from below this version rebuilds its projections from its log once. */

@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { cronProblem } from "../automation/cron.ts";
 import { ruleProblems } from "../automation/validate.ts";
 import { ApiError } from "../http/api-error.ts";
 import type { AppEnv } from "../http/app-env.ts";
@@ -42,9 +43,8 @@ async function saveRule(
   id: string | undefined,
 ): Promise<SavedRule> {
   await requireRuleManager(c, room);
-  // What zod cannot check (docs/automation.md). The clock's cron check (`cronProblem`) joins
-  // when the schedules land; until then a cron expression is checked for its shape only.
-  const problems = ruleProblems(input, { scope: "room", now: Date.now() });
+  // What zod cannot check (docs/automation.md), a cron expression in its zone included.
+  const problems = ruleProblems(input, { scope: "room", now: Date.now(), cronProblem });
   if (problems.length > 0) throw new ApiError("bad_request", problems.join("; "));
   const clientId = crypto.randomUUID();
   const { seq } = await send(c, room, {
