@@ -43,13 +43,17 @@ export const PRODUCTION_LIMITS = { cpuMs: 50, subRequests: BUDGETS.subrequests }
 
 export type Hook = "describe" | "beforeCommit" | "afterEvent" | "command" | "job";
 
-/** Wall-clock budgets, ms: a post waits for before-commit hooks, so theirs is short. */
+/**
+ * Wall-clock budgets, ms: a post waits for before-commit hooks, so theirs is short; a person
+ * waits for a command's answer; nobody waits for an event's or a job's actions, which may fetch
+ * (the link unfurler gives each page 2 s).
+ */
 export const WALL_MS: Record<Hook, number> = {
   describe: 2000,
   beforeCommit: 250,
-  afterEvent: 2000,
+  afterEvent: 5000,
   command: 2000,
-  job: 2000,
+  job: 5000,
 };
 
 /** One installed plugin version, as the runner needs it: the hosts its admin granted. */

@@ -45,10 +45,9 @@ export const AuditAction = z.enum([
   // The Slack bridge's links, by admins (src/routes/slack.ts): the target is the room.
   "slack.linked",
   "slack.unlinked",
-  // Plugins, by admins (src/routes/plugins.ts): no target; `plugin` (its id) in the data.
+  // Plugins, by admins (src/routes/plugins.ts): no target; `plugin` (its id) in the data. Also
+  // `plugin.enabled` and `plugin.disabled` (below): for the instance they have no target.
   "plugin.installed",
-  "plugin.enabled",
-  "plugin.disabled",
   "plugin.version_changed",
   "plugin.deleted",
   // Room moderation, from the rooms' own events (src/audit/room-entries.ts).
@@ -66,6 +65,11 @@ export const AuditAction = z.enum([
   "message.deleted",
   "message.restored",
   "message.redacted",
+  // A room's automation, from its events (docs/automation.md, "Rules in the log").
+  "rule.saved",
+  "rule.deleted",
+  "plugin.enabled",
+  "plugin.disabled",
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { Emoji, MessageText, Role, RoomName, Topic } from "./names.ts";
-import { IncomingHookId, WebhookId } from "./integrations.ts";
+import { IncomingHookId, WebhookId } from "./integration-ids.ts";
 
 /**
  * Additions: the wire types of automation (docs/automation.md). A rule is a trigger, conditions

@@ -19,6 +19,8 @@ import { rebuildProjections } from "./project.ts";
 import { CommandBudget } from "./rate-limit.ts";
 import { ReadModel } from "./read-model.ts";
 import { Schedule } from "./schedule.ts";
+import { Clock } from "./clock.ts";
+import { Reminders } from "./reminders.ts";
 import { migrate } from "./schema.ts";
 import { roomSettings } from "./settings.ts";
 import { ShardFanout } from "./shard-fanout.ts";
@@ -127,10 +129,28 @@ export function assembleRoom(
     observe: (job) => telemetry.command(job),
     metrics,
   });
+  const reminders = new Reminders({
+    storage: ctx.storage,
+    view: () => read.view(),
+    roomName,
+    online: (userId) => audience.online().some((user) => user.id === userId),
+    tell: (userId, frame) => void audience.tell(userId, frame),
+    submit: (command, actor) =>
+      new Promise((settle) => commands.submit({ command, actor, settle })),
+    changed: () => clock.changed(),
+  });
+  const clock: Clock = new Clock(
+    [reminders],
+    (due) => schedule.at("clock", due),
+    () => schedule.dueOf("clock"),
+  );
+  clock.wake();
   return {
     log,
     read,
     schedule,
+    clock,
+    reminders,
     sockets,
     fanout,
     live,

@@ -234,6 +234,7 @@ adminPlugins.openapi(
             args: input.args,
             user: person,
             room: input.room,
+            rank: "admin",
           });
         case "job":
           return runner.job(ref, input.job);

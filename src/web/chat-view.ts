@@ -241,7 +241,9 @@ export function chatView(
   async function runSlash(text: string, clientId: string): Promise<void> {
     const name = text.trim().split(/\s/, 1)[0]!;
     try {
-      const result = await ctx.call((api) => api.slash.run(room, text, clientId));
+      // The browser's zone reads the times `/remind` is given (docs/automation.md).
+      const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      const result = await ctx.call((api) => api.slash.run(room, text, clientId, zone));
       if (result.kind === "ephemeral") showEphemeral(result.text, name);
       if (result.kind === "command" || result.kind === "posted") noteWrite(room, result.seq);
     } catch (error) {
