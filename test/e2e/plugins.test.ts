@@ -19,6 +19,7 @@ import {
   WELL_BEHAVED,
   type PluginSource,
 } from "../fixtures/plugins.ts";
+import { bundlePlugin } from "../../scripts/plugin-bundle.ts";
 import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
 import { freshRoom, signIn, useServer, type Guest, type TestServer } from "./helpers.ts";
 
@@ -114,6 +115,44 @@ describe("misbehaving plugins", () => {
     }
     expect(server.runtimePid).toBe(runtime);
     expect(existsSync(`/proc/${runtime}`)).toBe(true);
+  });
+});
+
+describe("the example plugins (plugins/), bundled as npm run plugin:bundle bundles them", () => {
+  it("install, and run in their sandboxes as their own tests run them in Node", async () => {
+    const [filter, poll, unfurler] = await Promise.all(
+      ["profanity-filter", "poll", "link-unfurler"].map((name) => bundlePlugin(`plugins/${name}`)),
+    );
+    for (const bundle of [filter!, poll!])
+      await root.admin.plugins.install(bundle.manifest.id, { code: bundle.code });
+    await root.admin.plugins.install(unfurler!.manifest.id, {
+      code: unfurler!.code,
+      hosts: unfurler!.manifest.hosts,
+    });
+    const room = await freshRoom(ada, "examples");
+    expect(await tryPost(filter!.manifest.id, room, "Well, darn.")).toMatchObject({
+      outcome: "ok",
+      value: { rewrite: "Well, ****." },
+    });
+    const started = await root.admin.plugins.try(poll!.manifest.id, {
+      hook: "command",
+      room,
+      command: "poll",
+      args: '"Lunch?" Thai Pizza',
+    });
+    expect(started).toMatchObject({ outcome: "ok", value: { visibility: "in_channel" } });
+    // A link to a host it does not list: no card, no request.
+    const port = new URL(receiver.url("/")).port;
+    expect(
+      await root.admin.plugins.try(unfurler!.manifest.id, {
+        hook: "afterEvent",
+        room,
+        seq: 5,
+        type: "message.posted",
+        data: { text: `see http://127.0.0.1:${port}/page`, seq: 5 },
+      }),
+    ).toMatchObject({ outcome: "ok", value: [] });
+    expect(receiver.at("/page")).toEqual([]);
   });
 });
 
