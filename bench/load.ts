@@ -29,6 +29,12 @@ export type Scenario = {
   pace: number;
   /** Sent as `shards` when the rooms are created; 0 sends no such field. */
   shards: number;
+  /**
+   * Closed loop: measured posts per sender. When set, each sender stops after that many and the
+   * window closes when the last one came back, so every run commits the same posts (`duration`
+   * is then unused); unset, the window is `duration` seconds.
+   */
+  posts?: number;
 };
 
 export type RunContext = {
@@ -190,6 +196,7 @@ export async function runScenario(ctx: RunContext, s: Scenario): Promise<RunResu
       `  ${total} ${ctx.client} clients connected in ${connectMs.toFixed(0)} ms (setup ${(connectStart - t0).toFixed(0)} ms)`,
     );
     const { maxSendLagMs, closedLoopTimeouts } = await load(ctx, s, tally, clients);
+    const durationS = (tally.measureEnd - tally.measureStart) / 1000;
     await tally.drain(s.drain * 1000);
     const counts = tally.counts(clients);
     const durable = owner
@@ -202,12 +209,12 @@ export async function runScenario(ctx: RunContext, s: Scenario): Promise<RunResu
       target: ctx.target,
       client: ctx.client,
       scenario: s.name,
-      durationS: s.duration,
+      durationS,
       connectMs: Math.round(connectMs),
-      sentPerS: counts.sent / s.duration,
-      ackedPerS: ackedInWindow / s.duration,
-      deliveriesPerS: deliveredInWindow / s.duration,
-      messagesPerS: deliveredInWindow / s.duration / s.clients,
+      sentPerS: counts.sent / durationS,
+      ackedPerS: ackedInWindow / durationS,
+      deliveriesPerS: deliveredInWindow / durationS,
+      messagesPerS: deliveredInWindow / durationS / s.clients,
       maxSendLagMs,
       closedLoopTimeouts,
       durable,
@@ -222,7 +229,8 @@ export async function runScenario(ctx: RunContext, s: Scenario): Promise<RunResu
 
 /**
  * Warm-up, then the measured window (the probe starts and ends with it), sending from the first
- * `senders` clients of each room, interleaved across rooms.
+ * `senders` clients of each room, interleaved across rooms. A closed loop with `posts` has no end
+ * set in advance: the window ends when the last sender's last post came back.
  */
 async function load(ctx: RunContext, s: Scenario, tally: Tally, clients: BenchClient[]) {
   const senders: BenchClient[] = [];
@@ -231,7 +239,8 @@ async function load(ctx: RunContext, s: Scenario, tally: Tally, clients: BenchCl
   const send: Send = (c, measured) => tally.post(c, measured);
   const start = now();
   tally.measureStart = start + s.warmup * 1000;
-  tally.measureEnd = tally.measureStart + s.duration * 1000;
+  const counted = s.mode === "closed" && (s.posts ?? 0) > 0;
+  tally.measureEnd = counted ? Infinity : tally.measureStart + s.duration * 1000;
   tally.phase = "warmup";
   const phaseTimer = setTimeout(() => {
     tally.phase = "measure";
@@ -241,6 +250,7 @@ async function load(ctx: RunContext, s: Scenario, tally: Tally, clients: BenchCl
     ? openLoop(s, senders, start, tally.measureStart, tally.measureEnd, send)
     : closedLoop(s, senders, tally.measureStart, tally.measureEnd, send));
   clearTimeout(phaseTimer);
+  if (counted) tally.measureEnd = now();
   ctx.probe?.end();
   return result;
 }
@@ -275,7 +285,10 @@ function openLoop(
   });
 }
 
-/** Each sender posts its next message once its own event (or a refusal) came back, paced. */
+/**
+ * Each sender posts its next message once its own event (or a refusal) came back, paced: until
+ * the window's end, or (`posts`) until it has sent that many measured posts.
+ */
 async function closedLoop(
   s: Scenario,
   senders: BenchClient[],
@@ -284,18 +297,23 @@ async function closedLoop(
   send: Send,
 ): Promise<{ maxSendLagMs: number; closedLoopTimeouts: number }> {
   const minGap = s.pace > 0 ? 1000 / s.pace : 0;
+  const posts = s.posts ?? 0;
   let closedLoopTimeouts = 0;
   await Promise.all(
     senders.map(async (c, k) => {
       await sleep((k * 50) / senders.length); // spread the first sends over 50 ms
       let last = 0;
-      while (now() < measureEnd) {
+      let measured = 0;
+      const more = () => (posts > 0 ? measured < posts : now() < measureEnd);
+      while (more()) {
         const wait = last + minGap - now();
         if (wait > 0) await sleep(wait);
-        if (now() >= measureEnd) break;
+        if (!more()) break;
         last = now();
+        const inWindow = last >= measureStart;
+        if (inWindow) measured += 1;
         const came = new Promise<void>((resolve) => {
-          const m = send(c, last >= measureStart);
+          const m = send(c, inWindow);
           m.cameBack = resolve;
         });
         const timer = sleep(10_000).then(() => "timeout" as const);

@@ -44,7 +44,9 @@ export function shape(s: Scenario): string {
       ? `open loop ${s.rate} msg/s in all`
       : `closed loop${s.pace ? ` (each sender ≤ ${s.pace} msg/s)` : ""}`;
   const shards = s.shards ? `, created with "shards": ${s.shards}` : "";
-  return `${s.rooms} room(s) × ${s.clients} clients, ${s.senders} sender(s)/room, ${load}${shards}, ${s.size}-char messages, ${s.duration} s (+${s.warmup} s warm-up, ≤${s.drain} s drain)`;
+  const window =
+    s.mode === "closed" && s.posts ? `${s.posts} measured posts per sender` : `${s.duration} s`;
+  return `${s.rooms} room(s) × ${s.clients} clients, ${s.senders} sender(s)/room, ${load}${shards}, ${s.size}-char messages, ${window} (+${s.warmup} s warm-up, ≤${s.drain} s drain)`;
 }
 
 /** CPU of the process that runs the rooms: the worker's workerd, or the raw server. */
