@@ -97,8 +97,8 @@ export const caseLabel = (name: CaseName) =>
 /** One row per run: what the summary's medians come from, and the run's checks. */
 export function runsTable(runs: readonly CaseRun[]): string {
   const lines = [
-    "| round | plugins | posts acked / sent | window s | committed msg/s | ack p50 / p95 / p99 ms | fan-out p50 / p99 ms | runtime CPU ms/post | runtime busy | lost / dup / reorder / not in log | refused | others' cores | load at start |",
-    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| round | plugins | posts acked / sent | window s | committed msg/s | ack p50 / p95 / p99 ms | fan-out p50 / p99 ms | runtime CPU ms/post | runtime busy | lost / dup / reorder / not in log | refused at least once (overloaded) | refused in the end | others' cores | load at start |",
+    "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const run of runs) {
     const n = numbersOf(run);
@@ -106,7 +106,7 @@ export function runsTable(runs: readonly CaseRun[]): string {
     const d = r.durable;
     const notInLog = d ? d.missing + d.wrongText + d.refusedButStored : NaN;
     lines.push(
-      `| ${run.round} | ${CASES[run.name]} | ${r.acked} / ${r.sent} | ${fmt(r.durationS, 1)} | ${fmt(n.committedPerS)} | ${fmt(n.ackP50, 1)} / ${fmt(n.ackP95, 1)} / ${fmt(n.ackP99, 1)} | ${fmt(r.latencyMs.p50, 1)} / ${fmt(r.latencyMs.p99, 1)} | ${fmt(n.cpuPerPost, 3)} | ${fmt(n.runtimeBusy, 2)} | ${r.lost} / ${r.duplicates + (d?.storedTwice ?? 0)} / ${r.outOfOrder} / ${fmt(notInLog, 0)} | ${r.rejected ? JSON.stringify(r.rejects) : "0"} | ${fmt(run.cpu.othersCores, 2)} | ${fmt(run.loadAverage[0], 2)} |`,
+      `| ${run.round} | ${CASES[run.name]} | ${r.acked} / ${r.sent} | ${fmt(r.durationS, 1)} | ${fmt(n.committedPerS)} | ${fmt(n.ackP50, 1)} / ${fmt(n.ackP95, 1)} / ${fmt(n.ackP99, 1)} | ${fmt(r.latencyMs.p50, 1)} / ${fmt(r.latencyMs.p99, 1)} | ${fmt(n.cpuPerPost, 3)} | ${fmt(n.runtimeBusy, 2)} | ${r.lost} / ${r.duplicates + (d?.storedTwice ?? 0)} / ${r.outOfOrder} / ${fmt(notInLog, 0)} | ${r.refusedOnce} | ${r.rejected ? JSON.stringify(r.rejects) : "0"} | ${fmt(run.cpu.othersCores, 2)} | ${fmt(run.loadAverage[0], 2)} |`,
     );
   }
   return lines.join("\n");

@@ -8,6 +8,9 @@
  * - `one`: the profanity filter (plugins/profanity-filter, rewrite mode, its default list);
  * - `five`: five installs of the filter under different ids.
  *
+ * The clients are the SDK's (`--client raw` for plain sockets): a post the room refuses as
+ * `overloaded` is held and sent again, so that every case commits the same posts.
+ *
  * A fresh server (the same tree) and storage per case, the cases in the order of `--cases`, then
  * reversed in every other round. Before the load each filter is shown to rewrite a post in the
  * room; after it, the room's failed hook calls are read from the server's log (a failed hook lets
@@ -61,7 +64,7 @@ const { values: flags } = parseArgs({
     warmup: { type: "string", default: "2" },
     drain: { type: "string", default: "10" },
     "try-calls": { type: "string", default: "40" },
-    client: { type: "string", default: "raw" },
+    client: { type: "string", default: "sdk" },
     target: { type: "string", default: "edgechat-dev" },
     storage: { type: "string", default: "disk" },
     "server-root": { type: "string" },
@@ -74,7 +77,7 @@ const { values: flags } = parseArgs({
 const USAGE = [
   "usage: node bench/hooks/run.ts [--cases none,one,five] [--rounds N] [--posts N]",
   "       [--clients N] [--senders N] [--pace MSG/S] [--size CHARS] [--warmup S] [--drain S]",
-  "       [--try-calls N] [--client raw|sdk] [--target edgechat-dev|edgechat-direct]",
+  "       [--try-calls N] [--client sdk|raw] [--target edgechat-dev|edgechat-direct]",
   "       [--storage disk|tmpfs] [--server-root DIR] [--label TEXT] [--out FILE]",
   "One room of --clients clients, the first --senders of them posting in a closed loop (each at",
   "most --pace msg/s), --posts measured posts each after --warmup s; with no plugin, one and five",
