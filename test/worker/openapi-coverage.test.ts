@@ -33,6 +33,10 @@ it("documents every route the app serves, method by method", async () => {
     "POST /api/rooms/{room}/webhooks",
     "POST /api/rooms/{room}/webhooks/{webhook}/deliveries/{delivery}/replay",
     "POST /api/admin/webhooks",
+    "GET /api/admin/rules",
+    "POST /api/admin/rules",
+    "PUT /api/admin/rules/{id}",
+    "DELETE /api/admin/rules/{id}",
     "POST /api/rooms/{room}/incoming-webhooks",
     "POST /api/hooks/{room}/{hook}/{secret}",
   ])
