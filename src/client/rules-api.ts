@@ -1,5 +1,5 @@
 import type * as z from "zod";
-import type { RuleInput } from "../protocol/automation.ts";
+import { DryRunReport, type RuleInput } from "../protocol/automation.ts";
 import { Posted } from "../protocol/index.ts";
 import { RuleList, SavedRule } from "../protocol/rules.ts";
 import type { ApiRequests } from "./requests.ts";
@@ -43,6 +43,14 @@ export class RulesApi {
    */
   save(id: string, rule: z.input<typeof RuleInput>) {
     return this.#requests.call(SavedRule, "PUT", this.#one(id), rule);
+  }
+
+  /**
+   * What `rule` (saved or not) would have done over the room's last 500 events, and for
+   * schedule and time triggers its next firings; nothing is posted.
+   */
+  dryRun(rule: z.input<typeof RuleInput>) {
+    return this.#requests.call(DryRunReport, "POST", `${this.#base}/dry-run`, { rule });
   }
 
   /** Deletes rule `id` (404 when there is none); answers the seq of its `rule.deleted`. */

@@ -224,6 +224,23 @@ export class ReadModel {
       }));
   }
 
+  /** A member's name, or undefined for someone who is not a member. */
+  memberName(userId: string): string | undefined {
+    return this.#sql
+      .exec<{ name: string }>("SELECT name FROM members WHERE user_id = ?", userId)
+      .toArray()[0]?.name;
+  }
+
+  /** A message's text now, or undefined when it is gone (deleted, redacted, never there). */
+  messageText(id: number): string | undefined {
+    return this.#sql
+      .exec<{ text: string }>(
+        "SELECT text FROM messages WHERE id = ? AND deleted = 0 AND redacted = 0",
+        id,
+      )
+      .toArray()[0]?.text;
+  }
+
   /** Every plugin ever turned on here, on or off now, by id. */
   plugins(): RoomPluginList["plugins"] {
     return this.#sql

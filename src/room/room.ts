@@ -34,7 +34,12 @@ import type { EventSink } from "./outbox.ts";
 import { FEED_DELAY_MS } from "./integration-feed.ts";
 import { assembleRoom, type RoomParts } from "./parts.ts";
 import type { Task } from "./schedule.ts";
-import { LIMITS_AUTOMATION, type Reminder } from "../protocol/automation.ts";
+import {
+  LIMITS_AUTOMATION,
+  type DryRunReport,
+  type Reminder,
+  type RuleInput,
+} from "../protocol/automation.ts";
 import type { NewReminder, ReminderList } from "../protocol/reminders.ts";
 import { auditEntriesOf } from "../audit/room-entries.ts";
 import type { LiveEngine } from "./graphql-sockets.ts";
@@ -106,7 +111,13 @@ export class Room extends DurableObject<Env> {
   /** The room's rules, for moderators and above (docs/automation.md). */
   async rules(actor: Actor): Promise<Result<RuleList>> {
     const denied = this.#deny(actor) ?? this.#refuse(actor, "manage_rules");
-    return denied ?? { ok: true, value: { rules: this.#p.read.rules() } };
+    return denied ?? { ok: true, value: { rules: this.#p.automation.list() } };
+  }
+
+  /** What a rule would have done over the room's recent events (docs/automation.md, "Dry run"). */
+  async dryRunRule(actor: Actor, input: RuleInput): Promise<Result<DryRunReport>> {
+    const denied = this.#deny(actor) ?? this.#refuse(actor, "manage_rules");
+    return denied ?? { ok: true, value: await this.#p.automation.dryRun(input, Date.now()) };
   }
 
   /** Which plugins are on here, for anyone who may see the room (their commands are theirs to use). */
@@ -355,6 +366,7 @@ export class Room extends DurableObject<Env> {
     this.#p.metrics.appended(stored);
     this.#p.audit.committed();
     this.#p.instanceAudit.record(auditEntriesOf(this.#p.read.room()!.name, stored));
+    this.#p.automation.committed(stored, now);
     const visibility = this.#p.read.room()?.visibility;
     if (visibility) this.#p.audience.removeLostAccess(stored, visibility);
     if (this.#p.outbox.enabled) this.#p.schedule.at("flush", now + FLUSH_DELAY_MS);

@@ -166,6 +166,13 @@ const MIGRATIONS: readonly string[] = [
      at INTEGER NOT NULL,
      missed INTEGER NOT NULL);
    CREATE INDEX reminders_pending_user ON reminders_pending (user_id, at);`,
+  // v13 (docs/automation.md, "Schedules and reminders"): each timed rule's next time, kept
+  // apart from the rules (a projection of the log) because firing moves it, not an event.
+  `CREATE TABLE rule_clock (
+     rule_id TEXT PRIMARY KEY,
+     trigger TEXT NOT NULL,
+     at INTEGER NOT NULL);
+   CREATE INDEX rule_clock_at ON rule_clock (at);`,
 ];
 
 /** A room migrated from below this version rebuilds its projections from its log once. */

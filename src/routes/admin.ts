@@ -15,11 +15,12 @@ import { adminMetrics } from "./admin-metrics.ts";
 import { instanceWebhooks } from "./webhooks.ts";
 import { instanceRules } from "./instance-rules.ts";
 import { slackLinks } from "./slack.ts";
+import { adminPlugins } from "./plugins.ts";
 
 /**
  * For instance admins (ADMIN_USERNAMES): replica health and lag, the flush backlog, the audit
  * log, service accounts and their keys, registered accounts (admin-users.ts), the instance's
- * webhooks and rules (webhooks.ts, instance-rules.ts).
+ * webhooks and rules (webhooks.ts, instance-rules.ts), plugins (plugins.ts).
  */
 export const admin = router();
 
@@ -36,6 +37,7 @@ admin.route("/", adminUsers);
 admin.route("/", instanceWebhooks);
 admin.route("/", instanceRules);
 admin.route("/", slackLinks);
+admin.route("/", adminPlugins);
 
 admin.openapi(
   createRoute({

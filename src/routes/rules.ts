@@ -1,12 +1,13 @@
 import { createRoute } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import * as z from "zod";
 import { cronProblem } from "../automation/cron.ts";
 import { ruleProblems } from "../automation/validate.ts";
 import { ApiError } from "../http/api-error.ts";
 import type { AppEnv } from "../http/app-env.ts";
 import { signedIn } from "../http/authenticate.ts";
 import { errors, json, jsonBody, router, unwrap } from "../http/openapi.ts";
-import { RuleId, type RuleInput } from "../protocol/automation.ts";
+import { DryRunReport, RuleId, type RuleInput } from "../protocol/automation.ts";
 import { Posted, refusal, RoomParam, type Command } from "../protocol/index.ts";
 import { RoomPluginList, RuleBody, RuleList, SavedRule } from "../protocol/rules.ts";
 import { ruleIdFor } from "../room/decide-automation.ts";
@@ -20,6 +21,7 @@ import { traceparentIn } from "../telemetry/tracing.ts";
 export const rules = router();
 
 const OneRule = RoomParam.extend({ id: RuleId });
+const DryRunBody = z.object({ rule: RuleBody });
 
 /** The edge's own check: only those who may manage the rules learn what is wrong with one. */
 async function requireRuleManager(c: Context<AppEnv>, room: string): Promise<void> {
@@ -121,6 +123,32 @@ rules.openapi(
   async (c) => {
     const { room, id } = c.req.valid("param");
     return c.json(await saveRule(c, room, c.req.valid("json"), id), 200);
+  },
+);
+
+rules.openapi(
+  createRoute({
+    method: "post",
+    path: "/api/rooms/{room}/rules/dry-run",
+    summary: "Dry-run a rule against the room's recent history",
+    description:
+      "Runs the rule (saved or not, enabled or not) over the room's last 500 events with a budget " +
+      "of its own, and answers each event that would have fired it and what it would have done; " +
+      "for schedule and time triggers, its next firings. Nothing is posted. Moderators and up.",
+    ...signedIn,
+    request: { params: RoomParam, ...jsonBody(DryRunBody) },
+    responses: {
+      200: json(DryRunReport, "what the rule would have done"),
+      ...errors("bad_request", "unauthorized", "forbidden", "not_found"),
+    },
+  }),
+  async (c) => {
+    const { room } = c.req.valid("param");
+    await requireRuleManager(c, room);
+    const { rule } = c.req.valid("json");
+    const problems = ruleProblems(rule, { scope: "room", now: Date.now(), cronProblem });
+    if (problems.length > 0) throw new ApiError("bad_request", problems.join("; "));
+    return c.json(unwrap(await c.env.ROOM.getByName(room).dryRunRule(c.var.user, rule)), 200);
   },
 );
 

@@ -39,6 +39,10 @@ it("documents every route the app serves, method by method", async () => {
     "DELETE /api/admin/rules/{id}",
     "POST /api/rooms/{room}/incoming-webhooks",
     "POST /api/hooks/{room}/{hook}/{secret}",
+    "PUT /api/admin/plugins/{id}",
+    "PATCH /api/admin/plugins/{id}",
+    "POST /api/admin/plugins/{id}/try",
+    "GET /api/plugins",
   ])
     expect(documented, route).toContain(route);
 });
