@@ -22,6 +22,11 @@ export type InstanceRuleCacheOptions = {
   keepAlive?: (work: Promise<unknown>) => void;
   /** ms since the epoch; `Date.now` unless a test says otherwise. */
   now?: () => number;
+  /**
+   * After a pull that brought another version (the first one included): what the room does when
+   * the instance's rules change under it, such as putting their schedules on its clock.
+   */
+  changed?: () => void;
 };
 
 /**
@@ -31,7 +36,7 @@ export type InstanceRuleCacheOptions = {
  * blocks: `current()` answers what the room has at once (nothing before the first answer) and
  * starts a pull in the background when its copy is stale; one pull runs at a time, a failed one
  * keeps the old copy and is tried again 5 s later. A pull that finds the version unchanged
- * transfers no rules.
+ * transfers no rules; one that brings another version calls `changed`.
  *
  * The rules come out as the engine reads them (`EngineRule`, `instance: true`), only those whose
  * `conditions.rooms` name this room or that have none (the engine checks the condition again).
@@ -41,6 +46,7 @@ export class InstanceRuleCache {
   readonly #room: () => string | undefined;
   readonly #keepAlive: (work: Promise<unknown>) => void;
   readonly #now: () => number;
+  readonly #changed: () => void;
   #rules: EngineRule[] = [];
   #version: number | undefined;
   /** When the copy goes stale (ms): 0 until the first pull. */
@@ -52,6 +58,7 @@ export class InstanceRuleCache {
     this.#room = options.room;
     this.#keepAlive = options.keepAlive ?? (() => {});
     this.#now = options.now ?? Date.now;
+    this.#changed = options.changed ?? (() => {});
   }
 
   /** The version of the rules held; undefined before the first successful pull. */
@@ -82,14 +89,22 @@ export class InstanceRuleCache {
   }
 
   async #pullOnce(): Promise<void> {
+    let answer: Awaited<ReturnType<InstanceRulesPull>>;
     try {
-      const answer = await this.#pull(this.#version);
-      if (answer.rules) this.#rules = answer.rules.map(engineRule);
-      this.#version = answer.version;
-      this.#staleAt = this.#now() + INSTANCE_RULES_TTL_MS;
+      answer = await this.#pull(this.#version);
     } catch (error) {
       this.#staleAt = this.#now() + INSTANCE_RULES_RETRY_MS;
       log.warn("instance rules not pulled, will retry", { error: errorFields(error) });
+      return;
+    }
+    this.#staleAt = this.#now() + INSTANCE_RULES_TTL_MS;
+    if (!answer.rules) return;
+    this.#rules = answer.rules.map(engineRule);
+    this.#version = answer.version;
+    try {
+      this.#changed();
+    } catch (error) {
+      log.error("instance rules' change not applied", { error: errorFields(error) });
     }
   }
 

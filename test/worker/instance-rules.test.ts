@@ -144,6 +144,7 @@ describe("the instance hub's rules", () => {
 /** The cache on a clock the test moves, pulling from the real hub through a counting port. */
 function cacheFor(room: string | undefined) {
   let now = 1_000_000;
+  let changes = 0;
   const pulls: { since: number | undefined; rules: boolean }[] = [];
   let failing = false;
   let asked = 0;
@@ -155,12 +156,13 @@ function cacheFor(room: string | undefined) {
       pulls.push({ since, rules: answer.rules !== undefined });
       return answer;
     },
-    { room: () => room, now: () => now },
+    { room: () => room, now: () => now, changed: () => void (changes += 1) },
   );
   return {
     cache,
     pulls,
     asked: () => asked,
+    changes: () => changes,
     advance: (ms: number) => void (now += ms),
     fail: (on: boolean) => void (failing = on),
   };
@@ -169,11 +171,12 @@ function cacheFor(room: string | undefined) {
 describe("a room's cache of the instance's rules", () => {
   it("answers at once, pulls in the background, and asks again only once 30 s have passed", async () => {
     await saved(RL1, incident);
-    const { cache, pulls, advance } = cacheFor("ops");
+    const { cache, pulls, advance, changes } = cacheFor("ops");
     expect(cache.current()).toEqual([]); // nothing yet, and it does not wait
     await cache.refresh(); // joins the pull current() started
     expect(pulls).toEqual([{ since: undefined, rules: true }]);
     expect(cache.current()).toEqual([{ ...incident, id: RL1, instance: true }]);
+    expect(changes()).toBe(1);
 
     await saved(RL2, opsOnly);
     advance(INSTANCE_RULES_TTL_MS - 1);
@@ -183,6 +186,7 @@ describe("a room's cache of the instance's rules", () => {
     expect(cache.current().map((r) => r.id)).toEqual([RL1]); // stale: answered, pull started
     await cache.refresh();
     expect(cache.current().map((r) => r.id)).toEqual([RL1, RL2]);
+    expect(changes()).toBe(2);
 
     // Nothing changed since: the next pull carries no rules, and the copy stays.
     advance(INSTANCE_RULES_TTL_MS);
@@ -190,6 +194,8 @@ describe("a room's cache of the instance's rules", () => {
     await cache.refresh();
     expect(pulls.map((p) => p.rules)).toEqual([true, true, false]);
     expect(cache.current().map((r) => r.id)).toEqual([RL1, RL2]);
+    expect(changes()).toBe(2);
+    expect(cache.version).toBe((await hub().listInstanceRules()).version);
   });
 
   it("runs one pull at a time however often it is asked", async () => {
