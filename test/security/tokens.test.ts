@@ -89,6 +89,11 @@ async function refusedEverywhere(token: string, what: string): Promise<void> {
       "/api/admin/rules",
       { name: "pwned", trigger: { on: "member_joined" }, actions: [{ do: "post", text: "x" }] },
     ],
+    [
+      "PUT",
+      "/api/admin/rules/rl_00000000000000e1",
+      { name: "pwned", trigger: { on: "member_joined" }, actions: [{ do: "post", text: "x" }] },
+    ],
     ["DELETE", "/api/admin/rules/rl_00000000000000e1"],
   ];
   for (const [method, path, body] of attempts) {
