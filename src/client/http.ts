@@ -25,7 +25,7 @@ import { SlashApi } from "./slash-api.ts";
 import { RemindersApi } from "./reminders-api.ts";
 import { ApiRequests, queryOf } from "./requests.ts";
 import { WebhooksApi } from "./webhooks-api.ts";
-import { availablePlugins } from "./plugins-api.ts";
+import { availablePlugins, RoomPluginsApi } from "./plugins-api.ts";
 import { RulesApi } from "./rules-api.ts";
 import { graphqlRequest, type TypedDocument, type VariablesOf } from "./graphql/request.ts";
 
@@ -143,6 +143,14 @@ export class EdgechatApi {
    */
   plugins() {
     return availablePlugins(this.#requests);
+  }
+
+  /**
+   * A room's plugins: which are on, and (owners, admins) turning one on or off.
+   * @example await api.roomPlugins("lobby").set("poll", true);
+   */
+  roomPlugins(room: string): RoomPluginsApi {
+    return new RoomPluginsApi(this.#requests, room);
   }
 
   /**

@@ -4,10 +4,12 @@ import {
   InstalledPluginDetail,
   PluginList,
   PluginOutcome,
+  Posted,
   type InstallPlugin,
   type TryPlugin,
   type UpdatePlugin,
 } from "../protocol/index.ts";
+import { RoomPluginList } from "../protocol/rules.ts";
 import type { ApiRequests } from "./requests.ts";
 
 /**
@@ -74,4 +76,30 @@ export class AdminPluginsApi {
 /** What any signed-in user may see of the plugins: those rooms may turn on, with their commands. */
 export function availablePlugins(requests: ApiRequests) {
   return requests.call(AvailablePlugins, "GET", "/api/plugins");
+}
+
+/**
+ * A room's plugins (`api.roomPlugins(room)`, docs/plugins.md): which are on there, for anyone who
+ * may see the room, and turning one on or off, for its owner and admins (a `plugin.enabled` or
+ * `plugin.disabled` event in its log).
+ * @example await api.roomPlugins("lobby").set("poll", true);
+ */
+export class RoomPluginsApi {
+  readonly #requests: ApiRequests;
+  readonly #base: string;
+  constructor(requests: ApiRequests, room: string) {
+    this.#requests = requests;
+    this.#base = `/api/rooms/${encodeURIComponent(room)}/plugins`;
+  }
+
+  list() {
+    return this.#requests.call(RoomPluginList, "GET", this.#base);
+  }
+
+  /** Turns plugin `id` on (404 when not installed, 409 when off for the instance) or off. */
+  set(id: string, enabled: boolean) {
+    return this.#requests.call(Posted, "PUT", `${this.#base}/${encodeURIComponent(id)}`, {
+      enabled,
+    });
+  }
 }

@@ -16,6 +16,9 @@ import {
   PluginOutcome,
   TryPlugin,
   UpdatePlugin,
+  Posted,
+  refusal,
+  RoomParam,
   type AuditAction,
   type AuditData,
 } from "../protocol/index.ts";
@@ -24,6 +27,7 @@ import { preparePlugin } from "../plugins/registry.ts";
 import { pluginCode, registryOf } from "../plugins/registry-object.ts";
 import { PluginRunner, type SandboxExports } from "../plugins/runner.ts";
 import { recordAudit } from "./audit-log.ts";
+import { traceparentIn } from "../telemetry/tracing.ts";
 
 /**
  * Plugins (docs/plugins.md): installing, listing, switching and removing them, for instance
@@ -43,6 +47,7 @@ export const isPluginInstall = (method: string, path: string) =>
   method === "PUT" && path.startsWith(`${PLUGINS_BASE}/`);
 
 const One = z.object({ id: PluginId });
+const RoomPluginSwitch = z.object({ enabled: z.boolean() });
 
 function record(c: Context<AppEnv>, action: AuditAction, data: AuditData): void {
   recordAudit(c, { action, actor: c.var.user, data });
@@ -261,5 +266,46 @@ plugins.openapi(
   async (c) => {
     const active = await registryOf(c.env).active();
     return c.json({ plugins: active.map((plugin) => plugin.manifest) }, 200);
+  },
+);
+
+plugins.openapi(
+  createRoute({
+    method: "put",
+    path: "/api/rooms/{room}/plugins/{id}",
+    summary: "Turn a plugin on or off in a room",
+    description:
+      "The room's owner (and admins) turn on a plugin the instance runs, or turn one off: a " +
+      "`plugin.enabled` or `plugin.disabled` event in the room's log. Turning on a plugin that is " +
+      "not installed is 404; one an admin turned off for the instance, 409. Answers the event's " +
+      "seq (the room's current seq when nothing changed).",
+    ...signedIn,
+    request: { params: RoomParam.extend({ id: PluginId }), ...jsonBody(RoomPluginSwitch) },
+    responses: {
+      200: json(Posted, "the seq of the event"),
+      ...errors("bad_request", "unauthorized", "forbidden", "not_found", "conflict"),
+    },
+  }),
+  async (c) => {
+    const { room, id } = c.req.valid("param");
+    const { enabled } = c.req.valid("json");
+    const stub = c.env.ROOM.getByName(room);
+    const denied = refusal(unwrap(await stub.standing(c.var.user)), "manage_plugins");
+    if (denied) throw ApiError.from(denied);
+    if (enabled) {
+      const installed = unwrap(await registryOf(c.env).get(id));
+      if (!installed.enabled)
+        throw new ApiError("conflict", `plugin ${id} is turned off for the instance by an admin`);
+    }
+    const command = {
+      type: enabled ? ("enable_plugin" as const) : ("disable_plugin" as const),
+      clientId: crypto.randomUUID(),
+      plugin: id,
+    };
+    const traceparent = traceparentIn(c.var.telemetry.scope);
+    return c.json(
+      unwrap(await stub.command(command, c.var.user, traceparent, c.var.telemetry.requestId)),
+      200,
+    );
   },
 );
