@@ -42,12 +42,18 @@ export type AutomationDeps = {
     key: string;
     seq: number;
     payload: AutomationFired;
+    /** An instance rule's: to the instance's webhooks. */
+    instance: boolean;
   }) => Promise<Result<unknown>>;
   plugin: (step: PluginStep, actor: Actor) => Promise<void>;
   /** The room's incoming hooks' bots by hook id, for `webhook` triggers. */
   hookBots: () => Promise<ReadonlyMap<string, string>>;
-  /** The instance's rules that apply to rooms (a cache: never waits). */
-  instanceRules: () => readonly EngineRule[];
+  /** The instance's rules that apply here (instance-rules.ts: a cache, pulled in the background). */
+  instanceRules: {
+    readonly version: number | undefined;
+    current(): EngineRule[];
+    loaded(): Promise<EngineRule[]>;
+  };
   /** Keeps the object alive for work that outlives the call that started it. */
   keepAlive: (work: Promise<unknown>) => void;
   /** The clock's times changed. */
@@ -93,9 +99,20 @@ export class RoomAutomation implements ClockSource {
   committed(stored: readonly RoomEvent[], now: number): void {
     if (stored.some((event) => event.type === "rule.saved" || event.type === "rule.deleted"))
       this.syncClock(now);
-    const rules = this.#rules().filter((rule) => rule.enabled && !isTimed(rule));
-    if (rules.length === 0) return;
+    const { instanceRules } = this.#deps;
+    const none = (rules: readonly EngineRule[]) => !rules.some((r) => r.enabled && !isTimed(r));
+    if (
+      none(this.#deps.read.rules()) &&
+      instanceRules.version !== undefined &&
+      none(instanceRules.current())
+    )
+      return;
     this.#enqueue(async () => {
+      // The instance's rules once the room has them: a room that just woke waits for them here,
+      // after the commit, never in it.
+      const all = [...this.#deps.read.rules(), ...(await instanceRules.loaded())];
+      const rules = all.filter((rule) => rule.enabled && !isTimed(rule));
+      if (rules.length === 0) return;
       const ctx = await this.#context(Date.now(), rules);
       for (const firing of firingsFor(rules, stored, ctx)) await this.#run(firing, seqOf(firing));
     });
@@ -127,9 +144,13 @@ export class RoomAutomation implements ClockSource {
         .map((rule) => [rule.id, JSON.stringify(rule.trigger)]),
     );
     const rows = new Map(this.#rows().map((row) => [row.rule_id, row]));
+    // Until the instance's rules are known, a row that is no room rule's may be one of theirs.
+    const roomRules = new Set(this.#deps.read.rules().map((rule) => rule.id));
+    const known = (id: string) =>
+      this.#deps.instanceRules.version !== undefined || roomRules.has(id);
     let changed = false;
     for (const [id, row] of rows)
-      if (timed.get(id) !== row.trigger) {
+      if (timed.get(id) !== row.trigger && known(id)) {
         this.#sql.exec("DELETE FROM rule_clock WHERE rule_id = ?", id);
         rows.delete(id);
         changed = true;
@@ -194,7 +215,7 @@ export class RoomAutomation implements ClockSource {
 
   /** The room's own rules, then the instance's that apply here. */
   #rules(): EngineRule[] {
-    return [...this.#deps.read.rules(), ...this.#deps.instanceRules()];
+    return [...this.#deps.read.rules(), ...this.#deps.instanceRules.current()];
   }
 
   #enqueue(work: () => Promise<void>): void {
@@ -248,7 +269,7 @@ export class RoomAutomation implements ClockSource {
     }
     for (const step of stepsToRun(firing)) {
       try {
-        const outcome = await this.#step(step, firing.actor, seq);
+        const outcome = await this.#step(step, firing, seq);
         if (!outcome.ok)
           log.warn("rule action refused", { ...where, key: step.key, ...outcome.error });
       } catch (error) {
@@ -259,7 +280,7 @@ export class RoomAutomation implements ClockSource {
 
   #step(
     step: ReturnType<typeof stepsToRun>[number],
-    actor: Actor,
+    { actor, rule }: Firing,
     seq: number,
   ): Promise<Result<unknown>> {
     switch (step.kind) {
@@ -271,6 +292,7 @@ export class RoomAutomation implements ClockSource {
           key: step.key,
           seq,
           payload: step.payload,
+          instance: rule.instance,
         });
       case "plugin":
         return this.#deps
