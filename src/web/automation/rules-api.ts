@@ -23,6 +23,8 @@ export type RulesCalls = {
 };
 
 const RuleList = z.object({ rules: z.array(Rule) });
+/** A save's answer: the rule as stored, and the seq of its `rule.saved`. */
+const SavedRule = z.object({ rule: Rule, seq: z.number() });
 
 export function rulesCalls(api: EdgechatApi, room: string): RulesCalls {
   const requests = new ApiRequests(api.baseUrl, api.token);
@@ -30,8 +32,8 @@ export function rulesCalls(api: EdgechatApi, room: string): RulesCalls {
   const one = (id: string) => `${base}/${encodeURIComponent(id)}`;
   return {
     list: async () => (await requests.call(RuleList, "GET", base)).rules,
-    create: (input) => requests.call(Rule, "POST", base, input),
-    save: (id, input) => requests.call(Rule, "PUT", one(id), input),
+    create: async (input) => (await requests.call(SavedRule, "POST", base, input)).rule,
+    save: async (id, input) => (await requests.call(SavedRule, "PUT", one(id), input)).rule,
     remove: (id) => requests.send("DELETE", one(id)),
     dryRun: (input) => requests.call(DryRunReport, "POST", `${base}/dry-run`, { rule: input }),
   };

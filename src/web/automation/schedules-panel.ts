@@ -165,7 +165,7 @@ export class SchedulesPanel {
       "",
       (v) => (state.text = v),
       {
-        maxlength: 4000,
+        maxlength: 1000,
         placeholder: "check the deploy",
         required: true,
       },
