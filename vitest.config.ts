@@ -26,7 +26,7 @@ export default defineConfig({
         test: {
           name: "unit",
           environment: "node",
-          include: ["test/unit/**/*.test.ts"],
+          include: ["test/unit/**/*.test.ts", "plugins/**/*.test.ts"],
           // Through vite like the tests' own imports, so that all load graphql's ES module: left
           // to Node, Pothos, graphql-armor, envelop and @graphql-inspector/core would load its
           // CommonJS build, whose instanceof checks refuse the other's schemas ("Cannot use

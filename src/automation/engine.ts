@@ -9,7 +9,7 @@ import { planActions, quoted, type Cause, type PlannedStep, type RoomFacts } fro
 import { ruleActor } from "./rule-actor.ts";
 
 export { ruleActor } from "./rule-actor.ts";
-export type { AutomationFired, Cause, PlannedStep, RoomFacts } from "./plan.ts";
+export type { Cause, PlannedStep, RoomFacts } from "./plan.ts";
 
 /**
  * The rules engine (docs/automation.md, "Rules"): for committed events, which rules fire and

@@ -1,5 +1,5 @@
 import type { Actor } from "../identity/actor.ts";
-import type { Action, Trigger } from "../protocol/automation.ts";
+import type { Action, AutomationFired, Trigger } from "../protocol/automation.ts";
 import type { RoomEvent } from "../protocol/events.ts";
 import type { Command } from "../protocol/frames.ts";
 import { LIMITS, MessageText, type Role, type UserRef } from "../protocol/names.ts";
@@ -36,22 +36,6 @@ export type Cause =
       text: string;
     }
   | { kind: "tick"; trigger: Extract<Trigger, { on: "schedule" | "time" }>["on"]; dueAt: number };
-
-/** The body an outgoing webhook receives for a `webhook` action, shaped as the room's events are. */
-export type AutomationFired = {
-  type: "automation.fired";
-  /** When the cause happened (ISO 8601): the event's time, or the schedule's due time. */
-  timestamp: string;
-  data: {
-    room: string;
-    rule: { id: string; name: string };
-    trigger: Trigger["on"];
-    /** The triggering event, for event triggers. */
-    event?: RoomEvent;
-    /** The due time (ms), for schedule and time triggers. */
-    dueAt?: number;
-  };
-};
 
 export type PlannedStep = (
   | { kind: "command"; command: Command }

@@ -49,8 +49,33 @@ export class DeliveryLog {
     this.#sql = sql;
   }
 
-  /** Records a delivery unless it exists; answers whether it was new. */
+  /** Records a delivery of a room's event unless it exists; answers whether it was new. */
   add(id: string, webhookId: string, event: RoomEvent, room: string, body: string, now: number) {
+    const about = { messageId: messageIdOf(event), eventType: event.type, seq: event.seq };
+    return this.addAbout(
+      id,
+      webhookId,
+      { ...about, messageSeq: messageSeqOf(event) },
+      room,
+      body,
+      now,
+    );
+  }
+
+  /** Records a delivery about anything (an event, a rule's firing) unless it exists. */
+  addAbout(
+    id: string,
+    webhookId: string,
+    about: {
+      messageId: string;
+      eventType: Delivery["eventType"];
+      seq: number;
+      messageSeq: number | null;
+    },
+    room: string,
+    body: string,
+    now: number,
+  ) {
     const inserted = this.#sql.exec(
       `INSERT INTO deliveries (id, webhook_id, message_id, event_type, room, seq, message_seq, body,
          status, created_at, updated_at)
@@ -58,11 +83,11 @@ export class DeliveryLog {
        ON CONFLICT (webhook_id, message_id) DO NOTHING`,
       id,
       webhookId,
-      messageIdOf(event),
-      event.type,
+      about.messageId,
+      about.eventType,
       room,
-      event.seq,
-      messageSeqOf(event),
+      about.seq,
+      about.messageSeq,
       body,
       now,
       now,

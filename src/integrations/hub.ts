@@ -21,6 +21,7 @@ import {
   type WebhookEventTypes,
 } from "../protocol/index.ts";
 import { integrationsConfig } from "../config.ts";
+import type { AutomationFired } from "../protocol/automation.ts";
 import { DeliveryLog } from "./delivery-log.ts";
 import type { Verdict } from "./delivery-outcome.ts";
 import { migrateHub } from "./hub-schema.ts";
@@ -158,6 +159,18 @@ export class IntegrationHub extends DurableObject<Env> {
       await this.#enqueue(toSlack.map((event) => ({ kind: "slack-out", room, event })));
     }
     return pending.length;
+  }
+
+  /** A rule's `webhook` action: its delivery made once per firing key and queued (docs/automation.md). */
+  async automationFired(
+    hub: HubName,
+    room: string,
+    fired: { webhookId: string; key: string; seq: number; payload: AutomationFired },
+  ): Promise<Result<{ queued: boolean }>> {
+    const made = this.#webhooks(hub).deliverFired(room, fired, Date.now());
+    if (!made.ok) return made;
+    if (made.value) await this.#enqueue([{ kind: "delivery", hub, deliveryId: made.value }]);
+    return { ok: true, value: { queued: made.value !== undefined } };
   }
 
   async prepareTry(hub: HubName, deliveryId: string): Promise<PreparedTry | "skip"> {

@@ -11,6 +11,7 @@ import {
   type WebhookEventTypes,
   type WebhookPayload,
 } from "../protocol/index.ts";
+import type { AutomationFired } from "../protocol/automation.ts";
 import { DeliveryLog } from "./delivery-log.ts";
 import type { Verdict } from "./delivery-outcome.ts";
 import { generateWebhookSecret } from "./standard-webhooks.ts";
@@ -169,6 +170,35 @@ export class Webhooks {
         events.map((event) => event.seq),
       )
       .map(({ id }) => id);
+  }
+
+  /**
+   * A rule's `webhook` action (docs/automation.md): one delivery to the endpoint it names, whatever
+   * event types that endpoint filters on, created once per firing key. Answers the delivery to
+   * queue, undefined when it exists already and is not pending, or a refusal for a missing or
+   * disabled endpoint.
+   */
+  deliverFired(
+    room: string,
+    fired: { webhookId: string; key: string; seq: number; payload: AutomationFired },
+    now: number,
+  ): Result<string | undefined> {
+    const endpoint = this.get(fired.webhookId, now);
+    if (!endpoint.ok) return endpoint;
+    if (!this.#endpoints.isEnabled(fired.webhookId))
+      return { ok: false, error: { code: "conflict", message: "that webhook is disabled" } };
+    const messageId = `msg_${fired.key.replaceAll(":", "_")}`;
+    const id = `dlv_${randomHex(12)}`;
+    const about = {
+      messageId,
+      eventType: "automation.fired" as const,
+      seq: fired.seq,
+      messageSeq: null,
+    };
+    const body = JSON.stringify(fired.payload);
+    if (this.#log.addAbout(id, fired.webhookId, about, room, body, now))
+      return { ok: true, value: id };
+    return { ok: true, value: undefined };
   }
 
   /** What the next try of a delivery sends, or "skip" when there is nothing to try. */

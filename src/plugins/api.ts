@@ -36,7 +36,17 @@ export type PluginAction =
   | { edit: number; text: string }
   | { react: number; emoji: string };
 
-export type CommandCall = { command: string; args: string; user: Person; room: string };
+export type CommandCall = {
+  command: string;
+  args: string;
+  user: Person;
+  room: string;
+  /**
+   * Addition: the caller's standing in the room (src/protocol/permissions.ts's ranks), so that a
+   * plugin can keep its settings to moderators. Absent means no standing: treat it as "none".
+   */
+  rank?: "none" | "member" | "moderator" | "owner" | "admin";
+};
 
 /** A command's answer: `ephemeral` (the default) to the caller alone, `in_channel` posted by the plugin. */
 export type CommandReply = {

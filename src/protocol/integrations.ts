@@ -141,7 +141,8 @@ export const Delivery = z.object({
   webhookId: WebhookId,
   /** The Standard Webhooks `webhook-id`: the same on every retry and replay of this delivery. */
   messageId: z.string(),
-  eventType: EventTypeName,
+  /** The event's type, or `automation.fired` for a rule's webhook action (docs/automation.md). */
+  eventType: z.union([EventTypeName, z.literal("automation.fired")]),
   room: RoomName,
   seq: Seq,
   status: DeliveryStatus,
