@@ -1,9 +1,9 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { build } from "esbuild";
 import { type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundlePlugin } from "../../scripts/plugin-bundle.ts";
 import { startServer, type TestServer } from "../support/server.ts";
 import {
   DESKTOP,
@@ -20,8 +20,8 @@ import {
 
 /**
  * Plugins in the UI (docs/plugins.md, "In the UI") in Debian's Chromium against the real worker
- * and its Worker Loader: an admin uploads a plugin's bundle (built here by esbuild from a tiny
- * plugin, as `npm run plugin:bundle` builds one), sees a broken bundle refused with the server's
+ * and its Worker Loader: an admin uploads a plugin's bundle (a tiny plugin of its own, bundled
+ * here as `npm run plugin:bundle` bundles one), sees a broken bundle refused with the server's
  * words, installs a second version and rolls back to the first, enables the plugin for the
  * instance; a room's owner turns it on for the room in the room's Automation view, where its
  * command is offered to the rule builder; disabled for the instance, it leaves the room's list;
@@ -32,11 +32,16 @@ requireChromium();
 const PASSWORD = "correct horse battery";
 const API = new URL("../../src/plugins/api.ts", import.meta.url).pathname;
 
-/** A plugin's bundle: one ES module, its definition the default export, nothing imported. */
+/**
+ * A plugin's bundle, made as `npm run plugin:bundle` makes one (scripts/plugin-bundle.ts): one ES
+ * module, its definition the default export, nothing imported. A tiny plugin of the test's own,
+ * so that it can have two versions.
+ */
 async function bundle(dir: string, version: string): Promise<string> {
-  const entry = join(dir, `echo-${version}.ts`);
+  const folder = join(dir, `echo-${version}`);
+  mkdirSync(folder, { recursive: true });
   writeFileSync(
-    entry,
+    join(folder, "index.ts"),
     `import { definePlugin } from ${JSON.stringify(API)};
 export default definePlugin({
   id: "echo",
@@ -52,15 +57,9 @@ export default definePlugin({
 });
 `,
   );
-  const out = await build({
-    entryPoints: [entry],
-    bundle: true,
-    format: "esm",
-    target: "es2022",
-    write: false,
-    logLevel: "silent",
-  });
-  return out.outputFiles[0]!.text;
+  const { code, manifest } = await bundlePlugin(folder);
+  expect(manifest).toMatchObject({ id: "echo", version });
+  return code;
 }
 
 describe.skipIf(!executablePath)("plugins in Chromium", () => {
