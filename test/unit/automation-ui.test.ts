@@ -403,6 +403,7 @@ describe("who sees what, and the schedules' list", () => {
     expect(list.map((r) => r.name)).toEqual(["a", "b", "c"]);
     expect(nextText({ enabled: false, nextAt: 10 }, 0)).toBe("off");
     expect(nextText({ enabled: true, nextAt: null }, 0)).toBe("will not fire again");
+    expect(nextText({ enabled: true }, 0)).toBe("not known yet");
     expect(nextText({ enabled: true, nextAt: 120_000 }, 0)).toMatch(/\(in 2 min\)$/);
   });
 

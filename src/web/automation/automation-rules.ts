@@ -250,10 +250,14 @@ export function timedRules(rules: readonly Rule[]): Rule[] {
   return rules.filter(isTimed).sort((a, b) => next(a) - next(b) || a.name.localeCompare(b.name));
 }
 
-/** When a timed rule fires next, in words. */
+/**
+ * When a timed rule fires next, in words: `nextAt` null is the server saying it will not fire
+ * again (a time gone by); absent, the server did not say.
+ */
 export function nextText(rule: Pick<Rule, "enabled" | "nextAt">, now: number): string {
   if (!rule.enabled) return "off";
-  if (rule.nextAt === null || rule.nextAt === undefined) return "will not fire again";
+  if (rule.nextAt === undefined) return "not known yet";
+  if (rule.nextAt === null) return "will not fire again";
   return `${dateText(rule.nextAt)} (${untilText(rule.nextAt, now)})`;
 }
 
