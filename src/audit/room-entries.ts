@@ -31,6 +31,12 @@ export function auditEntriesOf(room: string, events: readonly RoomEvent[]): Audi
   });
 }
 
+/** An undo's or redo's mark, when the event is one: the seq of the action it takes back or applies again. */
+const marks = (data: { undoes?: number | undefined; redoes?: number | undefined }) => ({
+  ...(data.undoes === undefined ? {} : { undoes: data.undoes }),
+  ...(data.redoes === undefined ? {} : { redoes: data.redoes }),
+});
+
 type Found = Pick<AuditEntryInput, "action" | "data"> & { target: AuditTarget };
 
 function entryOf(room: string, event: RoomEvent): Found | undefined {
@@ -81,6 +87,21 @@ function entryOf(room: string, event: RoomEvent): Found | undefined {
         target: { room, message: event.data.messageId },
         data: event.data.reason === undefined ? {} : { reason: event.data.reason },
       };
+    case "rule.saved":
+      return {
+        action: event.type,
+        target: { room },
+        data: { rule: event.data.rule.id, name: event.data.rule.name, ...marks(event.data) },
+      };
+    case "rule.deleted":
+      return {
+        action: event.type,
+        target: { room },
+        data: { rule: event.data.ruleId, name: event.data.name, ...marks(event.data) },
+      };
+    case "plugin.enabled":
+    case "plugin.disabled":
+      return { action: event.type, target: { room }, data: { plugin: event.data.plugin } };
     case "member.joined":
     case "member.left":
     case "message.posted":

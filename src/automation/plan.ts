@@ -1,5 +1,6 @@
 import type { Actor } from "../identity/actor.ts";
-import type { Action, AutomationFired, Trigger } from "../protocol/automation.ts";
+import type { Action, Trigger } from "../protocol/automation.ts";
+import type { AutomationFired } from "../protocol/automation-fired.ts";
 import type { RoomEvent } from "../protocol/events.ts";
 import type { Command } from "../protocol/frames.ts";
 import { LIMITS, MessageText, type Role, type UserRef } from "../protocol/names.ts";

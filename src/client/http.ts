@@ -22,8 +22,10 @@ import { AdminApi } from "./admin-api.ts";
 import { BotsApi } from "./bots-api.ts";
 import { IncomingWebhooksApi } from "./incoming-webhooks-api.ts";
 import { SlashApi } from "./slash-api.ts";
+import { RemindersApi } from "./reminders-api.ts";
 import { ApiRequests, queryOf } from "./requests.ts";
 import { WebhooksApi } from "./webhooks-api.ts";
+import { RulesApi } from "./rules-api.ts";
 import { graphqlRequest, type TypedDocument, type VariablesOf } from "./graphql/request.ts";
 
 /** Any command frame (one with a clientId), as POST /api/rooms/{room}/commands takes it. */
@@ -142,12 +144,29 @@ export class EdgechatApi {
   }
 
   /**
+   * Moderators, owners and admins: the room's automation rules, each save and delete an event in
+   * its log (rules-api.ts).
+   * @example const { rules } = await api.rules("ops").list();
+   */
+  rules(room: string): RulesApi {
+    return new RulesApi(this.#requests, `/api/rooms/${encodeURIComponent(room)}/rules`);
+  }
+
+  /**
    * Owners and admins: the room's incoming webhooks, secret URLs that post into it
    * (incoming-webhooks-api.ts).
    * @example const { hook, url } = await api.incomingWebhooks("ops").create({ name: "CI" });
    */
   incomingWebhooks(room: string): IncomingWebhooksApi {
     return new IncomingWebhooksApi(this.#requests, room);
+  }
+
+  /**
+   * Your reminders in a room, and its `here` ones for its moderators (reminders-api.ts).
+   * @example const { reminders } = await api.reminders("ops").list();
+   */
+  reminders(room: string): RemindersApi {
+    return new RemindersApi(this.#requests, room);
   }
 
   /** Owners and admins: the room's hash chain recomputed and checked against its anchor. */

@@ -8,7 +8,11 @@ export {
 export { EdgechatApi, type CommandFrame } from "./http.ts";
 export { AdminApi } from "./admin-api.ts";
 export { SlashApi } from "./slash-api.ts";
+export { RemindersApi } from "./reminders-api.ts";
 export { WebhooksApi } from "./webhooks-api.ts";
+export { RulesApi } from "./rules-api.ts";
+export * from "../protocol/rules.ts";
+export { Rule, RuleId, RuleInput } from "../protocol/automation.ts";
 export { IncomingWebhooksApi } from "./incoming-webhooks-api.ts";
 export { BotsApi } from "./bots-api.ts";
 export { ServiceAccountsApi } from "./service-accounts-api.ts";
@@ -31,9 +35,6 @@ export {
   Reminder,
   ReminderId,
   RoomPluginState,
-  Rule,
-  RuleId,
-  RuleInput,
   TimeWindow,
   TimeZone,
   Trigger,

@@ -22,10 +22,12 @@ export class SlashApi {
 
   /**
    * Runs `text` (`/topic hello`, `/deploy status`) in `room`. Pass the same `clientId` to retry
-   * without running it twice. Resolves with what it did; a refusal throws the contract's ApiError.
+   * without running it twice; `timeZone` (IANA, the browser's) reads the times `/remind` is
+   * given, UTC without it. Resolves with what it did; a refusal throws the contract's ApiError.
    */
-  run(room: string, text: string, clientId: string = crypto.randomUUID()) {
-    return this.#requests.call(SlashResult, "POST", `${base(room)}/slash`, { text, clientId });
+  run(room: string, text: string, clientId: string = crypto.randomUUID(), timeZone?: string) {
+    const body = timeZone === undefined ? { text, clientId } : { text, clientId, timeZone };
+    return this.#requests.call(SlashResult, "POST", `${base(room)}/slash`, body);
   }
 
   /** The built-ins you may use in `room` and its custom commands, for completion. */

@@ -141,6 +141,10 @@ function invitedBy(event: RoomEvent): UserRef[] {
     case "message.redacted":
     case "reaction.added":
     case "reaction.removed":
+    case "rule.saved":
+    case "rule.deleted":
+    case "plugin.enabled":
+    case "plugin.disabled":
       return [];
     default:
       return unhandled(event);
@@ -252,6 +256,12 @@ async function project(tx: Tx, room: string, event: RoomEvent): Promise<void> {
     case "member.unmuted":
       return;
     case "message.posted":
+      return;
+    // A room's rules and plugins are read from the room itself: Postgres keeps their events only.
+    case "rule.saved":
+    case "rule.deleted":
+    case "plugin.enabled":
+    case "plugin.disabled":
       return;
     case "message.edited":
       await tx

@@ -21,7 +21,7 @@ import {
   type WebhookEventTypes,
 } from "../protocol/index.ts";
 import { integrationsConfig } from "../config.ts";
-import type { AutomationFired } from "../protocol/automation.ts";
+import type { AutomationFired } from "../protocol/automation-fired.ts";
 import { DeliveryLog } from "./delivery-log.ts";
 import type { Verdict } from "./delivery-outcome.ts";
 import { migrateHub } from "./hub-schema.ts";

@@ -11,7 +11,7 @@ import {
   type WebhookEventTypes,
   type WebhookPayload,
 } from "../protocol/index.ts";
-import type { AutomationFired } from "../protocol/automation.ts";
+import type { AutomationFired } from "../protocol/automation-fired.ts";
 import { DeliveryLog } from "./delivery-log.ts";
 import type { Verdict } from "./delivery-outcome.ts";
 import { generateWebhookSecret } from "./standard-webhooks.ts";

@@ -60,6 +60,11 @@ export const AuditAction = z.enum([
   "message.deleted",
   "message.restored",
   "message.redacted",
+  // A room's automation, from its events (docs/automation.md, "Rules in the log").
+  "rule.saved",
+  "rule.deleted",
+  "plugin.enabled",
+  "plugin.disabled",
 ]);
 export type AuditAction = z.infer<typeof AuditAction>;
 

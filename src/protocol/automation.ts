@@ -1,7 +1,6 @@
 import * as z from "zod";
 import { Emoji, MessageText, Role, RoomName, Topic } from "./names.ts";
-import { IncomingHookId, WebhookId } from "./integrations.ts";
-import type { RoomEvent } from "./events.ts";
+import { IncomingHookId, WebhookId } from "./integration-ids.ts";
 
 /**
  * Additions: the wire types of automation (docs/automation.md). A rule is a trigger, conditions
@@ -237,22 +236,3 @@ export const PluginManifest = z.object({
 export type PluginManifest = z.infer<typeof PluginManifest>;
 
 export const RoomPluginState = z.object({ plugin: PluginId, enabled: z.boolean() });
-
-/**
- * The body an outgoing webhook receives for a rule's `webhook` action, shaped as the room's
- * events are (docs/automation.md).
- */
-export type AutomationFired = {
-  type: "automation.fired";
-  /** When the cause happened (ISO 8601): the event's time, or the schedule's due time. */
-  timestamp: string;
-  data: {
-    room: string;
-    rule: { id: string; name: string };
-    trigger: Trigger["on"];
-    /** The triggering event, for event triggers. */
-    event?: RoomEvent;
-    /** The due time (ms), for schedule and time triggers. */
-    dueAt?: number;
-  };
-};

@@ -13,6 +13,8 @@ import {
   UserRef,
   Visibility,
 } from "./names.ts";
+import { PluginId, RuleId, RuleName } from "./automation.ts";
+import { LoggedRule } from "./rules.ts";
 
 /** A message's id is the seq of its `message.posted` event. */
 export const MessageId = Seq;
@@ -66,6 +68,13 @@ export const EventData = {
   "room.slow_mode_changed": z.object({ seconds: z.number().int().nonnegative() }),
   /** `from`, an addition: the previous owner (absent in events logged before it existed). */
   "room.ownership_transferred": z.object({ userId: UserId, from: UserId.optional() }),
+  // Additions: the room's automation (docs/automation.md, "Rules in the log").
+  /** A rule created or replaced, whole; an undo or redo of a save or a delete logs one too. */
+  "rule.saved": z.object({ rule: LoggedRule, ...UndoMarks }),
+  /** `name`: the rule's name when it was deleted, for readers of the log. */
+  "rule.deleted": z.object({ ruleId: RuleId, name: RuleName, ...UndoMarks }),
+  "plugin.enabled": z.object({ plugin: PluginId }),
+  "plugin.disabled": z.object({ plugin: PluginId }),
 } as const;
 
 export type EventType = keyof typeof EventData;
@@ -109,6 +118,10 @@ export const RoomEvent = z.discriminatedUnion("type", [
   event("member.unmuted"),
   event("room.slow_mode_changed"),
   event("room.ownership_transferred"),
+  event("rule.saved"),
+  event("rule.deleted"),
+  event("plugin.enabled"),
+  event("plugin.disabled"),
 ]);
 export type RoomEvent = z.infer<typeof RoomEvent>;
 

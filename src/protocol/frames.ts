@@ -15,6 +15,8 @@ import {
   UserId,
   UserRef,
 } from "./names.ts";
+import { PluginId, RuleId } from "./automation.ts";
+import { RuleBody } from "./rules.ts";
 
 /** The WebSocket subprotocol of v1; the token travels beside it as `bearer.<token>`. */
 export const SUBPROTOCOL = "edgechat.v1";
@@ -140,7 +142,42 @@ export const InviteCommand = z.object({
   role: Role.exclude(["owner"]),
 });
 
-export const Command = z.discriminatedUnion("type", [...clientCommands, InviteCommand]);
+/**
+ * Additions (docs/automation.md, "Rules in the log"): the room's rules and its plugins, built by
+ * the worker's routes (never accepted as frames). `save_rule` creates or replaces rule `id`;
+ * without `id` it creates one whose id the room derives from the sender and the `clientId`.
+ */
+export const SaveRuleCommand = z.object({
+  type: z.literal("save_rule"),
+  clientId: ClientId,
+  rule: RuleBody,
+  id: RuleId.optional(),
+});
+export const DeleteRuleCommand = z.object({
+  type: z.literal("delete_rule"),
+  clientId: ClientId,
+  ruleId: RuleId,
+});
+/** Whether the plugin is installed is the route's to check: the room knows only its own state. */
+export const EnablePluginCommand = z.object({
+  type: z.literal("enable_plugin"),
+  clientId: ClientId,
+  plugin: PluginId,
+});
+export const DisablePluginCommand = z.object({
+  type: z.literal("disable_plugin"),
+  clientId: ClientId,
+  plugin: PluginId,
+});
+
+export const Command = z.discriminatedUnion("type", [
+  ...clientCommands,
+  InviteCommand,
+  SaveRuleCommand,
+  DeleteRuleCommand,
+  EnablePluginCommand,
+  DisablePluginCommand,
+]);
 export type Command = z.infer<typeof Command>;
 
 // Signals: not logged, no clientId.

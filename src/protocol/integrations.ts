@@ -2,6 +2,7 @@ import * as z from "zod";
 import { RoomEvent, type EventType, EventData } from "./events.ts";
 import { ClientId, MessageText, RoomName, Seq, UserRef, Username } from "./names.ts";
 import { isBuiltinName, SLASH_NAME } from "./slash-commands.ts";
+import { IncomingHookId, WebhookId } from "./integration-ids.ts";
 
 /**
  * Additions: the wire types of integrations (docs/integrations.md). Outgoing webhooks belong to
@@ -13,7 +14,7 @@ export const EventTypeName = z.enum(EVENT_TYPES, {
   error: () => `an event type is one of ${EVENT_TYPES.join(", ")}`,
 });
 
-export const WebhookId = z.string().regex(/^wh_[0-9a-f]{24}$/, "a webhook id is wh_ and 24 hex");
+export { IncomingHookId, WebhookId } from "./integration-ids.ts";
 export const DeliveryId = z
   .string()
   .regex(/^dlv_[0-9a-f]{24}$/, "a delivery id is dlv_ and 24 hex");
@@ -247,8 +248,15 @@ export const SlashCommandEntry = z.object({
 });
 export const SlashCommandEntries = z.object({ commands: z.array(SlashCommandEntry) });
 
-/** POST /api/rooms/{room}/slash: the text as typed (`/deploy status`) and an idempotency key. */
-export const RunSlashCommand = z.object({ text: MessageText, clientId: ClientId }).strict();
+/**
+ * POST /api/rooms/{room}/slash: the text as typed (`/deploy status`) and an idempotency key;
+ * `timeZone`, the caller's IANA zone (the browser's), reads the times `/remind` is given
+ * (docs/automation.md): UTC without it. Checked where it is used, so that an unknown zone fails
+ * only a `/remind` that needs one.
+ */
+export const RunSlashCommand = z
+  .object({ text: MessageText, clientId: ClientId, timeZone: z.string().min(1).max(64).optional() })
+  .strict();
 
 /**
  * What running a command did: a built-in's room command (its seq), an in-channel answer posted
@@ -279,9 +287,6 @@ export const SlashResponseAccepted = z.object({ ok: z.literal(true) });
  * Incoming webhooks (docs/integrations.md): a secret URL per hook that posts Slack-compatible
  * bodies into its room as a bot of the hook's name.
  */
-export const IncomingHookId = z
-  .string()
-  .regex(/^ih_[0-9a-f]{24}$/, "an incoming webhook id is ih_ and 24 hex");
 /** Incoming webhooks per room. */
 export const MAX_INCOMING_HOOKS = 20;
 

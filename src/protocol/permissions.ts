@@ -60,6 +60,11 @@ export const COMMAND_RANK = {
   unban: "moderator",
   role: "owner",
   transfer: "owner",
+  // The room's automation (docs/automation.md): the same ranks as manage_rules and manage_plugins.
+  save_rule: "moderator",
+  delete_rule: "moderator",
+  enable_plugin: "owner",
+  disable_plugin: "owner",
 } as const satisfies Record<Command["type"], Rank>;
 
 export type CommandType = keyof typeof COMMAND_RANK;
@@ -88,6 +93,12 @@ export const EXTRA_RANK = {
   audit: "owner",
   /** Manage the room's webhooks, incoming webhooks and slash commands (docs/integrations.md). */
   integrations: "owner",
+  /** See, save and delete the room's rules (docs/automation.md). */
+  manage_rules: "moderator",
+  /** Turn the instance's plugins on or off in the room (docs/plugins.md). */
+  manage_plugins: "owner",
+  /** See and cancel the room's `here` reminders, whoever set them (docs/automation.md). */
+  any_reminder: "moderator",
 } as const satisfies Record<string, Rank>;
 
 export type Action = CommandType | keyof typeof EXTRA_RANK;

@@ -45,16 +45,16 @@ export const BUILTIN_SLASH_COMMANDS = {
     description: "One message per person every so many seconds",
     action: "slow_mode",
   },
+  remind: {
+    usage: "/remind me|here <when> <what>",
+    description:
+      "Remind you or the room: /remind me in 2h to check the deploy; /remind list; /remind cancel <id>",
+    action: undefined,
+  },
   help: {
     usage: "/help [command]",
     description: "The commands you may use here",
     action: undefined,
-  },
-  remind: {
-    usage: "/remind <when> <what>",
-    description: "Reminders: they arrive with automation (issue 16)",
-    action: undefined,
-    hidden: true,
   },
 } as const satisfies Record<string, BuiltinSpec>;
 
@@ -62,9 +62,6 @@ export type BuiltinName = keyof typeof BUILTIN_SLASH_COMMANDS;
 export const BUILTIN_NAMES = Object.keys(BUILTIN_SLASH_COMMANDS) as BuiltinName[];
 export const isBuiltinName = (name: string): name is BuiltinName =>
   Object.hasOwn(BUILTIN_SLASH_COMMANDS, name);
-
-/** What `/remind` answers until automation lands. */
-export const REMIND_LATER = "/remind arrives with automation (issue 16): nothing was scheduled.";
 
 /** A built-in command, parsed: users still by name (the worker finds their ids among the members). */
 export type BuiltinSlash =
@@ -75,7 +72,8 @@ export type BuiltinSlash =
   | { name: "mute"; user: string; seconds: number }
   | { name: "slow"; seconds: number }
   | { name: "help"; about?: string }
-  | { name: "remind" };
+  /** Its text is read by the `/remind` grammar (src/automation/remind-text.ts). */
+  | { name: "remind"; args: string };
 
 export type SlashParse =
   | { kind: "builtin"; command: BuiltinSlash }
@@ -163,7 +161,7 @@ function parseBuiltin(name: BuiltinName, args: string): SlashParse {
       return built(about ? { name, about } : { name });
     }
     case "remind":
-      return built({ name });
+      return built({ name, args });
   }
 }
 
@@ -209,7 +207,7 @@ export type SlashEntry = {
   kind: "builtin" | "custom";
 };
 
-/** The built-ins `who` may use here, for completion and /help (`/remind` is never offered). */
+/** The built-ins `who` may use here, for completion and /help. */
 export function builtinsFor(who: Standing): SlashEntry[] {
   return BUILTIN_NAMES.flatMap((name) => {
     const spec: BuiltinSpec = BUILTIN_SLASH_COMMANDS[name];

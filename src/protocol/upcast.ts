@@ -30,6 +30,10 @@ export const EVENT_VERSION = {
   "message.redacted": 1,
   "reaction.added": 1,
   "reaction.removed": 1,
+  "rule.saved": 1,
+  "rule.deleted": 1,
+  "plugin.enabled": 1,
+  "plugin.disabled": 1,
 } as const satisfies Record<EventType, number>;
 
 type Data = Record<string, unknown>;

@@ -103,6 +103,8 @@ export class ChatSockets {
     const you = { id: user.id, name: user.name };
     const since = Number(new URL(request.url).searchParams.get("since") ?? NaN);
     for (const frame of this.greeting(you, since)) send(server, frame);
+    // Reminders that fell due while they had no socket here (reminders.ts).
+    for (const frame of this.#p.reminders.takePending(user.id)) send(server, frame);
     if (firstConnection)
       this.#p.audience.signal({ type: "presence", joined: you }, { user: you.id, ws: server });
     void this.#p.directory.push();

@@ -13,13 +13,14 @@ import {
 import { scopeOf, type Actor } from "../identity/actor.ts";
 import type { RoomView } from "./room-view.ts";
 import { actsWithoutJoining, standingOf } from "./standing.ts";
+import type { Decision } from "./decision.ts";
 import { decideUndoRedo } from "./undo.ts";
+import { decideAutomation, type AutomationCommand } from "./decide-automation.ts";
 
 export type { RoomView } from "./room-view.ts";
 export { standingOf } from "./standing.ts";
 
-/** The outcome of a command: events to log (none for a no-op), or a refusal. */
-export type Decision = { ok: true; events: NewEvent[] } | { ok: false; error: Refusal };
+export type { Decision } from "./decision.ts";
 
 const accept = (...events: NewEvent[]): Decision => ({ ok: true, events });
 const refuse = (code: Refusal["code"], message: string): Decision => ({
@@ -112,6 +113,11 @@ export function decide(command: Command, actor: Actor, view: RoomView, now: numb
         return refuse("forbidden", "the owner cannot leave: transfer ownership first");
       }
       return view.role(actor.id) ? accept({ type: "member.left", data: {} }) : accept();
+    case "save_rule":
+    case "delete_rule":
+    case "enable_plugin":
+    case "disable_plugin":
+      return decideAutomation(command, actor, view);
     default:
       return decideModeration(command, actor, view, now);
   }
@@ -196,7 +202,7 @@ function decideMessage(
 
 type ModerationCommand = Exclude<
   Command,
-  MessageCommand | { type: "leave" | "undo" | "redo" | "redact" }
+  MessageCommand | AutomationCommand | { type: "leave" | "undo" | "redo" | "redact" }
 >;
 
 function decideModeration(

@@ -34,6 +34,10 @@ export function lostAccessBy(
     case "message.redacted":
     case "reaction.added":
     case "reaction.removed":
+    case "rule.saved":
+    case "rule.deleted":
+    case "plugin.enabled":
+    case "plugin.disabled":
       return undefined;
     default:
       return unhandled(event);
@@ -70,6 +74,10 @@ const CHANGES_SUMMARY = {
   "message.redacted": false,
   "reaction.added": false,
   "reaction.removed": false,
+  "rule.saved": false,
+  "rule.deleted": false,
+  "plugin.enabled": false,
+  "plugin.disabled": false,
 } as const satisfies Record<EventType, boolean>;
 
 export const changesSummary = (events: readonly RoomEvent[]) =>

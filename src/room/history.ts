@@ -65,6 +65,10 @@ const CHANGES_ROSTER = {
   "message.redacted": false,
   "reaction.added": false,
   "reaction.removed": false,
+  "rule.saved": false,
+  "rule.deleted": false,
+  "plugin.enabled": false,
+  "plugin.disabled": false,
 } as const satisfies Record<EventType, boolean>;
 
 /**
@@ -168,6 +172,10 @@ function apply(draft: Roster, event: RoomEvent): void {
     case "message.redacted":
     case "reaction.added":
     case "reaction.removed":
+    case "rule.saved":
+    case "rule.deleted":
+    case "plugin.enabled":
+    case "plugin.disabled":
       return;
     default:
       unhandled(event);
@@ -294,6 +302,10 @@ export function foldMessage(
     case "member.muted":
     case "member.unmuted":
     case "member.role_changed":
+    case "rule.saved":
+    case "rule.deleted":
+    case "plugin.enabled":
+    case "plugin.disabled":
       return message;
     default:
       return unhandled(event);

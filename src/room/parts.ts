@@ -11,7 +11,7 @@ import { roomOutbox, type EventSink } from "./outbox.ts";
 import { IntegrationFeed } from "./integration-feed.ts";
 import { INSTANCE_HUB } from "../integrations/queue-messages.ts";
 import { RoomMetrics } from "./room-metrics.ts";
-import { metricsConfig } from "../config.ts";
+import { metricsConfig, parseConfig, requireConfig } from "../config.ts";
 import { metricsShardFor } from "../metrics/shards.ts";
 import { CHAT_TAG } from "./sockets.ts";
 import { GRAPHQL_TAG } from "./graphql-sockets.ts";
@@ -19,6 +19,10 @@ import { rebuildProjections } from "./project.ts";
 import { CommandBudget } from "./rate-limit.ts";
 import { ReadModel } from "./read-model.ts";
 import { Schedule } from "./schedule.ts";
+import { Clock } from "./clock.ts";
+import { Reminders } from "./reminders.ts";
+import { RoomAutomation } from "./automation.ts";
+import { roomHub } from "../integrations/queue-messages.ts";
 import { migrate } from "./schema.ts";
 import { roomSettings } from "./settings.ts";
 import { ShardFanout } from "./shard-fanout.ts";
@@ -127,10 +131,55 @@ export function assembleRoom(
     observe: (job) => telemetry.command(job),
     metrics,
   });
+  const reminders = new Reminders({
+    storage: ctx.storage,
+    view: () => read.view(),
+    roomName,
+    online: (userId) => audience.online().some((user) => user.id === userId),
+    tell: (userId, frame) => void audience.tell(userId, frame),
+    submit: (command, actor) =>
+      new Promise((settle) => commands.submit({ command, actor, settle })),
+    changed: () => clock.changed(),
+  });
+  const automation: RoomAutomation = new RoomAutomation({
+    storage: ctx.storage,
+    read,
+    log,
+    roomName,
+    admins: parseConfig(env).ok ? requireConfig(env).ADMIN_USERNAMES : [],
+    submit: (command, actor) =>
+      new Promise((settle) => commands.submit({ command, actor, settle })),
+    webhook: (fired) =>
+      env.INTEGRATIONS_HUB.getByName(roomHub(roomName())).automationFired(
+        roomHub(roomName()),
+        roomName(),
+        fired,
+      ),
+    plugin: async () => {},
+    hookBots: async () => {
+      const hooks = await env.INTEGRATIONS_HUB.getByName(roomHub(roomName())).incomingHooks(
+        roomHub(roomName()),
+      );
+      return new Map(hooks.map((hook) => [hook.id, hook.botId]));
+    },
+    instanceRules: () => [],
+    keepAlive,
+    changed: () => clock.changed(),
+  });
+  const clock: Clock = new Clock(
+    [reminders, automation],
+    (due) => schedule.at("clock", due),
+    () => schedule.dueOf("clock"),
+  );
+  if (read.room()) automation.syncClock(Date.now());
+  clock.wake();
   return {
     log,
     read,
     schedule,
+    clock,
+    reminders,
+    automation,
     sockets,
     fanout,
     live,

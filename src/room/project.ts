@@ -1,6 +1,6 @@
 import { unhandled, type RoomEvent } from "../protocol/index.ts";
 import type { UndoableEvent } from "./room-view.ts";
-import { PROJECTION_TABLES } from "./schema.ts";
+import { PROJECTION_TABLES, RULE_EVENTS_SQL, RULE_ID_SQL } from "./schema.ts";
 import { snapshotIfDue } from "./snapshots.ts";
 
 type Sql = SqlStorage;
@@ -142,9 +142,49 @@ function projectTables(sql: Sql, event: RoomEvent): void {
         event.actor.id,
       );
       return;
+    case "rule.saved":
+    case "rule.deleted":
+      trackAction(sql, event);
+      projectRule(sql, event);
+      return;
+    case "plugin.enabled":
+    case "plugin.disabled":
+      sql.exec(
+        "INSERT OR REPLACE INTO room_plugins (plugin, enabled, at) VALUES (?, ?, ?)",
+        event.data.plugin,
+        event.type === "plugin.enabled" ? 1 : 0,
+        event.at,
+      );
+      return;
     default:
       unhandled(event);
   }
+}
+
+/**
+ * A rule saved replaces the whole rule and keeps its place: `position` is the seq of the rule's
+ * first event (found by the index events_rule; the event itself is stored already), so a rule
+ * deleted and restored comes back where it was.
+ */
+function projectRule(sql: Sql, event: Extract<RoomEvent, { type: "rule.saved" | "rule.deleted" }>) {
+  if (event.type === "rule.deleted") {
+    sql.exec("DELETE FROM rules WHERE id = ?", event.data.ruleId);
+    return;
+  }
+  const { rule } = event.data;
+  sql.exec(
+    `INSERT INTO rules (id, json, saved_by, saved_by_name, saved_at, position)
+     VALUES (?, ?, ?, ?, ?,
+       (SELECT min(seq) FROM events WHERE ${RULE_EVENTS_SQL} AND ${RULE_ID_SQL} = ?))
+     ON CONFLICT (id) DO UPDATE SET json = excluded.json, saved_by = excluded.saved_by,
+       saved_by_name = excluded.saved_by_name, saved_at = excluded.saved_at`,
+    rule.id,
+    JSON.stringify(rule),
+    event.actor.id,
+    event.actor.name,
+    event.at,
+    rule.id,
+  );
 }
 
 /**

@@ -9,13 +9,17 @@ import type {
 } from "../protocol/index.ts";
 import { UNREAD_CAP } from "../protocol/index.ts";
 import type { RoomView } from "./decide.ts";
+import type { Rule } from "../protocol/automation.ts";
+import { LoggedRule, type RoomPluginList } from "../protocol/rules.ts";
 import { readEvent } from "./log.ts";
+import { RULE_EVENTS_SQL, RULE_ID_SQL } from "./schema.ts";
 import { isUndoable, type UndoableEvent } from "./undo.ts";
 import {
   KEEPS_STANDINGS,
   toMessage,
   type MessageRow,
   type RoomRow,
+  type RuleRow,
   type Standing,
 } from "./read-rows.ts";
 
@@ -119,6 +123,23 @@ export class ReadModel {
         return { count: row.count, oldestAt: row.oldest ?? since };
       },
       inviteLimit: this.#inviteLimit,
+      rule: (id) => this.#rule(id),
+      ruleCount: () => sql.exec<{ n: number }>("SELECT count(*) AS n FROM rules").one().n,
+      ruleBefore: (id, seq) => {
+        const last = sql
+          .exec<{ seq: number }>(
+            `SELECT seq FROM events WHERE ${RULE_EVENTS_SQL} AND ${RULE_ID_SQL} = ? AND seq < ?
+             ORDER BY seq DESC LIMIT 1`,
+            id,
+            seq,
+          )
+          .toArray()[0];
+        const event = last && readEvent(sql, last.seq);
+        return event?.type === "rule.saved" ? event.data.rule : undefined;
+      },
+      pluginEnabled: (plugin) =>
+        sql.exec("SELECT 1 FROM room_plugins WHERE plugin = ? AND enabled = 1", plugin).toArray()
+          .length > 0,
       hasReaction: (messageId, emoji, userId) =>
         sql
           .exec(
@@ -189,6 +210,45 @@ export class ReadModel {
       )
       .toArray()
       .map((row) => ({ id: row.user_id, at: row.at, ...(row.name ? { name: row.name } : {}) }));
+  }
+
+  /** The room's rules, in the order they were first saved (docs/automation.md). */
+  rules(): Rule[] {
+    return this.#sql
+      .exec<RuleRow>("SELECT * FROM rules ORDER BY position, id")
+      .toArray()
+      .map((row) => ({
+        ...LoggedRule.parse(JSON.parse(row.json)),
+        by: { id: row.saved_by, name: row.saved_by_name },
+        savedAt: row.saved_at,
+      }));
+  }
+
+  /** A member's name, or undefined for someone who is not a member. */
+  memberName(userId: string): string | undefined {
+    return this.#sql
+      .exec<{ name: string }>("SELECT name FROM members WHERE user_id = ?", userId)
+      .toArray()[0]?.name;
+  }
+
+  /** A message's text now, or undefined when it is gone (deleted, redacted, never there). */
+  messageText(id: number): string | undefined {
+    return this.#sql
+      .exec<{ text: string }>(
+        "SELECT text FROM messages WHERE id = ? AND deleted = 0 AND redacted = 0",
+        id,
+      )
+      .toArray()[0]?.text;
+  }
+
+  /** Every plugin ever turned on here, on or off now, by id. */
+  plugins(): RoomPluginList["plugins"] {
+    return this.#sql
+      .exec<{ plugin: string; enabled: number; at: number }>(
+        "SELECT plugin, enabled, at FROM room_plugins ORDER BY plugin",
+      )
+      .toArray()
+      .map((row) => ({ plugin: row.plugin, enabled: row.enabled === 1, at: row.at }));
   }
 
   readSeq(userId: string): number {
@@ -266,6 +326,14 @@ export class ReadModel {
     const seq = this.#sql.exec<{ seq: number }>(query, userId).toArray()[0]?.seq;
     const event = seq === undefined ? undefined : readEvent(this.#sql, seq);
     return event && isUndoable(event) ? event : undefined;
+  }
+
+  /** Rule `id` as stored, checked against the contract: storage is read, never trusted. */
+  #rule(id: string): LoggedRule | undefined {
+    const row = this.#sql
+      .exec<{ json: string }>("SELECT json FROM rules WHERE id = ?", id)
+      .toArray()[0];
+    return row && LoggedRule.parse(JSON.parse(row.json));
   }
 
   #forget(): void {

@@ -27,6 +27,15 @@ export type MessageRow = {
   redacted: number;
 };
 
+export type RuleRow = {
+  id: string;
+  json: string;
+  saved_by: string;
+  saved_by_name: string;
+  saved_at: number;
+  position: number;
+};
+
 export type Standing = { role: Role | null; banned: number; until: number | null };
 
 /**
@@ -55,6 +64,10 @@ export const KEEPS_STANDINGS = {
   "message.redacted": true,
   "reaction.added": true,
   "reaction.removed": true,
+  "rule.saved": true,
+  "rule.deleted": true,
+  "plugin.enabled": true,
+  "plugin.disabled": true,
 } as const satisfies Record<EventType, boolean>;
 
 /** A message row as the contract serves it, its absent fields left out. */

@@ -1,4 +1,5 @@
 import type { Role, RoomEvent } from "../protocol/index.ts";
+import type { LoggedRule } from "../protocol/rules.ts";
 
 /** What the rules need to know of a room: read from its projections, or from memory in tests. */
 export interface RoomView {
@@ -26,6 +27,14 @@ export interface RoomView {
   invitesSince(since: number): { count: number; oldestAt: number };
   /** At most `count` invitations per `windowMs` (docs/limits.md). */
   readonly inviteLimit: { readonly count: number; readonly windowMs: number };
+  /** The room's rule `id` as its last save logged it; undefined when there is none (or deleted). */
+  rule(id: string): LoggedRule | undefined;
+  /** How many rules the room has. */
+  ruleCount(): number;
+  /** Rule `id` as it was just before event `seq`: undefined when it did not exist then. */
+  ruleBefore(id: string, seq: number): LoggedRule | undefined;
+  /** Whether plugin `plugin` is on in this room. */
+  pluginEnabled(plugin: string): boolean;
 }
 
 /** The events that are actions a user can undo. */
@@ -38,6 +47,8 @@ export type UndoableEvent = Extract<
       | "message.deleted"
       | "message.restored"
       | "reaction.added"
-      | "reaction.removed";
+      | "reaction.removed"
+      | "rule.saved"
+      | "rule.deleted";
   }
 >;

@@ -23,6 +23,7 @@ import {
   type WebhookEventTypes,
   type YourRoom,
 } from "../protocol/index.ts";
+import type { RoomPluginList, RuleList } from "../protocol/rules.ts";
 import type { Actor } from "../identity/actor.ts";
 import { decideCreate, denyAccess, NO_SUCH_ROOM, standingOf } from "./decide.ts";
 import { changesSummary } from "./effects.ts";
@@ -33,6 +34,13 @@ import type { EventSink } from "./outbox.ts";
 import { FEED_DELAY_MS } from "./integration-feed.ts";
 import { assembleRoom, type RoomParts } from "./parts.ts";
 import type { Task } from "./schedule.ts";
+import {
+  LIMITS_AUTOMATION,
+  type DryRunReport,
+  type Reminder,
+  type RuleInput,
+} from "../protocol/automation.ts";
+import type { NewReminder, ReminderList } from "../protocol/reminders.ts";
 import { auditEntriesOf } from "../audit/room-entries.ts";
 import type { LiveEngine } from "./graphql-sockets.ts";
 import { accountKey } from "../identity/refresh-token.ts";
@@ -98,6 +106,23 @@ export class Room extends DurableObject<Env> {
   async bans(actor: Actor): Promise<Result<BanList>> {
     const denied = this.#deny(actor) ?? this.#refuse(actor, "list_bans");
     return denied ?? { ok: true, value: { bans: this.#p.read.bans() } };
+  }
+
+  /** The room's rules, for moderators and above (docs/automation.md). */
+  async rules(actor: Actor): Promise<Result<RuleList>> {
+    const denied = this.#deny(actor) ?? this.#refuse(actor, "manage_rules");
+    return denied ?? { ok: true, value: { rules: this.#p.automation.list() } };
+  }
+
+  /** What a rule would have done over the room's recent events (docs/automation.md, "Dry run"). */
+  async dryRunRule(actor: Actor, input: RuleInput): Promise<Result<DryRunReport>> {
+    const denied = this.#deny(actor) ?? this.#refuse(actor, "manage_rules");
+    return denied ?? { ok: true, value: await this.#p.automation.dryRun(input, Date.now()) };
+  }
+
+  /** Which plugins are on here, for anyone who may see the room (their commands are theirs to use). */
+  async plugins(actor: Actor): Promise<Result<RoomPluginList>> {
+    return this.#deny(actor) ?? { ok: true, value: { plugins: this.#p.read.plugins() } };
   }
 
   /**
@@ -206,6 +231,26 @@ export class Room extends DurableObject<Env> {
     return this.#p.audience.tell(userId, frame);
   }
 
+  // ---- reminders (docs/automation.md, "Schedules and reminders") ----
+
+  /** `actor`'s reminders here, and the room's `here` ones for its moderators. */
+  async reminders(actor: Actor): Promise<Result<ReminderList>> {
+    const denied = this.#deny(actor);
+    if (denied) return denied;
+    const reminders = this.#p.reminders.list(actor, this.#p.read.view()!);
+    return { ok: true, value: { reminders, limit: LIMITS_AUTOMATION.remindersPerUser } };
+  }
+
+  async addReminder(actor: Actor, input: NewReminder): Promise<Result<Reminder>> {
+    return (
+      this.#deny(actor) ?? this.#p.reminders.add(actor, this.#p.read.view()!, input, Date.now())
+    );
+  }
+
+  async cancelReminder(actor: Actor, id: string): Promise<Result<Reminder>> {
+    return this.#deny(actor) ?? this.#p.reminders.cancel(actor, this.#p.read.view()!, id);
+  }
+
   /** The room's hub says which event types its endpoints now want (docs/integrations.md). */
   async setIntegrationTypes(types: WebhookEventTypes | []): Promise<void> {
     this.#p.feed.setRoomTypes(types);
@@ -225,7 +270,10 @@ export class Room extends DurableObject<Env> {
   ): Promise<Result<{ frames: ServerFrame[]; lastSeq: number }>> {
     const denied = this.#deny(actor);
     if (denied) return denied;
-    const frames = this.#sockets.greeting({ id: actor.id, name: actor.name }, since);
+    const frames = [
+      ...this.#sockets.greeting({ id: actor.id, name: actor.name }, since),
+      ...this.#p.reminders.takePending(actor.id),
+    ];
     return { ok: true, value: { frames, lastSeq: this.#p.log.lastSeq } };
   }
 
@@ -275,6 +323,7 @@ export class Room extends DurableObject<Env> {
     flush: (now) => this.#flush(now),
     "push-metrics": () => this.#p.metrics.push(),
     "feed-integrations": (now) => this.#feed(now),
+    clock: (now) => this.#p.clock.tick(now),
   };
 
   override async alarm(): Promise<void> {
@@ -317,6 +366,7 @@ export class Room extends DurableObject<Env> {
     this.#p.metrics.appended(stored);
     this.#p.audit.committed();
     this.#p.instanceAudit.record(auditEntriesOf(this.#p.read.room()!.name, stored));
+    this.#p.automation.committed(stored, now);
     const visibility = this.#p.read.room()?.visibility;
     if (visibility) this.#p.audience.removeLostAccess(stored, visibility);
     if (this.#p.outbox.enabled) this.#p.schedule.at("flush", now + FLUSH_DELAY_MS);

@@ -5,6 +5,7 @@ const TASKS = [
   "flush",
   "push-metrics",
   "feed-integrations",
+  "clock",
 ] as const;
 export type Task = (typeof TASKS)[number];
 const isTask = (name: string): name is Task => (TASKS as readonly string[]).includes(name);
@@ -33,6 +34,13 @@ export class Schedule {
       due,
     );
     this.#arm();
+  }
+
+  /** When `task` is due, or undefined when it is not on the schedule. */
+  dueOf(task: Task): number | undefined {
+    return this.#storage.sql
+      .exec<{ due: number }>("SELECT due FROM schedule WHERE task = ?", task)
+      .toArray()[0]?.due;
   }
 
   /** Takes the tasks due at `now` off the schedule and returns their names. */

@@ -1,8 +1,18 @@
 /**
  * The Room object's own SQLite tables, as numbered migrations applied once, in order, at start.
  * `events` is the source of truth; every other table is a projection of it (see project.ts)
- * except `commands` (idempotency keys), `read_markers` and `schedule`, which are not events.
+ * except `commands` (idempotency keys), `read_markers`, `schedule` and the reminders, which are not
+ * events.
  */
+/**
+ * The rule a rule event is about, as SQL over `events.data`, and the events that are rule events:
+ * the expression and the condition of the index `events_rule`, which a query uses only when it
+ * says both word for word.
+ */
+export const RULE_ID_SQL =
+  "coalesce(json_extract(data, '$.rule.id'), json_extract(data, '$.ruleId'))";
+export const RULE_EVENTS_SQL = "type IN ('rule.saved', 'rule.deleted')";
+
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE events (
      seq INTEGER PRIMARY KEY,
@@ -116,6 +126,53 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE integration_types (
      singleton INTEGER PRIMARY KEY CHECK (singleton = 1), types TEXT NOT NULL);
    INSERT INTO integration_types (singleton, types) VALUES (1, '[]');`,
+  // v11 (docs/automation.md, "Rules in the log"): the room's rules and its plugins' enablement,
+  // projections of their events; `position` is the seq of the rule's first save, so a rule keeps
+  // its place when replaced or restored. The index finds a rule's events (the undo of a save
+  // needs the version before it); rooms hold no rule event before v11, so no rebuild is due.
+  `CREATE TABLE rules (
+     id TEXT PRIMARY KEY,
+     json TEXT NOT NULL,
+     saved_by TEXT NOT NULL,
+     saved_by_name TEXT NOT NULL,
+     saved_at INTEGER NOT NULL,
+     position INTEGER NOT NULL);
+   CREATE TABLE room_plugins (
+     plugin TEXT PRIMARY KEY,
+     enabled INTEGER NOT NULL,
+     at INTEGER NOT NULL);
+   CREATE INDEX events_rule ON events (${RULE_ID_SQL}, seq) WHERE ${RULE_EVENTS_SQL};`,
+  // v12 (docs/automation.md, "Schedules and reminders"; numbered after v11, another part's): the
+  // room's reminders, private to their authors (so not events), each at its next time; and the
+  // `me` reminders that fell due while their author had no socket here, sent at their next one.
+  `CREATE TABLE reminders (
+     id TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL,
+     actor TEXT NOT NULL,
+     target TEXT NOT NULL,
+     text TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     cron TEXT,
+     time_zone TEXT,
+     client_id TEXT,
+     created_at INTEGER NOT NULL);
+   CREATE INDEX reminders_at ON reminders (at);
+   CREATE INDEX reminders_user ON reminders (user_id);
+   CREATE UNIQUE INDEX reminders_client ON reminders (user_id, client_id) WHERE client_id IS NOT NULL;
+   CREATE TABLE reminders_pending (
+     reminder_id TEXT PRIMARY KEY,
+     user_id TEXT NOT NULL,
+     text TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     missed INTEGER NOT NULL);
+   CREATE INDEX reminders_pending_user ON reminders_pending (user_id, at);`,
+  // v13 (docs/automation.md, "Schedules and reminders"): each timed rule's next time, kept
+  // apart from the rules (a projection of the log) because firing moves it, not an event.
+  `CREATE TABLE rule_clock (
+     rule_id TEXT PRIMARY KEY,
+     trigger TEXT NOT NULL,
+     at INTEGER NOT NULL);
+   CREATE INDEX rule_clock_at ON rule_clock (at);`,
 ];
 
 /** A room migrated from below this version rebuilds its projections from its log once. */
@@ -132,6 +189,8 @@ export const PROJECTION_TABLES = [
   "invites",
   "actions",
   "snapshots",
+  "rules",
+  "room_plugins",
 ] as const;
 
 /**

@@ -2,6 +2,7 @@ import { refusal, type NewEvent, type Refusal, type RoomEvent } from "../protoco
 import type { Actor } from "../identity/actor.ts";
 import type { RoomView, UndoableEvent } from "./room-view.ts";
 import { standingOf } from "./standing.ts";
+import { isRuleAction, redoRule, undoRule, type RuleAction } from "./undo-rules.ts";
 
 export type { UndoableEvent } from "./room-view.ts";
 
@@ -20,6 +21,8 @@ const UNDOABLE: ReadonlySet<string> = new Set<UndoableEvent["type"]>([
   "message.restored",
   "reaction.added",
   "reaction.removed",
+  "rule.saved",
+  "rule.deleted",
 ]);
 
 export const isUndoable = (event: RoomEvent): event is UndoableEvent => UNDOABLE.has(event.type);
@@ -32,8 +35,11 @@ const refuse = (code: Refusal["code"], message: string): UndoDecision => ({
 });
 const ok = (event: NewEvent): UndoDecision => ({ ok: true, event });
 
+/** An action on a message or a reaction: the rest are rule actions (undo-rules.ts). */
+type MessageAction = Exclude<UndoableEvent, RuleAction>;
+
 /** The message an action is about. */
-const messageOf = (action: UndoableEvent) =>
+const messageOf = (action: MessageAction) =>
   action.type === "message.posted" ? action.seq : action.data.messageId;
 
 /** Why `actor` cannot touch message `id` now, if they cannot. */
@@ -59,6 +65,17 @@ function blocked(
 
 /** The event that takes `action` back. */
 export function compensate(action: UndoableEvent, actor: Actor, view: RoomView): UndoDecision {
+  return isRuleAction(action)
+    ? undoRule(action, actor, view)
+    : compensateMessage(action, actor, view);
+}
+
+/** The event that applies `action` again. */
+export function reapply(action: UndoableEvent, actor: Actor, view: RoomView): UndoDecision {
+  return isRuleAction(action) ? redoRule(action, actor, view) : reapplyMessage(action, actor, view);
+}
+
+function compensateMessage(action: MessageAction, actor: Actor, view: RoomView): UndoDecision {
   const id = messageOf(action);
   const undoes = action.seq;
   switch (action.type) {
@@ -92,8 +109,7 @@ export function compensate(action: UndoableEvent, actor: Actor, view: RoomView):
   }
 }
 
-/** The event that applies `action` again. */
-export function reapply(action: UndoableEvent, actor: Actor, view: RoomView): UndoDecision {
+function reapplyMessage(action: MessageAction, actor: Actor, view: RoomView): UndoDecision {
   const id = messageOf(action);
   const redoes = action.seq;
   switch (action.type) {
@@ -142,7 +158,8 @@ function reaction(
 
 /**
  * Undo or redo for `actor`: the compensating event, or why not. A muted user may only take a
- * message away (as they may delete), not bring one back or react.
+ * message away (as they may delete), not bring one back or react; a rule is not speech, so a
+ * mute leaves the undo of rule changes alone.
  */
 export function decideUndoRedo(
   which: "undo" | "redo",
@@ -158,7 +175,12 @@ export function decideUndoRedo(
     );
   const outcome = which === "undo" ? compensate(action, actor, view) : reapply(action, actor, view);
   const muted = view.mutedUntil(actor.id);
-  if (outcome.ok && outcome.event.type !== "message.deleted" && muted > now)
+  if (
+    outcome.ok &&
+    !isRuleAction(action) &&
+    outcome.event.type !== "message.deleted" &&
+    muted > now
+  )
     return refuse("forbidden", `you are muted until ${new Date(muted).toISOString()}`);
   return outcome;
 }

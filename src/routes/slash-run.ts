@@ -22,7 +22,6 @@ import {
   MessageText,
   parseSlash,
   refusal,
-  REMIND_LATER,
   resolveUser,
   usageText,
   type BuiltinSlash,
@@ -33,6 +32,9 @@ import {
   type UserRef,
 } from "../protocol/index.ts";
 import { traceparentIn } from "../telemetry/tracing.ts";
+import { isTimeZone } from "../automation/cron.ts";
+import { parseRemind } from "../automation/remind-text.ts";
+import { confirmation, reminderLine } from "../automation/reminder-rules.ts";
 import { inviteByName } from "./members.ts";
 
 /**
@@ -44,14 +46,14 @@ import { inviteByName } from "./members.ts";
 export async function runSlash(
   c: Context<AppEnv>,
   room: string,
-  input: { text: string; clientId: string },
+  input: { text: string; clientId: string; timeZone?: string | undefined },
 ): Promise<SlashResult> {
   const parsed = parseSlash(input.text);
   switch (parsed.kind) {
     case "usage":
       return ephemeral(usageText(parsed));
     case "builtin":
-      return runBuiltin(c, room, parsed.command, input.clientId);
+      return runBuiltin(c, room, parsed.command, input.clientId, input.timeZone);
     case "custom":
       return runCustom(c, room, parsed, input.clientId);
   }
@@ -106,6 +108,7 @@ async function runBuiltin(
   room: string,
   command: BuiltinSlash,
   clientId: string,
+  timeZone?: string,
 ): Promise<SlashResult> {
   const standing = await standingIn(c, room);
   const { action, usage } = BUILTIN_SLASH_COMMANDS[command.name];
@@ -116,7 +119,7 @@ async function runBuiltin(
     case "help":
       return ephemeral(helpText(await slashEntries(c, room, standing), command.about));
     case "remind":
-      return ephemeral(REMIND_LATER);
+      return remind(c, room, command.args, clientId, timeZone);
     case "me": {
       const text = meText(c.var.user.name, command.action);
       const valid = MessageText.safeParse(text);
@@ -150,6 +153,46 @@ async function runBuiltin(
       const found = resolveUser(bans, command.user, "the room's bans");
       if (!found.ok) return ephemeral(`${found.message}. Usage: ${usage}`);
       return send(c, room, { type: "unban", clientId, userId: found.id });
+    }
+  }
+}
+
+/**
+ * `/remind` (docs/automation.md, "Schedules and reminders"): the grammar read in the caller's
+ * zone, then the room's reminders; every answer is ephemeral. Input mistakes (a time passed, a
+ * reminder not found) are answers; what the room refuses (a mute, the quota) is its error.
+ */
+async function remind(
+  c: Context<AppEnv>,
+  room: string,
+  args: string,
+  clientId: string,
+  timeZone = "UTC",
+): Promise<SlashResult> {
+  const request = parseRemind(args, Date.now(), timeZone);
+  const zone = isTimeZone(timeZone) ? timeZone : "UTC";
+  const stub = roomOf(c, room);
+  switch (request.kind) {
+    case "usage":
+      return ephemeral(request.message);
+    case "list": {
+      const { reminders } = unwrap(await stub.reminders(c.var.user));
+      if (reminders.length === 0)
+        return ephemeral("No reminders of yours here. /remind me in 2h to … sets one.");
+      return ephemeral(["Reminders:", ...reminders.map((r) => reminderLine(r, zone))].join("\n"));
+    }
+    case "cancel": {
+      const cancelled = await stub.cancelReminder(c.var.user, request.id);
+      if (!cancelled.ok && cancelled.error.code === "not_found")
+        return ephemeral(`${cancelled.error.message}: /remind list shows them.`);
+      const { id, text } = unwrap(cancelled);
+      return ephemeral(`Cancelled ${id}: ${text}`);
+    }
+    case "create": {
+      const made = await stub.addReminder(c.var.user, { ...request.reminder, clientId });
+      if (!made.ok && made.error.code === "bad_request")
+        return ephemeral(`${made.error.message}. Usage: ${BUILTIN_SLASH_COMMANDS.remind.usage}`);
+      return ephemeral(confirmation(unwrap(made), zone));
     }
   }
 }

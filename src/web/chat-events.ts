@@ -41,6 +41,10 @@ const RELOADS_MEMBERS = {
   "message.redacted": false,
   "reaction.added": false,
   "reaction.removed": false,
+  "rule.saved": false,
+  "rule.deleted": false,
+  "plugin.enabled": false,
+  "plugin.disabled": false,
 } as const satisfies Record<EventType, boolean>;
 
 /** The room's own fields an event changes: its topic and slow mode. */
@@ -68,6 +72,10 @@ function roomFields(state: ChatState, event: RoomEvent): ChatState {
     case "message.redacted":
     case "reaction.added":
     case "reaction.removed":
+    case "rule.saved":
+    case "rule.deleted":
+    case "plugin.enabled":
+    case "plugin.disabled":
       return state;
     default:
       return unhandled(event);

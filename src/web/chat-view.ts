@@ -4,6 +4,7 @@ import {
   isSlashCommand,
   rankOf,
   RoomConnection,
+  type RoomEvent,
   type Standing,
 } from "../client/index.ts";
 import { automationPanel } from "./automation/automation-panel.ts";
@@ -68,6 +69,12 @@ export function chatView(
   let panel: { kind: PanelKind; view: View; rank: string } | undefined;
   let you: Standing | undefined;
   let adminKnown = false;
+  /** Who hears the room's live events beside the chat (the Automation view, while open). */
+  const eventListeners = new Set<(event: RoomEvent) => void>();
+  const onEvents = (listener: (event: RoomEvent) => void) => {
+    eventListeners.add(listener);
+    return () => void eventListeners.delete(listener);
+  };
 
   const screen = new ChatScreen(room, {
     message: {
@@ -217,7 +224,10 @@ export function chatView(
       const view =
         wanted === "integrations"
           ? integrationsPanel(ctx, room)
-          : automationPanel(ctx, room, you, () => command((c) => c.undo()));
+          : automationPanel(ctx, room, you, {
+              undo: () => command((c) => c.undo()),
+              onEvents,
+            });
       panel = { kind: wanted, view, rank };
       history.hide();
       screen.showInstead(view.el);
@@ -273,7 +283,9 @@ export function chatView(
   async function runSlash(text: string, clientId: string): Promise<void> {
     const name = text.trim().split(/\s/, 1)[0]!;
     try {
-      const result = await ctx.call((api) => api.slash.run(room, text, clientId));
+      // The browser's zone reads the times `/remind` is given (docs/automation.md).
+      const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+      const result = await ctx.call((api) => api.slash.run(room, text, clientId, zone));
       if (result.kind === "ephemeral") showEphemeral(result.text, name);
       if (result.kind === "command" || result.kind === "posted") noteWrite(room, result.seq);
     } catch (error) {
@@ -345,7 +357,10 @@ export function chatView(
     c.on("welcome", ({ you, online, readSeq }) =>
       dispatch({ type: "welcome", you, online, readSeq }),
     );
-    c.on("event", (event) => dispatch({ type: "event", event, seen: seen() }));
+    c.on("event", (event) => {
+      dispatch({ type: "event", event, seen: seen() });
+      for (const listener of eventListeners) listener(event);
+    });
     c.on("gap", () => dispatch({ type: "gap" }));
     c.on("presence", (frame) => dispatch({ type: "presence", frame }));
     c.on("typing", (user) => user.id !== state.members.you && screen.typing.saw(user));

@@ -154,6 +154,10 @@ export function applyMemberEvent(state: MembersState, event: RoomEvent): Members
     case "message.redacted":
     case "reaction.added":
     case "reaction.removed":
+    case "rule.saved":
+    case "rule.deleted":
+    case "plugin.enabled":
+    case "plugin.disabled":
       return state;
     default:
       return unhandled(event);

@@ -35,6 +35,14 @@ export function noticeText(event: RoomEvent, name: (userId: string) => string): 
       return `${by} handed the room to ${name(event.data.userId)}`;
     case "message.redacted":
       return `${by} redacted a message`;
+    case "rule.saved":
+      return `${by} saved rule ${event.data.rule.name}`;
+    case "rule.deleted":
+      return `${by} deleted rule ${event.data.name}`;
+    case "plugin.enabled":
+      return `${by} turned on plugin ${event.data.plugin}`;
+    case "plugin.disabled":
+      return `${by} turned off plugin ${event.data.plugin}`;
     case "room.created":
     case "message.posted":
     case "message.edited":

@@ -132,6 +132,10 @@ export function applyToTimeline(timeline: Timeline, event: RoomEvent): Timeline 
     case "member.unbanned":
     case "member.muted":
     case "member.unmuted":
+    case "rule.saved":
+    case "rule.deleted":
+    case "plugin.enabled":
+    case "plugin.disabled":
       return timeline;
     default:
       return unhandled(event);

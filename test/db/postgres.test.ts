@@ -69,6 +69,32 @@ describe("the flush", () => {
   });
 });
 
+describe("rules in the log, in Postgres", () => {
+  it("mirrors rule events as the sockets got them, with no projection of their own", async () => {
+    const { server, cluster } = suite;
+    const ada = await guest(server.url, "ada");
+    const room = await freshRoom(ada);
+    const watcher = await rawConnect(server.url, room, ada.token, 0);
+    const rules = ada.api.rules(room);
+    const { rule } = await rules.create({
+      name: "Incident",
+      trigger: { on: "message", match: { keywords: ["incident"] } },
+      actions: [{ do: "reply", text: "Runbook: https://wiki.example/runbook" }],
+    });
+    await rules.save(rule.id, { ...rule, enabled: false });
+    const { seq: last } = await rules.delete(rule.id);
+    await waitUntil(() => watcher.of("event").length >= last, `the socket at seq ${last}`);
+    await flushed(cluster, room, last);
+
+    const received = await expectMirrorOfFrames(cluster, room, watcher);
+    expect(received.filter((e) => e.type.startsWith("rule.")).map((e) => e.type)).toEqual([
+      "rule.saved",
+      "rule.saved",
+      "rule.deleted",
+    ]);
+  });
+});
+
 describe("undo and redaction in Postgres", () => {
   it("restores an undone delete and empties a redacted message's text from every mirrored row", async () => {
     const { server, cluster } = suite;

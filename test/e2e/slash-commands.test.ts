@@ -123,7 +123,7 @@ describe("built-ins through the route", () => {
     expect(help.kind === "ephemeral" && help.text).not.toContain("/kick");
     expect(await run(ada, room, "/remind tomorrow standup")).toEqual({
       kind: "ephemeral",
-      text: expect.stringMatching(/automation \(issue 16\)/),
+      text: expect.stringMatching(/^start with me .*Usage: \/remind me\|here/),
     });
     expect(await run(ada, room, "/mute bob forever")).toEqual({
       kind: "ephemeral",
@@ -193,7 +193,7 @@ describe("built-ins through the route", () => {
     const room = await roomWithBob();
     const names = async (who: { api: EdgechatApi }) =>
       (await who.api.slash.commands(room)).commands.map((c) => c.name);
-    expect(await names(bob)).toEqual(["me", "help"]);
+    expect(await names(bob)).toEqual(["me", "remind", "help"]);
     expect(await names(ada)).toEqual([
       "me",
       "topic",
@@ -204,6 +204,7 @@ describe("built-ins through the route", () => {
       "mute",
       "unmute",
       "slow",
+      "remind",
       "help",
     ]);
   });

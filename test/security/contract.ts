@@ -978,6 +978,10 @@ export const SERVICE_ACTIONS = [
   "redact_any",
   "skip_slow_mode",
   "list_bans",
+  // docs/automation.md, "Rules in the log": a moderator's.
+  "save_rule",
+  "delete_rule",
+  "manage_rules",
 ] as const;
 const MODERATORS_ACTIONS: ReadonlySet<string> = new Set([
   "topic",
@@ -992,6 +996,9 @@ const MODERATORS_ACTIONS: ReadonlySet<string> = new Set([
   "redact_any",
   "skip_slow_mode",
   "list_bans",
+  "save_rule",
+  "delete_rule",
+  "manage_rules",
 ]);
 
 /** docs/integrations.md, "Bots": at most 10 per user, 1 to 20 rooms named one by one. */

@@ -48,6 +48,12 @@ let root: Who; // the instance admin
 const priv = roomName("priv");
 const ghost = roomName("ghost");
 const seqOf: Record<string, number> = {};
+/** A rule as the contract requires one (docs/automation.md). */
+const RULE = {
+  name: "Incident",
+  trigger: { on: "message", match: { keywords: ["incident"] } },
+  actions: [{ do: "post", text: "see the runbook" }],
+};
 
 beforeAll(async () => {
   server = await startServer({ vars: SECURITY_VARS });
@@ -102,6 +108,12 @@ function attempts(who: Who, victim: Who): Attempt[] {
     { what: "GET state at past the log", run: http("GET", "/state?at=999999") },
     { what: "GET state atTime", run: http("GET", `/state?atTime=${Date.now()}&limit=200`) },
     { what: "GET bans", run: http("GET", "/bans") },
+    // The room's rules and plugins (docs/automation.md, "Rules in the log").
+    { what: "GET rules", run: http("GET", "/rules") },
+    { what: "POST rules", run: http("POST", "/rules", RULE) },
+    { what: "PUT rules/{id}", run: http("PUT", "/rules/rl_00000000000000a1", RULE) },
+    { what: "DELETE rules/{id}", run: http("DELETE", "/rules/rl_00000000000000a1") },
+    { what: "GET plugins", run: http("GET", "/plugins") },
     {
       what: "POST messages",
       run: http("POST", "/messages", { text: "let me in", clientId: `${tag}-m` }),

@@ -4,13 +4,13 @@ import { matches, pageOf, sqliteWhere, type AuditFilter } from "../../src/audit/
 import { InstanceAuditFeed } from "../../src/audit/feed.ts";
 import { auditEntriesOf } from "../../src/audit/room-entries.ts";
 import {
+  AuditEntryInput,
   AuditQuery,
   contentHashOf,
   GENESIS_HASH,
   linkHash,
   RoomEvent,
   type AuditEntry,
-  type AuditEntryInput,
 } from "../../src/protocol/index.ts";
 
 const input = (overrides: Partial<AuditEntryInput> = {}): AuditEntryInput => ({
@@ -234,6 +234,30 @@ describe("auditEntriesOf: a room's events as audit entries", () => {
       expect(entry.ref).toBe(`e${entry.data.roomSeq}`);
       expect(entry.at).toBe(Number(entry.data.roomSeq) * 10);
     }
+  });
+
+  it("records the room's rule and plugin changes with the rule's id and name, and undo marks", () => {
+    const rule = {
+      id: "rl_00000000000000a1",
+      name: "Incident",
+      enabled: true,
+      trigger: { on: "member_joined" as const },
+      conditions: {},
+      actions: [{ do: "post" as const, text: "welcome {user}" }],
+    };
+    const entries = auditEntriesOf("ops", [
+      event(1, { type: "rule.saved", data: { rule } }),
+      event(2, { type: "rule.deleted", data: { ruleId: rule.id, name: "Incident", undoes: 1 } }),
+      event(3, { type: "plugin.enabled", data: { plugin: "poll" } }),
+      event(4, { type: "plugin.disabled", data: { plugin: "poll" } }),
+    ]);
+    expect(entries.map((e) => [e.action, e.target, e.data])).toEqual([
+      ["rule.saved", { room: "ops" }, { rule: rule.id, name: "Incident", roomSeq: 1 }],
+      ["rule.deleted", { room: "ops" }, { rule: rule.id, name: "Incident", undoes: 1, roomSeq: 2 }],
+      ["plugin.enabled", { room: "ops" }, { plugin: "poll", roomSeq: 3 }],
+      ["plugin.disabled", { room: "ops" }, { plugin: "poll", roomSeq: 4 }],
+    ]);
+    for (const entry of entries) expect(AuditEntryInput.safeParse(entry).success).toBe(true);
   });
 
   it("yields nothing for a batch of chat, so that posting costs no call", () => {

@@ -545,5 +545,9 @@ function roomView(): RoomView {
     hasReaction: () => false,
     invitesSince: () => ({ count: 0, oldestAt: 0 }),
     inviteLimit: { count: 10, windowMs: 60_000 },
+    rule: () => undefined,
+    ruleCount: () => 0,
+    ruleBefore: () => undefined,
+    pluginEnabled: () => false,
   };
 }

@@ -318,6 +318,36 @@ describe("chat state: notices, members and the header", () => {
     ]);
   });
 
+  it("shows a line for each rule and plugin change, and reloads nothing", () => {
+    const rule = {
+      id: "rl_00000000000000a1",
+      name: "Incident",
+      enabled: true,
+      trigger: { on: "member_joined" as const },
+      conditions: {},
+      actions: [{ do: "post" as const, text: "welcome {user}" }],
+    };
+    const { state, effects } = play(
+      live(),
+      { type: "event", event: event(2, "rule.saved", { rule }, ADA), seen: LOOKING },
+      {
+        type: "event",
+        event: event(3, "rule.deleted", { ruleId: rule.id, name: "Incident" }, ADA),
+        seen: LOOKING,
+      },
+      { type: "event", event: event(4, "plugin.enabled", { plugin: "poll" }, ADA), seen: LOOKING },
+      { type: "event", event: event(5, "plugin.disabled", { plugin: "poll" }, ADA), seen: LOOKING },
+    );
+    expect(notices(state)).toEqual([
+      "ada saved rule Incident",
+      "ada deleted rule Incident",
+      "ada turned on plugin poll",
+      "ada turned off plugin poll",
+    ]);
+    expect(kinds(effects)).not.toContain("reload-members");
+    expect(state.timeline.messages.size).toBe(0);
+  });
+
   it("stops someone's typing when they post or leave", () => {
     const posted5 = play(live(), { type: "event", event: posted(5, "hey"), seen: AWAY });
     expect(posted5.effects).toContainEqual({ kind: "stop-typing", userId: "bob" });

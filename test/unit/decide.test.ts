@@ -59,6 +59,11 @@ function view(
       return { count: recent.length, oldestAt: recent.length ? Math.min(...recent) : since };
     },
     inviteLimit: { count: 3, windowMs: 60 * 60_000 },
+    // No rules nor plugins: their rules are tested in rules-log.test.ts.
+    rule: () => undefined,
+    ruleCount: () => 0,
+    ruleBefore: () => undefined,
+    pluginEnabled: () => false,
   };
 }
 

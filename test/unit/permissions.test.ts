@@ -75,10 +75,14 @@ describe("can", () => {
 });
 
 describe("moderation commands", () => {
-  it("are exactly the commands that need more than being let in, invite included", () => {
+  it("are exactly the commands that need more than being let in, invite and automation included", () => {
     const all = Object.keys(COMMAND_RANK) as CommandType[];
     expect(all.filter(isModeration).sort()).toEqual(
       [
+        "save_rule",
+        "delete_rule",
+        "enable_plugin",
+        "disable_plugin",
         "ban",
         "invite",
         "kick",

@@ -49,7 +49,8 @@ describe("parseSlash: the built-ins", () => {
     expect(builtin("/slow OFF")).toEqual({ name: "slow", seconds: 0 });
     expect(builtin("/help")).toEqual({ name: "help" });
     expect(builtin("/help /Mute")).toEqual({ name: "help", about: "mute" });
-    expect(builtin("/remind me in 5 minutes")).toEqual({ name: "remind" });
+    // Its own grammar reads the rest (src/automation/remind-text.ts).
+    expect(builtin("/remind me in 5 minutes")).toEqual({ name: "remind", args: "me in 5 minutes" });
   });
 
   it("reads names in lower case, as Slack does", () => {
@@ -178,11 +179,11 @@ describe("the rest of the rules", () => {
     expect(meText("ada", "waves")).toBe("* ada waves");
   });
 
-  it("offers the built-ins each role may use, never /remind", () => {
+  it("offers the built-ins each role may use", () => {
     const names = (standing: Parameters<typeof builtinsFor>[0]) =>
       builtinsFor(standing).map((entry) => entry.name);
-    expect(names({ role: "member" })).toEqual(["me", "help"]);
-    expect(names({ role: undefined })).toEqual(["me", "help"]);
+    expect(names({ role: "member" })).toEqual(["me", "remind", "help"]);
+    expect(names({ role: undefined })).toEqual(["me", "remind", "help"]);
     expect(names({ role: "moderator" })).toEqual([
       "me",
       "topic",
@@ -193,11 +194,17 @@ describe("the rest of the rules", () => {
       "mute",
       "unmute",
       "slow",
+      "remind",
       "help",
     ]);
     expect(names({ role: "owner" })).toEqual(names({ role: "moderator" }));
     // A service is offered what its scope holds.
-    expect(names({ role: "moderator", scope: ["post", "kick"] })).toEqual(["me", "kick", "help"]);
+    expect(names({ role: "moderator", scope: ["post", "kick"] })).toEqual([
+      "me",
+      "kick",
+      "remind",
+      "help",
+    ]);
   });
 
   it("completes names as they are typed, then hints the one typed", () => {
@@ -222,6 +229,7 @@ describe("the rest of the rules", () => {
     expect(helpText(entries).split("\n")).toEqual([
       "Commands you may use here:",
       expect.stringMatching(/^\/me <action>: /),
+      expect.stringMatching(/^\/remind me\|here <when> <what>: /),
       expect.stringMatching(/^\/help \[command\]: /),
     ]);
     expect(helpText(entries, "me")).toMatch(/^\/me <action>: Say what/);

@@ -37,6 +37,11 @@ function view(state: {
     hasReaction: (m, e, u) => (state.reactions ?? []).includes(`${m}:${e}:${u}`),
     invitesSince: () => ({ count: 0, oldestAt: 0 }),
     inviteLimit: { count: 1, windowMs: 1 },
+    // No rules: their undo is tested in rules-log.test.ts.
+    rule: () => undefined,
+    ruleCount: () => 0,
+    ruleBefore: () => undefined,
+    pluginEnabled: () => false,
   };
 }
 

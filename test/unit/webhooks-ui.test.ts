@@ -38,7 +38,14 @@ const ids = (list: { deliveries: Delivery[] }) => list.deliveries.map((d) => d.c
 describe("the webhook screens' words", () => {
   it("groups every event type once, by its first word, in the protocol's order", () => {
     const groups = eventTypeGroups();
-    expect(groups.map((g) => g.title)).toEqual(["Room", "Members", "Messages", "Reactions"]);
+    expect(groups.map((g) => g.title)).toEqual([
+      "Room",
+      "Members",
+      "Messages",
+      "Reactions",
+      "Rules",
+      "Plugins",
+    ]);
     expect(groups.flatMap((g) => g.types).sort()).toEqual([...EVENT_TYPES].sort());
     expect(groups.find((g) => g.title === "Reactions")!.types).toEqual([
       "reaction.added",

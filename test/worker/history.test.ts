@@ -1,6 +1,7 @@
 import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { Command, Message, NewEvent, RoomStateAt, Session } from "../../src/protocol/index.ts";
+import type { RuleInput } from "../../src/protocol/automation.ts";
 import { EMPTY_ROSTER, foldRoster, type Roster } from "../../src/room/history.ts";
 import { EventLog } from "../../src/room/log.ts";
 import { rebuildProjections } from "../../src/room/project.ts";
@@ -70,6 +71,17 @@ describe("time travel", () => {
     await step(bob, { type: "undo" }); // the edit back
     await step(bob, { type: "redo" });
     await step(ada, { type: "unmute", userId: cy.user.id });
+    // Rules and plugins are in the log, not in a room's state: time travel passes over them.
+    const rule: RuleInput = {
+      name: "Welcome",
+      enabled: true,
+      trigger: { on: "member_joined" },
+      conditions: {},
+      actions: [{ do: "post", text: "welcome {user}" }],
+    };
+    await step(bob, { type: "save_rule", rule });
+    await step(ada, { type: "enable_plugin", plugin: "poll" });
+    await step(bob, { type: "undo" }); // deletes the rule
     await step(ada, { type: "slow_mode", seconds: 10 });
     await step(ada, { type: "ban", userId: cy.user.id });
     await step(ada, { type: "unban", userId: cy.user.id });
@@ -199,6 +211,11 @@ describe("time travel", () => {
       state.storage.sql.exec("DROP TABLE snapshots");
       state.storage.sql.exec("DROP TABLE integration_outbox");
       state.storage.sql.exec("DROP TABLE integration_types");
+      state.storage.sql.exec("DROP TABLE rules");
+      state.storage.sql.exec("DROP TABLE room_plugins");
+      state.storage.sql.exec("DROP INDEX events_rule");
+      state.storage.sql.exec("DROP TABLE reminders");
+      state.storage.sql.exec("DROP TABLE reminders_pending");
       state.storage.sql.exec("UPDATE schema_version SET version = 8");
     });
     await evictDurableObject(stub);

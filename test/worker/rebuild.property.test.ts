@@ -110,7 +110,33 @@ type Step =
       user: UserPick;
     }
   | { type: "mute"; by: number; user: UserPick; seconds: number }
-  | { type: "slow_mode"; by: number; seconds: number };
+  | { type: "slow_mode"; by: number; seconds: number }
+  | { type: "save_rule"; by: number; rule: number; version: number }
+  | { type: "delete_rule"; by: number; rule: number }
+  | { type: "enable_plugin" | "disable_plugin"; by: number; plugin: string };
+
+/** Rules are aimed at by id, from a small pool, so that saves replace and deletes find them. */
+const RULE_IDS = ["rl_0000000000000001", "rl_0000000000000002", "rl_0000000000000003"];
+/** The versions a rule is saved in: saving the version it has is a no-op. */
+const RULE_VERSIONS = [
+  {
+    name: "Incident",
+    trigger: { on: "message", match: { keywords: ["incident"] } },
+    actions: [{ do: "reply", text: "Runbook: https://wiki.example/runbook" }],
+  },
+  {
+    name: "Incident",
+    enabled: false,
+    trigger: { on: "message", match: { keywords: ["incident", "outage"] } },
+    conditions: { roles: ["member"] },
+    actions: [{ do: "react", emoji: "🚨" }],
+  },
+  {
+    name: "Welcome",
+    trigger: { on: "member_joined" },
+    actions: [{ do: "post", text: "welcome {user}" }],
+  },
+] as const;
 
 const by = fc.oneof(
   { weight: 3, arbitrary: fc.constant(OWNER) },
@@ -249,6 +275,31 @@ const step: fc.Arbitrary<Step> = fc.oneof(
       seconds: fc.constantFrom(0, 120, 3600),
     }),
   },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      type: fc.constant("save_rule" as const),
+      by: moderator,
+      rule: fc.nat({ max: RULE_IDS.length - 1 }),
+      version: fc.nat({ max: RULE_VERSIONS.length - 1 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      type: fc.constant("delete_rule" as const),
+      by: moderator,
+      rule: fc.nat({ max: RULE_IDS.length - 1 }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      type: fc.constantFrom("enable_plugin" as const, "disable_plugin" as const),
+      by: boss,
+      plugin: fc.constantFrom("poll", "unfurl"),
+    }),
+  },
 );
 
 /**
@@ -300,6 +351,39 @@ const undoChain: fc.Arbitrary<Step[]> = fc
     ];
     return [{ type: "post", by: who, text: "draft" }, act, ...back.slice(0, depth)];
   });
+/** A moderator saves a rule, replaces or deletes it, then undoes, maybe redoes, maybe undoes again. */
+const ruleChain: fc.Arbitrary<Step[]> = fc
+  .tuple(
+    fc.constantFrom(OWNER, OWNER, ADMIN, MOD),
+    fc.nat({ max: RULE_IDS.length - 1 }),
+    fc.constantFrom("replace", "delete"),
+    fc.integer({ min: 1, max: 3 }),
+  )
+  .map(([who, rule, what, depth]): Step[] => {
+    const act: Step =
+      what === "replace"
+        ? { type: "save_rule", by: who, rule, version: 1 }
+        : { type: "delete_rule", by: who, rule };
+    const back: Step[] = [
+      { type: "undo", by: who },
+      { type: "redo", by: who },
+      { type: "undo", by: who },
+    ];
+    return [{ type: "save_rule", by: who, rule, version: 0 }, act, ...back.slice(0, depth)];
+  });
+/** The owner (or an admin) turns a plugin on, then off again. */
+const pluginPair: fc.Arbitrary<Step[]> = fc
+  .tuple(
+    fc.constantFrom("poll", "unfurl"),
+    fc.constantFrom(OWNER, ADMIN),
+    fc.array(step, { maxLength: 2 }),
+    fc.constantFrom(OWNER, ADMIN),
+  )
+  .map(([plugin, on, between, off]): Step[] => [
+    { type: "enable_plugin", by: on, plugin },
+    ...between,
+    { type: "disable_plugin", by: off, plugin },
+  ]);
 /** The owner makes a member a moderator, who moderates, then is made a member again. */
 const promotion: fc.Arbitrary<Step[]> = fc
   .tuple(member, fc.array(step, { maxLength: 2 }), fc.constantFrom(OWNER, ADMIN))
@@ -319,6 +403,8 @@ const sequence = (maxLength: number) =>
         { weight: 20, arbitrary: step.map((s) => [s]) },
         { weight: 2, arbitrary: sanctionPair },
         { weight: 1, arbitrary: undoChain },
+        { weight: 1, arbitrary: ruleChain },
+        { weight: 1, arbitrary: pluginPair },
         { weight: 1, arbitrary: promotion },
       ),
       { minLength: 1, maxLength, size: "max" },
@@ -391,6 +477,13 @@ function concrete(s: Step, t: Tracker): Command {
         return { type: s.type, topic: s.topic };
       case "slow_mode":
         return { type: s.type, seconds: s.seconds };
+      case "save_rule":
+        return { type: s.type, id: RULE_IDS[s.rule], rule: RULE_VERSIONS[s.version] };
+      case "delete_rule":
+        return { type: s.type, ruleId: RULE_IDS[s.rule] };
+      case "enable_plugin":
+      case "disable_plugin":
+        return { type: s.type, plugin: s.plugin };
       case "invite":
         return { type: s.type, user: resolveUser(s.user, t), role: s.role };
       case "role":
@@ -451,24 +544,36 @@ function expectSameTables(actual: Dump, expected: Dump, what: string): void {
 }
 
 /** What readers are served: through the room's RPC, as the admin (who may see everything). */
-type Served = { messages: MessagesPage; members: unknown; info: unknown; bans: unknown };
+type Served = {
+  messages: MessagesPage;
+  members: unknown;
+  info: unknown;
+  bans: unknown;
+  rules: unknown;
+  plugins: unknown;
+};
 const ALL = 10_000;
 
 async function served(room: string): Promise<Served> {
   const stub = roomStub(room);
   const admin = cast[ADMIN]!;
-  const [messages, members, info, bans] = await Promise.all([
+  const [messages, members, info, bans, rules, plugins] = await Promise.all([
     stub.messages(admin, undefined, ALL),
     stub.members(admin),
     stub.info(admin),
     stub.bans(admin),
+    stub.rules(admin),
+    stub.plugins(admin),
   ]);
-  if (!messages.ok || !members.ok || !info.ok || !bans.ok) throw new Error("a read was refused");
+  if (!messages.ok || !members.ok || !info.ok || !bans.ok || !rules.ok || !plugins.ok)
+    throw new Error("a read was refused");
   return {
     messages: messages.value,
     members: members.value.members,
     info: info.value,
     bans: bans.value.bans,
+    rules: rules.value.rules,
+    plugins: plugins.value.plugins,
   };
 }
 
@@ -485,6 +590,8 @@ function servedFresh(sql: SqlStorage): Served {
     members: read.members(Date.now()),
     info: read.info(lastSeq, 0),
     bans: read.bans(),
+    rules: read.rules(),
+    plugins: read.plugins(),
   };
 }
 
@@ -500,7 +607,7 @@ function comparable(event: RoomEvent): unknown {
   return { ...rest, data };
 }
 
-const TIMES = new Set(["at", "joinedAt", "createdAt", "editedAt", "mutedUntil"]);
+const TIMES = new Set(["at", "joinedAt", "createdAt", "editedAt", "mutedUntil", "savedAt"]);
 /** What readers are served, without the clock's readings and the room's name (twins differ there). */
 function timeless(value: unknown, key = ""): unknown {
   if (TIMES.has(key)) return "(time)";
@@ -623,6 +730,10 @@ describe("the log is the only source of truth (property)", () => {
       "message.redacted",
       "reaction.added",
       "reaction.removed",
+      "rule.saved",
+      "rule.deleted",
+      "plugin.enabled",
+      "plugin.disabled",
     ];
     if (seed === undefined)
       expect(

@@ -1,4 +1,4 @@
-import { ApiError, can, type Standing } from "../../client/index.ts";
+import { ApiError, can, type RoomEvent, type Standing } from "../../client/index.ts";
 import { errorText, type AppContext, type View } from "../context.ts";
 import { h } from "../dom.ts";
 import { roomHref } from "../route.ts";
@@ -18,13 +18,19 @@ import { SchedulesPanel } from "./schedules-panel.ts";
  * A room's Automation view (docs/automation.md, "In the UI"), at `#/room/<name>/automation`, in
  * place of the live room as the Integrations panel is: its rules and the rule builder, what runs
  * by the clock (timed rules, reminders), and for its owner and admins its plugins. chat-view.ts
- * opens it only for moderators and above; the API answers anyone else 403.
+ * opens it only for moderators and above; the API answers anyone else 403. It follows the room's
+ * log: a rule saved or deleted, a plugin switched, by anyone, shows here within a moment.
  */
 export function automationPanel(
   ctx: AppContext,
   room: string,
   you: Standing,
-  undo: () => Promise<unknown>,
+  live: {
+    /** Takes back your last action in the room. */
+    undo: () => Promise<unknown>;
+    /** Hears the room's live events until the returned function is called. */
+    onEvents: (listener: (event: RoomEvent) => void) => () => void;
+  },
 ): View {
   // Loaded again when a plugin is switched: its commands come and go with it.
   let picks = loadPicks(ctx, room, you);
@@ -35,7 +41,7 @@ export function automationPanel(
   const rules = new RulesPanel({
     scope: apiScope(ctx, (api) => rulesCalls(api, room)),
     picks: () => picks,
-    undo,
+    undo: live.undo,
     loaded: (list) => schedules.showRules(list),
   });
   const plugins = mayManageRoomPlugins(you)
@@ -69,7 +75,38 @@ export function automationPanel(
     schedules.el,
     plugins?.el,
   );
-  return { el, dispose() {} };
+  const follow = followLog(live.onEvents, {
+    rules: () => rules.reload(),
+    plugins: () => {
+      picks = loadPicks(ctx, room, you);
+      plugins?.reload();
+    },
+  });
+  return { el, dispose: follow };
+}
+
+/**
+ * Reloads what the room's log changed: the rules after `rule.*` events, the plugins after
+ * `plugin.*` ones, once per burst (a save's own event comes right after the save's reload).
+ * Answers the function that stops it.
+ */
+function followLog(
+  onEvents: (listener: (event: RoomEvent) => void) => () => void,
+  reload: { rules: () => void; plugins: () => void },
+): () => void {
+  const timers = new Map<keyof typeof reload, ReturnType<typeof setTimeout>>();
+  const soon = (what: keyof typeof reload) => {
+    clearTimeout(timers.get(what));
+    timers.set(what, setTimeout(reload[what], 300));
+  };
+  const stop = onEvents((event) => {
+    if (event.type.startsWith("rule.")) soon("rules");
+    else if (event.type.startsWith("plugin.")) soon("plugins");
+  });
+  return () => {
+    stop();
+    for (const timer of timers.values()) clearTimeout(timer);
+  };
 }
 
 /**

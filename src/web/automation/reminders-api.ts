@@ -1,11 +1,9 @@
-import * as z from "zod";
-import { Reminder, type EdgechatApi } from "../../client/index.ts";
-import { ApiRequests } from "../../client/requests.ts";
+import type { EdgechatApi, Reminder } from "../../client/index.ts";
 
 /**
- * The Schedules panel's reminder calls, in one place until the SDK's `api.reminders(room)`
- * lands: yours (and for moderators the room's `here` ones), a new one, a cancel
- * (docs/automation.md, "Schedules and reminders").
+ * The Schedules panel's reminder calls, on the SDK's `api.reminders(room)` (docs/automation.md,
+ * "Schedules and reminders"): yours (and for moderators the room's `here` ones), a new one, a
+ * cancel.
  */
 export type NewReminder =
   | { to: "me" | "here"; text: string; at: number }
@@ -17,14 +15,11 @@ export type RemindersCalls = {
   cancel(id: string): Promise<void>;
 };
 
-const ReminderList = z.object({ reminders: z.array(Reminder) });
-
 export function remindersCalls(api: EdgechatApi, room: string): RemindersCalls {
-  const requests = new ApiRequests(api.baseUrl, api.token);
-  const base = `/api/rooms/${encodeURIComponent(room)}/reminders`;
+  const reminders = api.reminders(room);
   return {
-    list: async () => (await requests.call(ReminderList, "GET", base)).reminders,
-    create: (input) => requests.call(Reminder, "POST", base, input),
-    cancel: (id) => requests.send("DELETE", `${base}/${encodeURIComponent(id)}`),
+    list: async () => (await reminders.list()).reminders,
+    create: (input) => reminders.create(input),
+    cancel: async (id) => void (await reminders.cancel(id)),
   };
 }

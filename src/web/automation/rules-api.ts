@@ -1,18 +1,16 @@
-import * as z from "zod";
-import {
+import type {
   DryRunReport,
+  EdgechatApi,
+  IncomingHook,
   Rule,
-  type EdgechatApi,
-  type IncomingHook,
-  type RuleInput,
-  type Webhook,
+  RuleInput,
+  Webhook,
 } from "../../client/index.ts";
-import { ApiRequests } from "../../client/requests.ts";
 
 /**
- * The rules panel's calls, in one place until the SDK's `api.rules(room)` lands (then each call
- * becomes that class's): a room's rules, saved, deleted and dry-run (docs/automation.md, "Rules
- * in the log"), moderators and above. Answers are parsed by the contract's schemas.
+ * The rules panel's calls, on the SDK's `api.rules(room)` (docs/automation.md, "Rules in the
+ * log"): a room's rules, saved, deleted and dry-run, for moderators and above. The panel sees
+ * only what it shows (a save's rule, not the seq of its event).
  */
 export type RulesCalls = {
   list(): Promise<Rule[]>;
@@ -22,20 +20,14 @@ export type RulesCalls = {
   dryRun(input: RuleInput): Promise<DryRunReport>;
 };
 
-const RuleList = z.object({ rules: z.array(Rule) });
-/** A save's answer: the rule as stored, and the seq of its `rule.saved`. */
-const SavedRule = z.object({ rule: Rule, seq: z.number() });
-
 export function rulesCalls(api: EdgechatApi, room: string): RulesCalls {
-  const requests = new ApiRequests(api.baseUrl, api.token);
-  const base = `/api/rooms/${encodeURIComponent(room)}/rules`;
-  const one = (id: string) => `${base}/${encodeURIComponent(id)}`;
+  const rules = api.rules(room);
   return {
-    list: async () => (await requests.call(RuleList, "GET", base)).rules,
-    create: async (input) => (await requests.call(SavedRule, "POST", base, input)).rule,
-    save: async (id, input) => (await requests.call(SavedRule, "PUT", one(id), input)).rule,
-    remove: (id) => requests.send("DELETE", one(id)),
-    dryRun: (input) => requests.call(DryRunReport, "POST", `${base}/dry-run`, { rule: input }),
+    list: async () => (await rules.list()).rules,
+    create: async (input) => (await rules.create(input)).rule,
+    save: async (id, input) => (await rules.save(id, input)).rule,
+    remove: async (id) => void (await rules.delete(id)),
+    dryRun: (input) => rules.dryRun(input),
   };
 }
 

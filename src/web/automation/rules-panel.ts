@@ -113,12 +113,14 @@ export class RulesPanel {
         card.el.remove();
         this.#cards.delete(id);
       }
-    for (const rule of rules) {
+    rules.forEach((rule, index) => {
       const card = this.#cards.get(rule.id);
       if (card) {
         card.update(rule, this.#names);
-        this.#list.append(card.el); // the server's order
-        continue;
+        // The server's order; a card already in place is not moved, so it keeps the focus.
+        const there = this.#list.children[index];
+        if (there !== card.el) this.#list.insertBefore(card.el, there ?? null);
+        return;
       }
       const created = new RuleCard(rule, this.#names, {
         setEnabled: (r, enabled) =>
@@ -131,8 +133,8 @@ export class RulesPanel {
           void this.#change((calls) => calls.remove(r.id), `Rule “${r.name}” deleted.`),
       });
       this.#cards.set(rule.id, created);
-      this.#list.append(created.el);
-    }
+      this.#list.insertBefore(created.el, this.#list.children[index] ?? null);
+    });
     this.#empty.hidden = rules.length > 0;
   }
 

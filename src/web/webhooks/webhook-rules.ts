@@ -27,6 +27,8 @@ const GROUP_TITLES: Record<string, string> = {
   reaction: "Reactions",
   member: "Members",
   room: "Room",
+  rule: "Rules",
+  plugin: "Plugins",
 };
 
 /**

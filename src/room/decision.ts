@@ -1,0 +1,4 @@
+import type { NewEvent, Refusal } from "../protocol/index.ts";
+
+/** The outcome of a command: events to log (none for a no-op), or a refusal. */
+export type Decision = { ok: true; events: NewEvent[] } | { ok: false; error: Refusal };
