@@ -341,7 +341,7 @@ describe.skipIf(!executablePath)("automation in Chromium", () => {
     await expect.poll(() => scheduled.count(), WAIT).toBe(1);
     expect(await scheduled.textContent()).toContain("every weekday at 9:00 (Europe/Paris)");
     expect(await scheduled.getByTestId("scheduled-next").textContent()).toMatch(
-      /^Next: (Mon|Tue|Wed|Thu|Fri).*\(in \d+ (s|min|h|days)\)$/,
+      /^Next: (Mon|Tue|Wed|Thu|Fri), .*09:00.* Europe\/Paris \(in \d+ (s|min|h|days)\)$/,
     );
     expect(await view.getByTestId("rule-card").getByTestId("rule-next").textContent()).toMatch(
       /\(in /,

@@ -405,6 +405,15 @@ describe("who sees what, and the schedules' list", () => {
     expect(nextText({ enabled: true, nextAt: null }, 0)).toBe("will not fire again");
     expect(nextText({ enabled: true }, 0)).toBe("not known yet");
     expect(nextText({ enabled: true, nextAt: 120_000 }, 0)).toMatch(/\(in 2 min\)$/);
+    // A schedule's next time in its own zone: 09:00 in Paris, whatever the browser's zone.
+    const standUp = {
+      enabled: true,
+      nextAt: Date.UTC(2030, 0, 7, 8),
+      trigger: EVERY_KIND[6]!.trigger,
+    };
+    expect(nextText(standUp, Date.UTC(2030, 0, 6, 8))).toMatch(
+      /09:00.* Europe\/Paris \(in 24 h\)$/,
+    );
   });
 
   const reminder = (to: "me" | "here", by: string): Reminder => ({

@@ -251,14 +251,20 @@ export function timedRules(rules: readonly Rule[]): Rule[] {
 }
 
 /**
- * When a timed rule fires next, in words: `nextAt` null is the server saying it will not fire
- * again (a time gone by); absent, the server did not say.
+ * When a timed rule fires next, in words: a schedule's time in its own zone (as it was written),
+ * a time's in the browser's. `nextAt` null is the server saying it will not fire again (a time
+ * gone by); absent, the server did not say.
  */
-export function nextText(rule: Pick<Rule, "enabled" | "nextAt">, now: number): string {
+export function nextText(
+  rule: Pick<Rule, "enabled" | "nextAt"> & { trigger?: Trigger },
+  now: number,
+): string {
   if (!rule.enabled) return "off";
   if (rule.nextAt === undefined) return "not known yet";
   if (rule.nextAt === null) return "will not fire again";
-  return `${dateText(rule.nextAt)} (${untilText(rule.nextAt, now)})`;
+  const zone = rule.trigger?.on === "schedule" ? rule.trigger.timeZone : undefined;
+  const at = zone ? `${dateText(rule.nextAt, zone)} ${zone}` : dateText(rule.nextAt);
+  return `${at} (${untilText(rule.nextAt, now)})`;
 }
 
 /** A reminder's line: to whom, when, and how often. */
