@@ -24,8 +24,9 @@ import {
  * here as `npm run plugin:bundle` bundles one), sees a broken bundle refused with the server's
  * words, installs a second version and rolls back to the first, enables the plugin for the
  * instance; a room's owner turns it on for the room in the room's Automation view, where its
- * command is offered to the rule builder; disabled for the instance, it leaves the room's list;
- * the admin deletes it after a confirmation. Screenshots at a desktop's size and a phone's.
+ * command is offered to the rule builder, and runs it in the room; disabled for the instance,
+ * it leaves the room's list; the admin deletes it after a confirmation. Screenshots at a
+ * desktop's size and a phone's.
  */
 requireChromium();
 
@@ -68,6 +69,8 @@ describe.skipIf(!executablePath)("plugins in Chromium", () => {
   let dir: string;
   const contexts: BrowserContext[] = [];
   const problems: string[] = [];
+  /** Console errors a scenario announces before it causes them (a refusal it asks for). */
+  const expectedErrors: [string, RegExp][] = [];
 
   beforeAll(async () => {
     ensureWebBuild();
@@ -94,7 +97,7 @@ describe.skipIf(!executablePath)("plugins in Chromium", () => {
       ),
     );
     const page = await context.newPage();
-    watchPage(page, name, problems, []);
+    watchPage(page, name, problems, expectedErrors);
     await page.goto(`${server.url}/`);
     return page;
   }
@@ -129,6 +132,8 @@ describe.skipIf(!executablePath)("plugins in Chromium", () => {
     // A bundle that imports something is refused, in the server's words, and nothing installed.
     await choose(root, "echo.js", 'import x from "y";\nexport default x;\n');
     expect(await root.getByTestId("plugin-id").inputValue()).toBe("echo");
+    // The browser logs the server's 400 as a failed load.
+    expectedErrors.push(["root", /status of 400 \(Bad Request\)/]);
     await root.getByTestId("plugin-install").click();
     await expect
       .poll(() => root.getByTestId("plugins-error").textContent(), WAIT)
@@ -208,6 +213,18 @@ describe.skipIf(!executablePath)("plugins in Chromium", () => {
       .poll(() => row.getByTestId("action-command").locator("option").allTextContents(), WAIT)
       .toEqual(["Choose…", "/echo <text> (echo)"]);
     await ada.getByTestId("rule-cancel").click();
+
+    // On in the room: its command answers there, to its caller alone.
+    await ada.getByTestId("automation-close").click();
+    await ada.getByTestId("compose").fill("/echo hello from the sandbox");
+    await ada.getByTestId("compose").press("Enter");
+    await expect
+      .poll(
+        () => ada.locator("[data-testid=ephemeral] [data-testid=ephemeral-text]").allTextContents(),
+        WAIT,
+      )
+      .toEqual(["hello from the sandbox"]);
+    await ada.getByTestId("automation-open").click();
 
     // On a phone the room's plugins fit.
     const phone = await open("ada", PHONE);

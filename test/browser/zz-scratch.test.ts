@@ -15,7 +15,10 @@ afterAll(async () => {
 });
 
 it("looks", async () => {
-  for (const [name, viewport] of [["desk", DESKTOP], ["phone", PHONE]] as const) {
+  for (const [name, viewport] of [
+    ["desk", DESKTOP],
+    ["phone", PHONE],
+  ] as const) {
     const page = await (await browser.newContext({ viewport })).newPage();
     page.on("console", (m) => console.log(name, "console", m.type(), m.text()));
     page.on("pageerror", (e) => console.log(name, "pageerror", e.message));

@@ -1,41 +1,27 @@
-import * as z from "zod";
-import { PluginManifest, PluginVersion, type EdgechatApi } from "../../client/index.ts";
-import { ApiRequests } from "../../client/requests.ts";
+import type { EdgechatApi, InstalledPluginDetail } from "../../client/index.ts";
 
 /**
- * The dashboard's Plugins calls, in one place until the SDK's `api.admin.plugins` lands: the
- * installed plugins with their versions, install (a bundled module and the hosts granted),
- * enable or disable for the instance, roll back, delete (docs/plugins.md). Admins only.
+ * The dashboard's Plugins calls, on the SDK's `api.admin.plugins` (docs/plugins.md, "Install and
+ * versions"): the installed plugins each with its versions, install (a bundled module and the
+ * hosts granted), enable or disable for the instance, roll back, delete. Admins only.
  */
-export const InstalledVersion = z.object({
-  version: PluginVersion,
-  installedAt: z.number().optional(),
-  hosts: z.array(z.string()).optional(),
-});
-export const InstalledPlugin = z.object({
-  manifest: PluginManifest,
-  enabled: z.boolean(),
-  current: PluginVersion,
-  versions: z.array(InstalledVersion),
-});
-export type InstalledPlugin = z.infer<typeof InstalledPlugin>;
-
 export type AdminPluginsCalls = {
-  list(): Promise<InstalledPlugin[]>;
+  /** Every installed plugin with every version kept (one call for the list, one per plugin). */
+  list(): Promise<InstalledPluginDetail[]>;
   install(id: string, code: string, hosts: string[]): Promise<unknown>;
   update(id: string, patch: { enabled?: boolean; version?: string }): Promise<unknown>;
   remove(id: string): Promise<void>;
 };
 
-const PluginList = z.object({ plugins: z.array(InstalledPlugin) });
-
 export function adminPluginsCalls(api: EdgechatApi): AdminPluginsCalls {
-  const requests = new ApiRequests(api.baseUrl, api.token);
-  const one = (id: string) => `/api/admin/plugins/${encodeURIComponent(id)}`;
+  const plugins = api.admin.plugins;
   return {
-    list: async () => (await requests.call(PluginList, "GET", "/api/admin/plugins")).plugins,
-    install: (id, code, hosts) => requests.fetch("PUT", one(id), { code, hosts }),
-    update: (id, patch) => requests.fetch("PATCH", one(id), patch),
-    remove: (id) => requests.send("DELETE", one(id)),
+    list: async () => {
+      const { plugins: installed } = await plugins.list();
+      return Promise.all(installed.map((plugin) => plugins.get(plugin.id)));
+    },
+    install: (id, code, hosts) => plugins.install(id, { code, hosts }),
+    update: (id, patch) => plugins.update(id, patch),
+    remove: async (id) => void (await plugins.remove(id)),
   };
 }

@@ -9,7 +9,8 @@ import {
   newestFirst,
 } from "../automation/plugin-rules.ts";
 import { apiScope, type ApiScope } from "../webhooks/scope.ts";
-import { adminPluginsCalls, type AdminPluginsCalls, type InstalledPlugin } from "./plugins-api.ts";
+import type { InstalledPluginDetail } from "../../client/index.ts";
+import { adminPluginsCalls, type AdminPluginsCalls } from "./plugins-api.ts";
 import { deleteWithConfirm } from "./service-parts.ts";
 
 /**
@@ -155,7 +156,7 @@ class PluginsSection {
     }
   }
 
-  #card(plugin: InstalledPlugin): HTMLLIElement {
+  #card(plugin: InstalledPluginDetail): HTMLLIElement {
     const { manifest } = plugin;
     const id = manifest.id;
     const versions = newestFirst(plugin.versions);
@@ -181,7 +182,7 @@ class PluginsSection {
         ),
       ),
       manifest.description ? h("p", {}, manifest.description) : null,
-      h("p", { class: "hint" }, hooksText(manifest), " It ", hostsText(manifest.hosts), "."),
+      h("p", { class: "hint" }, hooksText(manifest), " It ", hostsText(plugin.hosts), "."),
       h(
         "ul",
         { class: "plugin-versions", "aria-label": `Versions of ${id}` },
@@ -190,7 +191,12 @@ class PluginsSection {
             "li",
             { "data-version": v.version, "data-testid": "admin-plugin-version" },
             h("span", { class: "mono" }, v.version),
-            v.installedAt ? ` installed ${new Date(v.installedAt).toLocaleString()}` : "",
+            h(
+              "span",
+              { class: "hint" },
+              ` ${new Date(v.installedAt).toLocaleString()} by ${v.installedBy.name}, ` +
+                `${Math.ceil(v.codeBytes / 1024)} KiB, ${hostsText(v.hosts)}`,
+            ),
             v.version === plugin.current
               ? h("span", { class: "badge" }, "current")
               : h(

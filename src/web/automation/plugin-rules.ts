@@ -1,4 +1,4 @@
-import type { PluginManifest } from "../../client/index.ts";
+import { MAX_PLUGIN_CODE_BYTES, type PluginManifest } from "../../client/index.ts";
 import { cronText, orList } from "./automation-rules.ts";
 
 /**
@@ -83,15 +83,15 @@ export function newestFirst<T extends { version: string }>(versions: readonly T[
   });
 }
 
-/** The largest bundle the install form sends; the server's own limit is the one that counts. */
-export const MAX_BUNDLE_BYTES = 1024 * 1024;
-
 /** Why a chosen file cannot be a plugin bundle, or undefined. */
 export function bundleProblem(file: { name: string; size: number }): string | undefined {
   if (!/\.(m?js)$/i.test(file.name))
     return "Choose the plugin's bundle: one .js or .mjs file (npm run plugin:bundle makes it).";
   if (file.size === 0) return "That file is empty.";
-  if (file.size > MAX_BUNDLE_BYTES)
-    return `That file is ${Math.ceil(file.size / 1024)} KiB; a bundle is at most 1024 KiB.`;
+  if (file.size > MAX_PLUGIN_CODE_BYTES)
+    return (
+      `That file is ${Math.ceil(file.size / 1024)} KiB; a bundle is at most ` +
+      `${MAX_PLUGIN_CODE_BYTES / 1024} KiB.`
+    );
   return undefined;
 }
