@@ -154,7 +154,7 @@ describe.skipIf(!executablePath)("plugins in Chromium", () => {
     await expect.poll(() => cards.count(), WAIT).toBe(1);
     expect(await cards.textContent()).toContain("Says back what it is given");
     expect(await cards.textContent()).toContain("adds /echo");
-    expect(await cards.textContent()).toContain("no network");
+    expect(await cards.textContent()).toContain("It has no network.");
     expect(await root.getByTestId("plugin-id").inputValue()).toBe("");
 
     // 1.1.0 through the card's New version, then back to 1.0.0.

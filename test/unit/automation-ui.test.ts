@@ -24,6 +24,7 @@ import {
   commandChoices,
   hooksText,
   hostsOf,
+  grantText,
   hostsText,
   idFromFileName,
   newestFirst,
@@ -477,7 +478,10 @@ describe("the plugin screens' words", () => {
     expect(
       hooksText({ hooks: { beforeCommit: false, afterEvent: false }, commands: [], jobs: [] }),
     ).toBe("Does nothing yet.");
-    expect(hostsText([])).toBe("no network");
+    expect(hostsText([])).toBe("has no network");
+    expect(hostsText(["a.example"], "asks to fetch from")).toBe("asks to fetch from a.example");
+    expect(grantText([])).toBe("no hosts");
+    expect(grantText(["a.example", "b.example"])).toBe("hosts a.example, b.example");
     expect(hostsText(["a.example", "b.example"])).toBe("may fetch from a.example and b.example");
   });
 

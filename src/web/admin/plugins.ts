@@ -4,6 +4,7 @@ import {
   bundleProblem,
   hooksText,
   hostsOf,
+  grantText,
   hostsText,
   idFromFileName,
   newestFirst,
@@ -195,7 +196,7 @@ class PluginsSection {
               "span",
               { class: "hint" },
               ` ${new Date(v.installedAt).toLocaleString()} by ${v.installedBy.name}, ` +
-                `${Math.ceil(v.codeBytes / 1024)} KiB, ${hostsText(v.hosts)}`,
+                `${Math.ceil(v.codeBytes / 1024)} KiB, ${grantText(v.hosts)}`,
             ),
             v.version === plugin.current
               ? h("span", { class: "badge" }, "current")
@@ -219,7 +220,7 @@ class PluginsSection {
       ),
       h(
         "div",
-        { class: "row service-actions" },
+        { class: "row plugin-actions" },
         h(
           "button",
           {

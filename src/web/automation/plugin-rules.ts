@@ -23,9 +23,16 @@ export function hooksText(manifest: Pick<PluginManifest, "hooks" | "commands" | 
   return parts.length ? `${parts.join("; ")}.` : "Does nothing yet.";
 }
 
-/** Where its fetch may go: "no network", or the granted hosts. */
-export const hostsText = (hosts: readonly string[]) =>
-  hosts.length ? `may fetch from ${orList(hosts, "and")}` : "no network";
+/**
+ * Where its fetch may go, after "It": "has no network", or the hosts, granted ("may fetch from")
+ * or, where only the manifest is known, asked for ("asks to fetch from").
+ */
+export const hostsText = (hosts: readonly string[], verb = "may fetch from") =>
+  hosts.length ? `${verb} ${orList(hosts, "and")}` : "has no network";
+
+/** A version's grant, short: "no hosts", or "hosts a.example, b.example". */
+export const grantText = (hosts: readonly string[]) =>
+  hosts.length ? `hosts ${hosts.join(", ")}` : "no hosts";
 
 /** A job as a line: its name and when it runs. */
 export const jobText = (job: PluginManifest["jobs"][number]) =>

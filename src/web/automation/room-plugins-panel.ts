@@ -104,7 +104,14 @@ export class RoomPluginsPanel {
         h("label", { class: "check switch", for: id }, toggle, ` On in #${this.#room}`),
       ),
       manifest.description ? h("p", {}, manifest.description) : null,
-      h("p", { class: "hint" }, hooksText(manifest), " It ", hostsText(manifest.hosts), "."),
+      h(
+        "p",
+        { class: "hint" },
+        hooksText(manifest),
+        " It ",
+        hostsText(manifest.hosts, "asks to fetch from"),
+        ".",
+      ),
       manifest.commands.length
         ? h(
             "ul",
