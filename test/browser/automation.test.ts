@@ -23,7 +23,8 @@ import {
  * history, saves it, posts "incident on db" and sees the rule's three answers; switches it off,
  * deletes it and takes the delete back with Undo; adds a rule on a schedule and sees it listed
  * with its next time; sets reminders (from the compose box's /remind and the panel's form) and
- * cancels one. A member never sees the view. Screenshots at a desktop's size and a phone's.
+ * cancels one; a rule switched off on one screen shows off on another without a reload. A
+ * member never sees the view. Screenshots at a desktop's size and a phone's.
  */
 requireChromium();
 
@@ -397,6 +398,15 @@ describe.skipIf(!executablePath)("automation in Chromium", () => {
     expect(await sideways(phone)).toBe(0);
     expect(await smallTargets(phoneView)).toEqual([]);
     await phone.screenshot({ path: `${SHOTS}/automation-phone-builder.png`, fullPage: true });
+
+    // The view follows the room's log: switched off on the desktop, the rule shows off on the
+    // phone without a reload, the phone's open form untouched.
+    await phone.getByTestId("rule-name").fill("half typed");
+    await view.getByTestId("rule-card").getByTestId("rule-toggle").click();
+    const phoneCard = phoneView.getByTestId("rule-card");
+    await expect.poll(() => phoneCard.getAttribute("data-enabled"), WAIT).toBe("false");
+    expect(await phoneCard.getByTestId("rule-toggle").isChecked()).toBe(false);
+    expect(await phone.getByTestId("rule-name").inputValue()).toBe("half typed");
     expect(problems).toEqual([]);
   });
 });
