@@ -1,5 +1,5 @@
 import {
-  atLeast,
+  can,
   type DryRunReport,
   type Reminder,
   type Role,
@@ -17,11 +17,11 @@ import {
  * as people read them, a dry run's report.
  */
 
-/** Rules and schedules: moderators and above (the API's `manage_rules`). */
-export const mayAutomate = (you: Standing) => atLeast(you, "moderator");
+/** Rules and schedules: moderators and above (`manage_rules`, as the API asks). */
+export const mayAutomate = (you: Standing) => can(you, "manage_rules");
 
-/** A room's plugins: its owner and admins (the API's `manage_plugins`). */
-export const mayManageRoomPlugins = (you: Standing) => atLeast(you, "owner");
+/** A room's plugins: its owner and admins (`manage_plugins`). */
+export const mayManageRoomPlugins = (you: Standing) => can(you, "manage_plugins");
 
 /** Names for ids a rule refers to: the room's incoming hooks and webhooks, as loaded. */
 export type Names = {
@@ -281,7 +281,7 @@ export function reminderText(reminder: Reminder, now: number): string {
  * server decides; this only hides a button it would refuse).
  */
 export function mayCancel(reminder: Reminder, you: { id: string; standing: Standing }): boolean {
-  return reminder.by.id === you.id || (reminder.to === "here" && mayAutomate(you.standing));
+  return reminder.by.id === you.id || (reminder.to === "here" && can(you.standing, "any_reminder"));
 }
 
 /** Reminders by time, the soonest first. */
