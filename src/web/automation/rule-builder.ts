@@ -2,8 +2,8 @@ import type { DryRunReport, Role, RuleInput } from "../../client/index.ts";
 import { errorText } from "../context.ts";
 import { h, replace } from "../dom.ts";
 import { ActionRow, type Picks } from "./action-row.ts";
-import { DAY_NAMES, SCHEDULE_PRESETS } from "./automation-rules.ts";
 import { dryRunView } from "./dry-run-view.ts";
+import { triggerFields, windowFields } from "./rule-fields.ts";
 import {
   checkbox,
   choiceSelect,
@@ -21,7 +21,6 @@ import {
   mayAddAction,
   moved,
   placeOfMessage,
-  presetOf,
   TRIGGER_KINDS,
   type Problem,
   type RuleDraft,
@@ -221,176 +220,16 @@ export class RuleBuilder {
   }
 
   #drawTrigger(): void {
-    const d = this.#draft;
-    const id = this.#id;
-    const zone = () =>
-      textInput([id("zone"), "rule-zone"], d.timeZone, (v) => (d.timeZone = v), {
-        list: id("zones"),
-        spellcheck: "false",
-      });
-    let parts: HTMLElement[] = [];
-    switch (d.on) {
-      case "message": {
-        const keywords = textInput(
-          [id("keywords"), "rule-keywords"],
-          d.keywords,
-          (v) => (d.keywords = v),
-          {
-            placeholder: "incident, outage",
-            "aria-describedby": `${id("keywords")}-hint`,
-          },
-        );
-        const pattern = textInput(
-          [id("pattern"), "rule-pattern"],
-          d.pattern,
-          (v) => (d.pattern = v),
-          {
-            maxlength: 200,
-            spellcheck: "false",
-            class: "mono",
-            "aria-describedby": `${id("pattern")}-hint`,
-          },
-        );
-        parts = [
-          labelled(
-            keywords.id,
-            "Words or phrases",
-            keywords,
-            "Separated by commas; whole words, any case.",
-          ),
-          labelled(
-            pattern.id,
-            "Or a pattern (optional)",
-            pattern,
-            "An RE2 regular expression: no backreferences or lookaround, so it runs in linear time.",
-          ),
-        ];
-        break;
-      }
-      case "reaction": {
-        const emoji = textInput([id("emoji"), "rule-emoji"], d.emoji, (v) => (d.emoji = v), {
-          placeholder: "any",
-          maxlength: 64,
-        });
-        parts = [labelled(emoji.id, "With this emoji (empty: any)", emoji)];
-        break;
-      }
-      case "schedule":
-        parts = this.#scheduleFields(zone());
-        break;
-      case "time": {
-        const at = textInput([id("at"), "rule-at"], d.at, (v) => (d.at = v), {
-          type: "datetime-local",
-        });
-        at.addEventListener("change", () => (d.at = at.value));
-        parts = [labelled(at.id, `At (your time, ${this.#options.zone})`, at)];
-        break;
-      }
-      case "webhook":
-        parts = [this.#hookPick()];
-        break;
-      case "member_joined":
-      case "member_left":
-        parts = [];
-    }
-    replace(this.#triggerFields, ...parts);
-  }
-
-  #scheduleFields(zone: HTMLInputElement): HTMLElement[] {
-    const d = this.#draft;
-    const id = this.#id;
-    const cron = textInput(
-      [id("cron"), "rule-cron"],
-      d.cron,
-      (v) => {
-        d.cron = v;
-        preset.value = presetOf(v);
-      },
-      {
-        spellcheck: "false",
-        class: "mono",
-        maxlength: 100,
-        "aria-describedby": `${id("cron")}-hint`,
-      },
-    );
-    const preset = choiceSelect(
-      [id("preset"), "rule-preset"],
-      [
-        ...SCHEDULE_PRESETS.map((p) => ({ value: p.cron, label: p.label })),
-        { value: "custom", label: "Custom…" },
-      ],
-      presetOf(d.cron),
-      (v) => {
-        if (v === "custom") return cron.focus();
-        d.cron = cron.value = v;
-      },
-    );
-    return [
-      labelled(preset.id, "Repeat", preset),
-      labelled(
-        cron.id,
-        "Cron expression",
-        cron,
-        "Five fields: minute hour day-of-month month day-of-week.",
-      ),
-      labelled(zone.id, "Time zone", zone),
-    ];
-  }
-
-  #hookPick(): HTMLElement {
-    const id = this.#id("hook");
     const hooks = this.#picks?.hooks;
-    if (hooks === undefined)
-      return h("p", { class: "hint" }, "Loading the room's incoming webhooks…");
-    if (typeof hooks === "string")
-      return h("p", { class: "hint", "data-testid": "rule-hook-none" }, hooks);
-    const select = choiceSelect(
-      [id, "rule-hook"],
-      [{ value: "", label: "Choose…" }, ...hooks],
-      this.#draft.hook,
-      (v) => (this.#draft.hook = v),
+    replace(
+      this.#triggerFields,
+      ...triggerFields(this.#draft, this.#id, { zone: this.#options.zone, hooks }),
     );
-    return labelled(id, "Incoming webhook", select);
   }
 
   #drawWindow(): void {
-    const d = this.#draft;
-    const id = this.#id;
-    const days = DAY_NAMES.map((name, day) =>
-      checkbox(
-        [id(`day-${day}`), `rule-day-${day}`],
-        name.slice(0, 3),
-        d.days.includes(day),
-        (on) => {
-          d.days = on ? [...d.days, day] : d.days.filter((x) => x !== day);
-        },
-      ),
-    );
-    const from = textInput([id("from"), "rule-from"], d.from, (v) => (d.from = v), {
-      type: "time",
-    });
-    const to = textInput([id("to"), "rule-to"], d.to, (v) => (d.to = v), { type: "time" });
-    const zone = textInput(
-      [id("window-zone"), "rule-window-zone"],
-      d.windowZone,
-      (v) => (d.windowZone = v),
-      {
-        list: id("zones"),
-        spellcheck: "false",
-      },
-    );
-    replace(
-      this.#windowFields,
-      h("fieldset", { class: "checks days" }, h("legend", {}, "Days"), ...days),
-      h(
-        "div",
-        { class: "row wrap" },
-        labelled(from.id, "From", from),
-        labelled(to.id, "To (before From: overnight)", to),
-        labelled(zone.id, "Time zone", zone),
-      ),
-    );
-    this.#windowFields.hidden = !d.window;
+    replace(this.#windowFields, ...windowFields(this.#draft, this.#id));
+    this.#windowFields.hidden = !this.#draft.window;
   }
 
   #drawActions(focus?: {
