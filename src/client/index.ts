@@ -23,3 +23,22 @@ export * from "./graphql/index.ts";
 export { CommandError, Outbox } from "./outbox.ts";
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";
 export * from "../protocol/index.ts";
+// Automation's wire types (src/protocol/automation.ts); its `Action` is a rule's action, named
+// `RuleAction` here beside the permissions' `Action`.
+export {
+  Action as RuleAction,
+  Conditions,
+  DryRunHit,
+  DryRunReport,
+  LIMITS_AUTOMATION,
+  PluginCommandName,
+  PluginId,
+  PluginManifest,
+  PluginVersion,
+  Reminder,
+  ReminderId,
+  RoomPluginState,
+  TimeWindow,
+  TimeZone,
+  Trigger,
+} from "../protocol/automation.ts";
