@@ -1,6 +1,10 @@
 import type * as z from "zod";
 import type { RuleInput } from "../protocol/automation.ts";
-import { InstanceRuleChange, InstanceRuleList } from "../protocol/instance-rules.ts";
+import {
+  InstanceDryRunReport,
+  InstanceRuleChange,
+  InstanceRuleList,
+} from "../protocol/instance-rules.ts";
 import type { ApiRequests } from "./requests.ts";
 
 const BASE = "/api/admin/rules";
@@ -16,6 +20,7 @@ const BASE = "/api/admin/rules";
  *   actions: [{ do: "reply", text: "Runbook: https://wiki.example/runbook" }],
  * });
  * await api.admin.rules.save(rule.id, { ...rule, conditions: { rooms: ["ops"] } });
+ * const { hits, applies } = await api.admin.rules.dryRun(rule, "ops");
  */
 export class InstanceRulesApi {
   readonly #requests: ApiRequests;
@@ -39,6 +44,15 @@ export class InstanceRulesApi {
    */
   save(id: string, rule: z.input<typeof RuleInput>) {
     return this.#requests.call(InstanceRuleChange, "PUT", this.#one(id), rule);
+  }
+
+  /**
+   * What `rule` (saved or not) would have done as an instance rule over `room`'s last 500 events,
+   * and for schedule and time triggers its next firings; nothing is posted. A room its `rooms`
+   * condition leaves out answers `applies: false` and no hits.
+   */
+  dryRun(rule: z.input<typeof RuleInput>, room: string) {
+    return this.#requests.call(InstanceDryRunReport, "POST", `${BASE}/dry-run`, { rule, room });
   }
 
   /** Deletes rule `id` (404 when there is none); answers it as it was. */

@@ -1,5 +1,7 @@
 import * as z from "zod";
-import { Rule } from "./automation.ts";
+import { DryRunReport, Rule } from "./automation.ts";
+import { RoomName } from "./names.ts";
+import { RuleBody } from "./rules.ts";
 
 /**
  * Additions: the instance's rules, an admin's (docs/automation.md, "Instance rules"). Kept in the
@@ -21,3 +23,18 @@ export const InstanceRuleChange = z.object({
   version: z.number().int().nonnegative(),
 });
 export type InstanceRuleChange = z.infer<typeof InstanceRuleChange>;
+
+/** `POST /api/admin/rules/dry-run`: an instance rule (saved or not) and the room to try it on. */
+export const InstanceDryRunBody = z.object({ rule: RuleBody, room: RoomName });
+export type InstanceDryRunBody = z.infer<typeof InstanceDryRunBody>;
+
+/**
+ * What an instance rule would have done in `room` (the room's dry run, docs/automation.md, "Dry
+ * run"). `applies` is false when the rule's `rooms` condition leaves the room out: it never runs
+ * there, so there are no hits and no upcoming times.
+ */
+export const InstanceDryRunReport = DryRunReport.extend({
+  room: RoomName,
+  applies: z.boolean(),
+});
+export type InstanceDryRunReport = z.infer<typeof InstanceDryRunReport>;

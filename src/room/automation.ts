@@ -118,9 +118,12 @@ export class RoomAutomation implements ClockSource {
     });
   }
 
-  /** What `input` would have done over the room's recent events, or when it will fire. */
-  async dryRun(input: RuleInput, now: number): Promise<DryRunReport> {
-    const rule: EngineRule = { ...input, id: "rl_0000000000000000" };
+  /**
+   * What `input` would have done over the room's recent events, or when it will fire. As an
+   * instance rule (`instance`), its `rooms` condition counts and it acts as the instance's.
+   */
+  async dryRun(input: RuleInput, now: number, instance = false): Promise<DryRunReport> {
+    const rule: EngineRule = { ...input, id: "rl_0000000000000000", instance };
     const { log } = this.#deps;
     const recent = log.range(
       Math.max(0, log.lastSeq - LIMITS_AUTOMATION.dryRunEvents),

@@ -2,7 +2,8 @@
  * The instance's rules (docs/automation.md, "Instance rules") through the real server: the SDK's
  * `api.admin.rules` (create, save, list, delete) and the REST routes under it, each answer parsed
  * by the protocol's schemas, each refusal the contract's ApiError; every change in the instance
- * audit log; a webhook action naming an instance webhook (`api.admin.webhooks`).
+ * audit log; a webhook action naming an instance webhook (`api.admin.webhooks`); the dry run of an
+ * instance rule against a room's history (`api.admin.rules.dryRun`).
  */
 import { expect, it } from "vitest";
 import {
@@ -12,7 +13,7 @@ import {
   InstanceRuleList,
   type InstanceRulesApi,
 } from "../../src/client/index.ts";
-import { signIn, useServer, type Guest, type TestServer } from "./helpers.ts";
+import { freshRoom, signIn, useServer, type Guest, type TestServer } from "./helpers.ts";
 
 let server: TestServer;
 let ada: Guest;
@@ -133,4 +134,49 @@ it("refuses everyone but admins, and bad rules with 400 naming the field", async
   expect(anonymous.status).toBe(401);
   expect(ErrorBody.parse(await anonymous.json()).error.code).toBe("unauthorized");
   expect(InstanceRuleList.parse(await root.admin.rules.list()).rules).toEqual([]);
+});
+
+it("dry-runs an instance rule against a room's history: hits where its rooms apply, none elsewhere", async () => {
+  const [a, c] = [await freshRoom(ada, "a"), await freshRoom(ada, "c")];
+  for (const room of [a, c])
+    for (const text of ["outage on the db", "all fine now"])
+      await ada.api.postMessage(room, { text, clientId: crypto.randomUUID() });
+  const outage: Draft = {
+    name: "Outage",
+    trigger: { on: "message", match: { keywords: ["outage"] } },
+    conditions: { rooms: [a, "b"] },
+    actions: [{ do: "reply", text: "Status: https://status.example" }],
+  };
+
+  const inA = await root.admin.rules.dryRun(outage, a);
+  expect(inA).toMatchObject({ room: a, applies: true });
+  expect(inA.scanned).toBeGreaterThanOrEqual(2);
+  expect(inA.hits).toHaveLength(1);
+  expect(inA.hits[0]!.actions[0]).toMatch(/^reply to #\d+: "Status: https:\/\/status\.example"$/);
+  const inC = await root.admin.rules.dryRun(outage, c);
+  expect(inC).toMatchObject({ room: c, applies: false, hits: [] });
+  // A dry run posts nothing and saves nothing.
+  expect((await root.admin.rules.list()).rules).toEqual([]);
+  // Newest first.
+  expect((await ada.api.messages(a)).messages.map((m) => m.text)).toEqual([
+    "all fine now",
+    "outage on the db",
+  ]);
+
+  // The room's owner is no instance admin.
+  expect(await refusal(ada.api.admin.rules.dryRun(outage, a))).toMatchObject({
+    code: "forbidden",
+    status: 403,
+  });
+  const badCron = await refusal(
+    root.admin.rules.dryRun(
+      { ...outage, trigger: { on: "schedule", cron: "0 0 0 9 * *", timeZone: "UTC" } },
+      a,
+    ),
+  );
+  expect(badCron).toMatchObject({ code: "bad_request", status: 400 });
+  expect(badCron.message).toMatch(/^trigger\.cron: /);
+  const badRoom = await refusal(root.admin.rules.dryRun(outage, "Not A Room"));
+  expect(badRoom).toMatchObject({ code: "bad_request", status: 400 });
+  expect(badRoom.message).toMatch(/^room: /);
 });

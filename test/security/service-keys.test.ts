@@ -395,6 +395,7 @@ describe("the admin API", () => {
       ["POST", "/api/admin/rules", INSTANCE_RULE],
       ["PUT", "/api/admin/rules/rl_00000000000000e1", INSTANCE_RULE],
       ["DELETE", "/api/admin/rules/rl_00000000000000e1"],
+      ["POST", "/api/admin/rules/dry-run", { rule: INSTANCE_RULE, room: "general" }],
     ];
     for (const [method, path, body] of routes) {
       for (const who of [nina.token, fakeRoot.token, poster.key.secret])

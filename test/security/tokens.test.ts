@@ -95,6 +95,18 @@ async function refusedEverywhere(token: string, what: string): Promise<void> {
       { name: "pwned", trigger: { on: "member_joined" }, actions: [{ do: "post", text: "x" }] },
     ],
     ["DELETE", "/api/admin/rules/rl_00000000000000e1"],
+    [
+      "POST",
+      "/api/admin/rules/dry-run",
+      {
+        rule: {
+          name: "pwned",
+          trigger: { on: "member_joined" },
+          actions: [{ do: "post", text: "x" }],
+        },
+        room: "general",
+      },
+    ],
   ];
   for (const [method, path, body] of attempts) {
     expectError(

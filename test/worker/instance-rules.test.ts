@@ -3,7 +3,8 @@
  * RPC (save, replace, unchanged, list order, quota, delete, the pull by version, a webhook action
  * naming a missing endpoint), the room's cache of them against that real hub (stale after 30 s,
  * one pull at a time, a failed pull kept and retried, rules for its room only, read by the real
- * engine), and the admin routes with their permissions, errors, audit entries and OpenAPI entries.
+ * engine), and the admin routes with their permissions, errors, audit entries and OpenAPI entries;
+ * the dry run of an instance rule against a real room's history, and the schedules' next times.
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
@@ -12,14 +13,18 @@ import { firingsFor, stepsToRun } from "../../src/automation/engine.ts";
 import { INSTANCE_HUB } from "../../src/integrations/queue-messages.ts";
 import { LIMITS_AUTOMATION, type RuleInput } from "../../src/protocol/automation.ts";
 import { AuditPage, ErrorBody, type Session } from "../../src/protocol/index.ts";
-import { InstanceRuleChange, InstanceRuleList } from "../../src/protocol/instance-rules.ts";
+import {
+  InstanceDryRunReport,
+  InstanceRuleChange,
+  InstanceRuleList,
+} from "../../src/protocol/instance-rules.ts";
 import {
   INSTANCE_RULES_RETRY_MS,
   INSTANCE_RULES_TTL_MS,
   InstanceRuleCache,
 } from "../../src/room/instance-rules.ts";
 import { context, Log, bob } from "../support/automation-fixtures.ts";
-import { call, guest } from "./helpers.ts";
+import { call, guest, newRoom, roomStub } from "./helpers.ts";
 
 const hub = () => env.INTEGRATIONS_HUB.getByName(INSTANCE_HUB);
 const ROOT = { id: "u_root", name: "root" };
@@ -395,5 +400,156 @@ describe("the admin routes", () => {
     };
     expect(Object.keys(doc.paths["/api/admin/rules"] ?? {}).sort()).toEqual(["get", "post"]);
     expect(Object.keys(doc.paths["/api/admin/rules/{id}"] ?? {}).sort()).toEqual(["delete", "put"]);
+    expect(Object.keys(doc.paths["/api/admin/rules/dry-run"] ?? {})).toEqual(["post"]);
+  });
+
+  it("list a timed rule with its next time, in its own zone", async () => {
+    const admin = await root();
+    const now = Date.now();
+    const nightly: RuleInput = {
+      ...incident,
+      name: "Nightly",
+      trigger: { on: "schedule", cron: "0 2 * * *", timeZone: "Asia/Tokyo" },
+      actions: [{ do: "post", text: "nightly check" }],
+    };
+    // Gone by: the hub keeps what the route would refuse (a time in the past), as after its time.
+    const gone: RuleInput = { ...nightly, name: "Gone", trigger: { on: "time", at: now - 1_000 } };
+    await saved(RL1, nightly);
+    await saved(RL2, gone);
+    await saved(undefined, incident);
+    const listed = InstanceRuleList.parse(
+      await (await call("/api/admin/rules", { token: admin.token })).json(),
+    );
+    const [first, second, third] = listed.rules;
+    // 02:00 in Tokyo is 17:00 UTC, within the next day.
+    expect(new Date(first!.nextAt!).toISOString()).toMatch(/T17:00:00\.000Z$/);
+    expect(first!.nextAt! - now).toBeGreaterThan(0);
+    expect(first!.nextAt! - now).toBeLessThanOrEqual(86_400_000);
+    expect(second!.nextAt).toBeNull();
+    expect(third).not.toHaveProperty("nextAt");
+  });
+});
+
+describe("the dry run of an instance rule", { timeout: 20_000 }, () => {
+  const outage: RuleInput = {
+    ...incident,
+    name: "Outage",
+    trigger: { on: "message", match: { keywords: ["outage"] } },
+    actions: [{ do: "reply", text: "Status page: https://status.example" }],
+  };
+
+  /** Two rooms of ada's, each with an outage reported and a message that is none. */
+  async function rooms() {
+    const ada = await guest("ada");
+    const [a, c] = [await newRoom(ada, "a"), await newRoom(ada, "c")];
+    for (const room of [a, c])
+      for (const text of ["outage on the db", "all fine now"])
+        await roomStub(room).command(
+          { type: "post", clientId: crypto.randomUUID(), text },
+          ada.user,
+        );
+    return { ada, a, c };
+  }
+
+  const dryRun = (token: string | undefined, json: unknown) =>
+    call("/api/admin/rules/dry-run", { method: "POST", token, json });
+
+  it("runs it over a room's history as the instance's rule; a room its rooms leave out has no hits", async () => {
+    const admin = await root();
+    const { a, c } = await rooms();
+    const rule = { ...outage, conditions: { rooms: [a, "b"] } };
+
+    const inA = await dryRun(admin.token, { rule, room: a });
+    expect(inA.status).toBe(200);
+    const report = InstanceDryRunReport.parse(await inA.json());
+    expect(report).toMatchObject({ room: a, applies: true, scanned: 4 });
+    expect(report.hits).toHaveLength(1);
+    expect(report.hits[0]!.actions).toEqual([
+      expect.stringMatching(/^reply to #\d+: "Status page: https:\/\/status\.example"$/),
+    ]);
+    expect(report.hits[0]!.summary).toMatch(/outage on the db/);
+
+    const inC = InstanceDryRunReport.parse(
+      await (await dryRun(admin.token, { rule, room: c })).json(),
+    );
+    expect(inC).toEqual({ room: c, applies: false, scanned: 4, hits: [] });
+    // Without a rooms condition it applies everywhere; disabled, it is still tried.
+    const everywhere = InstanceDryRunReport.parse(
+      await (await dryRun(admin.token, { rule: { ...outage, enabled: false }, room: c })).json(),
+    );
+    expect(everywhere).toMatchObject({ applies: true, hits: [{ summary: expect.any(String) }] });
+    // Nothing was posted: the room holds its two messages still.
+    const events = await roomStub(a).events(admin.user, 0, 100);
+    expect(
+      events.ok && events.value.events.filter((e) => e.type === "message.posted"),
+    ).toHaveLength(2);
+  });
+
+  it("lists a schedule's next times, none in a room it leaves out", async () => {
+    const admin = await root();
+    const { a, c } = await rooms();
+    const rule: RuleInput = {
+      ...outage,
+      trigger: { on: "schedule", cron: "0 9 * * 1-5", timeZone: "Europe/Paris" },
+      conditions: { rooms: [a] },
+      actions: [{ do: "post", text: "stand-up in {room}" }],
+    };
+    const inA = InstanceDryRunReport.parse(
+      await (await dryRun(admin.token, { rule, room: a })).json(),
+    );
+    expect(inA.applies).toBe(true);
+    expect(inA.hits).toEqual([]);
+    expect(inA.upcoming).toHaveLength(5);
+    const inC = InstanceDryRunReport.parse(
+      await (await dryRun(admin.token, { rule, room: c })).json(),
+    );
+    expect(inC).toMatchObject({ applies: false, hits: [], upcoming: [] });
+  });
+
+  it("is for admins only, and answers bad input with 400 naming the field", async () => {
+    const admin = await root();
+    const { ada, a } = await rooms();
+    // The room's owner is no instance admin; a guest named root neither.
+    for (const who of [ada, await guest("root")])
+      expect(await errorOf(await dryRun(who.token, { rule: outage, room: a }))).toMatchObject({
+        status: 403,
+        code: "forbidden",
+      });
+    expect((await errorOf(await dryRun(undefined, { rule: outage, room: a }))).status).toBe(401);
+
+    const cases: [unknown, RegExp][] = [
+      [{ rule: outage }, /^room: /],
+      [{ rule: outage, room: "No Such Name!" }, /^room: /],
+      [{ rule: { ...outage, name: "" }, room: a }, /^rule\.name: /],
+      [{ rule: { ...outage, actions: [] }, room: a }, /^rule\.actions: /],
+      [
+        { rule: { ...outage, trigger: { on: "webhook", hook: `ih_${"0".repeat(24)}` } }, room: a },
+        /^trigger\.hook: an incoming webhook belongs to one room/,
+      ],
+      [
+        { rule: { ...outage, trigger: { on: "message", match: { pattern: "(?=x)" } } }, room: a },
+        /^trigger\.match\.pattern: the pattern is not valid RE2/,
+      ],
+      [
+        {
+          rule: { ...outage, trigger: { on: "schedule", cron: "every day", timeZone: "UTC" } },
+          room: a,
+        },
+        /^trigger\.cron: /,
+      ],
+    ];
+    for (const [body, message] of cases) {
+      const answer = await errorOf(await dryRun(admin.token, body));
+      expect(answer, JSON.stringify(body)).toMatchObject({ status: 400, code: "bad_request" });
+      expect(answer.message, JSON.stringify(body)).toMatch(message);
+    }
+    // A room that does not exist is the contract's 404.
+    const missing = await errorOf(
+      await dryRun(admin.token, {
+        rule: outage,
+        room: `nowhere-${crypto.randomUUID().slice(0, 8)}`,
+      }),
+    );
+    expect(missing).toMatchObject({ status: 404, code: "not_found" });
   });
 });

@@ -37,6 +37,7 @@ it("documents every route the app serves, method by method", async () => {
     "POST /api/admin/rules",
     "PUT /api/admin/rules/{id}",
     "DELETE /api/admin/rules/{id}",
+    "POST /api/admin/rules/dry-run",
     "POST /api/rooms/{room}/incoming-webhooks",
     "POST /api/hooks/{room}/{hook}/{secret}",
     "PUT /api/admin/plugins/{id}",
