@@ -19,6 +19,7 @@ export const ADMIN_SECTIONS = [
   "services",
   "webhooks",
   "slack",
+  "rules",
   "plugins",
   "audit",
   "database",

@@ -6,6 +6,7 @@ import { databaseSection } from "./database.ts";
 import { overviewSection } from "./overview.ts";
 import { pluginsSection } from "./plugins.ts";
 import { roomsSection } from "./rooms.ts";
+import { rulesSection } from "./rules.ts";
 import { servicesSection } from "./services.ts";
 import { slackSection } from "./slack.ts";
 import { usersSection } from "./users.ts";
@@ -18,6 +19,7 @@ const TITLES: Record<AdminSection, string> = {
   services: "Services",
   webhooks: "Webhooks",
   slack: "Slack",
+  rules: "Rules",
   plugins: "Plugins",
   audit: "Audit log",
   database: "Database",
@@ -31,6 +33,7 @@ const SECTIONS: Record<AdminSection, (ctx: AppContext, name?: string) => View> =
   services: (ctx) => ({ el: servicesSection(ctx), dispose() {} }),
   webhooks: webhooksSection,
   slack: (ctx) => ({ el: slackSection(ctx), dispose() {} }),
+  rules: rulesSection,
   plugins: pluginsSection,
   audit: (ctx) => ({ el: auditLogSection(ctx), dispose() {} }),
   database: databaseSection,
@@ -39,7 +42,8 @@ const SECTIONS: Record<AdminSection, (ctx: AppContext, name?: string) => View> =
 /**
  * The admin dashboard, for instance admins (docs/observability.md, "Admin dashboard"): a menu
  * of sections, each its own URL (`#/admin/<section>`) and file: the live Overview, Rooms,
- * Users, Services, the instance's Webhooks, Slack (the bridge's links), Plugins (install,
+ * Users, Services, the instance's Webhooks, Slack (the bridge's links), the instance's Rules
+ * (the rule builder in the instance's scope, a dry run in a room), Plugins (install,
  * versions, the instance's switch), the Audit log and the Database. Loaded as its own chunk (app.ts); the server refuses every call of a non-admin with
  * 403, which each section says.
  */

@@ -25,7 +25,7 @@ const ROLES: Choice[] = [
 ];
 
 const TEMPLATE_HINT =
-  "{user} is who set the rule off, {text} their message, {room} this room's name.";
+  "{user} is who set the rule off, {text} their message, {room} the room's name.";
 
 /**
  * One action of the rule builder (rule-builder.ts): its kind, the fields of that kind, and Move

@@ -288,8 +288,22 @@ export function mayCancel(reminder: Reminder, you: { id: string; standing: Stand
 export const byTime = (reminders: readonly Reminder[]) =>
   [...reminders].sort((a, b) => a.at - b.at || a.id.localeCompare(b.id));
 
-/** A dry run's headline: how much history it read and how often the rule would have fired. */
-export function dryRunHeadline(report: DryRunReport): string {
+/**
+ * A dry run's headline: how much history it read and how often the rule would have fired. An
+ * instance rule's (`room`, `applies`: InstanceDryRunReport) starts with its room, and says when
+ * the rule's rooms leave that room out.
+ */
+export function dryRunHeadline(
+  report: DryRunReport & { room?: string; applies?: boolean },
+): string {
+  if (report.room === undefined) return roomHeadline(report);
+  if (report.applies === false)
+    return `#${report.room} is not one of the rule's rooms: the rule never runs there, so nothing would have fired it.`;
+  const text = roomHeadline(report);
+  return `In #${report.room}, ${text[0]!.toLowerCase()}${text.slice(1)}`;
+}
+
+function roomHeadline(report: DryRunReport): string {
   const scanned = `${report.scanned} recent ${report.scanned === 1 ? "event" : "events"}`;
   const fired = report.hits.filter((hit) => hit.skipped === undefined).length;
   const skipped = report.hits.length - fired;

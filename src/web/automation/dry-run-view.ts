@@ -5,7 +5,8 @@ import { dateText, dryRunHeadline } from "./automation-rules.ts";
 /**
  * A dry run's report under the rule builder: a live region that says how often the rule would
  * have fired on the room's recent history, each event that would have set it off with what the
- * rule would have done (or why it would have been held back), and a schedule's next times.
+ * rule would have done (or why it would have been held back), and a schedule's next times. An
+ * instance rule's report names its room, and says so when the rule's rooms leave that room out.
  */
 export function dryRunView() {
   const el = h("section", {
@@ -55,8 +56,10 @@ export function dryRunView() {
     );
   }
 
-  function busy(): void {
-    replace(el, h("p", { class: "hint" }, "Running the rule against the room's recent history…"));
+  /** Said while it runs; `room` names where, for an instance rule. */
+  function busy(room?: string): void {
+    const where = room === undefined ? "the room's" : `#${room}'s`;
+    replace(el, h("p", { class: "hint" }, `Running the rule against ${where} recent history…`));
   }
 
   function clear(): void {

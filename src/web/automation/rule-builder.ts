@@ -3,7 +3,7 @@ import { errorText } from "../context.ts";
 import { h, replace } from "../dom.ts";
 import { ActionRow, type Picks } from "./action-row.ts";
 import { dryRunView } from "./dry-run-view.ts";
-import { triggerFields, windowFields } from "./rule-fields.ts";
+import { roomsField, triggerFields, windowFields } from "./rule-fields.ts";
 import {
   checkbox,
   choiceSelect,
@@ -21,16 +21,27 @@ import {
   mayAddAction,
   moved,
   placeOfMessage,
-  TRIGGER_KINDS,
+  roomsOf,
+  triggerKinds,
   type Problem,
   type RuleDraft,
+  type RuleScope,
   type TriggerKind,
 } from "./rule-draft.ts";
 
-/** What the builder picks from: the room's incoming hooks, webhooks and plugins' commands. */
-export type BuilderPicks = Picks & { hooks: readonly Choice[] | string };
+/**
+ * What the builder picks from: the room's incoming hooks (a room's rule), webhooks (the room's or
+ * the instance's) and plugins' commands; for an instance rule, the rooms' names (its rooms
+ * condition's suggestions, and where to dry-run it). A list as loaded, or why there is none.
+ */
+export type BuilderPicks = Picks & {
+  hooks: readonly Choice[] | string;
+  rooms?: readonly string[] | string;
+};
 
 export type BuilderOptions = {
+  /** A room's rule, or the instance's: what the form offers (rule-draft.ts, `RuleScope`). */
+  scope: RuleScope;
   /** Keeps ids unique when several builders are on the page (`new`, `edit-<id>`). */
   prefix: string;
   label: string;
@@ -40,7 +51,8 @@ export type BuilderOptions = {
   zone: string;
   picks: Promise<BuilderPicks>;
   save(input: RuleInput): Promise<unknown>;
-  dryRun(input: RuleInput): Promise<DryRunReport>;
+  /** A room's rule runs in its room (`room` undefined); an instance rule in the room picked. */
+  dryRun(input: RuleInput, room: string | undefined): Promise<DryRunReport>;
   cancel(): void;
 };
 
@@ -56,7 +68,9 @@ const CONDITION_ROLES: [Role, string][] = [
  * run and Cancel. What is typed is checked by the contract's schema before it is sent, and a
  * refusal of the server is placed next to the part it is about (the path of its message), with
  * a summary in an alert; the focus goes to the first problem. The dry run shows, in a live
- * region, what the rule would have done on the room's recent history.
+ * region, what the rule would have done on the room's recent history. In the instance's scope
+ * (the dashboard) it offers the rooms the rule applies to, no incoming-webhook trigger, and a
+ * room to dry-run in.
  */
 export class RuleBuilder {
   readonly el: HTMLFormElement;
@@ -68,6 +82,10 @@ export class RuleBuilder {
   readonly #name: HTMLInputElement;
   readonly #triggerFields = h("div", { class: "trigger-fields" });
   readonly #windowFields = h("div", { class: "window-fields" });
+  /** An instance rule's rooms: their suggestions come with the picks. */
+  readonly #roomNames: HTMLDataListElement;
+  /** Where an instance rule is dry-run, once the rooms are loaded. */
+  readonly #dryRunRoom = h("div", { class: "field dry-run-room" });
   #conditions!: HTMLFieldSetElement;
   readonly #actionList = h("ol", { class: "action-list", "data-testid": "rule-actions" });
   readonly #addAction: HTMLButtonElement;
@@ -115,15 +133,22 @@ export class RuleBuilder {
       { type: "button", "data-testid": "rule-dry-run", on: { click: () => void this.#dryRun() } },
       "Dry run",
     );
+    this.#roomNames = h("datalist", { id: id("room-names") });
     this.el = this.#form();
     this.#drawTrigger();
     this.#drawWindow();
     this.#drawActions();
+    this.#drawRooms();
     void options.picks.then((picks) => {
       this.#picks = picks;
       if (this.#draft.on === "webhook") this.#drawTrigger();
       for (const row of this.#rows) row.refreshPicks();
+      this.#drawRooms();
     });
+  }
+
+  get #instance(): boolean {
+    return this.#options.scope === "instance";
   }
 
   focus(): void {
@@ -135,7 +160,7 @@ export class RuleBuilder {
     const d = this.#draft;
     const kind = choiceSelect(
       [id("trigger"), "rule-trigger"],
-      TRIGGER_KINDS.map(([value, label]) => ({ value, label })),
+      triggerKinds(this.#options.scope).map(([value, label]) => ({ value, label })),
       d.on,
       (v) => {
         d.on = v as TriggerKind;
@@ -186,6 +211,9 @@ export class RuleBuilder {
         "fieldset",
         { class: "rule-part", "aria-describedby": id("conditions-error") },
         h("legend", {}, "Only if (optional)"),
+        ...(this.#instance
+          ? [this.#roomNames, roomsField(this.#draft, this.#id, this.#roomNames.id)]
+          : []),
         h(
           "fieldset",
           { class: "checks" },
@@ -204,6 +232,7 @@ export class RuleBuilder {
         this.#addAction,
       ),
       this.#summary,
+      this.#instance ? this.#dryRunRoom : null,
       h(
         "div",
         { class: "row form-buttons" },
@@ -225,6 +254,36 @@ export class RuleBuilder {
       this.#triggerFields,
       ...triggerFields(this.#draft, this.#id, { zone: this.#options.zone, hooks }),
     );
+  }
+
+  /**
+   * An instance rule's rooms, once loaded: the rooms field's suggestions, and the select of the
+   * room to dry-run in (the first of the rule's own rooms that exists, else the first room).
+   */
+  #drawRooms(): void {
+    if (!this.#instance) return;
+    const rooms = this.#picks?.rooms;
+    if (rooms === undefined)
+      return replace(this.#dryRunRoom, h("p", { class: "hint" }, "Loading the rooms…"));
+    if (typeof rooms === "string")
+      return replace(
+        this.#dryRunRoom,
+        h("p", { class: "hint", "data-testid": "rule-dry-run-room-none" }, rooms),
+      );
+    replace(this.#roomNames, ...rooms.map((name) => h("option", { value: name })));
+    const own = roomsOf(this.#draft.rooms).find((name) => rooms.includes(name));
+    const select = choiceSelect(
+      [this.#id("dry-run-room"), "rule-dry-run-room"],
+      rooms.map((name) => ({ value: name, label: `#${name}` })),
+      own ?? rooms[0] ?? "",
+      () => {},
+    );
+    replace(this.#dryRunRoom, labelled(select.id, "Dry run in the room", select));
+  }
+
+  /** The room picked for an instance rule's dry run, or undefined (a room's rule, or none yet). */
+  #pickedRoom(): string | undefined {
+    return this.#dryRunRoom.querySelector("select")?.value || undefined;
   }
 
   #drawWindow(): void {
@@ -340,10 +399,15 @@ export class RuleBuilder {
   async #dryRun(): Promise<void> {
     const input = this.#checked();
     if (!input) return this.#report.clear();
+    const room = this.#pickedRoom();
+    if (this.#instance && room === undefined) {
+      this.#report.clear();
+      return this.#show([{ place: { part: "form" }, message: "Choose a room to dry-run in." }]);
+    }
     this.#dryRunButton.disabled = true;
-    this.#report.busy();
+    this.#report.busy(room);
     try {
-      this.#report.show(await this.#options.dryRun(input));
+      this.#report.show(await this.#options.dryRun(input, room));
     } catch (error) {
       this.#report.clear();
       this.#refused(error);

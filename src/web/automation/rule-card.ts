@@ -19,6 +19,9 @@ export type RuleCardActions = {
   remove(rule: Rule): void;
 };
 
+/** What Delete's confirmation says happens after (a room's rule: Undo in the room). */
+export const ROOM_DELETE_NOTE = "Undo in the room takes it back.";
+
 /** The RuleInput of a stored rule: what PUT takes back. */
 export const inputOfRule = ({ name, enabled, trigger, conditions, actions }: Rule): RuleInput => ({
   name,
@@ -43,7 +46,7 @@ export class RuleCard {
   readonly #editSlot = h("div", { class: "rule-edit" });
   #names: Names;
 
-  constructor(rule: Rule, names: Names, actions: RuleCardActions) {
+  constructor(rule: Rule, names: Names, actions: RuleCardActions, deleteNote = ROOM_DELETE_NOTE) {
     this.rule = rule;
     this.#names = names;
     const switchId = `rule-enabled-${rule.id}`;
@@ -78,11 +81,7 @@ export class RuleCard {
         "div",
         { class: "row rule-actions" },
         this.#editButton,
-        deleteWithConfirm(
-          "this rule",
-          () => actions.remove(this.rule),
-          "Undo in the room takes it back.",
-        ),
+        deleteWithConfirm("this rule", () => actions.remove(this.rule), deleteNote),
       ),
       this.#editSlot,
     );

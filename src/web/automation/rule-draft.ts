@@ -16,6 +16,12 @@ import { SCHEDULE_PRESETS } from "./automation-rules.ts";
 export type TriggerKind = Trigger["on"];
 export type ActionKind = RuleAction["do"];
 
+/**
+ * Whose rule the builder writes: a room's own, or the instance's (an admin's, in the dashboard),
+ * which may name the rooms it applies to and has no incoming-webhook trigger (a hook is one room's).
+ */
+export type RuleScope = "room" | "instance";
+
 /** The trigger kinds offered, in the order of the menu, with their words. */
 export const TRIGGER_KINDS: readonly [TriggerKind, string][] = [
   ["message", "A message mentions words or matches a pattern"],
@@ -26,6 +32,10 @@ export const TRIGGER_KINDS: readonly [TriggerKind, string][] = [
   ["time", "Once, at a date and time"],
   ["webhook", "A post arrives through an incoming webhook"],
 ];
+
+/** The trigger kinds a scope offers: an instance rule has no incoming webhook to wait for. */
+export const triggerKinds = (scope: RuleScope): readonly [TriggerKind, string][] =>
+  scope === "instance" ? TRIGGER_KINDS.filter(([kind]) => kind !== "webhook") : TRIGGER_KINDS;
 
 export const ACTION_KINDS: readonly [ActionKind, string][] = [
   ["post", "Post a message"],
@@ -66,6 +76,8 @@ export type RuleDraft = {
   at: string;
   hook: string;
   roles: Role[];
+  /** An instance rule's rooms, comma-separated; empty: every room. */
+  rooms: string;
   window: boolean;
   days: number[];
   from: string;
@@ -102,6 +114,7 @@ export function emptyDraft(zone: string): RuleDraft {
     at: "",
     hook: "",
     roles: [],
+    rooms: "",
     window: false,
     days: [1, 2, 3, 4, 5],
     from: "09:00",
@@ -133,6 +146,19 @@ export const keywordsOf = (text: string) =>
     .split(",")
     .map((word) => word.trim())
     .filter(Boolean);
+
+/**
+ * The room names of a rooms field: split at commas or white space, a leading `#` dropped (as the
+ * rules' words write them), each once. Not lower-cased: a name the contract refuses is said so.
+ */
+export const roomsOf = (text: string) => [
+  ...new Set(
+    text
+      .split(/[\s,]+/)
+      .map((name) => name.replace(/^#/, ""))
+      .filter(Boolean),
+  ),
+];
 
 function actionDraftOf(action: RuleAction): ActionDraft {
   const draft = emptyAction(action.do);
@@ -170,6 +196,7 @@ export function draftOf(rule: RuleInput, zone: string): RuleDraft {
   } else if (trigger.on === "time") draft.at = localInputOf(trigger.at);
   else if (trigger.on === "webhook") draft.hook = trigger.hook;
   draft.roles = [...(rule.conditions.roles ?? [])];
+  draft.rooms = (rule.conditions.rooms ?? []).join(", ");
   const window = rule.conditions.window;
   if (window) {
     draft.window = true;
@@ -237,6 +264,8 @@ function actionOf(action: ActionDraft): unknown {
 export function inputOf(draft: RuleDraft): unknown {
   const conditions: Record<string, unknown> = {};
   if (draft.roles.length) conditions.roles = draft.roles;
+  const rooms = roomsOf(draft.rooms);
+  if (rooms.length) conditions.rooms = rooms;
   if (draft.window)
     conditions.window = {
       ...(draft.days.length === 7 ? {} : { days: [...draft.days].sort((a, b) => a - b) }),

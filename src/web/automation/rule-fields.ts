@@ -137,6 +137,25 @@ function hookPick(
   return labelled(select.id, "Incoming webhook", select);
 }
 
+/**
+ * An instance rule's rooms (its `rooms` condition): names separated by commas, suggested from
+ * `names` (a datalist of the instance's rooms); empty, the rule applies to every room.
+ */
+export function roomsField(d: RuleDraft, id: Id, names: string): HTMLElement {
+  const rooms = textInput([id("rooms"), "rule-rooms"], d.rooms, (v) => (d.rooms = v), {
+    list: names,
+    spellcheck: "false",
+    placeholder: "every room",
+    "aria-describedby": `${id("rooms")}-hint`,
+  });
+  return labelled(
+    rooms.id,
+    "In these rooms",
+    rooms,
+    "Room names, separated by commas; empty: every room, those made later too.",
+  );
+}
+
 /** The time window's days, from, to and zone. */
 export function windowFields(d: RuleDraft, id: Id): HTMLElement[] {
   const days = DAY_NAMES.map((name, day) =>

@@ -17,7 +17,8 @@ export type RulesCalls = {
   create(input: RuleInput): Promise<Rule>;
   save(id: string, input: RuleInput): Promise<Rule>;
   remove(id: string): Promise<void>;
-  dryRun(input: RuleInput): Promise<DryRunReport>;
+  /** `room`: where an instance rule is tried; a room's rule runs in its own (left undefined). */
+  dryRun(input: RuleInput, room?: string): Promise<DryRunReport>;
 };
 
 export function rulesCalls(api: EdgechatApi, room: string): RulesCalls {

@@ -5,15 +5,38 @@ import type { ApiScope } from "../webhooks/scope.ts";
 import type { Names } from "./automation-rules.ts";
 import { browserZone } from "./form-parts.ts";
 import { RuleBuilder, type BuilderPicks } from "./rule-builder.ts";
-import { inputOfRule, RuleCard } from "./rule-card.ts";
+import { inputOfRule, ROOM_DELETE_NOTE, RuleCard } from "./rule-card.ts";
+import type { RuleScope } from "./rule-draft.ts";
 import type { RulesCalls } from "./rules-api.ts";
 
+/** What differs between a room's rules and the instance's, in words. */
+const WORDS: Record<RuleScope, { intro: string; saved: string; deleteNote: string }> = {
+  room: {
+    intro:
+      "A rule does up to five things when something happens here or when its time comes. It acts " +
+      "as its own bot; its own posts never set it off, and all rules together take at most 30 " +
+      "actions a minute.",
+    saved: "",
+    deleteNote: ROOM_DELETE_NOTE,
+  },
+  instance: {
+    intro:
+      "An instance rule runs in every room it names (every room when it names none), beside the " +
+      "rooms' own rules: it acts as its own bot in each room, and shares each room's 30 actions " +
+      "a minute. Rooms pick up a change within 30 s of their next activity.",
+    saved: " Rooms pick it up within 30 s.",
+    deleteNote: "Rooms stop running it within 30 s. There is no undo: save it again.",
+  },
+};
+
 export type RulesPanelOptions = {
+  /** A room's rules (the Automation view), or the instance's (the dashboard); a room's by default. */
+  ruleScope?: RuleScope;
   /** The rules' calls (rules-api.ts) with the app's token and its 401 handling. */
   scope: ApiScope<RulesCalls>;
   /** What the builder picks from, and the names of the ids rules refer to, as last loaded. */
   picks(): Promise<{ picks: BuilderPicks; names: Names }>;
-  /** Takes back your last action in the room (its ↶ Undo). */
+  /** Takes back your last action in the room (its ↶ Undo); the instance's rules have none. */
   undo?: () => Promise<unknown>;
   /** The rules as just loaded: the Schedules panel lists the timed ones. */
   loaded(rules: Rule[]): void;
@@ -23,7 +46,9 @@ export type RulesPanelOptions = {
  * A room's rules (docs/automation.md, "In the UI"): one card each (rule-card.ts), New rule to open
  * the builder (rule-builder.ts) above the list, Edit to open it in a card, the Enabled switch,
  * Delete. After a save or a delete a status line says what happened and offers Undo: rules are
- * events in the room's log, and the room's undo takes back your last one.
+ * events in the room's log, and the room's undo takes back your last one. The same panel lists
+ * the instance's rules in the dashboard (`ruleScope: "instance"`, admin/rules.ts), with the
+ * builder in the instance's scope and no Undo.
  */
 export class RulesPanel {
   readonly el: HTMLElement;
@@ -46,9 +71,11 @@ export class RulesPanel {
   readonly #add: HTMLButtonElement;
   #names: Names = {};
   #editing: RuleCard | undefined;
+  readonly #scope: RuleScope;
 
   constructor(options: RulesPanelOptions) {
     this.#options = options;
+    this.#scope = options.ruleScope ?? "room";
     this.#add = h(
       "button",
       {
@@ -63,13 +90,7 @@ export class RulesPanel {
       "section",
       { class: "card rules", "aria-labelledby": "rules-title", "data-testid": "rules" },
       h("h3", { id: "rules-title" }, "Rules"),
-      h(
-        "p",
-        { class: "hint" },
-        "A rule does up to five things when something happens here or when its time comes. It acts " +
-          "as its own bot; its own posts never set it off, and all rules together take at most 30 " +
-          "actions a minute.",
-      ),
+      h("p", { class: "hint" }, WORDS[this.#scope].intro),
       h(
         "div",
         { class: "row" },
@@ -122,16 +143,21 @@ export class RulesPanel {
         if (there !== card.el) this.#list.insertBefore(card.el, there ?? null);
         return;
       }
-      const created = new RuleCard(rule, this.#names, {
-        setEnabled: (r, enabled) =>
-          void this.#change(
-            (calls) => calls.save(r.id, { ...inputOfRule(r), enabled }),
-            `Rule “${r.name}” turned ${enabled ? "on" : "off"}.`,
-          ),
-        edit: (c) => this.#toggleEdit(c),
-        remove: (r) =>
-          void this.#change((calls) => calls.remove(r.id), `Rule “${r.name}” deleted.`),
-      });
+      const created = new RuleCard(
+        rule,
+        this.#names,
+        {
+          setEnabled: (r, enabled) =>
+            void this.#change(
+              (calls) => calls.save(r.id, { ...inputOfRule(r), enabled }),
+              `Rule “${r.name}” turned ${enabled ? "on" : "off"}.${WORDS[this.#scope].saved}`,
+            ),
+          edit: (c) => this.#toggleEdit(c),
+          remove: (r) =>
+            void this.#change((calls) => calls.remove(r.id), `Rule “${r.name}” deleted.`),
+        },
+        WORDS[this.#scope].deleteNote,
+      );
       this.#cards.set(rule.id, created);
       this.#list.insertBefore(created.el, this.#list.children[index] ?? null);
     });
@@ -191,6 +217,7 @@ export class RulesPanel {
     initial?: RuleInput,
   ) {
     return new RuleBuilder({
+      scope: this.#scope,
       prefix,
       label,
       submit,
@@ -201,8 +228,8 @@ export class RulesPanel {
         await save(input);
         close();
       },
-      dryRun: (input): Promise<DryRunReport> =>
-        this.#options.scope.call((calls) => calls.dryRun(input)),
+      dryRun: (input, room): Promise<DryRunReport> =>
+        this.#options.scope.call((calls) => calls.dryRun(input, room)),
       cancel: close,
     });
   }
@@ -213,7 +240,7 @@ export class RulesPanel {
       "new-rule",
       "New rule",
       "Save rule",
-      (input) => this.#saveOrThrow((calls) => calls.create(input), `Rule “${input.name}” saved.`),
+      (input) => this.#saveOrThrow((calls) => calls.create(input), this.#savedText(input)),
       () => this.#closeNew(),
     );
     replace(this.#formSlot, builder.el);
@@ -237,8 +264,7 @@ export class RulesPanel {
       `edit-${rule.id}`,
       `Edit the rule ${rule.name}`,
       "Save",
-      (input) =>
-        this.#saveOrThrow((calls) => calls.save(rule.id, input), `Rule “${input.name}” saved.`),
+      (input) => this.#saveOrThrow((calls) => calls.save(rule.id, input), this.#savedText(input)),
       () => {
         card.showEditor(undefined);
         if (this.#editing === card) this.#editing = undefined;
@@ -259,6 +285,10 @@ export class RulesPanel {
       await this.#load().catch(() => undefined);
     }
     this.#say(done);
+  }
+
+  #savedText(input: RuleInput): string {
+    return `Rule “${input.name}” saved.${WORDS[this.#scope].saved}`;
   }
 
   #fail(error: unknown, prefix = ""): void {

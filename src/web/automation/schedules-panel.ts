@@ -16,6 +16,28 @@ import { msOfLocalInput, presetOf } from "./rule-draft.ts";
 import type { NewReminder, RemindersCalls } from "./reminders-api.ts";
 
 /**
+ * The rules of `rules` that fire by the clock, soonest first, each with when it fires next, drawn
+ * into `list` (a room's Schedules, the dashboard's instance rules); answers how many there are.
+ */
+export function showTimedRules(list: HTMLElement, rules: readonly Rule[]): number {
+  const now = Date.now();
+  const timed = timedRules(rules);
+  replace(
+    list,
+    ...timed.map((rule) =>
+      h(
+        "li",
+        { "data-testid": "scheduled-rule", "data-rule": rule.id },
+        h("strong", {}, rule.name),
+        h("span", { class: "hint" }, ` ${triggerText(rule.trigger)}`),
+        h("div", { "data-testid": "scheduled-next" }, `Next: ${nextText(rule, now)}`),
+      ),
+    ),
+  );
+  return timed.length;
+}
+
+/**
  * What runs by the clock in a room (docs/automation.md, "In the UI"): every rule with a schedule
  * or a time, with when it fires next, and the reminders: yours, and for moderators the room's
  * `here` ones, each with Cancel; a short form adds one (as `/remind` does in the compose box).
@@ -64,21 +86,7 @@ export class SchedulesPanel {
 
   /** The rules as the Rules panel loaded them: the timed ones are listed here. */
   showRules(rules: readonly Rule[]): void {
-    const now = Date.now();
-    const timed = timedRules(rules);
-    replace(
-      this.#rules,
-      ...timed.map((rule) =>
-        h(
-          "li",
-          { "data-testid": "scheduled-rule", "data-rule": rule.id },
-          h("strong", {}, rule.name),
-          h("span", { class: "hint" }, ` ${triggerText(rule.trigger)}`),
-          h("div", { "data-testid": "scheduled-next" }, `Next: ${nextText(rule, now)}`),
-        ),
-      ),
-    );
-    this.#noRules.hidden = timed.length > 0;
+    this.#noRules.hidden = showTimedRules(this.#rules, rules) > 0;
   }
 
   reload(): void {
