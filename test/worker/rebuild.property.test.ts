@@ -117,7 +117,11 @@ type Step =
 
 /** Rules are aimed at by id, from a small pool, so that saves replace and deletes find them. */
 const RULE_IDS = ["rl_0000000000000001", "rl_0000000000000002", "rl_0000000000000003"];
-/** The versions a rule is saved in: saving the version it has is a no-op. */
+/**
+ * The versions a rule is saved in: saving the version it has is a no-op. The enabled ones never
+ * fire here (no generated text says "incident", no one reacts 🦄): a firing's posts would race
+ * the steps of two twin rooms. Rules at work: automation-room.test.ts and the e2e suite.
+ */
 const RULE_VERSIONS = [
   {
     name: "Incident",
@@ -132,9 +136,9 @@ const RULE_VERSIONS = [
     actions: [{ do: "react", emoji: "🚨" }],
   },
   {
-    name: "Welcome",
-    trigger: { on: "member_joined" },
-    actions: [{ do: "post", text: "welcome {user}" }],
+    name: "Unicorn",
+    trigger: { on: "reaction", emoji: "🦄" },
+    actions: [{ do: "post", text: "{user} saw a unicorn" }],
   },
 ] as const;
 
@@ -590,7 +594,8 @@ function servedFresh(sql: SqlStorage): Served {
     members: read.members(Date.now()),
     info: read.info(lastSeq, 0),
     bans: read.bans(),
-    rules: read.rules(),
+    // As the room lists them: no rule here is on the clock, so none has a next time.
+    rules: read.rules().map((rule) => ({ ...rule, nextAt: null })),
     plugins: read.plugins(),
   };
 }
