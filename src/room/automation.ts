@@ -55,6 +55,14 @@ export type AutomationDeps = {
 };
 
 type ClockRow = { rule_id: string; trigger: string; at: number };
+/** A batch of committed events whose firings have not all run yet (`automation_pending`). */
+type PendingRow = { first_seq: number; last_seq: number; at: number };
+
+/**
+ * How long after its commit a batch still pending is replayed. Only a crash leaves one behind:
+ * a batch this instance is carrying out is never replayed by it.
+ */
+export const REPLAY_AFTER_MS = 5000;
 
 const isTimed = (rule: EngineRule): rule is EngineRule & { trigger: TimedTrigger } =>
   rule.trigger.on === "schedule" || rule.trigger.on === "time";
@@ -65,7 +73,9 @@ const isTimed = (rule: EngineRule): rule is EngineRule & { trigger: TimedTrigger
  * each rule's own actor; schedule and time rules are one of the clock's sources, each rule's next
  * time kept in `rule_clock` so that a restart neither loses nor repeats a firing. A firing's
  * commands carry keys that the room's idempotency keys dedupe: an alarm delivered twice, or a
- * crash between a firing and its move to the next time, posts once.
+ * crash between a firing and its move to the next time, posts once. Likewise each batch of
+ * committed events stays in `automation_pending` until its firings ran: a crash between a commit
+ * and its firings is replayed by the clock, once.
  */
 export class RoomAutomation implements ClockSource {
   readonly name = "rules";
@@ -75,6 +85,8 @@ export class RoomAutomation implements ClockSource {
   readonly #budget = new ActionBudget();
   /** Firings run one after another, in commit order. */
   #queue: Promise<void> = Promise.resolve();
+  /** The pending batches (by first seq) this instance is carrying out now. */
+  readonly #inFlight = new Set<number>();
 
   constructor(deps: AutomationDeps) {
     this.#deps = deps;
@@ -87,16 +99,26 @@ export class RoomAutomation implements ClockSource {
     return this.#deps.read.rules().map((rule) => ({ ...rule, nextAt: next.get(rule.id) ?? null }));
   }
 
-  /** Events were committed: the rules they trigger, carried out after it. */
+  /**
+   * Events were committed: the rules they trigger, carried out after it, in the background. The
+   * batch is written down as pending in the same turn as the commit (so under the same output
+   * gate) and crossed off once its firings ran: a crash in between leaves it for the clock to
+   * replay (`due`), and the firings' keys make what had already run a no-op.
+   */
   committed(stored: readonly RoomEvent[], now: number): void {
     if (stored.some((event) => event.type === "rule.saved" || event.type === "rule.deleted"))
       this.syncClock(now);
-    const rules = this.#rules().filter((rule) => rule.enabled && !isTimed(rule));
-    if (rules.length === 0) return;
-    this.#enqueue(async () => {
-      const ctx = await this.#context(Date.now(), rules);
-      for (const firing of firingsFor(rules, stored, ctx)) await this.#run(firing, seqOf(firing));
-    });
+    const rules = this.#eventRules();
+    if (rules.length === 0 || stored.length === 0) return;
+    const row = { first_seq: stored[0]!.seq, last_seq: stored.at(-1)!.seq, at: now };
+    this.#sql.exec(
+      "INSERT OR REPLACE INTO automation_pending (first_seq, last_seq, at) VALUES (?, ?, ?)",
+      row.first_seq,
+      row.last_seq,
+      row.at,
+    );
+    void this.#carryOut(row, rules, stored);
+    this.#deps.changed();
   }
 
   /** What `input` would have done over the room's recent events, or when it will fire. */
@@ -148,17 +170,63 @@ export class RoomAutomation implements ClockSource {
   }
 
   next(): number | undefined {
-    return (
-      this.#sql.exec<{ at: number | null }>("SELECT min(at) AS at FROM rule_clock").one().at ??
-      undefined
-    );
+    const timed = this.#sql
+      .exec<{ at: number | null }>("SELECT min(at) AS at FROM rule_clock")
+      .one().at;
+    const times = this.#pendingRows().map((row) => this.#replayAt(row));
+    if (timed !== null) times.push(timed);
+    return times.length > 0 ? Math.min(...times) : undefined;
   }
 
   due(now: number, limit: number): ClockFiring[] {
-    return this.#sql
+    const timed = this.#sql
       .exec<ClockRow>("SELECT * FROM rule_clock WHERE at <= ? ORDER BY at LIMIT ?", now, limit)
       .toArray()
       .map((row) => ({ at: row.at, fire: () => this.#fireTimed(row) }));
+    const stranded = this.#pendingRows()
+      .filter((row) => !this.#inFlight.has(row.first_seq) && this.#replayAt(row) <= now)
+      .slice(0, limit)
+      .map((row) => ({ at: this.#replayAt(row), fire: () => this.#replay(row) }));
+    return [...timed, ...stranded];
+  }
+
+  /**
+   * When a pending batch is replayed: REPLAY_AFTER_MS after its commit when nothing in this
+   * instance is carrying it out (a crash left it), never while something is (its time moves on,
+   * so that the clock comes back to it should this instance crash too).
+   */
+  #replayAt(row: PendingRow): number {
+    return (this.#inFlight.has(row.first_seq) ? Date.now() : row.at) + REPLAY_AFTER_MS;
+  }
+
+  /** A batch a crash left pending: its events read back from the log, its firings run again. */
+  #replay(row: PendingRow): Promise<void> {
+    const events = this.#deps.log.range(row.first_seq - 1, row.last_seq - row.first_seq + 1);
+    log.info("rule firings replayed", {
+      room: this.#deps.roomName(),
+      from: row.first_seq,
+      to: row.last_seq,
+    });
+    return this.#carryOut(row, this.#eventRules(), events);
+  }
+
+  /** A batch's firings, queued after the batches before it; its pending row crossed off after. */
+  #carryOut(
+    row: PendingRow,
+    rules: readonly EngineRule[],
+    events: readonly RoomEvent[],
+  ): Promise<void> {
+    this.#inFlight.add(row.first_seq);
+    return this.#enqueue(async () => {
+      try {
+        if (rules.length === 0) return;
+        const ctx = await this.#context(Date.now(), rules);
+        for (const firing of firingsFor(rules, events, ctx)) await this.#run(firing, seqOf(firing));
+      } finally {
+        this.#sql.exec("DELETE FROM automation_pending WHERE first_seq = ?", row.first_seq);
+        this.#inFlight.delete(row.first_seq);
+      }
+    });
   }
 
   /** A timed rule's due time: its firing carried out, then the rule moved to its next time. */
@@ -190,12 +258,24 @@ export class RoomAutomation implements ClockSource {
     return this.#sql.exec<ClockRow>("SELECT * FROM rule_clock").toArray();
   }
 
+  #pendingRows(): PendingRow[] {
+    return this.#sql
+      .exec<PendingRow>("SELECT * FROM automation_pending ORDER BY first_seq")
+      .toArray();
+  }
+
+  /** The rules that committed events set off: enabled, and not on the clock. */
+  #eventRules(): EngineRule[] {
+    return this.#rules().filter((rule) => rule.enabled && !isTimed(rule));
+  }
+
   /** The room's own rules, then the instance's that apply here. */
   #rules(): EngineRule[] {
     return [...this.#deps.read.rules(), ...this.#deps.instanceRules()];
   }
 
-  #enqueue(work: () => Promise<void>): void {
+  /** Runs `work` after everything queued before it; settles when it ran (never rejects). */
+  #enqueue(work: () => Promise<void>): Promise<void> {
     const next = this.#queue.then(work).catch((error: unknown) => {
       log.error("automation firing failed", {
         room: this.#deps.roomName(),
@@ -204,6 +284,7 @@ export class RoomAutomation implements ClockSource {
     });
     this.#queue = next;
     this.#deps.keepAlive(next);
+    return next;
   }
 
   async #context(now: number, rules: readonly EngineRule[]): Promise<EngineContext> {
