@@ -20,6 +20,7 @@ import { rooms } from "./routes/rooms.ts";
 import { roomWebhooks } from "./routes/webhooks.ts";
 import { rules } from "./routes/rules.ts";
 import { slash } from "./routes/slash.ts";
+import { isPluginInstall, plugins } from "./routes/plugins.ts";
 import { reminders } from "./routes/reminders.ts";
 import { incomingWebhooks } from "./routes/incoming-webhooks.ts";
 import { SLACK_EVENTS_PATH, slackEvents } from "./routes/slack.ts";
@@ -69,9 +70,12 @@ export function createApp() {
       throw new ApiError("too_large", `a request body is at most ${LIMITS.frameBytes} bytes`);
     },
   });
-  // Slack's events have a limit of their own (an edit carries the message twice): routes/slack.ts.
+  // Slack's events have a limit of their own (an edit carries the message twice): routes/slack.ts;
+  // so have plugin installs (a module of up to 1 MiB): routes/plugins.ts.
   app.use("/api/*", (c, next) =>
-    c.req.path === SLACK_EVENTS_PATH ? next() : apiBodyLimit(c, next),
+    c.req.path === SLACK_EVENTS_PATH || isPluginInstall(c.req.method, c.req.path)
+      ? next()
+      : apiBodyLimit(c, next),
   );
   app.use("/api/*", apiCors);
   app.route("/", health);
@@ -88,6 +92,7 @@ export function createApp() {
   app.route("/", incomingWebhooks);
   app.route("/", slackEvents);
   app.route("/", admin);
+  app.route("/", plugins);
   app.route("/", bots);
   app.route("/", roomSocket);
   app.route("/", graphqlEndpoint);

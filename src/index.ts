@@ -22,6 +22,11 @@ export { AuditAnchor } from "./audit/anchor.ts";
 export { ServiceAccounts } from "./service-accounts/service-accounts.ts";
 export { MetricsStore } from "./metrics/metrics-store.ts";
 export { IntegrationHub } from "./integrations/hub.ts";
+// Plugins (docs/plugins.md): the registry, each plugin's store per room, and the entrypoints
+// that sandboxes get as capabilities through ctx.exports.
+export { PluginRegistry } from "./plugins/registry-object.ts";
+export { PluginStorage, PluginStore } from "./plugins/store.ts";
+export { PluginOutbound } from "./plugins/outbound.ts";
 
 export class Room extends RoomObject {
   constructor(ctx: DurableObjectState, env: Env) {

@@ -18,11 +18,13 @@ import {
 import { queryOf, type ApiRequests } from "./requests.ts";
 import { ServiceAccountsApi } from "./service-accounts-api.ts";
 import { WebhooksApi } from "./webhooks-api.ts";
+import { AdminPluginsApi } from "./plugins-api.ts";
 
 /**
  * The instance admins' calls (`/api/admin/…`): the database and the flush, the live overview and
  * the rooms by activity, accounts, the instance audit log, service accounts and their keys, and
- * the instance's outgoing webhooks (`webhooks`). Anyone else gets 403 `forbidden`.
+ * the instance's outgoing webhooks (`webhooks`), plugins (`plugins`). Anyone else gets 403
+ * `forbidden`.
  * @example const { rooms } = await api.admin.rooms({ sort: "activity" });
  */
 export class AdminApi {
@@ -31,8 +33,11 @@ export class AdminApi {
   readonly webhooks: WebhooksApi;
   /** Every service account and its keys (docs/service-keys.md): the bots' calls, for all. */
   readonly serviceAccounts: ServiceAccountsApi<typeof ServiceList>;
+  /** The instance's plugins: install, versions, on and off, try (docs/plugins.md). */
+  readonly plugins: AdminPluginsApi;
   constructor(requests: ApiRequests) {
     this.#requests = requests;
+    this.plugins = new AdminPluginsApi(requests);
     this.webhooks = new WebhooksApi(requests, "/api/admin/webhooks");
     this.serviceAccounts = new ServiceAccountsApi(requests, "/api/admin/services", ServiceList);
   }

@@ -25,6 +25,7 @@ import { SlashApi } from "./slash-api.ts";
 import { RemindersApi } from "./reminders-api.ts";
 import { ApiRequests, queryOf } from "./requests.ts";
 import { WebhooksApi } from "./webhooks-api.ts";
+import { availablePlugins, RoomPluginsApi } from "./plugins-api.ts";
 import { RulesApi } from "./rules-api.ts";
 import { graphqlRequest, type TypedDocument, type VariablesOf } from "./graphql/request.ts";
 
@@ -133,6 +134,23 @@ export class EdgechatApi {
     }
     if (options.lsn !== undefined) query.set("lsn", options.lsn);
     return this.#requests.call(SearchResults, "GET", `/api/search?${query}`);
+  }
+
+  /**
+   * Anyone signed in: the plugins rooms may turn on (the instance runs them), each one's
+   * manifest with its hooks and slash commands (docs/plugins.md).
+   * @example const { plugins } = await api.plugins();
+   */
+  plugins() {
+    return availablePlugins(this.#requests);
+  }
+
+  /**
+   * A room's plugins: which are on, and (owners, admins) turning one on or off.
+   * @example await api.roomPlugins("lobby").set("poll", true);
+   */
+  roomPlugins(room: string): RoomPluginsApi {
+    return new RoomPluginsApi(this.#requests, room);
   }
 
   /**

@@ -15,6 +15,7 @@ export * from "../protocol/rules.ts";
 export { Rule, RuleId, RuleInput } from "../protocol/automation.ts";
 export { IncomingWebhooksApi } from "./incoming-webhooks-api.ts";
 export { BotsApi } from "./bots-api.ts";
+export { AdminPluginsApi, RoomPluginsApi } from "./plugins-api.ts";
 export { ServiceAccountsApi } from "./service-accounts-api.ts";
 export * from "./graphql/index.ts";
 export { CommandError, Outbox } from "./outbox.ts";

@@ -45,6 +45,11 @@ export const AuditAction = z.enum([
   // The Slack bridge's links, by admins (src/routes/slack.ts): the target is the room.
   "slack.linked",
   "slack.unlinked",
+  // Plugins, by admins (src/routes/plugins.ts): no target; `plugin` (its id) in the data. Also
+  // `plugin.enabled` and `plugin.disabled` (below): for the instance they have no target.
+  "plugin.installed",
+  "plugin.version_changed",
+  "plugin.deleted",
   // Room moderation, from the rooms' own events (src/audit/room-entries.ts).
   "room.created",
   "room.topic_changed",

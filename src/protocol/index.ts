@@ -15,3 +15,4 @@ export * from "./admin-users.ts";
 export * from "./integrations.ts";
 export * from "./slash-commands.ts";
 export * from "./slack.ts";
+export * from "./plugins.ts";

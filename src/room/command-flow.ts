@@ -1,4 +1,5 @@
-import type { NewEvent, Result, RoomEvent, UserRef } from "../protocol/index.ts";
+import type { Command, NewEvent, Result, RoomEvent, UserRef } from "../protocol/index.ts";
+import type { Actor } from "../identity/actor.ts";
 import type { Audience, Deliveries } from "./audience.ts";
 import { CommandBatch, type Job, type Outcome } from "./command-batch.ts";
 import { GroupCommit, type QueueLimits } from "./group-commit.ts";
@@ -25,6 +26,14 @@ export type CommandFlowParts = {
   observe?: (job: Job) => (result: Result<{ seq: number }>) => void;
   /** Commands by outcome and their commit latency. */
   metrics: RoomMetrics;
+  /** The plugins' before-commit hooks (plugins.ts), when the room has any plugin on. */
+  screen?: Screen;
+};
+
+/** What a command goes through before it is queued: a plugin may rewrite or refuse it. */
+export type Screen = {
+  readonly any: boolean;
+  screen(command: Command, actor: Actor): Promise<Result<Command>>;
 };
 
 /**
@@ -40,6 +49,8 @@ export class CommandFlow {
   readonly #arrivals = new WeakMap<Job, number>();
   /** The jobs of the batch being made durable. */
   #committing: readonly Job[] = [];
+  /** Each sender's last command in the plugins' screening: the next one waits for it. */
+  readonly #screening = new Map<string, Promise<unknown>>();
 
   constructor(parts: CommandFlowParts) {
     this.#parts = parts;
@@ -52,8 +63,32 @@ export class CommandFlow {
     this.#commits.boundTurns(parts.turnSize);
   }
 
-  /** Into the queue, or refused at once when the room is too far behind. */
+  /**
+   * Into the queue, or refused at once when the room is too far behind. With plugins on, through
+   * their before-commit hooks first: each sender's commands one after another, so that a slow
+   * hook never lets a sender's later command overtake an earlier one.
+   */
   submit(arrived: Job): void {
+    const screen = this.#parts.screen;
+    if (!screen?.any && !this.#screening.has(arrived.actor.id)) return this.#queue(arrived);
+    const sender = arrived.actor.id;
+    const turn = (this.#screening.get(sender) ?? Promise.resolve()).then(async () => {
+      const screened = screen ? await screen.screen(arrived.command, arrived.actor) : undefined;
+      if (!screened || screened.ok)
+        this.#queue(screened ? { ...arrived, command: screened.value } : arrived);
+      else this.#answer(arrived, screened);
+    });
+    // A hook that threw past the runner's guard: the command is answered, never left hanging.
+    const tail = turn.catch(() =>
+      this.#answer(arrived, { ok: false, error: { code: "internal", message: "internal error" } }),
+    );
+    this.#screening.set(sender, tail);
+    void tail.then(() => {
+      if (this.#screening.get(sender) === tail) this.#screening.delete(sender);
+    });
+  }
+
+  #queue(arrived: Job): void {
     const job = { ...arrived, finished: this.#parts.observe?.(arrived) };
     const now = Date.now();
     this.#arrivals.set(job, now);

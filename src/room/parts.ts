@@ -1,4 +1,4 @@
-import type { Refusal, RoomEvent, RoomInfo } from "../protocol/index.ts";
+import type { Command, Refusal, Result, RoomEvent, RoomInfo } from "../protocol/index.ts";
 import type { Actor } from "../identity/actor.ts";
 import { INSTANCE_AUDIT_NAME, InstanceAuditFeed } from "../audit/feed.ts";
 import { DirectoryFeed } from "../directory/notify.ts";
@@ -22,6 +22,9 @@ import { Schedule } from "./schedule.ts";
 import { Clock } from "./clock.ts";
 import { Reminders } from "./reminders.ts";
 import { RoomAutomation } from "./automation.ts";
+import { RoomPlugins } from "./plugins.ts";
+import { PluginRunner, type SandboxExports } from "../plugins/runner.ts";
+import { pluginCode, registryOf } from "../plugins/registry-object.ts";
 import { roomHub } from "../integrations/queue-messages.ts";
 import { migrate } from "./schema.ts";
 import { roomSettings } from "./settings.ts";
@@ -116,7 +119,28 @@ export function assembleRoom(
   });
   const audience = new Audience(sockets, fanout, live);
   const keys = new IdempotencyKeys(ctx.storage.sql);
+  const submit = (command: Command, actor: Actor) =>
+    new Promise<Result<{ seq: number }>>((settle) => commands.submit({ command, actor, settle }));
+  // Made at first use: a room's name is known only once it exists.
+  let runner: PluginRunner | undefined;
+  const plugins: RoomPlugins = new RoomPlugins({
+    runner: () =>
+      (runner ??= new PluginRunner({
+        loader: env.LOADER,
+        exports: ctx.exports as unknown as SandboxExports,
+        room: roomName(),
+        code: pluginCode(env),
+      })),
+    read,
+    storage: ctx.storage,
+    roomName,
+    active: () => registryOf(env).active(),
+    submit,
+    keepAlive,
+    changed: () => clock.changed(),
+  });
   const commands = new CommandFlow({
+    screen: plugins,
     storage: ctx.storage,
     log,
     read,
@@ -137,8 +161,7 @@ export function assembleRoom(
     roomName,
     online: (userId) => audience.online().some((user) => user.id === userId),
     tell: (userId, frame) => void audience.tell(userId, frame),
-    submit: (command, actor) =>
-      new Promise((settle) => commands.submit({ command, actor, settle })),
+    submit,
     changed: () => clock.changed(),
   });
   const automation: RoomAutomation = new RoomAutomation({
@@ -147,15 +170,24 @@ export function assembleRoom(
     log,
     roomName,
     admins: parseConfig(env).ok ? requireConfig(env).ADMIN_USERNAMES : [],
-    submit: (command, actor) =>
-      new Promise((settle) => commands.submit({ command, actor, settle })),
+    submit,
     webhook: (fired) =>
       env.INTEGRATIONS_HUB.getByName(roomHub(roomName())).automationFired(
         roomHub(roomName()),
         roomName(),
         fired,
       ),
-    plugin: async () => {},
+    plugin: async (step, actor) => {
+      const moderator = { role: "moderator" as const };
+      const answer = await plugins.command(actor, moderator, {
+        name: step.command,
+        args: step.args,
+        key: step.key,
+        plugin: step.plugin,
+      });
+      if (answer === undefined)
+        throw new Error(`plugin ${step.plugin} has no /${step.command} here`);
+    },
     hookBots: async () => {
       const hooks = await env.INTEGRATIONS_HUB.getByName(roomHub(roomName())).incomingHooks(
         roomHub(roomName()),
@@ -167,12 +199,13 @@ export function assembleRoom(
     changed: () => clock.changed(),
   });
   const clock: Clock = new Clock(
-    [reminders, automation],
+    [reminders, automation, plugins],
     (due) => schedule.at("clock", due),
     () => schedule.dueOf("clock"),
   );
   if (read.room()) automation.syncClock(Date.now());
   clock.wake();
+  plugins.wake();
   return {
     log,
     read,
@@ -180,6 +213,7 @@ export function assembleRoom(
     clock,
     reminders,
     automation,
+    plugins,
     sockets,
     fanout,
     live,

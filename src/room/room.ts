@@ -14,6 +14,8 @@ import {
   type Moment,
   type Refusal,
   type Result,
+  type SlashEntry,
+  type SlashResult,
   type RoomEvent,
   type RoomInfo,
   type RoomStateAt,
@@ -112,6 +114,38 @@ export class Room extends DurableObject<Env> {
   async rules(actor: Actor): Promise<Result<RuleList>> {
     const denied = this.#deny(actor) ?? this.#refuse(actor, "manage_rules");
     return denied ?? { ok: true, value: { rules: this.#p.automation.list() } };
+  }
+
+  /**
+   * Slash command `name` if a plugin running here has it (docs/plugins.md): for whoever may post
+   * here; undefined when no plugin has it. `clientId` makes a retried command post once.
+   */
+  async pluginCommand(
+    actor: Actor,
+    input: { name: string; args: string; clientId: string },
+  ): Promise<Result<SlashResult | undefined>> {
+    const denied = this.#deny(actor) ?? this.#refuse(actor, "post");
+    if (denied) return denied;
+    const standing = standingOf(this.#p.read.view()!, actor);
+    const key = `${actor.id}:${input.clientId}`;
+    const answer = await this.#p.plugins.command(actor, standing, { ...input, key });
+    return answer ?? { ok: true, value: undefined };
+  }
+
+  /** The slash commands of the plugins running here, for completion and /help. */
+  async pluginCommands(actor: Actor): Promise<Result<SlashEntry[]>> {
+    const denied = this.#deny(actor);
+    if (denied) return denied;
+    const running = await this.#p.plugins.commands();
+    const entries = running.flatMap(({ manifest }) =>
+      manifest.commands.map((command) => ({
+        name: command.name,
+        usage: command.usage,
+        description: command.description,
+        kind: "custom" as const,
+      })),
+    );
+    return { ok: true, value: entries };
   }
 
   /** What a rule would have done over the room's recent events (docs/automation.md, "Dry run"). */
@@ -367,6 +401,9 @@ export class Room extends DurableObject<Env> {
     this.#p.audit.committed();
     this.#p.instanceAudit.record(auditEntriesOf(this.#p.read.room()!.name, stored));
     this.#p.automation.committed(stored, now);
+    if (stored.some((e) => e.type === "plugin.enabled" || e.type === "plugin.disabled"))
+      this.#p.plugins.forget();
+    this.#p.plugins.committed(stored);
     const visibility = this.#p.read.room()?.visibility;
     if (visibility) this.#p.audience.removeLostAccess(stored, visibility);
     if (this.#p.outbox.enabled) this.#p.schedule.at("flush", now + FLUSH_DELAY_MS);

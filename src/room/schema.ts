@@ -166,13 +166,21 @@ const MIGRATIONS: readonly string[] = [
      at INTEGER NOT NULL,
      missed INTEGER NOT NULL);
    CREATE INDEX reminders_pending_user ON reminders_pending (user_id, at);`,
-  // v13 (docs/automation.md, "Schedules and reminders"): each timed rule's next time, kept
-  // apart from the rules (a projection of the log) because firing moves it, not an event.
+  // v13 (docs/automation.md, "Schedules and reminders"; docs/plugins.md): each timed rule's and
+  // each plugin job's next time, kept apart from the rules and plugins (projections of the log)
+  // because firing moves them, not an event.
   `CREATE TABLE rule_clock (
      rule_id TEXT PRIMARY KEY,
      trigger TEXT NOT NULL,
      at INTEGER NOT NULL);
-   CREATE INDEX rule_clock_at ON rule_clock (at);`,
+   CREATE INDEX rule_clock_at ON rule_clock (at);
+   CREATE TABLE plugin_jobs (
+     plugin TEXT NOT NULL,
+     job TEXT NOT NULL,
+     spec TEXT NOT NULL,
+     at INTEGER NOT NULL,
+     PRIMARY KEY (plugin, job));
+   CREATE INDEX plugin_jobs_at ON plugin_jobs (at);`,
   // v14 (docs/automation.md, "Rules at work"): committed events whose rules' firings are not
   // carried out yet, so that a crash between a commit and its firings replays them (their keys
   // make the replay a no-op where they had run).

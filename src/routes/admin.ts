@@ -14,10 +14,11 @@ import { services } from "./services.ts";
 import { adminMetrics } from "./admin-metrics.ts";
 import { instanceWebhooks } from "./webhooks.ts";
 import { slackLinks } from "./slack.ts";
+import { adminPlugins } from "./plugins.ts";
 
 /**
  * For instance admins (ADMIN_USERNAMES): replica health and lag, the flush backlog, the audit
- * log, service accounts and their keys, registered accounts (admin-users.ts).
+ * log, service accounts and their keys, registered accounts (admin-users.ts), plugins (plugins.ts).
  */
 export const admin = router();
 
@@ -33,6 +34,7 @@ admin.route("/", adminMetrics);
 admin.route("/", adminUsers);
 admin.route("/", instanceWebhooks);
 admin.route("/", slackLinks);
+admin.route("/", adminPlugins);
 
 admin.openapi(
   createRoute({

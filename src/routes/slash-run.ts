@@ -55,8 +55,27 @@ export async function runSlash(
     case "builtin":
       return runBuiltin(c, room, parsed.command, input.clientId, input.timeZone);
     case "custom":
-      return runCustom(c, room, parsed, input.clientId);
+      return (
+        (await runPlugin(c, room, parsed, input.clientId)) ??
+        runCustom(c, room, parsed, input.clientId)
+      );
   }
+}
+
+/**
+ * A plugin's command (docs/plugins.md), when a plugin running in the room has one by that name:
+ * built-ins come first, then plugins, then the room's custom commands. A mute holds here too.
+ */
+async function runPlugin(
+  c: Context<AppEnv>,
+  room: string,
+  { name, text }: { name: string; text: string },
+  clientId: string,
+): Promise<SlashResult | undefined> {
+  const commands = unwrap(await roomOf(c, room).pluginCommands(c.var.user));
+  if (!commands.some((command) => command.name === name)) return undefined;
+  await requireUnmuted(c, room);
+  return unwrap(await roomOf(c, room).pluginCommand(c.var.user, { name, args: text, clientId }));
 }
 
 const ephemeral = (text: string): SlashResult => ({ kind: "ephemeral", text });
@@ -70,8 +89,10 @@ export async function slashEntries(
   standing: Standing,
 ): Promise<SlashEntry[]> {
   const custom = await hubOf(c, room).slashCommands(roomHub(room));
+  const plugins = unwrap(await roomOf(c, room).pluginCommands(c.var.user));
   return [
     ...builtinsFor(standing),
+    ...plugins,
     ...custom.map((command) => ({
       name: command.name,
       usage: `/${command.name}${command.usageHint ? ` ${command.usageHint}` : ""}`,

@@ -35,6 +35,10 @@ it("documents every route the app serves, method by method", async () => {
     "POST /api/admin/webhooks",
     "POST /api/rooms/{room}/incoming-webhooks",
     "POST /api/hooks/{room}/{hook}/{secret}",
+    "PUT /api/admin/plugins/{id}",
+    "PATCH /api/admin/plugins/{id}",
+    "POST /api/admin/plugins/{id}/try",
+    "GET /api/plugins",
   ])
     expect(documented, route).toContain(route);
 });
