@@ -20,6 +20,7 @@ import {
   type RoomFacts,
 } from "../automation/engine.ts";
 import { errorFields, log } from "../telemetry/log.ts";
+import { pluginActor } from "../plugins/room-bridge.ts";
 import type { ClockSource, Firing as ClockFiring } from "./clock.ts";
 import type { EventLog } from "./log.ts";
 import type { ReadModel } from "./read-model.ts";
@@ -64,6 +65,9 @@ type PendingRow = { first_seq: number; last_seq: number; at: number };
  */
 export const REPLAY_AFTER_MS = 5000;
 
+/** How many plugin-written events the room remembers the rule of (loop protection). */
+const ACTED_FOR_KEPT = 1000;
+
 const isTimed = (rule: EngineRule): rule is EngineRule & { trigger: TimedTrigger } =>
   rule.trigger.on === "schedule" || rule.trigger.on === "time";
 
@@ -87,6 +91,8 @@ export class RoomAutomation implements ClockSource {
   #queue: Promise<void> = Promise.resolve();
   /** The pending batches (by first seq) this instance is carrying out now. */
   readonly #inFlight = new Set<number>();
+  /** Events a plugin's bot wrote for a rule's plugin action, by seq: that rule's own actions. */
+  readonly #actedFor = new Map<number, string>();
 
   constructor(deps: AutomationDeps) {
     this.#deps = deps;
@@ -295,6 +301,7 @@ export class RoomAutomation implements ClockSource {
       hookBots: wantsHooks ? await this.#deps.hookBots() : new Map(),
       budget: this.#budget,
       now,
+      actedFor: (event) => this.#actedFor.get(event.seq),
     };
   }
 
@@ -327,7 +334,7 @@ export class RoomAutomation implements ClockSource {
     }
     for (const step of stepsToRun(firing)) {
       try {
-        const outcome = await this.#step(step, firing.actor, seq);
+        const outcome = await this.#step(step, firing, seq);
         if (!outcome.ok)
           log.warn("rule action refused", { ...where, key: step.key, ...outcome.error });
       } catch (error) {
@@ -338,9 +345,10 @@ export class RoomAutomation implements ClockSource {
 
   #step(
     step: ReturnType<typeof stepsToRun>[number],
-    actor: Actor,
+    firing: Firing,
     seq: number,
   ): Promise<Result<unknown>> {
+    const { actor } = firing;
     switch (step.kind) {
       case "command":
         return this.#deps.submit(step.command, actor);
@@ -352,12 +360,39 @@ export class RoomAutomation implements ClockSource {
           payload: step.payload,
         });
       case "plugin":
-        return this.#deps
-          .plugin(
-            { plugin: step.plugin, command: step.command, args: step.args, key: step.key },
-            actor,
-          )
-          .then(() => ({ ok: true, value: undefined }));
+        return this.#runPlugin(step, firing);
+    }
+  }
+
+  /**
+   * A rule's plugin action: the plugin's slash command, run as the rule. What the plugin's bot
+   * writes meanwhile is the rule's own action (loop protection): a `/poll "Lunch?"` run by a rule
+   * on "lunch" must not set the rule off again.
+   */
+  async #runPlugin(
+    step: Extract<ReturnType<typeof stepsToRun>[number], { kind: "plugin" }>,
+    firing: Firing,
+  ): Promise<Result<unknown>> {
+    const before = this.#deps.log.lastSeq;
+    try {
+      const { plugin, command, args, key } = step;
+      await this.#deps.plugin({ plugin, command, args, key }, firing.actor);
+      return { ok: true, value: undefined };
+    } finally {
+      this.#noteActedFor(firing.rule.id, step.plugin, before);
+    }
+  }
+
+  /** Files the events `plugin`'s bot wrote after seq `after` under rule `ruleId`. */
+  #noteActedFor(ruleId: string, plugin: string, after: number): void {
+    const { log } = this.#deps;
+    const bot = pluginActor(this.#deps.roomName(), plugin).id;
+    for (const event of log.range(after, log.lastSeq - after))
+      if (event.actor.id === bot) this.#actedFor.set(event.seq, ruleId);
+    // The oldest first out: only events still to go through the engine need their rule.
+    for (const seq of this.#actedFor.keys()) {
+      if (this.#actedFor.size <= ACTED_FOR_KEPT) break;
+      this.#actedFor.delete(seq);
     }
   }
 }

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { ApiError, EdgechatApi, type RoomEvent } from "../../src/client/index.ts";
 import { ruleActorId } from "../../src/automation/rule-actor.ts";
+import { bundlePlugin } from "../../scripts/plugin-bundle.ts";
 import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
 import { connect, signIn, sleep, useServer, waitUntil, type Guest } from "./helpers.ts";
 import type { TestServer } from "./helpers.ts";
@@ -32,6 +33,7 @@ let moe: Guest;
 let cy: Guest;
 let cast: Cast;
 let receiver: Receiver;
+let root: EdgechatApi;
 
 beforeAll(async () => {
   receiver = await startReceiver();
@@ -43,8 +45,16 @@ useServer(
     server = started;
     [ada, bob, moe, cy] = await signIn(server, "ada", "bob", "moe", "cyd");
     cast = { owner: ada, moderator: moe, member: bob };
+    const session = await new EdgechatApi(server.url).register("root", "correct horse battery");
+    root = new EdgechatApi(server.url, session.token);
   },
-  { vars: { WEBHOOK_ALLOW_LOOPBACK: "true", WEBHOOK_RETRY_DELAYS: "1,1,1" } },
+  {
+    vars: {
+      WEBHOOK_ALLOW_LOOPBACK: "true",
+      WEBHOOK_RETRY_DELAYS: "1,1,1",
+      ADMIN_USERNAMES: "root",
+    },
+  },
 );
 
 type Posted = Extract<RoomEvent, { type: "message.posted" }>;
@@ -422,21 +432,39 @@ describe("actions", () => {
     expect((await ada.api.getRoom(room)).topic).toBe("Incident open: outage in eu-west");
   });
 
-  it("runs a plugin action as a no-op until plugins are wired; the rule's other actions run", async () => {
+  it("runs a plugin's slash command as the rule: the poll plugin posts a poll, which does not set the rule off again", async () => {
     const { room, watcher } = await watchedRoom(server, cast);
+    const poll = await bundlePlugin("plugins/poll");
+    await root.admin.plugins.install(poll.manifest.id, { code: poll.code });
+    await ada.api.roomPlugins(room).set(poll.manifest.id, true);
     await saveRule(moe, room, {
-      name: "Poll",
-      trigger: { on: "message", match: { keywords: ["vote"] } },
+      name: "Lunch",
+      trigger: { on: "message", match: { keywords: ["lunch"] } },
       actions: [
-        { do: "plugin", plugin: "poll", command: "poll", args: "{text}" },
-        { do: "reply", text: "poll requested" },
+        { do: "plugin", plugin: poll.manifest.id, command: "poll", args: '"Lunch?" pizza sushi' },
+        // Installed nowhere: this action fails, and the next one runs all the same.
+        { do: "plugin", plugin: "not-installed", command: "nothing" },
+        { do: "reply", text: "poll opened" },
       ],
     });
-    const hit = await say(bob, room, "vote: pizza or sushi");
-    const [reply] = await ruleWrote(watcher, "Poll");
-    expect(reply).toMatchObject({ data: { text: "poll requested", replyTo: hit } });
+    const hit = await say(bob, room, "lunch, anyone?");
+    const [reply] = await ruleWrote(watcher, "Lunch");
+    expect(reply).toMatchObject({ data: { text: "poll opened", replyTo: hit } });
+    const pollPost = await waitUntil(
+      () =>
+        posted(watcher.events).find(
+          (e) => e.actor.name === `Plugin: ${poll.manifest.id}` && e.data.text.includes("Lunch?"),
+        ),
+      "the poll",
+    );
+    expect(pollPost.data.text).toMatch(/^📊 Lunch\?\n1️⃣ pizza\n[\s\S]*2️⃣ sushi/);
+    // In the rule's order: the poll before the reply.
+    expect(pollPost.seq).toBeLessThan(reply!.seq);
+    // The poll holds the rule's keyword ("Lunch?"), but the plugin wrote it for the rule: it is the
+    // rule's own action, and does not set the rule off again (one reply, one poll).
     await settled(room, ada, watcher);
-    expect(byRule(watcher, "Poll")).toHaveLength(1);
+    expect(byRule(watcher, "Lunch")).toHaveLength(1);
+    expect(posted(watcher.events).filter((e) => e.actor.id === pollPost.actor.id)).toHaveLength(1);
   });
 });
 
