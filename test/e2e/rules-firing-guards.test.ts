@@ -353,7 +353,9 @@ describe("across restarts", () => {
     // The socket woke the room, whose clock found the batch stranded; the next post runs the
     // feed again from its old cursor.
     await settled(room, ada, after);
-    await sleep(1000);
+    // The replay runs at the alarm the wake set (its time is long past): a margin for a busy
+    // machine before the room's file is read again.
+    await sleep(3000);
     let left = -1;
     await server.restart(() =>
       withRoomFile(room, (db) => {
