@@ -5,7 +5,7 @@ import type { PluginManifest } from "../protocol/automation.ts";
 import type { RoomEvent } from "../protocol/events.ts";
 import type { Command } from "../protocol/frames.ts";
 import type { Refusal } from "../protocol/errors.ts";
-import type { Standing } from "../protocol/permissions.ts";
+import { rankOf as rankIn, type Standing } from "../protocol/permissions.ts";
 import type { SlashResult } from "../protocol/integrations.ts";
 import type {
   CommandCall,
@@ -141,10 +141,7 @@ export function slashAnswer(
 }
 
 /** The caller's standing as a command's `rank` (the plugin decides what each rank may do). */
-export function rankOf(standing: Standing): NonNullable<CommandCall["rank"]> {
-  if (standing.admin) return "admin";
-  return standing.role ?? "none";
-}
+export const rankOf = (standing: Standing): NonNullable<CommandCall["rank"]> => rankIn(standing);
 
 /** The plugin whose manifest names slash command `name`, first by id. */
 export function pluginFor(
