@@ -13,7 +13,7 @@ import {
   type SlashResult,
 } from "../../src/client/index.ts";
 import { bundlePlugin } from "../../scripts/plugin-bundle.ts";
-import { WELL_BEHAVED } from "../fixtures/plugins.ts";
+import { ROOM_SLOW_WHEN_ASKED, WELL_BEHAVED } from "../fixtures/plugins.ts";
 import {
   connect,
   freshRoom,
@@ -322,6 +322,29 @@ describe("a rule's plugin action", () => {
       "bob",
       "Plugin: poll",
       "ada",
+    ]);
+  });
+});
+
+describe("screening keeps each sender's order", () => {
+  it("holds a sender's later commands behind a slow hook, and nobody else's", async () => {
+    await root.admin.plugins.install("slowpoke", { code: ROOM_SLOW_WHEN_ASKED("slowpoke") });
+    const { room, watcher } = await roomWith("order", "slowpoke");
+    const owner = await connect(server.url, room, ada);
+    const member = await connect(server.url, room, bob);
+    const earlier = await member.conn.post("an earlier one");
+    // ada's slow post, then a topic that needs no screening; bob's reaction meanwhile.
+    const slow = owner.conn.post("slow, this one");
+    const topic = owner.conn.setTopic("after the slow post");
+    const reaction = member.conn.react(earlier, "👍", true);
+    const [slowSeq, topicSeq, reactionSeq] = await Promise.all([slow, topic, reaction]);
+    expect(topicSeq).toBe(slowSeq + 1);
+    expect(reactionSeq).toBeLessThan(slowSeq);
+    await watcher.untilSeq(topicSeq);
+    expect(watcher.events.slice(-3).map((event) => event.type)).toEqual([
+      "reaction.added",
+      "message.posted",
+      "room.topic_changed",
     ]);
   });
 });
