@@ -12,6 +12,8 @@ export { RemindersApi } from "./reminders-api.ts";
 export { WebhooksApi } from "./webhooks-api.ts";
 export { RulesApi } from "./rules-api.ts";
 export * from "../protocol/rules.ts";
+export { InstanceRulesApi } from "./instance-rules-api.ts";
+export * from "../protocol/instance-rules.ts";
 export { Rule, RuleId, RuleInput } from "../protocol/automation.ts";
 export { IncomingWebhooksApi } from "./incoming-webhooks-api.ts";
 export { BotsApi } from "./bots-api.ts";

@@ -84,7 +84,9 @@ export class RoomAutomation implements ClockSource {
   /** The room's own rules, each with its next time when it has one. */
   list(): Rule[] {
     const next = new Map(this.#rows().map((row) => [row.rule_id, row.at]));
-    return this.#deps.read.rules().map((rule) => ({ ...rule, nextAt: next.get(rule.id) ?? null }));
+    return this.#deps.read
+      .rules()
+      .map((rule) => (next.has(rule.id) ? { ...rule, nextAt: next.get(rule.id)! } : rule));
   }
 
   /** Events were committed: the rules they trigger, carried out after it. */
