@@ -43,12 +43,18 @@ export type AutomationDeps = {
     key: string;
     seq: number;
     payload: AutomationFired;
+    /** An instance rule's: to the instance's webhooks. */
+    instance: boolean;
   }) => Promise<Result<unknown>>;
   plugin: (step: PluginStep, actor: Actor) => Promise<void>;
   /** The room's incoming hooks' bots by hook id, for `webhook` triggers. */
   hookBots: () => Promise<ReadonlyMap<string, string>>;
-  /** The instance's rules that apply to rooms (a cache: never waits). */
-  instanceRules: () => readonly EngineRule[];
+  /** The instance's rules that apply here (instance-rules.ts: a cache, pulled in the background). */
+  instanceRules: {
+    readonly version: number | undefined;
+    current(): EngineRule[];
+    loaded(): Promise<EngineRule[]>;
+  };
   /** Keeps the object alive for work that outlives the call that started it. */
   keepAlive: (work: Promise<unknown>) => void;
   /** The clock's times changed. */
@@ -102,7 +108,9 @@ export class RoomAutomation implements ClockSource {
   /** The room's own rules, each with its next time when it has one. */
   list(): Rule[] {
     const next = new Map(this.#rows().map((row) => [row.rule_id, row.at]));
-    return this.#deps.read.rules().map((rule) => ({ ...rule, nextAt: next.get(rule.id) ?? null }));
+    return this.#deps.read
+      .rules()
+      .map((rule) => (next.has(rule.id) ? { ...rule, nextAt: next.get(rule.id)! } : rule));
   }
 
   /**
@@ -114,17 +122,21 @@ export class RoomAutomation implements ClockSource {
   committed(stored: readonly RoomEvent[], now: number): void {
     if (stored.some((event) => event.type === "rule.saved" || event.type === "rule.deleted"))
       this.syncClock(now);
-    const rules = this.#eventRules();
-    if (rules.length === 0 || stored.length === 0) return;
+    const known = this.#hasEventRules();
+    if (stored.length === 0 || (!known && this.#deps.instanceRules.version !== undefined)) return;
     const row = { first_seq: stored[0]!.seq, last_seq: stored.at(-1)!.seq, at: now };
-    this.#sql.exec(
-      "INSERT OR REPLACE INTO automation_pending (first_seq, last_seq, at) VALUES (?, ?, ?)",
-      row.first_seq,
-      row.last_seq,
-      row.at,
-    );
-    void this.#carryOut(row, rules, stored);
-    this.#deps.changed();
+    // Written down only when a rule known here may fire: a room whose one hope is the instance's
+    // rules, not pulled yet since it woke, does not arm its clock for nothing at every wake.
+    if (known) {
+      this.#sql.exec(
+        "INSERT OR REPLACE INTO automation_pending (first_seq, last_seq, at) VALUES (?, ?, ?)",
+        row.first_seq,
+        row.last_seq,
+        row.at,
+      );
+      this.#deps.changed();
+    }
+    void this.#carryOut(row, stored);
   }
 
   /** What `input` would have done over the room's recent events, or when it will fire. */
@@ -153,9 +165,13 @@ export class RoomAutomation implements ClockSource {
         .map((rule) => [rule.id, JSON.stringify(rule.trigger)]),
     );
     const rows = new Map(this.#rows().map((row) => [row.rule_id, row]));
+    // Until the instance's rules are known, a row that is no room rule's may be one of theirs.
+    const roomRules = new Set(this.#deps.read.rules().map((rule) => rule.id));
+    const known = (id: string) =>
+      this.#deps.instanceRules.version !== undefined || roomRules.has(id);
     let changed = false;
     for (const [id, row] of rows)
-      if (timed.get(id) !== row.trigger) {
+      if (timed.get(id) !== row.trigger && known(id)) {
         this.#sql.exec("DELETE FROM rule_clock WHERE rule_id = ?", id);
         rows.delete(id);
         changed = true;
@@ -213,18 +229,21 @@ export class RoomAutomation implements ClockSource {
       from: row.first_seq,
       to: row.last_seq,
     });
-    return this.#carryOut(row, this.#eventRules(), events);
+    return this.#carryOut(row, events);
   }
 
-  /** A batch's firings, queued after the batches before it; its pending row crossed off after. */
-  #carryOut(
-    row: PendingRow,
-    rules: readonly EngineRule[],
-    events: readonly RoomEvent[],
-  ): Promise<void> {
+  /**
+   * A batch's firings, queued after the batches before it, with the rules as they are when its
+   * turn comes; its pending row crossed off after.
+   */
+  #carryOut(row: PendingRow, events: readonly RoomEvent[]): Promise<void> {
     this.#inFlight.add(row.first_seq);
     return this.#enqueue(async () => {
       try {
+        // The instance's rules once the room has them: a room that just woke waits for them
+        // here, after the commit, never in it.
+        const all = [...this.#deps.read.rules(), ...(await this.#deps.instanceRules.loaded())];
+        const rules = all.filter((rule) => rule.enabled && !isTimed(rule));
         if (rules.length === 0) return;
         const ctx = await this.#context(Date.now(), rules);
         for (const firing of firingsFor(rules, events, ctx)) await this.#run(firing, seqOf(firing));
@@ -270,14 +289,16 @@ export class RoomAutomation implements ClockSource {
       .toArray();
   }
 
-  /** The rules that committed events set off: enabled, and not on the clock. */
-  #eventRules(): EngineRule[] {
-    return this.#rules().filter((rule) => rule.enabled && !isTimed(rule));
+  /** Whether an enabled event rule is known here: the room's own, or the instance's. */
+  #hasEventRules(): boolean {
+    const some = (rules: readonly EngineRule[]) =>
+      rules.some((rule) => rule.enabled && !isTimed(rule));
+    return some(this.#deps.read.rules()) || some(this.#deps.instanceRules.current());
   }
 
   /** The room's own rules, then the instance's that apply here. */
   #rules(): EngineRule[] {
-    return [...this.#deps.read.rules(), ...this.#deps.instanceRules()];
+    return [...this.#deps.read.rules(), ...this.#deps.instanceRules.current()];
   }
 
   /** Runs `work` after everything queued before it; settles when it ran (never rejects). */
@@ -348,7 +369,7 @@ export class RoomAutomation implements ClockSource {
     firing: Firing,
     seq: number,
   ): Promise<Result<unknown>> {
-    const { actor } = firing;
+    const { actor, rule } = firing;
     switch (step.kind) {
       case "command":
         return this.#deps.submit(step.command, actor);
@@ -358,6 +379,7 @@ export class RoomAutomation implements ClockSource {
           key: step.key,
           seq,
           payload: step.payload,
+          instance: rule.instance,
         });
       case "plugin":
         return this.#runPlugin(step, firing);

@@ -22,6 +22,7 @@ import { Schedule } from "./schedule.ts";
 import { Clock } from "./clock.ts";
 import { Reminders } from "./reminders.ts";
 import { RoomAutomation } from "./automation.ts";
+import { InstanceRuleCache } from "./instance-rules.ts";
 import { RoomPlugins } from "./plugins.ts";
 import { PluginRunner, type SandboxExports } from "../plugins/runner.ts";
 import { pluginCode, registryOf } from "../plugins/registry-object.ts";
@@ -136,6 +137,7 @@ export function assembleRoom(
     roomName,
     active: () => registryOf(env).active(),
     submit,
+    made: (actorId, clientId) => keys.find(actorId, clientId, Date.now()),
     keepAlive,
     changed: () => clock.changed(),
   });
@@ -164,6 +166,10 @@ export function assembleRoom(
     submit,
     changed: () => clock.changed(),
   });
+  const instanceRules: InstanceRuleCache = new InstanceRuleCache(
+    (since) => env.INTEGRATIONS_HUB.getByName(INSTANCE_HUB).instanceRules(since),
+    { room: () => read.room()?.name, keepAlive, changed: () => automation.syncClock(Date.now()) },
+  );
   const automation: RoomAutomation = new RoomAutomation({
     storage: ctx.storage,
     read,
@@ -171,12 +177,10 @@ export function assembleRoom(
     roomName,
     admins: parseConfig(env).ok ? requireConfig(env).ADMIN_USERNAMES : [],
     submit,
-    webhook: (fired) =>
-      env.INTEGRATIONS_HUB.getByName(roomHub(roomName())).automationFired(
-        roomHub(roomName()),
-        roomName(),
-        fired,
-      ),
+    webhook: ({ instance, ...fired }) => {
+      const hub = instance ? INSTANCE_HUB : roomHub(roomName());
+      return env.INTEGRATIONS_HUB.getByName(hub).automationFired(hub, roomName(), fired);
+    },
     plugin: async (step, actor) => {
       const moderator = { role: "moderator" as const };
       const answer = await plugins.command(actor, moderator, {
@@ -194,7 +198,7 @@ export function assembleRoom(
       );
       return new Map(hooks.map((hook) => [hook.id, hook.botId]));
     },
-    instanceRules: () => [],
+    instanceRules,
     keepAlive,
     changed: () => clock.changed(),
   });

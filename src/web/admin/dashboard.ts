@@ -4,6 +4,7 @@ import { ADMIN_SECTIONS, adminHref, type AdminSection, type Route } from "../rou
 import { auditLogSection } from "./audit-log.ts";
 import { databaseSection } from "./database.ts";
 import { overviewSection } from "./overview.ts";
+import { pluginsSection } from "./plugins.ts";
 import { roomsSection } from "./rooms.ts";
 import { servicesSection } from "./services.ts";
 import { slackSection } from "./slack.ts";
@@ -17,6 +18,7 @@ const TITLES: Record<AdminSection, string> = {
   services: "Services",
   webhooks: "Webhooks",
   slack: "Slack",
+  plugins: "Plugins",
   audit: "Audit log",
   database: "Database",
 };
@@ -29,6 +31,7 @@ const SECTIONS: Record<AdminSection, (ctx: AppContext, name?: string) => View> =
   services: (ctx) => ({ el: servicesSection(ctx), dispose() {} }),
   webhooks: webhooksSection,
   slack: (ctx) => ({ el: slackSection(ctx), dispose() {} }),
+  plugins: pluginsSection,
   audit: (ctx) => ({ el: auditLogSection(ctx), dispose() {} }),
   database: databaseSection,
 };
@@ -36,8 +39,8 @@ const SECTIONS: Record<AdminSection, (ctx: AppContext, name?: string) => View> =
 /**
  * The admin dashboard, for instance admins (docs/observability.md, "Admin dashboard"): a menu
  * of sections, each its own URL (`#/admin/<section>`) and file: the live Overview, Rooms,
- * Users, Services, the instance's Webhooks, Slack (the bridge's links), the Audit log and the
- * Database. Loaded as its own chunk (app.ts); the server refuses every call of a non-admin with
+ * Users, Services, the instance's Webhooks, Slack (the bridge's links), Plugins (install,
+ * versions, the instance's switch), the Audit log and the Database. Loaded as its own chunk (app.ts); the server refuses every call of a non-admin with
  * 403, which each section says.
  */
 export function dashboard(ctx: AppContext, route: Extract<Route, { view: "admin" }>): View {
