@@ -137,6 +137,7 @@ export function assembleRoom(
     roomName,
     active: () => registryOf(env).active(),
     submit,
+    made: (actorId, clientId) => keys.find(actorId, clientId, Date.now()),
     keepAlive,
     changed: () => clock.changed(),
   });
