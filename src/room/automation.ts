@@ -52,6 +52,8 @@ export type AutomationDeps = {
   /** The instance's rules that apply here (instance-rules.ts: a cache, pulled in the background). */
   instanceRules: {
     readonly version: number | undefined;
+    /** Whether the copy is older than its time to live (a pull is due). */
+    readonly stale: boolean;
     current(): EngineRule[];
     loaded(): Promise<EngineRule[]>;
   };
@@ -123,7 +125,14 @@ export class RoomAutomation implements ClockSource {
     if (stored.some((event) => event.type === "rule.saved" || event.type === "rule.deleted"))
       this.syncClock(now);
     const known = this.#hasEventRules();
-    if (stored.length === 0 || (!known && this.#deps.instanceRules.version !== undefined)) return;
+    // With no rule known here and a fresh copy of the instance's, nothing can fire; a stale copy
+    // is pulled after the commit, so that a rule an admin just saved meets this very batch.
+    const { instanceRules } = this.#deps;
+    if (
+      stored.length === 0 ||
+      (!known && instanceRules.version !== undefined && !instanceRules.stale)
+    )
+      return;
     const row = { first_seq: stored[0]!.seq, last_seq: stored.at(-1)!.seq, at: now };
     // Written down only when a rule known here may fire: a room whose one hope is the instance's
     // rules, not pulled yet since it woke, does not arm its clock for nothing at every wake.

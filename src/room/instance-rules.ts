@@ -66,6 +66,11 @@ export class InstanceRuleCache {
     return this.#version;
   }
 
+  /** Whether the copy is due for a pull (always, before the first). */
+  get stale(): boolean {
+    return this.#now() >= this.#staleAt;
+  }
+
   /** The instance's rules for this room, as held now; a background pull starts if they are stale. */
   current(): EngineRule[] {
     if (this.#now() >= this.#staleAt && !this.#pulling) this.#keepAlive(this.refresh());
@@ -73,12 +78,13 @@ export class InstanceRuleCache {
   }
 
   /**
-   * The rules once the room has had one answer (at once after that): for work that runs after a
-   * commit and may wait, so that the first events after the room wakes see the instance's rules.
-   * Never for the commit itself. After a failed first pull, what it has: nothing.
+   * The rules as pulled no longer than the time to live ago (a pull first when they are stale):
+   * for work that runs after a commit and may wait, so that the first events after the room
+   * wakes, and a rule an admin just saved, meet the instance's rules. Never for the commit
+   * itself. After a failed pull, what it has (nothing before the first).
    */
   async loaded(): Promise<EngineRule[]> {
-    if (this.#version === undefined) await this.refresh();
+    if (this.stale) await this.refresh();
     return this.current();
   }
 
