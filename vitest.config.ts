@@ -48,6 +48,8 @@ export default defineConfig({
                 JWT_SECRET: TEST_SECRET,
                 ...LIFTED_LIMITS,
                 ADMIN_USERNAMES: "root",
+                // As on a clean clone, whatever a developer's .dev.vars (npm run dev) allows.
+                WEBHOOK_ALLOW_LOOPBACK: "false",
                 // test/worker/graphql.test.ts reads each request's storage calls from a header.
                 GRAPHQL_COUNT_CALLS: "true",
                 // test/worker/rpc-transport.test.ts calls the RPC transport's fixture service.

@@ -1,7 +1,7 @@
 // Bundles a plugin folder (plugins/<name>/index.ts) into the one ES module the registry installs:
 // esbuild, es2022, every import inlined, nothing minified so that an admin can read what they
 // install. Used by scripts/plugin.mjs (npm run plugin:bundle / plugin:install) and its unit test.
-import { build, type Metafile } from "esbuild";
+import { build, type Metafile, type Plugin } from "esbuild";
 import { resolve } from "node:path";
 import type { PluginDefinition } from "../src/plugins/api.ts";
 import { PluginManifest } from "../src/protocol/automation.ts";
@@ -61,7 +61,13 @@ export async function definitionOf(code: string): Promise<PluginDefinition> {
   return module.default;
 }
 
-export async function bundlePlugin(folder: string): Promise<Bundle> {
+/**
+ * `replace`: files of the folder (paths relative to it) bundled with other contents instead, for
+ * a test's variant of a plugin (the link unfurler with a loopback host in its list, say).
+ */
+export type BundleOptions = { replace?: Record<string, string> };
+
+export async function bundlePlugin(folder: string, options: BundleOptions = {}): Promise<Bundle> {
   const result = await build({
     entryPoints: [resolve(folder, "index.ts")],
     bundle: true,
@@ -76,10 +82,34 @@ export async function bundlePlugin(folder: string): Promise<Bundle> {
     write: false,
     metafile: true,
     logLevel: "silent",
+    plugins: replacing(folder, options.replace ?? {}),
   });
   const left = importsLeft(result.metafile);
   if (left.length > 0) throw new Error(`the bundle still imports: ${left.join(", ")}`);
   const code = result.outputFiles[0]!.text;
   const inputs = Object.keys(result.metafile.inputs).sort();
+  const unused = Object.keys(options.replace ?? {}).filter(
+    (file) => !inputs.some((input) => resolve(input) === resolve(folder, file)),
+  );
+  if (unused.length > 0) throw new Error(`the bundle does not use ${unused.join(", ")}`);
   return { code, manifest: manifestOf(await definitionOf(code)), inputs };
+}
+
+/** An esbuild plugin that loads the given files' replacement contents rather than the files. */
+function replacing(folder: string, files: Record<string, string>): Plugin[] {
+  const contents = new Map(
+    Object.entries(files).map(([file, text]) => [resolve(folder, file), text] as const),
+  );
+  if (contents.size === 0) return [];
+  return [
+    {
+      name: "replace",
+      setup(build) {
+        build.onLoad({ filter: /.*/ }, (args) => {
+          const text = contents.get(args.path);
+          return text === undefined ? undefined : { contents: text, loader: "ts" };
+        });
+      },
+    },
+  ];
 }

@@ -1,5 +1,6 @@
 import type { Conditions, TimeWindow } from "../protocol/automation.ts";
 import type { Role } from "../protocol/names.ts";
+import { localAt } from "./zoned-time.ts";
 
 /**
  * A rule's conditions (docs/automation.md, "Rules"): all that it names must hold. Pure: the time
@@ -33,34 +34,10 @@ export const roomsHold = (rooms: readonly string[] | undefined, room: string): b
 /** A day of the week (0 = Sunday) and the minute of that day, as a clock in some zone reads. */
 export type WallClock = { day: number; minute: number };
 
-const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-/** One formatter per zone: building one costs far more than using it. */
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      weekday: "short",
-      hour: "2-digit",
-      minute: "2-digit",
-      hourCycle: "h23",
-    });
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
 /** What a wall clock in `timeZone` shows at `at` (ms): across DST changes, as people there read it. */
 export function wallClock(at: number, timeZone: string): WallClock {
-  const parts = formatterFor(timeZone).formatToParts(at);
-  const part = (type: Intl.DateTimeFormatPartTypes) =>
-    parts.find((p) => p.type === type)?.value ?? "";
-  return {
-    day: WEEKDAYS.indexOf(part("weekday")),
-    minute: Number(part("hour")) * 60 + Number(part("minute")),
-  };
+  const local = localAt(at, timeZone);
+  return { day: local.weekday, minute: local.hour * 60 + local.minute };
 }
 
 /** `HH:MM` as minutes after midnight (24:00 is 1440). */

@@ -36,6 +36,11 @@ export type EngineContext = {
   budget: ActionBudget;
   /** Now (ms): the time a schedule's firing takes its budget at. */
   now: number;
+  /**
+   * The rule on whose behalf another actor wrote `event`, if any: a plugin's bot posting what a
+   * rule's plugin action asked of it. Such an event is that rule's own action too.
+   */
+  actedFor?: (event: RoomEvent) => string | undefined;
 };
 
 export type Firing = {
@@ -115,11 +120,16 @@ function fire(
     cause,
     steps,
   };
-  if (cause.kind === "event" && cause.event.actor.id === actor.id) firing.skipped = OWN_ACTION;
+  if (cause.kind === "event" && isOwnAction(cause.event, rule.id, actor, ctx))
+    firing.skipped = OWN_ACTION;
   else if (!ctx.budget.take(countRunnable(steps), budgetAt))
     firing.skipped = overBudget(ctx.budget);
   return firing;
 }
+
+/** Written by the rule's actor, or by a plugin's bot running the rule's plugin action. */
+const isOwnAction = (event: RoomEvent, ruleId: string, actor: Actor, ctx: EngineContext) =>
+  event.actor.id === actor.id || ctx.actedFor?.(event) === ruleId;
 
 const countRunnable = (steps: readonly PlannedStep[]) =>
   steps.filter((step) => step.kind !== "skip").length;

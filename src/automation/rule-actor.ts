@@ -18,17 +18,21 @@ const NAME_PREFIX = "Rule: ";
  * loop protection can tell a rule's own actions. It stands as a moderator of its room, limited
  * to RULE_COMMANDS by its scope. Synchronous (@noble/hashes), so the engine stays a plain function.
  */
-export function ruleActor(room: string, rule: Pick<Rule, "id" | "name">): Actor {
+export function ruleActor(
+  room: string,
+  rule: Pick<Rule, "id" | "name"> & { instance?: boolean },
+): Actor {
   return {
-    id: ruleActorId(room, rule.id),
+    id: ruleActorId(room, rule.id, rule.instance === true),
     name: `${NAME_PREFIX}${rule.name}`,
     kind: "service",
     scope: ruleScope(room),
   };
 }
 
-export function ruleActorId(room: string, ruleId: string): string {
-  const digest = sha256(utf8ToBytes(`rule:${room}:${ruleId}`));
+/** An instance rule's actor is told apart from a room rule's of the same id. */
+export function ruleActorId(room: string, ruleId: string, instance = false): string {
+  const digest = sha256(utf8ToBytes(`rule:${room}:${instance ? "instance:" : ""}${ruleId}`));
   return `svc_${bytesToHex(digest).slice(0, 32)}`;
 }
 

@@ -15,6 +15,7 @@ import {
   type CreateService,
   type ServiceScope,
 } from "../protocol/index.ts";
+import { InstanceRulesApi } from "./instance-rules-api.ts";
 import { queryOf, type ApiRequests } from "./requests.ts";
 import { ServiceAccountsApi } from "./service-accounts-api.ts";
 import { WebhooksApi } from "./webhooks-api.ts";
@@ -23,14 +24,16 @@ import { AdminPluginsApi } from "./plugins-api.ts";
 /**
  * The instance admins' calls (`/api/admin/…`): the database and the flush, the live overview and
  * the rooms by activity, accounts, the instance audit log, service accounts and their keys, and
- * the instance's outgoing webhooks (`webhooks`), plugins (`plugins`). Anyone else gets 403
- * `forbidden`.
+ * the instance's outgoing webhooks (`webhooks`), rules (`rules`) and plugins (`plugins`). Anyone
+ * else gets 403 `forbidden`.
  * @example const { rooms } = await api.admin.rooms({ sort: "activity" });
  */
 export class AdminApi {
   readonly #requests: ApiRequests;
   /** The instance's outgoing webhooks: every room's events (docs/integrations.md). */
   readonly webhooks: WebhooksApi;
+  /** The instance's rules, for every room they name (docs/automation.md, "Instance rules"). */
+  readonly rules: InstanceRulesApi;
   /** Every service account and its keys (docs/service-keys.md): the bots' calls, for all. */
   readonly serviceAccounts: ServiceAccountsApi<typeof ServiceList>;
   /** The instance's plugins: install, versions, on and off, try (docs/plugins.md). */
@@ -39,6 +42,7 @@ export class AdminApi {
     this.#requests = requests;
     this.plugins = new AdminPluginsApi(requests);
     this.webhooks = new WebhooksApi(requests, "/api/admin/webhooks");
+    this.rules = new InstanceRulesApi(requests);
     this.serviceAccounts = new ServiceAccountsApi(requests, "/api/admin/services", ServiceList);
   }
 

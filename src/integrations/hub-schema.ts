@@ -60,6 +60,15 @@ const STEPS: readonly string[] = [
    CREATE TABLE slack_identity (
      token_hint TEXT PRIMARY KEY, team_id TEXT NOT NULL, user_id TEXT NOT NULL, bot_id TEXT,
      fetched_at INTEGER NOT NULL) WITHOUT ROWID;`,
+  // The instance's rules (instance-rules.ts; docs/automation.md, "Instance rules"): `position` is
+  // the version that created the rule, and one version number, bumped by every change, is what
+  // the rooms pull by. Every hub has the tables; only the instance's fills them.
+  `CREATE TABLE instance_rules (
+     id TEXT PRIMARY KEY, json TEXT NOT NULL, saved_by TEXT NOT NULL,
+     saved_by_name TEXT NOT NULL, saved_at INTEGER NOT NULL, position INTEGER NOT NULL
+   ) WITHOUT ROWID;
+   CREATE TABLE instance_rules_version (version INTEGER NOT NULL);
+   INSERT INTO instance_rules_version (version) VALUES (0);`,
 ];
 
 export function migrateHub(sql: SqlStorage): void {

@@ -22,6 +22,8 @@ import {
 } from "../protocol/index.ts";
 import { integrationsConfig } from "../config.ts";
 import type { AutomationFired } from "../protocol/automation-fired.ts";
+import type { RuleInput } from "../protocol/automation.ts";
+import type { InstanceRuleChange, InstanceRuleList } from "../protocol/instance-rules.ts";
 import { DeliveryLog } from "./delivery-log.ts";
 import type { Verdict } from "./delivery-outcome.ts";
 import { migrateHub } from "./hub-schema.ts";
@@ -32,6 +34,7 @@ import {
   type IntegrationMessage,
 } from "./queue-messages.ts";
 import { IncomingHooks } from "./incoming-hooks.ts";
+import { InstanceRules, type InstanceRulesPull } from "./instance-rules.ts";
 import { newServiceId } from "../identity/service-key.ts";
 import { randomHex, Webhooks, type PreparedTry } from "./webhooks.ts";
 import { SLASH_RATE, type SlashStart } from "./slash-call.ts";
@@ -61,9 +64,10 @@ const noCommand = { ok: false, error: { code: "not_found", message: "no such com
  * The integrations of one room (`room:<name>`) or of the instance (`instance`), each in its own
  * object (docs/integrations.md): outgoing webhooks and their delivery log (`Webhooks`), incoming
  * webhooks (`IncomingHooks`), custom slash commands (`SlashStore`), and a room's Slack link and
- * message map (`SlackTables`, slack-hub.ts). Thin: every method hands over to those; the queue's
- * consumers (consumer.ts, slack-consumer.ts) do the sending. Every call names the hub, which the
- * object does not otherwise know.
+ * message map (`SlackTables`, slack-hub.ts), and the instance's rules (`InstanceRules`). Thin:
+ * every method hands over to those; the queue's consumers (consumer.ts, slack-consumer.ts) do the
+ * sending. Every call names the hub, which the object does not otherwise know (the instance-only
+ * parts, Slack's links and the instance's rules, are only ever called on the instance's hub).
  */
 export class IntegrationHub extends DurableObject<Env> {
   readonly #webhooksOf = new Map<HubName, Webhooks>();
@@ -72,6 +76,7 @@ export class IntegrationHub extends DurableObject<Env> {
   /** Custom commands run per caller (memory only: losing it on eviction merely forgives). */
   readonly #slashBuckets = new Map<string, Bucket>();
   readonly #slack: SlackTables;
+  readonly #rules: InstanceRules;
   #slashPrunedAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -80,6 +85,7 @@ export class IntegrationHub extends DurableObject<Env> {
     this.#deliveries = new DeliveryLog(ctx.storage.sql);
     this.#slash = new SlashStore(ctx.storage.sql);
     this.#slack = new SlackTables(ctx.storage.sql);
+    this.#rules = new InstanceRules(ctx.storage);
   }
 
   // ---- Outgoing webhooks (webhooks.ts)
@@ -189,6 +195,37 @@ export class IntegrationHub extends DurableObject<Env> {
 
   async markDead(hub: HubName, deliveryId: string): Promise<void> {
     this.#webhooks(hub).markDead(deliveryId, Date.now());
+  }
+
+  // ---- the instance's rules (the instance's hub only; instance-rules.ts) ----
+
+  /** Every instance rule, for the admins' list. */
+  async listInstanceRules(): Promise<InstanceRuleList> {
+    return { rules: this.#rules.list(), version: this.#rules.version() };
+  }
+
+  /**
+   * What a room pulls, at most every 30 s: the version, and the rules unless the room holds
+   * that version already (`since`).
+   */
+  async instanceRules(since?: number): Promise<InstanceRulesPull> {
+    return this.#rules.pull(since);
+  }
+
+  /** Creates (no id) or replaces an instance rule; `changed` is false when it was saved unchanged. */
+  async saveInstanceRule(
+    id: string | undefined,
+    input: RuleInput,
+    by: UserRef,
+  ): Promise<Result<InstanceRuleChange & { changed: boolean }>> {
+    const now = Date.now();
+    const webhookExists = (webhookId: string) =>
+      this.#webhooks(INSTANCE_HUB).get(webhookId, now).ok;
+    return this.#rules.save(id, input, by, now, webhookExists);
+  }
+
+  async deleteInstanceRule(id: string): Promise<Result<InstanceRuleChange>> {
+    return this.#rules.remove(id);
   }
 
   // ---- Slash commands (a room's hub only; docs/integrations.md) ----

@@ -5,8 +5,16 @@ import type { PluginManifest } from "../protocol/automation.ts";
 import type { RoomEvent } from "../protocol/events.ts";
 import type { Command } from "../protocol/frames.ts";
 import type { Refusal } from "../protocol/errors.ts";
-import type { Standing } from "../protocol/permissions.ts";
-import type { CommandCall, Draft, PluginAction, PluginEvent, Verdict } from "./api.ts";
+import { rankOf as rankIn, type Standing } from "../protocol/permissions.ts";
+import type { SlashResult } from "../protocol/integrations.ts";
+import type {
+  CommandCall,
+  CommandReply,
+  Draft,
+  PluginAction,
+  PluginEvent,
+  Verdict,
+} from "./api.ts";
 
 /**
  * What passes between a room and its plugins (docs/plugins.md, "In a room"), pure: the drafts a
@@ -73,10 +81,9 @@ export const pluginEventOf = (event: RoomEvent): PluginEvent => ({
  * command's caller and clientId), the same on every replay: the room's idempotency keys carry
  * each out once. A clientId is at most 64 characters, so the key is hashed.
  */
-export function commandsOf(actions: readonly PluginAction[], key: string): Command[] {
-  const base = `plugin:${hex(key).slice(0, 24)}`;
+export function commandsOf(actions: readonly PluginAction[], key: string, first = 0): Command[] {
   return actions.map((action, i): Command => {
-    const clientId = `${base}:${i}`;
+    const clientId = actionClientId(key, first + i);
     if ("post" in action)
       return {
         type: "post",
@@ -90,11 +97,51 @@ export function commandsOf(actions: readonly PluginAction[], key: string): Comma
   });
 }
 
-/** The caller's standing as a command's `rank` (the plugin decides what each rank may do). */
-export function rankOf(standing: Standing): NonNullable<CommandCall["rank"]> {
-  if (standing.admin) return "admin";
-  return standing.role ?? "none";
+/** The clientId of the `index`-th action carried out for `key` (see commandsOf). */
+const actionClientId = (key: string, index: number): string =>
+  `plugin:${hex(key).slice(0, 24)}:${index}`;
+
+/** The key a plugin's actions for slash command call `key` are carried out under. */
+export const commandKey = (plugin: string, key: string): string => `${plugin}:command:${key}`;
+
+/**
+ * The commands a slash command's reply becomes: its text, when `in_channel`, posted as action 0,
+ * its actions as 1, 2, … whether or not it posts, so that action 0 of `key` is always the reply's
+ * post (replyPostClientId).
+ */
+export function replyCommands(reply: CommandReply, key: string): Command[] {
+  const posts = isPosted(reply) ? commandsOf([{ post: reply.text! }], key) : [];
+  return [...posts, ...commandsOf(reply.actions ?? [], key, 1)];
 }
+
+/** The clientId a reply's post for `key` is sent with: found in the room, it was posted. */
+export const replyPostClientId = (key: string): string => actionClientId(key, 0);
+
+const isPosted = (reply: CommandReply) =>
+  reply.text !== undefined && reply.visibility === "in_channel";
+
+/**
+ * What the caller of slash command `name` is told, once the reply's actions were carried out:
+ * the post's seq when its text was posted, the text when it was for the caller alone, why not
+ * when a text to post was not (`refused`: the room's or the budget's words).
+ */
+export function slashAnswer(
+  name: string,
+  reply: CommandReply,
+  acted: { firstSeq?: number | undefined; refused?: string | undefined },
+): SlashResult {
+  if (isPosted(reply)) {
+    if (acted.firstSeq !== undefined) return { kind: "posted", seq: acted.firstSeq };
+    return {
+      kind: "ephemeral",
+      text: `/${name} answered, but its answer was not posted: ${acted.refused ?? "refused"}`,
+    };
+  }
+  return { kind: "ephemeral", text: reply.text ?? `/${name} done.` };
+}
+
+/** The caller's standing as a command's `rank` (the plugin decides what each rank may do). */
+export const rankOf = (standing: Standing): NonNullable<CommandCall["rank"]> => rankIn(standing);
 
 /** The plugin whose manifest names slash command `name`, first by id. */
 export function pluginFor(

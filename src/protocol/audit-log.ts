@@ -65,7 +65,9 @@ export const AuditAction = z.enum([
   "message.deleted",
   "message.restored",
   "message.redacted",
-  // A room's automation, from its events (docs/automation.md, "Rules in the log").
+  // A room's automation, from its events (docs/automation.md, "Rules in the log"); `rule.saved`
+  // and `rule.deleted` also for the instance's rules, by admins (src/routes/instance-rules.ts),
+  // with no target.
   "rule.saved",
   "rule.deleted",
   "plugin.enabled",

@@ -20,6 +20,7 @@ import {
   type RoomFacts,
 } from "../automation/engine.ts";
 import { errorFields, log } from "../telemetry/log.ts";
+import { pluginActor } from "../plugins/room-bridge.ts";
 import type { ClockSource, Firing as ClockFiring } from "./clock.ts";
 import type { EventLog } from "./log.ts";
 import type { ReadModel } from "./read-model.ts";
@@ -42,12 +43,20 @@ export type AutomationDeps = {
     key: string;
     seq: number;
     payload: AutomationFired;
+    /** An instance rule's: to the instance's webhooks. */
+    instance: boolean;
   }) => Promise<Result<unknown>>;
   plugin: (step: PluginStep, actor: Actor) => Promise<void>;
   /** The room's incoming hooks' bots by hook id, for `webhook` triggers. */
   hookBots: () => Promise<ReadonlyMap<string, string>>;
-  /** The instance's rules that apply to rooms (a cache: never waits). */
-  instanceRules: () => readonly EngineRule[];
+  /** The instance's rules that apply here (instance-rules.ts: a cache, pulled in the background). */
+  instanceRules: {
+    readonly version: number | undefined;
+    /** Whether the copy is older than its time to live (a pull is due). */
+    readonly stale: boolean;
+    current(): EngineRule[];
+    loaded(): Promise<EngineRule[]>;
+  };
   /** Keeps the object alive for work that outlives the call that started it. */
   keepAlive: (work: Promise<unknown>) => void;
   /** The clock's times changed. */
@@ -55,6 +64,17 @@ export type AutomationDeps = {
 };
 
 type ClockRow = { rule_id: string; trigger: string; at: number };
+/** A batch of committed events whose firings have not all run yet (`automation_pending`). */
+type PendingRow = { first_seq: number; last_seq: number; at: number };
+
+/**
+ * How long after its commit a batch still pending is replayed. Only a crash leaves one behind:
+ * a batch this instance is carrying out is never replayed by it.
+ */
+export const REPLAY_AFTER_MS = 5000;
+
+/** How many plugin-written events the room remembers the rule of (loop protection). */
+const ACTED_FOR_KEPT = 1000;
 
 const isTimed = (rule: EngineRule): rule is EngineRule & { trigger: TimedTrigger } =>
   rule.trigger.on === "schedule" || rule.trigger.on === "time";
@@ -65,7 +85,9 @@ const isTimed = (rule: EngineRule): rule is EngineRule & { trigger: TimedTrigger
  * each rule's own actor; schedule and time rules are one of the clock's sources, each rule's next
  * time kept in `rule_clock` so that a restart neither loses nor repeats a firing. A firing's
  * commands carry keys that the room's idempotency keys dedupe: an alarm delivered twice, or a
- * crash between a firing and its move to the next time, posts once.
+ * crash between a firing and its move to the next time, posts once. Likewise each batch of
+ * committed events stays in `automation_pending` until its firings ran: a crash between a commit
+ * and its firings is replayed by the clock, once.
  */
 export class RoomAutomation implements ClockSource {
   readonly name = "rules";
@@ -75,6 +97,10 @@ export class RoomAutomation implements ClockSource {
   readonly #budget = new ActionBudget();
   /** Firings run one after another, in commit order. */
   #queue: Promise<void> = Promise.resolve();
+  /** The pending batches (by first seq) this instance is carrying out now. */
+  readonly #inFlight = new Set<number>();
+  /** Events a plugin's bot wrote for a rule's plugin action, by seq: that rule's own actions. */
+  readonly #actedFor = new Map<number, string>();
 
   constructor(deps: AutomationDeps) {
     this.#deps = deps;
@@ -84,24 +110,50 @@ export class RoomAutomation implements ClockSource {
   /** The room's own rules, each with its next time when it has one. */
   list(): Rule[] {
     const next = new Map(this.#rows().map((row) => [row.rule_id, row.at]));
-    return this.#deps.read.rules().map((rule) => ({ ...rule, nextAt: next.get(rule.id) ?? null }));
+    return this.#deps.read
+      .rules()
+      .map((rule) => (next.has(rule.id) ? { ...rule, nextAt: next.get(rule.id)! } : rule));
   }
 
-  /** Events were committed: the rules they trigger, carried out after it. */
+  /**
+   * Events were committed: the rules they trigger, carried out after it, in the background. The
+   * batch is written down as pending in the same turn as the commit (so under the same output
+   * gate) and crossed off once its firings ran: a crash in between leaves it for the clock to
+   * replay (`due`), and the firings' keys make what had already run a no-op.
+   */
   committed(stored: readonly RoomEvent[], now: number): void {
     if (stored.some((event) => event.type === "rule.saved" || event.type === "rule.deleted"))
       this.syncClock(now);
-    const rules = this.#rules().filter((rule) => rule.enabled && !isTimed(rule));
-    if (rules.length === 0) return;
-    this.#enqueue(async () => {
-      const ctx = await this.#context(Date.now(), rules);
-      for (const firing of firingsFor(rules, stored, ctx)) await this.#run(firing, seqOf(firing));
-    });
+    const known = this.#hasEventRules();
+    // With no rule known here and a fresh copy of the instance's, nothing can fire; a stale copy
+    // is pulled after the commit, so that a rule an admin just saved meets this very batch.
+    const { instanceRules } = this.#deps;
+    if (
+      stored.length === 0 ||
+      (!known && instanceRules.version !== undefined && !instanceRules.stale)
+    )
+      return;
+    const row = { first_seq: stored[0]!.seq, last_seq: stored.at(-1)!.seq, at: now };
+    // Written down only when a rule known here may fire: a room whose one hope is the instance's
+    // rules, not pulled yet since it woke, does not arm its clock for nothing at every wake.
+    if (known) {
+      this.#sql.exec(
+        "INSERT OR REPLACE INTO automation_pending (first_seq, last_seq, at) VALUES (?, ?, ?)",
+        row.first_seq,
+        row.last_seq,
+        row.at,
+      );
+      this.#deps.changed();
+    }
+    void this.#carryOut(row, stored);
   }
 
-  /** What `input` would have done over the room's recent events, or when it will fire. */
-  async dryRun(input: RuleInput, now: number): Promise<DryRunReport> {
-    const rule: EngineRule = { ...input, id: "rl_0000000000000000" };
+  /**
+   * What `input` would have done over the room's recent events, or when it will fire. As an
+   * instance rule (`instance`), its `rooms` condition counts and it acts as the instance's.
+   */
+  async dryRun(input: RuleInput, now: number, instance = false): Promise<DryRunReport> {
+    const rule: EngineRule = { ...input, id: "rl_0000000000000000", instance };
     const { log } = this.#deps;
     const recent = log.range(
       Math.max(0, log.lastSeq - LIMITS_AUTOMATION.dryRunEvents),
@@ -125,9 +177,13 @@ export class RoomAutomation implements ClockSource {
         .map((rule) => [rule.id, JSON.stringify(rule.trigger)]),
     );
     const rows = new Map(this.#rows().map((row) => [row.rule_id, row]));
+    // Until the instance's rules are known, a row that is no room rule's may be one of theirs.
+    const roomRules = new Set(this.#deps.read.rules().map((rule) => rule.id));
+    const known = (id: string) =>
+      this.#deps.instanceRules.version !== undefined || roomRules.has(id);
     let changed = false;
     for (const [id, row] of rows)
-      if (timed.get(id) !== row.trigger) {
+      if (timed.get(id) !== row.trigger && known(id)) {
         this.#sql.exec("DELETE FROM rule_clock WHERE rule_id = ?", id);
         rows.delete(id);
         changed = true;
@@ -148,17 +204,66 @@ export class RoomAutomation implements ClockSource {
   }
 
   next(): number | undefined {
-    return (
-      this.#sql.exec<{ at: number | null }>("SELECT min(at) AS at FROM rule_clock").one().at ??
-      undefined
-    );
+    const timed = this.#sql
+      .exec<{ at: number | null }>("SELECT min(at) AS at FROM rule_clock")
+      .one().at;
+    const times = this.#pendingRows().map((row) => this.#replayAt(row));
+    if (timed !== null) times.push(timed);
+    return times.length > 0 ? Math.min(...times) : undefined;
   }
 
   due(now: number, limit: number): ClockFiring[] {
-    return this.#sql
+    const timed = this.#sql
       .exec<ClockRow>("SELECT * FROM rule_clock WHERE at <= ? ORDER BY at LIMIT ?", now, limit)
       .toArray()
       .map((row) => ({ at: row.at, fire: () => this.#fireTimed(row) }));
+    const stranded = this.#pendingRows()
+      .filter((row) => !this.#inFlight.has(row.first_seq) && this.#replayAt(row) <= now)
+      .slice(0, limit)
+      .map((row) => ({ at: this.#replayAt(row), fire: () => this.#replay(row) }));
+    return [...timed, ...stranded];
+  }
+
+  /**
+   * When a pending batch is replayed: REPLAY_AFTER_MS after its commit when nothing in this
+   * instance is carrying it out (a crash left it), never while something is (its time moves on,
+   * so that the clock comes back to it should this instance crash too).
+   */
+  #replayAt(row: PendingRow): number {
+    return (this.#inFlight.has(row.first_seq) ? Date.now() : row.at) + REPLAY_AFTER_MS;
+  }
+
+  /** A batch a crash left pending: its events read back from the log, its firings run again. */
+  #replay(row: PendingRow): Promise<void> {
+    const events = this.#deps.log.range(row.first_seq - 1, row.last_seq - row.first_seq + 1);
+    log.info("rule firings replayed", {
+      room: this.#deps.roomName(),
+      from: row.first_seq,
+      to: row.last_seq,
+    });
+    return this.#carryOut(row, events);
+  }
+
+  /**
+   * A batch's firings, queued after the batches before it, with the rules as they are when its
+   * turn comes; its pending row crossed off after.
+   */
+  #carryOut(row: PendingRow, events: readonly RoomEvent[]): Promise<void> {
+    this.#inFlight.add(row.first_seq);
+    return this.#enqueue(async () => {
+      try {
+        // The instance's rules once the room has them: a room that just woke waits for them
+        // here, after the commit, never in it.
+        const all = [...this.#deps.read.rules(), ...(await this.#deps.instanceRules.loaded())];
+        const rules = all.filter((rule) => rule.enabled && !isTimed(rule));
+        if (rules.length === 0) return;
+        const ctx = await this.#context(Date.now(), rules);
+        for (const firing of firingsFor(rules, events, ctx)) await this.#run(firing, seqOf(firing));
+      } finally {
+        this.#sql.exec("DELETE FROM automation_pending WHERE first_seq = ?", row.first_seq);
+        this.#inFlight.delete(row.first_seq);
+      }
+    });
   }
 
   /** A timed rule's due time: its firing carried out, then the rule moved to its next time. */
@@ -190,12 +295,26 @@ export class RoomAutomation implements ClockSource {
     return this.#sql.exec<ClockRow>("SELECT * FROM rule_clock").toArray();
   }
 
-  /** The room's own rules, then the instance's that apply here. */
-  #rules(): EngineRule[] {
-    return [...this.#deps.read.rules(), ...this.#deps.instanceRules()];
+  #pendingRows(): PendingRow[] {
+    return this.#sql
+      .exec<PendingRow>("SELECT * FROM automation_pending ORDER BY first_seq")
+      .toArray();
   }
 
-  #enqueue(work: () => Promise<void>): void {
+  /** Whether an enabled event rule is known here: the room's own, or the instance's. */
+  #hasEventRules(): boolean {
+    const some = (rules: readonly EngineRule[]) =>
+      rules.some((rule) => rule.enabled && !isTimed(rule));
+    return some(this.#deps.read.rules()) || some(this.#deps.instanceRules.current());
+  }
+
+  /** The room's own rules, then the instance's that apply here. */
+  #rules(): EngineRule[] {
+    return [...this.#deps.read.rules(), ...this.#deps.instanceRules.current()];
+  }
+
+  /** Runs `work` after everything queued before it; settles when it ran (never rejects). */
+  #enqueue(work: () => Promise<void>): Promise<void> {
     const next = this.#queue.then(work).catch((error: unknown) => {
       log.error("automation firing failed", {
         room: this.#deps.roomName(),
@@ -204,6 +323,7 @@ export class RoomAutomation implements ClockSource {
     });
     this.#queue = next;
     this.#deps.keepAlive(next);
+    return next;
   }
 
   async #context(now: number, rules: readonly EngineRule[]): Promise<EngineContext> {
@@ -214,6 +334,7 @@ export class RoomAutomation implements ClockSource {
       hookBots: wantsHooks ? await this.#deps.hookBots() : new Map(),
       budget: this.#budget,
       now,
+      actedFor: (event) => this.#actedFor.get(event.seq),
     };
   }
 
@@ -246,7 +367,7 @@ export class RoomAutomation implements ClockSource {
     }
     for (const step of stepsToRun(firing)) {
       try {
-        const outcome = await this.#step(step, firing.actor, seq);
+        const outcome = await this.#step(step, firing, seq);
         if (!outcome.ok)
           log.warn("rule action refused", { ...where, key: step.key, ...outcome.error });
       } catch (error) {
@@ -257,9 +378,10 @@ export class RoomAutomation implements ClockSource {
 
   #step(
     step: ReturnType<typeof stepsToRun>[number],
-    actor: Actor,
+    firing: Firing,
     seq: number,
   ): Promise<Result<unknown>> {
+    const { actor, rule } = firing;
     switch (step.kind) {
       case "command":
         return this.#deps.submit(step.command, actor);
@@ -269,14 +391,42 @@ export class RoomAutomation implements ClockSource {
           key: step.key,
           seq,
           payload: step.payload,
+          instance: rule.instance,
         });
       case "plugin":
-        return this.#deps
-          .plugin(
-            { plugin: step.plugin, command: step.command, args: step.args, key: step.key },
-            actor,
-          )
-          .then(() => ({ ok: true, value: undefined }));
+        return this.#runPlugin(step, firing);
+    }
+  }
+
+  /**
+   * A rule's plugin action: the plugin's slash command, run as the rule. What the plugin's bot
+   * writes meanwhile is the rule's own action (loop protection): a `/poll "Lunch?"` run by a rule
+   * on "lunch" must not set the rule off again.
+   */
+  async #runPlugin(
+    step: Extract<ReturnType<typeof stepsToRun>[number], { kind: "plugin" }>,
+    firing: Firing,
+  ): Promise<Result<unknown>> {
+    const before = this.#deps.log.lastSeq;
+    try {
+      const { plugin, command, args, key } = step;
+      await this.#deps.plugin({ plugin, command, args, key }, firing.actor);
+      return { ok: true, value: undefined };
+    } finally {
+      this.#noteActedFor(firing.rule.id, step.plugin, before);
+    }
+  }
+
+  /** Files the events `plugin`'s bot wrote after seq `after` under rule `ruleId`. */
+  #noteActedFor(ruleId: string, plugin: string, after: number): void {
+    const { log } = this.#deps;
+    const bot = pluginActor(this.#deps.roomName(), plugin).id;
+    for (const event of log.range(after, log.lastSeq - after))
+      if (event.actor.id === bot) this.#actedFor.set(event.seq, ruleId);
+    // The oldest first out: only events still to go through the engine need their rule.
+    for (const seq of this.#actedFor.keys()) {
+      if (this.#actedFor.size <= ACTED_FOR_KEPT) break;
+      this.#actedFor.delete(seq);
     }
   }
 }

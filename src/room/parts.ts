@@ -11,7 +11,7 @@ import { roomOutbox, type EventSink } from "./outbox.ts";
 import { IntegrationFeed } from "./integration-feed.ts";
 import { INSTANCE_HUB } from "../integrations/queue-messages.ts";
 import { RoomMetrics } from "./room-metrics.ts";
-import { metricsConfig, parseConfig, requireConfig } from "../config.ts";
+import { metricsConfig } from "../config.ts";
 import { metricsShardFor } from "../metrics/shards.ts";
 import { CHAT_TAG } from "./sockets.ts";
 import { GRAPHQL_TAG } from "./graphql-sockets.ts";
@@ -19,13 +19,7 @@ import { rebuildProjections } from "./project.ts";
 import { CommandBudget } from "./rate-limit.ts";
 import { ReadModel } from "./read-model.ts";
 import { Schedule } from "./schedule.ts";
-import { Clock } from "./clock.ts";
-import { Reminders } from "./reminders.ts";
-import { RoomAutomation } from "./automation.ts";
-import { RoomPlugins } from "./plugins.ts";
-import { PluginRunner, type SandboxExports } from "../plugins/runner.ts";
-import { pluginCode, registryOf } from "../plugins/registry-object.ts";
-import { roomHub } from "../integrations/queue-messages.ts";
+import { assembleAutomation, roomPlugins } from "./automation-parts.ts";
 import { migrate } from "./schema.ts";
 import { roomSettings } from "./settings.ts";
 import { ShardFanout } from "./shard-fanout.ts";
@@ -121,21 +115,11 @@ export function assembleRoom(
   const keys = new IdempotencyKeys(ctx.storage.sql);
   const submit = (command: Command, actor: Actor) =>
     new Promise<Result<{ seq: number }>>((settle) => commands.submit({ command, actor, settle }));
-  // Made at first use: a room's name is known only once it exists.
-  let runner: PluginRunner | undefined;
-  const plugins: RoomPlugins = new RoomPlugins({
-    runner: () =>
-      (runner ??= new PluginRunner({
-        loader: env.LOADER,
-        exports: ctx.exports as unknown as SandboxExports,
-        room: roomName(),
-        code: pluginCode(env),
-      })),
+  const plugins = roomPlugins(ctx, env, {
     read,
-    storage: ctx.storage,
     roomName,
-    active: () => registryOf(env).active(),
     submit,
+    keys,
     keepAlive,
     changed: () => clock.changed(),
   });
@@ -155,57 +139,16 @@ export function assembleRoom(
     observe: (job) => telemetry.command(job),
     metrics,
   });
-  const reminders = new Reminders({
-    storage: ctx.storage,
-    view: () => read.view(),
-    roomName,
-    online: (userId) => audience.online().some((user) => user.id === userId),
-    tell: (userId, frame) => void audience.tell(userId, frame),
-    submit,
-    changed: () => clock.changed(),
-  });
-  const automation: RoomAutomation = new RoomAutomation({
-    storage: ctx.storage,
+  const { reminders, automation, clock } = assembleAutomation(ctx, env, {
     read,
     log,
     roomName,
-    admins: parseConfig(env).ok ? requireConfig(env).ADMIN_USERNAMES : [],
+    audience,
+    schedule,
     submit,
-    webhook: (fired) =>
-      env.INTEGRATIONS_HUB.getByName(roomHub(roomName())).automationFired(
-        roomHub(roomName()),
-        roomName(),
-        fired,
-      ),
-    plugin: async (step, actor) => {
-      const moderator = { role: "moderator" as const };
-      const answer = await plugins.command(actor, moderator, {
-        name: step.command,
-        args: step.args,
-        key: step.key,
-        plugin: step.plugin,
-      });
-      if (answer === undefined)
-        throw new Error(`plugin ${step.plugin} has no /${step.command} here`);
-    },
-    hookBots: async () => {
-      const hooks = await env.INTEGRATIONS_HUB.getByName(roomHub(roomName())).incomingHooks(
-        roomHub(roomName()),
-      );
-      return new Map(hooks.map((hook) => [hook.id, hook.botId]));
-    },
-    instanceRules: () => [],
+    plugins,
     keepAlive,
-    changed: () => clock.changed(),
   });
-  const clock: Clock = new Clock(
-    [reminders, automation, plugins],
-    (due) => schedule.at("clock", due),
-    () => schedule.dueOf("clock"),
-  );
-  if (read.room()) automation.syncClock(Date.now());
-  clock.wake();
-  plugins.wake();
   return {
     log,
     read,

@@ -3,17 +3,20 @@ import type { PluginManifest } from "../protocol/automation.ts";
 import type { Command, Result, RoomEvent, SlashResult, Standing } from "../protocol/index.ts";
 import { ActionBudget } from "../automation/budget.ts";
 import { nextCronTime } from "../automation/cron.ts";
-import type { PluginAction } from "../plugins/api.ts";
 import type { Outcome } from "../plugins/outcomes.ts";
 import type { ActivePlugin } from "../plugins/registry-object.ts";
 import {
   applyVerdict,
+  commandKey,
   commandsOf,
   draftOf,
   pluginActor,
   pluginEventOf,
   pluginFor,
   rankOf,
+  replyCommands,
+  replyPostClientId,
+  slashAnswer,
 } from "../plugins/room-bridge.ts";
 import type { PluginRunner } from "../plugins/runner.ts";
 import { errorFields, log } from "../telemetry/log.ts";
@@ -32,6 +35,8 @@ export type RoomPluginsDeps = {
   active: () => Promise<ActivePlugin[]>;
   /** A command through the room's command flow, answered once committed or refused. */
   submit: (command: Command, actor: Actor) => Promise<Result<{ seq: number }>>;
+  /** The seq a command of `actorId` with `clientId` made, if the room took it (idempotency keys). */
+  made: (actorId: string, clientId: string) => number | undefined;
   keepAlive: (work: Promise<unknown>) => void;
   /** The clock's times changed (a job's next run). */
   changed: () => void;
@@ -52,11 +57,19 @@ export class RoomPlugins implements ClockSource {
   readonly name = "plugin-jobs";
   readonly #deps: RoomPluginsDeps;
   readonly #sql: SqlStorage;
-  #active: { at: number; plugins: ActivePlugin[] } | undefined;
+  /** The plugins turned on here (the log's projection), read once until one is turned on or off. */
+  #on: ReadonlySet<string> | undefined;
+  /** The registry's list and when it was asked; the last good one stays if a refresh fails. */
+  #active: { at: number; plugins: Promise<ActivePlugin[]> } | undefined;
+  #lastActive: ActivePlugin[] = [];
   /** Each plugin's actions in the room, per sliding minute (loop protection). */
   readonly #budgets = new Map<string, ActionBudget>();
-  /** After-event hooks run one event after another, in commit order. */
-  #afterQueue: Promise<void> = Promise.resolve();
+  /** Committed events handed to the plugins' queues, in commit order. */
+  #dispatch: Promise<void> = Promise.resolve();
+  /** Each plugin's after-event calls, one event after another; plugins do not wait for each other. */
+  readonly #afterQueues = new Map<string, Promise<void>>();
+  /** Slash commands being run, by their key: a retry while one runs gets its answer. */
+  readonly #commandsRunning = new Map<string, Promise<Result<SlashResult> | undefined>>();
 
   constructor(deps: RoomPluginsDeps) {
     this.#deps = deps;
@@ -65,41 +78,36 @@ export class RoomPlugins implements ClockSource {
 
   /** Whether the room has any plugin turned on: without one, commands skip the plugins at once. */
   get any(): boolean {
-    return this.#deps.read.plugins().some((plugin) => plugin.enabled);
+    return this.#turnedOn().size > 0;
   }
 
   /** The plugins running here: enabled by the instance and turned on in the room. */
   async running(now = Date.now()): Promise<ActivePlugin[]> {
-    const on = new Set(
-      this.#deps.read
-        .plugins()
-        .filter((plugin) => plugin.enabled)
-        .map((plugin) => plugin.plugin),
-    );
+    const on = this.#turnedOn();
     if (on.size === 0) return [];
-    if (!this.#active || now - this.#active.at > ACTIVE_TTL_MS) {
-      this.#active = { at: now, plugins: await this.#deps.active() };
-      this.#syncJobs(now);
-    }
-    return this.#active.plugins.filter((plugin) => on.has(plugin.ref.id));
+    if (!this.#active || now - this.#active.at > ACTIVE_TTL_MS) this.#refresh(now);
+    const plugins = await this.#active!.plugins;
+    return plugins.filter((plugin) => on.has(plugin.ref.id));
   }
 
-  /** Forget the registry's list: a plugin was turned on or off here. */
+  /** Forget what is on here and the registry's list: a plugin was turned on or off here. */
   forget(): void {
+    this.#on = undefined;
     this.#active = undefined;
   }
 
   /**
    * A command through every before-commit hook, in the plugins' id order: the command to queue
-   * (maybe rewritten), or the first refusal. Only posts and edits are screened.
+   * (maybe rewritten), or the first refusal. Only posts and edits are screened. A hook that
+   * fails lets the command through as it was (fail open).
    */
   async screen(command: Command, actor: Actor): Promise<Result<Command>> {
     const room = this.#deps.roomName();
+    if (!draftOf(command, actor, room)) return { ok: true, value: command };
     let current = command;
     for (const plugin of await this.running()) {
       if (!plugin.manifest.hooks.beforeCommit) continue;
-      const draft = draftOf(current, actor, room);
-      if (!draft) break;
+      const draft = draftOf(current, actor, room)!;
       const outcome = await this.#deps.runner().beforeCommit(plugin.ref, draft);
       if (outcome.outcome !== "ok") {
         this.#failed(plugin.ref.id, "beforeCommit", outcome);
@@ -112,25 +120,23 @@ export class RoomPlugins implements ClockSource {
     return { ok: true, value: current };
   }
 
-  /** Committed events: each after-event hook's actions, in the background, in order. */
+  /**
+   * Committed events: each after-event hook's actions, in the background. Each plugin gets the
+   * events in commit order, one after another; a slow or failing plugin delays only itself.
+   */
   committed(stored: readonly RoomEvent[]): void {
     if (!this.any || stored.length === 0) return;
-    const work = this.#afterQueue.then(async () => {
-      const plugins = (await this.running()).filter((p) => p.manifest.hooks.afterEvent);
-      for (const event of stored)
-        for (const plugin of plugins) {
-          const outcome = await this.#deps.runner().afterEvent(plugin.ref, pluginEventOf(event));
-          if (outcome.outcome !== "ok") this.#failed(plugin.ref.id, "afterEvent", outcome);
-          else await this.#act(plugin.ref.id, outcome.value, `event:${event.seq}`);
-        }
+    const dispatched = this.#dispatch.then(async () => {
+      for (const plugin of await this.running())
+        if (plugin.manifest.hooks.afterEvent) this.#afterEvents(plugin, stored);
     });
-    this.#afterQueue = work.catch((error: unknown) =>
+    this.#dispatch = dispatched.catch((error: unknown) =>
       log.error("plugin after-event failed", {
         room: this.#deps.roomName(),
         error: errorFields(error),
       }),
     );
-    this.#deps.keepAlive(this.#afterQueue);
+    this.#deps.keepAlive(this.#dispatch);
   }
 
   /** The slash commands of the plugins running here, for completion and /help. */
@@ -144,7 +150,8 @@ export class RoomPlugins implements ClockSource {
   /**
    * Slash command `name` for `actor` if a plugin here has it (undefined when none has): its
    * answer to the caller alone, or its text posted by its bot; its actions carried out. `key`
-   * makes the posts idempotent (the caller and their clientId).
+   * (the caller and their clientId) makes it idempotent: a command whose text was posted is not
+   * run again for the same key, it answers that post; a retry while it runs waits for it.
    */
   async command(
     actor: Actor,
@@ -158,6 +165,28 @@ export class RoomPlugins implements ClockSource {
     const manifest = pluginFor(candidates, input.name);
     if (!manifest) return undefined;
     const plugin = running.find((candidate) => candidate.ref.id === manifest.id)!;
+    const key = commandKey(manifest.id, input.key);
+    const bot = pluginActor(this.#deps.roomName(), manifest.id);
+    const done = this.#deps.made(bot.id, replyPostClientId(key));
+    if (done !== undefined) return { ok: true, value: { kind: "posted", seq: done } };
+    const inFlight = this.#commandsRunning.get(key);
+    if (inFlight) return inFlight;
+    const run = this.#runCommand(plugin, actor, standing, input, key);
+    this.#commandsRunning.set(key, run);
+    try {
+      return await run;
+    } finally {
+      this.#commandsRunning.delete(key);
+    }
+  }
+
+  async #runCommand(
+    plugin: ActivePlugin,
+    actor: Actor,
+    standing: Standing,
+    input: { name: string; args: string },
+    key: string,
+  ): Promise<Result<SlashResult>> {
     const outcome = await this.#deps.runner().command(plugin.ref, {
       command: input.name,
       args: input.args,
@@ -166,25 +195,14 @@ export class RoomPlugins implements ClockSource {
       rank: rankOf(standing),
     });
     if (outcome.outcome !== "ok") {
-      this.#failed(manifest.id, "command", outcome);
+      this.#failed(plugin.ref.id, "command", outcome);
       return {
         ok: true,
         value: { kind: "ephemeral", text: `/${input.name} failed: ${outcome.message}` },
       };
     }
-    const reply = outcome.value;
-    const posted =
-      reply.text !== undefined && reply.visibility === "in_channel"
-        ? [{ post: reply.text } satisfies PluginAction]
-        : [];
-    const seqs = await this.#act(
-      manifest.id,
-      [...posted, ...(reply.actions ?? [])],
-      `command:${input.key}`,
-    );
-    if (posted.length > 0 && seqs[0] !== undefined)
-      return { ok: true, value: { kind: "posted", seq: seqs[0] } };
-    return { ok: true, value: { kind: "ephemeral", text: reply.text ?? `/${input.name} done.` } };
+    const acted = await this.#act(plugin.ref.id, replyCommands(outcome.value, key));
+    return { ok: true, value: slashAnswer(input.name, outcome.value, acted) };
   }
 
   // ---- scheduled jobs: one of the clock's sources ----
@@ -205,15 +223,23 @@ export class RoomPlugins implements ClockSource {
 
   /** Refreshes the registry's list when the room has plugins on, so that their jobs get times. */
   wake(): void {
-    if (this.any) this.#deps.keepAlive(this.running().catch(() => []));
+    if (this.any) this.#deps.keepAlive(this.running());
   }
 
+  /**
+   * A job's due time: the job run and its actions carried out under a key of that time (an
+   * alarm delivered again acts once), then the job moved to its next time after now.
+   */
   async #runJob(row: JobRow): Promise<void> {
     const plugin = (await this.running()).find((candidate) => candidate.ref.id === row.plugin);
     if (plugin) {
       const outcome = await this.#deps.runner().job(plugin.ref, row.job);
       if (outcome.outcome !== "ok") this.#failed(row.plugin, "job", outcome);
-      else await this.#act(row.plugin, outcome.value, `job:${row.job}:${row.at}`);
+      else
+        await this.#act(
+          row.plugin,
+          commandsOf(outcome.value, `${row.plugin}:job:${row.job}:${row.at}`),
+        );
     }
     const spec = JSON.parse(row.spec) as { cron: string; timeZone: string };
     const next = plugin
@@ -236,16 +262,71 @@ export class RoomPlugins implements ClockSource {
       );
   }
 
-  /** The jobs of the plugins running here get a row each; a gone or changed job loses its row. */
-  #syncJobs(now: number): void {
-    const on = new Set(
+  // ---- internals ----
+
+  #turnedOn(): ReadonlySet<string> {
+    this.#on ??= new Set(
       this.#deps.read
         .plugins()
-        .filter((p) => p.enabled)
-        .map((p) => p.plugin),
+        .filter((plugin) => plugin.enabled)
+        .map((plugin) => plugin.plugin),
     );
+    return this.#on;
+  }
+
+  /**
+   * Asks the registry for its list once for every caller until it answers. A registry that does
+   * not answer leaves the last list in use (none at first): plugins fail open, posts go on.
+   */
+  #refresh(now: number): void {
+    const plugins = this.#deps.active().then(
+      (active) => {
+        this.#lastActive = active;
+        this.#syncJobs(active, now);
+        return active;
+      },
+      (error: unknown) => {
+        log.error("plugin registry unreachable", {
+          room: this.#deps.roomName(),
+          error: errorFields(error),
+        });
+        // Asked again at the next call rather than in ACTIVE_TTL_MS.
+        if (this.#active?.plugins === plugins) this.#active = undefined;
+        return this.#lastActive;
+      },
+    );
+    this.#active = { at: now, plugins };
+  }
+
+  /** One plugin's after-event calls for `stored`, after its calls for the events before. */
+  #afterEvents(plugin: ActivePlugin, stored: readonly RoomEvent[]): void {
+    const id = plugin.ref.id;
+    const work = (this.#afterQueues.get(id) ?? Promise.resolve()).then(async () => {
+      for (const event of stored) {
+        const outcome = await this.#deps.runner().afterEvent(plugin.ref, pluginEventOf(event));
+        if (outcome.outcome !== "ok") this.#failed(id, "afterEvent", outcome);
+        else await this.#act(id, commandsOf(outcome.value, `${id}:event:${event.seq}`));
+      }
+    });
+    const settled = work.catch((error: unknown) =>
+      log.error("plugin after-event failed", {
+        room: this.#deps.roomName(),
+        plugin: id,
+        error: errorFields(error),
+      }),
+    );
+    this.#afterQueues.set(id, settled);
+    void settled.then(() => {
+      if (this.#afterQueues.get(id) === settled) this.#afterQueues.delete(id);
+    });
+    this.#deps.keepAlive(settled);
+  }
+
+  /** The jobs of the plugins running here get a row each; a gone or changed job loses its row. */
+  #syncJobs(active: readonly ActivePlugin[], now: number): void {
+    const on = this.#turnedOn();
     const wanted = new Map<string, { plugin: string; job: string; spec: string }>();
-    for (const plugin of this.#active?.plugins ?? [])
+    for (const plugin of active)
       if (on.has(plugin.ref.id))
         for (const job of plugin.manifest.jobs) {
           const spec = JSON.stringify({ cron: job.cron, timeZone: job.timeZone });
@@ -281,44 +362,52 @@ export class RoomPlugins implements ClockSource {
   }
 
   /**
-   * A plugin's actions as its bot, within its budget: the seqs of what was committed. Refusals
-   * (editing someone else's message, a deleted one) are logged, not thrown.
+   * A plugin's actions as its bot (`commands`, with clientIds the same on every replay), all of
+   * them or none within its budget: the seq of the first one, or why it was not committed.
+   * Refusals (editing someone else's message, a deleted one) are logged, not thrown.
    */
   async #act(
     plugin: string,
-    actions: readonly PluginAction[],
-    key: string,
-  ): Promise<(number | undefined)[]> {
-    if (actions.length === 0) return [];
+    commands: readonly Command[],
+  ): Promise<{ firstSeq?: number; refused?: string }> {
+    if (commands.length === 0) return {};
     const room = this.#deps.roomName();
     const budget = this.#budgets.get(plugin) ?? new ActionBudget();
     this.#budgets.set(plugin, budget);
-    if (!budget.take(actions.length, Date.now())) {
-      log.warn("plugin over budget", { room, plugin, actions: actions.length });
-      return [];
+    if (!budget.take(commands.length, Date.now())) {
+      log.warn("plugin over budget", { room, plugin, actions: commands.length });
+      return { refused: `the plugin is over its ${budget.limit} actions a minute here` };
     }
     const actor = pluginActor(room, plugin);
-    const seqs: (number | undefined)[] = [];
-    for (const command of commandsOf(actions, `${plugin}:${key}`)) {
+    const results = [];
+    for (const command of commands) {
       const result = await this.#deps.submit(command, actor);
       if (!result.ok) log.warn("plugin action refused", { room, plugin, ...result.error });
-      seqs.push(result.ok ? result.value.seq : undefined);
+      results.push(result);
     }
-    return seqs;
+    const [first] = results;
+    if (!first) return {};
+    return first.ok ? { firstSeq: first.value.seq } : { refused: first.error.message };
   }
 
+  /** A failed call is logged; a suspended plugin's skipped calls are not, its suspension is. */
   #failed(
     plugin: string,
     hook: string,
     outcome: Exclude<Outcome<unknown>, { outcome: "ok" }>,
   ): void {
+    if (outcome.outcome === "suspended") return;
+    const room = this.#deps.roomName();
     log.warn("plugin hook failed", {
-      room: this.#deps.roomName(),
+      room,
       plugin,
       hook,
       outcome: outcome.outcome,
       message: outcome.message,
       ms: outcome.ms,
     });
+    const { suspendedUntil } = this.#deps.runner().strikes(plugin);
+    if (suspendedUntil > Date.now())
+      log.warn("plugin suspended", { room, plugin, until: new Date(suspendedUntil).toISOString() });
   }
 }

@@ -148,10 +148,19 @@ export class Room extends DurableObject<Env> {
     return { ok: true, value: entries };
   }
 
-  /** What a rule would have done over the room's recent events (docs/automation.md, "Dry run"). */
-  async dryRunRule(actor: Actor, input: RuleInput): Promise<Result<DryRunReport>> {
+  /**
+   * What a rule would have done over the room's recent events (docs/automation.md, "Dry run"):
+   * a room's own, or with `instance` an instance rule, whose `rooms` condition counts.
+   */
+  async dryRunRule(
+    actor: Actor,
+    input: RuleInput,
+    options: { instance?: boolean } = {},
+  ): Promise<Result<DryRunReport>> {
     const denied = this.#deny(actor) ?? this.#refuse(actor, "manage_rules");
-    return denied ?? { ok: true, value: await this.#p.automation.dryRun(input, Date.now()) };
+    if (denied) return denied;
+    const { automation } = this.#p;
+    return { ok: true, value: await automation.dryRun(input, Date.now(), options.instance) };
   }
 
   /** Which plugins are on here, for anyone who may see the room (their commands are theirs to use). */

@@ -181,6 +181,13 @@ const MIGRATIONS: readonly string[] = [
      at INTEGER NOT NULL,
      PRIMARY KEY (plugin, job));
    CREATE INDEX plugin_jobs_at ON plugin_jobs (at);`,
+  // v14 (docs/automation.md, "Rules at work"): committed events whose rules' firings are not
+  // carried out yet, so that a crash between a commit and its firings replays them (their keys
+  // make the replay a no-op where they had run).
+  `CREATE TABLE automation_pending (
+     first_seq INTEGER PRIMARY KEY,
+     last_seq INTEGER NOT NULL,
+     at INTEGER NOT NULL);`,
 ];
 
 /** A room migrated from below this version rebuilds its projections from its log once. */

@@ -13,12 +13,14 @@ import { auditLog } from "./audit-log.ts";
 import { services } from "./services.ts";
 import { adminMetrics } from "./admin-metrics.ts";
 import { instanceWebhooks } from "./webhooks.ts";
+import { instanceRules } from "./instance-rules.ts";
 import { slackLinks } from "./slack.ts";
 import { adminPlugins } from "./plugins.ts";
 
 /**
  * For instance admins (ADMIN_USERNAMES): replica health and lag, the flush backlog, the audit
- * log, service accounts and their keys, registered accounts (admin-users.ts), plugins (plugins.ts).
+ * log, service accounts and their keys, registered accounts (admin-users.ts), the instance's
+ * webhooks and rules (webhooks.ts, instance-rules.ts), plugins (plugins.ts).
  */
 export const admin = router();
 
@@ -33,6 +35,7 @@ admin.route("/", services);
 admin.route("/", adminMetrics);
 admin.route("/", adminUsers);
 admin.route("/", instanceWebhooks);
+admin.route("/", instanceRules);
 admin.route("/", slackLinks);
 admin.route("/", adminPlugins);
 

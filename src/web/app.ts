@@ -128,7 +128,8 @@ function render(): void {
       show(
         chatView(ctx, route.room, {
           people: route.people === true,
-          integrations: route.integrations === true,
+          integrations: route.integrations,
+          automation: route.automation,
         }),
       );
       document.title = `#${route.room} · edgechat`;

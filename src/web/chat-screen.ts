@@ -12,7 +12,7 @@ import { roomControls, type RoomControlActions } from "./room-controls.ts";
 
 /** What the room's screen asks of the room, beside what it draws. */
 export type ScreenActions = {
-  message: Omit<MessageActions, "you" | "mayDeleteAny" | "mayRedactAny">;
+  message: Omit<MessageActions, "you" | "mayDeleteAny" | "mayRedactAny" | "quoted">;
   panel: PanelActions;
   controls: Omit<RoomControlActions, "currentTopic">;
   /** Your standing in the room changed (the lists or the admin check answered). */
@@ -78,6 +78,12 @@ export class ChatScreen {
       you: () => this.#state?.members.you,
       mayDeleteAny: () => !!this.#state && can(standing(this.#state.members), "delete_any"),
       mayRedactAny: () => !!this.#state && can(standing(this.#state.members), "redact_any"),
+      quoted: (id) => {
+        const message = this.#state?.timeline.messages.get(id);
+        return message && !message.deleted && !message.redacted
+          ? { author: message.author.name, text: message.text }
+          : undefined;
+      },
     };
     this.#members = new MemberPanel(actions.panel);
     this.#controls = roomControls({

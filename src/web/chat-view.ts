@@ -2,9 +2,13 @@ import {
   can,
   CommandError,
   isSlashCommand,
+  rankOf,
   RoomConnection,
+  type RoomEvent,
   type Standing,
 } from "../client/index.ts";
+import { automationPanel } from "./automation/automation-panel.ts";
+import { mayAutomate } from "./automation/automation-rules.ts";
 import { ChatScreen } from "./chat-screen.ts";
 import {
   initialChatState,
@@ -19,33 +23,58 @@ import { errorText, handleUnauthorized, type AppContext, type View } from "./con
 import { HistoryView } from "./history-view.ts";
 import { forgetRoom, rememberRoom } from "./recent-rooms.ts";
 import { integrationsPanel } from "./integrations-panel.ts";
-import { goToRooms, integrationsHref, roomHref, setFlash, type Route } from "./route.ts";
+import {
+  automationHref,
+  goToRooms,
+  integrationsHref,
+  roomHref,
+  setFlash,
+  type Route,
+} from "./route.ts";
 import { noteWrite } from "./search-view.ts";
 import { maySeeBans } from "./members-state.ts";
 
 const PAGE = 50;
 
+/** The panels a room's URL may open in place of the live room, for those whose standing allows. */
+type PanelKind = "integrations" | "automation";
+const PANEL_ALLOWED: Record<PanelKind, (you: Standing) => boolean> = {
+  integrations: (you) => can(you, "integrations"),
+  automation: mayAutomate,
+};
+
+const panelOf = (route: { integrations?: true; automation?: true }): PanelKind | undefined =>
+  route.integrations ? "integrations" : route.automation ? "automation" : undefined;
+
 /**
  * One room: history over HTTP, live events over the SDK's RoomConnection, a compose box,
- * presence, typing, the unread divider and the reconnecting banner; the room as it was, and its
- * Integrations panel (`#/room/<name>/integrations`), in place of the live room. The pure reducer
+ * presence, typing, the unread divider and the reconnecting banner; the room as it was, its
+ * Integrations panel (`#/room/<name>/integrations`) and its Automation view
+ * (`#/room/<name>/automation`), in place of the live room. The pure reducer
  * of chat-state.ts decides what happens; ChatScreen draws its state; this runs its effects.
  */
 export function chatView(
   ctx: AppContext,
   room: string,
-  options: { people?: boolean; integrations?: boolean } = {},
+  options: { people?: boolean; integrations?: true; automation?: true } = {},
 ): View {
   let state: ChatState = initialChatState;
   let conn: RoomConnection | undefined;
   let disposed = false;
   let membersTimer: ReturnType<typeof setTimeout> | undefined;
   let postIds = 0;
-  /** The Integrations panel: asked for by the URL, shown once your standing allows it. */
-  let wantIntegrations = options.integrations === true;
-  let integrations: View | undefined;
+  /** The panel the URL asks for (Integrations, Automation), shown once your standing allows it. */
+  let wanted = panelOf(options);
+  /** The panel shown, and the rank it was built for (a new rank builds it again). */
+  let panel: { kind: PanelKind; view: View; rank: string } | undefined;
   let you: Standing | undefined;
   let adminKnown = false;
+  /** Who hears the room's live events beside the chat (the Automation view, while open). */
+  const eventListeners = new Set<(event: RoomEvent) => void>();
+  const onEvents = (listener: (event: RoomEvent) => void) => {
+    eventListeners.add(listener);
+    return () => void eventListeners.delete(listener);
+  };
 
   const screen = new ChatScreen(room, {
     message: {
@@ -66,10 +95,11 @@ export function chatView(
       redo: () => command((c) => c.redo()),
       verify: () => ctx.call((api) => api.verifyRoom(room)),
       integrationsHref: integrationsHref(room),
+      automationHref: automationHref(room),
     },
     standing: (standing) => {
       you = standing;
-      syncIntegrations();
+      syncPanel();
       // What you may run changed with your role: completion offers what is allowed now.
       void loadSlashCommands();
     },
@@ -79,11 +109,11 @@ export function chatView(
     send,
     typing: () => conn?.typing(),
     history: () => {
-      if (wantIntegrations) {
+      if (wanted) {
         // The URL says the live room again (no hashchange: nothing is built anew).
         window.history.replaceState(null, "", roomHref(room));
-        wantIntegrations = false;
-        syncIntegrations();
+        wanted = undefined;
+        syncPanel();
       }
       screen.showInstead(history.el);
       history.open();
@@ -182,29 +212,41 @@ export function chatView(
   }
 
   /**
-   * Opens or closes the Integrations panel as the URL asks and your standing allows. Someone
-   * who may not manage integrations never sees it: once their role and the admin check are
+   * Opens or closes the panel the URL asks for (Integrations, Automation) as your standing
+   * allows. Someone who may not use it never sees it: once their role and the admin check are
    * known, the URL goes back to the live room.
    */
-  function syncIntegrations(): void {
-    const allowed = you !== undefined && can(you, "integrations");
-    if (wantIntegrations && allowed && !integrations) {
-      integrations = integrationsPanel(ctx, room);
+  function syncPanel(): void {
+    const allowed = wanted !== undefined && you !== undefined && PANEL_ALLOWED[wanted](you);
+    const rank = you ? rankOf(you) : "none";
+    if (panel && (panel.kind !== wanted || !allowed || panel.rank !== rank)) closePanel();
+    if (wanted && allowed && you && !panel) {
+      const view =
+        wanted === "integrations"
+          ? integrationsPanel(ctx, room)
+          : automationPanel(ctx, room, you, {
+              undo: () => command((c) => c.undo()),
+              onEvents,
+            });
+      panel = { kind: wanted, view, rank };
       history.hide();
-      screen.showInstead(integrations.el);
-      integrations.el.focus();
-    } else if ((!wantIntegrations || !allowed) && integrations) {
-      integrations.dispose();
-      integrations.el.remove();
-      integrations = undefined;
-      screen.showInstead(undefined);
-      // Its custom slash commands may have changed there.
-      void loadSlashCommands();
+      screen.showInstead(view.el);
+      view.el.focus();
     }
-    if (wantIntegrations && !allowed && adminKnown && you?.role !== undefined) {
-      wantIntegrations = false;
+    if (wanted && !allowed && adminKnown && you?.role !== undefined) {
+      wanted = undefined;
       window.history.replaceState(null, "", roomHref(room));
     }
+  }
+
+  function closePanel(): void {
+    if (!panel) return;
+    panel.view.dispose();
+    panel.view.el.remove();
+    panel = undefined;
+    screen.showInstead(undefined);
+    // Its custom slash commands, or plugins' commands, may have changed there.
+    void loadSlashCommands();
   }
 
   // ---- commands ----
@@ -315,7 +357,10 @@ export function chatView(
     c.on("welcome", ({ you, online, readSeq }) =>
       dispatch({ type: "welcome", you, online, readSeq }),
     );
-    c.on("event", (event) => dispatch({ type: "event", event, seen: seen() }));
+    c.on("event", (event) => {
+      dispatch({ type: "event", event, seen: seen() });
+      for (const listener of eventListeners) listener(event);
+    });
     c.on("gap", () => dispatch({ type: "gap" }));
     c.on("presence", (frame) => dispatch({ type: "presence", frame }));
     c.on("typing", (user) => user.id !== state.members.you && screen.typing.saw(user));
@@ -329,7 +374,7 @@ export function chatView(
   void ctx.admin.then((admin) => {
     adminKnown = true;
     dispatch({ type: "admin", admin });
-    syncIntegrations();
+    syncPanel();
   });
   const onVisible = () => markRead();
   document.addEventListener("visibilitychange", onVisible);
@@ -341,17 +386,17 @@ export function chatView(
     /** Another panel of this room: opened or closed here, the socket kept. */
     follow(route: Route): boolean {
       if (route.view !== "room" || route.room !== room || route.people) return false;
-      wantIntegrations = route.integrations === true;
-      if (wantIntegrations) {
+      wanted = panelOf(route);
+      if (wanted) {
         history.hide();
         screen.showInstead(undefined);
       }
-      syncIntegrations();
+      syncPanel();
       return true;
     },
     dispose() {
       disposed = true;
-      integrations?.dispose();
+      panel?.view.dispose();
       document.removeEventListener("visibilitychange", onVisible);
       screen.dispose();
       clearTimeout(membersTimer);

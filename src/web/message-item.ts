@@ -16,6 +16,8 @@ export type MessageActions = {
   /** Whether you may redact other people's messages (the `redact_any` permission). */
   mayRedactAny: () => boolean;
   react: (id: number, emoji: string, on: boolean) => Promise<unknown>;
+  /** The message replied to, when it is loaded: its author and text, for the reply's quote. */
+  quoted: (id: number) => { author: string; text: string } | undefined;
 };
 
 /** One message in the list: author, time, text, reactions, and edit/delete for its author. */
@@ -70,10 +72,24 @@ export class MessageItem {
     replace(
       this.el,
       head,
+      m.replyTo === undefined ? null : this.#quote(m.replyTo),
       body,
       m.deleted || m.redacted ? null : this.#reactions(),
       this.#editor ? null : this.#menu(mine),
       this.#error,
+    );
+  }
+
+  /** A reply's first line: who and what it answers (a rule's reply in a thread, say). */
+  #quote(id: number): HTMLElement {
+    const quoted = this.#actions.quoted(id);
+    const text = quoted
+      ? `${quoted.author}: ${[...quoted.text].slice(0, 80).join("")}`
+      : "a message";
+    return h(
+      "p",
+      { class: "reply-to hint", "data-testid": "reply-to", "data-reply-to": id },
+      `↪ In reply to ${text}`,
     );
   }
 

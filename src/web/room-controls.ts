@@ -1,4 +1,5 @@
 import { can, type ChainReport, type Standing } from "../client/index.ts";
+import { mayAutomate } from "./automation/automation-rules.ts";
 import { chainVerdictText } from "./chain-verdict.ts";
 import { errorText } from "./context.ts";
 import { h } from "./dom.ts";
@@ -16,13 +17,15 @@ export type RoomControlActions = {
   verify: () => Promise<ChainReport>;
   /** Where the room's Integrations panel is (owners and admins). */
   integrationsHref: string;
+  /** Where the room's Automation view is (moderators and above). */
+  automationHref: string;
 };
 
 /**
  * The room's header controls: undo and redo of your last action (it may have touched any
  * message, so they sit with the room, not on one message), the topic and slow mode for those
- * who may change them, the Integrations panel for those who manage them, and "Leave room" for
- * members.
+ * who may change them, the Integrations panel for those who manage them, the Automation view
+ * (rules, schedules, plugins) for moderators and above, and "Leave room" for members.
  */
 export function roomControls(actions: RoomControlActions) {
   const error = h("p", {
@@ -177,6 +180,17 @@ export function roomControls(actions: RoomControlActions) {
     },
     "Integrations",
   );
+  const automation = h(
+    "a",
+    {
+      href: actions.automationHref,
+      class: "button-link",
+      "data-testid": "automation-open",
+      hidden: true,
+      title: "This room's rules, schedules and plugins",
+    },
+    "Automation",
+  );
   const leave = h(
     "button",
     {
@@ -192,7 +206,18 @@ export function roomControls(actions: RoomControlActions) {
     el: h(
       "div",
       { class: "controls" },
-      h("div", { class: "row" }, undo, redo, moderation, verify, verdict, integrations, leave),
+      h(
+        "div",
+        { class: "row" },
+        undo,
+        redo,
+        moderation,
+        verify,
+        verdict,
+        integrations,
+        automation,
+        leave,
+      ),
       error,
     ),
     /** Shows the controls `you` may use. */
@@ -205,6 +230,7 @@ export function roomControls(actions: RoomControlActions) {
       slow.hidden = status.hidden = !maySlow;
       verify.hidden = verdict.hidden = !can(you, "audit");
       integrations.hidden = !can(you, "integrations");
+      automation.hidden = !mayAutomate(you);
       // An admin who is no member has nothing to leave.
       leave.hidden = you.admin === true && you.role === undefined;
     },

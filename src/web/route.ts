@@ -1,12 +1,13 @@
 /**
  * The URL hash is the app's one piece of navigation state: `#/room/<name>` (with `/people` to
- * moderate, `/integrations` for its owner's webhooks, out and in), `#/search/<query>`,
+ * moderate, `/integrations` for its owner's webhooks, out and in, `/automation` for its rules,
+ * schedules and plugins), `#/search/<query>`,
  * `#/admin/<section>[/<name>]`, `#/bots` or the room list.
  */
 export type Route =
   | { view: "rooms" }
   | { view: "bots" }
-  | { view: "room"; room: string; people?: true; integrations?: true }
+  | { view: "room"; room: string; people?: true; integrations?: true; automation?: true }
   | { view: "search"; q: string }
   | { view: "admin"; section: AdminSection; name?: string };
 
@@ -18,6 +19,8 @@ export const ADMIN_SECTIONS = [
   "services",
   "webhooks",
   "slack",
+  "rules",
+  "plugins",
   "audit",
   "database",
 ] as const;
@@ -30,13 +33,14 @@ export function currentRoute(hash = location.hash): Route {
   if (hash === BOTS_HREF) return { view: "bots" };
   const admin = /^#\/admin(?:\/([a-z]+)(?:\/([^/]+))?)?$/.exec(hash);
   if (admin) return adminRoute(admin[1], admin[2]);
-  const match = /^#\/(room|search)\/([^/]+)(?:\/(people|integrations))?$/.exec(hash);
+  const match = /^#\/(room|search)\/([^/]+)(?:\/(people|integrations|automation))?$/.exec(hash);
   if (!match?.[2]) return { view: "rooms" };
   const value = decoded(match[2]);
   if (value === undefined) return { view: "rooms" };
   if (match[1] === "search") return match[3] ? { view: "rooms" } : { view: "search", q: value };
   if (match[3] === "people") return { view: "room", room: value, people: true };
   if (match[3] === "integrations") return { view: "room", room: value, integrations: true };
+  if (match[3] === "automation") return { view: "room", room: value, automation: true };
   return { view: "room", room: value };
 }
 
@@ -71,6 +75,11 @@ export function moderateHref(room: string): string {
 /** A room with its Integrations panel (webhooks) in place of the live room: for its owner. */
 export function integrationsHref(room: string): string {
   return `${roomHref(room)}/integrations`;
+}
+
+/** A room with its Automation view (rules, schedules, plugins): for moderators and above. */
+export function automationHref(room: string): string {
+  return `${roomHref(room)}/automation`;
 }
 
 export function searchHref(q: string): string {

@@ -390,6 +390,12 @@ describe("the admin API", () => {
       ["POST", `/api/admin/services/${id}/keys`],
       ["POST", `/api/admin/services/${id}/keys/${poster.key.id}/rotate`, {}],
       ["DELETE", `/api/admin/services/${id}/keys/${poster.key.id}`],
+      // The instance's rules (docs/automation.md, "Instance rules").
+      ["GET", "/api/admin/rules"],
+      ["POST", "/api/admin/rules", INSTANCE_RULE],
+      ["PUT", "/api/admin/rules/rl_00000000000000e1", INSTANCE_RULE],
+      ["DELETE", "/api/admin/rules/rl_00000000000000e1"],
+      ["POST", "/api/admin/rules/dry-run", { rule: INSTANCE_RULE, room: "general" }],
     ];
     for (const [method, path, body] of routes) {
       for (const who of [nina.token, fakeRoot.token, poster.key.secret])
@@ -419,5 +425,14 @@ describe("the admin API", () => {
       disabledAt: null,
       keys: [{ id: poster.key.id, status: "active" }],
     });
+    const rules = await call(base, "GET", "/api/admin/rules", { token: root.token });
+    expect(rules.json).toMatchObject({ rules: [] });
   });
 });
+
+/** A rule the routes would take from an admin: refused here for who asks, never for what. */
+const INSTANCE_RULE = {
+  name: "Everywhere",
+  trigger: { on: "message", match: { keywords: ["incident"] } },
+  actions: [{ do: "post", text: "see the runbook" }],
+};

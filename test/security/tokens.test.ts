@@ -83,6 +83,30 @@ async function refusedEverywhere(token: string, what: string): Promise<void> {
     ["GET", "/api/admin/audit"],
     ["GET", "/api/admin/audit?actor=root&action=auth.signed_in"],
     ["GET", "/api/admin/audit/verify"],
+    ["GET", "/api/admin/rules"],
+    [
+      "POST",
+      "/api/admin/rules",
+      { name: "pwned", trigger: { on: "member_joined" }, actions: [{ do: "post", text: "x" }] },
+    ],
+    [
+      "PUT",
+      "/api/admin/rules/rl_00000000000000e1",
+      { name: "pwned", trigger: { on: "member_joined" }, actions: [{ do: "post", text: "x" }] },
+    ],
+    ["DELETE", "/api/admin/rules/rl_00000000000000e1"],
+    [
+      "POST",
+      "/api/admin/rules/dry-run",
+      {
+        rule: {
+          name: "pwned",
+          trigger: { on: "member_joined" },
+          actions: [{ do: "post", text: "x" }],
+        },
+        room: "general",
+      },
+    ],
   ];
   for (const [method, path, body] of attempts) {
     expectError(

@@ -13,7 +13,13 @@ import {
 } from "../../src/automation/engine.ts";
 import { Actor } from "../../src/identity/actor.ts";
 import { LIMITS_AUTOMATION, type Action } from "../../src/protocol/automation.ts";
-import { Command, LIMITS, ServiceId, type RoomEvent } from "../../src/protocol/index.ts";
+import {
+  Command,
+  LIMITS,
+  ServiceId,
+  type RoomEvent,
+  type UserRef,
+} from "../../src/protocol/index.ts";
 import { decide, denyAccess, type RoomView } from "../../src/room/decide.ts";
 import {
   ada,
@@ -427,6 +433,32 @@ describe("loop protection", () => {
     const firing = only(firingsFor([echo], [own], context()));
     expect(firing.skipped).toBe(OWN_ACTION);
     expect(stepsToRun(firing)).toEqual([]);
+  });
+
+  it("counts what a plugin's bot wrote for a rule's plugin action as the rule's own", () => {
+    const lunch = rule({ on: "message", match: { keywords: ["lunch"] } }, [
+      { do: "plugin", plugin: "poll", command: "poll", args: "Lunch? pizza sushi" },
+    ]);
+    const other = rule(
+      { on: "message", match: { keywords: ["lunch"] } },
+      [{ do: "react", emoji: "🍕" }],
+      { id: "rl_00000000000000c2", name: "Other" },
+    );
+    const pollBot: UserRef = { id: "svc_00000000000000000000000000000009", name: "Plugin: poll" };
+    const log = new Log();
+    const poll = log.posted(pollBot, "📊 Lunch?");
+    const later = log.posted(pollBot, "📊 Lunch? again, by its own job");
+    const ctx = context({
+      actedFor: (event) => (event.seq === poll.seq ? lunch.id : undefined),
+    });
+    const [mine, others, next, othersNext] = firingsFor([lunch, other], [poll, later], ctx);
+    expect(mine).toMatchObject({ rule: { id: lunch.id }, skipped: OWN_ACTION });
+    // Another rule may answer it: a chain of rules is what rules are for.
+    expect(others!.skipped).toBeUndefined();
+    // The same bot's post that the rule did not ask for sets the rule off as anyone's.
+    expect(next).toMatchObject({ rule: { id: lunch.id } });
+    expect(next!.skipped).toBeUndefined();
+    expect(othersNext!.rule.id).toBe(other.id);
   });
 
   it("two rules that trigger each other stop within the budget", () => {

@@ -131,8 +131,11 @@ const RULE_VERSIONS = [
     conditions: { roles: ["member"] },
     actions: [{ do: "react", emoji: "🚨" }],
   },
+  // Off: a rule that fires adds its own events after the command's, as an actor named after the
+  // room, so twins named apart would differ by design (rules at work: test/e2e/rules-firing*).
   {
     name: "Welcome",
+    enabled: false,
     trigger: { on: "member_joined" },
     actions: [{ do: "post", text: "welcome {user}" }],
   },

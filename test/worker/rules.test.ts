@@ -54,7 +54,8 @@ async function errorOf(res: Response) {
   return { status: res.status, code: ErrorBody.parse(await res.json()).error.code };
 }
 
-describe("the room's rules through its RPC", () => {
+// The first calls start the pool's objects cold (seconds on a busy machine), as in admin-users.test.ts.
+describe("the room's rules through its RPC", { timeout: 20_000 }, () => {
   it("saves, lists, replaces, deletes, and undoes and redoes a moderator's changes", async () => {
     const { mo, stub } = await cast();
     const save = (rule: RuleInput, id: string) =>

@@ -4,7 +4,9 @@ import { ADMIN_SECTIONS, adminHref, type AdminSection, type Route } from "../rou
 import { auditLogSection } from "./audit-log.ts";
 import { databaseSection } from "./database.ts";
 import { overviewSection } from "./overview.ts";
+import { pluginsSection } from "./plugins.ts";
 import { roomsSection } from "./rooms.ts";
+import { rulesSection } from "./rules.ts";
 import { servicesSection } from "./services.ts";
 import { slackSection } from "./slack.ts";
 import { usersSection } from "./users.ts";
@@ -17,6 +19,8 @@ const TITLES: Record<AdminSection, string> = {
   services: "Services",
   webhooks: "Webhooks",
   slack: "Slack",
+  rules: "Rules",
+  plugins: "Plugins",
   audit: "Audit log",
   database: "Database",
 };
@@ -29,6 +33,8 @@ const SECTIONS: Record<AdminSection, (ctx: AppContext, name?: string) => View> =
   services: (ctx) => ({ el: servicesSection(ctx), dispose() {} }),
   webhooks: webhooksSection,
   slack: (ctx) => ({ el: slackSection(ctx), dispose() {} }),
+  rules: rulesSection,
+  plugins: pluginsSection,
   audit: (ctx) => ({ el: auditLogSection(ctx), dispose() {} }),
   database: databaseSection,
 };
@@ -36,8 +42,9 @@ const SECTIONS: Record<AdminSection, (ctx: AppContext, name?: string) => View> =
 /**
  * The admin dashboard, for instance admins (docs/observability.md, "Admin dashboard"): a menu
  * of sections, each its own URL (`#/admin/<section>`) and file: the live Overview, Rooms,
- * Users, Services, the instance's Webhooks, Slack (the bridge's links), the Audit log and the
- * Database. Loaded as its own chunk (app.ts); the server refuses every call of a non-admin with
+ * Users, Services, the instance's Webhooks, Slack (the bridge's links), the instance's Rules
+ * (the rule builder in the instance's scope, a dry run in a room), Plugins (install,
+ * versions, the instance's switch), the Audit log and the Database. Loaded as its own chunk (app.ts); the server refuses every call of a non-admin with
  * 403, which each section says.
  */
 export function dashboard(ctx: AppContext, route: Extract<Route, { view: "admin" }>): View {
