@@ -120,7 +120,7 @@ export function assembleAutomation(
     changed: () => clock.changed(),
   });
   const clock: Clock = new Clock(
-    [reminders, automation, plugins],
+    [reminders, automation, plugins.jobs],
     (due) => schedule.at("clock", due),
     () => schedule.dueOf("clock"),
   );

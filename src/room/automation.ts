@@ -8,7 +8,7 @@ import {
 import type { AutomationFired } from "../protocol/automation-fired.ts";
 import type { Command, Result, RoomEvent } from "../protocol/index.ts";
 import { ActionBudget } from "../automation/budget.ts";
-import { nextTimes, type TimedTrigger } from "../automation/cron.ts";
+import { nextTimes } from "../automation/cron.ts";
 import { dryRun } from "../automation/dry-run.ts";
 import {
   firingForTick,
@@ -22,6 +22,7 @@ import {
 import { errorFields, log } from "../telemetry/log.ts";
 import { pluginActor } from "../plugins/room-bridge.ts";
 import type { ClockSource, Firing as ClockFiring } from "./clock.ts";
+import { isTimed, RuleClock, type TimedRule } from "./rule-clock.ts";
 import type { EventLog } from "./log.ts";
 import type { ReadModel } from "./read-model.ts";
 
@@ -63,7 +64,6 @@ export type AutomationDeps = {
   changed: () => void;
 };
 
-type ClockRow = { rule_id: string; trigger: string; at: number };
 /** A batch of committed events whose firings have not all run yet (`automation_pending`). */
 type PendingRow = { first_seq: number; last_seq: number; at: number };
 
@@ -75,9 +75,6 @@ export const REPLAY_AFTER_MS = 5000;
 
 /** How many plugin-written events the room remembers the rule of (loop protection). */
 const ACTED_FOR_KEPT = 1000;
-
-const isTimed = (rule: EngineRule): rule is EngineRule & { trigger: TimedTrigger } =>
-  rule.trigger.on === "schedule" || rule.trigger.on === "time";
 
 /**
  * The room's rules at work (docs/automation.md): after each commit the engine (src/automation/,
@@ -93,6 +90,8 @@ export class RoomAutomation implements ClockSource {
   readonly name = "rules";
   readonly #deps: AutomationDeps;
   readonly #sql: SqlStorage;
+  /** Each timed rule's next time. */
+  readonly #clock: RuleClock;
   /** Every rule of the room together, per sliding minute (loop protection). */
   readonly #budget = new ActionBudget();
   /** Firings run one after another, in commit order. */
@@ -105,11 +104,16 @@ export class RoomAutomation implements ClockSource {
   constructor(deps: AutomationDeps) {
     this.#deps = deps;
     this.#sql = deps.storage.sql;
+    this.#clock = new RuleClock(
+      this.#sql,
+      (rule, dueAt) => this.#fireTimed(rule, dueAt),
+      deps.changed,
+    );
   }
 
   /** The room's own rules, each with its next time when it has one. */
   list(): Rule[] {
-    const next = new Map(this.#rows().map((row) => [row.rule_id, row.at]));
+    const next = this.#clock.times();
     return this.#deps.read
       .rules()
       .map((rule) => (next.has(rule.id) ? { ...rule, nextAt: next.get(rule.id)! } : rule));
@@ -165,58 +169,24 @@ export class RoomAutomation implements ClockSource {
 
   // ---- the clock's source ----
 
-  /**
-   * Brings `rule_clock` in line with the rules: a new or changed timed rule gets its next time
-   * after `now`, a deleted or disabled one loses its row; a row whose trigger is unchanged keeps
-   * its time, so that a due firing missed while the room was down still fires once.
-   */
+  /** Brings the timed rules' clock rows in line with the rules (rule-clock.ts). */
   syncClock(now: number): void {
-    const timed = new Map(
-      this.#rules()
-        .filter((rule) => rule.enabled && isTimed(rule))
-        .map((rule) => [rule.id, JSON.stringify(rule.trigger)]),
-    );
-    const rows = new Map(this.#rows().map((row) => [row.rule_id, row]));
     // Until the instance's rules are known, a row that is no room rule's may be one of theirs.
     const roomRules = new Set(this.#deps.read.rules().map((rule) => rule.id));
     const known = (id: string) =>
       this.#deps.instanceRules.version !== undefined || roomRules.has(id);
-    let changed = false;
-    for (const [id, row] of rows)
-      if (timed.get(id) !== row.trigger && known(id)) {
-        this.#sql.exec("DELETE FROM rule_clock WHERE rule_id = ?", id);
-        rows.delete(id);
-        changed = true;
-      }
-    for (const [id, trigger] of timed) {
-      if (rows.has(id)) continue;
-      const at = nextTimes(JSON.parse(trigger) as TimedTrigger, now, 1)[0];
-      if (at === undefined) continue;
-      this.#sql.exec(
-        "INSERT INTO rule_clock (rule_id, trigger, at) VALUES (?, ?, ?)",
-        id,
-        trigger,
-        at,
-      );
-      changed = true;
-    }
-    if (changed) this.#deps.changed();
+    this.#clock.sync(this.#rules(), known, now);
   }
 
   next(): number | undefined {
-    const timed = this.#sql
-      .exec<{ at: number | null }>("SELECT min(at) AS at FROM rule_clock")
-      .one().at;
+    const timed = this.#clock.next();
     const times = this.#pendingRows().map((row) => this.#replayAt(row));
-    if (timed !== null) times.push(timed);
+    if (timed !== undefined) times.push(timed);
     return times.length > 0 ? Math.min(...times) : undefined;
   }
 
   due(now: number, limit: number): ClockFiring[] {
-    const timed = this.#sql
-      .exec<ClockRow>("SELECT * FROM rule_clock WHERE at <= ? ORDER BY at LIMIT ?", now, limit)
-      .toArray()
-      .map((row) => ({ at: row.at, fire: () => this.#fireTimed(row) }));
+    const timed = this.#clock.due(now, limit, () => this.#rules());
     const stranded = this.#pendingRows()
       .filter((row) => !this.#inFlight.has(row.first_seq) && this.#replayAt(row) <= now)
       .slice(0, limit)
@@ -266,34 +236,13 @@ export class RoomAutomation implements ClockSource {
     });
   }
 
-  /** A timed rule's due time: its firing carried out, then the rule moved to its next time. */
-  async #fireTimed(row: ClockRow): Promise<void> {
-    const rule = this.#rules().find((candidate) => candidate.id === row.rule_id);
-    if (rule) {
-      const now = Date.now();
-      const firing = firingForTick(rule, row.at, await this.#context(now, [rule]));
-      if (firing) await this.#run(firing, this.#deps.log.lastSeq);
-    }
-    const next =
-      rule && isTimed(rule)
-        ? nextTimes(rule.trigger, Math.max(row.at, Date.now()), 1)[0]
-        : undefined;
-    if (next === undefined)
-      this.#sql.exec("DELETE FROM rule_clock WHERE rule_id = ? AND at = ?", row.rule_id, row.at);
-    else
-      this.#sql.exec(
-        "UPDATE rule_clock SET at = ? WHERE rule_id = ? AND at = ?",
-        next,
-        row.rule_id,
-        row.at,
-      );
+  /** A timed rule's due time: its firing carried out (the clock moves it on after). */
+  async #fireTimed(rule: TimedRule, dueAt: number): Promise<void> {
+    const firing = firingForTick(rule, dueAt, await this.#context(Date.now(), [rule]));
+    if (firing) await this.#run(firing, this.#deps.log.lastSeq);
   }
 
   // ---- internals ----
-
-  #rows(): ClockRow[] {
-    return this.#sql.exec<ClockRow>("SELECT * FROM rule_clock").toArray();
-  }
 
   #pendingRows(): PendingRow[] {
     return this.#sql

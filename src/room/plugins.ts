@@ -2,7 +2,6 @@ import type { Actor } from "../identity/actor.ts";
 import type { PluginManifest } from "../protocol/automation.ts";
 import type { Command, Result, RoomEvent, SlashResult, Standing } from "../protocol/index.ts";
 import { ActionBudget } from "../automation/budget.ts";
-import { nextCronTime } from "../automation/cron.ts";
 import type { Outcome } from "../plugins/outcomes.ts";
 import type { ActivePlugin } from "../plugins/registry-object.ts";
 import {
@@ -20,7 +19,7 @@ import {
 } from "../plugins/room-bridge.ts";
 import type { PluginRunner } from "../plugins/runner.ts";
 import { errorFields, log } from "../telemetry/log.ts";
-import type { ClockSource, Firing as ClockFiring } from "./clock.ts";
+import { PluginJobs } from "./plugin-jobs.ts";
 import type { ReadModel } from "./read-model.ts";
 
 /** How long the room trusts its copy of the registry's enabled plugins. */
@@ -42,8 +41,6 @@ export type RoomPluginsDeps = {
   changed: () => void;
 };
 
-type JobRow = { plugin: string; job: string; spec: string; at: number };
-
 /**
  * The room's plugins at work (docs/plugins.md, "In a room"): those the instance enables and the
  * room's owner turned on here, run in their sandboxes by the runner. Before a post or an edit is
@@ -53,10 +50,10 @@ type JobRow = { plugin: string; job: string; spec: string; at: number };
  * room goes on: a failed before-commit hook lets the command through (fail open), a failed
  * after-event hook or job does nothing, and the runner suspends a plugin that keeps failing.
  */
-export class RoomPlugins implements ClockSource {
-  readonly name = "plugin-jobs";
+export class RoomPlugins {
   readonly #deps: RoomPluginsDeps;
-  readonly #sql: SqlStorage;
+  /** The plugins' scheduled jobs: one of the clock's sources. */
+  readonly jobs: PluginJobs;
   /** The plugins turned on here (the log's projection), read once until one is turned on or off. */
   #on: ReadonlySet<string> | undefined;
   /** The registry's list and when it was asked; the last good one stays if a refresh fails. */
@@ -73,7 +70,7 @@ export class RoomPlugins implements ClockSource {
 
   constructor(deps: RoomPluginsDeps) {
     this.#deps = deps;
-    this.#sql = deps.storage.sql;
+    this.jobs = new PluginJobs(deps.storage.sql, (row) => this.#runJob(row), deps.changed);
   }
 
   /** Whether the room has any plugin turned on: without one, commands skip the plugins at once. */
@@ -205,61 +202,25 @@ export class RoomPlugins implements ClockSource {
     return { ok: true, value: slashAnswer(input.name, outcome.value, acted) };
   }
 
-  // ---- scheduled jobs: one of the clock's sources ----
-
-  next(): number | undefined {
-    return (
-      this.#sql.exec<{ at: number | null }>("SELECT min(at) AS at FROM plugin_jobs").one().at ??
-      undefined
-    );
-  }
-
-  due(now: number, limit: number): ClockFiring[] {
-    return this.#sql
-      .exec<JobRow>("SELECT * FROM plugin_jobs WHERE at <= ? ORDER BY at LIMIT ?", now, limit)
-      .toArray()
-      .map((row) => ({ at: row.at, fire: () => this.#runJob(row) }));
-  }
+  // ---- scheduled jobs ----
 
   /** Refreshes the registry's list when the room has plugins on, so that their jobs get times. */
   wake(): void {
     if (this.any) this.#deps.keepAlive(this.running());
   }
 
-  /**
-   * A job's due time: the job run and its actions carried out under a key of that time (an
-   * alarm delivered again acts once), then the job moved to its next time after now.
-   */
-  async #runJob(row: JobRow): Promise<void> {
+  /** A job's due time (plugin-jobs.ts): whether its plugin still runs here. */
+  async #runJob(row: { plugin: string; job: string; at: number }): Promise<boolean> {
     const plugin = (await this.running()).find((candidate) => candidate.ref.id === row.plugin);
-    if (plugin) {
-      const outcome = await this.#deps.runner().job(plugin.ref, row.job);
-      if (outcome.outcome !== "ok") this.#failed(row.plugin, "job", outcome);
-      else
-        await this.#act(
-          row.plugin,
-          commandsOf(outcome.value, `${row.plugin}:job:${row.job}:${row.at}`),
-        );
-    }
-    const spec = JSON.parse(row.spec) as { cron: string; timeZone: string };
-    const next = plugin
-      ? nextCronTime(spec.cron, spec.timeZone, Math.max(row.at, Date.now()))
-      : undefined;
-    if (next === undefined)
-      this.#sql.exec(
-        "DELETE FROM plugin_jobs WHERE plugin = ? AND job = ? AND at = ?",
-        row.plugin,
-        row.job,
-        row.at,
-      );
+    if (!plugin) return false;
+    const outcome = await this.#deps.runner().job(plugin.ref, row.job);
+    if (outcome.outcome !== "ok") this.#failed(row.plugin, "job", outcome);
     else
-      this.#sql.exec(
-        "UPDATE plugin_jobs SET at = ? WHERE plugin = ? AND job = ? AND at = ?",
-        next,
+      await this.#act(
         row.plugin,
-        row.job,
-        row.at,
+        commandsOf(outcome.value, `${row.plugin}:job:${row.job}:${row.at}`),
       );
+    return true;
   }
 
   // ---- internals ----
@@ -282,7 +243,7 @@ export class RoomPlugins implements ClockSource {
     const plugins = this.#deps.active().then(
       (active) => {
         this.#lastActive = active;
-        this.#syncJobs(active, now);
+        this.jobs.sync(active, this.#turnedOn(), now);
         return active;
       },
       (error: unknown) => {
@@ -320,45 +281,6 @@ export class RoomPlugins implements ClockSource {
       if (this.#afterQueues.get(id) === settled) this.#afterQueues.delete(id);
     });
     this.#deps.keepAlive(settled);
-  }
-
-  /** The jobs of the plugins running here get a row each; a gone or changed job loses its row. */
-  #syncJobs(active: readonly ActivePlugin[], now: number): void {
-    const on = this.#turnedOn();
-    const wanted = new Map<string, { plugin: string; job: string; spec: string }>();
-    for (const plugin of active)
-      if (on.has(plugin.ref.id))
-        for (const job of plugin.manifest.jobs) {
-          const spec = JSON.stringify({ cron: job.cron, timeZone: job.timeZone });
-          wanted.set(`${plugin.ref.id}\n${job.name}`, {
-            plugin: plugin.ref.id,
-            job: job.name,
-            spec,
-          });
-        }
-    let changed = false;
-    for (const row of this.#sql.exec<JobRow>("SELECT * FROM plugin_jobs").toArray()) {
-      const key = `${row.plugin}\n${row.job}`;
-      if (wanted.get(key)?.spec === row.spec) wanted.delete(key);
-      else {
-        this.#sql.exec("DELETE FROM plugin_jobs WHERE plugin = ? AND job = ?", row.plugin, row.job);
-        changed = true;
-      }
-    }
-    for (const job of wanted.values()) {
-      const spec = JSON.parse(job.spec) as { cron: string; timeZone: string };
-      const at = nextCronTime(spec.cron, spec.timeZone, now);
-      if (at === undefined) continue;
-      this.#sql.exec(
-        "INSERT INTO plugin_jobs VALUES (?, ?, ?, ?)",
-        job.plugin,
-        job.job,
-        job.spec,
-        at,
-      );
-      changed = true;
-    }
-    if (changed) this.#deps.changed();
   }
 
   /**
