@@ -8,6 +8,8 @@ export const ERROR_STATUS = {
   not_found: 404,
   conflict: 409,
   too_large: 413,
+  /** Addition (docs/attachments.md): the bytes are not of a type that is accepted there. */
+  unsupported_type: 415,
   rate_limited: 429,
   internal: 500,
   unavailable: 503,

@@ -16,3 +16,4 @@ export * from "./integrations.ts";
 export * from "./slash-commands.ts";
 export * from "./slack.ts";
 export * from "./plugins.ts";
+export * from "./attachments.ts";

@@ -16,6 +16,7 @@ export const RPC_CODE = {
   conflict: Code.FailedPrecondition,
   // What Connect itself answers for a message over readMaxBytes, so both read alike.
   too_large: Code.ResourceExhausted,
+  unsupported_type: Code.InvalidArgument,
   rate_limited: Code.ResourceExhausted,
   quota: Code.ResourceExhausted,
   overloaded: Code.Unavailable,

@@ -87,6 +87,7 @@ describe("HTTP", () => {
       not_found: 404,
       conflict: 409,
       too_large: 413,
+      unsupported_type: 415,
       rate_limited: 429,
       internal: 500,
       unavailable: 503,
