@@ -197,3 +197,10 @@ export function withTranscript(
 ): MessageAttachment[] {
   return attachments.map((a) => (a.id === attachmentId ? { ...a, transcript } : a));
 }
+
+/**
+ * Where an attachment's bytes are served (GET, docs/attachments.md "The HTTP contract"): the path
+ * the other APIs (GraphQL, RPC) hand their clients, relative to the API's origin.
+ */
+export const attachmentPath = (room: string, attachmentId: string): string =>
+  `/api/rooms/${encodeURIComponent(room)}/attachments/${encodeURIComponent(attachmentId)}`;
