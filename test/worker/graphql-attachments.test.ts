@@ -1,11 +1,7 @@
-import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { RoomPageDocument } from "../../src/client/index.ts";
-import type { Attachment, Session, TranscriptData } from "../../src/protocol/index.ts";
-import { transcriberActor } from "../../src/room/decide-attachments.ts";
-import { EventLog } from "../../src/room/log.ts";
-import type { Room } from "../../src/room/room.ts";
-import { call, guest, newRoom, roomStub } from "./helpers.ts";
+import { IMAGE, postWithAttachments, transcribe, VOICE } from "./attachment-fixtures.ts";
+import { call, guest, newRoom } from "./helpers.ts";
 
 type Answer = {
   data?: Record<string, any> | null;
@@ -18,60 +14,6 @@ async function gql(query: string, variables: object, token: string): Promise<Ans
 }
 
 const codes = (body: Answer) => body.errors?.map((e) => e.extensions?.code);
-
-const VOICE: Attachment = {
-  id: "vvvvvvvvvvvvvvvvvvvvvv",
-  kind: "voice",
-  name: "voice message.webm",
-  type: "audio/webm",
-  size: 48_213,
-  durationMs: 4_200,
-  waveform: [0, 12, 200, 255, 31],
-};
-const IMAGE: Attachment = {
-  id: "iiiiiiiiiiiiiiiiiiiiii",
-  kind: "image",
-  name: "harbour.png",
-  type: "image/png",
-  size: 1_024,
-};
-
-/**
- * A message carrying `attachments`, logged in the room as a post with uploads logs it (the upload
- * routes live on their own branch): appended and projected by the room's own log, after which
- * the object is evicted so that it reads its tables afresh. Answers the message's id.
- */
-async function postWithAttachments(
-  room: string,
-  author: Session,
-  attachments: Attachment[],
-): Promise<number> {
-  const stub = roomStub(room);
-  const id = await runInDurableObject(stub, (_room: Room, state) => {
-    const log = new EventLog(state.storage.sql);
-    const [posted] = state.storage.transactionSync(() =>
-      log.append(
-        [{ type: "message.posted", data: { text: "", attachments } }],
-        author.user,
-        Date.now(),
-      ),
-    );
-    log.committed();
-    return posted!.seq;
-  });
-  await evictDurableObject(stub);
-  return id;
-}
-
-/** The transcript as the room's transcription queue logs it: a command of the Transcriber bot. */
-async function transcribe(room: string, transcript: TranscriptData): Promise<number> {
-  const logged = await roomStub(room).command(
-    { type: "transcript", clientId: `transcript:${transcript.attachmentId}`, transcript },
-    transcriberActor(room),
-  );
-  if (!logged.ok) throw new Error(logged.error.message);
-  return logged.value.seq;
-}
 
 const MESSAGES = `query($room:String!){ room(name:$room){ messages(first:10){ edges{ node{
   id text redacted
