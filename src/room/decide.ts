@@ -16,6 +16,7 @@ import { actsWithoutJoining, standingOf } from "./standing.ts";
 import type { Decision } from "./decision.ts";
 import { decideUndoRedo } from "./undo.ts";
 import { decideAutomation, type AutomationCommand } from "./decide-automation.ts";
+import { postedAttachments } from "../media/upload-rules.ts";
 
 export type { RoomView } from "./room-view.ts";
 export { standingOf } from "./standing.ts";
@@ -162,11 +163,18 @@ function decideMessage(
         return refuse("rate_limited", `slow mode: wait ${wait} s before your next message`);
       if (command.replyTo !== undefined && !live(view, command.replyTo))
         return noMessage(command.replyTo);
-      const data =
-        command.replyTo === undefined
-          ? { text: command.text }
-          : { text: command.text, replyTo: command.replyTo };
-      return accept({ type: "message.posted", data });
+      // The files it carries (docs/attachments.md): the sender's complete uploads in this room.
+      const attached =
+        command.attachments && postedAttachments(command.attachments, actor.id, view.upload);
+      if (attached && !attached.ok) return attached;
+      return accept({
+        type: "message.posted",
+        data: {
+          text: command.text ?? "",
+          ...(command.replyTo !== undefined && { replyTo: command.replyTo }),
+          ...(attached && { attachments: attached.value }),
+        },
+      });
     }
     case "edit": {
       const message = view.message(command.messageId);

@@ -2,6 +2,7 @@ import { unhandled, type RoomEvent } from "../protocol/index.ts";
 import type { UndoableEvent } from "./room-view.ts";
 import { PROJECTION_TABLES, RULE_EVENTS_SQL, RULE_ID_SQL } from "./schema.ts";
 import { snapshotIfDue } from "./snapshots.ts";
+import { projectFiles } from "./file-deletions.ts";
 
 type Sql = SqlStorage;
 
@@ -12,6 +13,7 @@ type Sql = SqlStorage;
  */
 export function project(sql: Sql, event: RoomEvent): void {
   projectTables(sql, event);
+  projectFiles(sql, event);
   snapshotIfDue(sql, event);
 }
 

@@ -581,5 +581,6 @@ function roomView(): RoomView {
     ruleCount: () => 0,
     ruleBefore: () => undefined,
     pluginEnabled: () => false,
+    upload: () => undefined,
   };
 }
