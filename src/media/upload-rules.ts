@@ -124,23 +124,14 @@ export function attachmentOf(upload: UploadRecord & { type: string }): Attachmen
 }
 
 /**
- * The descriptors a post logs for the uploads it names (`ids`, unique, at most 10: the frame's
- * schema), each looked up in the room by `upload`; refused as `postRefusal` says for the first
- * that may not be posted.
+ * Upload `upload` as the descriptor a post by `actorId` logs (RoomView.postableUpload), if
+ * `postRefusal` allows it: undefined otherwise.
  */
-export function postedAttachments(
-  ids: readonly string[],
+export function postableAttachment(
+  upload: UploadRecord | undefined,
   actorId: string,
-  upload: (id: string) => UploadRecord | undefined,
-): { ok: true; value: Attachment[] } | { ok: false; error: Refusal } {
-  const attachments: Attachment[] = [];
-  for (const id of ids) {
-    const record = upload(id);
-    const denied = postRefusal(id, record, actorId);
-    if (denied) return { ok: false, error: denied };
-    if (record?.type === undefined)
-      return { ok: false, error: refusal("conflict", `upload ${id} has no type`) };
-    attachments.push(attachmentOf({ ...record, type: record.type }));
-  }
-  return { ok: true, value: attachments };
+): Attachment | undefined {
+  if (!upload || postRefusal(upload.id, upload, actorId) || upload.type === undefined)
+    return undefined;
+  return attachmentOf({ ...upload, type: upload.type });
 }

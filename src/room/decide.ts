@@ -16,7 +16,6 @@ import { actsWithoutJoining, standingOf } from "./standing.ts";
 import type { Decision } from "./decision.ts";
 import { decideUndoRedo } from "./undo.ts";
 import { decideAutomation, type AutomationCommand } from "./decide-automation.ts";
-import { postedAttachments } from "../media/upload-rules.ts";
 
 export type { RoomView } from "./room-view.ts";
 export { standingOf } from "./standing.ts";
@@ -163,18 +162,22 @@ function decideMessage(
         return refuse("rate_limited", `slow mode: wait ${wait} s before your next message`);
       if (command.replyTo !== undefined && !live(view, command.replyTo))
         return noMessage(command.replyTo);
-      // The files it carries (docs/attachments.md): the sender's complete uploads in this room.
-      const attached =
-        command.attachments && postedAttachments(command.attachments, actor.id, view.upload);
-      if (attached && !attached.ok) return attached;
-      return accept({
-        type: "message.posted",
-        data: {
-          text: command.text ?? "",
-          ...(command.replyTo !== undefined && { replyTo: command.replyTo }),
-          ...(attached && { attachments: attached.value }),
-        },
-      });
+      const attachments = [];
+      for (const id of command.attachments ?? []) {
+        const attachment = view.postableUpload(actor.id, id);
+        if (!attachment)
+          return refuse(
+            "not_found",
+            `no upload ${id} of yours, complete and unposted, in this room`,
+          );
+        attachments.push(attachment);
+      }
+      const data = {
+        text: command.text ?? "",
+        ...(command.replyTo === undefined ? {} : { replyTo: command.replyTo }),
+        ...(attachments.length === 0 ? {} : { attachments }),
+      };
+      return accept({ type: "message.posted", data });
     }
     case "edit": {
       const message = view.message(command.messageId);

@@ -188,7 +188,10 @@ const MIGRATIONS: readonly string[] = [
      first_seq INTEGER PRIMARY KEY,
      last_seq INTEGER NOT NULL,
      at INTEGER NOT NULL);`,
-  // v15 (docs/attachments.md): upload sessions, each stored part's R2 etag, and the files due to
+  // v15 (docs/attachments.md): a message's files as its post logged them, with the transcripts
+  // of its voice attachments (JSON: MessageAttachment[]); NULL for a message without files.
+  `ALTER TABLE messages ADD COLUMN attachments TEXT;`,
+  // v16 (docs/attachments.md): upload sessions, each stored part's R2 etag, and the files due to
   // be deleted from R2 (an upload not posted in time or given up, a deleted or redacted
   // message's). Not projections: an upload exists before any event names it; posting, deleting
   // and redacting update them in the event's own transaction (file-deletions.ts).

@@ -115,7 +115,7 @@ class Room {
       ruleCount: () => rules.size,
       ruleBefore: (id, seq) => this.rulesBefore(seq).get(id),
       pluginEnabled: (plugin) => plugins.get(plugin) === true,
-      upload: () => undefined,
+      postableUpload: () => undefined,
     };
   }
 }

@@ -42,7 +42,7 @@ function view(state: {
     ruleCount: () => 0,
     ruleBefore: () => undefined,
     pluginEnabled: () => false,
-    upload: () => undefined,
+    postableUpload: () => undefined,
   };
 }
 
