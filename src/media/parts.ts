@@ -1,4 +1,5 @@
 import { LIMITS_ATTACHMENTS } from "../protocol/attachments.ts";
+import type { Result } from "../protocol/index.ts";
 
 /**
  * How a file of `size` bytes is cut into parts (docs/attachments.md, "Limits"): every part but
@@ -42,3 +43,22 @@ export function missingParts(
     if (!have.has(part)) missing.push(part);
   return missing;
 }
+
+/**
+ * A part's size as its request's Content-Length declares it, checked before a byte is read:
+ * required (R2 takes only a body of known length, and the size is checked against the part's),
+ * a plain number, at most `partBytes`.
+ */
+export function declaredPartBytes(header: string | undefined | null): Result<number> {
+  if (header === undefined || header === null)
+    return refused("bad_request", "Content-Length is required: send the part's bytes whole");
+  if (!/^\d{1,16}$/.test(header.trim()))
+    return refused("bad_request", "Content-Length is a number of bytes");
+  const bytes = Number(header.trim());
+  if (bytes > LIMITS_ATTACHMENTS.partBytes)
+    return refused("too_large", `a part is at most ${LIMITS_ATTACHMENTS.partBytes} bytes`);
+  return { ok: true, value: bytes };
+}
+
+const refused = (code: "bad_request" | "too_large", message: string) =>
+  ({ ok: false, error: { code, message } }) as const;

@@ -2,17 +2,17 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Actor } from "../identity/actor.ts";
 import { signedIn } from "../http/authenticate.ts";
 import { ApiError } from "../http/api-error.ts";
-import { errors, json, jsonBody, router, unwrap } from "../http/openapi.ts";
+import { errors, json, jsonBody, problemOf, router, unwrap } from "../http/openapi.ts";
 import { RoomName } from "../protocol/index.ts";
 import {
   Attachment,
   AttachmentId,
-  LIMITS_ATTACHMENTS,
   NewUpload,
   PartReceipt,
   Upload,
 } from "../protocol/attachments.ts";
 import { sniffType } from "../media/sniff.ts";
+import { declaredPartBytes } from "../media/parts.ts";
 
 /**
  * Uploading a file into a room (docs/attachments.md, "The HTTP contract"): the room keeps the
@@ -51,19 +51,16 @@ async function multipartOf(
 }
 
 /**
- * The part's size as its Content-Length declares it, checked before a byte is read: required
- * (R2 needs a known length, and a part's size is checked against it), at most `partBytes`.
+ * The open route's validation: a size over the kind's limit is the contract's `too_large`, not
+ * a `bad_request` (NewUpload's own refinement finds it).
  */
-export function declaredPartBytes(header: string | undefined): number {
-  if (header === undefined)
-    throw new ApiError("bad_request", "Content-Length is required: send the part's bytes whole");
-  if (!/^\d{1,16}$/.test(header.trim()))
-    throw new ApiError("bad_request", "Content-Length is a number of bytes");
-  const bytes = Number(header.trim());
-  if (bytes > LIMITS_ATTACHMENTS.partBytes)
-    throw new ApiError("too_large", `a part is at most ${LIMITS_ATTACHMENTS.partBytes} bytes`);
-  return bytes;
-}
+const tooLargeOrBadRequest = (result: { success: boolean; error?: z.ZodError }): undefined => {
+  if (result.success || !result.error) return undefined;
+  const issue = result.error.issues[0];
+  if (issue?.code === "custom" && issue.path[0] === "size")
+    throw new ApiError("too_large", issue.message);
+  throw new ApiError("bad_request", problemOf(result.error.issues));
+};
 
 uploads.openapi(
   createRoute({
@@ -92,6 +89,7 @@ uploads.openapi(
       await multipartOf(c.env.FILES, stub, c.var.user, { id: opened.upload.id, ...opened });
     return c.json(opened.upload, 201);
   },
+  tooLargeOrBadRequest,
 );
 
 uploads.openapi(
@@ -153,7 +151,7 @@ uploads.openapi(
   }),
   async (c) => {
     const { room, id, part } = c.req.valid("param");
-    const bytes = declaredPartBytes(c.req.header("content-length"));
+    const bytes = unwrap(declaredPartBytes(c.req.header("content-length")));
     const stub = c.env.ROOM.getByName(room);
     const actor = c.var.user;
     // The room says whether this part is wanted, and of this size, before a byte is read.

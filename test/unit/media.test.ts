@@ -6,7 +6,13 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { LIMITS_ATTACHMENTS, type NewUpload } from "../../src/protocol/attachments.ts";
-import { allPartsIn, missingParts, partCount, partSize } from "../../src/media/parts.ts";
+import {
+  allPartsIn,
+  declaredPartBytes,
+  missingParts,
+  partCount,
+  partSize,
+} from "../../src/media/parts.ts";
 import { markupOf, sniffType } from "../../src/media/sniff.ts";
 import {
   asciiFallback,
@@ -75,6 +81,21 @@ describe("parts", () => {
     expect(missingParts(12 * MiB, [3, 1])).toEqual([2]);
     expect(allPartsIn(12 * MiB, [2, 3, 2, 1])).toBe(true);
     expect(missingParts(12 * MiB, [])).toEqual([1, 2, 3]);
+  });
+
+  it("takes a part's Content-Length only when given, a number, and at most partBytes", () => {
+    expect(declaredPartBytes("5242880")).toEqual({ ok: true, value: P });
+    expect(declaredPartBytes(" 0 ")).toEqual({ ok: true, value: 0 });
+    const missing = declaredPartBytes(undefined);
+    expect(missing).toMatchObject({ ok: false, error: { code: "bad_request" } });
+    expect(!missing.ok && missing.error.message).toMatch(/Content-Length is required/);
+    for (const header of ["", "-1", "5x", "1e3", "0x10", "1.5", "12345678901234567"])
+      expect(declaredPartBytes(header)).toMatchObject({
+        ok: false,
+        error: { code: "bad_request" },
+      });
+    for (const header of ["5242881", "99999999999999"])
+      expect(declaredPartBytes(header)).toMatchObject({ ok: false, error: { code: "too_large" } });
   });
 
   it("keys an object by room and id", () => {
