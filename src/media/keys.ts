@@ -1,7 +1,3 @@
-import type { AttachmentId } from "../protocol/attachments.ts";
-
-/**
- * The R2 key of an attachment's object (docs/attachments.md, "Keys"): one place, for the upload
- * routes, the room's deletions and the transcription job alike.
- */
-export const objectKey = (room: string, id: AttachmentId): string => `r/${room}/${id}`;
+/** Where an attachment's bytes live in the FILES bucket (docs/attachments.md, "The model"). */
+export const objectKey = (room: string, attachmentId: string): string =>
+  `r/${room}/${attachmentId}`;

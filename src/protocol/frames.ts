@@ -17,7 +17,7 @@ import {
 } from "./names.ts";
 import { PluginId, RuleId } from "./automation.ts";
 import { RuleBody } from "./rules.ts";
-import { PostAttachments } from "./attachments.ts";
+import { PostAttachments, TranscriptData } from "./attachments.ts";
 
 /** The WebSocket subprotocol of v1; the token travels beside it as `bearer.<token>`. */
 export const SUBPROTOCOL = "edgechat.v1";
@@ -181,6 +181,16 @@ export const DisablePluginCommand = z.object({
   plugin: PluginId,
 });
 
+/**
+ * Addition (docs/attachments.md, "Transcription"): a voice attachment's transcript, built by the
+ * room's transcription queue for the Transcriber bot (never accepted as a frame).
+ */
+export const TranscriptCommand = z.object({
+  type: z.literal("transcript"),
+  clientId: ClientId,
+  transcript: TranscriptData,
+});
+
 export const Command = z.discriminatedUnion("type", [
   ...clientCommands,
   InviteCommand,
@@ -188,6 +198,7 @@ export const Command = z.discriminatedUnion("type", [
   DeleteRuleCommand,
   EnablePluginCommand,
   DisablePluginCommand,
+  TranscriptCommand,
 ]);
 export type Command = z.infer<typeof Command>;
 

@@ -20,6 +20,7 @@ import { CommandBudget } from "./rate-limit.ts";
 import { ReadModel } from "./read-model.ts";
 import { Schedule } from "./schedule.ts";
 import { assembleAutomation, roomPlugins } from "./automation-parts.ts";
+import { roomTranscriptions } from "./attachment-parts.ts";
 import { migrate } from "./schema.ts";
 import { roomSettings } from "./settings.ts";
 import { ShardFanout } from "./shard-fanout.ts";
@@ -151,6 +152,14 @@ export function assembleRoom(
     plugins,
     keepAlive,
   });
+  const transcriptions = roomTranscriptions(env, {
+    storage: ctx.storage,
+    roomName,
+    submit,
+    keepAlive,
+    changed: () => clock.changed(),
+  });
+  clock.add(transcriptions);
   const uploads = new Uploads(ctx.storage.sql, roomName, () => clock.changed());
   const fileDeletions = new FileDeletions(ctx.storage, env.FILES, roomName, (messageId) => {
     const message = read.view()?.message(messageId);
@@ -162,6 +171,7 @@ export function assembleRoom(
     read,
     schedule,
     clock,
+    transcriptions,
     uploads,
     reminders,
     automation,

@@ -191,7 +191,17 @@ const MIGRATIONS: readonly string[] = [
   // v15 (docs/attachments.md): a message's files as its post logged them, with the transcripts
   // of its voice attachments (JSON: MessageAttachment[]); NULL for a message without files.
   `ALTER TABLE messages ADD COLUMN attachments TEXT;`,
-  // v16 (docs/attachments.md): upload sessions, each stored part's R2 etag, and the files due to
+  // v16 (docs/attachments.md, "Transcription"): voice attachments waiting for their transcript,
+  // written in the turn of their post's commit; \`due\` is the next try, \`since\` the post's time.
+  `CREATE TABLE transcriptions_pending (
+     attachment_id TEXT PRIMARY KEY,
+     message_id INTEGER NOT NULL,
+     type TEXT NOT NULL,
+     attempts INTEGER NOT NULL,
+     due INTEGER NOT NULL,
+     since INTEGER NOT NULL);
+   CREATE INDEX transcriptions_pending_due ON transcriptions_pending (due);`,
+  // v17 (docs/attachments.md): upload sessions, each stored part's R2 etag, and the files due to
   // be deleted from R2 (an upload not posted in time or given up, a deleted or redacted
   // message's). Not projections: an upload exists before any event names it; posting, deleting
   // and redacting update them in the event's own transaction (file-deletions.ts).
