@@ -162,10 +162,21 @@ function decideMessage(
         return refuse("rate_limited", `slow mode: wait ${wait} s before your next message`);
       if (command.replyTo !== undefined && !live(view, command.replyTo))
         return noMessage(command.replyTo);
-      const data =
-        command.replyTo === undefined
-          ? { text: command.text }
-          : { text: command.text, replyTo: command.replyTo };
+      const attachments = [];
+      for (const id of command.attachments ?? []) {
+        const attachment = view.postableUpload(actor.id, id);
+        if (!attachment)
+          return refuse(
+            "not_found",
+            `no upload ${id} of yours, complete and unposted, in this room`,
+          );
+        attachments.push(attachment);
+      }
+      const data = {
+        text: command.text ?? "",
+        ...(command.replyTo === undefined ? {} : { replyTo: command.replyTo }),
+        ...(attachments.length === 0 ? {} : { attachments }),
+      };
       return accept({ type: "message.posted", data });
     }
     case "edit": {

@@ -188,6 +188,9 @@ const MIGRATIONS: readonly string[] = [
      first_seq INTEGER PRIMARY KEY,
      last_seq INTEGER NOT NULL,
      at INTEGER NOT NULL);`,
+  // v15 (docs/attachments.md): a message's files as its post logged them, with the transcripts
+  // of its voice attachments (JSON: MessageAttachment[]); NULL for a message without files.
+  `ALTER TABLE messages ADD COLUMN attachments TEXT;`,
 ];
 
 /** A room migrated from below this version rebuilds its projections from its log once. */
