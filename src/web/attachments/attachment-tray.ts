@@ -117,7 +117,11 @@ export class AttachmentTray {
               })
             : null,
         entry.error
-          ? h("span", { class: "item-error", role: "alert", "data-testid": "tray-error" }, entry.error)
+          ? h(
+              "span",
+              { class: "item-error", role: "alert", "data-testid": "tray-error" },
+              entry.error,
+            )
           : null,
       ),
       h(

@@ -19,9 +19,7 @@ export const RECORDING_TYPES = [
 export const RECORDING_BITS_PER_SECOND = 24_000;
 
 /** The first type this browser records, or undefined when it records none of them. */
-export function pickRecordingType(
-  isTypeSupported: (type: string) => boolean,
-): string | undefined {
+export function pickRecordingType(isTypeSupported: (type: string) => boolean): string | undefined {
   return RECORDING_TYPES.find((type) => isTypeSupported(type));
 }
 
@@ -107,5 +105,26 @@ export function kindOfFile(file: { type: string }): Exclude<AttachmentKind, "voi
 export function sizeProblem(kind: AttachmentKind, bytes: number): string | undefined {
   const max = maxBytesOf(kind);
   if (bytes === 0) return "The file is empty.";
-  return bytes > max ? `Too large: ${kind === "image" ? "images" : "files"} are at most ${formatBytes(max)}.` : undefined;
+  return bytes > max
+    ? `Too large: ${kind === "image" ? "images" : "files"} are at most ${formatBytes(max)}.`
+    : undefined;
+}
+
+/**
+ * The name a file is uploaded under: its own, with what the contract forbids (slashes, control
+ * characters) made `_` and cut to 200 characters; a pasted file without one gets `pasted`.
+ */
+export function uploadName(name: string): string {
+  const clean = name
+    .replace(/[\u0000-\u001f\u007f/\\]/g, "_")
+    .trim()
+    .slice(0, LIMITS_ATTACHMENTS.nameChars)
+    .trim();
+  return clean || "pasted";
+}
+
+/** A recording's file name, its extension from the recorder's type. */
+export function recordingName(type: string): string {
+  const extension = type.includes("ogg") ? "ogg" : type.includes("mp4") ? "m4a" : "webm";
+  return `voice-message.${extension}`;
 }

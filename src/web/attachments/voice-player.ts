@@ -18,7 +18,12 @@ export class VoicePlayer {
   readonly #audio = h("audio", { preload: "none", "data-testid": "voice-audio" });
   readonly #play = h(
     "button",
-    { type: "button", class: "play", "data-testid": "voice-play", "aria-label": "Play voice message" },
+    {
+      type: "button",
+      class: "play",
+      "data-testid": "voice-play",
+      "aria-label": "Play voice message",
+    },
     "▶",
   );
   readonly #seek = h("input", {
@@ -36,7 +41,11 @@ export class VoicePlayer {
     { type: "button", class: "speed", "data-testid": "voice-speed" },
     "1×",
   );
-  readonly #wave = h("canvas", { class: "wave", "data-testid": "voice-wave", "aria-hidden": "true" });
+  readonly #wave = h("canvas", {
+    class: "wave",
+    "data-testid": "voice-wave",
+    "aria-hidden": "true",
+  });
   readonly #durationMs: number;
   readonly #peaks: readonly number[];
   readonly #urlOf: BlobUrlOf;
@@ -67,7 +76,9 @@ export class VoicePlayer {
       this.#error,
     );
     this.#play.addEventListener("click", () => void this.#toggle());
-    this.#speed.addEventListener("click", () => this.#setSpeed(nextSpeed(this.#audio.playbackRate)));
+    this.#speed.addEventListener("click", () =>
+      this.#setSpeed(nextSpeed(this.#audio.playbackRate)),
+    );
     this.#seek.addEventListener("input", () => void this.#seekTo(Number(this.#seek.value)));
     this.#audio.addEventListener("timeupdate", () => this.#show());
     this.#audio.addEventListener("play", () => this.#show());

@@ -118,6 +118,8 @@ export async function decodeRecording(blob: Blob): Promise<Recording> {
     LIMITS_ATTACHMENTS.voiceMs,
     Math.max(1, Math.round(audio.duration * 1000)),
   );
-  const channels = Array.from({ length: audio.numberOfChannels }, (_, i) => audio.getChannelData(i));
+  const channels = Array.from({ length: audio.numberOfChannels }, (_, i) =>
+    audio.getChannelData(i),
+  );
   return { blob, durationMs, waveform: peaks(channels, peakCount(durationMs)) };
 }
