@@ -65,6 +65,7 @@ export class VoicePlayer {
         class: "voice",
         "data-testid": "voice",
         "data-duration-ms": this.#durationMs,
+        "data-peaks": this.#peaks.length,
         role: "group",
         "aria-label": `Voice message, ${formatClock(this.#durationMs)}`,
       },
