@@ -75,7 +75,8 @@ export class Composer {
           submit: (event) => {
             event.preventDefault();
             const text = this.input.value;
-            const files = this.tray.files;
+            // A copy: the tray changes as the files are sent.
+            const files = [...this.tray.files];
             if (!text.trim() && files.length === 0) return;
             if (files.some((file) => file.error))
               return this.showNotice("Remove the files that cannot be sent first.");
