@@ -26,10 +26,11 @@ export function encodeRfc5987(name: string): string {
 
 /**
  * The name for old clients that ignore `filename*`: printable ASCII only, every other character
- * (and `"`, `\`, `%`, which a quoted string or a decoder could read otherwise) an underscore.
+ * (and `"`, `\`, `%`, `/`, which a quoted string, a decoder or a path could read otherwise) an
+ * underscore.
  */
 export function asciiFallback(name: string): string {
-  const ascii = [...name].map((c) => (/^[\x20-\x7e]$/.test(c) && !/["\\%]/.test(c) ? c : "_"));
+  const ascii = [...name].map((c) => (/^[\x20-\x7e]$/.test(c) && !/["\\%/]/.test(c) ? c : "_"));
   return ascii.join("").trim() || "file";
 }
 
@@ -89,10 +90,10 @@ export function parseRange(header: string | null | undefined, size: number): Ran
     return { kind: "part", offset: size - length, length };
   }
   const offset = Number(first);
-  const end = last === "" ? size - 1 : Number(last);
-  if (end < offset) return { kind: "whole" };
+  if (last !== "" && Number(last) < offset) return { kind: "whole" };
   if (offset >= size) return { kind: "unsatisfiable" };
-  return { kind: "part", offset, length: Math.min(end, size - 1) - offset + 1 };
+  const end = last === "" ? size - 1 : Math.min(Number(last), size - 1);
+  return { kind: "part", offset, length: end - offset + 1 };
 }
 
 /** `Content-Range` of a 206, or of a 416 (no range given: an asterisk in its place). */
