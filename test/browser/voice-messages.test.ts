@@ -200,6 +200,19 @@ describe.skipIf(!executablePath || !haveTools)("voice messages and attachments i
     await ada.waitForTimeout(1_000);
     expect(await ada.locator("[data-testid=messages] [data-testid=message]").count()).toBe(count);
 
+    // By keyboard: a short Space starts a recording that stays on (named for what comes next);
+    // Escape cancels it.
+    await mic.focus();
+    await ada.keyboard.down(" ");
+    await ada.keyboard.up(" ");
+    await expect.poll(() => mic.getAttribute("aria-pressed"), WAIT).toBe("true");
+    expect(await mic.getAttribute("aria-label")).toBe("Stop and send the voice message");
+    await ada.keyboard.press("Escape");
+    await expect.poll(() => mic.getAttribute("aria-pressed"), WAIT).toBe("false");
+    expect(await mic.getAttribute("aria-label")).toBe("Record a voice message");
+    await ada.waitForTimeout(800);
+    expect(await ada.locator("[data-testid=messages] [data-testid=message]").count()).toBe(count);
+
     mkdirSync(SHOTS, { recursive: true });
     await bob.screenshot({ path: `${SHOTS}/voice-message-phone.png` });
     expect(problems).toEqual([]);
