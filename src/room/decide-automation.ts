@@ -5,7 +5,6 @@ import {
   contentHashOf,
   refusal,
   type Command,
-  type NewEvent,
   type Refusal,
 } from "../protocol/index.ts";
 import { LoggedRule } from "../protocol/rules.ts";

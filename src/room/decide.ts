@@ -5,7 +5,6 @@ import {
   roomInScope,
   type Command,
   type CreateRoom,
-  type NewEvent,
   type Refusal,
   type Role,
   type Standing,
