@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { RoomPageDocument } from "../../src/client/index.ts";
-import { IMAGE, postWithAttachments, transcribe, VOICE } from "./attachment-fixtures.ts";
+import {
+  IMAGE,
+  postWithAttachments,
+  transcribe,
+  uploadVoice,
+  VOICE,
+} from "./attachment-fixtures.ts";
 import { call, guest, newRoom } from "./helpers.ts";
 
 type Answer = {
@@ -136,6 +142,47 @@ describe("attachments and transcripts through GraphQL (docs/attachments.md)", ()
     const transcribed = logged.find((e: any) => e.type === "message.transcribed");
     expect(transcribed.data).toMatchObject({ text: "" });
     expect(JSON.stringify(logged)).not.toContain("secret");
+  });
+
+  it("postMessage posts an uploaded voice recording without text; its path serves the bytes", async () => {
+    const ada = await guest("ada");
+    const room = await newRoom(ada, "gql-att");
+    const { attachment, bytes } = await uploadVoice(room, ada);
+    const posted = await gql(
+      `mutation($room:String!,$a:[ID!]){ postMessage(room:$room, clientId:"v1", attachments:$a){ seq } }`,
+      { room, a: [attachment.id] },
+      ada.token,
+    );
+    expect(posted.errors).toBeUndefined();
+    const read = await gql(MESSAGES, { room }, ada.token);
+    const message = read.data!.room.messages.edges[0].node;
+    expect(message).toMatchObject({
+      id: posted.data!.postMessage.seq,
+      text: "",
+      attachments: [
+        {
+          id: attachment.id,
+          kind: "voice",
+          name: "memo.webm",
+          type: attachment.type,
+          size: bytes.length,
+          durationMs: 2_500,
+          waveform: [9, 99],
+          transcript: null,
+        },
+      ],
+    });
+    const served = await call(message.attachments[0].path, { token: ada.token });
+    expect(served.status).toBe(200);
+    expect(new Uint8Array(await served.arrayBuffer())).toEqual(bytes);
+
+    // Posted once: the same upload again is not an upload any more.
+    const again = await gql(
+      `mutation($room:String!,$a:[ID!]){ postMessage(room:$room, clientId:"v2", text:"again", attachments:$a){ seq } }`,
+      { room, a: [attachment.id] },
+      ada.token,
+    );
+    expect(codes(again)).toEqual(["not_found"]);
   });
 
   it("postMessage takes attachments, with or without text, through the room's own rules", async () => {

@@ -7,8 +7,14 @@ import { ERROR_CODE_HEADER } from "../../src/rpc/errors.ts";
 import { HistoryService } from "../../src/rpc/gen/edgechat/v1/history_pb.js";
 import { MessageService } from "../../src/rpc/gen/edgechat/v1/messages_pb.js";
 import { AttachmentKind, MessageSchema } from "../../src/rpc/gen/edgechat/v1/types_pb.js";
-import { IMAGE, postWithAttachments, transcribe, VOICE } from "./attachment-fixtures.ts";
-import { guest, newRoom } from "./helpers.ts";
+import {
+  IMAGE,
+  postWithAttachments,
+  transcribe,
+  uploadVoice,
+  VOICE,
+} from "./attachment-fixtures.ts";
+import { call, guest, newRoom } from "./helpers.ts";
 
 const BASE = "http://edgechat.test/rpc";
 // Connect's clients ask for redirect "error", which workerd does not take.
@@ -96,6 +102,26 @@ describe.each(TRANSPORTS)(
         [AttachmentKind.VOICE, undefined],
         [AttachmentKind.IMAGE, undefined],
       ]);
+    });
+
+    it("PostMessage posts an uploaded recording with empty text; its path serves the bytes", async () => {
+      const ada = await guest("ada");
+      const headers = { authorization: `Bearer ${ada.token}` };
+      const room = await newRoom(ada, "rpc-att");
+      const { attachment, bytes } = await uploadVoice(room, ada);
+      const posted = await messages.postMessage(
+        { room, clientId: "v1", attachments: [attachment.id] },
+        { headers },
+      );
+      const page = await messages.listMessages({ room }, { headers });
+      const message = page.messages[0]!;
+      expect(message.id).toBe(posted.seq);
+      expect(message.text).toBe("");
+      expect(message.attachments.map((a) => [a.id, a.kind, a.durationMs, a.size])).toEqual([
+        [attachment.id, AttachmentKind.VOICE, 2_500, BigInt(bytes.length)],
+      ]);
+      const served = await call(message.attachments[0]!.path, { token: ada.token });
+      expect(new Uint8Array(await served.arrayBuffer())).toEqual(bytes);
     });
 
     it("PostMessage takes attachments, with or without text, under the contract's rules", async () => {
