@@ -7,12 +7,16 @@ import { WorkersAiTranscriber, type WhisperBinding } from "./workers-ai.ts";
  * top level stops local development and the tests: issue17-facts §3), so `wrangler types` does not
  * generate them; declared here, they survive its regeneration of worker-configuration.d.ts.
  */
+type TranscriptionBindings = {
+  /** Workers AI, bound in production only (docs/attachments.md, "What production needs"). */
+  AI?: Ai;
+  /** The local transcriber's base URL (`npm run transcriber`; `.dev.vars` sets it). */
+  TRANSCRIBER_URL?: string;
+};
 declare global {
-  interface Env {
-    /** Workers AI, bound in production only (docs/attachments.md, "What production needs"). */
-    AI?: Ai;
-    /** The local transcriber's base URL (`npm run transcriber`; `.dev.vars` sets it). */
-    TRANSCRIBER_URL?: string;
+  interface Env extends TranscriptionBindings {}
+  namespace Cloudflare {
+    interface Env extends TranscriptionBindings {}
   }
 }
 
