@@ -9,15 +9,15 @@ const whole = (fallback: number, min = 1) => z.coerce.number().int().min(min).de
 /**
  * The service's settings, from the environment of `npm run transcriber` (docs/attachments.md,
  * "The local transcriber"). Defaults: 127.0.0.1:8790; one job per core at once (a job takes a
- * core) and 8 more waiting; 120 s per job (a 5-minute message takes about 45 s here); a 16 MiB
- * body, which holds a 10 MiB voice message in base64 (13.4 MiB) with room to spare.
+ * core) and 8 more waiting; 300 s per job (a 5-minute message takes 45 s on a quiet core here,
+ * 0.15× real time, and up to 0.5× on a busy machine: bench:transcriber); a 16 MiB body, which holds a 10 MiB voice message in base64 (13.4 MiB) with room to spare.
  */
 export const TranscriberEnv = z.object({
   TRANSCRIBER_HOST: z.string().min(1).default("127.0.0.1"),
   TRANSCRIBER_PORT: whole(8790, 0),
   TRANSCRIBER_JOBS: whole(availableParallelism()),
   TRANSCRIBER_QUEUE: whole(8, 0),
-  TRANSCRIBER_TIMEOUT_MS: whole(120_000),
+  TRANSCRIBER_TIMEOUT_MS: whole(300_000),
   TRANSCRIBER_MAX_BODY_BYTES: whole(16 * MiB),
   TRANSCRIBER_MODEL_DIR: z.string().min(1).default(DEBIAN_MODEL_DIR),
   TRANSCRIBER_FFMPEG: z.string().min(1).default("ffmpeg"),

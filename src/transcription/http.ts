@@ -10,7 +10,7 @@ export type HttpTranscriberOptions = {
   url: string;
   /**
    * How long one request may take, queueing on the service included (ms). The service gives a job
-   * at most 120 s and a 5-minute message takes about 45 s, so the default leaves room for a queue.
+   * at most 300 s (a 5-minute message at real time); the default adds a minute in its line.
    */
   timeoutMs?: number;
   /** Logged as the transcript's engine. */
@@ -31,7 +31,7 @@ export class HttpTranscriber implements Transcriber {
   constructor(options: HttpTranscriberOptions) {
     const base = options.url.endsWith("/") ? options.url : `${options.url}/`;
     this.#endpoint = new URL(TRANSCRIBE_PATH, base);
-    this.#timeoutMs = options.timeoutMs ?? 180_000;
+    this.#timeoutMs = options.timeoutMs ?? 360_000;
     this.engine = options.engine ?? "pocketsphinx";
   }
 

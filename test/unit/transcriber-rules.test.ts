@@ -213,13 +213,13 @@ describe("the request", () => {
 });
 
 describe("the settings", () => {
-  it("defaults to 127.0.0.1:8790, one job per core, 8 waiting, 120 s, 16 MiB, Debian's model", () => {
+  it("defaults to 127.0.0.1:8790, one job per core, 8 waiting, 300 s, 16 MiB, Debian's model", () => {
     const options = optionsFromEnv({});
     expect(options).toMatchObject({
       host: "127.0.0.1",
       port: 8790,
       queue: 8,
-      jobTimeoutMs: 120_000,
+      jobTimeoutMs: 300_000,
       maxBodyBytes: 16 * 1024 * 1024,
       modelDir: "/usr/share/pocketsphinx/model/en-us",
       ffmpeg: "ffmpeg",
