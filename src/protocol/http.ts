@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { RoomEvent } from "./events.ts";
 import { ErrorBody } from "./errors.ts";
+import { MessageAttachment } from "./attachments.ts";
 import {
   ClientId,
   Emoji,
@@ -157,6 +158,8 @@ export const Message = z.object({
   deleted: z.literal(true).optional(),
   /** Addition: its text was redacted for good (message.redacted); `text` is empty. */
   redacted: z.literal(true).optional(),
+  /** Addition (docs/attachments.md): its files, absent while it is deleted and once redacted. */
+  attachments: z.array(MessageAttachment).optional(),
 });
 export type Message = z.infer<typeof Message>;
 export const MessagesPage = z.object({ messages: z.array(Message), nextBefore: Seq.nullable() });

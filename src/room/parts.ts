@@ -20,6 +20,7 @@ import { CommandBudget } from "./rate-limit.ts";
 import { ReadModel } from "./read-model.ts";
 import { Schedule } from "./schedule.ts";
 import { assembleAutomation, roomPlugins } from "./automation-parts.ts";
+import { roomTranscriptions } from "./attachment-parts.ts";
 import { migrate } from "./schema.ts";
 import { roomSettings } from "./settings.ts";
 import { ShardFanout } from "./shard-fanout.ts";
@@ -149,11 +150,20 @@ export function assembleRoom(
     plugins,
     keepAlive,
   });
+  const transcriptions = roomTranscriptions(env, {
+    storage: ctx.storage,
+    roomName,
+    submit,
+    keepAlive,
+    changed: () => clock.changed(),
+  });
+  clock.add(transcriptions);
   return {
     log,
     read,
     schedule,
     clock,
+    transcriptions,
     reminders,
     automation,
     plugins,

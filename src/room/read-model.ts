@@ -140,6 +140,8 @@ export class ReadModel {
       pluginEnabled: (plugin) =>
         sql.exec("SELECT 1 FROM room_plugins WHERE plugin = ? AND enabled = 1", plugin).toArray()
           .length > 0,
+      // Upload sessions arrive with the uploads table (docs/attachments.md).
+      postableUpload: () => undefined,
       hasReaction: (messageId, emoji, userId) =>
         sql
           .exec(

@@ -413,6 +413,7 @@ export class Room extends DurableObject<Env> {
     if (stored.some((e) => e.type === "plugin.enabled" || e.type === "plugin.disabled"))
       this.#p.plugins.forget();
     this.#p.plugins.committed(stored);
+    this.#p.transcriptions.committed(stored, now);
     const visibility = this.#p.read.room()?.visibility;
     if (visibility) this.#p.audience.removeLostAccess(stored, visibility);
     if (this.#p.outbox.enabled) this.#p.schedule.at("flush", now + FLUSH_DELAY_MS);

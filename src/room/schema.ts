@@ -188,6 +188,19 @@ const MIGRATIONS: readonly string[] = [
      first_seq INTEGER PRIMARY KEY,
      last_seq INTEGER NOT NULL,
      at INTEGER NOT NULL);`,
+  // v15 (docs/attachments.md): a message's files as its post logged them, with the transcripts
+  // of its voice attachments (JSON: MessageAttachment[]); NULL for a message without files.
+  `ALTER TABLE messages ADD COLUMN attachments TEXT;`,
+  // v16 (docs/attachments.md, "Transcription"): voice attachments waiting for their transcript,
+  // written in the turn of their post's commit; \`due\` is the next try, \`since\` the post's time.
+  `CREATE TABLE transcriptions_pending (
+     attachment_id TEXT PRIMARY KEY,
+     message_id INTEGER NOT NULL,
+     type TEXT NOT NULL,
+     attempts INTEGER NOT NULL,
+     due INTEGER NOT NULL,
+     since INTEGER NOT NULL);
+   CREATE INDEX transcriptions_pending_due ON transcriptions_pending (due);`,
 ];
 
 /** A room migrated from below this version rebuilds its projections from its log once. */

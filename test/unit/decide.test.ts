@@ -64,6 +64,7 @@ function view(
     ruleCount: () => 0,
     ruleBefore: () => undefined,
     pluginEnabled: () => false,
+    postableUpload: () => undefined,
   };
 }
 
