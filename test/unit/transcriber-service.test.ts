@@ -7,7 +7,7 @@
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { ErrorBody } from "../../src/protocol/errors.ts";
 import { WhisperOutput } from "../../src/transcription/whisper.ts";
 import { startTranscriber, type RunningTranscriber } from "../support/transcriber.ts";
@@ -36,6 +36,10 @@ function refusalOf(answer: { body: unknown }) {
   expect(parsed.error.message).not.toMatch(/ at |\/tmp\/|node:|edgechat-transcriber-/);
   return parsed.error;
 }
+
+// Real ffmpeg and pocketsphinx on a shared two-core machine: a job that takes 0.6 s alone can take
+// several seconds under load, so this file waits longer than the unit project's 5 s.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 let transcriber: RunningTranscriber;
 let jobDirs: string;
@@ -200,7 +204,7 @@ describe("load and time limits", () => {
       env: { TRANSCRIBER_JOBS: "1", TRANSCRIBER_QUEUE: "1" },
     });
     try {
-      const long = b64(await synthesizeVoice(`${BAR_SENTENCE} `.repeat(6), { kbps: 16 }));
+      const long = b64(await synthesizeVoice(`${BAR_SENTENCE} `.repeat(12), { kbps: 16 }));
       const first = post(small.url, { audio: long });
       const second = post(small.url, { audio: long });
       // Both are in: one running, one waiting.
@@ -208,6 +212,7 @@ describe("load and time limits", () => {
         .poll(
           async () =>
             ((await (await fetch(`${small.url}/healthz`)).json()) as { waiting: number }).waiting,
+          { timeout: 10_000 },
         )
         .toBe(1);
       const third = await post(small.url, { audio: b64(speech) });
@@ -251,10 +256,10 @@ describe("load and time limits", () => {
       const gone = post(small.url, { audio: long }, leave.signal).catch(() => "left");
       const running = async () =>
         ((await (await fetch(`${small.url}/healthz`)).json()) as { running: number }).running;
-      await expect.poll(running).toBe(1);
+      await expect.poll(running, { timeout: 10_000 }).toBe(1);
       leave.abort();
       expect(await gone).toBe("left");
-      await expect.poll(running, { timeout: 2_000 }).toBe(0);
+      await expect.poll(running, { timeout: 10_000 }).toBe(0);
       expect((await post(small.url, { audio: b64(speech) })).status).toBe(200);
     } finally {
       await small.stop();

@@ -7,13 +7,17 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { LIMITS_ATTACHMENTS } from "../../src/protocol/attachments.ts";
 import { HttpTranscriber } from "../../src/transcription/http.ts";
 import { TranscriberDown, TranscriptionFailed } from "../../src/transcription/transcriber.ts";
 import { freePort } from "../support/server.ts";
 import { startTranscriber, type RunningTranscriber } from "../support/transcriber.ts";
 import { BAR_SENTENCE, meetsTranscriptBar, synthesizeVoice } from "../support/voice.ts";
+
+// Real ffmpeg and pocketsphinx on a shared two-core machine: a job that takes 0.6 s alone can take
+// several seconds under load, so this file waits longer than the unit project's 5 s.
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 let service: RunningTranscriber;
 let speech: Uint8Array;
