@@ -30,6 +30,8 @@ import { LiveSockets, type LiveEngine } from "./graphql-sockets.ts";
 import { TimeTravel } from "./time-travel.ts";
 import { UserQuotas } from "./user-quotas.ts";
 import { RoomTelemetry } from "./telemetry.ts";
+import { Uploads } from "./uploads.ts";
+import { FileDeletions } from "./file-deletions.ts";
 
 /** Frames one group-commit turn may send, at most: it bounds how long a turn holds the thread. */
 const TURN_DELIVERIES = 4000;
@@ -158,12 +160,19 @@ export function assembleRoom(
     changed: () => clock.changed(),
   });
   clock.add(transcriptions);
+  const uploads = new Uploads(ctx.storage.sql, roomName, () => clock.changed());
+  const fileDeletions = new FileDeletions(ctx.storage, env.FILES, roomName, (messageId) => {
+    const message = read.view()?.message(messageId);
+    return message !== undefined && !message.deleted && !message.redacted;
+  });
+  clock.add(fileDeletions);
   return {
     log,
     read,
     schedule,
     clock,
     transcriptions,
+    uploads,
     reminders,
     automation,
     plugins,

@@ -7,6 +7,7 @@ import {
 import type { UndoableEvent } from "./room-view.ts";
 import { PROJECTION_TABLES, RULE_EVENTS_SQL, RULE_ID_SQL } from "./schema.ts";
 import { snapshotIfDue } from "./snapshots.ts";
+import { projectFiles } from "./file-deletions.ts";
 
 type Sql = SqlStorage;
 
@@ -17,6 +18,7 @@ type Sql = SqlStorage;
  */
 export function project(sql: Sql, event: RoomEvent): void {
   projectTables(sql, event);
+  projectFiles(sql, event);
   snapshotIfDue(sql, event);
 }
 
