@@ -14,6 +14,8 @@ const ENTRY = fileURLToPath(new URL("../../scripts/transcriber.ts", import.meta.
 export type StartTranscriberOptions = {
   /** TRANSCRIBER_* settings (src/transcriber/options.ts) and anything else, e.g. TMPDIR. */
   env?: Record<string, string>;
+  /** A port of the caller's choosing (a worker already pointed at it); a free one by default. */
+  port?: number;
   /** Wait for a 200 from /healthz (default); false: for any answer (a test of a 503). */
   requireHealthy?: boolean;
   readyTimeoutMs?: number;
@@ -52,7 +54,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export async function startTranscriber(
   options: StartTranscriberOptions = {},
 ): Promise<RunningTranscriber> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, [ENTRY], {
     detached: true,

@@ -44,7 +44,7 @@ async function inTempDir<T>(work: (dir: string) => Promise<T>): Promise<T> {
 export function synthesizeVoice(
   sentence: string,
   options: { kbps?: number; container?: "webm" | "ogg" } = {},
-): Promise<Uint8Array> {
+): Promise<Uint8Array<ArrayBuffer>> {
   const container = options.container ?? "webm";
   return inTempDir(async (dir) => {
     const wav = join(dir, "speech.wav");
@@ -59,7 +59,7 @@ export function synthesizeVoice(
 }
 
 /** `seconds` of silence as Opus in WebM: nothing to hear, and cheap to make long. */
-export function encodeSilence(seconds: number): Promise<Uint8Array> {
+export function encodeSilence(seconds: number): Promise<Uint8Array<ArrayBuffer>> {
   return inTempDir(async (dir) => {
     const out = join(dir, "silence.webm");
     await run("ffmpeg", [
