@@ -5,6 +5,7 @@ import { errorFields, log } from "../telemetry/log.ts";
 import type { ClockSource, Firing } from "./clock.ts";
 import { transcriberActor } from "./decide-attachments.ts";
 import { fitTranscript, retryDelayMs, TRANSCRIBE_FOR_MS } from "../media/transcript-rules.ts";
+import { TranscriberDown, TranscriptionFailed } from "../transcription/transcriber.ts";
 
 /** What the room needs of a transcriber (src/transcription/): the engine's name and a call. */
 export type RoomTranscriber = {
@@ -147,6 +148,8 @@ export class Transcriptions implements ClockSource {
         return this.#done(row, logged.ok ? undefined : "its message is gone");
       throw new Error(`the room refused the transcript: ${logged.error.message}`);
     } catch (error) {
+      // The engine refused this audio: asking again gives the same answer.
+      if (error instanceof TranscriptionFailed) return this.#done(row, error.message);
       this.#retry(row, error);
     }
   }
@@ -158,7 +161,10 @@ export class Transcriptions implements ClockSource {
 
   #retry(row: PendingRow, error: unknown): void {
     const now = Date.now();
-    const delay = retryDelayMs(row.attempts + 1, now - row.since);
+    const backoff = retryDelayMs(row.attempts + 1, now - row.since);
+    // An engine that said how long to wait (Retry-After) is not asked sooner.
+    const asked = error instanceof TranscriberDown ? (error.retryAfterS ?? 0) * 1000 : 0;
+    const delay = backoff === undefined ? undefined : Math.max(backoff, asked);
     if (delay === undefined) {
       log.error("transcription given up", {
         attachment: row.attachment_id,
