@@ -4,8 +4,11 @@ import {
   type TranscriptSegment,
 } from "../protocol/attachments.ts";
 
-/** How long one transcription may take before it counts as failed (a 5-minute message included). */
-export const TRANSCRIBE_FOR_MS = 2 * 60 * 1000;
+/**
+ * How long one transcription may take before it counts as failed: a 5-minute message heard at
+ * real time by a busy engine, and the HTTP back end's own wait (src/transcription/http.ts).
+ */
+export const TRANSCRIBE_FOR_MS = 6 * 60 * 1000;
 /** The first retry's wait; each next one doubles, up to RETRY_MAX_MS. */
 export const RETRY_FIRST_MS = 5000;
 export const RETRY_MAX_MS = 10 * 60 * 1000;

@@ -1,26 +1,21 @@
-import type { Result, RoomEvent, TranscriptSegment } from "../protocol/index.ts";
+import type { Result, RoomEvent } from "../protocol/index.ts";
 import type { Command } from "../protocol/index.ts";
 import type { Actor } from "../identity/actor.ts";
 import { errorFields, log } from "../telemetry/log.ts";
 import type { ClockSource, Firing } from "./clock.ts";
 import { transcriberActor } from "./decide-attachments.ts";
 import { fitTranscript, retryDelayMs, TRANSCRIBE_FOR_MS } from "../media/transcript-rules.ts";
-import { TranscriberDown, TranscriptionFailed } from "../transcription/transcriber.ts";
-
-/** What the room needs of a transcriber (src/transcription/): the engine's name and a call. */
-export type RoomTranscriber = {
-  readonly engine: string;
-  transcribe(
-    audio: Uint8Array,
-    type: string,
-  ): Promise<{ text: string; segments?: TranscriptSegment[]; language?: string }>;
-};
+import {
+  TranscriberDown,
+  TranscriptionFailed,
+  type Transcriber,
+} from "../transcription/transcriber.ts";
 
 export type TranscriptionDeps = {
   storage: DurableObjectStorage;
   roomName: () => string;
   /** The configured transcriber; undefined when none is (voice messages stay untranscribed). */
-  transcriber: RoomTranscriber | undefined;
+  transcriber: Transcriber | undefined;
   /** An attachment's bytes, or undefined when its object is gone. */
   bytes: (attachmentId: string) => Promise<Uint8Array | undefined>;
   submit: (command: Command, actor: Actor) => Promise<Result<{ seq: number }>>;
@@ -40,8 +35,11 @@ type PendingRow = {
 
 /** Transcriptions one room runs at once: each holds a voice message's bytes while it waits. */
 const AT_ONCE = 2;
-/** A running transcription's row is due again after this (a crash mid-call retries it). */
-const LEASE_MS = 2 * 60 * 1000;
+/**
+ * A running transcription's row is due again after this: a crash mid-call retries it, and a
+ * call still running is never started twice (it times out first).
+ */
+const LEASE_MS = TRANSCRIBE_FOR_MS + 60 * 1000;
 
 /**
  * The room's voice attachments waiting for their transcript (docs/attachments.md,
@@ -102,7 +100,8 @@ export class Transcriptions implements ClockSource {
   }
 
   next(): number | undefined {
-    if (!this.#deps.transcriber) return undefined;
+    // At capacity nothing more can start: the next to finish asks the clock again (`changed`).
+    if (!this.#deps.transcriber || this.#running.size >= AT_ONCE) return undefined;
     const row = this.#sql
       .exec<{ due: number | null }>("SELECT min(due) AS due FROM transcriptions_pending")
       .toArray()[0];
