@@ -3,12 +3,13 @@
  * "Transcription"): the real worker (wrangler dev) with TRANSCRIBER_URL pointing at a small HTTP
  * server of this test, which answers each recording as the test says. An answer that is not JSON
  * and a 400 are given up at once (asked once, never again); a message deleted while its audio
- * was being heard gets no transcript; a 503 is retried, and the transcript is logged once.
+ * was being heard gets no transcript; a 503 is retried, and the transcript is logged once; a
+ * recording heard far longer than its uploader said keeps its transcript and is logged as a warning.
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { RoomEvent } from "../../src/protocol/index.ts";
 import { freePort } from "../support/server.ts";
 import { freshRoom, guest, useServer, waitUntil, type Guest, type TestServer } from "./helpers.ts";
@@ -17,6 +18,8 @@ type Behaviour =
   | "not-json"
   | "refuse"
   | "503-once"
+  /** Answers a transcript of 10 minutes: far longer than the 1.2 s its uploader said. */
+  | "long"
   /** Holds its answer until `release` is called, then answers a transcript. */
   | "hold";
 
@@ -30,6 +33,8 @@ const recordings: Record<Behaviour, Uint8Array> = {
   refuse: fixture("voice.mp3"),
   "503-once": fixture("voice-chrome.webm"),
   hold: fixture("voice.m4a"),
+  // Other bytes, the same type: Ogg with a byte more at its end.
+  long: new Uint8Array([...fixture("voice.ogg"), 0]),
 };
 const behaviourOf = new Map(
   Object.entries(recordings).map(([behaviour, bytes]) => [digest(bytes), behaviour as Behaviour]),
@@ -54,10 +59,23 @@ useServer(
   async (started) => {
     server = started;
   },
-  { vars: { TRANSCRIBER_URL: `http://127.0.0.1:${fakePort}` } },
+  { vars: { TRANSCRIBER_URL: `http://127.0.0.1:${fakePort}` }, logLevel: "log" },
 );
 
+/** What the worker printed (its JSON lines, out of wrangler's decoration of warnings). */
+const printed: string[] = [];
+const workerLogs = () =>
+  printed
+    .flatMap((chunk) => chunk.split("\n"))
+    .map((line) => /\{"level".*\}/.exec(line)?.[0])
+    .filter((json) => json !== undefined)
+    .map((json) => JSON.parse(json) as Record<string, unknown>);
+
 beforeAll(async () => {
+  for (const method of ["log", "info", "warn", "error", "debug"] as const)
+    vi.spyOn(console, method).mockImplementation((...args: unknown[]) => {
+      printed.push(args.map(String).join(" "));
+    });
   fake = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
@@ -74,12 +92,17 @@ beforeAll(async () => {
       if (behaviour === "503-once" && times === 1)
         return res.writeHead(503, json).end('{"error":{"code":"unavailable","message":"busy"}}');
       if (behaviour === "hold") await released;
+      if (behaviour === "long")
+        return res
+          .writeHead(200, json)
+          .end(JSON.stringify({ text: "on and on", transcription_info: { duration: 600 } }));
       res.writeHead(200, json).end(WHISPER_ANSWER);
     });
   });
   await new Promise<void>((resolve) => fake.listen(fakePort, "127.0.0.1", resolve));
 });
 afterAll(() => {
+  vi.restoreAllMocks();
   release();
   fake?.closeAllConnections();
   fake?.close();
@@ -148,5 +171,30 @@ describe("a transcriber that misbehaves", () => {
     await pastFirstRetry();
     expect(asked.get("hold")).toBe(1);
     expect(await transcriptsIn(ada, room)).toEqual([]);
+  }, 60_000);
+
+  it("heard far longer than its uploader said: kept, and logged as a warning", async () => {
+    const { ada, room, attachmentId } = await postVoice("long");
+    const logged = await waitUntil(
+      async () => {
+        const found = await transcriptsIn(ada, room);
+        return found.length > 0 ? found : undefined;
+      },
+      "the transcript",
+      30_000,
+      200,
+    );
+    expect(logged[0]).toMatchObject({ data: { attachmentId, text: "on and on" } });
+    const warned = await waitUntil(() =>
+      workerLogs().find(
+        (l) =>
+          l.msg === "voice message longer than its uploader said" && l.attachment === attachmentId,
+      ),
+    );
+    expect(warned).toMatchObject({ level: "warn", claimedMs: 1200, heardS: 600, overS: 598.8 });
+    // The others were heard within their claim (1.2 s each): no such warning for them.
+    expect(
+      workerLogs().filter((l) => l.msg === "voice message longer than its uploader said"),
+    ).toHaveLength(1);
   }, 60_000);
 });
