@@ -79,6 +79,21 @@ async function multipartOf(
 }
 
 /**
+ * An R2 call for upload `id` failed. If the upload was given up (or expired) meanwhile, its
+ * multipart upload is aborted under the call: the answer is then the room's `not_found`, as for
+ * any upload that is gone, and not a 500. Otherwise the error is ours, and thrown as it is.
+ */
+async function unlessGone(
+  stub: RoomStub,
+  actor: Actor,
+  id: string,
+  error: unknown,
+): Promise<never> {
+  unwrap(await stub.upload(actor, id));
+  throw error;
+}
+
+/**
  * The open route's validation: a size over the kind's limit is the contract's `too_large`, not
  * a `bad_request` (NewUpload's own refinement finds it).
  */
@@ -189,10 +204,9 @@ uploads.openapi(
       throw new ApiError("bad_request", `the body is ${body.byteLength} bytes, not ${bytes}`);
     const type = part === 1 ? unwrap(await sniffType(ticket.kind, body)) : undefined;
     const multipart = await multipartOf(c.env.FILES, stub, actor, { id, ...ticket });
-    const stored = await c.env.FILES.resumeMultipartUpload(ticket.key, multipart).uploadPart(
-      part,
-      body,
-    );
+    const stored = await c.env.FILES.resumeMultipartUpload(ticket.key, multipart)
+      .uploadPart(part, body)
+      .catch((error: unknown) => unlessGone(stub, actor, id, error));
     const receipt = await stub.partStored(actor, id, { part, bytes, etag: stored.etag, type });
     return c.json(unwrap(receipt), 200);
   },
@@ -227,7 +241,7 @@ uploads.openapi(
     } catch (error) {
       // A complete that raced this one finished it: the object is there.
       const object = await c.env.FILES.head(ticket.key);
-      if (!object) throw error;
+      if (!object) return unlessGone(stub, c.var.user, id, error);
       size = object.size;
     }
     return c.json(unwrap(await stub.uploadCompleted(c.var.user, id, size)), 200);

@@ -2,7 +2,9 @@
  * A client that drops its connection in the middle of a part (docs/attachments.md, "Resuming"):
  * a phone losing its network, a tab closed. That is the client's doing, and the SDK sends the
  * part again, so the worker logs a warning and nothing at error level: no "unhandled error", no
- * 500. Run against the real worker (wrangler dev), its console read as an operator reads it.
+ * 500. And an upload given up while one of its parts is on its way: R2 refuses the part (its
+ * multipart upload is aborted), and the answer is the `not_found` of any upload that is gone.
+ * Run against the real worker (wrangler dev), its console read as an operator reads it.
  */
 import { connect as tcp } from "node:net";
 import { afterAll, beforeAll, expect, it, vi } from "vitest";
@@ -117,4 +119,41 @@ it("a part whose connection drops is a warning, stores nothing, and can be sent 
   await ada.api.uploads(room).sendPart(upload.id, 1, new Blob([bytes]));
   const attachment = await ada.api.uploads(room).complete(upload.id);
   expect(attachment).toMatchObject({ id: upload.id, size });
+});
+
+it("a part still arriving when its upload is given up is not_found, and no error is logged", async () => {
+  const ada = await guest(server.url, "ada");
+  const room = await freshRoom(ada, "gone");
+  const size = 1024 * 1024;
+  const upload = await openUpload(ada, room, size);
+  const url = new URL(server.url);
+  const socket = tcp(Number(url.port), url.hostname);
+  let answer = "";
+  socket.on("data", (chunk: Buffer) => (answer += chunk.toString("latin1")));
+  const closed = new Promise((resolve) => socket.on("close", resolve));
+  socket.write(
+    [
+      `PUT /api/rooms/${room}/uploads/${upload.id}/parts/1 HTTP/1.1`,
+      `host: ${url.host}`,
+      `authorization: Bearer ${ada.token}`,
+      "content-type: application/octet-stream",
+      `content-length: ${size}`,
+      "connection: close",
+      "",
+      "",
+    ].join("\r\n"),
+  );
+  socket.write(Buffer.alloc(size / 2, 7));
+  // The room has checked the part and the worker is reading it: give the upload up now. The room
+  // aborts its multipart upload on the clock at once.
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await ada.api.uploads(room).abort(upload.id);
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  socket.end(Buffer.alloc(size / 2, 7));
+  await closed;
+
+  expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 404 Not Found");
+  expect(answer).toContain(`"code":"not_found"`);
+  const errors = workerLogs().filter((l) => l.level === "error");
+  expect(errors, JSON.stringify(errors)).toEqual([]);
 });
