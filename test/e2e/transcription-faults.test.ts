@@ -28,7 +28,7 @@ const fixture = (name: string) =>
 const digest = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 /** Each recording of this test, told apart by its bytes: what the fake transcriber does with it. */
-const recordings: Record<Behaviour, Uint8Array> = {
+const recordings: Record<Behaviour, Uint8Array<ArrayBuffer>> = {
   "not-json": fixture("voice.ogg"),
   refuse: fixture("voice.mp3"),
   "503-once": fixture("voice-chrome.webm"),
