@@ -1,7 +1,8 @@
 // Creates .dev.vars with a fresh random JWT_SECRET the first time, so that `npm run dev`
 // works on a new machine without a hand-made secret, and adds a random METRICS_TOKEN (the scrape
 // token of /metrics, which `npm run prometheus` reads) and WEBHOOK_ALLOW_LOOPBACK=true (local
-// webhook receivers) when the file has none. Nothing else in an existing .dev.vars is touched.
+// webhook receivers) and TRANSCRIBER_URL (the local transcriber, `npm run transcriber`) when the
+// file has none. Nothing else in an existing .dev.vars is touched.
 import { randomBytes } from "node:crypto";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 
@@ -34,4 +35,16 @@ if (!/^#?\s*WEBHOOK_ALLOW_LOOPBACK=/m.test(now)) {
     `${separator}# Webhooks and slash commands may call receivers on this machine (local development only).\nWEBHOOK_ALLOW_LOOPBACK=true\n`,
   );
   console.log("added WEBHOOK_ALLOW_LOOPBACK=true to .dev.vars");
+}
+
+// The local transcriber (`npm run transcriber`, docs/attachments.md): voice messages are
+// transcribed when it runs, retried until it does. An older .dev.vars gets the setting too.
+const latest = readFileSync(path, "utf8");
+if (!/^#?\s*TRANSCRIBER_URL=/m.test(latest)) {
+  const separator = latest === "" || latest.endsWith("\n") ? "" : "\n";
+  appendFileSync(
+    path,
+    `${separator}# Where the local transcriber listens (npm run transcriber; docs/attachments.md).\nTRANSCRIBER_URL=http://127.0.0.1:8790\n`,
+  );
+  console.log("added TRANSCRIBER_URL=http://127.0.0.1:8790 to .dev.vars");
 }

@@ -22,6 +22,8 @@ import { rules } from "./routes/rules.ts";
 import { slash } from "./routes/slash.ts";
 import { isPluginInstall, plugins } from "./routes/plugins.ts";
 import { reminders } from "./routes/reminders.ts";
+import { isUploadPart, uploads } from "./routes/uploads.ts";
+import { attachmentPolicy, attachments, ATTACHMENTS_PATH } from "./routes/attachments.ts";
 import { incomingWebhooks } from "./routes/incoming-webhooks.ts";
 import { SLACK_EVENTS_PATH, slackEvents } from "./routes/slack.ts";
 import { graphiqlPolicy, graphqlEndpoint } from "./graphql/endpoint.ts";
@@ -47,13 +49,16 @@ export function createApp() {
   app.use(requestTelemetry);
   app.use(requestMetrics);
   app.use("/graphql", graphiqlPolicy);
+  app.use(ATTACHMENTS_PATH, attachmentPolicy);
   app.use(
     secureHeaders({
       contentSecurityPolicy: {
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
-        imgSrc: ["'self'", "data:"],
+        // blob: for attachments, fetched with the token into blob URLs (docs/attachments.md).
+        imgSrc: ["'self'", "data:", "blob:"],
+        mediaSrc: ["'self'", "blob:"],
         connectSrc: ["'self'"],
         objectSrc: ["'none'"],
         baseUri: ["'none'"],
@@ -71,9 +76,12 @@ export function createApp() {
     },
   });
   // Slack's events have a limit of their own (an edit carries the message twice): routes/slack.ts;
-  // so have plugin installs (a module of up to 1 MiB): routes/plugins.ts.
+  // so have plugin installs (a module of up to 1 MiB): routes/plugins.ts; and an upload's parts
+  // (5 MiB, checked from Content-Length before they are read): routes/uploads.ts.
   app.use("/api/*", (c, next) =>
-    c.req.path === SLACK_EVENTS_PATH || isPluginInstall(c.req.method, c.req.path)
+    c.req.path === SLACK_EVENTS_PATH ||
+    isPluginInstall(c.req.method, c.req.path) ||
+    isUploadPart(c.req.method, c.req.path)
       ? next()
       : apiBodyLimit(c, next),
   );
@@ -89,6 +97,8 @@ export function createApp() {
   app.route("/", rules);
   app.route("/", slash);
   app.route("/", reminders);
+  app.route("/", uploads);
+  app.route("/", attachments);
   app.route("/", incomingWebhooks);
   app.route("/", slackEvents);
   app.route("/", admin);

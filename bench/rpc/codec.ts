@@ -85,7 +85,7 @@ export function operations(input: CodecInput): Operation[] {
       label: "the worker's conversion: REST's page → ListMessagesResponse (toMessage)",
       run: () =>
         create(ListMessagesResponseSchema, {
-          messages: restPage.messages.map(toMessage),
+          messages: restPage.messages.map((message) => toMessage(message, "bench")),
           nextPageToken: restPage.nextBefore === null ? "" : String(restPage.nextBefore),
         }),
     },

@@ -108,6 +108,7 @@ function entryOf(room: string, event: RoomEvent): Found | undefined {
     case "message.edited":
     case "reaction.added":
     case "reaction.removed":
+    case "message.transcribed":
       return undefined;
     default:
       return unhandled(event);

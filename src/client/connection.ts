@@ -117,13 +117,22 @@ export class RoomConnection extends Emitter<ConnectionEvents> {
     this.#commands.outbox.failAll("closed", "the connection was closed");
   }
 
-  post(text: string, options: { replyTo?: number; clientId?: string } = {}): Promise<number> {
-    const { replyTo, clientId = this.nextClientId() } = options;
+  /**
+   * Posts a message; `attachments` are ids of your complete uploads in the room (`api.upload`),
+   * and with them the text may be empty.
+   */
+  post(
+    text: string,
+    options: { replyTo?: number; clientId?: string; attachments?: readonly string[] } = {},
+  ): Promise<number> {
+    const { replyTo, clientId = this.nextClientId(), attachments } = options;
+    const withFiles = attachments !== undefined && attachments.length > 0;
     return this.send({
       type: "post",
       clientId,
-      text,
+      ...(text !== "" || !withFiles ? { text } : {}),
       ...(replyTo === undefined ? {} : { replyTo }),
+      ...(withFiles ? { attachments: [...attachments] } : {}),
     });
   }
 

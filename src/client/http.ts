@@ -27,6 +27,7 @@ import { ApiRequests, queryOf } from "./requests.ts";
 import { WebhooksApi } from "./webhooks-api.ts";
 import { availablePlugins, RoomPluginsApi } from "./plugins-api.ts";
 import { RulesApi } from "./rules-api.ts";
+import { UploadsApi, type UploadOptions } from "./uploads-api.ts";
 import { graphqlRequest, type TypedDocument, type VariablesOf } from "./graphql/request.ts";
 
 /** Any command frame (one with a clientId), as POST /api/rooms/{room}/commands takes it. */
@@ -187,6 +188,25 @@ export class EdgechatApi {
     return new RemindersApi(this.#requests, room);
   }
 
+  /**
+   * A room's uploads and attachments: the raw routes, and `upload` with retries and resume
+   * (uploads-api.ts, docs/attachments.md).
+   */
+  uploads(room: string): UploadsApi {
+    return new UploadsApi(this.#requests, room);
+  }
+
+  /**
+   * Uploads a file or recording into a room, resuming after dropped connections; answers the
+   * attachment to post.
+   * @example
+   * const voice = await api.upload("lobby", blob, { kind: "voice", durationMs: 3600, waveform });
+   * await room.post("", { attachments: [voice.id] });
+   */
+  upload(room: string, blob: Blob, options: UploadOptions) {
+    return this.uploads(room).upload(blob, options);
+  }
+
   /** Owners and admins: the room's hash chain recomputed and checked against its anchor. */
   verifyRoom(room: string) {
     return this.#requests.call(
@@ -247,7 +267,14 @@ export class EdgechatApi {
     );
   }
 
-  postMessage(room: string, body: { text: string; clientId: string; replyTo?: number }) {
+  /**
+   * Posts a message: text, attachments (ids of your complete uploads in the room, from
+   * `upload`), or both.
+   */
+  postMessage(
+    room: string,
+    body: { text?: string; clientId: string; replyTo?: number; attachments?: string[] },
+  ) {
     return this.#requests.call(
       Posted,
       "POST",

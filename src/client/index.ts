@@ -19,6 +19,16 @@ export { IncomingWebhooksApi } from "./incoming-webhooks-api.ts";
 export { BotsApi } from "./bots-api.ts";
 export { AdminPluginsApi, RoomPluginsApi } from "./plugins-api.ts";
 export { ServiceAccountsApi } from "./service-accounts-api.ts";
+export { UploadsApi, type UploadOptions, type UploadProgress } from "./uploads-api.ts";
+export {
+  afterFailure,
+  allReceived,
+  bytesStored,
+  isPassing,
+  partsToSend,
+  planParts,
+  type PartSlice,
+} from "./upload-plan.ts";
 export * from "./graphql/index.ts";
 export { CommandError, Outbox } from "./outbox.ts";
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";

@@ -35,18 +35,35 @@ export class ApiRequests {
 
   /** The answer's JSON (undefined without one); a non-2xx answer throws the contract's ApiError. */
   async fetch(method: string, path: string, body?: unknown): Promise<unknown> {
-    const headers: Record<string, string> = {};
-    if (body !== undefined) headers["content-type"] = "application/json";
+    const response = await this.raw(method, path, {
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { "content-type": "application/json" } }),
+    });
+    return response.json().catch(() => undefined);
+  }
+
+  /**
+   * The answer itself, for bodies that are not JSON (a file's part, a file's bytes): a non-2xx
+   * answer throws the contract's ApiError, a dropped connection fetch's TypeError.
+   */
+  async raw(
+    method: string,
+    path: string,
+    init: { body?: BodyInit; headers?: Record<string, string>; signal?: AbortSignal } = {},
+  ): Promise<Response> {
+    const headers: Record<string, string> = { ...init.headers };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     const response = await fetch(this.baseUrl + path, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: init.body,
+      signal: init.signal,
       // The refresh cookie lives on /api/auth: sent to the same origin only.
       credentials: "same-origin",
     });
+    if (response.ok) return response;
     const json: unknown = await response.json().catch(() => undefined);
-    if (response.ok) return json;
     const error = ErrorBody.safeParse(json);
     const retry = Number(response.headers.get("retry-after") ?? Number.NaN);
     const retryAfter = Number.isFinite(retry) && retry >= 0 ? retry : undefined;

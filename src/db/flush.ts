@@ -2,6 +2,7 @@ import { and, eq, inArray, sql } from "drizzle-orm";
 import {
   EVENT_VERSION,
   TEXT_EVENT_TYPES,
+  REDACTED_FIELDS,
   unhandled,
   type RoomEvent,
   type UserRef,
@@ -145,6 +146,7 @@ function invitedBy(event: RoomEvent): UserRef[] {
     case "rule.deleted":
     case "plugin.enabled":
     case "plugin.disabled":
+    case "message.transcribed":
       return [];
     default:
       return unhandled(event);
@@ -158,11 +160,14 @@ function invitedBy(event: RoomEvent): UserRef[] {
 async function redact(tx: Tx, room: string, messageId: number, by: number): Promise<void> {
   await tx
     .update(messages)
-    .set({ text: "", redacted: true })
+    .set({ text: "", transcript: "", redacted: true })
     .where(and(eq(messages.room, room), eq(messages.id, messageId)));
   await tx
     .update(events)
-    .set({ data: sql`jsonb_set(${events.data}, '{text}', '""')`, redactedBy: by })
+    .set({
+      data: sql`jsonb_set(${events.data} - ${sql.raw(REDACTED_FIELDS.map((f) => `'${f}'`).join(" - "))}, '{text}', '""')`,
+      redactedBy: by,
+    })
     .where(
       and(
         eq(events.room, room),
@@ -284,6 +289,15 @@ async function project(tx: Tx, room: string, event: RoomEvent): Promise<void> {
       return;
     case "message.redacted":
       await redact(tx, room, event.data.messageId, event.seq);
+      return;
+    case "message.transcribed":
+      // A message may carry several voice attachments: their transcripts are searched together.
+      await tx
+        .update(messages)
+        .set({
+          transcript: sql`CASE WHEN ${messages.transcript} = '' THEN ${event.data.text} ELSE ${messages.transcript} || ' ' || ${event.data.text} END`,
+        })
+        .where(and(eq(messages.room, room), eq(messages.id, event.data.messageId)));
       return;
     case "reaction.added":
       await tx

@@ -7,6 +7,7 @@ import { members, rooms } from "./schema.ts";
 // Private-use characters mark the matches in ts_headline; they are split out before sending.
 const START = "\uE000";
 const STOP = "\uE001";
+const HEADLINE = `StartSel=${START}, StopSel=${STOP}, MaxFragments=2, MinWords=5, MaxWords=20`;
 
 /** Rooms `actor` may read: public ones they are not banned from, the ones they belong to. */
 function readable(actor: Actor, room: ReturnType<typeof sql.raw>) {
@@ -15,7 +16,12 @@ function readable(actor: Actor, room: ReturnType<typeof sql.raw>) {
     OR EXISTS (SELECT 1 FROM members m WHERE m.room = ${room}.name AND m.user_id = ${actor.id}))`;
 }
 
-/** Full-text search over the messages of every room the caller may read, best matches first. */
+/**
+ * Full-text search over the messages of every room the caller may read, best matches first: their
+ * text and the transcripts of their voice attachments (one tsvector over both, migration 0004).
+ * A hit's transcript is cut around the matches as its text is, so that a voice message, whose
+ * text is often empty, shows what was said.
+ */
 export async function searchMessages(
   db: Db,
   actor: Actor,
@@ -32,13 +38,15 @@ export async function searchMessages(
     at: string;
     rank: number;
     headline: string;
+    transcript_headline: string | null;
   }>(
     // A total order (room and id break ties of rank and time: posts of the same millisecond
     // rank alike), so that offset pages neither repeat nor skip a hit.
     sql`WITH q AS (SELECT websearch_to_tsquery('simple', ${query}) AS query)
     SELECT msg.room, msg.id, msg.author_id, msg.author_name, msg.text, msg.at,
       ts_rank(msg.search, q.query) AS rank,
-      ts_headline('simple', msg.text, q.query, ${`StartSel=${START}, StopSel=${STOP}, MaxFragments=2, MinWords=5, MaxWords=20`}) AS headline
+      ts_headline('simple', msg.text, q.query, ${HEADLINE}) AS headline,
+      CASE WHEN msg.transcript <> '' THEN ts_headline('simple', msg.transcript, q.query, ${HEADLINE}) END AS transcript_headline
     FROM messages msg JOIN rooms r ON r.name = msg.room, q
     WHERE msg.search @@ q.query AND NOT msg.deleted AND ${readable(actor, sql.raw("r"))}
     ORDER BY rank DESC, msg.at DESC, msg.room, msg.id DESC
@@ -52,6 +60,9 @@ export async function searchMessages(
     at: Number(row.at),
     rank: Number(row.rank),
     highlight: splitHighlight(row.headline),
+    ...(row.transcript_headline === null
+      ? {}
+      : { transcript: splitHighlight(row.transcript_headline) }),
   }));
 }
 

@@ -83,9 +83,11 @@ export const messages = pgTable(
     replyTo: ms("reply_to"),
     deleted: boolean("deleted").notNull().default(false),
     redacted: boolean("redacted").notNull().default(false),
+    /** The transcripts of its voice attachments (message.transcribed), searched with its text. */
+    transcript: text("transcript").notNull().default(""),
     search: tsvector("search")
       .notNull()
-      .generatedAlwaysAs(sql`to_tsvector('simple', "text")`),
+      .generatedAlwaysAs(sql`to_tsvector('simple', "text" || ' ' || "transcript")`),
   },
   (t) => [
     primaryKey({ columns: [t.room, t.id] }),

@@ -53,10 +53,16 @@ builder.mutationFields((t) => {
   const messageId = t.arg.int({ required: true });
   const userId = t.arg.id({ required: true });
   return {
-    postMessage: commandField(t, "post", "A message (`post`).", {
-      text: t.arg.string({ required: true }),
-      replyTo: t.arg.int(),
-    }),
+    postMessage: commandField(
+      t,
+      "post",
+      "A message (`post`): text, attachments (uploads of yours in the room, complete and unposted: docs/attachments.md) or both.",
+      {
+        text: t.arg.string(),
+        replyTo: t.arg.int(),
+        attachments: t.arg.idList(),
+      },
+    ),
     editMessage: commandField(t, "edit", "Your own message's new text (`edit`).", {
       messageId,
       text: t.arg.string({ required: true }),

@@ -23,6 +23,13 @@ const SearchHitRef = builder.objectRef<SearchHit>("SearchHit").implement({
     at: t.expose("at", { type: "Timestamp" }),
     rank: t.exposeFloat("rank"),
     highlight: t.field({ type: [HighlightRef], resolve: (h) => h.highlight }),
+    transcript: t.field({
+      type: [HighlightRef],
+      nullable: true,
+      description:
+        "The transcripts of its voice attachments around the matches, in pieces as `highlight`; null when it has none (docs/attachments.md).",
+      resolve: (h) => h.transcript,
+    }),
   }),
 });
 

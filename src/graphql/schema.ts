@@ -5,6 +5,7 @@ import "./rooms.ts";
 import "./users.ts";
 import "./me.ts";
 import "./messages.ts";
+import "./attachments.ts";
 import "./members.ts";
 import "./audit.ts";
 import "./commands.ts";

@@ -41,7 +41,8 @@ export function pluginActor(room: string, plugin: string): Actor {
 /** The draft a before-commit hook sees, for the commands it screens (posts and edits). */
 export function draftOf(command: Command, author: Actor, room: string): Draft | undefined {
   const person = { id: author.id, name: author.name };
-  if (command.type === "post")
+  // A post of files alone has no text to screen.
+  if (command.type === "post" && command.text !== undefined)
     return {
       kind: "post",
       text: command.text,

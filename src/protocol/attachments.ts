@@ -178,3 +178,29 @@ export const TranscriptData = z.object({
   engine: z.string().min(1).max(100),
 });
 export type TranscriptData = z.infer<typeof TranscriptData>;
+
+/** A transcript as readers are served it, on its attachment. */
+export const Transcript = TranscriptData.omit({ messageId: true, attachmentId: true });
+export type Transcript = z.infer<typeof Transcript>;
+
+/** An attachment as a message is served (GET …/messages, time travel): with its transcript once there is one. */
+export const MessageAttachment = Attachment.extend({ transcript: Transcript.optional() });
+export type MessageAttachment = z.infer<typeof MessageAttachment>;
+
+/**
+ * `attachments` with the transcript of `data` on its attachment; a second transcript of the same
+ * attachment replaces the first.
+ */
+export function withTranscript(
+  attachments: readonly MessageAttachment[],
+  { messageId: _message, attachmentId, ...transcript }: TranscriptData,
+): MessageAttachment[] {
+  return attachments.map((a) => (a.id === attachmentId ? { ...a, transcript } : a));
+}
+
+/**
+ * Where an attachment's bytes are served (GET, docs/attachments.md "The HTTP contract"): the path
+ * the other APIs (GraphQL, RPC) hand their clients, relative to the API's origin.
+ */
+export const attachmentPath = (room: string, attachmentId: string): string =>
+  `/api/rooms/${encodeURIComponent(room)}/attachments/${encodeURIComponent(attachmentId)}`;

@@ -57,8 +57,19 @@ export function linkHash(e: LinkFields): string {
  */
 export type ChainedEvent = LinkFields & { hash: string; data?: unknown; redactedBy?: number };
 
-/** The types whose data carries a message's text: what a redaction empties. */
-export const TEXT_EVENT_TYPES = ["message.posted", "message.edited", "message.restored"] as const;
+/**
+ * The types whose data carries a message's content (its text, its attachments, a voice
+ * attachment's transcript): what a redaction empties.
+ */
+export const TEXT_EVENT_TYPES = [
+  "message.posted",
+  "message.edited",
+  "message.restored",
+  "message.transcribed",
+] as const;
+
+/** The fields besides `text` that a redaction removes (attachments.ts): content, not structure. */
+export const REDACTED_FIELDS = ["attachments", "segments"] as const;
 
 export type ChainVerdict =
   { ok: true; lastSeq: number; head: string } | { ok: false; seq: number; problem: string };

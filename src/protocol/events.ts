@@ -15,6 +15,7 @@ import {
 } from "./names.ts";
 import { PluginId, RuleId, RuleName } from "./automation.ts";
 import { LoggedRule } from "./rules.ts";
+import { Attachment, LIMITS_ATTACHMENTS, TranscriptData } from "./attachments.ts";
 
 /** A message's id is the seq of its `message.posted` event. */
 export const MessageId = Seq;
@@ -45,7 +46,15 @@ export const EventData = {
   "room.topic_changed": z.object({ topic: Topic }),
   "member.joined": z.object({}),
   "member.left": z.object({}),
-  "message.posted": z.object({ text: LoggedText, replyTo: MessageId.optional() }),
+  /**
+   * `attachments`, an addition (docs/attachments.md): the files the message carries. Its text is
+   * empty when it was posted without one.
+   */
+  "message.posted": z.object({
+    text: LoggedText,
+    replyTo: MessageId.optional(),
+    attachments: z.array(Attachment).max(LIMITS_ATTACHMENTS.perMessage).optional(),
+  }),
   "message.edited": z.object({ messageId: MessageId, text: LoggedText, ...UndoMarks }),
   "message.deleted": z.object({ messageId: MessageId, ...UndoMarks }),
   "reaction.added": z.object({ messageId: MessageId, emoji: Emoji, ...UndoMarks }),
@@ -75,6 +84,8 @@ export const EventData = {
   "rule.deleted": z.object({ ruleId: RuleId, name: RuleName, ...UndoMarks }),
   "plugin.enabled": z.object({ plugin: PluginId }),
   "plugin.disabled": z.object({ plugin: PluginId }),
+  /** Addition (docs/attachments.md): what a voice attachment says, logged by the Transcriber bot. */
+  "message.transcribed": TranscriptData,
 } as const;
 
 export type EventType = keyof typeof EventData;
@@ -122,6 +133,7 @@ export const RoomEvent = z.discriminatedUnion("type", [
   event("rule.deleted"),
   event("plugin.enabled"),
   event("plugin.disabled"),
+  event("message.transcribed"),
 ]);
 export type RoomEvent = z.infer<typeof RoomEvent>;
 

@@ -17,6 +17,7 @@ import {
 } from "./names.ts";
 import { PluginId, RuleId } from "./automation.ts";
 import { RuleBody } from "./rules.ts";
+import { PostAttachments, TranscriptData } from "./attachments.ts";
 
 /** The WebSocket subprotocol of v1; the token travels beside it as `bearer.<token>`. */
 export const SUBPROTOCOL = "edgechat.v1";
@@ -52,12 +53,22 @@ export const CLOSE = {
 } as const;
 
 // Commands: frames that change the room and carry a clientId for idempotency.
-export const PostFrame = z.object({
-  type: z.literal("post"),
-  clientId: ClientId,
-  text: MessageText,
-  replyTo: MessageId.optional(),
-});
+/**
+ * `attachments`, an addition (docs/attachments.md): uploads of the sender's in the room, complete
+ * and unposted. With attachments the text may be left out.
+ */
+export const PostFrame = z
+  .object({
+    type: z.literal("post"),
+    clientId: ClientId,
+    text: MessageText.optional(),
+    replyTo: MessageId.optional(),
+    attachments: PostAttachments.optional(),
+  })
+  .refine((post) => post.text !== undefined || post.attachments !== undefined, {
+    message: "a post has text, attachments or both",
+    path: ["text"],
+  });
 export const EditFrame = z.object({
   type: z.literal("edit"),
   clientId: ClientId,
@@ -170,6 +181,16 @@ export const DisablePluginCommand = z.object({
   plugin: PluginId,
 });
 
+/**
+ * Addition (docs/attachments.md, "Transcription"): a voice attachment's transcript, built by the
+ * room's transcription queue for the Transcriber bot (never accepted as a frame).
+ */
+export const TranscriptCommand = z.object({
+  type: z.literal("transcript"),
+  clientId: ClientId,
+  transcript: TranscriptData,
+});
+
 export const Command = z.discriminatedUnion("type", [
   ...clientCommands,
   InviteCommand,
@@ -177,6 +198,7 @@ export const Command = z.discriminatedUnion("type", [
   DeleteRuleCommand,
   EnablePluginCommand,
   DisablePluginCommand,
+  TranscriptCommand,
 ]);
 export type Command = z.infer<typeof Command>;
 

@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { RoomEvent } from "./events.ts";
 import { ErrorBody } from "./errors.ts";
+import { MessageAttachment } from "./attachments.ts";
 import {
   ClientId,
   Emoji,
@@ -157,6 +158,8 @@ export const Message = z.object({
   deleted: z.literal(true).optional(),
   /** Addition: its text was redacted for good (message.redacted); `text` is empty. */
   redacted: z.literal(true).optional(),
+  /** Addition (docs/attachments.md): its files, absent while it is deleted and once redacted. */
+  attachments: z.array(MessageAttachment).optional(),
 });
 export type Message = z.infer<typeof Message>;
 export const MessagesPage = z.object({ messages: z.array(Message), nextBefore: Seq.nullable() });
@@ -263,6 +266,7 @@ export const SearchQuery = z.object({
     .regex(/^[0-9A-F]{1,8}\/[0-9A-F]{1,8}$/i, "lsn: like 0/16B6C50")
     .optional(),
 });
+const HighlightPiece = z.object({ text: z.string(), match: z.boolean() });
 export const SearchHit = z.object({
   room: RoomName,
   id: Seq,
@@ -271,7 +275,13 @@ export const SearchHit = z.object({
   at: z.number().int(),
   rank: z.number(),
   /** The text around the matches, cut into pieces; render `match` pieces highlighted, as text. */
-  highlight: z.array(z.object({ text: z.string(), match: z.boolean() })),
+  highlight: z.array(HighlightPiece),
+  /**
+   * Addition (docs/attachments.md): the transcripts of its voice attachments around the matches,
+   * cut into pieces as `highlight` is; absent when it has none. A voice message's text is often
+   * empty: then this is what the hit shows.
+   */
+  transcript: z.array(HighlightPiece).optional(),
 });
 export type SearchHit = z.infer<typeof SearchHit>;
 export const SearchResults = z.object({

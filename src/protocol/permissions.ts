@@ -65,6 +65,8 @@ export const COMMAND_RANK = {
   delete_rule: "moderator",
   enable_plugin: "owner",
   disable_plugin: "owner",
+  // Only the room's Transcriber bot, which the room's rules check by name (docs/attachments.md).
+  transcript: "none",
 } as const satisfies Record<Command["type"], Rank>;
 
 export type CommandType = keyof typeof COMMAND_RANK;

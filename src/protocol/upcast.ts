@@ -34,6 +34,7 @@ export const EVENT_VERSION = {
   "rule.deleted": 1,
   "plugin.enabled": 1,
   "plugin.disabled": 1,
+  "message.transcribed": 1,
 } as const satisfies Record<EventType, number>;
 
 type Data = Record<string, unknown>;

@@ -5,12 +5,11 @@ import {
   contentHashOf,
   refusal,
   type Command,
-  type NewEvent,
   type Refusal,
 } from "../protocol/index.ts";
 import { LoggedRule } from "../protocol/rules.ts";
 import type { Actor } from "../identity/actor.ts";
-import type { Decision } from "./decision.ts";
+import { accept, refuse, type Decision } from "./decision.ts";
 import type { RoomView } from "./room-view.ts";
 import { standingOf } from "./standing.ts";
 
@@ -24,12 +23,6 @@ export type AutomationCommand = Extract<
   Command,
   { type: "save_rule" | "delete_rule" | "enable_plugin" | "disable_plugin" }
 >;
-
-const accept = (...events: NewEvent[]): Decision => ({ ok: true, events });
-const refuse = (code: Refusal["code"], message: string): Decision => ({
-  ok: false,
-  error: { code, message },
-});
 
 /**
  * The id of a rule created without one: derived from who sent the command and its clientId, so

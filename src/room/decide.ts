@@ -5,7 +5,6 @@ import {
   roomInScope,
   type Command,
   type CreateRoom,
-  type NewEvent,
   type Refusal,
   type Role,
   type Standing,
@@ -13,7 +12,8 @@ import {
 import { scopeOf, type Actor } from "../identity/actor.ts";
 import type { RoomView } from "./room-view.ts";
 import { actsWithoutJoining, standingOf } from "./standing.ts";
-import type { Decision } from "./decision.ts";
+import { accept, refuse, type Decision } from "./decision.ts";
+import { decideTranscript } from "./decide-attachments.ts";
 import { decideUndoRedo } from "./undo.ts";
 import { decideAutomation, type AutomationCommand } from "./decide-automation.ts";
 
@@ -21,12 +21,6 @@ export type { RoomView } from "./room-view.ts";
 export { standingOf } from "./standing.ts";
 
 export type { Decision } from "./decision.ts";
-
-const accept = (...events: NewEvent[]): Decision => ({ ok: true, events });
-const refuse = (code: Refusal["code"], message: string): Decision => ({
-  ok: false,
-  error: { code, message },
-});
 
 /** What a room never created and a private room one may not see both answer, word for word. */
 export const NO_SUCH_ROOM: Refusal = { code: "not_found", message: "no such room" };
@@ -118,6 +112,8 @@ export function decide(command: Command, actor: Actor, view: RoomView, now: numb
     case "enable_plugin":
     case "disable_plugin":
       return decideAutomation(command, actor, view);
+    case "transcript":
+      return decideTranscript(command, actor, view);
     default:
       return decideModeration(command, actor, view, now);
   }
@@ -162,10 +158,21 @@ function decideMessage(
         return refuse("rate_limited", `slow mode: wait ${wait} s before your next message`);
       if (command.replyTo !== undefined && !live(view, command.replyTo))
         return noMessage(command.replyTo);
-      const data =
-        command.replyTo === undefined
-          ? { text: command.text }
-          : { text: command.text, replyTo: command.replyTo };
+      const attachments = [];
+      for (const id of command.attachments ?? []) {
+        const attachment = view.postableUpload(actor.id, id);
+        if (!attachment)
+          return refuse(
+            "not_found",
+            `no upload ${id} of yours, complete and unposted, in this room`,
+          );
+        attachments.push(attachment);
+      }
+      const data = {
+        text: command.text ?? "",
+        ...(command.replyTo === undefined ? {} : { replyTo: command.replyTo }),
+        ...(attachments.length === 0 ? {} : { attachments }),
+      };
       return accept({ type: "message.posted", data });
     }
     case "edit": {
@@ -202,7 +209,7 @@ function decideMessage(
 
 type ModerationCommand = Exclude<
   Command,
-  MessageCommand | AutomationCommand | { type: "leave" | "undo" | "redo" | "redact" }
+  MessageCommand | AutomationCommand | { type: "leave" | "undo" | "redo" | "redact" | "transcript" }
 >;
 
 function decideModeration(

@@ -38,6 +38,7 @@ export function lostAccessBy(
     case "rule.deleted":
     case "plugin.enabled":
     case "plugin.disabled":
+    case "message.transcribed":
       return undefined;
     default:
       return unhandled(event);
@@ -78,6 +79,7 @@ const CHANGES_SUMMARY = {
   "rule.deleted": false,
   "plugin.enabled": false,
   "plugin.disabled": false,
+  "message.transcribed": false,
 } as const satisfies Record<EventType, boolean>;
 
 export const changesSummary = (events: readonly RoomEvent[]) =>

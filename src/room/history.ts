@@ -8,6 +8,7 @@ import {
   type UserRef,
   type Visibility,
 } from "../protocol/index.ts";
+import { withTranscript, type MessageAttachment } from "../protocol/attachments.ts";
 
 /**
  * The room as it was at a past event, as pure folds over its log (docs/audit.md, "Time travel").
@@ -69,6 +70,7 @@ const CHANGES_ROSTER = {
   "rule.deleted": false,
   "plugin.enabled": false,
   "plugin.disabled": false,
+  "message.transcribed": false,
 } as const satisfies Record<EventType, boolean>;
 
 /**
@@ -176,6 +178,7 @@ function apply(draft: Roster, event: RoomEvent): void {
     case "rule.deleted":
     case "plugin.enabled":
     case "plugin.disabled":
+    case "message.transcribed":
       return;
     default:
       unhandled(event);
@@ -231,6 +234,7 @@ export type MessageState = {
   redacted: boolean;
   /** Who reacted with what and when, in the order added; a repeat keeps the first. */
   reactions: { emoji: string; userId: string; at: number }[];
+  attachments?: MessageAttachment[];
 };
 
 /**
@@ -251,6 +255,7 @@ export function foldMessage(
         text: event.data.text,
         at: event.at,
         ...(event.data.replyTo !== undefined ? { replyTo: event.data.replyTo } : {}),
+        ...(event.data.attachments ? { attachments: event.data.attachments } : {}),
         deleted: false,
         redacted: scrubbed,
         reactions: [],
@@ -273,7 +278,15 @@ export function foldMessage(
         redacted: m.redacted || scrubbed,
       }));
     case "message.redacted":
-      return mine(message, event.data.messageId, (m) => ({ ...m, text: "", redacted: true }));
+      return mine(message, event.data.messageId, ({ attachments: _gone, ...m }) => ({
+        ...m,
+        text: "",
+        redacted: true,
+      }));
+    case "message.transcribed":
+      return mine(message, event.data.messageId, (m) =>
+        m.attachments ? { ...m, attachments: withTranscript(m.attachments, event.data) } : m,
+      );
     case "reaction.added": {
       const { emoji } = event.data;
       return mine(message, event.data.messageId, (m) =>
@@ -340,6 +353,7 @@ export function toMessage(m: MessageState): Message {
     reactions,
     ...(m.deleted ? { deleted: true as const } : {}),
     ...(m.redacted ? { redacted: true as const } : {}),
+    ...(m.attachments && !m.deleted && !m.redacted ? { attachments: m.attachments } : {}),
   };
 }
 

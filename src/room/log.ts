@@ -5,6 +5,7 @@ import {
   linkHash,
   RoomEvent,
   TEXT_EVENT_TYPES,
+  REDACTED_FIELDS,
   upcast,
   type ChainedEvent,
   type NewEvent,
@@ -36,7 +37,9 @@ function messageIdOf(event: Pick<RoomEvent, "type" | "data" | "seq">): number | 
   return "messageId" in event.data ? event.data.messageId : null;
 }
 
-const SCRUB_TEXT = `UPDATE events SET data = json_set(data, '$.text', ''), redacted_by = ?
+const SCRUB_TEXT = `UPDATE events
+  SET data = json_set(json_remove(data, ${REDACTED_FIELDS.map((f) => `'$.${f}'`).join(", ")}), '$.text', ''),
+    redacted_by = ?
   WHERE message_id = ? AND type IN (${TEXT_EVENT_TYPES.map((t) => `'${t}'`).join(", ")})
   AND redacted_by IS NULL`;
 

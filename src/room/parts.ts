@@ -20,6 +20,7 @@ import { CommandBudget } from "./rate-limit.ts";
 import { ReadModel } from "./read-model.ts";
 import { Schedule } from "./schedule.ts";
 import { assembleAutomation, roomPlugins } from "./automation-parts.ts";
+import { roomTranscriptions } from "./attachment-parts.ts";
 import { migrate } from "./schema.ts";
 import { roomSettings } from "./settings.ts";
 import { ShardFanout } from "./shard-fanout.ts";
@@ -29,6 +30,8 @@ import { LiveSockets, type LiveEngine } from "./graphql-sockets.ts";
 import { TimeTravel } from "./time-travel.ts";
 import { UserQuotas } from "./user-quotas.ts";
 import { RoomTelemetry } from "./telemetry.ts";
+import { Uploads } from "./uploads.ts";
+import { FileDeletions } from "./file-deletions.ts";
 
 /** Frames one group-commit turn may send, at most: it bounds how long a turn holds the thread. */
 const TURN_DELIVERIES = 4000;
@@ -149,11 +152,27 @@ export function assembleRoom(
     plugins,
     keepAlive,
   });
+  const transcriptions = roomTranscriptions(env, {
+    storage: ctx.storage,
+    roomName,
+    submit,
+    keepAlive,
+    changed: () => clock.changed(),
+  });
+  clock.add(transcriptions);
+  const uploads = new Uploads(ctx.storage.sql, roomName, () => clock.changed());
+  const fileDeletions = new FileDeletions(ctx.storage, env.FILES, roomName, (messageId) => {
+    const message = read.view()?.message(messageId);
+    return message !== undefined && !message.deleted && !message.redacted;
+  });
+  clock.add(fileDeletions);
   return {
     log,
     read,
     schedule,
     clock,
+    transcriptions,
+    uploads,
     reminders,
     automation,
     plugins,

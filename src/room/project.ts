@@ -1,7 +1,13 @@
 import { unhandled, type RoomEvent } from "../protocol/index.ts";
+import {
+  withTranscript,
+  type MessageAttachment,
+  type TranscriptData,
+} from "../protocol/attachments.ts";
 import type { UndoableEvent } from "./room-view.ts";
 import { PROJECTION_TABLES, RULE_EVENTS_SQL, RULE_ID_SQL } from "./schema.ts";
 import { snapshotIfDue } from "./snapshots.ts";
+import { projectFiles } from "./file-deletions.ts";
 
 type Sql = SqlStorage;
 
@@ -12,6 +18,7 @@ type Sql = SqlStorage;
  */
 export function project(sql: Sql, event: RoomEvent): void {
   projectTables(sql, event);
+  projectFiles(sql, event);
   snapshotIfDue(sql, event);
 }
 
@@ -89,13 +96,14 @@ function projectTables(sql: Sql, event: RoomEvent): void {
     case "message.posted":
       trackAction(sql, event);
       sql.exec(
-        "INSERT INTO messages (id, author_id, author_name, text, at, reply_to) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO messages (id, author_id, author_name, text, at, reply_to, attachments) VALUES (?, ?, ?, ?, ?, ?, ?)",
         event.seq,
         event.actor.id,
         event.actor.name,
         event.data.text,
         event.at,
         event.data.replyTo ?? null,
+        event.data.attachments ? JSON.stringify(event.data.attachments) : null,
       );
       return;
     case "message.edited":
@@ -121,7 +129,13 @@ function projectTables(sql: Sql, event: RoomEvent): void {
       );
       return;
     case "message.redacted":
-      sql.exec("UPDATE messages SET text = '', redacted = 1 WHERE id = ?", event.data.messageId);
+      sql.exec(
+        "UPDATE messages SET text = '', redacted = 1, attachments = NULL WHERE id = ?",
+        event.data.messageId,
+      );
+      return;
+    case "message.transcribed":
+      projectTranscript(sql, event.data);
       return;
     case "reaction.added":
       trackAction(sql, event);
@@ -242,4 +256,21 @@ export function rebuildProjections(
     for (const table of PROJECTION_TABLES) storage.sql.exec(`DELETE FROM ${table}`);
     for (const event of readAll()) project(storage.sql, event);
   });
+}
+
+/** The transcript onto its attachment in the message's row: the row serves it to readers. */
+function projectTranscript(sql: SqlStorage, data: TranscriptData): void {
+  const row = sql
+    .exec<{ attachments: string | null }>(
+      "SELECT attachments FROM messages WHERE id = ?",
+      data.messageId,
+    )
+    .toArray()[0];
+  if (!row?.attachments) return;
+  const attachments = withTranscript(JSON.parse(row.attachments) as MessageAttachment[], data);
+  sql.exec(
+    "UPDATE messages SET attachments = ? WHERE id = ?",
+    JSON.stringify(attachments),
+    data.messageId,
+  );
 }

@@ -12,6 +12,8 @@ import type { RoomView } from "./decide.ts";
 import type { Rule } from "../protocol/automation.ts";
 import { LoggedRule, type RoomPluginList } from "../protocol/rules.ts";
 import { readEvent } from "./log.ts";
+import { uploadRecord } from "./uploads.ts";
+import { postableAttachment } from "../media/upload-rules.ts";
 import { RULE_EVENTS_SQL, RULE_ID_SQL } from "./schema.ts";
 import { isUndoable, type UndoableEvent } from "./undo.ts";
 import {
@@ -140,6 +142,7 @@ export class ReadModel {
       pluginEnabled: (plugin) =>
         sql.exec("SELECT 1 FROM room_plugins WHERE plugin = ? AND enabled = 1", plugin).toArray()
           .length > 0,
+      postableUpload: (userId, id) => postableAttachment(uploadRecord(sql, id), userId),
       hasReaction: (messageId, emoji, userId) =>
         sql
           .exec(

@@ -1,4 +1,4 @@
-import type { EventType, Message, Role } from "../protocol/index.ts";
+import type { EventType, Message, MessageAttachment, Role } from "../protocol/index.ts";
 
 /**
  * The rows ReadModel (read-model.ts) reads from the projections, how a message row becomes the
@@ -25,6 +25,8 @@ export type MessageRow = {
   reply_to: number | null;
   deleted: number;
   redacted: number;
+  /** JSON of MessageAttachment[] (project.ts), or NULL. */
+  attachments: string | null;
 };
 
 export type RuleRow = {
@@ -68,6 +70,7 @@ export const KEEPS_STANDINGS = {
   "rule.deleted": true,
   "plugin.enabled": true,
   "plugin.disabled": true,
+  "message.transcribed": true,
 } as const satisfies Record<EventType, boolean>;
 
 /** A message row as the contract serves it, its absent fields left out. */
@@ -83,5 +86,7 @@ export function toMessage(row: MessageRow, reactions: Record<string, string[]>):
   if (row.reply_to !== null) message.replyTo = row.reply_to;
   if (row.deleted === 1) message.deleted = true;
   if (row.redacted === 1) message.redacted = true;
+  if (row.attachments !== null && row.deleted === 0 && row.redacted === 0)
+    message.attachments = JSON.parse(row.attachments) as MessageAttachment[];
   return message;
 }

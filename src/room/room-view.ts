@@ -1,5 +1,6 @@
 import type { Role, RoomEvent } from "../protocol/index.ts";
 import type { LoggedRule } from "../protocol/rules.ts";
+import type { Attachment } from "../protocol/attachments.ts";
 
 /** What the rules need to know of a room: read from its projections, or from memory in tests. */
 export interface RoomView {
@@ -35,6 +36,11 @@ export interface RoomView {
   ruleBefore(id: string, seq: number): LoggedRule | undefined;
   /** Whether plugin `plugin` is on in this room. */
   pluginEnabled(plugin: string): boolean;
+  /**
+   * Upload `id` as the attachment it becomes when posted, if it is `userId`'s in this room,
+   * complete and not posted yet (docs/attachments.md); undefined otherwise.
+   */
+  postableUpload(userId: string, id: string): Attachment | undefined;
 }
 
 /** The events that are actions a user can undo. */

@@ -43,6 +43,9 @@ import {
   type RuleInput,
 } from "../protocol/automation.ts";
 import type { NewReminder, ReminderList } from "../protocol/reminders.ts";
+import type { NewUpload } from "../protocol/attachments.ts";
+import type { StoredPart } from "./uploads.ts";
+import { putFilesOnClock } from "./file-deletions.ts";
 import { auditEntriesOf } from "../audit/room-entries.ts";
 import type { LiveEngine } from "./graphql-sockets.ts";
 import { accountKey } from "../identity/refresh-token.ts";
@@ -294,6 +297,47 @@ export class Room extends DurableObject<Env> {
     return this.#deny(actor) ?? this.#p.reminders.cancel(actor, this.#p.read.view()!, id);
   }
 
+  // ---- uploads (docs/attachments.md): the sessions here, the bytes in R2 through the worker ----
+
+  async openUpload(actor: Actor, input: NewUpload) {
+    return (
+      this.#deny(actor) ?? this.#p.uploads.open(actor, this.#p.read.view()!, input, Date.now())
+    );
+  }
+
+  async multipartStarted(actor: Actor, id: string, multipart: string) {
+    return this.#deny(actor) ?? this.#p.uploads.multipartStarted(actor, id, multipart);
+  }
+
+  async upload(actor: Actor, id: string) {
+    return this.#deny(actor) ?? this.#p.uploads.get(actor, id);
+  }
+
+  async partTicket(actor: Actor, id: string, part: number, bytes: number) {
+    return this.#deny(actor) ?? this.#p.uploads.partTicket(actor, id, part, bytes);
+  }
+
+  async partStored(actor: Actor, id: string, stored: StoredPart) {
+    return this.#deny(actor) ?? this.#p.uploads.partStored(actor, id, stored);
+  }
+
+  async completeTicket(actor: Actor, id: string) {
+    return this.#deny(actor) ?? this.#p.uploads.completeTicket(actor, id);
+  }
+
+  async uploadCompleted(actor: Actor, id: string, size: number) {
+    return this.#deny(actor) ?? this.#p.uploads.completed(actor, id, size);
+  }
+
+  async abortUpload(actor: Actor, id: string) {
+    return this.#deny(actor) ?? this.#p.uploads.abort(actor, id, Date.now());
+  }
+
+  /** A file to serve `actor`: whoever may read the room's history reads a live message's files. */
+  async attachment(actor: Actor, id: string) {
+    return this.#deny(actor) ?? this.#p.uploads.served(actor, this.#p.read.view()!, id);
+  }
+
   /** The room's hub says which event types its endpoints now want (docs/integrations.md). */
   async setIntegrationTypes(types: WebhookEventTypes | []): Promise<void> {
     this.#p.feed.setRoomTypes(types);
@@ -413,12 +457,14 @@ export class Room extends DurableObject<Env> {
     if (stored.some((e) => e.type === "plugin.enabled" || e.type === "plugin.disabled"))
       this.#p.plugins.forget();
     this.#p.plugins.committed(stored);
+    this.#p.transcriptions.committed(stored, now);
     const visibility = this.#p.read.room()?.visibility;
     if (visibility) this.#p.audience.removeLostAccess(stored, visibility);
     if (this.#p.outbox.enabled) this.#p.schedule.at("flush", now + FLUSH_DELAY_MS);
     if (this.#p.feed.wants(stored, now))
       this.#p.schedule.at("feed-integrations", now + FEED_DELAY_MS);
     if (changesSummary(stored)) void this.#p.directory.push();
+    if (putFilesOnClock(stored)) this.#p.clock.changed();
     for (const event of stored)
       if (event.type === "room.ownership_transferred")
         this.#p.quotas.handedOver(this.#p.read.room()!.name, event.data.userId, event.data.from);

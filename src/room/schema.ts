@@ -1,8 +1,8 @@
 /**
  * The Room object's own SQLite tables, as numbered migrations applied once, in order, at start.
  * `events` is the source of truth; every other table is a projection of it (see project.ts)
- * except `commands` (idempotency keys), `read_markers`, `schedule` and the reminders, which are not
- * events.
+ * except `commands` (idempotency keys), `read_markers`, `schedule`, the reminders and the uploads,
+ * which are not events.
  */
 /**
  * The rule a rule event is about, as SQL over `events.data`, and the events that are rule events:
@@ -188,6 +188,54 @@ const MIGRATIONS: readonly string[] = [
      first_seq INTEGER PRIMARY KEY,
      last_seq INTEGER NOT NULL,
      at INTEGER NOT NULL);`,
+  // v15 (docs/attachments.md): a message's files as its post logged them, with the transcripts
+  // of its voice attachments (JSON: MessageAttachment[]); NULL for a message without files.
+  `ALTER TABLE messages ADD COLUMN attachments TEXT;`,
+  // v16 (docs/attachments.md, "Transcription"): voice attachments waiting for their transcript,
+  // written in the turn of their post's commit; \`due\` is the next try, \`since\` the post's time.
+  `CREATE TABLE transcriptions_pending (
+     attachment_id TEXT PRIMARY KEY,
+     message_id INTEGER NOT NULL,
+     type TEXT NOT NULL,
+     attempts INTEGER NOT NULL,
+     due INTEGER NOT NULL,
+     since INTEGER NOT NULL);
+   CREATE INDEX transcriptions_pending_due ON transcriptions_pending (due);`,
+  // v17 (docs/attachments.md): upload sessions, each stored part's R2 etag, and the files due to
+  // be deleted from R2 (an upload not posted in time or given up, a deleted or redacted
+  // message's). Not projections: an upload exists before any event names it; posting, deleting
+  // and redacting update them in the event's own transaction (file-deletions.ts).
+  `CREATE TABLE uploads (
+     id TEXT PRIMARY KEY,
+     uploader_id TEXT NOT NULL,
+     client_id TEXT,
+     kind TEXT NOT NULL,
+     name TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     duration_ms INTEGER,
+     waveform TEXT,
+     type TEXT,
+     state TEXT NOT NULL,
+     multipart TEXT,
+     message_id INTEGER,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL);
+   CREATE UNIQUE INDEX uploads_client ON uploads (uploader_id, client_id) WHERE client_id IS NOT NULL;
+   CREATE INDEX uploads_uploader ON uploads (uploader_id, state);
+   CREATE INDEX uploads_message ON uploads (message_id) WHERE message_id IS NOT NULL;
+   CREATE TABLE upload_parts (
+     upload_id TEXT NOT NULL,
+     part INTEGER NOT NULL,
+     etag TEXT NOT NULL,
+     bytes INTEGER NOT NULL,
+     PRIMARY KEY (upload_id, part)) WITHOUT ROWID;
+   CREATE TABLE file_deletions (
+     attachment_id TEXT PRIMARY KEY,
+     due_at INTEGER NOT NULL,
+     reason TEXT NOT NULL,
+     multipart TEXT,
+     attempts INTEGER NOT NULL DEFAULT 0);
+   CREATE INDEX file_deletions_due ON file_deletions (due_at);`,
 ];
 
 /** A room migrated from below this version rebuilds its projections from its log once. */

@@ -1,33 +1,42 @@
 import { create, type JsonObject } from "@bufbuild/protobuf";
 import { timestampFromMs, timestampMs, type Timestamp } from "@bufbuild/protobuf/wkt";
-import type {
-  Ban as BanJson,
-  ChainReport as ChainReportJson,
-  Member as MemberJson,
-  Message as MessageJson,
-  Role as RoleName,
-  RoomEvent,
-  RoomInfo,
-  RoomSort as RoomSortName,
-  UserRef,
-  Visibility as VisibilityName,
+import {
+  attachmentPath,
+  type AttachmentKind as AttachmentKindName,
+  type Ban as BanJson,
+  type MessageAttachment,
+  type Transcript as TranscriptJson,
+  type ChainReport as ChainReportJson,
+  type Member as MemberJson,
+  type Message as MessageJson,
+  type Role as RoleName,
+  type RoomEvent,
+  type RoomInfo,
+  type RoomSort as RoomSortName,
+  type UserRef,
+  type Visibility as VisibilityName,
 } from "../protocol/index.ts";
 import { ChainReportSchema, type ChainReport } from "./gen/edgechat/v1/admin_pb.js";
 import { RoomSort } from "./gen/edgechat/v1/rooms_pb.js";
 import {
+  AttachmentKind,
+  AttachmentSchema,
   BanSchema,
   EventSchema,
   MemberSchema,
   MessageSchema,
   Role,
   RoomSchema,
+  TranscriptSchema,
   UserSchema,
   Visibility,
+  type Attachment,
   type Ban,
   type Event,
   type Member,
   type Message,
   type Room,
+  type Transcript,
   type User,
 } from "./gen/edgechat/v1/types_pb.js";
 
@@ -42,6 +51,11 @@ const ROLES: Record<RoleName, Role> = {
 const VISIBILITIES: Record<VisibilityName, Visibility> = {
   public: Visibility.PUBLIC,
   private: Visibility.PRIVATE,
+};
+const KINDS: Record<AttachmentKindName, AttachmentKind> = {
+  voice: AttachmentKind.VOICE,
+  image: AttachmentKind.IMAGE,
+  file: AttachmentKind.FILE,
 };
 const SORTS: Record<RoomSortName, RoomSort> = {
   activity: RoomSort.ACTIVITY,
@@ -100,7 +114,8 @@ export function toMember(member: MemberJson): Member {
 export const toBan = (ban: BanJson): Ban =>
   create(BanSchema, { id: ban.id, name: ban.name ?? "", at: timestamp(ban.at) });
 
-export function toMessage(message: MessageJson): Message {
+/** A message of `room` (whose name its attachments' paths need). */
+export function toMessage(message: MessageJson, room: string): Message {
   return create(MessageSchema, {
     id: seq(message.id),
     author: toUser(message.author),
@@ -111,8 +126,37 @@ export function toMessage(message: MessageJson): Message {
     reactions: Object.entries(message.reactions).map(([emoji, userIds]) => ({ emoji, userIds })),
     deleted: message.deleted === true,
     redacted: message.redacted === true,
+    attachments: (message.attachments ?? []).map((attachment) => toAttachment(attachment, room)),
   });
 }
+
+export function toAttachment(attachment: MessageAttachment, room: string): Attachment {
+  return create(AttachmentSchema, {
+    id: attachment.id,
+    kind: KINDS[attachment.kind],
+    name: attachment.name,
+    type: attachment.type,
+    size: BigInt(attachment.size),
+    durationMs: attachment.durationMs ?? 0,
+    waveform: attachment.waveform ?? [],
+    ...(attachment.transcript === undefined
+      ? {}
+      : { transcript: toTranscript(attachment.transcript) }),
+    path: attachmentPath(room, attachment.id),
+  });
+}
+
+export const toTranscript = (transcript: TranscriptJson): Transcript =>
+  create(TranscriptSchema, {
+    text: transcript.text,
+    segments: (transcript.segments ?? []).map(({ start, end, text }) => ({
+      startSeconds: start,
+      endSeconds: end,
+      text,
+    })),
+    language: transcript.language ?? "",
+    engine: transcript.engine,
+  });
 
 export function toEvent(event: RoomEvent): Event {
   return create(EventSchema, {

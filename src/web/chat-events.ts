@@ -45,6 +45,7 @@ const RELOADS_MEMBERS = {
   "rule.deleted": false,
   "plugin.enabled": false,
   "plugin.disabled": false,
+  "message.transcribed": false,
 } as const satisfies Record<EventType, boolean>;
 
 /** The room's own fields an event changes: its topic and slow mode. */
@@ -76,6 +77,7 @@ function roomFields(state: ChatState, event: RoomEvent): ChatState {
     case "rule.deleted":
     case "plugin.enabled":
     case "plugin.disabled":
+    case "message.transcribed":
       return state;
     default:
       return unhandled(event);

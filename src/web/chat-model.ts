@@ -38,6 +38,8 @@ export type Ephemeral = {
 export type PendingPost = {
   readonly id: number;
   readonly text: string;
+  /** How many files it carries (uploaded before it is posted). */
+  readonly files?: number;
   readonly seq?: number;
   readonly error?: string;
 };

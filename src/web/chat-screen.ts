@@ -1,6 +1,7 @@
 import { can, type Standing } from "../client/index.ts";
 import { canCompose, reconnecting, type ChatState } from "./chat-state.ts";
-import { Composer } from "./composer.ts";
+import type { BlobUrlOf } from "./attachments/voice-player.ts";
+import { Composer, type ComposerActions } from "./composer.ts";
 import { h } from "./dom.ts";
 import { ephemeralItem, ephemeralKey } from "./ephemeral-item.ts";
 import { standing } from "./members-state.ts";
@@ -12,7 +13,12 @@ import { roomControls, type RoomControlActions } from "./room-controls.ts";
 
 /** What the room's screen asks of the room, beside what it draws. */
 export type ScreenActions = {
-  message: Omit<MessageActions, "you" | "mayDeleteAny" | "mayRedactAny" | "quoted">;
+  message: Omit<
+    MessageActions,
+    "you" | "mayDeleteAny" | "mayRedactAny" | "quoted" | "attachmentUrl"
+  >;
+  /** An attachment's bytes as a blob URL, for previews, players and downloads. */
+  attachmentUrl: BlobUrlOf;
   panel: PanelActions;
   controls: Omit<RoomControlActions, "currentTopic">;
   /** Your standing in the room changed (the lists or the admin check answered). */
@@ -23,7 +29,8 @@ export type ScreenActions = {
   dismiss: (id: number) => void;
   /** An ephemeral answer is dismissed. */
   dismissEphemeral: (id: number) => void;
-  send: (text: string) => void;
+  send: ComposerActions["send"];
+  voice: ComposerActions["voice"];
   typing: () => void;
   /** The reader wants to see the room as it was (history-view.ts). */
   history: () => void;
@@ -75,6 +82,7 @@ export class ChatScreen {
     this.#standing = actions.standing;
     this.#messageActions = {
       ...actions.message,
+      attachmentUrl: actions.attachmentUrl,
       you: () => this.#state?.members.you,
       mayDeleteAny: () => !!this.#state && can(standing(this.#state.members), "delete_any"),
       mayRedactAny: () => !!this.#state && can(standing(this.#state.members), "redact_any"),
@@ -91,7 +99,11 @@ export class ChatScreen {
       currentTopic: () => this.#state?.topic ?? "",
     });
     this.list = new MessageList(actions.older);
-    this.composer = new Composer(actions.send, actions.typing);
+    this.composer = new Composer({
+      send: actions.send,
+      typing: actions.typing,
+      voice: actions.voice,
+    });
     this.composer.setEnabled(false);
     this.#body = h("div", { class: "chat-body" }, this.list.el, this.#members.el);
     this.el = h(
@@ -117,6 +129,23 @@ export class ChatScreen {
       this.typing.el,
       this.composer.el,
     );
+    // Files dropped anywhere on the room join the compose box's tray.
+    this.el.addEventListener("dragover", (event) => {
+      if (!event.dataTransfer?.types.includes("Files")) return;
+      event.preventDefault();
+      event.dataTransfer.dropEffect = "copy";
+      this.el.classList.add("dropping");
+    });
+    this.el.addEventListener("dragleave", (event) => {
+      if (event.target === this.el) this.el.classList.remove("dropping");
+    });
+    this.el.addEventListener("drop", (event) => {
+      this.el.classList.remove("dropping");
+      const files = event.dataTransfer?.files;
+      if (!files?.length) return;
+      event.preventDefault();
+      this.composer.attach(files);
+    });
   }
 
   render(before: ChatState, after: ChatState): void {
@@ -175,6 +204,7 @@ export class ChatScreen {
   }
 
   dispose(): void {
+    this.composer.dispose();
     this.typing.dispose();
     this.#members.dispose();
   }
@@ -231,7 +261,7 @@ export class ChatScreen {
     for (const post of after.pending) {
       let line = this.#pending.get(post.id);
       if (!line) {
-        line = pendingItem(post.text, () => this.#dismiss(post.id));
+        line = pendingItem(post.text, () => this.#dismiss(post.id), post.files ?? 0);
         this.#pending.set(post.id, line);
         this.list.addPending(line.el);
       }

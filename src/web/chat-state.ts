@@ -59,7 +59,7 @@ export type ChatAction =
   | { type: "presence"; frame: ServerFrameOf<"presence"> }
   | { type: "admin"; admin: boolean }
   | { type: "error-frame"; message: string }
-  | { type: "sending"; id: number; text: string }
+  | { type: "sending"; id: number; text: string; files?: number }
   | { type: "acked"; id: number; seq: number }
   | { type: "refused"; id: number; message: string }
   | { type: "dismissed"; id: number }
@@ -167,7 +167,13 @@ export function reduce(state: ChatState, action: ChatAction): Step {
       return step({ ...state, error: action.message });
     case "sending":
       return step(
-        { ...state, pending: [...state.pending, { id: action.id, text: action.text }] },
+        {
+          ...state,
+          pending: [
+            ...state.pending,
+            { id: action.id, text: action.text, ...(action.files ? { files: action.files } : {}) },
+          ],
+        },
         { kind: "scroll-to-bottom" },
       );
     case "acked": {

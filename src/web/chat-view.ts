@@ -9,6 +9,10 @@ import {
 } from "../client/index.ts";
 import { automationPanel } from "./automation/automation-panel.ts";
 import { mayAutomate } from "./automation/automation-rules.ts";
+import type { TrayFile } from "./attachments/attachment-tray.ts";
+import { BlobUrls } from "./attachments/blob-urls.ts";
+import { recordingName, uploadName } from "./attachments/media-rules.ts";
+import type { Recording } from "./attachments/voice-recorder.ts";
 import { ChatScreen } from "./chat-screen.ts";
 import {
   initialChatState,
@@ -76,7 +80,13 @@ export function chatView(
     return () => void eventListeners.delete(listener);
   };
 
+  /** Attachments fetched with the token, as blob URLs, for as long as the room is open. */
+  const blobUrls = new BlobUrls((id) => ctx.call((api) => api.uploads(room).fetch(id)));
+  /** Makes upload clientIds unique to this view: a retried open answers the same upload. */
+  const uploadPrefix = Math.random().toString(36).slice(2, 10);
+
   const screen = new ChatScreen(room, {
+    attachmentUrl: blobUrls.urlOf,
     message: {
       edit: (id, text) => command((c) => c.edit(id, text)),
       remove: (id) => command((c) => c.delete(id)),
@@ -107,6 +117,7 @@ export function chatView(
     dismiss: (id) => dispatch({ type: "dismissed", id }),
     dismissEphemeral: (id) => dispatch({ type: "ephemeral-dismissed", id }),
     send,
+    voice: (recording) => sendVoice(recording),
     typing: () => conn?.typing(),
     history: () => {
       if (wanted) {
@@ -294,23 +305,104 @@ export function chatView(
     }
   }
 
-  function send(text: string): void {
+  function send(text: string, files: readonly TrayFile[] = []): void {
     if (!conn) return;
-    if (isSlashCommand(text)) return void runSlash(text, conn.nextClientId());
+    if (isSlashCommand(text) && files.length === 0) return void runSlash(text, conn.nextClientId());
     // `//text` posts `/text`: the way to start a message with a slash.
     if (text.trimStart().startsWith("//")) text = text.trimStart().slice(1);
+    if (files.length) return void sendWithFiles(conn, text, files);
     const id = ++postIds;
     dispatch({ type: "sending", id, text });
-    conn.post(text).then(
+    settlePost(id, conn.post(text));
+  }
+
+  /** A post's ack or refusal, to its pending line. */
+  function settlePost(id: number, posted: Promise<number>): void {
+    posted.then(
       (seq) => {
         noteWrite(room, seq);
         dispatch({ type: "acked", id, seq });
       },
       (error: unknown) => {
         const reason =
-          error instanceof CommandError || error instanceof Error ? error.message : String(error);
+          error instanceof CommandError || error instanceof Error
+            ? errorText(error)
+            : String(error);
         dispatch({ type: "refused", id, message: reason });
       },
+    );
+  }
+
+  /**
+   * Uploads the tray's files (each once: a resend reuses what went up), then posts them with the
+   * text. A file the server refuses keeps its reason on its tray line and nothing is posted.
+   */
+  async function sendWithFiles(
+    c: RoomConnection,
+    text: string,
+    files: readonly TrayFile[],
+  ): Promise<void> {
+    const id = ++postIds;
+    dispatch({ type: "sending", id, text, files: files.length });
+    const tray = screen.composer.tray;
+    const results = await Promise.allSettled(files.map((file) => uploadTrayFile(file)));
+    const failed = results.filter((r) => r.status === "rejected").length;
+    if (failed) {
+      // The text goes back to the box, to send again once the files are sorted out.
+      if (!screen.composer.input.value) screen.composer.input.value = text;
+      const message = `${failed === 1 ? "a file was" : `${failed} files were`} not uploaded (see the files above)`;
+      return dispatch({ type: "refused", id, message });
+    }
+    const ids = files.map((file) => file.attachmentId!);
+    for (const file of files) tray.remove(file.key);
+    settlePost(id, c.post(text, { attachments: ids }));
+  }
+
+  async function uploadTrayFile(entry: TrayFile): Promise<string> {
+    if (entry.attachmentId !== undefined) return entry.attachmentId;
+    const tray = screen.composer.tray;
+    entry.error = undefined;
+    try {
+      const attachment = await ctx.call((api) =>
+        api.upload(room, entry.file, {
+          kind: entry.kind,
+          name: uploadName(entry.file.name),
+          clientId: `${uploadPrefix}-${entry.key}`,
+          onProgress: ({ sent }) => {
+            entry.sent = sent;
+            tray.render();
+          },
+        }),
+      );
+      entry.attachmentId = attachment.id;
+      return attachment.id;
+    } catch (error) {
+      handleUnauthorized(ctx, error);
+      entry.error = errorText(error);
+      throw error;
+    } finally {
+      tray.render();
+    }
+  }
+
+  /** Uploads a recording as `voice` with its duration and waveform, and posts it. */
+  function sendVoice(recording: Recording): void {
+    const c = conn;
+    if (!c) return;
+    const id = ++postIds;
+    dispatch({ type: "sending", id, text: "", files: 1 });
+    const upload = ctx.call((api) =>
+      api.upload(room, recording.blob, {
+        kind: "voice",
+        name: recordingName(recording.blob.type),
+        durationMs: recording.durationMs,
+        waveform: recording.waveform,
+        clientId: `${uploadPrefix}-voice-${id}`,
+      }),
+    );
+    settlePost(
+      id,
+      upload.then((attachment) => c.post("", { attachments: [attachment.id] })),
     );
   }
 
@@ -399,6 +491,7 @@ export function chatView(
       panel?.view.dispose();
       document.removeEventListener("visibilitychange", onVisible);
       screen.dispose();
+      blobUrls.dispose();
       clearTimeout(membersTimer);
       conn?.close();
     },

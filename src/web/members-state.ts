@@ -158,6 +158,7 @@ export function applyMemberEvent(state: MembersState, event: RoomEvent): Members
     case "rule.deleted":
     case "plugin.enabled":
     case "plugin.disabled":
+    case "message.transcribed":
       return state;
     default:
       return unhandled(event);

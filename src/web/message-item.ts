@@ -1,3 +1,5 @@
+import { AttachmentsBlock } from "./attachments/attachment-view.ts";
+import type { BlobUrlOf } from "./attachments/voice-player.ts";
 import { h, replace, time } from "./dom.ts";
 import { serviceBadge } from "./service-badge.ts";
 import type { MessageModel } from "./timeline.ts";
@@ -18,6 +20,8 @@ export type MessageActions = {
   react: (id: number, emoji: string, on: boolean) => Promise<unknown>;
   /** The message replied to, when it is loaded: its author and text, for the reply's quote. */
   quoted: (id: number) => { author: string; text: string } | undefined;
+  /** An attachment's bytes as a blob URL (fetched with the token). */
+  attachmentUrl: BlobUrlOf;
 };
 
 /** One message in the list: author, time, text, reactions, and edit/delete for its author. */
@@ -30,6 +34,8 @@ export class MessageItem {
   /** Redaction cannot be undone: the first click asks, the second redacts. */
   #confirmRedact = false;
   #error = h("p", { class: "item-error", role: "alert", hidden: true });
+  /** Built on the first attachment, kept across redraws (a voice message plays on). */
+  #attachments: AttachmentsBlock | undefined;
 
   constructor(message: MessageModel, actions: MessageActions) {
     this.#message = message;
@@ -64,16 +70,23 @@ export class MessageItem {
       time(m.at),
       m.editedAt !== undefined && !m.deleted ? h("span", { class: "edited" }, " (edited)") : null,
     );
+    const files = m.deleted || m.redacted ? [] : (m.attachments ?? []);
     const body = m.redacted
       ? h("p", { class: "text", "data-testid": "text" }, "message redacted")
       : m.deleted
         ? h("p", { class: "text", "data-testid": "text" }, "message deleted")
-        : (this.#editor ?? h("p", { class: "text", "data-testid": "text" }, m.text));
+        : (this.#editor ??
+          // A post of files alone has no text to show.
+          (m.text === "" && files.length
+            ? null
+            : h("p", { class: "text", "data-testid": "text" }, m.text)));
+    if (files.length) this.#attachments ??= new AttachmentsBlock(this.#actions.attachmentUrl);
     replace(
       this.el,
       head,
       m.replyTo === undefined ? null : this.#quote(m.replyTo),
       body,
+      files.length ? this.#attachments!.update(files) : null,
       m.deleted || m.redacted ? null : this.#reactions(),
       this.#editor ? null : this.#menu(mine),
       this.#error,
@@ -275,12 +288,13 @@ export function noticeItem(seq: number, at: number, text: string): HTMLLIElement
 }
 
 /** A post not yet acked: "sending…", then why it was not sent and a button to dismiss it. */
-export function pendingItem(text: string, dismiss: () => void) {
+export function pendingItem(text: string, dismiss: () => void, files = 0) {
   const status = h("span", { class: "status" }, "sending…");
   const el = h(
     "li",
     { class: "message mine pending", "data-testid": "pending" },
-    h("p", { class: "text" }, text),
+    text ? h("p", { class: "text" }, text) : null,
+    files ? h("p", { class: "hint" }, files === 1 ? "1 file" : `${files} files`) : null,
     status,
   );
   let failed = false;

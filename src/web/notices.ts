@@ -50,6 +50,7 @@ export function noticeText(event: RoomEvent, name: (userId: string) => string): 
     case "message.restored":
     case "reaction.added":
     case "reaction.removed":
+    case "message.transcribed":
       return undefined;
     default:
       return unhandled(event);

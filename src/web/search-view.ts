@@ -159,9 +159,13 @@ function hitLine(hit: Hit): HTMLLIElement {
 /**
  * What to show of a hit. The server's highlight is an excerpt around the matches (it may leave
  * out words of even a short message): a short message is shown whole, with the words the
- * server marked marked again in it; a long one as the excerpt.
+ * server marked marked again in it; a long one as the excerpt. A voice message posted without
+ * text shows what was said, the transcript's excerpt (docs/attachments.md, "Search").
  */
-export function pieces(hit: Pick<Hit, "text" | "highlight">): { text: string; match: boolean }[] {
+export function pieces(
+  hit: Pick<Hit, "text" | "highlight" | "transcript">,
+): { text: string; match: boolean }[] {
+  if (!hit.text && hit.transcript) return hit.transcript;
   const words = [...new Set(hit.highlight.filter((p) => p.match).map((p) => p.text.trim()))].filter(
     Boolean,
   );

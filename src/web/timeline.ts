@@ -1,6 +1,8 @@
 import {
   unhandled,
+  withTranscript,
   type Message,
+  type MessageAttachment,
   type MessagesPage,
   type RoomEvent,
   type UserRef,
@@ -22,6 +24,8 @@ export type MessageModel = {
   readonly deleted: boolean;
   /** Its text was redacted for good. */
   readonly redacted: boolean;
+  /** Its files, each voice one with its transcript once it came (docs/attachments.md). */
+  readonly attachments?: readonly MessageAttachment[];
 };
 
 /**
@@ -53,6 +57,7 @@ export function fromMessage(message: Message): MessageModel {
     reactions,
     deleted: message.deleted === true,
     redacted: message.redacted === true,
+    ...(message.attachments === undefined ? {} : { attachments: message.attachments }),
   };
 }
 
@@ -82,6 +87,7 @@ export function applyToTimeline(timeline: Timeline, event: RoomEvent): Timeline 
         reactions: new Map(),
         deleted: false,
         redacted: event.redacted === true,
+        ...(event.data.attachments === undefined ? {} : { attachments: event.data.attachments }),
       });
     }
     case "message.edited":
@@ -102,8 +108,12 @@ export function applyToTimeline(timeline: Timeline, event: RoomEvent): Timeline 
         text: event.data.text,
       }));
     case "message.redacted":
-      return change(timeline, event.data.messageId, (m) =>
+      return change(timeline, event.data.messageId, ({ attachments: _gone, ...m }) =>
         m.redacted ? m : { ...m, redacted: true, text: "" },
+      );
+    case "message.transcribed":
+      return change(timeline, event.data.messageId, (m) =>
+        m.attachments ? { ...m, attachments: withTranscript(m.attachments, event.data) } : m,
       );
     case "reaction.added":
     case "reaction.removed":

@@ -31,8 +31,9 @@ export const PHONE = { width: 390, height: 844 };
 /** Where the tests leave their screenshots (not committed). */
 export const SHOTS = "test-results/screenshots";
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath, args: ARGS });
+/** `extraArgs`: more switches, e.g. a fake microphone playing a file (voice-messages.test.ts). */
+export function launchChromium(extraArgs: string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath, args: [...ARGS, ...extraArgs] });
 }
 
 /**

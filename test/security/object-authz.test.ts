@@ -78,6 +78,9 @@ afterEach(async () => {
   assertNoInvalidFrames();
 });
 
+/** An attachment id of the right shape that no room issued. */
+const SOME_ID = "AAAAAAAAAAAAAAAAAAAAAA";
+
 type Attempt = { what: string; run: (room: string) => Promise<{ status: number; body: string }> };
 
 /** Every way into a room, for `who`; each run against the private room and against a ghost. */
@@ -114,6 +117,20 @@ function attempts(who: Who, victim: Who): Attempt[] {
     { what: "PUT rules/{id}", run: http("PUT", "/rules/rl_00000000000000a1", RULE) },
     { what: "DELETE rules/{id}", run: http("DELETE", "/rules/rl_00000000000000a1") },
     { what: "GET plugins", run: http("GET", "/plugins") },
+    // Uploads and files (docs/attachments.md): an id of the right shape, never issued.
+    {
+      what: "POST uploads",
+      run: http("POST", "/uploads", { kind: "file", name: "a.txt", size: 5, clientId: tag }),
+    },
+    { what: "GET uploads/{id}", run: http("GET", `/uploads/${SOME_ID}`) },
+    { what: "PUT uploads/{id}/parts/1", run: http("PUT", `/uploads/${SOME_ID}/parts/1`, "hello") },
+    { what: "POST uploads/{id}/complete", run: http("POST", `/uploads/${SOME_ID}/complete`) },
+    { what: "DELETE uploads/{id}", run: http("DELETE", `/uploads/${SOME_ID}`) },
+    { what: "GET attachments/{id}", run: http("GET", `/attachments/${SOME_ID}`) },
+    {
+      what: "POST commands post with attachments",
+      run: cmd({ type: "post", clientId: `${tag}-pa`, attachments: [SOME_ID] }),
+    },
     {
       what: "POST messages",
       run: http("POST", "/messages", { text: "let me in", clientId: `${tag}-m` }),

@@ -493,7 +493,7 @@ describe("loop protection", () => {
         for (const command of commands(firing)) {
           ran++;
           if (command.type === "post")
-            next.push(log.posted(firing.actor, command.text, T0 + ran * 100));
+            next.push(log.posted(firing.actor, command.text ?? "", T0 + ran * 100));
         }
       }
       pending = next;
@@ -581,5 +581,6 @@ function roomView(): RoomView {
     ruleCount: () => 0,
     ruleBefore: () => undefined,
     pluginEnabled: () => false,
+    postableUpload: () => undefined,
   };
 }

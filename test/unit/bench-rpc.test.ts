@@ -38,7 +38,7 @@ const rest: MessagesPage = {
 /** The RPC's answer for REST's page, as the worker builds it (src/rpc/convert.ts). */
 const rpcOf = (page: MessagesPage) =>
   create(ListMessagesResponseSchema, {
-    messages: page.messages.map(toMessage),
+    messages: page.messages.map((message) => toMessage(message, "lobby")),
     nextPageToken: page.nextBefore === null ? "" : String(page.nextBefore),
   });
 

@@ -9,6 +9,7 @@ import {
   type RoomView,
 } from "../../src/room/decide.ts";
 import { lostAccess } from "../../src/room/effects.ts";
+import { postableAttachment, type UploadRecord } from "../../src/media/upload-rules.ts";
 
 const NOW = 1_800_000_000_000;
 const ada: Actor = { id: "u_ada", name: "ada", kind: "user" }; // the owner
@@ -31,6 +32,8 @@ function view(
     reactions?: string[];
     /** When earlier invitations were made (ms). */
     invites?: number[];
+    /** Upload sessions by id (docs/attachments.md). */
+    uploads?: Record<string, UploadRecord>;
   } = {},
 ): RoomView {
   const roles = state.roles ?? { [ada.id]: "owner", [mo.id]: "moderator", [bob.id]: "member" };
@@ -64,6 +67,7 @@ function view(
     ruleCount: () => 0,
     ruleBefore: () => undefined,
     pluginEnabled: () => false,
+    postableUpload: (userId, id) => postableAttachment(state.uploads?.[id], userId),
   };
 }
 
@@ -491,5 +495,86 @@ describe("service accounts (docs/service-keys.md)", () => {
     expect(
       denyAccess(view({ name: "lobby", visibility: "private", banned: [mod.id] }), mod),
     ).toMatchObject({ code: "not_found" });
+  });
+});
+
+describe("a post with attachments (docs/attachments.md)", () => {
+  const ID = {
+    a: "AAAAAAAAAAAAAAAAAAAAAA",
+    b: "BBBBBBBBBBBBBBBBBBBBBB",
+    c: "CCCCCCCCCCCCCCCCCCCCCC",
+  };
+  const upload = (id: string, extra: Partial<UploadRecord> = {}): UploadRecord => ({
+    id,
+    uploaderId: bob.id,
+    kind: "voice",
+    name: "memo.webm",
+    size: 9000,
+    durationMs: 3600,
+    waveform: [0, 128, 255],
+    type: "audio/webm",
+    state: "complete",
+    received: [1],
+    expiresAt: NOW + 1000,
+    ...extra,
+  });
+  const room = view({
+    uploads: {
+      [ID.a]: upload(ID.a),
+      [ID.b]: upload(ID.b, {
+        kind: "image",
+        name: "cat.png",
+        type: "image/png",
+        size: 10,
+        durationMs: undefined,
+        waveform: undefined,
+      }),
+      [ID.c]: upload(ID.c, { state: "open", received: [] }),
+    },
+  });
+
+  it("logs each complete upload of the sender's as its descriptor, in the order named", () => {
+    expect(run(post("", { text: undefined, attachments: [ID.b, ID.a] }), bob, room)).toEqual({
+      ok: true,
+      events: [
+        {
+          type: "message.posted",
+          data: {
+            text: "",
+            attachments: [
+              { id: ID.b, kind: "image", name: "cat.png", type: "image/png", size: 10 },
+              {
+                id: ID.a,
+                kind: "voice",
+                name: "memo.webm",
+                type: "audio/webm",
+                size: 9000,
+                durationMs: 3600,
+                waveform: [0, 128, 255],
+              },
+            ],
+          },
+        },
+      ],
+    });
+  });
+
+  it("refuses a missing upload, someone else's, an open one and a posted one alike", () => {
+    const posted = view({ uploads: { [ID.a]: upload(ID.a, { state: "posted" }) } });
+    for (const [actor, ids, room_] of [
+      [bob, ["ZZZZZZZZZZZZZZZZZZZZZZ"], room],
+      [mo, [ID.a], room],
+      [bob, [ID.a, ID.c], room],
+      [bob, [ID.a], posted],
+    ] as const) {
+      const outcome = run(post("hi", { attachments: [...ids] }), actor, room_);
+      expect(outcome).toMatchObject(refusal("not_found"));
+      expect(!outcome.ok && outcome.error.message).toMatch(/of yours, complete and unposted/);
+    }
+  });
+
+  it("a muted sender is refused before any upload is looked at", () => {
+    const muted = view({ muted: { [bob.id]: NOW + 60_000 }, uploads: { [ID.a]: upload(ID.a) } });
+    expect(run(post("", { attachments: [ID.a] }), bob, muted)).toMatchObject(refusal("forbidden"));
   });
 });

@@ -11,6 +11,7 @@ import {
   toMember,
   toMessage,
   toRoom,
+  toTranscript,
   visibilityName,
 } from "../../src/rpc/convert.ts";
 import { ChainReportSchema } from "../../src/rpc/gen/edgechat/v1/admin_pb.js";
@@ -20,9 +21,10 @@ import {
   MessageSchema,
   Role,
   RoomSchema,
+  TranscriptSchema,
   Visibility,
 } from "../../src/rpc/gen/edgechat/v1/types_pb.js";
-import type { RoomEvent } from "../../src/protocol/index.ts";
+import type { MessageAttachment, RoomEvent } from "../../src/protocol/index.ts";
 
 const AT = 1_796_000_000_123;
 
@@ -50,15 +52,18 @@ describe("the contract's JSON as protobuf messages (src/rpc/convert.ts)", () => 
   });
 
   it("a message: reactions as a list, optional times only when set, deleted and redacted", () => {
-    const message = toMessage({
-      id: 7,
-      author: { id: "u1", name: "ada" },
-      text: "",
-      at: AT,
-      reactions: { "👍": ["u1", "u2"] },
-      deleted: true,
-      redacted: true,
-    });
+    const message = toMessage(
+      {
+        id: 7,
+        author: { id: "u1", name: "ada" },
+        text: "",
+        at: AT,
+        reactions: { "👍": ["u1", "u2"] },
+        deleted: true,
+        redacted: true,
+      },
+      "lobby",
+    );
     expect(toJson(MessageSchema, message)).toEqual({
       id: "7",
       author: { id: "u1", name: "ada" },
@@ -68,6 +73,72 @@ describe("the contract's JSON as protobuf messages (src/rpc/convert.ts)", () => 
       redacted: true,
     });
     expect(message.editedAt).toBeUndefined();
+  });
+
+  it("a message's attachments: kinds, sizes, voice's duration and waveform, the bytes' path, a transcript only once there is one", () => {
+    const voice: MessageAttachment = {
+      id: "vvvvvvvvvvvvvvvvvvvvvv",
+      kind: "voice",
+      name: "voice message.webm",
+      type: "audio/webm",
+      size: 48_213,
+      durationMs: 4_200,
+      waveform: [0, 255],
+      transcript: {
+        text: "hello there",
+        segments: [{ start: 0.5, end: 1.25, text: "hello there" }],
+        engine: "pocketsphinx",
+      },
+    };
+    const file: MessageAttachment = {
+      id: "f-_fffffffffffffffffff",
+      kind: "file",
+      name: "a b.pdf",
+      type: "application/pdf",
+      size: 9,
+    };
+    const message = toMessage(
+      {
+        id: 8,
+        author: { id: "u1", name: "ada" },
+        text: "",
+        at: AT,
+        reactions: {},
+        attachments: [voice, file],
+      },
+      "lobby",
+    );
+    expect(toJson(MessageSchema, message)).toMatchObject({
+      attachments: [
+        {
+          id: voice.id,
+          kind: "ATTACHMENT_KIND_VOICE",
+          name: "voice message.webm",
+          type: "audio/webm",
+          size: "48213",
+          durationMs: 4200,
+          waveform: [0, 255],
+          // No language: the engine said none, and proto3 leaves the empty string out.
+          transcript: {
+            text: "hello there",
+            segments: [{ startSeconds: 0.5, endSeconds: 1.25, text: "hello there" }],
+            engine: "pocketsphinx",
+          },
+          path: "/api/rooms/lobby/attachments/vvvvvvvvvvvvvvvvvvvvvv",
+        },
+        {
+          id: file.id,
+          kind: "ATTACHMENT_KIND_FILE",
+          name: "a b.pdf",
+          type: "application/pdf",
+          size: "9",
+          path: "/api/rooms/lobby/attachments/f-_fffffffffffffffffff",
+        },
+      ],
+    });
+    expect(message.attachments[1]!.transcript).toBeUndefined();
+    const voiceOnly = toTranscript({ text: "", engine: "whisper" });
+    expect(toJson(TranscriptSchema, voiceOnly)).toEqual({ engine: "whisper" });
   });
 
   it("an event keeps its data as JSON, and its chain", () => {

@@ -24,6 +24,7 @@ describe("the contract's errors as RPC errors", () => {
       not_found: Code.NotFound,
       conflict: Code.FailedPrecondition,
       too_large: Code.ResourceExhausted,
+      unsupported_type: Code.InvalidArgument,
       rate_limited: Code.ResourceExhausted,
       quota: Code.ResourceExhausted,
       overloaded: Code.Unavailable,

@@ -115,6 +115,7 @@ class Room {
       ruleCount: () => rules.size,
       ruleBefore: (id, seq) => this.rulesBefore(seq).get(id),
       pluginEnabled: (plugin) => plugins.get(plugin) === true,
+      postableUpload: () => undefined,
     };
   }
 }

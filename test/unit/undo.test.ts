@@ -42,6 +42,7 @@ function view(state: {
     ruleCount: () => 0,
     ruleBefore: () => undefined,
     pluginEnabled: () => false,
+    postableUpload: () => undefined,
   };
 }
 

@@ -219,6 +219,11 @@ describe("time travel", () => {
       state.storage.sql.exec("DROP TABLE rule_clock");
       state.storage.sql.exec("DROP TABLE plugin_jobs");
       state.storage.sql.exec("DROP TABLE automation_pending");
+      state.storage.sql.exec("ALTER TABLE messages DROP COLUMN attachments");
+      state.storage.sql.exec("DROP TABLE transcriptions_pending");
+      state.storage.sql.exec("DROP TABLE uploads");
+      state.storage.sql.exec("DROP TABLE upload_parts");
+      state.storage.sql.exec("DROP TABLE file_deletions");
       state.storage.sql.exec("UPDATE schema_version SET version = 8");
     });
     await evictDurableObject(stub);

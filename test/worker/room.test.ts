@@ -20,8 +20,8 @@ describe("the Room object", () => {
     const ada = await guest("ada");
     const room = await newRoom(ada);
     await runInDurableObject(roomStub(room), (_instance: Room, state) => {
-      expect(migrate(state.storage)).toEqual({ version: 14, rebuild: false });
-      expect(migrate(state.storage)).toEqual({ version: 14, rebuild: false });
+      expect(migrate(state.storage)).toEqual({ version: 17, rebuild: false });
+      expect(migrate(state.storage)).toEqual({ version: 17, rebuild: false });
       expect(state.storage.sql.exec("SELECT count(*) AS n FROM schema_version").one().n).toBe(1);
     });
   });

@@ -72,7 +72,7 @@ export const history: ServiceImpl<typeof HistoryService> = {
       slowModeSeconds: state.room.slowModeSeconds,
       ownerId: state.room.ownerId,
       members: state.members.map(toMember),
-      messages: state.messages.map(toMessage),
+      messages: state.messages.map((message) => toMessage(message, state.room.name)),
       nextPageToken: state.nextBefore === null ? "" : String(state.nextBefore),
     };
   },

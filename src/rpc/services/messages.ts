@@ -17,17 +17,20 @@ export const messages: ServiceImpl<typeof MessageService> = {
     });
     const page = unwrap(await call.room(request.room).messages(actor, query.before, query.limit));
     return {
-      messages: page.messages.map(toMessage),
+      messages: page.messages.map((message) => toMessage(message, request.room)),
       nextPageToken: page.nextBefore === null ? "" : String(page.nextBefore),
     };
   },
 
-  postMessage: ({ room, clientId, text, replyTo }, context) =>
+  // proto3 cannot tell an empty string from none: empty text is no text, which the contract
+  // accepts when the post carries attachments.
+  postMessage: ({ room, clientId, text, replyTo, attachments }, context) =>
     command(callOf(context), room, {
       type: "post",
       clientId,
-      text,
+      ...(text ? { text } : {}),
       ...(replyTo ? { replyTo: idOf(replyTo, "reply_to") } : {}),
+      ...(attachments.length > 0 ? { attachments } : {}),
     }),
   editMessage: ({ room, clientId, messageId, text }, context) =>
     command(callOf(context), room, { type: "edit", clientId, messageId: idOf(messageId), text }),

@@ -4,6 +4,12 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
+/** `voice`: recorded audio, transcribed; `image`: PNG, JPEG, GIF or WebP; `file`: anything else, served as a download. */
+export type AttachmentKind =
+  | 'file'
+  | 'image'
+  | 'voice';
+
 export type Role =
   | 'member'
   | 'moderator'
@@ -28,13 +34,14 @@ export type RoomPageQueryVariables = Exact<{
 }>;
 
 
-export type RoomPageQuery = { room: { name: string, topic: string, visibility: Visibility, lastSeq: number, memberCount: number, onlineCount: number, members: Array<{ id: string, name: string, role: Role }>, messages: { pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: number, text: string, at: number, editedAt: number | null, deleted: boolean, redacted: boolean, replyTo: number | null, author: { id: string, name: string }, reactions: Array<{ emoji: string, count: number, userIds: Array<string> }> } }> } } };
+export type RoomPageQuery = { room: { name: string, topic: string, visibility: Visibility, lastSeq: number, memberCount: number, onlineCount: number, members: Array<{ id: string, name: string, role: Role }>, messages: { pageInfo: { hasNextPage: boolean, endCursor: string | null }, edges: Array<{ node: { id: number, text: string, at: number, editedAt: number | null, deleted: boolean, redacted: boolean, replyTo: number | null, author: { id: string, name: string }, reactions: Array<{ emoji: string, count: number, userIds: Array<string> }>, attachments: Array<{ id: string, kind: AttachmentKind, name: string, type: string, size: number, durationMs: number | null, waveform: Array<number> | null, path: string, transcript: { text: string, language: string | null, engine: string } | null }> } }> } } };
 
 export type PostMessageMutationVariables = Exact<{
   room: string;
   clientId: string;
-  text: string;
+  text?: string | null | undefined;
   replyTo?: number | null | undefined;
+  attachments?: Array<string | number> | string | number | null | undefined;
 }>;
 
 
@@ -120,19 +127,40 @@ export const RoomPageDocument = new TypedDocumentString(`
             count
             userIds
           }
+          attachments {
+            id
+            kind
+            name
+            type
+            size
+            durationMs
+            waveform
+            path
+            transcript {
+              text
+              language
+              engine
+            }
+          }
         }
       }
     }
   }
 }
-    `, {"hash":"sha256:edafb42d106357e0183f2c07a5d8617c22a020aed0db7879a2e68cacd049ef06"}) as unknown as TypedDocumentString<RoomPageQuery, RoomPageQueryVariables>;
+    `, {"hash":"sha256:942b394dcfdeb871d23e473716fff7e3a8563f46f793fb6e72cf253868fb50a3"}) as unknown as TypedDocumentString<RoomPageQuery, RoomPageQueryVariables>;
 export const PostMessageDocument = new TypedDocumentString(`
-    mutation PostMessage($room: String!, $clientId: String!, $text: String!, $replyTo: Int) {
-  postMessage(room: $room, clientId: $clientId, text: $text, replyTo: $replyTo) {
+    mutation PostMessage($room: String!, $clientId: String!, $text: String, $replyTo: Int, $attachments: [ID!]) {
+  postMessage(
+    room: $room
+    clientId: $clientId
+    text: $text
+    replyTo: $replyTo
+    attachments: $attachments
+  ) {
     seq
   }
 }
-    `, {"hash":"sha256:8d6f2f4efdeb51aac6a717a5a48536adef03ee71e3d0c4fa449b8ca78554f2db"}) as unknown as TypedDocumentString<PostMessageMutation, PostMessageMutationVariables>;
+    `, {"hash":"sha256:15ad65c6bb7fd23a759c2e29ee0bb168ab96300690419cff426845b3ef0eee9d"}) as unknown as TypedDocumentString<PostMessageMutation, PostMessageMutationVariables>;
 export const RoomEventsDocument = new TypedDocumentString(`
     subscription RoomEvents($room: String!, $since: Int) {
   roomEvents(room: $room, since: $since) {

@@ -63,6 +63,8 @@ export declare type ListMessagesResponse = Message<"edgechat.v1.ListMessagesResp
 export declare const ListMessagesResponseSchema: GenMessage<ListMessagesResponse>;
 
 /**
+ * A message has text, attachments or both: `text` may be empty when `attachments` is not.
+ *
  * @generated from message edgechat.v1.PostMessageRequest
  */
 export declare type PostMessageRequest = Message<"edgechat.v1.PostMessageRequest"> & {
@@ -87,6 +89,13 @@ export declare type PostMessageRequest = Message<"edgechat.v1.PostMessageRequest
    * @generated from field: uint64 reply_to = 4;
    */
   replyTo: bigint;
+
+  /**
+   * Uploads of the caller's in the room, complete and unposted (docs/attachments.md): at most 10.
+   *
+   * @generated from field: repeated string attachments = 5;
+   */
+  attachments: string[];
 };
 
 /**

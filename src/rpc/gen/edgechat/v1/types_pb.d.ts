@@ -231,6 +231,14 @@ export declare type Message = Message$1<"edgechat.v1.Message"> & {
    * @generated from field: bool redacted = 9;
    */
   redacted: boolean;
+
+  /**
+   * Its files, in the order posted; empty while it is deleted and once redacted
+   * (docs/attachments.md).
+   *
+   * @generated from field: repeated edgechat.v1.Attachment attachments = 10;
+   */
+  attachments: Attachment[];
 };
 
 /**
@@ -238,6 +246,150 @@ export declare type Message = Message$1<"edgechat.v1.Message"> & {
  * Use `create(MessageSchema)` to create a new message.
  */
 export declare const MessageSchema: GenMessage<Message>;
+
+/**
+ * A file a message carries (docs/attachments.md).
+ *
+ * @generated from message edgechat.v1.Attachment
+ */
+export declare type Attachment = Message$1<"edgechat.v1.Attachment"> & {
+  /**
+   * 22 base64url characters.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: edgechat.v1.AttachmentKind kind = 2;
+   */
+  kind: AttachmentKind;
+
+  /**
+   * The file's name as its uploader gave it: shown, never used as a path.
+   *
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * The media type read from the bytes.
+   *
+   * @generated from field: string type = 4;
+   */
+  type: string;
+
+  /**
+   * Bytes.
+   *
+   * @generated from field: uint64 size = 5;
+   */
+  size: bigint;
+
+  /**
+   * Voice only: the recording's length in milliseconds; 0 for other kinds.
+   *
+   * @generated from field: uint32 duration_ms = 6;
+   */
+  durationMs: number;
+
+  /**
+   * Voice only: peaks of the recording's loudness, 0 (silence) to 255.
+   *
+   * @generated from field: repeated uint32 waveform = 7;
+   */
+  waveform: number[];
+
+  /**
+   * Voice only, once transcribed (a message.transcribed event).
+   *
+   * @generated from field: edgechat.v1.Transcript transcript = 8;
+   */
+  transcript?: Transcript | undefined;
+
+  /**
+   * Where the bytes are served, relative to the API's origin:
+   * GET /api/rooms/{room}/attachments/{id} with the same bearer token (Range and ETag work).
+   *
+   * @generated from field: string path = 9;
+   */
+  path: string;
+};
+
+/**
+ * Describes the message edgechat.v1.Attachment.
+ * Use `create(AttachmentSchema)` to create a new message.
+ */
+export declare const AttachmentSchema: GenMessage<Attachment>;
+
+/**
+ * What a voice attachment says; `text` is empty when nothing was heard.
+ *
+ * @generated from message edgechat.v1.Transcript
+ */
+export declare type Transcript = Message$1<"edgechat.v1.Transcript"> & {
+  /**
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * Empty when the engine gave none.
+   *
+   * @generated from field: repeated edgechat.v1.TranscriptSegment segments = 2;
+   */
+  segments: TranscriptSegment[];
+
+  /**
+   * ISO 639-1 when the engine says, else empty.
+   *
+   * @generated from field: string language = 3;
+   */
+  language: string;
+
+  /**
+   * Which engine heard it, e.g. `pocketsphinx` or `@cf/openai/whisper-large-v3-turbo`.
+   *
+   * @generated from field: string engine = 4;
+   */
+  engine: string;
+};
+
+/**
+ * Describes the message edgechat.v1.Transcript.
+ * Use `create(TranscriptSchema)` to create a new message.
+ */
+export declare const TranscriptSchema: GenMessage<Transcript>;
+
+/**
+ * One stretch of a transcript.
+ *
+ * @generated from message edgechat.v1.TranscriptSegment
+ */
+export declare type TranscriptSegment = Message$1<"edgechat.v1.TranscriptSegment"> & {
+  /**
+   * Seconds from the start of the recording.
+   *
+   * @generated from field: double start_seconds = 1;
+   */
+  startSeconds: number;
+
+  /**
+   * @generated from field: double end_seconds = 2;
+   */
+  endSeconds: number;
+
+  /**
+   * @generated from field: string text = 3;
+   */
+  text: string;
+};
+
+/**
+ * Describes the message edgechat.v1.TranscriptSegment.
+ * Use `create(TranscriptSegmentSchema)` to create a new message.
+ */
+export declare const TranscriptSegmentSchema: GenMessage<TranscriptSegment>;
 
 /**
  * One event of a room's log (docs/protocol.md); `data` has one shape per event type.
@@ -353,4 +505,37 @@ export enum Visibility {
  * Describes the enum edgechat.v1.Visibility.
  */
 export declare const VisibilitySchema: GenEnum<Visibility>;
+
+/**
+ * `VOICE`: recorded audio, transcribed; `IMAGE`: PNG, JPEG, GIF or WebP; `FILE`: anything else,
+ * served as a download.
+ *
+ * @generated from enum edgechat.v1.AttachmentKind
+ */
+export enum AttachmentKind {
+  /**
+   * @generated from enum value: ATTACHMENT_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * @generated from enum value: ATTACHMENT_KIND_VOICE = 1;
+   */
+  VOICE = 1,
+
+  /**
+   * @generated from enum value: ATTACHMENT_KIND_IMAGE = 2;
+   */
+  IMAGE = 2,
+
+  /**
+   * @generated from enum value: ATTACHMENT_KIND_FILE = 3;
+   */
+  FILE = 3,
+}
+
+/**
+ * Describes the enum edgechat.v1.AttachmentKind.
+ */
+export declare const AttachmentKindSchema: GenEnum<AttachmentKind>;
 

@@ -1,0 +1,15 @@
+import type { Attachment } from "../../client/index.ts";
+
+/** An attachment as a message holds it, with the transcript of a voice one once it came. */
+export type TranscribedAttachment = Attachment & {
+  readonly transcript?: { readonly text: string };
+};
+
+/** What shows under a voice message: its transcript, or that it is coming, or that none was heard. */
+export type TranscriptLine = { state: "pending" | "done" | "empty"; text: string };
+
+export function transcriptLine(attachment: TranscribedAttachment): TranscriptLine {
+  const text = attachment.transcript?.text.trim();
+  if (text === undefined) return { state: "pending", text: "Transcribing…" };
+  return text === "" ? { state: "empty", text: "No speech heard" } : { state: "done", text };
+}
