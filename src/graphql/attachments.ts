@@ -1,5 +1,6 @@
 import {
   AttachmentKind,
+  TranscriptFailure,
   attachmentPath,
   type MessageAttachment,
   type Transcript,
@@ -10,6 +11,12 @@ import { MessageRef } from "./messages.ts";
 
 /** An attachment and the room it is in, so that it can name the path of its bytes. */
 type AttachmentIn = { room: string; attachment: MessageAttachment };
+
+const TranscriptFailureEnum = builder.enumType("TranscriptFailure", {
+  description:
+    "Why there will be no transcript: `unreadable`, the engine refused the recording; `unavailable`, no transcriber answered for a day.",
+  values: TranscriptFailure.options,
+});
 
 const AttachmentKindEnum = builder.enumType("AttachmentKind", {
   description:
@@ -43,6 +50,12 @@ const TranscriptRef = builder.objectRef<Transcript>("Transcript").implement({
     engine: t.exposeString("engine", {
       description:
         "Which engine heard it, e.g. `pocketsphinx` or `@cf/openai/whisper-large-v3-turbo`.",
+    }),
+    failed: t.field({
+      type: TranscriptFailureEnum,
+      nullable: true,
+      description: "Set when there will be no transcript, and `text` is empty.",
+      resolve: (transcript) => transcript.failed,
     }),
   }),
 });

@@ -28,8 +28,13 @@ export function errorResponse(error: ApiError, ids?: ErrorIds): Response {
 }
 
 // The first code of a status names it (503 is `unavailable`; `overloaded` is only ever meant).
+// `unsupported_type` is only ever meant too: it is about a file's bytes (docs/attachments.md),
+// while a JSON route sent another Content-Type stays the `bad_request` it always was.
 const CODE_OF_STATUS = new Map<number, ErrorCode>(
-  ErrorCode.options.toReversed().map((code) => [ERROR_STATUS[code], code]),
+  ErrorCode.options
+    .filter((code) => code !== "unsupported_type")
+    .toReversed()
+    .map((code) => [ERROR_STATUS[code], code]),
 );
 
 /** Maps anything thrown to the contract's error body; a client never sees a stack trace. */

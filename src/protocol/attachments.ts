@@ -176,6 +176,9 @@ export const TranscriptSegment = z.object({
 });
 export type TranscriptSegment = z.infer<typeof TranscriptSegment>;
 
+/** Why there will be no transcript of a voice attachment (TranscriptData.failed). */
+export const TranscriptFailure = z.enum(["unreadable", "unavailable"]);
+
 /** The data of `message.transcribed`: the text of one voice attachment, empty when nothing was heard. */
 export const TranscriptData = z.object({
   messageId: z.number().int().positive(),
@@ -186,6 +189,11 @@ export const TranscriptData = z.object({
   language: z.string().min(2).max(8).optional(),
   /** Which engine heard it, e.g. `pocketsphinx` or `@cf/openai/whisper-large-v3-turbo`. */
   engine: z.string().min(1).max(100),
+  /**
+   * Set when there will be no transcript, and `text` is empty: `unreadable`, the engine refused
+   * the recording; `unavailable`, no transcriber answered for a day.
+   */
+  failed: TranscriptFailure.optional(),
 });
 export type TranscriptData = z.infer<typeof TranscriptData>;
 

@@ -1,4 +1,4 @@
-import type { Result, RoomEvent } from "../protocol/index.ts";
+import type { Result, RoomEvent, TranscriptData } from "../protocol/index.ts";
 import type { Command } from "../protocol/index.ts";
 import type { Actor } from "../identity/actor.ts";
 import { errorFields, log } from "../telemetry/log.ts";
@@ -21,6 +21,8 @@ export type TranscriptionDeps = {
   roomName: () => string;
   /** The configured transcriber; undefined when none is (voice messages stay untranscribed). */
   transcriber: Transcriber | undefined;
+  /** Why that one, in words for the log (select.ts). */
+  why: string;
   /** An attachment's bytes, or undefined when its object is gone. */
   bytes: (attachmentId: string) => Promise<Uint8Array | undefined>;
   submit: (command: Command, actor: Actor) => Promise<Result<{ seq: number }>>;
@@ -59,6 +61,7 @@ export class Transcriptions implements ClockSource {
   readonly #deps: TranscriptionDeps;
   readonly #sql: SqlStorage;
   readonly #running = new Set<string>();
+  #toldNone = false;
 
   constructor(deps: TranscriptionDeps) {
     this.#deps = deps;
@@ -67,12 +70,17 @@ export class Transcriptions implements ClockSource {
 
   /** Events were committed: their voice attachments wait for a transcript. */
   committed(stored: readonly RoomEvent[], now: number): void {
-    if (!this.#deps.transcriber) return;
     let added = false;
     for (const event of stored) {
       if (event.type !== "message.posted") continue;
       for (const attachment of event.data.attachments ?? []) {
         if (attachment.kind !== "voice") continue;
+        if (!this.#deps.transcriber) {
+          // Said where an operator looks when a transcript does not come, once per room object.
+          if (!this.#toldNone) log.warn("voice message not transcribed", { why: this.#deps.why });
+          this.#toldNone = true;
+          continue;
+        }
         this.#sql.exec(
           `INSERT OR IGNORE INTO transcriptions_pending (attachment_id, message_id, type, attempts, due, since)
            VALUES (?, ?, ?, 0, ?, ?)`,
@@ -145,18 +153,36 @@ export class Transcriptions implements ClockSource {
         row.attachment_id,
         transcriber.engine,
       );
-      const logged = await this.#deps.submit(
-        { type: "transcript", clientId: `transcript:${row.attachment_id}`, transcript },
-        transcriberActor(this.#deps.roomName()),
-      );
+      const logged = await this.#log(transcript);
       if (logged.ok || logged.error.code === "not_found")
         return this.#done(row, logged.ok ? undefined : "its message is gone");
       throw new Error(`the room refused the transcript: ${logged.error.message}`);
     } catch (error) {
       // The engine refused this audio: asking again gives the same answer.
-      if (error instanceof TranscriptionFailed) return this.#done(row, error.message);
-      this.#retry(row, error);
+      if (error instanceof TranscriptionFailed) return this.#giveUp(row, "unreadable", error);
+      await this.#retry(row, error);
     }
+  }
+
+  /** The transcript, logged by the Transcriber bot, once whatever happens (its clientId). */
+  #log(transcript: TranscriptData): Promise<Result<{ seq: number }>> {
+    return this.#deps.submit(
+      { type: "transcript", clientId: `transcript:${transcript.attachmentId}`, transcript },
+      transcriberActor(this.#deps.roomName()),
+    );
+  }
+
+  /** No transcript will come: readers are told so (an empty one, `failed`), and the row goes. */
+  async #giveUp(row: PendingRow, failed: "unreadable" | "unavailable", error: unknown) {
+    log.error("transcription given up", {
+      attachment: row.attachment_id,
+      failed,
+      error: errorFields(error),
+    });
+    const engine = this.#deps.transcriber!.engine;
+    const said = fitTranscript({ text: "" }, row.message_id, row.attachment_id, engine);
+    await this.#log({ ...said, failed }).catch(() => undefined);
+    this.#done(row, undefined);
   }
 
   /** A recording longer than its uploader said is kept, and logged: the claim is the client's. */
@@ -182,19 +208,13 @@ export class Transcriptions implements ClockSource {
     if (dropped) log.info("transcription dropped", { attachment: row.attachment_id, why: dropped });
   }
 
-  #retry(row: PendingRow, error: unknown): void {
+  async #retry(row: PendingRow, error: unknown): Promise<void> {
     const now = Date.now();
     const backoff = retryDelayMs(row.attempts + 1, now - row.since);
     // An engine that said how long to wait (Retry-After) is not asked sooner.
     const asked = error instanceof TranscriberDown ? (error.retryAfterS ?? 0) * 1000 : 0;
     const delay = backoff === undefined ? undefined : Math.max(backoff, asked);
-    if (delay === undefined) {
-      log.error("transcription given up", {
-        attachment: row.attachment_id,
-        error: errorFields(error),
-      });
-      return this.#done(row, undefined);
-    }
+    if (delay === undefined) return this.#giveUp(row, "unavailable", error);
     log.warn("transcription failed, will retry", {
       attachment: row.attachment_id,
       attempts: row.attempts + 1,

@@ -156,6 +156,7 @@ export const toTranscript = (transcript: TranscriptJson): Transcript =>
     })),
     language: transcript.language ?? "",
     engine: transcript.engine,
+    failed: transcript.failed ?? "",
   });
 
 export function toEvent(event: RoomEvent): Event {

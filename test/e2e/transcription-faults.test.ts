@@ -2,7 +2,7 @@
  * The room's transcription queue against a transcriber that misbehaves (docs/attachments.md,
  * "Transcription"): the real worker (wrangler dev) with TRANSCRIBER_URL pointing at a small HTTP
  * server of this test, which answers each recording as the test says. An answer that is not JSON
- * and a 400 are given up at once (asked once, never again); a message deleted while its audio
+ * and a 400 are given up at once (asked once, never again, an empty transcript marked `failed`); a message deleted while its audio
  * was being heard gets no transcript; a 503 is retried, and the transcript is logged once; a
  * recording heard far longer than its uploader said keeps its transcript and is logged as a warning.
  */
@@ -134,13 +134,21 @@ const transcriptsIn = async (ada: Guest, room: string) =>
 const pastFirstRetry = () => new Promise((resolve) => setTimeout(resolve, 8000));
 
 describe("a transcriber that misbehaves", () => {
-  it("answering something that is not JSON, or a 400: asked once, given up, no transcript", async () => {
+  it("answering something that is not JSON, or a 400: asked once, given up, readers told", async () => {
     const posted = await Promise.all([postVoice("not-json"), postVoice("refuse")]);
     await waitUntil(() => asked.get("not-json") === 1 && asked.get("refuse") === 1, "both asked");
     await pastFirstRetry();
     expect(asked.get("not-json")).toBe(1);
     expect(asked.get("refuse")).toBe(1);
-    for (const { ada, room } of posted) expect(await transcriptsIn(ada, room)).toEqual([]);
+    // One empty transcript each, marked as failed, so that the UI stops saying "Transcribing…".
+    for (const { ada, room, seq, attachmentId } of posted) {
+      const logged = await transcriptsIn(ada, room);
+      expect(logged).toHaveLength(1);
+      expect(logged[0]).toMatchObject({
+        actor: { id: "svc_transcriber" },
+        data: { messageId: seq, attachmentId, text: "", failed: "unreadable" },
+      });
+    }
   }, 60_000);
 
   it("down (503) at first: retried, and the transcript is logged once", async () => {

@@ -230,6 +230,22 @@ describe("chat state: attachments and transcripts", () => {
     expect(lineOf(state, 5)).toEqual({ state: "empty", text: "No speech heard" });
   });
 
+  it("says why there will be no transcript when the room gave up", () => {
+    const post = event(5, "message.posted", { text: "", attachments: [VOICE] });
+    const failed = (reason: "unreadable" | "unavailable") => {
+      const given = transcribed(6, 5, "");
+      return { ...given, data: { ...given.data, failed: reason } } as RoomEvent;
+    };
+    expect(lineOf(play(opened(), live(post), live(failed("unreadable"))), 5)).toEqual({
+      state: "failed",
+      text: "No transcript: the recording could not be heard",
+    });
+    expect(lineOf(play(opened(), live(post), live(failed("unavailable"))), 5)).toEqual({
+      state: "failed",
+      text: "No transcript: the transcriber was unavailable",
+    });
+  });
+
   it("takes a transcript already on a history page's attachment", () => {
     const message: Message = {
       id: 5,

@@ -139,6 +139,12 @@ describe("the contract's JSON as protobuf messages (src/rpc/convert.ts)", () => 
     expect(message.attachments[1]!.transcript).toBeUndefined();
     const voiceOnly = toTranscript({ text: "", engine: "whisper" });
     expect(toJson(TranscriptSchema, voiceOnly)).toEqual({ engine: "whisper" });
+    // A transcript the room gave up on says why.
+    const given = toTranscript({ text: "", engine: "pocketsphinx", failed: "unreadable" });
+    expect(toJson(TranscriptSchema, given)).toEqual({
+      engine: "pocketsphinx",
+      failed: "unreadable",
+    });
   });
 
   it("an event keeps its data as JSON, and its chain", () => {

@@ -353,6 +353,14 @@ export declare type Transcript = Message$1<"edgechat.v1.Transcript"> & {
    * @generated from field: string engine = 4;
    */
   engine: string;
+
+  /**
+   * Set when there will be no transcript (`text` is empty): `unreadable`, the engine refused the
+   * recording; `unavailable`, no transcriber answered for a day. Empty otherwise.
+   *
+   * @generated from field: string failed = 5;
+   */
+  failed: string;
 };
 
 /**
