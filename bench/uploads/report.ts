@@ -24,9 +24,9 @@ type TimedUpload = UploadTiming;
 export type SizeNumbers = {
   bytes: number;
   sequential: TimedUpload[];
-  sequentialCpu: { serverCpuMs: Record<string, number> };
+  sequentialCpu: { serverCpuMs: Record<string, number>; othersCores: number };
   rounds: { wallMs: number; uploads: TimedUpload[] }[];
-  concurrentCpu: { serverCpuMs: Record<string, number> };
+  concurrentCpu: { serverCpuMs: Record<string, number>; othersCores: number };
   reads: { bytes: number; ms: number; same: boolean }[];
 };
 
@@ -64,6 +64,7 @@ export function throughputTable(
       spreadText(spread(splits.flatMap((x) => x.fullPartMs)), 0),
       spreadText(spread(splits.map((x) => x.completeMs)), 0),
       `${fmt(cpuPerMiB(s.sequentialCpu, s.sequential), 0)} / ${fmt(cpuPerMiB(s.concurrentCpu, together), 0)}`,
+      `${fmt(s.sequentialCpu.othersCores, 2)} / ${fmt(s.concurrentCpu.othersCores, 2)}`,
     ];
   });
   return markdownTable(
@@ -77,6 +78,7 @@ export function throughputTable(
       "each later 5 MiB part ms",
       "complete ms",
       `server CPU ms per MiB (one / ${concurrency} at once)`,
+      "others' cores meanwhile",
     ],
     rows,
   );

@@ -130,7 +130,7 @@ function throughputSection(results: SizeResult[]): string {
     `Random bytes, kind \`file\`, through the SDK's \`upload\` (open, parts of ${sizeLabel(partBytes)} one after another, complete), ` +
       `a fresh file every time: ${runs} uploads of each size by one person one at a time, then ${runs} rounds of ${concurrency} people in the room uploading one file each at the same moment. ` +
       `MiB/s: the file's size over its upload's time (median, min–max); "in all": the round's bytes over the round's time. ` +
-      `Part times from the SDK's progress callback (one per part the server took). Server CPU: every process of \`wrangler dev\` (the runtime holds R2 under miniflare) over the uploads' windows.`,
+      `Part times from the SDK's progress callback (one per part the server took). Server CPU: every process of \`wrangler dev\` (the runtime holds R2 under miniflare) over the uploads' windows; others' cores: what the rest of the machine took meanwhile.`,
     "",
     throughputTable(results, partBytes, concurrency),
     "",

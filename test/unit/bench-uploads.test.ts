@@ -169,14 +169,14 @@ const upload = (bytes: number, ms: number, parts: number[]) => ({
 const tenMiB: SizeNumbers = {
   bytes: 10 * MiB,
   sequential: [upload(10 * MiB, 500, [200, 480]), upload(10 * MiB, 250, [100, 240])],
-  sequentialCpu: { serverCpuMs: { runtime: 150, proxy: 50 } },
+  sequentialCpu: { serverCpuMs: { runtime: 150, proxy: 50 }, othersCores: 0.1 },
   rounds: [
     {
       wallMs: 1000,
       uploads: [upload(10 * MiB, 900, [400, 880]), upload(10 * MiB, 1000, [500, 990])],
     },
   ],
-  concurrentCpu: { serverCpuMs: { runtime: 300 } },
+  concurrentCpu: { serverCpuMs: { runtime: 300 }, othersCores: 0.25 },
   reads: [
     { bytes: 10 * MiB, ms: 100, same: true },
     { bytes: 10 * MiB, ms: 200, same: true },
@@ -184,14 +184,14 @@ const tenMiB: SizeNumbers = {
 };
 
 describe("the throughput table", () => {
-  it("gives MiB/s one at a time, each and in all at once, part times and CPU per MiB", () => {
+  it("gives MiB/s one at a time, each and in all at once, part times, CPU per MiB and others' cores", () => {
     const table = throughputTable([tenMiB], PART, 2);
     const [header, align, row] = table.split("\n");
     expect(header).toContain("2 at once: MiB/s in all");
     expect(align).toMatch(/^\| --- \| ---: \|/);
     // 10 MiB in 500 and 250 ms: 20 and 40 MiB/s; at once 11.1 and 10; in all 20 MiB in 1 s.
     expect(row).toBe(
-      "| 10 MiB | 2 | 30.0 (20.0–40.0) | 10.6 (10.0–11.1) | 20.0 | 150 (100–200) | 210 (140–280) | 15 (10–20) | 10 / 15 |",
+      "| 10 MiB | 2 | 30.0 (20.0–40.0) | 10.6 (10.0–11.1) | 20.0 | 150 (100–200) | 210 (140–280) | 15 (10–20) | 10 / 15 | 0.10 / 0.25 |",
     );
     expect(cpuPerMiB({ serverCpuMs: {} }, [])).toBeNaN();
   });
