@@ -22,6 +22,7 @@ import {
   voicePhases,
   type VoiceTiming,
 } from "../../bench/uploads/stats.ts";
+import { summarize } from "../../bench/uploads/summary.ts";
 
 /**
  * bench:uploads' arithmetic and tables (bench/uploads/): a part's time must come from the gap
@@ -222,5 +223,31 @@ describe("the voice tables", () => {
 
   it("aligns numeric columns right and text left", () => {
     expect(markdownTable(["a", "b"], [["x", "1 (0–2)"]]).split("\n")[1]).toBe("| --- | ---: |");
+  });
+});
+
+describe("summarize", () => {
+  it("quotes the median of the runs' medians with their range", () => {
+    const run = (scale: number) => ({
+      startedAt: `2026-11-30T19:0${scale}:00.000Z`,
+      loadAtStart: [scale / 10, 0, 0],
+      throughput: [
+        {
+          ...tenMiB,
+          sequential: tenMiB.sequential.map((u) => ({ ...u, endedAt: u.endedAt * scale })),
+        },
+      ],
+      voice: {
+        single: [voice(0, { transcribedAt: 860 * scale })],
+        bursts: [[voice(0, { transcribedAt: 1000 }), voice(0, { transcribedAt: 1720 * scale })]],
+      },
+    });
+    const md = summarize([run(1), run(2), run(4)]);
+    expect(md).toContain("3 runs");
+    expect(md).toContain("load average at start 0.10, 0.20, 0.40");
+    // One at a time: 30, 15 and 7.5 MiB/s medians.
+    expect(md).toMatch(/\| 10 MiB \| 15\.0 \(7\.5–30\.0\) \|/);
+    expect(md).toContain("| release → transcript, p50 | 1720 (860–3440) |");
+    expect(md).toContain("| 4 at once: the last × alone p50 | 2.00 |");
   });
 });
