@@ -40,12 +40,17 @@ export type SizeResult = {
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
+type Fresh = { bytes: Uint8Array<ArrayBuffer>; sha256: string };
+
+/** Random bytes and their hash, made before the clock starts (hashing 50 MiB takes a CPU). */
+function freshFile(size: number): Fresh {
+  const bytes: Uint8Array<ArrayBuffer> = randomBytes(size);
+  return { bytes, sha256: sha256(bytes) };
+}
+
 /** One upload of fresh random bytes, with the time of each part's receipt. */
-async function uploadOnce(
-  person: Person,
-  room: string,
-  bytes: Uint8Array<ArrayBuffer>,
-): Promise<Uploaded> {
+async function uploadOnce(person: Person, room: string, file: Fresh): Promise<Uploaded> {
+  const { bytes } = file;
   const partsAt: number[] = [];
   const startedAt = now();
   const attachment: Attachment = await person.api.upload(room, new Blob([bytes]), {
@@ -62,7 +67,7 @@ async function uploadOnce(
     partsAt,
     endedAt,
     attachmentId: attachment.id,
-    sha256: sha256(bytes),
+    sha256: file.sha256,
   };
 }
 
@@ -97,7 +102,7 @@ export async function measureThroughput(
     const sequential: Uploaded[] = [];
     const windows: CpuSpent[] = [];
     for (let run = 1; run <= options.runs; run++) {
-      const data = randomBytes(bytes); // made before the clock starts
+      const data = freshFile(bytes);
       const end = cpuWindow(server);
       sequential.push(await uploadOnce(first, room, data));
       windows.push(end());
@@ -112,7 +117,7 @@ export async function measureThroughput(
     const rounds: Round[] = [];
     const concurrentWindows: CpuSpent[] = [];
     for (let run = 1; run <= options.runs; run++) {
-      const data = people.slice(0, options.concurrency).map(() => randomBytes(bytes));
+      const data = people.slice(0, options.concurrency).map(() => freshFile(bytes));
       const end = cpuWindow(server);
       const started = now();
       const uploads = await Promise.all(data.map((d, i) => uploadOnce(people[i]!, room, d)));
