@@ -27,13 +27,13 @@ import { SENTENCES } from "../../test/support/voice.ts";
 import { fmt } from "../report.ts";
 import { writeResults } from "../results.ts";
 import { REPO_ROOT, startTarget, type RunningServer, type Storage } from "../servers.ts";
-import { stopOnExit } from "../util.ts";
+import { stopOnExit, sum } from "../util.ts";
 import { person, transcriptsHeardBy, type Person } from "./people.ts";
 import { startRelay, type Relay } from "./relay.ts";
 import { burstTable, phasesTable, readBackLine, throughputTable, wasRetried } from "./report.ts";
 import { parseSize, quantile, sizeLabel, voicePhases } from "./stats.ts";
 import { measureThroughput, type SizeResult } from "./throughput.ts";
-import { makeClips, measureVoice, type VoiceResult } from "./voice.ts";
+import { makeClips, measureVoice, withCpu, type VoiceCpu, type VoiceResult } from "./voice.ts";
 
 const PARTS = ["throughput", "voice"] as const;
 
@@ -141,7 +141,7 @@ function throughputSection(results: SizeResult[]): string {
   ].join("\n");
 }
 
-function voiceSection(result: VoiceResult): string {
+function voiceSection(result: VoiceResult & { cpu: VoiceCpu }): string {
   const alone = result.single.map(voicePhases);
   const aloneP50 = quantile(
     alone.map((p) => p.totalMs),
@@ -150,6 +150,7 @@ function voiceSection(result: VoiceResult): string {
   const heard = result.single.reduce((n, s) => n + s.contentFound, 0);
   const said = result.single.reduce((n, s) => n + s.contentWords, 0);
   const retried = [...result.single, ...result.bursts.flat()].filter((s) => s.calls !== 1).length;
+  const messages = result.single.length + result.bursts.flat().length;
   const lengths = [...new Set(result.single.map((s) => s.durationMs))].sort((a, b) => a - b);
   const sizes = [...new Set(result.single.map((s) => s.bytes))].sort((a, b) => a - b);
   return [
@@ -164,6 +165,9 @@ function voiceSection(result: VoiceResult): string {
     `### One at a time (${result.single.length} messages: 5 sentences × ${reps})`,
     "",
     phasesTable(result.single),
+    "",
+    `While it ran (${fmt(result.cpu.wallMs / 1000, 0)} s, ${messages} messages): the server's CPU ${fmt(sum(result.cpu.serverCpuMs) / messages, 0)} ms per message, ` +
+      `the transcriber's (the service, ffmpeg and pocketsphinx) ${fmt(result.cpu.transcriberCpuMs / messages, 0)} ms, the rest of the machine ${fmt(result.cpu.othersCores, 2)} cores.`,
     "",
     `Content words heard: ${heard}/${said}.` +
       (retried ? ` ${retried} message(s) took more than one request to the transcriber.` : ""),
@@ -211,7 +215,7 @@ async function main(): Promise<void> {
     );
   }
 
-  let voice: VoiceResult | undefined;
+  let voice: (VoiceResult & { cpu: VoiceCpu }) | undefined;
   if (parts.includes("voice")) {
     const room = "bench-voice";
     const senders: Person[] = [];
@@ -220,14 +224,16 @@ async function main(): Promise<void> {
     const reader = await person(server.url, "listener", room);
     people.push(...senders, reader);
     log(`voice (load ${loadText()})`);
-    voice = await measureVoice(
-      senders,
-      transcriptsHeardBy(reader),
-      room,
-      clips,
-      relay!,
-      { reps, burst, burstRounds, timeoutMs },
-      log,
+    voice = await withCpu(server, transcriber!.pid, () =>
+      measureVoice(
+        senders,
+        transcriptsHeardBy(reader),
+        room,
+        clips,
+        relay!,
+        { reps, burst, burstRounds, timeoutMs },
+        log,
+      ),
     );
   }
   const loadAtEnd = loadavg();

@@ -11,6 +11,7 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import {
   contentWords,
   contentWordsFound,
@@ -18,11 +19,13 @@ import {
   synthesizeVoice,
 } from "../../test/support/voice.ts";
 import { peakCount, peaks } from "../../src/web/attachments/waveform.ts";
+import { cpuWindow } from "../integrations/common.ts";
+import type { RunningServer } from "../servers.ts";
 import { now } from "../util.ts";
 import type { Person } from "./people.ts";
 import type { transcriptsHeardBy } from "./people.ts";
 import type { Relay } from "./relay.ts";
-import type { VoiceTiming } from "./stats.ts";
+import type { CpuSpent, VoiceTiming } from "./stats.ts";
 
 export type Clip = {
   sentence: string;
@@ -139,6 +142,38 @@ export type VoiceOptions = {
 };
 
 export type VoiceResult = { single: VoiceSample[]; bursts: VoiceSample[][] };
+
+export type VoiceCpu = CpuSpent & { transcriberCpuMs: number };
+
+/**
+ * CPU of a process and of its children that ended and were waited for (utime, stime, cutime,
+ * cstime): the transcriber's ffmpeg and pocketsphinx jobs are short-lived children of it.
+ */
+function cpuWithChildrenMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // fields[0] is field 3 (state): utime is 14, stime 15, cutime 16, cstime 17, in ticks of 10 ms.
+    return [11, 12, 13, 14].reduce((n, i) => n + Number(fields[i]), 0) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Runs `work` in a CPU window of the server, with the transcriber's CPU apart from the others'. */
+export async function withCpu<T extends object>(
+  server: RunningServer,
+  transcriberPid: number,
+  work: () => Promise<T>,
+): Promise<T & { cpu: VoiceCpu }> {
+  const end = cpuWindow(server);
+  const transcriber0 = cpuWithChildrenMs(transcriberPid);
+  const result = await work();
+  const window = end();
+  const transcriberCpuMs = cpuWithChildrenMs(transcriberPid) - transcriber0;
+  const othersCores = Math.max(0, window.othersCores - transcriberCpuMs / window.wallMs);
+  return { ...result, cpu: { ...window, othersCores, transcriberCpuMs } };
+}
 
 export async function measureVoice(
   senders: readonly Person[],
