@@ -45,6 +45,11 @@ const RoomConfig = z.object({
   /** Invitations per room. */
   LIMIT_INVITES_PER_ROOM: count(50),
   LIMIT_INVITES_WINDOW_SECONDS: seconds(3600),
+  /**
+   * How long a room trusts its copy of the instance's rules before it asks the hub again (ms,
+   * src/room/instance-rules.ts). At most the 30 s the dashboard promises; tests shorten it.
+   */
+  INSTANCE_RULES_TTL_MS: count(30_000).pipe(z.number().max(30_000)),
 });
 export type RoomConfig = z.infer<typeof RoomConfig>;
 

@@ -50,14 +50,21 @@ export class CommandSender {
     this.#timer = undefined;
   }
 
-  /** Runs send() at `due`, or sooner if it is already due sooner. */
+  /**
+   * Runs send() at `due`, or sooner if it is already due sooner. `due` may be behind us by the
+   * time the timer is armed (writes took longer than the pace asked): then at once, since a
+   * negative delay makes Node warn (TimeoutNegativeWarning).
+   */
   #sendAt(due: number): void {
     if (this.#timer && this.#timer.due <= due) return;
     if (this.#timer) clearTimeout(this.#timer.handle);
-    const handle = setTimeout(() => {
-      this.#timer = undefined;
-      this.send();
-    }, due - Date.now());
+    const handle = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.send();
+      },
+      Math.max(0, due - Date.now()),
+    );
     this.#timer = { due, handle };
   }
 }

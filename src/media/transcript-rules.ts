@@ -25,6 +25,21 @@ export function retryDelayMs(attempt: number, elapsed: number): number | undefin
   return Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** Math.max(0, attempt - 1));
 }
 
+/**
+ * How much longer a voice message was heard than its uploader said, in seconds, when that is more
+ * than a recorder's rounding (2 s, or 10 % of a long one); undefined otherwise, or when the engine
+ * did not say. The claim (`durationMs`) is the client's, never checked at upload: a worker cannot
+ * decode audio, and WebM from MediaRecorder states no duration. So the engine's decoded length is
+ * the first check of it, after the fact: it is logged, not refused (docs/attachments.md,
+ * "Decisions of the review").
+ * @example beyondClaimS(60_000, 75) // 15
+ */
+export function beyondClaimS(claimedMs: number, heardS: number | undefined): number | undefined {
+  if (heardS === undefined || !Number.isFinite(heardS)) return undefined;
+  const over = heardS - claimedMs / 1000;
+  return over > Math.max(2, (claimedMs / 1000) * 0.1) ? Math.round(over * 10) / 10 : undefined;
+}
+
 const clip = (text: string, chars: number) => {
   const points = [...text.trim()];
   return points.length <= chars ? points.join("") : points.slice(0, chars).join("");

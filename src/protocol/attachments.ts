@@ -69,6 +69,12 @@ export const FileName = z
     "a file name has no slashes or control characters",
   );
 
+/**
+ * Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): a name holding
+ * one can show as something it is not ("invoice\u202Efdp.exe" reads "invoiceexe.pdf").
+ */
+export const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/;
+
 /** Peaks of the recording's loudness, computed in the client, 0 (silence) to 255. */
 export const Waveform = z
   .array(z.number().int().min(0).max(255))
@@ -85,7 +91,11 @@ export const DurationMs = z
 export const NewUpload = z
   .object({
     kind: AttachmentKind,
-    name: FileName,
+    // New names only: descriptors already logged keep FileName's rules.
+    name: FileName.refine(
+      (s) => !BIDI_CONTROLS.test(s),
+      "a file name has no bidirectional controls (U+202A to U+202E, U+2066 to U+2069)",
+    ),
     /** The file's exact size in bytes: the parts must add up to it. */
     size: z.number().int().positive(),
     /** Voice only, and required there: the recording's length, which WebM from MediaRecorder lacks. */

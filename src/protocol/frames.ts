@@ -57,18 +57,21 @@ export const CLOSE = {
  * `attachments`, an addition (docs/attachments.md): uploads of the sender's in the room, complete
  * and unposted. With attachments the text may be left out.
  */
-export const PostFrame = z
-  .object({
-    type: z.literal("post"),
-    clientId: ClientId,
-    text: MessageText.optional(),
-    replyTo: MessageId.optional(),
-    attachments: PostAttachments.optional(),
-  })
-  .refine((post) => post.text !== undefined || post.attachments !== undefined, {
+export const PostFields = z.object({
+  clientId: ClientId,
+  text: MessageText.optional(),
+  replyTo: MessageId.optional(),
+  attachments: PostAttachments.optional(),
+});
+/** The check every form of a post makes: the frame, and the REST body (http.ts). */
+export const withContent = <S extends z.ZodType<{ text?: string; attachments?: string[] }>>(
+  schema: S,
+) =>
+  schema.refine((post) => post.text !== undefined || post.attachments !== undefined, {
     message: "a post has text, attachments or both",
     path: ["text"],
   });
+export const PostFrame = withContent(PostFields.extend({ type: z.literal("post") }));
 export const EditFrame = z.object({
   type: z.literal("edit"),
   clientId: ClientId,

@@ -2,6 +2,7 @@ import * as z from "zod";
 import { RoomEvent } from "./events.ts";
 import { ErrorBody } from "./errors.ts";
 import { MessageAttachment } from "./attachments.ts";
+import { PostFields, withContent } from "./frames.ts";
 import {
   ClientId,
   Emoji,
@@ -203,11 +204,8 @@ export const RoomStateAt = z.object({
 });
 export type RoomStateAt = z.infer<typeof RoomStateAt>;
 
-export const PostMessage = z.object({
-  text: MessageText,
-  clientId: ClientId,
-  replyTo: Seq.optional(),
-});
+/** The REST twin of the `post` frame (frames.ts): the same fields and the same check. */
+export const PostMessage = withContent(PostFields);
 export const Posted = z.object({ seq: Seq });
 
 export const RoomParam = z.object({ room: RoomName });

@@ -1,6 +1,6 @@
 import type { Actor } from "../identity/actor.ts";
 import type { Command, Result } from "../protocol/index.ts";
-import { parseConfig, requireConfig } from "../config.ts";
+import { parseConfig, requireConfig, roomConfig } from "../config.ts";
 import { INSTANCE_HUB, roomHub } from "../integrations/queue-messages.ts";
 import { pluginCode, registryOf } from "../plugins/registry-object.ts";
 import { PluginRunner, type SandboxExports } from "../plugins/runner.ts";
@@ -85,7 +85,12 @@ export function assembleAutomation(
   });
   const instanceRules: InstanceRuleCache = new InstanceRuleCache(
     (since) => env.INTEGRATIONS_HUB.getByName(INSTANCE_HUB).instanceRules(since),
-    { room: () => read.room()?.name, keepAlive, changed: () => automation.syncClock(Date.now()) },
+    {
+      room: () => read.room()?.name,
+      keepAlive,
+      changed: () => automation.syncClock(Date.now()),
+      ttlMs: roomConfig(env).INSTANCE_RULES_TTL_MS,
+    },
   );
   const automation: RoomAutomation = new RoomAutomation({
     storage: ctx.storage,

@@ -1,9 +1,13 @@
 import type { EngineRule } from "../automation/engine.ts";
 import type { Rule } from "../protocol/automation.ts";
+import { roomConfig } from "../config.ts";
 import { errorFields, log } from "../telemetry/log.ts";
 
-/** How long the instance's rules are trusted before the room asks again (the feed's 30 s). */
-export const INSTANCE_RULES_TTL_MS = 30_000;
+/**
+ * How long the instance's rules are trusted before the room asks again (the feed's 30 s): the
+ * config's default; a room reads INSTANCE_RULES_TTL_MS, which may only shorten it.
+ */
+export const INSTANCE_RULES_TTL_MS = roomConfig({}).INSTANCE_RULES_TTL_MS;
 /** After a failed pull, how long before the next try: the hub is not asked on every event. */
 export const INSTANCE_RULES_RETRY_MS = 5_000;
 
@@ -22,6 +26,8 @@ export type InstanceRuleCacheOptions = {
   keepAlive?: (work: Promise<unknown>) => void;
   /** ms since the epoch; `Date.now` unless a test says otherwise. */
   now?: () => number;
+  /** How long a pulled copy is trusted (ms): INSTANCE_RULES_TTL_MS unless the config shortens it. */
+  ttlMs?: number;
   /**
    * After a pull that brought another version (the first one included): what the room does when
    * the instance's rules change under it, such as putting their schedules on its clock.
@@ -47,6 +53,7 @@ export class InstanceRuleCache {
   readonly #keepAlive: (work: Promise<unknown>) => void;
   readonly #now: () => number;
   readonly #changed: () => void;
+  readonly #ttlMs: number;
   #rules: EngineRule[] = [];
   #version: number | undefined;
   /** When the copy goes stale (ms): 0 until the first pull. */
@@ -59,6 +66,7 @@ export class InstanceRuleCache {
     this.#keepAlive = options.keepAlive ?? (() => {});
     this.#now = options.now ?? Date.now;
     this.#changed = options.changed ?? (() => {});
+    this.#ttlMs = options.ttlMs ?? INSTANCE_RULES_TTL_MS;
   }
 
   /** The version of the rules held; undefined before the first successful pull. */
@@ -103,7 +111,7 @@ export class InstanceRuleCache {
       log.warn("instance rules not pulled, will retry", { error: errorFields(error) });
       return;
     }
-    this.#staleAt = this.#now() + INSTANCE_RULES_TTL_MS;
+    this.#staleAt = this.#now() + this.#ttlMs;
     if (!answer.rules) return;
     this.#rules = answer.rules.map(engineRule);
     this.#version = answer.version;

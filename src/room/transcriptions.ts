@@ -4,7 +4,12 @@ import type { Actor } from "../identity/actor.ts";
 import { errorFields, log } from "../telemetry/log.ts";
 import type { ClockSource, Firing } from "./clock.ts";
 import { transcriberActor } from "./decide-attachments.ts";
-import { fitTranscript, retryDelayMs, TRANSCRIBE_FOR_MS } from "../media/transcript-rules.ts";
+import {
+  beyondClaimS,
+  fitTranscript,
+  retryDelayMs,
+  TRANSCRIBE_FOR_MS,
+} from "../media/transcript-rules.ts";
 import {
   TranscriberDown,
   TranscriptionFailed,
@@ -133,6 +138,7 @@ export class Transcriptions implements ClockSource {
       const audio = await this.#deps.bytes(row.attachment_id);
       if (!audio) return this.#done(row, "its file is gone");
       const heard = await withTimeout(transcriber.transcribe(audio, row.type), TRANSCRIBE_FOR_MS);
+      this.#checkClaim(row.attachment_id, heard.durationS);
       const transcript = fitTranscript(
         heard,
         row.message_id,
@@ -151,6 +157,24 @@ export class Transcriptions implements ClockSource {
       if (error instanceof TranscriptionFailed) return this.#done(row, error.message);
       this.#retry(row, error);
     }
+  }
+
+  /** A recording longer than its uploader said is kept, and logged: the claim is the client's. */
+  #checkClaim(attachmentId: string, heardS: number | undefined): void {
+    const claimed = this.#sql
+      .exec<{ duration_ms: number | null }>(
+        "SELECT duration_ms FROM uploads WHERE id = ?",
+        attachmentId,
+      )
+      .toArray()[0]?.duration_ms;
+    const over = claimed == null ? undefined : beyondClaimS(claimed, heardS);
+    if (over !== undefined)
+      log.warn("voice message longer than its uploader said", {
+        attachment: attachmentId,
+        claimedMs: claimed,
+        heardS,
+        overS: over,
+      });
   }
 
   #done(row: PendingRow, dropped: string | undefined): void {

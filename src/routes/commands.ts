@@ -26,13 +26,7 @@ commands.openapi(
   }),
   async (c) => {
     const { room } = c.req.valid("param");
-    const { text, clientId, replyTo } = c.req.valid("json");
-    const command = {
-      type: "post" as const,
-      clientId,
-      text,
-      ...(replyTo === undefined ? {} : { replyTo }),
-    };
+    const command = { type: "post" as const, ...c.req.valid("json") };
     const traceparent = traceparentIn(c.var.telemetry.scope);
     const stub = c.env.ROOM.getByName(room);
     const { requestId } = c.var.telemetry;

@@ -13,6 +13,7 @@ import {
 } from "../protocol/attachments.ts";
 import { sniffType } from "../media/sniff.ts";
 import { declaredPartBytes } from "../media/parts.ts";
+import { errorFields, log } from "../telemetry/log.ts";
 
 /**
  * Uploading a file into a room (docs/attachments.md, "The HTTP contract"): the room keeps the
@@ -24,7 +25,13 @@ export const uploads = router();
 const UPLOADS = "/api/rooms/{room}/uploads";
 const UploadParam = z.object({ room: RoomName, id: AttachmentId });
 const PartParam = UploadParam.extend({
-  part: z.coerce.number().int().min(1, "parts are numbered from 1").max(10_000),
+  // Plain decimal digits: coercion alone would take "1e0", "0x1" or " 1" for part 1.
+  part: z
+    .string()
+    .regex(/^\d{1,5}$/, "a part number is a whole number from 1 to 10000")
+    .transform(Number)
+    .pipe(z.number().min(1, "parts are numbered from 1").max(10_000))
+    .openapi({ type: "integer", minimum: 1, maximum: 10_000 }),
 });
 
 /** The part PUT: exempt from the app's 64 KiB body limit, capped at `partBytes` here instead. */
@@ -32,6 +39,27 @@ export const isUploadPart = (method: string, path: string): boolean =>
   method === "PUT" && /^\/api\/rooms\/[^/]+\/uploads\/[^/]+\/parts\/[^/]+$/.test(path);
 
 type RoomStub = ReturnType<Env["ROOM"]["getByName"]>;
+
+/**
+ * A part's body, read whole. A client that drops its connection mid-part (a phone losing its
+ * network, an upload cancelled) makes the read throw: that is the client's doing and the SDK sends
+ * the part again, so it is a warning and a `bad_request` nobody hears, never an error-level
+ * "unhandled error" and a 500.
+ */
+async function partBody(
+  request: Request,
+  what: { room: string; id: string; part: number; bytes: number },
+): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await request.arrayBuffer());
+  } catch (error) {
+    log.warn("upload part dropped", { ...what, error: errorFields(error) });
+    throw new ApiError(
+      "bad_request",
+      `the connection closed before part ${what.part}'s bytes arrived`,
+    );
+  }
+}
 
 /**
  * R2's multipart upload for upload `id`, made now if the room has none yet. Two requests may
@@ -48,6 +76,21 @@ async function multipartOf(
   const kept = unwrap(await stub.multipartStarted(actor, ticket.id, made.uploadId));
   if (kept !== made.uploadId) await made.abort();
   return kept;
+}
+
+/**
+ * An R2 call for upload `id` failed. If the upload was given up (or expired) meanwhile, its
+ * multipart upload is aborted under the call: the answer is then the room's `not_found`, as for
+ * any upload that is gone, and not a 500. Otherwise the error is ours, and thrown as it is.
+ */
+async function unlessGone(
+  stub: RoomStub,
+  actor: Actor,
+  id: string,
+  error: unknown,
+): Promise<never> {
+  unwrap(await stub.upload(actor, id));
+  throw error;
 }
 
 /**
@@ -156,15 +199,14 @@ uploads.openapi(
     const actor = c.var.user;
     // The room says whether this part is wanted, and of this size, before a byte is read.
     const ticket = unwrap(await stub.partTicket(actor, id, part, bytes));
-    const body = new Uint8Array(await c.req.arrayBuffer());
+    const body = await partBody(c.req.raw, { room, id, part, bytes });
     if (body.byteLength !== bytes)
       throw new ApiError("bad_request", `the body is ${body.byteLength} bytes, not ${bytes}`);
     const type = part === 1 ? unwrap(await sniffType(ticket.kind, body)) : undefined;
     const multipart = await multipartOf(c.env.FILES, stub, actor, { id, ...ticket });
-    const stored = await c.env.FILES.resumeMultipartUpload(ticket.key, multipart).uploadPart(
-      part,
-      body,
-    );
+    const stored = await c.env.FILES.resumeMultipartUpload(ticket.key, multipart)
+      .uploadPart(part, body)
+      .catch((error: unknown) => unlessGone(stub, actor, id, error));
     const receipt = await stub.partStored(actor, id, { part, bytes, etag: stored.etag, type });
     return c.json(unwrap(receipt), 200);
   },
@@ -199,7 +241,7 @@ uploads.openapi(
     } catch (error) {
       // A complete that raced this one finished it: the object is there.
       const object = await c.env.FILES.head(ticket.key);
-      if (!object) throw error;
+      if (!object) return unlessGone(stub, c.var.user, id, error);
       size = object.size;
     }
     return c.json(unwrap(await stub.uploadCompleted(c.var.user, id, size)), 200);

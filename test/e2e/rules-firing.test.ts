@@ -227,8 +227,11 @@ describe("triggers", () => {
     expect(byRule(watcher, "Timer")).toHaveLength(1);
   });
 
-  it("fires a `* * * * *` schedule at the next minute, as listed beforehand", async () => {
-    const { room, watcher } = await watchedRoom(server, cast);
+  it("lists a `* * * * *` schedule at the next minute as soon as it is saved", async () => {
+    // Not waited for here (up to a minute): a schedule fires on the clock the `time` rule above
+    // fires on (rule-clock.ts), and test/worker/automation-room.test.ts fires one at its alarm and
+    // moves it to its next time; unit/automation-cron.test.ts computes the next times.
+    const { room } = await watchedRoom(server, cast);
     const { rule } = await saveRule(moe, room, {
       name: "Minutely",
       trigger: { on: "schedule", cron: "* * * * *", timeZone: "UTC" },
@@ -237,18 +240,7 @@ describe("triggers", () => {
     const nextMinute = Math.floor(rule.savedAt / 60_000) * 60_000 + 60_000;
     const listed = (await moe.api.rules(room).list()).rules.find((r) => r.id === rule.id);
     expect(listed?.nextAt).toBe(nextMinute);
-    // At most a minute away, and an alarm's delay: bounded at 65 s in all.
-    const [post] = await ruleWrote(watcher, "Minutely", 1, nextMinute - Date.now() + 5000);
-    expect(textOf(post)).toBe("tick");
-    expect(post!.at).toBeGreaterThanOrEqual(nextMinute);
-    await waitUntil(
-      async () =>
-        (await moe.api.rules(room).list()).rules.find((r) => r.id === rule.id)?.nextAt ===
-        nextMinute + 60_000,
-      "moved to the minute after",
-    );
-    expect(byRule(watcher, "Minutely")).toHaveLength(1);
-  }, 80_000);
+  });
 
   it("fires on a post through its incoming webhook's URL, not on the same text by anyone else", async () => {
     const { room, watcher } = await watchedRoom(server, cast);

@@ -1,6 +1,7 @@
 import { expect, it } from "vitest";
 import { CLOSE } from "../../src/protocol/index.ts";
 import { shardOf } from "../../src/room/shard-index.ts";
+import { closeFrameCode } from "../security/helpers.ts";
 import {
   connect,
   flakyNetwork,
@@ -97,11 +98,18 @@ it("resume by seq is exact on a shard: a dropped client gets what it missed, not
 it("moderation reaches the shards: a banned member's socket there closes with 4403", async () => {
   const room = await shardedRoom("ban");
   const target = people[4]!;
-  const victim = await connect(server.url, room, target);
+  // A raw socket, read up to its close frame: the TCP close after it (which the SDK's and `ws`'s
+  // close events wait for) comes 15 s later from the local runtime. The SDK's handling of a 4403,
+  // fatal like 4401's, is token-expiry.test.ts's.
+  const victim = await rawConnect(server.url, room, target.token);
+  await victim.nth("welcome", 1);
   const bystander = await connect(server.url, room, people[5]!);
-  await ada.api.command(room, { type: "ban", clientId: "ban-1", userId: target.user.id });
-  await waitUntil(() => victim.fatals.length > 0, "the banned member's socket closed");
-  expect(victim.fatals[0]!.code).toBe(String(CLOSE.removed));
+  const { seq } = await ada.api.command(room, {
+    type: "ban",
+    clientId: "ban-1",
+    userId: target.user.id,
+  });
+  expect(await closeFrameCode(victim)).toBe(CLOSE.removed);
+  await bystander.untilSeq(seq);
   expect(bystander.fatals).toEqual([]);
-  await bystander.untilSeq(victim.conn.lastSeq);
 });

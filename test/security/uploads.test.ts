@@ -423,6 +423,29 @@ describe("ids", () => {
       expect((await sendPart(pub, kim, id, 1, png())).status).toBeGreaterThanOrEqual(400);
     }
   });
+  it("takes a part number only in plain digits: not 1e0, 0x1, +1, 1.0 or with spaces", async () => {
+    const { upload } = await tryUpload(pub, kim, "file", "digits.bin", text("\x00ten bytes"));
+    for (const part of [
+      "1e0",
+      "0x1",
+      "+1",
+      "1.0",
+      "%201",
+      "1%20",
+      "-1",
+      "0",
+      "10001",
+      "99999999",
+    ]) {
+      const answer = await sendPart(pub, kim, upload.id, part, text("\x00ten bytes"));
+      expectError(answer, 400, "bad_request", `part ${part}`);
+    }
+    const status = await call(server.url, "GET", `/api/rooms/${pub}/uploads/${upload.id}`, {
+      token: kim.token,
+    });
+    // Only the one honest part 1 tryUpload sent is in.
+    expect(Upload.parse(status.json).received).toEqual([1]);
+  });
 });
 
 describe("names", () => {
@@ -438,6 +461,16 @@ describe("names", () => {
       const answer = await open(pub, kim, { kind: "file", name, size: 10 });
       expectError(answer, 400, "bad_request", JSON.stringify(name));
     }
+  });
+
+  it("refuses a name with bidirectional controls, which show it as another (…\u202Efdp.exe)", async () => {
+    for (const name of ["invoice\u202Efdp.exe", "a\u202Ab.png", "a\u2066b\u2069.png", "\u202Dx"]) {
+      const answer = await open(pub, kim, { kind: "file", name, size: 10 });
+      expectError(answer, 400, "bad_request", JSON.stringify(name));
+      expect(answer.text).toContain("bidirectional controls");
+    }
+    // Right-to-left names themselves are names like any other.
+    expect((await open(pub, kim, { kind: "file", name: "מסמך.pdf", size: 10 })).status).toBe(201);
   });
 
   it("serves a name with quotes and non-ASCII in both forms, no header injected", async () => {

@@ -6,6 +6,7 @@ import {
   type EventType,
   type Message,
 } from "../../src/client/index.ts";
+import { NewUpload } from "../../src/protocol/attachments.ts";
 import {
   formatBytes,
   formatClock,
@@ -118,6 +119,16 @@ describe("attached files", () => {
     expect(uploadName("a/b\\c\u0007.txt")).toBe("a_b_c_.txt");
     expect(uploadName("   ")).toBe("pasted");
     expect(uploadName("x".repeat(300))).toHaveLength(200);
+  });
+
+  it("makes bidirectional controls `_`, so a name the server refuses is never sent", () => {
+    expect(uploadName("invoice\u202Efdp.exe")).toBe("invoice_fdp.exe");
+    expect(uploadName("a\u2066b\u2069.png")).toBe("a_b_.png");
+    for (const name of ["invoice\u202Efdp.exe", "a\u202Ab\u202C.png", "מסמך.pdf"])
+      expect(NewUpload.safeParse({ kind: "file", name: uploadName(name), size: 1 }).success).toBe(
+        true,
+      );
+    expect(NewUpload.safeParse({ kind: "file", name: "a\u202Eb", size: 1 }).success).toBe(false);
   });
 });
 

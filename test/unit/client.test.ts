@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { backoffDelay, CommandError, DEFAULT_BACKOFF, Outbox } from "../../src/client/index.ts";
+import { CommandSender } from "../../src/client/command-sender.ts";
 import { MAX_IN_FLIGHT, SEND_RATE } from "../../src/client/outbox.ts";
 import { COMMAND_RATE } from "../../src/protocol/index.ts";
 
@@ -144,5 +145,46 @@ describe("Outbox", () => {
     outbox.failAll("closed", "bye");
     for (const p of pending) await expect(p).rejects.toMatchObject({ code: "closed" });
     expect(outbox.size).toBe(0);
+  });
+});
+
+describe("CommandSender", () => {
+  const post = (clientId: string) => ({ type: "post" as const, clientId, text: "hi" });
+  const paceMs = Math.ceil(1000 / SEND_RATE.perSecond);
+
+  it("arms its timer at once, never with a negative delay, when writing took past the next send", async () => {
+    // Node warns (TimeoutNegativeWarning) and waits 1 ms when setTimeout is given a delay < 0.
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.name);
+    process.on("warning", onWarning);
+    const written: string[] = [];
+    const sender = new CommandSender(
+      (command) => {
+        written.push(command.clientId);
+        // The burst's last write holds the thread past the next token (a busy page, a slow
+        // socket): the time the pace asked for is behind us by the time the timer is armed.
+        if (written.length === SEND_RATE.burst) {
+          const until = Date.now() + paceMs + 20;
+          while (Date.now() < until);
+        }
+      },
+      () => true,
+    );
+    try {
+      for (let i = 0; i <= SEND_RATE.burst; i++) sender.outbox.add(post(`c${i}`)).catch(() => {});
+      sender.send();
+      expect(written).toHaveLength(MAX_IN_FLIGHT);
+      for (let i = 0; i < MAX_IN_FLIGHT; i++) sender.outbox.ack(`c${i}`, i + 1);
+      sender.send();
+      expect(written).toHaveLength(SEND_RATE.burst);
+      await expect
+        .poll(() => written.length, { timeout: 1000, interval: 5 })
+        .toBe(SEND_RATE.burst + 1);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings).not.toContain("TimeoutNegativeWarning");
+    } finally {
+      sender.stop();
+      process.off("warning", onWarning);
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
+  beyondClaimS,
   fitTranscript,
   GIVE_UP_AFTER_MS,
   retryDelayMs,
@@ -19,6 +20,27 @@ describe("retrying a transcription (transcript-rules.ts)", () => {
   it("gives up a day after the post", () => {
     expect(retryDelayMs(3, GIVE_UP_AFTER_MS - 1)).toBe(20_000);
     expect(retryDelayMs(3, GIVE_UP_AFTER_MS)).toBeUndefined();
+  });
+});
+
+describe("a recording heard longer than its uploader said (beyondClaimS)", () => {
+  it("is within the claim up to 2 s, or 10 % of a long recording", () => {
+    expect(beyondClaimS(3000, 3.4)).toBeUndefined();
+    expect(beyondClaimS(3000, 5)).toBeUndefined();
+    expect(beyondClaimS(3000, 2)).toBeUndefined();
+    expect(beyondClaimS(60_000, 66)).toBeUndefined();
+    expect(beyondClaimS(300_000, 330)).toBeUndefined();
+  });
+
+  it("says by how much a longer one overran, in seconds", () => {
+    expect(beyondClaimS(3000, 5.01)).toBe(2);
+    expect(beyondClaimS(60_000, 75)).toBe(15);
+    expect(beyondClaimS(1000, 3600)).toBe(3599);
+  });
+
+  it("says nothing when the engine gave no length", () => {
+    expect(beyondClaimS(3000, undefined)).toBeUndefined();
+    expect(beyondClaimS(3000, Number.NaN)).toBeUndefined();
   });
 });
 

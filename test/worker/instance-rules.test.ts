@@ -9,6 +9,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { ActionBudget } from "../../src/automation/budget.ts";
+import { roomConfig } from "../../src/config.ts";
 import { firingsFor, stepsToRun } from "../../src/automation/engine.ts";
 import { INSTANCE_HUB } from "../../src/integrations/queue-messages.ts";
 import { LIMITS_AUTOMATION, type RuleInput } from "../../src/protocol/automation.ts";
@@ -147,7 +148,7 @@ describe("the instance hub's rules", () => {
 });
 
 /** The cache on a clock the test moves, pulling from the real hub through a counting port. */
-function cacheFor(room: string | undefined) {
+function cacheFor(room: string | undefined, ttlMs?: number) {
   let now = 1_000_000;
   let changes = 0;
   const pulls: { since: number | undefined; rules: boolean }[] = [];
@@ -161,7 +162,7 @@ function cacheFor(room: string | undefined) {
       pulls.push({ since, rules: answer.rules !== undefined });
       return answer;
     },
-    { room: () => room, now: () => now, changed: () => void (changes += 1) },
+    { room: () => room, now: () => now, changed: () => void (changes += 1), ttlMs },
   );
   return {
     cache,
@@ -201,6 +202,24 @@ describe("a room's cache of the instance's rules", () => {
     expect(cache.current().map((r) => r.id)).toEqual([RL1, RL2]);
     expect(changes()).toBe(2);
     expect(cache.version).toBe((await hub().listInstanceRules()).version);
+  });
+
+  it("trusts its copy for INSTANCE_RULES_TTL_MS from the config, which may only shorten 30 s", async () => {
+    expect(INSTANCE_RULES_TTL_MS).toBe(30_000);
+    expect(roomConfig({}).INSTANCE_RULES_TTL_MS).toBe(30_000);
+    expect(roomConfig({ INSTANCE_RULES_TTL_MS: "3000" }).INSTANCE_RULES_TTL_MS).toBe(3_000);
+    // Longer than the dashboard's "within 30 s" does not parse: the room keeps the defaults.
+    expect(roomConfig({ INSTANCE_RULES_TTL_MS: "60000" }).INSTANCE_RULES_TTL_MS).toBe(30_000);
+    await saved(RL1, incident);
+    const { cache, pulls, advance } = cacheFor("ops", 3_000);
+    await cache.loaded();
+    advance(2_999);
+    cache.current();
+    expect(pulls).toHaveLength(1);
+    advance(1);
+    cache.current();
+    await cache.refresh();
+    expect(pulls).toHaveLength(2);
   });
 
   it("runs one pull at a time however often it is asked", async () => {

@@ -217,6 +217,28 @@ describe("a voice message", () => {
       json: { type: "post", clientId: clientId(), attachments: [upload.id] },
     });
     expect(twice.status).toBe(404);
+    // POST /messages, the REST twin of the frame, carries files too: with text, and without.
+    const second = await uploaded(
+      room,
+      bob,
+      { kind: "file", name: "notes.bin", size: 300 },
+      patterned(300, 7),
+    );
+    const viaRest = await call(`/api/rooms/${room}/messages`, {
+      method: "POST",
+      token: bob.token,
+      json: { clientId: clientId(), text: "the notes", attachments: [second.id] },
+    });
+    expect(viaRest.status, await viaRest.clone().text()).toBe(201);
+    const empty = await call(`/api/rooms/${room}/messages`, {
+      method: "POST",
+      token: bob.token,
+      json: { clientId: clientId() },
+    });
+    expect(empty.status).toBe(400);
+    expect(await empty.json()).toMatchObject({
+      error: { code: "bad_request", message: expect.stringContaining("text, attachments or both") },
+    });
 
     const served = await fetchFile(room, ada, upload.id);
     expect(served.status).toBe(200);

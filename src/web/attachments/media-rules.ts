@@ -1,4 +1,9 @@
-import { LIMITS_ATTACHMENTS, maxBytesOf, type AttachmentKind } from "../../client/index.ts";
+import {
+  BIDI_CONTROLS,
+  LIMITS_ATTACHMENTS,
+  maxBytesOf,
+  type AttachmentKind,
+} from "../../client/index.ts";
 
 /**
  * The pure rules of attachments in the UI (docs/attachments.md, "Recording", "Playback", "In the
@@ -112,11 +117,12 @@ export function sizeProblem(kind: AttachmentKind, bytes: number): string | undef
 
 /**
  * The name a file is uploaded under: its own, with what the contract forbids (slashes, control
- * characters) made `_` and cut to 200 characters; a pasted file without one gets `pasted`.
+ * characters, bidirectional controls) made `_` and cut to 200 characters; a pasted file without one gets `pasted`.
  */
 export function uploadName(name: string): string {
   const clean = name
     .replace(/[\u0000-\u001f\u007f/\\]/g, "_")
+    .replace(new RegExp(BIDI_CONTROLS.source, "g"), "_")
     .trim()
     .slice(0, LIMITS_ATTACHMENTS.nameChars)
     .trim();
