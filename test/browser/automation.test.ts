@@ -1,19 +1,8 @@
-import { mkdirSync } from "node:fs";
-import { type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Locator, type Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { EdgechatApi } from "../../src/client/index.ts";
-import { startServer, type TestServer } from "../support/server.ts";
-import {
-  DESKTOP,
-  ensureWebBuild,
-  executablePath,
-  launchChromium,
-  PHONE,
-  requireChromium,
-  SHOTS,
-  WAIT,
-  watchPage,
-} from "./chromium.ts";
+import { account, PASSWORD, sideways, smallTargets, useChromiumApp } from "./app.ts";
+import { DESKTOP, executablePath, PHONE, requireChromium, SHOTS, WAIT } from "./chromium.ts";
 
 /**
  * A room's Automation view (docs/automation.md, "In the UI") in Debian's Chromium against the real
@@ -28,73 +17,14 @@ import {
  */
 requireChromium();
 
-const PASSWORD = "correct horse battery";
 const RUNBOOK = "Runbook: https://runbooks.example/incident";
 
 describe.skipIf(!executablePath)("automation in Chromium", () => {
-  let server: TestServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
-  /** Console errors a scenario announces before it causes them (a refusal it asks for). */
-  const expectedErrors: [string, RegExp][] = [];
-
-  beforeAll(async () => {
-    ensureWebBuild();
-    mkdirSync(SHOTS, { recursive: true });
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await server?.dispose();
-  });
-
-  async function open(name: string, viewport = DESKTOP): Promise<Page> {
-    const context = await browser.newContext({ viewport });
-    contexts.push(context);
-    context.setDefaultTimeout(20_000);
-    await context.addInitScript(() =>
-      document.addEventListener("securitypolicyviolation", (event) =>
-        console.error(`CSP violation: ${event.violatedDirective} ${event.sourceFile}`),
-      ),
-    );
-    const page = await context.newPage();
-    watchPage(page, name, problems, expectedErrors);
-    await page.goto(`${server.url}/`);
-    return page;
-  }
-
-  async function register(page: Page, username: string): Promise<void> {
-    await page.getByTestId("mode-register").click();
-    await page.getByTestId("account-username").fill(username);
-    await page.getByTestId("account-password").fill(PASSWORD);
-    await page.getByTestId("account-submit").click();
-    await expect.poll(() => page.getByTestId("me").textContent(), WAIT).toBe(username);
-  }
+  const app = useChromiumApp();
+  const { open, problems, expectedErrors } = app;
 
   const focused = (page: Page) =>
     page.evaluate(() => document.activeElement?.getAttribute("data-testid"));
-
-  /** How far the page would scroll sideways: 0 when everything fits. */
-  const sideways = (page: Page) =>
-    page.evaluate(() => document.scrollingElement!.scrollWidth - window.innerWidth);
-
-  /** Visible controls in `within` smaller than a 44 px tap target, named. */
-  const smallTargets = (within: Locator) =>
-    within.locator("button, select, a.button-link, input, textarea").evaluateAll((els) =>
-      els
-        .filter((el) => (el as HTMLElement).offsetParent !== null)
-        .filter((el) => {
-          const box = (
-            (el as HTMLInputElement).type === "checkbox" ? el.closest("label")! : el
-          ).getBoundingClientRect();
-          return box.height < 44;
-        })
-        .map((el) => el.getAttribute("data-testid") ?? el.textContent),
-    );
 
   const texts = (page: Page) =>
     page
@@ -112,13 +42,13 @@ describe.skipIf(!executablePath)("automation in Chromium", () => {
   it("an owner builds the issue's rule, dry-runs it, saves it, and the room answers an incident", async () => {
     const room = `ops-${Date.now()}`;
     const ada = await open("ada");
-    await register(ada, "ada");
+    await account(ada, "ada", true);
     await ada.getByTestId("room-name").fill(room);
     await ada.getByTestId("create").click();
     await ada.getByTestId("compose").waitFor();
 
     // History for the dry run: bob, a member, reported an incident before any rule existed.
-    const api = new EdgechatApi(server.url);
+    const api = new EdgechatApi(app.server.url);
     const bob = api.withToken((await api.signInGuest("bob")).token);
     await bob.postMessage(room, { text: "incident on cache", clientId: crypto.randomUUID() });
     await bob.postMessage(room, { text: "all good now", clientId: crypto.randomUUID() });
@@ -290,11 +220,11 @@ describe.skipIf(!executablePath)("automation in Chromium", () => {
     const carol = await open("carol");
     await carol.getByTestId("name").fill("carol");
     await carol.getByTestId("sign-in").click();
-    await carol.goto(`${server.url}/#/room/${room}`);
+    await carol.goto(`${app.server.url}/#/room/${room}`);
     await carol.getByTestId("compose").waitFor();
     await carol.getByTestId("compose").fill("hello");
     await carol.getByTestId("compose").press("Enter");
-    await carol.goto(`${server.url}/#/room/${room}/automation`);
+    await carol.goto(`${app.server.url}/#/room/${room}/automation`);
     await expect.poll(() => new URL(carol.url()).hash, WAIT).toBe(`#/room/${room}`);
     expect(await carol.getByTestId("automation").count()).toBe(0);
     expect(await carol.getByTestId("automation-open").isVisible()).toBe(false);
@@ -304,7 +234,7 @@ describe.skipIf(!executablePath)("automation in Chromium", () => {
   it("schedules: a rule on a schedule with its next time, reminders set and cancelled", async () => {
     const room = `standup-${Date.now()}`;
     const ada = await open("ada2");
-    await register(ada, "ada2");
+    await account(ada, "ada2", true);
     await ada.getByTestId("room-name").fill(room);
     await ada.getByTestId("create").click();
     await ada.getByTestId("compose").waitFor();
@@ -319,7 +249,7 @@ describe.skipIf(!executablePath)("automation in Chromium", () => {
       )
       .toEqual([expect.stringMatching(/check the deploy/)]);
 
-    await ada.goto(`${server.url}/#/room/${room}/automation`);
+    await ada.goto(`${app.server.url}/#/room/${room}/automation`);
     const view = ada.getByTestId("automation");
     await view.waitFor();
 
@@ -387,7 +317,7 @@ describe.skipIf(!executablePath)("automation in Chromium", () => {
     await phone.getByTestId("account-password").fill(PASSWORD);
     await phone.getByTestId("account-submit").click();
     await phone.getByTestId("me").waitFor();
-    await phone.goto(`${server.url}/#/room/${room}/automation`);
+    await phone.goto(`${app.server.url}/#/room/${room}/automation`);
     const phoneView = phone.getByTestId("automation");
     await phoneView.getByTestId("rule-card").waitFor();
     expect(await sideways(phone)).toBe(0);
