@@ -1,19 +1,15 @@
-import { mkdirSync } from "node:fs";
-import { type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { EdgechatApi } from "../../src/client/index.ts";
-import { startServer, type TestServer } from "../support/server.ts";
+import { account, PASSWORD, sideways, smallTargets, useChromiumApp } from "./app.ts";
 import {
   DESKTOP,
-  ensureWebBuild,
   executablePath,
-  launchChromium,
   PHONE,
   requireChromium,
   section,
   SHOTS,
   WAIT,
-  watchPage,
 } from "./chromium.ts";
 
 /**
@@ -27,7 +23,6 @@ import {
  */
 requireChromium();
 
-const PASSWORD = "correct horse battery";
 /**
  * How long a room trusts its copy of the instance's rules: 30 s in production
  * (INSTANCE_RULES_TTL_MS), shortened here so that the rooms pick the rule up without the test
@@ -37,66 +32,10 @@ const TTL_MS = 3_000;
 const REPLY = "Status page: https://status.example";
 
 describe.skipIf(!executablePath)("instance rules in Chromium", () => {
-  let server: TestServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
-  const expectedErrors: [string, RegExp][] = [];
-
-  beforeAll(async () => {
-    ensureWebBuild();
-    mkdirSync(SHOTS, { recursive: true });
-    server = await startServer({
-      vars: { ADMIN_USERNAMES: "root", INSTANCE_RULES_TTL_MS: String(TTL_MS) },
-    });
-    browser = await launchChromium();
+  const app = useChromiumApp({
+    vars: { ADMIN_USERNAMES: "root", INSTANCE_RULES_TTL_MS: String(TTL_MS) },
   });
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await server?.dispose();
-  });
-
-  async function open(name: string, viewport = DESKTOP): Promise<Page> {
-    const context = await browser.newContext({ viewport });
-    contexts.push(context);
-    context.setDefaultTimeout(20_000);
-    await context.addInitScript(() =>
-      document.addEventListener("securitypolicyviolation", (event) =>
-        console.error(`CSP violation: ${event.violatedDirective} ${event.sourceFile}`),
-      ),
-    );
-    const page = await context.newPage();
-    watchPage(page, name, problems, expectedErrors);
-    await page.goto(`${server.url}/`);
-    return page;
-  }
-
-  async function account(page: Page, username: string, register: boolean): Promise<void> {
-    if (register) await page.getByTestId("mode-register").click();
-    await page.getByTestId("account-username").fill(username);
-    await page.getByTestId("account-password").fill(PASSWORD);
-    await page.getByTestId("account-submit").click();
-    await expect.poll(() => page.getByTestId("me").textContent(), WAIT).toBe(username);
-  }
-
-  const sideways = (page: Page) =>
-    page.evaluate(() => document.scrollingElement!.scrollWidth - window.innerWidth);
-
-  /** Visible controls in `within` smaller than a 44 px tap target, named. */
-  const smallTargets = (within: Locator) =>
-    within.locator("button, select, a.button-link, input, textarea").evaluateAll((els) =>
-      els
-        .filter((el) => (el as HTMLElement).offsetParent !== null)
-        .filter((el) => {
-          const box = (
-            (el as HTMLInputElement).type === "checkbox" ? el.closest("label")! : el
-          ).getBoundingClientRect();
-          return box.height < 44;
-        })
-        .map((el) => el.getAttribute("data-testid") ?? el.textContent),
-    );
+  const { open, problems } = app;
 
   /** The room's messages as the page shows them: author and text. */
   const messages = (page: Page) =>
@@ -125,7 +64,7 @@ describe.skipIf(!executablePath)("instance rules in Chromium", () => {
       string,
       string,
     ];
-    const api = new EdgechatApi(server.url);
+    const api = new EdgechatApi(app.server.url);
     const ada = api.withToken((await api.signInGuest("ada")).token);
     for (const room of [a, b, c]) await ada.createRoom({ name: room });
     for (const room of [a, c])
@@ -231,7 +170,7 @@ describe.skipIf(!executablePath)("instance rules in Chromium", () => {
     // the builder open too.
     const phone = await open("root-phone", PHONE);
     await account(phone, "root", false);
-    await phone.goto(`${server.url}/#/admin/rules`);
+    await phone.goto(`${app.server.url}/#/admin/rules`);
     const phoneView = phone.getByTestId("instance-rules");
     await phoneView.getByTestId("rule-card").waitFor();
     expect(await sideways(phone)).toBeLessThanOrEqual(0);
@@ -284,7 +223,7 @@ describe.skipIf(!executablePath)("instance rules in Chromium", () => {
     await bob.getByTestId("name").fill("bob");
     await bob.getByTestId("sign-in").click();
     await bob.getByTestId("me").waitFor();
-    await bob.goto(`${server.url}/#/room/${a}`);
+    await bob.goto(`${app.server.url}/#/room/${a}`);
     await bob.getByTestId("compose").waitFor();
     await post(bob, "outage again, the API this time");
     await expect
@@ -296,7 +235,7 @@ describe.skipIf(!executablePath)("instance rules in Chromium", () => {
     );
 
     // In c the same words set nothing off, even once c has pulled the rules again.
-    await bob.goto(`${server.url}/#/room/${c}`);
+    await bob.goto(`${app.server.url}/#/room/${c}`);
     await bob.getByTestId("compose").waitFor();
     await post(bob, "outage here too");
     await post(bob, "outage, still");
