@@ -1,22 +1,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, type Page } from "playwright-core";
+import { type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { bundlePlugin } from "../../scripts/plugin-bundle.ts";
-import { startServer, type TestServer } from "../support/server.ts";
-import {
-  DESKTOP,
-  ensureWebBuild,
-  executablePath,
-  launchChromium,
-  PHONE,
-  requireChromium,
-  section,
-  SHOTS,
-  WAIT,
-  watchPage,
-} from "./chromium.ts";
+import { account, sideways, useChromiumApp } from "./app.ts";
+import { executablePath, PHONE, requireChromium, section, SHOTS, WAIT } from "./chromium.ts";
 
 /**
  * Plugins in the UI (docs/plugins.md, "In the UI") in Debian's Chromium against the real worker
@@ -30,7 +19,6 @@ import {
  */
 requireChromium();
 
-const PASSWORD = "correct horse battery";
 const API = new URL("../../src/plugins/api.ts", import.meta.url).pathname;
 
 /**
@@ -64,54 +52,13 @@ export default definePlugin({
 }
 
 describe.skipIf(!executablePath)("plugins in Chromium", () => {
-  let server: TestServer;
-  let browser: Browser;
   let dir: string;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
-  /** Console errors a scenario announces before it causes them (a refusal it asks for). */
-  const expectedErrors: [string, RegExp][] = [];
-
-  beforeAll(async () => {
-    ensureWebBuild();
-    mkdirSync(SHOTS, { recursive: true });
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "edgechat-plugin-"));
-    server = await startServer({ vars: { ADMIN_USERNAMES: "root" } });
-    browser = await launchChromium();
   });
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await server?.dispose();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  async function open(name: string, viewport = DESKTOP): Promise<Page> {
-    const context = await browser.newContext({ viewport });
-    contexts.push(context);
-    context.setDefaultTimeout(20_000);
-    await context.addInitScript(() =>
-      document.addEventListener("securitypolicyviolation", (event) =>
-        console.error(`CSP violation: ${event.violatedDirective} ${event.sourceFile}`),
-      ),
-    );
-    const page = await context.newPage();
-    watchPage(page, name, problems, expectedErrors);
-    await page.goto(`${server.url}/`);
-    return page;
-  }
-
-  async function account(page: Page, username: string, register: boolean): Promise<void> {
-    if (register) await page.getByTestId("mode-register").click();
-    await page.getByTestId("account-username").fill(username);
-    await page.getByTestId("account-password").fill(PASSWORD);
-    await page.getByTestId("account-submit").click();
-    await expect.poll(() => page.getByTestId("me").textContent(), WAIT).toBe(username);
-  }
-
-  const sideways = (page: Page) =>
-    page.evaluate(() => document.scrollingElement!.scrollWidth - window.innerWidth);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const app = useChromiumApp({ vars: { ADMIN_USERNAMES: "root" } });
+  const { open, problems, expectedErrors } = app;
 
   /** Chooses `code` as the install form's file, named `name`. */
   const choose = (page: Page, name: string, code: string) =>
@@ -229,7 +176,7 @@ describe.skipIf(!executablePath)("plugins in Chromium", () => {
     // On a phone the room's plugins fit.
     const phone = await open("ada", PHONE);
     await account(phone, "ada", false);
-    await phone.goto(`${server.url}/#/room/${room}/automation`);
+    await phone.goto(`${app.server.url}/#/room/${room}/automation`);
     await phone.getByTestId("room-plugin").waitFor();
     expect(await sideways(phone)).toBe(0);
     await phone.getByTestId("plugins").scrollIntoViewIfNeeded();
@@ -251,7 +198,7 @@ describe.skipIf(!executablePath)("plugins in Chromium", () => {
 
     const admin = await open("root", PHONE);
     await account(admin, "root", false);
-    await admin.goto(`${server.url}/#/admin/plugins`);
+    await admin.goto(`${app.server.url}/#/admin/plugins`);
     await admin.getByTestId("plugin-install").waitFor();
     expect(await sideways(admin)).toBe(0);
     await admin.screenshot({ path: `${SHOTS}/plugins-admin-phone.png`, fullPage: true });
