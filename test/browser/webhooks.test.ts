@@ -1,21 +1,17 @@
-import { mkdirSync } from "node:fs";
-import { type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
+import { type Locator, type Page } from "playwright-core";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EdgechatApi } from "../../src/client/index.ts";
-import { startServer, type TestServer } from "../support/server.ts";
 import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
+import { account, sideways, smallTargets, useChromiumApp } from "./app.ts";
 import {
   DESKTOP,
-  ensureWebBuild,
   executablePath,
-  launchChromium,
   PHONE,
   requireChromium,
   section,
   SHOTS,
   WAIT,
-  watchPage,
 } from "./chromium.ts";
 
 /**
@@ -29,85 +25,30 @@ import {
  */
 requireChromium();
 
-const PASSWORD = "correct horse battery";
 /** A receiver's answer with markup in it: the log must show it as text. */
 const HOSTILE_ANSWER = '<img src=x onerror="alert(1)"><b>down for maintenance</b>';
 
 describe.skipIf(!executablePath)("webhooks in Chromium", () => {
-  let server: TestServer;
-  let browser: Browser;
   let receiver: Receiver;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
-
   beforeAll(async () => {
-    ensureWebBuild();
-    mkdirSync(SHOTS, { recursive: true });
     receiver = await startReceiver();
-    server = await startServer({
-      vars: {
-        ADMIN_USERNAMES: "root",
-        WEBHOOK_ALLOW_LOOPBACK: "true",
-        WEBHOOK_RETRY_DELAYS: "1,1,1",
-      },
-    });
-    browser = await launchChromium();
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-    await receiver?.close();
+  afterAll(async () => receiver?.close());
+  const app = useChromiumApp({
+    vars: {
+      ADMIN_USERNAMES: "root",
+      WEBHOOK_ALLOW_LOOPBACK: "true",
+      WEBHOOK_RETRY_DELAYS: "1,1,1",
+    },
+    clipboard: true,
   });
-
-  async function open(name: string, viewport = DESKTOP): Promise<Page> {
-    const context = await browser.newContext({ viewport });
-    contexts.push(context);
-    context.setDefaultTimeout(20_000);
-    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
-    // An inline style or script the page's CSP refuses is a console error, which watchPage reports.
-    await context.addInitScript(() =>
-      document.addEventListener("securitypolicyviolation", (event) =>
-        console.error(`CSP violation: ${event.violatedDirective} ${event.sourceFile}`),
-      ),
-    );
-    const page = await context.newPage();
-    watchPage(page, name, problems, []);
-    await page.goto(`${server.url}/`);
-    return page;
-  }
-
-  async function account(page: Page, username: string, register: boolean): Promise<void> {
-    if (register) await page.getByTestId("mode-register").click();
-    await page.getByTestId("account-username").fill(username);
-    await page.getByTestId("account-password").fill(PASSWORD);
-    await page.getByTestId("account-submit").click();
-    await expect.poll(() => page.getByTestId("me").textContent(), WAIT).toBe(username);
-  }
+  const { open, problems } = app;
 
   /** The statuses of the deliveries shown in `log`, newest first. */
   const statuses = (log: Locator) =>
     log
       .locator("li.delivery")
       .evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.status));
-
-  /** How far the page would scroll sideways: 0 when everything fits. */
-  const sideways = (page: Page) =>
-    page.evaluate(() => document.scrollingElement!.scrollWidth - window.innerWidth);
-
-  /** Visible controls in `within` smaller than a 44 px tap target, named. */
-  const smallTargets = (within: Locator) =>
-    within.locator("button, select, a.button-link, summary, input").evaluateAll((els) =>
-      els
-        .filter((el) => (el as HTMLElement).offsetParent !== null)
-        .map((el) => ({ el, box: el.getBoundingClientRect() }))
-        .filter(({ el, box }) =>
-          (el as HTMLInputElement).type === "checkbox"
-            ? el.closest("label")!.getBoundingClientRect().height < 44
-            : box.height < 44,
-        )
-        .map(({ el }) => el.getAttribute("data-testid") ?? el.textContent),
-    );
 
   /** Adds a webhook with the panel's form and copies its secret; answers the secret. */
   async function addWebhook(
@@ -174,13 +115,13 @@ describe.skipIf(!executablePath)("webhooks in Chromium", () => {
     const bob = await open("bob");
     await bob.getByTestId("name").fill("bob");
     await bob.getByTestId("sign-in").click();
-    await bob.goto(`${server.url}/#/room/${room}`);
+    await bob.goto(`${app.server.url}/#/room/${room}`);
     await bob.getByTestId("compose").waitFor();
     for (const text of ["one", "two"]) {
       await bob.getByTestId("compose").fill(text);
       await bob.getByTestId("compose").press("Enter");
     }
-    await bob.goto(`${server.url}/#/room/${room}/integrations`);
+    await bob.goto(`${app.server.url}/#/room/${room}/integrations`);
     await expect.poll(() => new URL(bob.url()).hash, WAIT).toBe(`#/room/${room}`);
     expect(await bob.getByTestId("integrations").count()).toBe(0);
     expect(await bob.getByTestId("integrations-open").isVisible()).toBe(false);
@@ -242,7 +183,7 @@ describe.skipIf(!executablePath)("webhooks in Chromium", () => {
     await expect.poll(() => card.getByTestId("webhook-failures").textContent(), WAIT).toBe("0");
 
     // Paging: 20 more posts, 20 a page, the rest behind "Older deliveries".
-    const carol = new EdgechatApi(server.url);
+    const carol = new EdgechatApi(app.server.url);
     const poster = carol.withToken((await carol.signInGuest("carol")).token);
     for (let i = 0; i < 20; i++)
       await poster.postMessage(room, { text: `bulk ${i}`, clientId: crypto.randomUUID() });
@@ -256,7 +197,7 @@ describe.skipIf(!executablePath)("webhooks in Chromium", () => {
     // On a phone: one column, nothing sideways, tap targets of 44 px.
     const phone = await open("ada", PHONE);
     await account(phone, "ada", false);
-    await phone.goto(`${server.url}/#/room/${room}/integrations`);
+    await phone.goto(`${app.server.url}/#/room/${room}/integrations`);
     const phoneCard = phone.locator("[data-testid=webhook-list] li.webhook");
     await phoneCard.getByTestId("webhook-deliveries").click();
     await expect
@@ -331,7 +272,7 @@ describe.skipIf(!executablePath)("webhooks in Chromium", () => {
     await section(root, "webhooks");
     await addWebhook(root, receiver.url(path), ["room.topic_changed"], "topic mirror");
 
-    const api = new EdgechatApi(server.url);
+    const api = new EdgechatApi(app.server.url);
     const owner = api.withToken((await api.signInGuest("olga")).token);
     const rooms = [`north-${Date.now()}`, `south-${Date.now()}`];
     for (const name of rooms) {
@@ -349,7 +290,7 @@ describe.skipIf(!executablePath)("webhooks in Chromium", () => {
 
     const phone = await open("root", PHONE);
     await account(phone, "root", false);
-    await phone.goto(`${server.url}/#/admin/webhooks`);
+    await phone.goto(`${app.server.url}/#/admin/webhooks`);
     await phone
       .locator("[data-testid=webhook-list] li.webhook")
       .getByTestId("webhook-deliveries")
@@ -365,6 +306,5 @@ describe.skipIf(!executablePath)("webhooks in Chromium", () => {
     await card.getByTestId("delete-confirm").click();
     await expect.poll(() => card.count(), WAIT).toBe(0);
     expect(problems).toEqual([]);
-    for (const context of contexts) await context.close();
   });
 });
