@@ -1,19 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
-import { type Browser, type BrowserContext, type Locator, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../support/server.ts";
-import {
-  DESKTOP,
-  ensureWebBuild,
-  executablePath,
-  launchChromium,
-  PHONE,
-  requireChromium,
-  SHOTS,
-  WAIT,
-  watchPage,
-} from "./chromium.ts";
+import { existsSync } from "node:fs";
+import { type Locator, type Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { account, sideways, smallTargets, useChromiumApp } from "./app.ts";
+import { DESKTOP, executablePath, PHONE, requireChromium, SHOTS, WAIT } from "./chromium.ts";
 
 /**
  * Incoming webhooks in the UI (docs/integrations.md, "Managing incoming webhooks in the UI"), in
@@ -27,68 +17,14 @@ import {
  */
 requireChromium();
 
-const PASSWORD = "correct horse battery";
 const CURL = ["/usr/bin/curl", "/bin/curl"].find((path) => existsSync(path));
 
 describe.skipIf(!executablePath)("incoming webhooks in Chromium", () => {
-  let server: TestServer;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
-
-  beforeAll(async () => {
-    ensureWebBuild();
-    mkdirSync(SHOTS, { recursive: true });
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await server?.dispose();
-  });
-
-  async function open(name: string, viewport = DESKTOP): Promise<Page> {
-    const context = await browser.newContext({ viewport });
-    contexts.push(context);
-    context.setDefaultTimeout(20_000);
-    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
-    // An inline style or script the page's CSP refuses is a console error, which watchPage reports.
-    await context.addInitScript(() =>
-      document.addEventListener("securitypolicyviolation", (event) =>
-        console.error(`CSP violation: ${event.violatedDirective} ${event.sourceFile}`),
-      ),
-    );
-    const page = await context.newPage();
-    watchPage(page, name, problems, []);
-    await page.goto(`${server.url}/`);
-    return page;
-  }
-
-  async function account(page: Page, username: string, register: boolean): Promise<void> {
-    if (register) await page.getByTestId("mode-register").click();
-    await page.getByTestId("account-username").fill(username);
-    await page.getByTestId("account-password").fill(PASSWORD);
-    await page.getByTestId("account-submit").click();
-    await expect.poll(() => page.getByTestId("me").textContent(), WAIT).toBe(username);
-  }
+  const app = useChromiumApp({ clipboard: true });
+  const { open, problems } = app;
 
   const focused = (page: Page) =>
     page.evaluate(() => document.activeElement?.getAttribute("data-testid"));
-
-  /** How far the page would scroll sideways: 0 when everything fits. */
-  const sideways = (page: Page) =>
-    page.evaluate(() => document.scrollingElement!.scrollWidth - window.innerWidth);
-
-  /** Visible controls in `within` smaller than a 44 px tap target, named. */
-  const smallTargets = (within: Locator) =>
-    within.locator("button, select, a.button-link, summary, input").evaluateAll((els) =>
-      els
-        .filter((el) => (el as HTMLElement).offsetParent !== null)
-        .filter((el) => el.getBoundingClientRect().height < 44)
-        .map((el) => el.getAttribute("data-testid") ?? el.textContent),
-    );
 
   /** A message of the timeline by its text: its author's name and whether it has the bot badge. */
   async function authorOf(page: Page, text: string) {
@@ -149,7 +85,7 @@ describe.skipIf(!executablePath)("incoming webhooks in Chromium", () => {
     const box = panel.getByTestId("incoming-url");
     const url = await box.inputValue();
     expect(url).toMatch(
-      new RegExp(`^${server.url}/api/hooks/${room}/ih_[0-9a-f]{24}/[A-Za-z0-9_-]{43}$`),
+      new RegExp(`^${app.server.url}/api/hooks/${room}/ih_[0-9a-f]{24}/[A-Za-z0-9_-]{43}$`),
     );
     expect(await panel.getByTestId("incoming-url-warning").textContent()).toMatch(
       /shown only this once/,
@@ -218,10 +154,10 @@ describe.skipIf(!executablePath)("incoming webhooks in Chromium", () => {
     });
     await bob.getByTestId("name").fill("bob");
     await bob.getByTestId("sign-in").click();
-    await bob.goto(`${server.url}/#/room/${room}`);
+    await bob.goto(`${app.server.url}/#/room/${room}`);
     await bob.getByTestId("compose").waitFor();
     expect(await authorOf(bob, "Build #42 passed")).toEqual({ name: "CI", bot: true });
-    await bob.goto(`${server.url}/#/room/${room}/integrations`);
+    await bob.goto(`${app.server.url}/#/room/${room}/integrations`);
     await expect.poll(() => new URL(bob.url()).hash, WAIT).toBe(`#/room/${room}`);
     expect(await bob.getByTestId("incoming-webhooks").count()).toBe(0);
     expect(await bob.getByTestId("integrations-open").isVisible()).toBe(false);
@@ -262,7 +198,7 @@ describe.skipIf(!executablePath)("incoming webhooks in Chromium", () => {
     // its curl command shown.
     const phone = await open("ada", PHONE);
     await account(phone, "ada", false);
-    await phone.goto(`${server.url}/#/room/${room}/integrations`);
+    await phone.goto(`${app.server.url}/#/room/${room}/integrations`);
     const phonePanel = phone.getByTestId("incoming-webhooks");
     await phonePanel.locator("li.incoming-hook").first().waitFor();
     await phonePanel.getByTestId("incoming-add").click();
