@@ -1,5 +1,11 @@
 import { mkdirSync } from "node:fs";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import type {
+  Browser,
+  BrowserContext,
+  BrowserContextOptions,
+  Locator,
+  Page,
+} from "playwright-core";
 import { afterAll, beforeAll, expect } from "vitest";
 import { startServer, type TestServer } from "../support/server.ts";
 import { DESKTOP, ensureWebBuild, launchChromium, SHOTS, WAIT, watchPage } from "./chromium.ts";
@@ -14,6 +20,8 @@ export type ChromiumAppOptions = {
   launchArgs?: string[] | (() => string[]);
   /** Grants each new context the clipboard at the app's origin (tests that copy secrets). */
   clipboard?: boolean;
+  /** More options for each new context, e.g. `acceptDownloads` or a `timezoneId`. */
+  contextOptions?: BrowserContextOptions;
 };
 
 export type ChromiumApp = {
@@ -23,6 +31,8 @@ export type ChromiumApp = {
   problems: string[];
   /** Console errors a scenario announces before it causes them (a refusal it asks for). */
   expectedErrors: [string, RegExp][];
+  /** The contexts `open` made, in order (closed by the afterAll). */
+  contexts: readonly BrowserContext[];
   /** A page in a fresh context (its own cookie jar), watched for problems, at the app's root. */
   open(name: string, viewport?: { width: number; height: number }): Promise<Page>;
 };
@@ -47,8 +57,9 @@ export function useChromiumApp(options: ChromiumAppOptions = {}): ChromiumApp {
     },
     problems: [],
     expectedErrors: [],
+    contexts,
     async open(name, viewport = DESKTOP) {
-      const context = await app.browser.newContext({ viewport });
+      const context = await app.browser.newContext({ ...options.contextOptions, viewport });
       contexts.push(context);
       context.setDefaultTimeout(20_000);
       if (options.clipboard) {
@@ -95,6 +106,13 @@ export async function account(page: Page, username: string, register: boolean): 
   await page.getByTestId("account-password").fill(PASSWORD);
   await page.getByTestId("account-submit").click();
   await expect.poll(() => page.getByTestId("me").textContent(), WAIT).toBe(username);
+}
+
+/** Signs in as the guest `name` on the sign-in screen. */
+export async function guest(page: Page, name: string): Promise<void> {
+  await page.getByTestId("name").fill(name);
+  await page.getByTestId("sign-in").click();
+  await page.getByTestId("me").waitFor();
 }
 
 /** How far the page would scroll sideways: 0 when everything fits. */

@@ -2,21 +2,12 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../support/server.ts";
 import { startTranscriber, type RunningTranscriber } from "../support/transcriber.ts";
 import { contentWordsFound } from "../support/voice.ts";
-import {
-  ensureWebBuild,
-  executablePath,
-  launchChromium,
-  PHONE,
-  requireChromium,
-  SHOTS,
-  WAIT,
-  watchPage,
-} from "./chromium.ts";
+import { guest, sideways, useChromiumApp } from "./app.ts";
+import { executablePath, PHONE, requireChromium, SHOTS, WAIT } from "./chromium.ts";
 
 /**
  * Voice messages and attachments in Chromium (docs/attachments.md, "In the UI"), against the real
@@ -39,21 +30,17 @@ const haveTools = ["espeak-ng", "sox", "ffmpeg"].every((tool) => {
 if (!haveTools) console.warn("voice-messages.test.ts: espeak-ng, sox and ffmpeg are needed (apt)");
 
 describe.skipIf(!executablePath || !haveTools)("voice messages and attachments in Chromium", () => {
-  let server: TestServer;
   let transcriber: RunningTranscriber;
-  let browser: Browser;
   let dir: string;
+  let wav: string;
   let wavMs: number;
   let png: Buffer;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
 
   beforeAll(async () => {
-    ensureWebBuild();
     dir = mkdtempSync(join(tmpdir(), "edgechat-voice-"));
     // espeak-ng's sentence with 0.3 s of silence around it, as the fake microphone's input.
     const said = join(dir, "said.wav");
-    const wav = join(dir, "mic.wav");
+    wav = join(dir, "mic.wav");
     execFileSync("espeak-ng", ["-v", "en-us", "-s", "175", "-w", said, SENTENCE]);
     execFileSync("sox", [said, wav, "pad", "0.3", "0.3"]);
     wavMs = Math.round(Number(execFileSync("soxi", ["-D", wav]).toString().trim()) * 1000);
@@ -65,33 +52,28 @@ describe.skipIf(!executablePath || !haveTools)("voice messages and attachments i
     ]);
     png = readFileSync(pngPath);
     transcriber = await startTranscriber();
-    server = await startServer({ vars: { TRANSCRIBER_URL: transcriber.url } });
-    browser = await launchChromium([
-      "--use-fake-device-for-media-stream",
-      "--use-fake-ui-for-media-stream",
-      `--use-file-for-fake-audio-capture=${wav}%noloop`,
-      "--autoplay-policy=no-user-gesture-required",
-    ]);
   });
 
   afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.dispose();
     await transcriber?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
+  const app = useChromiumApp({
+    vars: () => ({ TRANSCRIBER_URL: transcriber.url }),
+    launchArgs: () => [
+      "--use-fake-device-for-media-stream",
+      "--use-fake-ui-for-media-stream",
+      `--use-file-for-fake-audio-capture=${wav}%noloop`,
+      "--autoplay-policy=no-user-gesture-required",
+    ],
+    contextOptions: { acceptDownloads: true },
+  });
+  const { problems, contexts } = app;
+
   async function open(name: string, viewport = { width: 1100, height: 800 }): Promise<Page> {
-    const context = await browser.newContext({ viewport, acceptDownloads: true });
-    context.setDefaultTimeout(20_000);
-    contexts.push(context);
-    const page = await context.newPage();
-    watchPage(page, name, problems, []);
-    await page.goto(`${server.url}/`);
-    await page.getByTestId("name").fill(name);
-    await page.getByTestId("sign-in").click();
-    await page.getByTestId("me").waitFor();
+    const page = await app.open(name, viewport);
+    await guest(page, name);
     return page;
   }
 
@@ -105,10 +87,10 @@ describe.skipIf(!executablePath || !haveTools)("voice messages and attachments i
         const audio = el as HTMLAudioElement;
         return { time: audio.currentTime, rate: audio.playbackRate, paused: audio.paused };
       });
-  /** How far the page would scroll sideways (0 when it fits). */
-  const sideways = (page: Page) =>
-    page.evaluate(() => document.scrollingElement!.scrollWidth - window.innerWidth);
-  /** Visible controls in `within` smaller than a 44 px target, named. */
+  /**
+   * Visible buttons and inputs in `within` under 44 px either way, named: stricter than app.ts's
+   * smallTargets (width too), as the voice player's round controls must be.
+   */
   const smallTargets = (within: Locator) =>
     within.locator("button, input").evaluateAll((els) =>
       els
@@ -126,7 +108,7 @@ describe.skipIf(!executablePath || !haveTools)("voice messages and attachments i
     await ada.getByTestId("create").click();
     await ada.getByTestId("compose").waitFor();
     const bob = await open("bob", PHONE);
-    await bob.goto(`${server.url}/#/room/voices`);
+    await bob.goto(`${app.server.url}/#/room/voices`);
     await bob.getByTestId("compose").waitFor();
 
     // ada holds the button for the sentence's length, then lets go.
