@@ -1,14 +1,7 @@
-import { type Browser, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../support/server.ts";
-import {
-  ensureWebBuild,
-  executablePath,
-  launchChromium,
-  requireChromium,
-  WAIT,
-  watchPage,
-} from "./chromium.ts";
+import { type Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { guest, useChromiumApp } from "./app.ts";
+import { executablePath, requireChromium, WAIT } from "./chromium.ts";
 
 /**
  * `/remind` in Debian's Chromium against the real worker (docs/automation.md, "Schedules and
@@ -20,33 +13,12 @@ import {
 requireChromium();
 
 describe.skipIf(!executablePath)("/remind in Chromium", () => {
-  let server: TestServer;
-  let browser: Browser;
-  const problems: string[] = [];
-
-  beforeAll(async () => {
-    ensureWebBuild();
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-  });
+  const app = useChromiumApp({ contextOptions: { timezoneId: "Asia/Tokyo" } });
+  const { problems } = app;
 
   async function signedIn(name: string): Promise<Page> {
-    const context = await browser.newContext({
-      viewport: { width: 1100, height: 760 },
-      timezoneId: "Asia/Tokyo",
-    });
-    context.setDefaultTimeout(20_000);
-    const page = await context.newPage();
-    watchPage(page, name, problems, []);
-    await page.goto(server.url);
-    await page.getByTestId("name").fill(name);
-    await page.getByTestId("sign-in").click();
-    await page.getByTestId("me").waitFor();
+    const page = await app.open(name, { width: 1100, height: 760 });
+    await guest(page, name);
     return page;
   }
 

@@ -1,15 +1,8 @@
-import { type Browser, type Page } from "playwright-core";
+import { type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../support/server.ts";
 import { startSlashServer, type SlashServer } from "../support/slash-server.ts";
-import {
-  ensureWebBuild,
-  executablePath,
-  launchChromium,
-  requireChromium,
-  WAIT,
-  watchPage,
-} from "./chromium.ts";
+import { guest, useChromiumApp } from "./app.ts";
+import { executablePath, requireChromium, WAIT } from "./chromium.ts";
 
 /**
  * Slash commands in Debian's Chromium against the real worker (docs/integrations.md): typing
@@ -21,34 +14,17 @@ import {
 requireChromium();
 
 describe.skipIf(!executablePath)("slash commands in Chromium", () => {
-  let server: TestServer;
-  let browser: Browser;
   let commands: SlashServer;
-  const problems: string[] = [];
-  const expectedErrors: [string, RegExp][] = [];
-
   beforeAll(async () => {
-    ensureWebBuild();
     commands = await startSlashServer();
-    server = await startServer({ vars: { WEBHOOK_ALLOW_LOOPBACK: "true" } });
-    browser = await launchChromium();
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-    await commands?.close();
-  });
+  afterAll(async () => commands?.close());
+  const app = useChromiumApp({ vars: { WEBHOOK_ALLOW_LOOPBACK: "true" } });
+  const { problems } = app;
 
   async function signedIn(name: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
-    context.setDefaultTimeout(20_000);
-    const page = await context.newPage();
-    watchPage(page, name, problems, expectedErrors);
-    await page.goto(server.url);
-    await page.getByTestId("name").fill(name);
-    await page.getByTestId("sign-in").click();
-    await page.getByTestId("me").waitFor();
+    const page = await app.open(name, { width: 1100, height: 760 });
+    await guest(page, name);
     return page;
   }
 
