@@ -1,16 +1,9 @@
 import { mkdirSync } from "node:fs";
-import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import {
-  ensureWebBuild,
-  executablePath,
-  launchChromium,
-  requireChromium,
-  WAIT,
-  watchPage,
-} from "./chromium.ts";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { EdgechatApi, PostMessageDocument } from "../../src/client/index.ts";
-import { startServer, type TestServer } from "../support/server.ts";
+import { PASSWORD, useChromiumApp } from "./app.ts";
+import { executablePath, requireChromium, WAIT } from "./chromium.ts";
 
 /**
  * The lobby's "Your rooms" with unread counts, the UI's one screen on GraphQL (me.rooms through
@@ -20,41 +13,20 @@ import { startServer, type TestServer } from "../support/server.ts";
  */
 requireChromium();
 
-const PASSWORD = "correct horse battery";
-
 describe.skipIf(!executablePath)("your rooms with unread counts in Chromium", () => {
-  let server: TestServer;
-  let browser: Browser;
+  const app = useChromiumApp();
+  const { problems } = app;
   let bob: EdgechatApi;
-  const contexts: BrowserContext[] = [];
-  const problems: string[] = [];
 
   beforeAll(async () => {
-    ensureWebBuild();
-    server = await startServer();
-    browser = await launchChromium();
     // bob is another user, through the SDK: he owns the rooms and posts in them.
-    const session = await new EdgechatApi(server.url).register("bob", PASSWORD);
-    bob = new EdgechatApi(server.url, session.token);
+    const session = await new EdgechatApi(app.server.url).register("bob", PASSWORD);
+    bob = new EdgechatApi(app.server.url, session.token);
     await bob.createRoom({ name: "alpha", topic: "the busy one" });
     await bob.createRoom({ name: "beta" });
   });
 
-  afterAll(async () => {
-    for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
-    await server?.dispose();
-  });
-
-  async function tab(name: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1000, height: 720 } });
-    context.setDefaultTimeout(20_000);
-    contexts.push(context);
-    const page = await context.newPage();
-    watchPage(page, name, problems, []);
-    await page.goto(`${server.url}/`);
-    return page;
-  }
+  const tab = (name: string) => app.open(name, { width: 1000, height: 720 });
 
   /** Opens a room by name from the lobby, waits until it has joined, and goes back. */
   async function visit(page: Page, room: string): Promise<void> {
