@@ -19,6 +19,7 @@ import {
 
 import { startProxy, type NetworkProxy } from "../support/proxy.ts";
 import { startServer, type TestServer } from "../support/server.ts";
+import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
 
 export { startServer, type NetworkProxy, type TestServer };
 
@@ -502,6 +503,31 @@ export function useServer(
     await closeAll();
     assertNoInvalidFrames();
   });
+}
+
+/**
+ * Call at the top of an e2e file (before useServer, so that it closes after the worker): a
+ * webhook receiver on this machine, started before the file's tests and closed after them.
+ * The answer stands for it; using it before the tests start is an error.
+ */
+export function useReceiver(): Omit<Receiver, "close"> {
+  let started: Receiver | undefined;
+  const running = () => {
+    if (!started) throw new Error("useReceiver: the receiver is not started yet");
+    return started;
+  };
+  beforeAll(async () => {
+    started = await startReceiver();
+  });
+  afterAll(async () => started?.close());
+  return {
+    get received() {
+      return running().received;
+    },
+    url: (path) => running().url(path),
+    answer: (path, answer) => running().answer(path, answer),
+    at: (path) => running().at(path),
+  };
 }
 
 /** Guests signed in at once, one per name. */

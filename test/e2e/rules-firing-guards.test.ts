@@ -10,13 +10,20 @@
 import { DatabaseSync } from "node:sqlite";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { ApiError, EdgechatApi, type EventType, type RoomEvent } from "../../src/client/index.ts";
 import { nextTimes } from "../../src/automation/cron.ts";
-import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
-import { connect, signIn, sleep, useServer, waitUntil, type Guest } from "./helpers.ts";
-import type { TestServer } from "./helpers.ts";
+import {
+  connect,
+  signIn,
+  sleep,
+  useReceiver,
+  useServer,
+  waitUntil,
+  type Guest,
+  type TestServer,
+} from "./helpers.ts";
 import {
   byRule,
   ruleWrote,
@@ -34,12 +41,8 @@ let ada: Guest;
 let bob: Guest;
 let moe: Guest;
 let cast: Cast;
-let receiver: Receiver;
 
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => receiver.close());
+const receiver = useReceiver();
 
 useServer(
   async (started) => {

@@ -7,14 +7,21 @@
  * webhook action reaches a real local receiver, signed per Standard Webhooks. What a rule must
  * not do is checked once the Sentinel rule has caught up (rules-support.ts, `settled`).
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { ApiError, EdgechatApi, type RoomEvent } from "../../src/client/index.ts";
 import { ruleActorId } from "../../src/automation/rule-actor.ts";
 import { bundlePlugin } from "../../scripts/plugin-bundle.ts";
-import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
-import { connect, signIn, sleep, useServer, waitUntil, type Guest } from "./helpers.ts";
-import type { TestServer } from "./helpers.ts";
+import {
+  connect,
+  signIn,
+  sleep,
+  useReceiver,
+  useServer,
+  waitUntil,
+  type Guest,
+  type TestServer,
+} from "./helpers.ts";
 import {
   byRule,
   ruleWrote,
@@ -32,13 +39,9 @@ let bob: Guest;
 let moe: Guest;
 let cy: Guest;
 let cast: Cast;
-let receiver: Receiver;
 let root: EdgechatApi;
 
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => receiver.close());
+const receiver = useReceiver();
 
 useServer(
   async (started) => {
