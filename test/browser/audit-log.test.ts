@@ -1,17 +1,9 @@
 import { mkdirSync } from "node:fs";
-import { type Browser, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { EdgechatApi } from "../../src/client/index.ts";
-import { startServer, type TestServer } from "../support/server.ts";
-import {
-  ensureWebBuild,
-  executablePath,
-  launchChromium,
-  requireChromium,
-  section,
-  WAIT,
-  watchPage,
-} from "./chromium.ts";
+import { account, useChromiumApp } from "./app.ts";
+import { executablePath, requireChromium, section, WAIT, watchPage } from "./chromium.ts";
 
 /**
  * The instance audit log in the admin dashboard, in Debian's Chromium against the real worker
@@ -20,42 +12,27 @@ import {
 requireChromium();
 
 describe.skipIf(!executablePath)("the audit log in Chromium", () => {
-  let server: TestServer;
-  let browser: Browser;
-  const problems: string[] = [];
   // Without Postgres the dashboard's replica and backlog panels get 503s, on purpose.
   const expectedErrors: [string, RegExp][] = [["root", /503/]];
 
-  beforeAll(async () => {
-    ensureWebBuild();
-    server = await startServer({ vars: { ADMIN_USERNAMES: "root" } });
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-  });
+  const app = useChromiumApp({ vars: { ADMIN_USERNAMES: "root" } });
+  const { problems } = app;
 
   const rows = (page: Page) => page.getByTestId("audit-entry");
 
   it("an admin browses, filters and pages the log, and verifies its chain", async () => {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const context = await app.browser.newContext({ viewport: { width: 1200, height: 800 } });
     context.setDefaultTimeout(20_000);
     const root = await context.newPage();
     watchPage(root, "root", problems, expectedErrors);
-    await root.goto(`${server.url}/`);
-    await root.getByTestId("mode-register").click();
-    await root.getByTestId("account-username").fill("root");
-    await root.getByTestId("account-password").fill("correct horse battery");
-    await root.getByTestId("account-submit").click();
-    await expect.poll(() => root.getByTestId("me").textContent(), WAIT).toBe("root");
+    await root.goto(`${app.server.url}/`);
+    await account(root, "root", true);
 
     // More guest sign-ins than a page holds, so that "Load older" has something to load.
-    const api = new EdgechatApi(server.url);
+    const api = new EdgechatApi(app.server.url);
     for (let i = 0; i < 55; i++) await api.signInGuest(`crowd${i}`);
     // Then, elsewhere: someone guesses root's password, and a moderator bans a guest.
-    const guess = await fetch(`${server.url}/api/auth/login`, {
+    const guess = await fetch(`${app.server.url}/api/auth/login`, {
       method: "POST",
       headers: { "content-type": "application/json", "cf-connecting-ip": "198.51.100.5" },
       body: JSON.stringify({ username: "root", password: "a wrong guess" }),
