@@ -1,15 +1,7 @@
 import { mkdirSync } from "node:fs";
-import { type Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type TestServer } from "../support/server.ts";
-import {
-  ensureWebBuild,
-  executablePath,
-  launchChromium,
-  requireChromium,
-  WAIT,
-  watchPage,
-} from "./chromium.ts";
+import { describe, expect, it } from "vitest";
+import { useChromiumApp } from "./app.ts";
+import { executablePath, requireChromium, WAIT, watchPage } from "./chromium.ts";
 
 /**
  * GraphiQL at /graphql, self-hosted (the page built into public/graphiql/ and served from the
@@ -20,27 +12,15 @@ import {
 requireChromium();
 
 describe.skipIf(!executablePath)("GraphiQL in Chromium", () => {
-  let server: TestServer;
-  let browser: Browser;
-  const problems: string[] = [];
-
-  beforeAll(async () => {
-    ensureWebBuild();
-    server = await startServer();
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-  });
+  const app = useChromiumApp();
+  const { problems } = app;
 
   it("opens offline, runs { __typename } and a live subscription, and breaks none of its policy", async () => {
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    const context = await app.browser.newContext({ viewport: { width: 1200, height: 800 } });
     context.setDefaultTimeout(20_000);
     // Only this origin (and the page's own blob: and data: URLs): anything else is refused,
     // and recorded.
-    const origin = new URL(server.url).origin;
+    const origin = new URL(app.server.url).origin;
     await context.route(
       (url) => url.origin !== origin && !/^(blob|data):/.test(url.href),
       (route) => {
@@ -62,7 +42,7 @@ describe.skipIf(!executablePath)("GraphiQL in Chromium", () => {
         console.error("CSP violation: " + event.violatedDirective + " " + event.blockedURI));`,
     });
 
-    const answer = await page.goto(`${server.url}/graphql`);
+    const answer = await page.goto(`${app.server.url}/graphql`);
     expect(answer?.status()).toBe(200);
     const policy = answer?.headers()["content-security-policy"] ?? "";
     expect(policy).not.toMatch(/https?:|'unsafe-eval'/);
@@ -95,7 +75,7 @@ describe.skipIf(!executablePath)("GraphiQL in Chromium", () => {
 
     // A subscription with a bearer token in the headers tab streams the room's events over SSE.
     const session = (await (
-      await fetch(`${server.url}/api/auth/guest`, {
+      await fetch(`${app.server.url}/api/auth/guest`, {
         method: "POST",
         headers: { "content-type": "application/json" },
         body: JSON.stringify({ name: "iris" }),
@@ -103,7 +83,7 @@ describe.skipIf(!executablePath)("GraphiQL in Chromium", () => {
     ).json()) as { token: string };
     const room = `giql-${Date.now().toString(36)}`;
     const rest = (path: string, body: unknown) =>
-      fetch(`${server.url}${path}`, {
+      fetch(`${app.server.url}${path}`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${session.token}` },
         body: JSON.stringify(body),

@@ -1,17 +1,8 @@
 import { mkdirSync } from "node:fs";
-import { type Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EdgechatApi } from "../../src/client/index.ts";
-import { startServer, type TestServer } from "../support/server.ts";
-import {
-  ensureWebBuild,
-  executablePath,
-  launchChromium,
-  requireChromium,
-  section,
-  WAIT,
-  watchPage,
-} from "./chromium.ts";
+import { account, useChromiumApp } from "./app.ts";
+import { executablePath, requireChromium, section, WAIT, watchPage } from "./chromium.ts";
 
 /**
  * Service accounts in the admin dashboard (docs/service-keys.md), in Debian's Chromium against
@@ -22,9 +13,6 @@ import {
 requireChromium();
 
 describe.skipIf(!executablePath)("service accounts in Chromium", () => {
-  let server: TestServer;
-  let browser: Browser;
-  const problems: string[] = [];
   // Without Postgres the dashboard's replica and backlog panels get 503s, on purpose; the bad
   // scope at the end is a 400 on purpose. The refused keys are the test's own calls, from Node.
   const expectedErrors: [string, RegExp][] = [
@@ -32,41 +20,31 @@ describe.skipIf(!executablePath)("service accounts in Chromium", () => {
     ["root", /400/],
   ];
 
-  beforeAll(async () => {
-    ensureWebBuild();
-    server = await startServer({ vars: { ADMIN_USERNAMES: "root" } });
-    browser = await launchChromium();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-  });
+  const app = useChromiumApp({ vars: { ADMIN_USERNAMES: "root" } });
+  const { problems } = app;
 
   const postAs = (key: string, room: string, text: string) =>
-    fetch(`${server.url}/api/rooms/${room}/messages`, {
+    fetch(`${app.server.url}/api/rooms/${room}/messages`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
       body: JSON.stringify({ text, clientId: crypto.randomUUID() }),
     });
 
   it("an admin creates a service, copies its key, and the key posts as the service", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+    const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], {
+      origin: app.server.url,
+    });
     context.setDefaultTimeout(20_000);
     const root = await context.newPage();
     watchPage(root, "root", problems, expectedErrors);
 
-    const olga = await new EdgechatApi(server.url).signInGuest("olga");
+    const olga = await new EdgechatApi(app.server.url).signInGuest("olga");
     const room = `deploys-${Date.now()}`;
-    await new EdgechatApi(server.url, olga.token).createRoom({ name: room });
+    await new EdgechatApi(app.server.url, olga.token).createRoom({ name: room });
 
-    await root.goto(`${server.url}/`);
-    await root.getByTestId("mode-register").click();
-    await root.getByTestId("account-username").fill("root");
-    await root.getByTestId("account-password").fill("correct horse battery");
-    await root.getByTestId("account-submit").click();
-    await expect.poll(() => root.getByTestId("me").textContent(), WAIT).toBe("root");
+    await root.goto(`${app.server.url}/`);
+    await account(root, "root", true);
     await root.getByTestId("admin-link").click();
     await section(root, "services");
 
@@ -97,7 +75,7 @@ describe.skipIf(!executablePath)("service accounts in Chromium", () => {
     expect(posted.status, await posted.clone().text()).toBe(201);
     const chat = await context.newPage();
     watchPage(chat, "root", problems, expectedErrors);
-    await chat.goto(`${server.url}/#/room/${room}`);
+    await chat.goto(`${app.server.url}/#/room/${room}`);
     const message = chat.locator(".message", { hasText: "deploy 42 is live" });
     await expect.poll(() => message.count(), WAIT).toBe(1);
     expect(await message.getByTestId("author").textContent()).toBe("deploybot");

@@ -1,18 +1,9 @@
 import { mkdirSync } from "node:fs";
-import { type Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EdgechatApi } from "../../src/client/index.ts";
 import { startFakeSlack, type FakeSlack } from "../support/fake-slack.ts";
-import { startServer, type TestServer } from "../support/server.ts";
-import {
-  ensureWebBuild,
-  executablePath,
-  launchChromium,
-  requireChromium,
-  section,
-  WAIT,
-  watchPage,
-} from "./chromium.ts";
+import { account, useChromiumApp } from "./app.ts";
+import { executablePath, requireChromium, section, WAIT, watchPage } from "./chromium.ts";
 
 /**
  * The Slack bridge's links in the admin dashboard (docs/integrations.md, "Slack bridge"), in
@@ -35,52 +26,39 @@ const CHANNEL = "C0BROWSER01";
 const NO_BOT = "C0BROWSER02";
 
 describe.skipIf(!executablePath)("Slack links in Chromium", () => {
-  let server: TestServer;
   let slack: FakeSlack;
-  let browser: Browser;
-  const problems: string[] = [];
   // The taken channel is a 409 on purpose.
   const expectedErrors: [string, RegExp][] = [["root", /409/]];
 
   beforeAll(async () => {
-    ensureWebBuild();
     slack = await startFakeSlack({ ...APP, channels: [CHANNEL], channelsWithoutBot: [NO_BOT] });
-    server = await startServer({
-      vars: {
-        ADMIN_USERNAMES: "root",
-        SLACK_SIGNING_SECRET: APP.signingSecret,
-        SLACK_BOT_TOKEN: APP.botToken,
-        SLACK_API_BASE: slack.apiBase,
-      },
-    });
-    slack.setEventsUrl(`${server.url}/api/slack/events`);
-    browser = await launchChromium();
   });
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-    await slack?.close();
+  afterAll(async () => slack?.close());
+  const app = useChromiumApp({
+    vars: () => ({
+      ADMIN_USERNAMES: "root",
+      SLACK_SIGNING_SECRET: APP.signingSecret,
+      SLACK_BOT_TOKEN: APP.botToken,
+      SLACK_API_BASE: slack.apiBase,
+    }),
   });
+  const { problems } = app;
+  beforeAll(() => slack.setEventsUrl(`${app.server.url}/api/slack/events`));
 
   it("an admin links a channel, sees a failure and its remedy, and unlinks", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const context = await app.browser.newContext({ viewport: { width: 1280, height: 900 } });
     context.setDefaultTimeout(20_000);
     const root = await context.newPage();
     watchPage(root, "root", problems, expectedErrors);
-    const olga = await new EdgechatApi(server.url).signInGuest("olga");
-    const olgaApi = new EdgechatApi(server.url, olga.token);
+    const olga = await new EdgechatApi(app.server.url).signInGuest("olga");
+    const olgaApi = new EdgechatApi(app.server.url, olga.token);
     const general = `general-${Date.now()}`;
     const ops = `ops-${Date.now()}`;
     await olgaApi.createRoom({ name: general });
     await olgaApi.createRoom({ name: ops });
 
-    await root.goto(`${server.url}/`);
-    await root.getByTestId("mode-register").click();
-    await root.getByTestId("account-username").fill("root");
-    await root.getByTestId("account-password").fill("correct horse battery");
-    await root.getByTestId("account-submit").click();
-    await expect.poll(() => root.getByTestId("me").textContent(), WAIT).toBe("root");
+    await root.goto(`${app.server.url}/`);
+    await account(root, "root", true);
     await root.getByTestId("admin-link").click();
     await section(root, "slack");
     const card = root.locator("section.slack");
