@@ -8,7 +8,7 @@
  * that runs every room is the same at the end.
  */
 import { existsSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { EdgechatApi, type RoomEvent } from "../../src/client/index.ts";
 import { STRIKES } from "../../src/plugins/strikes.ts";
 import { bundlePlugin } from "../../scripts/plugin-bundle.ts";
@@ -21,11 +21,11 @@ import {
   ROOM_THROWS,
   WELL_BEHAVED,
 } from "../fixtures/plugins.ts";
-import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
 import {
   connect,
   freshRoom,
   signIn,
+  useReceiver,
   useServer,
   waitUntil,
   type Client,
@@ -41,12 +41,8 @@ let root: EdgechatApi;
 let ada: Guest;
 let bob: Guest;
 let cat: Guest;
-let receiver: Receiver;
 
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => receiver.close());
+const receiver = useReceiver();
 
 useServer(
   async (started) => {

@@ -6,7 +6,7 @@
  * (unbounded allocation or a spinning isolate would take it down with every room in it).
  */
 import { existsSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ApiError, EdgechatApi, type PluginOutcome } from "../../src/client/index.ts";
 import {
   ALLOCATES_BUFFERS,
@@ -20,19 +20,21 @@ import {
   type PluginSource,
 } from "../fixtures/plugins.ts";
 import { bundlePlugin } from "../../scripts/plugin-bundle.ts";
-import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
-import { freshRoom, signIn, useServer, type Guest, type TestServer } from "./helpers.ts";
+import {
+  freshRoom,
+  signIn,
+  useReceiver,
+  useServer,
+  type Guest,
+  type TestServer,
+} from "./helpers.ts";
 
 let server: TestServer;
 let root: EdgechatApi;
 let ada: Guest;
-let receiver: Receiver;
 let plugins = 0;
 
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => receiver.close());
+const receiver = useReceiver();
 
 useServer(
   async (started) => {

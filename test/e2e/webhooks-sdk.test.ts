@@ -4,22 +4,25 @@
  * the protocol's schema, each refusal the contract's ApiError. A local receiver plays the
  * endpoint; it fails on demand so that deliveries go dead and can be replayed.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { ApiError, EdgechatApi, type Delivery, type WebhooksApi } from "../../src/client/index.ts";
-import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
-import { freshRoom, signIn, useServer, waitUntil, type Guest, type TestServer } from "./helpers.ts";
+import {
+  freshRoom,
+  signIn,
+  useReceiver,
+  useServer,
+  waitUntil,
+  type Guest,
+  type TestServer,
+} from "./helpers.ts";
 
 let server: TestServer;
 let ada: Guest;
 let bob: Guest;
 let root: EdgechatApi;
-let receiver: Receiver;
 
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => receiver.close());
+const receiver = useReceiver();
 
 useServer(
   async (started) => {

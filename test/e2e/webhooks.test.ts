@@ -6,22 +6,25 @@
  * webhook-id; a receiver that never recovers sends it to the dead-letter queue, from where a
  * replay delivers it; 410 disables the endpoint; the secret rotates with two valid signatures.
  */
-import { afterAll, beforeAll, expect, it } from "vitest";
+import { expect, it } from "vitest";
 import { Webhook as StandardWebhook } from "standardwebhooks";
 import { EdgechatApi } from "../../src/client/index.ts";
 import { WebhookPayload, type Delivery, type Webhook } from "../../src/protocol/index.ts";
-import { startReceiver, type Receiver } from "../support/webhook-receiver.ts";
-import { freshRoom, signIn, useServer, waitUntil, type Guest, type TestServer } from "./helpers.ts";
+import {
+  freshRoom,
+  signIn,
+  useReceiver,
+  useServer,
+  waitUntil,
+  type Guest,
+  type TestServer,
+} from "./helpers.ts";
 
 let server: TestServer;
 let ada: Guest;
 let bob: Guest;
-let receiver: Receiver;
 
-beforeAll(async () => {
-  receiver = await startReceiver();
-});
-afterAll(async () => receiver.close());
+const receiver = useReceiver();
 
 useServer(
   async (started) => {
