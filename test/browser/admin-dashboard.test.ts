@@ -1,20 +1,16 @@
-import { mkdirSync } from "node:fs";
-import { type Browser, type BrowserContext, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Page } from "playwright-core";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ApiError, EdgechatApi } from "../../src/client/index.ts";
 import { ADMIN_SECTIONS } from "../../src/web/route.ts";
-import { startServer, type TestServer } from "../support/server.ts";
+import { account, PASSWORD, useChromiumApp } from "./app.ts";
 import {
   DESKTOP,
-  ensureWebBuild,
   executablePath,
-  launchChromium,
   PHONE,
   requireChromium,
   section,
   SHOTS,
   WAIT,
-  watchPage,
 } from "./chromium.ts";
 
 /**
@@ -27,68 +23,32 @@ import {
  */
 requireChromium();
 
-const PASSWORD = "correct horse battery";
-
 describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
-  let server: TestServer;
-  let browser: Browser;
-  const problems: string[] = [];
+  const app = useChromiumApp({
+    // Rooms push their counts every 5 s by default: the tiles below wait for that push, so
+    // half a second (as test/e2e/prometheus.test.ts) rather than 5 s per wait.
+    vars: { ADMIN_USERNAMES: "root", METRICS_PUSH_MS: "500" },
+  });
+  const { problems } = app;
   // Without Postgres the Database section's calls are 503s, on purpose, and without its secrets
   // the Slack section's are 404s (the bridge is off); mallory's page and sign-ins are refused
   // (401, 403) once her sessions end and she is banned, on purpose.
-  const expectedErrors: [string, RegExp][] = [
-    ["root", /503|404/],
-    ["mallory", /401|403/],
-  ];
+  app.expectedErrors.push(["root", /503|404/], ["mallory", /401|403/]);
   const room = `busy-${Date.now()}`;
   const quiet = `quiet-${Date.now()}`;
 
   beforeAll(async () => {
-    ensureWebBuild();
-    mkdirSync(SHOTS, { recursive: true });
-    server = await startServer({
-      // Rooms push their counts every 5 s by default: the tiles below wait for that push, so
-      // half a second (as test/e2e/prometheus.test.ts) rather than 5 s per wait.
-      vars: { ADMIN_USERNAMES: "root", METRICS_PUSH_MS: "500" },
-    });
-    browser = await launchChromium();
-    const ada = new EdgechatApi(server.url);
+    const ada = new EdgechatApi(app.server.url);
     const owner = ada.withToken((await ada.signInGuest("ada")).token);
     await owner.createRoom({ name: room });
     await owner.createRoom({ name: quiet });
     await ada.register("root", PASSWORD);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await server?.dispose();
-  });
-
-  async function page(
-    name: string,
-    viewport = DESKTOP,
-  ): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await browser.newContext({ viewport });
-    context.setDefaultTimeout(20_000);
-    // A CSP violation (an inline style or script the page's policy refuses) is a console error,
-    // which watchPage reports: uPlot must size its canvas without one.
-    await context.addInitScript(() =>
-      document.addEventListener("securitypolicyviolation", (event) =>
-        console.error(`CSP violation: ${event.violatedDirective} ${event.sourceFile}`),
-      ),
-    );
-    const tab = await context.newPage();
-    watchPage(tab, name, problems, expectedErrors);
-    await tab.goto(`${server.url}/`);
-    return { context, page: tab };
-  }
-
-  async function signIn(tab: Page, username: string, register: boolean): Promise<void> {
-    if (register) await tab.getByTestId("mode-register").click();
-    await tab.getByTestId("account-username").fill(username);
-    await tab.getByTestId("account-password").fill(PASSWORD);
-    await tab.getByTestId("account-submit").click();
-    await expect.poll(() => tab.getByTestId("me").textContent(), WAIT).toBe(username);
+  /** app.open's CSP check matters here too: uPlot must size its canvas without an inline style. */
+  async function page(name: string, viewport = DESKTOP) {
+    const tab = await app.open(name, viewport);
+    return { context: tab.context(), page: tab };
   }
 
   /**
@@ -106,7 +66,7 @@ describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
 
   it("shows live numbers and charts after traffic, and opens and moderates rooms", async () => {
     // Traffic through the SDK: two guests post in one room; the other room stays quiet.
-    const api = new EdgechatApi(server.url);
+    const api = new EdgechatApi(app.server.url);
     const ada = api.withToken((await api.signInGuest("ada")).token);
     const bob = api.withToken((await api.signInGuest("bob")).token);
     for (let i = 0; i < 20; i++)
@@ -115,11 +75,11 @@ describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
     const { context: carolContext, page: carolPage } = await page("carol");
     await carolPage.getByTestId("name").fill("carol");
     await carolPage.getByTestId("sign-in").click();
-    await carolPage.goto(`${server.url}/#/room/${room}`);
+    await carolPage.goto(`${app.server.url}/#/room/${room}`);
     await carolPage.getByTestId("compose").waitFor();
 
     const { context, page: root } = await page("root");
-    await signIn(root, "root", false);
+    await account(root, "root", false);
     await root.getByTestId("admin-link").click();
     await root.locator("main.admin[data-section=overview]").waitFor();
 
@@ -153,7 +113,7 @@ describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
 
     // Rooms: search by prefix, sort, then moderate: the room's people panel, with the admin's
     // menu on carol (admins outrank every owner).
-    await root.goto(`${server.url}/#/admin/rooms`);
+    await root.goto(`${app.server.url}/#/admin/rooms`);
     const rows = root.locator("[data-testid=admin-rooms] tr[data-room]");
     await expect.poll(() => rows.count(), WAIT).toBeGreaterThanOrEqual(2);
     await root.getByTestId("admin-room-search").fill("busy-");
@@ -190,13 +150,13 @@ describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
     // On a phone: every section fits the width.
     await root.setViewportSize(PHONE);
     for (const name of ADMIN_SECTIONS) {
-      if (name === "overview") await root.goto(`${server.url}/#/admin`);
-      else await root.goto(`${server.url}/#/admin/${name}`);
+      if (name === "overview") await root.goto(`${app.server.url}/#/admin`);
+      else await root.goto(`${app.server.url}/#/admin/${name}`);
       await root.locator(`main.admin[data-section=${name}]`).waitFor();
       await root.waitForTimeout(300);
       expect(await sideways(root), name).toBeLessThanOrEqual(0);
     }
-    await root.goto(`${server.url}/#/admin`);
+    await root.goto(`${app.server.url}/#/admin`);
     await expect.poll(() => canvases.count(), WAIT).toBe(5);
     expect(await sideways(root)).toBeLessThanOrEqual(0);
     await root.screenshot({ path: `${SHOTS}/admin-phone-overview.png`, fullPage: true });
@@ -207,12 +167,12 @@ describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
 
   it("ends a user's sessions and bans them: their open chat is signed out, sign-in refused", async () => {
     const { context: mContext, page: mallory } = await page("mallory");
-    await signIn(mallory, "mallory", true);
-    await mallory.goto(`${server.url}/#/room/${quiet}`);
+    await account(mallory, "mallory", true);
+    await mallory.goto(`${app.server.url}/#/room/${quiet}`);
     await mallory.getByTestId("compose").waitFor();
 
     const { context, page: root } = await page("root");
-    await signIn(root, "root", false);
+    await account(root, "root", false);
     await root.getByTestId("admin-link").click();
     await section(root, "users");
     await root.getByTestId("admin-user-search").fill("MALL");
@@ -238,8 +198,8 @@ describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
     await mallory.getByTestId("account-username").waitFor();
 
     // She may sign in again; then the ban ends that session too, and her sign-in is refused.
-    await signIn(mallory, "mallory", false);
-    await mallory.goto(`${server.url}/#/room/${quiet}`);
+    await account(mallory, "mallory", false);
+    await mallory.goto(`${app.server.url}/#/room/${quiet}`);
     await mallory.getByTestId("compose").waitFor();
     await root.reload();
     await expect.poll(() => detail.getByTestId("user-session-count").textContent(), WAIT).toBe("1");
@@ -255,7 +215,9 @@ describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
     await expect
       .poll(() => mallory.getByTestId("account-error").textContent(), WAIT)
       .toMatch(/banned/);
-    const refused = await new EdgechatApi(server.url).login("mallory", PASSWORD).catch((e) => e);
+    const refused = await new EdgechatApi(app.server.url)
+      .login("mallory", PASSWORD)
+      .catch((e) => e);
     expect(refused).toBeInstanceOf(ApiError);
     expect((refused as ApiError).code).toBe("forbidden");
     await expect
@@ -275,11 +237,11 @@ describe.skipIf(!executablePath)("the admin dashboard in Chromium", () => {
     // Lifting the ban lets her in again.
     await detail.getByTestId("unban").click();
     await expect.poll(() => detail.getByTestId("user-ban").textContent(), WAIT).toBe("active");
-    const back = await new EdgechatApi(server.url).login("mallory", PASSWORD);
+    const back = await new EdgechatApi(app.server.url).login("mallory", PASSWORD);
     expect(back.user.name).toBe("mallory");
 
     // Root cannot ban themselves: the button is there for others only.
-    await root.goto(`${server.url}/#/admin/users/root`);
+    await root.goto(`${app.server.url}/#/admin/users/root`);
     await expect
       .poll(() => detail.getByTestId("user-kind").textContent(), WAIT)
       .toBe("user (instance admin)");

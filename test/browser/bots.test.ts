@@ -1,19 +1,10 @@
-import { mkdirSync } from "node:fs";
-import { type Browser, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Page } from "playwright-core";
+import { afterAll, describe, expect, it } from "vitest";
 import WS from "ws";
 import { EdgechatApi } from "../../src/client/index.ts";
 import { BEARER_PREFIX, SUBPROTOCOL } from "../../src/protocol/index.ts";
-import { startServer, type TestServer } from "../support/server.ts";
-import {
-  ensureWebBuild,
-  executablePath,
-  launchChromium,
-  PHONE,
-  requireChromium,
-  WAIT,
-  watchPage,
-} from "./chromium.ts";
+import { useChromiumApp } from "./app.ts";
+import { executablePath, PHONE, requireChromium, WAIT, watchPage } from "./chromium.ts";
 
 /**
  * Users' own bots (docs/integrations.md, "Bots") in Debian's Chromium against the real worker:
@@ -29,26 +20,16 @@ requireChromium();
 const SHOTS = "test-results";
 
 describe.skipIf(!executablePath)("bots in Chromium", () => {
-  let server: TestServer;
-  let browser: Browser;
-  const problems: string[] = [];
   const sockets: WS[] = [];
-
-  beforeAll(async () => {
-    ensureWebBuild();
-    server = await startServer();
-    browser = await launchChromium();
-    mkdirSync(SHOTS, { recursive: true });
-  });
-
-  afterAll(async () => {
+  const app = useChromiumApp();
+  const { problems } = app;
+  // Registered after useChromiumApp, so it runs first: the bots' sockets close before the worker.
+  afterAll(() => {
     for (const socket of sockets) socket.terminate();
-    await browser?.close();
-    await server?.dispose();
   });
 
   const postAs = (key: string, room: string, text: string) =>
-    fetch(`${server.url}/api/rooms/${room}/messages`, {
+    fetch(`${app.server.url}/api/rooms/${room}/messages`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
       body: JSON.stringify({ text, clientId: crypto.randomUUID() }),
@@ -56,7 +37,7 @@ describe.skipIf(!executablePath)("bots in Chromium", () => {
 
   /** A chat socket with the bot's key, the way a bot connects, open until the test ends. */
   async function botSocket(key: string, room: string): Promise<WS> {
-    const url = `${server.url.replace(/^http/, "ws")}/api/rooms/${room}/ws`;
+    const url = `${app.server.url.replace(/^http/, "ws")}/api/rooms/${room}/ws`;
     const socket = new WS(url, [SUBPROTOCOL, BEARER_PREFIX + key]);
     sockets.push(socket);
     await new Promise<void>((resolve, reject) => {
@@ -78,7 +59,7 @@ describe.skipIf(!executablePath)("bots in Chromium", () => {
     });
 
   it("a user makes a bot for their room, copies its key; its message and its line carry the badge", async () => {
-    const api = new EdgechatApi(server.url);
+    const api = new EdgechatApi(app.server.url);
     const olga = api.withToken((await api.register("olga", "olga's password 1")).token);
     const nina = api.withToken((await api.register("nina", "nina's password 1")).token);
     const room = `builds-${Date.now()}`;
@@ -87,12 +68,14 @@ describe.skipIf(!executablePath)("bots in Chromium", () => {
     await nina.createRoom({ name: other });
     await olga.postMessage(other, { text: "hi", clientId: "join" }); // a member there, not its owner
 
-    const context = await browser.newContext({ viewport: PHONE });
-    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+    const context = await app.browser.newContext({ viewport: PHONE });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], {
+      origin: app.server.url,
+    });
     context.setDefaultTimeout(20_000);
     const page = await context.newPage();
     watchPage(page, "olga", problems, []);
-    await page.goto(`${server.url}/`);
+    await page.goto(`${app.server.url}/`);
     await page.getByTestId("account-username").fill("olga");
     await page.getByTestId("account-password").fill("olga's password 1");
     await page.getByTestId("account-submit").click();
@@ -150,7 +133,7 @@ describe.skipIf(!executablePath)("bots in Chromium", () => {
     const chat = await context.newPage();
     await chat.setViewportSize({ width: 1280, height: 900 });
     watchPage(chat, "olga", problems, []);
-    await chat.goto(`${server.url}/#/room/${room}`);
+    await chat.goto(`${app.server.url}/#/room/${room}`);
     const message = chat.locator(".message", { hasText: "build 42 passed" });
     await expect.poll(() => message.count(), WAIT).toBe(1);
     expect(await message.getByTestId("author").textContent()).toBe("buildbot");
