@@ -10,6 +10,15 @@ import { afterAll, beforeAll, expect } from "vitest";
 import { startServer, type TestServer } from "../support/server.ts";
 import { DESKTOP, ensureWebBuild, launchChromium, SHOTS, WAIT, watchPage } from "./chromium.ts";
 
+/*
+ * What the browser test files share: the worker and Chromium for the file (useChromiumApp), pages
+ * watched for problems, sign-in, and the phone checks (sideways, smallTargets). Files whose pages
+ * differ in a way that matters keep their own: accounts.test.ts (two tabs in one profile, to
+ * share a session), chat.test.ts (pages through a TCP relay it cuts), postgres.test.ts (two
+ * workers, one on a Postgres cluster, with long hook timeouts), voice-messages.test.ts's
+ * smallTargets (width too) and admin-dashboard.test.ts's sideways (its own scrolling box).
+ */
+
 /** The password every browser test's registered users share. */
 export const PASSWORD = "correct horse battery";
 
@@ -35,6 +44,8 @@ export type ChromiumApp = {
   contexts: readonly BrowserContext[];
   /** A page in a fresh context (its own cookie jar), watched for problems, at the app's root. */
   open(name: string, viewport?: { width: number; height: number }): Promise<Page>;
+  /** `open`, then signed in as the guest `name`. */
+  openAsGuest(name: string, viewport?: { width: number; height: number }): Promise<Page>;
 };
 
 /**
@@ -78,6 +89,11 @@ export function useChromiumApp(options: ChromiumAppOptions = {}): ChromiumApp {
       await page.goto(`${app.server.url}/`);
       return page;
     },
+    async openAsGuest(name, viewport) {
+      const page = await app.open(name, viewport);
+      await guest(page, name);
+      return page;
+    },
   };
 
   beforeAll(async () => {
@@ -109,7 +125,7 @@ export async function account(page: Page, username: string, register: boolean): 
 }
 
 /** Signs in as the guest `name` on the sign-in screen. */
-export async function guest(page: Page, name: string): Promise<void> {
+async function guest(page: Page, name: string): Promise<void> {
   await page.getByTestId("name").fill(name);
   await page.getByTestId("sign-in").click();
   await page.getByTestId("me").waitFor();

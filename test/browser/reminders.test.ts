@@ -1,6 +1,6 @@
 import { type Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
-import { guest, useChromiumApp } from "./app.ts";
+import { useChromiumApp } from "./app.ts";
 import { executablePath, requireChromium, WAIT } from "./chromium.ts";
 
 /**
@@ -16,11 +16,7 @@ describe.skipIf(!executablePath)("/remind in Chromium", () => {
   const app = useChromiumApp({ contextOptions: { timezoneId: "Asia/Tokyo" } });
   const { problems } = app;
 
-  async function signedIn(name: string): Promise<Page> {
-    const page = await app.open(name, { width: 1100, height: 760 });
-    await guest(page, name);
-    return page;
-  }
+  const signedIn = (name: string) => app.openAsGuest(name, { width: 1100, height: 760 });
 
   const compose = (page: Page) => page.getByTestId("compose");
   const ephemerals = (page: Page) =>

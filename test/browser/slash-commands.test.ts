@@ -1,7 +1,7 @@
 import { type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSlashServer, type SlashServer } from "../support/slash-server.ts";
-import { guest, useChromiumApp } from "./app.ts";
+import { useChromiumApp } from "./app.ts";
 import { executablePath, requireChromium, WAIT } from "./chromium.ts";
 
 /**
@@ -22,11 +22,7 @@ describe.skipIf(!executablePath)("slash commands in Chromium", () => {
   const app = useChromiumApp({ vars: { WEBHOOK_ALLOW_LOOPBACK: "true" } });
   const { problems } = app;
 
-  async function signedIn(name: string): Promise<Page> {
-    const page = await app.open(name, { width: 1100, height: 760 });
-    await guest(page, name);
-    return page;
-  }
+  const signedIn = (name: string) => app.openAsGuest(name, { width: 1100, height: 760 });
 
   const compose = (page: Page) => page.getByTestId("compose");
   const ephemerals = (page: Page) =>

@@ -6,7 +6,7 @@ import type { Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTranscriber, type RunningTranscriber } from "../support/transcriber.ts";
 import { contentWordsFound } from "../support/voice.ts";
-import { guest, sideways, useChromiumApp } from "./app.ts";
+import { sideways, useChromiumApp } from "./app.ts";
 import { executablePath, PHONE, requireChromium, SHOTS, WAIT } from "./chromium.ts";
 
 /**
@@ -71,11 +71,8 @@ describe.skipIf(!executablePath || !haveTools)("voice messages and attachments i
   });
   const { problems, contexts } = app;
 
-  async function open(name: string, viewport = { width: 1100, height: 800 }): Promise<Page> {
-    const page = await app.open(name, viewport);
-    await guest(page, name);
-    return page;
-  }
+  const open = (name: string, viewport = { width: 1100, height: 800 }) =>
+    app.openAsGuest(name, viewport);
 
   const lastMessage = (page: Page) =>
     page.locator("[data-testid=messages] [data-testid=message]").last();
