@@ -1,12 +1,7 @@
 import { sha256 } from "@noble/hashes/sha2.js";
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js";
 import { LIMITS_AUTOMATION } from "../protocol/automation.ts";
-import {
-  contentHashOf,
-  refusal,
-  type Command,
-  type Refusal,
-} from "../protocol/index.ts";
+import { contentHashOf, refusal, type Command, type Refusal } from "../protocol/index.ts";
 import { LoggedRule } from "../protocol/rules.ts";
 import type { Actor } from "../identity/actor.ts";
 import { accept, refuse, type Decision } from "./decision.ts";

@@ -11,7 +11,7 @@ import {
 } from "../protocol/index.ts";
 import { scopeOf, type Actor } from "../identity/actor.ts";
 import type { RoomView } from "./room-view.ts";
-import { actsWithoutJoining, standingOf } from "./standing.ts";
+import { actsWithoutJoining, mutedRefusal, standingOf } from "./standing.ts";
 import { accept, refuse, type Decision } from "./decision.ts";
 import { decideTranscript } from "./decide-attachments.ts";
 import { decideUndoRedo } from "./undo.ts";
@@ -147,10 +147,8 @@ function decideMessage(
   view: RoomView,
   now: number,
 ): Decision {
-  const muted = view.mutedUntil(actor.id);
-  if (muted > now && command.type !== "delete") {
-    return refuse("forbidden", `you are muted until ${new Date(muted).toISOString()}`);
-  }
+  const muted = mutedRefusal(view, actor.id, now);
+  if (muted && command.type !== "delete") return { ok: false, error: muted };
   switch (command.type) {
     case "post": {
       const wait = slowModeWait(view, actor, now);

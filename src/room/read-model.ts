@@ -12,7 +12,7 @@ import type { RoomView } from "./decide.ts";
 import type { Rule } from "../protocol/automation.ts";
 import { LoggedRule, type RoomPluginList } from "../protocol/rules.ts";
 import { readEvent } from "./log.ts";
-import { uploadRecord } from "./uploads.ts";
+import { uploadRecord } from "./upload-rows.ts";
 import { postableAttachment } from "../media/upload-rules.ts";
 import { RULE_EVENTS_SQL, RULE_ID_SQL } from "./schema.ts";
 import { isUndoable, type UndoableEvent } from "./undo.ts";

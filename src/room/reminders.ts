@@ -20,6 +20,7 @@ import {
 } from "../automation/reminder-rules.ts";
 import type { ClockSource, Firing } from "./clock.ts";
 import { denyAccess, standingOf, type RoomView } from "./decide.ts";
+import { mutedRefusal } from "./standing.ts";
 import { parseJson } from "./json.ts";
 
 /** Who posts `here` reminders and sends `me` ones: one bot per instance, never a member. */
@@ -113,7 +114,7 @@ export class Reminders implements ClockSource {
       if (made) return { ok: true, value: reminderOf(made) };
     }
     if (input.to === "here") {
-      const denied = refusal(standingOf(view, actor), "post") ?? mutedRefusal(view, actor, now);
+      const denied = refusal(standingOf(view, actor), "post") ?? mutedRefusal(view, actor.id, now);
       if (denied) return { ok: false, error: denied };
     }
     const first = firstFiring(input, now);
@@ -209,7 +210,7 @@ export class Reminders implements ClockSource {
     // Its author lost the room (banned, removed from a private one): the reminder goes with it.
     if (!view || !author || denyAccess(view, author)) return this.#moveOn(row, now);
     if (row.target === "me") return this.#tellAuthor(row, reminder, now);
-    if (refusal(standingOf(view, author), "post") || mutedRefusal(view, author, now))
+    if (refusal(standingOf(view, author), "post") || mutedRefusal(view, author.id, now))
       return this.#moveOn(row, now);
     const posted = await this.#deps.submit(
       { type: "post", clientId: `reminder:${row.id}:${row.at}`, text: postedText(reminder) },
@@ -291,13 +292,6 @@ export const botActor = (room: string): Actor => ({
   kind: "service",
   scope: { rooms: [room], actions: ["post"], role: "member" },
 });
-
-function mutedRefusal(view: RoomView, actor: Actor, now: number): Refusal | undefined {
-  const until = view.mutedUntil(actor.id);
-  return until > now
-    ? { code: "forbidden", message: `you are muted until ${new Date(until).toISOString()}` }
-    : undefined;
-}
 
 function authorOf(row: ReminderRow): Actor | undefined {
   const parsed = Actor.safeParse(parseJson(row.actor));

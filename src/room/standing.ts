@@ -1,4 +1,4 @@
-import { roomInScope, type Standing } from "../protocol/index.ts";
+import { roomInScope, type Refusal, type Standing } from "../protocol/index.ts";
 import { scopeOf, type Actor } from "../identity/actor.ts";
 import type { RoomView } from "./room-view.ts";
 
@@ -20,3 +20,11 @@ export function standingOf(view: RoomView, actor: Actor): Standing {
  */
 export const actsWithoutJoining = (view: RoomView, actor: Actor): boolean =>
   view.role(actor.id) !== undefined || actor.admin === true || scopeOf(actor) !== undefined;
+
+/** Why `userId` may not act here at `now` because a mute lasts: the same words wherever it is asked. */
+export function mutedRefusal(view: RoomView, userId: string, now: number): Refusal | undefined {
+  const until = view.mutedUntil(userId);
+  return until > now
+    ? { code: "forbidden", message: `you are muted until ${new Date(until).toISOString()}` }
+    : undefined;
+}

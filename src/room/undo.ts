@@ -1,7 +1,7 @@
 import { refusal, type NewEvent, type Refusal, type RoomEvent } from "../protocol/index.ts";
 import type { Actor } from "../identity/actor.ts";
 import type { RoomView, UndoableEvent } from "./room-view.ts";
-import { standingOf } from "./standing.ts";
+import { mutedRefusal, standingOf } from "./standing.ts";
 import { isRuleAction, redoRule, undoRule, type RuleAction } from "./undo-rules.ts";
 
 export type { UndoableEvent } from "./room-view.ts";
@@ -174,13 +174,8 @@ export function decideUndoRedo(
       which === "undo" ? "nothing of yours to undo here" : "nothing of yours to redo here",
     );
   const outcome = which === "undo" ? compensate(action, actor, view) : reapply(action, actor, view);
-  const muted = view.mutedUntil(actor.id);
-  if (
-    outcome.ok &&
-    !isRuleAction(action) &&
-    outcome.event.type !== "message.deleted" &&
-    muted > now
-  )
-    return refuse("forbidden", `you are muted until ${new Date(muted).toISOString()}`);
+  const muted = mutedRefusal(view, actor.id, now);
+  if (muted && outcome.ok && !isRuleAction(action) && outcome.event.type !== "message.deleted")
+    return { ok: false, error: muted };
   return outcome;
 }

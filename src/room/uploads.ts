@@ -15,33 +15,10 @@ import {
   openRefusal,
   partRefusal,
   uploadOf,
-  type UploadRecord,
-  type UploadState,
 } from "../media/upload-rules.ts";
 import type { RoomView } from "./room-view.ts";
-import { actsWithoutJoining, standingOf } from "./standing.ts";
-import { parseJson } from "./json.ts";
-
-/** A row of `uploads`; `state` is also `purged` once a posted file's object is deleted. */
-type UploadRow = {
-  id: string;
-  uploader_id: string;
-  client_id: string | null;
-  kind: AttachmentKind;
-  name: string;
-  size: number;
-  duration_ms: number | null;
-  waveform: string | null;
-  type: string | null;
-  state: UploadState | "purged";
-  multipart: string | null;
-  message_id: number | null;
-  created_at: number;
-  expires_at: number;
-};
-
-/** A row whose file is still there. */
-type LiveRow = UploadRow & { state: UploadState };
+import { actsWithoutJoining, mutedRefusal, standingOf } from "./standing.ts";
+import { recordOf, uploadRecord, uploadRow, type LiveRow, type UploadRow } from "./upload-rows.ts";
 
 /** What the worker's part route needs to store a part in R2: the kind (part 1 is sniffed) and the multipart upload. */
 export type PartTicket = { kind: AttachmentKind; key: string; multipart: string | null };
@@ -298,7 +275,7 @@ export class Uploads {
   }
 
   #row(id: string): UploadRow | undefined {
-    return this.#sql.exec<UploadRow>("SELECT * FROM uploads WHERE id = ?", id).toArray()[0];
+    return uploadRow(this.#sql, id);
   }
 
   /** `actor`'s own upload `id`, not purged. */
@@ -310,32 +287,6 @@ export class Uploads {
   }
 }
 
-/** Upload `id` as the rules see it (RoomView.upload); undefined when there is none or its file is purged. */
-export function uploadRecord(sql: SqlStorage, id: string): UploadRecord | undefined {
-  const row = sql.exec<UploadRow>("SELECT * FROM uploads WHERE id = ?", id).toArray()[0];
-  return row && row.state !== "purged" ? recordOf(sql, row as LiveRow) : undefined;
-}
-
-function recordOf(sql: SqlStorage, row: LiveRow): UploadRecord {
-  const waveform = parseJson(row.waveform);
-  return {
-    id: row.id,
-    uploaderId: row.uploader_id,
-    kind: row.kind,
-    name: row.name,
-    size: row.size,
-    durationMs: row.duration_ms ?? undefined,
-    waveform: Array.isArray(waveform) ? (waveform as number[]) : undefined,
-    type: row.type ?? undefined,
-    state: row.state,
-    received: sql
-      .exec<{ part: number }>("SELECT part FROM upload_parts WHERE upload_id = ?", row.id)
-      .toArray()
-      .map((p) => p.part),
-    expiresAt: row.expires_at,
-  };
-}
-
 /**
  * Why `actor` may not upload here: uploading is the start of posting, so only those who may post
  * (members, or a service or admin acting here), and not while muted.
@@ -345,10 +296,7 @@ function postingRefusal(view: RoomView, actor: Actor, now: number): Refusal | un
   if (denied) return denied;
   if (!actsWithoutJoining(view, actor))
     return { code: "forbidden", message: "only members upload files: join the room first" };
-  const muted = view.mutedUntil(actor.id);
-  if (muted > now)
-    return { code: "forbidden", message: `you are muted until ${new Date(muted).toISOString()}` };
-  return undefined;
+  return mutedRefusal(view, actor.id, now);
 }
 
 const isLive = (view: RoomView, messageId: number | null): boolean => {
