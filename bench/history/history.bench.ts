@@ -10,14 +10,8 @@ import { env, exports } from "cloudflare:workers";
 import { runInDurableObject } from "cloudflare:test";
 import { expect, it } from "vitest";
 import type { NewEvent, RoomEvent, Session, UserRef } from "../../src/protocol/index.ts";
-import {
-  EMPTY_ROSTER,
-  foldMessage,
-  foldRosterAll,
-  membersOf,
-  toMessage,
-  type MessageState,
-} from "../../src/room/history.ts";
+import { EMPTY_ROSTER, foldRosterAll, membersOf } from "../../src/room/history.ts";
+import { foldMessage, toMessage, type MessageState } from "../../src/room/message-history.ts";
 import { EventLog } from "../../src/room/log.ts";
 import type { Room } from "../../src/room/room.ts";
 import { SNAPSHOT_EVERY, snapshotIfDue } from "../../src/room/snapshots.ts";

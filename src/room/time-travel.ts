@@ -1,14 +1,6 @@
 import type { Moment, Refusal, Result, RoomStateAt } from "../protocol/index.ts";
-import {
-  EMPTY_ROSTER,
-  foldMessage,
-  foldRosterAll,
-  membersOf,
-  seqAtTime,
-  toMessage,
-  type MessageState,
-  type Roster,
-} from "./history.ts";
+import { EMPTY_ROSTER, foldRosterAll, membersOf, seqAtTime, type Roster } from "./history.ts";
+import { foldMessage, toMessage, type MessageState } from "./message-history.ts";
 import { toEvent, type EventRow } from "./log.ts";
 import { snapshotAtOrBefore } from "./snapshots.ts";
 

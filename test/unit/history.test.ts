@@ -2,15 +2,13 @@ import { describe, expect, it } from "vitest";
 import type { EventType, NewEvent, RoomEvent, UserRef } from "../../src/protocol/index.ts";
 import {
   EMPTY_ROSTER,
-  foldMessage,
   foldRoster,
   foldRosterAll,
   membersOf,
   seqAtTime,
-  toMessage,
-  type MessageState,
   type Roster,
 } from "../../src/room/history.ts";
+import { foldMessage, toMessage, type MessageState } from "../../src/room/message-history.ts";
 
 const T0 = 1_800_000_000_000;
 const ada: UserRef = { id: "u_ada", name: "ada" };
