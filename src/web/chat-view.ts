@@ -11,7 +11,7 @@ import { automationPanel } from "./automation/automation-panel.ts";
 import { mayAutomate } from "./automation/automation-rules.ts";
 import type { TrayFile } from "./attachments/attachment-tray.ts";
 import { BlobUrls } from "./attachments/blob-urls.ts";
-import { recordingName, uploadName } from "./attachments/media-rules.ts";
+import { fileSender } from "./attachments/file-sender.ts";
 import type { Recording } from "./attachments/voice-recorder.ts";
 import { ChatScreen } from "./chat-screen.ts";
 import {
@@ -82,8 +82,22 @@ export function chatView(
 
   /** Attachments fetched with the token, as blob URLs, for as long as the room is open. */
   const blobUrls = new BlobUrls((id) => ctx.call((api) => api.uploads(room).fetch(id)));
-  /** Makes upload clientIds unique to this view: a retried open answers the same upload. */
-  const uploadPrefix = Math.random().toString(36).slice(2, 10);
+  const files = fileSender({
+    ctx,
+    room,
+    tray: () => screen.composer.tray,
+    begin: (text, count) => {
+      const id = ++postIds;
+      dispatch({ type: "sending", id, text, files: count });
+      return id;
+    },
+    settle: (id, posted) => settlePost(id, posted),
+    refuse: (id, message, text) => {
+      // The text goes back to the box, to send again once the files are sorted out.
+      if (!screen.composer.input.value) screen.composer.input.value = text;
+      dispatch({ type: "refused", id, message });
+    },
+  });
 
   const screen = new ChatScreen(room, {
     attachmentUrl: blobUrls.urlOf,
@@ -305,12 +319,13 @@ export function chatView(
     }
   }
 
-  function send(text: string, files: readonly TrayFile[] = []): void {
+  function send(text: string, attached: readonly TrayFile[] = []): void {
     if (!conn) return;
-    if (isSlashCommand(text) && files.length === 0) return void runSlash(text, conn.nextClientId());
+    if (isSlashCommand(text) && attached.length === 0)
+      return void runSlash(text, conn.nextClientId());
     // `//text` posts `/text`: the way to start a message with a slash.
     if (text.trimStart().startsWith("//")) text = text.trimStart().slice(1);
-    if (files.length) return void sendWithFiles(conn, text, files);
+    if (attached.length) return void files.withFiles(conn, text, attached);
     const id = ++postIds;
     dispatch({ type: "sending", id, text });
     settlePost(id, conn.post(text));
@@ -333,77 +348,8 @@ export function chatView(
     );
   }
 
-  /**
-   * Uploads the tray's files (each once: a resend reuses what went up), then posts them with the
-   * text. A file the server refuses keeps its reason on its tray line and nothing is posted.
-   */
-  async function sendWithFiles(
-    c: RoomConnection,
-    text: string,
-    files: readonly TrayFile[],
-  ): Promise<void> {
-    const id = ++postIds;
-    dispatch({ type: "sending", id, text, files: files.length });
-    const tray = screen.composer.tray;
-    const results = await Promise.allSettled(files.map((file) => uploadTrayFile(file)));
-    const failed = results.filter((r) => r.status === "rejected").length;
-    if (failed) {
-      // The text goes back to the box, to send again once the files are sorted out.
-      if (!screen.composer.input.value) screen.composer.input.value = text;
-      const message = `${failed === 1 ? "a file was" : `${failed} files were`} not uploaded (see the files above)`;
-      return dispatch({ type: "refused", id, message });
-    }
-    const ids = files.map((file) => file.attachmentId!);
-    for (const file of files) tray.remove(file.key);
-    settlePost(id, c.post(text, { attachments: ids }));
-  }
-
-  async function uploadTrayFile(entry: TrayFile): Promise<string> {
-    if (entry.attachmentId !== undefined) return entry.attachmentId;
-    const tray = screen.composer.tray;
-    entry.error = undefined;
-    try {
-      const attachment = await ctx.call((api) =>
-        api.upload(room, entry.file, {
-          kind: entry.kind,
-          name: uploadName(entry.file.name),
-          clientId: `${uploadPrefix}-${entry.key}`,
-          onProgress: ({ sent }) => {
-            entry.sent = sent;
-            tray.render();
-          },
-        }),
-      );
-      entry.attachmentId = attachment.id;
-      return attachment.id;
-    } catch (error) {
-      handleUnauthorized(ctx, error);
-      entry.error = errorText(error);
-      throw error;
-    } finally {
-      tray.render();
-    }
-  }
-
-  /** Uploads a recording as `voice` with its duration and waveform, and posts it. */
   function sendVoice(recording: Recording): void {
-    const c = conn;
-    if (!c) return;
-    const id = ++postIds;
-    dispatch({ type: "sending", id, text: "", files: 1 });
-    const upload = ctx.call((api) =>
-      api.upload(room, recording.blob, {
-        kind: "voice",
-        name: recordingName(recording.blob.type),
-        durationMs: recording.durationMs,
-        waveform: recording.waveform,
-        clientId: `${uploadPrefix}-voice-${id}`,
-      }),
-    );
-    settlePost(
-      id,
-      upload.then((attachment) => c.post("", { attachments: [attachment.id] })),
-    );
+    if (conn) files.voice(conn, recording);
   }
 
   /** Leaves the room; a refusal is shown by the controls. */
