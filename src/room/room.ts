@@ -16,7 +16,6 @@ import {
   type Result,
   type SlashEntry,
   type SlashResult,
-  type RoomEvent,
   type RoomInfo,
   type RoomStateAt,
   type ServerFrame,
@@ -28,14 +27,11 @@ import {
 import type { RoomPluginList, RuleList } from "../protocol/rules.ts";
 import type { Actor } from "../identity/actor.ts";
 import { decideCreate, denyAccess, NO_SUCH_ROOM, standingOf } from "./decide.ts";
-import { changesSummary } from "./effects.ts";
 import { closeBack, RoomSockets } from "./room-sockets.ts";
-import { COMMAND_TTL_MS } from "./idempotency.ts";
-import { FLUSH_DELAY_MS, type OutboxState } from "../cursor-outbox.ts";
+import type { OutboxState } from "../cursor-outbox.ts";
+import { afterCommit, scheduledTasks } from "./follow-ups.ts";
 import type { EventSink } from "./outbox.ts";
-import { FEED_DELAY_MS } from "./integration-feed.ts";
 import { assembleRoom, type RoomParts } from "./parts.ts";
-import type { Task } from "./schedule.ts";
 import {
   LIMITS_AUTOMATION,
   type DryRunReport,
@@ -45,8 +41,6 @@ import {
 import type { NewReminder, ReminderList } from "../protocol/reminders.ts";
 import type { NewUpload } from "../protocol/attachments.ts";
 import type { StoredPart } from "./uploads.ts";
-import { putFilesOnClock } from "./file-deletions.ts";
-import { auditEntriesOf } from "../audit/room-entries.ts";
 import type { LiveEngine } from "./graphql-sockets.ts";
 import { accountKey } from "../identity/refresh-token.ts";
 import { SERVICE_ACCOUNTS_NAME } from "../identity/service-key.ts";
@@ -73,7 +67,7 @@ export class Room extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env, sink?: EventSink, live?: LiveEngine) {
     super(ctx, env);
     this.#p = assembleRoom(ctx, env, sink, live, {
-      committed: (stored, now, keysStored) => this.#committed(stored, now, keysStored),
+      committed: (stored, now, keysStored) => afterCommit(this.#p, stored, now, keysStored),
       info: () => this.#info(),
       admitReader: (actor) => this.#admitReader(actor),
     });
@@ -404,14 +398,7 @@ export class Room extends DurableObject<Env> {
 
   // ---- Alarm: the schedule's tasks ----
 
-  readonly #tasks: Record<Task, (now: number) => Promise<void> | void> = {
-    "expire-commands": (now) => this.#expireCommands(now),
-    "notify-directory": () => this.#p.directory.push(),
-    flush: (now) => this.#flush(now),
-    "push-metrics": () => this.#p.metrics.push(),
-    "feed-integrations": (now) => this.#feed(now),
-    clock: (now) => this.#p.clock.tick(now),
-  };
+  readonly #tasks = scheduledTasks(() => this.#p);
 
   override async alarm(): Promise<void> {
     const now = Date.now();
@@ -446,30 +433,6 @@ export class Room extends DurableObject<Env> {
     return undefined;
   }
 
-  /** What committed events cause beyond the log: removals, key expiry, the flush, the directory. */
-  #committed(stored: readonly RoomEvent[], now: number, keysStored: boolean): void {
-    if (keysStored) this.#p.schedule.at("expire-commands", now + COMMAND_TTL_MS);
-    if (stored.length === 0) return;
-    this.#p.metrics.appended(stored);
-    this.#p.audit.committed();
-    this.#p.instanceAudit.record(auditEntriesOf(this.#p.read.room()!.name, stored));
-    this.#p.automation.committed(stored, now);
-    if (stored.some((e) => e.type === "plugin.enabled" || e.type === "plugin.disabled"))
-      this.#p.plugins.forget();
-    this.#p.plugins.committed(stored);
-    this.#p.transcriptions.committed(stored, now);
-    const visibility = this.#p.read.room()?.visibility;
-    if (visibility) this.#p.audience.removeLostAccess(stored, visibility);
-    if (this.#p.outbox.enabled) this.#p.schedule.at("flush", now + FLUSH_DELAY_MS);
-    if (this.#p.feed.wants(stored, now))
-      this.#p.schedule.at("feed-integrations", now + FEED_DELAY_MS);
-    if (changesSummary(stored)) void this.#p.directory.push();
-    if (putFilesOnClock(stored)) this.#p.clock.changed();
-    for (const event of stored)
-      if (event.type === "room.ownership_transferred")
-        this.#p.quotas.handedOver(this.#p.read.room()!.name, event.data.userId, event.data.from);
-  }
-
   /** The refusal for someone who may not see this room (or for a room never created). */
   #deny(actor: Actor): { ok: false; error: Refusal } | undefined {
     const view = this.#p.read.view();
@@ -486,24 +449,5 @@ export class Room extends DurableObject<Env> {
 
   #info(): RoomInfo | undefined {
     return this.#p.read.info(this.#p.log.lastSeq, this.#p.audience.online().length);
-  }
-
-  /** One batch to Postgres; more batches or a retry are put back on the schedule. */
-  async #flush(now: number): Promise<void> {
-    if (!this.#p.read.room()) return;
-    const next = await this.#p.outbox.flush(now);
-    if (next !== undefined) this.#p.schedule.at("flush", next);
-  }
-
-  /** One batch onto the integrations' queue; more batches or a retry are put back on the schedule. */
-  async #feed(now: number): Promise<void> {
-    if (!this.#p.read.room()) return;
-    const next = await this.#p.feed.run(now);
-    if (next !== undefined) this.#p.schedule.at("feed-integrations", next);
-  }
-
-  #expireCommands(now: number): void {
-    const next = this.#p.keys.expire(now);
-    if (next !== undefined) this.#p.schedule.at("expire-commands", next);
   }
 }
